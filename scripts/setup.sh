@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# setup.sh — installs everything Imagesmith needs to build, test and benchmark on Debian 12:
+# system packages (toolchain headers, the tools that build real test fixtures, the WebKitGTK stack
+# and the headless-window tools for end-to-end tests), cargo-nextest, tauri-driver, and the
+# frontend's npm packages from ui/package-lock.json.
+#
+# Idempotent and quick when nothing is missing (one dpkg-query, two --version calls, one stat):
+# it prints one line per thing it installs and nothing otherwise. The slow paths run under a
+# machine-wide lock, so two `make` targets calling it at the same time do not race apt or npm;
+# the second one waits, re-checks, and finds nothing left to do.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TAURI_DRIVER_VERSION=2.1.0
+LOCK_FILE="${TMPDIR:-/tmp}/imagesmith-setup.lock"
+
+APT_PACKAGES=(
+  # build tools
+  build-essential pkg-config curl wget file libssl-dev
+  # fixture tools (scripts/fixtures.sh): ISOs, RPMs + repodata, WIMs, zips, signatures, debs
+  xorriso genisoimage rpm createrepo-c wimtools zip unzip libarchive-tools gnupg dpkg-dev openssl
+  faketime # fixed clocks for genisoimage and wimlib, which do not honour SOURCE_DATE_EPOCH
+  # desktop app: WebKitGTK build deps, headless window, WebDriver, drag-and-drop helper, screenshots
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  xvfb xauth webkit2gtk-driver xdotool imagemagick python3-gi gir1.2-gtk-3.0
+  # benchmarks: the standard tools we compare against
+  pigz hyperfine
+  # throwaway venvs for oracles such as pykickstart's ksvalidator
+  python3-venv
+)
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# Runs "$@" with its output sent to a log; on failure shows the log's tail and fails.
+quietly() {
+  local log
+  log="$(mktemp "${TMPDIR:-/tmp}/imagesmith-setup.XXXXXX.log")"
+  if "$@" >"$log" 2>&1; then
+    rm -f "$log"
+  else
+    local rc=$?
+    tail -n 40 "$log" >&2
+    echo "setup: FAILED ($rc): $*  (full log: $log)" >&2
+    return "$rc"
+  fi
+}
+
+# Takes the machine-wide lock once (fd 9); later calls are no-ops.
+LOCKED=0
+lock() {
+  if [[ $LOCKED -eq 0 ]]; then
+    exec 9>>"$LOCK_FILE"
+    flock 9
+    LOCKED=1
+  fi
+}
+
+# Prints the packages from "$@" that are not fully installed.
+missing_apt_packages() {
+  local installed
+  # One dpkg-query for all; unknown packages print nothing (and make dpkg-query exit 1).
+  installed="$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null \
+    | awk '$NF == "installed" { sub(/:.*/, "", $1); print $1 }' || true)"
+  local p
+  for p in "$@"; do
+    grep -qxF -- "$p" <<<"$installed" || printf '%s\n' "$p"
+  done
+}
+
+ensure_apt_packages() {
+  local missing
+  mapfile -t missing < <(missing_apt_packages "${APT_PACKAGES[@]}")
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  lock
+  # Another run may have installed them while we waited for the lock.
+  mapfile -t missing < <(missing_apt_packages "${missing[@]}")
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local p
+  for p in "${missing[@]}"; do say "apt: installing $p"; done
+  quietly "${SUDO[@]}" apt-get update
+  quietly "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+}
+
+tauri_driver_ok() {
+  command -v tauri-driver >/dev/null 2>&1 \
+    && cargo install --list 2>/dev/null | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null
+}
+
+ensure_cargo_tools() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: cargo is not on PATH; install a Rust toolchain (rustup) first" >&2
+    return 1
+  fi
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    lock
+    if ! cargo nextest --version >/dev/null 2>&1; then
+      say "cargo: installing cargo-nextest"
+      quietly cargo install cargo-nextest --locked
+    fi
+  fi
+  # tauri-driver has no --version flag: ask cargo which version it installed.
+  if ! tauri_driver_ok; then
+    lock
+    if ! tauri_driver_ok; then
+      say "cargo: installing tauri-driver $TAURI_DRIVER_VERSION"
+      quietly cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force
+    fi
+  fi
+}
+
+# ui/node_modules is stale when it is missing or older than the lock file.
+node_modules_stale() {
+  [[ -f "$ROOT/ui/package-lock.json" ]] || return 1
+  [[ ! -d "$ROOT/ui/node_modules" || "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules" ]]
+}
+
+ensure_npm_packages() {
+  node_modules_stale || return 0
+  lock
+  node_modules_stale || return 0
+  say "npm: installing ui/ packages from package-lock.json (npm ci)"
+  (cd "$ROOT/ui" && quietly npm ci --no-audit --no-fund)
+  # npm ci recreates node_modules (not at all when there are no dependencies): mark it as at
+  # least as new as the lock file either way.
+  mkdir -p "$ROOT/ui/node_modules" && touch "$ROOT/ui/node_modules"
+}
+
+ensure_apt_packages
+ensure_cargo_tools
+ensure_npm_packages
