@@ -1,0 +1,302 @@
+//! imagesmith-cli: the Imagesmith engine from a terminal — import, list, show, update, delete, jobs, verify.
+
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use imagesmith_engine::checksum::{expected_for, parse_expected};
+use imagesmith_engine::import::split_checksum_files;
+use imagesmith_engine::{
+    Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest,
+    JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "imagesmith-cli", version, about = "Imagesmith's verified, deduplicated image repository from a terminal")]
+struct Cli {
+    /// Repository folder (default: the per-user repository the desktop app uses).
+    #[arg(long, global = true, env = "IMAGESMITH_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import files: verify checksums, detect kind and OS, store each file once.
+    Import(ImportArgs),
+    /// List artifacts.
+    List {
+        #[arg(long)]
+        kind: Option<Kind>,
+        #[arg(long)]
+        os: Option<OsFamily>,
+        #[arg(long, default_value = "name", value_parser = ["name", "created"])]
+        sort: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one artifact with every digest.
+    Show {
+        id_or_name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an artifact's name, description, version or tags.
+    Update {
+        id_or_name: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        version: Option<String>,
+        /// Replace the tags with these (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an artifact (refused while others name it as their OS image).
+    Delete { id_or_name: String },
+    /// Job history, newest first; `jobs show ID` for one job.
+    Jobs {
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-hash stored objects and report damaged or missing ones.
+    Verify {
+        ids_or_names: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    Show {
+        job_id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("digest").multiple(false))]
+struct ImportArgs {
+    #[arg(long)]
+    kind: Option<Kind>,
+    /// OS family (linux, windows, vmware) or distribution (rhel, sles, ubuntu, …).
+    #[arg(long)]
+    os: Option<String>,
+    /// Name or id of the OS image these files belong to.
+    #[arg(long)]
+    image: Option<String>,
+    /// Name for the artifact (one file only).
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, group = "digest", value_name = "HEX")]
+    md5: Option<String>,
+    #[arg(long, group = "digest", value_name = "HEX")]
+    sha1: Option<String>,
+    #[arg(long, group = "digest", value_name = "HEX")]
+    sha256: Option<String>,
+    #[arg(long, group = "digest", value_name = "HEX")]
+    sha512: Option<String>,
+    /// ALGO:HEX, or a bare hex digest (algorithm by length).
+    #[arg(long, group = "digest", value_name = "ALGO:HEX")]
+    checksum: Option<String>,
+    /// A checksum file (sha256sum or BSD style, or a sidecar) to verify against; repeatable.
+    #[arg(long = "checksum-file", value_name = "FILE")]
+    checksum_files: Vec<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let layout = match cli.home.clone() {
+        Some(home) => DataLayout::new(home),
+        None => match DataLayout::default_for_user() {
+            Ok(l) => l,
+            Err(e) => return output::fail(&e, false),
+        },
+    };
+    let json = matches!(
+        &cli.command,
+        Command::Import(ImportArgs { json: true, .. })
+            | Command::List { json: true, .. }
+            | Command::Show { json: true, .. }
+            | Command::Update { json: true, .. }
+            | Command::Jobs { json: true, .. }
+            | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
+            | Command::Verify { json: true, .. }
+    );
+    let engine = match Engine::open(layout) {
+        Ok(e) => e,
+        Err(e) => return output::fail(&e, json),
+    };
+    match run(&engine, cli.command) {
+        Ok(code) => code,
+        Err(e) => output::fail(&e, json),
+    }
+}
+
+/// Ctrl-C cancels the running job; the job then cleans up and the command exits.
+fn cancel_on_ctrl_c() -> CancelToken {
+    let token = CancelToken::new();
+    let t = token.clone();
+    let _ = ctrlc::set_handler(move || {
+        if t.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nCancelling… (press Ctrl-C again to quit at once)");
+        t.cancel();
+    });
+    token
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Import(args) => import(engine, args),
+        Command::List { kind, os, sort, json } => {
+            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, ..Default::default() };
+            let artifacts = engine.list_artifacts(&q)?;
+            if json {
+                output::json(&artifacts);
+            } else {
+                output::artifact_table(&artifacts);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { id_or_name, json } => {
+            let a = engine.get_artifact(&id_or_name)?;
+            if json {
+                output::json(&a);
+            } else {
+                output::artifact_details(&a);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Update { id_or_name, name, description, version, tags, json } => {
+            let a = engine.get_artifact(&id_or_name)?;
+            let patch = ArtifactPatch { name, description, version, tags: (!tags.is_empty()).then_some(tags) };
+            let a = engine.update_artifact(a.id, &patch)?;
+            if json {
+                output::json(&a);
+            } else {
+                output::artifact_details(&a);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Delete { id_or_name } => {
+            let a = engine.get_artifact(&id_or_name)?;
+            let a = engine.delete_artifact(a.id)?;
+            println!("Deleted {} (id {}).", a.name, a.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { action: Some(JobsAction::Show { job_id, json }), json: json_outer } => {
+            let job = engine.get_job(job_id)?;
+            if json || json_outer {
+                output::json(&job);
+            } else {
+                output::job_details(&job);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { action: None, json } => {
+            let jobs = engine.list_jobs(&JobQuery::default())?;
+            if json {
+                let details = jobs.iter().map(|j| engine.get_job(j.id)).collect::<Result<Vec<_>, _>>()?;
+                output::json(&details);
+            } else {
+                output::job_table(&jobs);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { ids_or_names, json } => {
+            let cancel = cancel_on_ctrl_c();
+            let bar = output::ProgressBar::new(json);
+            let report = engine.verify(&ids_or_names, &cancel, &|p| bar.update(p))?;
+            bar.finish();
+            if json {
+                output::json(&report);
+            } else {
+                output::verify_table(&report);
+            }
+            Ok(match report.job.state {
+                JobState::Succeeded => ExitCode::SUCCESS,
+                JobState::Cancelled => ExitCode::from(130),
+                _ => ExitCode::from(1),
+            })
+        }
+    }
+}
+
+fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Error> {
+    let typed = [(Algo::Md5, &args.md5, "--md5"), (Algo::Sha1, &args.sha1, "--sha1"), (Algo::Sha256, &args.sha256, "--sha256"), (Algo::Sha512, &args.sha512, "--sha512")];
+    for (algo, value, flag) in typed {
+        if let Some(hex) = value {
+            return expected_for(algo, hex, flag).map(Some);
+        }
+    }
+    args.checksum.as_deref().map(|c| parse_expected(c, "--checksum")).transpose()
+}
+
+fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
+    let (files, found_sums) = split_checksum_files(&args.files);
+    let expected = command_line_digest(&args)?;
+    if files.is_empty() {
+        return Ok(usage("no files to import (only checksum files were given)"));
+    }
+    if expected.is_some() && files.len() > 1 {
+        return Ok(usage("a checksum given on the command line applies to one file; use --checksum-file for several"));
+    }
+    if args.name.is_some() && files.len() > 1 {
+        return Ok(usage("--name applies to one file; import the others separately or without --name"));
+    }
+    let mut checksum_files: Vec<PathBuf> = args.checksum_files.clone();
+    checksum_files.extend(found_sums.iter().map(|(p, _)| p.clone()));
+    let req = ImportRequest {
+        items: files
+            .iter()
+            .map(|p| ImportItem {
+                path: p.clone(),
+                kind: args.kind,
+                os: args.os.clone(),
+                image: args.image.clone(),
+                name: args.name.clone(),
+                expected: expected.clone(),
+            })
+            .collect(),
+        checksum_files,
+    };
+    let cancel = cancel_on_ctrl_c();
+    let bar = output::ProgressBar::new(args.json);
+    let report = engine.import(&req, &cancel, &|p| bar.update(p))?;
+    bar.finish();
+    if args.json {
+        output::json(&report);
+    } else {
+        output::import_table(&report);
+    }
+    let any = |o: Outcome| report.items.iter().any(|i| i.outcome == o);
+    let bad_sums = report.checksum_files.iter().any(|c| c.error.is_some());
+    Ok(if any(Outcome::Failed) || bad_sums {
+        ExitCode::from(1)
+    } else if any(Outcome::Cancelled) {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

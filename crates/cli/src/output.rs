@@ -1,0 +1,236 @@
+//! What the CLI prints: JSON documents, readable tables, errors with explanation and recovery, a progress bar.
+
+use imagesmith_engine::import::ImportReport;
+use imagesmith_engine::{Artifact, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub fn json<T: Serialize>(value: &T) {
+    println!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
+}
+
+/// Print a whole-command error and return exit status 1.
+pub fn fail(e: &Error, as_json: bool) -> ExitCode {
+    if as_json {
+        json(&serde_json::json!({ "error": e }));
+    }
+    eprintln!("error [{}]: {}", e.code, e.text);
+    eprintln!("  why: {}", e.explanation);
+    eprintln!("  what to do: {}", e.recovery);
+    ExitCode::from(1)
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn os_label(a: &Artifact) -> String {
+    match (&a.os, &a.distro) {
+        (Some(os), Some(d)) => format!("{os}/{d}"),
+        (Some(os), None) => os.to_string(),
+        _ => "-".into(),
+    }
+}
+
+pub fn artifact_table(list: &[Artifact]) {
+    if list.is_empty() {
+        println!("No artifacts. Import files with `imagesmith-cli import FILE…`.");
+        return;
+    }
+    println!("{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}", "ID", "NAME", "KIND", "OS", "SIZE", "SHA256", "CREATED");
+    for a in list {
+        println!(
+            "{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}",
+            a.id,
+            truncate(&a.name, 40),
+            a.kind,
+            os_label(a),
+            human_size(a.size),
+            &a.sha256[..16],
+            a.created_at
+        );
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+pub fn artifact_details(a: &Artifact) {
+    let row = |k: &str, v: &str| println!("{k:>14}: {v}");
+    row("id", &a.id.to_string());
+    row("name", &a.name);
+    row("kind", a.kind.as_str());
+    row("os", &os_label(a));
+    row("size", &format!("{} ({} bytes)", human_size(a.size), a.size));
+    row("sha256", &a.sha256);
+    for (k, v) in [("md5", &a.md5), ("sha1", &a.sha1), ("sha512", &a.sha512)] {
+        if let Some(v) = v {
+            row(k, v);
+        }
+    }
+    if let Some(img) = &a.image {
+        row("image", &format!("{} (id {})", img.name, img.id));
+    }
+    if !a.used_by.is_empty() {
+        row("used by", &a.used_by.iter().map(|u| format!("{} (id {})", u.name, u.id)).collect::<Vec<_>>().join(", "));
+    }
+    row("original name", &a.original_name);
+    if !a.description.is_empty() {
+        row("description", &a.description);
+    }
+    if !a.version.is_empty() {
+        row("version", &a.version);
+    }
+    if !a.tags.is_empty() {
+        row("tags", &a.tags.join(", "));
+    }
+    if let Some(obj) = a.detected.as_object().filter(|o| !o.is_empty()) {
+        for (k, v) in obj {
+            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            row(k, &text);
+        }
+    }
+    row("created", &a.created_at);
+    row("updated", &a.updated_at);
+}
+
+fn print_error(e: &Error, indent: &str) {
+    println!("{indent}error [{}]: {}", e.code, e.text);
+    println!("{indent}  why: {}", e.explanation);
+    println!("{indent}  what to do: {}", e.recovery);
+}
+
+pub fn import_table(r: &ImportReport) {
+    for c in &r.checksum_files {
+        match &c.error {
+            None => println!("checksum file {} ({} entries, {} format) matched: {}", c.file_name, c.entries, c.format,
+                if c.matched.is_empty() { "no file being imported".into() } else { c.matched.join(", ") }),
+            Some(e) => {
+                println!("checksum file {}: not usable", c.file_name);
+                print_error(e, "  ");
+            }
+        }
+    }
+    for item in &r.items {
+        match (item.outcome, &item.artifact) {
+            (Outcome::Imported, Some(a)) => {
+                let verified: String = item.verified.iter().map(|v| format!(", {} verified from {}", v.algo.tag(), v.source)).collect();
+                println!("imported   {} -> {} (id {}, {}, {}, {}{verified})", item.path, a.name, a.id, a.kind, os_label(a), human_size(a.size));
+            }
+            (Outcome::Duplicate, Some(a)) => {
+                println!("duplicate  {} is already in the repository as {} (id {}); nothing new was stored", item.path, a.name, a.id)
+            }
+            (Outcome::Cancelled, _) => println!("cancelled  {}", item.path),
+            _ => {
+                println!("failed     {}", item.path);
+                if let Some(e) = &item.error {
+                    print_error(e, "  ");
+                }
+            }
+        }
+    }
+    println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
+}
+
+pub fn job_table(jobs: &[JobSummary]) {
+    if jobs.is_empty() {
+        println!("No jobs yet.");
+        return;
+    }
+    println!("{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  {}", "ID", "KIND", "STATE", "ITEMS", "CREATED", "FINISHED", "SUMMARY");
+    for j in jobs {
+        println!(
+            "{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  {}",
+            j.id,
+            j.kind,
+            j.state.as_str(),
+            j.item_count,
+            j.created_at,
+            j.finished_at.as_deref().unwrap_or("-"),
+            j.summary
+        );
+    }
+}
+
+pub fn job_details(j: &JobDetail) {
+    let s = &j.job;
+    println!("job {} ({}) {}", s.id, s.kind, s.state.as_str());
+    println!("  created {}  started {}  finished {}", s.created_at, s.started_at.as_deref().unwrap_or("-"), s.finished_at.as_deref().unwrap_or("-"));
+    println!("  progress: {} — {} of {}", s.phase, human_size(s.bytes_done), human_size(s.bytes_total));
+    if !s.summary.is_empty() {
+        println!("  {}", s.summary);
+    }
+    if let Some(e) = &s.error {
+        print_error(e, "  ");
+    }
+    for item in &j.items {
+        let artifact = item.artifact.as_ref().map(|a| format!(" -> {} (id {})", a.name, a.id)).unwrap_or_default();
+        println!("  [{}] {:<9} {}{artifact}", item.seq, item.outcome.as_str(), item.path);
+        if let Some(e) = &item.error {
+            print_error(e, "      ");
+        }
+    }
+}
+
+pub fn verify_table(r: &VerifyReport) {
+    for item in &r.items {
+        match &item.error {
+            None => println!("{:<9} {} (id {})", item.outcome.as_str(), item.artifact.name, item.artifact.id),
+            Some(e) => {
+                println!("{:<9} {} (id {})", item.outcome.as_str(), item.artifact.name, item.artifact.id);
+                print_error(e, "  ");
+            }
+        }
+    }
+    println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
+}
+
+/// A progress bar on stderr with bytes, rate and ETA — only when stderr is a terminal.
+pub struct ProgressBar(Option<indicatif::ProgressBar>);
+
+impl ProgressBar {
+    pub fn new(quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        ProgressBar(Some(bar))
+    }
+
+    pub fn update(&self, p: &JobProgress) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(p.bytes_total);
+            bar.set_position(p.bytes_done);
+            let name = p.item_path.rsplit('/').next().unwrap_or("");
+            bar.set_message(format!("{} {}/{} {}", p.phase, p.item_index + 1, p.item_count, name));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

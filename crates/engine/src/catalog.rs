@@ -1,0 +1,276 @@
+//! The artifact catalog in SQLite: insert, find by id or name, list, update, delete with in-use checks.
+
+use crate::clock;
+use crate::error::{code, Error, Result};
+use crate::model::{Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
+use crate::pipeline::Digests;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
+     a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
+     a.version, a.detected, a.created_at, a.updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
+    let kind: String = r.get(2)?;
+    let os: Option<String> = r.get(3)?;
+    let image_id: Option<i64> = r.get(10)?;
+    let image_name: Option<String> = r.get(11)?;
+    let detected: String = r.get(15)?;
+    Ok(Artifact {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: kind.parse().unwrap_or(Kind::Software),
+        os: os.and_then(|o| o.parse().ok()),
+        distro: r.get(4)?,
+        size: r.get::<_, i64>(5)? as u64,
+        sha256: r.get(6)?,
+        md5: r.get(7)?,
+        sha1: r.get(8)?,
+        sha512: r.get(9)?,
+        image: image_id.map(|id| ArtifactRef { id, name: image_name.unwrap_or_default() }),
+        used_by: Vec::new(),
+        original_name: r.get(12)?,
+        description: r.get(13)?,
+        version: r.get(14)?,
+        tags: Vec::new(),
+        detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
+        created_at: r.get(16)?,
+        updated_at: r.get(17)?,
+    })
+}
+
+fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
+    let mut stmt = conn.prepare_cached("SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag")?;
+    a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name")?;
+    a.used_by = stmt
+        .query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(())
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Artifact>> {
+    let sql = format!("SELECT {COLUMNS} FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 WHERE a.id = ?1");
+    let found = conn.query_row(&sql, [id], from_row).optional()?;
+    found
+        .map(|mut a| {
+            fill_relations(conn, &mut a)?;
+            Ok(a)
+        })
+        .transpose()
+}
+
+fn by_name(conn: &Connection, name: &str) -> Result<Option<Artifact>> {
+    let id: Option<i64> = conn
+        .query_row("SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => by_id(conn, id),
+        None => Ok(None),
+    }
+}
+
+pub fn by_sha256(conn: &Connection, sha256: &str) -> Result<Option<Artifact>> {
+    let id: Option<i64> = conn.query_row("SELECT id FROM artifacts WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+    match id {
+        Some(id) => by_id(conn, id),
+        None => Ok(None),
+    }
+}
+
+/// An exact name wins over a number; a number is an id.
+pub fn find(conn: &Connection, id_or_name: &str) -> Result<Option<Artifact>> {
+    if let Some(a) = by_name(conn, id_or_name)? {
+        return Ok(Some(a));
+    }
+    match id_or_name.trim().parse::<i64>() {
+        Ok(id) => by_id(conn, id),
+        Err(_) => Ok(None),
+    }
+}
+
+pub fn get(conn: &Connection, id_or_name: &str) -> Result<Artifact> {
+    find(conn, id_or_name)?.ok_or_else(|| Error::not_found("artifact", id_or_name))
+}
+
+fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let mut clauses = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(kind) = q.kind {
+        args.push(kind.as_str().to_string().into());
+        clauses.push(format!("a.kind = ?{}", args.len()));
+    }
+    if let Some(os) = q.os {
+        args.push(os.as_str().to_string().into());
+        clauses.push(format!("a.os = ?{}", args.len()));
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        args.push(format!("%{escaped}%").into());
+        clauses.push(format!("a.name LIKE ?{} ESCAPE '\\'", args.len()));
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, args)
+}
+
+pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
+    let (filter, args) = where_clause(q);
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let order = match q.sort {
+        SortKey::Name => format!("a.name COLLATE NOCASE {dir}, a.id {dir}"),
+        SortKey::Created => format!("a.created_at {dir}, a.id {dir}"),
+    };
+    let limit = q.limit.map(i64::from).unwrap_or(-1);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 {filter} ORDER BY {order} LIMIT {limit} OFFSET {}",
+        q.offset
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut out: Vec<Artifact> = stmt.query_map(rusqlite::params_from_iter(args), from_row)?.collect::<rusqlite::Result<_>>()?;
+    for a in &mut out {
+        fill_relations(conn, a)?;
+    }
+    Ok(out)
+}
+
+pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
+    let (filter, args) = where_clause(q);
+    let sql = format!("SELECT COUNT(*) FROM artifacts a {filter}");
+    Ok(conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+}
+
+pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {
+    let id: Option<i64> = conn.query_row("SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0)).optional()?;
+    Ok(matches!(id, Some(id) if Some(id) != except))
+}
+
+/// `name`, or `name (2)`, `name (3)`, … — the first that is free.
+pub fn free_name(conn: &Connection, name: &str) -> Result<String> {
+    if !name_taken(conn, name, None)? {
+        return Ok(name.to_string());
+    }
+    for n in 2.. {
+        let candidate = format!("{name} ({n})");
+        if !name_taken(conn, &candidate, None)? {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("the naturals are unbounded")
+}
+
+pub fn validate_name(name: &str) -> Result<String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.len() > 255 || trimmed.chars().any(|c| c.is_control()) {
+        return Err(Error::new(
+            code::INVALID_NAME,
+            format!("\"{}\" cannot be used as a name.", name.escape_default()),
+            "Names are 1 to 255 characters, without line breaks or control characters.",
+            "Choose a shorter, single-line name.",
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+pub fn name_taken_error(name: &str) -> Error {
+    Error::new(
+        code::NAME_TAKEN,
+        format!("An artifact named \"{name}\" already exists."),
+        "Names are unique in a repository (ignoring case) so that drivers, profiles and scripts can refer to images by name.",
+        "Choose another name, or rename or delete the existing artifact first.",
+    )
+}
+
+/// What a new artifact row holds.
+pub struct NewArtifact<'a> {
+    pub name: &'a str,
+    pub kind: Kind,
+    pub os: Option<OsFamily>,
+    pub distro: Option<&'a str>,
+    pub digests: &'a Digests,
+    pub image_id: Option<i64>,
+    pub original_name: &'a str,
+    pub detected: &'a serde_json::Value,
+}
+
+/// Insert the object row (if new) and the artifact row. Returns the new artifact id.
+pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
+    let now = clock::now();
+    let d = a.digests;
+    conn.execute(
+        "INSERT INTO objects (sha256, size, md5, sha1, sha512, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(sha256) DO UPDATE SET md5 = COALESCE(objects.md5, excluded.md5),
+             sha1 = COALESCE(objects.sha1, excluded.sha1), sha512 = COALESCE(objects.sha512, excluded.sha512)",
+        params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now],
+    )?;
+    conn.execute(
+        "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![
+            a.name,
+            a.kind.as_str(),
+            a.os.map(|o| o.as_str()),
+            a.distro,
+            d.sha256,
+            a.image_id,
+            a.original_name,
+            a.detected.to_string(),
+            now
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
+    if let Some(name) = &patch.name {
+        let name = validate_name(name)?;
+        if name_taken(conn, &name, Some(id))? {
+            return Err(name_taken_error(&name));
+        }
+        conn.execute("UPDATE artifacts SET name = ?1 WHERE id = ?2", params![name, id])?;
+    }
+    if let Some(d) = &patch.description {
+        conn.execute("UPDATE artifacts SET description = ?1 WHERE id = ?2", params![d.trim(), id])?;
+    }
+    if let Some(v) = &patch.version {
+        conn.execute("UPDATE artifacts SET version = ?1 WHERE id = ?2", params![v.trim(), id])?;
+    }
+    if let Some(tags) = &patch.tags {
+        conn.execute("DELETE FROM artifact_tags WHERE artifact_id = ?1", [id])?;
+        for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            conn.execute("INSERT OR IGNORE INTO artifact_tags (artifact_id, tag) VALUES (?1, ?2)", params![id, tag])?;
+        }
+    }
+    conn.execute("UPDATE artifacts SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;
+    Ok(())
+}
+
+pub fn in_use_error(a: &Artifact) -> Error {
+    let users: Vec<&str> = a.used_by.iter().map(|u| u.name.as_str()).collect();
+    Error::new(
+        code::IN_USE,
+        format!("{} is in use and was not deleted: {} name{} it as their OS image.", a.name, users.join(", "), if users.len() == 1 { "s" } else { "" }),
+        "An OS image cannot be deleted while drivers, boot files or other files belong to it.",
+        "Delete those files first (or import them again without this image), then delete the image.",
+    )
+}
+
+/// Delete the artifact row; returns the object's sha256 when nothing references it any more.
+pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
+    if !a.used_by.is_empty() {
+        return Err(in_use_error(a));
+    }
+    conn.execute("DELETE FROM artifacts WHERE id = ?1", [a.id])?;
+    let still_used: i64 = conn.query_row("SELECT COUNT(*) FROM artifacts WHERE sha256 = ?1", [&a.sha256], |r| r.get(0))?;
+    if still_used > 0 {
+        return Ok(None);
+    }
+    conn.execute("DELETE FROM objects WHERE sha256 = ?1", [&a.sha256])?;
+    Ok(Some(a.sha256.clone()))
+}
+
+/// Every artifact's (id, name, sha256), for verify.
+pub fn all_objects(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn.prepare("SELECT id, name, sha256 FROM artifacts ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,316 @@
+//! Expected digests: typed or pasted (`ALGO:HEX`, bare hex) and checksum files (GNU, BSD tagged, sidecars).
+
+use crate::error::{code, Error, Result};
+use crate::model::Algo;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ExpectedDigest {
+    pub algo: Algo,
+    /// Lower-case hex.
+    pub hex: String,
+    pub source: String,
+}
+
+/// One line of a checksum file: the digest of the file called `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChecksumEntry {
+    pub name: String,
+    pub algo: Algo,
+    pub hex: String,
+}
+
+/// A parsed checksum file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChecksumFile {
+    pub path: String,
+    pub file_name: String,
+    pub format: String,
+    pub entries: Vec<ChecksumEntry>,
+}
+
+/// Checksum files are small; anything larger is not one.
+pub const MAX_CHECKSUM_FILE: u64 = 4 << 20;
+
+fn invalid_digest(input: &str, why: &str) -> Error {
+    Error::new(
+        code::INVALID_CHECKSUM,
+        format!("\"{}\" is not a usable checksum: {why}.", truncate(input, 80)),
+        "A checksum is hexadecimal: 32 digits for MD5, 40 for SHA-1, 64 for SHA-256, 128 for SHA-512, optionally written ALGO:HEX.",
+        "Copy the checksum again from the vendor's download page or checksum file.",
+    )
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+fn normalize_hex(hex: &str) -> Option<String> {
+    let hex = hex.trim();
+    if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(hex.to_ascii_lowercase())
+    } else {
+        None
+    }
+}
+
+/// A digest for a known algorithm (`--sha256 HEX`).
+pub fn expected_for(algo: Algo, hex: &str, source: &str) -> Result<ExpectedDigest> {
+    let norm = normalize_hex(hex).ok_or_else(|| invalid_digest(hex, "it is not hexadecimal"))?;
+    if norm.len() != algo.hex_len() {
+        return Err(invalid_digest(
+            hex,
+            &format!("{} has {} hex digits, this has {}", algo.tag(), algo.hex_len(), norm.len()),
+        ));
+    }
+    Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
+}
+
+/// A typed or pasted digest: `ALGO:HEX` (also `ALGO=HEX`, `ALGO HEX`) or a bare hex string.
+pub fn parse_expected(input: &str, source: &str) -> Result<ExpectedDigest> {
+    let text = input.trim();
+    if let Some((algo, hex)) = text.split_once([':', '=', ' ']) {
+        let algo_name = algo.trim().replace('-', "");
+        let algo: Algo = algo_name.parse().map_err(|_| invalid_digest(input, "the algorithm is not md5, sha1, sha256 or sha512"))?;
+        return expected_for(algo, hex, source);
+    }
+    let norm = normalize_hex(text).ok_or_else(|| invalid_digest(input, "it is not hexadecimal"))?;
+    let algo = Algo::from_hex_len(norm.len())
+        .ok_or_else(|| invalid_digest(input, &format!("{} hex digits match no algorithm", norm.len())))?;
+    Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
+}
+
+/// Does the file name look like a checksum file (`SHA256SUMS`, `CHECKSUM`, `x.iso.sha256`, …)?
+pub fn name_suggests_checksum_file(file_name: &str) -> bool {
+    let upper = file_name.to_ascii_uppercase();
+    let base = upper.split('.').next().unwrap_or("");
+    if base.ends_with("SUMS") || base.ends_with("SUM") || base.contains("CHECKSUM") {
+        return true;
+    }
+    sidecar_algo(file_name).is_some()
+}
+
+/// `name.sha256` → (Sha256, "name").
+fn sidecar_algo(file_name: &str) -> Option<(Algo, &str)> {
+    let (stem, ext) = file_name.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    let ext = ext.strip_suffix("sum").unwrap_or(&ext);
+    let algo = match ext {
+        "md5" => Algo::Md5,
+        "sha1" => Algo::Sha1,
+        "sha256" => Algo::Sha256,
+        "sha512" => Algo::Sha512,
+        _ => return None,
+    };
+    Some((algo, stem))
+}
+
+fn invalid_file(file_name: &str, why: String) -> Error {
+    Error::new(
+        code::CHECKSUM_FILE_INVALID,
+        format!("{file_name} could not be read as a checksum file: {why}."),
+        "Imagesmith reads sha256sum-style lines (`HEX  name`, `HEX *name`), BSD tagged lines (`SHA256 (name) = HEX`) and single-file sidecars holding a bare digest; `#` comments and Windows line ends are fine.",
+        "Check that the checksum file is the one published with the image and was not changed, then try again.",
+    )
+}
+
+/// Parse a checksum file from disk.
+pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?;
+    if meta.len() > MAX_CHECKSUM_FILE {
+        return Err(invalid_file(&file_name, format!("it is {} bytes, too large for a checksum file", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e, false))?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
+    let (format, entries) = parse_checksum_text(&text, &file_name)?;
+    Ok(ChecksumFile { path: path.display().to_string(), file_name, format: format.to_string(), entries })
+}
+
+/// Parse checksum file text. Returns the format seen ("gnu", "bsd", "sidecar") and the entries.
+pub fn parse_checksum_text(text: &str, file_name: &str) -> Result<(&'static str, Vec<ChecksumEntry>)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut entries = Vec::new();
+    let mut formats = (false, false);
+    let mut in_signature = false;
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let meaningful: Vec<(usize, &str)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| (i + 1, *l))
+        .collect();
+
+    // A sidecar holding only a bare digest names its file by its own name.
+    if let (Some((algo, stem)), [(_, only)]) = (sidecar_algo(file_name), meaningful.as_slice()) {
+        if let Some(hex) = normalize_hex(only) {
+            if hex.len() == algo.hex_len() {
+                return Ok(("sidecar", vec![ChecksumEntry { name: stem.to_string(), algo, hex }]));
+            }
+        }
+    }
+
+    for (line_no, line) in meaningful {
+        if in_signature {
+            if line.starts_with("-----END PGP SIGNATURE") {
+                in_signature = false;
+            }
+            continue;
+        }
+        if line.starts_with("-----BEGIN PGP SIGNED MESSAGE") || line.starts_with("Hash:") {
+            continue;
+        }
+        if line.starts_with("-----BEGIN PGP SIGNATURE") {
+            in_signature = true;
+            continue;
+        }
+        // Clear-signed text escapes lines starting with a dash as "- ".
+        let line = line.strip_prefix("- ").unwrap_or(line);
+        if let Some(e) = parse_bsd_line(line) {
+            formats.1 = true;
+            entries.push(e);
+        } else if let Some(e) = parse_gnu_line(line) {
+            formats.0 = true;
+            entries.push(e);
+        } else {
+            return Err(invalid_file(file_name, format!("line {line_no} is neither `HEX  name` nor `ALGO (name) = HEX`")));
+        }
+    }
+    if entries.is_empty() {
+        return Err(invalid_file(file_name, "it holds no checksum lines".into()));
+    }
+    let format = match formats {
+        (true, true) => "mixed",
+        (false, true) => "bsd",
+        _ => "gnu",
+    };
+    Ok((format, entries))
+}
+
+/// `SHA256 (name) = hex`
+fn parse_bsd_line(line: &str) -> Option<ChecksumEntry> {
+    let (algo_part, rest) = line.split_once(" (")?;
+    let (name, hex) = rest.rsplit_once(") = ")?;
+    let algo: Algo = algo_part.trim().replace('-', "").parse().ok()?;
+    let hex = normalize_hex(hex)?;
+    (hex.len() == algo.hex_len()).then(|| ChecksumEntry { name: name.to_string(), algo, hex })
+}
+
+/// `hex  name` (text) or `hex *name` (binary); a leading `\` marks an escaped name.
+fn parse_gnu_line(line: &str) -> Option<ChecksumEntry> {
+    let (escaped, line) = match line.strip_prefix('\\') {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    let (hex, rest) = line.split_once(' ')?;
+    let name = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('*'))?;
+    let hex = normalize_hex(hex)?;
+    let algo = Algo::from_hex_len(hex.len())?;
+    if name.is_empty() {
+        return None;
+    }
+    let name = if escaped { unescape(name) } else { name.to_string() };
+    Some(ChecksumEntry { name, algo, hex })
+}
+
+fn unescape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The base name of an entry ("./images/boot.iso" → "boot.iso"), for matching against dropped files.
+pub fn entry_base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+impl ChecksumFile {
+    /// The strongest digest this file lists for a file called `file_name`.
+    pub fn expected_for(&self, file_name: &str) -> Option<ExpectedDigest> {
+        self.entries
+            .iter()
+            .filter(|e| entry_base_name(&e.name) == file_name)
+            .max_by_key(|e| e.algo.hex_len())
+            .map(|e| ExpectedDigest { algo: e.algo, hex: e.hex.clone(), source: self.file_name.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H256: &str = "79a6564cd227d57f54dd365e7ba5ffb8847a61f5912023fdf645b1e3f3644d42";
+
+    #[test]
+    fn bare_hex_algorithm_follows_length() {
+        let e = parse_expected(&H256.to_uppercase(), "entered").unwrap();
+        assert_eq!(e.algo, Algo::Sha256);
+        assert_eq!(e.hex, H256);
+        assert_eq!(parse_expected("5313e5c2d2a16cc462df31d8866f6d5c", "x").unwrap().algo, Algo::Md5);
+        assert_eq!(parse_expected("abc", "x").unwrap_err().code, code::INVALID_CHECKSUM);
+    }
+
+    #[test]
+    fn algo_prefixed_digest_is_checked_against_its_length() {
+        assert_eq!(parse_expected(&format!("sha256:{H256}"), "x").unwrap().algo, Algo::Sha256);
+        assert_eq!(parse_expected(&format!("SHA-256:{H256}"), "x").unwrap().algo, Algo::Sha256);
+        let err = parse_expected(&format!("md5:{H256}"), "x").unwrap_err();
+        assert!(err.text.contains("MD5 has 32"), "{}", err.text);
+    }
+
+    #[test]
+    fn gnu_text_binary_bsd_comments_crlf_and_pgp_are_read() {
+        let text = format!(
+            "-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\n# comment\r\n{H256}  a.iso\r\n{H256} *b.iso\r\nSHA256 (c.iso) = {H256}\r\n\\{H256}  d\\\\e.iso\r\n-----BEGIN PGP SIGNATURE-----\r\nabc\r\n-----END PGP SIGNATURE-----\r\n"
+        );
+        let (format, entries) = parse_checksum_text(&text, "CHECKSUM").unwrap();
+        assert_eq!(format, "mixed");
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["a.iso", "b.iso", "c.iso", "d\\e.iso"]);
+    }
+
+    #[test]
+    fn sidecar_with_bare_digest_names_its_file() {
+        let (format, entries) = parse_checksum_text(&format!("{H256}\n"), "ipxe.iso.sha256").unwrap();
+        assert_eq!(format, "sidecar");
+        assert_eq!(entries[0].name, "ipxe.iso");
+    }
+
+    #[test]
+    fn garbage_line_is_reported_with_its_number() {
+        let err = parse_checksum_text(&format!("{H256}  a.iso\nhello world\n"), "SUMS").unwrap_err();
+        assert_eq!(err.code, code::CHECKSUM_FILE_INVALID);
+        assert!(err.text.contains("line 2"), "{}", err.text);
+    }
+
+    #[test]
+    fn checksum_file_names_are_recognised() {
+        for n in ["SHA256SUMS", "MD5SUMS.crlf", "CHECKSUM", "Fedora-39-x86_64-CHECKSUM", "x.iso.sha256", "x.md5"] {
+            assert!(name_suggests_checksum_file(n), "{n}");
+        }
+        for n in ["ipxe.iso", "ks.cfg", "notes.txt", "summary.json"] {
+            assert!(!name_suggests_checksum_file(n), "{n}");
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! What a file is: its format from extension plus content (magic numbers, listings, parsing).
+
+use crate::error::{code, Error, Result};
+use crate::iso;
+use crate::model::OsFamily;
+use serde_json::{json, Map, Value};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The file formats the support matrix talks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Iso,
+    DriverDisk,
+    Rpm,
+    Zip,
+    ZipDrivers,
+    ZipWinPe,
+    TarGz,
+    ProfileTarGz,
+    Asc,
+    Json,
+    Kickstart,
+    AutoYast,
+    Unattend,
+    Shell,
+    Perl,
+    Python,
+    Cmd,
+    PowerShell,
+    Xml,
+    Text,
+    Binary,
+}
+
+impl Format {
+    /// How users call it, for "allowed" lists and messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Iso => ".iso image",
+            Format::DriverDisk => ".iso driver update disk (OEMDRV)",
+            Format::Rpm => ".rpm package",
+            Format::Zip => ".zip archive",
+            Format::ZipDrivers => ".zip of .inf drivers",
+            Format::ZipWinPe => ".zip of WinPE boot files",
+            Format::TarGz => ".tar.gz archive",
+            Format::ProfileTarGz => ".tar.gz exported profile",
+            Format::Asc => ".asc signature",
+            Format::Json => "JSON file",
+            Format::Kickstart => "kickstart file",
+            Format::AutoYast => "AutoYaST .xml profile",
+            Format::Unattend => "unattend .xml answer file",
+            Format::Shell => ".sh script",
+            Format::Perl => ".pl/.pm script",
+            Format::Python => ".py script",
+            Format::Cmd => ".cmd script",
+            Format::PowerShell => ".ps1 script",
+            Format::Xml => "XML file that is neither AutoYaST nor unattend",
+            Format::Text => "plain text file",
+            Format::Binary => "file of unknown format",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Iso => "iso",
+            Format::DriverDisk => "driver_update_disk",
+            Format::Rpm => "rpm",
+            Format::Zip => "zip",
+            Format::ZipDrivers => "zip_drivers",
+            Format::ZipWinPe => "zip_winpe",
+            Format::TarGz => "tar_gz",
+            Format::ProfileTarGz => "profile_tar_gz",
+            Format::Asc => "asc",
+            Format::Json => "json",
+            Format::Kickstart => "kickstart",
+            Format::AutoYast => "autoyast",
+            Format::Unattend => "unattend",
+            Format::Shell => "shell",
+            Format::Perl => "perl",
+            Format::Python => "python",
+            Format::Cmd => "cmd",
+            Format::PowerShell => "powershell",
+            Format::Xml => "xml",
+            Format::Text => "text",
+            Format::Binary => "binary",
+        }
+    }
+}
+
+/// What detection found about one file.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub format: Format,
+    /// OS family the content itself tells (an installer ISO's OS, an unattend.xml is Windows…).
+    pub os: Option<OsFamily>,
+    pub distro: Option<String>,
+    /// Facts for the details pane: volume id, product, version, arch, driver class, …
+    pub facts: Map<String, Value>,
+}
+
+const HEAD: usize = 64 * 1024;
+/// Listing an archive stops after this many entries / decompressed bytes (bombs stay cheap).
+const MAX_LIST_ENTRIES: usize = 20_000;
+const MAX_LIST_BYTES: u64 = 256 << 20;
+
+fn invalid(path: &Path, what: &str, why: impl std::fmt::Display) -> Error {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Error::new(
+        code::INVALID_CONTENT,
+        format!("{name} is not a valid {what}: {why}."),
+        "The file's name or content says it is this format, but its content does not follow it. It may be truncated by an interrupted download, damaged, or mislabelled.",
+        "Download the file again from its source and compare its checksum, or choose the right file.",
+    )
+}
+
+fn ext_of(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if name.ends_with(".tar.gz") {
+        return "tar.gz".into();
+    }
+    name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
+}
+
+/// Detect a file's format (and the OS its content names) from its extension and content.
+pub fn detect(path: &Path) -> Result<Detection> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, &e, false))?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            code::NOT_A_FILE,
+            format!("{} is not a regular file.", path.display()),
+            "Only files can be imported; folders, devices and sockets cannot.",
+            "Choose the files inside the folder instead.",
+        ));
+    }
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut file).take(HEAD as u64).read_to_end(&mut head).map_err(|e| Error::io(path, &e, false))?;
+    let ext = ext_of(path);
+    let mut d = Detection { format: Format::Binary, os: None, distro: None, facts: Map::new() };
+
+    if iso::has_cd001(&head) || ext == "iso" {
+        return detect_iso(path, &mut file, meta.len(), d);
+    }
+    if head.starts_with(&[0xED, 0xAB, 0xEE, 0xDB]) {
+        d.format = Format::Rpm;
+        d.os = Some(OsFamily::Linux);
+        // The lead's 66-byte name field holds name-version-release.
+        if head.len() >= 76 {
+            let name = String::from_utf8_lossy(&head[10..76]).trim_end_matches('\0').to_string();
+            d.facts.insert("package".into(), json!(name));
+        }
+        return Ok(d);
+    }
+    if ext == "rpm" {
+        return Err(invalid(path, "RPM package", "it does not start with the RPM lead magic (ED AB EE DB)"));
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || ext == "zip" {
+        return detect_zip(path, file, d);
+    }
+    if head.starts_with(&[0x1F, 0x8B]) || ext == "tar.gz" || ext == "tgz" {
+        return detect_tar_gz(path, file, d);
+    }
+    let text = match std::str::from_utf8(&head) {
+        Ok(t) => Some(t),
+        // The head may end inside a multi-byte character.
+        Err(e) if e.valid_up_to() + 4 >= head.len() && head.len() == HEAD => std::str::from_utf8(&head[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    };
+    let Some(text) = text.map(|t| t.strip_prefix('\u{feff}').unwrap_or(t)) else {
+        return Ok(d);
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with("-----BEGIN PGP SIGNATURE-----") || ext == "asc" {
+        if !trimmed.starts_with("-----BEGIN PGP") {
+            return Err(invalid(path, "ASCII-armoured signature", "it does not start with -----BEGIN PGP SIGNATURE-----"));
+        }
+        d.format = Format::Asc;
+        d.os = Some(OsFamily::Windows);
+        return Ok(d);
+    }
+    if ext == "json" || trimmed.starts_with('{') || (trimmed.starts_with('[') && ext != "ks" && ext != "cfg") {
+        let full = read_text(path, &mut file, meta.len())?;
+        match serde_json::from_str::<Value>(&full) {
+            Ok(v) => {
+                d.format = Format::Json;
+                if let Some(obj) = v.as_object() {
+                    d.facts.insert("keys".into(), json!(obj.keys().take(20).collect::<Vec<_>>()));
+                }
+                return Ok(d);
+            }
+            Err(e) if ext == "json" => return Err(invalid(path, "JSON file", e)),
+            Err(_) => {}
+        }
+    }
+    if ext == "xml" || trimmed.starts_with("<?xml") || trimmed.starts_with('<') {
+        let full = read_text(path, &mut file, meta.len())?;
+        return detect_xml(path, &full, d);
+    }
+    if let Some(script) = script_format(&ext, trimmed) {
+        d.format = script;
+        d.os = Some(match script {
+            Format::Cmd | Format::PowerShell => OsFamily::Windows,
+            _ => OsFamily::Linux,
+        });
+        if let Some(line) = trimmed.lines().next().filter(|l| l.starts_with("#!")) {
+            d.facts.insert("interpreter".into(), json!(line.trim_start_matches("#!").trim()));
+        }
+        return Ok(d);
+    }
+    if looks_like_kickstart(&ext, text) {
+        d.format = Format::Kickstart;
+        d.os = Some(OsFamily::Linux);
+        return Ok(d);
+    }
+    d.format = Format::Text;
+    Ok(d)
+}
+
+fn read_text(path: &Path, file: &mut File, len: u64) -> Result<String> {
+    const MAX_TEXT: u64 = 16 << 20;
+    if len > MAX_TEXT {
+        return Err(invalid(path, "text file", format!("it is {len} bytes; answer files and configs are at most 16 MiB")));
+    }
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, &e, false))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
+    let text = decode_text(&bytes).ok_or_else(|| invalid(path, "text file", "it is not UTF-8 or UTF-16 text"))?;
+    Ok(text)
+}
+
+/// UTF-8 (with or without BOM) or UTF-16 with BOM, as Windows tools write .inf and .xml files.
+pub fn decode_text(bytes: &[u8]) -> Option<String> {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        return String::from_utf16(&units).ok();
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        return String::from_utf16(&units).ok();
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    String::from_utf8(bytes.to_vec()).ok()
+}
+
+fn detect_iso(path: &Path, file: &mut File, len: u64, mut d: Detection) -> Result<Detection> {
+    let info = iso::read_volume_info(file)
+        .ok_or_else(|| invalid(path, "ISO 9660 image", "it has no primary volume descriptor (CD001) at sector 16"))?;
+    if info.volume_bytes > len {
+        return Err(invalid(
+            path,
+            "ISO 9660 image",
+            format!("it is truncated: the volume is {} bytes but the file has {len}", info.volume_bytes),
+        ));
+    }
+    d.facts.insert("volume_id".into(), json!(info.volume_id));
+    for (k, v) in [("system_id", &info.system_id), ("publisher", &info.publisher), ("application", &info.application)] {
+        if !v.is_empty() {
+            d.facts.insert(k.into(), json!(v));
+        }
+    }
+    d.facts.insert("bootable".into(), json!(info.el_torito));
+    d.facts.insert("joliet".into(), json!(info.joliet));
+    if let Some(dud) = iso::driver_update_disk(file, &info) {
+        d.format = Format::DriverDisk;
+        d.os = Some(OsFamily::Linux);
+        d.facts.extend(dud);
+        return Ok(d);
+    }
+    d.format = Format::Iso;
+    let guess = iso::guess_os(file, &info);
+    d.os = guess.family;
+    d.distro = guess.distro;
+    d.facts.extend(guess.facts);
+    Ok(d)
+}
+
+fn detect_zip(path: &Path, file: File, mut d: Detection) -> Result<Detection> {
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| invalid(path, "zip archive", e))?;
+    let names: Vec<String> = zip.file_names().map(|n| n.to_string()).collect();
+    let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    d.facts.insert("entries".into(), json!(names.len()));
+    let infs: Vec<&String> = names.iter().filter(|n| n.to_ascii_lowercase().ends_with(".inf")).collect();
+    let has = |p: &str| lower.iter().any(|n| n == p || n.ends_with(&format!("/{p}")));
+    if !infs.is_empty() {
+        d.format = Format::ZipDrivers;
+        d.os = Some(OsFamily::Windows);
+        d.facts.insert("inf_files".into(), json!(infs));
+        let first = infs[0].clone();
+        if let Ok(mut entry) = zip.by_name(&first) {
+            let mut bytes = Vec::new();
+            if (&mut entry).take(1 << 20).read_to_end(&mut bytes).is_ok() {
+                if let Some(text) = decode_text(&bytes) {
+                    d.facts.extend(inf_version(&text));
+                }
+            }
+        }
+    } else if has("sources/boot.wim") || has("bootmgr") || has("boot/bcd") {
+        d.format = Format::ZipWinPe;
+        d.os = Some(OsFamily::Windows);
+    } else {
+        d.format = Format::Zip;
+    }
+    Ok(d)
+}
+
+/// `[Version]` facts of a Windows .inf: class, provider, DriverVer, catalog.
+fn inf_version(text: &str) -> Map<String, Value> {
+    let mut facts = Map::new();
+    let mut in_version = false;
+    for line in text.lines() {
+        let line = line.split(';').next().unwrap_or("").trim();
+        if line.starts_with('[') {
+            in_version = line.eq_ignore_ascii_case("[version]");
+            continue;
+        }
+        if !in_version {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            let key = match k.trim().to_ascii_lowercase().as_str() {
+                "class" => "driver_class",
+                "provider" => "provider",
+                "driverver" => "driver_version",
+                "catalogfile" | "catalogfile.ntamd64" => "catalog",
+                "signature" => "inf_signature",
+                _ => continue,
+            };
+            facts.insert(key.into(), json!(v.trim().trim_matches('"')));
+        }
+    }
+    facts
+}
+
+fn detect_tar_gz(path: &Path, mut file: File, mut d: Detection) -> Result<Detection> {
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, &e, false))?;
+    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    let mut archive = tar::Archive::new(gz.take(MAX_LIST_BYTES));
+    let entries = archive.entries().map_err(|e| invalid(path, "tar.gz archive", e))?;
+    let mut count = 0usize;
+    let mut profile = false;
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            // Past the listing budget the stream is cut short on purpose; what was read is enough.
+            Err(_) if count > 0 && count >= MAX_LIST_ENTRIES => break,
+            Err(e) => return Err(invalid(path, "tar.gz archive", e)),
+        };
+        let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.trim_start_matches("./") == "profile.json" {
+            profile = true;
+        }
+        count += 1;
+        if count >= MAX_LIST_ENTRIES {
+            break;
+        }
+    }
+    if count == 0 {
+        return Err(invalid(path, "tar.gz archive", "it holds no files"));
+    }
+    d.facts.insert("entries".into(), json!(count));
+    d.format = if profile { Format::ProfileTarGz } else { Format::TarGz };
+    Ok(d)
+}
+
+fn detect_xml(path: &Path, text: &str, mut d: Detection) -> Result<Detection> {
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| invalid(path, "XML file", e))?;
+    let root = doc.root_element();
+    let ns = root.tag_name().namespace().unwrap_or("");
+    let name = root.tag_name().name();
+    if name == "profile" && ns == "http://www.suse.com/1.0/yast2ns" {
+        d.format = Format::AutoYast;
+        d.os = Some(OsFamily::Linux);
+        d.distro = Some("sles".into());
+    } else if name == "unattend" && ns == "urn:schemas-microsoft-com:unattend" {
+        d.format = Format::Unattend;
+        d.os = Some(OsFamily::Windows);
+        let passes: Vec<&str> = root
+            .children()
+            .filter(|c| c.has_tag_name(("urn:schemas-microsoft-com:unattend", "settings")))
+            .filter_map(|c| c.attribute("pass"))
+            .collect();
+        d.facts.insert("passes".into(), json!(passes));
+    } else {
+        d.format = Format::Xml;
+        d.facts.insert("xml_root".into(), json!(name));
+    }
+    Ok(d)
+}
+
+fn script_format(ext: &str, text: &str) -> Option<Format> {
+    match ext {
+        "sh" | "bash" => return Some(Format::Shell),
+        "pl" | "pm" => return Some(Format::Perl),
+        "py" => return Some(Format::Python),
+        "cmd" | "bat" => return Some(Format::Cmd),
+        "ps1" => return Some(Format::PowerShell),
+        _ => {}
+    }
+    let first = text.lines().next()?.trim();
+    let interp = first.strip_prefix("#!")?;
+    let prog = interp.split_whitespace().flat_map(|w| w.rsplit('/').next()).find(|w| *w != "env")?;
+    if prog.starts_with("python") {
+        Some(Format::Python)
+    } else if prog.starts_with("perl") {
+        Some(Format::Perl)
+    } else if ["sh", "bash", "dash", "ksh", "zsh"].contains(&prog) {
+        Some(Format::Shell)
+    } else if prog.starts_with("pwsh") {
+        Some(Format::PowerShell)
+    } else {
+        None
+    }
+}
+
+const KICKSTART_COMMANDS: &[&str] = &[
+    "%packages", "%post", "%pre", "lang", "keyboard", "timezone", "rootpw", "bootloader", "clearpart",
+    "autopart", "part", "network", "url", "cdrom", "install", "text", "graphical", "reboot", "zerombr",
+    "firstboot", "selinux", "firewall", "user", "authselect", "services", "eula", "ignoredisk",
+];
+
+fn looks_like_kickstart(ext: &str, text: &str) -> bool {
+    let hits = text
+        .lines()
+        .map(|l| l.trim())
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            let word = l.split_whitespace().next().unwrap_or("");
+            KICKSTART_COMMANDS.contains(&word)
+        })
+        .take(3)
+        .count();
+    hits >= 3 || (ext == "ks" && hits >= 1)
+}

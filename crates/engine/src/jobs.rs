@@ -1,0 +1,345 @@
+//! Job history in SQLite: states, per-item outcomes, throttled progress, interrupted jobs.
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::model::ArtifactRef;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        !matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+impl FromStr for JobState {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "succeeded" => JobState::Succeeded,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            "interrupted" => JobState::Interrupted,
+            _ => {
+                return Err(Error::invalid_argument(
+                    format!("\"{s}\" is not a job state."),
+                    "Use queued, running, succeeded, failed, cancelled or interrupted.",
+                ))
+            }
+        })
+    }
+}
+
+/// What an item of a job came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pending,
+    Imported,
+    Duplicate,
+    Verified,
+    Failed,
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Imported => "imported",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Verified => "verified",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "imported" => Outcome::Imported,
+            "duplicate" => Outcome::Duplicate,
+            "verified" => Outcome::Verified,
+            "failed" => Outcome::Failed,
+            "cancelled" => Outcome::Cancelled,
+            _ => Outcome::Pending,
+        })
+    }
+}
+
+/// A job as the history lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobSummary {
+    pub id: i64,
+    pub kind: String,
+    pub state: JobState,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub item_count: u32,
+    pub failed_count: u32,
+    pub phase: String,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub rate_bps: f64,
+    pub eta_seconds: Option<f64>,
+    pub summary: String,
+    pub error: Option<Error>,
+}
+
+/// One item of a job: a file and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobItem {
+    pub seq: u32,
+    pub path: String,
+    pub size: Option<u64>,
+    pub outcome: Outcome,
+    pub artifact: Option<ArtifactRef>,
+    pub error: Option<Error>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobDetail {
+    #[serde(flatten)]
+    pub job: JobSummary,
+    pub items: Vec<JobItem>,
+}
+
+/// Which jobs to list: newest first, keyset-paged by id.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobQuery {
+    pub state: Option<JobState>,
+    pub kind: Option<String>,
+    /// Only jobs with a smaller id (the last id of the previous page).
+    pub before_id: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Live progress of a running job, sent to the UI or the terminal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobProgress {
+    pub job_id: i64,
+    pub state: JobState,
+    pub phase: String,
+    pub item_index: u32,
+    pub item_count: u32,
+    pub item_path: String,
+    pub item_bytes_done: u64,
+    pub item_bytes_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub rate_bps: f64,
+    pub eta_seconds: Option<f64>,
+}
+
+const SUMMARY_COLUMNS: &str = "j.id, j.kind, j.state, j.created_at, j.started_at, j.finished_at, \
+    (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id), \
+    (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id AND i.outcome = 'failed'), \
+    j.phase, j.bytes_done, j.bytes_total, j.rate_bps, j.eta_seconds, j.summary, j.error";
+
+fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
+    let state: String = r.get(2)?;
+    let error: Option<String> = r.get(14)?;
+    Ok(JobSummary {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        state: state.parse().unwrap_or(JobState::Failed),
+        created_at: r.get(3)?,
+        started_at: r.get(4)?,
+        finished_at: r.get(5)?,
+        item_count: r.get::<_, i64>(6)? as u32,
+        failed_count: r.get::<_, i64>(7)? as u32,
+        phase: r.get(8)?,
+        bytes_done: r.get::<_, i64>(9)? as u64,
+        bytes_total: r.get::<_, i64>(10)? as u64,
+        rate_bps: r.get(11)?,
+        eta_seconds: r.get(12)?,
+        summary: r.get(13)?,
+        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+    })
+}
+
+/// Create a queued job with its items (paths) in one transaction.
+pub fn create(conn: &Connection, kind: &str, session: &str, items: &[(String, Option<u64>)], bytes_total: u64) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO jobs (kind, state, session, created_at, bytes_total) VALUES (?1, 'queued', ?2, ?3, ?4)",
+        params![kind, session, clock::now(), bytes_total as i64],
+    )?;
+    let id = conn.last_insert_rowid();
+    let mut stmt = conn.prepare_cached("INSERT INTO job_items (job_id, seq, path, size) VALUES (?1, ?2, ?3, ?4)")?;
+    for (seq, (path, size)) in items.iter().enumerate() {
+        stmt.execute(params![id, seq as i64, path, size.map(|s| s as i64)])?;
+    }
+    Ok(id)
+}
+
+pub fn set_running(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET state = 'running', started_at = ?1 WHERE id = ?2 AND state = 'queued'",
+        params![clock::now(), id],
+    )?;
+    Ok(())
+}
+
+pub fn save_progress(conn: &Connection, p: &JobProgress) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET phase = ?1, bytes_done = ?2, bytes_total = ?3, rate_bps = ?4, eta_seconds = ?5 WHERE id = ?6",
+        params![p.phase, p.bytes_done as i64, p.bytes_total as i64, p.rate_bps, p.eta_seconds, p.job_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_item(conn: &Connection, job: i64, seq: u32, outcome: Outcome, artifact: Option<&ArtifactRef>, error: Option<&Error>) -> Result<()> {
+    conn.execute(
+        "UPDATE job_items SET outcome = ?1, artifact_id = ?2, artifact_name = ?3, error = ?4 WHERE job_id = ?5 AND seq = ?6",
+        params![
+            outcome.as_str(),
+            artifact.map(|a| a.id),
+            artifact.map(|a| a.name.clone()),
+            error.map(|e| serde_json::to_string(e).unwrap_or_default()),
+            job,
+            seq
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn finish(conn: &Connection, id: i64, state: JobState, summary: &str, error: Option<&Error>) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET state = ?1, finished_at = ?2, summary = ?3, error = ?4, rate_bps = 0, eta_seconds = NULL,
+             phase = CASE WHEN ?1 = 'succeeded' THEN 'done' ELSE phase END
+         WHERE id = ?5",
+        params![state.as_str(), clock::now(), summary, error.map(|e| serde_json::to_string(e).unwrap_or_default()), id],
+    )?;
+    // Items never reached stay visible as cancelled (for a cancelled or failed job).
+    conn.execute("UPDATE job_items SET outcome = 'cancelled' WHERE job_id = ?1 AND outcome = 'pending'", [id])?;
+    Ok(())
+}
+
+/// Jobs left queued or running by processes that are gone become `interrupted`.
+pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>) -> Result<usize> {
+    let mut stmt = conn.prepare("SELECT id, session FROM jobs WHERE state IN ('queued', 'running')")?;
+    let dead: Vec<i64> = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .filter_map(|r| r.ok())
+        .filter(|(_, s)| !live_sessions.contains(s))
+        .map(|(id, _)| id)
+        .collect();
+    let error = Error::new(
+        crate::error::code::CANCELLED,
+        "The job was interrupted: the Imagesmith process running it ended before it finished.",
+        "The app or command was closed, killed or crashed, or the computer shut down, while the job was running.",
+        "Nothing half-written was kept. Start the job again.",
+    );
+    for id in &dead {
+        finish(conn, *id, JobState::Interrupted, "Interrupted", Some(&error))?;
+        conn.execute("UPDATE jobs SET error = ?1 WHERE id = ?2", params![serde_json::to_string(&error).unwrap_or_default(), id])?;
+    }
+    Ok(dead.len())
+}
+
+pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
+    let mut clauses = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(state) = q.state {
+        args.push(state.as_str().to_string().into());
+        clauses.push(format!("j.state = ?{}", args.len()));
+    }
+    if let Some(kind) = &q.kind {
+        args.push(kind.clone().into());
+        clauses.push(format!("j.kind = ?{}", args.len()));
+    }
+    if let Some(before) = q.before_id {
+        args.push(before.into());
+        clauses.push(format!("j.id < ?{}", args.len()));
+    }
+    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let limit = q.limit.map(i64::from).unwrap_or(-1);
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j {filter} ORDER BY j.id DESC LIMIT {limit}");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), summary_row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn count(conn: &Connection, q: &JobQuery) -> Result<u64> {
+    let mut clauses = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(state) = q.state {
+        args.push(state.as_str().to_string().into());
+        clauses.push(format!("state = ?{}", args.len()));
+    }
+    if let Some(kind) = &q.kind {
+        args.push(kind.clone().into());
+        clauses.push(format!("kind = ?{}", args.len()));
+    }
+    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM jobs {filter}"), rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j WHERE j.id = ?1");
+    let job = conn.query_row(&sql, [id], summary_row).optional()?.ok_or_else(|| Error::job_not_found(id))?;
+    let mut stmt = conn.prepare(
+        "SELECT seq, path, size, outcome, artifact_id, artifact_name, error FROM job_items WHERE job_id = ?1 ORDER BY seq",
+    )?;
+    let items = stmt
+        .query_map([id], |r| {
+            let outcome: String = r.get(3)?;
+            let artifact_id: Option<i64> = r.get(4)?;
+            let artifact_name: Option<String> = r.get(5)?;
+            let error: Option<String> = r.get(6)?;
+            Ok(JobItem {
+                seq: r.get::<_, i64>(0)? as u32,
+                path: r.get(1)?,
+                size: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
+                outcome: outcome.parse().unwrap_or(Outcome::Pending),
+                artifact: artifact_id.map(|id| ArtifactRef { id, name: artifact_name.unwrap_or_default() }),
+                error: error.and_then(|e| serde_json::from_str(&e).ok()),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(JobDetail { job, items })
+}
+
+pub fn state(conn: &Connection, id: i64) -> Result<JobState> {
+    let s: String = conn
+        .query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::job_not_found(id))?;
+    s.parse()
+}

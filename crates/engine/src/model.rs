@@ -1,0 +1,208 @@
+//! Domain words as types: artifact kinds, OS families, digest algorithms, artifacts and jobs.
+
+use crate::error::{code, Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                let lower = s.trim().to_ascii_lowercase();
+                $(if lower == $s { return Ok($name::$variant); })+
+                Err(Error::new(
+                    concat!("invalid_", $what),
+                    format!(concat!("\"{}\" is not a known ", $what, "."), s),
+                    format!(concat!("A ", $what, " is one of: {}."), [$($s),+].join(", ")),
+                    concat!("Use one of the listed values for the ", $what, "."),
+                ))
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What an imported file is, following XClarity's import types plus gold and disk images.
+    Kind, "kind" {
+        Os = "os", OsProfile = "os_profile", Driver = "driver", Boot = "boot", Bundle = "bundle",
+        BundleSig = "bundle_sig", Config = "config", Script = "script", Software = "software",
+        Unattend = "unattend", GoldImage = "gold_image", DiskImage = "disk_image",
+    }
+);
+
+string_enum!(
+    /// The operating system family a file is for.
+    OsFamily, "os" { Linux = "linux", Windows = "windows", Vmware = "vmware" }
+);
+
+string_enum!(
+    /// Digest algorithms Imagesmith computes and verifies.
+    Algo, "algorithm" { Md5 = "md5", Sha1 = "sha1", Sha256 = "sha256", Sha512 = "sha512" }
+);
+
+impl Algo {
+    /// Hex length of a digest, which also identifies a bare hex string's algorithm.
+    pub fn hex_len(self) -> usize {
+        match self {
+            Algo::Md5 => 32,
+            Algo::Sha1 => 40,
+            Algo::Sha256 => 64,
+            Algo::Sha512 => 128,
+        }
+    }
+
+    pub fn from_hex_len(len: usize) -> Option<Algo> {
+        Algo::ALL.iter().copied().find(|a| a.hex_len() == len)
+    }
+
+    /// Name as in BSD tagged lines and checksum file names (`SHA256`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Algo::Md5 => "MD5",
+            Algo::Sha1 => "SHA1",
+            Algo::Sha256 => "SHA256",
+            Algo::Sha512 => "SHA512",
+        }
+    }
+}
+
+/// An OS as users name it: a family, or a distro that implies one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsName {
+    pub family: OsFamily,
+    pub distro: Option<String>,
+}
+
+const LINUX_DISTROS: &[&str] = &[
+    "rhel", "centos", "rocky", "alma", "oracle", "fedora", "sles", "opensuse", "ubuntu", "debian",
+];
+
+impl FromStr for OsName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.trim().to_ascii_lowercase();
+        if let Ok(family) = lower.parse::<OsFamily>() {
+            return Ok(OsName { family, distro: None });
+        }
+        if LINUX_DISTROS.contains(&lower.as_str()) {
+            return Ok(OsName { family: OsFamily::Linux, distro: Some(lower) });
+        }
+        if lower == "esxi" {
+            return Ok(OsName { family: OsFamily::Vmware, distro: Some(lower) });
+        }
+        Err(Error::new(
+            code::INVALID_OS,
+            format!("\"{s}\" is not a known operating system."),
+            format!(
+                "An OS is a family (linux, windows, vmware) or a Linux distribution ({}).",
+                LINUX_DISTROS.join(", ")
+            ),
+            "Use one of the listed names.",
+        ))
+    }
+}
+
+/// A short reference to another artifact (the OS image a driver belongs to, who uses an image).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArtifactRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One imported file as the catalog knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Artifact {
+    pub id: i64,
+    pub name: String,
+    pub kind: Kind,
+    pub os: Option<OsFamily>,
+    pub distro: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    /// The OS image this file belongs to.
+    pub image: Option<ArtifactRef>,
+    /// Artifacts that name this one as their image.
+    pub used_by: Vec<ArtifactRef>,
+    pub original_name: String,
+    pub description: String,
+    pub version: String,
+    pub tags: Vec<String>,
+    /// What detection found: volume id, OS family/version/arch, driver details, …
+    pub detected: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Changes to an artifact's descriptive fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArtifactPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Name,
+    Created,
+}
+
+impl FromStr for SortKey {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "name" => Ok(SortKey::Name),
+            "created" => Ok(SortKey::Created),
+            _ => Err(Error::invalid_argument(
+                format!("Cannot sort by \"{s}\"."),
+                "Sort by name or created.",
+            )),
+        }
+    }
+}
+
+/// Which artifacts to list, in which order, which page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArtifactQuery {
+    pub kind: Option<Kind>,
+    pub os: Option<OsFamily>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}

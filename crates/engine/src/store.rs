@@ -1,0 +1,203 @@
+//! Content-addressed object store: per-process staging sessions, atomic commits, safe removal.
+//!
+//! Every process that opens the repository gets its own staging folder `staging/<session>/`, held by
+//! an exclusive lock on `staging/<session>.lock` for as long as the process lives. A folder whose
+//! lock can be taken belongs to a process that died: its files are half-written imports and go.
+
+use crate::error::{code, Error, Result};
+use crate::layout::DataLayout;
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+pub struct Store {
+    layout: DataLayout,
+    session: String,
+    session_dir: PathBuf,
+    _session_lock: File,
+}
+
+fn write_err(path: &Path, e: std::io::Error) -> Error {
+    Error::io(path, &e, true)
+}
+
+/// Serialises creating and reaping sessions across processes.
+fn registry_lock(staging: &Path) -> Result<File> {
+    let path = staging.join(".sessions.lock");
+    let f = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| write_err(&path, e))?;
+    f.lock().map_err(|e| write_err(&path, e))?;
+    Ok(f)
+}
+
+impl Store {
+    /// Create the repository folders and this process's staging session.
+    pub fn open(layout: &DataLayout) -> Result<Store> {
+        for dir in [layout.root.clone(), layout.objects(), layout.staging()] {
+            fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
+        }
+        let staging = layout.staging();
+        let registry = registry_lock(&staging)?;
+        let session = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
+        let lock_path = staging.join(format!("{session}.lock"));
+        let lock = File::create(&lock_path).map_err(|e| write_err(&lock_path, e))?;
+        lock.lock().map_err(|e| write_err(&lock_path, e))?;
+        let session_dir = staging.join(&session);
+        fs::create_dir(&session_dir).map_err(|e| write_err(&session_dir, e))?;
+        drop(registry);
+        Ok(Store { layout: layout.clone(), session, session_dir, _session_lock: lock })
+    }
+
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// Sessions whose process is alive (their lock is held), including ours.
+    pub fn live_sessions(&self) -> Result<HashSet<String>> {
+        let staging = self.layout.staging();
+        let _registry = registry_lock(&staging)?;
+        let mut live = HashSet::new();
+        for (id, lock_path) in self.lock_files()? {
+            if id == self.session || is_held(&lock_path) {
+                live.insert(id);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Remove the staging folders of dead processes. Call after their jobs were marked interrupted.
+    pub fn reap_dead_sessions(&self) -> Result<usize> {
+        let staging = self.layout.staging();
+        let _registry = registry_lock(&staging)?;
+        let mut reaped = 0;
+        for (id, lock_path) in self.lock_files()? {
+            if id == self.session || is_held(&lock_path) {
+                continue;
+            }
+            let dir = staging.join(&id);
+            if dir.exists() {
+                fs::remove_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
+            }
+            let _ = fs::remove_file(&lock_path);
+            reaped += 1;
+        }
+        // Folders without a lock file (lock removed by hand) are dead too.
+        for entry in fs::read_dir(&staging).map_err(|e| write_err(&staging, e))? {
+            let entry = entry.map_err(|e| write_err(&staging, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if path.is_dir() && name != self.session && !staging.join(format!("{name}.lock")).exists() {
+                fs::remove_dir_all(&path).map_err(|e| write_err(&path, e))?;
+                reaped += 1;
+            }
+        }
+        Ok(reaped)
+    }
+
+    fn lock_files(&self) -> Result<Vec<(String, PathBuf)>> {
+        let staging = self.layout.staging();
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&staging).map_err(|e| write_err(&staging, e))? {
+            let entry = entry.map_err(|e| write_err(&staging, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(id) = name.strip_suffix(".lock").filter(|id| !id.starts_with('.')) {
+                out.push((id.to_string(), entry.path()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A new, empty staging file in this process's session folder.
+    pub fn staging_file(&self) -> Result<(File, PathBuf)> {
+        let path = self.session_dir.join(format!("{:016x}.part", rand::random::<u64>()));
+        let f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| write_err(&path, e))?;
+        Ok((f, path))
+    }
+
+    pub fn object_path(&self, sha256: &str) -> PathBuf {
+        self.layout.object_path(sha256)
+    }
+
+    /// Move a fully written, fsynced staging file to its content address. Call inside the catalog
+    /// write transaction so a concurrent delete of the same content cannot interleave.
+    pub fn commit(&self, staged: &Path, sha256: &str) -> Result<PathBuf> {
+        let target = self.object_path(sha256);
+        let dir = target.parent().expect("object path has a parent");
+        fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+        set_read_only(staged);
+        fs::rename(staged, &target).map_err(|e| write_err(&target, e))?;
+        sync_dir(dir);
+        Ok(target)
+    }
+
+    /// Take an object out of the store into this session's staging folder; returns where it went so
+    /// the caller can put it back if its transaction fails, or delete it once committed.
+    pub fn withdraw(&self, sha256: &str) -> Result<Option<PathBuf>> {
+        let path = self.object_path(sha256);
+        let trash = self.session_dir.join(format!("{sha256}.removed"));
+        match fs::rename(&path, &trash) {
+            Ok(()) => Ok(Some(trash)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(write_err(&path, e)),
+        }
+    }
+
+    /// Undo `withdraw`.
+    pub fn restore(&self, trash: &Path, sha256: &str) {
+        let _ = fs::rename(trash, self.object_path(sha256));
+    }
+
+    pub fn is_repository_path(&self, path: &Path) -> bool {
+        path.canonicalize().map(|p| self.layout.root.canonicalize().map(|r| p.starts_with(r)).unwrap_or(false)).unwrap_or(false)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // A clean exit leaves nothing behind; the lock file goes with the folder.
+        let _ = fs::remove_dir_all(&self.session_dir);
+        let _ = fs::remove_file(self.layout.staging().join(format!("{}.lock", self.session)));
+    }
+}
+
+fn is_held(lock_path: &Path) -> bool {
+    match File::open(lock_path) {
+        Ok(f) => match f.try_lock() {
+            Ok(()) => false,
+            Err(TryLockError::WouldBlock) => true,
+            Err(TryLockError::Error(_)) => true,
+        },
+        Err(_) => false,
+    }
+}
+
+fn set_read_only(path: &Path) {
+    if let Ok(meta) = fs::metadata(path) {
+        let mut perms = meta.permissions();
+        perms.set_readonly(true);
+        let _ = fs::set_permissions(path, perms);
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+pub fn object_missing(sha256: &str, name: &str) -> Error {
+    Error::new(
+        code::OBJECT_MISSING,
+        format!("The stored copy of {name} is missing (object {sha256})."),
+        "The file under objects/ was deleted or moved outside Imagesmith, or the disk lost it.",
+        "Import the original file again to restore it, or delete the artifact.",
+    )
+}
+
+pub fn object_corrupted(sha256: &str, actual: &str, name: &str) -> Error {
+    Error::new(
+        code::OBJECT_CORRUPTED,
+        format!("The stored copy of {name} is damaged: its SHA-256 is {actual}, not {sha256}."),
+        "The file under objects/ was changed after import — by a disk error, a bad sector, or an edit outside Imagesmith.",
+        "Delete the artifact and import the original file again; check the disk's health.",
+    )
+}
