@@ -1,0 +1,116 @@
+//! Shared helpers for the CLI integration tests: real fixtures, a fresh repository, running the binary.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The real fixture files (Debian's ipxe.iso, xorriso ISOs, an rpmbuild RPM, …), built once by
+/// scripts/fixtures.sh (a no-op when they are current). `make test` passes IMAGESMITH_FIXTURES.
+pub fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = std::env::var_os("IMAGESMITH_FIXTURES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/fixtures"));
+        let status = Command::new(root.join("scripts/fixtures.sh")).arg(&dir).status().expect("run scripts/fixtures.sh");
+        assert!(status.success(), "scripts/fixtures.sh failed; run `make fixtures` to see why");
+        dir
+    })
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    let p = fixtures().join(name);
+    assert!(p.exists(), "missing fixture {}", p.display());
+    p
+}
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        Repo { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"));
+        c.env("IMAGESMITH_HOME", self.home()).env_remove("IMAGESMITH_PASSWORD");
+        c
+    }
+
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd().args(args).output().expect("run imagesmith-cli")
+    }
+
+    /// Run with `--json` appended and parse stdout.
+    pub fn json<I, S>(&self, args: I) -> (i32, Value)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let out = self.cmd().args(args).arg("--json").output().expect("run imagesmith-cli");
+        let code = out.status.code().unwrap_or(-1);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        });
+        (code, v)
+    }
+
+    pub fn import(&self, args: &[&str], files: &[PathBuf]) -> (i32, Value) {
+        let mut all: Vec<std::ffi::OsString> = vec!["import".into()];
+        all.extend(args.iter().map(|a| a.into()));
+        all.extend(files.iter().map(|f| f.clone().into_os_string()));
+        self.json(all)
+    }
+
+    /// Every file under objects/.
+    pub fn objects(&self) -> Vec<PathBuf> {
+        walk(&self.home().join("objects"))
+    }
+
+    /// Files left under staging/ (ignoring lock files of live sessions).
+    pub fn staging_files(&self) -> Vec<PathBuf> {
+        walk(&self.home().join("staging")).into_iter().filter(|p| !p.extension().is_some_and(|e| e == "lock")).collect()
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+pub fn sha256_of(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+pub fn item<'a>(report: &'a Value, file_name: &str) -> &'a Value {
+    report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(&format!("/{file_name}"))))
+        .unwrap_or_else(|| panic!("no item for {file_name} in {report:#}"))
+}

@@ -1,0 +1,236 @@
+//! Import through the CLI on real files: kinds and OS detected, checksums verified, matrix enforced.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[test]
+fn every_kind_is_detected_and_one_bad_file_does_not_stop_the_others() {
+    let repo = Repo::new();
+    let files: Vec<_> = [
+        "rhel-9.6-x86_64-dvd.iso",
+        "ubuntu-24.04-server-amd64.iso",
+        "win-server-2022.iso",
+        "esxi-8.0.iso",
+        "ipxe.iso",
+        "dud-kmod-example.iso",
+        "kmod-example-1.0-1.el9.x86_64.rpm",
+        "win-nic-driver.zip",
+        "winpe-amd64.zip",
+        "vendor-bundle.zip",
+        "vendor-bundle.zip.asc",
+        "ks.cfg",
+        "autoyast.xml",
+        "autounattend.xml",
+        "post-install.sh",
+        "collect.py",
+        "Set-Network.ps1",
+        "join-domain.cmd",
+        "monitoring-agent-2.1.tar.gz",
+        "monitoring-agent-2.1.zip",
+        "broken.json",
+        "truncated.iso",
+    ]
+    .iter()
+    .map(|f| fixture(f))
+    .collect();
+    let (code, report) = repo.import(&[], &files);
+    assert_eq!(code, 1, "a failed item makes the exit status 1");
+    let expect = [
+        ("rhel-9.6-x86_64-dvd.iso", "os", Some("linux"), Some("rhel")),
+        ("ubuntu-24.04-server-amd64.iso", "os", Some("linux"), Some("ubuntu")),
+        ("win-server-2022.iso", "os", Some("windows"), None),
+        ("esxi-8.0.iso", "os", Some("vmware"), Some("esxi")),
+        ("ipxe.iso", "os", None, None),
+        ("dud-kmod-example.iso", "driver", Some("linux"), None),
+        ("kmod-example-1.0-1.el9.x86_64.rpm", "driver", Some("linux"), None),
+        ("win-nic-driver.zip", "driver", Some("windows"), None),
+        ("winpe-amd64.zip", "boot", Some("windows"), None),
+        ("vendor-bundle.zip", "bundle", Some("windows"), None),
+        ("vendor-bundle.zip.asc", "bundle_sig", Some("windows"), None),
+        ("ks.cfg", "unattend", Some("linux"), None),
+        ("autoyast.xml", "unattend", Some("linux"), Some("sles")),
+        ("autounattend.xml", "unattend", Some("windows"), None),
+        ("post-install.sh", "script", Some("linux"), None),
+        ("collect.py", "script", Some("linux"), None),
+        ("Set-Network.ps1", "script", Some("windows"), None),
+        ("join-domain.cmd", "script", Some("windows"), None),
+        ("monitoring-agent-2.1.tar.gz", "software", Some("linux"), None),
+        ("monitoring-agent-2.1.zip", "software", Some("windows"), None),
+    ];
+    for (name, kind, os, distro) in expect {
+        let it = item(&report, name);
+        assert_eq!(it["outcome"], "imported", "{name}: {it:#}");
+        let a = &it["artifact"];
+        assert_eq!(a["kind"], kind, "{name}");
+        assert_eq!(a["os"].as_str(), os, "{name}");
+        if distro.is_some() {
+            assert_eq!(a["distro"].as_str(), distro, "{name}");
+        }
+        assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&fixture(name)), "{name}");
+        assert_eq!(a["size"].as_u64().unwrap(), std::fs::metadata(fixture(name)).unwrap().len());
+    }
+    let rhel = &item(&report, "rhel-9.6-x86_64-dvd.iso")["artifact"]["detected"];
+    assert_eq!(rhel["volume_id"], "RHEL-9-6-0-BaseOS-x86_64");
+    assert_eq!(rhel["version"], "9.6");
+    assert_eq!(rhel["arch"], "x86_64");
+    let inf = &item(&report, "win-nic-driver.zip")["artifact"]["detected"];
+    assert_eq!(inf["driver_class"], "Net", "{inf:#}");
+    assert_eq!(item(&report, "broken.json")["error"]["code"], "invalid_content");
+    let truncated = &item(&report, "truncated.iso")["error"];
+    assert_eq!(truncated["code"], "invalid_content");
+    for field in ["text", "explanation", "recovery"] {
+        assert!(!truncated[field].as_str().unwrap().is_empty());
+    }
+    assert_eq!(report["job"]["state"], "failed");
+    let (_, list) = repo.json(["list"]);
+    assert_eq!(list.as_array().unwrap().len(), expect.len(), "failed files leave no artifact");
+    assert_eq!(repo.objects().len(), expect.len(), "failed files leave no object");
+    assert!(repo.staging_files().is_empty());
+}
+
+#[test]
+fn checksum_files_of_every_format_are_matched_by_name_and_not_imported() {
+    // The fixtures' checksum files are what the real tools accept.
+    let ok = Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS", "SHA256SUMS.binary", "SHA256SUMS.upper"]).current_dir(fixtures()).status().unwrap();
+    assert!(ok.success());
+    let ok = Command::new("md5sum").args(["-c", "--strict", "--quiet", "MD5SUMS.crlf"]).current_dir(fixtures()).status().unwrap();
+    assert!(ok.success());
+    for (sums, target, algo) in [
+        ("SHA256SUMS", "ipxe.iso", "sha256"),
+        ("SHA256SUMS.binary", "ipxe.iso", "sha256"),
+        ("SHA256SUMS.upper", "rhel-9.6-x86_64-dvd.iso", "sha256"),
+        ("SHA512SUMS.tag", "ks.cfg", "sha512"),
+        ("MD5SUMS.crlf", "ipxe.iso", "md5"),
+        ("CHECKSUM", "rhel-9.6-x86_64-dvd.iso", "sha256"),
+        ("ipxe.iso.sha256", "ipxe.iso", "sha256"),
+        ("ks.cfg.md5", "ks.cfg", "md5"),
+    ] {
+        let repo = Repo::new();
+        let (code, report) = repo.import(&[], &[fixture(target), fixture(sums)]);
+        assert_eq!(code, 0, "{sums}: {report:#}");
+        assert_eq!(report["items"].as_array().unwrap().len(), 1, "{sums} is not imported itself");
+        let it = item(&report, target);
+        assert_eq!(it["outcome"], "imported");
+        assert_eq!(it["verified"][0]["source"], sums);
+        assert_eq!(it["verified"][0]["algo"], algo);
+        // The verified algorithm was computed in the same pass and stored.
+        assert!(it["artifact"][algo].as_str().is_some_and(|h| h.len() == 64 || h.len() == 32 || h.len() == 128));
+        assert_eq!(report["checksum_files"][0]["file_name"], sums);
+    }
+}
+
+#[test]
+fn a_wrong_checksum_fails_that_file_and_stores_nothing() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("ipxe.iso"), fixture("SHA256SUMS.wrong"), fixture("ks.cfg")]);
+    assert_eq!(code, 1);
+    let it = item(&report, "ipxe.iso");
+    assert_eq!(it["outcome"], "failed");
+    assert_eq!(it["error"]["code"], "checksum_mismatch");
+    assert!(it["error"]["text"].as_str().unwrap().contains("SHA256SUMS.wrong"));
+    assert!(it["error"]["recovery"].as_str().unwrap().contains("checksum matches"));
+    assert_eq!(item(&report, "ks.cfg")["outcome"], "imported", "the other file still goes in");
+    assert_eq!(repo.objects().len(), 1);
+    assert!(repo.staging_files().is_empty());
+    let (_, list) = repo.json(["list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let text = repo.run(["import".as_ref(), "--checksum-file".as_ref(), fixture("SHA256SUMS.wrong").as_os_str(), fixture("ipxe.iso").as_os_str()]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains("checksum_mismatch") && out.contains("what to do:"), "{out}");
+}
+
+#[test]
+fn digests_on_the_command_line_in_every_form() {
+    let iso = fixture("ipxe.iso");
+    let sha256 = sha256_of(&iso);
+    let md5 = String::from_utf8(Command::new("md5sum").arg(&iso).output().unwrap().stdout).unwrap()[..32].to_string();
+    let sha1 = String::from_utf8(Command::new("sha1sum").arg(&iso).output().unwrap().stdout).unwrap()[..40].to_string();
+    let sha512 = String::from_utf8(Command::new("sha512sum").arg(&iso).output().unwrap().stdout).unwrap()[..128].to_string();
+    for (flag, value, algo) in [
+        ("--sha256", sha256.to_uppercase(), "sha256"),
+        ("--md5", md5.clone(), "md5"),
+        ("--sha1", sha1.clone(), "sha1"),
+        ("--sha512", sha512.clone(), "sha512"),
+        ("--checksum", format!("sha1:{sha1}"), "sha1"),
+        ("--checksum", md5.clone(), "md5"),
+    ] {
+        let repo = Repo::new();
+        let (code, report) = repo.import(&[flag, &value], &[iso.clone()]);
+        assert_eq!(code, 0, "{flag} {value}: {report:#}");
+        let a = &item(&report, "ipxe.iso")["artifact"];
+        let hex = value.rsplit(':').next().unwrap().to_lowercase();
+        assert_eq!(a[algo].as_str().unwrap(), hex);
+        assert_eq!(a["sha256"].as_str().unwrap(), sha256, "SHA-256 is always computed");
+    }
+    let repo = Repo::new();
+    let mut wrong = md5.clone();
+    wrong.replace_range(0..1, if &md5[0..1] == "0" { "1" } else { "0" });
+    let (code, report) = repo.import(&["--md5", &wrong], &[iso.clone()]);
+    assert_eq!(code, 1);
+    assert_eq!(item(&report, "ipxe.iso")["error"]["code"], "checksum_mismatch");
+    assert!(repo.objects().is_empty());
+
+    let (code, report) = repo.import(&["--checksum", "sha256:abc"], &[iso.clone()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["error"]["code"], "invalid_checksum");
+
+    let out = repo.run(["import".as_ref(), "--sha256".as_ref(), sha256.as_ref(), iso.as_os_str(), fixture("ks.cfg").as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "one digest for two files is a usage error");
+    let out = repo.run(["import", "--md5", "x", "--sha1", "y", "f"]);
+    assert_eq!(out.status.code(), Some(2), "two digest flags are a usage error");
+}
+
+#[test]
+fn the_same_bytes_are_stored_once_and_reported_as_a_duplicate() {
+    let repo = Repo::new();
+    let (_, first) = repo.import(&[], &[fixture("ipxe.iso")]);
+    let id = first["items"][0]["artifact"]["id"].as_i64().unwrap();
+    let copy = repo.home().join("copy-of-ipxe.iso");
+    std::fs::copy(fixture("ipxe.iso"), &copy).unwrap();
+    let (code, second) = repo.import(&[], &[copy]);
+    assert_eq!(code, 0, "a duplicate is not a failure");
+    let it = &second["items"][0];
+    assert_eq!(it["outcome"], "duplicate");
+    assert_eq!(it["artifact"]["id"].as_i64().unwrap(), id);
+    assert_eq!(it["artifact"]["name"], "ipxe.iso");
+    assert_eq!(repo.objects().len(), 1);
+    let text = repo.run(["import".as_ref(), fixture("ipxe.iso").as_os_str()]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("already in the repository as ipxe.iso"));
+}
+
+#[test]
+fn what_the_support_matrix_refuses_is_refused_with_what_is_allowed() {
+    let repo = Repo::new();
+    let cases: &[(&[&str], &str, &str, &str)] = &[
+        (&["--kind", "os"], "notes.txt", "unsupported_type", ".iso"),
+        (&["--os", "linux"], "win-nic-driver.zip", "unsupported_type", ".zip of .inf drivers"),
+        (&["--kind", "boot", "--os", "vmware"], "winpe-amd64.zip", "unsupported_type", "not supported for vmware"),
+        (&["--kind", "boot", "--os", "linux"], "winpe-amd64.zip", "unsupported_type", "not supported for linux"),
+        (&["--kind", "driver", "--os", "linux"], "rhel-9.6-x86_64-dvd.iso", "unsupported_type", "driver update disk"),
+        (&["--kind", "script", "--os", "vmware"], "post-install.sh", "unsupported_type", "not supported"),
+        (&[], "site-config.json", "os_required", "--os"),
+        (&[], "notes.txt", "unknown_type", "--kind"),
+        (&[], "plain.xml", "unknown_type", "--kind"),
+        (&[], "not-well-formed.xml", "invalid_content", "Download"),
+        (&["--os", "solaris"], "ks.cfg", "invalid_os", "one of the listed"),
+    ];
+    for (args, file, code_expected, hint) in cases {
+        let (code, report) = repo.import(args, &[fixture(file)]);
+        let err = if report.get("error").is_some() { &report["error"] } else { &item(&report, file)["error"] };
+        assert_eq!(code, 1, "{file} {args:?}");
+        assert_eq!(err["code"], *code_expected, "{file} {args:?}: {err:#}");
+        let all = format!("{} {} {}", err["text"], err["explanation"], err["recovery"]);
+        assert!(all.contains(hint), "{file} {args:?}: `{hint}` not in {all}");
+    }
+    assert!(repo.objects().is_empty());
+    let (code, report) = repo.import(&["--os", "windows"], &[fixture("site-config.json")]);
+    assert_eq!(code, 0);
+    assert_eq!(report["items"][0]["artifact"]["kind"], "config");
+    assert_eq!(report["items"][0]["artifact"]["os"], "windows");
+    let (code, report) = repo.import(&["--os", "rhel"], &[fixture("ks.cfg")]);
+    assert_eq!(code, 0);
+    assert_eq!(report["items"][0]["artifact"]["distro"], "rhel");
+}

@@ -1,0 +1,156 @@
+//! Browse and manage through the CLI: list, show, update, delete with in-use protection, jobs, verify.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn list_filters_and_sorts_show_has_every_digest_update_changes_fields() {
+    let repo = Repo::new();
+    let (code, _) = repo.import(&["--checksum", &format!("md5:{}", md5("ks.cfg"))], &[fixture("ks.cfg")]);
+    assert_eq!(code, 0);
+    let (code, _) = repo.import(&[], &[fixture("win-server-2022.iso"), fixture("rhel-9.6-x86_64-dvd.iso"), fixture("Set-Network.ps1")]);
+    assert_eq!(code, 0);
+
+    let names = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, all) = repo.json(["list"]);
+    assert_eq!(names(&all), ["ks.cfg", "rhel-9.6-x86_64-dvd.iso", "Set-Network.ps1", "win-server-2022.iso"]);
+    let (_, created) = repo.json(["list", "--sort", "created"]);
+    assert_eq!(names(&created)[0], "ks.cfg");
+    let (_, isos) = repo.json(["list", "--kind", "os"]);
+    assert_eq!(names(&isos), ["rhel-9.6-x86_64-dvd.iso", "win-server-2022.iso"]);
+    let (_, windows) = repo.json(["list", "--os", "windows"]);
+    assert_eq!(names(&windows), ["Set-Network.ps1", "win-server-2022.iso"]);
+    let (_, both) = repo.json(["list", "--kind", "os", "--os", "linux"]);
+    assert_eq!(names(&both), ["rhel-9.6-x86_64-dvd.iso"]);
+    let bad = repo.run(["list", "--kind", "floppy"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    let (_, ks) = repo.json(["show", "ks.cfg"]);
+    assert_eq!(ks["sha256"].as_str().unwrap(), sha256_of(&fixture("ks.cfg")));
+    assert_eq!(ks["md5"].as_str().unwrap(), md5("ks.cfg"));
+    assert_eq!(ks["original_name"], "ks.cfg");
+    assert!(ks["created_at"].as_str().unwrap().ends_with('Z'));
+    let id = ks["id"].as_i64().unwrap();
+    let (_, by_id) = repo.json(["show", &id.to_string()]);
+    assert_eq!(by_id["name"], "ks.cfg");
+    let text = String::from_utf8(repo.run(["show", "ks.cfg"]).stdout).unwrap();
+    assert!(text.contains(&md5("ks.cfg")) && text.contains("sha256"), "{text}");
+
+    let (code, updated) = repo.json(["update", "ks.cfg", "--name", "rhel9-minimal.ks", "--description", "Minimal RHEL 9", "--version", "3", "--tag", "rhel", "--tag", "lab"]);
+    assert_eq!(code, 0, "{updated:#}");
+    assert_eq!(updated["name"], "rhel9-minimal.ks");
+    assert_eq!(updated["description"], "Minimal RHEL 9");
+    assert_eq!(updated["version"], "3");
+    assert_eq!(updated["tags"], serde_json::json!(["lab", "rhel"]));
+    let (code, err) = repo.json(["update", "rhel9-minimal.ks", "--name", "WIN-SERVER-2022.ISO"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "name_taken");
+    let (code, err) = repo.json(["show", "nope"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "not_found");
+}
+
+fn md5(name: &str) -> String {
+    let out = std::process::Command::new("md5sum").arg(fixture(name)).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..32].to_string()
+}
+
+#[test]
+fn files_name_their_image_and_an_image_in_use_cannot_be_deleted() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&["--image", "rhel-9.6-x86_64-dvd.iso"], &[fixture("dud-kmod-example.iso")]);
+    assert_eq!(code, 1);
+    assert_eq!(report["items"][0]["error"]["code"], "image_not_found");
+    assert!(repo.objects().is_empty());
+
+    repo.import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("win-server-2022.iso")]);
+    let (code, report) = repo.import(&["--image", "rhel-9.6-x86_64-dvd.iso"], &[fixture("dud-kmod-example.iso"), fixture("ks.cfg")]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "ks.cfg")["artifact"]["image"]["name"], "rhel-9.6-x86_64-dvd.iso");
+    let (code, report) = repo.import(&["--image", "win-server-2022.iso"], &[fixture("post-install.sh")]);
+    assert_eq!(code, 1, "a linux script cannot belong to a windows image");
+    assert_eq!(report["items"][0]["error"]["code"], "unsupported_type");
+
+    let (_, image) = repo.json(["show", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!(image["used_by"].as_array().unwrap().len(), 2);
+    let object = repo.home().join("objects/sha256").join(&image["sha256"].as_str().unwrap()[..2]).join(&image["sha256"].as_str().unwrap()[2..]);
+    assert!(object.exists());
+
+    let out = repo.run(["delete", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in_use") && err.contains("dud-kmod-example.iso") && err.contains("ks.cfg"), "{err}");
+    assert!(object.exists(), "a refused delete removes nothing");
+
+    for name in ["dud-kmod-example.iso", "ks.cfg", "rhel-9.6-x86_64-dvd.iso"] {
+        let out = repo.run(["delete", name]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(!object.exists(), "the object goes when nothing references it");
+    assert_eq!(repo.objects().len(), 1, "only the windows image is left");
+}
+
+#[test]
+fn jobs_are_kept_newest_first_with_their_items_and_errors() {
+    let repo = Repo::new();
+    repo.import(&[], &[fixture("ks.cfg")]);
+    repo.import(&[], &[fixture("ipxe.iso"), fixture("SHA256SUMS.wrong"), fixture("post-install.sh")]);
+    let (code, jobs) = repo.json(["jobs"]);
+    assert_eq!(code, 0);
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs[0]["id"].as_i64() > jobs[1]["id"].as_i64(), "newest first");
+    assert_eq!(jobs[0]["state"], "failed");
+    assert_eq!(jobs[1]["state"], "succeeded");
+    assert_eq!(jobs[0]["kind"], "import");
+    assert!(jobs[0]["finished_at"].as_str().is_some());
+    assert_eq!(jobs[0]["items"].as_array().unwrap().len(), 2);
+    let id = jobs[0]["id"].as_i64().unwrap().to_string();
+    let (_, job) = repo.json(["jobs", "show", &id]);
+    let failed = job["items"].as_array().unwrap().iter().find(|i| i["outcome"] == "failed").unwrap();
+    assert_eq!(failed["error"]["code"], "checksum_mismatch");
+    assert!(failed["path"].as_str().unwrap().ends_with("ipxe.iso"));
+    assert_eq!(job["bytes_total"].as_u64().unwrap(), std::fs::metadata(fixture("ipxe.iso")).unwrap().len() + std::fs::metadata(fixture("post-install.sh")).unwrap().len());
+    let text = String::from_utf8(repo.run(["jobs"]).stdout).unwrap();
+    assert!(text.contains("failed") && text.contains("succeeded"), "{text}");
+    let (code, err) = repo.json(["jobs", "show", "999"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "job_not_found");
+}
+
+#[test]
+fn verify_catches_a_flipped_byte_and_a_missing_object() {
+    let repo = Repo::new();
+    repo.import(&[], &[fixture("ipxe.iso"), fixture("ks.cfg"), fixture("collect.py")]);
+    let (code, report) = repo.json(["verify"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(report["items"].as_array().unwrap().iter().all(|i| i["outcome"] == "verified"));
+
+    let (_, iso) = repo.json(["show", "ipxe.iso"]);
+    let sha = iso["sha256"].as_str().unwrap();
+    let path = repo.home().join("objects/sha256").join(&sha[..2]).join(&sha[2..]);
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    assert!(perms.readonly(), "objects are read-only after commit");
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1_000_000] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    let (_, ks) = repo.json(["show", "ks.cfg"]);
+    let ks_sha = ks["sha256"].as_str().unwrap();
+    std::fs::remove_file(repo.home().join("objects/sha256").join(&ks_sha[..2]).join(&ks_sha[2..])).unwrap();
+
+    let (code, report) = repo.json(["verify"]);
+    assert_eq!(code, 1);
+    let by_name = |n: &str| report["items"].as_array().unwrap().iter().find(|i| i["artifact"]["name"] == n).unwrap().clone();
+    assert_eq!(by_name("ipxe.iso")["error"]["code"], "object_corrupted");
+    assert_eq!(by_name("ks.cfg")["error"]["code"], "object_missing");
+    assert_eq!(by_name("collect.py")["outcome"], "verified");
+    let (code, one) = repo.json(["verify", "collect.py"]);
+    assert_eq!(code, 0);
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["kind"], "verify");
+}
