@@ -1,0 +1,27 @@
+//! tauri-build: embeds the config and an app manifest so our own commands are permission-checked
+//! (each gets `allow-<command>`; capabilities/main.json grants them to the main window).
+
+const COMMANDS: &[&str] = &[
+    "repository_info",
+    "reveal_repository",
+    "plan_import",
+    "parse_expected",
+    "start_import",
+    "cancel_job",
+    "list_jobs",
+    "count_jobs",
+    "get_job",
+    "list_artifacts",
+    "count_artifacts",
+    "get_artifact",
+    "update_artifact",
+    "delete_artifact",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

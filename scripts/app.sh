@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# app.sh — the desktop app's build and test entry points (the Makefile calls these):
+#   run       build the frontend and the app (embedded assets) and open it on the per-user repository
+#   test      vitest, svelte-check, the bindings staleness test, IPC tests, then the end-to-end tests
+#             in a real window (Xvfb + tauri-driver + WebKitWebDriver)
+#   package   tauri build --bundles deb
+#   bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust commands
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One feature set for every app build of a run (features changing recompiles ~70 crates).
+FEATURES=custom-protocol
+TAURI="$ROOT/ui/node_modules/.bin/tauri"
+
+say() { printf '\n== app.sh: %s\n' "$*"; }
+
+ui_deps() {
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then
+    say "npm ci (ui/)"
+    (cd ui && npm ci --no-audit --no-fund)
+  fi
+}
+
+ui_build() {
+  ui_deps
+  say "building the frontend (ui/dist)"
+  npm --prefix ui run build
+}
+
+need_driver() {
+  command -v tauri-driver >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
+  command -v tauri-driver >/dev/null 2>&1 || { say "installing tauri-driver 2.1.0"; cargo install tauri-driver --version 2.1.0 --locked; }
+  command -v WebKitWebDriver >/dev/null 2>&1 || { echo "WebKitWebDriver missing: run scripts/setup.sh (webkit2gtk-driver)" >&2; exit 1; }
+  command -v xvfb-run >/dev/null 2>&1 || { echo "xvfb-run missing: run scripts/setup.sh" >&2; exit 1; }
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  run)
+    ui_build
+    say "building the app"
+    cargo build -p imagesmith --features "$FEATURES"
+    exec "$ROOT/target/debug/imagesmith"
+    ;;
+  test)
+    ui_deps
+    say "svelte-check"
+    npm --prefix ui run check
+    say "vitest"
+    npm --prefix ui test
+    ui_build
+    say "Rust: shell unit tests, bindings staleness, IPC tests (mock runtime)"
+    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test ipc
+    need_driver
+    if [ -z "${IMAGESMITH_FIXTURES:-}" ]; then
+      scripts/fixtures.sh "$ROOT/target/fixtures"
+      export IMAGESMITH_FIXTURES="$ROOT/target/fixtures"
+    fi
+    say "end-to-end tests in a real window (Xvfb, tauri-driver, WebKitWebDriver); screenshots in target/e2e/"
+    mkdir -p target/e2e
+    xvfb-run -a -s "-screen 0 1920x1080x24" \
+      cargo test -p imagesmith --features "$FEATURES" --test e2e -- --ignored --test-threads=1
+    ;;
+  package)
+    ui_deps
+    say "tauri build --bundles deb"
+    "$TAURI" build --bundles deb
+    ls -1 "$ROOT"/target/release/bundle/deb/*.deb
+    ;;
+  bindings)
+    ui_deps
+    UPDATE_BINDINGS=1 cargo test -p imagesmith --features "$FEATURES" --test bindings
+    say "wrote ui/src/lib/ipc/bindings.ts"
+    ;;
+  *)
+    echo "usage: scripts/app.sh run|test|package|bindings" >&2
+    exit 2
+    ;;
+esac

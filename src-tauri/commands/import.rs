@@ -1,0 +1,40 @@
+//! Import: review what was dropped, read a pasted checksum, start the import job.
+
+use imagesmith_engine::checksum::parse_expected as parse_digest;
+use imagesmith_engine::{ExpectedDigest, ImportPlan, ImportRequest, JobProgress, PlanRequest};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::{blocking, IpcError};
+use crate::progress::Throttle;
+use crate::AppState;
+
+/// Classify dropped or chosen files (checksum files among them are recognised, not imported).
+#[tauri::command]
+#[specta::specta]
+pub async fn plan_import(state: State<'_, AppState>, request: PlanRequest) -> Result<ImportPlan, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.plan_import(&request)).await
+}
+
+/// Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`.
+#[tauri::command]
+#[specta::specta]
+pub async fn parse_expected(text: String) -> Result<ExpectedDigest, IpcError> {
+    parse_digest(&text, "entered")
+}
+
+/// Start an import job; returns its id at once. Progress arrives on `on_progress`, throttled.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_import(
+    state: State<'_, AppState>,
+    request: ImportRequest,
+    on_progress: Channel<JobProgress>,
+) -> Result<i64, IpcError> {
+    let engine = state.engine.clone();
+    let throttle = Throttle::new(move |tick: JobProgress| {
+        let _ = on_progress.send(tick);
+    });
+    blocking(move || engine.start_import(request, Box::new(move |tick: &JobProgress| throttle.tick(tick.clone())))).await
+}

@@ -1,0 +1,6 @@
+//! The IPC commands: each parses its arguments, calls one engine method and maps its error.
+
+pub mod import;
+pub mod jobs;
+pub mod library;
+pub mod repository;

@@ -1,0 +1,47 @@
+//! "jobs-changed" / "catalog-changed": polls the engine's change stamp so that changes made by any
+//! process (this window, a CLI import running alongside) reach the UI, which then refetches.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use imagesmith_engine::Engine;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime};
+use tauri_specta::Event;
+
+/// Jobs were added or changed state; the payload is the new stamp.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct JobsChanged {
+    pub stamp: i64,
+}
+
+/// Artifacts were added, edited or deleted; the payload is the new stamp.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct CatalogChanged {
+    pub stamp: i64,
+}
+
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// Start the watcher thread; it lives as long as the process.
+pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
+    std::thread::Builder::new()
+        .name("change-watcher".into())
+        .spawn(move || {
+            let mut seen = engine.change_stamp().ok();
+            loop {
+                std::thread::sleep(POLL);
+                let Ok(now) = engine.change_stamp() else { continue };
+                if let Some(before) = &seen {
+                    if before.jobs != now.jobs {
+                        let _ = JobsChanged { stamp: now.jobs }.emit(&app);
+                    }
+                    if before.artifacts != now.artifacts {
+                        let _ = CatalogChanged { stamp: now.artifacts }.emit(&app);
+                    }
+                }
+                seen = Some(now);
+            }
+        })
+        .expect("could not start the change watcher thread");
+}

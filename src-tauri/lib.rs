@@ -1,0 +1,77 @@
+//! The Tauri shell: the builder shared by `main`, the IPC tests and the bindings export.
+//!
+//! Everything here is wiring. Commands live in `commands/`, each one calling one engine method.
+
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod progress;
+pub mod state;
+
+use std::sync::Arc;
+
+use imagesmith_engine::{DataLayout, Engine};
+use tauri::{Manager, Runtime};
+
+pub use error::IpcError;
+pub use state::AppState;
+
+/// The typed IPC surface: every command and event the frontend may use, exported to
+/// `ui/src/lib/ipc/bindings.ts` by `tests/bindings.rs`.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::repository::repository_info,
+            commands::repository::reveal_repository,
+            commands::import::plan_import,
+            commands::import::parse_expected,
+            commands::import::start_import,
+            commands::jobs::cancel_job,
+            commands::jobs::list_jobs,
+            commands::jobs::count_jobs,
+            commands::jobs::get_job,
+            commands::library::list_artifacts,
+            commands::library::count_artifacts,
+            commands::library::get_artifact,
+            commands::library::update_artifact,
+            commands::library::delete_artifact,
+        ])
+        .events(tauri_specta::collect_events![
+            events::JobsChanged,
+            events::CatalogChanged
+        ])
+        .dangerously_cast_bigints_to_number()
+}
+
+/// The generated TypeScript client, as text (used by the export and the staleness test).
+pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
+
+/// Build the app on any runtime around an opened engine. `main` passes the real runtime, the IPC
+/// tests the mock one.
+pub fn app_builder<R: Runtime>(engine: Arc<Engine>) -> tauri::Builder<R> {
+    let specta = specta_builder::<R>();
+    let handler = specta.invoke_handler();
+    tauri::Builder::<R>::new()
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(handler)
+        .setup(move |app| {
+            specta.mount_events(app);
+            app.manage(AppState::new(engine.clone()));
+            events::watch_changes(app.handle().clone(), engine.clone());
+            Ok(())
+        })
+}
+
+/// Open the per-user repository (IMAGESMITH_HOME overrides it) and run the window.
+pub fn run() {
+    let engine = match DataLayout::default_for_user().and_then(Engine::open) {
+        Ok(engine) => Arc::new(engine),
+        Err(err) => {
+            eprintln!("imagesmith: {}\n{}\n{}", err.text, err.explanation, err.recovery);
+            std::process::exit(2);
+        }
+    };
+    app_builder::<tauri::Wry>(engine)
+        .run(tauri::generate_context!("tauri.conf.json"))
+        .expect("the Imagesmith window could not start");
+}

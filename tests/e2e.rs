@@ -1,0 +1,409 @@
+//! End-to-end tests in a real window: the built app under Xvfb, driven through tauri-driver and
+//! WebKitWebDriver with fantoccini, files arriving by a real XDND drag from another X client or
+//! through the native GTK file dialog. Each step leaves a screenshot in target/e2e/.
+//!
+//! Ignored by a plain `cargo test` (they need a display, tauri-driver and WebKitWebDriver);
+//! `scripts/app.sh test` runs them: `xvfb-run … cargo test --test e2e -- --ignored --test-threads=1`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const APP: &str = env!("CARGO_BIN_EXE_imagesmith");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Where the app window sits (tauri.conf.json: x 40, y 40, 1280x820; no window manager under Xvfb).
+const DROP_AT: (i32, i32) = (600, 420);
+/// Where the drag source window is put, right of the app window.
+const SOURCE_AT: (i32, i32) = (1500, 200);
+
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(ROOT).join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The test's own world: repository, XDG dirs, files to import.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = tempfile::Builder::new().prefix("imagesmith-e2e").tempdir().unwrap();
+        for sub in ["repo", "data", "config", "cache", "files to import"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Home { dir }
+    }
+    fn path(&self, sub: &str) -> PathBuf {
+        self.dir.path().join(sub)
+    }
+    fn files(&self) -> PathBuf {
+        self.path("files to import")
+    }
+    /// Stored objects in the repository (nothing half-written may remain after a failure/cancel).
+    fn stored_objects(&self) -> usize {
+        fn walk(p: &Path) -> usize {
+            std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()).unwrap_or(0)
+        }
+        walk(&self.path("repo/objects"))
+    }
+}
+
+/// ipxe.iso and the SHA256SUMS covering it, from the project's fixtures; when they are not built
+/// (no IMAGESMITH_FIXTURES), an ISO made here with xorriso and its own SHA256SUMS.
+fn fixture_iso(into: &Path) -> (PathBuf, PathBuf, String) {
+    let iso = into.join("ipxe.iso");
+    let sums = into.join("SHA256SUMS");
+    let fixtures = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join("target/fixtures"));
+    if fixtures.join("ipxe.iso").is_file() && fixtures.join("SHA256SUMS").is_file() {
+        std::fs::copy(fixtures.join("ipxe.iso"), &iso).unwrap();
+        std::fs::copy(fixtures.join("SHA256SUMS"), &sums).unwrap();
+    } else {
+        let src = into.join(".iso-src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("README.TXT"), "Imagesmith e2e test image\n").unwrap();
+        let ok = Command::new("xorriso")
+            .args(["-as", "mkisofs", "-quiet", "-V", "IMAGESMITH_E2E", "-o"])
+            .arg(&iso)
+            .arg(&src)
+            .status()
+            .expect("xorriso runs");
+        assert!(ok.success());
+        std::fs::remove_dir_all(&src).unwrap();
+        let out = Command::new("sha256sum").arg("ipxe.iso").current_dir(into).output().unwrap();
+        std::fs::write(&sums, &out.stdout).unwrap();
+    }
+    let text = std::fs::read_to_string(&sums).unwrap();
+    let sha = text
+        .lines()
+        .find(|l| l.trim_end().ends_with("ipxe.iso"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("SHA256SUMS covers ipxe.iso")
+        .to_lowercase();
+    (iso, sums, sha)
+}
+
+struct App {
+    driver: Child,
+    client: Client,
+    step: u32,
+    name: &'static str,
+}
+
+impl App {
+    async fn start(home: &Home, name: &'static str, port: u16) -> App {
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
+            .env("IMAGESMITH_HOME", home.path("repo"))
+            .env("XDG_DATA_HOME", home.path("data"))
+            .env("XDG_CONFIG_HOME", home.path("config"))
+            .env("XDG_CACHE_HOME", home.path("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup.sh)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": APP }));
+        caps.insert("browserName".into(), json!("wry"));
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session on the app");
+        let app = App { driver, client, step: 0, name };
+        app.wait_for("[data-testid=library-count]").await;
+        app
+    }
+
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_within(css, Duration::from_secs(30)).await
+    }
+
+    async fn wait_for_within(&self, css: &str, timeout: Duration) -> fantoccini::elements::Element {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "{css} did not appear within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// The screen as a person sees it (the whole X screen, so drag sources and dialogs show too).
+    async fn shot(&mut self, what: &str) {
+        self.step += 1;
+        let file = shots_dir().join(format!("{}-{:02}-{what}.png", self.name, self.step));
+        let ok = Command::new("import").args(["-window", "root"]).arg(&file).status().map(|s| s.success()).unwrap_or(false);
+        if !ok {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(&file, png).unwrap();
+        }
+    }
+
+    async fn choose_os(&self, row_file: &str, os: &str) {
+        let select = self.wait_for(&format!("[data-testid=review-row][data-file='{row_file}'] [data-testid=os-select]")).await;
+        select.select_by_value(os).await.unwrap();
+    }
+
+    /// Starts watching for live progress in the jobs panel (before a job starts).
+    async fn watch_progress(&self) {
+        self.client
+            .execute(
+                "window.__progressSeen = 0; new MutationObserver(() => { if (document.querySelector('[data-testid=job-progress]')) window.__progressSeen++; })\
+                 .observe(document.body, { subtree: true, childList: true, characterData: true });",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn progress_seen(&self) -> u64 {
+        self.client.execute("return window.__progressSeen || 0;", vec![]).await.unwrap().as_u64().unwrap_or(0)
+    }
+
+    async fn job_state(&self, wanted: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(card) = self.client.find(Locator::Css("[data-testid=job-card]")).await {
+                if let Ok(Some(state)) = card.attr("data-state").await {
+                    if wanted.contains(&state.as_str()) {
+                        return state;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "no job reached {wanted:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn quit(self) {
+        let App { mut driver, client, .. } = self;
+        let _ = client.close().await;
+        // SIGTERM, not SIGKILL: a killed tauri-driver leaves WebKitWebDriver holding its port.
+        let _ = Command::new("kill").arg("-TERM").arg(driver.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = driver.kill();
+    }
+}
+
+fn xdotool(args: &[&str]) {
+    let ok = Command::new("xdotool").args(args).status().expect("xdotool is installed").success();
+    assert!(ok, "xdotool {args:?} failed");
+}
+
+/// A real XDND drag of `files` from another X client onto the app window.
+async fn drag_onto_app(app: &mut App, files: &[&Path]) {
+    let mut source = Command::new("/usr/bin/python3")
+        .arg(Path::new(ROOT).join("tests/support/drag_source.py"))
+        .arg(SOURCE_AT.0.to_string())
+        .arg(SOURCE_AT.1.to_string())
+        .args(files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3-gi drag source starts");
+    let mut line = String::new();
+    BufReader::new(source.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "drag source did not come up");
+    let (sx, sy) = (SOURCE_AT.0 + 120, SOURCE_AT.1 + 80);
+    xdotool(&["mousemove", &sx.to_string(), &sy.to_string()]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(&["mousedown", "1"]);
+    let steps = 8;
+    for i in 1..=steps {
+        let x = sx + (DROP_AT.0 - sx) * i / steps;
+        let y = sy + (DROP_AT.1 - sy) * i / steps;
+        xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.shot("drag-over-window").await;
+    xdotool(&["mouseup", "1"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = source.kill();
+    let _ = source.wait();
+}
+
+async fn library_sha256(app: &App, name: &str) -> String {
+    app.click("[data-testid=nav-library]").await;
+    app.click(&format!("[data-testid=artifact-row][data-name='{name}']")).await;
+    app.text("[data-testid='digest-SHA-256']").await
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn drag_iso_with_sha256sums_imports_verified() {
+    let home = Home::new();
+    let (iso, sums, sha) = fixture_iso(&home.files());
+    let mut app = App::start(&home, "1-drag", 4500).await;
+    app.shot("empty-library").await;
+
+    drag_onto_app(&mut app, &[&iso, &sums]).await;
+    app.wait_for("[data-testid=import-review] [data-testid=review-row]").await;
+    let source = app.text("[data-testid=review-row][data-file='ipxe.iso'] [data-testid=expected-source]").await;
+    assert_eq!(source, "SHA-256 from SHA256SUMS");
+    let input = app.wait_for("[data-testid=review-row][data-file='ipxe.iso'] [data-testid=expected-input]").await;
+    assert_eq!(input.prop("value").await.unwrap().unwrap_or_default(), sha);
+    assert!(app.text("[data-testid=checksum-file]").await.contains("SHA256SUMS"));
+    assert_eq!(app.client.find_all(Locator::Css("[data-testid=review-row]")).await.unwrap().len(), 1, "SHA256SUMS is not an artifact");
+    app.choose_os("ipxe.iso", "linux").await;
+    app.shot("review-prefilled-from-sha256sums").await;
+
+    app.watch_progress().await;
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
+    assert!(app.progress_seen().await > 0, "no progress was shown while the import ran");
+    app.wait_for("[data-testid=toast]").await;
+    app.shot("import-finished").await;
+
+    assert_eq!(library_sha256(&app, "ipxe.iso").await, sha);
+    assert_eq!(app.text("[data-testid=library-count]").await, "1 artifact");
+    app.shot("library-shows-artifact").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn wrong_checksum_fails_with_recovery_and_stores_nothing() {
+    let home = Home::new();
+    let (iso, _sums, _sha) = fixture_iso(&home.files());
+    let mut app = App::start(&home, "2-mismatch", 4510).await;
+
+    drag_onto_app(&mut app, &[&iso]).await;
+    let input = app.wait_for("[data-testid=review-row][data-file='ipxe.iso'] [data-testid=expected-input]").await;
+    input.send_keys(&format!("sha256:{}\u{E004}", "0".repeat(64))).await.unwrap();
+    let label = app.text("[data-testid=review-row][data-file='ipxe.iso'] [data-testid=expected-source]").await;
+    assert_eq!(label, "SHA-256, entered by hand");
+    app.choose_os("ipxe.iso", "linux").await;
+    app.shot("review-wrong-checksum-entered").await;
+
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "failed");
+    let item = app.wait_for("[data-testid=item-error]").await;
+    let text = item.text().await.unwrap();
+    let code = app.wait_for("[data-testid=item-error] [data-code]").await.attr("data-code").await.unwrap();
+    assert_eq!(code.as_deref(), Some("checksum_mismatch"), "{text}");
+    let recovery = app.text("[data-testid=item-error] .recovery").await;
+    assert!(recovery.starts_with("What to do:") && recovery.len() > 20, "recovery shown: {recovery}");
+    app.shot("item-failed-with-recovery").await;
+
+    app.click("[data-testid=nav-library]").await;
+    assert_eq!(app.text("[data-testid=library-count]").await, "0 artifacts");
+    assert_eq!(home.stored_objects(), 0);
+    app.shot("library-unchanged").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn add_files_through_the_native_dialog() {
+    let home = Home::new();
+    let (iso, _sums, sha) = fixture_iso(&home.files());
+    let mut app = App::start(&home, "3-dialog", 4520).await;
+
+    app.click("[data-testid=add-files]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let window = loop {
+        let out = Command::new("xdotool").args(["search", "--name", "Add files to the repository"]).output().unwrap();
+        let ids = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        if let Some(id) = ids.last() {
+            break id.clone();
+        }
+        assert!(Instant::now() < deadline, "the native file dialog did not open");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    xdotool(&["windowfocus", "--sync", &window]);
+    xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(&["type", "--delay", "20", iso.to_str().unwrap()]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.shot("native-dialog").await;
+    xdotool(&["key", "Return"]);
+
+    app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
+    app.choose_os("ipxe.iso", "linux").await;
+    app.shot("review-from-dialog").await;
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
+    assert_eq!(library_sha256(&app, "ipxe.iso").await, sha);
+    app.shot("library-after-dialog-import").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn cancel_a_large_import_keeps_nothing() {
+    let home = Home::new();
+    let (iso, _sums, _sha) = fixture_iso(&home.files());
+    // A large, valid ISO: the fixture padded to 6 GiB (sparse, so it costs no disk until copied).
+    let big = home.files().join("big.iso");
+    std::fs::copy(&iso, &big).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&big).unwrap().set_len(6 << 30).unwrap();
+    let mut app = App::start(&home, "4-cancel", 4530).await;
+
+    drag_onto_app(&mut app, &[&big]).await;
+    app.wait_for("[data-testid=review-row][data-file='big.iso']").await;
+    app.choose_os("big.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for("[data-testid=job-card][data-state=running] [data-testid=job-progress]").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.shot("large-import-running").await;
+    app.click("[data-testid=cancel-job]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "cancelled");
+    app.shot("import-cancelled").await;
+
+    app.click("[data-testid=nav-library]").await;
+    assert_eq!(app.text("[data-testid=library-count]").await, "0 artifacts");
+    assert_eq!(home.stored_objects(), 0, "a cancelled import left an object behind");
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn history_survives_quit_and_restart() {
+    let home = Home::new();
+    let (iso, sums, _sha) = fixture_iso(&home.files());
+    let mut app = App::start(&home, "5-restart", 4540).await;
+    drag_onto_app(&mut app, &[&iso, &sums]).await;
+    app.choose_os("ipxe.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
+    app.quit().await;
+
+    let mut app = App::start(&home, "5-restart", 4550).await;
+    app.click("[data-testid=nav-history]").await;
+    let row = app.wait_for("[data-testid=history-row]").await;
+    assert_eq!(row.attr("data-state").await.unwrap().as_deref(), Some("succeeded"));
+    assert_eq!(app.text("[data-testid=history-count]").await, "1 job");
+    row.click().await.unwrap();
+    let item = app.wait_for("[data-testid=job-item]").await;
+    assert_eq!(item.attr("data-outcome").await.unwrap().as_deref(), Some("imported"));
+    app.step = 10;
+    app.shot("history-after-restart").await;
+    app.quit().await;
+}

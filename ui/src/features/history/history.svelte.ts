@@ -1,0 +1,74 @@
+// History state: every job newest first, filtered by state and kind, fetched a page at a time with
+// keyset paging (before the last id seen), so 100,000 jobs open as fast as 10.
+import { api, asIpcError, type IpcError, type JobDetail, type JobQuery, type JobState, type JobSummary } from '$lib/ipc/client';
+
+export const PAGE = 200;
+
+export class History {
+  state = $state<JobState | null>(null);
+  kind = $state<string | null>(null);
+  items = $state.raw<JobSummary[]>([]);
+  total = $state(0);
+  exhausted = $state(false);
+  loading = $state(false);
+  loaded = $state(false);
+  error = $state<IpcError | null>(null);
+  openId = $state<number | null>(null);
+  detail = $state<JobDetail | null>(null);
+  detailError = $state<IpcError | null>(null);
+  #generation = 0;
+
+  query(beforeId: number | null): JobQuery {
+    return { state: this.state, kind: this.kind, before_id: beforeId, limit: PAGE };
+  }
+
+  async load(): Promise<void> {
+    const generation = ++this.#generation;
+    this.loading = true;
+    try {
+      const [total, rows] = await Promise.all([api.countJobs(this.query(null)), api.listJobs(this.query(null))]);
+      if (generation !== this.#generation) return;
+      this.total = total;
+      this.items = rows;
+      this.exhausted = rows.length < PAGE;
+      this.error = null;
+    } catch (e) {
+      if (generation === this.#generation) this.error = asIpcError(e);
+    } finally {
+      if (generation === this.#generation) {
+        this.loading = false;
+        this.loaded = true;
+      }
+    }
+  }
+
+  async loadMore(): Promise<void> {
+    if (this.loading || this.exhausted || this.items.length === 0) return;
+    const generation = this.#generation;
+    this.loading = true;
+    try {
+      const last = this.items[this.items.length - 1]!;
+      const rows = await api.listJobs(this.query(last.id));
+      if (generation !== this.#generation) return;
+      this.items = [...this.items, ...rows];
+      this.exhausted = rows.length < PAGE;
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async open(id: number | null): Promise<void> {
+    this.openId = id;
+    this.detail = null;
+    this.detailError = null;
+    if (id == null) return;
+    try {
+      const detail = await api.getJob(id);
+      if (this.openId === id) this.detail = detail;
+    } catch (e) {
+      if (this.openId === id) this.detailError = asIpcError(e);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { job, mockCommands } from '../../test/fixtures';
+import { History, PAGE } from './history.svelte';
+
+describe('History', () => {
+  it('pages with keyset paging: the next page starts before the last id seen', async () => {
+    const total = 100_000;
+    const calls = mockCommands({
+      count_jobs: () => total,
+      list_jobs: (a) => {
+        const q = a.query as { before_id: number | null; limit: number };
+        const top = q.before_id ?? total + 1;
+        return Array.from({ length: q.limit }, (_, i) => job(top - 1 - i));
+      },
+    });
+    const h = new History();
+    await h.load();
+    expect(h.total).toBe(total);
+    expect(h.items[0]!.id).toBe(total);
+    expect(h.items).toHaveLength(PAGE);
+    await h.loadMore();
+    const last = calls.filter((c) => c.cmd === 'list_jobs').at(-1)!.args.query as { before_id: number };
+    expect(last.before_id).toBe(total - PAGE + 1);
+    expect(h.items).toHaveLength(2 * PAGE);
+    expect(h.items[PAGE]!.id).toBe(total - PAGE);
+  });
+
+  it('sends the state and kind filters and stops at the end', async () => {
+    const calls = mockCommands({ count_jobs: () => 3, list_jobs: () => [job(3, { state: 'interrupted' }), job(2), job(1)] });
+    const h = new History();
+    h.state = 'interrupted';
+    h.kind = 'import';
+    await h.load();
+    expect(calls.find((c) => c.cmd === 'list_jobs')!.args.query).toMatchObject({ state: 'interrupted', kind: 'import', before_id: null });
+    expect(h.exhausted).toBe(true);
+    await h.loadMore();
+    expect(calls.filter((c) => c.cmd === 'list_jobs')).toHaveLength(1);
+  });
+
+  it('opens a job with its items', async () => {
+    mockCommands({
+      get_job: (a) => ({ ...job(Number(a.jobId), { state: 'failed' }), items: [{ seq: 0, path: '/x/a.iso', size: 1, outcome: 'failed', artifact: null, error: null }] }),
+    });
+    const h = new History();
+    await h.open(7);
+    expect(h.detail?.id).toBe(7);
+    expect(h.detail?.items[0]!.outcome).toBe('failed');
+  });
+});

@@ -1,0 +1,165 @@
+// Import review state: the files dropped or chosen, what the engine detected for each, and the
+// admin's choices (OS, OS image, name, expected checksum) before the import job starts.
+import {
+  api, asIpcError, type Artifact, type ChecksumFileReport, type ExpectedDigest, type ImportRequest, type IpcError,
+  type Kind, type OsFamily, type PlanItem,
+} from '$lib/ipc/client';
+
+/** Kinds that belong to an OS image (the image select is offered for them). */
+export const BELONGS_TO_IMAGE: ReadonlySet<Kind> = new Set<Kind>(['driver', 'boot', 'script', 'unattend', 'software', 'config']);
+
+export class ReviewRow {
+  readonly plan: PlanItem;
+  include = $state(true);
+  kind = $state<Kind | ''>('');
+  os = $state<OsFamily | ''>('');
+  image = $state('');
+  name = $state('');
+  expectedText = $state('');
+  expected = $state<ExpectedDigest | null>(null);
+  expectedError = $state<IpcError | null>(null);
+
+  constructor(plan: PlanItem) {
+    this.plan = plan;
+    this.include = plan.refused == null;
+    this.kind = plan.kind ?? '';
+    this.os = plan.os ?? '';
+    this.name = plan.file_name;
+    this.expected = plan.expected;
+    this.expectedText = plan.expected?.hex ?? '';
+  }
+
+  get refused(): boolean {
+    return this.plan.refused != null;
+  }
+
+  get osOptions(): OsFamily[] {
+    return this.plan.allowed_os.length > 0 ? this.plan.allowed_os : ['linux', 'windows', 'vmware'];
+  }
+
+  get needsOs(): boolean {
+    return this.include && this.plan.os_required && this.os === '';
+  }
+
+  get offersImage(): boolean {
+    return this.kind !== '' && BELONGS_TO_IMAGE.has(this.kind);
+  }
+
+  get kindOptions(): Kind[] {
+    const kinds = this.plan.allowed_kinds.length > 0 ? [...this.plan.allowed_kinds] : [];
+    if (this.plan.kind && !kinds.includes(this.plan.kind)) kinds.unshift(this.plan.kind);
+    return kinds;
+  }
+
+  /** Where the expected checksum came from, as the review labels it. */
+  get expectedLabel(): string {
+    if (!this.expected) return '';
+    const algo = this.expected.algo.toUpperCase().replace('SHA', 'SHA-');
+    return this.expected.source === 'entered' ? `${algo}, entered by hand` : `${algo} from ${this.expected.source}`;
+  }
+}
+
+export class ImportReview {
+  open = $state(false);
+  rows = $state<ReviewRow[]>([]);
+  checksumFiles = $state.raw<ChecksumFileReport[]>([]);
+  images = $state.raw<Artifact[]>([]);
+  planning = $state(false);
+  starting = $state(false);
+  error = $state<IpcError | null>(null);
+  #paths: string[] = [];
+
+  get importable(): ReviewRow[] {
+    return this.rows.filter((r) => r.include && !r.refused);
+  }
+
+  get blocking(): string | null {
+    if (this.importable.length === 0) return 'Nothing to import: every file is refused or left out.';
+    if (this.importable.some((r) => r.needsOs)) return 'Choose the OS for every file marked “OS required”.';
+    if (this.importable.some((r) => r.expectedError)) return 'Fix or clear the expected checksums marked invalid.';
+    return null;
+  }
+
+  /** Plan the given paths (added to what is under review), then show the review. */
+  async add(paths: string[]): Promise<void> {
+    const fresh = paths.filter((p) => !this.#paths.includes(p));
+    if (fresh.length === 0 && this.open) return;
+    this.#paths = [...this.#paths, ...fresh];
+    this.open = true;
+    this.planning = true;
+    this.error = null;
+    try {
+      const [plan, images] = await Promise.all([
+        api.planImport({ paths: this.#paths, checksum_files: [] }),
+        api.listArtifacts({ kind: 'os', os: null, search: null, sort: 'name', descending: false, limit: 1000, offset: 0 }).catch(() => []),
+      ]);
+      const previous = new Map(this.rows.map((r) => [r.plan.path, r]));
+      this.rows = plan.items.map((item) => {
+        const row = new ReviewRow(item);
+        const old = previous.get(item.path);
+        if (old) {
+          row.include = old.include;
+          row.kind = old.kind;
+          row.os = old.os;
+          row.image = old.image;
+          row.name = old.name;
+          if (old.expected?.source === 'entered' || old.expectedError) {
+            row.expectedText = old.expectedText;
+            row.expected = old.expected;
+            row.expectedError = old.expectedError;
+          }
+        }
+        return row;
+      });
+      this.checksumFiles = plan.checksum_files;
+      this.images = images;
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.planning = false;
+    }
+  }
+
+  /** The admin typed or pasted an expected checksum (bare hex or ALGO:HEX). */
+  async setExpected(row: ReviewRow, text: string): Promise<void> {
+    row.expectedText = text;
+    const trimmed = text.trim();
+    if (trimmed === '') {
+      row.expected = null;
+      row.expectedError = null;
+      return;
+    }
+    if (row.expected && trimmed.toLowerCase() === row.expected.hex.toLowerCase()) return;
+    try {
+      const parsed = await api.parseExpected(trimmed);
+      if (row.expectedText.trim() !== trimmed) return;
+      row.expected = { ...parsed, source: 'entered' };
+      row.expectedError = null;
+    } catch (e) {
+      row.expected = null;
+      row.expectedError = asIpcError(e);
+    }
+  }
+
+  request(): ImportRequest {
+    return {
+      items: this.importable.map((r) => ({
+        path: r.plan.path,
+        kind: r.kind === '' ? null : r.kind,
+        os: r.os === '' ? null : r.os === r.plan.os && r.plan.distro ? r.plan.distro : r.os,
+        image: r.offersImage && r.image !== '' ? r.image : null,
+        name: r.name.trim() === '' || r.name === r.plan.file_name ? null : r.name.trim(),
+        expected: r.expected,
+      })),
+      checksum_files: this.checksumFiles.map((c) => c.path),
+    };
+  }
+
+  close(): void {
+    this.open = false;
+    this.rows = [];
+    this.checksumFiles = [];
+    this.error = null;
+    this.#paths = [];
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { artifact, ipcError, mockCommands, planItem } from '../../test/fixtures';
+import { ImportReview } from './review.svelte';
+
+const sha = 'c'.repeat(64);
+
+function planWith(items = [planItem()]) {
+  return mockCommands({
+    plan_import: () => ({
+      items,
+      checksum_files: [{ path: '/data/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 1, matched: ['ipxe.iso'], error: null }],
+    }),
+    list_artifacts: () => [artifact(1, { name: 'debian-12.iso' })],
+    parse_expected: (a) => {
+      const t = String(a.text);
+      if (t.length !== 64 && !t.includes(':')) throw ipcError('invalid_checksum', 'Not a checksum');
+      return { algo: 'sha256', hex: t.split(':').at(-1), source: 'entered' };
+    },
+  });
+}
+
+describe('ImportReview', () => {
+  it('plans every dropped path (checksum files included) and labels a prefilled checksum with its source', async () => {
+    const calls = planWith([planItem({ os: 'linux', os_required: true, expected: { algo: 'sha256', hex: sha, source: 'SHA256SUMS' } })]);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso', '/data/SHA256SUMS']);
+    expect(calls.find((c) => c.cmd === 'plan_import')!.args.request).toEqual({ paths: ['/data/ipxe.iso', '/data/SHA256SUMS'], checksum_files: [] });
+    expect(r.open).toBe(true);
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]!.expectedLabel).toBe('SHA-256 from SHA256SUMS');
+    expect(r.checksumFiles[0]!.file_name).toBe('SHA256SUMS');
+    expect(r.images.map((a) => a.name)).toEqual(['debian-12.iso']);
+    expect(r.blocking).toBeNull();
+  });
+
+  it('blocks the import until a required OS is chosen', async () => {
+    planWith([planItem({ os: null, os_required: true })]);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso']);
+    expect(r.blocking).toMatch(/OS/);
+    r.rows[0]!.os = 'windows';
+    expect(r.blocking).toBeNull();
+    expect(r.request().items[0]).toMatchObject({ path: '/data/ipxe.iso', os: 'windows', kind: 'os', expected: null, name: null });
+  });
+
+  it('refused files are flagged, left out, and never sent', async () => {
+    planWith([planItem(), planItem({ path: '/data/x.exe', file_name: 'x.exe', kind: null, refused: ipcError('unsupported_type', 'x.exe is not importable') })]);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso', '/data/x.exe']);
+    const refused = r.rows.find((x) => x.plan.file_name === 'x.exe')!;
+    expect(refused.refused).toBe(true);
+    expect(refused.include).toBe(false);
+    r.rows[0]!.os = 'linux';
+    expect(r.request().items.map((i) => i.path)).toEqual(['/data/ipxe.iso']);
+    expect(r.request().checksum_files).toEqual(['/data/SHA256SUMS']);
+  });
+
+  it('reads a pasted checksum and shows its algorithm, and flags one it cannot read', async () => {
+    planWith([planItem({ os: 'linux' })]);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso']);
+    const row = r.rows[0]!;
+    await r.setExpected(row, `sha256:${sha}`);
+    expect(row.expected).toEqual({ algo: 'sha256', hex: sha, source: 'entered' });
+    expect(row.expectedLabel).toBe('SHA-256, entered by hand');
+    await r.setExpected(row, 'nonsense');
+    expect(row.expected).toBeNull();
+    expect(row.expectedError?.code).toBe('invalid_checksum');
+    expect(r.blocking).toMatch(/checksum/);
+    await r.setExpected(row, '');
+    expect(row.expectedError).toBeNull();
+    expect(r.blocking).toBeNull();
+  });
+
+  it('adding more files keeps the choices already made', async () => {
+    const first = planItem({ os: null });
+    mockCommands({ plan_import: () => ({ items: [first], checksum_files: [] }), list_artifacts: () => [] });
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso']);
+    r.rows[0]!.os = 'vmware';
+    r.rows[0]!.name = 'esxi boot';
+    mockCommands({ plan_import: () => ({ items: [first, planItem({ path: '/data/b.iso', file_name: 'b.iso' })], checksum_files: [] }), list_artifacts: () => [] });
+    await r.add(['/data/b.iso']);
+    expect(r.rows).toHaveLength(2);
+    expect(r.rows[0]!.os).toBe('vmware');
+    expect(r.request().items[0]!.name).toBe('esxi boot');
+  });
+});

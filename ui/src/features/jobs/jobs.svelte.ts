@@ -1,0 +1,99 @@
+// Jobs panel state: jobs this window started (live progress over their channel) merged with the
+// newest jobs from the catalog (so a CLI import running alongside shows up too).
+import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobProgress, type JobSummary } from '$lib/ipc/client';
+import { baseName, isFinished } from '$lib/format';
+import type { Toasts } from '../toasts/toasts.svelte';
+
+export const RECENT_LIMIT = 20;
+
+export class JobsStore {
+  /** Newest jobs from the catalog, newest first. */
+  recent = $state.raw<JobSummary[]>([]);
+  /** Latest progress tick per job started from this window. */
+  live = $state.raw<Record<number, JobProgress>>({});
+  /** Items and errors of finished jobs that had failures (loaded when they finish). */
+  details = $state.raw<Record<number, JobDetail>>({});
+  loadError = $state<IpcError | null>(null);
+
+  #toasts: Toasts | null;
+  #onFinished: () => void;
+
+  constructor(opts: { toasts?: Toasts; onFinished?: () => void } = {}) {
+    this.#toasts = opts.toasts ?? null;
+    this.#onFinished = opts.onFinished ?? (() => {});
+  }
+
+  get runningCount(): number {
+    return this.recent.filter((j) => !isFinished(this.stateOf(j))).length;
+  }
+
+  stateOf(job: JobSummary): JobSummary['state'] {
+    return this.live[job.id]?.state ?? job.state;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const rows = await api.listJobs({ state: null, kind: null, before_id: null, limit: RECENT_LIMIT });
+      this.recent = rows;
+      this.loadError = null;
+      for (const job of rows) {
+        if (isFinished(job.state) && job.failed_count > 0 && !this.details[job.id] && this.live[job.id]) {
+          void this.loadDetail(job.id);
+        }
+      }
+    } catch (e) {
+      this.loadError = asIpcError(e);
+    }
+  }
+
+  async start(request: ImportRequest): Promise<number> {
+    const id = await api.startImport(request, (tick) => this.applyProgress(tick));
+    if (!this.recent.some((j) => j.id === id)) {
+      const now = new Date().toISOString();
+      const placeholder: JobSummary = {
+        id, kind: 'import', state: 'queued', created_at: now, started_at: null, finished_at: null,
+        item_count: request.items.length, failed_count: 0, phase: 'queued', bytes_done: 0, bytes_total: 0,
+        rate_bps: 0, eta_seconds: null, summary: '', error: null,
+      };
+      this.recent = [placeholder, ...this.recent];
+    }
+    void this.refresh();
+    return id;
+  }
+
+  applyProgress(tick: JobProgress): void {
+    const before = this.live[tick.job_id];
+    this.live = { ...this.live, [tick.job_id]: tick };
+    if (isFinished(tick.state) && (!before || !isFinished(before.state))) void this.#finished(tick);
+  }
+
+  async #finished(tick: JobProgress): Promise<void> {
+    await this.refresh();
+    const job = this.recent.find((j) => j.id === tick.job_id);
+    const detail = await this.loadDetail(tick.job_id);
+    const failed = detail?.items.filter((i) => i.outcome === 'failed').length ?? job?.failed_count ?? 0;
+    const what = detail?.items.length === 1 ? baseName(detail.items[0]!.path) : `${tick.item_count} files`;
+    if (tick.state === 'succeeded' && failed === 0) this.#toasts?.push('success', `Import finished: ${what}`, job?.summary);
+    else if (tick.state === 'cancelled') this.#toasts?.push('info', `Import cancelled: ${what}`, 'Nothing from the cancelled files was kept.');
+    else this.#toasts?.push('error', `Import ${failed > 0 ? `failed for ${failed} of ${detail?.items.length ?? tick.item_count}` : 'failed'}: ${what}`, job?.summary);
+    this.#onFinished();
+  }
+
+  async loadDetail(id: number): Promise<JobDetail | null> {
+    try {
+      const detail = await api.getJob(id);
+      this.details = { ...this.details, [id]: detail };
+      return detail;
+    } catch {
+      return null;
+    }
+  }
+
+  async cancel(id: number): Promise<void> {
+    try {
+      await api.cancelJob(id);
+    } catch (e) {
+      this.#toasts?.push('error', 'Could not cancel the job', asIpcError(e).text);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { JobProgress } from '$lib/ipc/client';
+import { ipcError, job, mockCommands } from '../../test/fixtures';
+import { Toasts } from '../toasts/toasts.svelte';
+import { JobsStore } from './jobs.svelte';
+
+function tick(over: Partial<JobProgress>): JobProgress {
+  return {
+    job_id: 5, state: 'running', phase: 'copying', item_index: 0, item_count: 1, item_path: '/d/ipxe.iso', item_bytes_done: 50,
+    item_bytes_total: 100, bytes_done: 50, bytes_total: 100, rate_bps: 1000, eta_seconds: 1, ...over,
+  };
+}
+
+describe('JobsStore', () => {
+  it('tracks live progress and, when a job fails, loads its items and raises an error toast', async () => {
+    const failed = { seq: 0, path: '/d/ipxe.iso', size: 100, outcome: 'failed', artifact: null, error: ipcError('checksum_mismatch') };
+    mockCommands({
+      list_jobs: () => [job(5, { state: 'failed', failed_count: 1, summary: '1 failed' })],
+      get_job: () => ({ ...job(5, { state: 'failed', failed_count: 1 }), items: [failed] }),
+    });
+    const toasts = new Toasts(0);
+    const onFinished = vi.fn();
+    const jobs = new JobsStore({ toasts, onFinished });
+    jobs.applyProgress(tick({}));
+    expect(jobs.live[5]!.bytes_done).toBe(50);
+    jobs.applyProgress(tick({ state: 'failed', bytes_done: 100 }));
+    await vi.waitFor(() => expect(onFinished).toHaveBeenCalled());
+    expect(jobs.details[5]!.items[0]!.error!.code).toBe('checksum_mismatch');
+    expect(toasts.items[0]).toMatchObject({ tone: 'error' });
+    expect(toasts.items[0]!.title).toMatch(/failed for 1 of 1: ipxe.iso/);
+  });
+
+  it('starts an import and shows it at once', async () => {
+    const calls = mockCommands({ start_import: () => 9, list_jobs: () => [] });
+    const jobs = new JobsStore();
+    const id = await jobs.start({ items: [{ path: '/d/a.iso', kind: 'os', os: 'linux', image: null, name: null, expected: null }], checksum_files: [] });
+    expect(id).toBe(9);
+    expect(calls[0]!.cmd).toBe('start_import');
+    expect(jobs.recent.some((j) => j.id === 9)).toBe(true);
+    expect(jobs.runningCount).toBe(1);
+  });
+
+  it('a succeeded job raises a success toast', async () => {
+    mockCommands({ list_jobs: () => [job(5)], get_job: () => ({ ...job(5), items: [{ seq: 0, path: '/d/ipxe.iso', size: 1, outcome: 'imported', artifact: { id: 1, name: 'ipxe.iso' }, error: null }] }) });
+    const toasts = new Toasts(0);
+    const jobs = new JobsStore({ toasts });
+    jobs.applyProgress(tick({ state: 'succeeded' }));
+    await vi.waitFor(() => expect(toasts.items).toHaveLength(1));
+    expect(toasts.items[0]).toMatchObject({ tone: 'success', title: 'Import finished: ipxe.iso' });
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import { artifact, mockCommands } from '../../test/fixtures';
+import Library from './Library.svelte';
+import { Catalog } from './catalog.svelte';
+
+describe('Library', () => {
+  it('renders only a window of a 10,000-artifact list', async () => {
+    const all = Array.from({ length: 10_000 }, (_, i) => artifact(i + 1));
+    mockCommands({ count_artifacts: () => all.length, list_artifacts: () => all });
+    const catalog = new Catalog();
+    await catalog.load();
+    const started = performance.now();
+    render(Library, { catalog, onaddfiles: () => {} });
+    expect(await screen.findByTestId('library-count')).toHaveTextContent('10000 artifacts');
+    expect(screen.getByTestId('library-list')).toBeInTheDocument();
+    expect(screen.queryAllByTestId('artifact-row').length).toBeLessThan(200);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('says what to do when the repository is empty', async () => {
+    mockCommands({ count_artifacts: () => 0, list_artifacts: () => [] });
+    const catalog = new Catalog();
+    await catalog.load();
+    render(Library, { catalog, onaddfiles: () => {} });
+    expect(await screen.findByText('The repository is empty')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Add files…' })).toBeInTheDocument();
+  });
+
+  it('shows every digest of the selected artifact with copy buttons', async () => {
+    const a = artifact(1, { sha512: 'e'.repeat(128), sha1: 'f'.repeat(40) });
+    mockCommands({ count_artifacts: () => 1, list_artifacts: () => [a], get_artifact: () => a });
+    const catalog = new Catalog();
+    await catalog.load();
+    await catalog.select(1);
+    render(Library, { catalog, onaddfiles: () => {} });
+    expect(await screen.findByTestId('digest-SHA-256')).toHaveTextContent('a'.repeat(64));
+    expect(screen.getByTestId('digest-SHA-512')).toBeInTheDocument();
+    expect(screen.getByTestId('digest-SHA-1')).toBeInTheDocument();
+    expect(screen.getByTestId('digest-MD5')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Copy SHA-256' })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,75 @@
+// Human formatting of sizes, rates, durations, dates and domain words.
+import type { JobState, Kind, OsFamily } from './ipc/client';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function bytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—';
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
+}
+
+export function rate(bps: number): string {
+  return bps > 0 ? `${bytes(bps)}/s` : '—';
+}
+
+export function duration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function percent(done: number, total: number): number {
+  if (total <= 0) return 0;
+  return Math.min(100, Math.max(0, (done / total) * 100));
+}
+
+export const KIND_LABELS: Record<Kind, string> = {
+  os: 'OS image',
+  os_profile: 'OS profile',
+  driver: 'Driver',
+  boot: 'Boot files',
+  bundle: 'Bundle',
+  bundle_sig: 'Bundle signature',
+  config: 'Configuration',
+  script: 'Script',
+  software: 'Software',
+  unattend: 'Answer file',
+  gold_image: 'Gold image',
+  disk_image: 'Disk image',
+};
+
+export const OS_LABELS: Record<OsFamily, string> = { linux: 'Linux', windows: 'Windows', vmware: 'VMware ESXi' };
+
+export const STATE_LABELS: Record<JobState, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+export function isFinished(state: JobState): boolean {
+  return state !== 'queued' && state !== 'running';
+}
+
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}

@@ -1,0 +1,78 @@
+// The one door to Rust: the generated commands, unwrapped so failures throw an IpcFailure that
+// carries the engine's {code, text, explanation, recovery}. Components never call invoke directly.
+import { Channel } from '@tauri-apps/api/core';
+import { commands, events } from './bindings';
+import type * as T from './bindings';
+
+export type * from './bindings';
+export type IpcError = T.IpcError;
+
+/** A command failed: `error` is the engine's error as it crossed IPC. */
+export class IpcFailure extends Error {
+  readonly error: IpcError;
+  constructor(error: IpcError) {
+    super(error.text);
+    this.name = 'IpcFailure';
+    this.error = error;
+  }
+}
+
+/** Whatever was thrown, as an engine-shaped error (framework failures arrive as plain strings). */
+export function asIpcError(thrown: unknown): IpcError {
+  if (thrown instanceof IpcFailure) return thrown.error;
+  if (thrown && typeof thrown === 'object' && 'code' in thrown && 'text' in thrown) {
+    const e = thrown as Partial<IpcError>;
+    return { code: String(e.code), text: String(e.text), explanation: e.explanation ?? '', recovery: e.recovery ?? '' };
+  }
+  const text = thrown instanceof Error ? thrown.message : String(thrown);
+  return {
+    code: 'internal',
+    text,
+    explanation: 'The window could not talk to the Imagesmith engine as expected.',
+    recovery: 'Try again; if it keeps failing, restart Imagesmith.',
+  };
+}
+
+type Outcome<V> = { status: 'ok'; data: V } | { status: 'error'; error: IpcError };
+
+async function unwrap<V>(pending: Promise<Outcome<V>>): Promise<V> {
+  let result: Outcome<V>;
+  try {
+    result = await pending;
+  } catch (thrown) {
+    throw new IpcFailure(asIpcError(thrown));
+  }
+  if (result.status === 'error') throw new IpcFailure(result.error);
+  return result.data;
+}
+
+export const api = {
+  repositoryInfo: () => unwrap(commands.repositoryInfo()),
+  revealRepository: () => unwrap(commands.revealRepository()),
+  planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
+  parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
+  startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
+    const channel = new Channel<T.JobProgress>();
+    channel.onmessage = onProgress;
+    return unwrap(commands.startImport(request, channel));
+  },
+  cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
+  listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
+  countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
+  getJob: (jobId: number) => unwrap(commands.getJob(jobId)),
+  listArtifacts: (query: T.ArtifactQuery) => unwrap(commands.listArtifacts(query)),
+  countArtifacts: (query: T.ArtifactQuery) => unwrap(commands.countArtifacts(query)),
+  getArtifact: (idOrName: string) => unwrap(commands.getArtifact(idOrName)),
+  updateArtifact: (id: number, patch: T.ArtifactPatch) => unwrap(commands.updateArtifact(id, patch)),
+  deleteArtifact: (id: number) => unwrap(commands.deleteArtifact(id)),
+};
+
+export type Api = typeof api;
+
+/** Subscribe to the shell's change events; returns an unsubscribe function. */
+export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void }): Promise<() => void> {
+  const offs: Array<() => void> = [];
+  if (handlers.jobs) offs.push(await events.jobsChanged.listen(() => handlers.jobs?.()));
+  if (handlers.catalog) offs.push(await events.catalogChanged.listen(() => handlers.catalog?.()));
+  return () => offs.forEach((off) => off());
+}
