@@ -24,7 +24,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver xdotool imagemagick python3-gi gir1.2-gtk-3.0
   # benchmarks: the standard tools we compare against
-  pigz hyperfine
+  pigz hyperfine time
   # throwaway venvs for oracles such as pykickstart's ksvalidator
   python3-venv
 )

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmarks for `make bench`: Imagesmith side by side with the standard tools, on the same files in
+# the same run, printed with ratios (no timed assertions anywhere). Figures go to docs/BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MIB=${BENCH_SIZE_MIB:-2048}
+RUNS=${BENCH_RUNS:-3}
+WORK=${BENCH_DIR:-$PWD/target/bench}
+
+cargo build --release -q -p imagesmith-cli
+CLI=$PWD/target/release/imagesmith-cli
+
+mkdir -p "$WORK"
+SRC=$WORK/source-${SIZE_MIB}M.iso
+if [[ ! -f $SRC ]]; then
+  echo "bench: building a ${SIZE_MIB} MiB installer-like ISO with xorriso (random, incompressible payload)"
+  mkdir -p "$WORK/tree/images"
+  openssl enc -aes-128-ctr -pass pass:imagesmith-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null \
+    | head -c $((SIZE_MIB << 20)) >"$WORK/tree/images/install.img" || true # openssl ends on SIGPIPE
+  xorriso -as mkisofs -R -J -V BENCH-DVD -o "$SRC.tmp" "$WORK/tree" && mv "$SRC.tmp" "$SRC"
+  rm -rf "$WORK/tree"
+fi
+SHA256=$(sha256sum "$SRC" | cut -d' ' -f1)
+MD5=$(md5sum "$SRC" | cut -d' ' -f1)
+cat "$SRC" >/dev/null # warm the page cache once, for every contender alike
+
+clean="rm -rf $WORK/copy $WORK/repo"
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-json "$WORK/import.json" \
+  -n cp "cp $SRC $WORK/copy" \
+  -n sha256sum "sha256sum $SRC" \
+  -n md5sum "md5sum $SRC" \
+  -n "cp && sync" "cp $SRC $WORK/copy && sync $WORK/copy" \
+  -n "cp && sha256sum" "cp $SRC $WORK/copy && sha256sum $WORK/copy" \
+  -n "cp && sha256sum && sync" "cp $SRC $WORK/copy && sha256sum $WORK/copy && sync $WORK/copy" \
+  -n "imagesmith import --sha256" "$CLI --home $WORK/repo import --sha256 $SHA256 --kind os $SRC" \
+  -n "imagesmith import --md5" "$CLI --home $WORK/repo import --md5 $MD5 --kind os $SRC" \
+  >/dev/null
+
+rm -rf "$WORK/repo"
+RSS_KB=$( { /usr/bin/time -f '%M' "$CLI" --home "$WORK/repo" import --sha256 "$SHA256" --kind os "$SRC" >/dev/null; } 2>&1 | tail -n1)
+rm -rf "$WORK/repo" "$WORK/copy"
+
+python3 - "$WORK/import.json" "$SIZE_MIB" "$RSS_KB" <<'PY'
+import json, sys
+runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+size = int(sys.argv[2]); rss = int(sys.argv[3])
+mean = lambda n: runs[n]["mean"]
+print(f"\nImport of one {size} MiB file (mean of {len(runs['cp']['times'])} runs, warm page cache)\n")
+print(f"| command | seconds | MiB/s |")
+print(f"|---|---:|---:|")
+for name in runs:
+    print(f"| {name} | {mean(name):.2f} | {size / mean(name):.0f} |")
+print()
+print(f"import --sha256 / cp        = {mean('imagesmith import --sha256') / mean('cp'):.2f}x  (target <= 1.3x)")
+print(f"import --md5    / md5sum    = {mean('imagesmith import --md5') / mean('md5sum'):.2f}x  (target <= 1.3x)")
+print(f"import --sha256 / (cp && sync) = {mean('imagesmith import --sha256') / mean('cp && sync'):.2f}x  (both leave the copy on disk, not only in the page cache)")
+print(f"import --sha256 / (cp && sha256sum) = {mean('imagesmith import --sha256') / mean('cp && sha256sum'):.2f}x")
+print(f"import --sha256 / (cp && sha256sum && sync) = {mean('imagesmith import --sha256') / mean('cp && sha256sum && sync'):.2f}x")
+print(f"peak RSS of imagesmith import --sha256: {rss / 1024:.1f} MiB (target < 64 MiB)")
+PY
