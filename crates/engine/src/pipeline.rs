@@ -14,13 +14,19 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread;
 
 const CHUNK: usize = 1 << 20;
-const IN_FLIGHT: usize = 4;
+/// Chunks a consumer may lag behind the reader. Deep enough that a hasher keeps working while the
+/// writer waits for the disk (and the other way round); bounds memory to about this many MiB.
+const IN_FLIGHT: usize = 24;
 /// Start writeback every this many bytes so the final fsync does not wait for the whole file.
 const WRITEBACK_WINDOW: u64 = 32 << 20;
+/// How many windows may be under writeback before the writer waits for the oldest: bounds dirty
+/// page cache (and the closing fsync) without making the writer wait after every window.
+const WINDOWS_IN_WRITEBACK: u64 = 4;
 
 /// Every digest computed in one pass; SHA-256 always (it is the content address).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,11 +154,18 @@ fn read_into(
 ) -> Result<u64> {
     let mut done = 0u64;
     progress(0);
+    // Buffers come back for reuse once every consumer has dropped them (no 1 MiB memset per chunk).
+    let mut pool: VecDeque<Arc<Vec<u8>>> = VecDeque::new();
     loop {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
-        let mut buf = vec![0u8; CHUNK];
+        let mut chunk = match pool.front_mut().map(|a| Arc::get_mut(a).is_some()) {
+            Some(true) => pool.pop_front().expect("front exists"),
+            _ => Arc::new(vec![0u8; CHUNK]),
+        };
+        let buf = Arc::get_mut(&mut chunk).expect("unshared buffer");
+        buf.resize(CHUNK, 0);
         let mut filled = 0;
         while filled < CHUNK {
             match src.read(&mut buf[filled..]) {
@@ -166,12 +179,15 @@ fn read_into(
             return Ok(done);
         }
         buf.truncate(filled);
-        let chunk = Arc::new(buf);
         for tx in senders {
             if tx.send(chunk.clone()).is_err() {
                 // The writer stopped on an error; it reports it.
                 return Ok(done);
             }
+        }
+        pool.push_back(chunk);
+        if pool.len() > 2 * IN_FLIGHT {
+            pool.pop_front();
         }
         done += filled as u64;
         progress(done);
@@ -210,11 +226,12 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     // SAFETY: plain syscalls on a file descriptor we own; failures only lose an optimisation.
     unsafe {
         libc::sync_file_range(fd, offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE);
-        // Wait for the window before this one, keeping dirty pages (and the final fsync) bounded.
-        if offset >= WRITEBACK_WINDOW {
+        // Wait for an older window, keeping dirty pages (and the final fsync) bounded.
+        let lag = WRITEBACK_WINDOW * WINDOWS_IN_WRITEBACK;
+        if offset >= lag {
             libc::sync_file_range(
                 fd,
-                (offset - WRITEBACK_WINDOW) as i64,
+                (offset - lag) as i64,
                 WRITEBACK_WINDOW as i64,
                 libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER,
             );
