@@ -197,10 +197,10 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
     let now = clock::now();
     let d = a.digests;
     conn.execute(
-        "INSERT INTO objects (sha256, size, md5, sha1, sha512, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO objects (sha256, size, md5, sha1, sha512, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(sha256) DO UPDATE SET md5 = COALESCE(objects.md5, excluded.md5),
              sha1 = COALESCE(objects.sha1, excluded.sha1), sha512 = COALESCE(objects.sha512, excluded.sha512)",
-        params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now],
+        params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now, crate::durability::boot_id()],
     )?;
     conn.execute(
         "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at)

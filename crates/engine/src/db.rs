@@ -6,7 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Numbered migrations, applied in order; never edit one that has shipped, append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_catalog.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_catalog.sql"),
+    include_str!("../migrations/0002_durability.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

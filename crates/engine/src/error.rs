@@ -27,6 +27,7 @@ pub mod code {
     pub const IN_USE: &str = "in_use";
     pub const OBJECT_MISSING: &str = "object_missing";
     pub const OBJECT_CORRUPTED: &str = "object_corrupted";
+    pub const OBJECT_LOST: &str = "object_lost";
     pub const CANCELLED: &str = "cancelled";
     pub const CATALOG_TOO_NEW: &str = "catalog_too_new";
     pub const CATALOG_FAILED: &str = "catalog_failed";

@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod clock;
 mod db;
 pub mod detect;
+pub mod durability;
 pub mod error;
 pub mod import;
 mod iso;
@@ -64,7 +65,9 @@ impl Engine {
         let live = store.live_sessions()?;
         jobs::mark_interrupted(&conn, &live)?;
         store.reap_dead_sessions()?;
-        Ok(Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()) })
+        let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()) };
+        engine.settle(durability::SETTLE_AFTER)?;
+        Ok(engine)
     }
 
     pub fn layout(&self) -> &DataLayout {

@@ -22,12 +22,6 @@ const CHUNK: usize = 1 << 20;
 /// Chunks a consumer may lag behind the reader. Deep enough that a hasher keeps working while the
 /// writer waits for the disk (and the other way round); bounds memory to about this many MiB.
 const IN_FLIGHT: usize = 24;
-/// Start writeback every this many bytes so the final fsync does not wait for the whole file.
-const WRITEBACK_WINDOW: u64 = 32 << 20;
-/// How many windows may be under writeback before the writer waits for the oldest: bounds dirty
-/// page cache (and the closing fsync) without making the writer wait after every window.
-const WINDOWS_IN_WRITEBACK: u64 = 4;
-
 /// Every digest computed in one pass; SHA-256 always (it is the content address).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Digests {
@@ -92,7 +86,8 @@ pub struct Sink<'a> {
 }
 
 /// Read `src` once; write it to `sink` (if any) and compute SHA-256 plus `extra` digests.
-/// `progress` gets the bytes read so far after every chunk. The sink is fsynced before returning.
+/// `progress` gets the bytes read so far after every chunk. The sink is left in the page cache:
+/// durability is settled later (see `durability`), as `cp` leaves it too.
 pub fn copy_and_hash(
     src: &mut File,
     src_path: &Path,
@@ -206,41 +201,11 @@ fn hash_from(rx: Receiver<Arc<Vec<u8>>>, mut hasher: Hasher) -> String {
 
 fn write_from(rx: Receiver<Arc<Vec<u8>>>, sink: Sink<'_>) -> Result<()> {
     let Sink { file, path } = sink;
-    let mut written = 0u64;
-    let mut flushed = 0u64;
     for chunk in rx {
         file.write_all(&chunk).map_err(|e| Error::io(path, &e, true))?;
-        written += chunk.len() as u64;
-        if written - flushed >= WRITEBACK_WINDOW {
-            start_writeback(file, flushed, written - flushed);
-            flushed = written;
-        }
     }
-    file.sync_all().map_err(|e| Error::io(path, &e, true))
+    file.flush().map_err(|e| Error::io(path, &e, true))
 }
-
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let fd = file.as_raw_fd();
-    // SAFETY: plain syscalls on a file descriptor we own; failures only lose an optimisation.
-    unsafe {
-        libc::sync_file_range(fd, offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE);
-        // Wait for an older window, keeping dirty pages (and the final fsync) bounded.
-        let lag = WRITEBACK_WINDOW * WINDOWS_IN_WRITEBACK;
-        if offset >= lag {
-            libc::sync_file_range(
-                fd,
-                (offset - lag) as i64,
-                WRITEBACK_WINDOW as i64,
-                libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-            );
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
 #[cfg(target_os = "linux")]
 fn advise_sequential(file: &File) {

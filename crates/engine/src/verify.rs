@@ -82,7 +82,10 @@ impl Engine {
             };
             base += sizes[seq].unwrap_or(0);
             let (outcome, error) = match result {
-                Ok(()) => (Outcome::Verified, None),
+                Ok(()) => {
+                    self.settle_one(sha)?;
+                    (Outcome::Verified, None)
+                }
                 Err(e) if e.code == code::CANCELLED => {
                     cancelled = true;
                     (Outcome::Cancelled, None)
