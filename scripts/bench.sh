@@ -24,7 +24,7 @@ SHA256=$(sha256sum "$SRC" | cut -d' ' -f1)
 MD5=$(md5sum "$SRC" | cut -d' ' -f1)
 cat "$SRC" >/dev/null # warm the page cache once, for every contender alike
 
-clean="rm -rf $WORK/copy $WORK/repo"
+clean="rm -rf $WORK/copy $WORK/repo; sync"  # every run starts with nothing left to write back
 hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-json "$WORK/import.json" \
   -n cp "cp $SRC $WORK/copy" \
   -n sha256sum "sha256sum $SRC" \
