@@ -287,6 +287,9 @@ impl Engine {
             .spawn(move || {
                 let _ = engine.run_import_job(job, &req, &token, &*sink);
                 engine.unregister_running(job);
+                // A long-running app settles what it imported once the kernel has written it back.
+                std::thread::sleep(crate::durability::SETTLE_AFTER + std::time::Duration::from_secs(5));
+                let _ = engine.settle(crate::durability::SETTLE_AFTER);
             })
             .map_err(|e| Error::new(code::CATALOG_FAILED, format!("Could not start the import: {e}."), "The system refused to start a worker thread.", "Close other programs and try again."))?;
         Ok(job)
