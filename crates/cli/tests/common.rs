@@ -114,3 +114,16 @@ pub fn item<'a>(report: &'a Value, file_name: &str) -> &'a Value {
         .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(&format!("/{file_name}"))))
         .unwrap_or_else(|| panic!("no item for {file_name} in {report:#}"))
 }
+
+/// Flip one byte of a stored object, as a disk error would (objects are read-only; that does not stop it).
+pub fn flip_object_byte(repo: &Repo, sha: &str, offset: usize) {
+    let path = repo.home().join("objects/sha256").join(&sha[..2]).join(&sha[2..]);
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    assert!(perms.readonly(), "objects are read-only after commit");
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[offset] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+}

@@ -129,15 +129,7 @@ fn verify_catches_a_flipped_byte_and_a_missing_object() {
 
     let (_, iso) = repo.json(["show", "ipxe.iso"]);
     let sha = iso["sha256"].as_str().unwrap();
-    let path = repo.home().join("objects/sha256").join(&sha[..2]).join(&sha[2..]);
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    assert!(perms.readonly(), "objects are read-only after commit");
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[1_000_000] ^= 0x01;
-    std::fs::write(&path, bytes).unwrap();
+    flip_object_byte(&repo, sha, 1_000_000);
     let (_, ks) = repo.json(["show", "ks.cfg"]);
     let ks_sha = ks["sha256"].as_str().unwrap();
     std::fs::remove_file(repo.home().join("objects/sha256").join(&ks_sha[..2]).join(&ks_sha[2..])).unwrap();

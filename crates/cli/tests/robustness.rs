@@ -109,18 +109,6 @@ fn four_processes_import_into_one_repository_at_once() {
     assert_eq!(code, 0);
 }
 
-/// Flip one byte of a stored object (objects are read-only, as a disk error would not care).
-fn damage(repo: &Repo, sha: &str) {
-    let path = repo.home().join("objects/sha256").join(&sha[..2]).join(&sha[2..]);
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[100] ^= 0xff;
-    std::fs::write(&path, bytes).unwrap();
-}
-
 #[test]
 fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_taken_out_and_its_job_fails() {
     let repo = Repo::new();
@@ -130,7 +118,7 @@ fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_taken_out_and_its_jo
     let sha = report["items"][0]["artifact"]["sha256"].as_str().unwrap().to_string();
     let job = report["job"]["id"].as_i64().unwrap().to_string();
     // As if the page cache was lost in a power failure before writeback.
-    damage(&repo, &sha);
+    flip_object_byte(&repo, &sha, 100);
     let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").args(["list", "--json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<_> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
@@ -152,7 +140,7 @@ fn an_intact_object_is_settled_after_a_reboot_and_not_rehashed_again() {
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1, "an intact object survives the re-check");
     // Settled now: later damage is verify's business, not silently dropped at open.
-    damage(&repo, &sha);
+    flip_object_byte(&repo, &sha, 100);
     let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "third-boot").args(["verify", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -273,7 +273,8 @@ pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>) -> R
     Ok(dead.len())
 }
 
-pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
+/// WHERE clause and arguments for a job query; `paged` adds the keyset condition.
+fn filter(q: &JobQuery, paged: bool) -> (String, Vec<rusqlite::types::Value>) {
     let mut clauses = Vec::new();
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(state) = q.state {
@@ -284,11 +285,16 @@ pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
         args.push(kind.clone().into());
         clauses.push(format!("j.kind = ?{}", args.len()));
     }
-    if let Some(before) = q.before_id {
+    if let (true, Some(before)) = (paged, q.before_id) {
         args.push(before.into());
         clauses.push(format!("j.id < ?{}", args.len()));
     }
-    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, args)
+}
+
+pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
+    let (filter, args) = filter(q, true);
     let limit = q.limit.map(i64::from).unwrap_or(-1);
     let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j {filter} ORDER BY j.id DESC LIMIT {limit}");
     let mut stmt = conn.prepare(&sql)?;
@@ -296,19 +302,10 @@ pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
     Ok(rows)
 }
 
+/// How many jobs match (ignoring paging).
 pub fn count(conn: &Connection, q: &JobQuery) -> Result<u64> {
-    let mut clauses = Vec::new();
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    if let Some(state) = q.state {
-        args.push(state.as_str().to_string().into());
-        clauses.push(format!("state = ?{}", args.len()));
-    }
-    if let Some(kind) = &q.kind {
-        args.push(kind.clone().into());
-        clauses.push(format!("kind = ?{}", args.len()));
-    }
-    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM jobs {filter}"), rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    let (filter, args) = filter(q, false);
+    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM jobs j {filter}"), rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
