@@ -58,3 +58,12 @@ print(f"import --sha256 / (cp && sha256sum) = {mean('imagesmith import --sha256'
 print(f"import --sha256 / (cp && sha256sum && sync) = {mean('imagesmith import --sha256') / mean('cp && sha256sum && sync'):.2f}x")
 print(f"peak RSS of imagesmith import --sha256: {rss / 1024:.1f} MiB (target < 64 MiB)")
 PY
+
+# ---- the desktop app: 10,000 artifacts and 100,000 jobs ----
+echo
+echo "App with 10,000 artifacts and 100,000 jobs (release build, real window under Xvfb)"
+cargo run --release -q -p imagesmith-engine --example seed_catalog -- "$WORK/app-repo" 10000 100000
+(cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build >/dev/null)
+cargo build --release -q -p imagesmith --features custom-protocol
+rm -rf "$WORK/app-home" && mkdir -p "$WORK/app-home"
+xvfb-run -a -s "-screen 0 1920x1080x24" python3 scripts/bench_app.py "$PWD/target/release/imagesmith" "$WORK/app-repo" "$WORK/app-home"
