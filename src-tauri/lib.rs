@@ -40,19 +40,21 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             events::JobsChanged,
             events::CatalogChanged
         ])
+        // ids, sizes and byte counts stay far below 2^53
         .dangerously_cast_bigints_to_number()
+        // one TypeScript type per Rust type (not separate request/response shapes)
+        .disable_serde_phases()
 }
 
 /// The generated TypeScript client, as text (used by the export and the staleness test).
 pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
-/// Build the app on any runtime around an opened engine. `main` passes the real runtime, the IPC
-/// tests the mock one.
-pub fn app_builder<R: Runtime>(engine: Arc<Engine>) -> tauri::Builder<R> {
+/// Set up the app around an opened engine on any runtime: `run` passes the real builder, the IPC
+/// tests `tauri::test::mock_builder()`.
+pub fn app_builder<R: Runtime>(base: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let handler = specta.invoke_handler();
-    tauri::Builder::<R>::new()
-        .plugin(tauri_plugin_dialog::init())
+    base.plugin(tauri_plugin_dialog::init())
         .invoke_handler(handler)
         .setup(move |app| {
             specta.mount_events(app);
@@ -71,7 +73,7 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    app_builder::<tauri::Wry>(engine)
+    app_builder(tauri::Builder::default(), engine)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("the Imagesmith window could not start");
 }

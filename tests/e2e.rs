@@ -150,15 +150,23 @@ impl App {
         self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// The screen as a person sees it (the whole X screen, so drag sources and dialogs show too).
+    /// What the window shows (WebKit's own rendering of the page, through WebDriver).
     async fn shot(&mut self, what: &str) {
-        self.step += 1;
-        let file = shots_dir().join(format!("{}-{:02}-{what}.png", self.name, self.step));
+        tokio::time::sleep(Duration::from_millis(250)).await; // let transitions settle
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.next_shot(what), png).unwrap();
+    }
+
+    /// The whole X screen, for steps where another window matters (drag source, native dialog).
+    async fn shot_screen(&mut self, what: &str) {
+        let file = self.next_shot(what);
         let ok = Command::new("import").args(["-window", "root"]).arg(&file).status().map(|s| s.success()).unwrap_or(false);
-        if !ok {
-            let png = self.client.screenshot().await.unwrap();
-            std::fs::write(&file, png).unwrap();
-        }
+        assert!(ok, "imagemagick's import could not take a screenshot");
+    }
+
+    fn next_shot(&mut self, what: &str) -> PathBuf {
+        self.step += 1;
+        shots_dir().join(format!("{}-{:02}-{what}.png", self.name, self.step))
     }
 
     async fn choose_os(&self, row_file: &str, os: &str) {
@@ -166,20 +174,28 @@ impl App {
         select.select_by_value(os).await.unwrap();
     }
 
-    /// Starts watching for live progress in the jobs panel (before a job starts).
+    /// Starts recording what the jobs panel's progress line says (before a job starts).
     async fn watch_progress(&self) {
         self.client
             .execute(
-                "window.__progressSeen = 0; new MutationObserver(() => { if (document.querySelector('[data-testid=job-progress]')) window.__progressSeen++; })\
-                 .observe(document.body, { subtree: true, childList: true, characterData: true });",
+                "window.__progress = []; new MutationObserver(() => { \
+                   for (const el of document.querySelectorAll('[data-testid=job-progress]')) window.__progress.push(el.innerText); \
+                 }).observe(document.body, { subtree: true, childList: true, characterData: true });",
                 vec![],
             )
             .await
             .unwrap();
     }
 
-    async fn progress_seen(&self) -> u64 {
-        self.client.execute("return window.__progressSeen || 0;", vec![]).await.unwrap().as_u64().unwrap_or(0)
+    /// Progress lines seen while a job ran ("512 KiB of 1.0 MiB · rate · ETA"), placeholders left out.
+    async fn progress_seen(&self) -> Vec<String> {
+        let seen = self.client.execute("return window.__progress || [];", vec![]).await.unwrap();
+        seen.as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.contains(" of ") && !t.contains(" of 0 B"))
+            .collect()
     }
 
     async fn job_state(&self, wanted: &[&str]) -> String {
@@ -241,9 +257,10 @@ async fn drag_onto_app(app: &mut App, files: &[&Path]) {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
-    app.shot("drag-over-window").await;
+    app.shot_screen("drag-over-window").await;
     xdotool(&["mouseup", "1"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // let the XDND exchange finish (XdndFinished) before the source goes away
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let _ = source.kill();
     let _ = source.wait();
 }
@@ -272,11 +289,13 @@ async fn drag_iso_with_sha256sums_imports_verified() {
     assert_eq!(app.client.find_all(Locator::Css("[data-testid=review-row]")).await.unwrap().len(), 1, "SHA256SUMS is not an artifact");
     app.choose_os("ipxe.iso", "linux").await;
     app.shot("review-prefilled-from-sha256sums").await;
+    app.shot_screen("screen-after-drop").await;
 
     app.watch_progress().await;
     app.click("[data-testid=start-import]").await;
     assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
-    assert!(app.progress_seen().await > 0, "no progress was shown while the import ran");
+    let seen = app.progress_seen().await;
+    assert!(!seen.is_empty(), "no progress with the file's size was shown while the import ran");
     app.wait_for("[data-testid=toast]").await;
     app.shot("import-finished").await;
 
@@ -342,7 +361,7 @@ async fn add_files_through_the_native_dialog() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     xdotool(&["type", "--delay", "20", iso.to_str().unwrap()]);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    app.shot("native-dialog").await;
+    app.shot_screen("native-dialog").await;
     xdotool(&["key", "Return"]);
 
     app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;

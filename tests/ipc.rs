@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow};
 
 struct Harness {
     _dir: tempfile::TempDir,
@@ -20,10 +20,12 @@ struct Harness {
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(Engine::open(DataLayout::new(dir.path().join("repo"))).unwrap());
-    let app = imagesmith_app::app_builder::<MockRuntime>(engine)
+    let mut app = imagesmith_app::app_builder(tauri::test::mock_builder(), engine)
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    app.run_iteration(|_, _| {}); // runs setup(): managed state, events, change watcher
+    // setup() created the "main" window from tauri.conf.json, the one the capabilities name
+    let window = app.get_webview_window("main").expect("the main window exists");
     Harness { _dir: dir, _app: app, window }
 }
 

@@ -14,8 +14,8 @@ export function bytes(n: number): string {
   return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
-export function rate(bps: number): string {
-  return bps > 0 ? `${bytes(bps)}/s` : '—';
+export function rate(bps: number | null | undefined): string {
+  return bps != null && bps > 0 ? `${bytes(bps)}/s` : '—';
 }
 
 export function duration(seconds: number | null | undefined): string {

@@ -5,7 +5,7 @@ import { commands, events } from './bindings';
 import type * as T from './bindings';
 
 export type * from './bindings';
-export type IpcError = T.IpcError;
+export type IpcError = T.Error;
 
 /** A command failed: `error` is the engine's error as it crossed IPC. */
 export class IpcFailure extends Error {
