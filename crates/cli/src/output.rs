@@ -212,7 +212,7 @@ impl ProgressBar {
         }
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}")
+            indicatif::ProgressStyle::with_template("{msg:20!} [{bar:16}] {bytes:>9}/{total_bytes:9} {binary_bytes_per_sec:>11} ETA {eta:>3}")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
@@ -224,7 +224,7 @@ impl ProgressBar {
             bar.set_length(p.bytes_total);
             bar.set_position(p.bytes_done);
             let name = p.item_path.rsplit('/').next().unwrap_or("");
-            bar.set_message(format!("{} {}/{} {}", p.phase, p.item_index + 1, p.item_count, name));
+            bar.set_message(format!("{}/{} {name}", p.item_index + 1, p.item_count));
         }
     }
 
