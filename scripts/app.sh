@@ -58,7 +58,7 @@ case "$cmd" in
       export IMAGESMITH_FIXTURES="$ROOT/target/fixtures"
     fi
     say "end-to-end tests in a real window (Xvfb, tauri-driver, WebKitWebDriver); screenshots in target/e2e/"
-    mkdir -p target/e2e
+    rm -rf target/e2e && mkdir -p target/e2e
     xvfb-run -a -s "-screen 0 1920x1080x24" \
       cargo test -p imagesmith --features "$FEATURES" --test e2e -- --ignored --test-threads=1
     ;;
