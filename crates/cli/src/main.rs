@@ -67,12 +67,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deployment profiles: a base OS image plus drivers, boot files, custom files and an answer file.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
     /// Re-hash stored objects and report damaged or missing ones.
     Verify {
         ids_or_names: Vec<String>,
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ProfileAction {
+    /// Create a profile on an OS image.
+    Create {
+        name: String,
+        #[arg(long = "os-image", value_name = "ID_OR_NAME")]
+        os_image: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add library items (drivers, boot files, scripts, software, configs, one answer file).
+    Add {
+        name: String,
+        #[arg(required = true, value_name = "ID_OR_NAME")]
+        artifacts: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove members.
+    Remove {
+        name: String,
+        #[arg(required = true, value_name = "ID_OR_NAME")]
+        artifacts: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set install options (hostname, locale, timezone, keyboard, or your own); KEY= removes one.
+    Set {
+        name: String,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +189,14 @@ fn main() -> ExitCode {
             | Command::Jobs { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
             | Command::Verify { json: true, .. }
+            | Command::Profile {
+                action: ProfileAction::Create { json: true, .. }
+                    | ProfileAction::Add { json: true, .. }
+                    | ProfileAction::Remove { json: true, .. }
+                    | ProfileAction::Set { json: true, .. }
+                    | ProfileAction::List { json: true }
+                    | ProfileAction::Show { json: true, .. }
+            }
     );
     let engine = match Engine::open(layout) {
         Ok(e) => e,
@@ -224,6 +285,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Profile { action } => profile(engine, action),
         Command::Verify { ids_or_names, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
@@ -299,4 +361,44 @@ fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_profile(p: &imagesmith_engine::Profile, json: bool) {
+    if json {
+        output::json(p);
+    } else {
+        output::profile_details(p);
+    }
+}
+
+fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
+    match action {
+        ProfileAction::Create { name, os_image, description, json } => print_profile(&engine.create_profile(&name, &os_image, &description)?, json),
+        ProfileAction::Add { name, artifacts, json } => print_profile(&engine.add_to_profile(&name, &artifacts)?, json),
+        ProfileAction::Remove { name, artifacts, json } => print_profile(&engine.remove_from_profile(&name, &artifacts)?, json),
+        ProfileAction::Set { name, options, json } => {
+            let mut pairs = Vec::new();
+            for o in &options {
+                match o.split_once('=') {
+                    Some((k, v)) => pairs.push((k.to_string(), v.to_string())),
+                    None => return Ok(usage(&format!("install options are KEY=VALUE, not \"{o}\""))),
+                }
+            }
+            print_profile(&engine.set_profile_options(&name, &pairs)?, json)
+        }
+        ProfileAction::List { json } => {
+            let list = engine.list_profiles()?;
+            if json {
+                output::json(&list);
+            } else {
+                output::profile_table(&list);
+            }
+        }
+        ProfileAction::Show { name, json } => print_profile(&engine.get_profile(&name)?, json),
+        ProfileAction::Delete { name } => {
+            let p = engine.delete_profile(&name)?;
+            println!("Deleted profile {}.", p.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

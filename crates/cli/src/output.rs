@@ -234,3 +234,38 @@ impl ProgressBar {
         }
     }
 }
+
+pub fn profile_table(list: &[imagesmith_engine::Profile]) {
+    if list.is_empty() {
+        println!("No profiles. Create one with `imagesmith-cli profile create NAME --os-image IMAGE`.");
+        return;
+    }
+    println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}", "ID", "NAME", "BASE IMAGE", "OS", "MEMBERS", "UPDATED");
+    for p in list {
+        let os = p.os.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
+        println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}", p.id, truncate(&p.name, 32), truncate(&p.base.name, 32), os, p.members.len(), p.updated_at);
+    }
+}
+
+pub fn profile_details(p: &imagesmith_engine::Profile) {
+    println!("profile {} (id {})", p.name, p.id);
+    if !p.description.is_empty() {
+        println!("  {}", p.description);
+    }
+    let os = match (&p.os, &p.distro) {
+        (Some(o), Some(d)) => format!("{o}/{d}"),
+        (Some(o), None) => o.to_string(),
+        _ => "unknown OS".into(),
+    };
+    println!("  base image: {} (id {}, {os})", p.base.name, p.base.id);
+    if p.members.is_empty() {
+        println!("  no members yet: add drivers, boot files, custom files and an answer file");
+    }
+    for m in &p.members {
+        println!("  {:<9} {} (id {}, {}, {})", m.role.as_str(), m.artifact.name, m.artifact.id, m.kind, human_size(m.size));
+    }
+    for (k, v) in &p.options {
+        println!("  option {k} = {v}");
+    }
+    println!("  updated {}", p.updated_at);
+}

@@ -259,6 +259,15 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
     if !a.used_by.is_empty() {
         return Err(in_use_error(a));
     }
+    let profiles = crate::profile::profiles_using(conn, a.id)?;
+    if !profiles.is_empty() {
+        return Err(Error::new(
+            code::IN_USE,
+            format!("{} is in use and was not deleted: the profile{} {} use{} it.", a.name, if profiles.len() == 1 { "" } else { "s" }, profiles.join(", "), if profiles.len() == 1 { "s" } else { "" }),
+            "Files that deployment profiles are built from cannot be deleted while a profile uses them.",
+            "Remove it from those profiles (or delete the profiles) first, then delete it.",
+        ));
+    }
     conn.execute("DELETE FROM artifacts WHERE id = ?1", [a.id])?;
     let still_used: i64 = conn.query_row("SELECT COUNT(*) FROM artifacts WHERE sha256 = ?1", [&a.sha256], |r| r.get(0))?;
     if still_used > 0 {

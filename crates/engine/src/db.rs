@@ -9,6 +9,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_catalog.sql"),
     include_str!("../migrations/0002_durability.sql"),
+    include_str!("../migrations/0003_profiles.sql"),
 ];
 
 /// The schema version this binary writes.

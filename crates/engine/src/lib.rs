@@ -18,6 +18,7 @@ pub mod layout;
 pub mod matrix;
 pub mod model;
 pub mod pipeline;
+pub mod profile;
 pub mod progress;
 pub mod store;
 pub mod verify;
@@ -29,6 +30,7 @@ pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport
 pub use jobs::{JobDetail, JobItem, JobProgress, JobQuery, JobState, JobSummary, Outcome};
 pub use layout::DataLayout;
 pub use model::{Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
+pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
 pub use verify::VerifyReport;
 
@@ -46,6 +48,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct ChangeStamp {
     pub artifacts: i64,
     pub jobs: i64,
+    pub profiles: i64,
 }
 
 /// One open repository. `Send + Sync`: share it in an `Arc`.
@@ -86,12 +89,13 @@ impl Engine {
     pub fn change_stamp(&self) -> Result<ChangeStamp> {
         let conn = self.db();
         let mut stmt = conn.prepare_cached("SELECT name, value FROM change_counters")?;
-        let mut stamp = ChangeStamp { artifacts: 0, jobs: 0 };
+        let mut stamp = ChangeStamp { artifacts: 0, jobs: 0, profiles: 0 };
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (name, value) = row?;
             match name.as_str() {
                 "artifacts" => stamp.artifacts = value,
                 "jobs" => stamp.jobs = value,
+                "profiles" => stamp.profiles = value,
                 _ => {}
             }
         }

@@ -1,0 +1,382 @@
+//! Deployment profiles: a base OS image plus drivers, boot files, custom files, one answer file and
+//! install options — validated against the base OS as members are added.
+
+use crate::catalog;
+use crate::clock;
+use crate::error::{code, Error, Result};
+use crate::model::{Artifact, ArtifactRef, Kind, OsFamily};
+use crate::Engine;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a member goes in an exported profile, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Driver,
+    Boot,
+    Custom,
+    Unattend,
+}
+
+impl Role {
+    pub fn for_kind(kind: Kind) -> Option<Role> {
+        match kind {
+            Kind::Driver => Some(Role::Driver),
+            Kind::Boot => Some(Role::Boot),
+            Kind::Unattend => Some(Role::Unattend),
+            Kind::Script | Kind::Software | Kind::Config | Kind::Bundle | Kind::BundleSig => Some(Role::Custom),
+            Kind::Os | Kind::OsProfile | Kind::GoldImage | Kind::DiskImage => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Driver => "driver",
+            Role::Boot => "boot",
+            Role::Custom => "custom",
+            Role::Unattend => "unattend",
+        }
+    }
+
+    /// The folder the member goes into in an exported archive.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Role::Driver => "drivers",
+            Role::Boot => "boot",
+            Role::Custom => "custom",
+            Role::Unattend => "unattend",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        match s {
+            "driver" => Role::Driver,
+            "boot" => Role::Boot,
+            "unattend" => Role::Unattend,
+            _ => Role::Custom,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProfileMember {
+    pub artifact: ArtifactRef,
+    pub kind: Kind,
+    pub os: Option<OsFamily>,
+    pub role: Role,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Profile {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub base: ArtifactRef,
+    pub os: Option<OsFamily>,
+    pub distro: Option<String>,
+    pub members: Vec<ProfileMember>,
+    /// Install options: free key/values plus the common hostname, locale, timezone, keyboard.
+    pub options: BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The install options every profile offers in the editor.
+pub const COMMON_OPTIONS: &[&str] = &["hostname", "locale", "timezone", "keyboard"];
+
+fn profile_not_found(key: &str) -> Error {
+    Error::new(
+        code::NOT_FOUND,
+        format!("No profile named or numbered \"{key}\" exists."),
+        "The profile may have been deleted or renamed.",
+        "List the profiles (`imagesmith-cli profile list`) and use one of their names.",
+    )
+}
+
+fn refuse(text: String, explanation: &str, recovery: impl Into<String>) -> Error {
+    Error::new(code::UNSUPPORTED_TYPE, text, explanation, recovery)
+}
+
+fn find_id(conn: &Connection, key: &str) -> Result<i64> {
+    let by_name: Option<i64> = conn.query_row("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", [key], |r| r.get(0)).optional()?;
+    if let Some(id) = by_name {
+        return Ok(id);
+    }
+    if let Ok(id) = key.trim().parse::<i64>() {
+        if conn.query_row("SELECT 1 FROM profiles WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some() {
+            return Ok(id);
+        }
+    }
+    Err(profile_not_found(key))
+}
+
+fn load(conn: &Connection, id: i64) -> Result<Profile> {
+    let (name, description, base_id, created_at, updated_at): (String, String, i64, String, String) = conn.query_row(
+        "SELECT name, description, base_id, created_at, updated_at FROM profiles WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256 FROM profile_members m
+         JOIN artifacts a ON a.id = m.artifact_id JOIN objects o ON o.sha256 = a.sha256
+         WHERE m.profile_id = ?1 ORDER BY m.role, a.name COLLATE NOCASE",
+    )?;
+    let members = stmt
+        .query_map([id], |r| {
+            let kind: String = r.get(2)?;
+            let os: Option<String> = r.get(3)?;
+            let role: String = r.get(4)?;
+            Ok(ProfileMember {
+                artifact: ArtifactRef { id: r.get(0)?, name: r.get(1)? },
+                kind: kind.parse().unwrap_or(Kind::Software),
+                os: os.and_then(|o| o.parse().ok()),
+                role: Role::parse(&role),
+                size: r.get::<_, i64>(5)? as u64,
+                sha256: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM profile_options WHERE profile_id = ?1")?;
+    let options = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+    Ok(Profile {
+        id,
+        name,
+        description,
+        base: ArtifactRef { id: base.id, name: base.name.clone() },
+        os: base.os,
+        distro: base.distro,
+        members,
+        options,
+        created_at,
+        updated_at,
+    })
+}
+
+fn touch(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("UPDATE profiles SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;
+    Ok(())
+}
+
+/// Can `a` join `p`? Refusals say why, in the words of the support matrix.
+fn check_member(p: &Profile, a: &Artifact) -> Result<Role> {
+    let role = Role::for_kind(a.kind).ok_or_else(|| {
+        refuse(
+            format!("{} is {} and cannot be a member of a profile.", a.name, match a.kind {
+                Kind::Os => "an OS image",
+                Kind::OsProfile => "an exported profile",
+                _ => "not a deployment file",
+            }),
+            "A profile has exactly one base OS image; its members are drivers, boot files, custom files and one answer file.",
+            "Add drivers, boot files, scripts, software, configs or an answer file; to use another OS image, create a profile on it.",
+        )
+    })?;
+    if role == Role::Boot && p.os != Some(OsFamily::Windows) {
+        return Err(refuse(
+            format!("{} is a WinPE boot file, which only fits a Windows profile; {} is based on {}.", a.name, p.name, os_words(p.os)),
+            "Boot files are supported for Windows only (support matrix).",
+            "Leave the boot file out, or add it to a profile based on a Windows image.",
+        ));
+    }
+    let profile_os = p.os.or_else(|| p.members.iter().find_map(|m| m.os));
+    if let (Some(mine), Some(theirs)) = (a.os, profile_os) {
+        if mine != theirs {
+            return Err(refuse(
+                format!("{} is for {mine}, but the profile {} is for {theirs}.", a.name, p.name),
+                "Every file in a profile must be for the operating system of its base image (a Windows .inf driver cannot go into a RHEL profile).",
+                format!("Choose a {theirs} file instead, or add this one to a {mine} profile."),
+            ));
+        }
+    }
+    if role == Role::Unattend {
+        if let Some(existing) = p.members.iter().find(|m| m.role == Role::Unattend && m.artifact.id != a.id) {
+            return Err(refuse(
+                format!("{} already has an answer file ({}); a profile has one.", p.name, existing.artifact.name),
+                "The installer reads one answer file (kickstart, AutoYaST or unattend.xml) per installation.",
+                format!("Remove {} from the profile first, then add {}.", existing.artifact.name, a.name),
+            ));
+        }
+    }
+    Ok(role)
+}
+
+fn os_words(os: Option<OsFamily>) -> String {
+    os.map(|o| o.to_string()).unwrap_or_else(|| "an image of unknown OS".into())
+}
+
+fn validate_option_key(key: &str) -> Result<String> {
+    let k = key.trim();
+    if k.is_empty() || k.len() > 64 || !k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Err(Error::invalid_argument(
+            format!("\"{key}\" is not a valid install option name."),
+            "Option names are 1 to 64 letters, digits, '_', '-' or '.' (for example hostname, timezone).",
+        ));
+    }
+    Ok(k.to_ascii_lowercase())
+}
+
+impl Engine {
+    pub fn list_profiles(&self) -> Result<Vec<Profile>> {
+        let conn = self.db();
+        let ids: Vec<i64> = conn.prepare("SELECT id FROM profiles ORDER BY name COLLATE NOCASE")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        ids.into_iter().map(|id| load(&conn, id)).collect()
+    }
+
+    pub fn get_profile(&self, key: &str) -> Result<Profile> {
+        let conn = self.db();
+        let id = find_id(&conn, key)?;
+        load(&conn, id)
+    }
+
+    /// Create a profile on an OS image.
+    pub fn create_profile(&self, name: &str, base: &str, description: &str) -> Result<Profile> {
+        let name = catalog::validate_name(name)?;
+        self.write(|tx| {
+            if tx.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [&name], |_| Ok(())).optional()?.is_some() {
+                return Err(profile_name_taken(&name));
+            }
+            let image = catalog::find(tx, base)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(base))?;
+            let now = clock::now();
+            tx.execute(
+                "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![name, description.trim(), image.id, now],
+            )?;
+            load(tx, tx.last_insert_rowid())
+        })
+    }
+
+    /// Add artifacts; all are checked first, and nothing changes if one is refused.
+    pub fn add_to_profile(&self, key: &str, artifacts: &[String]) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            for a_key in artifacts {
+                let profile = load(tx, id)?;
+                let a = catalog::get(tx, a_key)?;
+                let role = check_member(&profile, &a)?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
+                    params![id, a.id, role.as_str()],
+                )?;
+            }
+            touch(tx, id)?;
+            load(tx, id)
+        })
+    }
+
+    pub fn remove_from_profile(&self, key: &str, artifacts: &[String]) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            let profile = load(tx, id)?;
+            for a_key in artifacts {
+                let a = catalog::get(tx, a_key)?;
+                if !profile.members.iter().any(|m| m.artifact.id == a.id) {
+                    return Err(Error::invalid_argument(
+                        format!("{} is not a member of {}.", a.name, profile.name),
+                        "Show the profile to see its members.",
+                    ));
+                }
+                tx.execute("DELETE FROM profile_members WHERE profile_id = ?1 AND artifact_id = ?2", params![id, a.id])?;
+            }
+            touch(tx, id)?;
+            load(tx, id)
+        })
+    }
+
+    /// Set install options; an empty value removes the option.
+    pub fn set_profile_options(&self, key: &str, options: &[(String, String)]) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            for (k, v) in options {
+                let k = validate_option_key(k)?;
+                if v.trim().is_empty() {
+                    tx.execute("DELETE FROM profile_options WHERE profile_id = ?1 AND key = ?2", params![id, k])?;
+                } else {
+                    tx.execute(
+                        "INSERT INTO profile_options (profile_id, key, value) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(profile_id, key) DO UPDATE SET value = excluded.value",
+                        params![id, k, v.trim()],
+                    )?;
+                }
+            }
+            touch(tx, id)?;
+            load(tx, id)
+        })
+    }
+
+    /// Rename and/or describe a profile.
+    pub fn update_profile(&self, key: &str, name: Option<&str>, description: Option<&str>) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            if let Some(n) = name {
+                let n = catalog::validate_name(n)?;
+                let other: Option<i64> = tx.query_row("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", [&n], |r| r.get(0)).optional()?;
+                if other.is_some_and(|o| o != id) {
+                    return Err(profile_name_taken(&n));
+                }
+                tx.execute("UPDATE profiles SET name = ?1 WHERE id = ?2", params![n, id])?;
+            }
+            if let Some(d) = description {
+                tx.execute("UPDATE profiles SET description = ?1 WHERE id = ?2", params![d.trim(), id])?;
+            }
+            touch(tx, id)?;
+            load(tx, id)
+        })
+    }
+
+    /// Copy a profile (members and options) under a new name.
+    pub fn clone_profile(&self, key: &str, new_name: &str) -> Result<Profile> {
+        let new_name = catalog::validate_name(new_name)?;
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            if tx.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [&new_name], |_| Ok(())).optional()?.is_some() {
+                return Err(profile_name_taken(&new_name));
+            }
+            let now = clock::now();
+            tx.execute(
+                "INSERT INTO profiles (name, description, base_id, created_at, updated_at)
+                 SELECT ?1, description, base_id, ?2, ?2 FROM profiles WHERE id = ?3",
+                params![new_name, now, id],
+            )?;
+            let new_id = tx.last_insert_rowid();
+            tx.execute("INSERT INTO profile_members SELECT ?1, artifact_id, role FROM profile_members WHERE profile_id = ?2", params![new_id, id])?;
+            tx.execute("INSERT INTO profile_options SELECT ?1, key, value FROM profile_options WHERE profile_id = ?2", params![new_id, id])?;
+            load(tx, new_id)
+        })
+    }
+
+    pub fn delete_profile(&self, key: &str) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            let p = load(tx, id)?;
+            tx.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
+            Ok(p)
+        })
+    }
+}
+
+fn profile_name_taken(name: &str) -> Error {
+    Error::new(
+        code::NAME_TAKEN,
+        format!("A profile named \"{name}\" already exists."),
+        "Profile names are unique (ignoring case) so exports and imports can refer to them.",
+        "Choose another name, or rename or delete the existing profile first.",
+    )
+}
+
+/// Names of the profiles that use an artifact as base image or member (for `in_use`).
+pub fn profiles_using(conn: &Connection, artifact_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name FROM profiles WHERE base_id = ?1
+         UNION SELECT p.name FROM profiles p JOIN profile_members m ON m.profile_id = p.id WHERE m.artifact_id = ?1
+         ORDER BY 1",
+    )?;
+    let names = stmt.query_map([artifact_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
