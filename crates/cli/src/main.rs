@@ -126,6 +126,17 @@ enum ProfileAction {
         json: bool,
     },
     Delete { name: String },
+    /// Export as one checksummed tar.gz (plus a .sha256 sidecar) into a folder.
+    Export {
+        name: String,
+        #[arg(long = "to", value_name = "DIR")]
+        to: PathBuf,
+        /// Include the base OS image (left out by default).
+        #[arg(long = "include-os")]
+        include_os: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -196,6 +207,7 @@ fn main() -> ExitCode {
                     | ProfileAction::Set { json: true, .. }
                     | ProfileAction::List { json: true }
                     | ProfileAction::Show { json: true, .. }
+                    | ProfileAction::Export { json: true, .. }
             }
     );
     let engine = match Engine::open(layout) {
@@ -398,6 +410,19 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
         ProfileAction::Delete { name } => {
             let p = engine.delete_profile(&name)?;
             println!("Deleted profile {}.", p.name);
+        }
+        ProfileAction::Export { name, to, include_os, json } => {
+            let cancel = cancel_on_ctrl_c();
+            let bar = output::ProgressBar::new(json);
+            let req = imagesmith_engine::export::ExportRequest { profile: name, dir: to, include_os };
+            let report = engine.export_profile(&req, &cancel, &|p| bar.update(p));
+            bar.finish();
+            let report = report?;
+            if json {
+                output::json(&serde_json::json!({ "job": report.job, "file": report.file, "sha256": report.sha256 }));
+            } else {
+                println!("exported {} ({})\nsha256 {}  (also in {}.sha256)", report.file, output::human_size(report.size), report.sha256, report.file);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -110,3 +110,71 @@ fn members_and_base_images_cannot_be_deleted_while_a_profile_uses_them() {
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "not_found");
 }
+
+fn composed(repo: &Repo) {
+    library(repo);
+    repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
+    let (code, _) = repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh", "monitoring-agent-2.1.tar.gz"]);
+    assert_eq!(code, 0);
+    repo.json(["profile", "set", "rhel9-web", "hostname=web01", "timezone=UTC"]);
+}
+
+#[test]
+fn an_export_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_accept() {
+    let repo = Repo::new();
+    composed(&repo);
+    let out_a = tempfile::tempdir().unwrap();
+    let out_b = tempfile::tempdir().unwrap();
+    let (code, a) = repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--to".as_ref(), out_a.path().as_os_str()]);
+    assert_eq!(code, 0, "{a:#}");
+    let archive = out_a.path().join("rhel9-web.tar.gz");
+    assert_eq!(a["file"].as_str().unwrap(), archive.display().to_string());
+    assert_eq!(a["job"]["state"], "succeeded");
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&archive));
+    let names: Vec<_> = std::fs::read_dir(out_a.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names.len(), 2, "the archive and its sidecar, nothing else: {names:?}");
+
+    // Two exports of the same profile: the same bytes.
+    let (_, b) = repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--to".as_ref(), out_b.path().as_os_str()]);
+    assert_eq!(a["sha256"], b["sha256"]);
+    assert_eq!(std::fs::read(&archive).unwrap(), std::fs::read(out_b.path().join("rhel9-web.tar.gz")).unwrap());
+
+    // The sidecar is GNU format: sha256sum -c accepts it.
+    let ok = std::process::Command::new("sha256sum").args(["-c", "--strict", "rhel9-web.tar.gz.sha256"]).current_dir(out_a.path()).status().unwrap();
+    assert!(ok.success());
+    // GNU tar lists and extracts it; the inner SHA256SUMS covers every file and checks out.
+    let list = std::process::Command::new("tar").arg("tzf").arg(&archive).output().unwrap();
+    assert!(list.status.success());
+    let listing = String::from_utf8(list.stdout).unwrap();
+    for f in ["profile.json", "SHA256SUMS", "drivers/dud-kmod-example.iso", "unattend/ks.cfg", "custom/post-install.sh", "custom/monitoring-agent-2.1.tar.gz"] {
+        assert!(listing.lines().any(|l| l == f), "{f} missing from:\n{listing}");
+    }
+    assert!(!listing.contains("os/"), "the base OS image is left out unless asked for");
+    let x = tempfile::tempdir().unwrap();
+    assert!(std::process::Command::new("tar").arg("xzf").arg(&archive).arg("-C").arg(x.path()).status().unwrap().success());
+    let ok = std::process::Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS"]).current_dir(x.path()).status().unwrap();
+    assert!(ok.success());
+    let sums = std::fs::read_to_string(x.path().join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), listing.lines().filter(|l| !l.ends_with('/') && *l != "SHA256SUMS").count());
+    assert_eq!(sha256_of(&x.path().join("unattend/ks.cfg")), sha256_of(&fixture("ks.cfg")));
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(x.path().join("profile.json")).unwrap()).unwrap();
+    assert_eq!(manifest["name"], "rhel9-web");
+    assert_eq!(manifest["base"]["sha256"].as_str().unwrap(), sha256_of(&fixture("rhel-9.6-x86_64-dvd.iso")));
+    assert_eq!(manifest["base"]["included"], false);
+    assert_eq!(manifest["install_options"]["hostname"], "web01");
+    assert_eq!(manifest["members"].as_array().unwrap().len(), 4);
+    assert!(manifest["imagesmith_version"].as_str().is_some());
+
+    // With the OS image.
+    let out_c = tempfile::tempdir().unwrap();
+    let (code, _) = repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--include-os".as_ref(), "--to".as_ref(), out_c.path().as_os_str()]);
+    assert_eq!(code, 0);
+    let list = std::process::Command::new("tar").arg("tzf").arg(out_c.path().join("rhel9-web.tar.gz")).output().unwrap();
+    assert!(String::from_utf8(list.stdout).unwrap().lines().any(|l| l == "os/rhel-9.6-x86_64-dvd.iso"));
+
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["kind"], "export");
+    let (code, err) = repo.json(["profile", "export", "rhel9-web", "--to", "/nonexistent/folder"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "file_not_found");
+}

@@ -10,6 +10,7 @@ pub mod clock;
 mod db;
 pub mod detect;
 pub mod durability;
+pub mod export;
 pub mod error;
 pub mod import;
 mod iso;

@@ -1,0 +1,287 @@
+//! Export a profile as one reproducible, checksummed tar.gz: profile.json, the members in drivers/,
+//! boot/, custom/, unattend/ (and os/ when asked), a SHA256SUMS over every file, and a `.sha256`
+//! sidecar next to the archive. Compressed on every core (gzp) into plain gzip that GNU tar reads.
+
+use crate::cancel::CancelToken;
+use crate::error::{code, Error, Result};
+use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::model::ArtifactRef;
+use crate::profile::Profile;
+use crate::progress::Meter;
+use crate::Engine;
+use gzp::deflate::Gzip;
+use gzp::par::compress::{ParCompress, ParCompressBuilder};
+use gzp::{Compression, ZWriter};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Archive format written into profile.json; bump when the layout changes.
+pub const FORMAT: &str = "imagesmith-profile/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ExportRequest {
+    pub profile: String,
+    /// Folder the archive and its sidecar are written to.
+    pub dir: PathBuf,
+    /// Put the base OS image in the archive too (under os/).
+    pub include_os: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ExportReport {
+    pub job: JobSummary,
+    /// The archive written (a path, or a URL for remote servers).
+    pub file: String,
+    /// SHA-256 of the archive, as in its `.sha256` sidecar.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// One file inside the archive.
+struct Entry {
+    path: String,
+    source: Source,
+    size: u64,
+    sha256: String,
+}
+
+enum Source {
+    Object(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// A file name safe inside the archive: no separators, no leading dot, no control characters.
+fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    let cleaned = cleaned.trim_start_matches('.').trim().to_string();
+    if cleaned.is_empty() { "file".into() } else { cleaned }
+}
+
+/// `<profile name>.tar.gz` as a file name.
+pub fn archive_name(profile: &str) -> String {
+    format!("{}.tar.gz", safe_file_name(profile))
+}
+
+/// The manifest and the list of files, in archive order, for a profile.
+fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Vec<Entry>, i64)> {
+    let base = engine.get_artifact(&p.base.id.to_string())?;
+    let mut entries = Vec::new();
+    let mut members_json = Vec::new();
+    let mut used = std::collections::HashSet::new();
+    let mut add = |folder: &str, a: &ArtifactRef, size: u64, sha: &str| -> String {
+        let mut path = format!("{folder}/{}", safe_file_name(&a.name));
+        if !used.insert(path.to_ascii_lowercase()) {
+            path = format!("{folder}/{}-{}", a.id, safe_file_name(&a.name));
+            used.insert(path.to_ascii_lowercase());
+        }
+        entries.push(Entry { path: path.clone(), source: Source::Object(engine.layout().object_path(sha)), size, sha256: sha.to_string() });
+        path
+    };
+    let base_file = include_os.then(|| add("os", &p.base, base.size, &base.sha256));
+    for m in &p.members {
+        let file = add(m.role.folder(), &m.artifact, m.size, &m.sha256);
+        members_json.push(json!({
+            "name": m.artifact.name, "kind": m.kind, "os": m.os, "role": m.role,
+            "sha256": m.sha256, "size": m.size, "file": file,
+        }));
+    }
+    let manifest = json!({
+        "format": FORMAT,
+        "name": p.name,
+        "description": p.description,
+        "imagesmith_version": crate::VERSION,
+        "base": {
+            "name": base.name, "kind": base.kind, "os": base.os, "distro": base.distro, "version": base.version,
+            "sha256": base.sha256, "md5": base.md5, "size": base.size, "volume_id": base.detected.get("volume_id"),
+            "included": include_os, "file": base_file,
+        },
+        "members": members_json,
+        "install_options": p.options,
+    });
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("serialisable");
+    let manifest_sha = hex::encode(Sha256::digest(&manifest_bytes));
+    entries.push(Entry { path: "profile.json".into(), size: manifest_bytes.len() as u64, sha256: manifest_sha, source: Source::Bytes(manifest_bytes) });
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut sums = String::new();
+    for e in &entries {
+        sums.push_str(&format!("{}  {}\n", e.sha256, e.path));
+    }
+    let sums = sums.into_bytes();
+    entries.push(Entry { path: "SHA256SUMS".into(), size: sums.len() as u64, sha256: hex::encode(Sha256::digest(&sums)), source: Source::Bytes(sums) });
+    // Every entry carries the profile's last change as its time: the same profile gives the same bytes.
+    let mtime = time::OffsetDateTime::parse(&p.updated_at, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp()).unwrap_or(0);
+    Ok((entries, mtime))
+}
+
+/// Hashes what goes to the file, so the sidecar needs no second read.
+struct HashingFile {
+    file: File,
+    hasher: Arc<Mutex<Sha256>>,
+    written: Arc<Mutex<u64>>,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.lock().expect("hasher").update(&buf[..n]);
+        *self.written.lock().expect("counter") += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Reads a member while reporting progress and honouring cancel.
+struct Tracked<'a, R: Read> {
+    inner: R,
+    cancel: &'a CancelToken,
+    on_bytes: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Tracked<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let n = self.inner.read(buf)?;
+        (self.on_bytes)(n as u64);
+        Ok(n)
+    }
+}
+
+fn export_failed(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::new(
+        code::WRITE_FAILED,
+        format!("Could not write the export {}: {e}.", path.display()),
+        "The folder may be read-only, on a full or disconnected disk, or removed while the export ran.",
+        "Choose a folder you can write to with enough free space, and export again.",
+    )
+}
+
+impl Engine {
+    /// Export a profile into a folder, as a job. Nothing is left behind on failure or cancel.
+    pub fn export_profile(&self, req: &ExportRequest, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ExportReport> {
+        let profile = self.get_profile(&req.profile)?;
+        if !req.dir.is_dir() {
+            return Err(Error::new(
+                code::FILE_NOT_FOUND,
+                format!("The folder {} does not exist.", req.dir.display()),
+                "Exports are written into an existing folder.",
+                "Create the folder or choose another one, then export again.",
+            ));
+        }
+        let (entries, mtime) = plan(self, &profile, req.include_os)?;
+        let total: u64 = entries.iter().map(|e| e.size).sum();
+        let target = req.dir.join(archive_name(&profile.name));
+        let session = self.store.session().to_string();
+        let job = self.write(|tx| jobs::create(tx, "export", &session, &[(target.display().to_string(), Some(total))], total))?;
+        self.register_running(job, cancel);
+        jobs::set_running(&self.db(), job)?;
+        let mut meter = Meter::new(job, 1, total);
+        meter.progress.item_path = target.display().to_string();
+        meter.progress.item_bytes_total = total;
+        meter.progress.phase = "compressing".into();
+        let result = self.write_archive(&entries, mtime, &target, cancel, &mut |done| {
+            let (tell, persist) = meter.advance(0, done);
+            if tell {
+                sink(&meter.progress);
+            }
+            if persist {
+                let _ = jobs::save_progress(&self.db(), &meter.progress);
+            }
+        });
+        self.unregister_running(job);
+        let (state, outcome, error, summary) = match &result {
+            Ok((sha, size)) => (JobState::Succeeded, Outcome::Imported, None, format!("exported {} ({} bytes, sha256 {})", archive_name(&profile.name), size, &sha[..12])),
+            Err(e) if e.code == code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, None, "cancelled".to_string()),
+            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone()), "failed".to_string()),
+        };
+        {
+            let conn = self.db();
+            jobs::set_item(&conn, job, 0, outcome, None, error.as_ref())?;
+            meter.progress.state = state;
+            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
+            jobs::save_progress(&conn, &meter.progress)?;
+            jobs::finish(&conn, job, state, &summary, error.as_ref().or((state == JobState::Cancelled).then(Error::cancelled).as_ref()))?;
+        }
+        sink(&meter.progress);
+        let (sha256, size) = result?;
+        Ok(ExportReport { job: self.get_job(job)?.job, file: target.display().to_string(), sha256, size })
+    }
+
+    fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
+        let dir = target.parent().expect("archive in a folder");
+        let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
+        let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));
+        let sidecar = dir.join(format!("{file_name}.sha256"));
+        let cleanup = |e: Error| {
+            let _ = std::fs::remove_file(&part);
+            e
+        };
+        let file = File::create(&part).map_err(|e| export_failed(&part, e))?;
+        let hasher = Arc::new(Mutex::new(Sha256::new()));
+        let written = Arc::new(Mutex::new(0u64));
+        let out = HashingFile { file, hasher: hasher.clone(), written: written.clone() };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let gz: ParCompress<Gzip, HashingFile> = ParCompressBuilder::new()
+            .num_threads(threads)
+            .map_err(|e| cleanup(export_failed(&part, e)))?
+            .compression_level(Compression::new(6))
+            .buffer_size(1 << 20)
+            .map_err(|e| cleanup(export_failed(&part, e)))?
+            .from_writer(out);
+        let mut tar = tar::Builder::new(gz);
+        let mut done = 0u64;
+        let mut folders = std::collections::BTreeSet::new();
+        for e in entries {
+            if let Some((folder, _)) = e.path.rsplit_once('/') {
+                if folders.insert(folder.to_string()) {
+                    let mut h = header(tar::EntryType::Directory, 0o755, 0, mtime);
+                    tar.append_data(&mut h, format!("{folder}/"), std::io::empty()).map_err(|err| cleanup(export_failed(&part, err)))?;
+                }
+            }
+            let mut h = header(tar::EntryType::Regular, 0o644, e.size, mtime);
+            let reader: Box<dyn Read> = match &e.source {
+                Source::Bytes(b) => Box::new(std::io::Cursor::new(b.clone())),
+                Source::Object(p) => Box::new(File::open(p).map_err(|_| cleanup(crate::store::object_missing(&e.sha256, &e.path)))?),
+            };
+            let tracked = Tracked { inner: reader, cancel, on_bytes: &mut |n| { done += n; progress(done) } };
+            if let Err(err) = tar.append_data(&mut h, &e.path, tracked) {
+                let _ = std::fs::remove_file(&part);
+                return Err(if cancel.is_cancelled() { Error::cancelled() } else { export_failed(target, err) });
+            }
+        }
+        let mut gz = tar.into_inner().map_err(|e| cleanup(export_failed(&part, e)))?;
+        gz.finish().map_err(|e| cleanup(export_failed(&part, e)))?;
+        let sha = hex::encode(hasher.lock().expect("hasher").clone().finalize());
+        let size = *written.lock().expect("counter");
+        std::fs::rename(&part, target).map_err(|e| cleanup(export_failed(target, e)))?;
+        if let Err(e) = std::fs::write(&sidecar, format!("{sha}  {file_name}\n")) {
+            let _ = std::fs::remove_file(target);
+            return Err(export_failed(&sidecar, e));
+        }
+        Ok((sha, size))
+    }
+}
+
+/// Headers that carry no user, host or clock of the machine exporting: reproducible archives.
+fn header(kind: tar::EntryType, mode: u32, size: u64, mtime: i64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(mode);
+    h.set_size(size);
+    h.set_mtime(mtime.max(0) as u64);
+    h.set_uid(0);
+    h.set_gid(0);
+    let _ = h.set_username("root");
+    let _ = h.set_groupname("root");
+    h
+}
