@@ -126,6 +126,15 @@ enum ProfileAction {
         json: bool,
     },
     Delete { name: String },
+    /// Import an exported profile (.tar.gz): verified, members imported, profile recreated.
+    Import {
+        file: PathBuf,
+        /// Name for the recreated profile (default: its exported name, or a free variant of it).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Export as one checksummed tar.gz (plus a .sha256 sidecar) into a folder.
     Export {
         name: String,
@@ -208,6 +217,7 @@ fn main() -> ExitCode {
                     | ProfileAction::List { json: true }
                     | ProfileAction::Show { json: true, .. }
                     | ProfileAction::Export { json: true, .. }
+                    | ProfileAction::Import { json: true, .. }
             }
     );
     let engine = match Engine::open(layout) {
@@ -410,6 +420,20 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
         ProfileAction::Delete { name } => {
             let p = engine.delete_profile(&name)?;
             println!("Deleted profile {}.", p.name);
+        }
+        ProfileAction::Import { file, name, json } => {
+            let cancel = cancel_on_ctrl_c();
+            let bar = output::ProgressBar::new(json);
+            let report = engine.import_profile(&file, name.as_deref(), &cancel, &|p| bar.update(p));
+            bar.finish();
+            let report = report?;
+            if json {
+                output::json(&report);
+            } else {
+                println!("imported profile {} ({} members{})", report.profile.name, report.members.len(),
+                    if report.sidecar_verified { ", archive checked against its .sha256" } else { "" });
+                output::profile_details(&report.profile);
+            }
         }
         ProfileAction::Export { name, to, include_os, json } => {
             let cancel = cancel_on_ctrl_c();

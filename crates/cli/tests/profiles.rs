@@ -178,3 +178,99 @@ fn an_export_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_accept() {
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "file_not_found");
 }
+
+#[test]
+fn export_then_import_on_a_fresh_repository_gives_the_same_profile() {
+    let source = Repo::new();
+    composed(&source);
+    let out = tempfile::tempdir().unwrap();
+    let (code, _) = source.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--include-os".as_ref(), "--to".as_ref(), out.path().as_os_str()]);
+    assert_eq!(code, 0);
+    let archive = out.path().join("rhel9-web.tar.gz");
+
+    let fresh = Repo::new();
+    let (code, report) = fresh.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["sidecar_verified"], true);
+    let (_, original) = source.json(["profile", "show", "rhel9-web"]);
+    let (_, copy) = fresh.json(["profile", "show", "rhel9-web"]);
+    let shape = |p: &serde_json::Value| {
+        let members: Vec<String> = p["members"].as_array().unwrap().iter().map(|m| format!("{} {} {} {}", m["role"], m["kind"], m["artifact"]["name"], m["sha256"])).collect();
+        (members, p["options"].clone(), p["base"]["name"].clone(), p["os"].clone())
+    };
+    assert_eq!(shape(&original), shape(&copy));
+    // Importing again: members are duplicates, the profile gets a free name.
+    let (code, again) = fresh.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0);
+    assert_eq!(again["profile"]["name"], "rhel9-web (2)");
+    assert_eq!(fresh.objects().len(), 5, "base + 4 members stored once");
+
+    // Without the OS image the base must already be there.
+    let out2 = tempfile::tempdir().unwrap();
+    source.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--to".as_ref(), out2.path().as_os_str()]);
+    let empty = Repo::new();
+    let (code, err) = empty.json(["profile".as_ref(), "import".as_ref(), out2.path().join("rhel9-web.tar.gz").as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "image_not_found");
+    assert!(err["error"]["recovery"].as_str().unwrap().contains("--include-os"));
+    assert!(empty.staging_files().is_empty());
+
+    // A damaged archive fails its sidecar.
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&archive, bytes).unwrap();
+    let other = Repo::new();
+    let (code, err) = other.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "checksum_mismatch");
+    let (_, list) = other.json(["list"]);
+    assert!(list.as_array().unwrap().is_empty());
+}
+
+/// Build a hostile archive with Python's tarfile (a real, independent tar writer).
+fn hostile(dir: &std::path::Path, name: &str, script: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.tar.gz"));
+    let program = format!(
+        "import tarfile, io, gzip, hashlib, json, sys\nout = sys.argv[1]\ntf = tarfile.open(out, 'w:gz')\n\
+def add(name, data=b'x', **kw):\n    ti = tarfile.TarInfo(name); ti.size = len(data)\n    for k, v in kw.items(): setattr(ti, k, v)\n    tf.addfile(ti, io.BytesIO(data) if ti.isreg() else None)\n\
+manifest = json.dumps({{'format': 'imagesmith-profile/1', 'name': 'evil', 'base': {{'name': 'b', 'sha256': '0'*64}}, 'members': []}}).encode()\n\
+add('profile.json', manifest)\nadd('SHA256SUMS', (hashlib.sha256(manifest).hexdigest() + '  profile.json\\n').encode())\n{script}\ntf.close()\n"
+    );
+    let ok = std::process::Command::new("python3").arg("-c").arg(program).arg(&path).status().unwrap();
+    assert!(ok.success(), "python3 built {name}");
+    path
+}
+
+#[test]
+fn hostile_archives_are_refused_and_nothing_is_written_outside_staging() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("dotdot", "add('custom/../../outside/pwned', b'owned')".into(), "unsafe_archive", ".."),
+        ("absolute", format!("add('{}/pwned', b'owned')", outside.display()), "unsafe_archive", "absolute"),
+        ("symlink", "add('custom/link', b'', type=tarfile.SYMTYPE, linkname='/etc/passwd')".into(), "unsafe_archive", "symbolic link"),
+        ("hardlink", "add('custom/hard', b'', type=tarfile.LNKTYPE, linkname='profile.json')".into(), "unsafe_archive", "hard link"),
+        ("device", "add('custom/null', b'', type=tarfile.CHRTYPE, devmajor=1, devminor=3)".into(), "unsafe_archive", "device"),
+        ("unlisted", "add('custom/extra.sh', b'#!/bin/sh\\n')".into(), "unsafe_archive", "not listed"),
+        ("outside-folders", "add('etc/cron.d/x', b'* * * * * root sh')".into(), "unsafe_archive", "outside the folders"),
+        // 1 TiB declared over a one-byte body: refused from the header, before anything is read.
+        ("huge", "ti = tarfile.TarInfo('os/huge.iso'); ti.size = 1 << 40\ntf.fileobj.write(ti.tobuf(tf.format, tf.encoding, tf.errors) + b'\\0' * 1024)".into(), "archive_too_large", "bytes free"),
+        // 256 MiB of zeros: about 256 KiB compressed, an expansion of 1000 times.
+        ("bomb", "ti = tarfile.TarInfo('custom/zeros.bin'); ti.size = 1 << 28\nclass Z(io.RawIOBase):\n    left = 1 << 28\n    def readable(self): return True\n    def readinto(self, b):\n        n = min(len(b), Z.left); b[:n] = bytes(n); Z.left -= n; return n\ntf.addfile(ti, io.BufferedReader(Z(), 1 << 20))".into(), "archive_too_large", "expand"),
+    ];
+    for (name, script, code_expected, hint) in cases {
+        let repo = Repo::new();
+        let archive = hostile(dir.path(), name, &script);
+        let (code, err) = repo.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+        assert_eq!(code, 1, "{name}: {err:#}");
+        assert_eq!(err["error"]["code"], code_expected, "{name}: {err:#}");
+        assert!(err["error"]["text"].as_str().unwrap().contains(hint), "{name}: `{hint}` not in {err:#}");
+        assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "{name} wrote outside");
+        assert!(repo.staging_files().is_empty(), "{name} left staging files");
+        assert!(repo.objects().is_empty(), "{name} stored something");
+        let (_, jobs) = repo.json(["jobs"]);
+        assert_eq!(jobs[0]["state"], "failed", "{name}");
+    }
+}

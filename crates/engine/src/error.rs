@@ -30,6 +30,9 @@ pub mod code {
     pub const OBJECT_LOST: &str = "object_lost";
     pub const CANCELLED: &str = "cancelled";
     pub const CATALOG_TOO_NEW: &str = "catalog_too_new";
+    pub const UNSAFE_ARCHIVE: &str = "unsafe_archive";
+    pub const ARCHIVE_TOO_LARGE: &str = "archive_too_large";
+    pub const INVALID_PROFILE: &str = "invalid_profile";
     pub const CATALOG_FAILED: &str = "catalog_failed";
     pub const REPOSITORY_UNAVAILABLE: &str = "repository_unavailable";
     pub const JOB_NOT_FOUND: &str = "job_not_found";

@@ -410,7 +410,7 @@ impl Engine {
     }
 
     /// Import one file. Returns the outcome (imported / duplicate) and the artifact.
-    fn import_one(
+    pub(crate) fn import_one(
         &self,
         item: &ImportItem,
         expected: &[ExpectedDigest],

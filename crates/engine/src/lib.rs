@@ -20,6 +20,7 @@ pub mod matrix;
 pub mod model;
 pub mod pipeline;
 pub mod profile;
+pub mod profile_import;
 pub mod progress;
 pub mod store;
 pub mod verify;

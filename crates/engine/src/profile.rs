@@ -351,6 +351,25 @@ impl Engine {
         })
     }
 
+    /// `name`, or `name (2)`, `name (3)`, … — the first profile name not taken.
+    pub fn free_profile_name(&self, name: &str) -> Result<String> {
+        let conn = self.db();
+        let taken = |n: &str| -> Result<bool> {
+            Ok(conn.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [n], |_| Ok(())).optional()?.is_some())
+        };
+        if !taken(name)? {
+            return Ok(name.to_string());
+        }
+        let mut n = 2;
+        loop {
+            let candidate = format!("{name} ({n})");
+            if !taken(&candidate)? {
+                return Ok(candidate);
+            }
+            n += 1;
+        }
+    }
+
     pub fn delete_profile(&self, key: &str) -> Result<Profile> {
         self.write(|tx| {
             let id = find_id(tx, key)?;

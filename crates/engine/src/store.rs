@@ -106,6 +106,25 @@ impl Store {
         Ok(out)
     }
 
+    /// A new, empty folder in this process's session folder (for unpacking archives).
+    pub fn staging_dir(&self, prefix: &str) -> Result<PathBuf> {
+        let path = self.session_dir.join(format!("{prefix}-{:016x}", rand::random::<u64>()));
+        fs::create_dir(&path).map_err(|e| write_err(&path, e))?;
+        Ok(path)
+    }
+
+    /// Bytes free for unprivileged writes on the staging file system.
+    pub fn staging_free_bytes(&self) -> Option<u64> {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(self.session_dir.as_os_str().as_bytes()).ok()?;
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
+        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+            return None;
+        }
+        Some(st.f_bavail as u64 * st.f_frsize as u64)
+    }
+
     /// A new, empty staging file in this process's session folder.
     pub fn staging_file(&self) -> Result<(File, PathBuf)> {
         let path = self.session_dir.join(format!("{:016x}.part", rand::random::<u64>()));

@@ -1,0 +1,332 @@
+//! Import an exported profile (.tar.gz): verified against its sidecar and its inner SHA256SUMS,
+//! unpacked only into staging with every member checked (no `..`, absolute paths, links, devices,
+//! unlisted files, sizes the disk cannot take, bomb-like expansion), members imported deduplicated,
+//! and the profile recreated under its name (or a free one).
+
+use crate::cancel::CancelToken;
+use crate::checksum::{self, ExpectedDigest};
+use crate::error::{code, Error, Result};
+use crate::export::FORMAT;
+use crate::import::ImportItem;
+use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::model::{Algo, ArtifactRef, Kind};
+use crate::profile::Profile;
+use crate::progress::Meter;
+use crate::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+/// Declared content larger than this many times the compressed archive is refused as a bomb.
+/// Real profiles hold ISOs, RPMs and zips that barely compress, plus small text files.
+pub const MAX_EXPANSION: u64 = 100;
+/// Archives smaller than this may expand freely (a few answer files compress very well).
+const RATIO_FLOOR: u64 = 16 << 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProfileImportReport {
+    pub job: JobSummary,
+    pub profile: Profile,
+    /// Whether a `.sha256` sidecar was found next to the archive and matched.
+    pub sidecar_verified: bool,
+    pub members: Vec<ArtifactRef>,
+}
+
+fn unsafe_archive(name: &str, why: String) -> Error {
+    Error::new(
+        code::UNSAFE_ARCHIVE,
+        format!("{name} was refused: {why}."),
+        "A profile archive holds only plain files in drivers/, boot/, custom/, unattend/ and os/, each listed in its SHA256SUMS. Anything else could write outside the repository or is not an Imagesmith export.",
+        "Use an archive exported by Imagesmith from a source you trust; nothing from this one was kept.",
+    )
+}
+
+fn invalid_profile(name: &str, why: String) -> Error {
+    Error::new(
+        code::INVALID_PROFILE,
+        format!("{name} is not a usable profile export: {why}."),
+        "The archive's profile.json and SHA256SUMS must describe every file it holds, and every file must match its checksum.",
+        "Export the profile again from the original repository, copy it without changes, and import it again.",
+    )
+}
+
+/// A member path inside the archive, checked: relative, no `..`, in a known folder or a known root file.
+fn safe_member_path(raw: &Path, name: &str) -> Result<Option<PathBuf>> {
+    let mut out = PathBuf::new();
+    for c in raw.components() {
+        match c {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(unsafe_archive(name, format!("the member {} climbs out of the archive with ..", raw.display()))),
+            Component::RootDir | Component::Prefix(_) => return Err(unsafe_archive(name, format!("the member {} has an absolute path", raw.display()))),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    let first = out.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or("");
+    let root_file = out.components().count() == 1 && matches!(first, "profile.json" | "SHA256SUMS");
+    let in_folder = matches!(first, "drivers" | "boot" | "custom" | "unattend" | "os");
+    if !root_file && !in_folder {
+        return Err(unsafe_archive(name, format!("the member {} is outside the folders a profile uses", raw.display())));
+    }
+    Ok(Some(out))
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    format: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    base: ManifestBase,
+    members: Vec<ManifestMember>,
+    #[serde(default)]
+    install_options: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct ManifestBase {
+    name: String,
+    sha256: String,
+    #[serde(default)]
+    file: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ManifestMember {
+    kind: Kind,
+    os: Option<String>,
+    sha256: String,
+    file: String,
+}
+
+impl Engine {
+    /// Import a profile archive as one job. Nothing outside staging is written until every check passed.
+    pub fn import_profile(&self, archive: &Path, name: Option<&str>, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ProfileImportReport> {
+        let file_name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let size = std::fs::metadata(archive).map_err(|e| Error::io(archive, &e, false))?.len();
+        let session = self.store.session().to_string();
+        let job = self.write(|tx| jobs::create(tx, "profile_import", &session, &[(archive.display().to_string(), Some(size))], size))?;
+        self.register_running(job, cancel);
+        jobs::set_running(&self.db(), job)?;
+        let mut meter = Meter::new(job, 1, size);
+        meter.progress.item_path = archive.display().to_string();
+        let dir = self.store.staging_dir("profile");
+        let result = dir.and_then(|dir| {
+            let r = self.import_profile_in(archive, &file_name, size, name, &dir, cancel, &mut meter, sink);
+            let _ = std::fs::remove_dir_all(&dir);
+            r
+        });
+        self.unregister_running(job);
+        let (state, outcome, error) = match &result {
+            Ok(_) => (JobState::Succeeded, Outcome::Imported, None),
+            Err(e) if e.code == code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, None),
+            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone())),
+        };
+        let summary = match &result {
+            Ok((p, members, _)) => format!("profile {} with {} members", p.name, members.len()),
+            Err(e) => e.text.clone(),
+        };
+        {
+            let conn = self.db();
+            jobs::set_item(&conn, job, 0, outcome, None, error.as_ref())?;
+            meter.progress.state = state;
+            meter.progress.phase = state.as_str().into();
+            jobs::save_progress(&conn, &meter.progress)?;
+            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
+        }
+        sink(&meter.progress);
+        let (profile, members, sidecar_verified) = result?;
+        Ok(ProfileImportReport { job: self.get_job(job)?.job, profile, sidecar_verified, members })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn import_profile_in(
+        &self,
+        archive: &Path,
+        file_name: &str,
+        size: u64,
+        name: Option<&str>,
+        dir: &Path,
+        cancel: &CancelToken,
+        meter: &mut Meter,
+        sink: &dyn Fn(&JobProgress),
+    ) -> Result<(Profile, Vec<ArtifactRef>, bool)> {
+        // 1. The sidecar, when there is one.
+        let sidecar = archive.with_file_name(format!("{file_name}.sha256"));
+        let mut sidecar_verified = false;
+        if sidecar.is_file() {
+            meter.progress.phase = "verifying".into();
+            let sums = checksum::read_checksum_file(&sidecar)?;
+            if let Some(exp) = sums.expected_for(file_name) {
+                let d = crate::pipeline::hash_file(archive, &[exp.algo], cancel, &mut |_| {})?;
+                let actual = d.get(exp.algo).unwrap_or_default().to_string();
+                if actual != exp.hex {
+                    return Err(crate::import::checksum_mismatch(file_name, &exp, &actual));
+                }
+                sidecar_verified = true;
+            }
+        }
+        // 2. Unpack into staging, checking every member before a byte of it is written.
+        meter.progress.phase = "unpacking".into();
+        let free = self.store.staging_free_bytes().unwrap_or(u64::MAX);
+        let f = File::open(archive).map_err(|e| Error::io(archive, &e, false))?;
+        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
+        let mut tar = tar::Archive::new(gz);
+        let mut declared = 0u64;
+        let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+        let entries = tar.entries().map_err(|e| invalid_profile(file_name, e.to_string()))?;
+        for entry in entries {
+            if cancel.is_cancelled() {
+                return Err(Error::cancelled());
+            }
+            let mut entry = entry.map_err(|e| invalid_profile(file_name, format!("the archive is damaged ({e})")))?;
+            let raw = entry.path().map_err(|e| invalid_profile(file_name, e.to_string()))?.into_owned();
+            let kind = entry.header().entry_type();
+            let what = match kind {
+                tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::Directory => None,
+                tar::EntryType::Symlink => Some("a symbolic link"),
+                tar::EntryType::Link => Some("a hard link"),
+                tar::EntryType::Char | tar::EntryType::Block => Some("a device file"),
+                tar::EntryType::Fifo => Some("a named pipe"),
+                _ => Some("a special entry"),
+            };
+            if let Some(what) = what {
+                return Err(unsafe_archive(file_name, format!("the member {} is {what}", raw.display())));
+            }
+            let Some(rel) = safe_member_path(&raw, file_name)? else { continue };
+            if kind == tar::EntryType::Directory {
+                continue;
+            }
+            // entry.size(), not the header field: a PAX record may carry the real size.
+            let len = entry.size();
+            declared = declared.saturating_add(len);
+            if declared > free {
+                return Err(Error::new(
+                    code::ARCHIVE_TOO_LARGE,
+                    format!("{file_name} was refused: it declares {declared} bytes of content, more than the {free} bytes free for the repository."),
+                    "Unpacking it would fill the disk; the sizes in the archive may also be forged.",
+                    "Free space on the repository's disk, or check where the archive came from.",
+                ));
+            }
+            if declared > RATIO_FLOOR && declared / size.max(1) > MAX_EXPANSION {
+                return Err(Error::new(
+                    code::ARCHIVE_TOO_LARGE,
+                    format!("{file_name} was refused: {size} compressed bytes would expand to at least {declared} bytes, more than {MAX_EXPANSION} times its size."),
+                    "Profile contents (ISOs, packages, archives) barely compress; an expansion this large is what a decompression bomb looks like.",
+                    "Check where the archive came from; nothing from it was kept.",
+                ));
+            }
+            let key = rel.to_string_lossy().replace('\\', "/");
+            if files.contains_key(&key) {
+                return Err(unsafe_archive(file_name, format!("the member {key} appears twice")));
+            }
+            let out_path = dir.join(&rel);
+            if let Some(parent) = out_path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e, true))?;
+            }
+            let mut out = File::create(&out_path).map_err(|e| Error::io(&out_path, &e, true))?;
+            std::io::copy(&mut (&mut entry).take(len), &mut out).map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
+            files.insert(key, out_path);
+        }
+        meter.advance(0, size);
+        sink(&meter.progress);
+
+        // 3. SHA256SUMS covers every file, profile.json names every member, all digests match.
+        let sums_path = files.get("SHA256SUMS").ok_or_else(|| invalid_profile(file_name, "it has no SHA256SUMS".into()))?;
+        let sums = checksum::read_checksum_file(sums_path)?;
+        let listed: HashMap<&str, &str> = sums.entries.iter().filter(|e| e.algo == Algo::Sha256).map(|e| (e.name.as_str(), e.hex.as_str())).collect();
+        for key in files.keys().filter(|k| *k != "SHA256SUMS") {
+            if !listed.contains_key(key.as_str()) {
+                return Err(unsafe_archive(file_name, format!("the member {key} is not listed in its SHA256SUMS")));
+            }
+        }
+        for (listed_name, _) in &listed {
+            if !files.contains_key(*listed_name) {
+                return Err(invalid_profile(file_name, format!("{listed_name} is listed in SHA256SUMS but missing")));
+            }
+        }
+        meter.progress.phase = "verifying".into();
+        let mut digests: HashMap<String, String> = HashMap::new();
+        for (key, path) in &files {
+            if key == "SHA256SUMS" {
+                continue;
+            }
+            let d = crate::pipeline::hash_file(path, &[], cancel, &mut |_| {})?;
+            if d.sha256 != listed[key.as_str()] {
+                return Err(crate::import::checksum_mismatch(
+                    key,
+                    &ExpectedDigest { algo: Algo::Sha256, hex: listed[key.as_str()].to_string(), source: "SHA256SUMS".into() },
+                    &d.sha256,
+                ));
+            }
+            digests.insert(key.clone(), d.sha256);
+        }
+        let manifest_path = files.get("profile.json").ok_or_else(|| invalid_profile(file_name, "it has no profile.json".into()))?;
+        let manifest: Manifest = serde_json::from_slice(&std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, &e, false))?)
+            .map_err(|e| invalid_profile(file_name, format!("profile.json cannot be read ({e})")))?;
+        if manifest.format != FORMAT {
+            return Err(invalid_profile(file_name, format!("its format is {}, this Imagesmith reads {FORMAT}", manifest.format)));
+        }
+        let mut member_files: Vec<&str> = manifest.members.iter().map(|m| m.file.as_str()).collect();
+        member_files.extend(manifest.base.file.as_deref());
+        for key in files.keys().filter(|k| *k != "SHA256SUMS" && *k != "profile.json") {
+            if !member_files.contains(&key.as_str()) {
+                return Err(unsafe_archive(file_name, format!("the member {key} is not in the profile's manifest")));
+            }
+        }
+        for m in &manifest.members {
+            match digests.get(&m.file) {
+                Some(d) if *d == m.sha256 => {}
+                Some(_) => return Err(invalid_profile(file_name, format!("{} does not match the digest in profile.json", m.file))),
+                None => return Err(invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file))),
+            }
+        }
+
+        // 4. The base image: from the archive, or already in the repository.
+        meter.progress.phase = "importing".into();
+        sink(&meter.progress);
+        let base_id = match &manifest.base.file {
+            Some(f) => {
+                let item = ImportItem { path: files[f].clone(), kind: Some(Kind::Os), ..Default::default() };
+                let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
+                a.id
+            }
+            None => crate::catalog::by_sha256(&self.db(), &manifest.base.sha256)?
+                .map(|a| a.id)
+                .ok_or_else(|| Error::new(
+                    code::IMAGE_NOT_FOUND,
+                    format!("The profile's base image {} (SHA-256 {}) is not in this repository.", manifest.base.name, manifest.base.sha256),
+                    "The archive was exported without its OS image, so the image must already be here.",
+                    "Import the OS image first, or export the profile again with --include-os, then import it again.",
+                ))?,
+        };
+        // 5. Members, deduplicated against the library.
+        let mut members = Vec::new();
+        for m in &manifest.members {
+            let item = ImportItem { path: files[&m.file].clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
+            let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
+            members.push(ArtifactRef { id: a.id, name: a.name });
+        }
+        // 6. The profile, under its name or a free one.
+        let wanted = name.unwrap_or(&manifest.name).to_string();
+        let profile_name = if name.is_some() { wanted } else { self.free_profile_name(&wanted)? };
+        let profile = self.create_profile(&profile_name, &base_id.to_string(), &manifest.description)?;
+        let keys: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+        let profile = match self.add_to_profile(&profile.name, &keys).and_then(|_| {
+            let opts: Vec<(String, String)> = manifest.install_options.into_iter().collect();
+            self.set_profile_options(&profile.name, &opts)
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self.delete_profile(&profile.name);
+                return Err(e);
+            }
+        };
+        Ok((profile, members, sidecar_verified))
+    }
+}
