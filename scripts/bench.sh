@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
+PARTS=${BENCH_PARTS:-import app export} # run a subset with e.g. BENCH_PARTS=export
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 cargo build --release -q -p imagesmith-cli
 CLI=$PWD/target/release/imagesmith-cli
 
 mkdir -p "$WORK"
+if part import; then
 SRC=$WORK/source-${SIZE_MIB}M.iso
 if [[ ! -f $SRC ]]; then
   echo "bench: building a ${SIZE_MIB} MiB installer-like ISO with xorriso (random, incompressible payload)"
@@ -58,8 +61,10 @@ print(f"import --sha256 / (cp && sha256sum) = {mean('imagesmith import --sha256'
 print(f"import --sha256 / (cp && sha256sum && sync) = {mean('imagesmith import --sha256') / mean('cp && sha256sum && sync'):.2f}x")
 print(f"peak RSS of imagesmith import --sha256: {rss / 1024:.1f} MiB (target < 64 MiB)")
 PY
+fi
 
 # ---- the desktop app: 10,000 artifacts and 100,000 jobs ----
+if part app; then
 echo
 echo "App with 10,000 artifacts and 100,000 jobs (release build, real window under Xvfb)"
 cargo run --release -q -p imagesmith-engine --example seed_catalog -- "$WORK/app-repo" 10000 100000
@@ -67,3 +72,53 @@ cargo run --release -q -p imagesmith-engine --example seed_catalog -- "$WORK/app
 cargo build --release -q -p imagesmith --features custom-protocol
 rm -rf "$WORK/app-home" && mkdir -p "$WORK/app-home"
 xvfb-run -a -s "-screen 0 1920x1080x24" python3 scripts/bench_app.py "$PWD/target/release/imagesmith" "$WORK/app-repo" "$WORK/app-home"
+fi
+
+# ---- profile export: about 1 GiB of compressible files, against tar czf and tar -I pigz ----
+if part export; then
+echo
+echo "Profile export of about 1 GiB of compressible software (stored zips of a real source tree)"
+scripts/fixtures.sh "$PWD/target/fixtures" >/dev/null
+SOFT=$WORK/profile-src
+if [[ ! -f $SOFT/.done ]]; then
+  rm -rf "$SOFT" && mkdir -p "$SOFT"
+  # A real software tree: the crate sources cargo fetched for this build, split in stored (uncompressed)
+  # zips of roughly 250 MiB, as vendors ship tool bundles.
+  TREE=${CARGO_HOME:-$HOME/.cargo}/registry/src
+  n=0; batch=(); bytes=0
+  while IFS= read -r -d '' d; do
+    batch+=("$d"); bytes=$((bytes + $(du -sb "$d" | cut -f1)))
+    if (( bytes > 250 << 20 )); then
+      n=$((n + 1)); (cd "$(dirname "${batch[0]}")" && zip -0 -qr "$SOFT/software-$n.zip" "${batch[@]##*/}")
+      batch=(); bytes=0
+      (( n == 4 )) && break
+    fi
+  done < <(find "$TREE" -mindepth 2 -maxdepth 2 -type d -print0 | sort -z)
+  touch "$SOFT/.done"
+fi
+du -sh --exclude=.done "$SOFT" | cut -f1 | sed 's/^/bench: profile members: /'
+PREPO=$WORK/profile-repo
+rm -rf "$PREPO"
+"$CLI" --home "$PREPO" import --kind os --os windows "$PWD/target/fixtures/win-server-2022.iso" >/dev/null
+"$CLI" --home "$PREPO" import --kind software --os windows "$SOFT"/software-*.zip >/dev/null
+"$CLI" --home "$PREPO" profile create bench --os-image win-server-2022.iso >/dev/null
+"$CLI" --home "$PREPO" profile add bench $(cd "$SOFT" && ls software-*.zip) >/dev/null
+OUT=$WORK/export-out
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "rm -rf $OUT; mkdir -p $OUT; sync" --export-json "$WORK/export.json" \
+  -n "imagesmith profile export" "$CLI --home $PREPO profile export bench --to $OUT" \
+  -n "tar czf" "tar czf $OUT/t.tar.gz --exclude=.done -C $SOFT ." \
+  -n "tar -I pigz" "tar -I pigz -cf $OUT/p.tar.gz --exclude=.done -C $SOFT ." \
+  >/dev/null
+"$CLI" --home "$PREPO" profile export bench --to "$OUT" >/dev/null
+tar tzf "$OUT/bench.tar.gz" >/dev/null && echo "bench: GNU tar reads the export"
+python3 - "$WORK/export.json" <<'PY'
+import json, sys
+runs = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+print("\n| command | seconds |\n|---|---:|")
+for k, v in runs.items():
+    print(f"| {k} | {v:.2f} |")
+ours = runs["imagesmith profile export"]
+print(f"\nexport / tar czf     = {ours / runs['tar czf']:.2f}x  (target <= 0.6x)")
+print(f"export / tar -I pigz = {ours / runs['tar -I pigz']:.2f}x  (target <= 0.9x)")
+PY
+fi

@@ -251,7 +251,10 @@ impl Engine {
             let mut h = header(tar::EntryType::Regular, 0o644, e.size, mtime);
             let reader: Box<dyn Read> = match &e.source {
                 Source::Bytes(b) => Box::new(std::io::Cursor::new(b.clone())),
-                Source::Object(p) => Box::new(File::open(p).map_err(|_| cleanup(crate::store::object_missing(&e.sha256, &e.path)))?),
+                Source::Object(p) => Box::new(std::io::BufReader::with_capacity(
+                    1 << 20,
+                    File::open(p).map_err(|_| cleanup(crate::store::object_missing(&e.sha256, &e.path)))?,
+                )),
             };
             let tracked = Tracked { inner: reader, cancel, on_bytes: &mut |n| { done += n; progress(done) } };
             if let Err(err) = tar.append_data(&mut h, &e.path, tracked) {
