@@ -25,8 +25,12 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver xdotool imagemagick python3-gi gir1.2-gtk-3.0
   # benchmarks: the standard tools we compare against
   pigz hyperfine time
-  # throwaway venvs for oracles such as pykickstart's ksvalidator
+  # disk images: qemu-img describes and converts them
+  qemu-utils
+  # throwaway venvs for oracles such as pykickstart's ksvalidator, and scripts/servers.sh's venv
   python3-venv
+  # real test servers (scripts/servers.sh): sshd for sftp, and sshpass for password sftp
+  openssh-server openssh-sftp-server sshpass
 )
 
 SUDO=()

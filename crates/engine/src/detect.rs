@@ -29,6 +29,10 @@ pub enum Format {
     Python,
     Cmd,
     PowerShell,
+    Qcow2,
+    Vmdk,
+    Vhdx,
+    Raw,
     Xml,
     Text,
     Binary,
@@ -56,6 +60,10 @@ impl Format {
             Format::Python => ".py script",
             Format::Cmd => ".cmd script",
             Format::PowerShell => ".ps1 script",
+            Format::Qcow2 => "qcow2 disk image",
+            Format::Vmdk => "VMDK disk image",
+            Format::Vhdx => "VHDX disk image",
+            Format::Raw => "raw disk image",
             Format::Xml => "XML file that is neither AutoYaST nor unattend",
             Format::Text => "plain text file",
             Format::Binary => "file of unknown format",
@@ -82,6 +90,10 @@ impl Format {
             Format::Python => "python",
             Format::Cmd => "cmd",
             Format::PowerShell => "powershell",
+            Format::Qcow2 => "qcow2",
+            Format::Vmdk => "vmdk",
+            Format::Vhdx => "vhdx",
+            Format::Raw => "raw",
             Format::Xml => "xml",
             Format::Text => "text",
             Format::Binary => "binary",
@@ -140,6 +152,11 @@ pub fn detect(path: &Path) -> Result<Detection> {
     let ext = ext_of(path);
     let mut d = Detection { format: Format::Binary, os: None, distro: None, facts: Map::new() };
 
+    if let Some(format) = disk_image_magic(&head) {
+        d.format = format;
+        d.facts.extend(disk_image_info(path, format)?);
+        return Ok(d);
+    }
     if iso::has_cd001(&head) || ext == "iso" {
         return detect_iso(path, &mut file, meta.len(), d);
     }
@@ -433,4 +450,76 @@ fn looks_like_kickstart(ext: &str, text: &str) -> bool {
         .take(3)
         .count();
     hits >= 3 || (ext == "ks" && hits >= 1)
+}
+
+/// qcow2, VMDK (sparse extent or text descriptor) and VHDX announce themselves in their first bytes.
+fn disk_image_magic(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"QFI\xfb") {
+        Some(Format::Qcow2)
+    } else if head.starts_with(b"KDMV") || head.starts_with(b"# Disk DescriptorFile") {
+        Some(Format::Vmdk)
+    } else if head.starts_with(b"vhdxfile") {
+        Some(Format::Vhdx)
+    } else {
+        None
+    }
+}
+
+fn disk_refused(path: &Path, why: String, recovery: &str) -> Error {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Error::new(
+        code::UNSUPPORTED_TYPE,
+        format!("{name} cannot be imported as a disk image: {why}."),
+        "A disk image in the repository must stand alone: clouds take one self-contained, unencrypted file.",
+        recovery,
+    )
+}
+
+/// Describe a disk image with `qemu-img info` (format, virtual size, snapshots); a backing chain or
+/// an encrypted image is refused.
+pub fn disk_image_info(path: &Path, format: Format) -> Result<Map<String, Value>> {
+    let out = std::process::Command::new("qemu-img")
+        .args(["info", "--output=json", "-f", format.as_str()])
+        .arg(path)
+        .output()
+        .map_err(|e| {
+            Error::new(
+                code::INVALID_CONTENT,
+                format!("qemu-img could not be run to read {}: {e}.", path.display()),
+                "Disk images are described with qemu-img (Debian package qemu-utils).",
+                "Install qemu-utils (scripts/setup.sh does), then import again.",
+            )
+        })?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(invalid(path, format.describe(), msg));
+    }
+    let info: Value = serde_json::from_slice(&out.stdout).map_err(|e| invalid(path, format.describe(), e))?;
+    if let Some(backing) = info.get("backing-filename").and_then(Value::as_str) {
+        return Err(disk_refused(
+            path,
+            format!("it is an overlay on the backing file {backing}"),
+            "Flatten it first (qemu-img convert -O qcow2 overlay.qcow2 flat.qcow2), then import the flat image.",
+        ));
+    }
+    if info.get("encrypted").and_then(Value::as_bool) == Some(true) {
+        return Err(disk_refused(path, "it is encrypted".into(), "Convert it to an unencrypted image (qemu-img convert with --object secret), then import that."));
+    }
+    let mut facts = Map::new();
+    facts.insert("disk_format".into(), json!(format.as_str()));
+    for (from, to) in [("virtual-size", "virtual_size"), ("cluster-size", "cluster_size"), ("actual-size", "actual_size")] {
+        if let Some(v) = info.get(from) {
+            facts.insert(to.into(), v.clone());
+        }
+    }
+    let snapshots: Vec<Value> = info
+        .get("snapshots")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().filter_map(|x| x.get("name").cloned()).collect())
+        .unwrap_or_default();
+    facts.insert("snapshots".into(), json!(snapshots));
+    if let Some(compat) = info.pointer("/format-specific/data/compat") {
+        facts.insert("compat".into(), compat.clone());
+    }
+    Ok(facts)
 }

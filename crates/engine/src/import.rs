@@ -420,7 +420,12 @@ impl Engine {
     ) -> Result<(Outcome, Artifact)> {
         let path = &item.path;
         let name = file_name(path);
-        let det = detect::detect(path)?;
+        let mut det = detect::detect(path)?;
+        if item.kind == Some(Kind::DiskImage) && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
+            // Raw images have no header: they are disk images because the user says so.
+            det.format = detect::Format::Raw;
+            det.facts.extend(detect::disk_image_info(path, detect::Format::Raw)?);
+        }
         let (kind, os, distro) = resolve(&det, item.kind, item.os.as_deref(), &name, signed)?;
         let image = match &item.image {
             Some(key) => Some(self.resolve_image(key, kind, os, &name)?),

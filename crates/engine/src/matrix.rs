@@ -24,18 +24,19 @@ pub fn allowed(kind: Kind, os: OsFamily) -> &'static [Format] {
         (Kind::Software, Windows) => &[Zip, ZipDrivers, ZipWinPe],
         (Kind::Unattend, Linux) => &[Kickstart, AutoYast],
         (Kind::Unattend, Windows) => &[Unattend],
+        (Kind::DiskImage, _) => &[Qcow2, Vmdk, Vhdx, Raw],
         _ => &[],
     }
 }
 
-/// The OS is required for these kinds (for os and os_profile it is optional).
+/// The OS is required for these kinds (for OS, profile and disk images it is optional).
 pub fn os_required(kind: Kind) -> bool {
-    !matches!(kind, Kind::Os | Kind::OsProfile)
+    !matches!(kind, Kind::Os | Kind::OsProfile | Kind::DiskImage)
 }
 
-/// Kinds importable through the file import (gold and disk images come through their own flows).
+/// Kinds importable through the file import (gold images are made from folders).
 pub fn importable(kind: Kind) -> bool {
-    !matches!(kind, Kind::GoldImage | Kind::DiskImage)
+    !matches!(kind, Kind::GoldImage)
 }
 
 /// OS families on which this kind accepts this format.
@@ -53,9 +54,10 @@ pub fn default_kind(format: Format) -> Option<Kind> {
         ProfileTarGz => Kind::OsProfile,
         Asc => Kind::BundleSig,
         Json => Kind::Config,
+        Qcow2 | Vmdk | Vhdx => Kind::DiskImage,
         Kickstart | AutoYast | Unattend => Kind::Unattend,
         Shell | Perl | Python | Cmd | PowerShell => Kind::Script,
-        Xml | Text | Binary => return None,
+        Raw | Xml | Text | Binary => return None,
     })
 }
 
@@ -79,7 +81,7 @@ pub fn check(kind: Kind, os: Option<OsFamily>, format: Format, file_name: &str) 
         return Err(Error::new(
             code::UNSUPPORTED_TYPE,
             format!("{kind} artifacts cannot be imported from a file yet."),
-            "Gold images are made from folders and disk images come from their own import.",
+            "Gold images are made from folders, not imported from a file.",
             "Import the file as one of the kinds the support matrix lists.",
         ));
     }
