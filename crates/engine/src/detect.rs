@@ -353,23 +353,19 @@ fn inf_version(text: &str) -> Map<String, Value> {
 fn detect_tar_gz(path: &Path, mut file: File, mut d: Detection) -> Result<Detection> {
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, &e, false))?;
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
-    let mut archive = tar::Archive::new(gz.take(MAX_LIST_BYTES));
+    let mut archive = tar::Archive::new(gz);
     let entries = archive.entries().map_err(|e| invalid(path, "tar.gz archive", e))?;
     let mut count = 0usize;
     let mut profile = false;
     for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            // Past the listing budget the stream is cut short on purpose; what was read is enough.
-            Err(_) if count > 0 && count >= MAX_LIST_ENTRIES => break,
-            Err(e) => return Err(invalid(path, "tar.gz archive", e)),
-        };
+        let entry = entry.map_err(|e| invalid(path, "tar.gz archive", e))?;
         let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         if name.trim_start_matches("./") == "profile.json" {
             profile = true;
         }
         count += 1;
-        if count >= MAX_LIST_ENTRIES {
+        // A listing is enough to classify; stop before a bomb or a huge archive costs anything.
+        if count >= MAX_LIST_ENTRIES || entry.raw_file_position() > MAX_LIST_BYTES {
             break;
         }
     }

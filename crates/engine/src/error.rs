@@ -83,7 +83,7 @@ impl Error {
             code::NOT_FOUND,
             format!("No {what} named or numbered \"{key}\" is in the repository."),
             format!("The {what} may have been deleted, or the name is spelled differently."),
-            format!("List what exists (for example `imagesmith-cli list`) and use its id or exact name."),
+            "List what exists (for example `imagesmith-cli list`) and use its id or exact name.",
         )
     }
 

@@ -245,7 +245,7 @@ impl Engine {
                 return Err(unsafe_archive(file_name, format!("the member {key} is not listed in its SHA256SUMS")));
             }
         }
-        for (listed_name, _) in &listed {
+        for listed_name in listed.keys() {
             if !files.contains_key(*listed_name) {
                 return Err(invalid_profile(file_name, format!("{listed_name} is listed in SHA256SUMS but missing")));
             }
