@@ -1,0 +1,868 @@
+#!/usr/bin/env bash
+# servers.sh — real test servers on 127.0.0.1 for the tests that export profiles to file servers
+# and publish images to OpenStack: sshd (sftp), FTP, FTPS, WebDAV over HTTP and HTTPS, Glance
+# without auth, Keystone, and Glance behind Keystone.
+#
+#   scripts/servers.sh setup                     build target/servers-venv (pinned; no-op when current)
+#   scripts/servers.sh start STATE_DIR [NAME...] start servers (default: all), write STATE_DIR/servers.env
+#   scripts/servers.sh stop STATE_DIR            stop every recorded PID, remove the sftp password user
+#   scripts/servers.sh status STATE_DIR          one line per server; exit 1 if any is not running
+#   scripts/servers/smoke.sh STATE_DIR           checks every started server with the real clients
+#
+# NAMEs: sftp ftp ftps webdav webdavs glance keystone glance-ks (glance-ks brings keystone along).
+#
+# STATE_DIR holds everything of one run: configs, keys, a throwaway CA (tls/ca.pem) and the
+# server certificate it signed (SAN IP:127.0.0.1, DNS:localhost), databases, uploaded files,
+# pids/NAME.pid, logs/NAME.log and servers.env. It must be new, empty, or a former STATE_DIR
+# (start then deletes what the last run left there). Its path may not contain spaces.
+#
+# servers.env is KEY=VALUE lines (no quoting, so both `source` and a line parser read it). Every
+# TS_*_PORT, TS_*_USER and TS_*_PASSWORD in it can be set in the environment of `start` to
+# override the default: TS_SFTP_PORT=2222 TS_FTP_PORT=2121 TS_FTPS_PORT=2122
+# TS_FTP_PASSIVE_PORTS=30000-30009 TS_FTPS_PASSIVE_PORTS=30010-30019 TS_WEBDAV_PORT=8080
+# TS_WEBDAVS_PORT=8443 TS_GLANCE_PORT=9292 TS_KEYSTONE_PORT=5000 TS_GLANCE_KS_PORT=9294.
+# Also: TS_START_TIMEOUT (seconds per server to answer, default 120), TS_STOP_TIMEOUT (seconds
+# before SIGKILL, default 15), TS_VENV (default target/servers-venv), TS_PYTHON (the Python >= 3.11
+# that builds the venv; default Debian's /usr/bin/python3).
+#
+# Root: the sftp password-auth user is a real system account (sshd checks /etc/shadow), so
+# `start` creates one named after the state dir (isftp + 8 hex digits) and `stop` deletes it.
+# That needs root; as another user `start` skips password sftp with a message (key-auth sftp
+# still works, for the user running the script, if its account is not locked in /etc/shadow: sshd
+# runs with UsePAM no) and servers.env has an empty TS_SFTP_PASSWORD_USER.
+#
+# Ports are fixed (defaults above), so two state dirs can run at once only with other ports.
+# Needs (scripts/setup.sh installs them): openssh-server, openssh-sftp-server, sshpass, curl,
+# openssl, qemu-utils (smoke), python3-venv.
+#
+# Processes are started with setsid, so each server leads its own process group; `stop` sends
+# SIGTERM to the recorded PID, waits, then SIGKILLs the whole group after TS_STOP_TIMEOUT.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HERE="$ROOT/scripts/servers"
+VENV="${TS_VENV:-$ROOT/target/servers-venv}"
+ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks)
+MARKER=.imagesmith-test-servers
+
+HOST=127.0.0.1
+: "${TS_SFTP_PORT:=2222}"
+: "${TS_FTP_PORT:=2121}" "${TS_FTP_PASSIVE_PORTS:=30000-30009}"
+: "${TS_FTPS_PORT:=2122}" "${TS_FTPS_PASSIVE_PORTS:=30010-30019}"
+: "${TS_WEBDAV_PORT:=8080}" "${TS_WEBDAVS_PORT:=8443}"
+: "${TS_GLANCE_PORT:=9292}" "${TS_KEYSTONE_PORT:=5000}" "${TS_GLANCE_KS_PORT:=9294}"
+: "${TS_FTP_USER:=ftpuser}" "${TS_FTP_PASSWORD:=ftppass}"
+: "${TS_WEBDAV_USER:=davuser}" "${TS_WEBDAV_PASSWORD:=davpass}"
+: "${TS_OS_ADMIN_PASSWORD:=adminpw}" "${TS_OS_PASSWORD:=demopw}" "${TS_OS_GLANCE_PASSWORD:=glancepw}"
+: "${TS_START_TIMEOUT:=120}" "${TS_STOP_TIMEOUT:=15}"
+
+say() { printf 'servers: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+usage() {
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+now() { date +%s.%N; }
+# TS_VERBOSE=1: timestamped progress of start on stderr.
+T0="$(date +%s.%N)"
+phase() { [[ -z ${TS_VERBOSE:-} ]] || say "$(since "$T0") s: $*"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------------------------------------
+# setup: the venv
+
+python_for_venv() {
+  local py="${TS_PYTHON:-}"
+  if [[ -z $py ]]; then
+    if [[ -x /usr/bin/python3 ]]; then py=/usr/bin/python3; else py="$(command -v python3)"; fi
+  fi
+  "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+    || die "$py is not Python >= 3.11 (glance 33 and keystone 30 need it); set TS_PYTHON"
+  printf '%s\n' "$py"
+}
+
+# What the venv was built from: the two pin files and the interpreter's version.
+venv_stamp() {
+  local py="$1"
+  { cat "$HERE/requirements.txt" "$HERE/constraints.txt"; "$py" -VV; } | sha256sum | cut -d' ' -f1
+}
+
+venv_current() {
+  [[ -f $VENV/.stamp && -x $VENV/bin/gunicorn && $(cat "$VENV/.stamp") == "$(venv_stamp "$1")" ]]
+}
+
+# Empty, fully migrated Glance and Keystone databases, made once per venv: `start` copies them
+# instead of running glance-manage/keystone-manage db_sync (about 9 s of CPU on each start).
+TEMPLATES="$VENV/db-templates"
+templates_current() {
+  [[ -f $TEMPLATES/.stamp && -f $VENV/.stamp && $(cat "$TEMPLATES/.stamp") == "$(cat "$VENV/.stamp")" ]]
+}
+
+build_templates() {
+  local t="$TEMPLATES.tmp"
+  rm -rf "$t" "$TEMPLATES"
+  mkdir -p "$t"
+  printf '[database]\nconnection = sqlite:///%s/glance.sqlite\n' "$t" >"$t/glance.conf"
+  printf '[database]\nconnection = sqlite:///%s/keystone.sqlite\n' "$t" >"$t/keystone.conf"
+  "$VENV/bin/glance-manage" --config-file "$t/glance.conf" db_sync >"$t/glance.log" 2>&1 &
+  local gp=$!
+  if ! "$VENV/bin/keystone-manage" --config-file "$t/keystone.conf" db_sync >"$t/keystone.log" 2>&1; then
+    wait "$gp" || true
+    tail -n 30 "$t/keystone.log" >&2
+    die "keystone-manage db_sync failed (log: $t/keystone.log)"
+  fi
+  wait "$gp" || { tail -n 30 "$t/glance.log" >&2; die "glance-manage db_sync failed (log: $t/glance.log)"; }
+  rm -f "$t"/*.conf
+  mv "$t" "$TEMPLATES"
+  cp "$VENV/.stamp" "$TEMPLATES/.stamp"
+}
+
+cmd_setup() {
+  local py t0
+  py="$(python_for_venv)"
+  venv_current "$py" && templates_current && return 0
+  mkdir -p "$(dirname "$VENV")"
+  # Two callers at once (parallel make targets): the second waits, then finds it current.
+  exec 8>>"$VENV.lock"
+  flock 8
+  t0="$(now)"
+  if ! venv_current "$py"; then
+    say "setup: building $VENV with $("$py" -V) (pinned; takes a minute or two)"
+    rm -rf "$VENV"
+    local log="$VENV.log"
+    if ! { "$py" -m venv "$VENV" \
+        && PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install --no-cache-dir \
+          -r "$HERE/requirements.txt" -c "$HERE/constraints.txt" \
+        && "$VENV/bin/pip" check; } >"$log" 2>&1; then
+      tail -n 30 "$log" >&2
+      die "setup failed (full log: $log)"
+    fi
+    # Written last: a venv without it is incomplete and is rebuilt next time.
+    venv_stamp "$py" >"$VENV/.stamp"
+    rm -f "$log"
+  fi
+  if ! templates_current; then
+    say "setup: migrating template databases"
+    build_templates
+  fi
+  # Release the lock: nothing started later may inherit it.
+  exec 8>&-
+  say "setup: done in $(since "$t0") s ($(du -sh "$VENV" | cut -f1))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+# True while PID exists and is not a zombie (orphans here may never be reaped, and kill -0
+# succeeds on a zombie).
+alive() {
+  local stat
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+  stat="${stat##*) }"
+  [[ ${stat:0:1} != Z ]]
+}
+
+# Live members of process group $1.
+group_members() {
+  local f stat rest
+  for f in /proc/[0-9]*/stat; do
+    { read -r stat <"$f"; } 2>/dev/null || continue
+    rest="${stat##*) }"
+    # rest: state ppid pgrp ...
+    set -- $rest
+    [[ $3 == "$PGRP_WANTED" && $1 != Z ]] && printf '%s\n' "${f//[^0-9]/}"
+  done
+  return 0
+}
+members_of() { PGRP_WANTED="$1" group_members; }
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# spawn NAME CMD... : runs CMD as the leader of a new session, logs to logs/NAME.log, and
+# records its PID (setsid execs, as the background child is not a group leader).
+spawn() {
+  local name="$1"; shift
+  setsid "$@" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
+  printf '%s\n' "$!" >"$STATE/pids/$name.pid"
+}
+
+pid_of() { cat "$STATE/pids/$1.pid" 2>/dev/null; }
+
+log_tail() {
+  local f="$STATE/logs/$1.log"
+  [[ -f $f ]] || return 0
+  say "--- last lines of $f:"
+  tail -n 25 "$f" | sed 's/^/    /' >&2
+}
+
+# wait_ready NAME CHECK...: polls CHECK until it succeeds; fails when the server died or after
+# TS_START_TIMEOUT seconds.
+wait_ready() {
+  local name="$1"; shift
+  local deadline=$((SECONDS + TS_START_TIMEOUT)) pid
+  pid="$(pid_of "$name")"
+  until "$@" >/dev/null 2>&1; do
+    if ! alive "$pid"; then
+      log_tail "$name"
+      die "$name (pid $pid) exited during start"
+    fi
+    if ((SECONDS >= deadline)); then
+      log_tail "$name"
+      die "$name did not answer within $TS_START_TIMEOUT s"
+    fi
+    sleep 0.2
+  done
+}
+
+http_code() { curl -s -m 3 -o /dev/null -w '%{http_code}' "$@" || true; }
+http_ok() { [[ $(http_code "$@") == 2* ]]; }
+http_any() { [[ $(http_code "$@") =~ ^[1-5][0-9][0-9]$ ]]; }
+
+# ---------------------------------------------------------------------------------------------
+# config pieces
+
+make_tls() {
+  local d="$STATE/tls"
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -keyout ca.key -out ca.pem -subj "/CN=Imagesmith test CA $(basename "$STATE")" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -keyout server.key -out server.csr -subj "/CN=127.0.0.1"
+    # A leaf signed by a CA, not one self-signed certificate: rustls (webpki) refuses a
+    # CA:TRUE certificate as the server's own.
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile server.ext -out server.pem
+    rm -f server.csr server.ext ca.srl
+  ) >"$STATE/logs/tls.log" 2>&1 || { log_tail tls; die "certificate generation failed"; }
+}
+
+# Name of the throwaway sftp password user: fixed for a state dir, distinct between them.
+sftp_pw_user() { printf 'isftp%s\n' "$(printf '%s' "$STATE" | sha256sum | cut -c1-8)"; }
+sftp_pw_comment() { printf 'imagesmith test servers %s\n' "$STATE"; }
+
+create_sftp_pw_user() {
+  local user="$1" dir="$2" pass="$3" i
+  if ! id "$user" >/dev/null 2>&1; then
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      # useradd fails at once when another one holds /etc/passwd's lock: retry.
+      useradd -r -M -N -g nogroup -d "$dir" -s /usr/sbin/nologin -c "$(sftp_pw_comment)" "$user" \
+        2>>"$STATE/logs/sftp-user.log" && break
+      ((i < 10)) || die "useradd $user failed (see $STATE/logs/sftp-user.log)"
+      sleep 0.3
+    done
+  elif [[ $(getent passwd "$user" | cut -d: -f5) != "$(sftp_pw_comment)" ]]; then
+    die "user $user exists and is not ours; not touching it"
+  fi
+  printf '%s\n' "$user" >"$STATE/sftp/password_user"
+  printf '%s:%s\n' "$user" "$pass" | chpasswd
+  chown "$user:nogroup" "$dir"
+  # sshd's internal-sftp runs as that user: every parent of its directory must let it through.
+  setpriv --reuid="$user" --regid=nogroup --clear-groups test -w "$dir" \
+    || die "user $user cannot write $dir: a parent of $STATE is not world-searchable (o+x)"
+}
+
+remove_sftp_pw_user() {
+  local f="$STATE/sftp/password_user" user
+  [[ -f $f ]] || return 0
+  user="$(cat "$f")"
+  if ! id "$user" >/dev/null 2>&1; then
+    rm -f "$f"
+    return 0
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    say "sftp password user $user is left in place: removing it needs root (run stop as root)"
+    return 0
+  fi
+  if [[ $(getent passwd "$user" | cut -d: -f5) != "$(sftp_pw_comment)" ]]; then
+    say "user $user is not marked as ours; not removing it"
+    return 0
+  fi
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    userdel "$user" 2>>"$STATE/logs/sftp-user.log" && { rm -f "$f"; return 0; }
+    sleep 0.3
+  done
+  say "userdel $user failed (see $STATE/logs/sftp-user.log)"
+  return 1
+}
+
+start_sftp() {
+  local d="$STATE/sftp" me
+  me="$(id -un)"
+  [[ -x /usr/sbin/sshd ]] || die "/usr/sbin/sshd missing: run scripts/setup.sh (openssh-server)"
+  mkdir -p "$d/keys" "$d/root" "$d/pwroot"
+  ssh-keygen -q -t ed25519 -N '' -C "test-servers host" -f "$d/keys/host_ed25519"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C "test-servers host" -f "$d/keys/host_ecdsa"
+  ssh-keygen -q -t ed25519 -N '' -C "test-servers client" -f "$d/keys/client_ed25519"
+  cp "$d/keys/client_ed25519.pub" "$d/keys/authorized_keys"
+  # Both host keys, under the names a client looks up for this port.
+  local k
+  : >"$d/keys/known_hosts"
+  for k in host_ed25519 host_ecdsa; do
+    printf '[%s]:%s %s\n' "$HOST" "$TS_SFTP_PORT" "$(cut -d' ' -f1,2 "$d/keys/$k.pub")" \
+      localhost "$TS_SFTP_PORT" "$(cut -d' ' -f1,2 "$d/keys/$k.pub")" >>"$d/keys/known_hosts"
+  done
+  PW_USER="" PW_PASS=""
+  if [[ $(id -u) -eq 0 ]]; then
+    PW_USER="$(sftp_pw_user)"
+    PW_PASS="Pw-$(openssl rand -hex 9)"
+    create_sftp_pw_user "$PW_USER" "$d/pwroot" "$PW_PASS"
+    # Required when sshd runs as root ("Missing privilege separation directory").
+    mkdir -p /run/sshd && chmod 755 /run/sshd
+  else
+    say "not root: skipping the sftp password user (key auth for $me only)"
+  fi
+  {
+    printf '%s\n' "Port $TS_SFTP_PORT" "ListenAddress $HOST" \
+      "HostKey $d/keys/host_ed25519" "HostKey $d/keys/host_ecdsa" \
+      "PidFile $d/sshd.pid" "AuthorizedKeysFile $d/keys/authorized_keys" \
+      "PubkeyAuthentication yes" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
+      "PermitRootLogin prohibit-password" "UsePAM no" "StrictModes no" \
+      "AllowUsers $me${PW_USER:+ $PW_USER}" "Subsystem sftp internal-sftp" \
+      "AllowTcpForwarding no" "X11Forwarding no" "LogLevel VERBOSE"
+    # ForceCommand rather than ChrootDirectory: a chroot may not sit below /tmp (mode 1777).
+    # Relative paths then land in root/ (key user) and pwroot/ (password user).
+    printf '%s\n' "Match User $me" "    ForceCommand internal-sftp -d $d/root"
+    if [[ -n $PW_USER ]]; then
+      printf '%s\n' "Match User $PW_USER" "    PasswordAuthentication yes" \
+        "    ForceCommand internal-sftp -d $d/pwroot"
+    fi
+  } >"$d/sshd_config"
+  /usr/sbin/sshd -t -f "$d/sshd_config" >"$STATE/logs/sftp.log" 2>&1 \
+    || { log_tail sftp; die "sshd rejected $d/sshd_config"; }
+  spawn sftp /usr/sbin/sshd -D -e -f "$d/sshd_config"
+}
+
+start_ftp() { # NAME PORT PASSIVE [tls]
+  local name="$1" port="$2" pasv="$3" tls=()
+  mkdir -p "$STATE/$name/root"
+  [[ ${4:-} == tls ]] && tls=(--certfile "$STATE/tls/server.pem" --keyfile "$STATE/tls/server.key")
+  spawn "$name" "$VENV/bin/python" "$HERE/pyftpdlib_serve.py" --host "$HOST" --port "$port" \
+    --root "$STATE/$name/root" --user "$TS_FTP_USER" --password "$TS_FTP_PASSWORD" \
+    --passive-ports "$pasv" "${tls[@]}"
+}
+
+start_webdav() { # NAME PORT [tls]
+  local name="$1" port="$2" d="$STATE/$1"
+  mkdir -p "$d/root"
+  {
+    cat <<EOF
+host: $HOST
+port: $port
+server: cheroot
+provider_mapping:
+  "/": "$d/root"
+http_authenticator:
+  domain_controller: null
+  accept_basic: true
+  accept_digest: false
+  default_to_digest: false
+simple_dc:
+  user_mapping:
+    "*":
+      "$TS_WEBDAV_USER":
+        password: "$TS_WEBDAV_PASSWORD"
+verbose: 3
+EOF
+    if [[ ${3:-} == tls ]]; then
+      printf '%s\n' "ssl_certificate: \"$STATE/tls/server.pem\"" \
+        "ssl_private_key: \"$STATE/tls/server.key\""
+    fi
+  } >"$d/wsgidav.yaml"
+  spawn "$name" "$VENV/bin/wsgidav" --config "$d/wsgidav.yaml"
+}
+
+# glance_config NAME FLAVOR: etc/ for one Glance (noauth when FLAVOR is empty).
+glance_config() {
+  local d="$STATE/$1" flavor="$2"
+  mkdir -p "$d/etc" "$d/images" "$d/staging" "$d/tasks"
+  sed "s|^disable_by_file_path *=.*|disable_by_file_path = $d/healthcheck_disable|" \
+    "$VENV/etc/glance/glance-api-paste.ini" >"$d/etc/glance-api-paste.ini"
+  cp "$HERE/glance_wsgi.py" "$d/etc/glance_wsgi.py"
+  cat >"$d/etc/glance-api.conf" <<EOF
+[DEFAULT]
+debug = false
+enabled_backends = fs:file
+
+[database]
+connection = sqlite:///$d/glance.sqlite
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = $d/images/
+
+[os_glance_staging_store]
+filesystem_store_datadir = $d/staging/
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $d/tasks/
+
+[paste_deploy]
+flavor = $flavor
+config_file = $d/etc/glance-api-paste.ini
+EOF
+  if [[ -z $flavor ]]; then
+    # No auth: the anonymous context has no roles, and the secure-RBAC defaults answer 403 to
+    # everything. The legacy rules allow it.
+    cat >>"$d/etc/glance-api.conf" <<EOF
+
+[oslo_policy]
+enforce_new_defaults = false
+enforce_scope = false
+EOF
+  else
+    cat >>"$d/etc/glance-api.conf" <<EOF
+
+[keystone_authtoken]
+www_authenticate_uri = http://$HOST:$TS_KEYSTONE_PORT/v3
+auth_url = http://$HOST:$TS_KEYSTONE_PORT/v3
+auth_type = password
+username = glance
+password = $TS_OS_GLANCE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+EOF
+  fi
+}
+
+start_glance() { # NAME PORT
+  local d="$STATE/$1"
+  spawn "$1" env OS_GLANCE_CONFIG_DIR="$d/etc" "$VENV/bin/gunicorn" --no-control-socket \
+    --pythonpath "$d/etc" --bind "$HOST:$2" --workers 1 --worker-class gthread --threads 8 \
+    --timeout 600 --graceful-timeout 5 glance_wsgi:application
+}
+
+keystone_config() {
+  local d="$STATE/keystone"
+  mkdir -p "$d/etc"
+  cp "$HERE/keystone_wsgi.py" "$d/etc/keystone_wsgi.py"
+  cat >"$d/etc/keystone.conf" <<EOF
+[DEFAULT]
+debug = false
+
+[database]
+connection = sqlite:///$d/keystone.sqlite
+
+[identity]
+# bcrypt's minimum cost: every password token and user creation costs ~1 ms, not ~0.3 s.
+password_hash_rounds = 4
+
+[token]
+provider = fernet
+expiration = 3600
+
+[fernet_tokens]
+key_repository = $d/fernet-keys/
+
+[fernet_receipts]
+key_repository = $d/fernet-keys/
+
+[credential]
+key_repository = $d/credential-keys/
+EOF
+}
+
+# A Fernet key repository as keystone-manage fernet_setup/credential_setup leave it (keys 0, the
+# staged one, and 1, the primary): 32 random bytes, URL-safe base64. Written here because each
+# keystone-manage call costs about 4 s of Python imports.
+fernet_repo() {
+  local i
+  mkdir -p "$1"
+  chmod 700 "$1"
+  for i in 0 1; do
+    (umask 077 && printf '%s' "$(openssl rand 32 | base64 -w0 | tr '+/' '-_')" >"$1/$i")
+  done
+}
+
+# Keystone's database (from the template) and keys, then bootstrap: admin user and project,
+# the roles, region RegionOne and the identity endpoints.
+keystone_prepare() {
+  local d="$STATE/keystone" url="http://$HOST:$TS_KEYSTONE_PORT/v3/"
+  fernet_repo "$d/fernet-keys"
+  fernet_repo "$d/credential-keys"
+  cp "$TEMPLATES/keystone.sqlite" "$d/keystone.sqlite"
+  "$VENV/bin/keystone-manage" --config-file "$d/etc/keystone.conf" bootstrap \
+    --bootstrap-password "$TS_OS_ADMIN_PASSWORD" \
+    --bootstrap-username admin --bootstrap-project-name admin \
+    --bootstrap-admin-url "$url" --bootstrap-internal-url "$url" --bootstrap-public-url "$url" \
+    --bootstrap-region-id RegionOne >"$STATE/logs/keystone-bootstrap.log" 2>&1
+}
+
+start_keystone() {
+  local d="$STATE/keystone"
+  spawn keystone env OS_KEYSTONE_CONFIG_DIR="$d/etc" "$VENV/bin/gunicorn" --no-control-socket \
+    --pythonpath "$d/etc" --bind "$HOST:$TS_KEYSTONE_PORT" --workers 1 --worker-class gthread \
+    --threads 4 --timeout 120 --graceful-timeout 5 keystone_wsgi:application
+}
+
+# ks_api METHOD PATH [JSON]: one Keystone admin call; prints the body, fails unless 2xx.
+ks_api() {
+  local out code data=()
+  [[ -n ${3:-} ]] && data=(-d "$3")
+  out="$(curl -sS -m 30 -X "$1" "http://$HOST:$TS_KEYSTONE_PORT/v3$2" -H "X-Auth-Token: $KS_TOKEN" \
+    -H 'Content-Type: application/json' "${data[@]}" -w '\n%{http_code}')" \
+    || die "keystone $1 $2: curl failed"
+  code="${out##*$'\n'}"
+  [[ $code == 2* ]] || die "keystone $1 $2: HTTP $code: ${out%$'\n'*}"
+  printf '%s\n' "${out%$'\n'*}"
+}
+json_get() { "$VENV/bin/python" -c 'import json, sys; print(eval("d" + sys.argv[1], {"d": json.load(sys.stdin)}))' "$1"; }
+
+# Token for a password user scoped to a project (all in domain Default); prints it.
+ks_token() { # USER PASSWORD PROJECT
+  local body
+  body="$(printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"%s","domain":{"name":"Default"},"password":"%s"}}},"scope":{"project":{"name":"%s","domain":{"name":"Default"}}}}}' "$1" "$2" "$3")"
+  curl -sS -m 30 -o /dev/null -D - -X POST "http://$HOST:$TS_KEYSTONE_PORT/v3/auth/tokens" \
+    -H 'Content-Type: application/json' -d "$body" \
+    | tr -d '\r' | awk 'tolower($1) == "x-subject-token:" { print $2 }'
+}
+
+# Projects service and demo, users glance (admin on service) and demo (member on demo), and the
+# image service with its three endpoints at glance-ks.
+keystone_register() {
+  KS_TOKEN="$(ks_token admin "$TS_OS_ADMIN_PASSWORD" admin)"
+  [[ -n $KS_TOKEN ]] || die "no admin token from keystone"
+  phase "keystone admin token"
+  local admin member service demo uid sid iface
+  admin="$(ks_api GET '/roles?name=admin' | json_get '["roles"][0]["id"]')"
+  member="$(ks_api GET '/roles?name=member' | json_get '["roles"][0]["id"]')"
+  service="$(ks_api POST /projects '{"project":{"name":"service","domain_id":"default","description":"service users"}}' | json_get '["project"]["id"]')"
+  demo="$(ks_api POST /projects '{"project":{"name":"demo","domain_id":"default","description":"test project"}}' | json_get '["project"]["id"]')"
+  uid="$(ks_api POST /users "{\"user\":{\"name\":\"glance\",\"domain_id\":\"default\",\"password\":\"$TS_OS_GLANCE_PASSWORD\",\"default_project_id\":\"$service\"}}" | json_get '["user"]["id"]')"
+  ks_api PUT "/projects/$service/users/$uid/roles/$admin" >/dev/null
+  uid="$(ks_api POST /users "{\"user\":{\"name\":\"demo\",\"domain_id\":\"default\",\"password\":\"$TS_OS_PASSWORD\",\"default_project_id\":\"$demo\"}}" | json_get '["user"]["id"]')"
+  ks_api PUT "/projects/$demo/users/$uid/roles/$member" >/dev/null
+  sid="$(ks_api POST /services '{"service":{"name":"glance","type":"image","description":"Image service"}}' | json_get '["service"]["id"]')"
+  for iface in public internal admin; do
+    ks_api POST /endpoints "{\"endpoint\":{\"service_id\":\"$sid\",\"interface\":\"$iface\",\"region_id\":\"RegionOne\",\"url\":\"http://$HOST:$TS_GLANCE_KS_PORT\"}}" >/dev/null
+  done
+  DEMO_PROJECT_ID="$demo"
+}
+
+# ---------------------------------------------------------------------------------------------
+# start
+
+set_state() {
+  [[ -n ${1:-} ]] || usage
+  STATE="$(realpath -m -- "$1")"
+  [[ $STATE =~ ^/[A-Za-z0-9_./@+,-]+$ ]] || die "state dir '$STATE': use letters, digits and _./@+,- only"
+  [[ $STATE != / ]] || die "state dir may not be /"
+}
+
+port_of() {
+  case "$1" in
+    sftp) echo "$TS_SFTP_PORT" ;; ftp) echo "$TS_FTP_PORT" ;; ftps) echo "$TS_FTPS_PORT" ;;
+    webdav) echo "$TS_WEBDAV_PORT" ;; webdavs) echo "$TS_WEBDAVS_PORT" ;;
+    glance) echo "$TS_GLANCE_PORT" ;; keystone) echo "$TS_KEYSTONE_PORT" ;;
+    glance-ks) echo "$TS_GLANCE_KS_PORT" ;;
+  esac
+}
+
+want() { [[ " ${WANT[*]} " == *" $1 "* ]]; }
+
+STARTED_OK=0 KPREP=""
+on_start_exit() {
+  local rc=$?
+  if [[ $STARTED_OK -ne 1 ]]; then
+    say "start failed: stopping what was started"
+    # A keystone bootstrap still running in the background ends by itself: let it.
+    [[ -z $KPREP ]] || wait "$KPREP" 2>/dev/null || true
+    stop_all || true
+    remove_sftp_pw_user || true
+    exit $((rc == 0 ? 1 : rc))
+  fi
+}
+
+cmd_start() {
+  set_state "${1:-}"
+  shift
+  local t0 n
+  t0="$(now)"
+  WANT=()
+  if [[ $# -eq 0 ]]; then WANT=("${ALL_SERVERS[@]}"); fi
+  for n in "$@"; do
+    [[ " ${ALL_SERVERS[*]} " == *" $n "* ]] || die "unknown server '$n' (known: ${ALL_SERVERS[*]})"
+    WANT+=("$n")
+  done
+  if want glance-ks && ! want keystone; then WANT+=(keystone); fi
+  # They go into JSON, YAML, INI and URLs unescaped.
+  local v
+  for v in TS_FTP_USER TS_FTP_PASSWORD TS_WEBDAV_USER TS_WEBDAV_PASSWORD TS_OS_ADMIN_PASSWORD \
+    TS_OS_PASSWORD TS_OS_GLANCE_PASSWORD; do
+    [[ ${!v} =~ ^[A-Za-z0-9._+-]+$ ]] || die "$v: use letters, digits and ._+- only"
+  done
+  local w=() s
+  for s in "${ALL_SERVERS[@]}"; do want "$s" && w+=("$s"); done
+  WANT=("${w[@]}")
+
+  if [[ ${WANT[*]} != sftp ]]; then
+    local py
+    py="$(python_for_venv)"
+    venv_current "$py" || die "the venv $VENV is missing or stale: run scripts/servers.sh setup"
+    templates_current || cmd_setup
+  fi
+
+  # The state dir: new, empty, or ours from an earlier run that is stopped.
+  if [[ -d $STATE && -n $(ls -A "$STATE") ]]; then
+    [[ -f $STATE/$MARKER ]] || die "$STATE is not empty and not a test-servers state dir"
+    local f
+    for f in "$STATE"/pids/*.pid; do
+      [[ -f $f ]] && alive "$(cat "$f")" && die "servers of $STATE are running: stop them first"
+    done
+    remove_sftp_pw_user
+    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone}
+  fi
+  mkdir -p "$STATE/pids" "$STATE/logs"
+  touch "$STATE/$MARKER"
+
+  local busy=()
+  for s in "${WANT[@]}"; do port_open "$(port_of "$s")" && busy+=("$s:$(port_of "$s")"); done
+  [[ ${#busy[@]} -eq 0 ]] || die "ports already in use: ${busy[*]} (set TS_<NAME>_PORT to move them)"
+
+  trap on_start_exit EXIT
+  make_tls
+  phase "certificates made"
+
+  # The OpenStack servers first (each takes seconds of Python imports), then the small ones.
+  KPREP=""
+  if want glance || want glance-ks; then
+    want glance && glance_config glance ""
+    want glance-ks && glance_config glance-ks keystone
+    # Both Glances start from the same empty, migrated schema.
+    want glance && cp "$TEMPLATES/glance.sqlite" "$STATE/glance/"
+    want glance-ks && cp "$TEMPLATES/glance.sqlite" "$STATE/glance-ks/"
+    want glance && start_glance glance "$TS_GLANCE_PORT"
+    # Keystone need not be up yet: authtoken connects on the first request.
+    want glance-ks && start_glance glance-ks "$TS_GLANCE_KS_PORT"
+  fi
+  if want keystone; then
+    keystone_config
+    keystone_prepare &
+    KPREP=$!
+  fi
+
+  want sftp && start_sftp
+  phase "sshd spawned"
+  want ftp && start_ftp ftp "$TS_FTP_PORT" "$TS_FTP_PASSIVE_PORTS"
+  want ftps && start_ftp ftps "$TS_FTPS_PORT" "$TS_FTPS_PASSIVE_PORTS" tls
+  want webdav && start_webdav webdav "$TS_WEBDAV_PORT"
+  want webdavs && start_webdav webdavs "$TS_WEBDAVS_PORT" tls
+  phase "ftp and webdav spawned"
+
+  if [[ -n $KPREP ]]; then
+    if ! wait "$KPREP"; then
+      log_tail keystone-bootstrap
+      die "keystone-manage bootstrap failed"
+    fi
+    KPREP=""
+    phase "keystone bootstrap done"
+    start_keystone
+  fi
+
+  want sftp && wait_ready sftp port_open "$TS_SFTP_PORT"
+  want ftp && wait_ready ftp port_open "$TS_FTP_PORT"
+  want ftps && wait_ready ftps port_open "$TS_FTPS_PORT"
+  want webdav && wait_ready webdav http_any "http://$HOST:$TS_WEBDAV_PORT/"
+  want webdavs && wait_ready webdavs http_any --cacert "$STATE/tls/ca.pem" "https://$HOST:$TS_WEBDAVS_PORT/"
+  want glance && wait_ready glance http_ok "http://$HOST:$TS_GLANCE_PORT/healthcheck"
+  phase "small servers and glance ready"
+  if want keystone; then
+    wait_ready keystone http_ok "http://$HOST:$TS_KEYSTONE_PORT/v3"
+    phase "keystone ready"
+    keystone_register
+    phase "keystone registration done"
+  fi
+  want glance-ks && wait_ready glance-ks http_ok "http://$HOST:$TS_GLANCE_KS_PORT/healthcheck"
+
+  write_env
+  STARTED_OK=1
+  trap - EXIT
+  say "started ${WANT[*]} in $(since "$t0") s; environment: $STATE/servers.env"
+}
+
+write_env() {
+  local e="$STATE/servers.env" d
+  {
+    echo "# Written by scripts/servers.sh start on $(date -u +%FT%TZ). KEY=VALUE, no quoting."
+    echo "TS_STATE_DIR=$STATE"
+    echo "TS_SERVERS=$(IFS=,; echo "${WANT[*]}")"
+    echo "TS_HOST=$HOST"
+    echo "# CA that signed the FTPS/WebDAVS server certificate (SAN IP:127.0.0.1, DNS:localhost)"
+    echo "TS_CA_CERT=$STATE/tls/ca.pem"
+    echo "TS_SERVER_CERT=$STATE/tls/server.pem"
+    if want sftp; then
+      d="$STATE/sftp"
+      echo "# sftp: key auth for TS_SFTP_USER, password auth for TS_SFTP_PASSWORD_USER (empty: not root)."
+      echo "# Both are held to internal-sftp; relative paths start in TS_SFTP_ROOT / TS_SFTP_PASSWORD_ROOT."
+      echo "TS_SFTP_PORT=$TS_SFTP_PORT"
+      echo "TS_SFTP_USER=$(id -un)"
+      echo "TS_SFTP_KEY=$d/keys/client_ed25519"
+      echo "TS_SFTP_KEY_PUB=$d/keys/client_ed25519.pub"
+      echo "TS_SFTP_KNOWN_HOSTS=$d/keys/known_hosts"
+      echo "TS_SFTP_HOST_KEY_FINGERPRINT=$(ssh-keygen -l -E sha256 -f "$d/keys/host_ed25519.pub" | cut -d' ' -f2)"
+      echo "TS_SFTP_ROOT=$d/root"
+      echo "TS_SFTP_PASSWORD_USER=$PW_USER"
+      echo "TS_SFTP_PASSWORD=$PW_PASS"
+      echo "TS_SFTP_PASSWORD_ROOT=$d/pwroot"
+    fi
+    if want ftp || want ftps; then
+      echo "# FTP and FTPS (explicit AUTH TLS, required on control and data): same user, own roots"
+      echo "TS_FTP_USER=$TS_FTP_USER"
+      echo "TS_FTP_PASSWORD=$TS_FTP_PASSWORD"
+    fi
+    if want ftp; then
+      echo "TS_FTP_PORT=$TS_FTP_PORT"
+      echo "TS_FTP_PASSIVE_PORTS=$TS_FTP_PASSIVE_PORTS"
+      echo "TS_FTP_URL=ftp://$HOST:$TS_FTP_PORT/"
+      echo "TS_FTP_ROOT=$STATE/ftp/root"
+    fi
+    if want ftps; then
+      echo "TS_FTPS_PORT=$TS_FTPS_PORT"
+      echo "TS_FTPS_PASSIVE_PORTS=$TS_FTPS_PASSIVE_PORTS"
+      echo "TS_FTPS_URL=ftp://$HOST:$TS_FTPS_PORT/"
+      echo "TS_FTPS_ROOT=$STATE/ftps/root"
+    fi
+    if want webdav || want webdavs; then
+      echo "# WebDAV, Basic auth (no auto-MKCOL: PUT into a missing collection is 409)"
+      echo "TS_WEBDAV_USER=$TS_WEBDAV_USER"
+      echo "TS_WEBDAV_PASSWORD=$TS_WEBDAV_PASSWORD"
+    fi
+    if want webdav; then
+      echo "TS_WEBDAV_PORT=$TS_WEBDAV_PORT"
+      echo "TS_WEBDAV_URL=http://$HOST:$TS_WEBDAV_PORT/"
+      echo "TS_WEBDAV_ROOT=$STATE/webdav/root"
+    fi
+    if want webdavs; then
+      echo "TS_WEBDAVS_PORT=$TS_WEBDAVS_PORT"
+      echo "TS_WEBDAVS_URL=https://$HOST:$TS_WEBDAVS_PORT/"
+      echo "TS_WEBDAVS_ROOT=$STATE/webdavs/root"
+    fi
+    if want glance; then
+      echo "# Glance image API v2 without auth (owner null; no interoperable import)"
+      echo "TS_GLANCE_PORT=$TS_GLANCE_PORT"
+      echo "TS_GLANCE_URL=http://$HOST:$TS_GLANCE_PORT"
+      echo "TS_GLANCE_IMAGES_DIR=$STATE/glance/images"
+    fi
+    if want keystone; then
+      echo "# Keystone v3, domain Default, region RegionOne; demo is member of project demo"
+      echo "TS_KEYSTONE_PORT=$TS_KEYSTONE_PORT"
+      echo "TS_OS_AUTH_URL=http://$HOST:$TS_KEYSTONE_PORT/v3"
+      echo "TS_OS_REGION_NAME=RegionOne"
+      echo "TS_OS_USER_DOMAIN_NAME=Default"
+      echo "TS_OS_PROJECT_DOMAIN_NAME=Default"
+      echo "TS_OS_USERNAME=demo"
+      echo "TS_OS_PASSWORD=$TS_OS_PASSWORD"
+      echo "TS_OS_PROJECT_NAME=demo"
+      echo "TS_OS_PROJECT_ID=$DEMO_PROJECT_ID"
+      echo "TS_OS_ADMIN_USERNAME=admin"
+      echo "TS_OS_ADMIN_PASSWORD=$TS_OS_ADMIN_PASSWORD"
+      echo "TS_OS_ADMIN_PROJECT_NAME=admin"
+    fi
+    if want glance-ks; then
+      echo "# Glance behind Keystone; also the catalog's image endpoint (public, internal, admin)"
+      echo "TS_GLANCE_KS_PORT=$TS_GLANCE_KS_PORT"
+      echo "TS_GLANCE_KS_URL=http://$HOST:$TS_GLANCE_KS_PORT"
+      echo "TS_GLANCE_KS_IMAGES_DIR=$STATE/glance-ks/images"
+    fi
+  } >"$e.tmp"
+  mv "$e.tmp" "$e"
+}
+
+# ---------------------------------------------------------------------------------------------
+# stop / status
+
+# SIGTERM to every recorded PID, wait for all of them, then SIGKILL their process groups.
+stop_all() {
+  local f pid name pids=() names=()
+  for f in "$STATE"/pids/*.pid; do
+    [[ -f $f ]] || continue
+    pid="$(cat "$f")"
+    name="$(basename "$f" .pid)"
+    [[ $pid =~ ^[0-9]+$ ]] || { rm -f "$f"; continue; }
+    pids+=("$pid")
+    names+=("$name")
+    alive "$pid" && kill -TERM "$pid" 2>/dev/null || true
+  done
+  [[ ${#pids[@]} -gt 0 ]] || return 0
+  local deadline=$((SECONDS + TS_STOP_TIMEOUT)) left i
+  while :; do
+    left=0
+    for pid in "${pids[@]}"; do alive "$pid" && left=1; done
+    [[ $left -eq 0 || $SECONDS -ge $deadline ]] && break
+    sleep 0.1
+  done
+  # Stragglers: the leader itself after the timeout, or children it left (gunicorn workers).
+  for i in "${!pids[@]}"; do
+    pid="${pids[$i]}"
+    if alive "$pid"; then
+      say "${names[$i]} (pid $pid) ignored SIGTERM for $TS_STOP_TIMEOUT s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    if [[ -n $(members_of "$pid") ]]; then
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+  done
+  # Orphaned servers are reaped by PID 1, here up to ~2 s after they exit: wait (5 s at most)
+  # until they are gone from the process table too, so that nothing shows up in ps after stop.
+  deadline=$((SECONDS + 5))
+  while :; do
+    left=0
+    for pid in "${pids[@]}"; do
+      if [[ -e /proc/$pid ]] || [[ -n $(members_of "$pid") ]]; then left=1; fi
+    done
+    [[ $left -eq 0 || $SECONDS -ge $deadline ]] && break
+    sleep 0.1
+  done
+  for i in "${!pids[@]}"; do
+    pid="${pids[$i]}"
+    if alive "$pid"; then say "${names[$i]} (pid $pid) survived SIGKILL"; fi
+    rm -f "$STATE/pids/${names[$i]}.pid"
+  done
+}
+
+cmd_stop() {
+  set_state "${1:-}"
+  [[ -d $STATE ]] || die "no state dir $STATE"
+  local t0
+  t0="$(now)"
+  stop_all
+  remove_sftp_pw_user
+  say "stopped in $(since "$t0") s"
+}
+
+cmd_status() {
+  set_state "${1:-}"
+  local f pid name rc=0 any=0
+  for f in "$STATE"/pids/*.pid; do
+    [[ -f $f ]] || continue
+    any=1
+    pid="$(cat "$f")"
+    name="$(basename "$f" .pid)"
+    if alive "$pid"; then
+      printf '%-10s pid %-8s running\n' "$name" "$pid"
+    else
+      printf '%-10s pid %-8s NOT RUNNING (log: %s)\n' "$name" "$pid" "$STATE/logs/$name.log"
+      rc=1
+    fi
+  done
+  if [[ $any -eq 0 ]]; then echo "no servers recorded in $STATE"; return 1; fi
+  return "$rc"
+}
+
+case "${1:-}" in
+  setup) cmd_setup ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  status) shift; cmd_status "$@" ;;
+  *) usage ;;
+esac
