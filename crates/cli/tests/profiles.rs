@@ -274,3 +274,39 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside_staging() {
         assert_eq!(jobs[0]["state"], "failed", "{name}");
     }
 }
+
+#[test]
+fn a_cancelled_export_leaves_no_file_behind() {
+    let repo = Repo::new();
+    let dir = tempfile::tempdir().unwrap();
+    // A stored (uncompressed) 1 GiB software zip: the export takes long enough to interrupt.
+    let big = dir.path().join("payload.bin");
+    std::fs::File::create(&big).unwrap().set_len(1 << 30).unwrap();
+    let zip = dir.path().join("big-tools.zip");
+    assert!(std::process::Command::new("zip").args(["-0", "-q", "-j"]).arg(&zip).arg(&big).status().unwrap().success());
+    std::fs::remove_file(&big).unwrap();
+    repo.import(&[], &[fixture("win-server-2022.iso")]);
+    let (code, _) = repo.import(&["--kind", "software", "--os", "windows"], &[zip]);
+    assert_eq!(code, 0);
+    repo.json(["profile", "create", "big", "--os-image", "win-server-2022.iso"]);
+    repo.json(["profile", "add", "big", "big-tools.zip"]);
+    let out = tempfile::tempdir().unwrap();
+    let mut child = repo.cmd().args(["profile", "export", "big", "--json", "--to"]).arg(out.path()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let partial: u64 = std::fs::read_dir(out.path()).unwrap().filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
+        if partial > 0 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "export finished before it could be cancelled");
+        assert!(start.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing half-written in the chosen folder: {left:?}");
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["kind"], "export");
+    assert_eq!(jobs[0]["state"], "cancelled");
+}

@@ -149,7 +149,8 @@ struct Tracked<'a, R: Read> {
 impl<R: Read> Read for Tracked<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.cancel.is_cancelled() {
-            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+            // Not ErrorKind::Interrupted: io::copy would retry that forever.
+            return Err(std::io::Error::other("cancelled"));
         }
         let n = self.inner.read(buf)?;
         (self.on_bytes)(n as u64);
