@@ -150,14 +150,13 @@ impl App {
         self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// What the window shows (WebKit's own rendering of the page, through WebDriver).
+    /// The whole X screen as a person sees it (drag source and native dialog included). Taken
+    /// with imagemagick rather than WebDriver: WebKitWebDriver's snapshot can stall the session.
     async fn shot(&mut self, what: &str) {
-        tokio::time::sleep(Duration::from_millis(250)).await; // let transitions settle
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(self.next_shot(what), png).unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await; // let the window repaint
+        self.shot_screen(what).await;
     }
 
-    /// The whole X screen, for steps where another window matters (drag source, native dialog).
     async fn shot_screen(&mut self, what: &str) {
         let file = self.next_shot(what);
         let ok = Command::new("import").args(["-window", "root"]).arg(&file).status().map(|s| s.success()).unwrap_or(false);
@@ -214,15 +213,23 @@ impl App {
     }
 
     async fn quit(self) {
-        let App { mut driver, client, .. } = self;
-        let _ = client.close().await;
-        // SIGTERM, not SIGKILL: a killed tauri-driver leaves WebKitWebDriver holding its port.
-        let _ = Command::new("kill").arg("-TERM").arg(driver.id().to_string()).status();
+        let _ = self.client.clone().close().await;
+        drop(self);
+    }
+}
+
+impl Drop for App {
+    /// Also on a failed assertion: stop the driver (and with it the app), so the next test's window
+    /// is the only one on the screen. SIGTERM, not SIGKILL: a killed tauri-driver leaves
+    /// WebKitWebDriver holding its port.
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.driver.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        while self.driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = driver.kill();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
@@ -366,11 +373,12 @@ async fn add_files_through_the_native_dialog() {
 
     app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
     app.choose_os("ipxe.iso", "linux").await;
-    app.shot("review-from-dialog").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.shot_screen("review-from-dialog").await;
     app.click("[data-testid=start-import]").await;
     assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
     assert_eq!(library_sha256(&app, "ipxe.iso").await, sha);
-    app.shot("library-after-dialog-import").await;
+    app.shot_screen("library-after-dialog-import").await;
     app.quit().await;
 }
 
@@ -424,5 +432,30 @@ async fn history_survives_quit_and_restart() {
     assert_eq!(item.attr("data-outcome").await.unwrap().as_deref(), Some("imported"));
     app.step = 10;
     app.shot("history-after-restart").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn an_import_by_another_process_shows_up_live() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest, Kind};
+    let home = Home::new();
+    let (iso, _sums, sha) = fixture_iso(&home.files());
+    let mut app = App::start(&home, "6-other-process", 4560).await;
+
+    // the same repository opened from this test process, as imagesmith-cli would
+    let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+    let request = ImportRequest {
+        items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }],
+        checksum_files: vec![],
+    };
+    let report = engine.import(&request, &CancelToken::new(), &|_| {}).unwrap();
+    assert_eq!(report.items.len(), 1);
+
+    // the shell polls the change stamp and emits catalog-changed / jobs-changed
+    app.wait_for_within("[data-testid=artifact-row][data-name='ipxe.iso']", Duration::from_secs(10)).await;
+    assert_eq!(app.job_state(&["succeeded"]).await, "succeeded");
+    assert_eq!(library_sha256(&app, "ipxe.iso").await, sha);
+    app.shot("appears-without-reload").await;
     app.quit().await;
 }
