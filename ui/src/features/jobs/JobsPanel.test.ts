@@ -22,6 +22,15 @@ describe('JobsPanel', () => {
     await vi.waitFor(() => expect(screen.getByTestId('cancel-job')).toBeInTheDocument());
   });
 
+  it('offers Cancel only for jobs this window started (a CLI job is cancelled where it runs)', async () => {
+    mockCommands({ list_jobs: () => [job(8, { state: 'running', finished_at: null, bytes_done: 5, bytes_total: 10 })] });
+    const jobs = new JobsStore();
+    await jobs.refresh();
+    render(JobsPanel, { jobs, onopen: () => {} });
+    expect(await screen.findByText(/Started by another Imagesmith process/)).toBeInTheDocument();
+    expect(screen.queryByTestId('cancel-job')).toBeNull();
+  });
+
   it('shows a failed item with its text, explanation and recovery', async () => {
     mockCommands({
       list_jobs: () => [job(4, { state: 'failed', failed_count: 1, summary: '0 imported, 1 failed' })],
