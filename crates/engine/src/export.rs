@@ -4,10 +4,9 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
-use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::jobs::{self, JobProgress, JobSummary};
 use crate::model::ArtifactRef;
 use crate::profile::Profile;
-use crate::progress::Meter;
 use crate::Engine;
 use gzp::deflate::Gzip;
 use gzp::par::compress::{ParCompress, ParCompressBuilder};
@@ -182,13 +181,7 @@ impl Engine {
         let (entries, mtime) = plan(self, &profile, req.include_os)?;
         let total: u64 = entries.iter().map(|e| e.size).sum();
         let target = req.dir.join(archive_name(&profile.name));
-        let session = self.store.session().to_string();
-        let job = self.write(|tx| jobs::create(tx, "export", &session, &[(target.display().to_string(), Some(total))], total))?;
-        self.register_running(job, cancel);
-        jobs::set_running(&self.db(), job)?;
-        let mut meter = Meter::new(job, 1, total);
-        meter.progress.item_path = target.display().to_string();
-        meter.progress.item_bytes_total = total;
+        let mut meter = self.begin_single_job("export", &target.display().to_string(), total, cancel)?;
         meter.progress.phase = "compressing".into();
         let result = self.write_archive(&entries, mtime, &target, cancel, &mut |done| {
             let (tell, persist) = meter.advance(0, done);
@@ -199,23 +192,10 @@ impl Engine {
                 let _ = jobs::save_progress(&self.db(), &meter.progress);
             }
         });
-        self.unregister_running(job);
-        let (state, outcome, error, summary) = match &result {
-            Ok((sha, size)) => (JobState::Succeeded, Outcome::Imported, None, format!("exported {} ({} bytes, sha256 {})", archive_name(&profile.name), size, &sha[..12])),
-            Err(e) if e.code == code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, None, "cancelled".to_string()),
-            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone()), "failed".to_string()),
-        };
-        {
-            let conn = self.db();
-            jobs::set_item(&conn, job, 0, outcome, None, error.as_ref())?;
-            meter.progress.state = state;
-            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
-            jobs::save_progress(&conn, &meter.progress)?;
-            jobs::finish(&conn, job, state, &summary, error.as_ref().or((state == JobState::Cancelled).then(Error::cancelled).as_ref()))?;
-        }
-        sink(&meter.progress);
+        let name = archive_name(&profile.name);
+        let job = self.end_single_job(&mut meter, &result, |(sha, size)| format!("exported {name} ({size} bytes, sha256 {})", &sha[..12]), sink)?;
         let (sha256, size) = result?;
-        Ok(ExportReport { job: self.get_job(job)?.job, file: target.display().to_string(), sha256, size })
+        Ok(ExportReport { job, file: target.display().to_string(), sha256, size })
     }
 
     fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {

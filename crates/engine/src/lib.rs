@@ -177,6 +177,47 @@ impl Engine {
         }
     }
 
+    /// Start a job over one item (an export, a profile import): recorded, cancellable, running.
+    pub(crate) fn begin_single_job(&self, kind: &str, item: &str, total: u64, cancel: &CancelToken) -> Result<progress::Meter> {
+        let session = self.store.session().to_string();
+        let job = self.write(|tx| jobs::create(tx, kind, &session, &[(item.to_string(), Some(total))], total))?;
+        self.register_running(job, cancel);
+        jobs::set_running(&self.db(), job)?;
+        let mut meter = progress::Meter::new(job, 1, total);
+        meter.progress.item_path = item.to_string();
+        meter.progress.item_bytes_total = total;
+        Ok(meter)
+    }
+
+    /// End a one-item job from its result: the item's outcome, the job's state and summary, the
+    /// last progress tick. Returns the job as the history now shows it.
+    pub(crate) fn end_single_job<T>(
+        &self,
+        meter: &mut progress::Meter,
+        result: &Result<T>,
+        summary: impl FnOnce(&T) -> String,
+        sink: &dyn Fn(&JobProgress),
+    ) -> Result<JobSummary> {
+        let job = meter.progress.job_id;
+        self.unregister_running(job);
+        let (state, outcome, error, summary) = match result {
+            Ok(v) => (JobState::Succeeded, Outcome::Imported, None, summary(v)),
+            Err(e) if e.code == error::code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, Some(e.clone()), "cancelled".to_string()),
+            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone()), e.text.clone()),
+        };
+        {
+            let conn = self.db();
+            let item_error = error.as_ref().filter(|_| state == JobState::Failed);
+            jobs::set_item(&conn, job, 0, outcome, None, item_error)?;
+            meter.progress.state = state;
+            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
+            jobs::save_progress(&conn, &meter.progress)?;
+            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
+        }
+        sink(&meter.progress);
+        Ok(self.get_job(job)?.job)
+    }
+
     pub(crate) fn register_running(&self, id: i64, token: &CancelToken) {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, token.clone());
     }

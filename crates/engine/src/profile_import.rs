@@ -8,7 +8,7 @@ use crate::checksum::{self, ExpectedDigest};
 use crate::error::{code, Error, Result};
 use crate::export::FORMAT;
 use crate::import::ImportItem;
-use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::jobs::{JobProgress, JobSummary};
 use crate::model::{Algo, ArtifactRef, Kind};
 use crate::profile::Profile;
 use crate::progress::Meter;
@@ -109,39 +109,16 @@ impl Engine {
     pub fn import_profile(&self, archive: &Path, name: Option<&str>, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ProfileImportReport> {
         let file_name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let size = std::fs::metadata(archive).map_err(|e| Error::io(archive, &e, false))?.len();
-        let session = self.store.session().to_string();
-        let job = self.write(|tx| jobs::create(tx, "profile_import", &session, &[(archive.display().to_string(), Some(size))], size))?;
-        self.register_running(job, cancel);
-        jobs::set_running(&self.db(), job)?;
-        let mut meter = Meter::new(job, 1, size);
-        meter.progress.item_path = archive.display().to_string();
+        let mut meter = self.begin_single_job("profile_import", &archive.display().to_string(), size, cancel)?;
         let dir = self.store.staging_dir("profile");
         let result = dir.and_then(|dir| {
             let r = self.import_profile_in(archive, &file_name, size, name, &dir, cancel, &mut meter, sink);
             let _ = std::fs::remove_dir_all(&dir);
             r
         });
-        self.unregister_running(job);
-        let (state, outcome, error) = match &result {
-            Ok(_) => (JobState::Succeeded, Outcome::Imported, None),
-            Err(e) if e.code == code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, None),
-            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone())),
-        };
-        let summary = match &result {
-            Ok((p, members, _)) => format!("profile {} with {} members", p.name, members.len()),
-            Err(e) => e.text.clone(),
-        };
-        {
-            let conn = self.db();
-            jobs::set_item(&conn, job, 0, outcome, None, error.as_ref())?;
-            meter.progress.state = state;
-            meter.progress.phase = state.as_str().into();
-            jobs::save_progress(&conn, &meter.progress)?;
-            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
-        }
-        sink(&meter.progress);
+        let job = self.end_single_job(&mut meter, &result, |(p, members, _)| format!("profile {} with {} members", p.name, members.len()), sink)?;
         let (profile, members, sidecar_verified) = result?;
-        Ok(ProfileImportReport { job: self.get_job(job)?.job, profile, sidecar_verified, members })
+        Ok(ProfileImportReport { job, profile, sidecar_verified, members })
     }
 
     #[allow(clippy::too_many_arguments)]
