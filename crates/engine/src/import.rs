@@ -539,14 +539,10 @@ impl Drop for RemoveOnDrop {
 }
 
 pub fn checksum_mismatch(name: &str, exp: &ExpectedDigest, actual: &str) -> Error {
+    let source = if exp.source == "entered" { "the checksum you entered".to_string() } else { format!("the expected checksum from {}", exp.source) };
     Error::new(
         code::CHECKSUM_MISMATCH,
-        format!(
-            "The {} checksum of {name} does not match the expected checksum from {}: expected {}, got {actual}.",
-            exp.algo.tag(),
-            exp.source,
-            exp.hex
-        ),
+        format!("The {} checksum of {name} does not match {source}: expected {}, got {actual}.", exp.algo.tag(), exp.hex),
         "The file differs from the one the checksum was published for: the download may be incomplete or damaged, or the checksum belongs to another file or release.",
         "Make sure the checksum matches the file (same release and edition), download the file again if needed, and import it again.",
     )
