@@ -19,8 +19,10 @@ run: setup
 ## test: every test — engine and CLI integration tests, then the app (unit, IPC, end-to-end)
 test: test-engine test-app
 
+# The engine and CLI tests talk to real servers on 127.0.0.1 (sshd, FTP, FTPS, WebDAV, Glance,
+# Keystone, a Secret Service), started here and stopped by PID afterwards.
 test-engine: fixtures
-	IMAGESMITH_FIXTURES=$(FIXTURES) cargo nextest run --no-fail-fast -p imagesmith-engine -p imagesmith-cli
+	IMAGESMITH_FIXTURES=$(FIXTURES) scripts/with-servers.sh cargo nextest run --no-fail-fast -p imagesmith-engine -p imagesmith-cli
 
 test-app: setup
 	scripts/app.sh test

@@ -9,7 +9,9 @@
 #   scripts/servers.sh status STATE_DIR          one line per server; exit 1 if any is not running
 #   scripts/servers/smoke.sh STATE_DIR           checks every started server with the real clients
 #
-# NAMEs: sftp ftp ftps webdav webdavs glance keystone glance-ks (glance-ks brings keystone along).
+# NAMEs: sftp ftp ftps webdav webdavs glance keystone glance-ks (glance-ks brings keystone along),
+# keyring (a Secret Service: gnome-keyring, unlocked, on a private D-Bus session bus whose address
+# is TS_KEYRING_DBUS_ADDRESS; its keyrings live in STATE_DIR/keyring, never the user's).
 #
 # STATE_DIR holds everything of one run: configs, keys, a throwaway CA (tls/ca.pem) and the
 # server certificate it signed (SAN IP:127.0.0.1, DNS:localhost), databases, uploaded files,
@@ -42,7 +44,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/scripts/servers"
 VENV="${TS_VENV:-$ROOT/target/servers-venv}"
-ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks)
+ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring)
 MARKER=.imagesmith-test-servers
 
 HOST=127.0.0.1
@@ -54,6 +56,7 @@ HOST=127.0.0.1
 : "${TS_FTP_USER:=ftpuser}" "${TS_FTP_PASSWORD:=ftppass}"
 : "${TS_WEBDAV_USER:=davuser}" "${TS_WEBDAV_PASSWORD:=davpass}"
 : "${TS_OS_ADMIN_PASSWORD:=adminpw}" "${TS_OS_PASSWORD:=demopw}" "${TS_OS_GLANCE_PASSWORD:=glancepw}"
+: "${TS_KEYRING_PASSWORD:=keyringpw}"
 : "${TS_START_TIMEOUT:=120}" "${TS_STOP_TIMEOUT:=15}"
 
 say() { printf 'servers: %s\n' "$*" >&2; }
@@ -349,6 +352,25 @@ start_ftp() { # NAME PORT PASSIVE [tls]
     --passive-ports "$pasv" "${tls[@]}"
 }
 
+start_keyring() {
+  local d="$STATE/keyring"
+  mkdir -p "$d/run" "$d/data"
+  chmod 700 "$d/run"
+  spawn keyring-bus dbus-daemon --session --nofork --nopidfile --address="unix:path=$d/bus"
+  local i
+  for i in $(seq 100); do [[ -S $d/bus ]] && break; sleep 0.05; done
+  # --unlock reads the new login keyring's password from stdin, so it is created unlocked.
+  spawn keyring env DBUS_SESSION_BUS_ADDRESS="unix:path=$d/bus" XDG_RUNTIME_DIR="$d/run" \
+    XDG_DATA_HOME="$d/data" HOME="$d" sh -c 'printf %s "$0" | exec gnome-keyring-daemon --foreground --unlock --components=secrets' \
+    "$TS_KEYRING_PASSWORD"
+}
+
+keyring_ready() {
+  DBUS_SESSION_BUS_ADDRESS="unix:path=$STATE/keyring/bus" dbus-send --session --print-reply \
+    --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.ListNames 2>/dev/null |
+    grep -q '"org.freedesktop.secrets"'
+}
+
 start_webdav() { # NAME PORT [tls]
   local name="$1" port="$2" d="$STATE/$1"
   mkdir -p "$d/root"
@@ -605,7 +627,7 @@ cmd_start() {
   for s in "${ALL_SERVERS[@]}"; do want "$s" && w+=("$s"); done
   WANT=("${w[@]}")
 
-  if [[ ${WANT[*]} != sftp ]]; then
+  if [[ ${WANT[*]} != sftp && ${WANT[*]} != keyring && ${WANT[*]} != "sftp keyring" ]]; then
     local py
     py="$(python_for_venv)"
     venv_current "$py" || die "the venv $VENV is missing or stale: run scripts/servers.sh setup"
@@ -620,7 +642,7 @@ cmd_start() {
       [[ -f $f ]] && alive "$(cat "$f")" && die "servers of $STATE are running: stop them first"
     done
     remove_sftp_pw_user
-    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone}
+    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring}
   fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   touch "$STATE/$MARKER"
@@ -657,7 +679,8 @@ cmd_start() {
   want ftps && start_ftp ftps "$TS_FTPS_PORT" "$TS_FTPS_PASSIVE_PORTS" tls
   want webdav && start_webdav webdav "$TS_WEBDAV_PORT"
   want webdavs && start_webdav webdavs "$TS_WEBDAVS_PORT" tls
-  phase "ftp and webdav spawned"
+  want keyring && start_keyring
+  phase "ftp, webdav and keyring spawned"
 
   if [[ -n $KPREP ]]; then
     if ! wait "$KPREP"; then
@@ -674,6 +697,7 @@ cmd_start() {
   want ftps && wait_ready ftps port_open "$TS_FTPS_PORT"
   want webdav && wait_ready webdav http_any "http://$HOST:$TS_WEBDAV_PORT/"
   want webdavs && wait_ready webdavs http_any --cacert "$STATE/tls/ca.pem" "https://$HOST:$TS_WEBDAVS_PORT/"
+  want keyring && wait_ready keyring keyring_ready
   want glance && wait_ready glance http_ok "http://$HOST:$TS_GLANCE_PORT/healthcheck"
   phase "small servers and glance ready"
   if want keystone; then
@@ -773,6 +797,10 @@ write_env() {
       echo "TS_GLANCE_KS_PORT=$TS_GLANCE_KS_PORT"
       echo "TS_GLANCE_KS_URL=http://$HOST:$TS_GLANCE_KS_PORT"
       echo "TS_GLANCE_KS_IMAGES_DIR=$STATE/glance-ks/images"
+    fi
+    if want keyring; then
+      echo "# Secret Service (gnome-keyring, login keyring unlocked): DBUS_SESSION_BUS_ADDRESS for clients"
+      echo "TS_KEYRING_DBUS_ADDRESS=unix:path=$STATE/keyring/bus"
     fi
   } >"$e.tmp"
   mv "$e.tmp" "$e"

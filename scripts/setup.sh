@@ -31,6 +31,9 @@ APT_PACKAGES=(
   python3-venv
   # real test servers (scripts/servers.sh): sshd for sftp, and sshpass for password sftp
   openssh-server openssh-sftp-server sshpass
+  # secrets: a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests; libdbus
+  # for the keyring crate's Secret Service client
+  gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config
 )
 
 SUDO=()

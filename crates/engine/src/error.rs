@@ -37,6 +37,27 @@ pub mod code {
     pub const REPOSITORY_UNAVAILABLE: &str = "repository_unavailable";
     pub const JOB_NOT_FOUND: &str = "job_not_found";
     pub const INVALID_ARGUMENT: &str = "invalid_argument";
+    // secrets
+    pub const SECRET_REQUIRED: &str = "secret_required";
+    pub const KEYRING_UNAVAILABLE: &str = "keyring_unavailable";
+    // remote file servers and clouds (shared by both)
+    pub const CONNECTION_FAILED: &str = "connection_failed";
+    pub const TLS_FAILED: &str = "tls_failed";
+    pub const AUTH_FAILED: &str = "auth_failed";
+    pub const REMOTE_FAILED: &str = "remote_failed";
+    // file servers
+    pub const HOST_KEY_UNKNOWN: &str = "host_key_unknown";
+    pub const HOST_KEY_MISMATCH: &str = "host_key_mismatch";
+    pub const REMOTE_PATH_MISSING: &str = "remote_path_missing";
+    pub const REMOTE_VERIFY_FAILED: &str = "remote_verify_failed";
+    // clouds
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const REMOTE_CONFLICT: &str = "remote_conflict";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const FORMAT_MISMATCH: &str = "format_mismatch";
+    pub const REMOTE_UNAVAILABLE: &str = "remote_unavailable";
+    pub const REMOTE_CHECKSUM_MISMATCH: &str = "remote_checksum_mismatch";
+    pub const CONVERSION_FAILED: &str = "conversion_failed";
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.
