@@ -1,6 +1,8 @@
 //! imagesmith-cli: the Imagesmith engine from a terminal — import, list, show, update, delete, jobs, verify.
 
 mod output;
+#[allow(dead_code)] // used by `server` and `target` commands (being added)
+mod secret_input;
 
 use clap::{Args, Parser, Subcommand};
 use imagesmith_engine::checksum::{expected_for, parse_expected};

@@ -127,3 +127,24 @@ pub fn flip_object_byte(repo: &Repo, sha: &str, offset: usize) {
     bytes[offset] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
 }
+
+/// The real test servers' facts (servers.env written by scripts/servers.sh; `make test` starts
+/// them through scripts/with-servers.sh and sets IMAGESMITH_SERVERS_ENV).
+pub fn servers_env() -> &'static std::collections::HashMap<String, String> {
+    static ENV: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = std::env::var("IMAGESMITH_SERVERS_ENV")
+            .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+/// One value of servers.env; panics naming the server to start when it is missing.
+pub fn server_fact(key: &str) -> &'static str {
+    servers_env().get(key).unwrap_or_else(|| panic!("{key} missing from servers.env: is its server started?"))
+}
