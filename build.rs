@@ -16,6 +16,18 @@ const COMMANDS: &[&str] = &[
     "get_artifact",
     "update_artifact",
     "delete_artifact",
+    "list_profiles",
+    "get_profile",
+    "create_profile",
+    "add_to_profile",
+    "remove_from_profile",
+    "set_profile_options",
+    "update_profile",
+    "clone_profile",
+    "free_profile_name",
+    "delete_profile",
+    "export_profile",
+    "import_profile",
 ];
 
 fn main() {

@@ -1,4 +1,4 @@
-//! "jobs-changed" / "catalog-changed": polls the engine's change stamp so that changes made by any
+//! "jobs-changed" / "catalog-changed" / "profiles-changed": polls the engine's change stamp so that changes made by any
 //! process (this window, a CLI import running alongside) reach the UI, which then refetches.
 
 use std::sync::Arc;
@@ -21,6 +21,12 @@ pub struct CatalogChanged {
     pub stamp: i64,
 }
 
+/// Profiles were created, changed or deleted; the payload is the new stamp.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ProfilesChanged {
+    pub stamp: i64,
+}
+
 pub const POLL: Duration = Duration::from_millis(500);
 
 /// Start the watcher thread; it lives as long as the process.
@@ -38,6 +44,9 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
                     }
                     if before.artifacts != now.artifacts {
                         let _ = CatalogChanged { stamp: now.artifacts }.emit(&app);
+                    }
+                    if before.profiles != now.profiles {
+                        let _ = ProfilesChanged { stamp: now.profiles }.emit(&app);
                     }
                 }
                 seen = Some(now);

@@ -2,6 +2,7 @@
 //!
 //! Everything here is wiring. Commands live in `commands/`, each one calling one engine method.
 
+pub mod background;
 pub mod commands;
 pub mod error;
 pub mod events;
@@ -35,10 +36,23 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::library::get_artifact,
             commands::library::update_artifact,
             commands::library::delete_artifact,
+            commands::profiles::list_profiles,
+            commands::profiles::get_profile,
+            commands::profiles::create_profile,
+            commands::profiles::add_to_profile,
+            commands::profiles::remove_from_profile,
+            commands::profiles::set_profile_options,
+            commands::profiles::update_profile,
+            commands::profiles::clone_profile,
+            commands::profiles::free_profile_name,
+            commands::profiles::delete_profile,
+            commands::profiles::export_profile,
+            commands::profiles::import_profile,
         ])
         .events(tauri_specta::collect_events![
             events::JobsChanged,
-            events::CatalogChanged
+            events::CatalogChanged,
+            events::ProfilesChanged
         ])
         // ids, sizes and byte counts stay far below 2^53
         .dangerously_cast_bigints_to_number()

@@ -12,7 +12,8 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
 
 struct Harness {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    engine: Arc<Engine>,
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
 }
@@ -20,13 +21,13 @@ struct Harness {
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(Engine::open(DataLayout::new(dir.path().join("repo"))).unwrap());
-    let mut app = imagesmith_app::app_builder(tauri::test::mock_builder(), engine)
+    let mut app = imagesmith_app::app_builder(tauri::test::mock_builder(), engine.clone())
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
     app.run_iteration(|_, _| {}); // runs setup(): managed state, events, change watcher
     // setup() created the "main" window from tauri.conf.json, the one the capabilities name
     let window = app.get_webview_window("main").expect("the main window exists");
-    Harness { _dir: dir, _app: app, window }
+    Harness { dir, engine, _app: app, window }
 }
 
 fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -124,7 +125,147 @@ fn every_command_is_granted_to_the_main_window_and_nothing_more() {
         assert!(bindings.contains(&format!("\"{cmd}\"")), "{cmd} is missing from the generated bindings");
         app_grants += 1;
     }
-    assert_eq!(app_grants, 14);
+    assert_eq!(app_grants, 26);
     assert!(granted.iter().all(|p| !p.starts_with("fs:") && !p.starts_with("opener:") && !p.starts_with("shell:")));
     assert_eq!(granted.len(), app_grants + 3, "only events and the open dialog besides our commands: {granted:?}");
+}
+
+/// The project's fixtures (scripts/fixtures.sh), built here when this test runs before them.
+fn fixture(name: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var_os("IMAGESMITH_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target/fixtures"));
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        if !dir.join(".stamp").is_file() {
+            let ok = std::process::Command::new(root.join("scripts/fixtures.sh")).arg(&dir).status().expect("scripts/fixtures.sh runs");
+            assert!(ok.success(), "scripts/fixtures.sh failed");
+        }
+    });
+    let path = dir.join(name);
+    assert!(path.is_file(), "fixture {name} is missing from {}", dir.display());
+    path
+}
+
+/// A library to compose from: a RHEL image, a Linux driver disk, a kickstart, a script, and a
+/// Windows driver that must not fit a RHEL profile.
+fn library(h: &Harness) {
+    use imagesmith_engine::{CancelToken, ImportItem, ImportRequest};
+    let items = ["rhel-9.6-x86_64-dvd.iso", "dud-kmod-example.iso", "ks.cfg", "autoyast.xml", "post-install.sh", "win-nic-driver.zip"]
+        .iter()
+        .map(|n| ImportItem { path: fixture(n), ..Default::default() })
+        .collect();
+    let report = h.engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+    assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+}
+
+fn member_names(p: &Value) -> Vec<String> {
+    p["members"].as_array().unwrap().iter().map(|m| format!("{} {}", m["role"].as_str().unwrap(), m["artifact"]["name"].as_str().unwrap())).collect()
+}
+
+fn wait_for_job(h: &Harness, id: i64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let detail = invoke(h, "get_job", json!({"jobId": id})).unwrap();
+        let state = detail["state"].as_str().unwrap().to_string();
+        if !["queued", "running"].contains(&state.as_str()) {
+            return detail;
+        }
+        assert!(std::time::Instant::now() < deadline, "job {id} did not finish: {detail}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_profile_is_composed_through_the_commands_and_refuses_what_does_not_fit() {
+    let h = harness();
+    library(&h);
+    let p = invoke(&h, "create_profile", json!({"name": "rhel9-web", "base": "rhel-9.6-x86_64-dvd.iso", "description": "RHEL 9 web"})).unwrap();
+    assert_eq!(p["base"]["name"], "rhel-9.6-x86_64-dvd.iso");
+    assert_eq!(p["os"], "linux");
+    let err = invoke(&h, "create_profile", json!({"name": "RHEL9-WEB", "base": "rhel-9.6-x86_64-dvd.iso", "description": ""})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "name_taken");
+
+    let p = invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": ["dud-kmod-example.iso", "ks.cfg", "post-install.sh"]})).unwrap();
+    assert_eq!(member_names(&p), ["custom post-install.sh", "driver dud-kmod-example.iso", "unattend ks.cfg"]);
+    for (artifact, hint) in [("win-nic-driver.zip", "is for windows"), ("autoyast.xml", "already has an answer file (ks.cfg)")] {
+        let err = invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": [artifact]})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "unsupported_type", "{artifact}");
+        assert!(err["text"].as_str().unwrap().contains(hint), "{artifact}: {err}");
+    }
+    let p = invoke(&h, "remove_from_profile", json!({"profile": "rhel9-web", "artifacts": ["post-install.sh"]})).unwrap();
+    assert_eq!(p["members"].as_array().unwrap().len(), 2);
+
+    let p = invoke(&h, "set_profile_options", json!({"profile": "rhel9-web", "options": {"hostname": "web01", "timezone": "UTC", "ntp": "pool.ntp.org"}})).unwrap();
+    assert_eq!(p["options"], json!({"hostname": "web01", "ntp": "pool.ntp.org", "timezone": "UTC"}));
+    let p = invoke(&h, "set_profile_options", json!({"profile": "rhel9-web", "options": {"ntp": ""}})).unwrap();
+    assert_eq!(p["options"], json!({"hostname": "web01", "timezone": "UTC"}), "an empty value removes the option");
+    let err = invoke(&h, "set_profile_options", json!({"profile": "rhel9-web", "options": {"bad key!": "x"}})).unwrap_err();
+    assert_eq!(err["code"], "invalid_argument");
+
+    let p = invoke(&h, "update_profile", json!({"profile": "rhel9-web", "name": "rhel9-app", "description": null})).unwrap();
+    assert_eq!((p["name"].as_str(), p["description"].as_str()), (Some("rhel9-app"), Some("RHEL 9 web")));
+    assert_eq!(invoke(&h, "free_profile_name", json!({"name": "rhel9-app"})).unwrap(), json!("rhel9-app (2)"));
+    let c = invoke(&h, "clone_profile", json!({"profile": "rhel9-app", "newName": "rhel9-app (2)"})).unwrap();
+    assert_eq!(member_names(&c), member_names(&p));
+    assert_eq!(c["options"], p["options"]);
+    let names: Vec<Value> = invoke(&h, "list_profiles", json!({})).unwrap().as_array().unwrap().iter().map(|p| p["name"].clone()).collect();
+    assert_eq!(names, [json!("rhel9-app"), json!("rhel9-app (2)")]);
+
+    // a member cannot leave the library while a profile uses it; the refusal names the profiles
+    let ks = invoke(&h, "get_artifact", json!({"idOrName": "ks.cfg"})).unwrap();
+    let err = invoke(&h, "delete_artifact", json!({"id": ks["id"]})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "in_use");
+    assert!(err["text"].as_str().unwrap().contains("rhel9-app, rhel9-app (2)"), "{err}");
+
+    invoke(&h, "delete_profile", json!({"profile": "rhel9-app (2)"})).unwrap();
+    invoke(&h, "delete_profile", json!({"profile": "rhel9-app"})).unwrap();
+    assert_eq!(invoke(&h, "list_profiles", json!({})).unwrap(), json!([]));
+    invoke(&h, "delete_artifact", json!({"id": ks["id"]})).expect("free to go once no profile uses it");
+    let err = invoke(&h, "get_profile", json!({"profile": "rhel9-app"})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}
+
+#[test]
+fn export_and_import_run_as_jobs_and_answer_with_the_job_id() {
+    let h = harness();
+    library(&h);
+    invoke(&h, "create_profile", json!({"name": "rhel9-web", "base": "rhel-9.6-x86_64-dvd.iso", "description": ""})).unwrap();
+    invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": ["dud-kmod-example.iso", "ks.cfg"]})).unwrap();
+    let out = h.dir.path().join("exports");
+    std::fs::create_dir(&out).unwrap();
+    let channels = json!({"onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
+
+    // a folder that does not exist is refused before any job is recorded
+    let mut args = json!({"request": {"profile": "rhel9-web", "dir": out.join("missing"), "include_os": false}});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    let err = invoke(&h, "export_profile", args).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "file_not_found");
+
+    let mut args = json!({"request": {"profile": "rhel9-web", "dir": out, "include_os": false}});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    let id = invoke(&h, "export_profile", args).unwrap().as_i64().expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "export");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+    assert!(out.join("rhel9-web.tar.gz").is_file());
+    let check = std::process::Command::new("sha256sum").arg("-c").arg("rhel9-web.tar.gz.sha256").current_dir(&out).output().unwrap();
+    assert!(check.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&check.stdout));
+
+    let mut args = json!({"archive": out.join("rhel9-web.tar.gz"), "name": null});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    let id = invoke(&h, "import_profile", args).unwrap().as_i64().expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "profile_import");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+    let copy = invoke(&h, "get_profile", json!({"profile": "rhel9-web (2)"})).unwrap();
+    assert_eq!(member_names(&copy), ["driver dud-kmod-example.iso", "unattend ks.cfg"]);
+
+    let mut args = json!({"archive": out.join("nothing-here.tar.gz"), "name": null});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    let err = invoke(&h, "import_profile", args).unwrap_err();
+    assert_error_shape(&err);
 }

@@ -3,4 +3,5 @@
 pub mod import;
 pub mod jobs;
 pub mod library;
+pub mod profiles;
 pub mod repository;

@@ -65,6 +65,13 @@ export const STATE_LABELS: Record<JobState, string> = {
   interrupted: 'Interrupted',
 };
 
+const JOB_LABELS: Record<string, string> = { import: 'Import', export: 'Export', profile_import: 'Profile import', verify: 'Verify' };
+
+/** A job kind as the panel and toasts name it ("Import", "Export", "Profile import"). */
+export function jobLabel(kind: string): string {
+  return JOB_LABELS[kind] ?? kind.charAt(0).toUpperCase() + kind.slice(1).replaceAll('_', ' ');
+}
+
 export function isFinished(state: JobState): boolean {
   return state !== 'queued' && state !== 'running';
 }

@@ -1,4 +1,4 @@
-// Window-level services: files dragged onto the window, and the native open-file dialog.
+// Window-level services: files dragged onto the window, and the native open-file and folder dialogs.
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open } from '@tauri-apps/plugin-dialog';
 
@@ -32,4 +32,19 @@ export async function chooseFiles(): Promise<string[]> {
 /** True when running inside the Tauri shell (false in unit tests and a plain browser). */
 export function inTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+/** The native "choose a folder" dialog; resolves to the folder, or null when cancelled. */
+export async function chooseFolder(title: string): Promise<string | null> {
+  const chosen = await open({ multiple: false, directory: true, title });
+  return typeof chosen === 'string' ? chosen : null;
+}
+
+/** The native dialog for one exported profile (.tar.gz); resolves to its path, or null. */
+export async function chooseProfileArchive(): Promise<string | null> {
+  const chosen = await open({
+    multiple: false, directory: false, title: 'Import a profile',
+    filters: [{ name: 'Profile archives', extensions: ['tar.gz', 'gz'] }],
+  });
+  return typeof chosen === 'string' ? chosen : null;
 }

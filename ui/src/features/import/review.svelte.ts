@@ -61,6 +61,8 @@ export class ReviewRow {
 
 export class ImportReview {
   open = $state(false);
+  /** Files dropped onto an open profile: once imported they are added to it. */
+  target = $state<{ id: number; name: string } | null>(null);
   rows = $state<ReviewRow[]>([]);
   checksumFiles = $state.raw<ChecksumFileReport[]>([]);
   images = $state.raw<Artifact[]>([]);
@@ -73,6 +75,11 @@ export class ImportReview {
     return this.rows.filter((r) => r.include && !r.refused);
   }
 
+  /** Exported profiles among the files: imported as profiles (import_profile), not as artifacts. */
+  get profileArchives(): string[] {
+    return this.importable.filter((r) => r.kind === 'os_profile').map((r) => r.plan.path);
+  }
+
   get blocking(): string | null {
     if (this.importable.length === 0) return 'Nothing to import: every file is refused or left out.';
     if (this.importable.some((r) => r.needsOs)) return 'Choose the OS for every file marked “OS required”.';
@@ -80,8 +87,10 @@ export class ImportReview {
     return null;
   }
 
-  /** Plan the given paths (added to what is under review), then show the review. */
-  async add(paths: string[]): Promise<void> {
+  /** Plan the given paths (added to what is under review), then show the review. With `target`,
+   *  what is imported is then added to that profile. */
+  async add(paths: string[], target?: { id: number; name: string }): Promise<void> {
+    if (target) this.target = target;
     const fresh = paths.filter((p) => !this.#paths.includes(p));
     if (fresh.length === 0 && this.open) return;
     this.#paths = [...this.#paths, ...fresh];
@@ -141,9 +150,10 @@ export class ImportReview {
     }
   }
 
+  /** The artifact import for everything but profile archives. */
   request(): ImportRequest {
     return {
-      items: this.importable.map((r) => ({
+      items: this.importable.filter((r) => r.kind !== 'os_profile').map((r) => ({
         path: r.plan.path,
         kind: r.kind === '' ? null : r.kind,
         os: r.os === '' ? null : r.os === r.plan.os && r.plan.distro ? r.plan.distro : r.os,
@@ -160,6 +170,7 @@ export class ImportReview {
     this.rows = [];
     this.checksumFiles = [];
     this.error = null;
+    this.target = null;
     this.#paths = [];
   }
 }

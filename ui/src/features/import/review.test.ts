@@ -85,4 +85,18 @@ describe('ImportReview', () => {
     expect(r.rows[0]!.os).toBe('vmware');
     expect(r.request().items[0]!.name).toBe('esxi boot');
   });
+
+  it('sends exported profiles to the profile import, the rest to the artifact import, and remembers the target profile', async () => {
+    planWith([
+      planItem({ os: 'linux' }),
+      planItem({ path: '/data/web.tar.gz', file_name: 'web.tar.gz', kind: 'os_profile', allowed_kinds: ['os_profile'], os_required: false }),
+    ]);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso', '/data/web.tar.gz'], { id: 3, name: 'rhel9-web' });
+    expect(r.target).toEqual({ id: 3, name: 'rhel9-web' });
+    expect(r.profileArchives).toEqual(['/data/web.tar.gz']);
+    expect(r.request().items.map((i) => i.path)).toEqual(['/data/ipxe.iso']);
+    r.close();
+    expect(r.target).toBeNull();
+  });
 });

@@ -1,7 +1,7 @@
 // Jobs panel state: jobs this window started (live progress over their channel) merged with the
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
 import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobProgress, type JobSummary } from '$lib/ipc/client';
-import { baseName, isFinished } from '$lib/format';
+import { baseName, isFinished, jobLabel } from '$lib/format';
 import type { Toasts } from '../toasts/toasts.svelte';
 
 export const RECENT_LIMIT = 20;
@@ -16,9 +16,11 @@ export class JobsStore {
   loadError = $state<IpcError | null>(null);
 
   #toasts: Toasts | null;
-  #onFinished: () => void;
+  #onFinished: (tick: JobProgress) => void;
+  /** Kinds of jobs started from this window, by id (ticks do not carry the kind). */
+  #kinds: Record<number, string> = {};
 
-  constructor(opts: { toasts?: Toasts; onFinished?: () => void } = {}) {
+  constructor(opts: { toasts?: Toasts; onFinished?: (tick: JobProgress) => void } = {}) {
     this.#toasts = opts.toasts ?? null;
     this.#onFinished = opts.onFinished ?? (() => {});
   }
@@ -48,17 +50,23 @@ export class JobsStore {
 
   async start(request: ImportRequest): Promise<number> {
     const id = await api.startImport(request, (tick) => this.applyProgress(tick));
+    this.track(id, 'import', request.items.length);
+    return id;
+  }
+
+  /** Show a job this window just started (its ticks come through `applyProgress`) at once. */
+  track(id: number, kind: string, itemCount = 1): void {
+    this.#kinds[id] = kind;
     if (!this.recent.some((j) => j.id === id)) {
       const now = new Date().toISOString();
       const placeholder: JobSummary = {
-        id, kind: 'import', state: 'queued', created_at: now, started_at: null, finished_at: null,
-        item_count: request.items.length, failed_count: 0, phase: 'queued', bytes_done: 0, bytes_total: 0,
+        id, kind, state: this.live[id]?.state ?? 'queued', created_at: now, started_at: null, finished_at: null,
+        item_count: itemCount, failed_count: 0, phase: 'queued', bytes_done: 0, bytes_total: 0,
         rate_bps: 0, eta_seconds: null, summary: '', error: null,
       };
       this.recent = [placeholder, ...this.recent];
     }
     void this.refresh();
-    return id;
   }
 
   applyProgress(tick: JobProgress): void {
@@ -73,10 +81,11 @@ export class JobsStore {
     const detail = await this.loadDetail(tick.job_id);
     const failed = detail?.items.filter((i) => i.outcome === 'failed').length ?? job?.failed_count ?? 0;
     const what = detail?.items.length === 1 ? baseName(detail.items[0]!.path) : `${tick.item_count} files`;
-    if (tick.state === 'succeeded' && failed === 0) this.#toasts?.push('success', `Import finished: ${what}`, job?.summary);
-    else if (tick.state === 'cancelled') this.#toasts?.push('info', `Import cancelled: ${what}`, 'Nothing from the cancelled files was kept.');
-    else this.#toasts?.push('error', `Import ${failed > 0 ? `failed for ${failed} of ${detail?.items.length ?? tick.item_count}` : 'failed'}: ${what}`, job?.summary);
-    this.#onFinished();
+    const label = jobLabel(detail?.kind ?? job?.kind ?? this.#kinds[tick.job_id] ?? 'import');
+    if (tick.state === 'succeeded' && failed === 0) this.#toasts?.push('success', `${label} finished: ${what}`, job?.summary);
+    else if (tick.state === 'cancelled') this.#toasts?.push('info', `${label} cancelled: ${what}`, 'Nothing from the cancelled job was kept.');
+    else this.#toasts?.push('error', `${label} ${failed > 0 ? `failed for ${failed} of ${detail?.items.length ?? tick.item_count}` : 'failed'}: ${what}`, job?.summary);
+    this.#onFinished(tick);
   }
 
   async loadDetail(id: number): Promise<JobDetail | null> {

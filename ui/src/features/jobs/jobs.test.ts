@@ -48,4 +48,20 @@ describe('JobsStore', () => {
     await vi.waitFor(() => expect(toasts.items).toHaveLength(1));
     expect(toasts.items[0]).toMatchObject({ tone: 'success', title: 'Import finished: ipxe.iso' });
   });
+
+  it('tracks a job started elsewhere in the window and names it by kind when it finishes', async () => {
+    mockCommands({
+      list_jobs: () => [],
+      get_job: () => ({ ...job(12, { kind: 'export', summary: 'exported web.tar.gz' }), items: [{ seq: 0, path: '/out/web.tar.gz', size: 1, outcome: 'imported', artifact: null, error: null }] }),
+    });
+    const toasts = new Toasts(0);
+    const finished: number[] = [];
+    const jobs = new JobsStore({ toasts, onFinished: (t) => finished.push(t.job_id) });
+    jobs.track(12, 'export');
+    expect(jobs.recent[0]).toMatchObject({ id: 12, kind: 'export' });
+    jobs.applyProgress(tick({ job_id: 12, state: 'succeeded', item_path: '/out/web.tar.gz' }));
+    await vi.waitFor(() => expect(toasts.items).toHaveLength(1));
+    expect(toasts.items[0]!.title).toBe('Export finished: web.tar.gz');
+    expect(finished).toEqual([12]);
+  });
 });

@@ -29,12 +29,44 @@ export const commands = {
 	updateArtifact: (id: number, patch: ArtifactPatch) => typedError<Artifact, Error>(__TAURI_INVOKE("update_artifact", { id, patch })),
 	/**  Refused with code `in_use` while another artifact names this one as its OS image. */
 	deleteArtifact: (id: number) => typedError<Artifact, Error>(__TAURI_INVOKE("delete_artifact", { id })),
+	listProfiles: () => typedError<Profile[], Error>(__TAURI_INVOKE("list_profiles")),
+	/**  One profile by name (ignoring case) or id. */
+	getProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("get_profile", { profile })),
+	/**  A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`. */
+	createProfile: (name: string, base: string, description: string) => typedError<Profile, Error>(__TAURI_INVOKE("create_profile", { name, base, description })),
+	/**
+	 *  Add library artifacts (ids or names). What does not fit the base OS is refused with the reason
+	 *  (`unsupported_type`) and nothing changes.
+	 */
+	addToProfile: (profile: string, artifacts: string[]) => typedError<Profile, Error>(__TAURI_INVOKE("add_to_profile", { profile, artifacts })),
+	removeFromProfile: (profile: string, artifacts: string[]) => typedError<Profile, Error>(__TAURI_INVOKE("remove_from_profile", { profile, artifacts })),
+	/**  Set install options; an empty value removes the option. */
+	setProfileOptions: (profile: string, options: { [key in string]: string }) => typedError<Profile, Error>(__TAURI_INVOKE("set_profile_options", { profile, options })),
+	/**  Rename and/or describe; `None` leaves a field as it is. */
+	updateProfile: (profile: string, name: string | null, description: string | null) => typedError<Profile, Error>(__TAURI_INVOKE("update_profile", { profile, name, description })),
+	/**  Copy a profile (members and options) under a new name. */
+	cloneProfile: (profile: string, newName: string) => typedError<Profile, Error>(__TAURI_INVOKE("clone_profile", { profile, newName })),
+	/**  `name`, or `name (2)`, `name (3)`, … — the first profile name not taken (suggested for clones). */
+	freeProfileName: (name: string) => typedError<string, Error>(__TAURI_INVOKE("free_profile_name", { name })),
+	/**  Delete a profile; its members stay in the library. */
+	deleteProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("delete_profile", { profile })),
+	/**
+	 *  Start exporting a profile into a folder; returns the job id at once. Progress arrives on
+	 *  `on_progress` (throttled), the archive's path and sha256 on `on_report` when it succeeded.
+	 */
+	exportProfile: (request: ExportRequest, onProgress: Channel<JobProgress>, onReport: Channel<ExportReport>) => typedError<number, Error>(__TAURI_INVOKE("export_profile", { request, onProgress, onReport })),
+	/**
+	 *  Start importing an exported profile (.tar.gz); returns the job id at once. `name` renames it
+	 *  (a taken name gets a free one). The recreated profile arrives on `on_report`.
+	 */
+	importProfile: (archive: string, name: string | null, onProgress: Channel<JobProgress>, onReport: Channel<ProfileImportReport>) => typedError<number, Error>(__TAURI_INVOKE("import_profile", { archive, name, onProgress, onReport })),
 };
 
 /** Events */
 export const events = {
 	catalogChanged: makeEvent<CatalogChanged, CatalogChanged>("catalog-changed"),
 	jobsChanged: makeEvent<JobsChanged, JobsChanged>("jobs-changed"),
+	profilesChanged: makeEvent<ProfilesChanged, ProfilesChanged>("profiles-changed"),
 };
 
 /* Types */
@@ -123,6 +155,23 @@ export type ExpectedDigest = {
 	/**  Lower-case hex. */
 	hex: string,
 	source: string,
+};
+
+export type ExportReport = {
+	job: JobSummary,
+	/**  The archive written (a path, or a URL for remote servers). */
+	file: string,
+	/**  SHA-256 of the archive, as in its `.sha256` sidecar. */
+	sha256: string,
+	size: number,
+};
+
+export type ExportRequest = {
+	profile: string,
+	/**  Folder the archive and its sidecar are written to. */
+	dir: string,
+	/**  Put the base OS image in the archive too (under os/). */
+	include_os: boolean,
 };
 
 /**  One file to import, with what the user chose or confirmed. */
@@ -249,6 +298,42 @@ export type PlanRequest = {
 	checksum_files: string[],
 };
 
+export type Profile = {
+	id: number,
+	name: string,
+	description: string,
+	base: ArtifactRef,
+	os: OsFamily | null,
+	distro: string | null,
+	members: ProfileMember[],
+	/**  Install options: free key/values plus the common hostname, locale, timezone, keyboard. */
+	options: { [key in string]: string },
+	created_at: string,
+	updated_at: string,
+};
+
+export type ProfileImportReport = {
+	job: JobSummary,
+	profile: Profile,
+	/**  Whether a `.sha256` sidecar was found next to the archive and matched. */
+	sidecar_verified: boolean,
+	members: ArtifactRef[],
+};
+
+export type ProfileMember = {
+	artifact: ArtifactRef,
+	kind: Kind,
+	os: OsFamily | null,
+	role: Role,
+	size: number,
+	sha256: string,
+};
+
+/**  Profiles were created, changed or deleted; the payload is the new stamp. */
+export type ProfilesChanged = {
+	stamp: number,
+};
+
 /**  What the settings screen shows about the repository. */
 export type RepositoryInfo = {
 	/**  Absolute path of the repository root (catalog.db, objects/, staging/). */
@@ -256,6 +341,9 @@ export type RepositoryInfo = {
 	/**  The app's version, for the about line. */
 	app_version: string,
 };
+
+/**  Where a member goes in an exported profile, by kind. */
+export type Role = "driver" | "boot" | "custom" | "unattend";
 
 export type SortKey = "name" | "created";
 

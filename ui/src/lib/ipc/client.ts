@@ -65,13 +65,40 @@ export const api = {
   getArtifact: (idOrName: string) => unwrap(commands.getArtifact(idOrName)),
   updateArtifact: (id: number, patch: T.ArtifactPatch) => unwrap(commands.updateArtifact(id, patch)),
   deleteArtifact: (id: number) => unwrap(commands.deleteArtifact(id)),
+  listProfiles: () => unwrap(commands.listProfiles()),
+  getProfile: (profile: string) => unwrap(commands.getProfile(profile)),
+  createProfile: (name: string, base: string, description: string) => unwrap(commands.createProfile(name, base, description)),
+  addToProfile: (profile: string, artifacts: string[]) => unwrap(commands.addToProfile(profile, artifacts)),
+  removeFromProfile: (profile: string, artifacts: string[]) => unwrap(commands.removeFromProfile(profile, artifacts)),
+  setProfileOptions: (profile: string, options: Record<string, string>) => unwrap(commands.setProfileOptions(profile, options)),
+  updateProfile: (profile: string, name: string | null, description: string | null) => unwrap(commands.updateProfile(profile, name, description)),
+  cloneProfile: (profile: string, newName: string) => unwrap(commands.cloneProfile(profile, newName)),
+  freeProfileName: (name: string) => unwrap(commands.freeProfileName(name)),
+  deleteProfile: (profile: string) => unwrap(commands.deleteProfile(profile)),
+  /** Starts the export job; resolves to its id. The archive's path and sha256 arrive on `onReport`. */
+  exportProfile: (request: T.ExportRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ExportReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.ExportReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.exportProfile(request, progress, report));
+  },
+  /** Starts importing a profile archive; resolves to the job id. The recreated profile arrives on `onReport`. */
+  importProfile: (archive: string, name: string | null, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ProfileImportReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.ProfileImportReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.importProfile(archive, name, progress, report));
+  },
 };
 
 export type Api = typeof api;
 
 /** Subscribe to the shell's change events; returns an unsubscribe function. */
-export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void }): Promise<() => void> {
+export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void; profiles?: () => void }): Promise<() => void> {
   const offs: Array<() => void> = [];
+  if (handlers.profiles) offs.push(await events.profilesChanged.listen(() => handlers.profiles?.()));
   if (handlers.jobs) offs.push(await events.jobsChanged.listen(() => handlers.jobs?.()));
   if (handlers.catalog) offs.push(await events.catalogChanged.listen(() => handlers.catalog?.()));
   return () => offs.forEach((off) => off());

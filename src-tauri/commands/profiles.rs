@@ -1,0 +1,168 @@
+//! Deployment profiles: list, open, compose, clone, rename, delete; export and import as jobs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use imagesmith_engine::export::{ExportReport, ExportRequest};
+use imagesmith_engine::profile_import::ProfileImportReport;
+use imagesmith_engine::{JobProgress, Profile};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::background::spawn_job;
+use crate::error::{blocking, IpcError};
+use crate::progress::Throttle;
+use crate::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_profiles(state: State<'_, AppState>) -> Result<Vec<Profile>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.list_profiles()).await
+}
+
+/// One profile by name (ignoring case) or id.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.get_profile(&profile)).await
+}
+
+/// A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_profile(
+    state: State<'_, AppState>,
+    name: String,
+    base: String,
+    description: String,
+) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.create_profile(&name, &base, &description)).await
+}
+
+/// Add library artifacts (ids or names). What does not fit the base OS is refused with the reason
+/// (`unsupported_type`) and nothing changes.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_to_profile(
+    state: State<'_, AppState>,
+    profile: String,
+    artifacts: Vec<String>,
+) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.add_to_profile(&profile, &artifacts)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_from_profile(
+    state: State<'_, AppState>,
+    profile: String,
+    artifacts: Vec<String>,
+) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.remove_from_profile(&profile, &artifacts)).await
+}
+
+/// Set install options; an empty value removes the option.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_profile_options(
+    state: State<'_, AppState>,
+    profile: String,
+    options: BTreeMap<String, String>,
+) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    let options: Vec<(String, String)> = options.into_iter().collect();
+    blocking(move || engine.set_profile_options(&profile, &options)).await
+}
+
+/// Rename and/or describe; `None` leaves a field as it is.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_profile(
+    state: State<'_, AppState>,
+    profile: String,
+    name: Option<String>,
+    description: Option<String>,
+) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.update_profile(&profile, name.as_deref(), description.as_deref())).await
+}
+
+/// Copy a profile (members and options) under a new name.
+#[tauri::command]
+#[specta::specta]
+pub async fn clone_profile(state: State<'_, AppState>, profile: String, new_name: String) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.clone_profile(&profile, &new_name)).await
+}
+
+/// `name`, or `name (2)`, `name (3)`, … — the first profile name not taken (suggested for clones).
+#[tauri::command]
+#[specta::specta]
+pub async fn free_profile_name(state: State<'_, AppState>, name: String) -> Result<String, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.free_profile_name(&name)).await
+}
+
+/// Delete a profile; its members stay in the library.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_profile(state: State<'_, AppState>, profile: String) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.delete_profile(&profile)).await
+}
+
+/// Start exporting a profile into a folder; returns the job id at once. Progress arrives on
+/// `on_progress` (throttled), the archive's path and sha256 on `on_report` when it succeeded.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_profile(
+    state: State<'_, AppState>,
+    request: ExportRequest,
+    on_progress: Channel<JobProgress>,
+    on_report: Channel<ExportReport>,
+) -> Result<i64, IpcError> {
+    let engine = state.engine.clone();
+    let throttle = Throttle::new(move |tick: JobProgress| {
+        let _ = on_progress.send(tick);
+    });
+    spawn_job(
+        "export".into(),
+        move |cancel, sink| engine.export_profile(&request, cancel, sink),
+        move |tick| throttle.tick(tick),
+        move |report| {
+            let _ = on_report.send(report);
+        },
+    )
+    .await
+}
+
+/// Start importing an exported profile (.tar.gz); returns the job id at once. `name` renames it
+/// (a taken name gets a free one). The recreated profile arrives on `on_report`.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_profile(
+    state: State<'_, AppState>,
+    archive: PathBuf,
+    name: Option<String>,
+    on_progress: Channel<JobProgress>,
+    on_report: Channel<ProfileImportReport>,
+) -> Result<i64, IpcError> {
+    let engine = state.engine.clone();
+    let throttle = Throttle::new(move |tick: JobProgress| {
+        let _ = on_progress.send(tick);
+    });
+    spawn_job(
+        "profile-import".into(),
+        move |cancel, sink| engine.import_profile(&archive, name.as_deref(), cancel, sink),
+        move |tick| throttle.tick(tick),
+        move |report| {
+            let _ = on_report.send(report);
+        },
+    )
+    .await
+}

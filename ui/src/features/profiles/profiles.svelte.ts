@@ -1,0 +1,294 @@
+// Deployment profiles state: the list, the open profile and its base image, composing it (add and
+// remove members, install options), clone/rename/delete, and export and import as jobs.
+import {
+  api, asIpcError, type Artifact, type ExportReport, type IpcError, type JobProgress, type Kind, type Profile,
+  type ProfileImportReport, type Role,
+} from '$lib/ipc/client';
+import { isFinished } from '$lib/format';
+
+/** The install options every profile offers as fields (the engine's COMMON_OPTIONS). */
+export const COMMON_OPTIONS = ['hostname', 'locale', 'timezone', 'keyboard'] as const;
+
+/** Member groups in the order the editor shows them. */
+export const ROLES: Array<[Role, string]> = [
+  ['driver', 'Drivers'],
+  ['boot', 'Boot files'],
+  ['custom', 'Custom files'],
+  ['unattend', 'Answer file'],
+];
+
+const ROLE_OF: Partial<Record<Kind, Role>> = {
+  driver: 'driver', boot: 'boot', unattend: 'unattend',
+  script: 'custom', software: 'custom', config: 'custom', bundle: 'custom', bundle_sig: 'custom',
+};
+
+/** The role a library artifact would take in a profile, or null when it cannot be a member. */
+export function roleOf(kind: Kind): Role | null {
+  return ROLE_OF[kind] ?? null;
+}
+
+/** Whether an artifact fits the profile's base OS, as the picker filters by default. The engine
+ *  still decides (a second answer file, for example, is only refused when added). */
+export function fits(profile: Profile, a: Artifact): boolean {
+  const role = roleOf(a.kind);
+  if (role == null) return false;
+  if (role === 'boot' && profile.os !== 'windows') return false;
+  return a.os == null || profile.os == null || a.os === profile.os;
+}
+
+export type ExportRun = {
+  profile: string;
+  jobId: number | null;
+  progress: JobProgress | null;
+  report: ExportReport | null;
+  error: IpcError | null;
+};
+
+type Hooks = {
+  /** A job was started from here: show it in the jobs panel. */
+  onJobStarted?: (id: number, kind: string) => void;
+  /** Every progress tick of those jobs (the jobs panel shows them with Cancel). */
+  onProgress?: (tick: JobProgress) => void;
+  /** A profile archive was imported. */
+  onImported?: (report: ProfileImportReport) => void;
+};
+
+export class Profiles {
+  items = $state.raw<Profile[]>([]);
+  loaded = $state(false);
+  error = $state<IpcError | null>(null);
+  selectedId = $state<number | null>(null);
+  selected = $state.raw<Profile | null>(null);
+  /** The open profile's base OS image as the library knows it (identity, digests). */
+  base = $state.raw<Artifact | null>(null);
+  /** The last refusal or failure of an edit of the open profile (shown in the editor). */
+  editError = $state<IpcError | null>(null);
+  exportRun = $state<ExportRun | null>(null);
+  #hooks: Hooks;
+
+  constructor(hooks: Hooks = {}) {
+    this.#hooks = hooks;
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.items = await api.listProfiles();
+      this.error = null;
+      if (this.selectedId != null) {
+        const fresh = this.items.find((p) => p.id === this.selectedId) ?? null;
+        if (!fresh) this.#show(null);
+        else if (fresh.updated_at !== this.selected?.updated_at || fresh.name !== this.selected?.name) this.#show(fresh);
+      }
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  async select(id: number | null): Promise<void> {
+    this.editError = null;
+    if (id == null) {
+      this.#show(null);
+      return;
+    }
+    this.selectedId = id;
+    try {
+      this.#show(await api.getProfile(String(id)));
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  #show(p: Profile | null): void {
+    const baseChanged = p?.base.id !== this.selected?.base.id;
+    this.selected = p;
+    this.selectedId = p?.id ?? null;
+    if (p) this.items = this.items.some((x) => x.id === p.id) ? this.items.map((x) => (x.id === p.id ? p : x)) : [...this.items, p].sort((a, b) => a.name.localeCompare(b.name));
+    if (!p) this.base = null;
+    else if (baseChanged || !this.base) void this.#loadBase(p.base.id);
+  }
+
+  async #loadBase(id: number): Promise<void> {
+    try {
+      const a = await api.getArtifact(String(id));
+      if (this.selected?.base.id === id) this.base = a;
+    } catch {
+      this.base = null;
+    }
+  }
+
+  /** Run an edit of a profile; its result becomes the open profile, a refusal lands in `editError`. */
+  async #edit(work: () => Promise<Profile>): Promise<IpcError | null> {
+    try {
+      this.#show(await work());
+      this.editError = null;
+      return null;
+    } catch (e) {
+      this.editError = asIpcError(e);
+      return this.editError;
+    }
+  }
+
+  /** Returns the refusal to show in the create dialog, or null when the new profile is open. */
+  async create(name: string, base: string, description: string): Promise<IpcError | null> {
+    try {
+      this.#show(await api.createProfile(name.trim(), base, description));
+      return null;
+    } catch (e) {
+      return asIpcError(e);
+    }
+  }
+
+  /** Add library artifacts (ids) to the open profile; all or nothing, refusals say why. */
+  add(artifactIds: number[]): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p || artifactIds.length === 0) return Promise.resolve(null);
+    return this.#edit(() => api.addToProfile(String(p.id), artifactIds.map(String)));
+  }
+
+  /** Add to a profile that may not be open (files dropped onto it were imported meanwhile). */
+  async addTo(profileId: number, artifactIds: number[]): Promise<IpcError | null> {
+    if (this.selected?.id === profileId) return this.add(artifactIds);
+    try {
+      await api.addToProfile(String(profileId), artifactIds.map(String));
+      await this.load();
+      return null;
+    } catch (e) {
+      return asIpcError(e);
+    }
+  }
+
+  remove(artifactId: number): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return Promise.resolve(null);
+    return this.#edit(() => api.removeFromProfile(String(p.id), [String(artifactId)]));
+  }
+
+  /** Save the options as shown: changed keys set, keys no longer present removed (empty value). */
+  saveOptions(values: Record<string, string>): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return Promise.resolve(null);
+    const next: Record<string, string> = {};
+    for (const key of Object.keys(p.options)) next[key] = '';
+    for (const [k, v] of Object.entries(values)) {
+      const key = k.trim().toLowerCase();
+      if (key !== '') next[key] = v.trim();
+    }
+    return this.#edit(() => api.setProfileOptions(String(p.id), next));
+  }
+
+  async rename(name: string, description: string): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return null;
+    const newName = name.trim() === p.name ? null : name.trim();
+    const newDescription = description.trim() === p.description ? null : description;
+    if (newName == null && newDescription == null) return null;
+    return this.#edit(() => api.updateProfile(String(p.id), newName, newDescription));
+  }
+
+  /** A free name for a clone of the open profile ("name (2)", …). */
+  async cloneName(): Promise<string> {
+    const p = this.selected;
+    if (!p) return '';
+    try {
+      return await api.freeProfileName(p.name);
+    } catch {
+      return `${p.name} copy`;
+    }
+  }
+
+  async clone(newName: string): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return null;
+    try {
+      this.#show(await api.cloneProfile(String(p.id), newName.trim()));
+      return null;
+    } catch (e) {
+      return asIpcError(e);
+    }
+  }
+
+  async deleteProfile(): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return null;
+    try {
+      await api.deleteProfile(String(p.id));
+      this.items = this.items.filter((x) => x.id !== p.id);
+      this.#show(null);
+      return null;
+    } catch (e) {
+      return asIpcError(e);
+    }
+  }
+
+  /** Start exporting the open profile into `dir`; the run (progress, report, error) is `exportRun`. */
+  async startExport(dir: string, includeOs: boolean): Promise<void> {
+    const p = this.selected;
+    if (!p) return;
+    const run: ExportRun = { profile: p.name, jobId: null, progress: null, report: null, error: null };
+    this.exportRun = run;
+    const current = () => this.exportRun;
+    try {
+      const id = await api.exportProfile(
+        { profile: String(p.id), dir, include_os: includeOs },
+        (tick) => {
+          this.#hooks.onProgress?.(tick);
+          const r = current();
+          if (r && (r.jobId == null || r.jobId === tick.job_id)) {
+            r.jobId = tick.job_id;
+            r.progress = tick;
+            if (isFinished(tick.state) && tick.state !== 'succeeded') void this.#exportEnded(r, tick.job_id);
+          }
+        },
+        (report) => {
+          const r = current();
+          if (r && r.jobId === report.job.id) r.report = report;
+        },
+      );
+      const r = current();
+      if (r) r.jobId = id;
+      this.#hooks.onJobStarted?.(id, 'export');
+    } catch (e) {
+      const r = current();
+      if (r) r.error = asIpcError(e);
+    }
+  }
+
+  /** A failed or cancelled export: its error as the history recorded it. */
+  async #exportEnded(run: ExportRun, jobId: number): Promise<void> {
+    try {
+      const detail = await api.getJob(jobId);
+      if (detail.state === 'failed') run.error = detail.error ?? detail.items.find((i) => i.error)?.error ?? null;
+    } catch (e) {
+      run.error = asIpcError(e);
+    }
+  }
+
+  cancelExport(): void {
+    const id = this.exportRun?.jobId;
+    if (id != null) void api.cancelJob(id).catch(() => {});
+  }
+
+  closeExport(): void {
+    this.exportRun = null;
+  }
+
+  /** Import an exported profile archive as a job; the profile opens when it is in. */
+  async importArchive(path: string): Promise<IpcError | null> {
+    try {
+      const id = await api.importProfile(
+        path, null,
+        (tick) => this.#hooks.onProgress?.(tick),
+        (report) => {
+          void this.load().then(() => this.select(report.profile.id));
+          this.#hooks.onImported?.(report);
+        },
+      );
+      this.#hooks.onJobStarted?.(id, 'profile_import');
+      return null;
+    } catch (e) {
+      return asIpcError(e);
+    }
+  }
+}
