@@ -116,12 +116,15 @@ impl App {
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": APP }));
         caps.insert("browserName".into(), json!("wry"));
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a WebDriver session on the app");
+        let connected = ClientBuilder::rustls().unwrap().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await;
+        let client = match connected {
+            Ok(client) => client,
+            Err(e) => {
+                // no App to drop yet: stop the driver here, or it keeps its ports after the test
+                stop_driver(driver);
+                panic!("a WebDriver session on the app: {e}");
+            }
+        };
         let app = App { driver, client, step: 0, name };
         app.wait_for("[data-testid=library-count]").await;
         app
@@ -147,7 +150,11 @@ impl App {
     }
 
     async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let el = self.wait_for(css).await;
+        // WebKitWebDriver does not scroll nested scroll containers (the profile editor) on its own
+        let arg = serde_json::to_value(&el).unwrap();
+        let _ = self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await;
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// The whole X screen as a person sees it (drag source and native dialog included). Taken
@@ -223,14 +230,23 @@ impl Drop for App {
     /// is the only one on the screen. SIGTERM, not SIGKILL: a killed tauri-driver leaves
     /// WebKitWebDriver holding its port.
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.driver.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        terminate(&mut self.driver);
     }
+}
+
+/// SIGTERM, then SIGKILL after 10 s: tauri-driver passes SIGTERM on to WebKitWebDriver.
+fn terminate(driver: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(driver.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+fn stop_driver(mut driver: Child) {
+    terminate(&mut driver);
 }
 
 fn xdotool(args: &[&str]) {
@@ -457,5 +473,221 @@ async fn an_import_by_another_process_shows_up_live() {
     assert_eq!(app.job_state(&["succeeded"]).await, "succeeded");
     assert_eq!(library_sha256(&app, "ipxe.iso").await, sha);
     app.shot("appears-without-reload").await;
+    app.quit().await;
+}
+
+/// A fixture file of the project's set (scripts/fixtures.sh; app.sh builds them for this run).
+fn fixture(name: &str) -> PathBuf {
+    let dir = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join("target/fixtures"));
+    let path = dir.join(name);
+    assert!(path.is_file(), "fixture {} is missing: run scripts/fixtures.sh {}", name, dir.display());
+    path
+}
+
+impl App {
+    /// Tick a row of the "Add from library" picker.
+    async fn pick(&self, name: &str) {
+        self.click(&format!("[data-testid=picker-row][data-name='{name}'] input")).await;
+    }
+
+    /// The engine error shown inside `css`: (code, text).
+    async fn error_in(&self, css: &str) -> (String, String) {
+        let el = self.wait_for(&format!("{css} [data-code]")).await;
+        let code = el.attr("data-code").await.unwrap().unwrap_or_default();
+        (code, el.text().await.unwrap())
+    }
+
+    async fn set_theme(&self, theme: &str) {
+        self.click("[data-testid=nav-settings]").await;
+        self.click(&format!("input[name=theme][value={theme}]")).await;
+        self.click("[data-testid=nav-profiles]").await;
+        self.wait_for("[data-testid=profile-editor]").await;
+    }
+
+    /// Choose `folder` in the native GTK folder dialog titled `title`: leave "Recent" for the home
+    /// folder (Alt+Home; in Recent nothing can be chosen), type the folder into the location bar
+    /// and Return; if the dialog is still up (GTK only opened the folder), Return once more.
+    async fn choose_native_folder(&mut self, title: &str, folder: &Path, shot: &str) {
+        let find = || {
+            let out = Command::new("xdotool").args(["search", "--name", title]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).split_whitespace().last().map(str::to_string)
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let window = loop {
+            if let Some(id) = find() {
+                break id;
+            }
+            assert!(Instant::now() < deadline, "the native dialog \"{title}\" did not open");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        xdotool(&["windowfocus", "--sync", &window]);
+        xdotool(&["key", "--clearmodifiers", "alt+Home"]);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["type", "--delay", "20", folder.to_str().unwrap()]);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.shot_screen(shot).await;
+        xdotool(&["key", "Return"]);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let visible = Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output().unwrap();
+        if !String::from_utf8_lossy(&visible.stdout).trim().is_empty() {
+            self.shot_screen("native-folder-dialog-in-folder").await;
+            xdotool(&["windowfocus", "--sync", &window]);
+            xdotool(&["key", "Return"]);
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn compose_a_profile_and_export_it_through_the_native_dialog() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let home = Home::new();
+    // the library, imported as imagesmith-cli would (the same engine, the same repository)
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = ["rhel-9.6-x86_64-dvd.iso", "dud-kmod-example.iso", "ks.cfg", "autoyast.xml", "win-nic-driver.zip"]
+            .iter()
+            .map(|n| ImportItem { path: fixture(n), ..Default::default() })
+            .collect();
+        let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+    }
+    let script = home.files().join("post-install.sh");
+    std::fs::copy(fixture("post-install.sh"), &script).unwrap();
+    let out = home.path("exports");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut app = App::start(&home, "7-profile", 4570).await;
+
+    // create the profile on the RHEL image
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=new-profile]").await;
+    app.wait_for("[data-testid=profile-base] option").await;
+    app.wait_for("[data-testid=profile-name]").await.send_keys("rhel9-web").await.unwrap();
+    app.wait_for("[data-testid=profile-description]").await.send_keys("RHEL 9 web servers").await.unwrap();
+    app.click("[data-testid=create-profile]").await;
+    app.wait_for("[data-testid=profile-editor][data-profile='rhel9-web']").await;
+    assert!(app.text("[data-testid=profile-base-card]").await.contains("rhel-9.6-x86_64-dvd.iso"));
+
+    // add from the library: what fits the base OS is offered, the Windows driver is not
+    app.click("[data-testid=add-from-library]").await;
+    app.wait_for("[data-testid=picker-row][data-name='ks.cfg']").await;
+    assert!(app.client.find(Locator::Css("[data-testid=picker-row][data-name='win-nic-driver.zip']")).await.is_err(), "a Windows driver is offered for a RHEL profile");
+    app.pick("dud-kmod-example.iso").await;
+    app.pick("ks.cfg").await;
+    app.click("[data-testid=picker-add]").await;
+    app.wait_for("[data-testid=member][data-name='ks.cfg']").await;
+    app.wait_for("[data-testid=member][data-name='dud-kmod-example.iso']").await;
+
+    // what does not fit is refused by the engine with the reason and what to do
+    app.click("[data-testid=add-from-library]").await;
+    app.pick("autoyast.xml").await;
+    app.click("[data-testid=picker-add]").await;
+    let (code, text) = app.error_in("[data-testid=picker-error]").await;
+    assert_eq!(code, "unsupported_type", "{text}");
+    assert!(text.contains("already has an answer file (ks.cfg)") && text.contains("What to do:"), "{text}");
+    app.shot("second-answer-file-refused").await;
+    app.pick("autoyast.xml").await; // untick
+    app.click("[data-testid=picker-show-all]").await;
+    app.pick("win-nic-driver.zip").await;
+    app.click("[data-testid=picker-add]").await;
+    let (code, text) = app.error_in("[data-testid=picker-error]").await;
+    assert_eq!(code, "unsupported_type");
+    assert!(text.contains("is for windows, but the profile rhel9-web is for linux"), "{text}");
+    app.shot("windows-driver-refused").await;
+    app.client.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap(); // Escape closes the dialog
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.client.find(Locator::Css("[data-testid=library-picker]")).await.is_ok() {
+        assert!(Instant::now() < deadline, "Escape did not close the picker");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.client.find_all(Locator::Css("[data-testid=member]")).await.unwrap().len(), 2, "a refused addition changed the profile");
+
+    // a new file dropped onto the open profile is imported, then added to it
+    drag_onto_app(&mut app, &[&script]).await;
+    app.wait_for("[data-testid=review-target]").await;
+    app.wait_for("[data-testid=review-row][data-file='post-install.sh']").await;
+    if app.client.find(Locator::Css("[data-testid=review-row][data-file='post-install.sh'] [data-testid=os-select][aria-invalid=true]")).await.is_ok() {
+        app.choose_os("post-install.sh", "linux").await;
+    }
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=member][data-name='post-install.sh']", Duration::from_secs(30)).await;
+    app.shot("dropped-file-added").await;
+
+    // install options: the common ones as fields plus a free key/value row
+    app.wait_for("[data-testid=option-hostname]").await.send_keys("web01").await.unwrap();
+    app.wait_for("[data-testid=option-timezone]").await.send_keys("Europe/Berlin").await.unwrap();
+    app.click("[data-testid=add-option]").await;
+    app.wait_for("[data-testid=option-row] [data-testid=option-key]").await.send_keys("ntp").await.unwrap();
+    app.wait_for("[data-testid=option-row] [data-testid=option-value]").await.send_keys("pool.ntp.org").await.unwrap();
+    app.click("[data-testid=save-options]").await;
+    app.wait_for("[data-testid=options-saved]").await;
+    let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+    let saved = engine.get_profile("rhel9-web").unwrap();
+    assert_eq!(saved.options.get("timezone").map(String::as_str), Some("Europe/Berlin"));
+    assert_eq!(saved.options.get("ntp").map(String::as_str), Some("pool.ntp.org"));
+    assert_eq!(saved.members.len(), 3);
+    app.step = 20;
+    for theme in ["light", "dark"] {
+        app.set_theme(theme).await;
+        app.shot(&format!("profile-editor-{theme}")).await;
+        let form = app.wait_for("[data-testid=options-form]").await;
+        let arg = serde_json::to_value(&form).unwrap();
+        app.client.execute("arguments[0].scrollIntoView({block: 'end'});", vec![arg]).await.unwrap();
+        app.shot(&format!("profile-options-{theme}")).await;
+    }
+    app.set_theme("light").await;
+
+    // export into a folder chosen through the native GTK dialog
+    app.click("[data-testid=export-profile]").await;
+    app.click("[data-testid=choose-export-folder]").await;
+    app.choose_native_folder("Export rhel9-web to a folder", &out, "native-folder-dialog").await;
+    let shown = app.wait_for("[data-testid=export-folder]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shown.text().await.unwrap() != out.display().to_string() {
+        assert!(Instant::now() < deadline, "the chosen folder did not reach the dialog: {}", shown.text().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.shot("export-dialog").await;
+    app.click("[data-testid=start-export]").await;
+    app.wait_for_within("[data-testid=export-done]", Duration::from_secs(60)).await;
+    let file = app.text("[data-testid=export-file]").await;
+    let sha = app.text("[data-testid=export-sha256]").await;
+    app.shot("export-done").await;
+    assert_eq!(Path::new(&file), out.join("rhel9-web.tar.gz"));
+    let sidecar = std::fs::read_to_string(out.join("rhel9-web.tar.gz.sha256")).unwrap();
+    assert_eq!(sidecar, format!("{sha}  rhel9-web.tar.gz\n"));
+    let check = Command::new("sha256sum").arg("-c").arg("rhel9-web.tar.gz.sha256").current_dir(&out).output().unwrap();
+    assert!(check.status.success(), "sha256sum -c: {}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+    let listing = Command::new("tar").arg("tzf").arg(&file).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for entry in ["profile.json", "SHA256SUMS", "drivers/dud-kmod-example.iso", "unattend/ks.cfg", "custom/post-install.sh"] {
+        assert!(listing.lines().any(|l| l == entry), "{entry} missing from the archive:\n{listing}");
+    }
+    assert!(!listing.contains("os/"), "the OS image was included without being asked for");
+    let card = app.wait_for("[data-testid=job-card][data-state=succeeded]").await;
+    assert!(card.text().await.unwrap().contains("Export #"), "the jobs panel does not show the export");
+    app.click("[data-testid=close-export]").await;
+
+    // the library refuses to delete a member, naming the profile
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
+    app.click("[data-testid=delete-artifact]").await;
+    app.click("[data-testid=confirm-delete]").await;
+    let (code, text) = app.error_in("dialog[open]").await;
+    assert_eq!(code, "in_use");
+    assert!(text.contains("rhel9-web"), "{text}");
+    app.shot("member-delete-refused").await;
+    app.click("[data-testid=keep-artifact]").await;
+
+    // the exported archive dropped back onto the window is imported as a profile
+    drag_onto_app(&mut app, &[Path::new(&file)]).await;
+    app.wait_for("[data-testid=review-row][data-file='rhel9-web.tar.gz'] [data-testid=profile-archive-note]").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=profile-editor][data-profile='rhel9-web (2)']", Duration::from_secs(30)).await;
+    assert_eq!(app.client.find_all(Locator::Css("[data-testid=profile-editor] [data-testid=member]")).await.unwrap().len(), 3);
+    app.shot("profile-imported").await;
     app.quit().await;
 }

@@ -118,15 +118,17 @@ export class Profiles {
     }
   }
 
-  /** Run an edit of a profile; its result becomes the open profile, a refusal lands in `editError`. */
-  async #edit(work: () => Promise<Profile>): Promise<IpcError | null> {
+  /** Run an edit of a profile; its result becomes the open profile. A refusal is returned, and
+   *  also lands in `editError` (shown in the editor) unless the caller shows it itself. */
+  async #edit(work: () => Promise<Profile>, showInEditor = true): Promise<IpcError | null> {
     try {
       this.#show(await work());
       this.editError = null;
       return null;
     } catch (e) {
-      this.editError = asIpcError(e);
-      return this.editError;
+      const err = asIpcError(e);
+      if (showInEditor) this.editError = err;
+      return err;
     }
   }
 
@@ -140,16 +142,17 @@ export class Profiles {
     }
   }
 
-  /** Add library artifacts (ids) to the open profile; all or nothing, refusals say why. */
-  add(artifactIds: number[]): Promise<IpcError | null> {
+  /** Add library artifacts (ids) to the open profile; all or nothing, refusals say why (the
+   *  picker shows them; `inEditor` puts them in the editor, for files dropped onto the profile). */
+  add(artifactIds: number[], inEditor = false): Promise<IpcError | null> {
     const p = this.selected;
     if (!p || artifactIds.length === 0) return Promise.resolve(null);
-    return this.#edit(() => api.addToProfile(String(p.id), artifactIds.map(String)));
+    return this.#edit(() => api.addToProfile(String(p.id), artifactIds.map(String)), inEditor);
   }
 
   /** Add to a profile that may not be open (files dropped onto it were imported meanwhile). */
   async addTo(profileId: number, artifactIds: number[]): Promise<IpcError | null> {
-    if (this.selected?.id === profileId) return this.add(artifactIds);
+    if (this.selected?.id === profileId) return this.add(artifactIds, true);
     try {
       await api.addToProfile(String(profileId), artifactIds.map(String));
       await this.load();

@@ -65,8 +65,11 @@ describe('Profiles', () => {
     await p.select(3);
     const err = await p.add([8]);
     expect(err?.code).toBe('unsupported_type');
-    expect(p.editError?.recovery).toBe('fix unsupported_type');
+    expect(err?.recovery).toBe('fix unsupported_type');
+    expect(p.editError).toBeNull(); // the picker shows it
     expect(p.selected?.members).toEqual([]);
+    expect((await p.addTo(3, [8]))?.code).toBe('unsupported_type');
+    expect(p.editError?.code).toBe('unsupported_type'); // dropped files: the editor shows it
   });
 
   it('adds and removes members; the answer comes back as the open profile', async () => {
