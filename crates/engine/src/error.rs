@@ -58,6 +58,7 @@ pub mod code {
     pub const REMOTE_UNAVAILABLE: &str = "remote_unavailable";
     pub const REMOTE_CHECKSUM_MISMATCH: &str = "remote_checksum_mismatch";
     pub const CONVERSION_FAILED: &str = "conversion_failed";
+    pub const FORMAT_UNSUPPORTED: &str = "format_unsupported";
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod profile_import;
 pub mod progress;
+pub mod publish;
 pub mod secrets;
 pub mod store;
 pub mod verify;

@@ -1,0 +1,345 @@
+//! The publish job: for each image — convert if asked, create the Glance image, stream the upload
+//! with progress, wait for `active`, compare Glance's MD5 and SHA-512 with what was sent. Any
+//! failure or cancel deletes the half-made remote image.
+
+use super::cloud::{RemoteImage, Session};
+use super::publications::{self, NewPublication};
+use super::upload::{HashingBody, Sent, CANCELLED_READ};
+use super::{convert, PlanItem, Publication, PublicationStatus, PublishReport, PublishRequest};
+use crate::cancel::CancelToken;
+use crate::error::{code, Error, Result};
+use crate::jobs::{self, JobProgress, JobState, Outcome};
+use crate::model::{Artifact, ArtifactRef};
+use crate::progress::Meter;
+use crate::secrets::Secret;
+use crate::Engine;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How long Glance may take to turn an uploaded image `active` (it hashes and stores it).
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
+const TICK: Duration = Duration::from_millis(100);
+
+/// Glance's image record for the create call: core fields, then properties as extra fields.
+fn image_record(item: &PlanItem, o: &super::PublishOptions) -> Value {
+    let mut record = json!({
+        "name": item.name,
+        "disk_format": item.disk_format,
+        "container_format": item.container_format,
+        "visibility": o.visibility.as_str(),
+    });
+    if let Some(d) = o.min_disk_gb {
+        record["min_disk"] = json!(d);
+    }
+    if let Some(r) = o.min_ram_mb {
+        record["min_ram"] = json!(r);
+    }
+    if !o.tags.is_empty() {
+        record["tags"] = json!(o.tags);
+    }
+    for (k, v) in &item.properties {
+        record[k.as_str()] = json!(v);
+    }
+    record
+}
+
+/// A staging folder removed in every outcome.
+struct StagingDir(PathBuf);
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One image's run through the job, reporting progress through the shared meter.
+struct Run<'a> {
+    engine: &'a Engine,
+    meter: Meter,
+    sink: &'a dyn Fn(&JobProgress),
+    cancel: &'a CancelToken,
+    base: u64,
+}
+
+impl Run<'_> {
+    fn phase(&mut self, phase: &str) {
+        self.meter.progress.phase = phase.into();
+        self.meter.mark_dirty();
+        self.tick(self.meter.progress.item_bytes_done);
+    }
+
+    fn tick(&mut self, item_done: u64) {
+        let (tell, persist) = self.meter.advance(self.base, item_done);
+        if tell {
+            (self.sink)(&self.meter.progress);
+        }
+        if persist {
+            let _ = jobs::save_progress(&self.engine.db(), &self.meter.progress);
+        }
+    }
+
+    fn check_cancel(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(Error::cancelled())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The file to upload: the stored object, or a qemu-img conversion of it in staging.
+    fn source(&mut self, a: &Artifact, item: &PlanItem, staging: &mut Option<StagingDir>) -> Result<PathBuf> {
+        let object = self.engine.layout().object_path(&a.sha256);
+        if !object.exists() {
+            return Err(crate::store::object_missing(&a.sha256, &a.name));
+        }
+        if !item.convert {
+            return Ok(object);
+        }
+        self.phase("converting");
+        let dir = StagingDir(self.engine.store.staging_dir("publish")?);
+        let out = dir.0.join(format!("image.{}", item.disk_format));
+        *staging = Some(dir);
+        let size = a.size;
+        convert::convert(&object, &item.source_format, &out, &item.disk_format, self.cancel, &mut |pct| {
+            // Conversion is shown as the item's bytes, scaled from qemu-img's percentage.
+            let done = (size as f64 * pct / 100.0) as u64;
+            let (tell, _) = self.meter.advance(self.base, done.min(size));
+            if tell {
+                (self.sink)(&self.meter.progress);
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Upload `path` into the image on a helper thread while this one reports progress.
+    fn upload(&mut self, session: &Session, id: &str, path: &Path) -> Result<(u64, String, String)> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e, false))?;
+        let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
+        let sent = Sent::new();
+        let body = HashingBody::new(file, len, sent.clone(), self.cancel.clone());
+        self.meter.progress.item_bytes_total = len;
+        self.phase("uploading");
+        let result = std::thread::scope(|scope| {
+            let handle = scope.spawn(|| session.upload(id, body, len));
+            while !handle.is_finished() {
+                std::thread::sleep(TICK);
+                self.tick(sent.bytes.load(Ordering::Relaxed));
+            }
+            handle.join().expect("upload thread panicked")
+        });
+        let done = sent.bytes.load(Ordering::Relaxed);
+        self.tick(done);
+        if self.cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        if let Err(mut e) = result {
+            // A read we failed on purpose shows up as a dropped connection: it was the cancel.
+            if e.text.contains(CANCELLED_READ) {
+                return Err(Error::cancelled());
+            }
+            if e.is(code::REMOTE_UNAVAILABLE) && done < len {
+                // A server refusing mid-body (413 over the size cap or quota) closes the connection
+                // right after answering; when the close wins the race the answer is lost.
+                e.explanation = format!(
+                    "{} The cloud stopped reading after {done} of {len} bytes: it may also have refused the image as over its size cap or the project's quota.",
+                    e.explanation
+                );
+                e.recovery = format!("{} Check the project's image quota and the cloud's image size limit.", e.recovery);
+            }
+            return Err(e);
+        }
+        let (md5, sha512) = sent.digests();
+        Ok((done, md5, sha512))
+    }
+
+    /// Poll until Glance has the image `active` (or `killed`).
+    fn wait_active(&mut self, session: &Session, id: &str, name: &str) -> Result<RemoteImage> {
+        self.phase("verifying");
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            self.check_cancel()?;
+            let image = session.image(id)?.ok_or_else(|| {
+                Error::new(code::REMOTE_FAILED, format!("The image {name} disappeared from the cloud during the publish."), "Someone or something deleted it while it was being uploaded.", "Publish again.")
+            })?;
+            match image.status.as_str() {
+                "active" => return Ok(image),
+                "killed" | "deleted" | "pending_delete" => {
+                    return Err(Error::new(
+                        code::REMOTE_FAILED,
+                        format!("Glance gave up on the image {name} (status {}).", image.status),
+                        "The cloud could not store the uploaded data (its store failed or refused it).",
+                        "Publish again; if it fails again, tell the cloud's operators.",
+                    ))
+                }
+                _ if started.elapsed() > ACTIVE_TIMEOUT => {
+                    return Err(Error::new(
+                        code::REMOTE_UNAVAILABLE,
+                        format!("The image {name} was still {} after {} minutes.", image.status, ACTIVE_TIMEOUT.as_secs() / 60),
+                        "The cloud is taking unusually long to process the upload.",
+                        "Refresh the publication later; unpublish and publish again if it stays stuck.",
+                    ))
+                }
+                _ => {}
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Engine {
+    /// Publish one or more images to a target as one job, in the calling thread. Sign-in problems
+    /// (`secret_required`, `auth_failed`, …) fail the call before a job exists; each image then
+    /// ends verified, failed (its own coded error) or cancelled.
+    pub fn publish(&self, req: &PublishRequest, given: Option<&Secret>, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<PublishReport> {
+        let (target, artifacts) = self.resolve_request(req)?;
+        let mut session = self.connect_target(&target, given)?;
+        let formats = session.formats().unwrap_or_default();
+        let plans: Vec<PlanItem> = artifacts.iter().map(|a| self.plan_item(a, &req.options, &formats)).collect();
+        let items: Vec<(String, Option<u64>)> = artifacts.iter().map(|a| (a.name.clone(), Some(a.size))).collect();
+        let total: u64 = plans.iter().map(|p| p.size).sum();
+        let session_id = self.store.session().to_string();
+        let job = self.write(|tx| jobs::create(tx, "publish", &session_id, &items, total))?;
+        self.register_running(job, cancel);
+        jobs::set_running(&self.db(), job)?;
+        let mut run = Run { engine: self, meter: Meter::new(job, plans.len() as u32, total), sink, cancel, base: 0 };
+        let mut out: Vec<Publication> = Vec::new();
+        let mut cancelled = false;
+        for (seq, (a, plan)) in artifacts.iter().zip(&plans).enumerate() {
+            let artifact = ArtifactRef { id: a.id, name: a.name.clone() };
+            run.meter.progress.item_index = seq as u32;
+            run.meter.progress.item_path = a.name.clone();
+            run.meter.progress.item_bytes_total = plan.size;
+            run.meter.progress.item_bytes_done = 0;
+            let (outcome, error, publication) = if cancelled {
+                (Outcome::Cancelled, None, None)
+            } else {
+                let pid = self.write(|tx| {
+                    publications::insert(tx, &NewPublication {
+                        artifact: &artifact,
+                        target_id: target.id,
+                        target: &target.name,
+                        job_id: job,
+                        image_url: &session.image_url,
+                        name: &plan.name,
+                        disk_format: &plan.disk_format,
+                        container_format: &plan.container_format,
+                        visibility: req.options.visibility,
+                    })
+                })?;
+                let result = session.ensure_fresh().and_then(|()| publish_one(&mut run, &session, pid, a, plan, &req.options));
+                match &result {
+                    Err(e) if e.is(code::CANCELLED) => cancelled = true,
+                    _ => {}
+                }
+                let (outcome, error) = match result {
+                    Ok(()) => (Outcome::Verified, None),
+                    Err(e) if e.is(code::CANCELLED) => (Outcome::Cancelled, None),
+                    Err(e) => (Outcome::Failed, Some(e)),
+                };
+                (outcome, error, Some(self.get_publication(pid)?))
+            };
+            run.base += plan.size;
+            jobs::set_item(&self.db(), job, seq as u32, outcome, Some(&artifact), error.as_ref())?;
+            out.extend(publication);
+        }
+        self.unregister_running(job);
+        let verified = out.iter().filter(|p| p.verified).count();
+        let failed = out.iter().filter(|p| p.status == PublicationStatus::Failed).count();
+        let state = if cancelled {
+            JobState::Cancelled
+        } else if failed > 0 {
+            JobState::Failed
+        } else {
+            JobState::Succeeded
+        };
+        let summary = format!("{verified} published and verified on {}, {failed} failed", target.name);
+        let first_error = out.iter().find_map(|p| p.error.clone());
+        {
+            let conn = self.db();
+            let mut meter = run.meter;
+            meter.progress.state = state;
+            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
+            jobs::save_progress(&conn, &meter.progress)?;
+            let error = if cancelled { Some(Error::cancelled()) } else { first_error };
+            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
+            drop(conn);
+            sink(&meter.progress);
+        }
+        Ok(PublishReport { job: self.get_job(job)?.job, publications: out })
+    }
+}
+
+/// One image: its publication row is `pid`; the row ends active+verified, failed or cancelled,
+/// and any remote image of a failed attempt is deleted.
+fn publish_one(run: &mut Run<'_>, session: &Session, pid: i64, a: &Artifact, plan: &PlanItem, o: &super::PublishOptions) -> Result<()> {
+    let engine = run.engine;
+    let mut remote_id: Option<String> = None;
+    let mut staging = None;
+    let mut sent: Option<(u64, String, String)> = None;
+    let mut last_status: Option<String> = None;
+    let result = (|| -> Result<()> {
+        if let Some(p) = plan.problems.first() {
+            return Err(p.clone());
+        }
+        let path = run.source(a, plan, &mut staging)?;
+        run.check_cancel()?;
+        run.phase("creating");
+        let image = session.create_image(&image_record(plan, o))?;
+        engine.write(|tx| publications::set_remote(tx, pid, &image.id, &image.status))?;
+        remote_id = Some(image.id.clone());
+        let (size, md5, sha512) = run.upload(session, &image.id, &path)?;
+        sent = Some((size, md5.clone(), sha512.clone()));
+        if !plan.convert {
+            // What was sent must be the stored object; a differing digest means the object rotted.
+            if let Some(stored) = a.md5.as_deref().filter(|m| !m.eq_ignore_ascii_case(&md5)) {
+                return Err(Error::new(
+                    code::OBJECT_CORRUPTED,
+                    format!("The stored copy of {} changed: what was read for the upload has MD5 {md5}, the library recorded {stored}.", a.name),
+                    "The file under objects/ was changed after import — by a disk error or an edit outside Imagesmith.",
+                    "Run `imagesmith-cli verify` on it, import the original file again, then publish again.",
+                ));
+            }
+        }
+        let image = run.wait_active(session, &image.id, &plan.name)?;
+        last_status = Some(image.status.clone());
+        publications::compare_digests(&image, &md5, &sha512, &plan.name)?;
+        if o.protected {
+            session.patch_image(&image.id, &json!([{"op": "replace", "path": "/protected", "value": true}]))?;
+        }
+        Ok(())
+    })();
+    drop(staging);
+    let (size, md5, sha512) = match &sent {
+        Some((s, m, h)) => (Some(*s), Some(m.as_str()), Some(h.as_str())),
+        None => (None, None, None),
+    };
+    let (status, error) = match &result {
+        Ok(()) => (PublicationStatus::Active, None),
+        Err(e) => {
+            // Nothing half-made stays in the cloud.
+            if let Some(id) = &remote_id {
+                if session.delete_image(id).is_ok() {
+                    last_status = Some("deleted".into());
+                }
+            }
+            let status = if e.is(code::CANCELLED) { PublicationStatus::Cancelled } else { PublicationStatus::Failed };
+            (status, Some(e.clone()).filter(|e| !e.is(code::CANCELLED)))
+        }
+    };
+    engine.write(|tx| {
+        publications::finish(tx, pid, &publications::Outcome {
+            status,
+            size,
+            md5,
+            sha512,
+            remote_status: last_status.as_deref(),
+            verified: result.is_ok(),
+            error: error.as_ref(),
+        })
+    })?;
+    result
+}
