@@ -23,6 +23,7 @@
 # override the default: TS_SFTP_PORT=2222 TS_FTP_PORT=2121 TS_FTPS_PORT=2122
 # TS_FTP_PASSIVE_PORTS=30000-30009 TS_FTPS_PASSIVE_PORTS=30010-30019 TS_WEBDAV_PORT=8080
 # TS_WEBDAVS_PORT=8443 TS_GLANCE_PORT=9292 TS_KEYSTONE_PORT=5000 TS_GLANCE_KS_PORT=9294.
+# TS_GLANCE_IMAGE_SIZE_CAP=BYTES sets Glance's image_size_cap (uploads above it get 413).
 # Also: TS_START_TIMEOUT (seconds per server to answer, default 120), TS_STOP_TIMEOUT (seconds
 # before SIGKILL, default 15), TS_VENV (default target/servers-venv), TS_PYTHON (the Python >= 3.11
 # that builds the venv; default Debian's /usr/bin/python3).
@@ -412,6 +413,7 @@ glance_config() {
 [DEFAULT]
 debug = false
 enabled_backends = fs:file
+${TS_GLANCE_IMAGE_SIZE_CAP:+image_size_cap = $TS_GLANCE_IMAGE_SIZE_CAP}
 
 [database]
 connection = sqlite:///$d/glance.sqlite

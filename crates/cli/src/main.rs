@@ -1,6 +1,8 @@
-//! imagesmith-cli: the Imagesmith engine from a terminal — import, list, show, update, delete, jobs, verify.
+//! imagesmith-cli: the Imagesmith engine from a terminal — import, list, show, update, delete, jobs, verify,
+//! profiles, and publishing to clouds.
 
 mod output;
+mod publish;
 #[allow(dead_code)] // used by `server` and `target` commands (being added)
 mod secret_input;
 
@@ -73,6 +75,27 @@ enum Command {
     Profile {
         #[command(subcommand)]
         action: ProfileAction,
+    },
+    /// Cloud accounts to publish to: OpenStack (Keystone v3) or a Glance without auth.
+    Target {
+        #[command(subcommand)]
+        action: publish::TargetAction,
+    },
+    /// Publish images to a target's Glance: convert if asked, upload, verify MD5 and SHA-512.
+    Publish(publish::PublishArgs),
+    /// Where images were published, newest first.
+    Publications {
+        /// Only the publications of this artifact (id or name).
+        #[arg(long, value_name = "ID_OR_NAME")]
+        artifact: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a published image from its cloud; the publication stays, marked deleted.
+    Unpublish {
+        publication_id: i64,
+        #[arg(long)]
+        json: bool,
     },
     /// Re-hash stored objects and report damaged or missing ones.
     Verify {
@@ -221,7 +244,7 @@ fn main() -> ExitCode {
                     | ProfileAction::Export { json: true, .. }
                     | ProfileAction::Import { json: true, .. }
             }
-    );
+    ) || publish::wants_json(&cli.command);
     let engine = match Engine::open(layout) {
         Ok(e) => e,
         Err(e) => return output::fail(&e, json),
@@ -310,6 +333,10 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Profile { action } => profile(engine, action),
+        Command::Target { action } => publish::target(engine, action),
+        Command::Publish(args) => publish::publish(engine, args),
+        Command::Publications { artifact, json } => publish::publications(engine, artifact, json),
+        Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Verify { ids_or_names, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);

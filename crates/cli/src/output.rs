@@ -111,7 +111,7 @@ pub fn artifact_details(a: &Artifact) {
     row("updated", &a.updated_at);
 }
 
-fn print_error(e: &Error, indent: &str) {
+pub fn print_error(e: &Error, indent: &str) {
     println!("{indent}error [{}]: {}", e.code, e.text);
     println!("{indent}  why: {}", e.explanation);
     println!("{indent}  what to do: {}", e.recovery);
