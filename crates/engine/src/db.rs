@@ -10,7 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_catalog.sql"),
     include_str!("../migrations/0002_durability.sql"),
     include_str!("../migrations/0003_profiles.sql"),
-    // 0004 (remote file servers) lands in parallel; until it is on main, 0005 follows 0003 here.
+    include_str!("../migrations/0004_servers.sql"),
     include_str!("../migrations/0005_publishing.sql"),
 ];
 

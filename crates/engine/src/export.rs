@@ -44,10 +44,10 @@ pub struct ExportReport {
 }
 
 /// One file inside the archive.
-struct Entry {
+pub(crate) struct Entry {
     path: String,
     source: Source,
-    size: u64,
+    pub(crate) size: u64,
     sha256: String,
 }
 
@@ -69,7 +69,7 @@ pub fn archive_name(profile: &str) -> String {
 }
 
 /// The manifest and the list of files, in archive order, for a profile.
-fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Vec<Entry>, i64)> {
+pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Vec<Entry>, i64)> {
     let base = engine.get_artifact(&p.base.id.to_string())?;
     let mut entries = Vec::new();
     let mut members_json = Vec::new();
@@ -198,7 +198,7 @@ impl Engine {
         Ok(ExportReport { job, file: target.display().to_string(), sha256, size })
     }
 
-    fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
+    pub(crate) fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
         let dir = target.parent().expect("archive in a folder");
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
         let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));

@@ -23,6 +23,7 @@ pub mod profile;
 pub mod profile_import;
 pub mod progress;
 pub mod publish;
+pub mod remote;
 pub mod secrets;
 pub mod store;
 pub mod verify;
@@ -36,6 +37,7 @@ pub use layout::DataLayout;
 pub use model::{Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
 pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
+pub use remote::{Protocol, Server, ServerExportRequest, ServerSpec, ServerTestReport};
 pub use verify::VerifyReport;
 
 use rusqlite::Connection;
