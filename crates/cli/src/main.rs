@@ -5,6 +5,7 @@ mod output;
 mod publish;
 #[allow(dead_code)] // used by `server` and `target` commands (being added)
 mod secret_input;
+mod servers;
 
 use clap::{Args, Parser, Subcommand};
 use imagesmith_engine::checksum::{expected_for, parse_expected};
@@ -97,6 +98,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Saved file servers (SFTP, FTP, FTPS, WebDAV) to export profiles to.
+    Server {
+        #[command(subcommand)]
+        action: servers::ServerAction,
+    },
     /// Re-hash stored objects and report damaged or missing ones.
     Verify {
         ids_or_names: Vec<String>,
@@ -160,11 +166,18 @@ enum ProfileAction {
         #[arg(long)]
         json: bool,
     },
-    /// Export as one checksummed tar.gz (plus a .sha256 sidecar) into a folder.
+    /// Export as one checksummed tar.gz (plus a .sha256 sidecar) into a folder or to a saved file server.
+    #[command(group = clap::ArgGroup::new("destination").required(true).args(["to", "server"]))]
     Export {
         name: String,
         #[arg(long = "to", value_name = "DIR")]
-        to: PathBuf,
+        to: Option<PathBuf>,
+        /// A saved file server (`server add`); the archive is read back and verified there.
+        #[arg(long, value_name = "SERVER")]
+        server: Option<String>,
+        /// With --server: a folder below the server's path (or an absolute path replacing it).
+        #[arg(long, value_name = "PATH", requires = "server")]
+        path: Option<String>,
         /// Include the base OS image (left out by default).
         #[arg(long = "include-os")]
         include_os: bool,
@@ -234,6 +247,7 @@ fn main() -> ExitCode {
             | Command::Jobs { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
             | Command::Verify { json: true, .. }
+            | Command::Server { action: servers::ServerAction::List { json: true } }
             | Command::Profile {
                 action: ProfileAction::Create { json: true, .. }
                     | ProfileAction::Add { json: true, .. }
@@ -337,6 +351,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Publish(args) => publish::publish(engine, args),
         Command::Publications { artifact, json } => publish::publications(engine, artifact, json),
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
+        Command::Server { action } => servers::run(engine, action),
         Command::Verify { ids_or_names, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
@@ -464,7 +479,12 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
                 output::profile_details(&report.profile);
             }
         }
-        ProfileAction::Export { name, to, include_os, json } => {
+        ProfileAction::Export { name, to: None, server: Some(server), path, include_os, json } => {
+            let req = imagesmith_engine::ServerExportRequest { profile: name, server, path, include_os };
+            return servers::export(engine, req, &cancel_on_ctrl_c(), json);
+        }
+        ProfileAction::Export { name, to, include_os, json, .. } => {
+            let to = to.expect("clap requires --to or --server");
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
             let req = imagesmith_engine::export::ExportRequest { profile: name, dir: to, include_os };
