@@ -490,12 +490,7 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
             let req = imagesmith_engine::export::ExportRequest { profile: name, dir: to, include_os };
             let report = engine.export_profile(&req, &cancel, &|p| bar.update(p));
             bar.finish();
-            let report = report?;
-            if json {
-                output::json(&serde_json::json!({ "job": report.job, "file": report.file, "sha256": report.sha256 }));
-            } else {
-                println!("exported {} ({})\nsha256 {}  (also in {}.sha256)", report.file, output::human_size(report.size), report.sha256, report.file);
-            }
+            output::export_report(&report?, json, "");
         }
     }
     Ok(ExitCode::SUCCESS)

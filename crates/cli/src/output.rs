@@ -235,6 +235,16 @@ impl ProgressBar {
     }
 }
 
+/// What `profile export` prints: `{"job", "file", "sha256"}` as JSON, or a short summary
+/// (`note` says where else the digest is, and what was checked).
+pub fn export_report(r: &imagesmith_engine::export::ExportReport, json: bool, note: &str) {
+    if json {
+        self::json(&serde_json::json!({ "job": r.job, "file": r.file, "sha256": r.sha256 }));
+    } else {
+        println!("exported {} ({})\nsha256 {}  (also in {}.sha256{note})", r.file, human_size(r.size), r.sha256, r.file);
+    }
+}
+
 pub fn profile_table(list: &[imagesmith_engine::Profile]) {
     if list.is_empty() {
         println!("No profiles. Create one with `imagesmith-cli profile create NAME --os-image IMAGE`.");

@@ -130,11 +130,6 @@ pub fn export(engine: &Engine, req: ServerExportRequest, cancel: &CancelToken, j
     let bar = output::ProgressBar::new(json);
     let report = engine.export_profile_to_server(&req, secret.as_ref(), cancel, &|p| bar.update(p));
     bar.finish();
-    let report = report?;
-    if json {
-        output::json(&serde_json::json!({ "job": report.job, "file": report.file, "sha256": report.sha256 }));
-    } else {
-        println!("exported {} ({})\nsha256 {}  (also in {}.sha256, read back and verified)", report.file, output::human_size(report.size), report.sha256, report.file);
-    }
+    output::export_report(&report?, json, ", read back and verified on the server");
     Ok(ExitCode::SUCCESS)
 }

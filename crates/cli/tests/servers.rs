@@ -62,6 +62,11 @@ impl Session {
         child.wait_with_output().unwrap()
     }
 
+    /// `server add` of a password server on 127.0.0.1, the password piped to --password-stdin.
+    fn add_with_password(&self, name: &str, protocol: &str, port: &str, path: &str, user: &str, password: &str) -> Output {
+        self.run_stdin(&["server", "add", name, "--protocol", protocol, "--host", "127.0.0.1", "--port", port, "--path", path, "--user", user, "--password-stdin"], password)
+    }
+
     fn export(&self, server: &str, extra: &[&str], password: Option<&str>) -> (i32, Value) {
         let mut c = self.cmd();
         c.args(["profile", "export", "rhel9-web", "--server", server, "--json"]).args(extra);
@@ -254,10 +259,7 @@ fn sftp_password_kept_in_the_keyring_is_used_and_forgotten_on_remove() {
 fn ftp_without_a_keyring_asks_for_the_password_each_time() {
     let s = Session::new(false);
     let pw = server_fact("TS_FTP_PASSWORD");
-    let out = s.run_stdin(
-        &["server", "add", "lab-ftp", "--protocol", "ftp", "--host", "127.0.0.1", "--port", server_fact("TS_FTP_PORT"), "--path", "t-ftp/drop", "--user", server_fact("TS_FTP_USER"), "--password-stdin"],
-        pw,
-    );
+    let out = s.add_with_password("lab-ftp", "ftp", server_fact("TS_FTP_PORT"), "t-ftp/drop", server_fact("TS_FTP_USER"), pw);
     assert_ok(&out);
     assert!(stderr(&out).contains("warning [keyring_unavailable]"), "{}", stderr(&out));
     assert_eq!(s.servers()[0]["secret_in_keyring"], false);
@@ -278,58 +280,49 @@ fn ftp_without_a_keyring_asks_for_the_password_each_time() {
     assert_error(&s.run_with_password(&["server", "test", "lab-ftp"], "wrong"), "auth_failed");
 }
 
-#[test]
-fn ftps_is_verified_against_the_trusted_ca_and_refused_without_it() {
+/// Export to a TLS server with the test CA trusted, then refuse it without the CA (`tls_failed`,
+/// for `server test` and before an export starts alike).
+fn tls_server_verified_then_refused_without_the_ca(protocol: &str, port: &str, user: &str, password: &str, root: &str) {
     let mut s = Session::new(true);
-    let out = s.run_stdin(
-        &["server", "add", "lab-ftps", "--protocol", "ftps", "--host", "127.0.0.1", "--port", server_fact("TS_FTPS_PORT"), "--path", "t-ftps", "--user", server_fact("TS_FTP_USER"), "--password-stdin"],
-        server_fact("TS_FTP_PASSWORD"),
-    );
-    assert_ok(&out);
-    let (code, r) = s.export("lab-ftps", &[], None);
+    let folder = format!("t-{protocol}");
+    assert_ok(&s.add_with_password("lab-tls", protocol, port, &folder, user, password));
+    let (code, r) = s.export("lab-tls", &[], None);
     assert_eq!(code, 0, "{r:#}");
-    assert_exported(&s, &r, server_fact("TS_FTPS_ROOT"), "t-ftps");
-    let out = s.run(&["server", "test", "lab-ftps"]);
+    assert_exported(&s, &r, root, &folder);
+    let out = s.run(&["server", "test", "lab-tls"]);
     assert_ok(&out);
     assert!(stdout(&out).contains("certificate verified"), "{}", stdout(&out));
 
     s.trust_test_ca = false;
-    let err = assert_error(&s.run(&["server", "test", "lab-ftps"]), "tls_failed");
-    assert!(err.to_lowercase().contains("issuer") || err.contains("certificate"), "{err}");
+    let err = assert_error(&s.run(&["server", "test", "lab-tls"]), "tls_failed");
+    assert!(err.contains("UnknownIssuer") || err.contains("certificate"), "{err}");
+    let (code, err) = s.export("lab-tls", &[], None);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "tls_failed");
+}
+
+#[test]
+fn ftps_is_verified_against_the_trusted_ca_and_refused_without_it() {
+    let f = server_fact;
+    tls_server_verified_then_refused_without_the_ca("ftps", f("TS_FTPS_PORT"), f("TS_FTP_USER"), f("TS_FTP_PASSWORD"), f("TS_FTPS_ROOT"));
+}
+
+#[test]
+fn webdavs_is_verified_against_the_trusted_ca_and_refused_without_it() {
+    let f = server_fact;
+    tls_server_verified_then_refused_without_the_ca("webdavs", f("TS_WEBDAVS_PORT"), f("TS_WEBDAV_USER"), f("TS_WEBDAV_PASSWORD"), f("TS_WEBDAVS_ROOT"));
 }
 
 #[test]
 fn webdav_exports_creating_collections() {
     let s = Session::new(true);
-    let out = s.run_stdin(
-        &["server", "add", "lab-dav", "--protocol", "webdav", "--host", "127.0.0.1", "--port", server_fact("TS_WEBDAV_PORT"), "--path", "/t-dav/deep/er", "--user", server_fact("TS_WEBDAV_USER"), "--password-stdin"],
-        server_fact("TS_WEBDAV_PASSWORD"),
-    );
-    assert_ok(&out);
+    let (user, port) = (server_fact("TS_WEBDAV_USER"), server_fact("TS_WEBDAV_PORT"));
+    assert_ok(&s.add_with_password("lab-dav", "webdav", port, "/t-dav/deep/er", user, server_fact("TS_WEBDAV_PASSWORD")));
     let (code, r) = s.export("lab-dav", &[], None);
     assert_eq!(code, 0, "{r:#}");
-    assert_eq!(r["file"], format!("http://{}@127.0.0.1:{}/t-dav/deep/er/rhel9-web.tar.gz", server_fact("TS_WEBDAV_USER"), server_fact("TS_WEBDAV_PORT")));
+    assert_eq!(r["file"], format!("http://{user}@127.0.0.1:{port}/t-dav/deep/er/rhel9-web.tar.gz"));
     assert_exported(&s, &r, server_fact("TS_WEBDAV_ROOT"), "t-dav/deep/er");
     assert_error(&s.run_with_password(&["server", "test", "lab-dav"], "wrong"), "auth_failed");
-}
-
-#[test]
-fn webdavs_is_verified_against_the_trusted_ca_and_refused_without_it() {
-    let mut s = Session::new(true);
-    let out = s.run_stdin(
-        &["server", "add", "lab-davs", "--protocol", "webdavs", "--host", "127.0.0.1", "--port", server_fact("TS_WEBDAVS_PORT"), "--path", "t-davs", "--user", server_fact("TS_WEBDAV_USER"), "--password-stdin"],
-        server_fact("TS_WEBDAV_PASSWORD"),
-    );
-    assert_ok(&out);
-    let (code, r) = s.export("lab-davs", &[], None);
-    assert_eq!(code, 0, "{r:#}");
-    assert_exported(&s, &r, server_fact("TS_WEBDAVS_ROOT"), "t-davs");
-
-    s.trust_test_ca = false;
-    assert_error(&s.run(&["server", "test", "lab-davs"]), "tls_failed");
-    let (code, err) = s.export("lab-davs", &[], None);
-    assert_eq!(code, 1);
-    assert_eq!(err["error"]["code"], "tls_failed");
 }
 
 /// Wait until the export's hidden temp file on the server holds some data.
@@ -438,10 +431,7 @@ fn a_server_stopped_mid_upload_fails_the_job_and_its_leftover_goes_on_the_next_c
     let mut dav = OwnServer::start(18481);
     let s = Session::new(true);
     make_big(&s.repo);
-    let out = s.run_stdin(
-        &["server", "add", "dying", "--protocol", "webdav", "--host", "127.0.0.1", "--port", &dav.env["TS_WEBDAV_PORT"], "--path", "t-dying", "--user", &dav.env["TS_WEBDAV_USER"], "--password-stdin"],
-        &dav.env["TS_WEBDAV_PASSWORD"],
-    );
+    let out = s.add_with_password("dying", "webdav", &dav.env["TS_WEBDAV_PORT"], "t-dying", &dav.env["TS_WEBDAV_USER"], &dav.env["TS_WEBDAV_PASSWORD"]);
     assert_ok(&out);
     let remote_dir = Path::new(&dav.env["TS_WEBDAV_ROOT"]).join("t-dying");
     let mut child = s.cmd().args(["profile", "export", "rhel9-web", "--server", "dying", "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
