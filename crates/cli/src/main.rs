@@ -3,7 +3,6 @@
 
 mod output;
 mod publish;
-#[allow(dead_code)] // used by `server` and `target` commands (being added)
 mod secret_input;
 mod servers;
 
