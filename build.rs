@@ -28,6 +28,23 @@ const COMMANDS: &[&str] = &[
     "delete_profile",
     "export_profile",
     "import_profile",
+    "list_targets",
+    "add_target",
+    "test_target",
+    "remove_target",
+    "plan_publish",
+    "publish",
+    "list_publications",
+    "refresh_publication",
+    "unpublish",
+    "remember_secret",
+    "list_servers",
+    "add_server",
+    "test_server",
+    "remove_server",
+    "probe_host_key",
+    "trust_host_key",
+    "export_profile_to_server",
 ];
 
 fn main() {

@@ -125,7 +125,7 @@ fn every_command_is_granted_to_the_main_window_and_nothing_more() {
         assert!(bindings.contains(&format!("\"{cmd}\"")), "{cmd} is missing from the generated bindings");
         app_grants += 1;
     }
-    assert_eq!(app_grants, 26);
+    assert_eq!(app_grants, 43);
     assert!(granted.iter().all(|p| !p.starts_with("fs:") && !p.starts_with("opener:") && !p.starts_with("shell:")));
     assert_eq!(granted.len(), app_grants + 3, "only events and the open dialog besides our commands: {granted:?}");
 }
@@ -268,4 +268,108 @@ fn export_and_import_run_as_jobs_and_answer_with_the_job_id() {
     args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
     let err = invoke(&h, "import_profile", args).unwrap_err();
     assert_error_shape(&err);
+}
+
+#[test]
+fn cloud_accounts_are_added_listed_and_removed_and_secrets_are_asked_for() {
+    let h = harness();
+    assert_eq!(invoke(&h, "list_targets", json!({})).unwrap(), json!([]));
+    let lab = json!({"name": "lab", "auth": "none", "auth_url": null, "image_url": "http://127.0.0.1:9/", "region": null, "interface": null,
+        "username": null, "user_domain": null, "project": null, "project_domain": null, "application_credential_id": null});
+    let added = invoke(&h, "add_target", json!({"spec": lab, "secret": null})).unwrap();
+    assert_eq!(added["target"]["name"], "lab");
+    assert_eq!(added["secret_stored"], false);
+    let err = invoke(&h, "add_target", json!({"spec": lab, "secret": null})).unwrap_err();
+    assert_error_shape(&err);
+
+    // a Keystone account saved without its password: every call that signs in asks for it
+    let ks = json!({"name": "ks", "auth": "password", "auth_url": "http://127.0.0.1:9/v3", "image_url": null, "region": null, "interface": null,
+        "username": "demo", "user_domain": null, "project": "demo", "project_domain": null, "application_credential_id": null});
+    let added = invoke(&h, "add_target", json!({"spec": ks, "secret": null})).unwrap();
+    assert_eq!(added["target"]["user_domain"], "Default");
+    let err = invoke(&h, "test_target", json!({"name": "ks", "secret": null})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "secret_required");
+    // given once, the password is used (nothing listens on port 9: the cloud is unreachable, not the secret missing)
+    let err = invoke(&h, "test_target", json!({"name": "ks", "secret": "demopw"})).unwrap_err();
+    assert_error_shape(&err);
+    assert_ne!(err["code"], "secret_required");
+    let err = invoke(&h, "test_target", json!({"name": "lab", "secret": null})).unwrap_err();
+    assert_error_shape(&err);
+    assert_ne!(err["code"], "secret_required", "a no-auth Glance needs no secret");
+
+    let names: Vec<Value> = invoke(&h, "list_targets", json!({})).unwrap().as_array().unwrap().iter().map(|t| t["name"].clone()).collect();
+    assert_eq!(names, [json!("ks"), json!("lab")]);
+    assert_eq!(invoke(&h, "remove_target", json!({"name": "ks"})).unwrap()["name"], "ks");
+    let err = invoke(&h, "remove_target", json!({"name": "ks"})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_found");
+
+    let err = invoke(&h, "remember_secret", json!({"owner": "printer", "name": "lab", "secret": "x"})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "invalid_argument");
+}
+
+#[test]
+fn publish_refusals_come_back_before_any_job_and_publications_start_empty() {
+    let h = harness();
+    library(&h);
+    let ks = json!({"name": "ks", "auth": "password", "auth_url": "http://127.0.0.1:9/v3", "image_url": null, "region": null, "interface": null,
+        "username": "demo", "user_domain": null, "project": "demo", "project_domain": null, "application_credential_id": null});
+    invoke(&h, "add_target", json!({"spec": ks, "secret": null})).unwrap();
+    let options = json!({"name": null, "visibility": "private", "disk_format": null, "container_format": null, "no_convert": false, "min_disk_gb": null,
+        "min_ram_mb": null, "tags": [], "protected": false, "properties": {}});
+    let request = json!({"artifacts": ["rhel-9.6-x86_64-dvd.iso"], "target": "ks", "options": options});
+
+    let err = invoke(&h, "plan_publish", json!({"request": request, "secret": null})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "secret_required");
+    let err = invoke(&h, "plan_publish", json!({"request": {"artifacts": ["rhel-9.6-x86_64-dvd.iso"], "target": "nope", "options": options}, "secret": null})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+
+    let args = json!({"request": request, "secret": null, "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
+    let err = invoke(&h, "publish", args).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "secret_required", "the window asks for the password and calls again");
+    let jq = json!({"query": {"state": null, "kind": "publish", "before_id": null, "limit": 50}});
+    assert_eq!(invoke(&h, "list_jobs", jq).unwrap(), json!([]), "no job was recorded for a refused publish");
+
+    assert_eq!(invoke(&h, "list_publications", json!({"artifact": null})).unwrap(), json!([]));
+    assert_eq!(invoke(&h, "list_publications", json!({"artifact": "rhel-9.6-x86_64-dvd.iso"})).unwrap(), json!([]));
+    for cmd in ["refresh_publication", "unpublish"] {
+        let err = invoke(&h, cmd, json!({"id": 404, "secret": null})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "not_found", "{cmd}");
+    }
+}
+
+#[test]
+fn file_servers_are_saved_without_connecting_and_ask_for_what_they_need() {
+    let h = harness();
+    assert_eq!(invoke(&h, "list_servers", json!({})).unwrap(), json!([]));
+    let dav = json!({"name": "dav", "protocol": "webdav", "host": "127.0.0.1", "port": 9, "path": "/exports", "user": "davuser", "key_file": null, "host_key_fingerprint": null});
+    let added = invoke(&h, "add_server", json!({"spec": dav, "secret": null})).unwrap();
+    assert_eq!(added["server"]["url"], "http://davuser@127.0.0.1:9/exports");
+    assert_eq!(added["server"]["secret_in_keyring"], false);
+    assert_eq!(added["keyring_error"], Value::Null);
+    let err = invoke(&h, "test_server", json!({"name": "dav", "secret": null})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "secret_required");
+    let err = invoke(&h, "test_server", json!({"name": "dav", "secret": "davpass"})).unwrap_err();
+    assert_error_shape(&err);
+    assert_ne!(err["code"], "secret_required", "the password given once is used");
+    let err = invoke(&h, "trust_host_key", json!({"name": "dav", "fingerprint": format!("SHA256:{}", "A".repeat(43))})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "invalid_argument", "only sftp servers have host keys");
+    let err = invoke(&h, "probe_host_key", json!({"host": "127.0.0.1", "port": 9})).unwrap_err();
+    assert_error_shape(&err);
+
+    let args = json!({"request": {"profile": "nope", "server": "dav", "path": null, "include_os": false}, "secret": null,
+        "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
+    let err = invoke(&h, "export_profile_to_server", args).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_found");
+
+    assert_eq!(invoke(&h, "remove_server", json!({"name": "dav"})).unwrap()["name"], "dav");
+    assert_eq!(invoke(&h, "list_servers", json!({})).unwrap(), json!([]));
 }

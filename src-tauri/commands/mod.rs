@@ -4,4 +4,6 @@ pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod profiles;
+pub mod publish;
 pub mod repository;
+pub mod servers;

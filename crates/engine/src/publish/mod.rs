@@ -173,6 +173,8 @@ pub struct PublishRequest {
 /// The dry run for one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+// The type's name only (JSON is unchanged): the app's generated client has the import review's `PlanItem`.
+#[serde(rename = "PublishPlanItem")]
 pub struct PlanItem {
     pub artifact: ArtifactRef,
     pub name: String,

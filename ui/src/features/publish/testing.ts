@@ -16,7 +16,7 @@ export function fakeApi(over: Partial<PublishApi> = {}): { [K in keyof PublishAp
     listPublications: async () => [],
     refreshPublication: async () => { throw new Error('unexpected refreshPublication'); },
     unpublish: async () => { throw new Error('unexpected unpublish'); },
-    rememberSecret: async () => {},
+    rememberSecret: async () => null,
     ...over,
   };
   return Object.fromEntries(Object.entries(api).map(([k, f]) => [k, vi.fn(f as (...a: unknown[]) => unknown)])) as never;

@@ -249,6 +249,7 @@ export class PublishWizard {
         visibility: this.visibility,
         disk_format: this.diskFormat === '' ? null : this.diskFormat,
         container_format: this.containerFormat,
+        no_convert: false,
         min_disk_gb: this.minDisk > 0 ? this.minDisk : null,
         min_ram_mb: this.minRam > 0 ? this.minRam : null,
         tags: this.tags.split(',').map((t) => t.trim()).filter((t) => t !== ''),

@@ -74,7 +74,7 @@ describe('PublishWizard', () => {
     expect(api.planPublish).toHaveBeenCalledWith({
       artifacts: ['5'], target: 'lab',
       options: {
-        name: 'cirros', visibility: 'community', disk_format: 'raw', container_format: 'bare', min_disk_gb: 3, min_ram_mb: 512,
+        name: 'cirros', visibility: 'community', disk_format: 'raw', container_format: 'bare', no_convert: false, min_disk_gb: 3, min_ram_mb: 512,
         tags: ['lab', 'ci'], protected: false,
         properties: { os_type: 'linux', os_distro: 'ubuntu', os_version: '24.04', architecture: 'x86_64', hw_disk_bus: 'virtio' },
       },

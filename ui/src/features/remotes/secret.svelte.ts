@@ -60,7 +60,7 @@ export async function withSecret<T>(
   owner: SecretOwner,
   name: string,
   call: (secret: string | null) => Promise<T>,
-  remember: (secret: string) => Promise<void>,
+  remember: (secret: string) => Promise<unknown>,
 ): Promise<SecretOutcome<T>> {
   let answer: SecretAnswer | null = null;
   for (;;) {

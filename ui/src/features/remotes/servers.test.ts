@@ -21,7 +21,7 @@ function api(over: Partial<ServersApi> = {}) {
     removeServer: async (name) => server(name),
     probeHostKey: async (): Promise<HostKeyProbe> => ({ fingerprint: FP, key_type: 'ssh-ed25519', known_hosts: 'unknown' }),
     trustHostKey: async (name, fp) => server(name, { host_key_fingerprint: fp }),
-    rememberSecret: async () => {},
+    rememberSecret: async () => null,
     ...over,
   };
   return Object.fromEntries(Object.entries(base).map(([k, f]) => [k, vi.fn(f as (...a: unknown[]) => unknown)])) as unknown as { [K in keyof ServersApi]: ReturnType<typeof vi.fn> & ServersApi[K] };

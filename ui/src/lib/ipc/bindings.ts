@@ -60,6 +60,49 @@ export const commands = {
 	 *  (a taken name gets a free one). The recreated profile arrives on `on_report`.
 	 */
 	importProfile: (archive: string, name: string | null, onProgress: Channel<JobProgress>, onReport: Channel<ProfileImportReport>) => typedError<number, Error>(__TAURI_INVOKE("import_profile", { archive, name, onProgress, onReport })),
+	listTargets: () => typedError<Target[], Error>(__TAURI_INVOKE("list_targets")),
+	/**
+	 *  Add a cloud account; with `secret`, the engine keeps it in the OS keyring (`secret_error` in the
+	 *  answer says when the keyring could not take it).
+	 */
+	addTarget: (spec: NewTarget, secret: string | null) => typedError<TargetAdded, Error>(__TAURI_INVOKE("add_target", { spec, secret })),
+	/**  "Test connection": who you are, in which project, the image endpoint found. */
+	testTarget: (name: string, secret: string | null) => typedError<TargetCheck, Error>(__TAURI_INVOKE("test_target", { name, secret })),
+	/**  Remove a cloud account and forget its keyring entry; its publications stay in the history. */
+	removeTarget: (name: string) => typedError<Target, Error>(__TAURI_INVOKE("remove_target", { name })),
+	/**  The wizard's review: sign-in and catalog, formats, size against the cloud's limit, name clashes. */
+	planPublish: (request: PublishRequest, secret: string | null) => typedError<PublishPlan, Error>(__TAURI_INVOKE("plan_publish", { request, secret })),
+	/**
+	 *  Start publishing; returns the job id at once (a sign-in refusal such as `secret_required` is
+	 *  the command's error instead). Progress arrives on `on_progress`, the publications on `on_report`.
+	 */
+	publish: (request: PublishRequest, secret: string | null, onProgress: Channel<JobProgress>, onReport: Channel<PublishReport>) => typedError<number, Error>(__TAURI_INVOKE("publish", { request, secret, onProgress, onReport })),
+	/**  Publications, newest first; only those of one artifact (id or name) when given. */
+	listPublications: (artifact: string | null) => typedError<Publication[], Error>(__TAURI_INVOKE("list_publications", { artifact })),
+	/**  Ask the cloud for the image's status now (and compare the digests again). */
+	refreshPublication: (id: number, secret: string | null) => typedError<Publication, Error>(__TAURI_INVOKE("refresh_publication", { id, secret })),
+	/**  Delete the image from the cloud; the publication stays in the history as `deleted`. */
+	unpublish: (id: number, secret: string | null) => typedError<Publication, Error>(__TAURI_INVOKE("unpublish", { id, secret })),
+	/**  "Remember in the OS keyring" from the password prompt: `owner` is `target` or `server`. */
+	rememberSecret: (owner: string, name: string, secret: string) => typedError<null, Error>(__TAURI_INVOKE("remember_secret", { owner, name, secret })),
+	listServers: () => typedError<Server[], Error>(__TAURI_INVOKE("list_servers")),
+	/**
+	 *  Save a server; with `secret`, the engine keeps it in the OS keyring (`keyring_error` in the answer
+	 *  says when it could not). An SFTP host key is passed as the fingerprint the user confirmed.
+	 */
+	addServer: (spec: ServerSpec, secret: string | null) => typedError<AddServerReport, Error>(__TAURI_INVOKE("add_server", { spec, secret })),
+	/**  Connect, log in, make sure the folder exists and is writable. */
+	testServer: (name: string, secret: string | null) => typedError<ServerTestReport, Error>(__TAURI_INVOKE("test_server", { name, secret })),
+	removeServer: (name: string) => typedError<Server, Error>(__TAURI_INVOKE("remove_server", { name })),
+	/**  An SSH server's host key and whether ~/.ssh/known_hosts knows it, for the trust confirmation. */
+	probeHostKey: (host: string, port: number) => typedError<HostKeyProbe, Error>(__TAURI_INVOKE("probe_host_key", { host, port })),
+	/**  Trust the host key (`SHA256:…`) the user confirmed for a saved SFTP server. */
+	trustHostKey: (name: string, fingerprint: string) => typedError<Server, Error>(__TAURI_INVOKE("trust_host_key", { name, fingerprint })),
+	/**
+	 *  Start exporting a profile to a saved server; returns the job id at once (`secret_required`,
+	 *  `host_key_unknown`, `auth_failed`, … come back as the command's error, before any job).
+	 */
+	exportProfileToServer: (request: ServerExportRequest, secret: string | null, onProgress: Channel<JobProgress>, onReport: Channel<ExportReport>) => typedError<number, Error>(__TAURI_INVOKE("export_profile_to_server", { request, secret, onProgress, onReport })),
 };
 
 /** Events */
@@ -70,6 +113,16 @@ export const events = {
 };
 
 /* Types */
+/**  The outcome of `add_server`. */
+export type AddServerReport = {
+	server: Server,
+	/**
+	 *  Set when a secret was given but the OS keyring could not keep it (`keyring_unavailable`):
+	 *  the server is saved, and the secret will be asked for each time.
+	 */
+	keyring_error: Error | null,
+};
+
 /**  Digest algorithms Imagesmith computes and verifies. */
 export type Algo = "md5" | "sha1" | "sha256" | "sha512";
 
@@ -125,6 +178,12 @@ export type ArtifactRef = {
 	name: string,
 };
 
+/**
+ *  How a target signs in: Keystone v3 password, Keystone application credential, or not at all
+ *  (a Glance that needs no token, as in labs).
+ */
+export type AuthMethod = "password" | "application_credential" | "none";
+
 /**  Artifacts were added, edited or deleted; the payload is the new stamp. */
 export type CatalogChanged = {
 	stamp: number,
@@ -174,6 +233,15 @@ export type ExportRequest = {
 	include_os: boolean,
 };
 
+/**  An SFTP server's host key, for the trust-on-first-use confirmation. */
+export type HostKeyProbe = {
+	/**  `SHA256:` and the unpadded base64 of the key's SHA-256, as `ssh-keygen -l` prints it. */
+	fingerprint: string,
+	/**  The key's algorithm (`ssh-ed25519`, `ecdsa-sha2-nistp256`, …). */
+	key_type: string,
+	known_hosts: KnownHost,
+};
+
 /**  One file to import, with what the user chose or confirmed. */
 export type ImportItem = {
 	path: string,
@@ -196,6 +264,9 @@ export type ImportRequest = {
 	/**  Checksum files to take expected digests from, matched by file name. */
 	checksum_files: string[],
 };
+
+/**  Which of the catalog's endpoints to use. */
+export type Interface = "public" | "internal" | "admin";
 
 export type JobDetail = {
 	items: JobItem[],
@@ -264,6 +335,30 @@ export type JobsChanged = {
 
 /**  What an imported file is, following XClarity's import types plus gold and disk images. */
 export type Kind = "os" | "os_profile" | "driver" | "boot" | "bundle" | "bundle_sig" | "config" | "script" | "software" | "unattend" | "gold_image" | "disk_image";
+
+/**  Whether ~/.ssh/known_hosts knows a host key. */
+export type KnownHost = 
+/**  Listed with this very key. */
+"match" | 
+/**  Listed with another key: never trust it without checking (`host_key_mismatch`). */
+"mismatch" | 
+/**  Not listed: ask the user to confirm the fingerprint (trust on first use). */
+"unknown";
+
+/**  What the user enters to add a target. Domains default to `Default`, the interface to `public`. */
+export type NewTarget = {
+	name: string,
+	auth: AuthMethod,
+	auth_url: string | null,
+	image_url: string | null,
+	region: string | null,
+	interface: Interface | null,
+	username: string | null,
+	user_domain: string | null,
+	project: string | null,
+	project_domain: string | null,
+	application_credential_id: string | null,
+};
 
 /**  The operating system family a file is for. */
 export type OsFamily = "linux" | "windows" | "vmware";
@@ -334,6 +429,117 @@ export type ProfilesChanged = {
 	stamp: number,
 };
 
+/**  The protocols a file server can speak. */
+export type Protocol = "sftp" | "ftp" | 
+/**  FTP with explicit TLS (AUTH TLS) on the control and data connections. */
+"ftps" | "webdav" | 
+/**  WebDAV over HTTPS. */
+"webdavs";
+
+/**  One image published (or attempted) to one target. */
+export type Publication = {
+	id: number,
+	/**  The artifact (`id` 0 once the artifact was deleted from the library; its name stays). */
+	artifact: ArtifactRef,
+	/**  The target's name (it stays after the target is removed). */
+	target: string,
+	job_id: number | null,
+	image_url: string,
+	/**  Glance's image id. */
+	remote_id: string | null,
+	name: string,
+	disk_format: string,
+	container_format: string,
+	visibility: Visibility,
+	size: number | null,
+	/**  Digests of exactly what was uploaded. */
+	md5: string | null,
+	sha512: string | null,
+	status: PublicationStatus,
+	/**  Glance's status when last seen (queued, saving, active, killed, deactivated, …). */
+	remote_status: string | null,
+	/**  Glance's checksum (MD5) and os_hash_value (SHA-512) equal the local digests. */
+	verified: boolean,
+	error: Error | null,
+	created_at: string,
+	updated_at: string,
+};
+
+/**
+ *  Where a publication stands: `uploading` while its job runs, then `active`, `failed` or
+ *  `cancelled`; `deleted` once unpublished (or found gone); `interrupted` when the process running
+ *  the upload died.
+ */
+export type PublicationStatus = "uploading" | "active" | "failed" | "cancelled" | "deleted" | "interrupted";
+
+/**
+ *  Options of a publish (the wizard's third step). `None` means the default: the artifact's name,
+ *  its own disk format (an ISO publishes as `iso`), container `bare`.
+ */
+export type PublishOptions = {
+	/**  Display name in the cloud (one image only). */
+	name: string | null,
+	visibility: Visibility,
+	/**  Glance disk format; differs from the stored one → converted with qemu-img first. */
+	disk_format: string | null,
+	container_format: string | null,
+	/**  Send the stored bytes as they are and only declare `disk_format` (the cloud checks them). */
+	no_convert: boolean,
+	min_disk_gb: number | null,
+	min_ram_mb: number | null,
+	tags: string[],
+	protected: boolean,
+	/**  Image properties; they override the ones prefilled from the library (os_distro, os_version, …). */
+	properties: { [key in string]: string },
+};
+
+/**
+ *  The wizard's review step: the sign-in and catalog worked (else `plan_publish` fails with the
+ *  cloud's error), and what each image would do.
+ */
+export type PublishPlan = {
+	target: TargetCheck,
+	disk_formats: string[],
+	container_formats: string[],
+	/**  Bytes the project may still store, when the cloud reveals a limit. */
+	storage_left: number | null,
+	items: PublishPlanItem[],
+	/**  No item has a problem. */
+	ready: boolean,
+};
+
+/**  The dry run for one image. */
+export type PublishPlanItem = {
+	artifact: ArtifactRef,
+	name: string,
+	source_format: string,
+	disk_format: string,
+	container_format: string,
+	/**  True when qemu-img converts the image first. */
+	convert: boolean,
+	/**  Bytes to upload (the stored size; an estimate when converting). */
+	size: number,
+	properties: { [key in string]: string },
+	/**  Would not go through (unsupported format, over the quota): publish refuses these items. */
+	problems: Error[],
+	/**  Goes through but worth a look (`name_taken`: an image of that name exists already). */
+	warnings: Error[],
+};
+
+/**  What `publish` returns: the job as the history shows it and one publication per image. */
+export type PublishReport = {
+	job: JobSummary,
+	publications: Publication[],
+};
+
+/**  One or more artifacts to publish to one target. */
+export type PublishRequest = {
+	/**  Artifact ids or names. */
+	artifacts: string[],
+	target: string,
+	options: PublishOptions,
+};
+
 /**  What the settings screen shows about the repository. */
 export type RepositoryInfo = {
 	/**  Absolute path of the repository root (catalog.db, objects/, staging/). */
@@ -345,9 +551,133 @@ export type RepositoryInfo = {
 /**  Where a member goes in an exported profile, by kind. */
 export type Role = "driver" | "boot" | "custom" | "unattend";
 
+/**  A saved file server, as the app and `server list` show it. */
+export type Server = {
+	id: number,
+	name: string,
+	protocol: Protocol,
+	host: string,
+	port: number,
+	/**
+	 *  Folder exports go to: relative to the login folder, or absolute when it starts with `/`
+	 *  (WebDAV: always from the server's root). Empty: the login folder.
+	 */
+	path: string,
+	user: string,
+	/**  SFTP private key file; SFTP without one uses password authentication. */
+	key_file: string | null,
+	/**
+	 *  SFTP host key the user confirmed (`SHA256:…`, as OpenSSH prints it), when it is not in
+	 *  ~/.ssh/known_hosts.
+	 */
+	host_key_fingerprint: string | null,
+	/**
+	 *  Whether the password (or key passphrase) is kept in the OS keyring; otherwise it is asked
+	 *  for each time it is needed (`secret_required`).
+	 */
+	secret_in_keyring: boolean,
+	/**  Where exports go, as a URL (`sftp://user@host:22/path`). */
+	url: string,
+	created_at: string,
+	updated_at: string,
+};
+
+/**  What to export where (`export_profile_to_server`). */
+export type ServerExportRequest = {
+	profile: string,
+	/**  Name of a saved server. */
+	server: string,
+	/**
+	 *  A folder below the server's path, or (starting with `/`) a path replacing it. None: the
+	 *  server's path.
+	 */
+	path: string | null,
+	/**  Put the base OS image in the archive too (under os/). */
+	include_os: boolean,
+};
+
+/**  What a new server is made of (`add_server`). */
+export type ServerSpec = {
+	name: string,
+	protocol: Protocol,
+	host: string,
+	/**  None: the protocol's default port. */
+	port: number | null,
+	path?: string,
+	user: string,
+	/**  SFTP only: authenticate with this private key (its passphrase, if any, is the secret). */
+	key_file: string | null,
+	/**  SFTP only: the host key fingerprint the user confirmed (from `probe_host_key`). */
+	host_key_fingerprint: string | null,
+};
+
+/**  What `test_server` found: the server answered, accepted the login, and the folder is writable. */
+export type ServerTestReport = {
+	server: string,
+	url: string,
+	/**  The folder did not exist and was created. */
+	path_created: boolean,
+	/**  A small file was written into the folder and removed again. */
+	writable: boolean,
+	/**  SFTP: the host key's fingerprint (`SHA256:…`). */
+	host_key_fingerprint: string | null,
+	/**  How the server introduced itself (SSH version string, FTP welcome, HTTP Server header). */
+	banner: string | null,
+	/**  FTPS and WebDAV over HTTPS: the negotiated TLS version and cipher suite. */
+	tls: string | null,
+	/**  Temp files of earlier failed uploads that were removed from the server on this connection. */
+	leftovers_removed: number,
+};
+
 export type SortKey = "name" | "created";
 
+/**  A cloud account to publish to, as stored (no secret). */
+export type Target = {
+	id: number,
+	name: string,
+	auth: AuthMethod,
+	/**  Keystone v3 (`https://cloud:5000/v3`); none for a no-auth Glance. */
+	auth_url: string | null,
+	/**  Glance's URL: required without auth; with Keystone it overrides the catalog's endpoint. */
+	image_url: string | null,
+	region: string | null,
+	interface: Interface,
+	username: string | null,
+	user_domain: string | null,
+	project: string | null,
+	project_domain: string | null,
+	application_credential_id: string | null,
+	created_at: string,
+	updated_at: string,
+};
+
+/**  The result of adding a target: the row, and whether its secret went into the keyring. */
+export type TargetAdded = {
+	target: Target,
+	secret_stored: boolean,
+	/**  Why the secret could not be kept (`keyring_unavailable`): it will be asked for each time. */
+	secret_error: Error | null,
+};
+
+/**  "Test connection": who you are, in which project, and the image endpoint found. */
+export type TargetCheck = {
+	target: string,
+	auth: AuthMethod,
+	user: string | null,
+	user_id: string | null,
+	project: string | null,
+	project_id: string | null,
+	roles: string[],
+	image_endpoint: string,
+	/**  The current image API version (`v2.17`). */
+	glance_version: string | null,
+	token_expires_at: string | null,
+};
+
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  Who can see a published image. */
+export type Visibility = "private" | "shared" | "community" | "public";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

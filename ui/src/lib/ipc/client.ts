@@ -91,6 +91,37 @@ export const api = {
     report.onmessage = onReport;
     return unwrap(commands.importProfile(archive, name, progress, report));
   },
+  listTargets: () => unwrap(commands.listTargets()),
+  addTarget: (spec: T.NewTarget, secret: string | null) => unwrap(commands.addTarget(spec, secret)),
+  testTarget: (name: string, secret: string | null) => unwrap(commands.testTarget(name, secret)),
+  removeTarget: (name: string) => unwrap(commands.removeTarget(name)),
+  planPublish: (request: T.PublishRequest, secret: string | null) => unwrap(commands.planPublish(request, secret)),
+  /** Starts the publish job; resolves to its id (a sign-in refusal such as `secret_required` rejects instead). */
+  publish: (request: T.PublishRequest, secret: string | null, onProgress: (p: T.JobProgress) => void, onReport: (r: T.PublishReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.PublishReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.publish(request, secret, progress, report));
+  },
+  listPublications: (artifact: string | null) => unwrap(commands.listPublications(artifact)),
+  refreshPublication: (id: number, secret: string | null) => unwrap(commands.refreshPublication(id, secret)),
+  unpublish: (id: number, secret: string | null) => unwrap(commands.unpublish(id, secret)),
+  rememberSecret: (owner: 'target' | 'server', name: string, secret: string) => unwrap(commands.rememberSecret(owner, name, secret)),
+  listServers: () => unwrap(commands.listServers()),
+  addServer: (spec: T.ServerSpec, secret: string | null) => unwrap(commands.addServer(spec, secret)),
+  testServer: (name: string, secret: string | null) => unwrap(commands.testServer(name, secret)),
+  removeServer: (name: string) => unwrap(commands.removeServer(name)),
+  probeHostKey: (host: string, port: number) => unwrap(commands.probeHostKey(host, port)),
+  trustHostKey: (name: string, fingerprint: string) => unwrap(commands.trustHostKey(name, fingerprint)),
+  /** Starts exporting a profile to a saved file server; resolves to the job id (login refusals reject instead). */
+  exportProfileToServer: (request: T.ServerExportRequest, secret: string | null, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ExportReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.ExportReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.exportProfileToServer(request, secret, progress, report));
+  },
 };
 
 export type Api = typeof api;
