@@ -691,3 +691,161 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     app.shot("profile-imported").await;
     app.quit().await;
 }
+
+/// The Glance the publish test talks to: scripts/app.sh starts one (scripts/with-servers.sh, TS_WITH=glance) and
+/// passes its servers.env; run by hand, point IMAGESMITH_SERVERS_ENV at a servers.env of scripts/servers.sh.
+fn glance_url() -> String {
+    let env = std::env::var_os("IMAGESMITH_SERVERS_ENV")
+        .expect("IMAGESMITH_SERVERS_ENV is not set: run the e2e tests through scripts/app.sh test, which starts a local Glance");
+    let text = std::fs::read_to_string(&env).unwrap_or_else(|e| panic!("{}: {e}", Path::new(&env).display()));
+    text.lines().find_map(|l| l.strip_prefix("TS_GLANCE_URL=")).expect("servers.env has TS_GLANCE_URL (TS_WITH includes glance)").trim().to_string()
+}
+
+/// Glance's record of an image, asked directly (not through Imagesmith); None when it is gone.
+fn glance_image(url: &str, id: &str) -> Option<serde_json::Value> {
+    let out = Command::new("curl").args(["-s", "-m", "20", "-w", "\n%{http_code}"]).arg(format!("{url}/v2/images/{id}")).output().expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    match status {
+        "200" => Some(serde_json::from_str(body).unwrap()),
+        "404" => None,
+        other => panic!("Glance answered {other}: {body}"),
+    }
+}
+
+fn digest(tool: &str, file: &Path) -> String {
+    let out = Command::new(tool).arg(file).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+async fn set_value(app: &App, css: &str, value: &str) {
+    let el = app.wait_for(css).await;
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+async fn values(app: &App, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in app.client.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(el.prop("value").await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and a local Glance: scripts/app.sh test"]
+async fn publish_wizard_to_a_real_glance_verifies_the_image() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest, Kind};
+    let glance = glance_url();
+    let home = Home::new();
+    let fixtures = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join("target/fixtures"));
+    let iso = home.files().join("ubuntu-24.04-server-amd64.iso");
+    std::fs::copy(fixtures.join("ubuntu-24.04-server-amd64.iso"), &iso).expect("the ubuntu fixture ISO (scripts/fixtures.sh)");
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let request = ImportRequest { items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }], checksum_files: vec![] };
+        let report = engine.import(&request, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+    }
+    let mut app = App::start(&home, "8-publish", 4600).await;
+
+    // Clouds & servers: a no-auth Glance, tested
+    app.click("[data-testid=nav-remotes]").await;
+    app.click("[data-testid=add-target]").await;
+    set_value(&app, "[data-testid=target-name]", "lab-glance").await;
+    app.click("[data-testid=target-kind-none]").await;
+    set_value(&app, "[data-testid=target-image-url]", &glance).await;
+    app.shot("add-cloud-account").await;
+    app.click("[data-testid=save-target]").await;
+    app.click("[data-testid=target-row][data-name='lab-glance'] [data-testid=test-target]").await;
+    let endpoint = app.text("[data-testid=target-test-result] [data-testid=test-endpoint]").await;
+    assert!(endpoint.starts_with(&glance), "the image endpoint found: {endpoint}");
+    app.shot("cloud-account-tested").await;
+
+    // the wizard, from the artifact's details
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='ubuntu-24.04-server-amd64.iso']").await;
+    app.click("[data-testid=publish-artifact]").await;
+    let candidate = app.wait_for("[data-testid=publish-candidate][data-name='ubuntu-24.04-server-amd64.iso']").await;
+    assert_eq!(candidate.prop("checked").await.unwrap().as_deref(), Some("true"), "the selected artifact is chosen");
+    app.shot("wizard-1-images").await;
+    app.click("[data-testid=wizard-next]").await;
+    let radio = app.wait_for("[data-testid=publish-target][data-name='lab-glance']").await;
+    assert_eq!(radio.prop("checked").await.unwrap().as_deref(), Some("true"), "the only account is chosen");
+    app.shot("wizard-2-target").await;
+    app.click("[data-testid=wizard-next]").await;
+    let name = app.wait_for("[data-testid=publish-name]").await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("ubuntu-24.04-server-amd64"));
+    let props = values(&app, "[data-testid=property-value]").await;
+    assert!(props.contains(&"ubuntu".to_string()), "os_distro prefilled from the library: {props:?}");
+    app.click("[data-testid=visibility-shared]").await;
+    set_value(&app, "[data-testid=publish-name]", "Ubuntu 24.04 installer (e2e)").await;
+    app.shot("wizard-3-options").await;
+    // Enter in a field goes to the next step
+    app.wait_for("[data-testid=publish-name]").await.send_keys("\u{E007}").await.unwrap();
+    app.wait_for_within("[data-testid=plan-item]", Duration::from_secs(60)).await;
+    for check in app.client.find_all(Locator::Css("[data-testid=plan-check]")).await.unwrap() {
+        let level = check.attr("data-level").await.unwrap().unwrap_or_default();
+        assert_eq!(level, "ok", "dry run: {}", check.text().await.unwrap());
+    }
+    assert!(app.text("[data-testid=publish-review]").await.contains(&glance), "the review says where it goes");
+    app.shot("wizard-4-review").await;
+    app.click("[data-testid=wizard-publish]").await;
+    let result = app.wait_for_within("[data-testid=publish-result]", Duration::from_secs(120)).await;
+    assert_eq!(result.attr("data-verified").await.unwrap().as_deref(), Some("true"), "{}", result.text().await.unwrap());
+    let remote_id = app.text("[data-testid=publish-remote-id]").await;
+    app.shot("wizard-published-verified").await;
+
+    // what Glance itself says: active, and the digests of the very file imported
+    let image = glance_image(&glance, &remote_id).expect("the image exists in Glance");
+    assert_eq!(image["status"], "active");
+    assert_eq!(image["name"], "Ubuntu 24.04 installer (e2e)");
+    assert_eq!(image["disk_format"], "iso");
+    assert_eq!(image["visibility"], "shared");
+    assert_eq!(image["os_distro"], "ubuntu");
+    assert_eq!(image["checksum"].as_str(), Some(digest("md5sum", &iso).as_str()));
+    assert_eq!(image["os_hash_value"].as_str(), Some(digest("sha512sum", &iso).as_str()));
+
+    // the publication in the artifact's details
+    app.click("[data-testid=wizard-close]").await;
+    let status = app.text("[data-testid=publication][data-target='lab-glance'] [data-testid=publication-status]").await;
+    assert_eq!(status, "Verified");
+    assert_eq!(app.text("[data-testid=publication-remote-id]").await, remote_id);
+    app.shot("publication-verified").await;
+    app.click("[data-testid=refresh-publication]").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.text("[data-testid=publication-status]").await, "Verified", "still verified after asking Glance again");
+
+    // dark theme: the publication, and the review of a second publish under the same name (warned)
+    app.click("[data-testid=nav-settings]").await;
+    app.click("input[name=theme][value=dark]").await;
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='ubuntu-24.04-server-amd64.iso']").await;
+    app.wait_for("[data-testid=publication]").await;
+    app.shot("publication-verified-dark").await;
+    app.click("[data-testid=publish-artifact]").await;
+    app.click("[data-testid=wizard-next]").await;
+    app.click("[data-testid=wizard-next]").await;
+    set_value(&app, "[data-testid=publish-name]", "Ubuntu 24.04 installer (e2e)").await;
+    app.shot("wizard-3-options-dark").await;
+    app.click("[data-testid=wizard-next]").await;
+    let warned = app.wait_for_within("[data-testid=plan-check][data-level=warn]", Duration::from_secs(60)).await;
+    assert!(warned.text().await.unwrap().contains("already has"), "name taken is a warning");
+    let publish = app.wait_for("[data-testid=wizard-publish]").await;
+    assert!(publish.is_enabled().await.unwrap(), "a warning does not block publishing");
+    app.shot("wizard-4-review-name-taken-dark").await;
+    app.click("[data-testid=wizard-cancel]").await;
+
+    // delete it from the cloud, with a confirmation
+    app.click("[data-testid=unpublish]").await;
+    app.shot("unpublish-confirm-dark").await;
+    app.click("[data-testid=confirm-unpublish]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.text("[data-testid=publication-status]").await != "Deleted from the cloud" {
+        assert!(Instant::now() < deadline, "the publication did not show as deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(glance_image(&glance, &remote_id).is_none(), "the image is gone from Glance");
+    app.shot("unpublished-dark").await;
+    app.quit().await;
+}
