@@ -5,6 +5,7 @@ import {
   type ProfileImportReport, type Role,
 } from '$lib/ipc/client';
 import { isFinished } from '$lib/format';
+import type { SecretOutcome } from '../remotes/secret.svelte';
 
 /** The install options every profile offers as fields (the engine's COMMON_OPTIONS). */
 export const COMMON_OPTIONS = ['hostname', 'locale', 'timezone', 'keyboard'] as const;
@@ -35,6 +36,10 @@ export function fits(profile: Profile, a: Artifact): boolean {
   if (role === 'boot' && profile.os !== 'windows') return false;
   return a.os == null || profile.os == null || a.os === profile.os;
 }
+
+/** Runs a call against a saved file server, answering the engine's password and host-key questions
+ *  (the Servers store's `withLogin`). */
+export type ServerLogin = (server: string, call: (secret: string | null) => Promise<number>) => Promise<SecretOutcome<number>>;
 
 export type ExportRun = {
   profile: string;
@@ -226,15 +231,33 @@ export class Profiles {
   }
 
   /** Start exporting the open profile into `dir`; the run (progress, report, error) is `exportRun`. */
-  async startExport(dir: string, includeOs: boolean): Promise<void> {
+  startExport(dir: string, includeOs: boolean): Promise<void> {
     const p = this.selected;
-    if (!p) return;
+    if (!p) return Promise.resolve();
+    return this.#runExport(p, (onProgress, onReport) => api.exportProfile({ profile: String(p.id), dir, include_os: includeOs }, onProgress, onReport));
+  }
+
+  /** Start exporting the open profile to a saved file server (`path`: a folder below its path, or
+   *  null). `login` asks for the password or host-key trust the engine needs before the job starts;
+   *  when the user gives up, the dialog goes back to its form. */
+  startServerExport(server: string, path: string | null, includeOs: boolean, login: ServerLogin): Promise<void> {
+    const p = this.selected;
+    if (!p) return Promise.resolve();
+    return this.#runExport(p, async (onProgress, onReport) => {
+      const outcome = await login(server, (secret) => api.exportProfileToServer({ profile: String(p.id), server, path, include_os: includeOs }, secret, onProgress, onReport));
+      if (outcome.status === 'ok') return outcome.value;
+      if (outcome.status === 'cancelled') return null;
+      throw outcome.error;
+    });
+  }
+
+  /** One export run: `start` begins the job and resolves to its id (null: nothing was started). */
+  async #runExport(p: Profile, start: (onProgress: (tick: JobProgress) => void, onReport: (r: ExportReport) => void) => Promise<number | null>): Promise<void> {
     const run: ExportRun = { profile: p.name, jobId: null, progress: null, report: null, error: null };
     this.exportRun = run;
     const current = () => this.exportRun;
     try {
-      const id = await api.exportProfile(
-        { profile: String(p.id), dir, include_os: includeOs },
+      const id = await start(
         (tick) => {
           this.#hooks.onProgress?.(tick);
           const r = current();
@@ -249,6 +272,10 @@ export class Profiles {
           if (r && r.jobId === report.job.id) r.report = report;
         },
       );
+      if (id == null) {
+        this.exportRun = null;
+        return;
+      }
       const r = current();
       if (r) r.jobId = id;
       this.#hooks.onJobStarted?.(id, 'export');

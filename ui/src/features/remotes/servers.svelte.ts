@@ -2,7 +2,7 @@
 // ~/.ssh/known_hosts is confirmed by its SHA256 fingerprint first), "Test connection" (asking for
 // the password, or for trust in a host key, when the engine needs it), removing one.
 import { asIpcError, type IpcError } from '$lib/ipc/client';
-import { withSecret, type SecretPrompt } from './secret.svelte';
+import { withSecret, type SecretOutcome, type SecretPrompt } from './secret.svelte';
 import type { HostKeyProbe, Protocol, Server, ServersApi, ServerSpec, ServerTestReport } from './types';
 
 export const PROTOCOLS: Array<[Protocol, string, number]> = [
@@ -153,26 +153,37 @@ export class Servers {
     this.tests = { ...this.tests, [name]: state };
   }
 
-  /** Connect, log in, make sure the folder is writable; asks for a password or host-key trust. */
-  async test(name: string): Promise<void> {
-    this.#setTest(name, { running: true, result: null, error: null });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const outcome = await withSecret(this.#secrets, 'server', name, (s) => this.#api.testServer(name, s), (s) => this.#api.rememberSecret('server', name, s));
-      if (outcome.status === 'ok') return this.#setTest(name, { running: false, result: outcome.value, error: outcome.rememberError });
-      if (outcome.status === 'cancelled') return this.#setTest(name, { running: false, result: null, error: null });
+  /**
+   * Run `call` against a saved server the way the engine wants to be answered: its password asked
+   * for on `secret_required` / `auth_failed`, an unknown SFTP host key shown for trust (then trusted
+   * and the call made again). Used by "Test connection" and by exports to the server.
+   */
+  async withLogin<T>(name: string, call: (secret: string | null) => Promise<T>): Promise<SecretOutcome<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await withSecret(this.#secrets, 'server', name, call, (s) => this.#api.rememberSecret('server', name, s));
+      if (outcome.status !== 'error' || outcome.error.code !== 'host_key_unknown' || attempt > 0) return outcome;
       const server = this.items.find((s) => s.name === name);
-      if (outcome.error.code !== 'host_key_unknown' || !server || attempt > 0) return this.#setTest(name, { running: false, result: null, error: outcome.error });
+      if (!server) return outcome;
       try {
         const confirmed = await this.#confirmHostKey(name, server.host, server.port);
-        if ('code' in confirmed) return this.#setTest(name, { running: false, result: null, error: confirmed });
+        if ('code' in confirmed) return { status: 'error', error: confirmed };
         if (confirmed.fingerprint) {
           const trusted = await this.#api.trustHostKey(name, confirmed.fingerprint);
           this.items = this.items.map((s) => (s.name === name ? trusted : s));
         }
       } catch (e) {
-        return this.#setTest(name, { running: false, result: null, error: asIpcError(e) });
+        return { status: 'error', error: asIpcError(e) };
       }
     }
+  }
+
+  /** Connect, log in, make sure the folder is writable; asks for a password or host-key trust. */
+  async test(name: string): Promise<void> {
+    this.#setTest(name, { running: true, result: null, error: null });
+    const outcome = await this.withLogin(name, (s) => this.#api.testServer(name, s));
+    if (outcome.status === 'ok') this.#setTest(name, { running: false, result: outcome.value, error: outcome.rememberError });
+    else if (outcome.status === 'cancelled') this.#setTest(name, { running: false, result: null, error: null });
+    else this.#setTest(name, { running: false, result: null, error: outcome.error });
   }
 
   async remove(name: string): Promise<IpcError | null> {
