@@ -59,9 +59,10 @@ case "$cmd" in
     fi
     say "end-to-end tests in a real window (Xvfb, tauri-driver, WebKitWebDriver); screenshots in target/e2e/"
     rm -rf target/e2e && mkdir -p target/e2e
-    # The servers the e2e tests talk to (the publish wizard: a local Glance), in a state dir and on
-    # ports of their own, so they never meet the engine tests' servers. APP_E2E_SERVERS adds more.
-    TS_STATE="$ROOT/target/app-servers-state" TS_WITH="${APP_E2E_SERVERS:-glance}" TS_GLANCE_PORT="${APP_GLANCE_PORT:-29292}" \
+    # The servers the e2e tests talk to (the publish wizard: a local Glance; the profile export: a
+    # WebDAV server), in a state dir and on ports of their own, so they never meet the engine tests'.
+    TS_STATE="$ROOT/target/app-servers-state" TS_WITH="${APP_E2E_SERVERS:-glance webdav}" \
+      TS_GLANCE_PORT="${APP_GLANCE_PORT:-29292}" TS_WEBDAV_PORT="${APP_WEBDAV_PORT:-28080}" \
       scripts/with-servers.sh xvfb-run -a -s "-screen 0 1920x1080x24" \
       cargo test -p imagesmith --features "$FEATURES" --test e2e -- --ignored --test-threads=1
     ;;

@@ -849,3 +849,78 @@ async fn publish_wizard_to_a_real_glance_verifies_the_image() {
     app.shot("unpublished-dark").await;
     app.quit().await;
 }
+
+/// A value of the servers.env scripts/app.sh passes (see `glance_url`).
+fn server_env(key: &str) -> String {
+    let env = std::env::var_os("IMAGESMITH_SERVERS_ENV").expect("IMAGESMITH_SERVERS_ENV is not set: run the e2e tests through scripts/app.sh test");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let prefix = format!("{key}=");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).unwrap_or_else(|| panic!("servers.env has no {key} (APP_E2E_SERVERS must include the server)")).trim().to_string()
+}
+
+/// Answer the password prompt the engine's `secret_required` brought up.
+async fn enter_password(app: &App, password: &str) {
+    let input = app.wait_for_within("[data-testid=secret-input]", Duration::from_secs(30)).await;
+    input.send_keys(password).await.unwrap();
+    app.click("[data-testid=secret-submit]").await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and a local WebDAV server: scripts/app.sh test"]
+async fn export_a_profile_to_a_real_webdav_server() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let (port, user, password, root) = (server_env("TS_WEBDAV_PORT"), server_env("TS_WEBDAV_USER"), server_env("TS_WEBDAV_PASSWORD"), PathBuf::from(server_env("TS_WEBDAV_ROOT")));
+    let home = Home::new();
+    let fixtures = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join("target/fixtures"));
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = ["rhel-9.6-x86_64-dvd.iso", "ks.cfg"].iter().map(|n| ImportItem { path: fixtures.join(n), ..Default::default() }).collect();
+        let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+        engine.create_profile("rhel9-dav", "rhel-9.6-x86_64-dvd.iso", "").unwrap();
+        engine.add_to_profile("rhel9-dav", &["ks.cfg".to_string()]).unwrap();
+    }
+    let sub = format!("e2e-{}", std::process::id());
+    let mut app = App::start(&home, "9-webdav", 4610).await;
+
+    // the server, saved without its password (asked for each time), and tested
+    app.click("[data-testid=nav-remotes]").await;
+    app.click("[data-testid=add-server]").await;
+    set_value(&app, "[data-testid=server-name]", "lab-dav").await;
+    app.wait_for("[data-testid=server-protocol]").await.select_by_value("webdav").await.unwrap();
+    set_value(&app, "[data-testid=server-host]", "127.0.0.1").await;
+    set_value(&app, "[data-testid=server-port]", &port).await;
+    set_value(&app, "[data-testid=server-path]", "/exports").await;
+    set_value(&app, "[data-testid=server-user]", &user).await;
+    app.click("[data-testid=server-remember]").await;
+    app.shot("add-webdav-server").await;
+    app.click("[data-testid=save-server]").await;
+    app.click("[data-testid=server-row][data-name='lab-dav'] [data-testid=test-server]").await;
+    enter_password(&app, &password).await;
+    let result = app.text("[data-testid=server-test-result]").await;
+    assert!(result.contains("writable"), "{result}");
+    app.shot("webdav-server-tested").await;
+
+    // export the profile to it from the export dialog
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=profile-row][data-name='rhel9-dav']").await;
+    app.click("[data-testid=export-profile]").await;
+    app.click("[data-testid=export-to-server]").await;
+    app.wait_for("[data-testid=export-server]").await.select_by_value("lab-dav").await.unwrap();
+    set_value(&app, "[data-testid=export-server-path]", &sub).await;
+    app.shot("export-dialog-to-server").await;
+    app.click("[data-testid=start-export]").await;
+    enter_password(&app, &password).await;
+    app.wait_for_within("[data-testid=export-done]", Duration::from_secs(60)).await;
+    let file = app.text("[data-testid=export-file]").await;
+    assert_eq!(file, format!("http://{user}@127.0.0.1:{port}/exports/{sub}/rhel9-dav.tar.gz"));
+    let sha = app.text("[data-testid=export-sha256]").await;
+    app.shot("exported-to-webdav").await;
+
+    // what the server holds: the archive and its sidecar, which sha256sum -c accepts
+    let dir = root.join("exports").join(&sub);
+    assert_eq!(digest("sha256sum", &dir.join("rhel9-dav.tar.gz")), sha);
+    let check = Command::new("sha256sum").arg("-c").arg("rhel9-dav.tar.gz.sha256").current_dir(&dir).output().unwrap();
+    assert!(check.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&check.stdout));
+    app.quit().await;
+}
