@@ -376,13 +376,7 @@ impl Engine {
         }
         let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
         let (imported, duplicates, failed) = (count(Outcome::Imported), count(Outcome::Duplicate), count(Outcome::Failed));
-        let state = if cancelled {
-            JobState::Cancelled
-        } else if failed > 0 {
-            JobState::Failed
-        } else {
-            JobState::Succeeded
-        };
+        let state = JobState::of_batch(cancelled, failed);
         let mut parts = vec![format!("{imported} imported")];
         if duplicates > 0 {
             parts.push(format!("{duplicates} already there"));

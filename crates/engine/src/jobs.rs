@@ -35,6 +35,17 @@ impl JobState {
     pub fn is_finished(self) -> bool {
         !matches!(self, JobState::Queued | JobState::Running)
     }
+
+    /// How a job over several items ends: cancelled wins, then any failed item fails it.
+    pub fn of_batch(cancelled: bool, failed: usize) -> JobState {
+        if cancelled {
+            JobState::Cancelled
+        } else if failed > 0 {
+            JobState::Failed
+        } else {
+            JobState::Succeeded
+        }
+    }
 }
 
 impl FromStr for JobState {

@@ -40,6 +40,9 @@ macro_rules! string_enum {
     };
 }
 
+/// Shared with the other modules that name closed sets of words (publish: visibility, …).
+pub(crate) use string_enum;
+
 string_enum!(
     /// What an imported file is, following XClarity's import types plus gold and disk images.
     Kind, "kind" {

@@ -97,13 +97,7 @@ impl Engine {
         }
         self.unregister_running(job);
         let failed = out.iter().filter(|i| i.outcome == Outcome::Failed).count();
-        let state = if cancelled {
-            JobState::Cancelled
-        } else if failed > 0 {
-            JobState::Failed
-        } else {
-            JobState::Succeeded
-        };
+        let state = JobState::of_batch(cancelled, failed);
         let summary = format!("{} verified, {failed} damaged or missing", out.iter().filter(|i| i.outcome == Outcome::Verified).count());
         {
             let conn = self.db();

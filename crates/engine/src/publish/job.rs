@@ -249,13 +249,7 @@ impl Engine {
         self.unregister_running(job);
         let verified = out.iter().filter(|p| p.verified).count();
         let failed = out.iter().filter(|p| p.status == PublicationStatus::Failed).count();
-        let state = if cancelled {
-            JobState::Cancelled
-        } else if failed > 0 {
-            JobState::Failed
-        } else {
-            JobState::Succeeded
-        };
+        let state = JobState::of_batch(cancelled, failed);
         let summary = format!("{verified} published and verified on {}, {failed} failed", target.name);
         let first_error = out.iter().find_map(|p| p.error.clone());
         {

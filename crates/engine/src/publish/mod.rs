@@ -13,7 +13,7 @@ mod targets;
 mod upload;
 
 use crate::error::{code, Error, Result};
-use crate::model::{Artifact, ArtifactRef, Kind, OsFamily};
+use crate::model::{string_enum, Artifact, ArtifactRef, Kind, OsFamily};
 use crate::secrets::{Owner, Secret};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
@@ -23,55 +23,39 @@ use std::str::FromStr;
 
 pub use cloud::Session;
 
-/// A closed set of words stored and typed as text; the first one is the default.
-macro_rules! word_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $first:ident = $fs:literal $(, $variant:ident = $s:literal)* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-        #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { #[default] $first $(, $variant)* }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $name::$first => $fs $(, $name::$variant => $s)* }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                let lower = s.trim().to_ascii_lowercase();
-                if lower == $fs { return Ok($name::$first); }
-                $(if lower == $s { return Ok($name::$variant); })*
-                Err(Error::invalid_argument(
-                    format!(concat!("\"{}\" is not a ", $what, "."), s),
-                    format!("Use one of: {}.", [$fs $(, $s)*].join(", ")),
-                ))
-            }
-        }
-    };
-}
-
-word_enum!(
+string_enum!(
     /// How a target signs in: Keystone v3 password, Keystone application credential, or not at all
     /// (a Glance that needs no token, as in labs).
-    AuthMethod, "sign-in method" { Password = "password", ApplicationCredential = "application_credential", None = "none" }
+    AuthMethod, "auth_method" { Password = "password", ApplicationCredential = "application_credential", None = "none" }
 );
 
-word_enum!(
+string_enum!(
     /// Which of the catalog's endpoints to use.
-    Interface, "catalog interface" { Public = "public", Internal = "internal", Admin = "admin" }
+    Interface, "interface" { Public = "public", Internal = "internal", Admin = "admin" }
 );
 
-word_enum!(
+string_enum!(
     /// Who can see a published image.
     Visibility, "visibility" { Private = "private", Shared = "shared", Community = "community", Public = "public" }
 );
+
+impl Default for AuthMethod {
+    fn default() -> Self {
+        AuthMethod::Password
+    }
+}
+
+impl Default for Interface {
+    fn default() -> Self {
+        Interface::Public
+    }
+}
+
+impl Default for Visibility {
+    fn default() -> Self {
+        Visibility::Private
+    }
+}
 
 /// A cloud account to publish to, as stored (no secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
