@@ -88,6 +88,9 @@ enum Command {
         /// Only the publications of this artifact (id or name).
         #[arg(long, value_name = "ID_OR_NAME")]
         artifact: Option<String>,
+        /// Ask each cloud for the images' status first (and compare the digests again).
+        #[arg(long)]
+        refresh: bool,
         #[arg(long)]
         json: bool,
     },
@@ -348,7 +351,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Profile { action } => profile(engine, action),
         Command::Target { action } => publish::target(engine, action),
         Command::Publish(args) => publish::publish(engine, args),
-        Command::Publications { artifact, json } => publish::publications(engine, artifact, json),
+        Command::Publications { artifact, refresh, json } => publish::publications(engine, artifact, refresh, json),
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
         Command::Verify { ids_or_names, json } => {

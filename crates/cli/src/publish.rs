@@ -4,7 +4,7 @@ use crate::output;
 use crate::secret_input::given_password;
 use crate::Command;
 use clap::{Args, Subcommand};
-use imagesmith_engine::publish::{AuthMethod, Interface, NewTarget, PublishOptions, PublishPlan, PublishRequest, Publication, Target, Visibility};
+use imagesmith_engine::publish::{AuthMethod, Interface, NewTarget, PublicationStatus, PublishOptions, PublishPlan, PublishRequest, Publication, Target, Visibility};
 use imagesmith_engine::{Engine, Error, JobState};
 use std::process::ExitCode;
 
@@ -292,8 +292,14 @@ fn print_publication_line(p: &Publication) {
     }
 }
 
-pub fn publications(engine: &Engine, artifact: Option<String>, json: bool) -> Result<ExitCode, Error> {
-    let list = engine.list_publications(artifact.as_deref())?;
+pub fn publications(engine: &Engine, artifact: Option<String>, refresh: bool, json: bool) -> Result<ExitCode, Error> {
+    let mut list = engine.list_publications(artifact.as_deref())?;
+    if refresh {
+        let given = given_password(false)?;
+        for p in list.iter_mut().filter(|p| p.status != PublicationStatus::Deleted && p.remote_id.is_some()) {
+            *p = engine.refresh_publication(p.id, given.as_ref())?;
+        }
+    }
     if json {
         output::json(&list);
     } else if list.is_empty() {

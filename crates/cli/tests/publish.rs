@@ -365,6 +365,17 @@ fn two_publishes_at_once_are_both_verified() {
     assert_eq!(pubs.as_array().unwrap().len(), 2);
     let (_, of_a) = cli_json(&repo, &["publications", "--artifact", "a.img"], None);
     assert_eq!(of_a.as_array().unwrap().len(), 1);
+
+    // Deleted behind Imagesmith's back: a refresh notices; the other stays active. `verified` is
+    // what the publish proved and stays in the history.
+    let gone = of_a[0]["remote_id"].as_str().unwrap();
+    run_ok(Command::new("curl").args(["-s", "-m", "20", "-X", "DELETE", &format!("{}/v2/images/{gone}", server_fact("TS_GLANCE_URL"))]));
+    let (code, pubs) = cli_json(&repo, &["publications", "--refresh"], None);
+    assert_eq!(code, 0, "{pubs:#}");
+    for p in pubs.as_array().unwrap() {
+        let expected = if p["remote_id"] == gone { ("deleted", true) } else { ("active", true) };
+        assert_eq!((p["status"].as_str().unwrap(), p["verified"].as_bool().unwrap()), expected, "{p:#}");
+    }
 }
 
 #[test]

@@ -171,7 +171,7 @@ pub fn refresh(conn: &Connection, p: &Publication, remote: Option<&RemoteImage>)
     let (verified, error) = match check {
         Some(Ok(())) => (true, None),
         Some(Err(e)) => (false, Some(e)),
-        None => (p.verified && status == PublicationStatus::Active, p.error.clone()),
+        None => (p.verified && status != PublicationStatus::Failed, p.error.clone()),
     };
     conn.execute(
         "UPDATE publications SET status = ?1, remote_status = ?2, verified = ?3, error = ?4, updated_at = ?5 WHERE id = ?6",
