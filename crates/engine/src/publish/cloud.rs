@@ -386,3 +386,18 @@ fn find_image_endpoint(token: &Value, t: &Target) -> Result<String> {
         "Choose the interface and region the catalog offers (add the target again), or give its image URL.",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_lose_their_version_and_keystone_gains_v3() {
+        assert_eq!(glance_base("http://g:9292/v2/"), "http://g:9292");
+        assert_eq!(glance_base("https://cloud/image/v2.0"), "https://cloud/image");
+        assert_eq!(glance_base("https://cloud/image"), "https://cloud/image");
+        assert_eq!(glance_base("https://cloud/v"), "https://cloud/v");
+        assert_eq!(keystone_v3("http://k:5000"), "http://k:5000/v3");
+        assert_eq!(keystone_v3("http://k:5000/v3/"), "http://k:5000/v3");
+    }
+}

@@ -162,3 +162,28 @@ pub fn transport_error(service: &str, target: &str, url: &str, doing: &str, e: &
         "Try again; if it keeps dropping, check the network and tell the cloud's operators.",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glance_html_keystone_json_and_plain_bodies_give_their_message() {
+        let html = "<html>\n <head>\n  <title>413 Request Entity Too Large</title>\n </head>\n <body>\n  <h1>413 Request Entity Too Large</h1>\n  Image exceeds the storage quota.<br /><br />\n </body>\n</html>";
+        assert_eq!(body_message(html), "Image exceeds the storage quota.");
+        let ks = r#"{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}"#;
+        assert_eq!(body_message(ks), "The request you have made requires authentication.");
+        assert_eq!(body_message("  plain\n text "), "plain text");
+        assert_eq!(body_message(&"x".repeat(400)).chars().count(), 300);
+    }
+
+    #[test]
+    fn statuses_map_to_their_codes() {
+        let cases = [(401, code::AUTH_FAILED), (403, code::FORBIDDEN), (409, code::REMOTE_CONFLICT), (413, code::TOO_LARGE), (415, code::FORMAT_MISMATCH), (503, code::REMOTE_UNAVAILABLE), (400, code::REMOTE_FAILED)];
+        for (status, want) in cases {
+            let e = status_error("Glance", "lab", "uploading the image", StatusCode::from_u16(status).unwrap(), "");
+            assert_eq!(e.code, want, "{status}");
+            assert!(!e.explanation.is_empty() && !e.recovery.is_empty());
+        }
+    }
+}
