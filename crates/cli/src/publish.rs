@@ -159,7 +159,7 @@ pub fn target(engine: &Engine, action: TargetAction) -> Result<ExitCode, Error> 
             } else if list.is_empty() {
                 println!("No targets. Add one with `imagesmith-cli target add NAME --auth-url URL --user USER --project PROJECT`.");
             } else {
-                println!("{:<20}  {:<22}  {}", "NAME", "SIGN-IN", "WHERE");
+                println!("{:<20}  {:<22}  WHERE", "NAME", "SIGN-IN");
                 for t in &list {
                     println!("{:<20}  {:<22}  {}", t.name, t.auth.as_str(), describe(t));
                 }
@@ -305,7 +305,7 @@ pub fn publications(engine: &Engine, artifact: Option<String>, refresh: bool, js
     } else if list.is_empty() {
         println!("No publications. Publish an image with `imagesmith-cli publish IMAGE --target NAME`.");
     } else {
-        println!("{:>5}  {:<28}  {:<16}  {:<36}  {:<11}  {:<8}  {}", "ID", "ARTIFACT", "TARGET", "REMOTE ID", "STATUS", "VERIFIED", "UPDATED");
+        println!("{:>5}  {:<28}  {:<16}  {:<36}  {:<11}  {:<8}  UPDATED", "ID", "ARTIFACT", "TARGET", "REMOTE ID", "STATUS", "VERIFIED");
         for p in &list {
             println!(
                 "{:>5}  {:<28}  {:<16}  {:<36}  {:<11}  {:<8}  {}",

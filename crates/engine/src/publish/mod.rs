@@ -39,18 +39,21 @@ string_enum!(
     Visibility, "visibility" { Private = "private", Shared = "shared", Community = "community", Public = "public" }
 );
 
+#[allow(clippy::derivable_impls)] // string_enum! cannot put #[default] on a variant
 impl Default for AuthMethod {
     fn default() -> Self {
         AuthMethod::Password
     }
 }
 
+#[allow(clippy::derivable_impls)] // string_enum! cannot put #[default] on a variant
 impl Default for Interface {
     fn default() -> Self {
         Interface::Public
     }
 }
 
+#[allow(clippy::derivable_impls)] // string_enum! cannot put #[default] on a variant
 impl Default for Visibility {
     fn default() -> Self {
         Visibility::Private
