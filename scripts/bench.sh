@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
-PARTS=${BENCH_PARTS:-import app export} # run a subset with e.g. BENCH_PARTS=export
+PARTS=${BENCH_PARTS:-import app export publish} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 cargo build --release -q -p imagesmith-cli
@@ -121,4 +121,65 @@ ours = runs["imagesmith profile export"]
 print(f"\nexport / tar czf     = {ours / runs['tar czf']:.2f}x  (target <= 0.6x)")
 print(f"export / tar -I pigz = {ours / runs['tar -I pigz']:.2f}x  (target <= 0.9x)")
 PY
+fi
+
+# ---- publish: a 1 GiB image to a local Glance (no auth), against curl -T of the same file ----
+if part publish; then
+echo
+echo "Publish of a 1 GiB image to a local Glance 33 (no auth), against curl -T of the same file"
+PUB_RUNS=${BENCH_PUBLISH_RUNS:-4}
+PSTATE=$WORK/publish-servers
+PPORT=${BENCH_GLANCE_PORT:-9392}
+scripts/servers.sh setup
+[[ ! -d $PSTATE/pids ]] || scripts/servers.sh stop "$PSTATE" >/dev/null 2>&1 || true
+TS_GLANCE_PORT=$PPORT scripts/servers.sh start "$PSTATE" glance
+trap 'scripts/servers.sh stop "$PSTATE"' EXIT
+GLANCE=http://127.0.0.1:$PPORT
+IMG=$WORK/publish-1G.raw
+if [[ ! -f $IMG ]]; then
+  openssl enc -aes-128-ctr -pass pass:imagesmith-publish -nosalt -pbkdf2 </dev/zero 2>/dev/null \
+    | head -c $((1 << 30)) >"$IMG.tmp" || true # openssl ends on SIGPIPE
+  mv "$IMG.tmp" "$IMG"
+fi
+PREPO=$WORK/publish-repo
+rm -rf "$PREPO"
+"$CLI" --home "$PREPO" import --kind disk_image "$IMG" >/dev/null
+"$CLI" --home "$PREPO" target add bench --image-url "$GLANCE" --no-auth >/dev/null
+cat "$IMG" >/dev/null # warm the page cache for both
+now() { date +%s.%N; }
+glance_delete() { curl -s -m 60 -o /dev/null -X DELETE "$GLANCE/v2/images/$1"; }
+: >"$WORK/publish.times"
+for i in $(seq "$PUB_RUNS"); do
+  # curl: create the image record, then PUT the file (timed together, as the publish does both).
+  t0=$(now)
+  id=$(curl -s -m 30 -X POST "$GLANCE/v2/images" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"curl-$i\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  code=$(curl -s -o /dev/null -w '%{http_code}' -T "$IMG" -H 'Content-Type: application/octet-stream' "$GLANCE/v2/images/$id/file")
+  t1=$(now)
+  [[ $code == 204 ]] || { echo "bench: curl upload answered $code" >&2; exit 1; }
+  glance_delete "$id"
+  # imagesmith: create, upload hashing MD5 + SHA-512, wait for active, compare Glance's digests.
+  t2=$(now)
+  out=$("$CLI" --home "$PREPO" publish publish-1G.raw --target bench --name "imagesmith-$i" --json)
+  t3=$(now)
+  id=$(printf '%s' "$out" | python3 -c 'import json, sys; p = json.load(sys.stdin)["publications"][0]; assert p["verified"], p; print(p["remote_id"])')
+  glance_delete "$id"
+  echo "$t0 $t1 $t2 $t3" >>"$WORK/publish.times"
+  sync
+done
+python3 - "$WORK/publish.times" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+curl = [r[1] - r[0] for r in rows]
+ours = [r[3] - r[2] for r in rows]
+mib = 1024
+print(f"\n| command ({len(rows)} runs, alternating) | mean s | MiB/s |\n|---|---:|---:|")
+print(f"| curl -T (create + PUT) | {statistics.mean(curl):.2f} | {mib / statistics.mean(curl):.0f} |")
+print(f"| imagesmith publish (create + PUT hashing MD5/SHA-512 + wait active + verify) | {statistics.mean(ours):.2f} | {mib / statistics.mean(ours):.0f} |")
+print(f"\npublish throughput / curl throughput = {statistics.mean(curl) / statistics.mean(ours):.2f}x  (target >= 0.95x)")
+print("per run (curl s, imagesmith s): " + ", ".join(f"({c:.1f}, {o:.1f})" for c, o in zip(curl, ours)))
+PY
+scripts/servers.sh stop "$PSTATE"
+trap - EXIT
 fi
