@@ -257,8 +257,9 @@ pub struct Publication {
     pub status: PublicationStatus,
     /// Glance's status when last seen (queued, saving, active, killed, deactivated, …).
     pub remote_status: Option<String>,
-    /// Glance's checksum (MD5) and os_hash_value (SHA-512) equalled the digests of what was sent
-    /// (at publish, and at the last refresh while the image is there); kept after unpublishing.
+    /// Glance's checksum (MD5) and os_hash_value (SHA-512) equal the local digests.
+    // (At publish, and at the last refresh while the image is there; kept after unpublishing.
+    // A plain comment: doc comments reach the app's generated TypeScript client.)
     pub verified: bool,
     pub error: Option<Error>,
     pub created_at: String,
