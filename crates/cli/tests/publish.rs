@@ -406,3 +406,53 @@ fn a_password_kept_in_the_real_keyring_signs_in_and_is_forgotten_with_the_target
     let (code, err) = with_keyring(&["target", "test", "kr"]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("secret_required")), "{err:#}");
 }
+
+/// Keystone's answer to one curl call: (X-Subject-Token header if any, JSON body).
+fn keystone(method: &str, url: &str, token: Option<&str>, body: &Value) -> (Option<String>, Value) {
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-m", "30", "-D", "-", "-X", method, url, "-H", "Content-Type: application/json", "--data-binary", &body.to_string()]);
+    if let Some(t) = token {
+        c.args(["-H", &format!("X-Auth-Token: {t}")]);
+    }
+    let text = run_ok(&mut c);
+    let (head, json) = text.split_once("\r\n\r\n").expect("headers, then the body");
+    let token = head.lines().find_map(|l| l.strip_prefix("X-Subject-Token: ").or_else(|| l.strip_prefix("x-subject-token: "))).map(str::to_string);
+    (token, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}")))
+}
+
+#[test]
+fn an_application_credential_signs_in_and_publishes() {
+    // The demo user makes itself an application credential through Keystone's own API.
+    let auth = server_fact("TS_OS_AUTH_URL");
+    let (token, body) = keystone("POST", &format!("{auth}/auth/tokens"), None, &serde_json::json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {"name": server_fact("TS_OS_USERNAME"),
+            "domain": {"name": server_fact("TS_OS_USER_DOMAIN_NAME")}, "password": server_fact("TS_OS_PASSWORD")}}},
+        "scope": {"project": {"name": server_fact("TS_OS_PROJECT_NAME"), "domain": {"name": server_fact("TS_OS_PROJECT_DOMAIN_NAME")}}}}}));
+    let token = token.expect("Keystone issued a token");
+    let user_id = body["token"]["user"]["id"].as_str().unwrap().to_string();
+    let (_, cred) = keystone("POST", &format!("{auth}/users/{user_id}/application_credentials"), Some(&token),
+        &serde_json::json!({"application_credential": {"name": unique("imagesmith-test")}}));
+    let id = cred["application_credential"]["id"].as_str().unwrap_or_else(|| panic!("{cred:#}")).to_string();
+    let secret = cred["application_credential"]["secret"].as_str().unwrap().to_string();
+
+    let repo = repo();
+    let (code, added) = cli_json(&repo, &["target", "add", "appcred", "--auth-url", auth, "--application-credential-id", &id, "--region", server_fact("TS_OS_REGION_NAME")], None);
+    assert_eq!(code, 0, "{added:#}");
+    let (code, err) = cli_json(&repo, &["target", "test", "appcred"], Some("not-the-secret"));
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("auth_failed")), "{err:#}");
+    let (code, check) = cli_json(&repo, &["target", "test", "appcred"], Some(&secret));
+    assert_eq!(code, 0, "{check:#}");
+    assert_eq!(check["user"], server_fact("TS_OS_USERNAME"), "{check:#}");
+    assert_eq!(check["project_id"], server_fact("TS_OS_PROJECT_ID"), "{check:#}");
+    assert_eq!(check["image_endpoint"], server_fact("TS_GLANCE_KS_URL"), "{check:#}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_disk(dir.path(), "appcred.img", 1, 7);
+    import_disk(&repo, &raw, true);
+    let (code, report) = cli_json(&repo, &["publish", "appcred.img", "--target", "appcred", "--name", &unique("appcred")], Some(&secret));
+    assert_eq!(code, 0, "{report:#}");
+    let p = &report["publications"][0];
+    assert_eq!(p["verified"], true, "{p:#}");
+    let file = stored_file(server_fact("TS_GLANCE_KS_IMAGES_DIR"), p["remote_id"].as_str().unwrap());
+    assert_eq!(digest("sha512sum", &file), digest("sha512sum", &raw));
+}
