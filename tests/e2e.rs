@@ -97,7 +97,29 @@ struct App {
 }
 
 impl App {
+    /// Start the app through a fresh tauri-driver. Creating the WebDriver session now and then
+    /// fails on a busy machine (WebKitWebDriver does not answer while it launches the app); then
+    /// the driver is stopped and the start tried again on the next two ports, at most three times.
+    /// The drivers' stderr goes to target/e2e/<name>-driver-<port>.log.
     async fn start(home: &Home, name: &'static str, port: u16) -> App {
+        let mut failures = Vec::new();
+        for attempt in 0..3u16 {
+            let port = port + 2 * attempt;
+            match Self::try_start(home, name, port).await {
+                Ok(app) => {
+                    if !failures.is_empty() {
+                        eprintln!("{name}: WebDriver session started on port {port} after {failures:?}");
+                    }
+                    return app;
+                }
+                Err(e) => failures.push(format!("port {port}: {e}")),
+            }
+        }
+        panic!("no WebDriver session on the app: {failures:?}");
+    }
+
+    async fn try_start(home: &Home, name: &'static str, port: u16) -> Result<App, String> {
+        let log = std::fs::File::create(shots_dir().join(format!("{name}-driver-{port}.log"))).unwrap();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
             .env("IMAGESMITH_HOME", home.path("repo"))
@@ -105,12 +127,15 @@ impl App {
             .env("XDG_CONFIG_HOME", home.path("config"))
             .env("XDG_CACHE_HOME", home.path("cache"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("tauri-driver is installed (scripts/setup.sh)");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            if Instant::now() > deadline {
+                stop_driver(driver);
+                return Err(format!("tauri-driver did not listen on {port}"));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = serde_json::Map::new();
@@ -122,12 +147,12 @@ impl App {
             Err(e) => {
                 // no App to drop yet: stop the driver here, or it keeps its ports after the test
                 stop_driver(driver);
-                panic!("a WebDriver session on the app: {e}");
+                return Err(e.to_string());
             }
         };
         let app = App { driver, client, step: 0, name };
         app.wait_for("[data-testid=library-count]").await;
-        app
+        Ok(app)
     }
 
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
