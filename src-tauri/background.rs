@@ -5,9 +5,12 @@
 use std::sync::mpsc;
 use std::sync::Mutex;
 
+use imagesmith_engine::secrets::Secret;
 use imagesmith_engine::{CancelToken, JobProgress};
+use tauri::ipc::{Channel, IpcResponse};
 
 use crate::error::{blocking, IpcError};
+use crate::progress::Throttle;
 
 /// Start `work` on its own thread with a fresh cancel token (the engine registers it under the job,
 /// so `cancel_job` stops it). Every progress tick goes to `on_progress`; the value of a job that
@@ -54,6 +57,32 @@ where
             )
         })?;
     blocking(move || started_rx.recv().unwrap_or_else(|_| Err(no_job_recorded()))).await
+}
+
+/// [`spawn_job`] for a command: progress ticks go (throttled) to the window's `on_progress`
+/// channel and the finished job's report to `on_report`.
+pub async fn spawn_job_on_channels<T, W>(
+    thread_name: &str,
+    work: W,
+    on_progress: Channel<JobProgress>,
+    on_report: Channel<T>,
+) -> Result<i64, IpcError>
+where
+    T: IpcResponse + Send + 'static,
+    W: FnOnce(&CancelToken, &dyn Fn(&JobProgress)) -> Result<T, IpcError> + Send + 'static,
+{
+    let throttle = Throttle::new(move |tick: JobProgress| {
+        let _ = on_progress.send(tick);
+    });
+    spawn_job(thread_name.to_string(), work, move |tick| throttle.tick(tick), move |report| {
+        let _ = on_report.send(report);
+    })
+    .await
+}
+
+/// A secret typed in the window for one call (empty means none was given).
+pub fn given_secret(given: Option<String>) -> Option<Secret> {
+    given.filter(|s| !s.is_empty()).map(Secret::new)
 }
 
 fn no_job_recorded() -> IpcError {

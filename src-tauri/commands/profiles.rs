@@ -9,9 +9,8 @@ use imagesmith_engine::{JobProgress, Profile};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::spawn_job;
+use crate::background::spawn_job_on_channels;
 use crate::error::{blocking, IpcError};
-use crate::progress::Throttle;
 use crate::AppState;
 
 #[tauri::command]
@@ -127,18 +126,7 @@ pub async fn export_profile(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     let engine = state.engine.clone();
-    let throttle = Throttle::new(move |tick: JobProgress| {
-        let _ = on_progress.send(tick);
-    });
-    spawn_job(
-        "export".into(),
-        move |cancel, sink| engine.export_profile(&request, cancel, sink),
-        move |tick| throttle.tick(tick),
-        move |report| {
-            let _ = on_report.send(report);
-        },
-    )
-    .await
+    spawn_job_on_channels("export", move |cancel, sink| engine.export_profile(&request, cancel, sink), on_progress, on_report).await
 }
 
 /// Start importing an exported profile (.tar.gz); returns the job id at once. `name` renames it
@@ -153,16 +141,5 @@ pub async fn import_profile(
     on_report: Channel<ProfileImportReport>,
 ) -> Result<i64, IpcError> {
     let engine = state.engine.clone();
-    let throttle = Throttle::new(move |tick: JobProgress| {
-        let _ = on_progress.send(tick);
-    });
-    spawn_job(
-        "profile-import".into(),
-        move |cancel, sink| engine.import_profile(&archive, name.as_deref(), cancel, sink),
-        move |tick| throttle.tick(tick),
-        move |report| {
-            let _ = on_report.send(report);
-        },
-    )
-    .await
+    spawn_job_on_channels("profile-import", move |cancel, sink| engine.import_profile(&archive, name.as_deref(), cancel, sink), on_progress, on_report).await
 }

@@ -8,14 +8,9 @@ use imagesmith_engine::JobProgress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::spawn_job;
+use crate::background::{given_secret, spawn_job_on_channels};
 use crate::error::{blocking, IpcError};
-use crate::progress::Throttle;
 use crate::AppState;
-
-fn secret(given: Option<String>) -> Option<Secret> {
-    given.filter(|s| !s.is_empty()).map(Secret::new)
-}
 
 #[tauri::command]
 #[specta::specta]
@@ -30,7 +25,7 @@ pub async fn list_targets(state: State<'_, AppState>) -> Result<Vec<Target>, Ipc
 #[specta::specta]
 pub async fn add_target(state: State<'_, AppState>, spec: NewTarget, secret: Option<String>) -> Result<TargetAdded, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.add_target(&spec, given.as_ref())).await
 }
 
@@ -39,7 +34,7 @@ pub async fn add_target(state: State<'_, AppState>, spec: NewTarget, secret: Opt
 #[specta::specta]
 pub async fn test_target(state: State<'_, AppState>, name: String, secret: Option<String>) -> Result<TargetCheck, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.test_target(&name, given.as_ref())).await
 }
 
@@ -56,7 +51,7 @@ pub async fn remove_target(state: State<'_, AppState>, name: String) -> Result<T
 #[specta::specta]
 pub async fn plan_publish(state: State<'_, AppState>, request: PublishRequest, secret: Option<String>) -> Result<PublishPlan, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.plan_publish(&request, given.as_ref())).await
 }
 
@@ -72,19 +67,8 @@ pub async fn publish(
     on_report: Channel<PublishReport>,
 ) -> Result<i64, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
-    let throttle = Throttle::new(move |tick: JobProgress| {
-        let _ = on_progress.send(tick);
-    });
-    spawn_job(
-        "publish".into(),
-        move |cancel, sink| engine.publish(&request, given.as_ref(), cancel, sink),
-        move |tick| throttle.tick(tick),
-        move |report| {
-            let _ = on_report.send(report);
-        },
-    )
-    .await
+    let given = given_secret(secret);
+    spawn_job_on_channels("publish", move |cancel, sink| engine.publish(&request, given.as_ref(), cancel, sink), on_progress, on_report).await
 }
 
 /// Publications, newest first; only those of one artifact (id or name) when given.
@@ -100,7 +84,7 @@ pub async fn list_publications(state: State<'_, AppState>, artifact: Option<Stri
 #[specta::specta]
 pub async fn refresh_publication(state: State<'_, AppState>, id: i64, secret: Option<String>) -> Result<Publication, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.refresh_publication(id, given.as_ref())).await
 }
 
@@ -109,7 +93,7 @@ pub async fn refresh_publication(state: State<'_, AppState>, id: i64, secret: Op
 #[specta::specta]
 pub async fn unpublish(state: State<'_, AppState>, id: i64, secret: Option<String>) -> Result<Publication, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.unpublish(id, given.as_ref())).await
 }
 

@@ -4,19 +4,13 @@
 
 use imagesmith_engine::export::ExportReport;
 use imagesmith_engine::remote::{AddServerReport, HostKeyProbe};
-use imagesmith_engine::secrets::Secret;
 use imagesmith_engine::{JobProgress, Server, ServerExportRequest, ServerSpec, ServerTestReport};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::spawn_job;
+use crate::background::{given_secret, spawn_job_on_channels};
 use crate::error::{blocking, IpcError};
-use crate::progress::Throttle;
 use crate::AppState;
-
-fn secret(given: Option<String>) -> Option<Secret> {
-    given.filter(|s| !s.is_empty()).map(Secret::new)
-}
 
 #[tauri::command]
 #[specta::specta]
@@ -31,7 +25,7 @@ pub async fn list_servers(state: State<'_, AppState>) -> Result<Vec<Server>, Ipc
 #[specta::specta]
 pub async fn add_server(state: State<'_, AppState>, spec: ServerSpec, secret: Option<String>) -> Result<AddServerReport, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.add_server(&spec, given.as_ref())).await
 }
 
@@ -40,7 +34,7 @@ pub async fn add_server(state: State<'_, AppState>, spec: ServerSpec, secret: Op
 #[specta::specta]
 pub async fn test_server(state: State<'_, AppState>, name: String, secret: Option<String>) -> Result<ServerTestReport, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
+    let given = given_secret(secret);
     blocking(move || engine.test_server(&name, given.as_ref())).await
 }
 
@@ -79,17 +73,6 @@ pub async fn export_profile_to_server(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     let engine = state.engine.clone();
-    let given = self::secret(secret);
-    let throttle = Throttle::new(move |tick: JobProgress| {
-        let _ = on_progress.send(tick);
-    });
-    spawn_job(
-        "export-to-server".into(),
-        move |cancel, sink| engine.export_profile_to_server(&request, given.as_ref(), cancel, sink),
-        move |tick| throttle.tick(tick),
-        move |report| {
-            let _ = on_report.send(report);
-        },
-    )
-    .await
+    let given = given_secret(secret);
+    spawn_job_on_channels("export-to-server", move |cancel, sink| engine.export_profile_to_server(&request, given.as_ref(), cancel, sink), on_progress, on_report).await
 }
