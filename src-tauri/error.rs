@@ -11,7 +11,7 @@ where
     match tauri::async_runtime::spawn_blocking(work).await {
         Ok(result) => result,
         Err(err) => Err(IpcError::new(
-            "internal",
+            imagesmith_engine::error::code::INTERNAL,
             format!("The operation stopped unexpectedly: {err}."),
             "This is a bug in Imagesmith: the worker running the request failed.",
             "Try again; if it happens again, report it with the steps that led to it.",

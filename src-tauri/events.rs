@@ -28,6 +28,8 @@ pub struct ProfilesChanged {
 }
 
 pub const POLL: Duration = Duration::from_millis(500);
+/// How often the watcher settles what this process imported (see the engine's `durability`).
+pub const SETTLE_EVERY: Duration = Duration::from_secs(60);
 
 /// Start the watcher thread; it lives as long as the process.
 pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
@@ -35,8 +37,14 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
         .name("change-watcher".into())
         .spawn(move || {
             let mut seen = engine.change_stamp().ok();
+            let mut settled_at = std::time::Instant::now();
             loop {
                 std::thread::sleep(POLL);
+                // What this window imported reaches the disk within ~30 s; record it as settled.
+                if settled_at.elapsed() >= SETTLE_EVERY {
+                    settled_at = std::time::Instant::now();
+                    let _ = engine.settle(imagesmith_engine::durability::SETTLE_AFTER);
+                }
                 let Ok(now) = engine.change_stamp() else { continue };
                 if let Some(before) = &seen {
                     if before.jobs != now.jobs {

@@ -2,11 +2,10 @@
 //!
 //! Everything here is wiring. Commands live in `commands/`, each one calling one engine method.
 
-pub mod background;
 pub mod commands;
 pub mod error;
 pub mod events;
-pub mod progress;
+pub mod jobs;
 pub mod state;
 
 use std::sync::Arc;
@@ -91,6 +90,11 @@ pub fn app_builder<R: Runtime>(base: tauri::Builder<R>, engine: Arc<Engine>) -> 
             specta.mount_events(app);
             app.manage(AppState::new(engine.clone()));
             events::watch_changes(app.handle().clone(), engine.clone());
+            // Objects an earlier boot left unsettled are re-hashed in the background: the window
+            // shows the library at once and the `recover` job in the jobs panel.
+            if let Ok(Some(work)) = engine.recovery_work() {
+                let _ = engine.spawn(work, Box::new(|_| {}), |_| {});
+            }
             Ok(())
         })
 }

@@ -6,7 +6,6 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{blocking, IpcError};
-use crate::progress::Throttle;
 use crate::AppState;
 
 /// Classify dropped or chosen files (checksum files among them are recognised, not imported).
@@ -32,9 +31,5 @@ pub async fn start_import(
     request: ImportRequest,
     on_progress: Channel<JobProgress>,
 ) -> Result<i64, IpcError> {
-    let engine = state.engine.clone();
-    let throttle = Throttle::new(move |tick: JobProgress| {
-        let _ = on_progress.send(tick);
-    });
-    blocking(move || engine.start_import(request, Box::new(move |tick: &JobProgress| throttle.tick(tick.clone())))).await
+    crate::jobs::start(state.engine.clone(), move |engine| Ok(engine.import_work(request)), on_progress, None).await
 }

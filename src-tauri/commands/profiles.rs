@@ -9,7 +9,6 @@ use imagesmith_engine::{JobProgress, Profile};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::spawn_job_on_channels;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
@@ -125,8 +124,7 @@ pub async fn export_profile(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
-    let engine = state.engine.clone();
-    spawn_job_on_channels("export", move |cancel, sink| engine.export_profile(&request, cancel, sink), on_progress, on_report).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.export_work(&request), on_progress, Some(on_report)).await
 }
 
 /// Start importing an exported profile (.tar.gz); returns the job id at once. `name` renames it
@@ -140,6 +138,5 @@ pub async fn import_profile(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ProfileImportReport>,
 ) -> Result<i64, IpcError> {
-    let engine = state.engine.clone();
-    spawn_job_on_channels("profile-import", move |cancel, sink| engine.import_profile(&archive, name.as_deref(), cancel, sink), on_progress, on_report).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.profile_import_work(&archive, name.as_deref()), on_progress, Some(on_report)).await
 }

@@ -8,7 +8,7 @@ use imagesmith_engine::JobProgress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::{given_secret, spawn_job_on_channels};
+use crate::jobs::given_secret;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
@@ -66,9 +66,8 @@ pub async fn publish(
     on_progress: Channel<JobProgress>,
     on_report: Channel<PublishReport>,
 ) -> Result<i64, IpcError> {
-    let engine = state.engine.clone();
     let given = given_secret(secret);
-    spawn_job_on_channels("publish", move |cancel, sink| engine.publish(&request, given.as_ref(), cancel, sink), on_progress, on_report).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.publish_work(&request, given.as_ref()), on_progress, Some(on_report)).await
 }
 
 /// Publications, newest first; only those of one artifact (id or name) when given.

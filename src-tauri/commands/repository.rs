@@ -32,7 +32,7 @@ pub async fn reveal_repository(state: State<'_, AppState>) -> Result<(), IpcErro
     blocking(move || {
         tauri_plugin_opener::open_path(&root, None::<&str>).map_err(|err| {
             IpcError::new(
-                "open_failed",
+                imagesmith_engine::error::code::OPEN_FAILED,
                 format!("Could not open {} in the file manager: {err}.", root.display()),
                 "No file manager may be installed or registered for folders on this desktop.",
                 "Open the folder yourself; its path is shown above and can be copied.",

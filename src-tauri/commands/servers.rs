@@ -8,7 +8,7 @@ use imagesmith_engine::{JobProgress, Server, ServerExportRequest, ServerSpec, Se
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::background::{given_secret, spawn_job_on_channels};
+use crate::jobs::given_secret;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
@@ -72,7 +72,6 @@ pub async fn export_profile_to_server(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
-    let engine = state.engine.clone();
     let given = given_secret(secret);
-    spawn_job_on_channels("export-to-server", move |cancel, sink| engine.export_profile_to_server(&request, given.as_ref(), cancel, sink), on_progress, on_report).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.server_export_work(&request, given.as_ref()), on_progress, Some(on_report)).await
 }

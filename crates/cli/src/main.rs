@@ -11,7 +11,7 @@ use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
 use imagesmith_engine::{
     Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest,
-    JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
+    JobKind, JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +68,12 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         action: Option<JobsAction>,
+        /// Only jobs of this kind (import, verify, export, server_export, profile_import, publish, recover).
+        #[arg(long)]
+        kind: Option<JobKind>,
+        /// Only jobs in this state (queued, running, succeeded, failed, cancelled, interrupted).
+        #[arg(long)]
+        state: Option<JobState>,
         #[arg(long)]
         json: bool,
     },
@@ -265,6 +271,14 @@ fn main() -> ExitCode {
         Ok(e) => e,
         Err(e) => return output::fail(&e, json),
     };
+    // Objects an earlier boot left unsettled are re-hashed first (a `recover` job in the history).
+    match engine.recover(&CancelToken::new(), &|_| {}) {
+        Ok(Some(r)) if !r.lost.is_empty() => {
+            eprintln!("imagesmith: {} stored file(s) did not survive a restart and were marked lost: {}", r.lost.len(), r.lost.join(", "))
+        }
+        Ok(_) => {}
+        Err(e) => return output::fail(&e, json),
+    }
     match run(&engine, cli.command) {
         Ok(code) => code,
         Err(e) => output::fail(&e, json),
@@ -329,7 +343,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             println!("Deleted {} (id {}).", a.name, a.id);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Jobs { action: Some(JobsAction::Show { job_id, json }), json: json_outer } => {
+        Command::Jobs { action: Some(JobsAction::Show { job_id, json }), json: json_outer, .. } => {
             let job = engine.get_job(job_id)?;
             if json || json_outer {
                 output::json(&job);
@@ -338,8 +352,8 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Jobs { action: None, json } => {
-            let jobs = engine.list_jobs(&JobQuery::default())?;
+        Command::Jobs { action: None, kind, state, json } => {
+            let jobs = engine.list_jobs(&JobQuery { kind, state, ..Default::default() })?;
             if json {
                 let details = jobs.iter().map(|j| engine.get_job(j.id)).collect::<Result<Vec<_>, _>>()?;
                 output::json(&details);

@@ -139,7 +139,7 @@ fn names(dir: &Path) -> Vec<String> {
 /// `sha256sum -c` there, and nothing else (no temp file) is in the folder.
 fn assert_exported(s: &Session, report: &Value, root: &str, folder: &str) {
     assert_eq!(report["job"]["state"], "succeeded", "{report:#}");
-    assert_eq!(report["job"]["kind"], "export");
+    assert_eq!(report["job"]["kind"], "server_export");
     let remote_dir = Path::new(root).join(folder);
     assert_eq!(names(&remote_dir), ["rhel9-web.tar.gz", "rhel9-web.tar.gz.sha256"], "in {}", remote_dir.display());
     let local = tempfile::tempdir().unwrap();
@@ -362,7 +362,7 @@ fn ctrl_c_mid_upload_cancels_the_job_and_leaves_nothing_on_the_server() {
     assert!(names(&remote_dir).is_empty(), "no partial or final file on the server: {:?}", names(&remote_dir));
     assert!(s.repo.staging_files().is_empty(), "staging cleaned");
     let (_, jobs) = s.repo.json(["jobs"]);
-    assert_eq!(jobs[0]["kind"], "export");
+    assert_eq!(jobs[0]["kind"], "server_export");
     assert_eq!(jobs[0]["state"], "cancelled", "{jobs:#}");
 }
 

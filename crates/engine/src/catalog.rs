@@ -11,16 +11,14 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
      a.version, a.detected, a.created_at, a.updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
-    let kind: String = r.get(2)?;
-    let os: Option<String> = r.get(3)?;
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
     let detected: String = r.get(15)?;
     Ok(Artifact {
         id: r.get(0)?,
         name: r.get(1)?,
-        kind: kind.parse().unwrap_or(Kind::Software),
-        os: os.and_then(|o| o.parse().ok()),
+        kind: crate::db::word(r, 2)?,
+        os: crate::db::word_opt(r, 3)?,
         distro: r.get(4)?,
         size: r.get::<_, i64>(5)? as u64,
         sha256: r.get(6)?,

@@ -80,3 +80,34 @@ pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&rusqlite::Transaction<'_>
     tx.commit()?;
     Ok(out)
 }
+
+/// A closed word (kind, state, outcome, …) read from a catalog column. A value this binary does
+/// not know is an `unknown_value` error naming the column — never silently another word.
+pub(crate) fn word<T: std::str::FromStr>(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(idx)?;
+    s.parse().map_err(|_| unknown_value(r, idx, &s))
+}
+
+/// [`word`] for a column that may be NULL.
+pub(crate) fn word_opt<T: std::str::FromStr>(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| s.parse().map_err(|_| unknown_value(r, idx, &s))).transpose()
+}
+
+/// A stored `{code, text, explanation, recovery}`; one that does not read back is `unknown_value`.
+pub(crate) fn stored_error(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<Error>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| serde_json::from_str(&s).map_err(|_| unknown_value(r, idx, &s))).transpose()
+}
+
+fn unknown_value(r: &rusqlite::Row<'_>, idx: usize, value: &str) -> rusqlite::Error {
+    let column = r.as_ref().column_name(idx).map(str::to_string).unwrap_or_else(|_| format!("column {idx}"));
+    let shown: String = value.chars().take(80).collect();
+    let err = Error::new(
+        code::UNKNOWN_VALUE,
+        format!("The catalog holds a value this version of Imagesmith does not know: \"{shown}\" in {column}."),
+        "The catalog was written by a newer Imagesmith, or changed outside it.",
+        "Update Imagesmith to the version that wrote this repository, or restore the catalog from a backup.",
+    );
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(err))
+}

@@ -3,10 +3,13 @@
 //! An import commits its object from the page cache, as `cp` does, and records the boot it was
 //! written in. Objects are settled later: in the same boot an fsync (cheap once the kernel has
 //! written them back, which it does within about 30 s); after a reboot — possibly a power loss that
-//! dropped the page cache — by re-hashing, and an object that did not survive is taken out of the
-//! catalog and its job item marked failed, so nothing damaged is ever served as verified.
+//! dropped the page cache — by re-hashing in a visible `recover` job, and an object that did not
+//! survive is taken out of the catalog and its job item marked failed, so nothing damaged is ever
+//! served as verified.
 
 use crate::error::{code, Error, Result};
+use crate::jobs::{JobKind, Outcome};
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use rusqlite::{params, OptionalExtension};
 use std::fs::File;
@@ -24,10 +27,70 @@ pub fn boot_id() -> String {
 /// Objects written at least this long ago in this boot are settled with an fsync on open.
 pub const SETTLE_AFTER: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SettleReport {
+/// What a recovery found: how many objects survived, and the names of those that were lost.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RecoverReport {
+    pub job: Option<crate::JobSummary>,
     pub settled: usize,
     pub lost: Vec<String>,
+}
+
+/// The `recover` job: one item per object an earlier boot left unsettled, re-hashed on every core.
+pub struct RecoverWork {
+    /// (sha256, size, the artifact's name when it has one)
+    objects: Vec<(String, u64, Option<String>)>,
+}
+
+impl Work for RecoverWork {
+    type Item = ();
+    type Report = RecoverReport;
+    const KIND: JobKind = JobKind::Recover;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        self.objects.iter().map(|(sha, size, name)| ItemSpec::new(name.clone().unwrap_or_else(|| sha.clone()), Some(*size))).collect()
+    }
+
+    fn concurrency(&self) -> usize {
+        runner::all_cores()
+    }
+
+    fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<()>> {
+        let (sha, _, name) = &self.objects[seq];
+        let path = engine.layout().object_path(sha);
+        step.phase("hashing");
+        let intact = path.exists()
+            && match crate::pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done)) {
+                Ok(d) => d.sha256 == *sha,
+                Err(e) if e.is(code::CANCELLED) => return Err(e),
+                Err(_) => false,
+            };
+        if intact && fsync(&path) {
+            engine.mark_settled(sha)?;
+            return Ok(Done::new(Outcome::Recovered, ()));
+        }
+        engine.forget_lost(sha)?;
+        Err(object_lost(name.as_deref().unwrap_or(sha)))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<()>]) -> String {
+        let ok = ends.iter().filter(|e| e.outcome == Outcome::Recovered).count();
+        let lost = ends.iter().filter(|e| e.outcome == Outcome::Failed).count();
+        let mut s = format!("{ok} objects checked after a restart, {lost} lost");
+        if ends.iter().any(|e| e.outcome == Outcome::Cancelled) {
+            s.push_str(", cancelled (the rest is checked next time)");
+        }
+        s
+    }
+
+    fn report(self, _engine: &Engine, job: crate::JobSummary, ends: Vec<ItemEnd<()>>) -> Result<RecoverReport> {
+        let settled = ends.iter().filter(|e| e.outcome == Outcome::Recovered).count();
+        let lost = ends
+            .iter()
+            .filter(|e| e.outcome == Outcome::Failed)
+            .map(|e| self.objects[e.seq].2.clone().unwrap_or_else(|| self.objects[e.seq].0.clone()))
+            .collect();
+        Ok(RecoverReport { job: Some(job), settled, lost })
+    }
 }
 
 pub fn object_lost(name: &str) -> Error {
@@ -40,44 +103,46 @@ pub fn object_lost(name: &str) -> Error {
 }
 
 impl Engine {
-    /// Settle unsettled objects: re-hash those from an earlier boot, fsync those of this boot older
-    /// than `min_age`. Returns how many were settled and the names of artifacts that were lost.
-    pub fn settle(&self, min_age: Duration) -> Result<SettleReport> {
+    /// Settle this boot's objects written at least `min_age` ago with an fsync (cheap: the kernel
+    /// has written them back by then). Objects from an earlier boot are left to [`Engine::recovery_work`].
+    pub fn settle(&self, min_age: Duration) -> Result<usize> {
         let boot = boot_id();
         let cutoff = crate::clock::format(time::OffsetDateTime::now_utc() - min_age);
-        let pending: Vec<(String, String, String)> = {
+        let pending: Vec<String> = {
             let conn = self.db();
-            let mut stmt = conn.prepare(
-                "SELECT sha256, unsettled_boot, created_at FROM objects WHERE unsettled_boot IS NOT NULL",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE unsettled_boot = ?1 AND created_at <= ?2")?;
+            let rows = stmt.query_map(rusqlite::params![boot, cutoff], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
             rows
         };
-        let mut report = SettleReport::default();
-        for (sha, written_boot, created_at) in pending {
-            let path = self.layout().object_path(&sha);
-            if written_boot == boot {
-                if created_at > cutoff {
-                    continue;
-                }
-                if fsync(&path) {
-                    self.mark_settled(&sha)?;
-                    report.settled += 1;
-                }
-                continue;
-            }
-            let intact = path.exists()
-                && crate::pipeline::hash_file(&path, &[], &crate::CancelToken::new(), &mut |_| {})
-                    .map(|d| d.sha256 == sha)
-                    .unwrap_or(false);
-            if intact && fsync(&path) {
+        let mut settled = 0;
+        for sha in pending {
+            if fsync(&self.layout().object_path(&sha)) {
                 self.mark_settled(&sha)?;
-                report.settled += 1;
-            } else {
-                report.lost.extend(self.forget_lost(&sha)?);
+                settled += 1;
             }
         }
-        Ok(report)
+        Ok(settled)
+    }
+
+    /// The `recover` job when objects written in an earlier boot were never settled (the machine
+    /// restarted, perhaps losing its page cache): each is re-hashed; what did not survive is
+    /// marked lost. None when there is nothing to recover.
+    pub fn recovery_work(&self) -> Result<Option<RecoverWork>> {
+        let boot = boot_id();
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT o.sha256, o.size, (SELECT name FROM artifacts a WHERE a.sha256 = o.sha256) FROM objects o
+             WHERE o.unsettled_boot IS NOT NULL AND o.unsettled_boot <> ?1 ORDER BY o.created_at",
+        )?;
+        let objects = stmt
+            .query_map([boot], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, Option<String>>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((!objects.is_empty()).then_some(RecoverWork { objects }))
+    }
+
+    /// Run the recovery job in the calling thread when one is needed (the CLI, before a command).
+    pub fn recover(&self, cancel: &crate::CancelToken, sink: &(dyn Fn(&crate::JobProgress) + Sync)) -> Result<Option<RecoverReport>> {
+        self.recovery_work()?.map(|w| self.run(w, cancel, sink)).transpose()
     }
 
     /// Settle one object now (verify just re-hashed it from this boot's page cache or the disk).
@@ -94,7 +159,7 @@ impl Engine {
     }
 
     /// Take a lost object out of the catalog; its import's job item becomes a failure.
-    fn forget_lost(&self, sha: &str) -> Result<Vec<String>> {
+    pub(crate) fn forget_lost(&self, sha: &str) -> Result<Vec<String>> {
         let lost = self.write(|tx| {
             let artifact: Option<(i64, String)> =
                 tx.query_row("SELECT id, name FROM artifacts WHERE sha256 = ?1", [sha], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;

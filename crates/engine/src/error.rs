@@ -4,68 +4,155 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// Stable error codes. The UI and scripts branch on these; never rename one.
+crate::model::string_enum!(
+    /// Stable error codes: the UI and scripts branch on these (shared with the UI through the
+    /// generated client as `ErrorCode`); never rename one. Build errors with the constants in
+    /// [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
+    ErrorCode, "error code", UnknownValue {
+        NotFound = "not_found",
+        ImageNotFound = "image_not_found",
+        FileNotFound = "file_not_found",
+        NotAFile = "not_a_file",
+        ReadFailed = "read_failed",
+        WriteFailed = "write_failed",
+        DiskFull = "disk_full",
+        UnknownType = "unknown_type",
+        UnsupportedType = "unsupported_type",
+        InvalidContent = "invalid_content",
+        OsRequired = "os_required",
+        InvalidOs = "invalid_os",
+        InvalidKind = "invalid_kind",
+        InvalidChecksum = "invalid_checksum",
+        ChecksumMismatch = "checksum_mismatch",
+        ChecksumFileInvalid = "checksum_file_invalid",
+        NameTaken = "name_taken",
+        InvalidName = "invalid_name",
+        InUse = "in_use",
+        ObjectMissing = "object_missing",
+        ObjectCorrupted = "object_corrupted",
+        ObjectLost = "object_lost",
+        Cancelled = "cancelled",
+        CatalogTooNew = "catalog_too_new",
+        UnsafeArchive = "unsafe_archive",
+        ArchiveTooLarge = "archive_too_large",
+        InvalidProfile = "invalid_profile",
+        CatalogFailed = "catalog_failed",
+        RepositoryUnavailable = "repository_unavailable",
+        JobNotFound = "job_not_found",
+        InvalidArgument = "invalid_argument",
+        SecretRequired = "secret_required",
+        KeyringUnavailable = "keyring_unavailable",
+        ConnectionFailed = "connection_failed",
+        TlsFailed = "tls_failed",
+        AuthFailed = "auth_failed",
+        RemoteFailed = "remote_failed",
+        HostKeyUnknown = "host_key_unknown",
+        HostKeyMismatch = "host_key_mismatch",
+        RemotePathMissing = "remote_path_missing",
+        RemoteVerifyFailed = "remote_verify_failed",
+        Forbidden = "forbidden",
+        RemoteConflict = "remote_conflict",
+        TooLarge = "too_large",
+        FormatMismatch = "format_mismatch",
+        RemoteUnavailable = "remote_unavailable",
+        RemoteChecksumMismatch = "remote_checksum_mismatch",
+        ConversionFailed = "conversion_failed",
+        FormatUnsupported = "format_unsupported",
+        InvalidAlgorithm = "invalid_algorithm",
+        InvalidAuthMethod = "invalid_auth_method",
+        InvalidInterface = "invalid_interface",
+        InvalidVisibility = "invalid_visibility",
+        InvalidJobKind = "invalid_job_kind",
+        InvalidJobState = "invalid_job_state",
+        InvalidOutcome = "invalid_outcome",
+        UnknownValue = "unknown_value",
+        Internal = "internal",
+        OpenFailed = "open_failed",
+    }
+);
+
+/// Tests and scripts compare with the code as it is written on the wire.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+/// The codes as constants, so call sites read `code::CHECKSUM_MISMATCH`.
 pub mod code {
-    pub const NOT_FOUND: &str = "not_found";
-    pub const IMAGE_NOT_FOUND: &str = "image_not_found";
-    pub const FILE_NOT_FOUND: &str = "file_not_found";
-    pub const NOT_A_FILE: &str = "not_a_file";
-    pub const READ_FAILED: &str = "read_failed";
-    pub const WRITE_FAILED: &str = "write_failed";
-    pub const DISK_FULL: &str = "disk_full";
-    pub const UNKNOWN_TYPE: &str = "unknown_type";
-    pub const UNSUPPORTED_TYPE: &str = "unsupported_type";
-    pub const INVALID_CONTENT: &str = "invalid_content";
-    pub const OS_REQUIRED: &str = "os_required";
-    pub const INVALID_OS: &str = "invalid_os";
-    pub const INVALID_KIND: &str = "invalid_kind";
-    pub const INVALID_CHECKSUM: &str = "invalid_checksum";
-    pub const CHECKSUM_MISMATCH: &str = "checksum_mismatch";
-    pub const CHECKSUM_FILE_INVALID: &str = "checksum_file_invalid";
-    pub const NAME_TAKEN: &str = "name_taken";
-    pub const INVALID_NAME: &str = "invalid_name";
-    pub const IN_USE: &str = "in_use";
-    pub const OBJECT_MISSING: &str = "object_missing";
-    pub const OBJECT_CORRUPTED: &str = "object_corrupted";
-    pub const OBJECT_LOST: &str = "object_lost";
-    pub const CANCELLED: &str = "cancelled";
-    pub const CATALOG_TOO_NEW: &str = "catalog_too_new";
-    pub const UNSAFE_ARCHIVE: &str = "unsafe_archive";
-    pub const ARCHIVE_TOO_LARGE: &str = "archive_too_large";
-    pub const INVALID_PROFILE: &str = "invalid_profile";
-    pub const CATALOG_FAILED: &str = "catalog_failed";
-    pub const REPOSITORY_UNAVAILABLE: &str = "repository_unavailable";
-    pub const JOB_NOT_FOUND: &str = "job_not_found";
-    pub const INVALID_ARGUMENT: &str = "invalid_argument";
-    // secrets
-    pub const SECRET_REQUIRED: &str = "secret_required";
-    pub const KEYRING_UNAVAILABLE: &str = "keyring_unavailable";
-    // remote file servers and clouds (shared by both)
-    pub const CONNECTION_FAILED: &str = "connection_failed";
-    pub const TLS_FAILED: &str = "tls_failed";
-    pub const AUTH_FAILED: &str = "auth_failed";
-    pub const REMOTE_FAILED: &str = "remote_failed";
-    // file servers
-    pub const HOST_KEY_UNKNOWN: &str = "host_key_unknown";
-    pub const HOST_KEY_MISMATCH: &str = "host_key_mismatch";
-    pub const REMOTE_PATH_MISSING: &str = "remote_path_missing";
-    pub const REMOTE_VERIFY_FAILED: &str = "remote_verify_failed";
-    // clouds
-    pub const FORBIDDEN: &str = "forbidden";
-    pub const REMOTE_CONFLICT: &str = "remote_conflict";
-    pub const TOO_LARGE: &str = "too_large";
-    pub const FORMAT_MISMATCH: &str = "format_mismatch";
-    pub const REMOTE_UNAVAILABLE: &str = "remote_unavailable";
-    pub const REMOTE_CHECKSUM_MISMATCH: &str = "remote_checksum_mismatch";
-    pub const CONVERSION_FAILED: &str = "conversion_failed";
-    pub const FORMAT_UNSUPPORTED: &str = "format_unsupported";
+    use super::ErrorCode;
+    pub const NOT_FOUND: ErrorCode = ErrorCode::NotFound;
+    pub const IMAGE_NOT_FOUND: ErrorCode = ErrorCode::ImageNotFound;
+    pub const FILE_NOT_FOUND: ErrorCode = ErrorCode::FileNotFound;
+    pub const NOT_A_FILE: ErrorCode = ErrorCode::NotAFile;
+    pub const READ_FAILED: ErrorCode = ErrorCode::ReadFailed;
+    pub const WRITE_FAILED: ErrorCode = ErrorCode::WriteFailed;
+    pub const DISK_FULL: ErrorCode = ErrorCode::DiskFull;
+    pub const UNKNOWN_TYPE: ErrorCode = ErrorCode::UnknownType;
+    pub const UNSUPPORTED_TYPE: ErrorCode = ErrorCode::UnsupportedType;
+    pub const INVALID_CONTENT: ErrorCode = ErrorCode::InvalidContent;
+    pub const OS_REQUIRED: ErrorCode = ErrorCode::OsRequired;
+    pub const INVALID_OS: ErrorCode = ErrorCode::InvalidOs;
+    pub const INVALID_KIND: ErrorCode = ErrorCode::InvalidKind;
+    pub const INVALID_CHECKSUM: ErrorCode = ErrorCode::InvalidChecksum;
+    pub const CHECKSUM_MISMATCH: ErrorCode = ErrorCode::ChecksumMismatch;
+    pub const CHECKSUM_FILE_INVALID: ErrorCode = ErrorCode::ChecksumFileInvalid;
+    pub const NAME_TAKEN: ErrorCode = ErrorCode::NameTaken;
+    pub const INVALID_NAME: ErrorCode = ErrorCode::InvalidName;
+    pub const IN_USE: ErrorCode = ErrorCode::InUse;
+    pub const OBJECT_MISSING: ErrorCode = ErrorCode::ObjectMissing;
+    pub const OBJECT_CORRUPTED: ErrorCode = ErrorCode::ObjectCorrupted;
+    pub const OBJECT_LOST: ErrorCode = ErrorCode::ObjectLost;
+    pub const CANCELLED: ErrorCode = ErrorCode::Cancelled;
+    pub const CATALOG_TOO_NEW: ErrorCode = ErrorCode::CatalogTooNew;
+    pub const UNSAFE_ARCHIVE: ErrorCode = ErrorCode::UnsafeArchive;
+    pub const ARCHIVE_TOO_LARGE: ErrorCode = ErrorCode::ArchiveTooLarge;
+    pub const INVALID_PROFILE: ErrorCode = ErrorCode::InvalidProfile;
+    pub const CATALOG_FAILED: ErrorCode = ErrorCode::CatalogFailed;
+    pub const REPOSITORY_UNAVAILABLE: ErrorCode = ErrorCode::RepositoryUnavailable;
+    pub const JOB_NOT_FOUND: ErrorCode = ErrorCode::JobNotFound;
+    pub const INVALID_ARGUMENT: ErrorCode = ErrorCode::InvalidArgument;
+    pub const SECRET_REQUIRED: ErrorCode = ErrorCode::SecretRequired;
+    pub const KEYRING_UNAVAILABLE: ErrorCode = ErrorCode::KeyringUnavailable;
+    pub const CONNECTION_FAILED: ErrorCode = ErrorCode::ConnectionFailed;
+    pub const TLS_FAILED: ErrorCode = ErrorCode::TlsFailed;
+    pub const AUTH_FAILED: ErrorCode = ErrorCode::AuthFailed;
+    pub const REMOTE_FAILED: ErrorCode = ErrorCode::RemoteFailed;
+    pub const HOST_KEY_UNKNOWN: ErrorCode = ErrorCode::HostKeyUnknown;
+    pub const HOST_KEY_MISMATCH: ErrorCode = ErrorCode::HostKeyMismatch;
+    pub const REMOTE_PATH_MISSING: ErrorCode = ErrorCode::RemotePathMissing;
+    pub const REMOTE_VERIFY_FAILED: ErrorCode = ErrorCode::RemoteVerifyFailed;
+    pub const FORBIDDEN: ErrorCode = ErrorCode::Forbidden;
+    pub const REMOTE_CONFLICT: ErrorCode = ErrorCode::RemoteConflict;
+    pub const TOO_LARGE: ErrorCode = ErrorCode::TooLarge;
+    pub const FORMAT_MISMATCH: ErrorCode = ErrorCode::FormatMismatch;
+    pub const REMOTE_UNAVAILABLE: ErrorCode = ErrorCode::RemoteUnavailable;
+    pub const REMOTE_CHECKSUM_MISMATCH: ErrorCode = ErrorCode::RemoteChecksumMismatch;
+    pub const CONVERSION_FAILED: ErrorCode = ErrorCode::ConversionFailed;
+    pub const FORMAT_UNSUPPORTED: ErrorCode = ErrorCode::FormatUnsupported;
+    pub const INVALID_ALGORITHM: ErrorCode = ErrorCode::InvalidAlgorithm;
+    pub const INVALID_AUTH_METHOD: ErrorCode = ErrorCode::InvalidAuthMethod;
+    pub const INVALID_INTERFACE: ErrorCode = ErrorCode::InvalidInterface;
+    pub const INVALID_VISIBILITY: ErrorCode = ErrorCode::InvalidVisibility;
+    pub const INVALID_JOB_KIND: ErrorCode = ErrorCode::InvalidJobKind;
+    pub const INVALID_JOB_STATE: ErrorCode = ErrorCode::InvalidJobState;
+    pub const INVALID_OUTCOME: ErrorCode = ErrorCode::InvalidOutcome;
+    pub const UNKNOWN_VALUE: ErrorCode = ErrorCode::UnknownValue;
+    pub const INTERNAL: ErrorCode = ErrorCode::Internal;
+    pub const OPEN_FAILED: ErrorCode = ErrorCode::OpenFailed;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Error {
-    pub code: String,
+    pub code: ErrorCode,
     pub text: String,
     pub explanation: String,
     pub recovery: String,
@@ -83,20 +170,20 @@ impl std::error::Error for Error {}
 
 impl Error {
     pub fn new(
-        code: &str,
+        code: ErrorCode,
         text: impl Into<String>,
         explanation: impl Into<String>,
         recovery: impl Into<String>,
     ) -> Self {
         Error {
-            code: code.to_string(),
+            code,
             text: text.into(),
             explanation: explanation.into(),
             recovery: recovery.into(),
         }
     }
 
-    pub fn is(&self, code: &str) -> bool {
+    pub fn is(&self, code: ErrorCode) -> bool {
         self.code == code
     }
 
@@ -189,6 +276,12 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        // A value read from the catalog that did not parse carries its own coded error.
+        if let rusqlite::Error::FromSqlConversionFailure(_, _, inner) = &e {
+            if let Some(err) = inner.downcast_ref::<Error>() {
+                return err.clone();
+            }
+        }
         Error::catalog(e)
     }
 }

@@ -4,7 +4,8 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
-use crate::jobs::{self, JobProgress, JobSummary};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::model::ArtifactRef;
 use crate::profile::Profile;
 use crate::Engine;
@@ -167,8 +168,9 @@ fn export_failed(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl Engine {
-    /// Export a profile into a folder, as a job. Nothing is left behind on failure or cancel.
-    pub fn export_profile(&self, req: &ExportRequest, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ExportReport> {
+    /// The export job for `req`: refused before any job exists when the profile or the folder is
+    /// not there. Nothing is left behind on failure or cancel.
+    pub fn export_work(&self, req: &ExportRequest) -> Result<ExportWork> {
         let profile = self.get_profile(&req.profile)?;
         if !req.dir.is_dir() {
             return Err(Error::new(
@@ -179,23 +181,13 @@ impl Engine {
             ));
         }
         let (entries, mtime) = plan(self, &profile, req.include_os)?;
-        let total: u64 = entries.iter().map(|e| e.size).sum();
-        let target = req.dir.join(archive_name(&profile.name));
-        let mut meter = self.begin_single_job("export", &target.display().to_string(), total, cancel)?;
-        meter.progress.phase = "compressing".into();
-        let result = self.write_archive(&entries, mtime, &target, cancel, &mut |done| {
-            let (tell, persist) = meter.advance(0, done);
-            if tell {
-                sink(&meter.progress);
-            }
-            if persist {
-                let _ = jobs::save_progress(&self.db(), &meter.progress);
-            }
-        });
         let name = archive_name(&profile.name);
-        let job = self.end_single_job(&mut meter, &result, |(sha, size)| format!("exported {name} ({size} bytes, sha256 {})", &sha[..12]), sink)?;
-        let (sha256, size) = result?;
-        Ok(ExportReport { job, file: target.display().to_string(), sha256, size })
+        Ok(ExportWork { target: req.dir.join(&name), name, entries, mtime })
+    }
+
+    /// Export a profile into a folder in the calling thread (the CLI).
+    pub fn export_profile(&self, req: &ExportRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ExportReport> {
+        self.run(self.export_work(req)?, cancel, sink)
     }
 
     pub(crate) fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
@@ -253,6 +245,51 @@ impl Engine {
             return Err(export_failed(&sidecar, e));
         }
         Ok((sha, size))
+    }
+}
+
+/// The export job: one item, the archive.
+pub struct ExportWork {
+    target: PathBuf,
+    name: String,
+    entries: Vec<Entry>,
+    mtime: i64,
+}
+
+impl Work for ExportWork {
+    type Item = (String, u64);
+    type Report = ExportReport;
+    const KIND: JobKind = JobKind::Export;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        vec![ItemSpec::new(self.target.display().to_string(), Some(self.entries.iter().map(|e| e.size).sum()))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<(String, u64)>> {
+        step.phase("compressing");
+        let written = engine.write_archive(&self.entries, self.mtime, &self.target, step.cancel(), &mut |done| step.progress(done))?;
+        Ok(Done::new(Outcome::Exported, written))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<(String, u64)>]) -> String {
+        export_summary(&self.name, None, ends)
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<(String, u64)>>) -> Result<ExportReport> {
+        let (sha256, size) = runner::single_result(ends)?;
+        Ok(ExportReport { job, file: self.target.display().to_string(), sha256, size })
+    }
+}
+
+/// "exported web.tar.gz (… bytes, sha256 …)", or the item's failure, for folder and server exports.
+pub(crate) fn export_summary(name: &str, to: Option<&str>, ends: &[ItemEnd<(String, u64)>]) -> String {
+    match ends.first() {
+        Some(ItemEnd { value: Some((sha, size)), .. }) => {
+            let to = to.map(|u| format!(" to {u}")).unwrap_or_default();
+            format!("exported {name}{to} ({size} bytes, sha256 {})", &sha[..12.min(sha.len())])
+        }
+        Some(ItemEnd { error: Some(e), .. }) => e.text.clone(),
+        _ => "cancelled".into(),
     }
 }
 

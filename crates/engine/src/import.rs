@@ -9,17 +9,16 @@ use crate::catalog::{self, NewArtifact};
 use crate::checksum::{self, ChecksumFile, ExpectedDigest};
 use crate::detect::{self, Detection};
 use crate::error::{code, Error, Result};
-use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::matrix;
 use crate::model::{Algo, Artifact, ArtifactRef, Kind, OsFamily, OsName};
 use crate::pipeline::{self, Sink};
-use crate::progress::Meter;
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Files to review before importing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -276,131 +275,17 @@ impl Engine {
         Ok(ImportPlan { items, checksum_files: checksum_reports(&sums, &names) })
     }
 
-    /// Start an import job on its own thread; returns its id at once.
-    pub fn start_import(self: &Arc<Self>, req: ImportRequest, sink: crate::ProgressSink) -> Result<i64> {
-        let token = CancelToken::new();
-        let job = self.create_import_job(&req)?;
-        self.register_running(job, &token);
-        let engine = Arc::clone(self);
-        std::thread::Builder::new()
-            .name(format!("import-{job}"))
-            .spawn(move || {
-                let _ = engine.run_import_job(job, &req, &token, &*sink);
-                engine.unregister_running(job);
-                // A long-running app settles what it imported once the kernel has written it back.
-                std::thread::sleep(crate::durability::SETTLE_AFTER + std::time::Duration::from_secs(5));
-                let _ = engine.settle(crate::durability::SETTLE_AFTER);
-            })
-            .map_err(|e| Error::new(code::CATALOG_FAILED, format!("Could not start the import: {e}."), "The system refused to start a worker thread.", "Close other programs and try again."))?;
-        Ok(job)
+    /// The import job for `req` (checksum files read, sizes taken); run it with [`Engine::run`] or
+    /// [`Engine::spawn`]. Files are imported on every core, each in one read pass.
+    pub fn import_work(&self, req: ImportRequest) -> ImportWork {
+        let sums = load_checksum_files(&req.checksum_files);
+        let names: Vec<String> = req.items.iter().map(|i| file_name(&i.path)).collect();
+        ImportWork { req, sums, names }
     }
 
     /// Import in the calling thread (the CLI): create the job, run it, return the report.
-    pub fn import(&self, req: &ImportRequest, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ImportReport> {
-        let job = self.create_import_job(req)?;
-        self.register_running(job, cancel);
-        let out = self.run_import_job(job, req, cancel, sink);
-        self.unregister_running(job);
-        out
-    }
-
-    fn create_import_job(&self, req: &ImportRequest) -> Result<i64> {
-        let items: Vec<(String, Option<u64>)> = req
-            .items
-            .iter()
-            .map(|i| (i.path.display().to_string(), std::fs::metadata(&i.path).ok().map(|m| m.len())))
-            .collect();
-        let total = items.iter().filter_map(|(_, s)| *s).sum();
-        let session = self.store.session().to_string();
-        self.write(|tx| jobs::create(tx, "import", &session, &items, total))
-    }
-
-    fn run_import_job(&self, job: i64, req: &ImportRequest, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ImportReport> {
-        let sums = load_checksum_files(&req.checksum_files);
-        let names: Vec<String> = req.items.iter().map(|i| file_name(&i.path)).collect();
-        let sizes: Vec<u64> = req.items.iter().map(|i| std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0)).collect();
-        let mut meter = Meter::new(job, req.items.len() as u32, sizes.iter().sum());
-        jobs::set_running(&self.db(), job)?;
-        let mut reports = Vec::with_capacity(req.items.len());
-        let mut base = 0u64;
-        let mut cancelled = false;
-        for (seq, item) in req.items.iter().enumerate() {
-            if cancelled || cancel.is_cancelled() {
-                cancelled = true;
-                reports.push(ItemReport { path: item.path.display().to_string(), outcome: Outcome::Cancelled, artifact: None, error: None, verified: Vec::new() });
-                continue;
-            }
-            meter.progress.item_index = seq as u32;
-            meter.progress.item_path = item.path.display().to_string();
-            meter.progress.item_bytes_total = sizes[seq];
-            meter.progress.phase = "checking".into();
-            meter.mark_dirty();
-            meter.advance(base, 0);
-            sink(&meter.progress);
-            let mut expected: Vec<ExpectedDigest> = item.expected.iter().cloned().collect();
-            for e in all_expected(&sums, &names[seq]) {
-                if !expected.iter().any(|x| x.algo == e.algo && x.hex == e.hex) {
-                    expected.push(e);
-                }
-            }
-            let signed = is_signed(&names[seq], &names);
-            let result = self.import_one(item, &expected, signed, cancel, &mut |phase, done| {
-                if meter.progress.phase != phase {
-                    meter.progress.phase = phase.to_string();
-                    meter.mark_dirty();
-                }
-                let (tell, persist) = meter.advance(base, done);
-                if tell {
-                    sink(&meter.progress);
-                }
-                if persist {
-                    let _ = jobs::save_progress(&self.db(), &meter.progress);
-                }
-            });
-            base += sizes[seq];
-            let report = match result {
-                Ok((outcome, artifact)) => {
-                    let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
-                    self.write(|tx| jobs::set_item(tx, job, seq as u32, outcome, Some(&r), None))?;
-                    ItemReport { path: item.path.display().to_string(), outcome, artifact: Some(artifact), error: None, verified: expected }
-                }
-                Err(e) => {
-                    let outcome = if e.code == code::CANCELLED { Outcome::Cancelled } else { Outcome::Failed };
-                    cancelled |= outcome == Outcome::Cancelled;
-                    let error = (outcome == Outcome::Failed).then_some(e);
-                    self.write(|tx| jobs::set_item(tx, job, seq as u32, outcome, None, error.as_ref()))?;
-                    ItemReport { path: item.path.display().to_string(), outcome, artifact: None, error, verified: Vec::new() }
-                }
-            };
-            reports.push(report);
-        }
-        let count = |o: Outcome| reports.iter().filter(|r| r.outcome == o).count();
-        let (imported, duplicates, failed) = (count(Outcome::Imported), count(Outcome::Duplicate), count(Outcome::Failed));
-        let state = JobState::of_batch(cancelled, failed);
-        let mut parts = vec![format!("{imported} imported")];
-        if duplicates > 0 {
-            parts.push(format!("{duplicates} already there"));
-        }
-        if failed > 0 {
-            parts.push(format!("{failed} failed"));
-        }
-        if cancelled {
-            parts.push("cancelled".into());
-        }
-        let summary = parts.join(", ");
-        let job_error = cancelled.then(Error::cancelled);
-        meter.progress.state = state;
-        meter.progress.phase = if cancelled { "cancelled".into() } else { "done".into() };
-        meter.progress.eta_seconds = None;
-        {
-            let conn = self.db();
-            jobs::save_progress(&conn, &meter.progress)?;
-            jobs::finish(&conn, job, state, &summary, job_error.as_ref())?;
-        }
-        sink(&meter.progress);
-        let detail = self.get_job(job)?;
-        let checksum_files = checksum_reports(&sums, &names);
-        Ok(ImportReport { job: detail.job, items: reports, checksum_files })
+    pub fn import(&self, req: &ImportRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ImportReport> {
+        self.run(self.import_work(req.clone()), cancel, sink)
     }
 
     /// Import one file. Returns the outcome (imported / duplicate) and the artifact.
@@ -518,6 +403,60 @@ impl Engine {
             }
         }
         Ok(ArtifactRef { id: image.id, name: image.name })
+    }
+}
+
+/// The import job: one item per file.
+pub struct ImportWork {
+    req: ImportRequest,
+    sums: Vec<(PathBuf, Result<ChecksumFile>)>,
+    names: Vec<String>,
+}
+
+impl Work for ImportWork {
+    type Item = (Artifact, Vec<ExpectedDigest>);
+    type Report = ImportReport;
+    const KIND: JobKind = JobKind::Import;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        self.req.items.iter().map(|i| ItemSpec::new(i.path.display().to_string(), std::fs::metadata(&i.path).ok().map(|m| m.len()))).collect()
+    }
+
+    fn concurrency(&self) -> usize {
+        runner::all_cores()
+    }
+
+    fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<Self::Item>> {
+        let item = &self.req.items[seq];
+        step.phase("checking");
+        let mut expected: Vec<ExpectedDigest> = item.expected.iter().cloned().collect();
+        for e in all_expected(&self.sums, &self.names[seq]) {
+            if !expected.iter().any(|x| x.algo == e.algo && x.hex == e.hex) {
+                expected.push(e);
+            }
+        }
+        let signed = is_signed(&self.names[seq], &self.names);
+        let (outcome, artifact) = engine.import_one(item, &expected, signed, step.cancel(), &mut |phase, done| {
+            step.phase(phase);
+            step.progress(done);
+        })?;
+        let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
+        Ok(Done::with_artifact(outcome, r, (artifact, expected)))
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<Self::Item>>) -> Result<ImportReport> {
+        let items = ends
+            .into_iter()
+            .map(|e| {
+                let path = self.req.items[e.seq].path.display().to_string();
+                let (artifact, verified) = match e.value {
+                    Some((a, v)) => (Some(a), v),
+                    None => (None, Vec::new()),
+                };
+                ItemReport { path, outcome: e.outcome, artifact, error: e.error, verified }
+            })
+            .collect();
+        Ok(ImportReport { job, items, checksum_files: checksum_reports(&self.sums, &self.names) })
     }
 }
 

@@ -1,4 +1,5 @@
-//! Job history in SQLite: states, per-item outcomes, throttled progress, interrupted jobs.
+//! Job history in SQLite: kinds, states, per-item outcomes, saved progress, interrupted jobs. The
+//! runner (`runner.rs`) is the only writer of job rows; this module is its storage.
 
 use crate::clock;
 use crate::error::{Error, Result};
@@ -6,32 +7,17 @@ use crate::model::ArtifactRef;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-    Interrupted,
-}
+crate::model::string_enum!(
+    /// Where a job is: queued -> running -> succeeded | failed | cancelled; interrupted when the
+    /// process running it died.
+    JobState, "job state", InvalidJobState {
+        Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed",
+        Cancelled = "cancelled", Interrupted = "interrupted",
+    }
+);
 
 impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-            JobState::Interrupted => "interrupted",
-        }
-    }
-
     pub fn is_finished(self) -> bool {
         !matches!(self, JobState::Queued | JobState::Running)
     }
@@ -48,63 +34,51 @@ impl JobState {
     }
 }
 
-impl FromStr for JobState {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "queued" => JobState::Queued,
-            "running" => JobState::Running,
-            "succeeded" => JobState::Succeeded,
-            "failed" => JobState::Failed,
-            "cancelled" => JobState::Cancelled,
-            "interrupted" => JobState::Interrupted,
-            _ => {
-                return Err(Error::invalid_argument(
-                    format!("\"{s}\" is not a job state."),
-                    "Use queued, running, succeeded, failed, cancelled or interrupted.",
-                ))
-            }
-        })
+crate::model::string_enum!(
+    /// What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md.
+    JobKind, "job kind", InvalidJobKind {
+        Import = "import", Verify = "verify", Export = "export", ServerExport = "server_export",
+        ProfileImport = "profile_import", Publish = "publish", Recover = "recover",
     }
-}
+);
 
-/// What an item of a job came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Pending,
-    Imported,
-    Duplicate,
-    Verified,
-    Failed,
-    Cancelled,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
+impl JobKind {
+    /// How the history names it.
+    pub fn label(self) -> &'static str {
         match self {
-            Outcome::Pending => "pending",
-            Outcome::Imported => "imported",
-            Outcome::Duplicate => "duplicate",
-            Outcome::Verified => "verified",
-            Outcome::Failed => "failed",
-            Outcome::Cancelled => "cancelled",
+            JobKind::Import => "Import",
+            JobKind::Verify => "Verify",
+            JobKind::Export => "Export",
+            JobKind::ServerExport => "Export to server",
+            JobKind::ProfileImport => "Profile import",
+            JobKind::Publish => "Publish",
+            JobKind::Recover => "Recovery",
         }
     }
 }
 
-impl FromStr for Outcome {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "imported" => Outcome::Imported,
-            "duplicate" => Outcome::Duplicate,
-            "verified" => Outcome::Verified,
-            "failed" => Outcome::Failed,
-            "cancelled" => Outcome::Cancelled,
-            _ => Outcome::Pending,
-        })
+crate::model::string_enum!(
+    /// What an item of a job came to, in a word that fits the kind.
+    Outcome, "outcome", InvalidOutcome {
+        Pending = "pending", Imported = "imported", Duplicate = "duplicate", Exported = "exported",
+        Uploaded = "uploaded", Published = "published", Verified = "verified", Captured = "captured",
+        Provisioned = "provisioned", Downloaded = "downloaded", Recovered = "recovered", Failed = "failed",
+        Cancelled = "cancelled", Skipped = "skipped",
+    }
+);
+
+impl Outcome {
+    /// The words a job summary uses for a count of items with this outcome ("3 imported").
+    pub fn summary_word(self) -> &'static str {
+        match self {
+            Outcome::Duplicate => "already there",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether the item's work was done (not failed, cancelled, skipped or pending).
+    pub fn is_success(self) -> bool {
+        !matches!(self, Outcome::Pending | Outcome::Failed | Outcome::Cancelled | Outcome::Skipped)
     }
 }
 
@@ -113,7 +87,7 @@ impl FromStr for Outcome {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobSummary {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub state: JobState,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -154,7 +128,7 @@ pub struct JobDetail {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobQuery {
     pub state: Option<JobState>,
-    pub kind: Option<String>,
+    pub kind: Option<JobKind>,
     /// Only jobs with a smaller id (the last id of the previous page).
     pub before_id: Option<i64>,
     pub limit: Option<u32>,
@@ -169,6 +143,9 @@ pub struct JobProgress {
     pub phase: String,
     pub item_index: u32,
     pub item_count: u32,
+    /// Items that have ended (in any outcome); with several items at once, `item_index` is the
+    /// one that reported last.
+    pub items_done: u32,
     pub item_path: String,
     pub item_bytes_done: u64,
     pub item_bytes_total: u64,
@@ -184,12 +161,10 @@ const SUMMARY_COLUMNS: &str = "j.id, j.kind, j.state, j.created_at, j.started_at
     j.phase, j.bytes_done, j.bytes_total, j.rate_bps, j.eta_seconds, j.summary, j.error";
 
 fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
-    let state: String = r.get(2)?;
-    let error: Option<String> = r.get(14)?;
     Ok(JobSummary {
         id: r.get(0)?,
-        kind: r.get(1)?,
-        state: state.parse().unwrap_or(JobState::Failed),
+        kind: crate::db::word(r, 1)?,
+        state: crate::db::word(r, 2)?,
         created_at: r.get(3)?,
         started_at: r.get(4)?,
         finished_at: r.get(5)?,
@@ -201,15 +176,15 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
         rate_bps: r.get(11)?,
         eta_seconds: r.get(12)?,
         summary: r.get(13)?,
-        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+        error: crate::db::stored_error(r, 14)?,
     })
 }
 
 /// Create a queued job with its items (paths) in one transaction.
-pub fn create(conn: &Connection, kind: &str, session: &str, items: &[(String, Option<u64>)], bytes_total: u64) -> Result<i64> {
+pub fn create(conn: &Connection, kind: JobKind, session: &str, items: &[(String, Option<u64>)], bytes_total: u64) -> Result<i64> {
     conn.execute(
         "INSERT INTO jobs (kind, state, session, created_at, bytes_total) VALUES (?1, 'queued', ?2, ?3, ?4)",
-        params![kind, session, clock::now(), bytes_total as i64],
+        params![kind.as_str(), session, clock::now(), bytes_total as i64],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached("INSERT INTO job_items (job_id, seq, path, size) VALUES (?1, ?2, ?3, ?4)")?;
@@ -237,7 +212,9 @@ pub fn save_progress(conn: &Connection, p: &JobProgress) -> Result<()> {
 
 pub fn set_item(conn: &Connection, job: i64, seq: u32, outcome: Outcome, artifact: Option<&ArtifactRef>, error: Option<&Error>) -> Result<()> {
     conn.execute(
-        "UPDATE job_items SET outcome = ?1, artifact_id = ?2, artifact_name = ?3, error = ?4 WHERE job_id = ?5 AND seq = ?6",
+        // An artifact deleted while the job ran (a verify racing a delete) keeps its name, not its id.
+        "UPDATE job_items SET outcome = ?1, artifact_id = (SELECT id FROM artifacts WHERE id = ?2), artifact_name = ?3, error = ?4
+         WHERE job_id = ?5 AND seq = ?6",
         params![
             outcome.as_str(),
             artifact.map(|a| a.id),
@@ -293,7 +270,7 @@ fn filter(q: &JobQuery, paged: bool) -> (String, Vec<rusqlite::types::Value>) {
         clauses.push(format!("j.state = ?{}", args.len()));
     }
     if let Some(kind) = &q.kind {
-        args.push(kind.clone().into());
+        args.push(kind.as_str().to_string().into());
         clauses.push(format!("j.kind = ?{}", args.len()));
     }
     if let (true, Some(before)) = (paged, q.before_id) {
@@ -327,17 +304,15 @@ pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
     )?;
     let items = stmt
         .query_map([id], |r| {
-            let outcome: String = r.get(3)?;
             let artifact_id: Option<i64> = r.get(4)?;
             let artifact_name: Option<String> = r.get(5)?;
-            let error: Option<String> = r.get(6)?;
             Ok(JobItem {
                 seq: r.get::<_, i64>(0)? as u32,
                 path: r.get(1)?,
                 size: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
-                outcome: outcome.parse().unwrap_or(Outcome::Pending),
+                outcome: crate::db::word(r, 3)?,
                 artifact: artifact_id.map(|id| ArtifactRef { id, name: artifact_name.unwrap_or_default() }),
-                error: error.and_then(|e| serde_json::from_str(&e).ok()),
+                error: crate::db::stored_error(r, 6)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -345,9 +320,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
 }
 
 pub fn state(conn: &Connection, id: i64) -> Result<JobState> {
-    let s: String = conn
-        .query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+    conn.query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| crate::db::word(r, 0))
         .optional()?
-        .ok_or_else(|| Error::job_not_found(id))?;
-    s.parse()
+        .ok_or_else(|| Error::job_not_found(id))
 }

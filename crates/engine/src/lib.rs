@@ -24,19 +24,21 @@ pub mod profile_import;
 pub mod progress;
 pub mod publish;
 pub mod remote;
+pub mod runner;
 pub mod secrets;
 pub mod store;
 pub mod verify;
 
 pub use cancel::CancelToken;
 pub use checksum::ExpectedDigest;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
-pub use jobs::{JobDetail, JobItem, JobProgress, JobQuery, JobState, JobSummary, Outcome};
+pub use jobs::{JobDetail, JobItem, JobKind, JobProgress, JobQuery, JobState, JobSummary, Outcome};
 pub use layout::DataLayout;
 pub use model::{Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
 pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
+pub use runner::{Work, ItemSpec, Done, ItemEnd, Step};
 pub use remote::{Protocol, Server, ServerExportRequest, ServerSpec, ServerTestReport};
 pub use verify::VerifyReport;
 
@@ -76,6 +78,8 @@ impl Engine {
         store.reap_dead_sessions()?;
         let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()) };
         engine.settle(durability::SETTLE_AFTER)?;
+        // Objects an earlier boot left unsettled are re-hashed by the `recover` job
+        // (`recovery_work`), which the app runs in the background and the CLI before its command.
         Ok(engine)
     }
 
@@ -179,47 +183,6 @@ impl Engine {
                 Ok(false)
             }
         }
-    }
-
-    /// Start a job over one item (an export, a profile import): recorded, cancellable, running.
-    pub(crate) fn begin_single_job(&self, kind: &str, item: &str, total: u64, cancel: &CancelToken) -> Result<progress::Meter> {
-        let session = self.store.session().to_string();
-        let job = self.write(|tx| jobs::create(tx, kind, &session, &[(item.to_string(), Some(total))], total))?;
-        self.register_running(job, cancel);
-        jobs::set_running(&self.db(), job)?;
-        let mut meter = progress::Meter::new(job, 1, total);
-        meter.progress.item_path = item.to_string();
-        meter.progress.item_bytes_total = total;
-        Ok(meter)
-    }
-
-    /// End a one-item job from its result: the item's outcome, the job's state and summary, the
-    /// last progress tick. Returns the job as the history now shows it.
-    pub(crate) fn end_single_job<T>(
-        &self,
-        meter: &mut progress::Meter,
-        result: &Result<T>,
-        summary: impl FnOnce(&T) -> String,
-        sink: &dyn Fn(&JobProgress),
-    ) -> Result<JobSummary> {
-        let job = meter.progress.job_id;
-        self.unregister_running(job);
-        let (state, outcome, error, summary) = match result {
-            Ok(v) => (JobState::Succeeded, Outcome::Imported, None, summary(v)),
-            Err(e) if e.code == error::code::CANCELLED => (JobState::Cancelled, Outcome::Cancelled, Some(e.clone()), "cancelled".to_string()),
-            Err(e) => (JobState::Failed, Outcome::Failed, Some(e.clone()), e.text.clone()),
-        };
-        {
-            let conn = self.db();
-            let item_error = error.as_ref().filter(|_| state == JobState::Failed);
-            jobs::set_item(&conn, job, 0, outcome, None, item_error)?;
-            meter.progress.state = state;
-            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
-            jobs::save_progress(&conn, &meter.progress)?;
-            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
-        }
-        sink(&meter.progress);
-        Ok(self.get_job(job)?.job)
     }
 
     pub(crate) fn register_running(&self, id: i64, token: &CancelToken) {

@@ -2,16 +2,14 @@
 
 use crate::error::{code, Error, Result};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident, $what:literal, $invalid:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $s)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -20,17 +18,17 @@ macro_rules! string_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
 
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::Error;
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
                 let lower = s.trim().to_ascii_lowercase();
                 $(if lower == $s { return Ok($name::$variant); })+
-                Err(Error::new(
-                    concat!("invalid_", $what),
+                Err($crate::error::Error::new(
+                    $crate::error::ErrorCode::$invalid,
                     format!(concat!("\"{}\" is not a known ", $what, "."), s),
                     format!(concat!("A ", $what, " is one of: {}."), [$($s),+].join(", ")),
                     concat!("Use one of the listed values for the ", $what, "."),
@@ -45,7 +43,7 @@ pub(crate) use string_enum;
 
 string_enum!(
     /// What an imported file is, following XClarity's import types plus gold and disk images.
-    Kind, "kind" {
+    Kind, "kind", InvalidKind {
         Os = "os", OsProfile = "os_profile", Driver = "driver", Boot = "boot", Bundle = "bundle",
         BundleSig = "bundle_sig", Config = "config", Script = "script", Software = "software",
         Unattend = "unattend", GoldImage = "gold_image", DiskImage = "disk_image",
@@ -54,12 +52,12 @@ string_enum!(
 
 string_enum!(
     /// The operating system family a file is for.
-    OsFamily, "os" { Linux = "linux", Windows = "windows", Vmware = "vmware" }
+    OsFamily, "os", InvalidOs { Linux = "linux", Windows = "windows", Vmware = "vmware" }
 );
 
 string_enum!(
     /// Digest algorithms Imagesmith computes and verifies.
-    Algo, "algorithm" { Md5 = "md5", Sha1 = "sha1", Sha256 = "sha256", Sha512 = "sha512" }
+    Algo, "algorithm", InvalidAlgorithm { Md5 = "md5", Sha1 = "sha1", Sha256 = "sha256", Sha512 = "sha512" }
 );
 
 impl Algo {

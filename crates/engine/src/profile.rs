@@ -51,13 +51,12 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Role {
-        match s {
-            "driver" => Role::Driver,
-            "boot" => Role::Boot,
-            "unattend" => Role::Unattend,
-            _ => Role::Custom,
-        }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Role, ()> {
+        [Role::Driver, Role::Boot, Role::Custom, Role::Unattend].into_iter().find(|r| r.as_str() == s).ok_or(())
     }
 }
 
@@ -131,14 +130,11 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
     )?;
     let members = stmt
         .query_map([id], |r| {
-            let kind: String = r.get(2)?;
-            let os: Option<String> = r.get(3)?;
-            let role: String = r.get(4)?;
             Ok(ProfileMember {
                 artifact: ArtifactRef { id: r.get(0)?, name: r.get(1)? },
-                kind: kind.parse().unwrap_or(Kind::Software),
-                os: os.and_then(|o| o.parse().ok()),
-                role: Role::parse(&role),
+                kind: crate::db::word(r, 2)?,
+                os: crate::db::word_opt(r, 3)?,
+                role: crate::db::word(r, 4)?,
                 size: r.get::<_, i64>(5)? as u64,
                 sha256: r.get(6)?,
             })

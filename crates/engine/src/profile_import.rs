@@ -8,10 +8,10 @@ use crate::checksum::{self, ExpectedDigest};
 use crate::error::{code, Error, Result};
 use crate::export::FORMAT;
 use crate::import::ImportItem;
-use crate::jobs::{JobProgress, JobSummary};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::{Algo, ArtifactRef, Kind};
 use crate::profile::Profile;
-use crate::progress::Meter;
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -105,20 +105,17 @@ struct ManifestMember {
 }
 
 impl Engine {
-    /// Import a profile archive as one job. Nothing outside staging is written until every check passed.
-    pub fn import_profile(&self, archive: &Path, name: Option<&str>, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<ProfileImportReport> {
+    /// The profile import job for an archive. Nothing outside staging is written until every
+    /// check passed.
+    pub fn profile_import_work(&self, archive: &Path, name: Option<&str>) -> Result<ProfileImportWork> {
         let file_name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let size = std::fs::metadata(archive).map_err(|e| Error::io(archive, &e, false))?.len();
-        let mut meter = self.begin_single_job("profile_import", &archive.display().to_string(), size, cancel)?;
-        let dir = self.store.staging_dir("profile");
-        let result = dir.and_then(|dir| {
-            let r = self.import_profile_in(archive, &file_name, size, name, &dir, cancel, &mut meter, sink);
-            let _ = std::fs::remove_dir_all(&dir);
-            r
-        });
-        let job = self.end_single_job(&mut meter, &result, |(p, members, _)| format!("profile {} with {} members", p.name, members.len()), sink)?;
-        let (profile, members, sidecar_verified) = result?;
-        Ok(ProfileImportReport { job, profile, sidecar_verified, members })
+        Ok(ProfileImportWork { archive: archive.to_path_buf(), file_name, size, name: name.map(str::to_string) })
+    }
+
+    /// Import a profile archive in the calling thread (the CLI).
+    pub fn import_profile(&self, archive: &Path, name: Option<&str>, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ProfileImportReport> {
+        self.run(self.profile_import_work(archive, name)?, cancel, sink)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -129,15 +126,14 @@ impl Engine {
         size: u64,
         name: Option<&str>,
         dir: &Path,
-        cancel: &CancelToken,
-        meter: &mut Meter,
-        sink: &dyn Fn(&JobProgress),
+        step: &Step<'_>,
     ) -> Result<(Profile, Vec<ArtifactRef>, bool)> {
+        let cancel = step.cancel();
         // 1. The sidecar, when there is one.
         let sidecar = archive.with_file_name(format!("{file_name}.sha256"));
         let mut sidecar_verified = false;
         if sidecar.is_file() {
-            meter.progress.phase = "verifying".into();
+            step.phase("verifying");
             let sums = checksum::read_checksum_file(&sidecar)?;
             if let Some(exp) = sums.expected_for(file_name) {
                 let d = crate::pipeline::hash_file(archive, &[exp.algo], cancel, &mut |_| {})?;
@@ -149,7 +145,7 @@ impl Engine {
             }
         }
         // 2. Unpack into staging, checking every member before a byte of it is written.
-        meter.progress.phase = "unpacking".into();
+        step.phase("unpacking");
         let free = self.store.staging_free_bytes().unwrap_or(u64::MAX);
         let f = File::open(archive).map_err(|e| Error::io(archive, &e, false))?;
         let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
@@ -210,8 +206,7 @@ impl Engine {
             std::io::copy(&mut (&mut entry).take(len), &mut out).map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
             files.insert(key, out_path);
         }
-        meter.advance(0, size);
-        sink(&meter.progress);
+        step.progress(size);
 
         // 3. SHA256SUMS covers every file, profile.json names every member, all digests match.
         let sums_path = files.get("SHA256SUMS").ok_or_else(|| invalid_profile(file_name, "it has no SHA256SUMS".into()))?;
@@ -227,7 +222,7 @@ impl Engine {
                 return Err(invalid_profile(file_name, format!("{listed_name} is listed in SHA256SUMS but missing")));
             }
         }
-        meter.progress.phase = "verifying".into();
+        step.phase("verifying");
         let mut digests: HashMap<String, String> = HashMap::new();
         for (key, path) in &files {
             if key == "SHA256SUMS" {
@@ -265,8 +260,7 @@ impl Engine {
         }
 
         // 4. The base image: from the archive, or already in the repository.
-        meter.progress.phase = "importing".into();
-        sink(&meter.progress);
+        step.phase("importing");
         let base_id = match &manifest.base.file {
             Some(f) => {
                 let item = ImportItem { path: files[f].clone(), kind: Some(Kind::Os), ..Default::default() };
@@ -305,5 +299,45 @@ impl Engine {
             }
         };
         Ok((profile, members, sidecar_verified))
+    }
+}
+
+/// The profile import job: one item, the archive.
+pub struct ProfileImportWork {
+    archive: PathBuf,
+    file_name: String,
+    size: u64,
+    name: Option<String>,
+}
+
+type Imported = (Profile, Vec<ArtifactRef>, bool);
+
+impl Work for ProfileImportWork {
+    type Item = Imported;
+    type Report = ProfileImportReport;
+    const KIND: JobKind = JobKind::ProfileImport;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        vec![ItemSpec::new(self.archive.display().to_string(), Some(self.size))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<Imported>> {
+        let dir = engine.store.staging_dir("profile")?;
+        let result = engine.import_profile_in(&self.archive, &self.file_name, self.size, self.name.as_deref(), &dir, step);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(Done::new(Outcome::Imported, result?))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<Imported>]) -> String {
+        match ends.first() {
+            Some(ItemEnd { value: Some((p, members, _)), .. }) => format!("profile {} with {} members", p.name, members.len()),
+            Some(ItemEnd { error: Some(e), .. }) => e.text.clone(),
+            _ => "cancelled".into(),
+        }
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<Imported>>) -> Result<ProfileImportReport> {
+        let (profile, members, sidecar_verified) = runner::single_result(ends)?;
+        Ok(ProfileImportReport { job, profile, sidecar_verified, members })
     }
 }

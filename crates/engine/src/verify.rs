@@ -3,10 +3,10 @@
 use crate::cancel::CancelToken;
 use crate::catalog;
 use crate::error::{code, Error, Result};
-use crate::jobs::{self, JobProgress, JobState, JobSummary, Outcome};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::ArtifactRef;
 use crate::pipeline;
-use crate::progress::Meter;
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::store;
 use crate::Engine;
 use serde::{Deserialize, Serialize};
@@ -28,85 +28,96 @@ pub struct VerifyReport {
     pub items: Vec<VerifyItem>,
 }
 
+/// The verify job: one item per stored object, hashed on every core.
+pub struct VerifyWork {
+    /// (artifact id, name, sha256, size of the object file when it exists)
+    targets: Vec<(i64, String, String, Option<u64>)>,
+}
+
 impl Engine {
-    /// Re-hash the objects of the given artifacts (all when empty) in the calling thread.
-    pub fn verify(&self, keys: &[String], cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<VerifyReport> {
-        let targets: Vec<(i64, String, String)> = if keys.is_empty() {
+    /// The verify job over the given artifacts (every artifact when empty).
+    pub fn verify_work(&self, keys: &[String]) -> Result<VerifyWork> {
+        let found: Vec<(i64, String, String)> = if keys.is_empty() {
             catalog::all_objects(&self.db())?
         } else {
             let conn = self.db();
-            keys.iter()
-                .map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256)))
-                .collect::<Result<_>>()?
+            keys.iter().map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256))).collect::<Result<_>>()?
         };
-        let sizes: Vec<Option<u64>> = targets
-            .iter()
-            .map(|(_, _, sha)| std::fs::metadata(self.layout().object_path(sha)).ok().map(|m| m.len()))
+        let targets = found
+            .into_iter()
+            .map(|(id, name, sha)| {
+                let size = std::fs::metadata(self.layout().object_path(&sha)).ok().map(|m| m.len());
+                (id, name, sha, size)
+            })
             .collect();
-        let items: Vec<(String, Option<u64>)> = targets
-            .iter()
-            .zip(&sizes)
-            .map(|((_, _, sha), size)| (self.layout().object_path(sha).display().to_string(), *size))
-            .collect();
-        let total: u64 = sizes.iter().flatten().sum();
-        let session = self.store.session().to_string();
-        let job = self.write(|tx| jobs::create(tx, "verify", &session, &items, total))?;
-        self.register_running(job, cancel);
-        jobs::set_running(&self.db(), job)?;
-        let mut meter = Meter::new(job, targets.len() as u32, total);
-        meter.progress.phase = "hashing".into();
-        let mut base = 0;
-        let mut out = Vec::new();
-        let mut cancelled = false;
-        for (seq, (id, name, sha)) in targets.iter().enumerate() {
-            let artifact = ArtifactRef { id: *id, name: name.clone() };
-            let path = self.layout().object_path(sha);
-            meter.progress.item_index = seq as u32;
-            meter.progress.item_path = name.clone();
-            meter.progress.item_bytes_total = sizes[seq].unwrap_or(0);
-            let result = if cancelled {
-                Err(Error::cancelled())
-            } else if !path.exists() {
-                Err(store::object_missing(sha, name))
-            } else {
-                pipeline::hash_file(&path, &[], cancel, &mut |done| {
-                    let (tell, persist) = meter.advance(base, done);
-                    if tell {
-                        sink(&meter.progress);
-                    }
-                    if persist {
-                        let _ = jobs::save_progress(&self.db(), &meter.progress);
-                    }
-                })
+        Ok(VerifyWork { targets })
+    }
+
+    /// Re-hash the objects of the given artifacts (all when empty) in the calling thread.
+    pub fn verify(&self, keys: &[String], cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<VerifyReport> {
+        self.run(self.verify_work(keys)?, cancel, sink)
+    }
+}
+
+impl Work for VerifyWork {
+    type Item = ();
+    type Report = VerifyReport;
+    const KIND: JobKind = JobKind::Verify;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        self.targets.iter().map(|(_, name, _, size)| ItemSpec::new(name.clone(), *size)).collect()
+    }
+
+    fn concurrency(&self) -> usize {
+        runner::all_cores()
+    }
+
+    fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<()>> {
+        let (id, name, sha, _) = &self.targets[seq];
+        let artifact = ArtifactRef { id: *id, name: name.clone() };
+        let path = engine.layout().object_path(sha);
+        step.phase("hashing");
+        let checked = if !path.exists() {
+            Err(store::object_missing(sha, name))
+        } else {
+            pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done))
                 .and_then(|d| if &d.sha256 == sha { Ok(()) } else { Err(store::object_corrupted(sha, &d.sha256, name)) })
-            };
-            base += sizes[seq].unwrap_or(0);
-            let (outcome, error) = match result {
-                Ok(()) => {
-                    self.settle_one(sha)?;
-                    (Outcome::Verified, None)
-                }
-                Err(e) if e.code == code::CANCELLED => {
-                    cancelled = true;
-                    (Outcome::Cancelled, None)
-                }
-                Err(e) => (Outcome::Failed, Some(e)),
-            };
-            jobs::set_item(&self.db(), job, seq as u32, outcome, Some(&artifact), error.as_ref())?;
-            out.push(VerifyItem { artifact, sha256: sha.clone(), outcome, error });
+        };
+        match checked {
+            Ok(()) => {
+                engine.settle_one(sha)?;
+                Ok(Done::with_artifact(Outcome::Verified, artifact, ()))
+            }
+            // Deleted while the job ran: nothing left to verify, and nothing wrong.
+            Err(e) if !e.is(code::CANCELLED) && catalog::by_id(&engine.db(), *id)?.is_none() => {
+                Ok(Done::with_artifact(Outcome::Skipped, artifact, ()))
+            }
+            Err(e) => Err(e),
         }
-        self.unregister_running(job);
-        let failed = out.iter().filter(|i| i.outcome == Outcome::Failed).count();
-        let state = JobState::of_batch(cancelled, failed);
-        let summary = format!("{} verified, {failed} damaged or missing", out.iter().filter(|i| i.outcome == Outcome::Verified).count());
-        {
-            let conn = self.db();
-            meter.progress.state = state;
-            meter.progress.phase = "done".into();
-            jobs::save_progress(&conn, &meter.progress)?;
-            jobs::finish(&conn, job, state, &summary, cancelled.then(Error::cancelled).as_ref())?;
+    }
+
+    fn summary(&self, ends: &[ItemEnd<()>]) -> String {
+        let verified = ends.iter().filter(|e| e.outcome == Outcome::Verified).count();
+        let failed = ends.iter().filter(|e| e.outcome == Outcome::Failed).count();
+        let mut s = format!("{verified} verified, {failed} damaged or missing");
+        let skipped = ends.iter().filter(|e| e.outcome == Outcome::Skipped).count();
+        if skipped > 0 {
+            s.push_str(&format!(", {skipped} deleted meanwhile"));
         }
-        sink(&meter.progress);
-        Ok(VerifyReport { job: self.get_job(job)?.job, items: out })
+        if ends.iter().any(|e| e.outcome == Outcome::Cancelled) {
+            s.push_str(", cancelled");
+        }
+        s
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
+        let items = ends
+            .into_iter()
+            .map(|e| {
+                let (id, name, sha, _) = &self.targets[e.seq];
+                VerifyItem { artifact: ArtifactRef { id: *id, name: name.clone() }, sha256: sha.clone(), outcome: e.outcome, error: e.error }
+            })
+            .collect();
+        Ok(VerifyReport { job, items })
     }
 }

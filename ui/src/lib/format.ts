@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { JobState, Kind, OsFamily } from './ipc/client';
+import type { JobKind, JobState, Kind, OsFamily } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -65,11 +65,23 @@ export const STATE_LABELS: Record<JobState, string> = {
   interrupted: 'Interrupted',
 };
 
-const JOB_LABELS: Record<string, string> = { import: 'Import', export: 'Export', profile_import: 'Profile import', verify: 'Verify' };
+/** Every job kind with its name in the panel, toasts and history (a Record: a new kind in the
+ * engine's generated `JobKind` fails the type check until it is named here). */
+export const JOB_LABELS: Record<JobKind, string> = {
+  import: 'Import',
+  verify: 'Verify',
+  export: 'Export',
+  server_export: 'Export to server',
+  profile_import: 'Profile import',
+  publish: 'Publish',
+  recover: 'Recovery',
+};
+
+export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];
 
 /** A job kind as the panel and toasts name it ("Import", "Export", "Profile import"). */
-export function jobLabel(kind: string): string {
-  return JOB_LABELS[kind] ?? kind.charAt(0).toUpperCase() + kind.slice(1).replaceAll('_', ' ');
+export function jobLabel(kind: JobKind): string {
+  return JOB_LABELS[kind] ?? kind;
 }
 
 export function isFinished(state: JobState): boolean {

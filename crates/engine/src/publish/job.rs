@@ -8,14 +8,15 @@ use super::upload::{HashingBody, Sent, CANCELLED_READ};
 use super::{convert, PlanItem, Publication, PublicationStatus, PublishReport, PublishRequest};
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
-use crate::jobs::{self, JobProgress, JobState, Outcome};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::{Artifact, ArtifactRef};
-use crate::progress::Meter;
+use crate::runner::{Done, ItemEnd, ItemSpec, Step, Work};
 use crate::secrets::Secret;
 use crate::Engine;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long Glance may take to turn an uploaded image `active` (it hashes and stores it).
@@ -54,30 +55,20 @@ impl Drop for StagingDir {
     }
 }
 
-/// One image's run through the job, reporting progress through the shared meter.
+/// One image's run through the job, reporting through the runner's step.
 struct Run<'a> {
     engine: &'a Engine,
-    meter: Meter,
-    sink: &'a dyn Fn(&JobProgress),
+    step: &'a Step<'a>,
     cancel: &'a CancelToken,
-    base: u64,
 }
 
 impl Run<'_> {
     fn phase(&mut self, phase: &str) {
-        self.meter.progress.phase = phase.into();
-        self.meter.mark_dirty();
-        self.tick(self.meter.progress.item_bytes_done);
+        self.step.phase(phase);
     }
 
     fn tick(&mut self, item_done: u64) {
-        let (tell, persist) = self.meter.advance(self.base, item_done);
-        if tell {
-            (self.sink)(&self.meter.progress);
-        }
-        if persist {
-            let _ = jobs::save_progress(&self.engine.db(), &self.meter.progress);
-        }
+        self.step.progress(item_done);
     }
 
     fn check_cancel(&self) -> Result<()> {
@@ -105,10 +96,7 @@ impl Run<'_> {
         convert::convert(&object, &item.source_format, &out, &item.disk_format, self.cancel, &mut |pct| {
             // Conversion is shown as the item's bytes, scaled from qemu-img's percentage.
             let done = (size as f64 * pct / 100.0) as u64;
-            let (tell, _) = self.meter.advance(self.base, done.min(size));
-            if tell {
-                (self.sink)(&self.meter.progress);
-            }
+            self.step.progress(done.min(size));
         })?;
         Ok(out)
     }
@@ -119,8 +107,7 @@ impl Run<'_> {
         let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
         let sent = Sent::new();
         let body = HashingBody::new(file, len, sent.clone(), self.cancel.clone());
-        self.meter.progress.item_bytes_total = len;
-        self.phase("uploading");
+        self.step.phase_sized("uploading", len);
         let result = std::thread::scope(|scope| {
             let handle = scope.spawn(|| session.upload(id, body, len));
             while !handle.is_finished() {
@@ -191,79 +178,77 @@ impl Run<'_> {
 }
 
 impl Engine {
-    /// Publish one or more images to a target as one job, in the calling thread. Sign-in problems
-    /// (`secret_required`, `auth_failed`, …) fail the call before a job exists; each image then
-    /// ends verified, failed (its own coded error) or cancelled.
-    pub fn publish(&self, req: &PublishRequest, given: Option<&Secret>, cancel: &CancelToken, sink: &dyn Fn(&JobProgress)) -> Result<PublishReport> {
+    /// The publish job for `req`. Sign-in problems (`secret_required`, `auth_failed`, …) are
+    /// refused here, before a job exists; each image then ends verified, failed (its own coded
+    /// error) or cancelled.
+    pub fn publish_work(&self, req: &PublishRequest, given: Option<&Secret>) -> Result<PublishWork> {
         let (target, artifacts) = self.resolve_request(req)?;
-        let mut session = self.connect_target(&target, given)?;
+        let session = self.connect_target(&target, given)?;
         let formats = session.formats().unwrap_or_default();
         let plans: Vec<PlanItem> = artifacts.iter().map(|a| self.plan_item(a, &req.options, &formats)).collect();
-        let items: Vec<(String, Option<u64>)> = artifacts.iter().map(|a| (a.name.clone(), Some(a.size))).collect();
-        let total: u64 = plans.iter().map(|p| p.size).sum();
-        let session_id = self.store.session().to_string();
-        let job = self.write(|tx| jobs::create(tx, "publish", &session_id, &items, total))?;
-        self.register_running(job, cancel);
-        jobs::set_running(&self.db(), job)?;
-        let mut run = Run { engine: self, meter: Meter::new(job, plans.len() as u32, total), sink, cancel, base: 0 };
-        let mut out: Vec<Publication> = Vec::new();
-        let mut cancelled = false;
-        for (seq, (a, plan)) in artifacts.iter().zip(&plans).enumerate() {
-            let artifact = ArtifactRef { id: a.id, name: a.name.clone() };
-            run.meter.progress.item_index = seq as u32;
-            run.meter.progress.item_path = a.name.clone();
-            run.meter.progress.item_bytes_total = plan.size;
-            run.meter.progress.item_bytes_done = 0;
-            let (outcome, error, publication) = if cancelled {
-                (Outcome::Cancelled, None, None)
-            } else {
-                let pid = self.write(|tx| {
-                    publications::insert(tx, &NewPublication {
-                        artifact: &artifact,
-                        target_id: target.id,
-                        target: &target.name,
-                        job_id: job,
-                        image_url: &session.image_url,
-                        name: &plan.name,
-                        disk_format: &plan.disk_format,
-                        container_format: &plan.container_format,
-                        visibility: req.options.visibility,
-                    })
-                })?;
-                let result = session.ensure_fresh().and_then(|()| publish_one(&mut run, &session, pid, a, plan, &req.options));
-                match &result {
-                    Err(e) if e.is(code::CANCELLED) => cancelled = true,
-                    _ => {}
-                }
-                let (outcome, error) = match result {
-                    Ok(()) => (Outcome::Verified, None),
-                    Err(e) if e.is(code::CANCELLED) => (Outcome::Cancelled, None),
-                    Err(e) => (Outcome::Failed, Some(e)),
-                };
-                (outcome, error, Some(self.get_publication(pid)?))
-            };
-            run.base += plan.size;
-            jobs::set_item(&self.db(), job, seq as u32, outcome, Some(&artifact), error.as_ref())?;
-            out.extend(publication);
-        }
-        self.unregister_running(job);
-        let verified = out.iter().filter(|p| p.verified).count();
-        let failed = out.iter().filter(|p| p.status == PublicationStatus::Failed).count();
-        let state = JobState::of_batch(cancelled, failed);
-        let summary = format!("{verified} published and verified on {}, {failed} failed", target.name);
-        let first_error = out.iter().find_map(|p| p.error.clone());
-        {
-            let conn = self.db();
-            let mut meter = run.meter;
-            meter.progress.state = state;
-            meter.progress.phase = if state == JobState::Succeeded { "done".into() } else { state.as_str().into() };
-            jobs::save_progress(&conn, &meter.progress)?;
-            let error = if cancelled { Some(Error::cancelled()) } else { first_error };
-            jobs::finish(&conn, job, state, &summary, error.as_ref())?;
-            drop(conn);
-            sink(&meter.progress);
-        }
-        Ok(PublishReport { job: self.get_job(job)?.job, publications: out })
+        let publications = Mutex::new(vec![None; artifacts.len()]);
+        Ok(PublishWork { target, session: Mutex::new(session), artifacts, plans, options: req.options.clone(), publications })
+    }
+
+    /// Publish one or more images to a target as one job, in the calling thread (the CLI).
+    pub fn publish(&self, req: &PublishRequest, given: Option<&Secret>, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<PublishReport> {
+        self.run(self.publish_work(req, given)?, cancel, sink)
+    }
+}
+
+/// The publish job: one item per image, one after another over one signed-in session.
+pub struct PublishWork {
+    target: super::Target,
+    session: Mutex<Session>,
+    artifacts: Vec<Artifact>,
+    plans: Vec<PlanItem>,
+    options: super::PublishOptions,
+    /// The publication row of each image that got one.
+    publications: Mutex<Vec<Option<i64>>>,
+}
+
+impl Work for PublishWork {
+    type Item = ();
+    type Report = PublishReport;
+    const KIND: JobKind = JobKind::Publish;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        self.artifacts.iter().zip(&self.plans).map(|(a, p)| ItemSpec::new(a.name.clone(), Some(p.size))).collect()
+    }
+
+    fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<()>> {
+        let (a, plan) = (&self.artifacts[seq], &self.plans[seq]);
+        let artifact = ArtifactRef { id: a.id, name: a.name.clone() };
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let pid = engine.write(|tx| {
+            publications::insert(tx, &NewPublication {
+                artifact: &artifact,
+                target_id: self.target.id,
+                target: &self.target.name,
+                job_id: step.job_id(),
+                image_url: &session.image_url,
+                name: &plan.name,
+                disk_format: &plan.disk_format,
+                container_format: &plan.container_format,
+                visibility: self.options.visibility,
+            })
+        })?;
+        self.publications.lock().unwrap_or_else(|p| p.into_inner())[seq] = Some(pid);
+        let mut run = Run { engine, step, cancel: step.cancel() };
+        session.ensure_fresh().and_then(|()| publish_one(&mut run, &session, pid, a, plan, &self.options))?;
+        Ok(Done::with_artifact(Outcome::Published, artifact, ()))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<()>]) -> String {
+        let verified = ends.iter().filter(|e| e.outcome == Outcome::Published).count();
+        let failed = ends.iter().filter(|e| e.outcome == Outcome::Failed).count();
+        format!("{verified} published and verified on {}, {failed} failed", self.target.name)
+    }
+
+    fn report(self, engine: &Engine, job: JobSummary, _ends: Vec<ItemEnd<()>>) -> Result<PublishReport> {
+        let ids = self.publications.into_inner().unwrap_or_else(|p| p.into_inner());
+        let publications = ids.into_iter().flatten().map(|pid| engine.get_publication(pid)).collect::<Result<Vec<Publication>>>()?;
+        Ok(PublishReport { job, publications })
     }
 }
 

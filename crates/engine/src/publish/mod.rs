@@ -18,7 +18,6 @@ use crate::secrets::{Owner, Secret};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
 pub use cloud::Session;
@@ -26,17 +25,17 @@ pub use cloud::Session;
 string_enum!(
     /// How a target signs in: Keystone v3 password, Keystone application credential, or not at all
     /// (a Glance that needs no token, as in labs).
-    AuthMethod, "auth_method" { Password = "password", ApplicationCredential = "application_credential", None = "none" }
+    AuthMethod, "auth_method", InvalidAuthMethod { Password = "password", ApplicationCredential = "application_credential", None = "none" }
 );
 
 string_enum!(
     /// Which of the catalog's endpoints to use.
-    Interface, "interface" { Public = "public", Internal = "internal", Admin = "admin" }
+    Interface, "interface", InvalidInterface { Public = "public", Internal = "internal", Admin = "admin" }
 );
 
 string_enum!(
     /// Who can see a published image.
-    Visibility, "visibility" { Private = "private", Shared = "shared", Community = "community", Public = "public" }
+    Visibility, "visibility", InvalidVisibility { Private = "private", Shared = "shared", Community = "community", Public = "public" }
 );
 
 #[allow(clippy::derivable_impls)] // string_enum! cannot put #[default] on a variant
@@ -221,15 +220,20 @@ impl PublicationStatus {
         }
     }
 
-    fn parse(s: &str) -> PublicationStatus {
-        match s {
-            "uploading" => PublicationStatus::Uploading,
-            "active" => PublicationStatus::Active,
-            "cancelled" => PublicationStatus::Cancelled,
-            "deleted" => PublicationStatus::Deleted,
-            "interrupted" => PublicationStatus::Interrupted,
-            _ => PublicationStatus::Failed,
-        }
+    const ALL: [PublicationStatus; 6] = [
+        PublicationStatus::Uploading,
+        PublicationStatus::Active,
+        PublicationStatus::Failed,
+        PublicationStatus::Cancelled,
+        PublicationStatus::Deleted,
+        PublicationStatus::Interrupted,
+    ];
+}
+
+impl FromStr for PublicationStatus {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        PublicationStatus::ALL.into_iter().find(|p| p.as_str() == s).ok_or(())
     }
 }
 

@@ -15,9 +15,6 @@ const COLUMNS: &str = "p.id, p.artifact_id, p.artifact_name, p.target_name, p.jo
 const FROM: &str = "publications p LEFT JOIN jobs j ON j.id = p.job_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
-    let visibility: String = r.get(10)?;
-    let status: String = r.get(14)?;
-    let error: Option<String> = r.get(17)?;
     Ok(Publication {
         id: r.get(0)?,
         artifact: ArtifactRef { id: r.get::<_, Option<i64>>(1)?.unwrap_or(0), name: r.get(2)? },
@@ -28,14 +25,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
         name: r.get(7)?,
         disk_format: r.get(8)?,
         container_format: r.get(9)?,
-        visibility: visibility.parse().unwrap_or(Visibility::Private),
+        visibility: crate::db::word(r, 10)?,
         size: r.get::<_, Option<i64>>(11)?.map(|s| s as u64),
         md5: r.get(12)?,
         sha512: r.get(13)?,
-        status: PublicationStatus::parse(&status),
+        status: crate::db::word(r, 14)?,
         remote_status: r.get(15)?,
         verified: r.get(16)?,
-        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+        error: crate::db::stored_error(r, 17)?,
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
     })

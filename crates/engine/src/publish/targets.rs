@@ -1,6 +1,6 @@
 //! Cloud targets in SQLite: what a target is (auth method, URLs, user, project) — never its secret.
 
-use super::{AuthMethod, Interface, NewTarget, Target};
+use super::{NewTarget, Target};
 use crate::clock;
 use crate::error::{code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -9,16 +9,14 @@ const COLUMNS: &str = "id, name, auth, auth_url, image_url, region, interface, u
      project_domain, app_credential_id, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Target> {
-    let auth: String = r.get(2)?;
-    let interface: String = r.get(6)?;
     Ok(Target {
         id: r.get(0)?,
         name: r.get(1)?,
-        auth: auth.parse().unwrap_or(AuthMethod::None),
+        auth: crate::db::word(r, 2)?,
         auth_url: r.get(3)?,
         image_url: r.get(4)?,
         region: r.get(5)?,
-        interface: interface.parse().unwrap_or(Interface::Public),
+        interface: crate::db::word(r, 6)?,
         username: r.get(7)?,
         user_domain: r.get(8)?,
         project: r.get(9)?,

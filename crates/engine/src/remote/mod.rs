@@ -412,11 +412,10 @@ fn invalid(text: String, recovery: &str) -> Error {
 const COLUMNS: &str = "id, name, protocol, host, port, base_path, user, key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
 
 fn row_to_server(r: &rusqlite::Row<'_>) -> rusqlite::Result<Server> {
-    let protocol: String = r.get(2)?;
     let mut s = Server {
         id: r.get(0)?,
         name: r.get(1)?,
-        protocol: protocol.parse().unwrap_or(Protocol::Sftp),
+        protocol: crate::db::word(r, 2)?,
         host: r.get(3)?,
         port: r.get::<_, i64>(4)? as u16,
         path: r.get(5)?,

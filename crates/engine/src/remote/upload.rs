@@ -9,8 +9,8 @@ use super::{Counter, CountingReader, HashingSink, Remote, RemotePath, Target};
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::export::{self, ExportReport};
-use crate::jobs::{self, JobProgress};
-use crate::progress::Meter;
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::secrets::Secret;
 use crate::{clock, Engine};
 use serde::{Deserialize, Serialize};
@@ -41,27 +41,12 @@ fn verify_failed(t: &Target, path: &RemotePath, what: String) -> Error {
     )
 }
 
-/// Start a new phase of the job with its own byte counter (compressing, uploading, verifying).
-fn next_phase(meter: &mut Meter, phase: &str, total: u64) {
-    let item = std::mem::take(&mut meter.progress.item_path);
-    *meter = Meter::new(meter.progress.job_id, 1, total);
-    meter.progress.item_path = item;
-    meter.progress.item_bytes_total = total;
-    meter.progress.phase = phase.into();
-}
-
 impl Engine {
-    /// Export a profile to a saved file server, as a job. Before the job starts, the server is
-    /// reached and logged in to, so `secret_required`, `host_key_unknown`, `host_key_mismatch`,
-    /// `auth_failed`, `connection_failed` and `tls_failed` come back at once, without a job (the
-    /// app asks and calls again). Nothing is left on the server or in staging on failure or cancel.
-    pub fn export_profile_to_server(
-        &self,
-        req: &ServerExportRequest,
-        secret: Option<&Secret>,
-        cancel: &CancelToken,
-        sink: &dyn Fn(&JobProgress),
-    ) -> Result<ExportReport> {
+    /// The server export job. Before it exists, the server is reached and logged in to, so
+    /// `secret_required`, `host_key_unknown`, `host_key_mismatch`, `auth_failed`,
+    /// `connection_failed` and `tls_failed` come back at once, without a job (the app asks and
+    /// calls again). Nothing is left on the server or in staging on failure or cancel.
+    pub fn server_export_work(&self, req: &ServerExportRequest, secret: Option<&Secret>) -> Result<ServerExportWork> {
         let profile = self.get_profile(&req.profile)?;
         let target = self.target(&req.server, req.path.as_deref())?;
         let name = export::archive_name(&profile.name);
@@ -73,52 +58,30 @@ impl Engine {
             link.remote.ensure_dir(&target.base)?;
         }
         let (entries, mtime) = export::plan(self, &profile, req.include_os)?;
-        let total = entries.iter().map(|e| e.size).sum();
-        let mut meter = self.begin_single_job("export", &url, total, cancel)?;
-        meter.progress.phase = "compressing".into();
-        let result = self.store.staging_dir("export").and_then(|dir| {
-            let archive = dir.join(&name);
-            let written = self.write_archive(&entries, mtime, &archive, cancel, &mut |done| self.tick(&mut meter, done, sink));
-            let r = written.and_then(|(sha, size)| {
-                    let mut link = self.connect(&target, secret)?;
-                    link.remote.ensure_dir(&target.base)?;
-                    let remote = link.remote.as_mut();
-                    self.upload_verified(&target, remote, &archive, &sha, size, &dest, &mut meter, cancel, sink)?;
-                    let sidecar = dir.join(format!("{name}.sha256"));
-                    let sidecar_len = std::fs::metadata(&sidecar).map_err(|e| Error::io(&sidecar, &e, false))?.len();
-                    let sidecar_sha = hex::encode(sha2::Sha256::digest(std::fs::read(&sidecar).map_err(|e| Error::io(&sidecar, &e, false))?));
-                    let sidecar_dest = target.base.join(&format!("{name}.sha256"))?;
-                    self.upload_verified(&target, remote, &sidecar, &sidecar_sha, sidecar_len, &sidecar_dest, &mut meter, cancel, sink)?;
-                    Ok((sha, size))
-                });
-            let _ = std::fs::remove_dir_all(&dir);
-            r
-        });
-        let job = self.end_single_job(&mut meter, &result, |(sha, size)| format!("exported {name} to {url} ({size} bytes, sha256 {})", &sha[..12]), sink)?;
-        let (sha256, size) = result?;
-        Ok(ExportReport { job, file: url, sha256, size })
+        Ok(ServerExportWork { target, secret: secret.cloned(), name, dest, url, entries, mtime })
     }
 
-    fn tick(&self, meter: &mut Meter, done: u64, sink: &dyn Fn(&JobProgress)) {
-        let (tell, persist) = meter.advance(0, done);
-        if tell {
-            sink(&meter.progress);
-        }
-        if persist {
-            let _ = jobs::save_progress(&self.db(), &meter.progress);
-        }
+    /// Export a profile to a saved file server in the calling thread (the CLI).
+    pub fn export_profile_to_server(
+        &self,
+        req: &ServerExportRequest,
+        secret: Option<&Secret>,
+        cancel: &CancelToken,
+        sink: &(dyn Fn(&JobProgress) + Sync),
+    ) -> Result<ExportReport> {
+        self.run(self.server_export_work(req, secret)?, cancel, sink)
     }
 
     /// Run a transfer on a worker thread while this thread reports its progress.
-    fn transfer<T: Send>(&self, meter: &mut Meter, counter: &Counter, sink: &dyn Fn(&JobProgress), work: impl FnOnce() -> T + Send) -> T {
+    fn transfer<T: Send>(&self, step: &Step<'_>, counter: &Counter, work: impl FnOnce() -> T + Send) -> T {
         std::thread::scope(|s| {
             let worker = s.spawn(work);
             while !worker.is_finished() {
                 std::thread::sleep(Duration::from_millis(50));
-                self.tick(meter, counter.get(), sink);
+                step.progress(counter.get());
             }
             let out = worker.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            self.tick(meter, counter.get(), sink);
+            step.progress(counter.get());
             out
         })
     }
@@ -135,10 +98,9 @@ impl Engine {
         sha256: &str,
         size: u64,
         dest: &RemotePath,
-        meter: &mut Meter,
-        cancel: &CancelToken,
-        sink: &dyn Fn(&JobProgress),
+        step: &Step<'_>,
     ) -> Result<()> {
+        let cancel = step.cancel();
         let mut dir = dest.clone();
         dir.parts.pop();
         let temp = dir.join(&format!(".{}.{:08x}.part", dest.file_name(), rand::random::<u32>()))?;
@@ -150,19 +112,19 @@ impl Engine {
             Ok(tx.last_insert_rowid())
         })?;
         let result = (|| {
-            next_phase(meter, "uploading", size);
+            step.phase_sized("uploading", size);
             let counter = Counter { bytes: Default::default(), cancel: cancel.clone() };
             let file = std::fs::File::open(local).map_err(|e| Error::io(local, &e, false))?;
             let src = Box::new(CountingReader { inner: file, counter: counter.clone() });
-            self.transfer(meter, &counter, sink, || remote.put(&temp, src, size))?;
+            self.transfer(step, &counter, || remote.put(&temp, src, size))?;
             match remote.size(&temp)? {
                 Some(n) if n == size => {}
                 other => return Err(verify_failed(t, dest, format!("{} bytes arrived of {size}", other.unwrap_or(0)))),
             }
-            next_phase(meter, "verifying", size);
+            step.phase_sized("verifying", size);
             let counter = Counter { bytes: Default::default(), cancel: cancel.clone() };
             let mut back = HashingSink { hasher: sha2::Sha256::new(), counter: counter.clone() };
-            self.transfer(meter, &counter, sink, || remote.get(&temp, &mut back))?;
+            self.transfer(step, &counter, || remote.get(&temp, &mut back))?;
             let read_back = hex::encode(back.hasher.finalize());
             if read_back != sha256 {
                 return Err(verify_failed(t, dest, format!("it reads back with SHA-256 {read_back}, not {sha256}")));
@@ -177,5 +139,58 @@ impl Engine {
         let sql = if settled { "DELETE FROM server_uploads WHERE id = ?1" } else { "UPDATE server_uploads SET state = 'leftover' WHERE id = ?1" };
         let _ = self.db().execute(sql, [row]);
         result
+    }
+}
+
+/// The server export job: one item, the archive — compressed into staging, then uploaded and
+/// read back, then its sidecar likewise.
+pub struct ServerExportWork {
+    target: Target,
+    secret: Option<Secret>,
+    name: String,
+    dest: RemotePath,
+    url: String,
+    entries: Vec<export::Entry>,
+    mtime: i64,
+}
+
+impl Work for ServerExportWork {
+    type Item = (String, u64);
+    type Report = ExportReport;
+    const KIND: JobKind = JobKind::ServerExport;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        vec![ItemSpec::new(self.url.clone(), Some(self.entries.iter().map(|e| e.size).sum()))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<(String, u64)>> {
+        let (target, name) = (&self.target, &self.name);
+        let dir = engine.store.staging_dir("export")?;
+        let result = (|| -> Result<(String, u64)> {
+            step.phase("compressing");
+            let archive = dir.join(name);
+            let (sha, size) = engine.write_archive(&self.entries, self.mtime, &archive, step.cancel(), &mut |done| step.progress(done))?;
+            let mut link = engine.connect(target, self.secret.as_ref())?;
+            link.remote.ensure_dir(&target.base)?;
+            let remote = link.remote.as_mut();
+            engine.upload_verified(target, remote, &archive, &sha, size, &self.dest, step)?;
+            let sidecar = dir.join(format!("{name}.sha256"));
+            let sidecar_bytes = std::fs::read(&sidecar).map_err(|e| Error::io(&sidecar, &e, false))?;
+            let sidecar_sha = hex::encode(sha2::Sha256::digest(&sidecar_bytes));
+            let sidecar_dest = target.base.join(&format!("{name}.sha256"))?;
+            engine.upload_verified(target, remote, &sidecar, &sidecar_sha, sidecar_bytes.len() as u64, &sidecar_dest, step)?;
+            Ok((sha, size))
+        })();
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(Done::new(Outcome::Uploaded, result?))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<(String, u64)>]) -> String {
+        export::export_summary(&self.name, Some(&self.url), ends)
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<(String, u64)>>) -> Result<ExportReport> {
+        let (sha256, size) = runner::single_result(ends)?;
+        Ok(ExportReport { job, file: self.url, sha256, size })
     }
 }

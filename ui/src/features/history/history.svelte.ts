@@ -1,12 +1,12 @@
 // History state: every job newest first, filtered by state and kind, fetched a page at a time with
 // keyset paging (before the last id seen), so 100,000 jobs open as fast as 10.
-import { api, asIpcError, type IpcError, type JobDetail, type JobQuery, type JobState, type JobSummary } from '$lib/ipc/client';
+import { api, asIpcError, type IpcError, type JobDetail, type JobKind, type JobQuery, type JobState, type JobSummary } from '$lib/ipc/client';
 
 export const PAGE = 200;
 
 export class History {
   state = $state<JobState | null>(null);
-  kind = $state<string | null>(null);
+  kind = $state<JobKind | null>(null);
   items = $state.raw<JobSummary[]>([]);
   total = $state(0);
   exhausted = $state(false);

@@ -10,7 +10,7 @@ describe('JobsPanel', () => {
     const jobs = new JobsStore();
     await jobs.refresh();
     jobs.applyProgress({
-      job_id: 3, state: 'running', phase: 'copying', item_index: 0, item_count: 1, item_path: '/d/big.iso', item_bytes_done: 512 * 1024 * 1024,
+      job_id: 3, state: 'running', phase: 'copying', item_index: 0, item_count: 1, items_done: 0, item_path: '/d/big.iso', item_bytes_done: 512 * 1024 * 1024,
       item_bytes_total: 1024 * 1024 * 1024, bytes_done: 512 * 1024 * 1024, bytes_total: 1024 * 1024 * 1024, rate_bps: 100 * 1024 * 1024, eta_seconds: 5,
     });
     render(JobsPanel, { jobs, onopen: () => {} });

@@ -1,6 +1,6 @@
 // Jobs panel state: jobs this window started (live progress over their channel) merged with the
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
-import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobProgress, type JobSummary } from '$lib/ipc/client';
+import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
 import { baseName, isFinished, jobLabel } from '$lib/format';
 import type { Toasts } from '../toasts/toasts.svelte';
 
@@ -18,7 +18,7 @@ export class JobsStore {
   #toasts: Toasts | null;
   #onFinished: (tick: JobProgress) => void;
   /** Kinds of jobs started from this window, by id (ticks do not carry the kind). */
-  #kinds: Record<number, string> = {};
+  #kinds: Record<number, JobKind> = {};
 
   constructor(opts: { toasts?: Toasts; onFinished?: (tick: JobProgress) => void } = {}) {
     this.#toasts = opts.toasts ?? null;
@@ -55,7 +55,7 @@ export class JobsStore {
   }
 
   /** Show a job this window just started (its ticks come through `applyProgress`) at once. */
-  track(id: number, kind: string, itemCount = 1): void {
+  track(id: number, kind: JobKind, itemCount = 1): void {
     this.#kinds[id] = kind;
     if (!this.recent.some((j) => j.id === id)) {
       const now = new Date().toISOString();

@@ -6,7 +6,7 @@ import { JobsStore } from './jobs.svelte';
 
 function tick(over: Partial<JobProgress>): JobProgress {
   return {
-    job_id: 5, state: 'running', phase: 'copying', item_index: 0, item_count: 1, item_path: '/d/ipxe.iso', item_bytes_done: 50,
+    job_id: 5, state: 'running', phase: 'copying', item_index: 0, item_count: 1, items_done: 0, item_path: '/d/ipxe.iso', item_bytes_done: 50,
     item_bytes_total: 100, bytes_done: 50, bytes_total: 100, rate_bps: 1000, eta_seconds: 1, ...over,
   };
 }

@@ -16,7 +16,7 @@ function profile(id: number, over: Partial<Profile> = {}): Profile {
 
 function tick(over: Partial<JobProgress>): JobProgress {
   return {
-    job_id: 12, state: 'running', phase: 'compressing', item_index: 0, item_count: 1, item_path: '/out/p-3.tar.gz', item_bytes_done: 5,
+    job_id: 12, state: 'running', phase: 'compressing', item_index: 0, item_count: 1, items_done: 0, item_path: '/out/p-3.tar.gz', item_bytes_done: 5,
     item_bytes_total: 10, bytes_done: 5, bytes_total: 10, rate_bps: 100, eta_seconds: 1, ...over,
   };
 }

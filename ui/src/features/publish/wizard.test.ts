@@ -21,7 +21,7 @@ function library() {
 
 function tick(over: Partial<JobProgress>): JobProgress {
   return {
-    job_id: 9, state: 'running', phase: 'uploading', item_index: 0, item_count: 1, item_path: 'cirros.qcow2', item_bytes_done: 5,
+    job_id: 9, state: 'running', phase: 'uploading', item_index: 0, item_count: 1, items_done: 0, item_path: 'cirros.qcow2', item_bytes_done: 5,
     item_bytes_total: 10, bytes_done: 5, bytes_total: 10, rate_bps: 100, eta_seconds: 1, ...over,
   };
 }

@@ -22,7 +22,7 @@ export function asIpcError(thrown: unknown): IpcError {
   if (thrown instanceof IpcFailure) return thrown.error;
   if (thrown && typeof thrown === 'object' && 'code' in thrown && 'text' in thrown) {
     const e = thrown as Partial<IpcError>;
-    return { code: String(e.code), text: String(e.text), explanation: e.explanation ?? '', recovery: e.recovery ?? '' };
+    return { code: String(e.code) as T.ErrorCode, text: String(e.text), explanation: e.explanation ?? '', recovery: e.recovery ?? '' };
   }
   const text = thrown instanceof Error ? thrown.message : String(thrown);
   return {
