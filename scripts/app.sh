@@ -12,6 +12,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # One feature set for every app build of a run (features changing recompiles ~70 crates).
 FEATURES=custom-protocol
 TAURI="$ROOT/ui/node_modules/.bin/tauri"
+# Where cargo puts what it builds (CARGO_TARGET_DIR when set, as .ci/run does).
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { printf '\n== app.sh: %s\n' "$*"; }
 
@@ -41,7 +43,7 @@ case "$cmd" in
     ui_build
     say "building the app"
     cargo build -p imagesmith --features "$FEATURES"
-    exec "$ROOT/target/debug/imagesmith"
+    exec "$TARGET/debug/imagesmith"
     ;;
   test)
     ui_deps
@@ -70,7 +72,7 @@ case "$cmd" in
     ui_deps
     say "tauri build --bundles deb"
     "$TAURI" build --bundles deb
-    ls -1 "$ROOT"/target/release/bundle/deb/*.deb
+    ls -1 "$TARGET"/release/bundle/deb/*.deb
     ;;
   bindings)
     ui_deps

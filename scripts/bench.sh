@@ -8,9 +8,10 @@ RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
 PARTS=${BENCH_PARTS:-import app export publish} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
+TARGET=${CARGO_TARGET_DIR:-$PWD/target} # where cargo puts the release binaries
 
 cargo build --release -q -p imagesmith-cli
-CLI=$PWD/target/release/imagesmith-cli
+CLI=$TARGET/release/imagesmith-cli
 
 mkdir -p "$WORK"
 if part import; then
@@ -71,7 +72,7 @@ cargo run --release -q -p imagesmith-engine --example seed_catalog -- "$WORK/app
 (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build >/dev/null)
 cargo build --release -q -p imagesmith --features custom-protocol
 rm -rf "$WORK/app-home" && mkdir -p "$WORK/app-home"
-xvfb-run -a -s "-screen 0 1920x1080x24" python3 scripts/bench_app.py "$PWD/target/release/imagesmith" "$WORK/app-repo" "$WORK/app-home"
+xvfb-run -a -s "-screen 0 1920x1080x24" python3 scripts/bench_app.py "$TARGET/release/imagesmith" "$WORK/app-repo" "$WORK/app-home"
 fi
 
 # ---- profile export: about 1 GiB of compressible files, against tar czf and tar -I pigz ----
