@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # app.sh — the desktop app's build and test entry points (the Makefile calls these):
 #   run       build the frontend and the app (embedded assets) and open it on the per-user repository
-#   test      vitest, svelte-check, the bindings staleness test, IPC tests, then the end-to-end tests
-#             in a real window (Xvfb + tauri-driver + WebKitWebDriver)
+#   test      vitest, svelte-check, the bindings staleness test, the command list, IPC tests, then the
+#             end-to-end tests in a real window (Xvfb + tauri-driver + WebKitWebDriver)
 #   package   tauri build --bundles deb
 #   bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust commands
 set -euo pipefail
@@ -52,8 +52,8 @@ case "$cmd" in
     say "vitest"
     npm --prefix ui test
     ui_build
-    say "Rust: shell unit tests, bindings staleness, IPC tests (mock runtime)"
-    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test ipc
+    say "Rust: shell unit tests, bindings staleness, one command list, IPC tests (mock runtime)"
+    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test commands --test ipc
     need_driver
     if [ -z "${IMAGESMITH_FIXTURES:-}" ]; then
       scripts/fixtures.sh "$ROOT/target/fixtures"
