@@ -31,8 +31,12 @@ fn harness() -> Harness {
 }
 
 fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
+    invoke_from(&h.window, cmd, args)
+}
+
+fn invoke_from(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
-        &h.window,
+        window,
         InvokeRequest {
             cmd: cmd.into(),
             callback: CallbackFn(0),
@@ -101,13 +105,28 @@ fn plan_import_reviews_real_files() {
     assert_eq!(plan["items"][0]["file_name"], "notes.exe");
 }
 
+/// A refusal by the ACL: debug builds explain it ("dialog.save not allowed. Permissions associated
+/// with this command: …"), release builds say "Command … not allowed by ACL".
+fn assert_refused_by_acl(what: &str, answer: Result<Value, Value>) {
+    let err = answer.expect_err(what);
+    assert!(err.as_str().is_some_and(|text| text.contains("not allowed")), "{what} was not refused by the ACL: {err}");
+}
+
 #[test]
-fn unknown_and_ungranted_commands_are_refused() {
+fn what_the_capability_does_not_grant_is_refused() {
     let h = harness();
-    assert!(invoke(&h, "no_such_command", json!({})).is_err());
-    // the fs plugin is not part of the app, and the opener's commands are not granted
-    assert!(invoke(&h, "plugin:fs|read_text_file", json!({"path": "/etc/passwd"})).is_err());
-    assert!(invoke(&h, "plugin:opener|open_path", json!({"path": "/"})).is_err());
+    assert_refused_by_acl("an unknown command", invoke(&h, "no_such_command", json!({})));
+    // The dialog plugin is registered and the main window may use its open dialog: open passes the
+    // ACL (and fails on its missing options); save and message are not granted.
+    let err = invoke(&h, "plugin:dialog|open", json!({})).unwrap_err();
+    assert!(err.as_str().is_some_and(|text| text.contains("options") && !text.contains("not allowed")), "open is granted: {err}");
+    assert_refused_by_acl("plugin:dialog|save", invoke(&h, "plugin:dialog|save", json!({})));
+    assert_refused_by_acl("plugin:dialog|message", invoke(&h, "plugin:dialog|message", json!({})));
+
+    // Our own commands answer the main window only: another window of the app is not covered.
+    assert!(invoke(&h, "repository_info", json!({})).is_ok());
+    let other = tauri::WebviewWindowBuilder::new(h.window.app_handle(), "other", tauri::WebviewUrl::default()).build().unwrap();
+    assert_refused_by_acl("repository_info from the window \"other\"", invoke_from(&other, "repository_info", json!({})));
 }
 
 /// The project's fixtures (scripts/fixtures.sh), built here when this test runs before them.
