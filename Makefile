@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 FIXTURES := $(CURDIR)/target/fixtures
 
-.PHONY: setup fixtures run test test-engine test-app bench package
+.PHONY: setup fixtures run test lint test-engine test-app bench package
 
 ## setup: system packages (skips what is present), npm packages from the lock file
 setup:
@@ -16,8 +16,21 @@ fixtures: setup
 run: setup
 	scripts/app.sh run
 
-## test: every test — engine and CLI integration tests, then the app (unit, IPC, end-to-end)
-test: test-engine test-app
+## test: lint alongside the engine and CLI integration tests, then the app (unit, IPC, end-to-end)
+# (lint and the engine tests at once; the app's tests after them, as they rebuild ui/dist, which the
+# app's clippy check reads)
+test:
+	$(MAKE) --no-print-directory -j2 lint test-engine
+	$(MAKE) --no-print-directory test-app
+
+## lint: rustfmt, clippy with warnings as errors, and shipped migrations unchanged (digests in
+## crates/engine/migrations/SHA256SUMS; the engine's db.rs test also names a migration missing from it)
+# clippy builds the app with scripts/app.sh's feature set, so the two share their compiled crates.
+lint: setup
+	cargo fmt --all --check
+	cd crates/engine/migrations && sha256sum --check --strict --quiet SHA256SUMS
+	[ -f ui/dist/index.html ] || npm --prefix ui run build
+	cargo clippy --workspace --all-targets --features imagesmith/custom-protocol -- -D warnings
 
 # The engine and CLI tests talk to real servers on 127.0.0.1 (sshd, FTP, FTPS, WebDAV, Glance,
 # Keystone, a Secret Service), started here and stopped by PID afterwards.

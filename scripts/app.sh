@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # app.sh — the desktop app's build and test entry points (the Makefile calls these):
 #   run       build the frontend and the app (embedded assets) and open it on the per-user repository
-#   test      vitest, svelte-check, the bindings staleness test, IPC tests, then the end-to-end tests
-#             in a real window (Xvfb + tauri-driver + WebKitWebDriver)
+#   test      vitest, svelte-check, the bindings staleness test, the command list, IPC tests, then the
+#             end-to-end tests in a real window (Xvfb + tauri-driver + WebKitWebDriver)
 #   package   tauri build --bundles deb
 #   bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust commands
 set -euo pipefail
@@ -12,6 +12,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # One feature set for every app build of a run (features changing recompiles ~70 crates).
 FEATURES=custom-protocol
 TAURI="$ROOT/ui/node_modules/.bin/tauri"
+# Where cargo puts what it builds (CARGO_TARGET_DIR when set, as .ci/run does).
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { printf '\n== app.sh: %s\n' "$*"; }
 
@@ -41,7 +43,7 @@ case "$cmd" in
     ui_build
     say "building the app"
     cargo build -p imagesmith --features "$FEATURES"
-    exec "$ROOT/target/debug/imagesmith"
+    exec "$TARGET/debug/imagesmith"
     ;;
   test)
     ui_deps
@@ -50,8 +52,8 @@ case "$cmd" in
     say "vitest"
     npm --prefix ui test
     ui_build
-    say "Rust: shell unit tests, bindings staleness, IPC tests (mock runtime)"
-    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test ipc
+    say "Rust: shell unit tests, bindings staleness, one command list, IPC tests (mock runtime)"
+    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test commands --test ipc
     need_driver
     if [ -z "${IMAGESMITH_FIXTURES:-}" ]; then
       scripts/fixtures.sh "$ROOT/target/fixtures"
@@ -70,7 +72,7 @@ case "$cmd" in
     ui_deps
     say "tauri build --bundles deb"
     "$TAURI" build --bundles deb
-    ls -1 "$ROOT"/target/release/bundle/deb/*.deb
+    ls -1 "$TARGET"/release/bundle/deb/*.deb
     ;;
   bindings)
     ui_deps

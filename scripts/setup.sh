@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh — installs everything Imagesmith needs to build, test and benchmark on Debian 12:
 # system packages (toolchain headers, the tools that build real test fixtures, the WebKitGTK stack
-# and the headless-window tools for end-to-end tests), cargo-nextest, tauri-driver, and the
-# frontend's npm packages from ui/package-lock.json.
+# and the headless-window tools for end-to-end tests), cargo-nextest, tauri-driver, rustfmt and
+# clippy, and the frontend's npm packages from ui/package-lock.json.
 #
 # Idempotent and quick when nothing is missing (one dpkg-query, two --version calls, one stat):
 # it prints one line per thing it installs and nothing otherwise. The slow paths run under a
@@ -107,6 +107,14 @@ ensure_cargo_tools() {
     if ! cargo nextest --version >/dev/null 2>&1; then
       say "cargo: installing cargo-nextest"
       quietly cargo install cargo-nextest --locked
+    fi
+  fi
+  # `make lint`: rustfmt and clippy, components of the toolchain
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    lock
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+      say "rustup: adding rustfmt and clippy"
+      quietly rustup component add rustfmt clippy
     fi
   fi
   # tauri-driver has no --version flag: ask cargo which version it installed.

@@ -111,3 +111,57 @@ fn unknown_value(r: &rusqlite::Row<'_>, idx: usize, value: &str) -> rusqlite::Er
     );
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(err))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use sha2::{Digest, Sha256};
+    use std::path::Path;
+
+    /// migrations/SHA256SUMS holds `sha256sum` lines for every shipped migration (`make lint` also runs
+    /// `sha256sum --check` on it): a shipped file that changes, a migration that is not listed, and a
+    /// MIGRATIONS entry that is not the file in its place all fail here, by name.
+    #[test]
+    fn shipped_migrations_are_unchanged_and_every_migration_is_listed() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).expect("crates/engine/migrations/SHA256SUMS");
+        let listed: Vec<(&str, &str)> = sums
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split_once("  ").map(|(hex, name)| (name.trim(), hex)).unwrap_or_else(|| panic!("not a `sha256sum` line: {l}")))
+            .collect();
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let digest = |bytes: &[u8]| hex::encode(Sha256::digest(bytes));
+
+        let mut problems = Vec::new();
+        for name in &files {
+            let now = digest(&std::fs::read(dir.join(name)).unwrap());
+            match listed.iter().find(|(n, _)| n == name) {
+                Some((_, shipped)) if *shipped == now => {}
+                Some(_) => problems.push(format!(
+                    "{name} changed after it shipped: a shipped migration is never edited; restore it and put the change in a new migration"
+                )),
+                None => problems.push(format!(
+                    "{name} is not in migrations/SHA256SUMS: add it when it ships (`cd crates/engine/migrations && sha256sum {name} >> SHA256SUMS`)"
+                )),
+            }
+        }
+        for (name, _) in listed.iter().filter(|(n, _)| !files.iter().any(|f| f == n)) {
+            problems.push(format!("{name} is listed in migrations/SHA256SUMS but the file is gone: a shipped migration is never removed"));
+        }
+        if MIGRATIONS.len() != files.len() {
+            problems.push(format!("db.rs MIGRATIONS has {} entries for {} files in migrations/", MIGRATIONS.len(), files.len()));
+        }
+        for (i, (sql, name)) in MIGRATIONS.iter().zip(&files).enumerate() {
+            if digest(sql.as_bytes()) != digest(&std::fs::read(dir.join(name)).unwrap()) {
+                problems.push(format!("db.rs MIGRATIONS[{i}] is not {name}: MIGRATIONS lists every file of migrations/ in order"));
+            }
+        }
+        assert!(problems.is_empty(), "migrations:\n  {}", problems.join("\n  "));
+    }
+}

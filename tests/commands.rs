@@ -1,0 +1,104 @@
+//! One list of app commands: src-tauri/commands.txt, which build.rs turns into the app manifest, must
+//! name exactly the commands the shell registers (src-tauri/lib.rs), the commands capabilities/main.json
+//! grants and the commands of the generated client; the ACL compiled into the app lets the main window
+//! call each of them. A failure names every command that is in one place and missing from another.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The list: one command per line, `#` comments and blank lines skipped (as build.rs reads it).
+fn listed() -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("src-tauri/commands.txt")).unwrap();
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+}
+
+/// The commands a TypeScript client invokes: every `__TAURI_INVOKE("name"` in it.
+fn invoked_by(client: &str) -> BTreeSet<String> {
+    client.split("__TAURI_INVOKE(\"").skip(1).map(|rest| rest[..rest.find('"').expect("a closing quote")].to_string()).collect()
+}
+
+/// The commands the shell registers: tauri-specta's builder is also the app's invoke handler
+/// (`app_builder`), so the client it exports invokes exactly those.
+fn registered() -> BTreeSet<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bindings.ts");
+    imagesmith_app::specta_builder::<tauri::test::MockRuntime>()
+        .export(specta_typescript::Typescript::default(), &out)
+        .expect("tauri-specta could not export the bindings");
+    invoked_by(&std::fs::read_to_string(out).unwrap())
+}
+
+/// capabilities/main.json's grants, split into our commands' (`allow-<command>`) and the rest.
+fn grants() -> (Vec<String>, Vec<String>) {
+    let caps: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(ROOT).join("capabilities/main.json")).unwrap()).unwrap();
+    let ids = caps["permissions"].as_array().unwrap().iter().map(|p| p.as_str().or(p["identifier"].as_str()).unwrap().to_string());
+    ids.partition(|id| !id.contains(':'))
+}
+
+/// "what a has that b lacks" in both directions, or nothing when they agree.
+fn differences(a_name: &str, a: &BTreeSet<String>, b_name: &str, b: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let only_a: Vec<&str> = a.difference(b).map(String::as_str).collect();
+    let only_b: Vec<&str> = b.difference(a).map(String::as_str).collect();
+    if !only_a.is_empty() {
+        out.push(format!("in {a_name} but not in {b_name}: {}", only_a.join(", ")));
+    }
+    if !only_b.is_empty() {
+        out.push(format!("in {b_name} but not in {a_name}: {}", only_b.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn the_command_list_matches_the_shell_the_grants_and_the_client() {
+    let list = listed();
+    let listed_set: BTreeSet<String> = list.iter().cloned().collect();
+    assert!(list.len() > 40, "src-tauri/commands.txt lists only {} commands", list.len());
+    let mut problems = Vec::new();
+    if listed_set.len() != list.len() {
+        let mut seen = BTreeSet::new();
+        let twice: Vec<&str> = list.iter().filter(|c| !seen.insert(*c)).map(String::as_str).collect();
+        problems.push(format!("listed twice in src-tauri/commands.txt: {}", twice.join(", ")));
+    }
+
+    problems.extend(differences("src-tauri/commands.txt", &listed_set, "the commands src-tauri/lib.rs registers", &registered()));
+
+    let client = std::fs::read_to_string(Path::new(ROOT).join(imagesmith_app::BINDINGS_PATH)).unwrap();
+    problems.extend(differences("src-tauri/commands.txt", &listed_set, imagesmith_app::BINDINGS_PATH, &invoked_by(&client)));
+
+    // tauri-build names a command's permission allow-<command with - for _>
+    let (ours, _) = grants();
+    let wanted: BTreeSet<String> = list.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+    problems.extend(differences("src-tauri/commands.txt (as allow-…)", &wanted, "capabilities/main.json", &ours.into_iter().collect()));
+
+    assert!(problems.is_empty(), "the app's commands disagree:\n  {}", problems.join("\n  "));
+}
+
+#[test]
+fn the_main_window_is_granted_nothing_but_our_commands_events_and_the_open_dialog() {
+    let (_, others) = grants();
+    assert_eq!(
+        others,
+        ["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open"],
+        "least privilege: no fs:, opener: or shell: grants"
+    );
+}
+
+#[test]
+fn the_acl_built_into_the_app_lets_the_main_window_call_every_listed_command() {
+    use tauri::ipc::Origin;
+    let mut context: tauri::Context<tauri::test::MockRuntime> = tauri::generate_context!("tauri.conf.json");
+    let acl = context.runtime_authority_mut();
+    let refused: Vec<String> = listed().into_iter().filter(|c| acl.resolve_access(c, "main", "main", &Origin::Local).is_none()).collect();
+    assert!(
+        refused.is_empty(),
+        "build.rs's app manifest and capabilities/main.json do not let the main window call: {}",
+        refused.join(", ")
+    );
+    assert!(acl.resolve_access("no_such_command", "main", "main", &Origin::Local).is_none(), "an unlisted command is refused");
+    assert!(acl.resolve_access("repository_info", "other", "other", &Origin::Local).is_none(), "only the main window is covered");
+}
