@@ -37,6 +37,7 @@ pub mod code {
     pub const REPOSITORY_UNAVAILABLE: &str = "repository_unavailable";
     pub const JOB_NOT_FOUND: &str = "job_not_found";
     pub const INVALID_ARGUMENT: &str = "invalid_argument";
+    pub const OPEN_FAILED: &str = "open_failed";
     // secrets
     pub const SECRET_REQUIRED: &str = "secret_required";
     pub const KEYRING_UNAVAILABLE: &str = "keyring_unavailable";
