@@ -4,6 +4,7 @@
 const COMMANDS: &[&str] = &[
     "repository_info",
     "reveal_repository",
+    "open_log_folder",
     "plan_import",
     "parse_expected",
     "start_import",

@@ -125,7 +125,7 @@ fn every_command_is_granted_to_the_main_window_and_nothing_more() {
         assert!(bindings.contains(&format!("\"{cmd}\"")), "{cmd} is missing from the generated bindings");
         app_grants += 1;
     }
-    assert_eq!(app_grants, 43);
+    assert_eq!(app_grants, 44);
     assert!(granted.iter().all(|p| !p.starts_with("fs:") && !p.starts_with("opener:") && !p.starts_with("shell:")));
     assert_eq!(granted.len(), app_grants + 3, "only events and the open dialog besides our commands: {granted:?}");
 }
