@@ -217,13 +217,16 @@ pub fn log_job_started(job_id: i64, kind: &str, items: usize) {
     tracing::info!(target: "imagesmith_engine::jobs", job_id, kind, items, "job started");
 }
 
-/// A job ended: its id, kind and state, and the error's code when it failed (never its text).
+/// A job ended: its id, kind and state, and its error's code when it has one (never its text). A
+/// failed or interrupted job is a warning.
 pub fn log_job_finished(job_id: i64, kind: &str, state: JobState, error: Option<&Error>) {
-    match error {
-        Some(e) if state != JobState::Cancelled => {
-            tracing::warn!(target: "imagesmith_engine::jobs", job_id, kind, state = state.as_str(), error = %e.code, "job finished")
-        }
-        _ => tracing::info!(target: "imagesmith_engine::jobs", job_id, kind, state = state.as_str(), "job finished"),
+    let bad = matches!(state, JobState::Failed | JobState::Interrupted);
+    let state = state.as_str();
+    match (bad, error) {
+        (true, Some(e)) => tracing::warn!(target: "imagesmith_engine::jobs", job_id, kind, state, error = %e.code, "job finished"),
+        (true, None) => tracing::warn!(target: "imagesmith_engine::jobs", job_id, kind, state, "job finished"),
+        (false, Some(e)) => tracing::info!(target: "imagesmith_engine::jobs", job_id, kind, state, error = %e.code, "job finished"),
+        (false, None) => tracing::info!(target: "imagesmith_engine::jobs", job_id, kind, state, "job finished"),
     }
 }
 
