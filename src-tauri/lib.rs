@@ -23,6 +23,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![
             commands::repository::repository_info,
             commands::repository::reveal_repository,
+            commands::repository::open_log_folder,
             commands::import::plan_import,
             commands::import::parse_expected,
             commands::import::start_import,
@@ -99,8 +100,11 @@ pub fn app_builder<R: Runtime>(base: tauri::Builder<R>, engine: Arc<Engine>) -> 
         })
 }
 
-/// Open the per-user repository (IMAGESMITH_HOME overrides it) and run the window.
+/// Start the log file, open the per-user repository (IMAGESMITH_HOME overrides it) and run the window.
 pub fn run() {
+    if let Err(err) = imagesmith_engine::logging::init(&imagesmith_engine::logging::LogOptions::app()) {
+        eprintln!("imagesmith: no log file: {} {}", err.text, err.recovery);
+    }
     let engine = match DataLayout::default_for_user().and_then(Engine::open) {
         Ok(engine) => Arc::new(engine),
         Err(err) => {

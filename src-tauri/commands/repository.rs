@@ -1,5 +1,8 @@
-//! Where the repository lives, and showing it in the file manager.
+//! Where the repository lives, and showing it (and the log folder) in the file manager.
 
+use std::path::Path;
+
+use imagesmith_engine::logging;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -29,15 +32,29 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
 #[specta::specta]
 pub async fn reveal_repository(state: State<'_, AppState>) -> Result<(), IpcError> {
     let root = state.engine.layout().root.clone();
+    blocking(move || open_folder(&root, "Open the folder yourself; its path is shown above and can be copied.")).await
+}
+
+/// Open the folder of the log files (for a support request) in the desktop's file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_log_folder() -> Result<(), IpcError> {
     blocking(move || {
-        tauri_plugin_opener::open_path(&root, None::<&str>).map_err(|err| {
-            IpcError::new(
-                imagesmith_engine::error::code::OPEN_FAILED,
-                format!("Could not open {} in the file manager: {err}.", root.display()),
-                "No file manager may be installed or registered for folders on this desktop.",
-                "Open the folder yourself; its path is shown above and can be copied.",
-            )
-        })
+        let dir = logging::log_dir()?;
+        // Made if logging could not start, so the file manager has something to show.
+        logging::ensure_log_dir(&dir)?;
+        open_folder(&dir, &format!("Open the folder yourself: {}.", dir.display()))
     })
     .await
+}
+
+fn open_folder(dir: &Path, recovery: &str) -> Result<(), IpcError> {
+    tauri_plugin_opener::open_path(dir, None::<&str>).map_err(|err| {
+        IpcError::new(
+            imagesmith_engine::error::code::OPEN_FAILED,
+            format!("Could not open {} in the file manager: {err}.", dir.display()),
+            "No file manager may be installed or registered for folders on this desktop.",
+            recovery,
+        )
+    })
 }

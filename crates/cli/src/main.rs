@@ -9,6 +9,7 @@ mod servers;
 use clap::{Args, Parser, Subcommand};
 use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
+use imagesmith_engine::logging;
 use imagesmith_engine::{
     Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest,
     JobKind, JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
@@ -22,6 +23,10 @@ struct Cli {
     /// Repository folder (default: the per-user repository the desktop app uses).
     #[arg(long, global = true, env = "IMAGESMITH_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
+    /// More detail in the log file and a copy of it on stderr: -v debug, -vv trace (the log file
+    /// is always written, at info: see IMAGESMITH_LOG_DIR and RUST_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -239,6 +244,10 @@ struct ImportArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = logging::init(&logging::LogOptions::cli(cli.verbose)) {
+        // Commands work without a log file; say once why there is none.
+        eprintln!("warning [{}]: no log file: {} {}", e.code, e.text, e.recovery);
+    }
     let layout = match cli.home.clone() {
         Some(home) => DataLayout::new(home),
         None => match DataLayout::default_for_user() {

@@ -29,11 +29,30 @@ pub fn fixture(name: &str) -> PathBuf {
 
 pub struct Repo {
     pub dir: tempfile::TempDir,
+    /// IMAGESMITH_LOG_DIR of every command run on this repository (off the user's own logs).
+    pub logs: tempfile::TempDir,
 }
 
 impl Repo {
     pub fn new() -> Repo {
-        Repo { dir: tempfile::tempdir().expect("temp dir") }
+        Repo { dir: tempfile::tempdir().expect("temp dir"), logs: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// Every line the CLI logged (all rotated files, oldest first), each a JSON object.
+    pub fn log_lines(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = walk(self.logs.path());
+        // imagesmith-cli.log.2, .log.1, then .log: oldest first
+        files.sort_by_key(|f| std::cmp::Reverse(f.extension().and_then(|e| e.to_str()).and_then(|e| e.parse::<u32>().ok()).unwrap_or(0)));
+        files
+            .iter()
+            .flat_map(|f| std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>())
+            .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// The log files' bytes as text, for checking that no secret is in them.
+    pub fn log_text(&self) -> String {
+        walk(self.logs.path()).iter().map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()).collect::<Vec<_>>().join("\n")
     }
 
     pub fn home(&self) -> &Path {
@@ -42,7 +61,7 @@ impl Repo {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"));
-        c.env("IMAGESMITH_HOME", self.home()).env_remove("IMAGESMITH_PASSWORD");
+        c.env("IMAGESMITH_HOME", self.home()).env("IMAGESMITH_LOG_DIR", self.logs.path()).env_remove("IMAGESMITH_PASSWORD").env_remove("RUST_LOG");
         c
     }
 

@@ -456,3 +456,49 @@ fn an_application_credential_signs_in_and_publishes() {
     let file = stored_file(server_fact("TS_GLANCE_KS_IMAGES_DIR"), p["remote_id"].as_str().unwrap());
     assert_eq!(digest("sha512sum", &file), digest("sha512sum", &raw));
 }
+
+#[test]
+fn the_log_names_every_request_but_never_the_password_or_the_keystone_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_disk(dir.path(), "logged.img", 1, 9);
+    let repo = repo();
+    let out = add_keystone_target(&repo, "cloud", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    import_disk(&repo, &raw, true);
+    let password = server_fact("TS_OS_PASSWORD");
+    // As much as the log can say: trace for Imagesmith and for every library, mirrored to stderr.
+    let traced = |args: &[&str], password: &str| {
+        let out = cli(&repo).args(args).args(["--json", "-vv"]).env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap();
+        (out.status.code().unwrap_or(-1), json_of(&out), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err, stderr_refused) = traced(&["publish", "logged.img", "--target", "cloud"], "not-the-password");
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("auth_failed")), "{err:#}");
+    let (code, report, stderr_published) = traced(&["publish", "logged.img", "--target", "cloud", "--name", &unique("logged")], password);
+    assert_eq!(code, 0, "{report:#}");
+    let p = &report["publications"][0];
+    let (code, gone, stderr_unpublished) = traced(&["unpublish", &p["id"].to_string()], password);
+    assert_eq!((code, gone["status"].as_str()), (0, Some("deleted")), "{gone:#}");
+
+    let text = repo.log_text();
+    assert!(!text.is_empty());
+    for (what, out) in [("the log file", &text), ("stderr", &stderr_refused), ("stderr", &stderr_published), ("stderr", &stderr_unpublished)] {
+        for secret in [password, "not-the-password"] {
+            assert!(!out.contains(secret), "a password reached {what}: {out}");
+        }
+        // Every Fernet token (Keystone's) starts with the version byte and a timestamp: "gAAAAA".
+        assert!(!out.contains("gAAAAA"), "a Keystone token reached {what}: {out}");
+        let lower = out.to_ascii_lowercase();
+        assert!(!lower.contains("x-auth-token") && !lower.contains("x-subject-token") && !lower.contains("authorization"), "a header reached {what}: {out}");
+    }
+    let lines = repo.log_lines();
+    let request = |service: &str, method: &str, status: u64| {
+        lines.iter().any(|l| l["message"] == "request" && l["service"] == service && l["method"] == method && l["status"] == status && l["host"] == server_fact("TS_HOST"))
+    };
+    assert!(request("keystone", "POST", 401), "the refused sign-in: {lines:#?}");
+    assert!(request("keystone", "POST", 201), "the sign-in: {lines:#?}");
+    assert!(request("glance", "POST", 201) && request("glance", "PUT", 204) && request("glance", "GET", 200), "create, upload, status: {lines:#?}");
+    assert!(request("glance", "DELETE", 204), "unpublish: {lines:#?}");
+    let job = report["job"]["id"].as_i64().unwrap();
+    let end = lines.iter().find(|l| l["message"] == "job finished" && l["job_id"] == job).unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!((end["kind"].as_str(), end["state"].as_str()), (Some("publish"), Some("succeeded")));
+}

@@ -454,3 +454,63 @@ fn a_server_stopped_mid_upload_fails_the_job_and_its_leftover_goes_on_the_next_c
     assert!(stdout(&out).contains("removed 1 temp file"), "{}", stdout(&out));
     assert!(names(&remote_dir).is_empty(), "leftover removed: {:?}", names(&remote_dir));
 }
+
+#[test]
+fn the_log_names_every_connection_login_and_upload_but_never_a_password() {
+    let sftp_user = server_fact("TS_SFTP_PASSWORD_USER");
+    assert!(!sftp_user.is_empty(), "the sftp password user needs the servers started as root");
+    let f = server_fact;
+    let servers = [
+        ("sftp", f("TS_SFTP_PORT"), sftp_user, f("TS_SFTP_PASSWORD")),
+        ("ftp", f("TS_FTP_PORT"), f("TS_FTP_USER"), f("TS_FTP_PASSWORD")),
+        ("ftps", f("TS_FTPS_PORT"), f("TS_FTP_USER"), f("TS_FTP_PASSWORD")),
+        ("webdav", f("TS_WEBDAV_PORT"), f("TS_WEBDAV_USER"), f("TS_WEBDAV_PASSWORD")),
+        ("webdavs", f("TS_WEBDAVS_PORT"), f("TS_WEBDAV_USER"), f("TS_WEBDAV_PASSWORD")),
+    ];
+    let s = Session::new(false);
+    s.know_test_host_keys();
+    let mut stderrs = Vec::new();
+    for (protocol, port, user, password) in servers {
+        let name = format!("log-{protocol}");
+        assert_ok(&s.add_with_password(&name, protocol, port, &format!("t-log-{protocol}"), user, password));
+        // As much as the log can say: trace for Imagesmith and for every library, mirrored to stderr.
+        let traced = |args: &[&str], password: &str| s.cmd().args(args).arg("-vv").env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap();
+        let out = traced(&["profile", "export", "rhel9-web", "--server", &name, "--json"], password);
+        assert_ok(&out);
+        stderrs.push((password, stderr(&out)));
+        let refused = traced(&["server", "test", &name], "not-the-password");
+        assert_error(&refused, "auth_failed");
+        stderrs.push((password, stderr(&refused)));
+    }
+
+    let text = s.repo.log_text();
+    assert!(!text.is_empty());
+    for (_, _, _, password) in servers {
+        assert!(!text.contains(password), "a password reached the log file: {text}");
+        assert!(stderrs.iter().all(|(_, err)| !err.contains(password)), "a password reached stderr: {stderrs:#?}");
+    }
+    assert!(!text.contains("not-the-password") && stderrs.iter().all(|(_, err)| !err.contains("not-the-password")));
+    let lower = text.to_ascii_lowercase();
+    assert!(!lower.contains("authorization") && !lower.contains("pass "), "{text}");
+
+    let lines = s.repo.log_lines();
+    let port_of = |protocol: &str| servers.iter().find(|s| s.0 == protocol).unwrap().1.parse::<u64>().unwrap();
+    let step = |protocol: &str, step: &str, message: &str| {
+        lines.iter().filter(|l| l["protocol"] == protocol && l["step"] == step && l["message"] == message && l["host"] == "127.0.0.1" && l["port"] == port_of(protocol)).count()
+    };
+    for protocol in ["sftp", "ftp", "ftps"] {
+        assert!(step(protocol, "connect", "remote") >= 2, "{protocol} connections: {lines:#?}");
+        assert!(step(protocol, "login", "remote") >= 1, "{protocol} logins: {lines:#?}");
+        assert!(step(protocol, "login", "remote failed") >= 1, "{protocol}'s refused login: {lines:#?}");
+        let puts: Vec<&Value> = lines.iter().filter(|l| l["protocol"] == protocol && l["step"] == "put" && l["message"] == "remote").collect();
+        assert!(puts.len() >= 2 && puts.iter().all(|p| p["bytes"].as_u64().is_some_and(|b| b > 0)), "{protocol}: the archive and its sidecar: {lines:#?}");
+    }
+    for protocol in ["webdav", "webdavs"] {
+        let requests: Vec<&Value> = lines.iter().filter(|l| l["service"] == "webdav" && l["port"] == port_of(protocol)).collect();
+        assert!(requests.iter().any(|r| r["method"] == "PUT" && r["status"].as_u64().is_some_and(|s| s == 201 || s == 204)), "{protocol} uploads: {requests:#?}");
+        assert!(requests.iter().any(|r| r["method"] == "PROPFIND" && r["status"] == 401), "{protocol}'s refused login: {requests:#?}");
+        assert!(requests.iter().any(|r| r["method"] == "MOVE"), "{protocol} renames into place: {requests:#?}");
+    }
+    let exports = lines.iter().filter(|l| l["message"] == "job finished" && l["kind"] == "export" && l["state"] == "succeeded").count();
+    assert_eq!(exports, servers.len(), "{lines:#?}");
+}

@@ -191,6 +191,7 @@ pub fn create(conn: &Connection, kind: JobKind, session: &str, items: &[(String,
     for (seq, (path, size)) in items.iter().enumerate() {
         stmt.execute(params![id, seq as i64, path, size.map(|s| s as i64)])?;
     }
+    crate::logging::log_job_started(id, kind.as_str(), items.len());
     Ok(id)
 }
 
@@ -236,6 +237,8 @@ pub fn finish(conn: &Connection, id: i64, state: JobState, summary: &str, error:
     )?;
     // Items never reached stay visible as cancelled (for a cancelled or failed job).
     conn.execute("UPDATE job_items SET outcome = 'cancelled' WHERE job_id = ?1 AND outcome = 'pending'", [id])?;
+    let kind: Option<String> = conn.query_row("SELECT kind FROM jobs WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    crate::logging::log_job_finished(id, kind.as_deref().unwrap_or(""), state, error);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod import;
 mod iso;
 pub mod jobs;
 pub mod layout;
+pub mod logging;
 pub mod matrix;
 pub mod model;
 pub mod pipeline;

@@ -4,6 +4,7 @@
 use super::http_errors::{status_error, transport_error};
 use super::{AuthMethod, Target, TargetCheck};
 use crate::error::{code, Error, Result};
+use crate::logging::{log_http, SendLogged};
 use crate::secrets::Secret;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
@@ -162,7 +163,7 @@ impl Session {
             .http
             .post(&url)
             .json(&json!({"auth": auth}))
-            .send()
+            .send_logged("keystone")
             .map_err(|e| transport_error("Keystone", &t.name, &auth_url, doing, &e))?;
         let resp = ok_or_status("Keystone", &t.name, doing, resp)?;
         let token = resp
@@ -209,7 +210,7 @@ impl Session {
     }
 
     fn send(&self, rb: RequestBuilder, doing: &str) -> Result<Response> {
-        let resp = self.with_token(rb).send().map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self.with_token(rb).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         ok_or_status("Glance", self.name(), doing, resp)
     }
 
@@ -231,7 +232,7 @@ impl Session {
     /// The current image API version (`v2.17`).
     pub fn glance_version(&self) -> Result<String> {
         let doing = "reading the API versions";
-        let resp = self.with_token(self.http.get(self.url("/versions"))).send().map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self.with_token(self.http.get(self.url("/versions"))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         // Version discovery answers 300 Multiple Choices.
         let resp = if resp.status() == StatusCode::MULTIPLE_CHOICES { resp } else { ok_or_status("Glance", self.name(), doing, resp)? };
         let body: Value = self.json_of(resp, doing)?;
@@ -263,7 +264,7 @@ impl Session {
 
     /// Bytes the project may still store, when the cloud enforces a limit it reveals.
     pub fn storage_left(&self) -> Option<u64> {
-        let resp = self.with_token(self.http.get(self.url("/v2/info/usage"))).send().ok()?;
+        let resp = self.with_token(self.http.get(self.url("/v2/info/usage"))).send_logged("glance").ok()?;
         if !resp.status().is_success() {
             return None;
         }
@@ -302,7 +303,12 @@ impl Session {
                 if let Some(t) = &token {
                     rb = rb.header("X-Auth-Token", t);
                 }
-                let resp = rb.send().await?;
+                let started = std::time::Instant::now();
+                let sent = rb.send().await;
+                if let Ok(u) = reqwest::Url::parse(&url) {
+                    log_http("glance", &reqwest::Method::PUT, &u, sent.as_ref().map(|r| r.status()), started.elapsed());
+                }
+                let resp = sent?;
                 let status = resp.status();
                 let text = if status.is_success() { String::new() } else { resp.text().await.unwrap_or_default() };
                 Ok::<_, reqwest::Error>((status, text))
@@ -318,7 +324,7 @@ impl Session {
     /// The image, or `None` when it no longer exists.
     pub fn image(&self, id: &str) -> Result<Option<RemoteImage>> {
         let doing = "reading the image's status";
-        let resp = self.with_token(self.http.get(self.url(&format!("/v2/images/{id}")))).send().map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self.with_token(self.http.get(self.url(&format!("/v2/images/{id}")))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -339,7 +345,7 @@ impl Session {
     /// Delete the image; false when it was already gone.
     pub fn delete_image(&self, id: &str) -> Result<bool> {
         let doing = "deleting the image";
-        let resp = self.with_token(self.http.delete(self.url(&format!("/v2/images/{id}")))).send().map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self.with_token(self.http.delete(self.url(&format!("/v2/images/{id}")))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(false);
         }

@@ -6,6 +6,7 @@ use super::{
     CONNECT_TIMEOUT, IO_TIMEOUT,
 };
 use crate::error::{Error, Result};
+use crate::logging::log_remote_step;
 use crate::secrets::Secret;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -40,23 +41,32 @@ fn data_stream(addr: SocketAddr) -> suppaftp::FtpResult<TcpStream> {
 
 pub(super) fn connect(t: &Target, password: &Secret) -> Result<Link> {
     let s = &t.server;
-    let addr = (s.host.as_str(), s.port)
-        .to_socket_addrs()
-        .map_err(|e| connection_failed(t, e))?
-        .next()
-        .ok_or_else(|| connection_failed(t, "the name has no address"))?;
-    let socket = tcp(&addr).map_err(|e| connection_failed(t, e))?;
+    let protocol = s.protocol.as_str();
+    let socket = || -> Result<TcpStream> {
+        let addr = (s.host.as_str(), s.port)
+            .to_socket_addrs()
+            .map_err(|e| connection_failed(t, e))?
+            .next()
+            .ok_or_else(|| connection_failed(t, "the name has no address"))?;
+        tcp(&addr).map_err(|e| connection_failed(t, e))
+    };
     let (remote, banner): (Box<dyn Remote>, Option<String>) = if s.protocol == Protocol::Ftps {
-        let ftp = RustlsFtpStream::connect_with_stream(socket).map_err(|e| connection_failed(t, e))?;
-        let banner = welcome(&ftp);
-        let config = tls_config().map_err(|e| tls_failed(t, e))?;
-        // Any failure while switching to TLS (handshake, PBSZ/PROT over it) is a TLS failure.
-        let ftp = ftp.into_secure(RustlsConnector::from(config), &s.host).map_err(|e| tls_failed(t, tls_detail(&e)))?;
-        (Box::new(login(t, ftp, password)?), banner)
+        let (ftp, banner) = log_remote_step(protocol, "connect", &s.host, s.port, None, || {
+            let ftp = RustlsFtpStream::connect_with_stream(socket()?).map_err(|e| connection_failed(t, e))?;
+            let banner = welcome(&ftp);
+            let config = tls_config().map_err(|e| tls_failed(t, e))?;
+            // Any failure while switching to TLS (handshake, PBSZ/PROT over it) is a TLS failure.
+            let ftp = ftp.into_secure(RustlsConnector::from(config), &s.host).map_err(|e| tls_failed(t, tls_detail(&e)))?;
+            Ok((ftp, banner))
+        })?;
+        (Box::new(log_remote_step(protocol, "login", &s.host, s.port, None, || login(t, ftp, password))?), banner)
     } else {
-        let ftp = suppaftp::FtpStream::connect_with_stream(socket).map_err(|e| connection_failed(t, e))?;
-        let banner = welcome(&ftp);
-        (Box::new(login(t, ftp, password)?), banner)
+        let (ftp, banner) = log_remote_step(protocol, "connect", &s.host, s.port, None, || {
+            let ftp = suppaftp::FtpStream::connect_with_stream(socket()?).map_err(|e| connection_failed(t, e))?;
+            let banner = welcome(&ftp);
+            Ok((ftp, banner))
+        })?;
+        (Box::new(log_remote_step(protocol, "login", &s.host, s.port, None, || login(t, ftp, password))?), banner)
     };
     let tls = (s.protocol == Protocol::Ftps).then(|| "explicit TLS (AUTH TLS) on control and data connections, certificate verified".to_string());
     Ok(Link { remote, facts: Facts { host_key_fingerprint: None, banner, tls } })
@@ -100,6 +110,19 @@ impl<T: TlsStream> FtpRemote<T> {
         remote_failed(&self.target, &format!("{doing} {}", path.display()), e)
     }
 
+    fn put_file(&mut self, path: &RemotePath, mut src: Box<dyn Read + Send>) -> Result<()> {
+        let mut stream = self.ftp.put_with_stream(path.display()).map_err(|e| self.failed("creating", path, e))?;
+        let copied = std::io::copy(&mut src, &mut std::io::BufWriter::with_capacity(1 << 20, &mut stream));
+        match copied {
+            Ok(_) => stream.finish().map_err(|e| self.failed("uploading", path, e)),
+            Err(e) => {
+                // ABOR keeps the control connection usable, so the temp file can be deleted.
+                let _ = self.ftp.abort(stream);
+                Err(self.failed("uploading", path, e))
+            }
+        }
+    }
+
     fn is_dir(&mut self, path: &RemotePath) -> bool {
         // MLST answers with facts such as "type=dir;…"; a missing path is a 550.
         self.ftp.mlst(Some(&path.display())).is_ok_and(|facts| facts.to_ascii_lowercase().contains("type=dir") || facts.to_ascii_lowercase().contains("type=cdir"))
@@ -124,17 +147,9 @@ impl<T: TlsStream + Send + 'static> Remote for FtpRemote<T> {
         Ok(created)
     }
 
-    fn put(&mut self, path: &RemotePath, mut src: Box<dyn Read + Send>, _len: u64) -> Result<()> {
-        let mut stream = self.ftp.put_with_stream(path.display()).map_err(|e| self.failed("creating", path, e))?;
-        let copied = std::io::copy(&mut src, &mut std::io::BufWriter::with_capacity(1 << 20, &mut stream));
-        match copied {
-            Ok(_) => stream.finish().map_err(|e| self.failed("uploading", path, e)),
-            Err(e) => {
-                // ABOR keeps the control connection usable, so the temp file can be deleted.
-                let _ = self.ftp.abort(stream);
-                Err(self.failed("uploading", path, e))
-            }
-        }
+    fn put(&mut self, path: &RemotePath, src: Box<dyn Read + Send>, len: u64) -> Result<()> {
+        let (protocol, host, port) = (self.target.server.protocol.as_str(), self.target.server.host.clone(), self.target.server.port);
+        log_remote_step(protocol, "put", &host, port, Some(len), || self.put_file(path, src))
     }
 
     fn size(&mut self, path: &RemotePath) -> Result<Option<u64>> {

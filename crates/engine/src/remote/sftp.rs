@@ -6,6 +6,7 @@ use super::{
     Facts, HostKeyProbe, KnownHost, Link, Remote, RemotePath, Target, CONNECT_TIMEOUT, IO_TIMEOUT,
 };
 use crate::error::{code, Error, Result};
+use crate::logging::log_remote_step;
 use crate::secrets::Secret;
 use base64::Engine as _;
 use ssh2::{CheckResult, ErrorCode, HashType, HostKeyType, KnownHostFileKind, MethodType, Session, Sftp};
@@ -72,14 +73,14 @@ fn known_hosts_check(sess: &Session, host: &str, port: u16, key: &[u8]) -> Known
 }
 
 pub(super) fn probe(host: &str, port: u16) -> Result<HostKeyProbe> {
-    let (sess, probe) = handshake(host, port, &format!("SSH server {host}:{port}"))?;
+    let (sess, probe) = log_remote_step("sftp", "connect", host, port, None, || handshake(host, port, &format!("SSH server {host}:{port}")))?;
     let _ = sess.disconnect(None, "host key read", None);
     Ok(probe)
 }
 
 pub(super) fn connect(t: &Target, secret: Option<&Secret>) -> Result<Link> {
     let s = &t.server;
-    let (sess, probe) = handshake(&s.host, s.port, &t.label())?;
+    let (sess, probe) = log_remote_step("sftp", "connect", &s.host, s.port, None, || handshake(&s.host, s.port, &t.label()))?;
     match (probe.known_hosts, s.host_key_fingerprint.as_deref()) {
         (KnownHost::Match, _) => {}
         (KnownHost::Mismatch, _) => return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, "the key listed in ~/.ssh/known_hosts")),
@@ -87,6 +88,15 @@ pub(super) fn connect(t: &Target, secret: Option<&Secret>) -> Result<Link> {
         (KnownHost::Unknown, Some(trusted)) => return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, &format!("{trusted} (confirmed earlier)"))),
         (KnownHost::Unknown, None) => return Err(host_key_unknown(&s.host, s.port, &probe.fingerprint)),
     }
+    log_remote_step("sftp", "login", &s.host, s.port, None, || login(t, &sess, secret))?;
+    let sftp = sess.sftp().map_err(|e| connection_failed(t, format!("the SFTP subsystem did not start ({})", e.message())))?;
+    let facts = Facts { host_key_fingerprint: Some(probe.fingerprint), banner: sess.banner().map(str::to_string), tls: None };
+    Ok(Link { remote: Box::new(SftpRemote { target: t.clone(), _sess: sess, sftp }), facts })
+}
+
+/// Key login (with the passphrase when one was given or kept), else password login.
+fn login(t: &Target, sess: &Session, secret: Option<&Secret>) -> Result<()> {
+    let s = &t.server;
     if let Some(key) = key_path(s) {
         if let Err(e) = sess.userauth_pubkey_file(&s.user, None, key, secret.map(Secret::expose)) {
             if secret.is_none() && key_is_encrypted(key) {
@@ -109,9 +119,7 @@ pub(super) fn connect(t: &Target, secret: Option<&Secret>) -> Result<Link> {
     if !sess.authenticated() {
         return Err(auth_failed(t, "the credentials given"));
     }
-    let sftp = sess.sftp().map_err(|e| connection_failed(t, format!("the SFTP subsystem did not start ({})", e.message())))?;
-    let facts = Facts { host_key_fingerprint: Some(probe.fingerprint), banner: sess.banner().map(str::to_string), tls: None };
-    Ok(Link { remote: Box::new(SftpRemote { target: t.clone(), _sess: sess, sftp }), facts })
+    Ok(())
 }
 
 /// Whether a private key file needs a passphrase (PEM "ENCRYPTED", or an OpenSSH key whose cipher
@@ -142,6 +150,17 @@ impl SftpRemote {
     fn failed(&self, doing: &str, path: &RemotePath, e: impl std::fmt::Display) -> Error {
         remote_failed(&self.target, &format!("{doing} {}", path.display()), e)
     }
+
+    fn put_file(&mut self, path: &RemotePath, mut src: Box<dyn Read + Send>) -> Result<()> {
+        let p = path.display();
+        let file = self.sftp.create(Path::new(&p)).map_err(|e| self.failed("creating", path, e.message()))?;
+        // Large writes let libssh2 keep many SFTP write requests in flight.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        std::io::copy(&mut src, &mut out).map_err(|e| self.failed("uploading", path, e))?;
+        let mut file = out.into_inner().map_err(|e| self.failed("uploading", path, e.error()))?;
+        let _ = file.fsync(); // fsync@openssh.com where offered; not every server has it
+        file.close().map_err(|e| self.failed("closing", path, e.message()))
+    }
 }
 
 impl Remote for SftpRemote {
@@ -166,15 +185,9 @@ impl Remote for SftpRemote {
         Ok(created)
     }
 
-    fn put(&mut self, path: &RemotePath, mut src: Box<dyn Read + Send>, _len: u64) -> Result<()> {
-        let p = path.display();
-        let file = self.sftp.create(Path::new(&p)).map_err(|e| self.failed("creating", path, e.message()))?;
-        // Large writes let libssh2 keep many SFTP write requests in flight.
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        std::io::copy(&mut src, &mut out).map_err(|e| self.failed("uploading", path, e))?;
-        let mut file = out.into_inner().map_err(|e| self.failed("uploading", path, e.error()))?;
-        let _ = file.fsync(); // fsync@openssh.com where offered; not every server has it
-        file.close().map_err(|e| self.failed("closing", path, e.message()))
+    fn put(&mut self, path: &RemotePath, src: Box<dyn Read + Send>, len: u64) -> Result<()> {
+        let (host, port) = (self.target.server.host.clone(), self.target.server.port);
+        log_remote_step("sftp", "put", &host, port, Some(len), || self.put_file(path, src))
     }
 
     fn size(&mut self, path: &RemotePath) -> Result<Option<u64>> {

@@ -4,6 +4,7 @@
 
 use super::{auth_failed, connection_failed, path_missing, remote_failed, tls_failed, Facts, Link, Protocol, Remote, RemotePath, Target, CONNECT_TIMEOUT, IO_TIMEOUT};
 use crate::error::{Error, Result};
+use crate::logging::SendLogged;
 use crate::secrets::Secret;
 use reqwest::blocking::{Body, Client, RequestBuilder, Response};
 use reqwest::{Method, StatusCode};
@@ -84,7 +85,7 @@ pub(super) fn connect(t: &Target, password: &Secret) -> Result<Link> {
     let resp = dav.request(Method::from_bytes(b"PROPFIND").expect("method"), &RemotePath { absolute: true, parts: vec![] }, true)
         .header("Depth", "0")
         .timeout(IO_TIMEOUT)
-        .send()
+        .send_logged("webdav")
         .map_err(|e| send_failed(t, "logging in", e))?;
     let banner = resp.headers().get(reqwest::header::SERVER).and_then(|v| v.to_str().ok()).map(str::to_string);
     match resp.status() {
@@ -119,7 +120,7 @@ impl DavRemote {
 
     /// Send a short request (not a transfer): bounded by IO_TIMEOUT.
     fn send(&self, rb: RequestBuilder, doing: &str, path: &RemotePath) -> Result<Response> {
-        let resp = rb.timeout(IO_TIMEOUT).send().map_err(|e| send_failed(&self.target, &format!("{doing} {}", path.display()), e))?;
+        let resp = rb.timeout(IO_TIMEOUT).send_logged("webdav").map_err(|e| send_failed(&self.target, &format!("{doing} {}", path.display()), e))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(auth_failed(&self.target, "that password"));
         }
@@ -167,7 +168,7 @@ impl Remote for DavRemote {
             .request(Method::PUT, path, false)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .body(Body::sized(src, len))
-            .send()
+            .send_logged("webdav")
             .map_err(|e| send_failed(&self.target, &format!("uploading {}", path.display()), e))?;
         match resp.status() {
             StatusCode::UNAUTHORIZED => Err(auth_failed(&self.target, "that password")),
@@ -189,7 +190,7 @@ impl Remote for DavRemote {
     fn get(&mut self, path: &RemotePath, sink: &mut (dyn Write + Send)) -> Result<()> {
         let resp = self
             .request(Method::GET, path, false)
-            .send()
+            .send_logged("webdav")
             .map_err(|e| send_failed(&self.target, &format!("reading back {}", path.display()), e))?;
         let mut resp = self.check(resp, "reading back", path)?;
         resp.copy_to(sink).map_err(|e| self.failed("reading back", path, root_cause(&e)))?;

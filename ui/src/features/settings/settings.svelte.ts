@@ -1,4 +1,5 @@
-// Settings state: the theme (system, light, dark; kept in localStorage) and where the repository is.
+// Settings state: the theme (system, light, dark; kept in localStorage), where the repository is,
+// and opening the log folder for a support request.
 import { api, asIpcError, type IpcError, type RepositoryInfo } from '$lib/ipc/client';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -8,6 +9,8 @@ export class Settings {
   theme = $state<Theme>('system');
   repository = $state<RepositoryInfo | null>(null);
   error = $state<IpcError | null>(null);
+  /** Why the log folder could not be opened (shown next to its button). */
+  logsError = $state<IpcError | null>(null);
 
   constructor(private storage: Pick<Storage, 'getItem' | 'setItem'> | null = globalThis.localStorage ?? null) {
     const saved = this.storage?.getItem(KEY);
@@ -43,6 +46,15 @@ export class Settings {
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
+    }
+  }
+
+  async openLogFolder(): Promise<void> {
+    try {
+      await api.openLogFolder();
+      this.logsError = null;
+    } catch (e) {
+      this.logsError = asIpcError(e);
     }
   }
 }

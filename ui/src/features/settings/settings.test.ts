@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mockCommands } from '../../test/fixtures';
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { ipcError, mockCommands } from '../../test/fixtures';
+import SettingsView from './Settings.svelte';
 import { Settings } from './settings.svelte';
 
 function memory(): Pick<Storage, 'getItem' | 'setItem'> & { data: Record<string, string> } {
@@ -25,5 +28,29 @@ describe('Settings', () => {
     const s = new Settings(memory());
     await s.loadRepository();
     expect(s.repository?.root).toBe('/home/a/.local/share/imagesmith');
+  });
+
+  it('opens the log folder from its button, and says why and what to do when it cannot', async () => {
+    let fail = false;
+    const calls = mockCommands({
+      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0' }),
+      open_log_folder: () => {
+        if (fail) throw ipcError('open_failed', 'Could not open /home/a/.local/state/imagesmith/logs in the file manager.');
+        return null;
+      },
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup();
+    render(SettingsView, { settings });
+    await user.click(screen.getByRole('button', { name: /Open log folder/ }));
+    expect(calls.filter((c) => c.cmd === 'open_log_folder')).toHaveLength(1);
+    expect(screen.queryByText(/Could not open/)).toBeNull();
+
+    fail = true;
+    await user.click(screen.getByRole('button', { name: /Open log folder/ }));
+    expect(await screen.findByText(/Could not open \/home\/a\/.local\/state\/imagesmith\/logs/)).toBeInTheDocument();
+    expect(screen.getByText(/fix open_failed/)).toBeInTheDocument();
+    expect(settings.error).toBeNull();
   });
 });

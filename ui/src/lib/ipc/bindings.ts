@@ -11,6 +11,8 @@ export const commands = {
 	repositoryInfo: () => typedError<RepositoryInfo, Error>(__TAURI_INVOKE("repository_info")),
 	/**  Open the repository folder in the desktop's file manager. */
 	revealRepository: () => typedError<null, Error>(__TAURI_INVOKE("reveal_repository")),
+	/**  Open the folder of the log files (for a support request) in the desktop's file manager. */
+	openLogFolder: () => typedError<null, Error>(__TAURI_INVOKE("open_log_folder")),
 	/**  Classify dropped or chosen files (checksum files among them are recognised, not imported). */
 	planImport: (request: PlanRequest) => typedError<ImportPlan, Error>(__TAURI_INVOKE("plan_import", { request })),
 	/**  Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`. */

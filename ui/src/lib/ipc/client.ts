@@ -49,6 +49,7 @@ async function unwrap<V>(pending: Promise<Outcome<V>>): Promise<V> {
 export const api = {
   repositoryInfo: () => unwrap(commands.repositoryInfo()),
   revealRepository: () => unwrap(commands.revealRepository()),
+  openLogFolder: () => unwrap(commands.openLogFolder()),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
