@@ -482,6 +482,7 @@ impl Engine {
             )?;
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
+            crate::failpoint::failpoint("import.after_rename");
             Ok((Outcome::Imported, id))
         });
         let (outcome, id) = match outcome {

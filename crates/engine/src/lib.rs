@@ -12,6 +12,7 @@ pub mod detect;
 pub mod durability;
 pub mod export;
 pub mod error;
+pub mod failpoint;
 pub mod import;
 mod iso;
 pub mod jobs;
@@ -140,8 +141,10 @@ impl Engine {
                 // Inside the transaction: a concurrent import of the same bytes waits for us.
                 withdrawn = self.store.withdraw(&sha)?.map(|p| (p, sha));
             }
+            failpoint::failpoint("delete.before_commit");
             Ok(a)
         });
+        failpoint::failpoint("delete.after_commit");
         match (&result, withdrawn) {
             (Ok(_), Some((trash, _))) => {
                 let _ = std::fs::remove_file(trash);
