@@ -28,6 +28,8 @@ pub mod code {
     pub const OBJECT_MISSING: &str = "object_missing";
     pub const OBJECT_CORRUPTED: &str = "object_corrupted";
     pub const OBJECT_LOST: &str = "object_lost";
+    /// Made by `model::ArtifactState`'s parser (the `string_enum!` macro spells it the same way).
+    pub const INVALID_ARTIFACT_STATE: &str = "invalid_artifact_state";
     pub const CANCELLED: &str = "cancelled";
     pub const CATALOG_TOO_NEW: &str = "catalog_too_new";
     pub const UNSAFE_ARCHIVE: &str = "unsafe_archive";

@@ -26,6 +26,9 @@ pub struct VerifyItem {
 pub struct VerifyReport {
     pub job: JobSummary,
     pub items: Vec<VerifyItem>,
+    /// SHA-256 of each object file no catalog row named, removed (a verify of the whole repository
+    /// looks for them; left by a process killed between storing a file and committing its rows).
+    pub orphans: Vec<String>,
 }
 
 impl Engine {
@@ -81,6 +84,7 @@ impl Engine {
                 .and_then(|d| if &d.sha256 == sha { Ok(()) } else { Err(store::object_corrupted(sha, &d.sha256, name)) })
             };
             base += sizes[seq].unwrap_or(0);
+            if let Some(state) = crate::model::ArtifactState::from_check(&result) { self.record_object_state(sha, state)?; }
             let (outcome, error) = match result {
                 Ok(()) => {
                     self.settle_one(sha)?;
@@ -95,6 +99,7 @@ impl Engine {
             jobs::set_item(&self.db(), job, seq as u32, outcome, Some(&artifact), error.as_ref())?;
             out.push(VerifyItem { artifact, sha256: sha.clone(), outcome, error });
         }
+        let orphans = if keys.is_empty() && !cancelled { self.remove_orphan_objects()? } else { Vec::new() };
         self.unregister_running(job);
         let failed = out.iter().filter(|i| i.outcome == Outcome::Failed).count();
         let state = JobState::of_batch(cancelled, failed);
@@ -107,6 +112,6 @@ impl Engine {
             jobs::finish(&conn, job, state, &summary, cancelled.then(Error::cancelled).as_ref())?;
         }
         sink(&meter.progress);
-        Ok(VerifyReport { job: self.get_job(job)?.job, items: out })
+        Ok(VerifyReport { job: self.get_job(job)?.job, items: out, orphans })
     }
 }
