@@ -1,7 +1,7 @@
 //! What the CLI prints: JSON documents, readable tables, errors with explanation and recovery, a progress bar.
 
 use imagesmith_engine::import::ImportReport;
-use imagesmith_engine::{Artifact, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport};
+use imagesmith_engine::{Artifact, ArtifactState, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -49,18 +49,36 @@ pub fn artifact_table(list: &[Artifact]) {
         println!("No artifacts. Import files with `imagesmith-cli import FILE…`.");
         return;
     }
-    println!("{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}", "ID", "NAME", "KIND", "OS", "SIZE", "SHA256", "CREATED");
+    // A STATE column only when something is missing or damaged: the usual table stays as it was.
+    let states = list.iter().any(|a| a.state != ArtifactState::Ok);
+    let state = |a: &Artifact| if states { format!("  {}", a.state) } else { String::new() };
+    let created = if states { format!("{:<20}  STATE", "CREATED") } else { "CREATED".into() };
+    println!("{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {created}", "ID", "NAME", "KIND", "OS", "SIZE", "SHA256");
     for a in list {
         println!(
-            "{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}",
+            "{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}{}",
             a.id,
             truncate(&a.name, 40),
             a.kind,
             os_label(a),
             human_size(a.size),
             &a.sha256[..16],
-            a.created_at
+            a.created_at,
+            state(a)
         );
+    }
+    let lost = list.iter().filter(|a| a.state != ArtifactState::Ok).count();
+    if lost > 0 {
+        println!("{lost} stored cop{} missing or damaged: import the original files again to restore them, or delete them.", if lost == 1 { "y is" } else { "ies are" });
+    }
+}
+
+/// What to tell the user about an artifact whose stored copy is not ok.
+pub fn state_advice(state: ArtifactState) -> Option<&'static str> {
+    match state {
+        ArtifactState::Ok => None,
+        ArtifactState::Missing => Some("missing — its stored copy is gone; import the original file again to restore it, or delete it"),
+        ArtifactState::Damaged => Some("damaged — its stored copy no longer matches its SHA-256; import the original file again to restore it, or delete it"),
     }
 }
 
@@ -80,6 +98,9 @@ pub fn artifact_details(a: &Artifact) {
     row("os", &os_label(a));
     row("size", &format!("{} ({} bytes)", human_size(a.size), a.size));
     row("sha256", &a.sha256);
+    if let Some(advice) = state_advice(a.state) {
+        row("state", advice);
+    }
     for (k, v) in [("md5", &a.md5), ("sha1", &a.sha1), ("sha512", &a.sha512)] {
         if let Some(v) = v {
             row(k, v);
@@ -199,6 +220,19 @@ pub fn verify_table(r: &VerifyReport) {
             }
         }
     }
+    let named = |code: &str| r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>();
+    for (code, word) in [(imagesmith_engine::error::code::OBJECT_MISSING, "missing"), (imagesmith_engine::error::code::OBJECT_CORRUPTED, "damaged")] {
+        let names = named(code);
+        if !names.is_empty() {
+            println!("{word}: {} — marked {word}; import the original files again to restore them", names.join(", "));
+        }
+    }
+    if !r.orphans.is_empty() {
+        println!("removed {} orphan object{} (stored files no artifact named, left by a process that was killed):", r.orphans.len(), if r.orphans.len() == 1 { "" } else { "s" });
+        for sha in &r.orphans {
+            println!("  {sha}");
+        }
+    }
     println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
 }
 
@@ -267,12 +301,17 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
         (Some(o), None) => o.to_string(),
         _ => "unknown OS".into(),
     };
-    println!("  base image: {} (id {}, {os})", p.base.name, p.base.id);
+    let flag = |state: ArtifactState| if state == ArtifactState::Ok { String::new() } else { format!(" [{state}]") };
+    println!("  base image: {} (id {}, {os}){}", p.base.name, p.base.id, flag(p.base_state));
     if p.members.is_empty() {
         println!("  no members yet: add drivers, boot files, custom files and an answer file");
     }
     for m in &p.members {
-        println!("  {:<9} {} (id {}, {}, {})", m.role.as_str(), m.artifact.name, m.artifact.id, m.kind, human_size(m.size));
+        println!("  {:<9} {} (id {}, {}, {}){}", m.role.as_str(), m.artifact.name, m.artifact.id, m.kind, human_size(m.size), flag(m.state));
+    }
+    let lost = p.members.iter().filter(|m| m.state != ArtifactState::Ok).count() + usize::from(p.base_state != ArtifactState::Ok);
+    if lost > 0 {
+        println!("  {lost} of its files {} missing or damaged: it cannot be exported until they are imported again", if lost == 1 { "is" } else { "are" });
     }
     for (k, v) in &p.options {
         println!("  option {k} = {v}");

@@ -287,6 +287,9 @@ fn print_plan(plan: &PublishPlan) {
 fn print_publication_line(p: &Publication) {
     let state = if p.verified { "verified" } else { p.status.as_str() };
     println!("{:<11} {} -> {} as \"{}\" ({})", state, p.artifact.name, p.target, p.name, p.remote_id.as_deref().unwrap_or("no image"));
+    if let Some(advice) = p.artifact_state.and_then(output::state_advice) {
+        println!("  {} is {advice}", p.artifact.name);
+    }
     if let Some(e) = &p.error {
         output::print_error(e, "  ");
     }

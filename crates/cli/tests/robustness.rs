@@ -110,7 +110,7 @@ fn four_processes_import_into_one_repository_at_once() {
 }
 
 #[test]
-fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_taken_out_and_its_job_fails() {
+fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_marked_damaged_and_its_job_fails() {
     let repo = Repo::new();
     // A reboot cannot be staged in a test; IMAGESMITH_BOOT_ID stands in for the kernel's boot id.
     let (code, report) = repo.import(&[], &[fixture("ipxe.iso"), fixture("ks.cfg")]);
@@ -121,14 +121,25 @@ fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_taken_out_and_its_jo
     flip_object_byte(&repo, &sha, 100);
     let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").args(["list", "--json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<_> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ks.cfg"], "the damaged, never-settled object is gone");
-    assert!(repo.objects().len() == 1);
+    let states: Vec<_> = list.as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap(), a["state"].as_str().unwrap())).collect();
+    assert_eq!(states, [("ipxe.iso", "damaged"), ("ks.cfg", "ok")], "the damaged, never-settled object is marked, not dropped");
+    let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").arg("list").output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("STATE") && table.contains("damaged"), "the table names it: {table}");
     let (_, detail) = repo.json(["jobs", "show", &job]);
     assert_eq!(detail["state"], "failed");
     let lost = detail["items"].as_array().unwrap().iter().find(|i| i["path"].as_str().unwrap().ends_with("ipxe.iso")).unwrap();
     assert_eq!(lost["outcome"], "failed");
     assert_eq!(lost["error"]["code"], "object_lost");
+    // verify names it; importing the same file again restores it.
+    let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").arg("verify").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("damaged: ipxe.iso"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").args(["import", "--json"]).arg(fixture("ipxe.iso")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, shown) = repo.json(["show", "ipxe.iso"]);
+    assert_eq!(shown["state"], "ok");
+    assert_eq!(sha256_of(&repo.home().join("objects/sha256").join(&sha[..2]).join(&sha[2..])), sha);
 }
 
 #[test]

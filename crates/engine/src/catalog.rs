@@ -2,13 +2,13 @@
 
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::model::{Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
+use crate::model::{Artifact, ArtifactPatch, ArtifactState, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
      a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
-     a.version, a.detected, a.created_at, a.updated_at";
+     a.version, a.detected, a.created_at, a.updated_at, o.state";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
@@ -22,6 +22,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         distro: r.get(4)?,
         size: r.get::<_, i64>(5)? as u64,
         sha256: r.get(6)?,
+        state: ArtifactState::from_column(r, 18)?,
         md5: r.get(7)?,
         sha1: r.get(8)?,
         sha512: r.get(9)?,

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_profiles.sql"),
     include_str!("../migrations/0004_servers.sql"),
     include_str!("../migrations/0005_publishing.sql"),
+    include_str!("../migrations/0006_object_state.sql"),
 ];
 
 /// The schema version this binary writes.

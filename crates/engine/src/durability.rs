@@ -4,11 +4,12 @@
 //! written in. Objects are settled later: in the same boot an fsync (cheap once the kernel has
 //! written them back, which it does within about 30 s); after a reboot — possibly a power loss that
 //! dropped the page cache — by re-hashing in a visible `recover` job, and an object that did not
-//! survive is taken out of the catalog and its job item marked failed, so nothing damaged is ever
-//! served as verified.
+//! survive is marked `missing` or `damaged` (its artifact stays, so profiles that use it still open
+//! and say so) and its import's job item marked failed, so nothing damaged is ever served as verified.
 
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, Outcome};
+use crate::model::ArtifactState;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use rusqlite::{params, OptionalExtension};
@@ -68,7 +69,7 @@ impl Work for RecoverWork {
             engine.mark_settled(sha)?;
             return Ok(Done::new(Outcome::Recovered, ()));
         }
-        engine.forget_lost(sha)?;
+        engine.mark_lost(sha)?;
         Err(object_lost(name.as_deref().unwrap_or(sha)))
     }
 
@@ -158,9 +159,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Take a lost object out of the catalog; its import's job item becomes a failure.
-    pub(crate) fn forget_lost(&self, sha: &str) -> Result<Vec<String>> {
-        let lost = self.write(|tx| {
+    /// Mark a lost object `missing` or `damaged` — never delete its rows: profiles and publications
+    /// name the artifact, and re-importing the same bytes heals it. Its import's job item becomes a
+    /// failure. Marked settled: nothing more is learnt by re-hashing it at every open (verify does).
+    pub(crate) fn mark_lost(&self, sha: &str) -> Result<Vec<String>> {
+        let state = if self.layout().object_path(sha).exists() { ArtifactState::Damaged } else { ArtifactState::Missing };
+        self.write(|tx| {
             let artifact: Option<(i64, String)> =
                 tx.query_row("SELECT id, name FROM artifacts WHERE sha256 = ?1", [sha], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
             let mut names = Vec::new();
@@ -175,15 +179,11 @@ impl Engine {
                      WHERE id IN (SELECT job_id FROM job_items WHERE artifact_id = ?2 AND outcome = 'failed') AND state = 'succeeded'",
                     params![name, id],
                 )?;
-                tx.execute("UPDATE artifacts SET image_id = NULL WHERE image_id = ?1", [id])?;
-                tx.execute("DELETE FROM artifacts WHERE id = ?1", [id])?;
                 names.push(name);
             }
-            tx.execute("DELETE FROM objects WHERE sha256 = ?1", [sha])?;
+            tx.execute("UPDATE objects SET state = ?2, unsettled_boot = NULL WHERE sha256 = ?1", params![sha, state.as_str()])?;
             Ok(names)
-        })?;
-        let _ = std::fs::remove_file(self.layout().object_path(sha));
-        Ok(lost)
+        })
     }
 }
 

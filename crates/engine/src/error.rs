@@ -68,6 +68,7 @@ crate::model::string_enum!(
         UnknownValue = "unknown_value",
         Internal = "internal",
         OpenFailed = "open_failed",
+        InvalidArtifactState = "invalid_artifact_state",
     }
 );
 
@@ -146,6 +147,7 @@ pub mod code {
     pub const UNKNOWN_VALUE: ErrorCode = ErrorCode::UnknownValue;
     pub const INTERNAL: ErrorCode = ErrorCode::Internal;
     pub const OPEN_FAILED: ErrorCode = ErrorCode::OpenFailed;
+    pub const INVALID_ARTIFACT_STATE: ErrorCode = ErrorCode::InvalidArtifactState;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

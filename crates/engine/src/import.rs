@@ -11,7 +11,7 @@ use crate::detect::{self, Detection};
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::matrix;
-use crate::model::{Algo, Artifact, ArtifactRef, Kind, OsFamily, OsName};
+use crate::model::{Algo, Artifact, ArtifactRef, ArtifactState, Kind, OsFamily, OsName};
 use crate::pipeline::{self, Sink};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
@@ -345,6 +345,14 @@ impl Engine {
         let mut committed: Option<PathBuf> = None;
         let outcome = self.write(|tx| {
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
+                if existing.state != ArtifactState::Ok {
+                    // Heal: the stored copy is missing or damaged and these are its bytes (the same
+                    // SHA-256), so the staged file replaces it and the artifact is ok again. Not
+                    // recorded in `committed`: should this transaction fail, a good copy stays.
+                    self.store.commit(&staged, &digests.sha256)?;
+                    crate::integrity::mark_restored(tx, &digests.sha256)?;
+                    return Ok((Outcome::Imported, existing.id));
+                }
                 return Ok((Outcome::Duplicate, existing.id));
             }
             let final_name = match &given_name {
@@ -367,6 +375,7 @@ impl Engine {
             )?;
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
+            crate::failpoint::failpoint("import.after_rename");
             Ok((Outcome::Imported, id))
         });
         let (outcome, id) = match outcome {

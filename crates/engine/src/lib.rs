@@ -12,7 +12,9 @@ pub mod detect;
 pub mod durability;
 pub mod export;
 pub mod error;
+pub mod failpoint;
 pub mod import;
+pub mod integrity;
 mod iso;
 pub mod jobs;
 pub mod layout;
@@ -36,7 +38,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
 pub use jobs::{JobDetail, JobItem, JobKind, JobProgress, JobQuery, JobState, JobSummary, Outcome};
 pub use layout::DataLayout;
-pub use model::{Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
+pub use model::{Algo, Artifact, ArtifactState, ArtifactPatch, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
 pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
 pub use runner::{Work, ItemSpec, Done, ItemEnd, Step};
@@ -70,14 +72,20 @@ pub struct Engine {
 
 impl Engine {
     /// Open (creating if needed) the repository: folders, catalog migrations, then recovery — jobs of
-    /// processes that died are marked interrupted and their staging files removed.
+    /// processes that died are marked interrupted and their staging files removed; when one died, the
+    /// object files no row names (it may have died between moving a file into objects/ and its
+    /// COMMIT) are removed too. A lost object is marked, never a reason not to open.
     pub fn open(layout: DataLayout) -> Result<Engine> {
         let store = store::Store::open(&layout)?;
         let conn = db::open(&layout.catalog())?;
         let live = store.live_sessions()?;
         jobs::mark_interrupted(&conn, &live)?;
-        store.reap_dead_sessions()?;
+        let died = store.reap_dead_sessions()? > 0;
         let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()) };
+        if died {
+            // Only then: a process that exits normally leaves no orphan, and the scan holds the write lock.
+            engine.remove_orphan_objects()?;
+        }
         engine.settle(durability::SETTLE_AFTER)?;
         // Objects an earlier boot left unsettled are re-hashed by the `recover` job
         // (`recovery_work`), which the app runs in the background and the CLI before its command.
@@ -135,26 +143,25 @@ impl Engine {
         })
     }
 
-    /// Delete an artifact; refused with `in_use` while others name it as their image. The object
-    /// file goes only when nothing references it any more.
+    /// Delete an artifact; refused with `in_use` while others name it as their image. The rows go in
+    /// one transaction; the object file goes after it committed, and only when no row names it any
+    /// more. A crash in between leaves an orphan file (removed on the next open), never a row
+    /// without its object.
     pub fn delete_artifact(&self, id: i64) -> Result<Artifact> {
-        let mut withdrawn = None;
-        let result = self.write(|tx| {
+        let mut unreferenced = None;
+        let a = self.write(|tx| {
             let a = catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
-            if let Some(sha) = catalog::delete(tx, &a)? {
-                // Inside the transaction: a concurrent import of the same bytes waits for us.
-                withdrawn = self.store.withdraw(&sha)?.map(|p| (p, sha));
-            }
+            unreferenced = catalog::delete(tx, &a)?;
+            failpoint::failpoint("delete.before_commit");
             Ok(a)
-        });
-        match (&result, withdrawn) {
-            (Ok(_), Some((trash, _))) => {
-                let _ = std::fs::remove_file(trash);
-            }
-            (Err(_), Some((trash, sha))) => self.store.restore(&trash, &sha),
-            _ => {}
+        })?;
+        failpoint::failpoint("delete.after_commit");
+        if let Some(sha) = unreferenced {
+            // The delete has happened; a file that cannot be removed now is an orphan that verify
+            // (or the next open after a crash) removes, so it is not reported as a failed delete.
+            let _ = self.remove_unreferenced_object(&sha);
         }
-        result
+        Ok(a)
     }
 
     // ---- jobs ----

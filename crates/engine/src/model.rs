@@ -60,6 +60,32 @@ string_enum!(
     Algo, "algorithm", InvalidAlgorithm { Md5 = "md5", Sha1 = "sha1", Sha256 = "sha256", Sha512 = "sha512" }
 );
 
+string_enum!(
+    /// Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
+    /// gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
+    /// and by verify; re-importing the same bytes makes it `ok` again.
+    ArtifactState, "artifact_state" { Ok = "ok", Missing = "missing", Damaged = "damaged" }
+);
+
+impl ArtifactState {
+    /// What a re-hash found, as a state: `None` when it says nothing about the object (cancelled,
+    /// or it could not be read for another reason).
+    pub fn from_check(result: &Result<()>) -> Option<ArtifactState> {
+        match result {
+            Ok(()) => Some(ArtifactState::Ok),
+            Err(e) if e.code == code::OBJECT_MISSING => Some(ArtifactState::Missing),
+            Err(e) if e.code == code::OBJECT_CORRUPTED => Some(ArtifactState::Damaged),
+            Err(_) => None,
+        }
+    }
+
+    /// Read from the catalog, where a CHECK constraint keeps the column to the three words.
+    pub(crate) fn from_column(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<ArtifactState> {
+        let s: String = r.get(idx)?;
+        s.parse().map_err(|e: Error| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+    }
+}
+
 impl Algo {
     /// Hex length of a digest, which also identifies a bare hex string's algorithm.
     pub fn hex_len(self) -> usize {
@@ -141,6 +167,8 @@ pub struct Artifact {
     pub distro: Option<String>,
     pub size: u64,
     pub sha256: String,
+    /// Whether the stored copy is there and intact (see [`ArtifactState`]).
+    pub state: ArtifactState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,7 @@
 use crate::catalog;
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::model::{Artifact, ArtifactRef, Kind, OsFamily};
+use crate::model::{Artifact, ArtifactRef, ArtifactState, Kind, OsFamily};
 use crate::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,8 @@ pub struct ProfileMember {
     pub role: Role,
     pub size: u64,
     pub sha256: String,
+    /// Whether its stored copy is there and intact; an export needs every member `ok`.
+    pub state: ArtifactState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +80,8 @@ pub struct Profile {
     pub name: String,
     pub description: String,
     pub base: ArtifactRef,
+    /// Whether the base image's stored copy is there and intact.
+    pub base_state: ArtifactState,
     pub os: Option<OsFamily>,
     pub distro: Option<String>,
     pub members: Vec<ProfileMember>,
@@ -124,7 +128,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
     )?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256 FROM profile_members m
+        "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256, o.state FROM profile_members m
          JOIN artifacts a ON a.id = m.artifact_id JOIN objects o ON o.sha256 = a.sha256
          WHERE m.profile_id = ?1 ORDER BY m.role, a.name COLLATE NOCASE",
     )?;
@@ -137,6 +141,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
                 role: crate::db::word(r, 4)?,
                 size: r.get::<_, i64>(5)? as u64,
                 sha256: r.get(6)?,
+                state: ArtifactState::from_column(r, 7)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -147,6 +152,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
         name,
         description,
         base: ArtifactRef { id: base.id, name: base.name.clone() },
+        base_state: base.state,
         os: base.os,
         distro: base.distro,
         members,

@@ -148,23 +148,6 @@ impl Store {
         Ok(target)
     }
 
-    /// Take an object out of the store into this session's staging folder; returns where it went so
-    /// the caller can put it back if its transaction fails, or delete it once committed.
-    pub fn withdraw(&self, sha256: &str) -> Result<Option<PathBuf>> {
-        let path = self.object_path(sha256);
-        let trash = self.session_dir.join(format!("{sha256}.removed"));
-        match fs::rename(&path, &trash) {
-            Ok(()) => Ok(Some(trash)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(write_err(&path, e)),
-        }
-    }
-
-    /// Undo `withdraw`.
-    pub fn restore(&self, trash: &Path, sha256: &str) {
-        let _ = fs::rename(trash, self.object_path(sha256));
-    }
-
     pub fn is_repository_path(&self, path: &Path) -> bool {
         path.canonicalize().map(|p| self.layout.root.canonicalize().map(|r| p.starts_with(r)).unwrap_or(false)).unwrap_or(false)
     }

@@ -26,12 +26,17 @@ pub struct VerifyItem {
 pub struct VerifyReport {
     pub job: JobSummary,
     pub items: Vec<VerifyItem>,
+    /// SHA-256 of each object file no catalog row named, removed (a verify of the whole repository
+    /// looks for them; left by a process killed between storing a file and committing its rows).
+    pub orphans: Vec<String>,
 }
 
 /// The verify job: one item per stored object, hashed on every core.
 pub struct VerifyWork {
     /// (artifact id, name, sha256, size of the object file when it exists)
     targets: Vec<(i64, String, String, Option<u64>)>,
+    /// The whole repository: object files no row names are looked for too.
+    whole: bool,
 }
 
 impl Engine {
@@ -50,7 +55,7 @@ impl Engine {
                 (id, name, sha, size)
             })
             .collect();
-        Ok(VerifyWork { targets })
+        Ok(VerifyWork { targets, whole: keys.is_empty() })
     }
 
     /// Re-hash the objects of the given artifacts (all when empty) in the calling thread.
@@ -83,14 +88,17 @@ impl Work for VerifyWork {
             pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done))
                 .and_then(|d| if &d.sha256 == sha { Ok(()) } else { Err(store::object_corrupted(sha, &d.sha256, name)) })
         };
+        // Deleted while the job ran: nothing left to verify, and nothing wrong.
+        if checked.as_ref().is_err_and(|e| !e.is(code::CANCELLED)) && catalog::by_id(&engine.db(), *id)?.is_none() {
+            return Ok(Done::with_artifact(Outcome::Skipped, artifact, ()));
+        }
+        if let Some(state) = crate::model::ArtifactState::from_check(&checked) {
+            engine.record_object_state(sha, state)?;
+        }
         match checked {
             Ok(()) => {
                 engine.settle_one(sha)?;
                 Ok(Done::with_artifact(Outcome::Verified, artifact, ()))
-            }
-            // Deleted while the job ran: nothing left to verify, and nothing wrong.
-            Err(e) if !e.is(code::CANCELLED) && catalog::by_id(&engine.db(), *id)?.is_none() => {
-                Ok(Done::with_artifact(Outcome::Skipped, artifact, ()))
             }
             Err(e) => Err(e),
         }
@@ -110,7 +118,9 @@ impl Work for VerifyWork {
         s
     }
 
-    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
+    fn report(self, engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
+        let cancelled = ends.iter().any(|e| e.outcome == Outcome::Cancelled);
+        let orphans = if self.whole && !cancelled { engine.remove_orphan_objects()? } else { Vec::new() };
         let items = ends
             .into_iter()
             .map(|e| {
@@ -118,6 +128,6 @@ impl Work for VerifyWork {
                 VerifyItem { artifact: ArtifactRef { id: *id, name: name.clone() }, sha256: sha.clone(), outcome: e.outcome, error: e.error }
             })
             .collect();
-        Ok(VerifyReport { job, items })
+        Ok(VerifyReport { job, items, orphans })
     }
 }

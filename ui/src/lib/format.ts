@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { JobKind, JobState, Kind, OsFamily } from './ipc/client';
+import type { ArtifactState, JobKind, JobState, Kind, OsFamily } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -55,6 +55,9 @@ export const KIND_LABELS: Record<Kind, string> = {
 };
 
 export const OS_LABELS: Record<OsFamily, string> = { linux: 'Linux', windows: 'Windows', vmware: 'VMware ESXi' };
+
+/** Whether an artifact's stored copy can be used; `ok` is not shown. */
+export const ARTIFACT_STATE_LABELS: Record<ArtifactState, string> = { ok: 'OK', missing: 'Missing', damaged: 'Damaged' };
 
 export const STATE_LABELS: Record<JobState, string> = {
   queued: 'Queued',

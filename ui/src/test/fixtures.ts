@@ -24,7 +24,7 @@ export function ipcError(code: string, text = `failed: ${code}`): IpcError {
 
 export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
   return {
-    id, name: `artifact-${id}.iso`, kind: 'os', os: 'linux', distro: 'debian', size: 1024 * id, sha256: 'a'.repeat(64),
+    id, name: `artifact-${id}.iso`, kind: 'os', os: 'linux', distro: 'debian', size: 1024 * id, sha256: 'a'.repeat(64), state: 'ok',
     md5: 'b'.repeat(32), sha1: null, sha512: null, image: null, used_by: [], original_name: `artifact-${id}.iso`,
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, created_at: '2026-11-23T10:00:00Z',
     updated_at: '2026-11-23T10:00:00Z', ...over,

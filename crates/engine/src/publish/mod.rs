@@ -268,6 +268,9 @@ pub struct Publication {
     pub error: Option<Error>,
     pub created_at: String,
     pub updated_at: String,
+    /// Whether the published artifact's stored copy is still there and intact (`None` once the
+    /// artifact was deleted): a missing or damaged one cannot be published again until re-imported.
+    pub artifact_state: Option<crate::model::ArtifactState>,
 }
 
 /// What `publish` returns: the job as the history shows it and one publication per image.

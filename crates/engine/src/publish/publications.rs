@@ -4,15 +4,16 @@ use super::cloud::RemoteImage;
 use super::{Publication, PublicationStatus, Visibility};
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::model::ArtifactRef;
+use crate::model::{ArtifactRef, ArtifactState};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 // A publication still `uploading` whose job is no longer running was cut off by a process that died.
 const COLUMNS: &str = "p.id, p.artifact_id, p.artifact_name, p.target_name, p.job_id, p.image_url, p.remote_id, p.name, \
      p.disk_format, p.container_format, p.visibility, p.size, p.md5, p.sha512, \
      CASE WHEN p.status = 'uploading' AND (j.state IS NULL OR j.state NOT IN ('queued', 'running')) THEN 'interrupted' ELSE p.status END, \
-     p.remote_status, p.verified, p.error, p.created_at, p.updated_at";
-const FROM: &str = "publications p LEFT JOIN jobs j ON j.id = p.job_id";
+     p.remote_status, p.verified, p.error, p.created_at, p.updated_at, o.state";
+const FROM: &str = "publications p LEFT JOIN jobs j ON j.id = p.job_id \
+     LEFT JOIN artifacts a ON a.id = p.artifact_id LEFT JOIN objects o ON o.sha256 = a.sha256";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
     Ok(Publication {
@@ -35,6 +36,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
         error: crate::db::stored_error(r, 17)?,
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
+        artifact_state: match r.get_ref(20)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(ArtifactState::from_column(r, 20)?),
+        },
     })
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import { artifact, mockCommands } from '../../test/fixtures';
 import Library from './Library.svelte';
+import StateBadge from './StateBadge.svelte';
 import { Catalog } from './catalog.svelte';
 
 describe('Library', () => {
@@ -39,5 +40,45 @@ describe('Library', () => {
     expect(screen.getByTestId('digest-SHA-1')).toBeInTheDocument();
     expect(screen.getByTestId('digest-MD5')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Copy SHA-256' })).toBeInTheDocument();
+  });
+
+  it('says in the details pane that an artifact is missing and what to do', async () => {
+    const lost = artifact(2, { name: 'ks.cfg', state: 'missing' });
+    mockCommands({ count_artifacts: () => 2, list_artifacts: () => [artifact(1), lost], get_artifact: () => lost });
+    const catalog = new Catalog();
+    await catalog.load();
+    await catalog.select(2);
+    render(Library, { catalog, onaddfiles: () => {} });
+    const notice = await screen.findByTestId('state-notice');
+    expect(screen.getByTestId('details-state')).toHaveTextContent('Missing');
+    expect(notice).toHaveTextContent('The stored copy of this file is gone.');
+    expect(notice).toHaveTextContent('Import the original file again');
+  });
+
+  it('says a damaged artifact no longer matches its checksum, and nothing for an intact one', async () => {
+    const bad = artifact(1, { state: 'damaged' });
+    const good = artifact(2);
+    mockCommands({ count_artifacts: () => 2, list_artifacts: () => [bad, good], get_artifact: (a) => (a.idOrName === '1' ? bad : good) });
+    const catalog = new Catalog();
+    await catalog.load();
+    await catalog.select(1);
+    const { unmount } = render(Library, { catalog, onaddfiles: () => {} });
+    expect(await screen.findByTestId('state-notice')).toHaveTextContent('no longer matches its SHA-256');
+    expect(screen.getByTestId('details-state')).toHaveTextContent('Damaged');
+    unmount();
+    await catalog.select(2);
+    render(Library, { catalog, onaddfiles: () => {} });
+    expect(await screen.findByTestId('details-name')).toHaveTextContent('artifact-2.iso');
+    expect(screen.queryByTestId('state-notice')).toBeNull();
+  });
+});
+
+describe('StateBadge (the list rows, profile members and base image show it)', () => {
+  it('names a missing or damaged copy and shows nothing for an intact one', () => {
+    const { unmount } = render(StateBadge, { state: 'missing' });
+    expect(screen.getByTestId('artifact-state')).toHaveTextContent('Missing');
+    unmount();
+    render(StateBadge, { state: 'ok' });
+    expect(screen.queryByTestId('artifact-state')).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import AddFromLibrary from './AddFromLibrary.svelte';
 import { Profiles } from './profiles.svelte';
 
 const rhel: Profile = {
-  id: 3, name: 'rhel9-web', description: '', base: { id: 1, name: 'rhel.iso' }, os: 'linux', distro: 'rhel', members: [],
+  id: 3, name: 'rhel9-web', description: '', base: { id: 1, name: 'rhel.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [],
   options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z',
 };
 

@@ -4,12 +4,12 @@ import { artifact, ipcError, job, mockCommands } from '../../test/fixtures';
 import { fits, Profiles, roleOf } from './profiles.svelte';
 
 function member(id: number, role: ProfileMember['role'], over: Partial<ProfileMember> = {}): ProfileMember {
-  return { artifact: { id, name: `m-${id}` }, kind: role === 'custom' ? 'script' : role, os: 'linux', role, size: 10, sha256: 'c'.repeat(64), ...over };
+  return { artifact: { id, name: `m-${id}` }, kind: role === 'custom' ? 'script' : role, os: 'linux', role, size: 10, sha256: 'c'.repeat(64), state: 'ok', ...over };
 }
 
 function profile(id: number, over: Partial<Profile> = {}): Profile {
   return {
-    id, name: `p-${id}`, description: '', base: { id: 1, name: 'rhel-9.6-x86_64-dvd.iso' }, os: 'linux', distro: 'rhel', members: [],
+    id, name: `p-${id}`, description: '', base: { id: 1, name: 'rhel-9.6-x86_64-dvd.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [],
     options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
   };
 }

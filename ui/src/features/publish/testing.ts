@@ -61,6 +61,6 @@ export function publication(id: number, over: Partial<Publication> = {}): Public
     id, artifact: { id: 5, name: 'cirros.qcow2' }, target: 'lab', job_id: 3, image_url: 'http://127.0.0.1:9292',
     remote_id: `img-${id}`, name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'private', size: 100,
     md5: 'a'.repeat(32), sha512: 'b'.repeat(128), status: 'active', remote_status: 'active', verified: true, error: null,
-    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
+    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', artifact_state: 'ok', ...over,
   };
 }

@@ -137,6 +137,8 @@ export type Artifact = {
 	distro: string | null,
 	size: number,
 	sha256: string,
+	/**  Whether the stored copy is there and intact (see [`ArtifactState`]). */
+	state: ArtifactState,
 	md5?: string | null,
 	sha1?: string | null,
 	sha512?: string | null,
@@ -153,6 +155,13 @@ export type Artifact = {
 	created_at: string,
 	updated_at: string,
 };
+
+/**
+ *  Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
+ *  gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
+ *  and by verify; re-importing the same bytes makes it `ok` again.
+ */
+export type ArtifactState = "ok" | "missing" | "damaged";
 
 /**  Changes to an artifact's descriptive fields; `None` leaves a field as it is. */
 export type ArtifactPatch = {
@@ -400,6 +409,8 @@ export type Profile = {
 	name: string,
 	description: string,
 	base: ArtifactRef,
+	/**  Whether the base image's stored copy is there and intact. */
+	base_state: ArtifactState,
 	os: OsFamily | null,
 	distro: string | null,
 	members: ProfileMember[],
@@ -424,6 +435,8 @@ export type ProfileMember = {
 	role: Role,
 	size: number,
 	sha256: string,
+	/**  Whether its stored copy is there and intact; an export needs every member `ok`. */
+	state: ArtifactState,
 };
 
 /**  Profiles were created, changed or deleted; the payload is the new stamp. */
@@ -465,6 +478,11 @@ export type Publication = {
 	error: Error | null,
 	created_at: string,
 	updated_at: string,
+	/**
+	 *  Whether the published artifact's stored copy is still there and intact (`None` once the
+	 *  artifact was deleted): a missing or damaged one cannot be published again until re-imported.
+	 */
+	artifact_state: ArtifactState | null,
 };
 
 /**

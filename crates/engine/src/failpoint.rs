@@ -1,0 +1,23 @@
+//! Failpoints for crash-consistency tests: `IMAGESMITH_FAILPOINT=name` kills the process (SIGKILL,
+//! as `kill -9` would) when it reaches the point of that name. Compiled in only with the cargo
+//! feature `failpoints`, which the CLI's tests turn on; release builds have no failpoints at all.
+//!
+//! Points: `import.after_rename` (an object is in objects/, its rows are not committed yet),
+//! `delete.before_commit` (the rows are deleted, not committed yet), `delete.after_commit` (the rows
+//! are gone, the object file is not removed yet).
+
+/// Die here, at once and without cleaning up, when `IMAGESMITH_FAILPOINT` names this point.
+#[cfg(feature = "failpoints")]
+pub fn failpoint(name: &str) {
+    static CHOSEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if CHOSEN.get_or_init(|| std::env::var("IMAGESMITH_FAILPOINT").ok()).as_deref() == Some(name) {
+        // SAFETY: kill(2) on our own pid with a constant signal number.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn failpoint(_name: &str) {}
