@@ -220,7 +220,7 @@ pub fn verify_table(r: &VerifyReport) {
             }
         }
     }
-    let named = |code: &str| r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>();
+    let named = |code: imagesmith_engine::ErrorCode| r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>();
     for (code, word) in [(imagesmith_engine::error::code::OBJECT_MISSING, "missing"), (imagesmith_engine::error::code::OBJECT_CORRUPTED, "damaged")] {
         let names = named(code);
         if !names.is_empty() {

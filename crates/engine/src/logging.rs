@@ -355,8 +355,8 @@ mod tests {
         let logs = tempfile::tempdir().unwrap();
         let lines = logged(logs.path(), FILE_BYTES, FILES, || {
             let conn = crate::db::open(&home.path().join("catalog.db")).unwrap();
-            let ok = crate::jobs::create(&conn, "verify", "s1", &[("/a".into(), Some(1)), ("/b".into(), None)], 1).unwrap();
-            let failed = crate::jobs::create(&conn, "export", "s1", &[("/c".into(), Some(1))], 1).unwrap();
+            let ok = crate::jobs::create(&conn, crate::jobs::JobKind::Verify, "s1", &[("/a".into(), Some(1)), ("/b".into(), None)], 1).unwrap();
+            let failed = crate::jobs::create(&conn, crate::jobs::JobKind::Export, "s1", &[("/c".into(), Some(1))], 1).unwrap();
             crate::jobs::finish(&conn, ok, JobState::Succeeded, "2 verified", None).unwrap();
             let e = Error::new(code::REMOTE_FAILED, "upload to https://u:hunter2@host/x failed", "why", "what");
             crate::jobs::finish(&conn, failed, JobState::Failed, &e.text, Some(&e)).unwrap();

@@ -64,7 +64,7 @@ string_enum!(
     /// Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
     /// gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
     /// and by verify; re-importing the same bytes makes it `ok` again.
-    ArtifactState, "artifact_state" { Ok = "ok", Missing = "missing", Damaged = "damaged" }
+    ArtifactState, "artifact_state", InvalidArtifactState { Ok = "ok", Missing = "missing", Damaged = "damaged" }
 );
 
 impl ArtifactState {

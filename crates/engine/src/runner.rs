@@ -651,7 +651,6 @@ mod tests {
         let (_dir, e) = engine();
         let e = Arc::new(e);
         let (release_tx, release_rx) = mpsc::channel::<()>();
-        let release_rx = Mutex::new(release_rx);
         struct Blocked(Mutex<mpsc::Receiver<()>>);
         impl Work for Blocked {
             type Item = ();
@@ -670,7 +669,7 @@ mod tests {
         }
         let (done_tx, done_rx) = mpsc::channel();
         let id = e
-            .spawn(Blocked(std::mem::replace(&mut *release_rx.lock().unwrap(), mpsc::channel().1)), Box::new(|_| {}), move |r| {
+            .spawn(Blocked(Mutex::new(release_rx)), Box::new(|_| {}), move |r| {
                 done_tx.send(r.unwrap()).unwrap();
             })
             .unwrap();

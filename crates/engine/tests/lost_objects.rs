@@ -101,7 +101,8 @@ fn flip_byte(path: &Path) {
     perms.set_readonly(false);
     std::fs::set_permissions(path, perms).unwrap();
     let mut bytes = std::fs::read(path).unwrap();
-    bytes[bytes.len() / 2] ^= 0xff;
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
     std::fs::write(path, bytes).unwrap();
 }
 
