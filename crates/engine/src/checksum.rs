@@ -3,6 +3,7 @@
 use crate::error::{code, Error, Result};
 use crate::model::Algo;
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 use std::path::Path;
 
 /// A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …).
@@ -126,11 +127,13 @@ fn invalid_file(file_name: &str, why: String) -> Error {
 /// Parse a checksum file from disk.
 pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?;
-    if meta.len() > MAX_CHECKSUM_FILE {
-        return Err(invalid_file(&file_name, format!("it is {} bytes, too large for a checksum file", meta.len())));
+    let file = crate::detect::open_regular(path)?;
+    let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
+    if len > MAX_CHECKSUM_FILE {
+        return Err(invalid_file(&file_name, format!("it is {len} bytes, too large for a checksum file")));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e, false))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
     let text = String::from_utf8(bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
     let (format, entries) = parse_checksum_text(&text, &file_name)?;
     Ok(ChecksumFile { path: path.display().to_string(), file_name, format: format.to_string(), entries })
