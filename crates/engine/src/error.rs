@@ -22,6 +22,7 @@ pub mod code {
     pub const INVALID_CHECKSUM: &str = "invalid_checksum";
     pub const CHECKSUM_MISMATCH: &str = "checksum_mismatch";
     pub const CHECKSUM_FILE_INVALID: &str = "checksum_file_invalid";
+    pub const CHECKSUM_CONFLICT: &str = "checksum_conflict";
     pub const NAME_TAKEN: &str = "name_taken";
     pub const INVALID_NAME: &str = "invalid_name";
     pub const IN_USE: &str = "in_use";

@@ -220,11 +220,16 @@ impl Engine {
         if sidecar.is_file() {
             meter.progress.phase = "verifying".into();
             let sums = checksum::read_checksum_file(&sidecar)?;
-            if let Some(exp) = sums.expected_for(file_name) {
-                let d = crate::pipeline::hash_file(archive, &[exp.algo], cancel, &mut |_| {})?;
-                let actual = d.get(exp.algo).unwrap_or_default().to_string();
-                if actual != exp.hex {
-                    return Err(crate::import::checksum_mismatch(file_name, &exp, &actual));
+            let expected = sums.digests_for(file_name);
+            if !expected.is_empty() {
+                checksum::check_agreement(file_name, &expected)?;
+                let algos: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
+                let d = crate::pipeline::hash_file(archive, &algos, cancel, &mut |_| {})?;
+                for exp in &expected {
+                    let actual = d.get(exp.algo).unwrap_or_default();
+                    if actual != exp.hex {
+                        return Err(crate::import::checksum_mismatch(file_name, exp, actual));
+                    }
                 }
                 sidecar_verified = true;
             }
