@@ -234,3 +234,127 @@ fn what_the_support_matrix_refuses_is_refused_with_what_is_allowed() {
     assert_eq!(code, 0);
     assert_eq!(report["items"][0]["artifact"]["distro"], "rhel");
 }
+
+fn digest_of(tool: &str, path: &std::path::Path) -> String {
+    let out = Command::new(tool).arg(path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+/// The same hex with its first digit changed: a digest of the right length that does not match.
+fn wrong(hex: &str) -> String {
+    let first = if hex.starts_with('0') { "1" } else { "0" };
+    format!("{first}{}", &hex[1..])
+}
+
+#[test]
+fn every_digest_a_checksum_file_gives_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = fixture("ipxe.iso");
+    let (sha256, md5, sha512) = (sha256_of(&iso), digest_of("md5sum", &iso), digest_of("sha512sum", &iso));
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // A right SHA-256 next to a wrong MD5, in one BSD-tagged file and across two files.
+    let tagged = write("CHECKSUMS.tag", format!("SHA256 (ipxe.iso) = {sha256}\nMD5 (ipxe.iso) = {}\n", wrong(&md5)));
+    let sums = write("SHA256SUMS", format!("{sha256}  ipxe.iso\n"));
+    let md5_sidecar = write("ipxe.iso.md5", format!("{}\n", wrong(&md5)));
+    for (what, files) in [("one file", vec![tagged.clone()]), ("two files", vec![sums.clone(), md5_sidecar.clone()])] {
+        let repo = Repo::new();
+        let mut all = vec![iso.clone()];
+        all.extend(files);
+        let (code, report) = repo.import(&[], &all);
+        assert_eq!(code, 1, "{what}: {report:#}");
+        let err = &item(&report, "ipxe.iso")["error"];
+        assert_eq!(err["code"], "checksum_mismatch", "{what}: {err:#}");
+        assert!(err["text"].as_str().unwrap().contains("MD5"), "{what}: {err:#}");
+        assert!(repo.objects().is_empty() && repo.staging_files().is_empty(), "{what}");
+    }
+    // A wrong line before a right one, and two files that disagree: a conflict, not a vote.
+    let twice = write("SHA256SUMS.twice", format!("{}  ipxe.iso\n{sha256}  ipxe.iso\n", wrong(&sha256)));
+    let other = write("ipxe.iso.sha256", format!("{}\n", wrong(&sha256)));
+    for (what, files) in [("one file", vec![twice]), ("two files", vec![sums.clone(), other])] {
+        let repo = Repo::new();
+        let mut all = vec![iso.clone()];
+        all.extend(files);
+        let (code, report) = repo.import(&[], &all);
+        assert_eq!(code, 1, "{what}: {report:#}");
+        let err = &item(&report, "ipxe.iso")["error"];
+        assert_eq!(err["code"], "checksum_conflict", "{what}: {err:#}");
+        let text = err["text"].as_str().unwrap();
+        assert!(text.contains(&sha256) && text.contains(&wrong(&sha256)), "{what}: {text}");
+        assert!(!err["recovery"].as_str().unwrap().is_empty());
+        assert!(repo.objects().is_empty() && repo.staging_files().is_empty(), "{what}");
+    }
+    // All right: every algorithm is computed in the one pass and each is reported as verified.
+    let all_right = write("DIGESTS", format!("MD5 (ipxe.iso) = {md5}\nSHA256 (ipxe.iso) = {sha256}\nSHA512 (ipxe.iso) = {sha512}\n"));
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[iso.clone(), all_right]);
+    assert_eq!(code, 0, "{report:#}");
+    let it = item(&report, "ipxe.iso");
+    let verified: Vec<&str> = it["verified"].as_array().unwrap().iter().map(|v| v["algo"].as_str().unwrap()).collect();
+    assert_eq!(verified, ["md5", "sha256", "sha512"]);
+    assert_eq!(it["artifact"]["md5"], md5.as_str());
+    assert_eq!(it["artifact"]["sha512"], sha512.as_str());
+}
+
+#[test]
+fn scripts_named_like_checksum_tools_are_imported_and_checksum_lists_are_known_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = [
+        ("md5sum.sh", "#!/bin/sh\n# Check the downloaded media before the installer runs.\nset -eu\ncd /media/install\nmd5sum -c MD5SUMS\n"),
+        ("verify-checksum.sh", "#!/bin/bash\nset -euo pipefail\nfor f in /var/cache/images/*.iso; do\n  sha256sum --check --ignore-missing \"${f%/*}/SHA256SUMS\"\ndone\n"),
+        ("CHECKSUMS-tool.py", "#!/usr/bin/env python3\n\"\"\"Print a SHA256SUMS line for each file given.\"\"\"\nimport hashlib, sys\n\nfor name in sys.argv[1:]:\n    with open(name, 'rb') as f:\n        print(hashlib.sha256(f.read()).hexdigest() + '  ' + name)\n"),
+    ];
+    let mut files: Vec<_> = scripts
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        })
+        .collect();
+    // A checksum list whose name says nothing, clear-signed with gpg: known by its content.
+    let iso = fixture("ipxe.iso");
+    let list = dir.path().join("downloads.txt");
+    std::fs::write(&list, format!("# ipxe, as downloaded\n{}  ipxe.iso\n", sha256_of(&iso))).unwrap();
+    let gnupg = dir.path().join("gnupg");
+    std::fs::create_dir(&gnupg).unwrap();
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&std::ffi::OsStr]| {
+        let ok = Command::new("gpg").env("GNUPGHOME", &gnupg).args(["--batch", "--quiet", "--passphrase", ""]).args(args).status().unwrap();
+        assert!(ok.success(), "gpg {args:?}");
+    };
+    gpg(&["--quick-gen-key".as_ref(), "Imagesmith Test <test@example.invalid>".as_ref(), "ed25519".as_ref(), "sign".as_ref(), "never".as_ref()]);
+    let signed = dir.path().join("downloads.txt.signed");
+    gpg(&["--clearsign".as_ref(), "--output".as_ref(), signed.as_os_str(), list.as_os_str()]);
+    let _ = Command::new("gpgconf").env("GNUPGHOME", &gnupg).args(["--kill", "gpg-agent"]).status();
+    assert!(std::fs::read_to_string(&signed).unwrap().starts_with("-----BEGIN PGP SIGNED MESSAGE-----"));
+    files.push(iso);
+    files.push(signed);
+    files.push(fixture("SHA512SUMS.tag"));
+    files.push(fixture("ks.cfg"));
+
+    let repo = Repo::new();
+    let (code, report) = repo.import(&["--os", "linux"], &files);
+    assert_eq!(code, 0, "{report:#}");
+    for (name, _) in scripts {
+        let it = item(&report, name);
+        assert_eq!(it["outcome"], "imported", "{name}: {it:#}");
+        assert_eq!(it["artifact"]["kind"], "script", "{name}");
+    }
+    assert_eq!(item(&report, "ipxe.iso")["verified"][0]["source"], "downloads.txt.signed");
+    assert_eq!(item(&report, "ks.cfg")["verified"][0]["source"], "SHA512SUMS.tag");
+    let lists: Vec<&str> = report["checksum_files"].as_array().unwrap().iter().map(|c| c["file_name"].as_str().unwrap()).collect();
+    assert_eq!(lists, ["downloads.txt.signed", "SHA512SUMS.tag"]);
+    assert_eq!(report["items"].as_array().unwrap().len(), 5, "the two lists are not imported themselves");
+
+    // A file named like a checksum list whose content is not one is still reported, not imported.
+    let bogus = dir.path().join("SHA256SUMS");
+    std::fs::write(&bogus, "see https://example.invalid/sums\n").unwrap();
+    let (code, report) = Repo::new().import(&[], &[fixture("ks.cfg"), bogus]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["checksum_files"][0]["error"]["code"], "checksum_file_invalid");
+    assert_eq!(report["items"].as_array().unwrap().len(), 1);
+}

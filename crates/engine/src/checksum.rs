@@ -3,6 +3,7 @@
 use crate::error::{code, Error, Result};
 use crate::model::Algo;
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 use std::path::Path;
 
 /// A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …).
@@ -89,14 +90,24 @@ pub fn parse_expected(input: &str, source: &str) -> Result<ExpectedDigest> {
     Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
 }
 
-/// Does the file name look like a checksum file (`SHA256SUMS`, `CHECKSUM`, `x.iso.sha256`, …)?
+/// Extensions that say a file is something other than a checksum list, whatever its name says
+/// (`md5sum.sh` is a script about checksums, not a list of them).
+const OTHER_TYPES: &[&str] = &[
+    "sh", "bash", "zsh", "ksh", "pl", "pm", "py", "rb", "js", "cmd", "bat", "ps1", "psm1", "exe", "msi", "json", "xml", "inf",
+    "cfg", "ks", "iso", "img", "zip", "rpm", "deb", "gz", "tgz", "tar", "asc", "sig", "gpg",
+];
+
+/// Does the file name look like a checksum list (`SHA256SUMS`, `Fedora-…-CHECKSUM`, `x.iso.sha256`)?
+/// Only a hint: checksum files are recognised by their content (see `import::split_checksum_files`).
 pub fn name_suggests_checksum_file(file_name: &str) -> bool {
-    let upper = file_name.to_ascii_uppercase();
-    let base = upper.split('.').next().unwrap_or("");
-    if base.ends_with("SUMS") || base.ends_with("SUM") || base.contains("CHECKSUM") {
+    if sidecar_algo(file_name).is_some() {
         return true;
     }
-    sidecar_algo(file_name).is_some()
+    let upper = file_name.to_ascii_uppercase();
+    let base = upper.split('.').next().unwrap_or("");
+    let listy = ["SUMS", "SUM", "CHECKSUM", "CHECKSUMS"].iter().any(|s| base.ends_with(s));
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    listy && !OTHER_TYPES.contains(&ext.as_str())
 }
 
 /// `name.sha256` → (Sha256, "name").
@@ -126,11 +137,13 @@ fn invalid_file(file_name: &str, why: String) -> Error {
 /// Parse a checksum file from disk.
 pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?;
-    if meta.len() > MAX_CHECKSUM_FILE {
-        return Err(invalid_file(&file_name, format!("it is {} bytes, too large for a checksum file", meta.len())));
+    let file = crate::detect::open_regular(path)?;
+    let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
+    if len > MAX_CHECKSUM_FILE {
+        return Err(invalid_file(&file_name, format!("it is {len} bytes, too large for a checksum file")));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e, false))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
     let text = String::from_utf8(bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
     let (format, entries) = parse_checksum_text(&text, &file_name)?;
     Ok(ChecksumFile { path: path.display().to_string(), file_name, format: format.to_string(), entries })
@@ -246,14 +259,40 @@ pub fn entry_base_name(name: &str) -> &str {
 }
 
 impl ChecksumFile {
-    /// The strongest digest this file lists for a file called `file_name`.
+    /// The strongest digest this file lists for a file called `file_name` (what a review shows).
     pub fn expected_for(&self, file_name: &str) -> Option<ExpectedDigest> {
-        self.entries
-            .iter()
-            .filter(|e| entry_base_name(&e.name) == file_name)
-            .max_by_key(|e| e.algo.hex_len())
-            .map(|e| ExpectedDigest { algo: e.algo, hex: e.hex.clone(), source: self.file_name.clone() })
+        self.digests_for(file_name).into_iter().max_by_key(|e| e.algo.hex_len())
     }
+
+    /// Every digest this file lists for a file called `file_name`, in file order, a repeated line
+    /// once. All of them are checked; see [`check_agreement`] for lines that contradict each other.
+    pub fn digests_for(&self, file_name: &str) -> Vec<ExpectedDigest> {
+        let mut out: Vec<ExpectedDigest> = Vec::new();
+        for e in self.entries.iter().filter(|e| entry_base_name(&e.name) == file_name) {
+            if !out.iter().any(|x| x.algo == e.algo && x.hex == e.hex) {
+                out.push(ExpectedDigest { algo: e.algo, hex: e.hex.clone(), source: self.file_name.clone() });
+            }
+        }
+        out
+    }
+}
+
+/// Two different digests of one algorithm for the same file cannot both be right, and nothing tells
+/// which is: refuse with `checksum_conflict` rather than trust either.
+pub fn check_agreement(file_name: &str, expected: &[ExpectedDigest]) -> Result<()> {
+    for (i, a) in expected.iter().enumerate() {
+        if let Some(b) = expected[i + 1..].iter().find(|b| b.algo == a.algo && b.hex != a.hex) {
+            let from = |e: &ExpectedDigest| if e.source == b.source && e.source == a.source { String::new() } else { format!(" (from {})", e.source) };
+            let same_file = if a.source == b.source { format!(" in {}", a.source) } else { String::new() };
+            return Err(Error::new(
+                code::CHECKSUM_CONFLICT,
+                format!("Two different {} checksums are given for {file_name}{same_file}: {}{} and {}{}.", a.algo.tag(), a.hex, from(a), b.hex, from(b)),
+                "At most one of them can be right: the checksum lists may mix releases or editions, or one was edited or damaged. The file was not imported.",
+                "Keep only the checksum file published with this release of the file (check its signature if it has one), then import again.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -305,11 +344,28 @@ mod tests {
     }
 
     #[test]
+    fn every_digest_for_a_name_is_returned_and_contradictions_are_a_conflict() {
+        let md5 = "5313e5c2d2a16cc462df31d8866f6d5c";
+        let other = H256.replace('7', "8");
+        let text = format!("{other}  a.iso\nMD5 (a.iso) = {md5}\n{H256}  a.iso\n{H256}  ./a.iso\n{H256}  b.iso\n");
+        let (_, entries) = parse_checksum_text(&text, "SUMS").unwrap();
+        let f = ChecksumFile { path: "SUMS".into(), file_name: "SUMS".into(), format: "mixed".into(), entries };
+        let all = f.digests_for("a.iso");
+        let seen: Vec<(Algo, &str)> = all.iter().map(|e| (e.algo, e.hex.as_str())).collect();
+        assert_eq!(seen, [(Algo::Sha256, other.as_str()), (Algo::Md5, md5), (Algo::Sha256, H256)], "a repeated line counts once");
+        let err = check_agreement("a.iso", &all).unwrap_err();
+        assert_eq!(err.code, code::CHECKSUM_CONFLICT);
+        assert!(err.text.contains(&other) && err.text.contains(H256) && err.text.contains("in SUMS"), "{}", err.text);
+        check_agreement("b.iso", &f.digests_for("b.iso")).unwrap();
+        assert_eq!(f.expected_for("a.iso").unwrap().algo, Algo::Sha256, "the review shows the strongest");
+    }
+
+    #[test]
     fn checksum_file_names_are_recognised() {
         for n in ["SHA256SUMS", "MD5SUMS.crlf", "CHECKSUM", "Fedora-39-x86_64-CHECKSUM", "x.iso.sha256", "x.md5"] {
             assert!(name_suggests_checksum_file(n), "{n}");
         }
-        for n in ["ipxe.iso", "ks.cfg", "notes.txt", "summary.json"] {
+        for n in ["ipxe.iso", "ks.cfg", "notes.txt", "summary.json", "md5sum.sh", "verify-checksum.sh", "CHECKSUMS-tool.py", "sha256sum.ps1"] {
             assert!(!name_suggests_checksum_file(n), "{n}");
         }
     }

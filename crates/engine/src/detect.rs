@@ -1,5 +1,6 @@
 //! What a file is: its format from extension plus content (magic numbers, listings, parsing).
 
+use crate::archive;
 use crate::error::{code, Error, Result};
 use crate::iso;
 use crate::model::OsFamily;
@@ -135,18 +136,57 @@ fn ext_of(path: &Path) -> String {
     name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
 }
 
-/// Detect a file's format (and the OS its content names) from its extension and content.
-pub fn detect(path: &Path) -> Result<Detection> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+fn not_a_file(path: &Path, file_type: std::fs::FileType) -> Error {
+    use std::os::unix::fs::FileTypeExt;
+    let (what, recovery) = if file_type.is_dir() {
+        ("a folder", "Choose the files inside the folder instead.")
+    } else if file_type.is_fifo() {
+        ("a named pipe", "Save what the pipe carries to a file first, then import that file.")
+    } else if file_type.is_socket() {
+        ("a socket", "Choose the file itself, not a socket.")
+    } else {
+        ("a device", "Copy the data into a regular file first (for a disk, an image made with dd or qemu-img), then import that file.")
+    };
+    Error::new(
+        code::NOT_A_FILE,
+        format!("{} is {what}, not a regular file.", path.display()),
+        "Only regular files can be imported or read: folders, devices, sockets and named pipes cannot (a pipe or a device such as /dev/zero never ends, and opening a pipe waits for a writer).",
+        recovery,
+    )
+}
+
+/// Open a file for reading only when it is a regular file. Folders, devices, sockets and named
+/// pipes are refused from their metadata before anything opens them (opening a pipe waits for a
+/// writer); the open itself cannot block (O_NONBLOCK) should the path be swapped in between, and
+/// what was opened is checked again.
+pub fn open_regular(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?;
+    if !meta.is_file() {
+        return Err(not_a_file(path, meta.file_type()));
+    }
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| Error::io(path, &e, false))?;
     let meta = file.metadata().map_err(|e| Error::io(path, &e, false))?;
     if !meta.is_file() {
-        return Err(Error::new(
-            code::NOT_A_FILE,
-            format!("{} is not a regular file.", path.display()),
-            "Only files can be imported; folders, devices and sockets cannot.",
-            "Choose the files inside the folder instead.",
-        ));
+        return Err(not_a_file(path, meta.file_type()));
     }
+    // Reads of a regular file ignore O_NONBLOCK; clear it all the same for whoever reads on.
+    // SAFETY: fcntl on a descriptor this function owns, with flags it just read.
+    unsafe {
+        let fd = file.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(file)
+}
+
+/// Detect a file's format (and the OS its content names) from its extension and content.
+pub fn detect(path: &Path) -> Result<Detection> {
+    let mut file = open_regular(path)?;
+    let meta = file.metadata().map_err(|e| Error::io(path, &e, false))?;
     let mut head = Vec::with_capacity(HEAD);
     (&mut file).take(HEAD as u64).read_to_end(&mut head).map_err(|e| Error::io(path, &e, false))?;
     let ext = ext_of(path);
@@ -353,22 +393,18 @@ fn inf_version(text: &str) -> Map<String, Value> {
 fn detect_tar_gz(path: &Path, mut file: File, mut d: Detection) -> Result<Detection> {
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, &e, false))?;
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
-    let mut archive = tar::Archive::new(gz);
-    let entries = archive.entries().map_err(|e| invalid(path, "tar.gz archive", e))?;
-    let mut count = 0usize;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut profile = false;
-    for entry in entries {
-        let entry = entry.map_err(|e| invalid(path, "tar.gz archive", e))?;
+    // A listing is enough to classify; stop before a bomb or a huge archive costs anything.
+    let limits = archive::Limits { max_entries: MAX_LIST_ENTRIES, refuse_more_entries: false };
+    let count = archive::walk(gz, &name, limits, &|e| invalid(path, "tar.gz archive", e), |entry| {
         let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         if name.trim_start_matches("./") == "profile.json" {
             profile = true;
         }
-        count += 1;
-        // A listing is enough to classify; stop before a bomb or a huge archive costs anything.
-        if count >= MAX_LIST_ENTRIES || entry.raw_file_position() > MAX_LIST_BYTES {
-            break;
-        }
-    }
+        let end = entry.raw_file_position().saturating_add(entry.size());
+        Ok(if end > MAX_LIST_BYTES { archive::Walk::Stop } else { archive::Walk::Continue })
+    })?;
     if count == 0 {
         return Err(invalid(path, "tar.gz archive", "it holds no files"));
     }
@@ -377,9 +413,28 @@ fn detect_tar_gz(path: &Path, mut file: File, mut d: Detection) -> Result<Detect
     Ok(d)
 }
 
+/// Deeper nesting than this is refused: answer files nest a dozen levels; libxml2 stops at 256.
+pub const MAX_XML_DEPTH: usize = 256;
+
+/// Parse XML with bounds: roxmltree parses nesting without recursion, and the depth of the tree
+/// (which whoever walks it recursively pays in stack) is checked before anyone walks it.
+pub fn parse_xml(text: &str) -> std::result::Result<roxmltree::Document<'_>, String> {
+    let options = roxmltree::ParsingOptions { allow_dtd: true, nodes_limit: 4_000_000, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| e.to_string())?;
+    // Nodes come in document order, a parent before its children: one pass gives every depth.
+    let mut depth = vec![0usize; doc.descendants().count()];
+    for node in doc.descendants() {
+        let d = node.parent().map_or(0, |p| depth[p.id().get_usize()] + usize::from(node.is_element()));
+        if d > MAX_XML_DEPTH {
+            return Err(format!("its elements are nested more than {MAX_XML_DEPTH} levels deep"));
+        }
+        depth[node.id().get_usize()] = d;
+    }
+    Ok(doc)
+}
+
 fn detect_xml(path: &Path, text: &str, mut d: Detection) -> Result<Detection> {
-    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
-    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| invalid(path, "XML file", e))?;
+    let doc = parse_xml(text).map_err(|e| invalid(path, "XML file", e))?;
     let root = doc.root_element();
     let ns = root.tag_name().namespace().unwrap_or("");
     let name = root.tag_name().name();
@@ -518,4 +573,41 @@ pub fn disk_image_info(path: &Path, format: Format) -> Result<Map<String, Value>
         facts.insert("compat".into(), compat.clone());
     }
     Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_xml_is_refused_on_a_small_worker_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("deep.xml");
+        std::fs::write(&deep, format!("<?xml version=\"1.0\"?>{}{}", "<a>".repeat(20_000), "</a>".repeat(20_000))).unwrap();
+        let shallow = dir.path().join("shallow.xml");
+        let depth = MAX_XML_DEPTH;
+        std::fs::write(&shallow, format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth))).unwrap();
+        // The app detects dropped files on worker threads with 2 MiB stacks.
+        let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || (detect(&deep).map(|d| d.format), detect(&shallow).map(|d| d.format)));
+        let (deep, shallow) = worker.unwrap().join().expect("no stack overflow");
+        let err = deep.unwrap_err();
+        assert_eq!(err.code, code::INVALID_CONTENT);
+        assert!(err.text.contains("nested more than 256 levels"), "{}", err.text);
+        assert_eq!(shallow.unwrap(), Format::Xml, "{MAX_XML_DEPTH} levels are still read");
+    }
+
+    #[test]
+    fn named_pipes_and_devices_are_refused_without_opening_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ks.cfg");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            let err = detect(path).unwrap_err();
+            assert_eq!(err.code, code::NOT_A_FILE, "{}", path.display());
+        }
+        assert!(detect(&fifo).unwrap_err().text.contains("named pipe"));
+        assert!(detect(Path::new("/dev/zero")).unwrap_err().text.contains("device"));
+    }
 }

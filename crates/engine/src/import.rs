@@ -17,7 +17,6 @@ use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Files to review before importing.
@@ -121,18 +120,24 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
-/// Split paths into files to import and checksum files (recognised by name, confirmed by content).
-/// A file whose name says "checksum file" but whose content does not parse is reported as invalid.
+/// Split paths into files to import and checksum files. A checksum file is recognised by its
+/// content: a small text file whose every line (comments, blank lines and PGP clear-sign armour
+/// aside) is a checksum line. The name is only a hint: a file named like a checksum list
+/// (`SHA256SUMS`, `x.iso.sha256`) whose content does not parse is reported as an invalid checksum
+/// file; `md5sum.sh` or `verify-checksum.py`, whose content is a script, are imported as files.
 pub fn split_checksum_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Result<ChecksumFile>)>) {
     let mut files = Vec::new();
     let mut sums = Vec::new();
     for p in paths {
-        let name = file_name(p);
         let small = std::fs::metadata(p).map(|m| m.is_file() && m.len() <= checksum::MAX_CHECKSUM_FILE).unwrap_or(false);
-        if small && checksum::name_suggests_checksum_file(&name) {
-            sums.push((p.clone(), checksum::read_checksum_file(p)));
-        } else {
+        if !small {
             files.push(p.clone());
+            continue;
+        }
+        match checksum::read_checksum_file(p) {
+            Ok(f) => sums.push((p.clone(), Ok(f))),
+            Err(e) if e.is(code::CHECKSUM_FILE_INVALID) && checksum::name_suggests_checksum_file(&file_name(p)) => sums.push((p.clone(), Err(e))),
+            Err(_) => files.push(p.clone()),
         }
     }
     (files, sums)
@@ -149,7 +154,7 @@ fn expected_from(sums: &[(PathBuf, Result<ChecksumFile>)], name: &str) -> Option
 
 /// Every digest the checksum files give for `name`; all of them are checked.
 fn all_expected(sums: &[(PathBuf, Result<ChecksumFile>)], name: &str) -> Vec<ExpectedDigest> {
-    sums.iter().filter_map(|(_, f)| f.as_ref().ok()).filter_map(|f| f.expected_for(name)).collect()
+    sums.iter().filter_map(|(_, f)| f.as_ref().ok()).flat_map(|f| f.digests_for(name)).collect()
 }
 
 /// A zip with a detached signature next to it (`x.zip` + `x.zip.asc`) is a vendor bundle.
@@ -270,6 +275,9 @@ impl Engine {
                     }
                 }
             }
+            if item.refused.is_none() {
+                item.refused = checksum::check_agreement(&name, &all_expected(&sums, &name)).err();
+            }
             items.push(item);
         }
         Ok(ImportPlan { items, checksum_files: checksum_reports(&sums, &names) })
@@ -299,6 +307,7 @@ impl Engine {
     ) -> Result<(Outcome, Artifact)> {
         let path = &item.path;
         let name = file_name(path);
+        checksum::check_agreement(&name, expected)?;
         let mut det = detect::detect(path)?;
         if item.kind == Some(Kind::DiskImage) && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
             // Raw images have no header: they are disk images because the user says so.
@@ -320,7 +329,7 @@ impl Engine {
         let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
         let (mut staged_file, staged) = self.store.staging_file()?;
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
-        let mut src = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+        let mut src = detect::open_regular(path)?;
         let digests = pipeline::copy_and_hash(
             &mut src,
             path,

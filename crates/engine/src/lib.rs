@@ -3,6 +3,7 @@
 //! The engine never knows it runs in a desktop app: it takes a [`DataLayout`] and callbacks, and is
 //! shared by the Tauri shell and `imagesmith-cli`, which may use one repository at the same time.
 
+pub mod archive;
 pub mod cancel;
 pub mod catalog;
 pub mod checksum;

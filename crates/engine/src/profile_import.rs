@@ -3,7 +3,9 @@
 //! unlisted files, sizes the disk cannot take, bomb-like expansion), members imported deduplicated,
 //! and the profile recreated under its name (or a free one).
 
+use crate::archive;
 use crate::cancel::CancelToken;
+use crate::catalog;
 use crate::checksum::{self, ExpectedDigest};
 use crate::error::{code, Error, Result};
 use crate::export::FORMAT;
@@ -24,6 +26,10 @@ use std::path::{Component, Path, PathBuf};
 pub const MAX_EXPANSION: u64 = 100;
 /// Archives smaller than this may expand freely (a few answer files compress very well).
 const RATIO_FLOOR: u64 = 16 << 20;
+/// A profile holds a base image and its members; an archive with more entries than this is not one.
+const MAX_ENTRIES: usize = 10_000;
+/// profile.json lists a few dozen members; a larger one is not an export (and is not read whole).
+const MAX_MANIFEST: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -104,6 +110,79 @@ struct ManifestMember {
     file: String,
 }
 
+/// Read profile.json: bounded in size, every field of the right type.
+fn read_manifest(path: &Path, file_name: &str) -> Result<Manifest> {
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?.len();
+    if len > MAX_MANIFEST {
+        return Err(invalid_profile(file_name, format!("its profile.json is {len} bytes, more than the {MAX_MANIFEST} an export writes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e, false))?;
+    parse_manifest(&bytes, file_name)
+}
+
+fn parse_manifest(bytes: &[u8], file_name: &str) -> Result<Manifest> {
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| invalid_profile(file_name, format!("profile.json cannot be read ({e})")))?;
+    if manifest.format != FORMAT {
+        return Err(invalid_profile(file_name, format!("its format is {}, this Imagesmith reads {FORMAT}", shown(&manifest.format))));
+    }
+    Ok(manifest)
+}
+
+/// A value from the manifest, shortened and escaped for a message.
+fn shown(s: &str) -> String {
+    let short: String = s.chars().take(80).collect();
+    short.escape_default().to_string()
+}
+
+/// The manifest and the archive agree before anything is imported: every digest is a SHA-256, the
+/// base file (when included) is an `os/` member with the base's digest, every member file is named
+/// once, lies in a member folder and has its digest, and every file of the archive is named.
+fn check_manifest(manifest: &Manifest, files: &BTreeMap<String, PathBuf>, digests: &HashMap<String, String>, file_name: &str) -> Result<()> {
+    let sha256 = |hex: &str, whose: &str| -> Result<()> {
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(())
+        } else {
+            Err(invalid_profile(file_name, format!("the SHA-256 of {whose} in profile.json, \"{}\", is not 64 hex digits", shown(hex))))
+        }
+    };
+    sha256(&manifest.base.sha256, "its base image")?;
+    let mut named: Vec<&str> = Vec::new();
+    if let Some(f) = &manifest.base.file {
+        if !f.starts_with("os/") {
+            return Err(invalid_profile(file_name, format!("its base image file {} is not in os/", shown(f))));
+        }
+        match digests.get(f) {
+            Some(d) if d.eq_ignore_ascii_case(&manifest.base.sha256) => {}
+            Some(_) => return Err(invalid_profile(file_name, format!("its base image {f} does not match the digest in profile.json"))),
+            None => return Err(invalid_profile(file_name, format!("its base image {} is named in profile.json but missing", shown(f)))),
+        }
+        named.push(f);
+    }
+    for m in &manifest.members {
+        let f = m.file.as_str();
+        sha256(&m.sha256, &shown(f))?;
+        let folder = f.split('/').next().unwrap_or("");
+        if !matches!(folder, "drivers" | "boot" | "custom" | "unattend") || !f.contains('/') {
+            return Err(invalid_profile(file_name, format!("its member file {} is not in drivers/, boot/, custom/ or unattend/", shown(f))));
+        }
+        if named.contains(&f) {
+            return Err(invalid_profile(file_name, format!("{} is named twice in profile.json", shown(f))));
+        }
+        match digests.get(f) {
+            Some(d) if d.eq_ignore_ascii_case(&m.sha256) => {}
+            Some(_) => return Err(invalid_profile(file_name, format!("{f} does not match the digest in profile.json"))),
+            None => return Err(invalid_profile(file_name, format!("{} is named in profile.json but missing", shown(f)))),
+        }
+        named.push(f);
+    }
+    for key in files.keys().filter(|k| *k != "SHA256SUMS" && *k != "profile.json") {
+        if !named.contains(&key.as_str()) {
+            return Err(unsafe_archive(file_name, format!("the member {key} is not in the profile's manifest")));
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
     /// The profile import job for an archive. Nothing outside staging is written until every
     /// check passed.
@@ -129,17 +208,24 @@ impl Engine {
         step: &Step<'_>,
     ) -> Result<(Profile, Vec<ArtifactRef>, bool)> {
         let cancel = step.cancel();
+        // 0. Only a regular file: a named pipe would block the open, a device never ends.
+        let f = crate::detect::open_regular(archive)?;
         // 1. The sidecar, when there is one.
         let sidecar = archive.with_file_name(format!("{file_name}.sha256"));
         let mut sidecar_verified = false;
         if sidecar.is_file() {
             step.phase("verifying");
             let sums = checksum::read_checksum_file(&sidecar)?;
-            if let Some(exp) = sums.expected_for(file_name) {
-                let d = crate::pipeline::hash_file(archive, &[exp.algo], cancel, &mut |_| {})?;
-                let actual = d.get(exp.algo).unwrap_or_default().to_string();
-                if actual != exp.hex {
-                    return Err(crate::import::checksum_mismatch(file_name, &exp, &actual));
+            let expected = sums.digests_for(file_name);
+            if !expected.is_empty() {
+                checksum::check_agreement(file_name, &expected)?;
+                let algos: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
+                let d = crate::pipeline::hash_file(archive, &algos, cancel, &mut |_| {})?;
+                for exp in &expected {
+                    let actual = d.get(exp.algo).unwrap_or_default();
+                    if actual != exp.hex {
+                        return Err(crate::import::checksum_mismatch(file_name, exp, actual));
+                    }
                 }
                 sidecar_verified = true;
             }
@@ -147,17 +233,15 @@ impl Engine {
         // 2. Unpack into staging, checking every member before a byte of it is written.
         step.phase("unpacking");
         let free = self.store.staging_free_bytes().unwrap_or(u64::MAX);
-        let f = File::open(archive).map_err(|e| Error::io(archive, &e, false))?;
         let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
-        let mut tar = tar::Archive::new(gz);
         let mut declared = 0u64;
         let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
-        let entries = tar.entries().map_err(|e| invalid_profile(file_name, e.to_string()))?;
-        for entry in entries {
+        let limits = archive::Limits { max_entries: MAX_ENTRIES, refuse_more_entries: true };
+        let damaged = |e: &std::io::Error| invalid_profile(file_name, format!("the archive is damaged ({e})"));
+        archive::walk(gz, file_name, limits, &damaged, |entry| {
             if cancel.is_cancelled() {
                 return Err(Error::cancelled());
             }
-            let mut entry = entry.map_err(|e| invalid_profile(file_name, format!("the archive is damaged ({e})")))?;
             let raw = entry.path().map_err(|e| invalid_profile(file_name, e.to_string()))?.into_owned();
             let kind = entry.header().entry_type();
             let what = match kind {
@@ -171,9 +255,9 @@ impl Engine {
             if let Some(what) = what {
                 return Err(unsafe_archive(file_name, format!("the member {} is {what}", raw.display())));
             }
-            let Some(rel) = safe_member_path(&raw, file_name)? else { continue };
+            let Some(rel) = safe_member_path(&raw, file_name)? else { return Ok(archive::Walk::Continue) };
             if kind == tar::EntryType::Directory {
-                continue;
+                return Ok(archive::Walk::Continue);
             }
             // entry.size(), not the header field: a PAX record may carry the real size.
             let len = entry.size();
@@ -203,15 +287,21 @@ impl Engine {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e, true))?;
             }
             let mut out = File::create(&out_path).map_err(|e| Error::io(&out_path, &e, true))?;
-            std::io::copy(&mut (&mut entry).take(len), &mut out).map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
+            std::io::copy(&mut (&mut *entry).take(len), &mut out).map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
             files.insert(key, out_path);
-        }
+            Ok(archive::Walk::Continue)
+        })?;
         step.progress(size);
 
         // 3. SHA256SUMS covers every file, profile.json names every member, all digests match.
         let sums_path = files.get("SHA256SUMS").ok_or_else(|| invalid_profile(file_name, "it has no SHA256SUMS".into()))?;
         let sums = checksum::read_checksum_file(sums_path)?;
-        let listed: HashMap<&str, &str> = sums.entries.iter().filter(|e| e.algo == Algo::Sha256).map(|e| (e.name.as_str(), e.hex.as_str())).collect();
+        let mut listed: HashMap<&str, &str> = HashMap::new();
+        for e in sums.entries.iter().filter(|e| e.algo == Algo::Sha256) {
+            if listed.insert(e.name.as_str(), e.hex.as_str()).is_some_and(|earlier| earlier != e.hex) {
+                return Err(invalid_profile(file_name, format!("its SHA256SUMS gives two different digests for {}", e.name)));
+            }
+        }
         for key in files.keys().filter(|k| *k != "SHA256SUMS") {
             if !listed.contains_key(key.as_str()) {
                 return Err(unsafe_archive(file_name, format!("the member {key} is not listed in its SHA256SUMS")));
@@ -229,45 +319,31 @@ impl Engine {
                 continue;
             }
             let d = crate::pipeline::hash_file(path, &[], cancel, &mut |_| {})?;
-            if d.sha256 != listed[key.as_str()] {
+            let expected = listed.get(key.as_str()).copied().unwrap_or_default();
+            if d.sha256 != expected {
                 return Err(crate::import::checksum_mismatch(
                     key,
-                    &ExpectedDigest { algo: Algo::Sha256, hex: listed[key.as_str()].to_string(), source: "SHA256SUMS".into() },
+                    &ExpectedDigest { algo: Algo::Sha256, hex: expected.to_string(), source: "SHA256SUMS".into() },
                     &d.sha256,
                 ));
             }
             digests.insert(key.clone(), d.sha256);
         }
         let manifest_path = files.get("profile.json").ok_or_else(|| invalid_profile(file_name, "it has no profile.json".into()))?;
-        let manifest: Manifest = serde_json::from_slice(&std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, &e, false))?)
-            .map_err(|e| invalid_profile(file_name, format!("profile.json cannot be read ({e})")))?;
-        if manifest.format != FORMAT {
-            return Err(invalid_profile(file_name, format!("its format is {}, this Imagesmith reads {FORMAT}", manifest.format)));
-        }
-        let mut member_files: Vec<&str> = manifest.members.iter().map(|m| m.file.as_str()).collect();
-        member_files.extend(manifest.base.file.as_deref());
-        for key in files.keys().filter(|k| *k != "SHA256SUMS" && *k != "profile.json") {
-            if !member_files.contains(&key.as_str()) {
-                return Err(unsafe_archive(file_name, format!("the member {key} is not in the profile's manifest")));
-            }
-        }
-        for m in &manifest.members {
-            match digests.get(&m.file) {
-                Some(d) if *d == m.sha256 => {}
-                Some(_) => return Err(invalid_profile(file_name, format!("{} does not match the digest in profile.json", m.file))),
-                None => return Err(invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file))),
-            }
-        }
+        let manifest = read_manifest(manifest_path, file_name)?;
+        let profile_name = catalog::validate_name(name.unwrap_or(&manifest.name))?;
+        check_manifest(&manifest, &files, &digests, file_name)?;
 
         // 4. The base image: from the archive, or already in the repository.
         step.phase("importing");
         let base_id = match &manifest.base.file {
             Some(f) => {
-                let item = ImportItem { path: files[f].clone(), kind: Some(Kind::Os), ..Default::default() };
+                let path = files.get(f).ok_or_else(|| invalid_profile(file_name, format!("its base image {f} is missing")))?;
+                let item = ImportItem { path: path.clone(), kind: Some(Kind::Os), ..Default::default() };
                 let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
                 a.id
             }
-            None => crate::catalog::by_sha256(&self.db(), &manifest.base.sha256)?
+            None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?
                 .map(|a| a.id)
                 .ok_or_else(|| Error::new(
                     code::IMAGE_NOT_FOUND,
@@ -279,13 +355,13 @@ impl Engine {
         // 5. Members, deduplicated against the library.
         let mut members = Vec::new();
         for m in &manifest.members {
-            let item = ImportItem { path: files[&m.file].clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
+            let path = files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
+            let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
             let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });
         }
         // 6. The profile, under its name or a free one.
-        let wanted = name.unwrap_or(&manifest.name).to_string();
-        let profile_name = if name.is_some() { wanted } else { self.free_profile_name(&wanted)? };
+        let profile_name = if name.is_some() { profile_name } else { self.free_profile_name(&profile_name)? };
         let profile = self.create_profile(&profile_name, &base_id.to_string(), &manifest.description)?;
         let keys: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let profile = match self.add_to_profile(&profile.name, &keys).and_then(|_| {
