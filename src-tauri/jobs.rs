@@ -12,7 +12,12 @@ use crate::error::{blocking, IpcError};
 
 /// `prepare` builds the job (refusals come back as the command's error, before any job exists);
 /// the runner does the rest.
-pub async fn start<W, P>(engine: Arc<Engine>, prepare: P, on_progress: Channel<JobProgress>, on_report: Option<Channel<W::Report>>) -> Result<i64, IpcError>
+pub async fn start<W, P>(
+    engine: Arc<Engine>,
+    prepare: P,
+    on_progress: Channel<JobProgress>,
+    on_report: Option<Channel<W::Report>>,
+) -> Result<i64, IpcError>
 where
     W: Work + 'static,
     W::Report: IpcResponse,

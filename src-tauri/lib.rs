@@ -66,11 +66,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::servers::trust_host_key,
             commands::servers::export_profile_to_server,
         ])
-        .events(tauri_specta::collect_events![
-            events::JobsChanged,
-            events::CatalogChanged,
-            events::ProfilesChanged
-        ])
+        .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
         // ids, sizes and byte counts stay far below 2^53
         .dangerously_cast_bigints_to_number()
         // one TypeScript type per Rust type (not separate request/response shapes)
@@ -85,19 +81,17 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 pub fn app_builder<R: Runtime>(base: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let handler = specta.invoke_handler();
-    base.plugin(tauri_plugin_dialog::init())
-        .invoke_handler(handler)
-        .setup(move |app| {
-            specta.mount_events(app);
-            app.manage(AppState::new(engine.clone()));
-            events::watch_changes(app.handle().clone(), engine.clone());
-            // Objects an earlier boot left unsettled are re-hashed in the background: the window
-            // shows the library at once and the `recover` job in the jobs panel.
-            if let Ok(Some(work)) = engine.recovery_work() {
-                let _ = engine.spawn(work, Box::new(|_| {}), |_| {});
-            }
-            Ok(())
-        })
+    base.plugin(tauri_plugin_dialog::init()).invoke_handler(handler).setup(move |app| {
+        specta.mount_events(app);
+        app.manage(AppState::new(engine.clone()));
+        events::watch_changes(app.handle().clone(), engine.clone());
+        // Objects an earlier boot left unsettled are re-hashed in the background: the window
+        // shows the library at once and the `recover` job in the jobs panel.
+        if let Ok(Some(work)) = engine.recovery_work() {
+            let _ = engine.spawn(work, Box::new(|_| {}), |_| {});
+        }
+        Ok(())
+    })
 }
 
 /// Start the log file, open the per-user repository (IMAGESMITH_HOME overrides it) and run the window.

@@ -599,7 +599,10 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     // add from the library: what fits the base OS is offered, the Windows driver is not
     app.click("[data-testid=add-from-library]").await;
     app.wait_for("[data-testid=picker-row][data-name='ks.cfg']").await;
-    assert!(app.client.find(Locator::Css("[data-testid=picker-row][data-name='win-nic-driver.zip']")).await.is_err(), "a Windows driver is offered for a RHEL profile");
+    assert!(
+        app.client.find(Locator::Css("[data-testid=picker-row][data-name='win-nic-driver.zip']")).await.is_err(),
+        "a Windows driver is offered for a RHEL profile"
+    );
     app.pick("dud-kmod-example.iso").await;
     app.pick("ks.cfg").await;
     app.click("[data-testid=picker-add]").await;
@@ -634,7 +637,12 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     drag_onto_app(&mut app, &[&script]).await;
     app.wait_for("[data-testid=review-target]").await;
     app.wait_for("[data-testid=review-row][data-file='post-install.sh']").await;
-    if app.client.find(Locator::Css("[data-testid=review-row][data-file='post-install.sh'] [data-testid=os-select][aria-invalid=true]")).await.is_ok() {
+    if app
+        .client
+        .find(Locator::Css("[data-testid=review-row][data-file='post-install.sh'] [data-testid=os-select][aria-invalid=true]"))
+        .await
+        .is_ok()
+    {
         app.choose_os("post-install.sh", "linux").await;
     }
     app.click("[data-testid=start-import]").await;
@@ -723,12 +731,20 @@ fn glance_url() -> String {
     let env = std::env::var_os("IMAGESMITH_SERVERS_ENV")
         .expect("IMAGESMITH_SERVERS_ENV is not set: run the e2e tests through scripts/app.sh test, which starts a local Glance");
     let text = std::fs::read_to_string(&env).unwrap_or_else(|e| panic!("{}: {e}", Path::new(&env).display()));
-    text.lines().find_map(|l| l.strip_prefix("TS_GLANCE_URL=")).expect("servers.env has TS_GLANCE_URL (TS_WITH includes glance)").trim().to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix("TS_GLANCE_URL="))
+        .expect("servers.env has TS_GLANCE_URL (TS_WITH includes glance)")
+        .trim()
+        .to_string()
 }
 
 /// Glance's record of an image, asked directly (not through Imagesmith); None when it is gone.
 fn glance_image(url: &str, id: &str) -> Option<serde_json::Value> {
-    let out = Command::new("curl").args(["-s", "-m", "20", "-w", "\n%{http_code}"]).arg(format!("{url}/v2/images/{id}")).output().expect("curl runs");
+    let out = Command::new("curl")
+        .args(["-s", "-m", "20", "-w", "\n%{http_code}"])
+        .arg(format!("{url}/v2/images/{id}"))
+        .output()
+        .expect("curl runs");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, status) = text.rsplit_once('\n').unwrap();
     match status {
@@ -768,7 +784,10 @@ async fn publish_wizard_to_a_real_glance_verifies_the_image() {
     std::fs::copy(fixtures.join("ubuntu-24.04-server-amd64.iso"), &iso).expect("the ubuntu fixture ISO (scripts/fixtures.sh)");
     {
         let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
-        let request = ImportRequest { items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }], checksum_files: vec![] };
+        let request = ImportRequest {
+            items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }],
+            checksum_files: vec![],
+        };
         let report = engine.import(&request, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
     }
@@ -877,10 +896,15 @@ async fn publish_wizard_to_a_real_glance_verifies_the_image() {
 
 /// A value of the servers.env scripts/app.sh passes (see `glance_url`).
 fn server_env(key: &str) -> String {
-    let env = std::env::var_os("IMAGESMITH_SERVERS_ENV").expect("IMAGESMITH_SERVERS_ENV is not set: run the e2e tests through scripts/app.sh test");
+    let env = std::env::var_os("IMAGESMITH_SERVERS_ENV")
+        .expect("IMAGESMITH_SERVERS_ENV is not set: run the e2e tests through scripts/app.sh test");
     let text = std::fs::read_to_string(&env).unwrap();
     let prefix = format!("{key}=");
-    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).unwrap_or_else(|| panic!("servers.env has no {key} (APP_E2E_SERVERS must include the server)")).trim().to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("servers.env has no {key} (APP_E2E_SERVERS must include the server)"))
+        .trim()
+        .to_string()
 }
 
 /// Answer the password prompt the engine's `secret_required` brought up.
@@ -894,12 +918,18 @@ async fn enter_password(app: &App, password: &str) {
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver and a local WebDAV server: scripts/app.sh test"]
 async fn export_a_profile_to_a_real_webdav_server() {
     use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
-    let (port, user, password, root) = (server_env("TS_WEBDAV_PORT"), server_env("TS_WEBDAV_USER"), server_env("TS_WEBDAV_PASSWORD"), PathBuf::from(server_env("TS_WEBDAV_ROOT")));
+    let (port, user, password, root) = (
+        server_env("TS_WEBDAV_PORT"),
+        server_env("TS_WEBDAV_USER"),
+        server_env("TS_WEBDAV_PASSWORD"),
+        PathBuf::from(server_env("TS_WEBDAV_ROOT")),
+    );
     let home = Home::new();
     let fixtures = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join("target/fixtures"));
     {
         let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
-        let items = ["rhel-9.6-x86_64-dvd.iso", "ks.cfg"].iter().map(|n| ImportItem { path: fixtures.join(n), ..Default::default() }).collect();
+        let items =
+            ["rhel-9.6-x86_64-dvd.iso", "ks.cfg"].iter().map(|n| ImportItem { path: fixtures.join(n), ..Default::default() }).collect();
         let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
         engine.create_profile("rhel9-dav", "rhel-9.6-x86_64-dvd.iso", "").unwrap();

@@ -25,7 +25,7 @@ fn harness() -> Harness {
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
     app.run_iteration(|_, _| {}); // runs setup(): managed state, events, change watcher
-    // setup() created the "main" window from tauri.conf.json, the one the capabilities name
+                                  // setup() created the "main" window from tauri.conf.json, the one the capabilities name
     let window = app.get_webview_window("main").expect("the main window exists");
     Harness { dir, engine, _app: app, window }
 }
@@ -158,7 +158,12 @@ fn library(h: &Harness) {
 }
 
 fn member_names(p: &Value) -> Vec<String> {
-    p["members"].as_array().unwrap().iter().map(|m| format!("{} {}", m["role"].as_str().unwrap(), m["artifact"]["name"].as_str().unwrap())).collect()
+    p["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {}", m["role"].as_str().unwrap(), m["artifact"]["name"].as_str().unwrap()))
+        .collect()
 }
 
 fn wait_for_job(h: &Harness, id: i64) -> Value {
@@ -178,14 +183,17 @@ fn wait_for_job(h: &Harness, id: i64) -> Value {
 fn a_profile_is_composed_through_the_commands_and_refuses_what_does_not_fit() {
     let h = harness();
     library(&h);
-    let p = invoke(&h, "create_profile", json!({"name": "rhel9-web", "base": "rhel-9.6-x86_64-dvd.iso", "description": "RHEL 9 web"})).unwrap();
+    let p =
+        invoke(&h, "create_profile", json!({"name": "rhel9-web", "base": "rhel-9.6-x86_64-dvd.iso", "description": "RHEL 9 web"})).unwrap();
     assert_eq!(p["base"]["name"], "rhel-9.6-x86_64-dvd.iso");
     assert_eq!(p["os"], "linux");
     let err = invoke(&h, "create_profile", json!({"name": "RHEL9-WEB", "base": "rhel-9.6-x86_64-dvd.iso", "description": ""})).unwrap_err();
     assert_error_shape(&err);
     assert_eq!(err["code"], "name_taken");
 
-    let p = invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": ["dud-kmod-example.iso", "ks.cfg", "post-install.sh"]})).unwrap();
+    let p =
+        invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": ["dud-kmod-example.iso", "ks.cfg", "post-install.sh"]}))
+            .unwrap();
     assert_eq!(member_names(&p), ["custom post-install.sh", "driver dud-kmod-example.iso", "unattend ks.cfg"]);
     for (artifact, hint) in [("win-nic-driver.zip", "is for windows"), ("autoyast.xml", "already has an answer file (ks.cfg)")] {
         let err = invoke(&h, "add_to_profile", json!({"profile": "rhel9-web", "artifacts": [artifact]})).unwrap_err();
@@ -196,7 +204,12 @@ fn a_profile_is_composed_through_the_commands_and_refuses_what_does_not_fit() {
     let p = invoke(&h, "remove_from_profile", json!({"profile": "rhel9-web", "artifacts": ["post-install.sh"]})).unwrap();
     assert_eq!(p["members"].as_array().unwrap().len(), 2);
 
-    let p = invoke(&h, "set_profile_options", json!({"profile": "rhel9-web", "options": {"hostname": "web01", "timezone": "UTC", "ntp": "pool.ntp.org"}})).unwrap();
+    let p = invoke(
+        &h,
+        "set_profile_options",
+        json!({"profile": "rhel9-web", "options": {"hostname": "web01", "timezone": "UTC", "ntp": "pool.ntp.org"}}),
+    )
+    .unwrap();
     assert_eq!(p["options"], json!({"hostname": "web01", "ntp": "pool.ntp.org", "timezone": "UTC"}));
     let p = invoke(&h, "set_profile_options", json!({"profile": "rhel9-web", "options": {"ntp": ""}})).unwrap();
     assert_eq!(p["options"], json!({"hostname": "web01", "timezone": "UTC"}), "an empty value removes the option");
@@ -323,7 +336,12 @@ fn publish_refusals_come_back_before_any_job_and_publications_start_empty() {
     let err = invoke(&h, "plan_publish", json!({"request": request, "secret": null})).unwrap_err();
     assert_error_shape(&err);
     assert_eq!(err["code"], "secret_required");
-    let err = invoke(&h, "plan_publish", json!({"request": {"artifacts": ["rhel-9.6-x86_64-dvd.iso"], "target": "nope", "options": options}, "secret": null})).unwrap_err();
+    let err = invoke(
+        &h,
+        "plan_publish",
+        json!({"request": {"artifacts": ["rhel-9.6-x86_64-dvd.iso"], "target": "nope", "options": options}, "secret": null}),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "not_found");
 
     let args = json!({"request": request, "secret": null, "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});

@@ -26,10 +26,6 @@ pub async fn parse_expected(text: String) -> Result<ExpectedDigest, IpcError> {
 /// Start an import job; returns its id at once. Progress arrives on `on_progress`, throttled.
 #[tauri::command]
 #[specta::specta]
-pub async fn start_import(
-    state: State<'_, AppState>,
-    request: ImportRequest,
-    on_progress: Channel<JobProgress>,
-) -> Result<i64, IpcError> {
+pub async fn start_import(state: State<'_, AppState>, request: ImportRequest, on_progress: Channel<JobProgress>) -> Result<i64, IpcError> {
     crate::jobs::start(state.engine.clone(), move |engine| Ok(engine.import_work(request)), on_progress, None).await
 }

@@ -29,11 +29,7 @@ pub async fn get_artifact(state: State<'_, AppState>, id_or_name: String) -> Res
 
 #[tauri::command]
 #[specta::specta]
-pub async fn update_artifact(
-    state: State<'_, AppState>,
-    id: i64,
-    patch: ArtifactPatch,
-) -> Result<Artifact, IpcError> {
+pub async fn update_artifact(state: State<'_, AppState>, id: i64, patch: ArtifactPatch) -> Result<Artifact, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.update_artifact(id, &patch)).await
 }

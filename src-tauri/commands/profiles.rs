@@ -30,12 +30,7 @@ pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<
 /// A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`.
 #[tauri::command]
 #[specta::specta]
-pub async fn create_profile(
-    state: State<'_, AppState>,
-    name: String,
-    base: String,
-    description: String,
-) -> Result<Profile, IpcError> {
+pub async fn create_profile(state: State<'_, AppState>, name: String, base: String, description: String) -> Result<Profile, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.create_profile(&name, &base, &description)).await
 }
@@ -44,22 +39,14 @@ pub async fn create_profile(
 /// (`unsupported_type`) and nothing changes.
 #[tauri::command]
 #[specta::specta]
-pub async fn add_to_profile(
-    state: State<'_, AppState>,
-    profile: String,
-    artifacts: Vec<String>,
-) -> Result<Profile, IpcError> {
+pub async fn add_to_profile(state: State<'_, AppState>, profile: String, artifacts: Vec<String>) -> Result<Profile, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.add_to_profile(&profile, &artifacts)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_from_profile(
-    state: State<'_, AppState>,
-    profile: String,
-    artifacts: Vec<String>,
-) -> Result<Profile, IpcError> {
+pub async fn remove_from_profile(state: State<'_, AppState>, profile: String, artifacts: Vec<String>) -> Result<Profile, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.remove_from_profile(&profile, &artifacts)).await
 }
@@ -138,5 +125,11 @@ pub async fn import_profile(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ProfileImportReport>,
 ) -> Result<i64, IpcError> {
-    crate::jobs::start(state.engine.clone(), move |engine| engine.profile_import_work(&archive, name.as_deref()), on_progress, Some(on_report)).await
+    crate::jobs::start(
+        state.engine.clone(),
+        move |engine| engine.profile_import_work(&archive, name.as_deref()),
+        on_progress,
+        Some(on_report),
+    )
+    .await
 }

@@ -8,8 +8,8 @@ use imagesmith_engine::JobProgress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::jobs::given_secret;
 use crate::error::{blocking, IpcError};
+use crate::jobs::given_secret;
 use crate::AppState;
 
 #[tauri::command]
@@ -67,7 +67,8 @@ pub async fn publish(
     on_report: Channel<PublishReport>,
 ) -> Result<i64, IpcError> {
     let given = given_secret(secret);
-    crate::jobs::start(state.engine.clone(), move |engine| engine.publish_work(&request, given.as_ref()), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.publish_work(&request, given.as_ref()), on_progress, Some(on_report))
+        .await
 }
 
 /// Publications, newest first; only those of one artifact (id or name) when given.

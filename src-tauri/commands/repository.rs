@@ -21,10 +21,7 @@ pub struct RepositoryInfo {
 #[tauri::command]
 #[specta::specta]
 pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInfo, IpcError> {
-    Ok(RepositoryInfo {
-        root: state.engine.layout().root.display().to_string(),
-        app_version: env!("CARGO_PKG_VERSION").to_string(),
-    })
+    Ok(RepositoryInfo { root: state.engine.layout().root.display().to_string(), app_version: env!("CARGO_PKG_VERSION").to_string() })
 }
 
 /// Open the repository folder in the desktop's file manager.

@@ -8,8 +8,8 @@ use imagesmith_engine::{JobProgress, Server, ServerExportRequest, ServerSpec, Se
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::jobs::given_secret;
 use crate::error::{blocking, IpcError};
+use crate::jobs::given_secret;
 use crate::AppState;
 
 #[tauri::command]
@@ -73,5 +73,11 @@ pub async fn export_profile_to_server(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     let given = given_secret(secret);
-    crate::jobs::start(state.engine.clone(), move |engine| engine.server_export_work(&request, given.as_ref()), on_progress, Some(on_report)).await
+    crate::jobs::start(
+        state.engine.clone(),
+        move |engine| engine.server_export_work(&request, given.as_ref()),
+        on_progress,
+        Some(on_report),
+    )
+    .await
 }

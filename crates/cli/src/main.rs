@@ -11,8 +11,8 @@ use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
 use imagesmith_engine::logging;
 use imagesmith_engine::{
-    Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest,
-    JobKind, JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
+    Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest, JobKind,
+    JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -169,7 +169,9 @@ enum ProfileAction {
         #[arg(long)]
         json: bool,
     },
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
     /// Import an exported profile (.tar.gz): verified, members imported, profile recreated.
     Import {
         file: PathBuf,
@@ -397,7 +399,12 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
 }
 
 fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Error> {
-    let typed = [(Algo::Md5, &args.md5, "--md5"), (Algo::Sha1, &args.sha1, "--sha1"), (Algo::Sha256, &args.sha256, "--sha256"), (Algo::Sha512, &args.sha512, "--sha512")];
+    let typed = [
+        (Algo::Md5, &args.md5, "--md5"),
+        (Algo::Sha1, &args.sha1, "--sha1"),
+        (Algo::Sha256, &args.sha256, "--sha256"),
+        (Algo::Sha512, &args.sha512, "--sha512"),
+    ];
     for (algo, value, flag) in typed {
         if let Some(hex) = value {
             return expected_for(algo, hex, flag).map(Some);
@@ -464,7 +471,9 @@ fn print_profile(p: &imagesmith_engine::Profile, json: bool) {
 
 fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
     match action {
-        ProfileAction::Create { name, os_image, description, json } => print_profile(&engine.create_profile(&name, &os_image, &description)?, json),
+        ProfileAction::Create { name, os_image, description, json } => {
+            print_profile(&engine.create_profile(&name, &os_image, &description)?, json)
+        }
         ProfileAction::Add { name, artifacts, json } => print_profile(&engine.add_to_profile(&name, &artifacts)?, json),
         ProfileAction::Remove { name, artifacts, json } => print_profile(&engine.remove_from_profile(&name, &artifacts)?, json),
         ProfileAction::Set { name, options, json } => {
@@ -499,8 +508,12 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
             if json {
                 output::json(&report);
             } else {
-                println!("imported profile {} ({} members{})", report.profile.name, report.members.len(),
-                    if report.sidecar_verified { ", archive checked against its .sha256" } else { "" });
+                println!(
+                    "imported profile {} ({} members{})",
+                    report.profile.name,
+                    report.members.len(),
+                    if report.sidecar_verified { ", archive checked against its .sha256" } else { "" }
+                );
                 output::profile_details(&report.profile);
             }
         }

@@ -69,7 +69,10 @@ pub fn artifact_table(list: &[Artifact]) {
     }
     let lost = list.iter().filter(|a| a.state != ArtifactState::Ok).count();
     if lost > 0 {
-        println!("{lost} stored cop{} missing or damaged: import the original files again to restore them, or delete them.", if lost == 1 { "y is" } else { "ies are" });
+        println!(
+            "{lost} stored cop{} missing or damaged: import the original files again to restore them, or delete them.",
+            if lost == 1 { "y is" } else { "ies are" }
+        );
     }
 }
 
@@ -78,7 +81,9 @@ pub fn state_advice(state: ArtifactState) -> Option<&'static str> {
     match state {
         ArtifactState::Ok => None,
         ArtifactState::Missing => Some("missing — its stored copy is gone; import the original file again to restore it, or delete it"),
-        ArtifactState::Damaged => Some("damaged — its stored copy no longer matches its SHA-256; import the original file again to restore it, or delete it"),
+        ArtifactState::Damaged => {
+            Some("damaged — its stored copy no longer matches its SHA-256; import the original file again to restore it, or delete it")
+        }
     }
 }
 
@@ -141,8 +146,13 @@ pub fn print_error(e: &Error, indent: &str) {
 pub fn import_table(r: &ImportReport) {
     for c in &r.checksum_files {
         match &c.error {
-            None => println!("checksum file {} ({} entries, {} format) matched: {}", c.file_name, c.entries, c.format,
-                if c.matched.is_empty() { "no file being imported".into() } else { c.matched.join(", ") }),
+            None => println!(
+                "checksum file {} ({} entries, {} format) matched: {}",
+                c.file_name,
+                c.entries,
+                c.format,
+                if c.matched.is_empty() { "no file being imported".into() } else { c.matched.join(", ") }
+            ),
             Some(e) => {
                 println!("checksum file {}: not usable", c.file_name);
                 print_error(e, "  ");
@@ -153,7 +163,15 @@ pub fn import_table(r: &ImportReport) {
         match (item.outcome, &item.artifact) {
             (Outcome::Imported, Some(a)) => {
                 let verified: String = item.verified.iter().map(|v| format!(", {} verified from {}", v.algo.tag(), v.source)).collect();
-                println!("imported   {} -> {} (id {}, {}, {}, {}{verified})", item.path, a.name, a.id, a.kind, os_label(a), human_size(a.size));
+                println!(
+                    "imported   {} -> {} (id {}, {}, {}, {}{verified})",
+                    item.path,
+                    a.name,
+                    a.id,
+                    a.kind,
+                    os_label(a),
+                    human_size(a.size)
+                );
             }
             (Outcome::Duplicate, Some(a)) => {
                 println!("duplicate  {} is already in the repository as {} (id {}); nothing new was stored", item.path, a.name, a.id)
@@ -193,7 +211,12 @@ pub fn job_table(jobs: &[JobSummary]) {
 pub fn job_details(j: &JobDetail) {
     let s = &j.job;
     println!("job {} ({}) {}", s.id, s.kind, s.state.as_str());
-    println!("  created {}  started {}  finished {}", s.created_at, s.started_at.as_deref().unwrap_or("-"), s.finished_at.as_deref().unwrap_or("-"));
+    println!(
+        "  created {}  started {}  finished {}",
+        s.created_at,
+        s.started_at.as_deref().unwrap_or("-"),
+        s.finished_at.as_deref().unwrap_or("-")
+    );
     println!("  progress: {} — {} of {}", s.phase, human_size(s.bytes_done), human_size(s.bytes_total));
     if !s.summary.is_empty() {
         println!("  {}", s.summary);
@@ -220,15 +243,23 @@ pub fn verify_table(r: &VerifyReport) {
             }
         }
     }
-    let named = |code: imagesmith_engine::ErrorCode| r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>();
-    for (code, word) in [(imagesmith_engine::error::code::OBJECT_MISSING, "missing"), (imagesmith_engine::error::code::OBJECT_CORRUPTED, "damaged")] {
+    let named = |code: imagesmith_engine::ErrorCode| {
+        r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>()
+    };
+    for (code, word) in
+        [(imagesmith_engine::error::code::OBJECT_MISSING, "missing"), (imagesmith_engine::error::code::OBJECT_CORRUPTED, "damaged")]
+    {
         let names = named(code);
         if !names.is_empty() {
             println!("{word}: {} — marked {word}; import the original files again to restore them", names.join(", "));
         }
     }
     if !r.orphans.is_empty() {
-        println!("removed {} orphan object{} (stored files no artifact named, left by a process that was killed):", r.orphans.len(), if r.orphans.len() == 1 { "" } else { "s" });
+        println!(
+            "removed {} orphan object{} (stored files no artifact named, left by a process that was killed):",
+            r.orphans.len(),
+            if r.orphans.len() == 1 { "" } else { "s" }
+        );
         for sha in &r.orphans {
             println!("  {sha}");
         }
@@ -246,9 +277,11 @@ impl ProgressBar {
         }
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg:20!} [{bar:16}] {bytes:>9}/{total_bytes:9} {binary_bytes_per_sec:>11} ETA {eta:>3}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{msg:20!} [{bar:16}] {bytes:>9}/{total_bytes:9} {binary_bytes_per_sec:>11} ETA {eta:>3}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         ProgressBar(Some(bar))
     }
@@ -287,7 +320,15 @@ pub fn profile_table(list: &[imagesmith_engine::Profile]) {
     println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}", "ID", "NAME", "BASE IMAGE", "OS", "MEMBERS", "UPDATED");
     for p in list {
         let os = p.os.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
-        println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}", p.id, truncate(&p.name, 32), truncate(&p.base.name, 32), os, p.members.len(), p.updated_at);
+        println!(
+            "{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}",
+            p.id,
+            truncate(&p.name, 32),
+            truncate(&p.base.name, 32),
+            os,
+            p.members.len(),
+            p.updated_at
+        );
     }
 }
 
@@ -307,11 +348,22 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
         println!("  no members yet: add drivers, boot files, custom files and an answer file");
     }
     for m in &p.members {
-        println!("  {:<9} {} (id {}, {}, {}){}", m.role.as_str(), m.artifact.name, m.artifact.id, m.kind, human_size(m.size), flag(m.state));
+        println!(
+            "  {:<9} {} (id {}, {}, {}){}",
+            m.role.as_str(),
+            m.artifact.name,
+            m.artifact.id,
+            m.kind,
+            human_size(m.size),
+            flag(m.state)
+        );
     }
     let lost = p.members.iter().filter(|m| m.state != ArtifactState::Ok).count() + usize::from(p.base_state != ArtifactState::Ok);
     if lost > 0 {
-        println!("  {lost} of its files {} missing or damaged: it cannot be exported until they are imported again", if lost == 1 { "is" } else { "are" });
+        println!(
+            "  {lost} of its files {} missing or damaged: it cannot be exported until they are imported again",
+            if lost == 1 { "is" } else { "are" }
+        );
     }
     for (k, v) in &p.options {
         println!("  option {k} = {v}");

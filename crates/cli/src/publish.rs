@@ -4,7 +4,9 @@ use crate::output;
 use crate::secret_input::given_password;
 use crate::Command;
 use clap::{Args, Subcommand};
-use imagesmith_engine::publish::{AuthMethod, Interface, NewTarget, PublicationStatus, PublishOptions, PublishPlan, PublishRequest, Publication, Target, Visibility};
+use imagesmith_engine::publish::{
+    AuthMethod, Interface, NewTarget, Publication, PublicationStatus, PublishOptions, PublishPlan, PublishRequest, Target, Visibility,
+};
 use imagesmith_engine::{Engine, Error, JobState};
 use std::process::ExitCode;
 
@@ -199,7 +201,11 @@ fn describe(t: &Target) -> String {
             t.project.as_deref().unwrap_or("-"),
             t.region.as_deref().map(|r| format!(" region {r}")).unwrap_or_default()
         ),
-        AuthMethod::ApplicationCredential => format!("{} application credential {}", t.auth_url.as_deref().unwrap_or(""), t.application_credential_id.as_deref().unwrap_or("-")),
+        AuthMethod::ApplicationCredential => format!(
+            "{} application credential {}",
+            t.auth_url.as_deref().unwrap_or(""),
+            t.application_credential_id.as_deref().unwrap_or("-")
+        ),
     }
 }
 
@@ -264,7 +270,16 @@ pub fn publish(engine: &Engine, a: PublishArgs) -> Result<ExitCode, Error> {
 
 fn print_plan(plan: &PublishPlan) {
     let t = &plan.target;
-    println!("target {}: {} — image endpoint {} (Glance {})", t.target, t.user.as_deref().map(|u| format!("signed in as {u}, project {}", t.project.as_deref().unwrap_or("-"))).unwrap_or_else(|| "no sign-in".into()), t.image_endpoint, t.glance_version.as_deref().unwrap_or("?"));
+    println!(
+        "target {}: {} — image endpoint {} (Glance {})",
+        t.target,
+        t.user
+            .as_deref()
+            .map(|u| format!("signed in as {u}, project {}", t.project.as_deref().unwrap_or("-")))
+            .unwrap_or_else(|| "no sign-in".into()),
+        t.image_endpoint,
+        t.glance_version.as_deref().unwrap_or("?")
+    );
     if let Some(left) = plan.storage_left {
         println!("storage left in the project: {}", output::human_size(left));
     }

@@ -14,11 +14,17 @@ pub fn given_password(from_stdin: bool) -> Result<Option<Secret>, Error> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Error::invalid_argument(format!("Could not read the password from stdin: {e}."), "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …")
+            Error::invalid_argument(
+                format!("Could not read the password from stdin: {e}."),
+                "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …",
+            )
         })?;
         let pw = line.trim_end_matches(['\n', '\r']).to_string();
         if pw.is_empty() {
-            return Err(Error::invalid_argument("--password-stdin read an empty password.", "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …"));
+            return Err(Error::invalid_argument(
+                "--password-stdin read an empty password.",
+                "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …",
+            ));
         }
         return Ok(Some(Secret::new(pw)));
     }

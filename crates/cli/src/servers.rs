@@ -60,7 +60,9 @@ pub fn run(engine: &Engine, action: ServerAction) -> Result<ExitCode, Error> {
                 let probe = engine.probe_host_key(&host, port)?;
                 match probe.known_hosts {
                     KnownHost::Match => {}
-                    KnownHost::Mismatch => return Err(host_key_mismatch(&host, port, &probe.fingerprint, "the key listed in ~/.ssh/known_hosts")),
+                    KnownHost::Mismatch => {
+                        return Err(host_key_mismatch(&host, port, &probe.fingerprint, "the key listed in ~/.ssh/known_hosts"))
+                    }
                     KnownHost::Unknown if trust_host_key => {
                         eprintln!("Trusting the {} host key of {host}:{port}: {}", probe.key_type, probe.fingerprint);
                         fingerprint = Some(probe.fingerprint);
@@ -76,7 +78,10 @@ pub fn run(engine: &Engine, action: ServerAction) -> Result<ExitCode, Error> {
                 println!("The password is kept in the OS keyring.");
             }
             if let Some(e) = &report.keyring_error {
-                eprintln!("warning [{}]: {}\n  The password was not kept; it is needed each time (IMAGESMITH_PASSWORD or --password-stdin).", e.code, e.text);
+                eprintln!(
+                    "warning [{}]: {}\n  The password was not kept; it is needed each time (IMAGESMITH_PASSWORD or --password-stdin).",
+                    e.code, e.text
+                );
             }
         }
         ServerAction::List { json } => {

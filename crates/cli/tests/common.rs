@@ -12,9 +12,7 @@ pub fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let dir = std::env::var_os("IMAGESMITH_FIXTURES")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/fixtures"));
+        let dir = std::env::var_os("IMAGESMITH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| root.join("target/fixtures"));
         let status = Command::new(root.join("scripts/fixtures.sh")).arg(&dir).status().expect("run scripts/fixtures.sh");
         assert!(status.success(), "scripts/fixtures.sh failed; run `make fixtures` to see why");
         dir
@@ -52,7 +50,11 @@ impl Repo {
 
     /// The log files' bytes as text, for checking that no secret is in them.
     pub fn log_text(&self) -> String {
-        walk(self.logs.path()).iter().map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()).collect::<Vec<_>>().join("\n")
+        walk(self.logs.path())
+            .iter()
+            .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn home(&self) -> &Path {
@@ -61,7 +63,10 @@ impl Repo {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"));
-        c.env("IMAGESMITH_HOME", self.home()).env("IMAGESMITH_LOG_DIR", self.logs.path()).env_remove("IMAGESMITH_PASSWORD").env_remove("RUST_LOG");
+        c.env("IMAGESMITH_HOME", self.home())
+            .env("IMAGESMITH_LOG_DIR", self.logs.path())
+            .env_remove("IMAGESMITH_PASSWORD")
+            .env_remove("RUST_LOG");
         c
     }
 

@@ -25,8 +25,20 @@ fn assert_consistent(repo: &Repo) -> Vec<String> {
     assert_eq!(integrity, "ok");
     let fk_problems: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
     assert_eq!(fk_problems, 0, "foreign keys hold");
-    let rows: Vec<String> = conn.prepare("SELECT sha256 FROM objects ORDER BY sha256").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    let artifact_rows: Vec<String> = conn.prepare("SELECT sha256 FROM artifacts ORDER BY sha256").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let rows: Vec<String> = conn
+        .prepare("SELECT sha256 FROM objects ORDER BY sha256")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let artifact_rows: Vec<String> = conn
+        .prepare("SELECT sha256 FROM artifacts ORDER BY sha256")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(rows, artifact_rows, "every object row has its artifact");
     for sha in &rows {
         let path = object_path(repo, sha);

@@ -53,8 +53,16 @@ fn an_overlay_or_an_encrypted_image_is_refused_with_the_reason() {
     qemu_img(&["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.to_str().unwrap(), overlay.to_str().unwrap()]);
     let secret = dir.path().join("enc.qcow2");
     qemu_img(&[
-        "create", "-q", "--object", "secret,id=sec0,data=imagesmith", "-f", "qcow2",
-        "-o", "encrypt.format=luks,encrypt.key-secret=sec0", secret.to_str().unwrap(), "16M",
+        "create",
+        "-q",
+        "--object",
+        "secret,id=sec0,data=imagesmith",
+        "-f",
+        "qcow2",
+        "-o",
+        "encrypt.format=luks,encrypt.key-secret=sec0",
+        secret.to_str().unwrap(),
+        "16M",
     ]);
     let repo = Repo::new();
     let (code, report) = repo.import(&[], &[overlay, secret]);

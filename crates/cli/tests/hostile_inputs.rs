@@ -157,7 +157,11 @@ fn named_pipes_and_devices_are_refused_before_they_are_opened() {
     let repo = Repo::new();
     let limit = Duration::from_secs(20);
     for path in [fifo.as_path(), Path::new("/dev/zero"), Path::new("/dev/null")] {
-        let (code, report) = json_within(&repo, &["import".as_ref(), "--kind".as_ref(), "unattend".as_ref(), "--os".as_ref(), "linux".as_ref(), path.as_os_str()], limit);
+        let (code, report) = json_within(
+            &repo,
+            &["import".as_ref(), "--kind".as_ref(), "unattend".as_ref(), "--os".as_ref(), "linux".as_ref(), path.as_os_str()],
+            limit,
+        );
         assert_eq!(code, 1, "{}: {report:#}", path.display());
         let err = &report["items"][0]["error"];
         assert_eq!(err["code"], "not_a_file", "{}: {err:#}", path.display());
@@ -215,23 +219,97 @@ fn crafted_profile_manifests_are_refused_with_a_code_and_never_panic() {
     let with_both = || vec![("os/ipxe.iso", iso.clone()), ("custom/post.sh", script.clone())];
     let raw = |v: Value| serde_json::to_vec(&v).unwrap();
     let cases: Vec<(&str, Vec<u8>, Vec<(&str, Vec<u8>)>, &str, &str)> = vec![
-        ("base file missing", raw(manifest(json!({"name": "b", "sha256": iso_sha, "file": "os/gone.iso"}), json!([])) ), vec![], "invalid_profile", "os/gone.iso"),
-        ("base file is the manifest", raw(manifest(json!({"name": "b", "sha256": iso_sha, "file": "profile.json"}), json!([]))), vec![], "invalid_profile", "profile.json"),
-        ("base file is a member", raw(manifest(json!({"name": "b", "sha256": script_sha, "file": "custom/post.sh"}), json!([member]))), vec![("custom/post.sh", script.clone())], "invalid_profile", "custom/post.sh"),
-        ("base digest differs", raw(manifest(json!({"name": "b", "sha256": script_sha, "file": "os/ipxe.iso"}), json!([]))), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "os/ipxe.iso"),
-        ("member missing", raw(manifest(base_in.clone(), json!([{"kind": "script", "os": "linux", "sha256": script_sha, "file": "custom/gone.sh"}]))), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "custom/gone.sh"),
+        (
+            "base file missing",
+            raw(manifest(json!({"name": "b", "sha256": iso_sha, "file": "os/gone.iso"}), json!([]))),
+            vec![],
+            "invalid_profile",
+            "os/gone.iso",
+        ),
+        (
+            "base file is the manifest",
+            raw(manifest(json!({"name": "b", "sha256": iso_sha, "file": "profile.json"}), json!([]))),
+            vec![],
+            "invalid_profile",
+            "profile.json",
+        ),
+        (
+            "base file is a member",
+            raw(manifest(json!({"name": "b", "sha256": script_sha, "file": "custom/post.sh"}), json!([member]))),
+            vec![("custom/post.sh", script.clone())],
+            "invalid_profile",
+            "custom/post.sh",
+        ),
+        (
+            "base digest differs",
+            raw(manifest(json!({"name": "b", "sha256": script_sha, "file": "os/ipxe.iso"}), json!([]))),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "os/ipxe.iso",
+        ),
+        (
+            "member missing",
+            raw(manifest(base_in.clone(), json!([{"kind": "script", "os": "linux", "sha256": script_sha, "file": "custom/gone.sh"}]))),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "custom/gone.sh",
+        ),
         ("member named twice", raw(manifest(base_in.clone(), json!([member, member]))), with_both(), "invalid_profile", "twice"),
-        ("member is the checksum list", raw(manifest(base_in.clone(), json!([{"kind": "script", "os": "linux", "sha256": script_sha, "file": "SHA256SUMS"}]))), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "SHA256SUMS"),
+        (
+            "member is the checksum list",
+            raw(manifest(base_in.clone(), json!([{"kind": "script", "os": "linux", "sha256": script_sha, "file": "SHA256SUMS"}]))),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "SHA256SUMS",
+        ),
         ("extra file", raw(manifest(base_in.clone(), json!([]))), with_both(), "unsafe_archive", "custom/post.sh"),
-        ("members not a list", raw(manifest(base_in.clone(), json!("all"))), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "profile.json"),
-        ("member without file", raw(manifest(base_in.clone(), json!([{"kind": "script", "sha256": script_sha}]))), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "profile.json"),
-        ("unknown kind", raw(manifest(base_in.clone(), json!([{"kind": "virus", "sha256": script_sha, "file": "custom/post.sh"}]))), with_both(), "invalid_profile", "profile.json"),
+        (
+            "members not a list",
+            raw(manifest(base_in.clone(), json!("all"))),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "profile.json",
+        ),
+        (
+            "member without file",
+            raw(manifest(base_in.clone(), json!([{"kind": "script", "sha256": script_sha}]))),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "profile.json",
+        ),
+        (
+            "unknown kind",
+            raw(manifest(base_in.clone(), json!([{"kind": "virus", "sha256": script_sha, "file": "custom/post.sh"}]))),
+            with_both(),
+            "invalid_profile",
+            "profile.json",
+        ),
         ("wrong types", raw(json!({"format": 1, "name": ["x"], "base": "b", "members": {}})), vec![], "invalid_profile", "profile.json"),
         ("not an object", b"[1, 2, 3]".to_vec(), vec![], "invalid_profile", "profile.json"),
         ("not JSON", b"\xff\xfe garbage".to_vec(), vec![], "invalid_profile", "profile.json"),
-        ("huge name", raw(json!({"format": "imagesmith-profile/1", "name": "n".repeat(100_000), "base": base_in, "members": [], "install_options": {}})), vec![("os/ipxe.iso", iso.clone())], "invalid_name", "name"),
-        ("huge manifest", raw(json!({"format": "imagesmith-profile/1", "name": "x", "description": "d".repeat(4 << 20), "base": base_in, "members": []})), vec![("os/ipxe.iso", iso.clone())], "invalid_profile", "profile.json"),
-        ("digest not hex", raw(manifest(json!({"name": "b", "sha256": "../../etc/passwd"}), json!([]))), vec![], "invalid_profile", "SHA-256"),
+        (
+            "huge name",
+            raw(
+                json!({"format": "imagesmith-profile/1", "name": "n".repeat(100_000), "base": base_in, "members": [], "install_options": {}}),
+            ),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_name",
+            "name",
+        ),
+        (
+            "huge manifest",
+            raw(json!({"format": "imagesmith-profile/1", "name": "x", "description": "d".repeat(4 << 20), "base": base_in, "members": []})),
+            vec![("os/ipxe.iso", iso.clone())],
+            "invalid_profile",
+            "profile.json",
+        ),
+        (
+            "digest not hex",
+            raw(manifest(json!({"name": "b", "sha256": "../../etc/passwd"}), json!([]))),
+            vec![],
+            "invalid_profile",
+            "SHA-256",
+        ),
     ];
     for (what, manifest_bytes, files, code_expected, hint) in cases {
         let archive = profile_archive(dir.path(), &what.replace(' ', "-"), &manifest_bytes, &files);

@@ -93,7 +93,11 @@ fn every_kind_is_detected_and_one_bad_file_does_not_stop_the_others() {
 #[test]
 fn checksum_files_of_every_format_are_matched_by_name_and_not_imported() {
     // The fixtures' checksum files are what the real tools accept.
-    let ok = Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS", "SHA256SUMS.binary", "SHA256SUMS.upper"]).current_dir(fixtures()).status().unwrap();
+    let ok = Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS", "SHA256SUMS.binary", "SHA256SUMS.upper"])
+        .current_dir(fixtures())
+        .status()
+        .unwrap();
     assert!(ok.success());
     let ok = Command::new("md5sum").args(["-c", "--strict", "--quiet", "MD5SUMS.crlf"]).current_dir(fixtures()).status().unwrap();
     assert!(ok.success());
@@ -137,7 +141,8 @@ fn a_wrong_checksum_fails_that_file_and_stores_nothing() {
     let (_, list) = repo.json(["list"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
 
-    let text = repo.run(["import".as_ref(), "--checksum-file".as_ref(), fixture("SHA256SUMS.wrong").as_os_str(), fixture("ipxe.iso").as_os_str()]);
+    let text =
+        repo.run(["import".as_ref(), "--checksum-file".as_ref(), fixture("SHA256SUMS.wrong").as_os_str(), fixture("ipxe.iso").as_os_str()]);
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(out.contains("checksum_mismatch") && out.contains("what to do:"), "{out}");
 }
@@ -326,7 +331,13 @@ fn scripts_named_like_checksum_tools_are_imported_and_checksum_lists_are_known_b
         let ok = Command::new("gpg").env("GNUPGHOME", &gnupg).args(["--batch", "--quiet", "--passphrase", ""]).args(args).status().unwrap();
         assert!(ok.success(), "gpg {args:?}");
     };
-    gpg(&["--quick-gen-key".as_ref(), "Imagesmith Test <test@example.invalid>".as_ref(), "ed25519".as_ref(), "sign".as_ref(), "never".as_ref()]);
+    gpg(&[
+        "--quick-gen-key".as_ref(),
+        "Imagesmith Test <test@example.invalid>".as_ref(),
+        "ed25519".as_ref(),
+        "sign".as_ref(),
+        "never".as_ref(),
+    ]);
     let signed = dir.path().join("downloads.txt.signed");
     gpg(&["--clearsign".as_ref(), "--output".as_ref(), signed.as_os_str(), list.as_os_str()]);
     let _ = Command::new("gpgconf").env("GNUPGHOME", &gnupg).args(["--kill", "gpg-agent"]).status();

@@ -21,7 +21,9 @@ fn every_job_start_and_end_is_logged_with_its_id_kind_and_state() {
     assert_eq!(code, 0, "{verified:#}");
 
     let lines = repo.log_lines();
-    for (report, kind, items, state) in [(&ok, "import", 1, "succeeded"), (&bad, "import", 1, "failed"), (&verified, "verify", 1, "succeeded")] {
+    for (report, kind, items, state) in
+        [(&ok, "import", 1, "succeeded"), (&bad, "import", 1, "failed"), (&verified, "verify", 1, "succeeded")]
+    {
         let id = report["job"]["id"].as_i64().unwrap();
         let started = job_lines(&lines, "job started", id);
         assert_eq!(started.len(), 1, "one start line for job {id}: {lines:#?}");
@@ -60,7 +62,12 @@ fn commands_work_when_no_log_file_can_be_written_and_say_why() {
     let repo = Repo::new();
     let not_a_folder = repo.logs.path().join("a-file");
     std::fs::write(&not_a_folder, "").unwrap();
-    let out = repo.cmd().env("IMAGESMITH_LOG_DIR", &not_a_folder).args(["import", "--json", fixture("ks.cfg").to_str().unwrap()]).output().unwrap();
+    let out = repo
+        .cmd()
+        .env("IMAGESMITH_LOG_DIR", &not_a_folder)
+        .args(["import", "--json", fixture("ks.cfg").to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["job"]["state"], "succeeded");

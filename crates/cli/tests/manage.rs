@@ -37,7 +37,20 @@ fn list_filters_and_sorts_show_has_every_digest_update_changes_fields() {
     let text = String::from_utf8(repo.run(["show", "ks.cfg"]).stdout).unwrap();
     assert!(text.contains(&md5("ks.cfg")) && text.contains("sha256"), "{text}");
 
-    let (code, updated) = repo.json(["update", "ks.cfg", "--name", "rhel9-minimal.ks", "--description", "Minimal RHEL 9", "--version", "3", "--tag", "rhel", "--tag", "lab"]);
+    let (code, updated) = repo.json([
+        "update",
+        "ks.cfg",
+        "--name",
+        "rhel9-minimal.ks",
+        "--description",
+        "Minimal RHEL 9",
+        "--version",
+        "3",
+        "--tag",
+        "rhel",
+        "--tag",
+        "lab",
+    ]);
     assert_eq!(code, 0, "{updated:#}");
     assert_eq!(updated["name"], "rhel9-minimal.ks");
     assert_eq!(updated["description"], "Minimal RHEL 9");
@@ -74,7 +87,8 @@ fn files_name_their_image_and_an_image_in_use_cannot_be_deleted() {
 
     let (_, image) = repo.json(["show", "rhel-9.6-x86_64-dvd.iso"]);
     assert_eq!(image["used_by"].as_array().unwrap().len(), 2);
-    let object = repo.home().join("objects/sha256").join(&image["sha256"].as_str().unwrap()[..2]).join(&image["sha256"].as_str().unwrap()[2..]);
+    let object =
+        repo.home().join("objects/sha256").join(&image["sha256"].as_str().unwrap()[..2]).join(&image["sha256"].as_str().unwrap()[2..]);
     assert!(object.exists());
 
     let out = repo.run(["delete", "rhel-9.6-x86_64-dvd.iso"]);
@@ -111,7 +125,10 @@ fn jobs_are_kept_newest_first_with_their_items_and_errors() {
     let failed = job["items"].as_array().unwrap().iter().find(|i| i["outcome"] == "failed").unwrap();
     assert_eq!(failed["error"]["code"], "checksum_mismatch");
     assert!(failed["path"].as_str().unwrap().ends_with("ipxe.iso"));
-    assert_eq!(job["bytes_total"].as_u64().unwrap(), std::fs::metadata(fixture("ipxe.iso")).unwrap().len() + std::fs::metadata(fixture("post-install.sh")).unwrap().len());
+    assert_eq!(
+        job["bytes_total"].as_u64().unwrap(),
+        std::fs::metadata(fixture("ipxe.iso")).unwrap().len() + std::fs::metadata(fixture("post-install.sh")).unwrap().len()
+    );
     let text = String::from_utf8(repo.run(["jobs"]).stdout).unwrap();
     assert!(text.contains("failed") && text.contains("succeeded"), "{text}");
     let (code, err) = repo.json(["jobs", "show", "999"]);

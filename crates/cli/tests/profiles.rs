@@ -27,12 +27,14 @@ fn library(repo: &Repo) {
 fn a_profile_is_composed_from_library_items_and_refuses_what_does_not_fit() {
     let repo = Repo::new();
     library(&repo);
-    let (code, p) = repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso", "--description", "RHEL 9 web servers"]);
+    let (code, p) =
+        repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso", "--description", "RHEL 9 web servers"]);
     assert_eq!(code, 0, "{p:#}");
     assert_eq!(p["base"]["name"], "rhel-9.6-x86_64-dvd.iso");
     assert_eq!(p["os"], "linux");
 
-    let (code, p) = repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh", "monitoring-agent-2.1.tar.gz"]);
+    let (code, p) =
+        repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh", "monitoring-agent-2.1.tar.gz"]);
     assert_eq!(code, 0, "{p:#}");
     let roles: Vec<String> = p["members"]
         .as_array()
@@ -57,7 +59,16 @@ fn a_profile_is_composed_from_library_items_and_refuses_what_does_not_fit() {
     let (_, p) = repo.json(["profile", "show", "rhel9-web"]);
     assert_eq!(p["members"].as_array().unwrap().len(), 4, "refused additions change nothing");
 
-    let (code, p) = repo.json(["profile", "set", "rhel9-web", "hostname=web01", "timezone=Europe/Berlin", "locale=en_US.UTF-8", "keyboard=us", "ntp=pool.ntp.org"]);
+    let (code, p) = repo.json([
+        "profile",
+        "set",
+        "rhel9-web",
+        "hostname=web01",
+        "timezone=Europe/Berlin",
+        "locale=en_US.UTF-8",
+        "keyboard=us",
+        "ntp=pool.ntp.org",
+    ]);
     assert_eq!(code, 0);
     assert_eq!(p["options"]["timezone"], "Europe/Berlin");
     assert_eq!(p["options"].as_object().unwrap().len(), 5);
@@ -114,7 +125,8 @@ fn members_and_base_images_cannot_be_deleted_while_a_profile_uses_them() {
 fn composed(repo: &Repo) {
     library(repo);
     repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
-    let (code, _) = repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh", "monitoring-agent-2.1.tar.gz"]);
+    let (code, _) =
+        repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh", "monitoring-agent-2.1.tar.gz"]);
     assert_eq!(code, 0);
     repo.json(["profile", "set", "rhel9-web", "hostname=web01", "timezone=UTC"]);
 }
@@ -140,19 +152,31 @@ fn an_export_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_accept() {
     assert_eq!(std::fs::read(&archive).unwrap(), std::fs::read(out_b.path().join("rhel9-web.tar.gz")).unwrap());
 
     // The sidecar is GNU format: sha256sum -c accepts it.
-    let ok = std::process::Command::new("sha256sum").args(["-c", "--strict", "rhel9-web.tar.gz.sha256"]).current_dir(out_a.path()).status().unwrap();
+    let ok = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "rhel9-web.tar.gz.sha256"])
+        .current_dir(out_a.path())
+        .status()
+        .unwrap();
     assert!(ok.success());
     // GNU tar lists and extracts it; the inner SHA256SUMS covers every file and checks out.
     let list = std::process::Command::new("tar").arg("tzf").arg(&archive).output().unwrap();
     assert!(list.status.success());
     let listing = String::from_utf8(list.stdout).unwrap();
-    for f in ["profile.json", "SHA256SUMS", "drivers/dud-kmod-example.iso", "unattend/ks.cfg", "custom/post-install.sh", "custom/monitoring-agent-2.1.tar.gz"] {
+    for f in [
+        "profile.json",
+        "SHA256SUMS",
+        "drivers/dud-kmod-example.iso",
+        "unattend/ks.cfg",
+        "custom/post-install.sh",
+        "custom/monitoring-agent-2.1.tar.gz",
+    ] {
         assert!(listing.lines().any(|l| l == f), "{f} missing from:\n{listing}");
     }
     assert!(!listing.contains("os/"), "the base OS image is left out unless asked for");
     let x = tempfile::tempdir().unwrap();
     assert!(std::process::Command::new("tar").arg("xzf").arg(&archive).arg("-C").arg(x.path()).status().unwrap().success());
-    let ok = std::process::Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS"]).current_dir(x.path()).status().unwrap();
+    let ok =
+        std::process::Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS"]).current_dir(x.path()).status().unwrap();
     assert!(ok.success());
     let sums = std::fs::read_to_string(x.path().join("SHA256SUMS")).unwrap();
     assert_eq!(sums.lines().count(), listing.lines().filter(|l| !l.ends_with('/') && *l != "SHA256SUMS").count());
@@ -167,7 +191,14 @@ fn an_export_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_accept() {
 
     // With the OS image.
     let out_c = tempfile::tempdir().unwrap();
-    let (code, _) = repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--include-os".as_ref(), "--to".as_ref(), out_c.path().as_os_str()]);
+    let (code, _) = repo.json([
+        "profile".as_ref(),
+        "export".as_ref(),
+        "rhel9-web".as_ref(),
+        "--include-os".as_ref(),
+        "--to".as_ref(),
+        out_c.path().as_os_str(),
+    ]);
     assert_eq!(code, 0);
     let list = std::process::Command::new("tar").arg("tzf").arg(out_c.path().join("rhel9-web.tar.gz")).output().unwrap();
     assert!(String::from_utf8(list.stdout).unwrap().lines().any(|l| l == "os/rhel-9.6-x86_64-dvd.iso"));
@@ -184,7 +215,14 @@ fn export_then_import_on_a_fresh_repository_gives_the_same_profile() {
     let source = Repo::new();
     composed(&source);
     let out = tempfile::tempdir().unwrap();
-    let (code, _) = source.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--include-os".as_ref(), "--to".as_ref(), out.path().as_os_str()]);
+    let (code, _) = source.json([
+        "profile".as_ref(),
+        "export".as_ref(),
+        "rhel9-web".as_ref(),
+        "--include-os".as_ref(),
+        "--to".as_ref(),
+        out.path().as_os_str(),
+    ]);
     assert_eq!(code, 0);
     let archive = out.path().join("rhel9-web.tar.gz");
 
@@ -195,7 +233,12 @@ fn export_then_import_on_a_fresh_repository_gives_the_same_profile() {
     let (_, original) = source.json(["profile", "show", "rhel9-web"]);
     let (_, copy) = fresh.json(["profile", "show", "rhel9-web"]);
     let shape = |p: &serde_json::Value| {
-        let members: Vec<String> = p["members"].as_array().unwrap().iter().map(|m| format!("{} {} {} {}", m["role"], m["kind"], m["artifact"]["name"], m["sha256"])).collect();
+        let members: Vec<String> = p["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("{} {} {} {}", m["role"], m["kind"], m["artifact"]["name"], m["sha256"]))
+            .collect();
         (members, p["options"].clone(), p["base"]["name"].clone(), p["os"].clone())
     };
     assert_eq!(shape(&original), shape(&copy));
@@ -291,10 +334,17 @@ fn a_cancelled_export_leaves_no_file_behind() {
     repo.json(["profile", "create", "big", "--os-image", "win-server-2022.iso"]);
     repo.json(["profile", "add", "big", "big-tools.zip"]);
     let out = tempfile::tempdir().unwrap();
-    let mut child = repo.cmd().args(["profile", "export", "big", "--json", "--to"]).arg(out.path()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = repo
+        .cmd()
+        .args(["profile", "export", "big", "--json", "--to"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let start = std::time::Instant::now();
     loop {
-        let partial: u64 = std::fs::read_dir(out.path()).unwrap().filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
+        let partial: u64 =
+            std::fs::read_dir(out.path()).unwrap().filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
         if partial > 0 {
             break;
         }

@@ -133,7 +133,11 @@ fn publish_to_glance_without_auth_verifies_md5_and_sha512_then_unpublish() {
 
     import_disk(&repo, &qcow2, false);
     let name = unique("web");
-    let (code, report) = cli_json(&repo, &["publish", "web.qcow2", "--target", "lab", "--name", &name, "--property", "os_distro=debian", "--tag", "imagesmith-test"], None);
+    let (code, report) = cli_json(
+        &repo,
+        &["publish", "web.qcow2", "--target", "lab", "--name", &name, "--property", "os_distro=debian", "--tag", "imagesmith-test"],
+        None,
+    );
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["job"]["state"], "succeeded");
     let p = &report["publications"][0];
@@ -159,7 +163,8 @@ fn publish_to_glance_without_auth_verifies_md5_and_sha512_then_unpublish() {
     let (code, plan) = cli_json(&repo, &["publish", "web.qcow2", "--target", "lab", "--name", &name, "--dry-run"], None);
     assert_eq!(code, 0, "{plan:#}");
     assert_eq!(plan["items"][0]["warnings"][0]["code"], "name_taken", "{plan:#}");
-    let (code, plan) = cli_json(&repo, &["publish", "web.qcow2", "--target", "lab", "--disk-format", "ploop2", "--no-convert", "--dry-run"], None);
+    let (code, plan) =
+        cli_json(&repo, &["publish", "web.qcow2", "--target", "lab", "--disk-format", "ploop2", "--no-convert", "--dry-run"], None);
     assert_eq!(code, 1);
     assert_eq!(plan["items"][0]["problems"][0]["code"], "format_unsupported", "{plan:#}");
 
@@ -221,7 +226,8 @@ fn raw_bytes_declared_qcow2_are_refused_as_format_mismatch_and_no_image_is_left(
     add_noauth_target(&repo, "lab", glance);
     import_disk(&repo, &raw, true);
     let name = unique("mismatch");
-    let (code, report) = cli_json(&repo, &["publish", "plain.img", "--target", "lab", "--name", &name, "--disk-format", "qcow2", "--no-convert"], None);
+    let (code, report) =
+        cli_json(&repo, &["publish", "plain.img", "--target", "lab", "--name", &name, "--disk-format", "qcow2", "--no-convert"], None);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["job"]["state"], "failed");
     let p = &report["publications"][0];
@@ -330,7 +336,8 @@ fn vmdk_published_as_qcow2_is_converted_and_matches_the_original() {
     let repo = repo();
     add_noauth_target(&repo, "lab", server_fact("TS_GLANCE_URL"));
     import_disk(&repo, &vmdk, false);
-    let (code, report) = cli_json(&repo, &["publish", "db.vmdk", "--target", "lab", "--disk-format", "qcow2", "--name", &unique("db")], None);
+    let (code, report) =
+        cli_json(&repo, &["publish", "db.vmdk", "--target", "lab", "--disk-format", "qcow2", "--name", &unique("db")], None);
     assert_eq!(code, 0, "{report:#}");
     let p = &report["publications"][0];
     assert_eq!((p["verified"].as_bool(), p["disk_format"].as_str()), (Some(true), Some("qcow2")), "{p:#}");
@@ -416,7 +423,8 @@ fn keystone(method: &str, url: &str, token: Option<&str>, body: &Value) -> (Opti
     }
     let text = run_ok(&mut c);
     let (head, json) = text.split_once("\r\n\r\n").expect("headers, then the body");
-    let token = head.lines().find_map(|l| l.strip_prefix("X-Subject-Token: ").or_else(|| l.strip_prefix("x-subject-token: "))).map(str::to_string);
+    let token =
+        head.lines().find_map(|l| l.strip_prefix("X-Subject-Token: ").or_else(|| l.strip_prefix("x-subject-token: "))).map(str::to_string);
     (token, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}")))
 }
 
@@ -424,19 +432,32 @@ fn keystone(method: &str, url: &str, token: Option<&str>, body: &Value) -> (Opti
 fn an_application_credential_signs_in_and_publishes() {
     // The demo user makes itself an application credential through Keystone's own API.
     let auth = server_fact("TS_OS_AUTH_URL");
-    let (token, body) = keystone("POST", &format!("{auth}/auth/tokens"), None, &serde_json::json!({"auth": {
+    let (token, body) = keystone(
+        "POST",
+        &format!("{auth}/auth/tokens"),
+        None,
+        &serde_json::json!({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {"name": server_fact("TS_OS_USERNAME"),
             "domain": {"name": server_fact("TS_OS_USER_DOMAIN_NAME")}, "password": server_fact("TS_OS_PASSWORD")}}},
-        "scope": {"project": {"name": server_fact("TS_OS_PROJECT_NAME"), "domain": {"name": server_fact("TS_OS_PROJECT_DOMAIN_NAME")}}}}}));
+        "scope": {"project": {"name": server_fact("TS_OS_PROJECT_NAME"), "domain": {"name": server_fact("TS_OS_PROJECT_DOMAIN_NAME")}}}}}),
+    );
     let token = token.expect("Keystone issued a token");
     let user_id = body["token"]["user"]["id"].as_str().unwrap().to_string();
-    let (_, cred) = keystone("POST", &format!("{auth}/users/{user_id}/application_credentials"), Some(&token),
-        &serde_json::json!({"application_credential": {"name": unique("imagesmith-test")}}));
+    let (_, cred) = keystone(
+        "POST",
+        &format!("{auth}/users/{user_id}/application_credentials"),
+        Some(&token),
+        &serde_json::json!({"application_credential": {"name": unique("imagesmith-test")}}),
+    );
     let id = cred["application_credential"]["id"].as_str().unwrap_or_else(|| panic!("{cred:#}")).to_string();
     let secret = cred["application_credential"]["secret"].as_str().unwrap().to_string();
 
     let repo = repo();
-    let (code, added) = cli_json(&repo, &["target", "add", "appcred", "--auth-url", auth, "--application-credential-id", &id, "--region", server_fact("TS_OS_REGION_NAME")], None);
+    let (code, added) = cli_json(
+        &repo,
+        &["target", "add", "appcred", "--auth-url", auth, "--application-credential-id", &id, "--region", server_fact("TS_OS_REGION_NAME")],
+        None,
+    );
     assert_eq!(code, 0, "{added:#}");
     let (code, err) = cli_json(&repo, &["target", "test", "appcred"], Some("not-the-secret"));
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("auth_failed")), "{err:#}");
@@ -468,7 +489,8 @@ fn the_log_names_every_request_but_never_the_password_or_the_keystone_token() {
     let password = server_fact("TS_OS_PASSWORD");
     // As much as the log can say: trace for Imagesmith and for every library, mirrored to stderr.
     let traced = |args: &[&str], password: &str| {
-        let out = cli(&repo).args(args).args(["--json", "-vv"]).env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap();
+        let out =
+            cli(&repo).args(args).args(["--json", "-vv"]).env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap();
         (out.status.code().unwrap_or(-1), json_of(&out), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     let (code, err, stderr_refused) = traced(&["publish", "logged.img", "--target", "cloud"], "not-the-password");
@@ -481,22 +503,36 @@ fn the_log_names_every_request_but_never_the_password_or_the_keystone_token() {
 
     let text = repo.log_text();
     assert!(!text.is_empty());
-    for (what, out) in [("the log file", &text), ("stderr", &stderr_refused), ("stderr", &stderr_published), ("stderr", &stderr_unpublished)] {
+    for (what, out) in
+        [("the log file", &text), ("stderr", &stderr_refused), ("stderr", &stderr_published), ("stderr", &stderr_unpublished)]
+    {
         for secret in [password, "not-the-password"] {
             assert!(!out.contains(secret), "a password reached {what}: {out}");
         }
         // Every Fernet token (Keystone's) starts with the version byte and a timestamp: "gAAAAA".
         assert!(!out.contains("gAAAAA"), "a Keystone token reached {what}: {out}");
         let lower = out.to_ascii_lowercase();
-        assert!(!lower.contains("x-auth-token") && !lower.contains("x-subject-token") && !lower.contains("authorization"), "a header reached {what}: {out}");
+        assert!(
+            !lower.contains("x-auth-token") && !lower.contains("x-subject-token") && !lower.contains("authorization"),
+            "a header reached {what}: {out}"
+        );
     }
     let lines = repo.log_lines();
     let request = |service: &str, method: &str, status: u64| {
-        lines.iter().any(|l| l["message"] == "request" && l["service"] == service && l["method"] == method && l["status"] == status && l["host"] == server_fact("TS_HOST"))
+        lines.iter().any(|l| {
+            l["message"] == "request"
+                && l["service"] == service
+                && l["method"] == method
+                && l["status"] == status
+                && l["host"] == server_fact("TS_HOST")
+        })
     };
     assert!(request("keystone", "POST", 401), "the refused sign-in: {lines:#?}");
     assert!(request("keystone", "POST", 201), "the sign-in: {lines:#?}");
-    assert!(request("glance", "POST", 201) && request("glance", "PUT", 204) && request("glance", "GET", 200), "create, upload, status: {lines:#?}");
+    assert!(
+        request("glance", "POST", 201) && request("glance", "PUT", 204) && request("glance", "GET", 200),
+        "create, upload, status: {lines:#?}"
+    );
     assert!(request("glance", "DELETE", 204), "unpublish: {lines:#?}");
     let job = report["job"]["id"].as_i64().unwrap();
     let end = lines.iter().find(|l| l["message"] == "job finished" && l["job_id"] == job).unwrap_or_else(|| panic!("{lines:#?}"));

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 /// Wait until the import has written part of its staging file.
 fn wait_for_staging(repo: &Repo, child: &mut Child) {
     let start = Instant::now();
@@ -28,7 +27,14 @@ fn wait_for_staging(repo: &Repo, child: &mut Child) {
 fn kill_9_mid_import_leaves_no_object_and_the_next_command_marks_it_interrupted() {
     let repo = Repo::new();
     let scratch = tempfile::tempdir().unwrap();
-    let mut child = repo.cmd().args(["import", "--kind", "os"]).arg(large_iso(scratch.path())).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = repo
+        .cmd()
+        .args(["import", "--kind", "os"])
+        .arg(large_iso(scratch.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for_staging(&repo, &mut child);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -135,7 +141,8 @@ fn an_object_that_did_not_reach_the_disk_before_a_reboot_is_marked_damaged_and_i
     let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").arg("verify").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("damaged: ipxe.iso"), "{}", String::from_utf8_lossy(&out.stdout));
-    let out = repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").args(["import", "--json"]).arg(fixture("ipxe.iso")).output().unwrap();
+    let out =
+        repo.cmd().env("IMAGESMITH_BOOT_ID", "after-power-loss").args(["import", "--json"]).arg(fixture("ipxe.iso")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, shown) = repo.json(["show", "ipxe.iso"]);
     assert_eq!(shown["state"], "ok");

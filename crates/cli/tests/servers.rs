@@ -38,7 +38,11 @@ impl Session {
     fn cmd(&self) -> Command {
         let mut c = self.repo.cmd();
         c.env("HOME", self.home.path());
-        let bus = if self.keyring { server_fact("TS_KEYRING_DBUS_ADDRESS").to_string() } else { "unix:path=/nonexistent/imagesmith-test-bus".to_string() };
+        let bus = if self.keyring {
+            server_fact("TS_KEYRING_DBUS_ADDRESS").to_string()
+        } else {
+            "unix:path=/nonexistent/imagesmith-test-bus".to_string()
+        };
         c.env("DBUS_SESSION_BUS_ADDRESS", bus);
         if self.trust_test_ca {
             c.env("SSL_CERT_FILE", server_fact("TS_CA_CERT"));
@@ -64,7 +68,25 @@ impl Session {
 
     /// `server add` of a password server on 127.0.0.1, the password piped to --password-stdin.
     fn add_with_password(&self, name: &str, protocol: &str, port: &str, path: &str, user: &str, password: &str) -> Output {
-        self.run_stdin(&["server", "add", name, "--protocol", protocol, "--host", "127.0.0.1", "--port", port, "--path", path, "--user", user, "--password-stdin"], password)
+        self.run_stdin(
+            &[
+                "server",
+                "add",
+                name,
+                "--protocol",
+                protocol,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--path",
+                path,
+                "--user",
+                user,
+                "--password-stdin",
+            ],
+            password,
+        )
     }
 
     fn export(&self, server: &str, extra: &[&str], password: Option<&str>) -> (i32, Value) {
@@ -74,8 +96,9 @@ impl Session {
             c.env("IMAGESMITH_PASSWORD", pw);
         }
         let out = c.output().unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        });
         (out.status.code().unwrap_or(-1), v)
     }
 
@@ -88,7 +111,8 @@ impl Session {
 
 /// A deployment profile of real fixtures (a RHEL-like ISO as its base, a DUD, a kickstart, a script).
 fn compose(repo: &Repo) {
-    let (code, r) = repo.import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("dud-kmod-example.iso"), fixture("ks.cfg"), fixture("post-install.sh")]);
+    let (code, r) = repo
+        .import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("dud-kmod-example.iso"), fixture("ks.cfg"), fixture("post-install.sh")]);
     assert_eq!(code, 0, "{r:#}");
     assert_eq!(repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]).0, 0);
     assert_eq!(repo.json(["profile", "add", "rhel9-web", "dud-kmod-example.iso", "ks.cfg", "post-install.sh"]).0, 0);
@@ -130,7 +154,8 @@ fn assert_error(out: &Output, code: &str) -> String {
 
 /// Names of the files in a folder on a server (its root on disk).
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default();
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default();
     v.sort();
     v
 }
@@ -146,7 +171,10 @@ fn assert_exported(s: &Session, report: &Value, root: &str, folder: &str) {
     let (code, l) = s.repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--to".as_ref(), local.path().as_os_str()]);
     assert_eq!(code, 0, "{l:#}");
     let remote_bytes = std::fs::read(remote_dir.join("rhel9-web.tar.gz")).unwrap();
-    assert!(remote_bytes == std::fs::read(local.path().join("rhel9-web.tar.gz")).unwrap(), "the remote archive differs from a local export");
+    assert!(
+        remote_bytes == std::fs::read(local.path().join("rhel9-web.tar.gz")).unwrap(),
+        "the remote archive differs from a local export"
+    );
     assert_eq!(report["sha256"], l["sha256"]);
     assert_eq!(report["sha256"].as_str().unwrap(), sha256_of(&remote_dir.join("rhel9-web.tar.gz")));
     let check = Command::new("sha256sum").args(["-c", "rhel9-web.tar.gz.sha256"]).current_dir(&remote_dir).output().unwrap();
@@ -159,7 +187,23 @@ fn sftp_with_a_key_exports_into_a_folder_it_creates() {
     let s = Session::new(false);
     s.know_test_host_keys();
     let (port, user) = (server_fact("TS_SFTP_PORT"), server_fact("TS_SFTP_USER"));
-    let out = s.run(&["server", "add", "lab-sftp", "--protocol", "sftp", "--host", "127.0.0.1", "--port", port, "--path", "t-sftp-key/profiles", "--user", user, "--key", server_fact("TS_SFTP_KEY")]);
+    let out = s.run(&[
+        "server",
+        "add",
+        "lab-sftp",
+        "--protocol",
+        "sftp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--path",
+        "t-sftp-key/profiles",
+        "--user",
+        user,
+        "--key",
+        server_fact("TS_SFTP_KEY"),
+    ]);
     assert_ok(&out);
     let list = s.servers();
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -198,7 +242,23 @@ fn sftp_host_keys_unknown_are_confirmed_and_changed_ones_refused() {
     let s = Session::new(false);
     let port = server_fact("TS_SFTP_PORT");
     let fp = server_fact("TS_SFTP_HOST_KEY_FINGERPRINT");
-    let add = ["server", "add", "new-sftp", "--protocol", "sftp", "--host", "127.0.0.1", "--port", port, "--path", "t-sftp-tofu", "--user", server_fact("TS_SFTP_USER"), "--key", server_fact("TS_SFTP_KEY")];
+    let add = [
+        "server",
+        "add",
+        "new-sftp",
+        "--protocol",
+        "sftp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--path",
+        "t-sftp-tofu",
+        "--user",
+        server_fact("TS_SFTP_USER"),
+        "--key",
+        server_fact("TS_SFTP_KEY"),
+    ];
     let err = assert_error(&s.run(&add), "host_key_unknown");
     assert!(err.contains(fp), "the text shows the fingerprint to compare: {err}");
     assert!(err.contains("--trust-host-key"), "{err}");
@@ -235,12 +295,33 @@ fn sftp_password_kept_in_the_keyring_is_used_and_forgotten_on_remove() {
     assert!(!user.is_empty(), "the sftp password user needs the servers started as root");
     let s = Session::new(true);
     s.know_test_host_keys();
-    let add = ["server", "add", "pw-sftp", "--protocol", "sftp", "--host", "127.0.0.1", "--port", server_fact("TS_SFTP_PORT"), "--path", "t-sftp-pw", "--user", user, "--password-stdin"];
+    let add = [
+        "server",
+        "add",
+        "pw-sftp",
+        "--protocol",
+        "sftp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        server_fact("TS_SFTP_PORT"),
+        "--path",
+        "t-sftp-pw",
+        "--user",
+        user,
+        "--password-stdin",
+    ];
     let out = s.run_stdin(&add, &format!("{}\n", server_fact("TS_SFTP_PASSWORD")));
     assert_ok(&out);
     assert!(stdout(&out).contains("kept in the OS keyring"), "{}", stdout(&out));
     assert_eq!(s.servers()[0]["secret_in_keyring"], true);
-    assert!(!std::fs::read(s.repo.home().join("catalog.db")).unwrap().windows(server_fact("TS_SFTP_PASSWORD").len()).any(|w| w == server_fact("TS_SFTP_PASSWORD").as_bytes()), "no password in SQLite");
+    assert!(
+        !std::fs::read(s.repo.home().join("catalog.db"))
+            .unwrap()
+            .windows(server_fact("TS_SFTP_PASSWORD").len())
+            .any(|w| w == server_fact("TS_SFTP_PASSWORD").as_bytes()),
+        "no password in SQLite"
+    );
 
     let (code, r) = s.export("pw-sftp", &[], None);
     assert_eq!(code, 0, "the keyring's password, no IMAGESMITH_PASSWORD: {r:#}");
@@ -310,7 +391,13 @@ fn ftps_is_verified_against_the_trusted_ca_and_refused_without_it() {
 #[test]
 fn webdavs_is_verified_against_the_trusted_ca_and_refused_without_it() {
     let f = server_fact;
-    tls_server_verified_then_refused_without_the_ca("webdavs", f("TS_WEBDAVS_PORT"), f("TS_WEBDAV_USER"), f("TS_WEBDAV_PASSWORD"), f("TS_WEBDAVS_ROOT"));
+    tls_server_verified_then_refused_without_the_ca(
+        "webdavs",
+        f("TS_WEBDAVS_PORT"),
+        f("TS_WEBDAV_USER"),
+        f("TS_WEBDAV_PASSWORD"),
+        f("TS_WEBDAVS_ROOT"),
+    );
 }
 
 #[test]
@@ -349,9 +436,31 @@ fn ctrl_c_mid_upload_cancels_the_job_and_leaves_nothing_on_the_server() {
     let s = Session::new(false);
     s.know_test_host_keys();
     make_big(&s.repo);
-    let out = s.run(&["server", "add", "lab-sftp", "--protocol", "sftp", "--host", "127.0.0.1", "--port", server_fact("TS_SFTP_PORT"), "--path", "t-sftp-cancel", "--user", server_fact("TS_SFTP_USER"), "--key", server_fact("TS_SFTP_KEY")]);
+    let out = s.run(&[
+        "server",
+        "add",
+        "lab-sftp",
+        "--protocol",
+        "sftp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        server_fact("TS_SFTP_PORT"),
+        "--path",
+        "t-sftp-cancel",
+        "--user",
+        server_fact("TS_SFTP_USER"),
+        "--key",
+        server_fact("TS_SFTP_KEY"),
+    ]);
     assert_ok(&out);
-    let mut child = s.cmd().args(["profile", "export", "rhel9-web", "--server", "lab-sftp", "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = s
+        .cmd()
+        .args(["profile", "export", "rhel9-web", "--server", "lab-sftp", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let remote_dir = Path::new(server_fact("TS_SFTP_ROOT")).join("t-sftp-cancel");
     wait_for_upload(&remote_dir, &mut child);
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
@@ -376,7 +485,13 @@ struct OwnServer {
 impl OwnServer {
     fn start(port: u16) -> OwnServer {
         let state = tempfile::Builder::new().prefix("dying-webdav").tempdir().unwrap();
-        let out = Command::new(root().join("scripts/servers.sh")).args(["start"]).arg(state.path()).arg("webdav").env("TS_WEBDAV_PORT", port.to_string()).output().unwrap();
+        let out = Command::new(root().join("scripts/servers.sh"))
+            .args(["start"])
+            .arg(state.path())
+            .arg("webdav")
+            .env("TS_WEBDAV_PORT", port.to_string())
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         let env = std::fs::read_to_string(state.path().join("servers.env"))
             .unwrap()
@@ -431,10 +546,23 @@ fn a_server_stopped_mid_upload_fails_the_job_and_its_leftover_goes_on_the_next_c
     let mut dav = OwnServer::start(18481);
     let s = Session::new(true);
     make_big(&s.repo);
-    let out = s.add_with_password("dying", "webdav", &dav.env["TS_WEBDAV_PORT"], "t-dying", &dav.env["TS_WEBDAV_USER"], &dav.env["TS_WEBDAV_PASSWORD"]);
+    let out = s.add_with_password(
+        "dying",
+        "webdav",
+        &dav.env["TS_WEBDAV_PORT"],
+        "t-dying",
+        &dav.env["TS_WEBDAV_USER"],
+        &dav.env["TS_WEBDAV_PASSWORD"],
+    );
     assert_ok(&out);
     let remote_dir = Path::new(&dav.env["TS_WEBDAV_ROOT"]).join("t-dying");
-    let mut child = s.cmd().args(["profile", "export", "rhel9-web", "--server", "dying", "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = s
+        .cmd()
+        .args(["profile", "export", "rhel9-web", "--server", "dying", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let part = wait_for_upload(&remote_dir, &mut child);
     dav.kill();
     let out = child.wait_with_output().unwrap();
@@ -474,7 +602,9 @@ fn the_log_names_every_connection_login_and_upload_but_never_a_password() {
         let name = format!("log-{protocol}");
         assert_ok(&s.add_with_password(&name, protocol, port, &format!("t-log-{protocol}"), user, password));
         // As much as the log can say: trace for Imagesmith and for every library, mirrored to stderr.
-        let traced = |args: &[&str], password: &str| s.cmd().args(args).arg("-vv").env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap();
+        let traced = |args: &[&str], password: &str| {
+            s.cmd().args(args).arg("-vv").env("RUST_LOG", "trace").env("IMAGESMITH_PASSWORD", password).output().unwrap()
+        };
         let out = traced(&["profile", "export", "rhel9-web", "--server", &name, "--json"], password);
         assert_ok(&out);
         stderrs.push((password, stderr(&out)));
@@ -496,18 +626,34 @@ fn the_log_names_every_connection_login_and_upload_but_never_a_password() {
     let lines = s.repo.log_lines();
     let port_of = |protocol: &str| servers.iter().find(|s| s.0 == protocol).unwrap().1.parse::<u64>().unwrap();
     let step = |protocol: &str, step: &str, message: &str| {
-        lines.iter().filter(|l| l["protocol"] == protocol && l["step"] == step && l["message"] == message && l["host"] == "127.0.0.1" && l["port"] == port_of(protocol)).count()
+        lines
+            .iter()
+            .filter(|l| {
+                l["protocol"] == protocol
+                    && l["step"] == step
+                    && l["message"] == message
+                    && l["host"] == "127.0.0.1"
+                    && l["port"] == port_of(protocol)
+            })
+            .count()
     };
     for protocol in ["sftp", "ftp", "ftps"] {
         assert!(step(protocol, "connect", "remote") >= 2, "{protocol} connections: {lines:#?}");
         assert!(step(protocol, "login", "remote") >= 1, "{protocol} logins: {lines:#?}");
         assert!(step(protocol, "login", "remote failed") >= 1, "{protocol}'s refused login: {lines:#?}");
-        let puts: Vec<&Value> = lines.iter().filter(|l| l["protocol"] == protocol && l["step"] == "put" && l["message"] == "remote").collect();
-        assert!(puts.len() >= 2 && puts.iter().all(|p| p["bytes"].as_u64().is_some_and(|b| b > 0)), "{protocol}: the archive and its sidecar: {lines:#?}");
+        let puts: Vec<&Value> =
+            lines.iter().filter(|l| l["protocol"] == protocol && l["step"] == "put" && l["message"] == "remote").collect();
+        assert!(
+            puts.len() >= 2 && puts.iter().all(|p| p["bytes"].as_u64().is_some_and(|b| b > 0)),
+            "{protocol}: the archive and its sidecar: {lines:#?}"
+        );
     }
     for protocol in ["webdav", "webdavs"] {
         let requests: Vec<&Value> = lines.iter().filter(|l| l["service"] == "webdav" && l["port"] == port_of(protocol)).collect();
-        assert!(requests.iter().any(|r| r["method"] == "PUT" && r["status"].as_u64().is_some_and(|s| s == 201 || s == 204)), "{protocol} uploads: {requests:#?}");
+        assert!(
+            requests.iter().any(|r| r["method"] == "PUT" && r["status"].as_u64().is_some_and(|s| s == 201 || s == 204)),
+            "{protocol} uploads: {requests:#?}"
+        );
         assert!(requests.iter().any(|r| r["method"] == "PROPFIND" && r["status"] == 401), "{protocol}'s refused login: {requests:#?}");
         assert!(requests.iter().any(|r| r["method"] == "MOVE"), "{protocol} renames into place: {requests:#?}");
     }

@@ -21,7 +21,16 @@ fn main() {
     let mut conn = rusqlite::Connection::open(std::path::Path::new(&dir).join("catalog.db")).unwrap();
     let tx = conn.transaction().unwrap();
     {
-        let kinds = [("os", Some("linux")), ("driver", Some("linux")), ("os", Some("windows")), ("driver", Some("windows")), ("unattend", Some("linux")), ("script", Some("windows")), ("config", Some("vmware")), ("software", Some("linux"))];
+        let kinds = [
+            ("os", Some("linux")),
+            ("driver", Some("linux")),
+            ("os", Some("windows")),
+            ("driver", Some("windows")),
+            ("unattend", Some("linux")),
+            ("script", Some("windows")),
+            ("config", Some("vmware")),
+            ("software", Some("linux")),
+        ];
         let mut obj = tx.prepare("INSERT INTO objects (sha256, size, md5, created_at) VALUES (?1, ?2, ?3, ?4)").unwrap();
         let mut art = tx
             .prepare("INSERT INTO artifacts (name, kind, os, sha256, original_name, detected, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?1, '{}', ?5, ?5)")
@@ -42,7 +51,14 @@ fn main() {
         for j in 0..jobs {
             let state = states[(j % states.len() as u64) as usize];
             let created = format!("2025-{:02}-{:02}T{:02}:{:02}:{:02}.000Z", 1 + j % 12, 1 + j % 28, j % 24, j % 60, j % 60);
-            job.execute(rusqlite::params![if j % 10 == 0 { "verify" } else { "import" }, state, created, (j * 4096) as i64, format!("{} imported", 1 + j % 3)]).unwrap();
+            job.execute(rusqlite::params![
+                if j % 10 == 0 { "verify" } else { "import" },
+                state,
+                created,
+                (j * 4096) as i64,
+                format!("{} imported", 1 + j % 3)
+            ])
+            .unwrap();
             let id = tx.last_insert_rowid();
             for seq in 0..(1 + j % 3) {
                 let outcome = if state == "failed" && seq == 0 { "failed" } else { "imported" };
@@ -60,16 +76,34 @@ fn main() {
         let n = f();
         println!("{label:<48} {:>7.2} ms  ({n} rows)", t.elapsed().as_secs_f64() * 1000.0);
     };
-    time("library: first page of 200 by name", &mut || engine.list_artifacts(&ArtifactQuery { limit: Some(200), ..Default::default() }).unwrap().len());
+    time("library: first page of 200 by name", &mut || {
+        engine.list_artifacts(&ArtifactQuery { limit: Some(200), ..Default::default() }).unwrap().len()
+    });
     time("library: page 40 of 200, newest first", &mut || {
-        engine.list_artifacts(&ArtifactQuery { sort: SortKey::Created, descending: true, limit: Some(200), offset: 8000, ..Default::default() }).unwrap().len()
+        engine
+            .list_artifacts(&ArtifactQuery {
+                sort: SortKey::Created,
+                descending: true,
+                limit: Some(200),
+                offset: 8000,
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
     });
     time("library: count", &mut || engine.count_artifacts(&ArtifactQuery::default()).unwrap() as usize);
-    time("library: search \"windows-0\"", &mut || engine.list_artifacts(&ArtifactQuery { search: Some("windows-0".into()), limit: Some(200), ..Default::default() }).unwrap().len());
+    time("library: search \"windows-0\"", &mut || {
+        engine.list_artifacts(&ArtifactQuery { search: Some("windows-0".into()), limit: Some(200), ..Default::default() }).unwrap().len()
+    });
     time("history: first page of 100", &mut || engine.list_jobs(&JobQuery { limit: Some(100), ..Default::default() }).unwrap().len());
-    time("history: page of 100 in the middle (keyset)", &mut || engine.list_jobs(&JobQuery { before_id: Some(jobs as i64 / 2), limit: Some(100), ..Default::default() }).unwrap().len());
+    time("history: page of 100 in the middle (keyset)", &mut || {
+        engine.list_jobs(&JobQuery { before_id: Some(jobs as i64 / 2), limit: Some(100), ..Default::default() }).unwrap().len()
+    });
     time("history: failed jobs, first page of 100", &mut || {
-        engine.list_jobs(&JobQuery { state: Some(imagesmith_engine::JobState::Failed), limit: Some(100), ..Default::default() }).unwrap().len()
+        engine
+            .list_jobs(&JobQuery { state: Some(imagesmith_engine::JobState::Failed), limit: Some(100), ..Default::default() })
+            .unwrap()
+            .len()
     });
     time("history: count", &mut || engine.count_jobs(&JobQuery::default()).unwrap() as usize);
 }

@@ -95,7 +95,10 @@ pub fn walk<R: Read>(
             Some(Err(_)) if state.tripped.get() => {
                 return Err(unsafe_archive(
                     name,
-                    format!("after entry {count}, a header announces more than {} KiB of extended header data (PAX records or a GNU long name)", MAX_HEADER_BYTES >> 10),
+                    format!(
+                        "after entry {count}, a header announces more than {} KiB of extended header data (PAX records or a GNU long name)",
+                        MAX_HEADER_BYTES >> 10
+                    ),
                 ))
             }
             Some(Err(e)) => return Err(damaged(&e)),

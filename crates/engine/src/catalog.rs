@@ -2,7 +2,7 @@
 
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::model::{Artifact, ArtifactPatch, ArtifactState, ArtifactQuery, ArtifactRef, Kind, OsFamily, SortKey};
+use crate::model::{Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, Kind, OsFamily, SortKey};
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -42,9 +42,7 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     let mut stmt = conn.prepare_cached("SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag")?;
     a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name")?;
-    a.used_by = stmt
-        .query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?
-        .collect::<rusqlite::Result<_>>()?;
+    a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
     Ok(())
 }
 
@@ -60,9 +58,7 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Artifact>> {
 }
 
 fn by_name(conn: &Connection, name: &str) -> Result<Option<Artifact>> {
-    let id: Option<i64> = conn
-        .query_row("SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0))
-        .optional()?;
+    let id: Option<i64> = conn.query_row("SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0)).optional()?;
     match id {
         Some(id) => by_id(conn, id),
         None => Ok(None),
@@ -247,7 +243,12 @@ pub fn in_use_error(a: &Artifact) -> Error {
     let users: Vec<&str> = a.used_by.iter().map(|u| u.name.as_str()).collect();
     Error::new(
         code::IN_USE,
-        format!("{} is in use and was not deleted: {} name{} it as their OS image.", a.name, users.join(", "), if users.len() == 1 { "s" } else { "" }),
+        format!(
+            "{} is in use and was not deleted: {} name{} it as their OS image.",
+            a.name,
+            users.join(", "),
+            if users.len() == 1 { "s" } else { "" }
+        ),
         "An OS image cannot be deleted while drivers, boot files or other files belong to it.",
         "Delete those files first (or import them again without this image), then delete the image.",
     )
@@ -262,7 +263,13 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
     if !profiles.is_empty() {
         return Err(Error::new(
             code::IN_USE,
-            format!("{} is in use and was not deleted: the profile{} {} use{} it.", a.name, if profiles.len() == 1 { "" } else { "s" }, profiles.join(", "), if profiles.len() == 1 { "s" } else { "" }),
+            format!(
+                "{} is in use and was not deleted: the profile{} {} use{} it.",
+                a.name,
+                if profiles.len() == 1 { "" } else { "s" },
+                profiles.join(", "),
+                if profiles.len() == 1 { "s" } else { "" }
+            ),
             "Files that deployment profiles are built from cannot be deleted while a profile uses them.",
             "Remove it from those profiles (or delete the profiles) first, then delete it.",
         ));

@@ -68,10 +68,7 @@ fn normalize_hex(hex: &str) -> Option<String> {
 pub fn expected_for(algo: Algo, hex: &str, source: &str) -> Result<ExpectedDigest> {
     let norm = normalize_hex(hex).ok_or_else(|| invalid_digest(hex, "it is not hexadecimal"))?;
     if norm.len() != algo.hex_len() {
-        return Err(invalid_digest(
-            hex,
-            &format!("{} has {} hex digits, this has {}", algo.tag(), algo.hex_len(), norm.len()),
-        ));
+        return Err(invalid_digest(hex, &format!("{} has {} hex digits, this has {}", algo.tag(), algo.hex_len(), norm.len())));
     }
     Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
 }
@@ -85,16 +82,16 @@ pub fn parse_expected(input: &str, source: &str) -> Result<ExpectedDigest> {
         return expected_for(algo, hex, source);
     }
     let norm = normalize_hex(text).ok_or_else(|| invalid_digest(input, "it is not hexadecimal"))?;
-    let algo = Algo::from_hex_len(norm.len())
-        .ok_or_else(|| invalid_digest(input, &format!("{} hex digits match no algorithm", norm.len())))?;
+    let algo =
+        Algo::from_hex_len(norm.len()).ok_or_else(|| invalid_digest(input, &format!("{} hex digits match no algorithm", norm.len())))?;
     Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
 }
 
 /// Extensions that say a file is something other than a checksum list, whatever its name says
 /// (`md5sum.sh` is a script about checksums, not a list of them).
 const OTHER_TYPES: &[&str] = &[
-    "sh", "bash", "zsh", "ksh", "pl", "pm", "py", "rb", "js", "cmd", "bat", "ps1", "psm1", "exe", "msi", "json", "xml", "inf",
-    "cfg", "ks", "iso", "img", "zip", "rpm", "deb", "gz", "tgz", "tar", "asc", "sig", "gpg",
+    "sh", "bash", "zsh", "ksh", "pl", "pm", "py", "rb", "js", "cmd", "bat", "ps1", "psm1", "exe", "msi", "json", "xml", "inf", "cfg", "ks",
+    "iso", "img", "zip", "rpm", "deb", "gz", "tgz", "tar", "asc", "sig", "gpg",
 ];
 
 /// Does the file name look like a checksum list (`SHA256SUMS`, `Fedora-…-CHECKSUM`, `x.iso.sha256`)?
@@ -282,7 +279,13 @@ impl ChecksumFile {
 pub fn check_agreement(file_name: &str, expected: &[ExpectedDigest]) -> Result<()> {
     for (i, a) in expected.iter().enumerate() {
         if let Some(b) = expected[i + 1..].iter().find(|b| b.algo == a.algo && b.hex != a.hex) {
-            let from = |e: &ExpectedDigest| if e.source == b.source && e.source == a.source { String::new() } else { format!(" (from {})", e.source) };
+            let from = |e: &ExpectedDigest| {
+                if e.source == b.source && e.source == a.source {
+                    String::new()
+                } else {
+                    format!(" (from {})", e.source)
+                }
+            };
             let same_file = if a.source == b.source { format!(" in {}", a.source) } else { String::new() };
             return Err(Error::new(
                 code::CHECKSUM_CONFLICT,
@@ -365,7 +368,9 @@ mod tests {
         for n in ["SHA256SUMS", "MD5SUMS.crlf", "CHECKSUM", "Fedora-39-x86_64-CHECKSUM", "x.iso.sha256", "x.md5"] {
             assert!(name_suggests_checksum_file(n), "{n}");
         }
-        for n in ["ipxe.iso", "ks.cfg", "notes.txt", "summary.json", "md5sum.sh", "verify-checksum.sh", "CHECKSUMS-tool.py", "sha256sum.ps1"] {
+        for n in
+            ["ipxe.iso", "ks.cfg", "notes.txt", "summary.json", "md5sum.sh", "verify-checksum.sh", "CHECKSUMS-tool.py", "sha256sum.ps1"]
+        {
             assert!(!name_suggests_checksum_file(n), "{n}");
         }
     }

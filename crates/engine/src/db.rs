@@ -66,9 +66,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 fn too_new(found: i64) -> Error {
     Error::new(
         code::CATALOG_TOO_NEW,
-        format!(
-            "This repository's catalog was written by a newer Imagesmith (schema {found}; this version knows up to {SCHEMA_VERSION})."
-        ),
+        format!("This repository's catalog was written by a newer Imagesmith (schema {found}; this version knows up to {SCHEMA_VERSION})."),
         "A newer version has upgraded the catalog; an older version cannot safely read or change it.",
         "Install the newer Imagesmith again, or open a different repository.",
     )

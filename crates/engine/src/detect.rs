@@ -484,9 +484,33 @@ fn script_format(ext: &str, text: &str) -> Option<Format> {
 }
 
 const KICKSTART_COMMANDS: &[&str] = &[
-    "%packages", "%post", "%pre", "lang", "keyboard", "timezone", "rootpw", "bootloader", "clearpart",
-    "autopart", "part", "network", "url", "cdrom", "install", "text", "graphical", "reboot", "zerombr",
-    "firstboot", "selinux", "firewall", "user", "authselect", "services", "eula", "ignoredisk",
+    "%packages",
+    "%post",
+    "%pre",
+    "lang",
+    "keyboard",
+    "timezone",
+    "rootpw",
+    "bootloader",
+    "clearpart",
+    "autopart",
+    "part",
+    "network",
+    "url",
+    "cdrom",
+    "install",
+    "text",
+    "graphical",
+    "reboot",
+    "zerombr",
+    "firstboot",
+    "selinux",
+    "firewall",
+    "user",
+    "authselect",
+    "services",
+    "eula",
+    "ignoredisk",
 ];
 
 fn looks_like_kickstart(ext: &str, text: &str) -> bool {
@@ -529,11 +553,8 @@ fn disk_refused(path: &Path, why: String, recovery: &str) -> Error {
 /// Describe a disk image with `qemu-img info` (format, virtual size, snapshots); a backing chain or
 /// an encrypted image is refused.
 pub fn disk_image_info(path: &Path, format: Format) -> Result<Map<String, Value>> {
-    let out = std::process::Command::new("qemu-img")
-        .args(["info", "--output=json", "-f", format.as_str()])
-        .arg(path)
-        .output()
-        .map_err(|e| {
+    let out =
+        std::process::Command::new("qemu-img").args(["info", "--output=json", "-f", format.as_str()]).arg(path).output().map_err(|e| {
             Error::new(
                 code::INVALID_CONTENT,
                 format!("qemu-img could not be run to read {}: {e}.", path.display()),
@@ -554,7 +575,11 @@ pub fn disk_image_info(path: &Path, format: Format) -> Result<Map<String, Value>
         ));
     }
     if info.get("encrypted").and_then(Value::as_bool) == Some(true) {
-        return Err(disk_refused(path, "it is encrypted".into(), "Convert it to an unencrypted image (qemu-img convert with --object secret), then import that."));
+        return Err(disk_refused(
+            path,
+            "it is encrypted".into(),
+            "Convert it to an unencrypted image (qemu-img convert with --object secret), then import that.",
+        ));
     }
     let mut facts = Map::new();
     facts.insert("disk_format".into(), json!(format.as_str()));
@@ -588,7 +613,9 @@ mod tests {
         let depth = MAX_XML_DEPTH;
         std::fs::write(&shallow, format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth))).unwrap();
         // The app detects dropped files on worker threads with 2 MiB stacks.
-        let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || (detect(&deep).map(|d| d.format), detect(&shallow).map(|d| d.format)));
+        let worker = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || (detect(&deep).map(|d| d.format), detect(&shallow).map(|d| d.format)));
         let (deep, shallow) = worker.unwrap().join().expect("no stack overflow");
         let err = deep.unwrap_err();
         assert_eq!(err.code, code::INVALID_CONTENT);

@@ -173,18 +173,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl Error {
-    pub fn new(
-        code: ErrorCode,
-        text: impl Into<String>,
-        explanation: impl Into<String>,
-        recovery: impl Into<String>,
-    ) -> Self {
-        Error {
-            code,
-            text: text.into(),
-            explanation: explanation.into(),
-            recovery: recovery.into(),
-        }
+    pub fn new(code: ErrorCode, text: impl Into<String>, explanation: impl Into<String>, recovery: impl Into<String>) -> Self {
+        Error { code, text: text.into(), explanation: explanation.into(), recovery: recovery.into() }
     }
 
     pub fn is(&self, code: ErrorCode) -> bool {
@@ -269,12 +259,7 @@ impl Error {
     }
 
     pub fn invalid_argument(text: impl Into<String>, recovery: impl Into<String>) -> Self {
-        Error::new(
-            code::INVALID_ARGUMENT,
-            text,
-            "The request could not be understood as given.",
-            recovery,
-        )
+        Error::new(code::INVALID_ARGUMENT, text, "The request could not be understood as given.", recovery)
     }
 }
 

@@ -5,9 +5,9 @@
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
-use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::model::ArtifactRef;
 use crate::profile::Profile;
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use gzp::deflate::Gzip;
 use gzp::par::compress::{ParCompress, ParCompressBuilder};
@@ -61,7 +61,11 @@ enum Source {
 fn safe_file_name(name: &str) -> String {
     let cleaned: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
     let cleaned = cleaned.trim_start_matches('.').trim().to_string();
-    if cleaned.is_empty() { "file".into() } else { cleaned }
+    if cleaned.is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
 }
 
 /// `<profile name>.tar.gz` as a file name.
@@ -107,16 +111,27 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
     });
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     let manifest_sha = hex::encode(Sha256::digest(&manifest_bytes));
-    entries.push(Entry { path: "profile.json".into(), size: manifest_bytes.len() as u64, sha256: manifest_sha, source: Source::Bytes(manifest_bytes) });
+    entries.push(Entry {
+        path: "profile.json".into(),
+        size: manifest_bytes.len() as u64,
+        sha256: manifest_sha,
+        source: Source::Bytes(manifest_bytes),
+    });
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut sums = String::new();
     for e in &entries {
         sums.push_str(&format!("{}  {}\n", e.sha256, e.path));
     }
     let sums = sums.into_bytes();
-    entries.push(Entry { path: "SHA256SUMS".into(), size: sums.len() as u64, sha256: hex::encode(Sha256::digest(&sums)), source: Source::Bytes(sums) });
+    entries.push(Entry {
+        path: "SHA256SUMS".into(),
+        size: sums.len() as u64,
+        sha256: hex::encode(Sha256::digest(&sums)),
+        source: Source::Bytes(sums),
+    });
     // Every entry carries the profile's last change as its time: the same profile gives the same bytes.
-    let mtime = time::OffsetDateTime::parse(&p.updated_at, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp()).unwrap_or(0);
+    let mtime =
+        time::OffsetDateTime::parse(&p.updated_at, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp()).unwrap_or(0);
     Ok((entries, mtime))
 }
 
@@ -190,7 +205,14 @@ impl Engine {
         self.run(self.export_work(req)?, cancel, sink)
     }
 
-    pub(crate) fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
+    pub(crate) fn write_archive(
+        &self,
+        entries: &[Entry],
+        mtime: i64,
+        target: &Path,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(String, u64)> {
         let dir = target.parent().expect("archive in a folder");
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
         let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));
@@ -229,7 +251,14 @@ impl Engine {
                     File::open(p).map_err(|_| cleanup(crate::store::object_missing(&e.sha256, &e.path)))?,
                 )),
             };
-            let tracked = Tracked { inner: reader, cancel, on_bytes: &mut |n| { done += n; progress(done) } };
+            let tracked = Tracked {
+                inner: reader,
+                cancel,
+                on_bytes: &mut |n| {
+                    done += n;
+                    progress(done)
+                },
+            };
             if let Err(err) = tar.append_data(&mut h, &e.path, tracked) {
                 let _ = std::fs::remove_file(&part);
                 return Err(if cancel.is_cancelled() { Error::cancelled() } else { export_failed(target, err) });

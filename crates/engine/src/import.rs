@@ -136,7 +136,9 @@ pub fn split_checksum_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, R
         }
         match checksum::read_checksum_file(p) {
             Ok(f) => sums.push((p.clone(), Ok(f))),
-            Err(e) if e.is(code::CHECKSUM_FILE_INVALID) && checksum::name_suggests_checksum_file(&file_name(p)) => sums.push((p.clone(), Err(e))),
+            Err(e) if e.is(code::CHECKSUM_FILE_INVALID) && checksum::name_suggests_checksum_file(&file_name(p)) => {
+                sums.push((p.clone(), Err(e)))
+            }
             Err(_) => files.push(p.clone()),
         }
     }
@@ -330,14 +332,10 @@ impl Engine {
         let (mut staged_file, staged) = self.store.staging_file()?;
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
         let mut src = detect::open_regular(path)?;
-        let digests = pipeline::copy_and_hash(
-            &mut src,
-            path,
-            Some(Sink { file: &mut staged_file, path: &staged }),
-            &extra,
-            cancel,
-            &mut |done| progress("copying", done),
-        )?;
+        let digests =
+            pipeline::copy_and_hash(&mut src, path, Some(Sink { file: &mut staged_file, path: &staged }), &extra, cancel, &mut |done| {
+                progress("copying", done)
+            })?;
         drop(staged_file);
         progress("verifying", digests.size);
         for exp in expected {
@@ -437,7 +435,11 @@ impl Work for ImportWork {
     const KIND: JobKind = JobKind::Import;
 
     fn items(&self) -> Vec<ItemSpec> {
-        self.req.items.iter().map(|i| ItemSpec::new(i.path.display().to_string(), std::fs::metadata(&i.path).ok().map(|m| m.len()))).collect()
+        self.req
+            .items
+            .iter()
+            .map(|i| ItemSpec::new(i.path.display().to_string(), std::fs::metadata(&i.path).ok().map(|m| m.len())))
+            .collect()
     }
 
     fn concurrency(&self) -> usize {
@@ -490,7 +492,8 @@ impl Drop for RemoveOnDrop {
 }
 
 pub fn checksum_mismatch(name: &str, exp: &ExpectedDigest, actual: &str) -> Error {
-    let source = if exp.source == "entered" { "the checksum you entered".to_string() } else { format!("the expected checksum from {}", exp.source) };
+    let source =
+        if exp.source == "entered" { "the checksum you entered".to_string() } else { format!("the expected checksum from {}", exp.source) };
     Error::new(
         code::CHECKSUM_MISMATCH,
         format!("The {} checksum of {name} does not match {source}: expected {}, got {actual}.", exp.algo.tag(), exp.hex),

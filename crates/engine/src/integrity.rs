@@ -66,10 +66,7 @@ impl Engine {
 /// Re-importing the bytes of a missing or damaged object put a good copy in place: it is `ok` again,
 /// and — freshly written — unsettled until it is known to be on disk (see `durability`).
 pub(crate) fn mark_restored(conn: &Connection, sha256: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE objects SET state = 'ok', unsettled_boot = ?2 WHERE sha256 = ?1",
-        params![sha256, crate::durability::boot_id()],
-    )?;
+    conn.execute("UPDATE objects SET state = 'ok', unsettled_boot = ?2 WHERE sha256 = ?1", params![sha256, crate::durability::boot_id()])?;
     Ok(())
 }
 

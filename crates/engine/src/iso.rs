@@ -105,10 +105,7 @@ fn guess_from_volume_id(vol: &str) -> OsGuess {
         linux("debian")
     } else if v.starts_with("esxi") || v.starts_with("vmvisor") {
         (Some(OsFamily::Vmware), Some("esxi".to_string()))
-    } else if ["ccsa", "cpba", "cccoma", "sss_", "ces_", "cena", "grms", "j_ccsa", "sw_dvd", "win"]
-        .iter()
-        .any(|p| v.starts_with(p))
-    {
+    } else if ["ccsa", "cpba", "cccoma", "sss_", "ces_", "cena", "grms", "j_ccsa", "sw_dvd", "win"].iter().any(|p| v.starts_with(p)) {
         (Some(OsFamily::Windows), None)
     } else {
         (None, None)

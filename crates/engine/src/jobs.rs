@@ -196,10 +196,7 @@ pub fn create(conn: &Connection, kind: JobKind, session: &str, items: &[(String,
 }
 
 pub fn set_running(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute(
-        "UPDATE jobs SET state = 'running', started_at = ?1 WHERE id = ?2 AND state = 'queued'",
-        params![clock::now(), id],
-    )?;
+    conn.execute("UPDATE jobs SET state = 'running', started_at = ?1 WHERE id = ?2 AND state = 'queued'", params![clock::now(), id])?;
     Ok(())
 }
 
@@ -211,7 +208,14 @@ pub fn save_progress(conn: &Connection, p: &JobProgress) -> Result<()> {
     Ok(())
 }
 
-pub fn set_item(conn: &Connection, job: i64, seq: u32, outcome: Outcome, artifact: Option<&ArtifactRef>, error: Option<&Error>) -> Result<()> {
+pub fn set_item(
+    conn: &Connection,
+    job: i64,
+    seq: u32,
+    outcome: Outcome,
+    artifact: Option<&ArtifactRef>,
+    error: Option<&Error>,
+) -> Result<()> {
     conn.execute(
         // An artifact deleted while the job ran (a verify racing a delete) keeps its name, not its id.
         "UPDATE job_items SET outcome = ?1, artifact_id = (SELECT id FROM artifacts WHERE id = ?2), artifact_name = ?3, error = ?4
@@ -302,9 +306,8 @@ pub fn count(conn: &Connection, q: &JobQuery) -> Result<u64> {
 pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
     let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j WHERE j.id = ?1");
     let job = conn.query_row(&sql, [id], summary_row).optional()?.ok_or_else(|| Error::job_not_found(id))?;
-    let mut stmt = conn.prepare(
-        "SELECT seq, path, size, outcome, artifact_id, artifact_name, error FROM job_items WHERE job_id = ?1 ORDER BY seq",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT seq, path, size, outcome, artifact_id, artifact_name, error FROM job_items WHERE job_id = ?1 ORDER BY seq")?;
     let items = stmt
         .query_map([id], |r| {
             let artifact_id: Option<i64> = r.get(4)?;

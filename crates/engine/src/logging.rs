@@ -172,7 +172,8 @@ fn subscriber(options: &LogOptions) -> Result<(impl tracing::Subscriber + Send +
         None => log_dir()?,
     };
     let (file, path) = rotating_file(&dir, options)?;
-    let file_layer = tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(false).with_span_list(false).with_writer(file);
+    let file_layer =
+        tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(false).with_span_list(false).with_writer(file);
     let stderr_layer = options.stderr.then(|| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::io::stderr));
     let subscriber = tracing_subscriber::registry().with(filter(options.verbosity)).with(file_layer).with(stderr_layer);
     Ok((subscriber, path))
@@ -235,7 +236,13 @@ pub fn log_job_finished(job_id: i64, kind: &str, state: JobState, error: Option<
 /// One HTTP request to a cloud or file server (`service`: keystone, glance, webdav): method, host,
 /// port, path and status (or how it failed) and the time it took. Never headers, bodies, the URL's
 /// user info or query string.
-pub(crate) fn log_http(service: &str, method: &reqwest::Method, url: &reqwest::Url, answer: std::result::Result<reqwest::StatusCode, &reqwest::Error>, took: Duration) {
+pub(crate) fn log_http(
+    service: &str,
+    method: &reqwest::Method,
+    url: &reqwest::Url,
+    answer: std::result::Result<reqwest::StatusCode, &reqwest::Error>,
+    took: Duration,
+) {
     let host = url.host_str().unwrap_or("");
     let port = url.port_or_known_default().unwrap_or(0);
     let path = url.path();
@@ -245,7 +252,9 @@ pub(crate) fn log_http(service: &str, method: &reqwest::Method, url: &reqwest::U
         Ok(status) if status.is_client_error() || status.is_server_error() => {
             tracing::warn!(target: "imagesmith_engine::remote", service, method, host, port, path, status = status.as_u16(), ms, "request")
         }
-        Ok(status) => tracing::info!(target: "imagesmith_engine::remote", service, method, host, port, path, status = status.as_u16(), ms, "request"),
+        Ok(status) => {
+            tracing::info!(target: "imagesmith_engine::remote", service, method, host, port, path, status = status.as_u16(), ms, "request")
+        }
         Err(e) => {
             let failure = transport_failure(e);
             tracing::warn!(target: "imagesmith_engine::remote", service, method, host, port, path, failure, ms, "request failed")
@@ -287,14 +296,23 @@ impl SendLogged for reqwest::blocking::RequestBuilder {
 
 /// One step with a file server that is not HTTP (`protocol`: sftp, ftp, ftps; `step`: connect,
 /// login, put): host, port, bytes for a put, and the error's code when it failed.
-pub(crate) fn log_remote_step<T>(protocol: &str, step: &str, host: &str, port: u16, bytes: Option<u64>, work: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn log_remote_step<T>(
+    protocol: &str,
+    step: &str,
+    host: &str,
+    port: u16,
+    bytes: Option<u64>,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let started = Instant::now();
     let result = work();
     let ms = started.elapsed().as_millis() as u64;
     match (&result, bytes) {
         (Ok(_), Some(bytes)) => tracing::info!(target: "imagesmith_engine::remote", protocol, step, host, port, bytes, ms, "remote"),
         (Ok(_), None) => tracing::info!(target: "imagesmith_engine::remote", protocol, step, host, port, ms, "remote"),
-        (Err(e), _) => tracing::warn!(target: "imagesmith_engine::remote", protocol, step, host, port, error = %e.code, ms, "remote failed"),
+        (Err(e), _) => {
+            tracing::warn!(target: "imagesmith_engine::remote", protocol, step, host, port, error = %e.code, ms, "remote failed")
+        }
     }
     result
 }
@@ -334,7 +352,8 @@ mod tests {
                 tracing::info!(target: "imagesmith_engine::test", n, "filler line to fill the log");
             }
         });
-        let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, ["test.log", "test.log.1", "test.log.2"], "the current file and two older ones, no more");
         for name in &names {
@@ -355,7 +374,8 @@ mod tests {
         let logs = tempfile::tempdir().unwrap();
         let lines = logged(logs.path(), FILE_BYTES, FILES, || {
             let conn = crate::db::open(&home.path().join("catalog.db")).unwrap();
-            let ok = crate::jobs::create(&conn, crate::jobs::JobKind::Verify, "s1", &[("/a".into(), Some(1)), ("/b".into(), None)], 1).unwrap();
+            let ok =
+                crate::jobs::create(&conn, crate::jobs::JobKind::Verify, "s1", &[("/a".into(), Some(1)), ("/b".into(), None)], 1).unwrap();
             let failed = crate::jobs::create(&conn, crate::jobs::JobKind::Export, "s1", &[("/c".into(), Some(1))], 1).unwrap();
             crate::jobs::finish(&conn, ok, JobState::Succeeded, "2 verified", None).unwrap();
             let e = Error::new(code::REMOTE_FAILED, "upload to https://u:hunter2@host/x failed", "why", "what");
@@ -363,11 +383,19 @@ mod tests {
         });
         let jobs: Vec<&Value> = lines.iter().filter(|l| l["target"] == "imagesmith_engine::jobs").collect();
         assert_eq!(jobs.len(), 4, "{lines:#?}");
-        let line = |message: &str, id: i64| jobs.iter().find(|l| l["message"] == message && l["job_id"] == id).unwrap_or_else(|| panic!("no {message} for {id}: {jobs:#?}"));
+        let line = |message: &str, id: i64| {
+            jobs.iter().find(|l| l["message"] == message && l["job_id"] == id).unwrap_or_else(|| panic!("no {message} for {id}: {jobs:#?}"))
+        };
         assert_eq!((line("job started", 1)["kind"].as_str(), line("job started", 1)["items"].as_u64()), (Some("verify"), Some(2)));
-        assert_eq!((line("job finished", 1)["kind"].as_str(), line("job finished", 1)["state"].as_str()), (Some("verify"), Some("succeeded")));
+        assert_eq!(
+            (line("job finished", 1)["kind"].as_str(), line("job finished", 1)["state"].as_str()),
+            (Some("verify"), Some("succeeded"))
+        );
         let f = line("job finished", 2);
-        assert_eq!((f["kind"].as_str(), f["state"].as_str(), f["error"].as_str(), f["level"].as_str()), (Some("export"), Some("failed"), Some("remote_failed"), Some("WARN")));
+        assert_eq!(
+            (f["kind"].as_str(), f["state"].as_str(), f["error"].as_str(), f["level"].as_str()),
+            (Some("export"), Some("failed"), Some("remote_failed"), Some("WARN"))
+        );
         let text = lines.iter().map(Value::to_string).collect::<String>();
         assert!(!text.contains("hunter2"), "an error's text (which may quote a URL) stays out of the log");
     }
@@ -378,15 +406,27 @@ mod tests {
         let lines = logged(dir.path(), FILE_BYTES, FILES, || {
             let url = reqwest::Url::parse("https://admin:s3cr3t-pw@cloud.example:5000/v3/auth/tokens?token=t0k3n").unwrap();
             log_http("keystone", &reqwest::Method::POST, &url, Ok(reqwest::StatusCode::CREATED), Duration::from_millis(12));
-            let _ = log_remote_step("ftp", "login", "files.example", 21, None, || Err::<(), _>(Error::new(code::AUTH_FAILED, "PASS hunter2 refused", "", "")));
+            let _ = log_remote_step("ftp", "login", "files.example", 21, None, || {
+                Err::<(), _>(Error::new(code::AUTH_FAILED, "PASS hunter2 refused", "", ""))
+            });
         });
         let req = lines.iter().find(|l| l["message"] == "request").unwrap();
         assert_eq!(
-            (req["service"].as_str(), req["method"].as_str(), req["host"].as_str(), req["port"].as_u64(), req["path"].as_str(), req["status"].as_u64()),
+            (
+                req["service"].as_str(),
+                req["method"].as_str(),
+                req["host"].as_str(),
+                req["port"].as_u64(),
+                req["path"].as_str(),
+                req["status"].as_u64()
+            ),
             (Some("keystone"), Some("POST"), Some("cloud.example"), Some(5000), Some("/v3/auth/tokens"), Some(201))
         );
         let step = lines.iter().find(|l| l["message"] == "remote failed").unwrap();
-        assert_eq!((step["protocol"].as_str(), step["step"].as_str(), step["error"].as_str()), (Some("ftp"), Some("login"), Some("auth_failed")));
+        assert_eq!(
+            (step["protocol"].as_str(), step["step"].as_str(), step["error"].as_str()),
+            (Some("ftp"), Some("login"), Some("auth_failed"))
+        );
         let text = lines.iter().map(Value::to_string).collect::<String>();
         for secret in ["admin", "s3cr3t-pw", "t0k3n", "hunter2"] {
             assert!(!text.contains(secret), "{secret} reached the log: {text}");

@@ -119,9 +119,7 @@ pub struct OsName {
     pub distro: Option<String>,
 }
 
-const LINUX_DISTROS: &[&str] = &[
-    "rhel", "centos", "rocky", "alma", "oracle", "fedora", "sles", "opensuse", "ubuntu", "debian",
-];
+const LINUX_DISTROS: &[&str] = &["rhel", "centos", "rocky", "alma", "oracle", "fedora", "sles", "opensuse", "ubuntu", "debian"];
 
 impl FromStr for OsName {
     type Err = Error;
@@ -139,10 +137,7 @@ impl FromStr for OsName {
         Err(Error::new(
             code::INVALID_OS,
             format!("\"{s}\" is not a known operating system."),
-            format!(
-                "An OS is a family (linux, windows, vmware) or a Linux distribution ({}).",
-                LINUX_DISTROS.join(", ")
-            ),
+            format!("An OS is a family (linux, windows, vmware) or a Linux distribution ({}).", LINUX_DISTROS.join(", ")),
             "Use one of the listed names.",
         ))
     }
@@ -214,10 +209,7 @@ impl FromStr for SortKey {
         match s {
             "name" => Ok(SortKey::Name),
             "created" => Ok(SortKey::Created),
-            _ => Err(Error::invalid_argument(
-                format!("Cannot sort by \"{s}\"."),
-                "Sort by name or created.",
-            )),
+            _ => Err(Error::invalid_argument(format!("Cannot sort by \"{s}\"."), "Sort by name or created.")),
         }
     }
 }

@@ -10,11 +10,11 @@ use crate::model::Algo;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread;
 

@@ -50,7 +50,6 @@ impl Role {
             Role::Unattend => "unattend",
         }
     }
-
 }
 
 impl std::str::FromStr for Role {
@@ -121,11 +120,10 @@ fn find_id(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 fn load(conn: &Connection, id: i64) -> Result<Profile> {
-    let (name, description, base_id, created_at, updated_at): (String, String, i64, String, String) = conn.query_row(
-        "SELECT name, description, base_id, created_at, updated_at FROM profiles WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
+    let (name, description, base_id, created_at, updated_at): (String, String, i64, String, String) =
+        conn.query_row("SELECT name, description, base_id, created_at, updated_at FROM profiles WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256, o.state FROM profile_members m
@@ -171,11 +169,15 @@ fn touch(conn: &Connection, id: i64) -> Result<()> {
 fn check_member(p: &Profile, a: &Artifact) -> Result<Role> {
     let role = Role::for_kind(a.kind).ok_or_else(|| {
         refuse(
-            format!("{} is {} and cannot be a member of a profile.", a.name, match a.kind {
-                Kind::Os => "an OS image",
-                Kind::OsProfile => "an exported profile",
-                _ => "not a deployment file",
-            }),
+            format!(
+                "{} is {} and cannot be a member of a profile.",
+                a.name,
+                match a.kind {
+                    Kind::Os => "an OS image",
+                    Kind::OsProfile => "an exported profile",
+                    _ => "not a deployment file",
+                }
+            ),
             "A profile has exactly one base OS image; its members are drivers, boot files, custom files and one answer file.",
             "Add drivers, boot files, scripts, software, configs or an answer file; to use another OS image, create a profile on it.",
         )
@@ -227,7 +229,10 @@ fn validate_option_key(key: &str) -> Result<String> {
 impl Engine {
     pub fn list_profiles(&self) -> Result<Vec<Profile>> {
         let conn = self.db();
-        let ids: Vec<i64> = conn.prepare("SELECT id FROM profiles ORDER BY name COLLATE NOCASE")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM profiles ORDER BY name COLLATE NOCASE")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         ids.into_iter().map(|id| load(&conn, id)).collect()
     }
 
@@ -318,7 +323,8 @@ impl Engine {
             let id = find_id(tx, key)?;
             if let Some(n) = name {
                 let n = catalog::validate_name(n)?;
-                let other: Option<i64> = tx.query_row("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", [&n], |r| r.get(0)).optional()?;
+                let other: Option<i64> =
+                    tx.query_row("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", [&n], |r| r.get(0)).optional()?;
                 if other.is_some_and(|o| o != id) {
                     return Err(profile_name_taken(&n));
                 }
@@ -347,8 +353,14 @@ impl Engine {
                 params![new_name, now, id],
             )?;
             let new_id = tx.last_insert_rowid();
-            tx.execute("INSERT INTO profile_members SELECT ?1, artifact_id, role FROM profile_members WHERE profile_id = ?2", params![new_id, id])?;
-            tx.execute("INSERT INTO profile_options SELECT ?1, key, value FROM profile_options WHERE profile_id = ?2", params![new_id, id])?;
+            tx.execute(
+                "INSERT INTO profile_members SELECT ?1, artifact_id, role FROM profile_members WHERE profile_id = ?2",
+                params![new_id, id],
+            )?;
+            tx.execute(
+                "INSERT INTO profile_options SELECT ?1, key, value FROM profile_options WHERE profile_id = ?2",
+                params![new_id, id],
+            )?;
             load(tx, new_id)
         })
     }

@@ -66,8 +66,12 @@ fn safe_member_path(raw: &Path, name: &str) -> Result<Option<PathBuf>> {
         match c {
             Component::Normal(p) => out.push(p),
             Component::CurDir => {}
-            Component::ParentDir => return Err(unsafe_archive(name, format!("the member {} climbs out of the archive with ..", raw.display()))),
-            Component::RootDir | Component::Prefix(_) => return Err(unsafe_archive(name, format!("the member {} has an absolute path", raw.display()))),
+            Component::ParentDir => {
+                return Err(unsafe_archive(name, format!("the member {} climbs out of the archive with ..", raw.display())))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(unsafe_archive(name, format!("the member {} has an absolute path", raw.display())))
+            }
         }
     }
     if out.as_os_str().is_empty() {
@@ -121,7 +125,8 @@ fn read_manifest(path: &Path, file_name: &str) -> Result<Manifest> {
 }
 
 fn parse_manifest(bytes: &[u8], file_name: &str) -> Result<Manifest> {
-    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| invalid_profile(file_name, format!("profile.json cannot be read ({e})")))?;
+    let manifest: Manifest =
+        serde_json::from_slice(bytes).map_err(|e| invalid_profile(file_name, format!("profile.json cannot be read ({e})")))?;
     if manifest.format != FORMAT {
         return Err(invalid_profile(file_name, format!("its format is {}, this Imagesmith reads {FORMAT}", shown(&manifest.format))));
     }
@@ -137,7 +142,12 @@ fn shown(s: &str) -> String {
 /// The manifest and the archive agree before anything is imported: every digest is a SHA-256, the
 /// base file (when included) is an `os/` member with the base's digest, every member file is named
 /// once, lies in a member folder and has its digest, and every file of the archive is named.
-fn check_manifest(manifest: &Manifest, files: &BTreeMap<String, PathBuf>, digests: &HashMap<String, String>, file_name: &str) -> Result<()> {
+fn check_manifest(
+    manifest: &Manifest,
+    files: &BTreeMap<String, PathBuf>,
+    digests: &HashMap<String, String>,
+    file_name: &str,
+) -> Result<()> {
     let sha256 = |hex: &str, whose: &str| -> Result<()> {
         if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             Ok(())
@@ -163,7 +173,10 @@ fn check_manifest(manifest: &Manifest, files: &BTreeMap<String, PathBuf>, digest
         sha256(&m.sha256, &shown(f))?;
         let folder = f.split('/').next().unwrap_or("");
         if !matches!(folder, "drivers" | "boot" | "custom" | "unattend") || !f.contains('/') {
-            return Err(invalid_profile(file_name, format!("its member file {} is not in drivers/, boot/, custom/ or unattend/", shown(f))));
+            return Err(invalid_profile(
+                file_name,
+                format!("its member file {} is not in drivers/, boot/, custom/ or unattend/", shown(f)),
+            ));
         }
         if named.contains(&f) {
             return Err(invalid_profile(file_name, format!("{} is named twice in profile.json", shown(f))));
@@ -193,7 +206,13 @@ impl Engine {
     }
 
     /// Import a profile archive in the calling thread (the CLI).
-    pub fn import_profile(&self, archive: &Path, name: Option<&str>, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ProfileImportReport> {
+    pub fn import_profile(
+        &self,
+        archive: &Path,
+        name: Option<&str>,
+        cancel: &CancelToken,
+        sink: &(dyn Fn(&JobProgress) + Sync),
+    ) -> Result<ProfileImportReport> {
         self.run(self.profile_import_work(archive, name)?, cancel, sink)
     }
 
@@ -287,7 +306,8 @@ impl Engine {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e, true))?;
             }
             let mut out = File::create(&out_path).map_err(|e| Error::io(&out_path, &e, true))?;
-            std::io::copy(&mut (&mut *entry).take(len), &mut out).map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
+            std::io::copy(&mut (&mut *entry).take(len), &mut out)
+                .map_err(|e| invalid_profile(file_name, format!("the member {key} is cut short ({e})")))?;
             files.insert(key, out_path);
             Ok(archive::Walk::Continue)
         })?;
@@ -343,19 +363,23 @@ impl Engine {
                 let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
                 a.id
             }
-            None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?
-                .map(|a| a.id)
-                .ok_or_else(|| Error::new(
+            None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?.map(|a| a.id).ok_or_else(|| {
+                Error::new(
                     code::IMAGE_NOT_FOUND,
-                    format!("The profile's base image {} (SHA-256 {}) is not in this repository.", manifest.base.name, manifest.base.sha256),
+                    format!(
+                        "The profile's base image {} (SHA-256 {}) is not in this repository.",
+                        manifest.base.name, manifest.base.sha256
+                    ),
                     "The archive was exported without its OS image, so the image must already be here.",
                     "Import the OS image first, or export the profile again with --include-os, then import it again.",
-                ))?,
+                )
+            })?,
         };
         // 5. Members, deduplicated against the library.
         let mut members = Vec::new();
         for m in &manifest.members {
-            let path = files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
+            let path =
+                files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
             let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });

@@ -41,7 +41,11 @@ impl Rate {
             done.saturating_sub(b0) as f64 / span
         } else {
             let total = now.duration_since(self.started).as_secs_f64();
-            if total > 0.0 { done as f64 / total } else { 0.0 }
+            if total > 0.0 {
+                done as f64 / total
+            } else {
+                0.0
+            }
         }
     }
 

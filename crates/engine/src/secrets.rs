@@ -100,7 +100,9 @@ impl Engine {
     pub fn forget_secret(&self, owner: Owner, name: &str) -> Result<()> {
         let account = self.secret_account(owner, name);
         match entry(&account).and_then(|e| e.delete_credential()) {
-            Ok(()) | Err(keyring::Error::NoEntry) | Err(keyring::Error::PlatformFailure(_)) | Err(keyring::Error::NoStorageAccess(_)) => Ok(()),
+            Ok(()) | Err(keyring::Error::NoEntry) | Err(keyring::Error::PlatformFailure(_)) | Err(keyring::Error::NoStorageAccess(_)) => {
+                Ok(())
+            }
             Err(e) => Err(keyring_error(e, "remove the password")),
         }
     }

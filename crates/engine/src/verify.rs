@@ -85,8 +85,13 @@ impl Work for VerifyWork {
         let checked = if !path.exists() {
             Err(store::object_missing(sha, name))
         } else {
-            pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done))
-                .and_then(|d| if &d.sha256 == sha { Ok(()) } else { Err(store::object_corrupted(sha, &d.sha256, name)) })
+            pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done)).and_then(|d| {
+                if &d.sha256 == sha {
+                    Ok(())
+                } else {
+                    Err(store::object_corrupted(sha, &d.sha256, name))
+                }
+            })
         };
         // Deleted while the job ran: nothing left to verify, and nothing wrong.
         if checked.as_ref().is_err_and(|e| !e.is(code::CANCELLED)) && catalog::by_id(&engine.db(), *id)?.is_none() {
@@ -125,7 +130,12 @@ impl Work for VerifyWork {
             .into_iter()
             .map(|e| {
                 let (id, name, sha, _) = &self.targets[e.seq];
-                VerifyItem { artifact: ArtifactRef { id: *id, name: name.clone() }, sha256: sha.clone(), outcome: e.outcome, error: e.error }
+                VerifyItem {
+                    artifact: ArtifactRef { id: *id, name: name.clone() },
+                    sha256: sha.clone(),
+                    outcome: e.outcome,
+                    error: e.error,
+                }
             })
             .collect();
         Ok(VerifyReport { job, items, orphans })

@@ -45,7 +45,12 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
     let engine = Arc::new(Engine::open(DataLayout::new(dir.path().join("repo"))).unwrap());
     let req = ImportRequest {
         items: vec![
-            ImportItem { path: fixture("ipxe.iso"), kind: Some(imagesmith_engine::Kind::Os), os: Some("linux".into()), ..Default::default() },
+            ImportItem {
+                path: fixture("ipxe.iso"),
+                kind: Some(imagesmith_engine::Kind::Os),
+                os: Some("linux".into()),
+                ..Default::default()
+            },
             ImportItem { path: fixture("post-install.sh"), ..Default::default() },
         ],
         checksum_files: vec![],

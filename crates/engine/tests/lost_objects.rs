@@ -31,7 +31,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn import(engine: &Engine, files: &[PathBuf]) -> imagesmith_engine::ImportReport {
-    let req = ImportRequest { items: files.iter().map(|f| ImportItem { path: f.clone(), ..Default::default() }).collect(), checksum_files: vec![] };
+    let req = ImportRequest {
+        items: files.iter().map(|f| ImportItem { path: f.clone(), ..Default::default() }).collect(),
+        checksum_files: vec![],
+    };
     engine.import(&req, &CancelToken::new(), &|_| {}).unwrap()
 }
 

@@ -8,15 +8,10 @@ use std::collections::HashMap;
 /// The test servers' environment (servers.env); the tests need the real keyring, so running them
 /// outside `make test` is an error that says how to start it.
 fn servers_env() -> HashMap<String, String> {
-    let path = std::env::var("IMAGESMITH_SERVERS_ENV").expect(
-        "IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …",
-    );
+    let path = std::env::var("IMAGESMITH_SERVERS_ENV")
+        .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[test]

@@ -59,7 +59,12 @@ pub struct Session {
 const USER_AGENT: &str = concat!("imagesmith/", env!("CARGO_PKG_VERSION"));
 
 fn client_error(e: impl std::fmt::Display) -> Error {
-    Error::new(code::REMOTE_FAILED, format!("Could not set up the HTTP client: {e}."), "The system's TLS setup could not be loaded.", "Check the system's certificate store, then try again.")
+    Error::new(
+        code::REMOTE_FAILED,
+        format!("Could not set up the HTTP client: {e}."),
+        "The system's TLS setup could not be loaded.",
+        "Check the system's certificate store, then try again.",
+    )
 }
 
 fn client(timeout: Option<Duration>) -> Result<Client> {
@@ -74,7 +79,11 @@ fn trim_url(url: &str) -> String {
 fn glance_base(url: &str) -> String {
     let url = trim_url(url);
     match url.rsplit_once('/') {
-        Some((base, last)) if last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit() || c == '.') && !last[1..].is_empty() => base.to_string(),
+        Some((base, last))
+            if last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit() || c == '.') && !last[1..].is_empty() =>
+        {
+            base.to_string()
+        }
         _ => url,
     }
 }
@@ -132,8 +141,16 @@ impl Session {
     fn authenticate(&mut self) -> Result<()> {
         let t = &self.target;
         // The engine resolves the secret (given, keyring, or `secret_required`) before connecting.
-        let secret = self.secret.as_ref().ok_or_else(|| Error::invalid_argument(format!("No secret was given for target \"{}\".", t.name), "Enter the password."))?;
-        let missing = |what: &str| Error::invalid_argument(format!("Target \"{}\" has no {what}.", t.name), "Remove the target and add it again with every Keystone setting.");
+        let secret = self
+            .secret
+            .as_ref()
+            .ok_or_else(|| Error::invalid_argument(format!("No secret was given for target \"{}\".", t.name), "Enter the password."))?;
+        let missing = |what: &str| {
+            Error::invalid_argument(
+                format!("Target \"{}\" has no {what}.", t.name),
+                "Remove the target and add it again with every Keystone setting.",
+            )
+        };
         let auth_url = keystone_v3(t.auth_url.as_deref().ok_or_else(|| missing("auth URL"))?);
         let identity = match t.auth {
             AuthMethod::ApplicationCredential => json!({
@@ -166,12 +183,15 @@ impl Session {
             .send_logged("keystone")
             .map_err(|e| transport_error("Keystone", &t.name, &auth_url, doing, &e))?;
         let resp = ok_or_status("Keystone", &t.name, doing, resp)?;
-        let token = resp
-            .headers()
-            .get("x-subject-token")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| Secret::new(v.to_string()))
-            .ok_or_else(|| Error::new(code::REMOTE_FAILED, format!("Keystone of target \"{}\" answered without a token.", t.name), "The auth URL may point at something that is not Keystone v3.", "Check the target's auth URL (it ends in /v3)."))?;
+        let token =
+            resp.headers().get("x-subject-token").and_then(|v| v.to_str().ok()).map(|v| Secret::new(v.to_string())).ok_or_else(|| {
+                Error::new(
+                    code::REMOTE_FAILED,
+                    format!("Keystone of target \"{}\" answered without a token.", t.name),
+                    "The auth URL may point at something that is not Keystone v3.",
+                    "Check the target's auth URL (it ends in /v3).",
+                )
+            })?;
         let body: Value = resp.json().map_err(|e| transport_error("Keystone", &t.name, &auth_url, doing, &e))?;
         let tok = &body["token"];
         let s = |p: &str| tok.pointer(p).and_then(Value::as_str).map(str::to_string);
@@ -179,11 +199,11 @@ impl Session {
         self.check.user_id = s("/user/id");
         self.check.project = s("/project/name");
         self.check.project_id = s("/project/id");
-        self.check.roles = tok["roles"].as_array().map(|r| r.iter().filter_map(|x| x["name"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+        self.check.roles =
+            tok["roles"].as_array().map(|r| r.iter().filter_map(|x| x["name"].as_str().map(str::to_string)).collect()).unwrap_or_default();
         self.check.token_expires_at = s("/expires_at");
-        self.renew_at = s("/expires_at")
-            .and_then(|e| time::OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339).ok())
-            .map(|e| {
+        self.renew_at =
+            s("/expires_at").and_then(|e| time::OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339).ok()).map(|e| {
                 let left = (e - time::OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
                 started + left.saturating_sub(TOKEN_MARGIN)
             });
@@ -210,7 +230,8 @@ impl Session {
     }
 
     fn send(&self, rb: RequestBuilder, doing: &str) -> Result<Response> {
-        let resp = self.with_token(rb).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp =
+            self.with_token(rb).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         ok_or_status("Glance", self.name(), doing, resp)
     }
 
@@ -232,14 +253,22 @@ impl Session {
     /// The current image API version (`v2.17`).
     pub fn glance_version(&self) -> Result<String> {
         let doing = "reading the API versions";
-        let resp = self.with_token(self.http.get(self.url("/versions"))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self
+            .with_token(self.http.get(self.url("/versions")))
+            .send_logged("glance")
+            .map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         // Version discovery answers 300 Multiple Choices.
         let resp = if resp.status() == StatusCode::MULTIPLE_CHOICES { resp } else { ok_or_status("Glance", self.name(), doing, resp)? };
         let body: Value = self.json_of(resp, doing)?;
         let versions = body["versions"].as_array().cloned().unwrap_or_default();
         let current = versions.iter().find(|v| v["status"] == "CURRENT").or_else(|| versions.first());
         current.and_then(|v| v["id"].as_str()).map(str::to_string).ok_or_else(|| {
-            Error::new(code::REMOTE_FAILED, format!("Glance of target \"{}\" listed no API version.", self.name()), "The image URL may not point at Glance.", "Check the target's image URL.")
+            Error::new(
+                code::REMOTE_FAILED,
+                format!("Glance of target \"{}\" listed no API version.", self.name()),
+                "The image URL may not point at Glance.",
+                "Check the target's image URL.",
+            )
         })
     }
 
@@ -248,7 +277,10 @@ impl Session {
         let doing = "reading the image schema";
         let body: Value = self.json_of(self.send(self.http.get(self.url("/v2/schemas/image")), doing)?, doing)?;
         let list = |k: &str| -> Vec<String> {
-            body.pointer(&format!("/properties/{k}/enum")).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+            body.pointer(&format!("/properties/{k}/enum"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
         };
         Ok(Formats { disk: list("disk_format"), container: list("container_format") })
     }
@@ -256,8 +288,9 @@ impl Session {
     /// Images named exactly `name` that this user can see.
     pub fn images_named(&self, name: &str) -> Result<Vec<RemoteImage>> {
         let doing = "looking for images of the same name";
-        let url = reqwest::Url::parse_with_params(&self.url("/v2/images"), &[("name", name)])
-            .map_err(|e| Error::invalid_argument(format!("The image URL {} is not a valid URL: {e}.", self.image_url), "Check the target's image URL."))?;
+        let url = reqwest::Url::parse_with_params(&self.url("/v2/images"), &[("name", name)]).map_err(|e| {
+            Error::invalid_argument(format!("The image URL {} is not a valid URL: {e}.", self.image_url), "Check the target's image URL.")
+        })?;
         let body: Value = self.json_of(self.send(self.http.get(url), doing)?, doing)?;
         Ok(serde_json::from_value(body["images"].clone()).unwrap_or_default())
     }
@@ -324,7 +357,10 @@ impl Session {
     /// The image, or `None` when it no longer exists.
     pub fn image(&self, id: &str) -> Result<Option<RemoteImage>> {
         let doing = "reading the image's status";
-        let resp = self.with_token(self.http.get(self.url(&format!("/v2/images/{id}")))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self
+            .with_token(self.http.get(self.url(&format!("/v2/images/{id}"))))
+            .send_logged("glance")
+            .map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -345,7 +381,10 @@ impl Session {
     /// Delete the image; false when it was already gone.
     pub fn delete_image(&self, id: &str) -> Result<bool> {
         let doing = "deleting the image";
-        let resp = self.with_token(self.http.delete(self.url(&format!("/v2/images/{id}")))).send_logged("glance").map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
+        let resp = self
+            .with_token(self.http.delete(self.url(&format!("/v2/images/{id}"))))
+            .send_logged("glance")
+            .map_err(|e| transport_error("Glance", self.name(), &self.image_url, doing, &e))?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(false);
         }

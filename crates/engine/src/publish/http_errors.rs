@@ -179,7 +179,15 @@ mod tests {
 
     #[test]
     fn statuses_map_to_their_codes() {
-        let cases = [(401, code::AUTH_FAILED), (403, code::FORBIDDEN), (409, code::REMOTE_CONFLICT), (413, code::TOO_LARGE), (415, code::FORMAT_MISMATCH), (503, code::REMOTE_UNAVAILABLE), (400, code::REMOTE_FAILED)];
+        let cases = [
+            (401, code::AUTH_FAILED),
+            (403, code::FORBIDDEN),
+            (409, code::REMOTE_CONFLICT),
+            (413, code::TOO_LARGE),
+            (415, code::FORMAT_MISMATCH),
+            (503, code::REMOTE_UNAVAILABLE),
+            (400, code::REMOTE_FAILED),
+        ];
         for (status, want) in cases {
             let e = status_error("Glance", "lab", "uploading the image", StatusCode::from_u16(status).unwrap(), "");
             assert_eq!(e.code, want, "{status}");

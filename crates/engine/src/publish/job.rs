@@ -149,7 +149,12 @@ impl Run<'_> {
         loop {
             self.check_cancel()?;
             let image = session.image(id)?.ok_or_else(|| {
-                Error::new(code::REMOTE_FAILED, format!("The image {name} disappeared from the cloud during the publish."), "Someone or something deleted it while it was being uploaded.", "Publish again.")
+                Error::new(
+                    code::REMOTE_FAILED,
+                    format!("The image {name} disappeared from the cloud during the publish."),
+                    "Someone or something deleted it while it was being uploaded.",
+                    "Publish again.",
+                )
             })?;
             match image.status.as_str() {
                 "active" => return Ok(image),
@@ -191,7 +196,13 @@ impl Engine {
     }
 
     /// Publish one or more images to a target as one job, in the calling thread (the CLI).
-    pub fn publish(&self, req: &PublishRequest, given: Option<&Secret>, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<PublishReport> {
+    pub fn publish(
+        &self,
+        req: &PublishRequest,
+        given: Option<&Secret>,
+        cancel: &CancelToken,
+        sink: &(dyn Fn(&JobProgress) + Sync),
+    ) -> Result<PublishReport> {
         self.run(self.publish_work(req, given)?, cancel, sink)
     }
 }
@@ -221,17 +232,20 @@ impl Work for PublishWork {
         let artifact = ArtifactRef { id: a.id, name: a.name.clone() };
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let pid = engine.write(|tx| {
-            publications::insert(tx, &NewPublication {
-                artifact: &artifact,
-                target_id: self.target.id,
-                target: &self.target.name,
-                job_id: step.job_id(),
-                image_url: &session.image_url,
-                name: &plan.name,
-                disk_format: &plan.disk_format,
-                container_format: &plan.container_format,
-                visibility: self.options.visibility,
-            })
+            publications::insert(
+                tx,
+                &NewPublication {
+                    artifact: &artifact,
+                    target_id: self.target.id,
+                    target: &self.target.name,
+                    job_id: step.job_id(),
+                    image_url: &session.image_url,
+                    name: &plan.name,
+                    disk_format: &plan.disk_format,
+                    container_format: &plan.container_format,
+                    visibility: self.options.visibility,
+                },
+            )
         })?;
         self.publications.lock().unwrap_or_else(|p| p.into_inner())[seq] = Some(pid);
         let mut run = Run { engine, step, cancel: step.cancel() };
@@ -277,7 +291,10 @@ fn publish_one(run: &mut Run<'_>, session: &Session, pid: i64, a: &Artifact, pla
             if let Some(stored) = a.md5.as_deref().filter(|m| !m.eq_ignore_ascii_case(&md5)) {
                 return Err(Error::new(
                     code::OBJECT_CORRUPTED,
-                    format!("The stored copy of {} changed: what was read for the upload has MD5 {md5}, the library recorded {stored}.", a.name),
+                    format!(
+                        "The stored copy of {} changed: what was read for the upload has MD5 {md5}, the library recorded {stored}.",
+                        a.name
+                    ),
                     "The file under objects/ was changed after import — by a disk error or an edit outside Imagesmith.",
                     "Run `imagesmith-cli verify` on it, import the original file again, then publish again.",
                 ));
@@ -310,15 +327,19 @@ fn publish_one(run: &mut Run<'_>, session: &Session, pid: i64, a: &Artifact, pla
         }
     };
     engine.write(|tx| {
-        publications::finish(tx, pid, &publications::Outcome {
-            status,
-            size,
-            md5,
-            sha512,
-            remote_status: last_status.as_deref(),
-            verified: result.is_ok(),
-            error: error.as_ref(),
-        })
+        publications::finish(
+            tx,
+            pid,
+            &publications::Outcome {
+                status,
+                size,
+                md5,
+                sha512,
+                remote_status: last_status.as_deref(),
+                verified: result.is_ok(),
+                error: error.as_ref(),
+            },
+        )
     })?;
     result
 }

@@ -289,7 +289,10 @@ fn check_url(what: &str, url: &str) -> Result<()> {
     if url.starts_with("https://") || url.starts_with("http://") {
         Ok(())
     } else {
-        Err(Error::invalid_argument(format!("The {what} \"{url}\" is not an http(s) URL."), format!("Give the {what} as https://host:port/… .")))
+        Err(Error::invalid_argument(
+            format!("The {what} \"{url}\" is not an http(s) URL."),
+            format!("Give the {what} as https://host:port/… ."),
+        ))
     }
 }
 
@@ -309,7 +312,12 @@ fn validated(t: &NewTarget) -> Result<NewTarget> {
         application_credential_id: non_empty(&t.application_credential_id),
     };
     if t.name.is_empty() || t.name.chars().any(|c| c.is_control()) {
-        return Err(Error::new(code::INVALID_NAME, "A target needs a name.", "The name identifies the target in lists, commands and the keyring.", "Give a short name such as \"lab-cloud\"."));
+        return Err(Error::new(
+            code::INVALID_NAME,
+            "A target needs a name.",
+            "The name identifies the target in lists, commands and the keyring.",
+            "Give a short name such as \"lab-cloud\".",
+        ));
     }
     let need = |v: &Option<String>, flag: &str| {
         if v.is_none() {
@@ -415,10 +423,12 @@ impl Engine {
         let id = self.write(|tx| targets::insert(tx, &spec))?;
         let target = targets::by_id(&self.db(), id)?.ok_or_else(|| targets::target_not_found(&spec.name))?;
         let (secret_stored, secret_error) = match (secret, target.auth) {
-            (Some(s), AuthMethod::Password | AuthMethod::ApplicationCredential) => match self.store_secret(Owner::Target, &target.name, s) {
-                Ok(()) => (true, None),
-                Err(e) => (false, Some(e)),
-            },
+            (Some(s), AuthMethod::Password | AuthMethod::ApplicationCredential) => {
+                match self.store_secret(Owner::Target, &target.name, s) {
+                    Ok(()) => (true, None),
+                    Err(e) => (false, Some(e)),
+                }
+            }
             _ => (false, None),
         };
         Ok(TargetAdded { target, secret_stored, secret_error })

@@ -80,7 +80,19 @@ pub fn insert(conn: &Connection, p: &NewPublication<'_>) -> Result<i64> {
         "INSERT INTO publications (artifact_id, artifact_name, target_id, target_name, job_id, image_url, name, disk_format,
              container_format, visibility, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'uploading', ?11, ?11)",
-        params![p.artifact.id, p.artifact.name, p.target_id, p.target, p.job_id, p.image_url, p.name, p.disk_format, p.container_format, p.visibility.as_str(), now],
+        params![
+            p.artifact.id,
+            p.artifact.name,
+            p.target_id,
+            p.target,
+            p.job_id,
+            p.image_url,
+            p.name,
+            p.disk_format,
+            p.container_format,
+            p.visibility.as_str(),
+            now
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }

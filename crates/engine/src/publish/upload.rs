@@ -2,10 +2,10 @@
 //! them for progress, and fails (which aborts the request) as soon as the job is cancelled.
 
 use crate::cancel::CancelToken;
-use md5::Md5;
-use sha2::{Digest, Sha512};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use md5::Md5;
+use sha2::{Digest, Sha512};
 use std::io::{self, Read};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -68,7 +68,8 @@ pub(super) fn connect(t: &Target, password: &Secret) -> Result<Link> {
         })?;
         (Box::new(log_remote_step(protocol, "login", &s.host, s.port, None, || login(t, ftp, password))?), banner)
     };
-    let tls = (s.protocol == Protocol::Ftps).then(|| "explicit TLS (AUTH TLS) on control and data connections, certificate verified".to_string());
+    let tls =
+        (s.protocol == Protocol::Ftps).then(|| "explicit TLS (AUTH TLS) on control and data connections, certificate verified".to_string());
     Ok(Link { remote, facts: Facts { host_key_fingerprint: None, banner, tls } })
 }
 
@@ -125,7 +126,9 @@ impl<T: TlsStream> FtpRemote<T> {
 
     fn is_dir(&mut self, path: &RemotePath) -> bool {
         // MLST answers with facts such as "type=dir;…"; a missing path is a 550.
-        self.ftp.mlst(Some(&path.display())).is_ok_and(|facts| facts.to_ascii_lowercase().contains("type=dir") || facts.to_ascii_lowercase().contains("type=cdir"))
+        self.ftp
+            .mlst(Some(&path.display()))
+            .is_ok_and(|facts| facts.to_ascii_lowercase().contains("type=dir") || facts.to_ascii_lowercase().contains("type=cdir"))
     }
 }
 

@@ -409,7 +409,8 @@ fn invalid(text: String, recovery: &str) -> Error {
 
 // ---- catalog ----
 
-const COLUMNS: &str = "id, name, protocol, host, port, base_path, user, key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, protocol, host, port, base_path, user, key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
 
 fn row_to_server(r: &rusqlite::Row<'_>) -> rusqlite::Result<Server> {
     let mut s = Server {
@@ -439,9 +440,13 @@ fn find(conn: &Connection, name: &str) -> Result<Server> {
 
 fn check_host(host: &str) -> Result<String> {
     let h = host.trim();
-    let ok = !h.is_empty() && h.len() <= 253 && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+    let ok =
+        !h.is_empty() && h.len() <= 253 && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
     if !ok {
-        return Err(invalid(format!("\"{}\" is not a host name or address.", host.escape_default()), "Give a host name (files.example.com) or an IP address."));
+        return Err(invalid(
+            format!("\"{}\" is not a host name or address.", host.escape_default()),
+            "Give a host name (files.example.com) or an IP address.",
+        ));
     }
     Ok(h.trim_start_matches('[').trim_end_matches(']').to_string())
 }
@@ -449,7 +454,10 @@ fn check_host(host: &str) -> Result<String> {
 fn check_user(user: &str) -> Result<String> {
     let u = user.trim();
     if u.is_empty() || u.len() > 255 || u.chars().any(|c| c.is_control()) {
-        return Err(invalid(format!("\"{}\" cannot be used as a user name.", user.escape_default()), "Give the account name you log in with."));
+        return Err(invalid(
+            format!("\"{}\" cannot be used as a user name.", user.escape_default()),
+            "Give the account name you log in with.",
+        ));
     }
     Ok(u.to_string())
 }
@@ -457,9 +465,13 @@ fn check_user(user: &str) -> Result<String> {
 /// `SHA256:` plus 43 characters of unpadded base64.
 fn check_fingerprint(fp: &str) -> Result<String> {
     let fp = fp.trim();
-    let ok = fp.strip_prefix("SHA256:").is_some_and(|b| b.len() == 43 && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'));
+    let ok =
+        fp.strip_prefix("SHA256:").is_some_and(|b| b.len() == 43 && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'));
     if !ok {
-        return Err(invalid(format!("\"{}\" is not an SSH host key fingerprint.", fp.escape_default()), "Give it as OpenSSH prints it: SHA256: followed by 43 characters."));
+        return Err(invalid(
+            format!("\"{}\" is not an SSH host key fingerprint.", fp.escape_default()),
+            "Give it as OpenSSH prints it: SHA256: followed by 43 characters.",
+        ));
     }
     Ok(fp.to_string())
 }
@@ -484,11 +496,19 @@ impl Engine {
             (Some(k), Protocol::Sftp) => {
                 let abs = std::fs::canonicalize(k).map_err(|e| Error::io(k, &e, false))?;
                 if !abs.is_file() {
-                    return Err(invalid(format!("The key file {} is not a file.", k.display()), "Give the private key file (for example ~/.ssh/id_ed25519)."));
+                    return Err(invalid(
+                        format!("The key file {} is not a file.", k.display()),
+                        "Give the private key file (for example ~/.ssh/id_ed25519).",
+                    ));
                 }
                 Some(abs.to_string_lossy().into_owned())
             }
-            (Some(_), p) => return Err(invalid(format!("A key file only applies to sftp servers, not {p}."), "Leave out the key file; this protocol logs in with a password.")),
+            (Some(_), p) => {
+                return Err(invalid(
+                    format!("A key file only applies to sftp servers, not {p}."),
+                    "Leave out the key file; this protocol logs in with a password.",
+                ))
+            }
         };
         let fingerprint = match (&spec.host_key_fingerprint, spec.protocol) {
             (None, _) => None,
@@ -550,10 +570,14 @@ impl Engine {
     pub fn trust_host_key(&self, name: &str, fingerprint: &str) -> Result<Server> {
         let server = self.get_server(name)?;
         if server.protocol != Protocol::Sftp {
-            return Err(invalid(format!("\"{}\" is a {} server; only sftp servers have host keys.", server.name, server.protocol), "Nothing to trust for this server."));
+            return Err(invalid(
+                format!("\"{}\" is a {} server; only sftp servers have host keys.", server.name, server.protocol),
+                "Nothing to trust for this server.",
+            ));
         }
         let fp = check_fingerprint(fingerprint)?;
-        self.db().execute("UPDATE servers SET host_key_fingerprint = ?1, updated_at = ?2 WHERE id = ?3", params![fp, clock::now(), server.id])?;
+        self.db()
+            .execute("UPDATE servers SET host_key_fingerprint = ?1, updated_at = ?2 WHERE id = ?3", params![fp, clock::now(), server.id])?;
         self.get_server(name)
     }
 

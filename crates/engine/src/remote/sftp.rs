@@ -18,7 +18,8 @@ use std::path::Path;
 const FX_NO_SUCH_FILE: i32 = 2;
 
 /// Host key algorithms in OpenSSH's order, so the key checked is the one `ssh` would check.
-const HOST_KEY_PREFERENCE: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+const HOST_KEY_PREFERENCE: &str =
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa";
 
 /// `SHA256:` and the unpadded base64 of the digest, exactly as `ssh-keygen -l` prints it.
 pub(crate) fn fingerprint(sha256: &[u8]) -> String {
@@ -42,7 +43,8 @@ fn handshake(host: &str, port: u16, what: &str) -> Result<(Session, HostKeyProbe
     let addrs: Vec<_> = (host, port).to_socket_addrs().map_err(|e| connection_failed_to(what, e))?.collect();
     let mut last = None;
     let tcp = addrs.iter().find_map(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).map_err(|e| last = Some(e)).ok());
-    let tcp = tcp.ok_or_else(|| connection_failed_to(what, last.map(|e| e.to_string()).unwrap_or_else(|| "the name has no address".into())))?;
+    let tcp =
+        tcp.ok_or_else(|| connection_failed_to(what, last.map(|e| e.to_string()).unwrap_or_else(|| "the name has no address".into())))?;
     let mut sess = Session::new().map_err(|e| connection_failed_to(what, e))?;
     sess.set_timeout(IO_TIMEOUT.as_millis() as u32);
     let _ = sess.method_pref(MethodType::HostKey, HOST_KEY_PREFERENCE);
@@ -73,7 +75,8 @@ fn known_hosts_check(sess: &Session, host: &str, port: u16, key: &[u8]) -> Known
 }
 
 pub(super) fn probe(host: &str, port: u16) -> Result<HostKeyProbe> {
-    let (sess, probe) = log_remote_step("sftp", "connect", host, port, None, || handshake(host, port, &format!("SSH server {host}:{port}")))?;
+    let (sess, probe) =
+        log_remote_step("sftp", "connect", host, port, None, || handshake(host, port, &format!("SSH server {host}:{port}")))?;
     let _ = sess.disconnect(None, "host key read", None);
     Ok(probe)
 }
@@ -83,9 +86,13 @@ pub(super) fn connect(t: &Target, secret: Option<&Secret>) -> Result<Link> {
     let (sess, probe) = log_remote_step("sftp", "connect", &s.host, s.port, None, || handshake(&s.host, s.port, &t.label()))?;
     match (probe.known_hosts, s.host_key_fingerprint.as_deref()) {
         (KnownHost::Match, _) => {}
-        (KnownHost::Mismatch, _) => return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, "the key listed in ~/.ssh/known_hosts")),
+        (KnownHost::Mismatch, _) => {
+            return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, "the key listed in ~/.ssh/known_hosts"))
+        }
         (KnownHost::Unknown, Some(trusted)) if trusted == probe.fingerprint => {}
-        (KnownHost::Unknown, Some(trusted)) => return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, &format!("{trusted} (confirmed earlier)"))),
+        (KnownHost::Unknown, Some(trusted)) => {
+            return Err(host_key_mismatch(&s.host, s.port, &probe.fingerprint, &format!("{trusted} (confirmed earlier)")))
+        }
         (KnownHost::Unknown, None) => return Err(host_key_unknown(&s.host, s.port, &probe.fingerprint)),
     }
     log_remote_step("sftp", "login", &s.host, s.port, None, || login(t, &sess, secret))?;

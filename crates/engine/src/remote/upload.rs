@@ -136,7 +136,8 @@ impl Engine {
         })();
         let result = result.map_err(|e| if cancel.is_cancelled() { Error::cancelled() } else { e });
         let settled = result.is_ok() || remote.delete(&temp).is_ok();
-        let sql = if settled { "DELETE FROM server_uploads WHERE id = ?1" } else { "UPDATE server_uploads SET state = 'leftover' WHERE id = ?1" };
+        let sql =
+            if settled { "DELETE FROM server_uploads WHERE id = ?1" } else { "UPDATE server_uploads SET state = 'leftover' WHERE id = ?1" };
         let _ = self.db().execute(sql, [row]);
         result
     }

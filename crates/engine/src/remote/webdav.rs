@@ -2,7 +2,10 @@
 //! SSL_CERT_FILE): MKCOL for missing folders, streaming PUT, HEAD for sizes, GET to read back,
 //! MOVE to rename, DELETE. Basic authentication.
 
-use super::{auth_failed, connection_failed, path_missing, remote_failed, tls_failed, Facts, Link, Protocol, Remote, RemotePath, Target, CONNECT_TIMEOUT, IO_TIMEOUT};
+use super::{
+    auth_failed, connection_failed, path_missing, remote_failed, tls_failed, Facts, Link, Protocol, Remote, RemotePath, Target,
+    CONNECT_TIMEOUT, IO_TIMEOUT,
+};
 use crate::error::{Error, Result};
 use crate::logging::SendLogged;
 use crate::secrets::Secret;
@@ -82,7 +85,8 @@ pub(super) fn connect(t: &Target, password: &Secret) -> Result<Link> {
     let host = if s.host.contains(':') { format!("[{}]", s.host) } else { s.host.clone() };
     let dav = DavRemote { target: t.clone(), client, password: password.clone(), origin: format!("{scheme}://{host}:{}", s.port) };
     // Log in: PROPFIND on the server's root proves the address, the certificate and the password.
-    let resp = dav.request(Method::from_bytes(b"PROPFIND").expect("method"), &RemotePath { absolute: true, parts: vec![] }, true)
+    let resp = dav
+        .request(Method::from_bytes(b"PROPFIND").expect("method"), &RemotePath { absolute: true, parts: vec![] }, true)
         .header("Depth", "0")
         .timeout(IO_TIMEOUT)
         .send_logged("webdav")
@@ -120,7 +124,10 @@ impl DavRemote {
 
     /// Send a short request (not a transfer): bounded by IO_TIMEOUT.
     fn send(&self, rb: RequestBuilder, doing: &str, path: &RemotePath) -> Result<Response> {
-        let resp = rb.timeout(IO_TIMEOUT).send_logged("webdav").map_err(|e| send_failed(&self.target, &format!("{doing} {}", path.display()), e))?;
+        let resp = rb
+            .timeout(IO_TIMEOUT)
+            .send_logged("webdav")
+            .map_err(|e| send_failed(&self.target, &format!("{doing} {}", path.display()), e))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(auth_failed(&self.target, "that password"));
         }
