@@ -193,7 +193,7 @@ pub fn job_table(jobs: &[JobSummary]) {
         println!("No jobs yet.");
         return;
     }
-    println!("{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  {}", "ID", "KIND", "STATE", "ITEMS", "CREATED", "FINISHED", "SUMMARY");
+    println!("{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  SUMMARY", "ID", "KIND", "STATE", "ITEMS", "CREATED", "FINISHED");
     for j in jobs {
         println!(
             "{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  {}",
@@ -317,7 +317,7 @@ pub fn profile_table(list: &[imagesmith_engine::Profile]) {
         println!("No profiles. Create one with `imagesmith-cli profile create NAME --os-image IMAGE`.");
         return;
     }
-    println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}", "ID", "NAME", "BASE IMAGE", "OS", "MEMBERS", "UPDATED");
+    println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  UPDATED", "ID", "NAME", "BASE IMAGE", "OS", "MEMBERS");
     for p in list {
         let os = p.os.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
         println!(

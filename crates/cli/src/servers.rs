@@ -121,7 +121,7 @@ fn server_table(list: &[Server]) {
         println!("No file servers. Add one with `imagesmith-cli server add NAME --protocol sftp --host HOST --user USER`.");
         return;
     }
-    println!("{:<20}  {:<8}  {:<50}  {:<9}  {}", "NAME", "PROTOCOL", "URL", "LOGIN", "SECRET");
+    println!("{:<20}  {:<8}  {:<50}  {:<9}  SECRET", "NAME", "PROTOCOL", "URL", "LOGIN");
     for s in list {
         let login = if s.key_file.is_some() { "key" } else { "password" };
         let secret = if s.secret_in_keyring { "in keyring" } else { "asked" };

@@ -31,6 +31,12 @@ pub struct Repo {
     pub logs: tempfile::TempDir,
 }
 
+impl Default for Repo {
+    fn default() -> Self {
+        Repo::new()
+    }
+}
+
 impl Repo {
     pub fn new() -> Repo {
         Repo { dir: tempfile::tempdir().expect("temp dir"), logs: tempfile::tempdir().expect("temp dir") }
@@ -106,7 +112,7 @@ impl Repo {
 
     /// Files left under staging/ (ignoring lock files of live sessions).
     pub fn staging_files(&self) -> Vec<PathBuf> {
-        walk(&self.home().join("staging")).into_iter().filter(|p| !p.extension().is_some_and(|e| e == "lock")).collect()
+        walk(&self.home().join("staging")).into_iter().filter(|p| p.extension().is_none_or(|e| e != "lock")).collect()
     }
 }
 

@@ -37,7 +37,7 @@ fn qcow2_vmdk_vhdx_are_detected_and_described_raw_needs_the_kind() {
     }
     assert_eq!(item(&report, "web.qcow2")["artifact"]["detected"]["snapshots"], serde_json::json!(["before-update"]));
 
-    let (code, report) = repo.import(&[], &[raw.clone()]);
+    let (code, report) = repo.import(&[], std::slice::from_ref(&raw));
     assert_eq!(code, 1, "raw bytes are not recognised without the kind");
     assert_eq!(report["items"][0]["error"]["code"], "unknown_type");
     let (code, report) = repo.import(&["--kind", "disk_image"], &[raw]);

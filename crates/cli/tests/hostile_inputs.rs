@@ -39,6 +39,8 @@ fn run_measured(repo: &Repo, args: &[&std::ffi::OsStr]) -> Measured {
         });
     }
     let start = Instant::now();
+    // Reaped by wait4 below (for its rusage), not by Child::wait.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
@@ -218,6 +220,7 @@ fn crafted_profile_manifests_are_refused_with_a_code_and_never_panic() {
     let member = json!({"kind": "script", "os": "linux", "sha256": script_sha, "file": "custom/post.sh"});
     let with_both = || vec![("os/ipxe.iso", iso.clone()), ("custom/post.sh", script.clone())];
     let raw = |v: Value| serde_json::to_vec(&v).unwrap();
+    #[allow(clippy::type_complexity)]
     let cases: Vec<(&str, Vec<u8>, Vec<(&str, Vec<u8>)>, &str, &str)> = vec![
         (
             "base file missing",

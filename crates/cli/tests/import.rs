@@ -163,7 +163,7 @@ fn digests_on_the_command_line_in_every_form() {
         ("--checksum", md5.clone(), "md5"),
     ] {
         let repo = Repo::new();
-        let (code, report) = repo.import(&[flag, &value], &[iso.clone()]);
+        let (code, report) = repo.import(&[flag, &value], std::slice::from_ref(&iso));
         assert_eq!(code, 0, "{flag} {value}: {report:#}");
         let a = &item(&report, "ipxe.iso")["artifact"];
         let hex = value.rsplit(':').next().unwrap().to_lowercase();
@@ -173,12 +173,12 @@ fn digests_on_the_command_line_in_every_form() {
     let repo = Repo::new();
     let mut wrong = md5.clone();
     wrong.replace_range(0..1, if &md5[0..1] == "0" { "1" } else { "0" });
-    let (code, report) = repo.import(&["--md5", &wrong], &[iso.clone()]);
+    let (code, report) = repo.import(&["--md5", &wrong], std::slice::from_ref(&iso));
     assert_eq!(code, 1);
     assert_eq!(item(&report, "ipxe.iso")["error"]["code"], "checksum_mismatch");
     assert!(repo.objects().is_empty());
 
-    let (code, report) = repo.import(&["--checksum", "sha256:abc"], &[iso.clone()]);
+    let (code, report) = repo.import(&["--checksum", "sha256:abc"], std::slice::from_ref(&iso));
     assert_eq!(code, 1);
     assert_eq!(report["error"]["code"], "invalid_checksum");
 

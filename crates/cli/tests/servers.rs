@@ -657,6 +657,7 @@ fn the_log_names_every_connection_login_and_upload_but_never_a_password() {
         assert!(requests.iter().any(|r| r["method"] == "PROPFIND" && r["status"] == 401), "{protocol}'s refused login: {requests:#?}");
         assert!(requests.iter().any(|r| r["method"] == "MOVE"), "{protocol} renames into place: {requests:#?}");
     }
-    let exports = lines.iter().filter(|l| l["message"] == "job finished" && l["kind"] == "export" && l["state"] == "succeeded").count();
+    let exports =
+        lines.iter().filter(|l| l["message"] == "job finished" && l["kind"] == "server_export" && l["state"] == "succeeded").count();
     assert_eq!(exports, servers.len(), "{lines:#?}");
 }

@@ -651,7 +651,7 @@ mod tests {
         let (_dir, e) = engine();
         let e = Arc::new(e);
         let (release_tx, release_rx) = mpsc::channel::<()>();
-        struct Blocked(Mutex<mpsc::Receiver<()>>);
+        struct Blocked(Mutex<mpsc::Receiver<()>>, Mutex<mpsc::Sender<()>>);
         impl Work for Blocked {
             type Item = ();
             type Report = &'static str;
@@ -660,6 +660,7 @@ mod tests {
                 vec![ItemSpec::new("waiting", None)]
             }
             fn run_item(&self, _e: &Engine, _seq: usize, _step: &Step<'_>) -> Result<Done<()>> {
+                self.1.lock().unwrap().send(()).unwrap();
                 self.0.lock().unwrap().recv().unwrap();
                 Ok(Done::new(Outcome::Verified, ()))
             }
@@ -668,13 +669,15 @@ mod tests {
             }
         }
         let (done_tx, done_rx) = mpsc::channel();
+        let (started_tx, started_rx) = mpsc::channel::<()>();
         let id = e
-            .spawn(Blocked(Mutex::new(release_rx)), Box::new(|_| {}), move |r| {
+            .spawn(Blocked(Mutex::new(release_rx), Mutex::new(started_tx)), Box::new(|_| {}), move |r| {
                 done_tx.send(r.unwrap()).unwrap();
             })
             .unwrap();
         assert!(!e.get_job(id).unwrap().job.state.is_finished(), "the work is still waiting");
         assert!(done_rx.try_recv().is_err());
+        started_rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
         assert!(e.cancel_job(id).unwrap(), "a running job can be cancelled through its id");
         release_tx.send(()).unwrap();
         assert_eq!(done_rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(), "report");

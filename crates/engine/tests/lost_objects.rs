@@ -63,6 +63,10 @@ fn a_lost_object_used_by_a_profile_does_not_stop_the_repository_from_opening() {
 
     let _guard = boot("after-power-loss", Some(guard));
     let engine = Engine::open(DataLayout::new(home)).expect("the repository opens after losing objects a profile uses");
+    // The recovery job (the app runs it in the background, the CLI before its command) re-hashes
+    // what the earlier boot never settled.
+    let recovered = engine.recover(&imagesmith_engine::CancelToken::new(), &|_| {}).unwrap().expect("a recovery is due");
+    assert_eq!(recovered.lost.len(), 2, "{recovered:?}");
     let list = engine.list_artifacts(&Default::default()).unwrap();
     let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["ks.cfg", "rhel-9.6-x86_64-dvd.iso"], "both artifacts stay in the catalog");
