@@ -1,6 +1,6 @@
 // Test data shaped like the engine's IPC types, and a mocked IPC that records calls.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import type { Artifact, IpcError, JobSummary, PlanItem } from '$lib/ipc/client';
+import type { Artifact, ErrorCode, IpcError, JobSummary, PlanItem } from '$lib/ipc/client';
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 
@@ -18,7 +18,7 @@ export function mockCommands(handlers: Record<string, (args: Record<string, unkn
   return calls;
 }
 
-export function ipcError(code: string, text = `failed: ${code}`): IpcError {
+export function ipcError(code: ErrorCode, text = `failed: ${code}`): IpcError {
   return { code, text, explanation: `why ${code}`, recovery: `fix ${code}` };
 }
 

@@ -1,7 +1,7 @@
 // Deployment profiles state: the list, the open profile and its base image, composing it (add and
 // remove members, install options), clone/rename/delete, and export and import as jobs.
 import {
-  api, asIpcError, type Artifact, type ExportReport, type IpcError, type JobProgress, type Kind, type Profile,
+  api, asIpcError, type Artifact, type ExportReport, type IpcError, type JobKind, type JobProgress, type Kind, type Profile,
   type ProfileImportReport, type Role,
 } from '$lib/ipc/client';
 import { isFinished } from '$lib/format';
@@ -51,7 +51,7 @@ export type ExportRun = {
 
 type Hooks = {
   /** A job was started from here: show it in the jobs panel. */
-  onJobStarted?: (id: number, kind: string) => void;
+  onJobStarted?: (id: number, kind: JobKind) => void;
   /** Every progress tick of those jobs (the jobs panel shows them with Cancel). */
   onProgress?: (tick: JobProgress) => void;
   /** A profile archive was imported. */

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { IpcError } from '$lib/ipc/client';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, mockCommands } from '../../test/fixtures';
@@ -13,7 +14,7 @@ const disk = artifact(5, { name: 'cirros.qcow2', kind: 'disk_image', distro: 'ub
 describe('PublishWizard component', () => {
   it('submitting a step goes on (Enter in the real window; the e2e presses it), the review shows every dry-run line', async () => {
     mockCommands({ list_artifacts: (a) => ((a.query as { kind: string }).kind === 'disk_image' ? [disk] : []) });
-    const taken = { code: 'name_taken', text: 'Target "lab" already has 1 image(s) named "cirros".', explanation: '', recovery: 'Choose another display name.' };
+    const taken: IpcError = { code: 'name_taken', text: 'Target "lab" already has 1 image(s) named "cirros".', explanation: '', recovery: 'Choose another display name.' };
     const api = fakeApi({ listTargets: async () => [target('lab')], planPublish: async () => plan([planItem({ warnings: [taken] })]) });
     const wizard = new PublishWizard(api, new SecretPrompt());
     await wizard.start([disk]);

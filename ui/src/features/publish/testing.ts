@@ -1,7 +1,7 @@
 // Test doubles for the publish feature: a PublishApi whose methods are vitest mocks, and engine-shaped
 // targets, plans and publications.
 import { vi } from 'vitest';
-import type { IpcError } from '$lib/ipc/client';
+import type { ErrorCode, IpcError } from '$lib/ipc/client';
 import { IpcFailure } from '$lib/ipc/client';
 import type { PlanItem, Publication, PublishApi, PublishPlan, Target, TargetCheck } from './types';
 
@@ -22,7 +22,7 @@ export function fakeApi(over: Partial<PublishApi> = {}): { [K in keyof PublishAp
   return Object.fromEntries(Object.entries(api).map(([k, f]) => [k, vi.fn(f as (...a: unknown[]) => unknown)])) as never;
 }
 
-export function fail(code: string, text = `failed: ${code}`): IpcFailure {
+export function fail(code: ErrorCode, text = `failed: ${code}`): IpcFailure {
   const error: IpcError = { code, text, explanation: `why ${code}`, recovery: `fix ${code}` };
   return new IpcFailure(error);
 }

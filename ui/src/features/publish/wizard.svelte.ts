@@ -1,6 +1,6 @@
 // The publish wizard's state: (1) images, (2) target, (3) options, (4) review with the engine's dry
 // run, then the publish job with progress, cancel and the publications it made.
-import { api as client, asIpcError, type Artifact, type IpcError, type JobProgress } from '$lib/ipc/client';
+import { api as client, asIpcError, type Artifact, type IpcError, type JobKind, type JobProgress } from '$lib/ipc/client';
 import { bytes, isFinished } from '$lib/format';
 import { withSecret, type SecretPrompt } from '../remotes/secret.svelte';
 import { conversion, defaultMinDisk, defaultName, defaultProperties, formatRefusal, publishable } from './formats';
@@ -21,7 +21,7 @@ export type PublishRun = {
 export type CheckLine = { key: string; level: 'ok' | 'warn' | 'fail'; text: string; recovery?: string };
 
 type Hooks = {
-  onJobStarted?: (id: number, kind: string) => void;
+  onJobStarted?: (id: number, kind: JobKind) => void;
   onProgress?: (tick: JobProgress) => void;
   /** The job ended with its publications (verified or not). */
   onPublished?: (report: PublishReport) => void;

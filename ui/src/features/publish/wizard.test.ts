@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { JobProgress } from '$lib/ipc/client';
+import type { IpcError, JobProgress } from '$lib/ipc/client';
 import { artifact, job, mockCommands } from '../../test/fixtures';
 import { SecretPrompt } from '../remotes/secret.svelte';
 import { conversion, defaultMinDisk, defaultName, defaultProperties, formatRefusal, storedFormat } from './formats';
@@ -136,8 +136,8 @@ describe('PublishWizard', () => {
 
   it('a refused item blocks Publish with its reason; warnings do not', async () => {
     library();
-    const taken = { code: 'name_taken', text: 'Target "lab" already has 1 image(s) named "cirros".', explanation: '', recovery: 'Choose another display name.' };
-    const tooLarge = { code: 'too_large', text: 'cirros is larger than the project may still store.', explanation: '', recovery: 'Delete images.' };
+    const taken: IpcError = { code: 'name_taken', text: 'Target "lab" already has 1 image(s) named "cirros".', explanation: '', recovery: 'Choose another display name.' };
+    const tooLarge: IpcError = { code: 'too_large', text: 'cirros is larger than the project may still store.', explanation: '', recovery: 'Delete images.' };
     let answer = plan([planItem({ warnings: [taken] })], { storage_left: 10 * GIB });
     const w = new PublishWizard(fakeApi({ listTargets: async () => [target('lab')], planPublish: async () => answer }), new SecretPrompt());
     await w.start([disk]);

@@ -156,13 +156,6 @@ export type Artifact = {
 	updated_at: string,
 };
 
-/**
- *  Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
- *  gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
- *  and by verify; re-importing the same bytes makes it `ok` again.
- */
-export type ArtifactState = "ok" | "missing" | "damaged";
-
 /**  Changes to an artifact's descriptive fields; `None` leaves a field as it is. */
 export type ArtifactPatch = {
 	name: string | null,
@@ -190,6 +183,13 @@ export type ArtifactRef = {
 };
 
 /**
+ *  Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
+ *  gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
+ *  and by verify; re-importing the same bytes makes it `ok` again.
+ */
+export type ArtifactState = "ok" | "missing" | "damaged";
+
+/**
  *  How a target signs in: Keystone v3 password, Keystone application credential, or not at all
  *  (a Glance that needs no token, as in labs).
  */
@@ -213,11 +213,18 @@ export type ChecksumFileReport = {
 
 /**  What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`. */
 export type Error = {
-	code: string,
+	code: ErrorCode,
 	text: string,
 	explanation: string,
 	recovery: string,
 };
+
+/**
+ *  Stable error codes: the UI and scripts branch on these (shared with the UI through the
+ *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
+ *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
+ */
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "checksum_conflict" | "invalid_artifact_state";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -293,6 +300,9 @@ export type JobItem = {
 	error: Error | null,
 };
 
+/**  What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md. */
+export type JobKind = "import" | "verify" | "export" | "server_export" | "profile_import" | "publish" | "recover";
+
 /**  Live progress of a running job, sent to the UI or the terminal. */
 export type JobProgress = {
 	job_id: number,
@@ -300,6 +310,11 @@ export type JobProgress = {
 	phase: string,
 	item_index: number,
 	item_count: number,
+	/**
+	 *  Items that have ended (in any outcome); with several items at once, `item_index` is the
+	 *  one that reported last.
+	 */
+	items_done: number,
 	item_path: string,
 	item_bytes_done: number,
 	item_bytes_total: number,
@@ -312,18 +327,22 @@ export type JobProgress = {
 /**  Which jobs to list: newest first, keyset-paged by id. */
 export type JobQuery = {
 	state: JobState | null,
-	kind: string | null,
+	kind: JobKind | null,
 	/**  Only jobs with a smaller id (the last id of the previous page). */
 	before_id: number | null,
 	limit: number | null,
 };
 
+/**
+ *  Where a job is: queued -> running -> succeeded | failed | cancelled; interrupted when the
+ *  process running it died.
+ */
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
 /**  A job as the history lists it. */
 export type JobSummary = {
 	id: number,
-	kind: string,
+	kind: JobKind,
 	state: JobState,
 	created_at: string,
 	started_at: string | null,
@@ -374,8 +393,8 @@ export type NewTarget = {
 /**  The operating system family a file is for. */
 export type OsFamily = "linux" | "windows" | "vmware";
 
-/**  What an item of a job came to. */
-export type Outcome = "pending" | "imported" | "duplicate" | "verified" | "failed" | "cancelled";
+/**  What an item of a job came to, in a word that fits the kind. */
+export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "failed" | "cancelled" | "skipped";
 
 /**  The review of one file: what it is, what it needs, whether it can be imported. */
 export type PlanItem = {
