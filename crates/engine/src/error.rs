@@ -27,6 +27,8 @@ pub mod code {
     pub const IN_USE: &str = "in_use";
     pub const OBJECT_MISSING: &str = "object_missing";
     pub const OBJECT_CORRUPTED: &str = "object_corrupted";
+    /// A stored object read on its way out (export, upload, publish) is not what was imported.
+    pub const OBJECT_DAMAGED: &str = "object_damaged";
     pub const OBJECT_LOST: &str = "object_lost";
     pub const CANCELLED: &str = "cancelled";
     pub const CATALOG_TOO_NEW: &str = "catalog_too_new";

@@ -17,7 +17,6 @@ use crate::progress::Meter;
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -435,7 +434,7 @@ impl Engine {
         let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
         let (mut staged_file, staged) = self.store.staging_file()?;
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
-        let mut src = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+        let mut src = pipeline::open_sequential(path)?;
         let digests = pipeline::copy_and_hash(
             &mut src,
             path,
