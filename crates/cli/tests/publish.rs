@@ -243,7 +243,7 @@ fn a_damaged_object_is_not_published_as_it_is_nor_converted() {
         // The last byte: the upload is refused before its last frame goes out.
         flip_object_byte(&repo, artifact["sha256"].as_str().unwrap(), artifact["size"].as_u64().unwrap() as usize - 1);
         let name = unique("rotten");
-        let mut args = vec!["publish", artifact["name"].as_str().unwrap(), "--target", "lab", "--name", &name];
+        let mut args = vec!["publish", artifact["name"].as_str().unwrap(), "--target", "lab", "--name", name.as_str()];
         args.extend(extra);
         let (code, report) = cli_json(&repo, &args, None);
         assert_eq!(code, 1, "{report:#}");

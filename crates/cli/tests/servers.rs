@@ -340,7 +340,7 @@ fn a_damaged_object_is_refused_before_anything_reaches_the_server() {
     let (_, jobs) = s.repo.json(["jobs"]);
     assert_eq!(jobs[0]["kind"], "export");
     assert_eq!(jobs[0]["state"], "failed");
-    assert!(std::fs::read_dir(s.repo.home().join("staging")).unwrap().filter_map(|e| e.ok()).all(|e| !e.path().is_dir() || names(&e.path()).is_empty()), "staging is clean");
+    assert!(s.repo.staging_files().is_empty(), "the half-built archive is gone from staging");
 }
 
 /// Wait until the export's hidden temp file on the server holds some data.
