@@ -245,7 +245,10 @@ fn a_damaged_object_is_not_published_as_it_is_nor_converted() {
     let vmdk = convert_to(&raw_disk(dir.path(), "seed.raw", 2, 8), "vmdk", &dir.path().join("rotten.vmdk"));
     let repo = repo();
     add_noauth_target(&repo, "lab", glance);
-    for (artifact, extra) in [(import_disk(&repo, &raw, true), &["--disk-format", "raw"][..]), (import_disk(&repo, &vmdk, false), &["--disk-format", "qcow2"][..])] {
+    for (artifact, extra) in [
+        (import_disk(&repo, &raw, true), &["--disk-format", "raw"][..]),
+        (import_disk(&repo, &vmdk, false), &["--disk-format", "qcow2"][..]),
+    ] {
         // The last byte: the upload is refused before its last frame goes out.
         flip_object_byte(&repo, artifact["sha256"].as_str().unwrap(), artifact["size"].as_u64().unwrap() as usize - 1);
         let name = unique("rotten");

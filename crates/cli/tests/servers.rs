@@ -423,9 +423,12 @@ fn a_damaged_object_is_refused_before_anything_reaches_the_server() {
     assert_eq!(code, 1, "{err:#}");
     assert_eq!(err["error"]["code"], "object_damaged", "{err:#}");
     assert!(err["error"]["text"].as_str().unwrap().contains("dud-kmod-example.iso"), "{err:#}");
-    assert!(names(&Path::new(server_fact("TS_WEBDAV_ROOT")).join("t-dav-damaged")).is_empty(), "no archive, sidecar or temp file on the server");
+    assert!(
+        names(&Path::new(server_fact("TS_WEBDAV_ROOT")).join("t-dav-damaged")).is_empty(),
+        "no archive, sidecar or temp file on the server"
+    );
     let (_, jobs) = s.repo.json(["jobs"]);
-    assert_eq!(jobs[0]["kind"], "export");
+    assert_eq!(jobs[0]["kind"], "server_export");
     assert_eq!(jobs[0]["state"], "failed");
     assert!(s.repo.staging_files().is_empty(), "the half-built archive is gone from staging");
 }

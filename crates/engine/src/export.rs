@@ -6,6 +6,7 @@ use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::ArtifactRef;
+use crate::pipeline::{watch, Counter, Digests, MeteredReader, MeteredWriter};
 use crate::profile::Profile;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
@@ -14,7 +15,6 @@ use gzp::par::compress::{ParCompress, ParCompressBuilder};
 use gzp::{Compression, ZWriter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use crate::pipeline::{watch, Counter, Digests, MeteredReader, MeteredWriter};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -53,7 +53,10 @@ pub(crate) struct Entry {
 
 enum Source {
     /// A stored object, re-hashed as it is read: `name` is its artifact's, for `object_damaged`.
-    Object { path: PathBuf, name: String },
+    Object {
+        path: PathBuf,
+        name: String,
+    },
     Bytes(Vec<u8>),
 }
 
@@ -85,7 +88,12 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
             path = format!("{folder}/{}-{}", a.id, safe_file_name(&a.name));
             used.insert(path.to_ascii_lowercase());
         }
-        entries.push(Entry { path: path.clone(), source: Source::Object { path: engine.layout().object_path(sha), name: a.name.clone() }, size, sha256: sha.to_string() });
+        entries.push(Entry {
+            path: path.clone(),
+            source: Source::Object { path: engine.layout().object_path(sha), name: a.name.clone() },
+            size,
+            sha256: sha.to_string(),
+        });
         path
     };
     let base_file = include_os.then(|| add("os", &p.base, base.size, &base.sha256));
@@ -171,7 +179,14 @@ impl Engine {
     /// `.sha256` sidecar. Each stored object is re-hashed as it is read (`object_damaged` when it no
     /// longer matches); the archive is hashed as it is written, so the sidecar needs no second read.
     /// The tar and gzip work runs on a helper thread while this one reports `progress`.
-    pub(crate) fn write_archive(&self, entries: &[Entry], mtime: i64, target: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<(String, u64)> {
+    pub(crate) fn write_archive(
+        &self,
+        entries: &[Entry],
+        mtime: i64,
+        target: &Path,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(String, u64)> {
         let dir = target.parent().expect("archive in a folder");
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
         let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));
@@ -273,7 +288,8 @@ fn tar_gz(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &C
             Source::Bytes(b) => tar.append_data(&mut h, &e.path, MeteredReader::new(b.as_slice(), read, cancel)),
             Source::Object { path, name } => {
                 let file = File::open(path).map_err(|_| crate::store::object_missing(&e.sha256, name))?;
-                let member = MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size);
+                let member =
+                    MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size);
                 tar.append_data(&mut h, &e.path, member)
             }
         };

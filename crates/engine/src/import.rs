@@ -332,14 +332,10 @@ impl Engine {
         let (mut staged_file, staged) = self.store.staging_file()?;
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
         let mut src = pipeline::sequential(detect::open_regular(path)?);
-        let digests = pipeline::copy_and_hash(
-            &mut src,
-            path,
-            Some(Sink { file: &mut staged_file, path: &staged }),
-            &extra,
-            cancel,
-            &mut |done| progress("copying", done),
-        )?;
+        let digests =
+            pipeline::copy_and_hash(&mut src, path, Some(Sink { file: &mut staged_file, path: &staged }), &extra, cancel, &mut |done| {
+                progress("copying", done)
+            })?;
         drop(staged_file);
         progress("verifying", digests.size);
         for exp in expected {

@@ -256,10 +256,18 @@ impl<R: Read> MeteredReader<R> {
         let digests = hashers.finish();
         if let Some(exp) = &self.expected {
             if digests.size != exp.size {
-                return Err(self.counter.stop(crate::store::object_damaged(&exp.name, &exp.sha256, &format!("it has {} bytes, not {}", digests.size, exp.size))));
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it has {} bytes, not {}", digests.size, exp.size),
+                )));
             }
             if digests.sha256 != exp.sha256 {
-                return Err(self.counter.stop(crate::store::object_damaged(&exp.name, &exp.sha256, &format!("it reads with SHA-256 {}", digests.sha256))));
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it reads with SHA-256 {}", digests.sha256),
+                )));
             }
         }
         *lock(&self.counter.0.digests) = Some(digests);
@@ -292,7 +300,11 @@ impl<R: Read> Read for MeteredReader<R> {
         if let Some(exp) = &self.expected {
             if self.read > exp.size {
                 // Longer than recorded: say so before these bytes go anywhere.
-                return Err(self.counter.stop(crate::store::object_damaged(&exp.name, &exp.sha256, &format!("it is longer than its {} bytes", exp.size))));
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it is longer than its {} bytes", exp.size),
+                )));
             }
         }
         self.counter.add(n as u64);
@@ -421,7 +433,12 @@ pub fn copy_and_hash<R: Read + ?Sized>(
     })
 }
 
-fn read_into<R: Read + ?Sized>(src: &mut MeteredReader<&mut R>, src_path: &Path, senders: &[SyncSender<Arc<Vec<u8>>>], progress: &mut dyn FnMut(u64)) -> Result<u64> {
+fn read_into<R: Read + ?Sized>(
+    src: &mut MeteredReader<&mut R>,
+    src_path: &Path,
+    senders: &[SyncSender<Arc<Vec<u8>>>],
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64> {
     let mut done = 0u64;
     progress(0);
     // Buffers come back for reuse once every consumer has dropped them (no 1 MiB memset per chunk).

@@ -91,7 +91,11 @@ impl Run<'_> {
         self.phase("checking");
         let d = pipeline::hash_file(&object, &[], self.cancel, &mut |done| self.tick(done.min(a.size)))?;
         if d.sha256 != a.sha256 || d.size != a.size {
-            return Err(crate::store::object_damaged(&a.name, &a.sha256, &format!("it reads with SHA-256 {} ({} bytes)", d.sha256, d.size)));
+            return Err(crate::store::object_damaged(
+                &a.name,
+                &a.sha256,
+                &format!("it reads with SHA-256 {} ({} bytes)", d.sha256, d.size),
+            ));
         }
         self.phase("converting");
         let dir = StagingDir(self.engine.store.staging_dir("publish")?);

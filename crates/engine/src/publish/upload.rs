@@ -6,8 +6,6 @@
 use crate::pipeline::MeteredReader;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use md5::Md5;
-use sha2::{Digest, Sha512};
 use std::io::{self, Read};
 use std::pin::Pin;
 use std::task::{Context, Poll};
