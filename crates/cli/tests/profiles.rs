@@ -360,3 +360,22 @@ fn a_cancelled_export_leaves_no_file_behind() {
     assert_eq!(jobs[0]["kind"], "export");
     assert_eq!(jobs[0]["state"], "cancelled");
 }
+
+#[test]
+fn an_export_of_a_damaged_object_fails_with_object_damaged_and_leaves_nothing() {
+    let repo = Repo::new();
+    composed(&repo);
+    let (_, dud) = repo.json(["show", "dud-kmod-example.iso"]);
+    flip_object_byte(&repo, dud["sha256"].as_str().unwrap(), 40_000);
+    let out = tempfile::tempdir().unwrap();
+    let (code, err) = repo.json(["profile".as_ref(), "export".as_ref(), "rhel9-web".as_ref(), "--to".as_ref(), out.path().as_os_str()]);
+    assert_eq!(code, 1, "{err:#}");
+    assert_eq!(err["error"]["code"], "object_damaged", "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("dud-kmod-example.iso"), "the text names the artifact: {err:#}");
+    assert!(err["error"]["recovery"].as_str().unwrap().contains("verify"), "{err:#}");
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "no archive, no sidecar, no .part file: {left:?}");
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["kind"], "export");
+    assert_eq!(jobs[0]["state"], "failed");
+}

@@ -237,6 +237,35 @@ fn raw_bytes_declared_qcow2_are_refused_as_format_mismatch_and_no_image_is_left(
     assert!(images_named(glance, &name).is_empty(), "the queued image was deleted");
 }
 
+#[test]
+fn a_damaged_object_is_not_published_as_it_is_nor_converted() {
+    let glance = server_fact("TS_GLANCE_URL");
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_disk(dir.path(), "rotten.img", 3, 7);
+    let vmdk = convert_to(&raw_disk(dir.path(), "seed.raw", 2, 8), "vmdk", &dir.path().join("rotten.vmdk"));
+    let repo = repo();
+    add_noauth_target(&repo, "lab", glance);
+    for (artifact, extra) in [
+        (import_disk(&repo, &raw, true), &["--disk-format", "raw"][..]),
+        (import_disk(&repo, &vmdk, false), &["--disk-format", "qcow2"][..]),
+    ] {
+        // The last byte: the upload is refused before its last frame goes out.
+        flip_object_byte(&repo, artifact["sha256"].as_str().unwrap(), artifact["size"].as_u64().unwrap() as usize - 1);
+        let name = unique("rotten");
+        let mut args = vec!["publish", artifact["name"].as_str().unwrap(), "--target", "lab", "--name", name.as_str()];
+        args.extend(extra);
+        let (code, report) = cli_json(&repo, &args, None);
+        assert_eq!(code, 1, "{report:#}");
+        assert_eq!(report["job"]["state"], "failed");
+        let p = &report["publications"][0];
+        assert_eq!((p["status"].as_str(), p["verified"].as_bool()), (Some("failed"), Some(false)), "{p:#}");
+        assert_eq!(p["error"]["code"], "object_damaged", "{p:#}");
+        assert!(p["error"]["text"].as_str().unwrap().contains(artifact["name"].as_str().unwrap()), "{p:#}");
+        assert!(images_named(glance, &name).is_empty(), "no image of the damaged bytes is left in the cloud");
+        assert!(repo.staging_files().is_empty(), "nothing converted is left behind");
+    }
+}
+
 /// A Glance of its own with image_size_cap, stopped by PID (scripts/servers.sh stop) when dropped.
 struct CappedGlance {
     state: tempfile::TempDir,

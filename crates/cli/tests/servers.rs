@@ -412,6 +412,27 @@ fn webdav_exports_creating_collections() {
     assert_error(&s.run_with_password(&["server", "test", "lab-dav"], "wrong"), "auth_failed");
 }
 
+#[test]
+fn a_damaged_object_is_refused_before_anything_reaches_the_server() {
+    let s = Session::new(true);
+    let (_, dud) = s.repo.json(["show", "dud-kmod-example.iso"]);
+    flip_object_byte(&s.repo, dud["sha256"].as_str().unwrap(), 40_000);
+    let (user, port) = (server_fact("TS_WEBDAV_USER"), server_fact("TS_WEBDAV_PORT"));
+    assert_ok(&s.add_with_password("lab-dav", "webdav", port, "/t-dav-damaged", user, server_fact("TS_WEBDAV_PASSWORD")));
+    let (code, err) = s.export("lab-dav", &[], None);
+    assert_eq!(code, 1, "{err:#}");
+    assert_eq!(err["error"]["code"], "object_damaged", "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("dud-kmod-example.iso"), "{err:#}");
+    assert!(
+        names(&Path::new(server_fact("TS_WEBDAV_ROOT")).join("t-dav-damaged")).is_empty(),
+        "no archive, sidecar or temp file on the server"
+    );
+    let (_, jobs) = s.repo.json(["jobs"]);
+    assert_eq!(jobs[0]["kind"], "server_export");
+    assert_eq!(jobs[0]["state"], "failed");
+    assert!(s.repo.staging_files().is_empty(), "the half-built archive is gone from staging");
+}
+
 /// Wait until the export's hidden temp file on the server holds some data.
 fn wait_for_upload(dir: &Path, child: &mut Child) -> PathBuf {
     let start = Instant::now();

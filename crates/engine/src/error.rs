@@ -68,6 +68,7 @@ crate::model::string_enum!(
         UnknownValue = "unknown_value",
         Internal = "internal",
         OpenFailed = "open_failed",
+        ObjectDamaged = "object_damaged",
         ChecksumConflict = "checksum_conflict",
         InvalidArtifactState = "invalid_artifact_state",
     }
@@ -148,6 +149,7 @@ pub mod code {
     pub const UNKNOWN_VALUE: ErrorCode = ErrorCode::UnknownValue;
     pub const INTERNAL: ErrorCode = ErrorCode::Internal;
     pub const OPEN_FAILED: ErrorCode = ErrorCode::OpenFailed;
+    pub const OBJECT_DAMAGED: ErrorCode = ErrorCode::ObjectDamaged;
     pub const CHECKSUM_CONFLICT: ErrorCode = ErrorCode::ChecksumConflict;
     pub const INVALID_ARTIFACT_STATE: ErrorCode = ErrorCode::InvalidArtifactState;
 }

@@ -6,6 +6,7 @@ use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::ArtifactRef;
+use crate::pipeline::{watch, Counter, Digests, MeteredReader, MeteredWriter};
 use crate::profile::Profile;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
@@ -16,9 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 /// Archive format written into profile.json; bump when the layout changes.
 pub const FORMAT: &str = "imagesmith-profile/1";
@@ -53,7 +52,11 @@ pub(crate) struct Entry {
 }
 
 enum Source {
-    Object(PathBuf),
+    /// A stored object, re-hashed as it is read: `name` is its artifact's, for `object_damaged`.
+    Object {
+        path: PathBuf,
+        name: String,
+    },
     Bytes(Vec<u8>),
 }
 
@@ -85,7 +88,12 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
             path = format!("{folder}/{}-{}", a.id, safe_file_name(&a.name));
             used.insert(path.to_ascii_lowercase());
         }
-        entries.push(Entry { path: path.clone(), source: Source::Object(engine.layout().object_path(sha)), size, sha256: sha.to_string() });
+        entries.push(Entry {
+            path: path.clone(),
+            source: Source::Object { path: engine.layout().object_path(sha), name: a.name.clone() },
+            size,
+            sha256: sha.to_string(),
+        });
         path
     };
     let base_file = include_os.then(|| add("os", &p.base, base.size, &base.sha256));
@@ -135,44 +143,6 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
     Ok((entries, mtime))
 }
 
-/// Hashes what goes to the file, so the sidecar needs no second read.
-struct HashingFile {
-    file: File,
-    hasher: Arc<Mutex<Sha256>>,
-    written: Arc<Mutex<u64>>,
-}
-
-impl Write for HashingFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.lock().expect("hasher").update(&buf[..n]);
-        *self.written.lock().expect("counter") += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-/// Reads a member while reporting progress and honouring cancel.
-struct Tracked<'a, R: Read> {
-    inner: R,
-    cancel: &'a CancelToken,
-    on_bytes: &'a mut dyn FnMut(u64),
-}
-
-impl<R: Read> Read for Tracked<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.cancel.is_cancelled() {
-            // Not ErrorKind::Interrupted: io::copy would retry that forever.
-            return Err(std::io::Error::other("cancelled"));
-        }
-        let n = self.inner.read(buf)?;
-        (self.on_bytes)(n as u64);
-        Ok(n)
-    }
-}
-
 fn export_failed(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::new(
         code::WRITE_FAILED,
@@ -205,6 +175,10 @@ impl Engine {
         self.run(self.export_work(req)?, cancel, sink)
     }
 
+    /// Write the archive to `target` through a hidden `.part` file renamed into place, then its
+    /// `.sha256` sidecar. Each stored object is re-hashed as it is read (`object_damaged` when it no
+    /// longer matches); the archive is hashed as it is written, so the sidecar needs no second read.
+    /// The tar and gzip work runs on a helper thread while this one reports `progress`.
     pub(crate) fn write_archive(
         &self,
         entries: &[Entry],
@@ -217,58 +191,19 @@ impl Engine {
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
         let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));
         let sidecar = dir.join(format!("{file_name}.sha256"));
-        let cleanup = |e: Error| {
-            let _ = std::fs::remove_file(&part);
-            e
-        };
-        let file = File::create(&part).map_err(|e| export_failed(&part, e))?;
-        let hasher = Arc::new(Mutex::new(Sha256::new()));
-        let written = Arc::new(Mutex::new(0u64));
-        let out = HashingFile { file, hasher: hasher.clone(), written: written.clone() };
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let gz: ParCompress<Gzip, HashingFile> = ParCompressBuilder::new()
-            .num_threads(threads)
-            .map_err(|e| cleanup(export_failed(&part, e)))?
-            .compression_level(Compression::new(6))
-            .buffer_size(1 << 20)
-            .map_err(|e| cleanup(export_failed(&part, e)))?
-            .from_writer(out);
-        let mut tar = tar::Builder::new(gz);
-        let mut done = 0u64;
-        let mut folders = std::collections::BTreeSet::new();
-        for e in entries {
-            if let Some((folder, _)) = e.path.rsplit_once('/') {
-                if folders.insert(folder.to_string()) {
-                    let mut h = header(tar::EntryType::Directory, 0o755, 0, mtime);
-                    tar.append_data(&mut h, format!("{folder}/"), std::io::empty()).map_err(|err| cleanup(export_failed(&part, err)))?;
-                }
-            }
-            let mut h = header(tar::EntryType::Regular, 0o644, e.size, mtime);
-            let reader: Box<dyn Read> = match &e.source {
-                Source::Bytes(b) => Box::new(std::io::Cursor::new(b.clone())),
-                Source::Object(p) => Box::new(std::io::BufReader::with_capacity(
-                    1 << 20,
-                    File::open(p).map_err(|_| cleanup(crate::store::object_missing(&e.sha256, &e.path)))?,
-                )),
-            };
-            let tracked = Tracked {
-                inner: reader,
-                cancel,
-                on_bytes: &mut |n| {
-                    done += n;
-                    progress(done)
-                },
-            };
-            if let Err(err) = tar.append_data(&mut h, &e.path, tracked) {
+        let read = Counter::new();
+        let written = watch(&read, progress, || tar_gz(entries, mtime, &part, &read, cancel));
+        let (sha, size) = match written {
+            Ok(d) => (d.sha256, d.size),
+            Err(e) => {
                 let _ = std::fs::remove_file(&part);
-                return Err(if cancel.is_cancelled() { Error::cancelled() } else { export_failed(target, err) });
+                return Err(e);
             }
+        };
+        if let Err(e) = std::fs::rename(&part, target) {
+            let _ = std::fs::remove_file(&part);
+            return Err(export_failed(target, e));
         }
-        let mut gz = tar.into_inner().map_err(|e| cleanup(export_failed(&part, e)))?;
-        gz.finish().map_err(|e| cleanup(export_failed(&part, e)))?;
-        let sha = hex::encode(hasher.lock().expect("hasher").clone().finalize());
-        let size = *written.lock().expect("counter");
-        std::fs::rename(&part, target).map_err(|e| cleanup(export_failed(target, e)))?;
         if let Err(e) = std::fs::write(&sidecar, format!("{sha}  {file_name}\n")) {
             let _ = std::fs::remove_file(target);
             return Err(export_failed(&sidecar, e));
@@ -320,6 +255,50 @@ pub(crate) fn export_summary(name: &str, to: Option<&str>, ends: &[ItemEnd<(Stri
         Some(ItemEnd { error: Some(e), .. }) => e.text.clone(),
         _ => "cancelled".into(),
     }
+}
+
+/// The tar.gz of `entries` into `part`, compressed on every core; the digests of the bytes written.
+/// Member bytes read are counted into `read`. On error `part` may be left for the caller to remove.
+fn tar_gz(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &CancelToken) -> Result<Digests> {
+    // A stop on purpose (cancel, a damaged object) wins over the write error it shows up as.
+    let failed = |e: &dyn std::fmt::Display| read.stopped().unwrap_or_else(|| export_failed(part, e));
+    let file = File::create(part).map_err(|e| export_failed(part, e))?;
+    // Cancel is checked on the read side only: gzp's Drop unwraps the end of its writer thread, so
+    // the archive writer must not fail on purpose.
+    let out = MeteredWriter::new(file, &Counter::new(), &CancelToken::new()).hashing(&[]);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let gz: ParCompress<Gzip, MeteredWriter<File>> = ParCompressBuilder::new()
+        .num_threads(threads)
+        .map_err(|e| export_failed(part, e))?
+        .compression_level(Compression::new(6))
+        .buffer_size(1 << 20)
+        .map_err(|e| export_failed(part, e))?
+        .from_writer(out);
+    let mut tar = tar::Builder::new(gz);
+    let mut folders = std::collections::BTreeSet::new();
+    for e in entries {
+        if let Some((folder, _)) = e.path.rsplit_once('/') {
+            if folders.insert(folder.to_string()) {
+                let mut h = header(tar::EntryType::Directory, 0o755, 0, mtime);
+                tar.append_data(&mut h, format!("{folder}/"), std::io::empty()).map_err(|err| failed(&err))?;
+            }
+        }
+        let mut h = header(tar::EntryType::Regular, 0o644, e.size, mtime);
+        let appended = match &e.source {
+            Source::Bytes(b) => tar.append_data(&mut h, &e.path, MeteredReader::new(b.as_slice(), read, cancel)),
+            Source::Object { path, name } => {
+                let file = File::open(path).map_err(|_| crate::store::object_missing(&e.sha256, name))?;
+                let member =
+                    MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size);
+                tar.append_data(&mut h, &e.path, member)
+            }
+        };
+        appended.map_err(|err| failed(&err))?;
+    }
+    let mut gz = tar.into_inner().map_err(|e| failed(&e))?;
+    let out = gz.finish().map_err(|e| failed(&e))?;
+    let (_, digests) = out.finish();
+    Ok(digests.expect("hashing writer"))
 }
 
 /// Headers that carry no user, host or clock of the machine exporting: reproducible archives.

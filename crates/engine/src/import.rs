@@ -331,7 +331,7 @@ impl Engine {
         let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
         let (mut staged_file, staged) = self.store.staging_file()?;
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
-        let mut src = detect::open_regular(path)?;
+        let mut src = pipeline::sequential(detect::open_regular(path)?);
         let digests =
             pipeline::copy_and_hash(&mut src, path, Some(Sink { file: &mut staged_file, path: &staged }), &extra, cancel, &mut |done| {
                 progress("copying", done)

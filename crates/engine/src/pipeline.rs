@@ -1,8 +1,18 @@
-//! One read pass over a file that feeds the staging writer and every hasher at once, on threads.
+//! The one I/O layer every byte stream goes through: import, verify, export, server uploads and publish.
 //!
-//! The reader fills 1 MiB buffers and hands each (shared, read-only) to the writer and to one thread
-//! per digest over bounded channels, so reading, writing and hashing overlap and memory stays at a
-//! few MiB whatever the file size. sha2 picks up SHA-NI at run time where the CPU has it.
+//! - `Hashers`: SHA-256 (the content address) plus any of MD5, SHA-1, SHA-512, giving `Digests`.
+//! - `Counter`: bytes moved so far, shared with whoever reports progress (`watch` polls it from the
+//!   calling thread while the transfer runs on another), and the coded reason a stream stopped.
+//! - `MeteredReader` / `MeteredWriter`: wrap any `Read` / `Write` (a file, an HTTP body, a
+//!   decompressor, a `qemu-img` pipe); count into a `Counter`, stop between chunks when the job is
+//!   cancelled (`io_stop`: a recognisable io error that carries the coded error), optionally hash
+//!   inline; a reader can also check what it read against a stored object's size and SHA-256
+//!   (`expecting`), failing with `object_damaged` at the end of the stream instead of passing bad
+//!   bytes on as good.
+//! - `copy_and_hash`: one read pass over any `Read` that feeds a writer and every hasher at once,
+//!   each on its own thread. The reader fills pooled 1 MiB buffers and hands each (shared, read-only)
+//!   over bounded channels, so reading, writing and hashing overlap, the slowest sets the pace, and
+//!   memory stays at a few MiB whatever the size. sha2 picks up SHA-NI at run time where the CPU has it.
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
@@ -12,16 +22,21 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 const CHUNK: usize = 1 << 20;
 /// Chunks a consumer may lag behind the reader. Deep enough that a hasher keeps working while the
 /// writer waits for the disk (and the other way round); bounds memory to about this many MiB.
 const IN_FLIGHT: usize = 24;
+/// How often `watch` reads the counter while a transfer runs (the job's meter throttles further).
+const POLL: Duration = Duration::from_millis(50);
+
 /// Every digest computed in one pass; SHA-256 always (it is the content address).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Digests {
@@ -41,6 +56,26 @@ impl Digests {
             Algo::Sha512 => self.sha512.as_deref(),
         }
     }
+
+    fn set(&mut self, algo: Algo, hex: String) {
+        match algo {
+            Algo::Md5 => self.md5 = Some(hex),
+            Algo::Sha1 => self.sha1 = Some(hex),
+            Algo::Sha256 => self.sha256 = hex,
+            Algo::Sha512 => self.sha512 = Some(hex),
+        }
+    }
+}
+
+/// SHA-256 first, then each of `extra` once.
+fn algos(extra: &[Algo]) -> Vec<Algo> {
+    let mut algos = vec![Algo::Sha256];
+    for a in extra {
+        if !algos.contains(a) {
+            algos.push(*a);
+        }
+    }
+    algos
 }
 
 enum Hasher {
@@ -79,30 +114,293 @@ impl Hasher {
     }
 }
 
-/// Where the copy goes: an open staging file and its path (for error messages).
+/// Running digests of one stream, updated inline: SHA-256 always plus any of MD5, SHA-1, SHA-512.
+pub struct Hashers {
+    size: u64,
+    running: Vec<(Algo, Hasher)>,
+}
+
+impl Hashers {
+    pub fn new(extra: &[Algo]) -> Self {
+        Hashers { size: 0, running: algos(extra).into_iter().map(|a| (a, Hasher::new(a))).collect() }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.size += data.len() as u64;
+        for (_, h) in &mut self.running {
+            h.update(data);
+        }
+    }
+
+    pub fn finish(self) -> Digests {
+        let mut d = Digests { size: self.size, ..Digests::default() };
+        for (algo, h) in self.running {
+            d.set(algo, h.finish());
+        }
+        d
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    bytes: AtomicU64,
+    stop: Mutex<Option<Error>>,
+    digests: Mutex<Option<Digests>>,
+}
+
+/// What a stream running on another thread (or inside a library: an SFTP put, an HTTP body) shares
+/// with the job: the bytes moved so far, why it stopped on purpose (cancel, a damaged object) and
+/// the digests of the last stream a `MeteredReader` read to its end. Clones share one state.
+#[derive(Clone, Default)]
+pub struct Counter(Arc<Shared>);
+
+impl Counter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes counted so far.
+    pub fn get(&self) -> u64 {
+        self.0.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn add(&self, n: u64) {
+        self.0.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The coded error a metered stream stopped with on purpose, when one did. Libraries that wrap
+    /// the io error (ssh2, suppaftp, hyper) lose it; this keeps it.
+    pub fn stopped(&self) -> Option<Error> {
+        lock(&self.0.stop).clone()
+    }
+
+    /// The digests of the stream a `MeteredReader` read to its end (taken: a second call gives None).
+    pub fn digests(&self) -> Option<Digests> {
+        lock(&self.0.digests).take()
+    }
+
+    fn stop(&self, e: Error) -> io::Error {
+        lock(&self.0.stop).get_or_insert_with(|| e.clone());
+        io_stop(e)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The io error a metered stream stops with on purpose, carrying the coded error (`cancelled`,
+/// `object_damaged`). Never `ErrorKind::Interrupted`: `io::copy` would retry that forever.
+pub fn io_stop(e: Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// The coded error inside an io error made by `io_stop`, when it is one.
+pub fn stop_reason(e: &io::Error) -> Option<Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()).cloned()
+}
+
+/// What a stored object must read back as: its size and SHA-256, and the artifact it belongs to.
+struct Expected {
+    name: String,
+    sha256: String,
+    size: u64,
+}
+
+/// A `Read` that counts, stops when cancelled, optionally hashes and optionally checks a stored
+/// object. At the end of the stream its digests go to the counter (`Counter::digests`).
+pub struct MeteredReader<R> {
+    inner: R,
+    counter: Counter,
+    cancel: CancelToken,
+    hashers: Option<Hashers>,
+    expected: Option<Expected>,
+    read: u64,
+    ended: bool,
+}
+
+impl<R: Read> MeteredReader<R> {
+    pub fn new(inner: R, counter: &Counter, cancel: &CancelToken) -> Self {
+        MeteredReader { inner, counter: counter.clone(), cancel: cancel.clone(), hashers: None, expected: None, read: 0, ended: false }
+    }
+
+    /// Hash what is read: SHA-256 plus `extra`.
+    pub fn hashing(mut self, extra: &[Algo]) -> Self {
+        self.hashers = Some(Hashers::new(extra));
+        self
+    }
+
+    /// Check that the stream is the stored object of artifact `name` (`size` bytes, `sha256`): a
+    /// stream that runs past `size`, ends short or hashes differently fails with `object_damaged`.
+    pub fn expecting(mut self, name: &str, sha256: &str, size: u64) -> Self {
+        if self.hashers.is_none() {
+            self.hashers = Some(Hashers::new(&[]));
+        }
+        self.expected = Some(Expected { name: name.to_string(), sha256: sha256.to_ascii_lowercase(), size });
+        self
+    }
+
+    /// Read once more to be sure the stream is over, without handing out data: `Ok(true)` at the
+    /// end (and the end checks passed), `Ok(false)` when more bytes follow (they are consumed).
+    pub fn at_end(&mut self) -> io::Result<bool> {
+        let mut probe = [0u8; 1];
+        Ok(self.read(&mut probe)? == 0)
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        if self.ended {
+            return Ok(());
+        }
+        self.ended = true;
+        let Some(hashers) = self.hashers.take() else { return Ok(()) };
+        let digests = hashers.finish();
+        if let Some(exp) = &self.expected {
+            if digests.size != exp.size {
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it has {} bytes, not {}", digests.size, exp.size),
+                )));
+            }
+            if digests.sha256 != exp.sha256 {
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it reads with SHA-256 {}", digests.sha256),
+                )));
+            }
+        }
+        *lock(&self.counter.0.digests) = Some(digests);
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for MeteredReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(self.counter.stop(Error::cancelled()));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            self.end()?;
+            return Ok(0);
+        }
+        self.read += n as u64;
+        if let Some(h) = &mut self.hashers {
+            h.update(&buf[..n]);
+        }
+        if let Some(exp) = &self.expected {
+            if self.read > exp.size {
+                // Longer than recorded: say so before these bytes go anywhere.
+                return Err(self.counter.stop(crate::store::object_damaged(
+                    &exp.name,
+                    &exp.sha256,
+                    &format!("it is longer than its {} bytes", exp.size),
+                )));
+            }
+        }
+        self.counter.add(n as u64);
+        Ok(n)
+    }
+}
+
+/// A `Write` that counts, stops when cancelled and optionally hashes what it passes on.
+pub struct MeteredWriter<W> {
+    inner: W,
+    counter: Counter,
+    cancel: CancelToken,
+    hashers: Option<Hashers>,
+}
+
+impl<W: Write> MeteredWriter<W> {
+    pub fn new(inner: W, counter: &Counter, cancel: &CancelToken) -> Self {
+        MeteredWriter { inner, counter: counter.clone(), cancel: cancel.clone(), hashers: None }
+    }
+
+    /// Hash what is written: SHA-256 plus `extra`.
+    pub fn hashing(mut self, extra: &[Algo]) -> Self {
+        self.hashers = Some(Hashers::new(extra));
+        self
+    }
+
+    /// The writer back, and the digests of everything written when it was hashing.
+    pub fn finish(self) -> (W, Option<Digests>) {
+        (self.inner, self.hashers.map(Hashers::finish))
+    }
+}
+
+impl<W: Write> Write for MeteredWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(self.counter.stop(Error::cancelled()));
+        }
+        let n = self.inner.write(buf)?;
+        if let Some(h) = &mut self.hashers {
+            h.update(&buf[..n]);
+        }
+        self.counter.add(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Run `work` (a transfer counting into `counter`) on a helper thread while this thread hands the
+/// count to `progress` every 50 ms and once more at the end.
+pub fn watch<T: Send>(counter: &Counter, progress: &mut dyn FnMut(u64), work: impl FnOnce() -> T + Send) -> T {
+    thread::scope(|s| {
+        let worker = s.spawn(work);
+        while !worker.is_finished() {
+            thread::sleep(POLL);
+            progress(counter.get());
+        }
+        let out = worker.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        progress(counter.get());
+        out
+    })
+}
+
+/// Open a file for one sequential pass: tells the kernel to read ahead aggressively.
+pub fn open_sequential(path: &Path) -> Result<File> {
+    let file = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+    Ok(sequential(file))
+}
+
+/// Tell the kernel `file` will be read front to back (read-ahead), and hand it back.
+pub fn sequential(file: File) -> File {
+    advise_sequential(&file);
+    file
+}
+
+/// Where the copy goes: a writer (the staging file) and its path (for error messages).
 pub struct Sink<'a> {
-    pub file: &'a mut File,
+    pub file: &'a mut (dyn Write + Send),
     pub path: &'a Path,
 }
 
-/// Read `src` once; write it to `sink` (if any) and compute SHA-256 plus `extra` digests.
-/// `progress` gets the bytes read so far after every chunk. The sink is left in the page cache:
-/// durability is settled later (see `durability`), as `cp` leaves it too.
-pub fn copy_and_hash(
-    src: &mut File,
+/// Read `src` once (any reader: open files with `open_sequential`); write it to `sink` (if any) and
+/// compute SHA-256 plus `extra` digests, each on its own thread. `src_path` names the source in
+/// errors. `progress` gets the bytes read so far after every chunk. The sink is left in the page
+/// cache: durability is settled later (see `durability`), as `cp` leaves it too.
+pub fn copy_and_hash<R: Read + ?Sized>(
+    src: &mut R,
     src_path: &Path,
     sink: Option<Sink<'_>>,
     extra: &[Algo],
     cancel: &CancelToken,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Digests> {
-    advise_sequential(src);
-    let mut algos = vec![Algo::Sha256];
-    for a in extra {
-        if !algos.contains(a) {
-            algos.push(*a);
-        }
-    }
+    let algos = algos(extra);
     thread::scope(|scope| {
         let mut senders: Vec<SyncSender<Arc<Vec<u8>>>> = Vec::new();
         let mut hashers = Vec::new();
@@ -117,7 +415,8 @@ pub fn copy_and_hash(
             scope.spawn(move || write_from(rx, sink))
         });
 
-        let read_result = read_into(src, src_path, &senders, cancel, progress);
+        let mut reader = MeteredReader::new(src, &Counter::new(), cancel);
+        let read_result = read_into(&mut reader, src_path, &senders, progress);
         drop(senders);
         // A writer error (disk full) shows up as a closed channel on the reader's side: report it first.
         let write_result = match writer {
@@ -126,13 +425,7 @@ pub fn copy_and_hash(
         };
         let mut digests = Digests::default();
         for (algo, h) in hashers {
-            let hex = h.join().expect("hasher thread panicked");
-            match algo {
-                Algo::Md5 => digests.md5 = Some(hex),
-                Algo::Sha1 => digests.sha1 = Some(hex),
-                Algo::Sha256 => digests.sha256 = hex,
-                Algo::Sha512 => digests.sha512 = Some(hex),
-            }
+            digests.set(algo, h.join().expect("hasher thread panicked"));
         }
         write_result?;
         digests.size = read_result?;
@@ -140,11 +433,10 @@ pub fn copy_and_hash(
     })
 }
 
-fn read_into(
-    src: &mut File,
+fn read_into<R: Read + ?Sized>(
+    src: &mut MeteredReader<&mut R>,
     src_path: &Path,
     senders: &[SyncSender<Arc<Vec<u8>>>],
-    cancel: &CancelToken,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let mut done = 0u64;
@@ -152,9 +444,6 @@ fn read_into(
     // Buffers come back for reuse once every consumer has dropped them (no 1 MiB memset per chunk).
     let mut pool: VecDeque<Arc<Vec<u8>>> = VecDeque::new();
     loop {
-        if cancel.is_cancelled() {
-            return Err(Error::cancelled());
-        }
         let mut chunk = match pool.front_mut().map(|a| Arc::get_mut(a).is_some()) {
             Some(true) => pool.pop_front().expect("front exists"),
             _ => Arc::new(vec![0u8; CHUNK]),
@@ -166,8 +455,7 @@ fn read_into(
             match src.read(&mut buf[filled..]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(src_path, &e, false)),
+                Err(e) => return Err(stop_reason(&e).unwrap_or_else(|| Error::io(src_path, &e, false))),
             }
         }
         if filled == 0 {
@@ -221,6 +509,145 @@ fn advise_sequential(_file: &File) {}
 
 /// Hash a file without copying it (verify).
 pub fn hash_file(path: &Path, extra: &[Algo], cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<Digests> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, &e, false))?;
+    let mut f = open_sequential(path)?;
     copy_and_hash(&mut f, path, None, extra, cancel, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::code;
+
+    /// A reader that hands out at most 7 bytes per call, as pipes and decompressors do.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(7).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn data(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    fn sha256(b: &[u8]) -> String {
+        hex::encode(Sha256::digest(b))
+    }
+
+    #[test]
+    fn copy_and_hash_streams_any_reader_into_any_writer_with_every_digest() {
+        // Three and a half chunks, read a few bytes at a time: the pipeline fills whole buffers anyway.
+        let bytes = data(3 * CHUNK + CHUNK / 2);
+        let mut copy: Vec<u8> = Vec::new();
+        let mut ticks = Vec::new();
+        let d = copy_and_hash(
+            &mut Trickle(&bytes),
+            Path::new("a pipe"),
+            Some(Sink { file: &mut copy, path: Path::new("memory") }),
+            &[Algo::Md5, Algo::Sha1, Algo::Sha512],
+            &CancelToken::new(),
+            &mut |done| ticks.push(done),
+        )
+        .unwrap();
+        assert!(copy == bytes, "the copy differs from the source");
+        assert_eq!(d.size, bytes.len() as u64);
+        assert_eq!(d.sha256, sha256(&bytes));
+        assert_eq!(d.md5.as_deref(), Some(hex::encode(Md5::digest(&bytes)).as_str()));
+        assert_eq!(d.sha1.as_deref(), Some(hex::encode(Sha1::digest(&bytes)).as_str()));
+        assert_eq!(d.sha512.as_deref(), Some(hex::encode(Sha512::digest(&bytes)).as_str()));
+        assert_eq!(ticks, vec![0, CHUNK as u64, 2 * CHUNK as u64, 3 * CHUNK as u64, bytes.len() as u64]);
+        // The same digests inline.
+        let mut h = Hashers::new(&[Algo::Md5, Algo::Sha1, Algo::Sha512]);
+        bytes.chunks(1000).for_each(|c| h.update(c));
+        assert_eq!(h.finish(), d);
+    }
+
+    #[test]
+    fn a_cancelled_copy_stops_with_the_cancelled_code_and_a_cancelled_read_is_recognisable() {
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let bytes = data(CHUNK);
+        let err = copy_and_hash(&mut &bytes[..], Path::new("x"), None, &[], &cancel, &mut |_| {}).unwrap_err();
+        assert!(err.is(code::CANCELLED), "{err:?}");
+
+        let counter = Counter::new();
+        let mut r = MeteredReader::new(&bytes[..], &counter, &cancel);
+        let e = r.read(&mut [0u8; 16]).unwrap_err();
+        assert_ne!(e.kind(), io::ErrorKind::Interrupted, "io::copy would retry an Interrupted error forever");
+        assert!(stop_reason(&e).unwrap().is(code::CANCELLED));
+        assert!(counter.stopped().unwrap().is(code::CANCELLED), "the counter keeps why the stream stopped");
+        // Through io::copy too, and for a writer.
+        let mut w = MeteredWriter::new(Vec::new(), &Counter::new(), &cancel);
+        let e = io::copy(&mut &bytes[..], &mut w).unwrap_err();
+        assert!(stop_reason(&e).unwrap().is(code::CANCELLED));
+        assert!(stop_reason(&io::Error::other("a plain failure")).is_none());
+    }
+
+    #[test]
+    fn a_metered_reader_counts_into_a_shared_counter_and_hands_over_its_digests_at_the_end() {
+        let bytes = data(100_000);
+        let counter = Counter::new();
+        let mut seen = Vec::new();
+        let copied = watch(&counter, &mut |n| seen.push(n), || {
+            let mut r = MeteredReader::new(Trickle(&bytes), &counter, &CancelToken::new()).hashing(&[Algo::Md5]);
+            io::copy(&mut r, &mut io::sink()).unwrap()
+        });
+        assert_eq!(copied, bytes.len() as u64);
+        assert_eq!(counter.get(), bytes.len() as u64);
+        assert_eq!(seen.last(), Some(&(bytes.len() as u64)), "the last tick has the whole count");
+        let d = counter.digests().expect("digests at the end of the stream");
+        assert_eq!((d.size, d.sha256.as_str()), (bytes.len() as u64, sha256(&bytes).as_str()));
+        assert_eq!(d.md5.unwrap(), hex::encode(Md5::digest(&bytes)));
+        assert!(counter.digests().is_none(), "taken once");
+    }
+
+    fn read_checked(stored: &[u8], sha: &str, size: u64) -> (io::Result<u64>, Counter, Vec<u8>) {
+        let counter = Counter::new();
+        let mut out = Vec::new();
+        let mut r = MeteredReader::new(Trickle(stored), &counter, &CancelToken::new()).expecting("ks.cfg", sha, size);
+        let result = io::copy(&mut r, &mut out);
+        (result, counter, out)
+    }
+
+    #[test]
+    fn a_stored_object_that_reads_back_wrong_fails_with_object_damaged_naming_the_artifact() {
+        let good = data(5000);
+        let sha = sha256(&good);
+        let (r, counter, out) = read_checked(&good, &sha, 5000);
+        assert_eq!(r.unwrap(), 5000);
+        assert!(out == good && counter.stopped().is_none());
+        assert_eq!(counter.digests().unwrap().sha256, sha);
+        // A flipped byte: caught at the end of the stream.
+        let mut flipped = good.clone();
+        flipped[1234] ^= 0xff;
+        // Shorter and longer than recorded; longer is caught before the extra bytes are handed out.
+        for (bad, what) in [(&flipped[..], "SHA-256"), (&good[..4000], "4000 bytes"), (&[good.as_slice(), b"x"].concat()[..], "longer")] {
+            let (r, counter, out) = read_checked(bad, &sha, 5000);
+            let e = stop_reason(&r.unwrap_err()).expect("a coded stop");
+            assert!(e.is(code::OBJECT_DAMAGED), "{e:?}");
+            assert!(e.text.contains("ks.cfg") && e.text.contains(what), "{}", e.text);
+            assert!(e.recovery.contains("verify"), "{}", e.recovery);
+            assert_eq!(counter.stopped(), Some(e));
+            assert!(out.len() <= 5000, "no byte past the recorded size is handed out");
+        }
+    }
+
+    #[test]
+    fn at_end_checks_the_end_without_handing_out_data() {
+        let good = data(300);
+        let counter = Counter::new();
+        let mut r = MeteredReader::new(&good[..], &counter, &CancelToken::new()).expecting("x", &sha256(&good), 300);
+        let mut buf = vec![0u8; 300];
+        r.read_exact(&mut buf).unwrap();
+        assert!(r.at_end().unwrap());
+        let mut flipped = good.clone();
+        flipped[0] ^= 1;
+        let mut r = MeteredReader::new(&flipped[..], &counter, &CancelToken::new()).expecting("x", &sha256(&good), 300);
+        r.read_exact(&mut buf).unwrap();
+        assert!(stop_reason(&r.at_end().unwrap_err()).unwrap().is(code::OBJECT_DAMAGED));
+    }
 }

@@ -195,6 +195,18 @@ pub fn object_missing(sha256: &str, name: &str) -> Error {
     )
 }
 
+/// A stored object that read back wrong on its way out of the store (export, upload, publish):
+/// nothing built from it is kept or sent. `what`: how it differs (`it reads with SHA-256 …`).
+pub fn object_damaged(name: &str, sha256: &str, what: &str) -> Error {
+    Error::new(
+        code::OBJECT_DAMAGED,
+        format!("The stored copy of {name} is damaged ({what}; object {sha256}), so it was not sent on."),
+        "Every object is re-hashed as it leaves the repository. This one no longer matches what was imported: \
+         the file under objects/ was changed by a disk error, a bad sector, or an edit outside Imagesmith.",
+        format!("Run `imagesmith-cli verify \"{name}\"` (or Verify in the app) to see which artifacts are damaged, import the original file of {name} again, then retry."),
+    )
+}
+
 pub fn object_corrupted(sha256: &str, actual: &str, name: &str) -> Error {
     Error::new(
         code::OBJECT_CORRUPTED,

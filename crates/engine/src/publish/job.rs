@@ -4,24 +4,23 @@
 
 use super::cloud::{RemoteImage, Session};
 use super::publications::{self, NewPublication};
-use super::upload::{HashingBody, Sent, CANCELLED_READ};
+use super::upload::HashingBody;
 use super::{convert, PlanItem, Publication, PublicationStatus, PublishReport, PublishRequest};
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
-use crate::model::{Artifact, ArtifactRef};
+use crate::model::{Algo, Artifact, ArtifactRef};
+use crate::pipeline::{self, watch, Counter, MeteredReader};
 use crate::runner::{Done, ItemEnd, ItemSpec, Step, Work};
 use crate::secrets::Secret;
 use crate::Engine;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long Glance may take to turn an uploaded image `active` (it hashes and stores it).
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
-const TICK: Duration = Duration::from_millis(100);
 
 /// Glance's image record for the create call: core fields, then properties as extra fields.
 fn image_record(item: &PlanItem, o: &super::PublishOptions) -> Value {
@@ -88,6 +87,16 @@ impl Run<'_> {
         if !item.convert {
             return Ok(object);
         }
+        // qemu-img reads the object itself: re-hash it first, so a damaged one is never converted and sent.
+        self.phase("checking");
+        let d = pipeline::hash_file(&object, &[], self.cancel, &mut |done| self.tick(done.min(a.size)))?;
+        if d.sha256 != a.sha256 || d.size != a.size {
+            return Err(crate::store::object_damaged(
+                &a.name,
+                &a.sha256,
+                &format!("it reads with SHA-256 {} ({} bytes)", d.sha256, d.size),
+            ));
+        }
         self.phase("converting");
         let dir = StagingDir(self.engine.store.staging_dir("publish")?);
         let out = dir.0.join(format!("image.{}", item.disk_format));
@@ -101,31 +110,29 @@ impl Run<'_> {
         Ok(out)
     }
 
-    /// Upload `path` into the image on a helper thread while this one reports progress.
-    fn upload(&mut self, session: &Session, id: &str, path: &Path) -> Result<(u64, String, String)> {
+    /// Upload `path` into the image on a helper thread while this one reports progress; `object`:
+    /// the artifact when `path` is its stored object, re-hashed as it is sent (`object_damaged`).
+    /// Returns the bytes sent and their MD5 and SHA-512.
+    fn upload(&mut self, session: &Session, id: &str, path: &Path, object: Option<&Artifact>) -> Result<(u64, String, String)> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e, false))?;
         let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
-        let sent = Sent::new();
-        let body = HashingBody::new(file, len, sent.clone(), self.cancel.clone());
+        let counter = Counter::new();
+        let mut reader = MeteredReader::new(file, &counter, self.cancel).hashing(&[Algo::Md5, Algo::Sha512]);
+        if let Some(a) = object {
+            reader = reader.expecting(&a.name, &a.sha256, a.size);
+        }
+        let body = HashingBody::new(reader, len);
         self.step.phase_sized("uploading", len);
-        let result = std::thread::scope(|scope| {
-            let handle = scope.spawn(|| session.upload(id, body, len));
-            while !handle.is_finished() {
-                std::thread::sleep(TICK);
-                self.tick(sent.bytes.load(Ordering::Relaxed));
-            }
-            handle.join().expect("upload thread panicked")
-        });
-        let done = sent.bytes.load(Ordering::Relaxed);
-        self.tick(done);
+        let result = watch(&counter, &mut |done| self.tick(done), || session.upload(id, body, len));
+        let done = counter.get();
+        // A read stopped on purpose shows up as a dropped connection: it was the cancel, or a damaged object.
+        if let Some(e) = counter.stopped() {
+            return Err(e);
+        }
         if self.cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
         if let Err(mut e) = result {
-            // A read we failed on purpose shows up as a dropped connection: it was the cancel.
-            if e.text.contains(CANCELLED_READ) {
-                return Err(Error::cancelled());
-            }
             if e.is(code::REMOTE_UNAVAILABLE) && done < len {
                 // A server refusing mid-body (413 over the size cap or quota) closes the connection
                 // right after answering; when the close wins the race the answer is lost.
@@ -137,8 +144,15 @@ impl Run<'_> {
             }
             return Err(e);
         }
-        let (md5, sha512) = sent.digests();
-        Ok((done, md5, sha512))
+        let sent = counter.digests().ok_or_else(|| {
+            Error::new(
+                code::REMOTE_FAILED,
+                format!("The cloud accepted the image after {done} of {len} bytes."),
+                "The upload ended before the whole image was sent, so what the cloud holds cannot be checked.",
+                "Publish again.",
+            )
+        })?;
+        Ok((sent.size, sent.md5.unwrap_or_default(), sent.sha512.unwrap_or_default()))
     }
 
     /// Poll until Glance has the image `active` (or `killed`).
@@ -284,22 +298,9 @@ fn publish_one(run: &mut Run<'_>, session: &Session, pid: i64, a: &Artifact, pla
         let image = session.create_image(&image_record(plan, o))?;
         engine.write(|tx| publications::set_remote(tx, pid, &image.id, &image.status))?;
         remote_id = Some(image.id.clone());
-        let (size, md5, sha512) = run.upload(session, &image.id, &path)?;
+        // Unconverted, what is sent is the stored object: re-hashed as it is read.
+        let (size, md5, sha512) = run.upload(session, &image.id, &path, (!plan.convert).then_some(a))?;
         sent = Some((size, md5.clone(), sha512.clone()));
-        if !plan.convert {
-            // What was sent must be the stored object; a differing digest means the object rotted.
-            if let Some(stored) = a.md5.as_deref().filter(|m| !m.eq_ignore_ascii_case(&md5)) {
-                return Err(Error::new(
-                    code::OBJECT_CORRUPTED,
-                    format!(
-                        "The stored copy of {} changed: what was read for the upload has MD5 {md5}, the library recorded {stored}.",
-                        a.name
-                    ),
-                    "The file under objects/ was changed after import — by a disk error or an edit outside Imagesmith.",
-                    "Run `imagesmith-cli verify` on it, import the original file again, then publish again.",
-                ));
-            }
-        }
         let image = run.wait_active(session, &image.id, &plan.name)?;
         last_status = Some(image.status.clone());
         publications::compare_digests(&image, &md5, &sha512, &plan.name)?;

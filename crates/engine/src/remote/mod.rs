@@ -675,65 +675,6 @@ impl Engine {
     }
 }
 
-/// Bytes moved so far by a transfer running on another thread, and its cancel token.
-#[derive(Clone)]
-pub(crate) struct Counter {
-    pub bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    pub cancel: crate::CancelToken,
-}
-
-impl Counter {
-    fn add(&self, n: usize) {
-        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> u64 {
-        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn check(&self) -> std::io::Result<()> {
-        if self.cancel.is_cancelled() {
-            // Not ErrorKind::Interrupted: io::copy would retry that forever.
-            return Err(std::io::Error::other("cancelled"));
-        }
-        Ok(())
-    }
-}
-
-/// A local file being uploaded: counts bytes and stops when cancelled.
-pub(crate) struct CountingReader<R> {
-    pub inner: R,
-    pub counter: Counter,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.counter.check()?;
-        let n = self.inner.read(buf)?;
-        self.counter.add(n);
-        Ok(n)
-    }
-}
-
-/// Where a file read back from a server goes: hashed and counted, stopping when cancelled.
-pub(crate) struct HashingSink {
-    pub hasher: sha2::Sha256,
-    pub counter: Counter,
-}
-
-impl Write for HashingSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        self.counter.check()?;
-        self.hasher.update(buf);
-        self.counter.add(buf.len());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The SSH key file of a server, when it has one.
 pub(crate) fn key_path(s: &Server) -> Option<&Path> {
     s.key_file.as_deref().map(Path::new)

@@ -5,18 +5,18 @@
 //! A failed or cancelled upload deletes its temp file; when the server went away and it cannot,
 //! the temp file is recorded (`server_uploads`) and removed on the next connection to that server.
 
-use super::{Counter, CountingReader, HashingSink, Remote, RemotePath, Target};
+use super::{Remote, RemotePath, Target};
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::export::{self, ExportReport};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
+use crate::pipeline::{watch, Counter, MeteredReader, MeteredWriter};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::secrets::Secret;
 use crate::{clock, Engine};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use std::path::Path;
-use std::time::Duration;
 
 /// What to export where (`export_profile_to_server`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,18 +72,10 @@ impl Engine {
         self.run(self.server_export_work(req, secret)?, cancel, sink)
     }
 
-    /// Run a transfer on a worker thread while this thread reports its progress.
-    fn transfer<T: Send>(&self, step: &Step<'_>, counter: &Counter, work: impl FnOnce() -> T + Send) -> T {
-        std::thread::scope(|s| {
-            let worker = s.spawn(work);
-            while !worker.is_finished() {
-                std::thread::sleep(Duration::from_millis(50));
-                step.progress(counter.get());
-            }
-            let out = worker.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            step.progress(counter.get());
-            out
-        })
+    /// Run a transfer on a worker thread while this thread reports its progress. A stream that
+    /// stopped on purpose (cancel) says so, whatever error the protocol library made of it.
+    fn transfer(&self, step: &Step<'_>, counter: &Counter, work: impl FnOnce() -> Result<()> + Send) -> Result<()> {
+        watch(counter, &mut |done| step.progress(done), work).map_err(|e| counter.stopped().unwrap_or(e))
     }
 
     /// Upload one local file to `dest` through a hidden temp name, verified before it is renamed
@@ -113,19 +105,19 @@ impl Engine {
         })?;
         let result = (|| {
             step.phase_sized("uploading", size);
-            let counter = Counter { bytes: Default::default(), cancel: cancel.clone() };
+            let counter = Counter::new();
             let file = std::fs::File::open(local).map_err(|e| Error::io(local, &e, false))?;
-            let src = Box::new(CountingReader { inner: file, counter: counter.clone() });
+            let src = Box::new(MeteredReader::new(file, &counter, cancel));
             self.transfer(step, &counter, || remote.put(&temp, src, size))?;
             match remote.size(&temp)? {
                 Some(n) if n == size => {}
                 other => return Err(verify_failed(t, dest, format!("{} bytes arrived of {size}", other.unwrap_or(0)))),
             }
             step.phase_sized("verifying", size);
-            let counter = Counter { bytes: Default::default(), cancel: cancel.clone() };
-            let mut back = HashingSink { hasher: sha2::Sha256::new(), counter: counter.clone() };
+            let counter = Counter::new();
+            let mut back = MeteredWriter::new(std::io::sink(), &counter, cancel).hashing(&[]);
             self.transfer(step, &counter, || remote.get(&temp, &mut back))?;
-            let read_back = hex::encode(back.hasher.finalize());
+            let read_back = back.finish().1.expect("hashing writer").sha256;
             if read_back != sha256 {
                 return Err(verify_failed(t, dest, format!("it reads back with SHA-256 {read_back}, not {sha256}")));
             }
