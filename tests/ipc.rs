@@ -24,8 +24,11 @@ fn harness() -> Harness {
     let mut app = imagesmith_app::app_builder(tauri::test::mock_builder(), engine.clone())
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
-    app.run_iteration(|_, _| {}); // runs setup(): managed state, events, change watcher
-                                  // setup() created the "main" window from tauri.conf.json, the one the capabilities name
+    // One iteration runs setup() (managed state, events, change watcher) and keeps the app for the
+    // test to drive; run_return would run it to its end. Deprecated only for use in a loop.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    // setup() created the "main" window from tauri.conf.json, the one the capabilities name
     let window = app.get_webview_window("main").expect("the main window exists");
     Harness { dir, engine, _app: app, window }
 }
