@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 FIXTURES := $(CURDIR)/target/fixtures
 
-.PHONY: setup fixtures run test lint test-engine test-app bench package
+.PHONY: setup fixtures run test lint test-engine test-app bench fuzz package
 
 ## setup: system packages (skips what is present), npm packages from the lock file
 setup:
@@ -43,6 +43,10 @@ test-app: setup
 ## bench: release build, side-by-side figures against the standard tools
 bench: setup
 	scripts/bench.sh
+
+## fuzz: coverage-guided fuzzing of every parser target (nightly, cargo-fuzz), FUZZ_SECONDS each
+fuzz: setup
+	scripts/fuzz.sh
 
 ## package: a .deb with a desktop entry and icon
 package: setup

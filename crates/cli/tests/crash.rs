@@ -96,3 +96,93 @@ fn import_killed_between_storing_the_object_and_its_commit_leaves_no_orphan() {
     assert_eq!(report["items"][0]["outcome"], "imported");
     assert_consistent(&repo);
 }
+
+/// A small profile on the RHEL image with a kickstart and a script, in `repo`.
+fn small_profile(repo: &Repo) {
+    let (code, report) = repo.import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("ks.cfg"), fixture("post-install.sh")]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, p) = repo.json(["profile", "create", "web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!(code, 0, "{p:#}");
+    let (code, p) = repo.json(["profile", "add", "web", "ks.cfg", "post-install.sh"]);
+    assert_eq!(code, 0, "{p:#}");
+}
+
+fn folder_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+fn last_job_state(repo: &Repo) -> String {
+    let (_, jobs) = repo.json(["jobs"]);
+    jobs[0]["state"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn export_killed_before_its_archive_appears_leaves_nothing_in_the_folder_after_the_next_open() {
+    let repo = Repo::new();
+    small_profile(&repo);
+    let out = tempfile::tempdir().unwrap();
+    killed_at(
+        &repo,
+        "export.before_rename",
+        &["profile".as_ref(), "export".as_ref(), "web".as_ref(), "--to".as_ref(), out.path().as_os_str()],
+    );
+    let left = folder_names(out.path());
+    assert_eq!(left.len(), 2, "killed with the hidden archive and sidecar written: {left:?}");
+    assert!(left.iter().all(|n| n.starts_with('.') && n.ends_with(".part")), "{left:?}");
+    assert_consistent(&repo); // the next command opens the repository, which settles the export
+    assert!(folder_names(out.path()).is_empty(), "no .part file stays in the user's folder: {:?}", folder_names(out.path()));
+    assert_eq!(last_job_state(&repo), "interrupted");
+}
+
+#[test]
+fn export_killed_between_archive_and_sidecar_gets_its_sidecar_on_the_next_open() {
+    let repo = Repo::new();
+    small_profile(&repo);
+    let out = tempfile::tempdir().unwrap();
+    killed_at(
+        &repo,
+        "export.between_renames",
+        &["profile".as_ref(), "export".as_ref(), "web".as_ref(), "--to".as_ref(), out.path().as_os_str()],
+    );
+    let left = folder_names(out.path());
+    assert!(left.contains(&"web.tar.gz".to_string()) && !left.contains(&"web.tar.gz.sha256".to_string()), "{left:?}");
+    assert_consistent(&repo);
+    assert_eq!(folder_names(out.path()), ["web.tar.gz", "web.tar.gz.sha256"], "the archive and its sidecar, nothing else");
+    let check = std::process::Command::new("sha256sum")
+        .args(["--check", "--strict", "web.tar.gz.sha256"])
+        .current_dir(out.path())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "sha256sum accepts the sidecar: {}", String::from_utf8_lossy(&check.stdout));
+}
+
+#[test]
+fn profile_import_killed_before_its_commit_leaves_no_member_without_its_profile() {
+    let source = Repo::new();
+    small_profile(&source);
+    let out = tempfile::tempdir().unwrap();
+    let (code, e) = source.json([
+        "profile".as_ref(),
+        "export".as_ref(),
+        "web".as_ref(),
+        "--include-os".as_ref(),
+        "--to".as_ref(),
+        out.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{e:#}");
+    let repo = Repo::new();
+    let archive = out.path().join("web.tar.gz");
+    killed_at(&repo, "profile_import.before_commit", &["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert!(!repo.objects().is_empty(), "killed with the members stored");
+    assert!(assert_consistent(&repo).is_empty(), "the next open removed the members the profile never got");
+    assert!(repo.objects().is_empty());
+    let (_, profiles) = repo.json(["profile", "list"]);
+    assert_eq!(profiles.as_array().unwrap().len(), 0);
+    assert_eq!(last_job_state(&repo), "interrupted");
+    // And the same archive imports whole afterwards.
+    let (code, report) = repo.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(assert_consistent(&repo).len(), 3);
+}

@@ -328,3 +328,53 @@ fn crafted_profile_manifests_are_refused_with_a_code_and_never_panic() {
         assert_eq!(jobs[0]["state"], "failed", "{what}: the job is ended");
     }
 }
+
+#[test]
+fn a_password_typed_into_a_url_is_refused_and_never_stored_or_printed() {
+    let repo = Repo::new();
+    let cases: [&[&str]; 3] = [
+        &["target", "add", "lab", "--auth-url", "http://admin:Hunter2-pw@127.0.0.1:5000/v3", "--user", "admin", "--project", "p"],
+        &["target", "add", "lab", "--image-url", "http://admin:Hunter2-pw@127.0.0.1:9292", "--no-auth"],
+        &["target", "add", "lab", "--image-url", "http://Hunter2-pw@127.0.0.1:9292", "--no-auth"],
+    ];
+    for args in cases {
+        for json in [false, true] {
+            let mut cmd = repo.cmd();
+            cmd.args(args);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{args:?} refused");
+            let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(printed.contains("user name or password"), "says why: {printed}");
+            assert!(!printed.contains("Hunter2"), "the password is not printed: {printed}");
+        }
+    }
+    let (_, targets) = repo.json(["target", "list"]);
+    assert_eq!(targets.as_array().map(Vec::len), Some(0), "nothing saved: {targets:#}");
+    let catalog = std::fs::read(repo.home().join("catalog.db")).unwrap();
+    assert!(!catalog.windows(7).any(|w| w == b"Hunter2"), "not in the catalog");
+    assert!(!repo.log_text().contains("Hunter2"), "not in the log");
+}
+
+#[test]
+fn a_file_name_with_escape_sequences_becomes_a_plain_name() {
+    let repo = Repo::new();
+    let dir = tempfile::tempdir().unwrap();
+    // An OSC title change, a screen clear and a right-to-left override, as a hostile download might be named.
+    let hostile = "\u{1b}]0;owned\u{7}setup\u{1b}[2J\u{202e}hs.exe.sh";
+    let path = dir.path().join(hostile);
+    std::fs::copy(fixture("post-install.sh"), &path).unwrap();
+    let (code, report) = repo.import(&["--kind", "script"], &[path]);
+    assert_eq!(code, 0, "{report:#}");
+    let (_, list) = repo.json(["list"]);
+    let name = list[0]["name"].as_str().unwrap();
+    assert!(!name.chars().any(|c| c.is_control() || c == '\u{202e}'), "{name:?}");
+    assert_eq!(name, "_]0;owned_setup_[2J_hs.exe.sh");
+    let human = repo.run(["list"]);
+    assert!(!human.stdout.contains(&0x1b), "no escape byte reaches the terminal");
+    // A typed name with the same characters is refused, as before.
+    let (code, err) = repo.json(["update", name, "--name", "a\u{1b}[2Jb"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("invalid_name")), "{err:#}");
+}

@@ -379,3 +379,73 @@ fn an_export_of_a_damaged_object_fails_with_object_damaged_and_leaves_nothing() 
     assert_eq!(jobs[0]["kind"], "export");
     assert_eq!(jobs[0]["state"], "failed");
 }
+
+/// `archive` rewritten with Python's tarfile: `edit` (Python, on the dict `m`) changes profile.json,
+/// whose SHA256SUMS line is updated to match, so only the manifest's content is wrong.
+fn doctored(archive: &std::path::Path, out: &std::path::Path, edit: &str) {
+    let program = format!(
+        "import tarfile, io, json, hashlib, sys\nsrc = tarfile.open(sys.argv[1]); dst = tarfile.open(sys.argv[2], 'w:gz')\n\
+members = {{ti.name: (ti, src.extractfile(ti).read() if ti.isreg() else None) for ti in src.getmembers()}}\n\
+m = json.loads(members['profile.json'][1])\n{edit}\nmanifest = json.dumps(m).encode()\n\
+sums = ''.join(l + '\\n' for l in members['SHA256SUMS'][1].decode().splitlines() if not l.endswith(' profile.json'))\n\
+sums += hashlib.sha256(manifest).hexdigest() + '  profile.json\\n'\n\
+members['profile.json'] = (members['profile.json'][0], manifest); members['SHA256SUMS'] = (members['SHA256SUMS'][0], sums.encode())\n\
+for name, (ti, data) in members.items():\n    ti.size = len(data) if data is not None else 0\n    dst.addfile(ti, io.BytesIO(data) if data is not None else None)\n\
+dst.close()\n"
+    );
+    let ok = std::process::Command::new("python3").arg("-c").arg(program).arg(archive).arg(out).status().unwrap();
+    assert!(ok.success(), "python3 rewrote the archive");
+}
+
+#[test]
+fn a_profile_import_is_all_or_nothing_when_a_later_member_is_refused_or_the_name_is_taken() {
+    let source = Repo::new();
+    composed(&source);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, e) = source.json([
+        "profile".as_ref(),
+        "export".as_ref(),
+        "rhel9-web".as_ref(),
+        "--include-os".as_ref(),
+        "--to".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{e:#}");
+    let archive = dir.path().join("rhel9-web.tar.gz");
+
+    // The last member claims to be a Windows driver: the base image and the members before it are
+    // imported first, then it is refused, and none of them stays.
+    let bad = dir.path().join("bad.tar.gz");
+    doctored(&archive, &bad, "m['members'][-1]['kind'] = 'driver'; m['members'][-1]['os'] = 'windows'");
+    let repo = Repo::new();
+    let (code, err) = repo.json(["profile".as_ref(), "import".as_ref(), bad.as_os_str()]);
+    assert_eq!(code, 1, "{err:#}");
+    let (_, list) = repo.json(["list"]);
+    assert_eq!(list.as_array().unwrap().len(), 0, "no member stays without its profile: {list:#}");
+    assert!(repo.objects().is_empty(), "and no object");
+    assert!(repo.staging_files().is_empty());
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["state"], "failed");
+    assert_eq!(jobs[0]["kind"], "profile_import");
+
+    // Files the user had imported before stay when a profile import that used them fails.
+    let (code, r) = repo.import(&[], &[fixture("ks.cfg")]);
+    assert_eq!(code, 0, "{r:#}");
+    let (code, _) = repo.json(["profile".as_ref(), "import".as_ref(), bad.as_os_str()]);
+    assert_eq!(code, 1);
+    let (_, list) = repo.json(["list"]);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ks.cfg"], "only what the user imported");
+
+    // A name that is taken is refused before any job exists or any file is stored.
+    let (code, p) = repo.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0, "{p:#}");
+    let (_, before) = repo.json(["jobs"]);
+    let stored = repo.objects().len();
+    let (code, err) = repo.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str(), "--name".as_ref(), "RHEL9-web".as_ref()]);
+    assert_eq!(code, 1, "{err:#}");
+    assert_eq!(err["error"]["code"], "name_taken");
+    let (_, after) = repo.json(["jobs"]);
+    assert_eq!(after.as_array().unwrap().len(), before.as_array().unwrap().len(), "no job for a refusal");
+    assert_eq!(repo.objects().len(), stored);
+}

@@ -153,13 +153,38 @@ pub fn free_name(conn: &Connection, name: &str) -> Result<String> {
     unreachable!("the naturals are unbounded")
 }
 
+/// A name made from a file name: what `validate_name` would refuse is replaced, not passed on — control
+/// characters (escape sequences that would drive a terminal) and bidirectional overrides (which make a
+/// name read differently from what it is) become `_`, and it is cut to 255 bytes.
+pub fn name_from_file(file_name: &str) -> String {
+    let mut out: String = file_name.chars().map(|c| if unfit_in_name(c) { '_' } else { c }).collect();
+    if out.len() > 255 {
+        let mut end = 255;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    let out = out.trim();
+    if out.is_empty() {
+        "unnamed".to_string()
+    } else {
+        out.to_string()
+    }
+}
+
+/// Control characters, and the bidirectional marks and overrides that reorder how a name reads.
+fn unfit_in_name(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 pub fn validate_name(name: &str) -> Result<String> {
     let trimmed = name.trim();
-    if trimmed.is_empty() || trimmed.len() > 255 || trimmed.chars().any(|c| c.is_control()) {
+    if trimmed.is_empty() || trimmed.len() > 255 || trimmed.chars().any(unfit_in_name) {
         return Err(Error::new(
             code::INVALID_NAME,
             format!("\"{}\" cannot be used as a name.", name.escape_default()),
-            "Names are 1 to 255 characters, without line breaks or control characters.",
+            "Names are 1 to 255 characters, without line breaks, control characters or text-direction overrides.",
             "Choose a shorter, single-line name.",
         ));
     }

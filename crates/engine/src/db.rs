@@ -13,32 +13,154 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_servers.sql"),
     include_str!("../migrations/0005_publishing.sql"),
     include_str!("../migrations/0006_object_state.sql"),
+    include_str!("../migrations/0007_whole_or_nothing.sql"),
 ];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub fn open(path: &Path) -> Result<Connection> {
+/// Open the catalog at `path`, creating it only when `may_create` (a repository with no stored
+/// files yet): a catalog that is missing, empty or cut short while objects exist is `catalog_damaged`,
+/// never silently a new, empty one.
+pub fn open(path: &Path, may_create: bool) -> Result<Connection> {
+    check_file(path, may_create)?;
+    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &e);
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| unavailable(path, e))?;
-    conn.busy_timeout(Duration::from_secs(30))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    migrate(&mut conn)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(sqlite)?;
+    // Already WAL after the first open: then this writes nothing, so a full disk can still be read.
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::catalog(format!("journal mode is {mode}, not WAL")));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(sqlite)?;
+    migrate(&mut conn).map_err(|e| if e.is(code::CATALOG_FAILED) { Error::catalog_damaged(path, e.text) } else { e })?;
     Ok(conn)
 }
 
+/// Open the catalog only to read it, when the repository cannot be written (`why`): on a full disk or
+/// a read-only mount SQLite cannot make its shared-memory index. With no write-ahead log left to
+/// apply (a clean close removes it), the file is opened as immutable — read as it is, no locks, no
+/// index; otherwise the index is kept in this process's memory (exclusive locking). Nothing is migrated.
+pub fn open_read_only(path: &Path, why: &Error) -> Result<Connection> {
+    if !path.exists() {
+        return Err(why.clone()); // a repository never written cannot be read either
+    }
+    check_file(path, false)?;
+    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &e);
+    let wal = path.with_file_name(format!("{}-wal", path.file_name().unwrap_or_default().to_string_lossy()));
+    let settled = std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = if settled {
+        Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags).map_err(sqlite)?
+    } else {
+        let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(sqlite)?;
+        conn
+    };
+    conn.busy_timeout(Duration::from_secs(30)).map_err(sqlite)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sqlite)?;
+    if version > SCHEMA_VERSION {
+        return Err(too_new(version));
+    }
+    if version < SCHEMA_VERSION {
+        // An older catalog needs its migrations written first.
+        return Err(why.clone());
+    }
+    Ok(conn)
+}
+
+/// A path as the path part of an SQLite `file:` URI: `%`, `?` and `#` (and bytes outside ASCII) escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for &b in std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()) {
+        if b.is_ascii_graphic() && !matches!(b, b'%' | b'?' | b'#') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Why the folder holding the catalog takes no writes, when it does not: a full disk or a read-only
+/// mount or folder.
+pub fn unwritable_reason(catalog: &Path) -> Option<Error> {
+    let dir = catalog.parent().unwrap_or(Path::new("."));
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str())).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0 {
+        if st.f_flag & libc::ST_RDONLY != 0 {
+            return Some(Error::read_only(dir, "a read-only file system"));
+        }
+        if st.f_bavail == 0 {
+            return Some(Error::io(catalog, &std::io::Error::from_raw_os_error(libc::ENOSPC), true));
+        }
+    }
+    read_only_dir(catalog).then(|| Error::read_only(dir, "no write permission"))
+}
+
+/// The SQLite header says how many pages the file holds; a file shorter than that was cut short.
+fn check_file(path: &Path, may_create: bool) -> Result<()> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::catalog_damaged(path, "it is missing, but the repository holds stored files"))
+        }
+        Err(e) => return Err(Error::io(path, &e, false)),
+    };
+    if len == 0 {
+        return if may_create {
+            Ok(())
+        } else {
+            Err(Error::catalog_damaged(path, "it is empty (0 bytes), but the repository holds stored files"))
+        };
+    }
+    let mut header = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    if read.is_err() || &header[..16] != b"SQLite format 3\0" {
+        return Err(Error::catalog_damaged(path, format!("it is not an SQLite database ({len} bytes without its header)")));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => n as u64,
+    };
+    let pages = u32::from_be_bytes([header[28], header[29], header[30], header[31]]) as u64;
+    let counter_valid = header[24..28] == header[92..96];
+    if counter_valid && pages > 0 && len < pages * page_size {
+        return Err(Error::catalog_damaged(
+            path,
+            format!("it is {len} bytes but its header says {}, so it was cut short", pages * page_size),
+        ));
+    }
+    Ok(())
+}
+
 fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
-    Error::new(
-        code::REPOSITORY_UNAVAILABLE,
-        format!("Could not open the catalog {}: {e}.", path.display()),
-        "The repository folder may be read-only, on a missing drive, or the file is not an Imagesmith catalog.",
-        "Check the repository location (--home or IMAGESMITH_HOME) and its permissions.",
-    )
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::CannotOpen) if read_only_dir(path) => Error::read_only(path, e),
+        Some(rusqlite::ErrorCode::CannotOpen) | None => Error::new(
+            code::REPOSITORY_UNAVAILABLE,
+            format!("Could not open the catalog {}: {e}.", path.display()),
+            "The repository folder may be on a missing drive, or the catalog's folder was removed.",
+            "Check the repository location (--home or IMAGESMITH_HOME) and that its drive is mounted.",
+        ),
+        Some(_) => Error::from_sqlite(path, &e),
+    }
+}
+
+/// Whether the folder holding `path` refuses writes (a read-only mount or no write permission).
+fn read_only_dir(path: &Path) -> bool {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str())).unwrap_or_default();
+    // SAFETY: access(2) with a NUL-terminated path and a constant mode.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) != 0 }
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {

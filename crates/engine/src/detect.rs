@@ -363,7 +363,7 @@ fn detect_zip(path: &Path, file: File, mut d: Detection) -> Result<Detection> {
 }
 
 /// `[Version]` facts of a Windows .inf: class, provider, DriverVer, catalog.
-fn inf_version(text: &str) -> Map<String, Value> {
+pub(crate) fn inf_version(text: &str) -> Map<String, Value> {
     let mut facts = Map::new();
     let mut in_version = false;
     for line in text.lines() {

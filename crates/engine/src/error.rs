@@ -37,6 +37,10 @@ crate::model::string_enum!(
         ArchiveTooLarge = "archive_too_large",
         InvalidProfile = "invalid_profile",
         CatalogFailed = "catalog_failed",
+        CatalogDamaged = "catalog_damaged",
+        CatalogBusy = "catalog_busy",
+        RepositoryReadOnly = "repository_read_only",
+        NotChosen = "not_chosen",
         RepositoryUnavailable = "repository_unavailable",
         JobNotFound = "job_not_found",
         InvalidArgument = "invalid_argument",
@@ -118,6 +122,10 @@ pub mod code {
     pub const ARCHIVE_TOO_LARGE: ErrorCode = ErrorCode::ArchiveTooLarge;
     pub const INVALID_PROFILE: ErrorCode = ErrorCode::InvalidProfile;
     pub const CATALOG_FAILED: ErrorCode = ErrorCode::CatalogFailed;
+    pub const CATALOG_DAMAGED: ErrorCode = ErrorCode::CatalogDamaged;
+    pub const CATALOG_BUSY: ErrorCode = ErrorCode::CatalogBusy;
+    pub const REPOSITORY_READ_ONLY: ErrorCode = ErrorCode::RepositoryReadOnly;
+    pub const NOT_CHOSEN: ErrorCode = ErrorCode::NotChosen;
     pub const REPOSITORY_UNAVAILABLE: ErrorCode = ErrorCode::RepositoryUnavailable;
     pub const JOB_NOT_FOUND: ErrorCode = ErrorCode::JobNotFound;
     pub const INVALID_ARGUMENT: ErrorCode = ErrorCode::InvalidArgument;
@@ -213,12 +221,7 @@ impl Error {
     pub fn io(path: &Path, err: &std::io::Error, writing: bool) -> Self {
         let p = path.display();
         if err.raw_os_error() == Some(libc::ENOSPC) {
-            return Error::new(
-                code::DISK_FULL,
-                format!("The disk holding {p} is full."),
-                "The repository stores a full copy of every imported file and needs room for it while the import runs.",
-                "Free some space on that disk, or move the repository to a larger one, then try again.",
-            );
+            return Error::disk_full(p);
         }
         match (writing, err.kind()) {
             (false, std::io::ErrorKind::NotFound) => Error::new(
@@ -255,9 +258,59 @@ impl Error {
         Error::new(
             code::CATALOG_FAILED,
             format!("The catalog database could not be updated: {err}."),
-            "The catalog (catalog.db) may be locked by a stuck process for too long, read-only, or on a full disk.",
-            "Close other Imagesmith processes that may hang, check free space and permissions of the repository folder, then try again.",
+            "The catalog (catalog.db) refused the change for a reason Imagesmith does not recognise.",
+            "Try again; if it keeps failing, run `imagesmith-cli verify` and keep the log (Settings → Open log folder) for a report.",
         )
+    }
+
+    /// The catalog file is not a whole SQLite database (empty, cut short, overwritten).
+    pub fn catalog_damaged(path: &Path, what: impl fmt::Display) -> Self {
+        Error::new(
+            code::CATALOG_DAMAGED,
+            format!("The catalog {} is damaged: {what}.", path.display()),
+            "The catalog lists every stored file with its name, kind and checksums. Opening a damaged one as if it were new would make the repository look empty and its stored files strays, so Imagesmith does not open it.",
+            format!(
+                "Restore {} from a backup (the stored files in objects/ are untouched), or run `imagesmith-cli rebuild-catalog` to set it aside and rebuild a catalog from the stored files.",
+                path.display()
+            ),
+        )
+    }
+
+    /// The repository's disk or folder does not take writes.
+    pub fn read_only(path: &Path, err: impl fmt::Display) -> Self {
+        Error::new(
+            code::REPOSITORY_READ_ONLY,
+            format!("The repository cannot be changed: {} is read-only ({err}).", path.display()),
+            "The repository is on a read-only disk or mount, or its folder belongs to another user.",
+            "Remount the disk read-write or fix the folder's permissions, or open a repository you can write to.",
+        )
+    }
+
+    fn disk_full(p: impl fmt::Display) -> Self {
+        Error::new(
+            code::DISK_FULL,
+            format!("The disk holding {p} is full."),
+            "The repository stores a full copy of every imported file and needs room for it while the import runs.",
+            "Free some space on that disk, or move the repository to a larger one, then try again.",
+        )
+    }
+
+    /// What a SQLite failure means to the user: a damaged catalog, a full disk, a read-only
+    /// repository or another process holding the write lock each get their own code.
+    pub fn from_sqlite(catalog: &Path, e: &rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DatabaseCorrupt | C::NotADatabase) => Error::catalog_damaged(catalog, e),
+            Some(C::DiskFull) => Error::disk_full(catalog.display()),
+            Some(C::ReadOnly) => Error::read_only(catalog, e),
+            Some(C::DatabaseBusy | C::DatabaseLocked) => Error::new(
+                code::CATALOG_BUSY,
+                format!("The catalog {} is busy: another Imagesmith process held it for more than 30 seconds.", catalog.display()),
+                "Only one process writes to the catalog at a time; one that hangs keeps the others waiting.",
+                "Close other Imagesmith windows and commands on this repository (or end a stuck one), then try again.",
+            ),
+            _ => Error::catalog(e),
+        }
     }
 
     pub fn invalid_argument(text: impl Into<String>, recovery: impl Into<String>) -> Self {
@@ -273,6 +326,10 @@ impl From<rusqlite::Error> for Error {
                 return err.clone();
             }
         }
-        Error::catalog(e)
+        match e.sqlite_error_code() {
+            // The path is not known here; the engine names catalog.db.
+            Some(_) => Error::from_sqlite(Path::new("catalog.db"), &e),
+            None => Error::catalog(e),
+        }
     }
 }

@@ -175,10 +175,13 @@ impl Engine {
         self.run(self.export_work(req)?, cancel, sink)
     }
 
-    /// Write the archive to `target` through a hidden `.part` file renamed into place, then its
-    /// `.sha256` sidecar. Each stored object is re-hashed as it is read (`object_damaged` when it no
-    /// longer matches); the archive is hashed as it is written, so the sidecar needs no second read.
-    /// The tar and gzip work runs on a helper thread while this one reports `progress`.
+    /// Write the archive to `target` and its `.sha256` sidecar, so that both appear or neither does,
+    /// even when the process dies: both are written under hidden `.part` names recorded in
+    /// `export_files` first, then the archive is renamed into place, then the sidecar; the next open
+    /// finishes or undoes what a dead process left ([`Engine::settle_exports`]). Each stored object
+    /// is re-hashed as it is read (`object_damaged` when it no longer matches); the archive is hashed
+    /// as it is written, so the sidecar needs no second read. The tar and gzip work runs on a helper
+    /// thread while this one reports `progress`.
     pub(crate) fn write_archive(
         &self,
         entries: &[Entry],
@@ -189,27 +192,99 @@ impl Engine {
     ) -> Result<(String, u64)> {
         let dir = target.parent().expect("archive in a folder");
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
-        let part = dir.join(format!(".{file_name}.{:08x}.part", rand::random::<u32>()));
+        let tag = rand::random::<u32>();
+        let part = dir.join(format!(".{file_name}.{tag:08x}.part"));
         let sidecar = dir.join(format!("{file_name}.sha256"));
-        let read = Counter::new();
-        let written = watch(&read, progress, || tar_gz(entries, mtime, &part, &read, cancel));
-        let (sha, size) = match written {
-            Ok(d) => (d.sha256, d.size),
+        let sidecar_part = dir.join(format!(".{file_name}.sha256.{tag:08x}.part"));
+        let row = self.db().query_row(
+            "INSERT INTO export_files (session, archive_part, archive, sidecar_part, sidecar, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            rusqlite::params![
+                self.store.session(),
+                path_text(&part)?,
+                path_text(target)?,
+                path_text(&sidecar_part)?,
+                path_text(&sidecar)?,
+                crate::clock::now()
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
+        let result = (|| {
+            let read = Counter::new();
+            let d = watch(&read, progress, || tar_gz(entries, mtime, &part, &read, cancel))?;
+            std::fs::write(&sidecar_part, format!("{}  {file_name}\n", d.sha256)).map_err(|e| export_failed(&sidecar, e))?;
+            crate::failpoint::failpoint("export.before_rename");
+            std::fs::rename(&part, target).map_err(|e| export_failed(target, e))?;
+            crate::failpoint::failpoint("export.between_renames");
+            Ok((d.sha256, d.size))
+        })();
+        match result {
+            Ok(done) => {
+                // The archive is in place: the sidecar follows it, now or (should this fail) on the next open.
+                std::fs::rename(&sidecar_part, &sidecar).map_err(|e| export_failed(&sidecar, e))?;
+                let _ = self.db().execute("DELETE FROM export_files WHERE id = ?1", [row]);
+                Ok(done)
+            }
             Err(e) => {
                 let _ = std::fs::remove_file(&part);
-                return Err(e);
+                let _ = std::fs::remove_file(&sidecar_part);
+                let _ = self.db().execute("DELETE FROM export_files WHERE id = ?1", [row]);
+                Err(e)
             }
-        };
-        if let Err(e) = std::fs::rename(&part, target) {
-            let _ = std::fs::remove_file(&part);
-            return Err(export_failed(target, e));
         }
-        if let Err(e) = std::fs::write(&sidecar, format!("{sha}  {file_name}\n")) {
-            let _ = std::fs::remove_file(target);
-            return Err(export_failed(&sidecar, e));
-        }
-        Ok((sha, size))
     }
+
+    /// Finish what exports of processes that died left in users' folders: a temp archive still
+    /// there means nothing appeared, so both temp files are removed; a temp archive gone means the
+    /// archive was renamed into place, so its sidecar is renamed after it. Returns the temp files
+    /// removed. A folder that cannot be reached now (an unmounted disk) keeps its row for next time.
+    pub fn settle_exports(&self) -> Result<usize> {
+        let live = self.store.live_sessions()?;
+        let rows: Vec<(i64, String, String, String, String)> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare("SELECT id, session, archive_part, sidecar_part, sidecar FROM export_files")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        let mut removed = 0;
+        for (id, session, part, sidecar_part, sidecar) in rows {
+            if live.contains(&session) {
+                continue; // an export running right now
+            }
+            let (part, sidecar_part) = (PathBuf::from(part), PathBuf::from(sidecar_part));
+            let settled = if part.exists() {
+                let mut gone = |p: &Path| match std::fs::remove_file(p) {
+                    Ok(()) => {
+                        removed += 1;
+                        true
+                    }
+                    Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+                };
+                gone(&part) & gone(&sidecar_part)
+            } else if sidecar_part.exists() {
+                std::fs::rename(&sidecar_part, &sidecar).is_ok()
+            } else {
+                true
+            };
+            if settled {
+                self.db().execute("DELETE FROM export_files WHERE id = ?1", [id])?;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A path as the catalog stores it: exports go to folders with UTF-8 names.
+fn path_text(p: &Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| {
+        Error::new(
+            code::INVALID_ARGUMENT,
+            format!("The path {} is not valid UTF-8.", p.display()),
+            "Imagesmith records where an export writes so it can clean up after a crash, and needs a readable name for that.",
+            "Choose a folder whose name is plain text.",
+        )
+    })
 }
 
 /// The export job: one item, the archive.

@@ -304,11 +304,13 @@ impl Engine {
         item: &ImportItem,
         expected: &[ExpectedDigest],
         signed: bool,
+        staged_by: Option<i64>,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
         let path = &item.path;
-        let name = file_name(path);
+        // The file's name as a library name: never a control character or escape sequence.
+        let name = catalog::name_from_file(&file_name(path));
         checksum::check_agreement(&name, expected)?;
         let mut det = detect::detect(path)?;
         if item.kind == Some(Kind::DiskImage) && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
@@ -352,6 +354,7 @@ impl Engine {
         let mut committed: Option<PathBuf> = None;
         let outcome = self.write(|tx| {
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
+                claim_staged(tx, existing.id, staged_by)?;
                 if existing.state != ArtifactState::Ok {
                     // Heal: the stored copy is missing or damaged and these are its bytes (the same
                     // SHA-256), so the staged file replaces it and the artifact is ok again. Not
@@ -380,6 +383,9 @@ impl Engine {
                     detected: &detected,
                 },
             )?;
+            if let Some(job) = staged_by {
+                tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
+            }
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
             crate::failpoint::failpoint("import.after_rename");
@@ -422,6 +428,21 @@ impl Engine {
     }
 }
 
+/// An import found `artifact` already in the library. When a profile import (`staged_by`) brought
+/// it in for a profile not created yet, this import shares that staging (it goes only when every
+/// import that staged it failed); an import the user asked for makes it the library's own.
+fn claim_staged(tx: &rusqlite::Connection, artifact: i64, staged_by: Option<i64>) -> Result<()> {
+    match staged_by {
+        Some(job) => tx.execute(
+            "INSERT OR IGNORE INTO staged_members (job_id, artifact_id)
+             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM staged_members WHERE artifact_id = ?2)",
+            [job, artifact],
+        )?,
+        None => tx.execute("DELETE FROM staged_members WHERE artifact_id = ?1", [artifact])?,
+    };
+    Ok(())
+}
+
 /// The import job: one item per file.
 pub struct ImportWork {
     req: ImportRequest,
@@ -456,7 +477,7 @@ impl Work for ImportWork {
             }
         }
         let signed = is_signed(&self.names[seq], &self.names);
-        let (outcome, artifact) = engine.import_one(item, &expected, signed, step.cancel(), &mut |phase, done| {
+        let (outcome, artifact) = engine.import_one(item, &expected, signed, None, step.cancel(), &mut |phase, done| {
             step.phase(phase);
             step.progress(done);
         })?;

@@ -80,6 +80,11 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Whether any object file is stored (a catalog that is missing or empty then cannot be new).
+pub(crate) fn has_object_files(objects: &Path) -> Result<bool> {
+    Ok(!object_files(objects)?.is_empty())
+}
+
 /// Every file under `objects/sha256/ab/` named like an object: (sha256, path). One readdir per
 /// folder, at most 257 in all.
 fn object_files(objects: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {

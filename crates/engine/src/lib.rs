@@ -14,6 +14,7 @@ pub mod durability;
 pub mod error;
 pub mod export;
 pub mod failpoint;
+pub mod fuzzing;
 pub mod import;
 pub mod integrity;
 mod iso;
@@ -46,6 +47,7 @@ pub use remote::{Protocol, Server, ServerExportRequest, ServerSpec, ServerTestRe
 pub use runner::{Done, ItemEnd, ItemSpec, Step, Work};
 pub use verify::VerifyReport;
 
+use error::code;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -69,28 +71,70 @@ pub struct Engine {
     store: store::Store,
     conn: Mutex<Connection>,
     running: Mutex<HashMap<i64, CancelToken>>,
+    /// Set when the repository could only be opened for reading: every write is refused with it.
+    unwritable: Option<Error>,
 }
 
 impl Engine {
     /// Open (creating if needed) the repository: folders, catalog migrations, then recovery — jobs of
     /// processes that died are marked interrupted and their staging files removed; when one died, the
     /// object files no row names (it may have died between moving a file into objects/ and its
-    /// COMMIT) are removed too. A lost object is marked, never a reason not to open.
+    /// COMMIT) are removed too, its export's temp files in the user's folder removed (or the sidecar
+    /// of an archive already in place renamed after it), and the members its profile import brought
+    /// in for a profile never created deleted. A lost object is marked, never a reason not to open.
     pub fn open(layout: DataLayout) -> Result<Engine> {
-        let store = store::Store::open(&layout)?;
-        let conn = db::open(&layout.catalog())?;
-        let live = store.live_sessions()?;
-        jobs::mark_interrupted(&conn, &live)?;
-        let died = store.reap_dead_sessions()? > 0;
-        let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()) };
+        let store = match store::Store::open(&layout) {
+            Ok(store) => store,
+            Err(e) if e.is(code::DISK_FULL) => store::Store::unwritable(&layout, e),
+            // Named by the repository folder, not the lock file the store tried first.
+            Err(e) if e.is(code::REPOSITORY_READ_ONLY) => {
+                let why = db::unwritable_reason(&layout.catalog()).unwrap_or(e);
+                store::Store::unwritable(&layout, why)
+            }
+            Err(e) => return Err(e),
+        };
+        let catalog = layout.catalog();
+        let fresh = std::fs::metadata(&catalog).map(|m| m.len() == 0).unwrap_or(true);
+        let may_create = fresh && !integrity::has_object_files(&layout.objects())?;
+        let mut unwritable = store.why_unwritable().cloned();
+        let conn = match &unwritable {
+            Some(why) => db::open_read_only(&catalog, why)?,
+            None => match db::open(&catalog, may_create) {
+                Ok(conn) => conn,
+                Err(e) => match db::unwritable_reason(&catalog) {
+                    // A full disk or a read-only mount: the library can still be read.
+                    Some(why) if !e.is(code::CATALOG_DAMAGED) => {
+                        let conn = db::open_read_only(&catalog, &why).map_err(|_| e)?;
+                        unwritable = Some(why);
+                        conn
+                    }
+                    _ => return Err(e),
+                },
+            },
+        };
+        let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()), unwritable };
+        if engine.unwritable.is_some() {
+            return Ok(engine); // recovery writes; it runs on the next open that can
+        }
+        let live = engine.store.live_sessions()?;
+        jobs::mark_interrupted(&engine.db(), &live)?;
+        let died = engine.store.reap_dead_sessions()? > 0;
         if died {
             // Only then: a process that exits normally leaves no orphan, and the scan holds the write lock.
             engine.remove_orphan_objects()?;
         }
         engine.settle(durability::SETTLE_AFTER)?;
+        // Exports and profile imports of processes that died: finished or undone, never left half.
+        engine.settle_exports()?;
+        engine.discard_unfinished_staging()?;
         // Objects an earlier boot left unsettled are re-hashed by the `recover` job
         // (`recovery_work`), which the app runs in the background and the CLI before its command.
         Ok(engine)
+    }
+
+    /// Why this repository is open only for reading (a full disk, a read-only mount), when it is.
+    pub fn why_read_only(&self) -> Option<&Error> {
+        self.unwritable.as_ref()
     }
 
     pub fn layout(&self) -> &DataLayout {
@@ -103,6 +147,9 @@ impl Engine {
 
     /// Run `f` in one write transaction (BEGIN IMMEDIATE).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        if let Some(why) = &self.unwritable {
+            return Err(why.clone());
+        }
         db::write(&mut self.db(), f)
     }
 

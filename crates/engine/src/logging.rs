@@ -373,7 +373,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let logs = tempfile::tempdir().unwrap();
         let lines = logged(logs.path(), FILE_BYTES, FILES, || {
-            let conn = crate::db::open(&home.path().join("catalog.db")).unwrap();
+            let conn = crate::db::open(&home.path().join("catalog.db"), true).unwrap();
             let ok =
                 crate::jobs::create(&conn, crate::jobs::JobKind::Verify, "s1", &[("/a".into(), Some(1)), ("/b".into(), None)], 1).unwrap();
             let failed = crate::jobs::create(&conn, crate::jobs::JobKind::Export, "s1", &[("/c".into(), Some(1))], 1).unwrap();

@@ -246,16 +246,8 @@ impl Engine {
     pub fn create_profile(&self, name: &str, base: &str, description: &str) -> Result<Profile> {
         let name = catalog::validate_name(name)?;
         self.write(|tx| {
-            if tx.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [&name], |_| Ok(())).optional()?.is_some() {
-                return Err(profile_name_taken(&name));
-            }
-            let image = catalog::find(tx, base)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(base))?;
-            let now = clock::now();
-            tx.execute(
-                "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![name, description.trim(), image.id, now],
-            )?;
-            load(tx, tx.last_insert_rowid())
+            let id = create(tx, &name, base, description)?;
+            load(tx, id)
         })
     }
 
@@ -263,16 +255,7 @@ impl Engine {
     pub fn add_to_profile(&self, key: &str, artifacts: &[String]) -> Result<Profile> {
         self.write(|tx| {
             let id = find_id(tx, key)?;
-            for a_key in artifacts {
-                let profile = load(tx, id)?;
-                let a = catalog::get(tx, a_key)?;
-                let role = check_member(&profile, &a)?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
-                    params![id, a.id, role.as_str()],
-                )?;
-            }
-            touch(tx, id)?;
+            add_members(tx, id, artifacts)?;
             load(tx, id)
         })
     }
@@ -300,19 +283,7 @@ impl Engine {
     pub fn set_profile_options(&self, key: &str, options: &[(String, String)]) -> Result<Profile> {
         self.write(|tx| {
             let id = find_id(tx, key)?;
-            for (k, v) in options {
-                let k = validate_option_key(k)?;
-                if v.trim().is_empty() {
-                    tx.execute("DELETE FROM profile_options WHERE profile_id = ?1 AND key = ?2", params![id, k])?;
-                } else {
-                    tx.execute(
-                        "INSERT INTO profile_options (profile_id, key, value) VALUES (?1, ?2, ?3)
-                         ON CONFLICT(profile_id, key) DO UPDATE SET value = excluded.value",
-                        params![id, k, v.trim()],
-                    )?;
-                }
-            }
-            touch(tx, id)?;
+            set_options(tx, id, options)?;
             load(tx, id)
         })
     }
@@ -343,7 +314,7 @@ impl Engine {
         let new_name = catalog::validate_name(new_name)?;
         self.write(|tx| {
             let id = find_id(tx, key)?;
-            if tx.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [&new_name], |_| Ok(())).optional()?.is_some() {
+            if name_exists(tx, &new_name)? {
                 return Err(profile_name_taken(&new_name));
             }
             let now = clock::now();
@@ -367,21 +338,7 @@ impl Engine {
 
     /// `name`, or `name (2)`, `name (3)`, … — the first profile name not taken.
     pub fn free_profile_name(&self, name: &str) -> Result<String> {
-        let conn = self.db();
-        let taken = |n: &str| -> Result<bool> {
-            Ok(conn.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [n], |_| Ok(())).optional()?.is_some())
-        };
-        if !taken(name)? {
-            return Ok(name.to_string());
-        }
-        let mut n = 2;
-        loop {
-            let candidate = format!("{name} ({n})");
-            if !taken(&candidate)? {
-                return Ok(candidate);
-            }
-            n += 1;
-        }
+        free_name(&self.db(), name)
     }
 
     pub fn delete_profile(&self, key: &str) -> Result<Profile> {
@@ -394,7 +351,76 @@ impl Engine {
     }
 }
 
-fn profile_name_taken(name: &str) -> Error {
+/// Insert a profile named `name` (validated) on the OS image `base`, inside the caller's transaction.
+pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str) -> Result<i64> {
+    if name_exists(tx, name)? {
+        return Err(profile_name_taken(name));
+    }
+    let image = catalog::find(tx, base)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(base))?;
+    let now = clock::now();
+    tx.execute(
+        "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![name, description.trim(), image.id, now],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Add artifacts (ids or names) to profile `id`, each checked against the profile first.
+pub(crate) fn add_members(tx: &Connection, id: i64, artifacts: &[String]) -> Result<()> {
+    for a_key in artifacts {
+        let profile = load(tx, id)?;
+        let a = catalog::get(tx, a_key)?;
+        let role = check_member(&profile, &a)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
+            params![id, a.id, role.as_str()],
+        )?;
+    }
+    touch(tx, id)
+}
+
+/// Set install options of profile `id`; an empty value removes the option.
+pub(crate) fn set_options(tx: &Connection, id: i64, options: &[(String, String)]) -> Result<()> {
+    for (k, v) in options {
+        let k = validate_option_key(k)?;
+        if v.trim().is_empty() {
+            tx.execute("DELETE FROM profile_options WHERE profile_id = ?1 AND key = ?2", params![id, k])?;
+        } else {
+            tx.execute(
+                "INSERT INTO profile_options (profile_id, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(profile_id, key) DO UPDATE SET value = excluded.value",
+                params![id, k, v.trim()],
+            )?;
+        }
+    }
+    touch(tx, id)
+}
+
+/// Whether a profile of this name (ignoring case) exists.
+pub(crate) fn name_exists(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.query_row("SELECT 1 FROM profiles WHERE name = ?1 COLLATE NOCASE", [name], |_| Ok(())).optional()?.is_some())
+}
+
+/// `name`, or `name (2)`, `name (3)`, … — the first profile name not taken.
+pub(crate) fn free_name(conn: &Connection, name: &str) -> Result<String> {
+    if !name_exists(conn, name)? {
+        return Ok(name.to_string());
+    }
+    let mut n = 2;
+    loop {
+        let candidate = format!("{name} ({n})");
+        if !name_exists(conn, &candidate)? {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+pub(crate) fn load_profile(conn: &Connection, id: i64) -> Result<Profile> {
+    load(conn, id)
+}
+
+pub(crate) fn profile_name_taken(name: &str) -> Error {
     Error::new(
         code::NAME_TAKEN,
         format!("A profile named \"{name}\" already exists."),

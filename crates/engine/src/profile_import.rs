@@ -12,7 +12,7 @@ use crate::export::FORMAT;
 use crate::import::ImportItem;
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::{Algo, ArtifactRef, Kind};
-use crate::profile::Profile;
+use crate::profile::{self, Profile};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,21 @@ fn parse_manifest(bytes: &[u8], file_name: &str) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// The manifest parser, for the fuzz target: whether `bytes` reads as a profile.json.
+pub(crate) fn parse_manifest_for_fuzzing(bytes: &[u8]) -> Result<()> {
+    let manifest = parse_manifest(bytes, "fuzz.tar.gz")?;
+    // Checked against an archive that holds only what the manifest names, with the digests it gives.
+    let mut files = BTreeMap::new();
+    let mut digests = HashMap::new();
+    let named =
+        manifest.members.iter().map(|m| (&m.file, &m.sha256)).chain(manifest.base.file.as_ref().map(|f| (f, &manifest.base.sha256)));
+    for (file, sha) in named {
+        files.insert(file.clone(), PathBuf::from(file));
+        digests.insert(file.clone(), sha.clone());
+    }
+    check_manifest(&manifest, &files, &digests, "fuzz.tar.gz")
+}
+
 /// A value from the manifest, shortened and escaped for a message.
 fn shown(s: &str) -> String {
     let short: String = s.chars().take(80).collect();
@@ -202,6 +217,12 @@ impl Engine {
     pub fn profile_import_work(&self, archive: &Path, name: Option<&str>) -> Result<ProfileImportWork> {
         let file_name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let size = std::fs::metadata(archive).map_err(|e| Error::io(archive, &e, false))?.len();
+        if let Some(n) = name {
+            let n = catalog::validate_name(n)?;
+            if profile::name_exists(&self.db(), &n)? {
+                return Err(profile::profile_name_taken(&n));
+            }
+        }
         Ok(ProfileImportWork { archive: archive.to_path_buf(), file_name, size, name: name.map(str::to_string) })
     }
 
@@ -354,13 +375,16 @@ impl Engine {
         let profile_name = catalog::validate_name(name.unwrap_or(&manifest.name))?;
         check_manifest(&manifest, &files, &digests, file_name)?;
 
-        // 4. The base image: from the archive, or already in the repository.
+        // 4. The base image: from the archive, or already in the repository. What this import brings
+        // in is staged by its job until the profile exists: undone if anything below fails or the
+        // process dies (`discard_staging`), so the library never keeps members without their profile.
         step.phase("importing");
+        let job = Some(step.job_id());
         let base_id = match &manifest.base.file {
             Some(f) => {
                 let path = files.get(f).ok_or_else(|| invalid_profile(file_name, format!("its base image {f} is missing")))?;
                 let item = ImportItem { path: path.clone(), kind: Some(Kind::Os), ..Default::default() };
-                let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
+                let (_, a) = self.import_one(&item, &[], false, job, cancel, &mut |_, _| {})?;
                 a.id
             }
             None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?.map(|a| a.id).ok_or_else(|| {
@@ -381,24 +405,76 @@ impl Engine {
             let path =
                 files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
-            let (_, a) = self.import_one(&item, &[], false, cancel, &mut |_, _| {})?;
+            let (_, a) = self.import_one(&item, &[], false, job, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });
         }
-        // 6. The profile, under its name or a free one.
-        let profile_name = if name.is_some() { profile_name } else { self.free_profile_name(&profile_name)? };
-        let profile = self.create_profile(&profile_name, &base_id.to_string(), &manifest.description)?;
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        // 6. The profile, under its name or a free one, with its members and options, in one
+        // transaction that also makes the staged members the library's own.
         let keys: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
-        let profile = match self.add_to_profile(&profile.name, &keys).and_then(|_| {
-            let opts: Vec<(String, String)> = manifest.install_options.into_iter().collect();
-            self.set_profile_options(&profile.name, &opts)
-        }) {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = self.delete_profile(&profile.name);
-                return Err(e);
-            }
-        };
+        let opts: Vec<(String, String)> = manifest.install_options.into_iter().collect();
+        let profile = self.write(|tx| {
+            let profile_name = if name.is_some() { profile_name.clone() } else { profile::free_name(tx, &profile_name)? };
+            let id = profile::create(tx, &profile_name, &base_id.to_string(), &manifest.description)?;
+            profile::add_members(tx, id, &keys)?;
+            profile::set_options(tx, id, &opts)?;
+            tx.execute("DELETE FROM staged_members WHERE job_id = ?1", [step.job_id()])?;
+            crate::failpoint::failpoint("profile_import.before_commit");
+            profile::load_profile(tx, id)
+        })?;
         Ok((profile, members, sidecar_verified))
+    }
+
+    /// Undo what profile import `job` staged for a profile it never created: each artifact it alone
+    /// staged, that no profile uses and no other artifact names as its image, is deleted (rows in one
+    /// transaction, the object after it). The others are kept as they are.
+    pub(crate) fn discard_staging(&self, job: i64) -> Result<usize> {
+        let mut unreferenced = Vec::new();
+        let deleted = self.write(|tx| {
+            let ids: Vec<i64> = tx
+                .prepare("SELECT artifact_id FROM staged_members WHERE job_id = ?1")?
+                .query_map([job], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.execute("DELETE FROM staged_members WHERE job_id = ?1", [job])?;
+            let mut deleted = 0;
+            for id in ids {
+                let others: bool =
+                    tx.query_row("SELECT EXISTS (SELECT 1 FROM staged_members WHERE artifact_id = ?1)", [id], |r| r.get(0))?;
+                let Some(a) = catalog::by_id(tx, id)? else { continue };
+                if others {
+                    continue;
+                }
+                // In use (a profile, or another artifact's image): it stays, as the library's own.
+                if let Ok(sha) = catalog::delete(tx, &a) {
+                    unreferenced.extend(sha);
+                    deleted += 1;
+                }
+            }
+            Ok(deleted)
+        })?;
+        for sha in unreferenced {
+            let _ = self.remove_unreferenced_object(&sha);
+        }
+        Ok(deleted)
+    }
+
+    /// On open: undo the staging of profile imports that are not running any more (their process
+    /// died, or a failure's own clean-up could not finish).
+    pub(crate) fn discard_unfinished_staging(&self) -> Result<usize> {
+        let jobs: Vec<i64> = {
+            let conn = self.db();
+            let mut stmt =
+                conn.prepare("SELECT DISTINCT s.job_id FROM staged_members s JOIN jobs j ON j.id = s.job_id WHERE j.state <> 'running'")?;
+            let jobs = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            jobs
+        };
+        let mut deleted = 0;
+        for job in jobs {
+            deleted += self.discard_staging(job)?;
+        }
+        Ok(deleted)
     }
 }
 
@@ -425,6 +501,10 @@ impl Work for ProfileImportWork {
         let dir = engine.store.staging_dir("profile")?;
         let result = engine.import_profile_in(&self.archive, &self.file_name, self.size, self.name.as_deref(), &dir, step);
         let _ = std::fs::remove_dir_all(&dir);
+        if result.is_err() {
+            // All or nothing: members brought in for the profile go with it.
+            engine.discard_staging(step.job_id())?;
+        }
         Ok(Done::new(Outcome::Imported, result?))
     }
 

@@ -14,11 +14,16 @@ pub struct Store {
     layout: DataLayout,
     session: String,
     session_dir: PathBuf,
-    _session_lock: File,
+    _session_lock: Option<File>,
+    /// Why nothing can be written (a full disk, a read-only mount): the repository is only read.
+    unwritable: Option<Error>,
 }
 
 fn write_err(path: &Path, e: std::io::Error) -> Error {
-    Error::io(path, &e, true)
+    match e.raw_os_error() {
+        Some(libc::EROFS | libc::EACCES | libc::EPERM) => Error::read_only(path, e),
+        _ => Error::io(path, &e, true),
+    }
 }
 
 /// Serialises creating and reaping sessions across processes.
@@ -44,7 +49,24 @@ impl Store {
         let session_dir = staging.join(&session);
         fs::create_dir(&session_dir).map_err(|e| write_err(&session_dir, e))?;
         drop(registry);
-        Ok(Store { layout: layout.clone(), session, session_dir, _session_lock: lock })
+        Ok(Store { layout: layout.clone(), session, session_dir, _session_lock: Some(lock), unwritable: None })
+    }
+
+    /// A store that only reads: no staging session (making one would write), and every write
+    /// refused with `why` (`disk_full`, `repository_read_only`).
+    pub fn unwritable(layout: &DataLayout, why: Error) -> Store {
+        let session = format!("{}-read-only", std::process::id());
+        let session_dir = layout.staging().join(&session);
+        Store { layout: layout.clone(), session, session_dir, _session_lock: None, unwritable: Some(why) }
+    }
+
+    /// Why this store cannot write, when it cannot.
+    pub fn why_unwritable(&self) -> Option<&Error> {
+        self.unwritable.as_ref()
+    }
+
+    fn writable(&self) -> Result<()> {
+        self.unwritable.clone().map_or(Ok(()), Err)
     }
 
     pub fn session(&self) -> &str {
@@ -53,6 +75,10 @@ impl Store {
 
     /// Sessions whose process is alive (their lock is held), including ours.
     pub fn live_sessions(&self) -> Result<HashSet<String>> {
+        if self.unwritable.is_some() {
+            // No lock can be taken to look; every other session counts as alive, so nothing of theirs is touched.
+            return Ok(self.lock_files().unwrap_or_default().into_iter().map(|(id, _)| id).chain([self.session.clone()]).collect());
+        }
         let staging = self.layout.staging();
         let _registry = registry_lock(&staging)?;
         let mut live = HashSet::new();
@@ -66,6 +92,7 @@ impl Store {
 
     /// Remove the staging folders of dead processes. Call after their jobs were marked interrupted.
     pub fn reap_dead_sessions(&self) -> Result<usize> {
+        self.writable()?;
         let staging = self.layout.staging();
         let _registry = registry_lock(&staging)?;
         let mut reaped = 0;
@@ -108,6 +135,7 @@ impl Store {
 
     /// A new, empty folder in this process's session folder (for unpacking archives).
     pub fn staging_dir(&self, prefix: &str) -> Result<PathBuf> {
+        self.writable()?;
         let path = self.session_dir.join(format!("{prefix}-{:016x}", rand::random::<u64>()));
         fs::create_dir(&path).map_err(|e| write_err(&path, e))?;
         Ok(path)
@@ -127,6 +155,7 @@ impl Store {
 
     /// A new, empty staging file in this process's session folder.
     pub fn staging_file(&self) -> Result<(File, PathBuf)> {
+        self.writable()?;
         let path = self.session_dir.join(format!("{:016x}.part", rand::random::<u64>()));
         let f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| write_err(&path, e))?;
         Ok((f, path))
@@ -139,6 +168,7 @@ impl Store {
     /// Move a fully written, fsynced staging file to its content address. Call inside the catalog
     /// write transaction so a concurrent delete of the same content cannot interleave.
     pub fn commit(&self, staged: &Path, sha256: &str) -> Result<PathBuf> {
+        self.writable()?;
         let target = self.object_path(sha256);
         let dir = target.parent().expect("object path has a parent");
         fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
@@ -155,6 +185,9 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if self.unwritable.is_some() {
+            return; // it made nothing
+        }
         // A clean exit leaves nothing behind; the lock file goes with the folder.
         let _ = fs::remove_dir_all(&self.session_dir);
         let _ = fs::remove_file(self.layout.staging().join(format!("{}.lock", self.session)));

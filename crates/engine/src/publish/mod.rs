@@ -285,15 +285,42 @@ fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
+/// A URL as a message may show it: no user, password or query.
+fn without_credentials(u: &reqwest::Url) -> String {
+    let mut shown = u.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    format!("\"{shown}\"")
+}
+
+/// An http(s) URL with a host and no credentials in it. A password typed into a URL would be stored
+/// in the catalog and shown in lists and logs, so it is refused — and never repeated in the message.
 fn check_url(what: &str, url: &str) -> Result<()> {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(())
-    } else {
-        Err(Error::invalid_argument(
-            format!("The {what} \"{url}\" is not an http(s) URL."),
-            format!("Give the {what} as https://host:port/… ."),
-        ))
+    let parsed = reqwest::Url::parse(url);
+    let shown = match &parsed {
+        Ok(u) => without_credentials(u),
+        Err(_) if url.contains('@') => "(not shown: it may hold a password)".to_string(),
+        Err(_) => format!("\"{}\"", url.escape_default()),
+    };
+    let u = match parsed {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => u,
+        _ => {
+            return Err(Error::invalid_argument(
+                format!("The {what} {shown} is not an http(s) URL."),
+                format!("Give the {what} as https://host:port/… ."),
+            ))
+        }
+    };
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::new(
+            code::INVALID_ARGUMENT,
+            format!("The {what} {shown} holds a user name or password; it was not saved."),
+            "Targets keep their URLs in the catalog, where lists, exports and logs show them; a password belongs in the OS keyring.",
+            "Give the URL without user@ or user:password@, the user with --user, and the password with --password-stdin (kept in the keyring) or when asked.",
+        ));
     }
+    Ok(())
 }
 
 /// The new target with blanks dropped and its settings checked against its sign-in method.

@@ -568,6 +568,15 @@ impl Engine {
     /// Trust an SFTP server's host key (after the user compared the fingerprint, e.g. in the
     /// dialog shown for `host_key_unknown`).
     pub fn trust_host_key(&self, name: &str, fingerprint: &str) -> Result<Server> {
+        let (server, fp) = self.host_key_to_trust(name, fingerprint)?;
+        self.db()
+            .execute("UPDATE servers SET host_key_fingerprint = ?1, updated_at = ?2 WHERE id = ?3", params![fp, clock::now(), server.id])?;
+        self.get_server(name)
+    }
+
+    /// The server and the normalised fingerprint `trust_host_key` would record, checked (an sftp
+    /// server, a `SHA256:` fingerprint) without recording it: what the app shows in its confirmation.
+    pub fn host_key_to_trust(&self, name: &str, fingerprint: &str) -> Result<(Server, String)> {
         let server = self.get_server(name)?;
         if server.protocol != Protocol::Sftp {
             return Err(invalid(
@@ -576,9 +585,7 @@ impl Engine {
             ));
         }
         let fp = check_fingerprint(fingerprint)?;
-        self.db()
-            .execute("UPDATE servers SET host_key_fingerprint = ?1, updated_at = ?2 WHERE id = ?3", params![fp, clock::now(), server.id])?;
-        self.get_server(name)
+        Ok((server, fp))
     }
 
     /// Connect to an SSH server and read its host key, without logging in: what the app shows in
