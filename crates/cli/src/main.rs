@@ -1,6 +1,46 @@
 //! imagesmith-cli: the Imagesmith engine from a terminal — import, list, show, update, delete, jobs, verify,
 //! profiles, and publishing to clouds.
 
+/// `println!` for this crate (defined before the modules so they use it too): a closed pipe
+/// (`imagesmith-cli list | head`) ends the process as it ends `cat`, quietly by SIGPIPE, instead of
+/// std's "failed printing to stdout: Broken pipe" panic and exit 101.
+macro_rules! println {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same end on a closed pipe.
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Write to stdout; a reader that went away (EPIPE) ends the process by SIGPIPE, as it would
+/// have without Rust ignoring that signal (std ignores it so that sockets report EPIPE instead;
+/// it is restored only here, at the moment of exit).
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // SAFETY: restoring the default action of a signal and raising it in our own process.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::raise(libc::SIGPIPE);
+            }
+            std::process::exit(141); // not reached: SIGPIPE's default action ends the process
+        }
+        eprintln!("imagesmith-cli: could not write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 mod output;
 mod publish;
 mod secret_input;

@@ -163,3 +163,20 @@ fn verify_catches_a_flipped_byte_and_a_missing_object() {
     let (_, jobs) = repo.json(["jobs"]);
     assert_eq!(jobs[0]["kind"], "verify");
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly_like_other_unix_tools() {
+    use std::os::unix::process::ExitStatusExt;
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("ks.cfg"), fixture("post-install.sh")]);
+    assert_eq!(code, 0, "{report:#}");
+    for args in [&["list"][..], &["list", "--json"], &["jobs", "show", "1", "--json"], &["jobs"]] {
+        // `imagesmith-cli list | head -0`: the reader is gone before the first line is written
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = repo.cmd().args(args).stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?} ends by SIGPIPE, as cat does: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?} is quiet: {stderr}");
+    }
+}
