@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod grants;
 pub mod jobs;
 pub mod state;
 
@@ -24,6 +25,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::repository::repository_info,
             commands::repository::reveal_repository,
             commands::repository::open_log_folder,
+            commands::dialogs::choose_files,
+            commands::dialogs::choose_folder,
+            commands::dialogs::choose_profile_archive,
             commands::import::plan_import,
             commands::import::parse_expected,
             commands::import::start_import,
@@ -63,7 +67,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::servers::test_server,
             commands::servers::remove_server,
             commands::servers::probe_host_key,
-            commands::servers::trust_host_key,
+            commands::dialogs::trust_host_key,
             commands::servers::export_profile_to_server,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
@@ -79,19 +83,44 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 /// Set up the app around an opened engine on any runtime: `run` passes the real builder, the IPC
 /// tests `tauri::test::mock_builder()`.
 pub fn app_builder<R: Runtime>(base: tauri::Builder<R>, engine: Arc<Engine>) -> tauri::Builder<R> {
+    app_builder_with_dialogs(base, engine, None)
+}
+
+/// [`app_builder`] with the native dialogs answered by `dialogs` (the IPC tests answer the host-key
+/// confirmation this way; None: the window's real dialogs).
+pub fn app_builder_with_dialogs<R: Runtime>(
+    base: tauri::Builder<R>,
+    engine: Arc<Engine>,
+    dialogs: Option<Arc<dyn commands::dialogs::Dialogs>>,
+) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let handler = specta.invoke_handler();
-    base.plugin(tauri_plugin_dialog::init()).invoke_handler(handler).setup(move |app| {
-        specta.mount_events(app);
-        app.manage(AppState::new(engine.clone()));
-        events::watch_changes(app.handle().clone(), engine.clone());
-        // Objects an earlier boot left unsettled are re-hashed in the background: the window
-        // shows the library at once and the `recover` job in the jobs panel.
-        if let Ok(Some(work)) = engine.recovery_work() {
-            let _ = engine.spawn(work, Box::new(|_| {}), |_| {});
-        }
-        Ok(())
-    })
+    base.plugin(tauri_plugin_dialog::init())
+        .invoke_handler(handler)
+        // Files dropped on the window may be imported: the drop is the person's choice. (A webview
+        // window reports drops as a window event on Linux; a child webview as a webview event.)
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                grants::grant(window.app_handle(), paths);
+            }
+        })
+        .on_webview_event(|webview, event| {
+            if let tauri::WebviewEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                grants::grant(webview.app_handle(), paths);
+            }
+        })
+        .setup(move |app| {
+            specta.mount_events(app);
+            let dialogs = dialogs.clone().unwrap_or_else(|| Arc::new(app.handle().clone()));
+            app.manage(AppState::new(engine.clone(), dialogs));
+            events::watch_changes(app.handle().clone(), engine.clone());
+            // Objects an earlier boot left unsettled are re-hashed in the background: the window
+            // shows the library at once and the `recover` job in the jobs panel.
+            if let Ok(Some(work)) = engine.recovery_work() {
+                let _ = engine.spawn(work, Box::new(|_| {}), |_| {});
+            }
+            Ok(())
+        })
 }
 
 /// Start the log file, open the per-user repository (IMAGESMITH_HOME overrides it) and run the window.
@@ -103,6 +132,13 @@ pub fn run() {
         Ok(engine) => Arc::new(engine),
         Err(err) => {
             eprintln!("imagesmith: {}\n{}\n{}", err.text, err.explanation, err.recovery);
+            // Started from a desktop icon there is no terminal: say it in a window too.
+            let _ = rfd::MessageDialog::new()
+                .set_level(rfd::MessageLevel::Error)
+                .set_title("Imagesmith cannot open its repository")
+                .set_description(format!("{}\n\n{}\n\n{}", err.text, err.explanation, err.recovery))
+                .set_buttons(rfd::MessageButtons::Ok)
+                .show();
             std::process::exit(2);
         }
     };

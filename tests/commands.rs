@@ -79,12 +79,12 @@ fn the_command_list_matches_the_shell_the_grants_and_the_client() {
 }
 
 #[test]
-fn the_main_window_is_granted_nothing_but_our_commands_events_and_the_open_dialog() {
+fn the_main_window_is_granted_nothing_but_our_commands_and_events() {
     let (_, others) = grants();
     assert_eq!(
         others,
-        ["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open"],
-        "least privilege: no fs:, opener: or shell: grants"
+        ["core:event:allow-listen", "core:event:allow-unlisten"],
+        "least privilege: no dialog:, fs:, opener: or shell: grants (the shell opens the dialogs itself)"
     );
 }
 

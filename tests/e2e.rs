@@ -979,3 +979,50 @@ async fn export_a_profile_to_a_real_webdav_server() {
     assert!(check.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&check.stdout));
     app.quit().await;
 }
+
+/// (width, height) of the window's content: the app's minimum, a small laptop, full HD.
+const SIZES: [(u32, u32); 3] = [(900, 560), (1280, 720), (1920, 1080)];
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() {
+    let home = Home::new();
+    {
+        // a library with a long name and a finished job, made before the window opens
+        use imagesmith_engine::{DataLayout, Engine};
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let dir = home.files();
+        let long = dir.join("rhel-9.6-x86_64-dvd-with-a-very-long-descriptive-name-from-the-vendor-portal.iso");
+        std::fs::copy(fixture("rhel-9.6-x86_64-dvd.iso"), &long).unwrap();
+        let items = [long, fixture("ks.cfg"), fixture("post-install.sh")]
+            .into_iter()
+            .map(|path| imagesmith_engine::ImportItem { path, ..Default::default() })
+            .collect();
+        let request = imagesmith_engine::ImportRequest { items, checksum_files: vec![] };
+        engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+    }
+    let mut app = App::start(&home, "10-narrow", 4620).await;
+    if app.client.find(Locator::Css("[data-testid=jobs-panel]")).await.is_err() {
+        app.click("[data-testid=toggle-jobs]").await;
+    }
+    app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
+    app.wait_for("[data-testid=details-name]").await;
+    for (w, h) in SIZES {
+        app.client.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await; // let the window manager apply it
+        for theme in ["light", "dark"] {
+            // as Settings applies it, without leaving the library
+            app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
+            app.shot(&format!("library-jobs-open-{w}x{h}-{theme}")).await;
+        }
+        let details = app.wait_for("[data-testid=artifact-details]").await;
+        let (_, _, width, _) = details.rectangle().await.unwrap();
+        assert!(width >= 280.0, "at {w}x{h} the details pane is {width} px wide, too narrow to read");
+        let list = app.wait_for("[data-testid=library-list]").await;
+        let (_, _, list_width, _) = list.rectangle().await.unwrap();
+        assert!(list_width >= 240.0, "at {w}x{h} the list is {list_width} px wide");
+        let (_, _, jobs_width, _) = app.wait_for("[data-testid=jobs-panel]").await.rectangle().await.unwrap();
+        assert!(jobs_width >= 280.0, "at {w}x{h} the jobs panel is {jobs_width} px wide");
+    }
+    app.quit().await;
+}

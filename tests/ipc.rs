@@ -18,10 +18,37 @@ struct Harness {
     window: WebviewWindow<MockRuntime>,
 }
 
+/// The native dialogs, answered as a person would: `confirm` says yes or no, and records what it was asked.
+struct Answers {
+    yes: bool,
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl imagesmith_app::commands::dialogs::Dialogs for Answers {
+    fn pick_files(&self, _: &str) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+    fn pick_folder(&self, _: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+    fn pick_profile_archive(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    fn confirm(&self, title: &str, text: &str, _: &str) -> bool {
+        self.asked.lock().unwrap().push(format!("{title}\n{text}"));
+        self.yes
+    }
+}
+
 fn harness() -> Harness {
+    harness_answering(None)
+}
+
+fn harness_answering(dialogs: Option<Arc<Answers>>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(Engine::open(DataLayout::new(dir.path().join("repo"))).unwrap());
-    let mut app = imagesmith_app::app_builder(tauri::test::mock_builder(), engine.clone())
+    let dialogs = dialogs.map(|d| d as Arc<dyn imagesmith_app::commands::dialogs::Dialogs>);
+    let mut app = imagesmith_app::app_builder_with_dialogs(tauri::test::mock_builder(), engine.clone(), dialogs)
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
     // One iteration runs setup() (managed state, events, change watcher) and keeps the app for the
@@ -31,6 +58,12 @@ fn harness() -> Harness {
     // setup() created the "main" window from tauri.conf.json, the one the capabilities name
     let window = app.get_webview_window("main").expect("the main window exists");
     Harness { dir, engine, _app: app, window }
+}
+
+/// What a person choosing `paths` in a native dialog (or dropping them) hands the shell.
+fn chosen(h: &Harness, paths: &[&std::path::Path]) {
+    let paths: Vec<std::path::PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+    imagesmith_app::grants::grant(h.window.app_handle(), &paths);
 }
 
 fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -98,11 +131,34 @@ fn engine_errors_cross_as_code_text_explanation_recovery() {
 }
 
 #[test]
+fn paths_the_person_did_not_choose_are_refused() {
+    let h = harness();
+    // /etc/hostname exists and is readable, but was never chosen or dropped in this window
+    let hostname = std::path::Path::new("/etc/hostname");
+    let err = invoke(&h, "plan_import", json!({"request": {"paths": [hostname], "checksum_files": []}})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    let request = json!({"items": [{"path": hostname, "kind": null, "os": null, "image": null, "name": null, "expected": null}], "checksum_files": []});
+    let err = invoke(&h, "start_import", json!({"request": request, "onProgress": "__CHANNEL__:1"})).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    // a file inside a chosen folder is allowed; `..` out of it is not
+    let dir = tempfile::tempdir().unwrap();
+    let inside = dir.path().join("ks.cfg");
+    std::fs::copy(fixture("ks.cfg"), &inside).unwrap();
+    chosen(&h, &[dir.path()]);
+    assert!(invoke(&h, "plan_import", json!({"request": {"paths": [inside], "checksum_files": []}})).is_ok());
+    let climbing = dir.path().join("../../etc/hostname");
+    let err = invoke(&h, "plan_import", json!({"request": {"paths": [climbing], "checksum_files": []}})).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+}
+
+#[test]
 fn plan_import_reviews_real_files() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("notes.exe");
     std::fs::write(&file, b"MZ not really").unwrap();
+    chosen(&h, &[&file]);
     let plan = invoke(&h, "plan_import", json!({"request": {"paths": [file], "checksum_files": []}})).unwrap();
     assert_eq!(plan["items"].as_array().unwrap().len(), 1, "{plan}");
     assert_eq!(plan["items"][0]["file_name"], "notes.exe");
@@ -119,10 +175,9 @@ fn assert_refused_by_acl(what: &str, answer: Result<Value, Value>) {
 fn what_the_capability_does_not_grant_is_refused() {
     let h = harness();
     assert_refused_by_acl("an unknown command", invoke(&h, "no_such_command", json!({})));
-    // The dialog plugin is registered and the main window may use its open dialog: open passes the
-    // ACL (and fails on its missing options); save and message are not granted.
-    let err = invoke(&h, "plugin:dialog|open", json!({})).unwrap_err();
-    assert!(err.as_str().is_some_and(|text| text.contains("options") && !text.contains("not allowed")), "open is granted: {err}");
+    // The dialog plugin is registered for the shell's own use; the page may open none of its
+    // dialogs (the shell opens them and remembers what was chosen).
+    assert_refused_by_acl("plugin:dialog|open", invoke(&h, "plugin:dialog|open", json!({})));
     assert_refused_by_acl("plugin:dialog|save", invoke(&h, "plugin:dialog|save", json!({})));
     assert_refused_by_acl("plugin:dialog|message", invoke(&h, "plugin:dialog|message", json!({})));
 
@@ -253,6 +308,18 @@ fn export_and_import_run_as_jobs_and_answer_with_the_job_id() {
     std::fs::create_dir(&out).unwrap();
     let channels = json!({"onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
 
+    // a folder nobody chose in the app's dialog is refused, however it exists: nothing is written
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": 50}});
+    let jobs_before = invoke(&h, "count_jobs", jq.clone()).unwrap();
+    let mut args = json!({"request": {"profile": "rhel9-web", "dir": out, "include_os": false}});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    let err = invoke(&h, "export_profile", args).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    assert!(std::fs::read_dir(&out).unwrap().next().is_none());
+    assert_eq!(invoke(&h, "count_jobs", jq).unwrap(), jobs_before, "no job for a refusal");
+    chosen(&h, &[&out]);
+
     // a folder that does not exist is refused before any job is recorded
     let mut args = json!({"request": {"profile": "rhel9-web", "dir": out.join("missing"), "include_os": false}});
     args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
@@ -278,6 +345,13 @@ fn export_and_import_run_as_jobs_and_answer_with_the_job_id() {
     assert_eq!(detail["state"], "succeeded", "{detail}");
     let copy = invoke(&h, "get_profile", json!({"profile": "rhel9-web (2)"})).unwrap();
     assert_eq!(member_names(&copy), ["driver dud-kmod-example.iso", "unattend ks.cfg"]);
+
+    // an archive elsewhere is refused until chosen
+    let elsewhere = h.dir.path().join("elsewhere.tar.gz");
+    std::fs::copy(out.join("rhel9-web.tar.gz"), &elsewhere).unwrap();
+    let mut args = json!({"archive": elsewhere, "name": null});
+    args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+    assert_eq!(invoke(&h, "import_profile", args).unwrap_err()["code"], "not_chosen");
 
     let mut args = json!({"archive": out.join("nothing-here.tar.gz"), "name": null});
     args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
@@ -392,4 +466,29 @@ fn file_servers_are_saved_without_connecting_and_ask_for_what_they_need() {
 
     assert_eq!(invoke(&h, "remove_server", json!({"name": "dav"})).unwrap()["name"], "dav");
     assert_eq!(invoke(&h, "list_servers", json!({})).unwrap(), json!([]));
+}
+
+#[test]
+fn a_host_key_is_trusted_only_after_a_yes_in_the_native_confirmation() {
+    let fp = format!("SHA256:{}", "Q".repeat(43));
+    let sftp = json!({"name": "depot", "protocol": "sftp", "host": "127.0.0.1", "port": 9, "path": "/srv", "user": "deploy", "key_file": null, "host_key_fingerprint": null});
+    for yes in [false, true] {
+        let answers = Arc::new(Answers { yes, asked: Default::default() });
+        let h = harness_answering(Some(answers.clone()));
+        invoke(&h, "add_server", json!({"spec": sftp, "secret": null})).unwrap();
+        let answer = invoke(&h, "trust_host_key", json!({"name": "depot", "fingerprint": fp}));
+        let asked = answers.asked.lock().unwrap().clone();
+        assert_eq!(asked.len(), 1, "the person was asked once");
+        assert!(asked[0].contains(&fp) && asked[0].contains("depot"), "the question shows the server and the key: {}", asked[0]);
+        let servers = invoke(&h, "list_servers", json!({})).unwrap();
+        if yes {
+            assert_eq!(answer.unwrap()["host_key_fingerprint"], fp.as_str());
+            assert_eq!(servers[0]["host_key_fingerprint"], fp.as_str());
+        } else {
+            let err = answer.unwrap_err();
+            assert_error_shape(&err);
+            assert_eq!(err["code"], "cancelled");
+            assert!(servers[0]["host_key_fingerprint"].is_null(), "page script alone trusts nothing: {servers}");
+        }
+    }
 }

@@ -101,7 +101,8 @@ pub async fn delete_profile(state: State<'_, AppState>, profile: String) -> Resu
     blocking(move || engine.delete_profile(&profile)).await
 }
 
-/// Start exporting a profile into a folder; returns the job id at once. Progress arrives on
+/// Start exporting a profile into a folder chosen in the app's folder dialog (`not_chosen` for any
+/// other); returns the job id at once. Progress arrives on
 /// `on_progress` (throttled), the archive's path and sha256 on `on_report` when it succeeded.
 #[tauri::command]
 #[specta::specta]
@@ -111,6 +112,7 @@ pub async fn export_profile(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
+    state.grants.check(&request.dir, "folder")?;
     crate::jobs::start(state.engine.clone(), move |engine| engine.export_work(&request), on_progress, Some(on_report)).await
 }
 
@@ -125,6 +127,7 @@ pub async fn import_profile(
     on_progress: Channel<JobProgress>,
     on_report: Channel<ProfileImportReport>,
 ) -> Result<i64, IpcError> {
+    state.grants.check(&archive, "profile archive")?;
     crate::jobs::start(
         state.engine.clone(),
         move |engine| engine.profile_import_work(&archive, name.as_deref()),

@@ -16,12 +16,19 @@ pub struct RepositoryInfo {
     pub root: String,
     /// The app's version, for the about line.
     pub app_version: String,
+    /// Why the repository is open only for browsing (a full disk, a read-only mount); None when
+    /// it can be changed. Decided when the app started.
+    pub read_only: Option<IpcError>,
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInfo, IpcError> {
-    Ok(RepositoryInfo { root: state.engine.layout().root.display().to_string(), app_version: env!("CARGO_PKG_VERSION").to_string() })
+    Ok(RepositoryInfo {
+        root: state.engine.layout().root.display().to_string(),
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+        read_only: state.engine.why_read_only().cloned(),
+    })
 }
 
 /// Open the repository folder in the desktop's file manager.

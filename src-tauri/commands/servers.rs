@@ -53,14 +53,6 @@ pub async fn probe_host_key(state: State<'_, AppState>, host: String, port: u16)
     blocking(move || engine.probe_host_key(&host, port)).await
 }
 
-/// Trust the host key (`SHA256:…`) the user confirmed for a saved SFTP server.
-#[tauri::command]
-#[specta::specta]
-pub async fn trust_host_key(state: State<'_, AppState>, name: String, fingerprint: String) -> Result<Server, IpcError> {
-    let engine = state.engine.clone();
-    blocking(move || engine.trust_host_key(&name, &fingerprint)).await
-}
-
 /// Start exporting a profile to a saved server; returns the job id at once (`secret_required`,
 /// `host_key_unknown`, `auth_failed`, … come back as the command's error, before any job).
 #[tauri::command]

@@ -1,6 +1,8 @@
 // Window-level services: files dragged onto the window, and the native open-file and folder dialogs.
+// The dialogs are opened by the shell (the page has no dialog permission), which remembers what the
+// person chose: commands that read or write paths refuse any other (`not_chosen`).
 import { getCurrentWebview } from '@tauri-apps/api/webview';
-import { open } from '@tauri-apps/plugin-dialog';
+import { api } from './ipc/client';
 
 export type DragState = { kind: 'over'; count: number } | { kind: 'drop'; paths: string[] } | { kind: 'leave' };
 
@@ -24,9 +26,7 @@ export async function onFileDrag(handler: (state: DragState) => void): Promise<(
 
 /** The native "open files" dialog; resolves to the chosen paths (empty when cancelled). */
 export async function chooseFiles(): Promise<string[]> {
-  const chosen = await open({ multiple: true, directory: false, title: 'Add files to the repository' });
-  if (!chosen) return [];
-  return Array.isArray(chosen) ? chosen : [chosen];
+  return api.chooseFiles();
 }
 
 /** True when running inside the Tauri shell (false in unit tests and a plain browser). */
@@ -36,15 +36,10 @@ export function inTauri(): boolean {
 
 /** The native "choose a folder" dialog; resolves to the folder, or null when cancelled. */
 export async function chooseFolder(title: string): Promise<string | null> {
-  const chosen = await open({ multiple: false, directory: true, title });
-  return typeof chosen === 'string' ? chosen : null;
+  return api.chooseFolder(title);
 }
 
 /** The native dialog for one exported profile (.tar.gz); resolves to its path, or null. */
 export async function chooseProfileArchive(): Promise<string | null> {
-  const chosen = await open({
-    multiple: false, directory: false, title: 'Import a profile',
-    filters: [{ name: 'Profile archives', extensions: ['tar.gz', 'gz'] }],
-  });
-  return typeof chosen === 'string' ? chosen : null;
+  return api.chooseProfileArchive();
 }

@@ -24,7 +24,7 @@ describe('Settings', () => {
   });
 
   it('shows where the repository is', async () => {
-    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0' }) });
+    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null }) });
     const s = new Settings(memory());
     await s.loadRepository();
     expect(s.repository?.root).toBe('/home/a/.local/share/imagesmith');
@@ -33,7 +33,7 @@ describe('Settings', () => {
   it('opens the log folder from its button, and says why and what to do when it cannot', async () => {
     let fail = false;
     const calls = mockCommands({
-      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0' }),
+      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null }),
       open_log_folder: () => {
         if (fail) throw ipcError('open_failed', 'Could not open /home/a/.local/state/imagesmith/logs in the file manager.');
         return null;
@@ -52,5 +52,15 @@ describe('Settings', () => {
     expect(await screen.findByText(/Could not open \/home\/a\/.local\/state\/imagesmith\/logs/)).toBeInTheDocument();
     expect(screen.getByText(/fix open_failed/)).toBeInTheDocument();
     expect(settings.error).toBeNull();
+  });
+
+  it('says why a repository is open only for browsing, and how to make it writable', async () => {
+    const full = ipcError('disk_full', 'The disk holding /srv/repo/catalog.db is full.');
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full }) });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    render(SettingsView, { settings });
+    expect(screen.getByTestId('read-only-reason')).toHaveTextContent('The disk holding /srv/repo/catalog.db is full.');
+    expect(screen.getByText(/can be browsed; nothing can be added/)).toBeInTheDocument();
   });
 });

@@ -13,7 +13,16 @@ export const commands = {
 	revealRepository: () => typedError<null, Error>(__TAURI_INVOKE("reveal_repository")),
 	/**  Open the folder of the log files (for a support request) in the desktop's file manager. */
 	openLogFolder: () => typedError<null, Error>(__TAURI_INVOKE("open_log_folder")),
-	/**  Classify dropped or chosen files (checksum files among them are recognised, not imported). */
+	/**  The native "open files" dialog; the chosen paths (none when cancelled). */
+	chooseFiles: () => typedError<string[], Error>(__TAURI_INVOKE("choose_files")),
+	/**  The native "choose a folder" dialog titled `title`; the folder, or none when cancelled. */
+	chooseFolder: (title: string) => typedError<string | null, Error>(__TAURI_INVOKE("choose_folder", { title })),
+	/**  The native dialog for one exported profile (.tar.gz); its path, or none when cancelled. */
+	chooseProfileArchive: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_profile_archive")),
+	/**
+	 *  Classify dropped or chosen files (checksum files among them are recognised, not imported). Only
+	 *  paths chosen in the app's dialogs or dropped on its window are read (`not_chosen` otherwise).
+	 */
 	planImport: (request: PlanRequest) => typedError<ImportPlan, Error>(__TAURI_INVOKE("plan_import", { request })),
 	/**  Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`. */
 	parseExpected: (text: string) => typedError<ExpectedDigest, Error>(__TAURI_INVOKE("parse_expected", { text })),
@@ -53,7 +62,8 @@ export const commands = {
 	/**  Delete a profile; its members stay in the library. */
 	deleteProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("delete_profile", { profile })),
 	/**
-	 *  Start exporting a profile into a folder; returns the job id at once. Progress arrives on
+	 *  Start exporting a profile into a folder chosen in the app's folder dialog (`not_chosen` for any
+	 *  other); returns the job id at once. Progress arrives on
 	 *  `on_progress` (throttled), the archive's path and sha256 on `on_report` when it succeeded.
 	 */
 	exportProfile: (request: ExportRequest, onProgress: Channel<JobProgress>, onReport: Channel<ExportReport>) => typedError<number, Error>(__TAURI_INVOKE("export_profile", { request, onProgress, onReport })),
@@ -98,7 +108,10 @@ export const commands = {
 	removeServer: (name: string) => typedError<Server, Error>(__TAURI_INVOKE("remove_server", { name })),
 	/**  An SSH server's host key and whether ~/.ssh/known_hosts knows it, for the trust confirmation. */
 	probeHostKey: (host: string, port: number) => typedError<HostKeyProbe, Error>(__TAURI_INVOKE("probe_host_key", { host, port })),
-	/**  Trust the host key (`SHA256:…`) the user confirmed for a saved SFTP server. */
+	/**
+	 *  Trust the host key (`SHA256:…`) of a saved SFTP server, once the person confirmed it in a
+	 *  native dialog showing the server and the fingerprint. Declining is `cancelled`.
+	 */
 	trustHostKey: (name: string, fingerprint: string) => typedError<Server, Error>(__TAURI_INVOKE("trust_host_key", { name, fingerprint })),
 	/**
 	 *  Start exporting a profile to a saved server; returns the job id at once (`secret_required`,
@@ -224,7 +237,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -585,6 +598,11 @@ export type RepositoryInfo = {
 	root: string,
 	/**  The app's version, for the about line. */
 	app_version: string,
+	/**
+	 *  Why the repository is open only for browsing (a full disk, a read-only mount); None when
+	 *  it can be changed. Decided when the app started.
+	 */
+	read_only: Error | null,
 };
 
 /**  Where a member goes in an exported profile, by kind. */

@@ -50,6 +50,9 @@ export const api = {
   repositoryInfo: () => unwrap(commands.repositoryInfo()),
   revealRepository: () => unwrap(commands.revealRepository()),
   openLogFolder: () => unwrap(commands.openLogFolder()),
+  chooseFiles: () => unwrap(commands.chooseFiles()),
+  chooseFolder: (title: string) => unwrap(commands.chooseFolder(title)),
+  chooseProfileArchive: () => unwrap(commands.chooseProfileArchive()),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
