@@ -162,6 +162,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Set a damaged catalog aside and rebuild one from the stored files (names, profiles and
+    /// history are not in the files: artifacts come back as recovered-<sha256>.<ext>).
+    RebuildCatalog {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -306,6 +312,7 @@ fn main() -> ExitCode {
             | Command::Jobs { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
             | Command::Verify { json: true, .. }
+            | Command::RebuildCatalog { json: true }
             | Command::Server { action: servers::ServerAction::List { json: true } }
             | Command::Profile {
                 action: ProfileAction::Create { json: true, .. }
@@ -318,6 +325,35 @@ fn main() -> ExitCode {
                     | ProfileAction::Import { json: true, .. }
             }
     ) || publish::wants_json(&cli.command);
+    // Before opening: the repository does not open while its catalog is damaged.
+    if let Command::RebuildCatalog { json } = cli.command {
+        return match imagesmith_engine::rebuild::rebuild_catalog(&layout) {
+            Ok(report) if json => {
+                output::json(&report);
+                ExitCode::SUCCESS
+            }
+            Ok(report) => {
+                if let Some(old) = &report.set_aside {
+                    println!("The damaged catalog was kept as {old}.");
+                }
+                println!("Rebuilt the catalog: {} stored file(s) recovered.", report.recovered.len());
+                for name in &report.recovered {
+                    println!("  {name}");
+                }
+                if !report.lost_and_found.is_empty() {
+                    println!("{} stored file(s) no longer match their checksum and were moved to:", report.lost_and_found.len());
+                    for path in &report.lost_and_found {
+                        println!("  {path}");
+                    }
+                }
+                println!(
+                    "Rename the recovered files and recreate profiles with `imagesmith-cli update` and `imagesmith-cli profile create`."
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => output::fail(&e, json),
+        };
+    }
     let engine = match Engine::open(layout) {
         Ok(e) => e,
         Err(e) => return output::fail(&e, json),
@@ -419,6 +455,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Publications { artifact, refresh, json } => publish::publications(engine, artifact, refresh, json),
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
+        Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
         Command::Verify { ids_or_names, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);

@@ -141,3 +141,51 @@ fn on_a_full_disk_the_library_can_still_be_read_and_an_import_says_disk_full() {
     assert!(r[3].is_array(), "the history reads: {:#}", r[3]);
     assert!(Path::new(home).read_dir().unwrap().next().is_none(), "the tmpfs is gone with its namespace");
 }
+
+#[test]
+fn a_damaged_catalog_is_rebuilt_from_the_stored_files_when_asked() {
+    let repo = Repo::new();
+    stored(&repo);
+    let (_, before) = repo.json(["list"]);
+    let shas: Vec<String> = before.as_array().unwrap().iter().map(|a| a["sha256"].as_str().unwrap().to_string()).collect();
+    // a third stored file whose bytes changed on disk: it must not come back as verified
+    let (code, r) = repo.import(&[], &[fixture("autoyast.xml")]);
+    assert_eq!(code, 0, "{r:#}");
+    let damaged_sha = sha256_of(&fixture("autoyast.xml"));
+    flip_object_byte(&repo, &damaged_sha, 10);
+    std::fs::write(repo.home().join("catalog.db"), b"").unwrap();
+    for side in ["catalog.db-wal", "catalog.db-shm"] {
+        let _ = std::fs::remove_file(repo.home().join(side));
+    }
+    let (code, err) = repo.json(["list"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("catalog_damaged")));
+    assert!(err["error"]["recovery"].as_str().unwrap().contains("rebuild-catalog"), "{err:#}");
+
+    let (code, report) = repo.json(["rebuild-catalog"]);
+    assert_eq!(code, 0, "{report:#}");
+    let kept = report["set_aside"].as_str().expect("the damaged catalog is kept");
+    assert_eq!(std::fs::metadata(kept).unwrap().len(), 0, "as it was");
+    assert_eq!(report["recovered"].as_array().unwrap().len(), 2, "{report:#}");
+    assert_eq!(report["lost_and_found"].as_array().unwrap().len(), 1, "{report:#}");
+    let moved = repo.home().join("lost+found").join(&damaged_sha);
+    assert!(moved.is_file(), "the changed file is kept aside, not deleted");
+
+    let (code, list) = repo.json(["list"]);
+    assert_eq!(code, 0, "{list:#}");
+    let mut got: Vec<(String, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["sha256"].as_str().unwrap().into(), a["kind"].as_str().unwrap().into(), a["name"].as_str().unwrap().into()))
+        .collect();
+    got.sort();
+    let mut want = shas.clone();
+    want.sort();
+    assert_eq!(got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(), want, "every intact stored file is an artifact again");
+    for (sha, kind, name) in &got {
+        assert!(name.starts_with(&format!("recovered-{}", &sha[..12])), "{name}");
+        assert!(!kind.is_empty());
+    }
+    let (code, verify) = repo.json(["verify"]);
+    assert_eq!(code, 0, "the rebuilt repository verifies: {verify:#}");
+}

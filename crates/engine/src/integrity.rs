@@ -87,7 +87,7 @@ pub(crate) fn has_object_files(objects: &Path) -> Result<bool> {
 
 /// Every file under `objects/sha256/ab/` named like an object: (sha256, path). One readdir per
 /// folder, at most 257 in all.
-fn object_files(objects: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
+pub(crate) fn object_files(objects: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
     let mut out = Vec::new();
     let dirs = match fs::read_dir(objects) {
         Ok(d) => d,

@@ -28,6 +28,7 @@ pub mod profile;
 pub mod profile_import;
 pub mod progress;
 pub mod publish;
+pub mod rebuild;
 pub mod remote;
 pub mod runner;
 pub mod secrets;
