@@ -186,3 +186,16 @@ fn profile_import_killed_before_its_commit_leaves_no_member_without_its_profile(
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(assert_consistent(&repo).len(), 3);
 }
+
+#[test]
+fn verify_killed_mid_job_is_interrupted_and_marks_nothing_wrong() {
+    let repo = Repo::new();
+    two_files(&repo);
+    killed_at(&repo, "verify.after_hash", &["verify".as_ref()]);
+    assert_eq!(assert_consistent(&repo), ["ks.cfg", "post-install.sh"]);
+    assert_eq!(last_job_state(&repo), "interrupted");
+    let (_, list) = repo.json(["list"]);
+    assert!(list.as_array().unwrap().iter().all(|a| a["state"] == "ok"), "no artifact marked damaged by a kill: {list:#}");
+    let (code, report) = repo.json(["verify"]);
+    assert_eq!(code, 0, "verify runs again to its end: {report:#}");
+}

@@ -4,7 +4,10 @@
 //!
 //! Points: `import.after_rename` (an object is in objects/, its rows are not committed yet),
 //! `delete.before_commit` (the rows are deleted, not committed yet), `delete.after_commit` (the rows
-//! are gone, the object file is not removed yet).
+//! are gone, the object file is not removed yet), `export.before_rename` (the archive and sidecar
+//! are written under their hidden temp names), `export.between_renames` (the archive is in place,
+//! its sidecar not yet), `profile_import.before_commit` (the members are imported, the profile is
+//! not committed), `verify.after_hash` (an object was re-hashed, its state not recorded yet).
 
 /// Die here, at once and without cleaning up, when `IMAGESMITH_FAILPOINT` names this point.
 #[cfg(feature = "failpoints")]

@@ -97,6 +97,7 @@ impl Work for VerifyWork {
         if checked.as_ref().is_err_and(|e| !e.is(code::CANCELLED)) && catalog::by_id(&engine.db(), *id)?.is_none() {
             return Ok(Done::with_artifact(Outcome::Skipped, artifact, ()));
         }
+        crate::failpoint::failpoint("verify.after_hash");
         if let Some(state) = crate::model::ArtifactState::from_check(&checked) {
             engine.record_object_state(sha, state)?;
         }
