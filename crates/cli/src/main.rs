@@ -116,7 +116,7 @@ enum Command {
         /// Only jobs of this kind (import, verify, export, server_export, profile_import, publish, recover).
         #[arg(long)]
         kind: Option<JobKind>,
-        /// Only jobs in this state (queued, running, succeeded, failed, cancelled, interrupted).
+        /// Only jobs in this state (queued, running, succeeded, partly_succeeded, failed, cancelled, interrupted).
         #[arg(long)]
         state: Option<JobState>,
         #[arg(long)]

@@ -174,9 +174,13 @@ impl Engine {
                     "UPDATE job_items SET outcome = 'failed', error = ?1 WHERE artifact_id = ?2 AND outcome = 'imported'",
                     params![err, id],
                 )?;
+                // Its job did less than it said: failed when nothing else of it stands, else partly.
                 tx.execute(
-                    "UPDATE jobs SET state = 'failed', summary = summary || ' — ' || ?1 || ' lost before it reached the disk'
-                     WHERE id IN (SELECT job_id FROM job_items WHERE artifact_id = ?2 AND outcome = 'failed') AND state = 'succeeded'",
+                    "UPDATE jobs SET summary = summary || ' — ' || ?1 || ' lost before it reached the disk',
+                         state = CASE WHEN EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = jobs.id AND i.outcome <> 'failed')
+                                      THEN 'partly_succeeded' ELSE 'failed' END
+                     WHERE id IN (SELECT job_id FROM job_items WHERE artifact_id = ?2 AND outcome = 'failed')
+                       AND state IN ('succeeded', 'partly_succeeded')",
                     params![name, id],
                 )?;
                 names.push(name);

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 crate::model::string_enum!(
-    /// Where a job is: queued -> running -> succeeded | failed | cancelled; interrupted when the
-    /// process running it died.
+    /// Where a job is: queued -> running -> succeeded | partly_succeeded (some items failed, the
+    /// others did their work) | failed | cancelled; interrupted when the process running it died.
     JobState, "job state", InvalidJobState {
-        Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed",
-        Cancelled = "cancelled", Interrupted = "interrupted",
+        Queued = "queued", Running = "running", Succeeded = "succeeded", PartlySucceeded = "partly_succeeded",
+        Failed = "failed", Cancelled = "cancelled", Interrupted = "interrupted",
     }
 );
 
@@ -22,14 +22,17 @@ impl JobState {
         !matches!(self, JobState::Queued | JobState::Running)
     }
 
-    /// How a job over several items ends: cancelled wins, then any failed item fails it.
-    pub fn of_batch(cancelled: bool, failed: usize) -> JobState {
+    /// How a job over `items` items ends: cancelled wins; then every item failed fails it, some
+    /// failed makes it partly succeeded (the counts say what), none succeeds it.
+    pub fn of_batch(cancelled: bool, failed: usize, items: usize) -> JobState {
         if cancelled {
             JobState::Cancelled
-        } else if failed > 0 {
-            JobState::Failed
-        } else {
+        } else if failed == 0 {
             JobState::Succeeded
+        } else if failed < items {
+            JobState::PartlySucceeded
+        } else {
+            JobState::Failed
         }
     }
 }

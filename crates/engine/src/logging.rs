@@ -221,7 +221,7 @@ pub fn log_job_started(job_id: i64, kind: &str, items: usize) {
 /// A job ended: its id, kind and state, and its error's code when it has one (never its text). A
 /// failed or interrupted job is a warning.
 pub fn log_job_finished(job_id: i64, kind: &str, state: JobState, error: Option<&Error>) {
-    let bad = matches!(state, JobState::Failed | JobState::Interrupted);
+    let bad = matches!(state, JobState::Failed | JobState::PartlySucceeded | JobState::Interrupted);
     let state = state.as_str();
     match (bad, error) {
         (true, Some(e)) => tracing::warn!(target: "imagesmith_engine::jobs", job_id, kind, state, error = %e.code, "job finished"),

@@ -262,13 +262,14 @@ impl Engine {
                 })
             })
             .collect();
-        // The end rule: a cancelled item cancels the job, else any failed item fails it.
+        // The end rule: a cancelled item cancels the job; else every item failed fails it, some
+        // failed makes it partly succeeded.
         let cancelled = ends.iter().any(|e| e.outcome == Outcome::Cancelled);
         let failed: Vec<&Error> = ends.iter().filter_map(|e| e.error.as_ref()).collect();
         let (state, error) = match (&saved, cancelled) {
             (Err(e), _) => (JobState::Failed, Some(e.clone())),
             (Ok(()), true) => (JobState::Cancelled, Some(Error::cancelled())),
-            (Ok(()), false) => (JobState::of_batch(false, failed.len()), failed.first().map(|e| (*e).clone())),
+            (Ok(()), false) => (JobState::of_batch(false, failed.len(), ends.len()), failed.first().map(|e| (*e).clone())),
         };
         let summary = match &saved {
             Err(e) => e.text.clone(),
@@ -572,16 +573,20 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_item_fails_the_job_and_the_batch_goes_on() {
+    fn a_failed_item_makes_the_job_partly_succeeded_and_the_batch_goes_on_all_failed_fails_it() {
         let (_dir, e) = engine();
         let (job, items) = e.run(work(&[Act::Fail, Act::Ok]), &CancelToken::new(), &|_| {}).unwrap();
-        assert_eq!(job.state, JobState::Failed);
+        assert_eq!(job.state, JobState::PartlySucceeded);
         assert_eq!(outcomes(&items), [Outcome::Failed, Outcome::Verified]);
         assert_eq!(job.summary, "1 verified, 1 failed");
         assert_eq!(job.error.unwrap().text, "item 0 failed");
         let detail = e.get_job(job.id).unwrap();
         assert_eq!(detail.items[0].error.as_ref().unwrap().code, code::READ_FAILED);
         assert_eq!(detail.job.failed_count, 1);
+        let (job, _) = e.run(work(&[Act::Fail, Act::Fail]), &CancelToken::new(), &|_| {}).unwrap();
+        assert_eq!(job.state, JobState::Failed);
+        let (job, _) = e.run(work(&[Act::Fail]), &CancelToken::new(), &|_| {}).unwrap();
+        assert_eq!(job.state, JobState::Failed, "a job of one item either succeeds or fails");
     }
 
     #[test]
@@ -598,7 +603,7 @@ mod tests {
     fn a_panicking_item_is_a_failed_item_not_a_dead_process_or_a_running_job() {
         let (_dir, e) = engine();
         let (job, items) = e.run(work(&[Act::Panic, Act::Ok]), &CancelToken::new(), &|_| {}).unwrap();
-        assert_eq!(job.state, JobState::Failed);
+        assert_eq!(job.state, JobState::PartlySucceeded);
         assert_eq!(outcomes(&items), [Outcome::Failed, Outcome::Verified]);
         assert_eq!(e.get_job(job.id).unwrap().items[0].error.as_ref().unwrap().code, code::INTERNAL);
     }
@@ -611,7 +616,7 @@ mod tests {
         let (job, items) = e.run(w, &CancelToken::new(), &|_| {}).unwrap();
         assert_eq!(items.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [0, 1, 2, 3]);
         assert_eq!(outcomes(&items), [Outcome::Verified, Outcome::Failed, Outcome::Verified, Outcome::Verified]);
-        assert_eq!(job.state, JobState::Failed);
+        assert_eq!(job.state, JobState::PartlySucceeded);
     }
 
     #[test]

@@ -63,6 +63,7 @@ export const STATE_LABELS: Record<JobState, string> = {
   queued: 'Queued',
   running: 'Running',
   succeeded: 'Succeeded',
+  partly_succeeded: 'Partly succeeded',
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',
@@ -86,6 +87,11 @@ export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];
 export function jobLabel(kind: JobKind): string {
   return JOB_LABELS[kind] ?? kind;
 }
+
+/** The badge tone of a job state. */
+export const STATE_TONES: Record<JobState, string> = {
+  queued: '', running: 'accent', succeeded: 'ok', partly_succeeded: 'warn', failed: 'err', cancelled: 'warn', interrupted: 'warn',
+};
 
 export function isFinished(state: JobState): boolean {
   return state !== 'queued' && state !== 'running';

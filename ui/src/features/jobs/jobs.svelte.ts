@@ -82,9 +82,12 @@ export class JobsStore {
     const failed = detail?.items.filter((i) => i.outcome === 'failed').length ?? job?.failed_count ?? 0;
     const what = detail?.items.length === 1 ? baseName(detail.items[0]!.path) : `${tick.item_count} files`;
     const label = jobLabel(detail?.kind ?? job?.kind ?? this.#kinds[tick.job_id] ?? 'import');
+    const total = detail?.items.length ?? tick.item_count;
     if (tick.state === 'succeeded' && failed === 0) this.#toasts?.push('success', `${label} finished: ${what}`, job?.summary);
     else if (tick.state === 'cancelled') this.#toasts?.push('info', `${label} cancelled: ${what}`, 'Nothing from the cancelled job was kept.');
-    else this.#toasts?.push('error', `${label} ${failed > 0 ? `failed for ${failed} of ${detail?.items.length ?? tick.item_count}` : 'failed'}: ${what}`, job?.summary);
+    else if (tick.state === 'partly_succeeded') this.#toasts?.push('error', `${label} partly succeeded: ${total - failed} of ${total} done, ${failed} failed`, job?.summary);
+    else if (total > 1) this.#toasts?.push('error', `${label} failed for all ${total} files`, job?.summary);
+    else this.#toasts?.push('error', `${label} failed: ${what}`, job?.summary);
     this.#onFinished(tick);
   }
 

@@ -27,7 +27,23 @@ describe('JobsStore', () => {
     await vi.waitFor(() => expect(onFinished).toHaveBeenCalled());
     expect(jobs.details[5]!.items[0]!.error!.code).toBe('checksum_mismatch');
     expect(toasts.items[0]).toMatchObject({ tone: 'error' });
-    expect(toasts.items[0]!.title).toMatch(/failed for 1 of 1: ipxe.iso/);
+    expect(toasts.items[0]!.title).toBe('Import failed: ipxe.iso');
+  });
+
+  it('a batch with one failure is partly succeeded and its toast says how many were done', async () => {
+    const item = (seq: number, outcome: 'imported' | 'failed') => ({
+      seq, path: `/d/f${seq}.iso`, size: 1, outcome, artifact: null, error: outcome === 'failed' ? ipcError('checksum_mismatch') : null,
+    });
+    mockCommands({
+      list_jobs: () => [job(5, { state: 'partly_succeeded', item_count: 4, failed_count: 1, summary: '3 imported, 1 failed' })],
+      get_job: () => ({ ...job(5, { state: 'partly_succeeded' }), items: [item(0, 'imported'), item(1, 'failed'), item(2, 'imported'), item(3, 'imported')] }),
+    });
+    const toasts = new Toasts(0);
+    const jobs = new JobsStore({ toasts });
+    jobs.applyProgress(tick({ item_count: 4 }));
+    jobs.applyProgress(tick({ state: 'partly_succeeded', item_count: 4 }));
+    await vi.waitFor(() => expect(toasts.items).toHaveLength(1));
+    expect(toasts.items[0]!.title).toBe('Import partly succeeded: 3 of 4 done, 1 failed');
   });
 
   it('starts an import and shows it at once', async () => {

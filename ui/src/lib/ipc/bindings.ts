@@ -347,10 +347,10 @@ export type JobQuery = {
 };
 
 /**
- *  Where a job is: queued -> running -> succeeded | failed | cancelled; interrupted when the
- *  process running it died.
+ *  Where a job is: queued -> running -> succeeded | partly_succeeded (some items failed, the
+ *  others did their work) | failed | cancelled; interrupted when the process running it died.
  */
-export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+export type JobState = "queued" | "running" | "succeeded" | "partly_succeeded" | "failed" | "cancelled" | "interrupted";
 
 /**  A job as the history lists it. */
 export type JobSummary = {
