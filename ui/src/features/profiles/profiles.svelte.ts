@@ -155,16 +155,24 @@ export class Profiles {
     return this.#edit(() => api.addToProfile(String(p.id), artifactIds.map(String)), inEditor);
   }
 
-  /** Add to a profile that may not be open (files dropped onto it were imported meanwhile). */
-  async addTo(profileId: number, artifactIds: number[]): Promise<IpcError | null> {
-    if (this.selected?.id === profileId) return this.add(artifactIds, true);
-    try {
-      await api.addToProfile(String(profileId), artifactIds.map(String));
-      await this.load();
-      return null;
-    } catch (e) {
-      return asIpcError(e);
+  /** Add files dropped onto a profile (imported meanwhile) one by one: what fits is added, what
+   *  does not is returned with the engine's reason. The profile, if open, shows the result. */
+  async addEach(profileId: number, artifacts: Array<{ id: number; name: string }>): Promise<{ added: string[]; refused: Array<{ name: string; error: IpcError }> }> {
+    const added: string[] = [];
+    const refused: Array<{ name: string; error: IpcError }> = [];
+    let last: Profile | null = null;
+    for (const a of artifacts) {
+      try {
+        last = await api.addToProfile(String(profileId), [String(a.id)]);
+        added.push(a.name);
+      } catch (e) {
+        refused.push({ name: a.name, error: asIpcError(e) });
+      }
     }
+    if (last && this.selected?.id === profileId) this.#show(last);
+    this.editError = null;
+    await this.load();
+    return { added, refused };
   }
 
   remove(artifactId: number): Promise<IpcError | null> {

@@ -68,8 +68,27 @@ describe('Profiles', () => {
     expect(err?.recovery).toBe('fix unsupported_type');
     expect(p.editError).toBeNull(); // the picker shows it
     expect(p.selected?.members).toEqual([]);
-    expect((await p.addTo(3, [8]))?.code).toBe('unsupported_type');
-    expect(p.editError?.code).toBe('unsupported_type'); // dropped files: the editor shows it
+  });
+
+  it('adds what fits of several dropped files and names each misfit with its reason', async () => {
+    const calls = mockCommands({
+      get_profile: () => profile(3),
+      get_artifact: () => artifact(1),
+      list_profiles: () => [profile(3)],
+      add_to_profile: (args) => {
+        const [id] = (args as { artifacts: string[] }).artifacts;
+        if (id === '8') throw ipcError('unsupported_type', 'win-nic-driver.zip is for windows, but the profile p-3 is for linux.');
+        return profile(3, { members: [member(Number(id), 'unattend')] });
+      },
+    });
+    const p = new Profiles();
+    await p.select(3);
+    const { added, refused } = await p.addEach(3, [{ id: 5, name: 'ks.cfg' }, { id: 8, name: 'win-nic-driver.zip' }, { id: 6, name: 'post.sh' }]);
+    expect(added).toEqual(['ks.cfg', 'post.sh']);
+    expect(refused.map((r) => [r.name, r.error.code])).toEqual([['win-nic-driver.zip', 'unsupported_type']]);
+    expect(calls.filter((c) => c.cmd === 'add_to_profile')).toHaveLength(3);
+    expect(p.selected?.members.length).toBeGreaterThan(0);
+    expect(p.editError).toBeNull();
   });
 
   it('adds and removes members; the answer comes back as the open profile', async () => {
