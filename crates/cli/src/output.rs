@@ -117,6 +117,12 @@ pub fn artifact_details(a: &Artifact) {
     if !a.used_by.is_empty() {
         row("used by", &a.used_by.iter().map(|u| format!("{} (id {})", u.name, u.id)).collect::<Vec<_>>().join(", "));
     }
+    if !a.profiles.is_empty() {
+        row("profiles", &a.profiles.join(", "));
+    }
+    if !a.published_to.is_empty() {
+        row("published", &a.published_to.join(", "));
+    }
     row("original name", &a.original_name);
     if !a.description.is_empty() {
         row("description", &a.description);

@@ -105,6 +105,14 @@ fn members_and_base_images_cannot_be_deleted_while_a_profile_uses_them() {
     library(&repo);
     repo.json(["profile", "create", "rhel9-web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
     repo.json(["profile", "add", "rhel9-web", "post-install.sh"]);
+    repo.json(["profile", "create", "rhel9-db", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
+    repo.json(["profile", "add", "rhel9-db", "post-install.sh"]);
+    // what uses a file is shown before anyone tries to delete it
+    let (_, shown) = repo.json(["show", "post-install.sh"]);
+    assert_eq!(shown["profiles"], serde_json::json!(["rhel9-db", "rhel9-web"]), "{shown:#}");
+    let table = String::from_utf8_lossy(&repo.run(["show", "post-install.sh"]).stdout).into_owned();
+    assert!(table.contains("rhel9-db, rhel9-web"), "{table}");
+    assert!(repo.run(["profile", "delete", "rhel9-db"]).status.success());
     for name in ["post-install.sh", "rhel-9.6-x86_64-dvd.iso"] {
         let out = repo.run(["delete", name]);
         assert_eq!(out.status.code(), Some(1), "{name}");

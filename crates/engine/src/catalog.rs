@@ -28,6 +28,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         sha512: r.get(9)?,
         image: image_id.map(|id| ArtifactRef { id, name: image_name.unwrap_or_default() }),
         used_by: Vec::new(),
+        profiles: Vec::new(),
+        published_to: Vec::new(),
         original_name: r.get(12)?,
         description: r.get(13)?,
         version: r.get(14)?,
@@ -43,6 +45,11 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name")?;
     a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
+    a.profiles = crate::profile::profiles_using(conn, a.id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT target_name || ': ' || name FROM publications WHERE artifact_id = ?1 AND status <> 'deleted' ORDER BY target_name, name",
+    )?;
+    a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(())
 }
 

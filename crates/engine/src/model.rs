@@ -174,6 +174,10 @@ pub struct Artifact {
     pub image: Option<ArtifactRef>,
     /// Artifacts that name this one as their image.
     pub used_by: Vec<ArtifactRef>,
+    /// Profiles that use it as their base image or a member (a delete is refused while any does).
+    pub profiles: Vec<String>,
+    /// Where it is published now: "target: image name" of each publication not deleted.
+    pub published_to: Vec<String>,
     pub original_name: String,
     pub description: String,
     pub version: String,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
 import { artifact, mockCommands } from '../../test/fixtures';
 import Library from './Library.svelte';
 import StateBadge from './StateBadge.svelte';
@@ -40,6 +41,23 @@ describe('Library', () => {
     expect(screen.getByTestId('digest-SHA-1')).toBeInTheDocument();
     expect(screen.getByTestId('digest-MD5')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Copy SHA-256' })).toBeInTheDocument();
+  });
+
+  it('names the profiles that use an artifact and says before the delete that it cannot go', async () => {
+    const ks = artifact(2, { name: 'ks.cfg', profiles: ['rhel9-web', 'rhel9-db'] });
+    mockCommands({ count_artifacts: () => 1, list_artifacts: () => [ks], get_artifact: () => ks });
+    const catalog = new Catalog();
+    await catalog.load();
+    await catalog.select(2);
+    const user = userEvent.setup();
+    render(Library, { catalog, onaddfiles: () => {} });
+    const usedBy = await screen.findByTestId('used-by');
+    expect(usedBy).toHaveTextContent('profile rhel9-web');
+    expect(usedBy).toHaveTextContent('profile rhel9-db');
+    expect(usedBy).not.toHaveTextContent('Nothing');
+    await user.click(screen.getByRole('button', { name: /Delete/ }));
+    expect(await screen.findByTestId('delete-blocked')).toHaveTextContent('the profile rhel9-web, the profile rhel9-db use it');
+    expect(screen.getByTestId('confirm-delete')).toBeDisabled();
   });
 
   it('says in the details pane that an artifact is missing and what to do', async () => {

@@ -159,6 +159,10 @@ export type Artifact = {
 	image: ArtifactRef | null,
 	/**  Artifacts that name this one as their image. */
 	used_by: ArtifactRef[],
+	/**  Profiles that use it as their base image or a member (a delete is refused while any does). */
+	profiles: string[],
+	/**  Where it is published now: "target: image name" of each publication not deleted. */
+	published_to: string[],
 	original_name: string,
 	description: string,
 	version: string,
