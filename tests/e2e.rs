@@ -704,14 +704,15 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     assert!(card.text().await.unwrap().contains("Export #"), "the jobs panel does not show the export");
     app.click("[data-testid=close-export]").await;
 
-    // the library refuses to delete a member, naming the profile
+    // the library says a member cannot be deleted before it is tried, naming the profile
     app.click("[data-testid=nav-library]").await;
     app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
+    assert!(app.text("[data-testid=used-by]").await.contains("rhel9-web"), "Used by names the profile");
     app.click("[data-testid=delete-artifact]").await;
-    app.click("[data-testid=confirm-delete]").await;
-    let (code, text) = app.error_in("dialog[open]").await;
-    assert_eq!(code, "in_use");
+    let text = app.text("[data-testid=delete-blocked]").await;
     assert!(text.contains("rhel9-web"), "{text}");
+    let confirm = app.wait_for("[data-testid=confirm-delete]").await;
+    assert!(!confirm.is_enabled().await.unwrap(), "Delete is not offered while a profile uses it");
     app.shot("member-delete-refused").await;
     app.click("[data-testid=keep-artifact]").await;
 
