@@ -1024,6 +1024,23 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         assert!(list_width >= 240.0, "at {w}x{h} the list is {list_width} px wide");
         let (_, _, jobs_width, _) = app.wait_for("[data-testid=jobs-panel]").await.rectangle().await.unwrap();
         assert!(jobs_width >= 280.0, "at {w}x{h} the jobs panel is {jobs_width} px wide");
+
+        // History: each row keeps to its height (no wrapped date over the next row), nothing sticks out
+        app.click("[data-testid=nav-history]").await;
+        app.click("[data-testid=history-row]").await;
+        app.shot(&format!("history-{w}x{h}")).await;
+        let fits = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=history-row], [data-testid=job-card]')]
+                   .filter(e => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1).length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fits, json!(0), "at {w}x{h} a history row or job card overflows");
+        app.click("[data-testid=nav-library]").await;
+        app.wait_for("[data-testid=details-name]").await;
     }
     app.quit().await;
 }
