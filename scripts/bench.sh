@@ -28,7 +28,7 @@ SHA256=$(sha256sum "$SRC" | cut -d' ' -f1)
 MD5=$(md5sum "$SRC" | cut -d' ' -f1)
 cat "$SRC" >/dev/null # warm the page cache once, for every contender alike
 
-clean="rm -rf $WORK/copy $WORK/repo; sync"  # every run starts with nothing left to write back
+clean="rm -rf $WORK/copy $WORK/repo; mkdir -p $WORK/repo; sync"  # every run starts with nothing left to write back (and an empty repository folder: --home folders must exist)
 hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-json "$WORK/import.json" \
   -n cp "cp $SRC $WORK/copy" \
   -n sha256sum "sha256sum $SRC" \
@@ -41,7 +41,7 @@ hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-js
   -n "imagesmith import --md5" "$CLI --home $WORK/repo import --md5 $MD5 --kind os $SRC" \
   >/dev/null
 
-rm -rf "$WORK/repo"
+rm -rf "$WORK/repo" && mkdir -p "$WORK/repo"
 RSS_KB=$( { /usr/bin/time -f '%M' "$CLI" --home "$WORK/repo" import --sha256 "$SHA256" --kind os "$SRC" >/dev/null; } 2>&1 | tail -n1)
 rm -rf "$WORK/repo" "$WORK/copy"
 
@@ -90,7 +90,7 @@ done
 BATCH_BYTES=$(cat "${FILES[@]}" | wc -c) # and warms the page cache once, for both contenders alike
 BREPO=$WORK/batch-repo
 import_one="$CLI --home $BREPO import --kind os"
-hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "rm -rf $BREPO; sync" --export-json "$WORK/batch.json" \
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "rm -rf $BREPO; mkdir -p $BREPO; sync" --export-json "$WORK/batch.json" \
   -n "imagesmith import (all files, one job)" "$import_one ${FILES[*]}" \
   -n "imagesmith import (one file at a time)" "for f in ${FILES[*]}; do $import_one \$f || exit 1; done" \
   >/dev/null
@@ -103,6 +103,7 @@ repo, import_one, files = sys.argv[5], shlex.split(sys.argv[6]), sys.argv[7:]
 def cores_busy(argv_list):
     """CPU seconds (user + system, all threads) per wall second of a run: how many cores it kept busy."""
     shutil.rmtree(repo, ignore_errors=True)
+    os.makedirs(repo)  # --home folders must exist
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     for argv in argv_list:
@@ -162,7 +163,7 @@ if [[ ! -f $SOFT/.done ]]; then
 fi
 du -sh --exclude=.done "$SOFT" | cut -f1 | sed 's/^/bench: profile members: /'
 PREPO=$WORK/profile-repo
-rm -rf "$PREPO"
+rm -rf "$PREPO" && mkdir -p "$PREPO"
 "$CLI" --home "$PREPO" import --kind os --os windows "$PWD/target/fixtures/win-server-2022.iso" >/dev/null
 "$CLI" --home "$PREPO" import --kind software --os windows "$SOFT"/software-*.zip >/dev/null
 "$CLI" --home "$PREPO" profile create bench --os-image win-server-2022.iso >/dev/null
@@ -206,7 +207,7 @@ if [[ ! -f $IMG ]]; then
   mv "$IMG.tmp" "$IMG"
 fi
 PREPO=$WORK/publish-repo
-rm -rf "$PREPO"
+rm -rf "$PREPO" && mkdir -p "$PREPO"
 "$CLI" --home "$PREPO" import --kind disk_image "$IMG" >/dev/null
 "$CLI" --home "$PREPO" target add bench --image-url "$GLANCE" --no-auth >/dev/null
 cat "$IMG" >/dev/null # warm the page cache for both

@@ -162,6 +162,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create the repository (--home or IMAGESMITH_HOME) when its folder does not exist yet; other
+    /// commands refuse a configured folder that is missing (a disk or share not mounted).
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a damaged catalog aside and rebuild one from the stored files (names, profiles and
     /// history are not in the files: artifacts come back as recovered-<sha256>.<ext>).
     RebuildCatalog {
@@ -297,7 +303,8 @@ fn main() -> ExitCode {
         eprintln!("warning [{}]: no log file: {} {}", e.code, e.text, e.recovery);
     }
     let layout = match cli.home.clone() {
-        Some(home) => DataLayout::new(home),
+        // A folder the user names must be there: a missing one is a disk not mounted, not a new repository.
+        Some(home) => DataLayout::configured(home),
         None => match DataLayout::default_for_user() {
             Ok(l) => l,
             Err(e) => return output::fail(&e, false),
@@ -313,6 +320,7 @@ fn main() -> ExitCode {
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
             | Command::Verify { json: true, .. }
             | Command::RebuildCatalog { json: true }
+            | Command::Init { json: true }
             | Command::Server { action: servers::ServerAction::List { json: true } }
             | Command::Profile {
                 action: ProfileAction::Create { json: true, .. }
@@ -354,7 +362,8 @@ fn main() -> ExitCode {
             Err(e) => output::fail(&e, json),
         };
     }
-    let engine = match Engine::open(layout) {
+    let init = matches!(cli.command, Command::Init { .. });
+    let engine = match Engine::open(if init { layout.creating() } else { layout }) {
         Ok(e) => e,
         Err(e) => return output::fail(&e, json),
     };
@@ -456,6 +465,15 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
+        Command::Init { json } => {
+            let root = engine.layout().root.display().to_string();
+            if json {
+                output::json(&serde_json::json!({ "root": root }));
+            } else {
+                println!("The repository is ready at {root}.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify { ids_or_names, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);

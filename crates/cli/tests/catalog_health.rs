@@ -207,3 +207,36 @@ fn a_damaged_catalog_is_rebuilt_from_the_stored_files_when_asked() {
     let (code, verify) = repo.json(["verify"]);
     assert_eq!(code, 0, "the rebuilt repository verifies: {verify:#}");
 }
+
+#[test]
+fn a_configured_repository_that_is_missing_is_refused_not_created_until_init() {
+    let parent = tempfile::tempdir().unwrap();
+    // a repository on a USB disk or a share that is not mounted: the mount point is there, empty
+    let missing = parent.path().join("nas").join("imagesmith");
+    std::fs::create_dir(parent.path().join("nas")).unwrap();
+    let cli = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"));
+        c.env("IMAGESMITH_LOG_DIR", parent.path().join("logs")).env_remove("IMAGESMITH_HOME");
+        c
+    };
+    for via_env in [false, true] {
+        let mut c = cli();
+        if via_env {
+            c.env("IMAGESMITH_HOME", &missing).args(["list", "--json"]);
+        } else {
+            c.args(["list", "--json", "--home"]).arg(&missing);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(err["error"]["code"], "repository_missing", "{err:#}");
+        assert!(err["error"]["recovery"].as_str().unwrap().contains("imagesmith-cli init"), "{err:#}");
+        assert!(!missing.exists(), "nothing was created where the repository was expected");
+    }
+    let out = cli().args(["init", "--json", "--home"]).arg(&missing).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(missing.join("catalog.db").is_file(), "init made the repository");
+    let out = cli().args(["list", "--json", "--home"]).arg(&missing).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), serde_json::json!([]));
+}

@@ -40,6 +40,7 @@ crate::model::string_enum!(
         CatalogDamaged = "catalog_damaged",
         CatalogBusy = "catalog_busy",
         RepositoryReadOnly = "repository_read_only",
+        RepositoryMissing = "repository_missing",
         NotChosen = "not_chosen",
         RepositoryUnavailable = "repository_unavailable",
         JobNotFound = "job_not_found",
@@ -125,6 +126,7 @@ pub mod code {
     pub const CATALOG_DAMAGED: ErrorCode = ErrorCode::CatalogDamaged;
     pub const CATALOG_BUSY: ErrorCode = ErrorCode::CatalogBusy;
     pub const REPOSITORY_READ_ONLY: ErrorCode = ErrorCode::RepositoryReadOnly;
+    pub const REPOSITORY_MISSING: ErrorCode = ErrorCode::RepositoryMissing;
     pub const NOT_CHOSEN: ErrorCode = ErrorCode::NotChosen;
     pub const REPOSITORY_UNAVAILABLE: ErrorCode = ErrorCode::RepositoryUnavailable;
     pub const JOB_NOT_FOUND: ErrorCode = ErrorCode::JobNotFound;

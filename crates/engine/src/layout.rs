@@ -12,17 +12,32 @@ pub const HOME_ENV: &str = "IMAGESMITH_HOME";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataLayout {
     pub root: PathBuf,
+    /// A folder the user configured (`--home`, `IMAGESMITH_HOME`): opening it never creates it. A
+    /// missing one is `repository_missing` — a disk or share not mounted — instead of a new, empty
+    /// repository where the old one was expected.
+    pub must_exist: bool,
 }
 
 impl DataLayout {
+    /// A repository at `root`, created when it does not exist yet.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataLayout { root: root.into() }
+        DataLayout { root: root.into(), must_exist: false }
+    }
+
+    /// The repository the user configured at `root`: it must exist (see [`DataLayout::must_exist`]).
+    pub fn configured(root: impl Into<PathBuf>) -> Self {
+        DataLayout { root: root.into(), must_exist: true }
+    }
+
+    /// The same repository, created if it is missing (`imagesmith-cli init`).
+    pub fn creating(self) -> Self {
+        DataLayout { must_exist: false, ..self }
     }
 
     /// `IMAGESMITH_HOME` when set, else `<user data dir>/io.imagesmith.desktop/repository`.
     pub fn default_for_user() -> Result<Self> {
         if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
-            return Ok(DataLayout::new(PathBuf::from(home)));
+            return Ok(DataLayout::configured(PathBuf::from(home)));
         }
         let data = dirs::data_dir().ok_or_else(|| {
             Error::new(

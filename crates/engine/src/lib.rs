@@ -84,6 +84,17 @@ impl Engine {
     /// of an archive already in place renamed after it), and the members its profile import brought
     /// in for a profile never created deleted. A lost object is marked, never a reason not to open.
     pub fn open(layout: DataLayout) -> Result<Engine> {
+        if layout.must_exist && !layout.root.is_dir() {
+            return Err(Error::new(
+                code::REPOSITORY_MISSING,
+                format!("The repository folder {} does not exist.", layout.root.display()),
+                "It is the repository you configured (--home or IMAGESMITH_HOME). If it lives on a USB disk or a network share, that is probably not mounted; Imagesmith does not create an empty repository in its place.",
+                format!(
+                    "Mount the disk or share and try again, or point --home / IMAGESMITH_HOME at the right folder. To start a new, empty repository there: imagesmith-cli init --home {}",
+                    layout.root.display()
+                ),
+            ));
+        }
         let store = match store::Store::open(&layout) {
             Ok(store) => store,
             Err(e) if e.is(code::DISK_FULL) => store::Store::unwritable(&layout, e),
