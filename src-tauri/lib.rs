@@ -35,6 +35,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::jobs::list_jobs,
             commands::jobs::count_jobs,
             commands::jobs::get_job,
+            commands::jobs::start_verify,
             commands::library::list_artifacts,
             commands::library::count_artifacts,
             commands::library::get_artifact,

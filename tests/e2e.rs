@@ -1009,7 +1009,7 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
     app.wait_for("[data-testid=details-name]").await;
     for (w, h) in SIZES {
-        app.client.set_window_size(w, h).await.unwrap();
+        app.client.set_window_rect(0, 0, w, h).await.unwrap(); // at the corner: 1920x1080 is the whole screen
         tokio::time::sleep(Duration::from_millis(400)).await; // let the window manager apply it
         for theme in ["light", "dark"] {
             // as Settings applies it, without leaving the library
@@ -1042,5 +1042,16 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         app.click("[data-testid=nav-library]").await;
         app.wait_for("[data-testid=details-name]").await;
     }
+
+    // Verify from the details pane, then the whole repository from Settings: each a job in the panel
+    app.client.execute("document.documentElement.dataset.theme = 'light';", vec![]).await.unwrap();
+    app.click("[data-testid=verify-artifact]").await;
+    app.wait_for("[data-testid=job-card][data-job-id='2'][data-state=succeeded]").await;
+    app.click("[data-testid=nav-settings]").await;
+    app.click("[data-testid=verify-repository]").await;
+    let card = app.wait_for("[data-testid=job-card][data-job-id='3'][data-state=succeeded]").await;
+    let text = card.text().await.unwrap();
+    assert!(text.contains("Verify #3") && text.contains("3 verified"), "{text}");
+    app.shot("settings-verified-repository").await;
     app.quit().await;
 }

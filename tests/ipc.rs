@@ -492,3 +492,22 @@ fn a_host_key_is_trusted_only_after_a_yes_in_the_native_confirmation() {
         }
     }
 }
+
+#[test]
+fn verify_runs_as_a_job_for_one_artifact_or_the_whole_repository() {
+    let h = harness();
+    library(&h);
+    for artifacts in [json!(["ks.cfg"]), json!([])] {
+        let id =
+            invoke(&h, "start_verify", json!({"artifacts": artifacts, "onProgress": "__CHANNEL__:1"})).unwrap().as_i64().expect("a job id");
+        let detail = wait_for_job(&h, id);
+        assert_eq!(detail["kind"], "verify");
+        assert_eq!(detail["state"], "succeeded", "{detail}");
+        let items = detail["items"].as_array().unwrap();
+        assert_eq!(items.len(), if artifacts.as_array().unwrap().is_empty() { 6 } else { 1 }, "{detail}");
+        assert!(items.iter().all(|i| i["outcome"] == "verified"), "{detail}");
+    }
+    let err = invoke(&h, "start_verify", json!({"artifacts": ["no-such-file"], "onProgress": "__CHANNEL__:1"})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_found", "refused before any job: {err}");
+}

@@ -1,6 +1,7 @@
-//! Jobs: cancel one, page through the history, open one with its items.
+//! Jobs: cancel one, page through the history, open one with its items; start a verify.
 
-use imagesmith_engine::{JobDetail, JobQuery, JobSummary};
+use imagesmith_engine::{JobDetail, JobProgress, JobQuery, JobSummary};
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{blocking, IpcError};
@@ -34,4 +35,13 @@ pub async fn count_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<u
 pub async fn get_job(state: State<'_, AppState>, job_id: i64) -> Result<JobDetail, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.get_job(job_id)).await
+}
+
+/// Start re-hashing stored files (`artifacts`: ids or names; none: the whole repository, which also
+/// removes stray object files); returns the job id at once. Damaged and missing files are marked in
+/// the library as the job finds them.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_verify(state: State<'_, AppState>, artifacts: Vec<String>, on_progress: Channel<JobProgress>) -> Result<i64, IpcError> {
+    crate::jobs::start(state.engine.clone(), move |engine| engine.verify_work(&artifacts), on_progress, None).await
 }

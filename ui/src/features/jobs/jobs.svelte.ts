@@ -54,6 +54,13 @@ export class JobsStore {
     return id;
   }
 
+  /** Re-hash stored files (ids or names; none: the whole repository) as a job shown at once. */
+  async verify(artifacts: string[]): Promise<number> {
+    const id = await api.startVerify(artifacts, (tick) => this.applyProgress(tick));
+    this.track(id, 'verify', Math.max(artifacts.length, 1));
+    return id;
+  }
+
   /** Show a job this window just started (its ticks come through `applyProgress`) at once. */
   track(id: number, kind: JobKind, itemCount = 1): void {
     this.#kinds[id] = kind;

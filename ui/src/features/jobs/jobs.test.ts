@@ -46,6 +46,15 @@ describe('JobsStore', () => {
     expect(toasts.items[0]!.title).toBe('Import partly succeeded: 3 of 4 done, 1 failed');
   });
 
+  it('starts a verify of the whole repository and shows it at once', async () => {
+    const calls = mockCommands({ start_verify: () => 11, list_jobs: () => [] });
+    const jobs = new JobsStore();
+    expect(await jobs.verify([])).toBe(11);
+    expect(calls[0]!.cmd).toBe('start_verify');
+    expect(calls[0]!.args.artifacts).toEqual([]);
+    expect(jobs.recent.find((j) => j.id === 11)?.kind).toBe('verify');
+  });
+
   it('starts an import and shows it at once', async () => {
     const calls = mockCommands({ start_import: () => 9, list_jobs: () => [] });
     const jobs = new JobsStore();

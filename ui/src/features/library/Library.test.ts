@@ -60,6 +60,19 @@ describe('Library', () => {
     expect(screen.getByTestId('confirm-delete')).toBeDisabled();
   });
 
+  it('offers Verify for the selected artifact and hands its id over', async () => {
+    const ks = artifact(2, { name: 'ks.cfg' });
+    mockCommands({ count_artifacts: () => 1, list_artifacts: () => [ks], get_artifact: () => ks });
+    const catalog = new Catalog();
+    await catalog.load();
+    await catalog.select(2);
+    const asked: number[] = [];
+    const user = userEvent.setup();
+    render(Library, { catalog, onaddfiles: () => {}, onverify: (id: number) => asked.push(id) });
+    await user.click(await screen.findByTestId('verify-artifact'));
+    expect(asked).toEqual([2]);
+  });
+
   it('says in the details pane that an artifact is missing and what to do', async () => {
     const lost = artifact(2, { name: 'ks.cfg', state: 'missing' });
     mockCommands({ count_artifacts: () => 2, list_artifacts: () => [artifact(1), lost], get_artifact: () => lost });

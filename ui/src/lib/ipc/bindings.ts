@@ -34,6 +34,12 @@ export const commands = {
 	listJobs: (query: JobQuery) => typedError<JobSummary[], Error>(__TAURI_INVOKE("list_jobs", { query })),
 	countJobs: (query: JobQuery) => typedError<number, Error>(__TAURI_INVOKE("count_jobs", { query })),
 	getJob: (jobId: number) => typedError<JobDetail, Error>(__TAURI_INVOKE("get_job", { jobId })),
+	/**
+	 *  Start re-hashing stored files (`artifacts`: ids or names; none: the whole repository, which also
+	 *  removes stray object files); returns the job id at once. Damaged and missing files are marked in
+	 *  the library as the job finds them.
+	 */
+	startVerify: (artifacts: string[], onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_verify", { artifacts, onProgress })),
 	listArtifacts: (query: ArtifactQuery) => typedError<Artifact[], Error>(__TAURI_INVOKE("list_artifacts", { query })),
 	countArtifacts: (query: ArtifactQuery) => typedError<number, Error>(__TAURI_INVOKE("count_artifacts", { query })),
 	getArtifact: (idOrName: string) => typedError<Artifact, Error>(__TAURI_INVOKE("get_artifact", { idOrName })),

@@ -64,6 +64,11 @@ export const api = {
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
   getJob: (jobId: number) => unwrap(commands.getJob(jobId)),
+  startVerify: (artifacts: string[], onProgress: (p: T.JobProgress) => void) => {
+    const channel = new Channel<T.JobProgress>();
+    channel.onmessage = onProgress;
+    return unwrap(commands.startVerify(artifacts, channel));
+  },
   listArtifacts: (query: T.ArtifactQuery) => unwrap(commands.listArtifacts(query)),
   countArtifacts: (query: T.ArtifactQuery) => unwrap(commands.countArtifacts(query)),
   getArtifact: (idOrName: string) => unwrap(commands.getArtifact(idOrName)),
