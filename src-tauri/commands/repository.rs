@@ -19,16 +19,26 @@ pub struct RepositoryInfo {
     /// Why the repository is open only for browsing (a full disk, a read-only mount); None when
     /// it can be changed. Decided when the app started.
     pub read_only: Option<IpcError>,
+    /// What it holds and the room left on its disk.
+    pub stats: imagesmith_engine::info::RepositoryStats,
+    /// The report for a support request (Copy diagnostics): versions, paths, figures, last failures.
+    pub diagnostics: String,
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInfo, IpcError> {
-    Ok(RepositoryInfo {
-        root: state.engine.layout().root.display().to_string(),
-        app_version: env!("CARGO_PKG_VERSION").to_string(),
-        read_only: state.engine.why_read_only().cloned(),
+    let engine = state.engine.clone();
+    blocking(move || {
+        Ok(RepositoryInfo {
+            root: engine.layout().root.display().to_string(),
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+            read_only: engine.why_read_only().cloned(),
+            stats: engine.repository_stats()?,
+            diagnostics: engine.diagnostics("Imagesmith")?,
+        })
     })
+    .await
 }
 
 /// Open the repository folder in the desktop's file manager.

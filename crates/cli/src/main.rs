@@ -162,6 +162,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where the repository is, what it holds and how much room is left; --diagnostics prints the
+    /// report for a support request (versions, paths, figures, last failed jobs; no secrets).
+    Info {
+        #[arg(long)]
+        diagnostics: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create the repository (--home or IMAGESMITH_HOME) when its folder does not exist yet; other
     /// commands refuse a configured folder that is missing (a disk or share not mounted).
     Init {
@@ -321,6 +329,7 @@ fn main() -> ExitCode {
             | Command::Verify { json: true, .. }
             | Command::RebuildCatalog { json: true }
             | Command::Init { json: true }
+            | Command::Info { json: true, .. }
             | Command::Server { action: servers::ServerAction::List { json: true } }
             | Command::Profile {
                 action: ProfileAction::Create { json: true, .. }
@@ -465,6 +474,32 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
+        Command::Info { diagnostics, json } => {
+            if diagnostics {
+                let text = engine.diagnostics("imagesmith-cli")?;
+                if json {
+                    output::json(&serde_json::json!({ "diagnostics": text }));
+                } else {
+                    println!("{text}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let stats = engine.repository_stats()?;
+            if json {
+                output::json(&serde_json::json!({ "root": engine.layout().root, "stats": stats }));
+            } else {
+                println!("repository  {}", engine.layout().root.display());
+                println!("artifacts   {}", stats.artifacts);
+                println!("stored      {} files, {} bytes", stats.objects, stats.stored_bytes);
+                if stats.lost > 0 {
+                    println!("lost        {} missing or damaged (imagesmith-cli verify)", stats.lost);
+                }
+                if let Some(free) = stats.free_bytes {
+                    println!("free        {free} bytes");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init { json } => {
             let root = engine.layout().root.display().to_string();
             if json {

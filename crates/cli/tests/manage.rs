@@ -180,3 +180,28 @@ fn a_closed_pipe_ends_the_output_quietly_like_other_unix_tools() {
         assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?} is quiet: {stderr}");
     }
 }
+
+#[test]
+fn info_gives_the_figures_and_the_diagnostics_name_the_last_failure_without_secrets() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("ks.cfg"), fixture("post-install.sh")]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, info) = repo.json(["info"]);
+    assert_eq!(code, 0, "{info:#}");
+    assert_eq!(info["stats"]["artifacts"], 2);
+    assert_eq!(info["stats"]["objects"], 2);
+    assert_eq!(
+        info["stats"]["stored_bytes"],
+        std::fs::metadata(fixture("ks.cfg")).unwrap().len() + std::fs::metadata(fixture("post-install.sh")).unwrap().len()
+    );
+    assert!(info["stats"]["free_bytes"].as_u64().unwrap() > 0);
+    // a failure to show in the diagnostics: a wrong checksum
+    let (code, _) = repo.import(&["--sha256", &"0".repeat(64)], &[fixture("ipxe.iso")]);
+    assert_eq!(code, 1);
+    let out = repo.run(["info", "--diagnostics"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("imagesmith-cli 0.1.0") && text.contains(&repo.home().display().to_string()), "{text}");
+    assert!(text.contains("2 artifacts, 2 stored files"), "{text}");
+    assert!(text.contains("[checksum_mismatch]"), "the last failed job with its code: {text}");
+}

@@ -16,6 +16,7 @@ pub mod export;
 pub mod failpoint;
 pub mod fuzzing;
 pub mod import;
+pub mod info;
 pub mod integrity;
 mod iso;
 pub mod jobs;

@@ -10,6 +10,8 @@ function memory(): Pick<Storage, 'getItem' | 'setItem'> & { data: Record<string,
   return { data, getItem: (k) => data[k] ?? null, setItem: (k, v) => void (data[k] = v) };
 }
 
+const STATS = { artifacts: 3, objects: 2, stored_bytes: 3 * 1024 * 1024, lost: 0, free_bytes: 10 * 1024 ** 3 };
+
 describe('Settings', () => {
   it('applies and remembers the theme', () => {
     const store = memory();
@@ -24,7 +26,7 @@ describe('Settings', () => {
   });
 
   it('shows where the repository is', async () => {
-    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null }) });
+    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }) });
     const s = new Settings(memory());
     await s.loadRepository();
     expect(s.repository?.root).toBe('/home/a/.local/share/imagesmith');
@@ -33,7 +35,7 @@ describe('Settings', () => {
   it('opens the log folder from its button, and says why and what to do when it cannot', async () => {
     let fail = false;
     const calls = mockCommands({
-      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null }),
+      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }),
       open_log_folder: () => {
         if (fail) throw ipcError('open_failed', 'Could not open /home/a/.local/state/imagesmith/logs in the file manager.');
         return null;
@@ -56,11 +58,28 @@ describe('Settings', () => {
 
   it('says why a repository is open only for browsing, and how to make it writable', async () => {
     const full = ipcError('disk_full', 'The disk holding /srv/repo/catalog.db is full.');
-    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full }) });
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }) });
     const settings = new Settings(memory());
     await settings.loadRepository();
     render(SettingsView, { settings });
     expect(screen.getByTestId('read-only-reason')).toHaveTextContent('The disk holding /srv/repo/catalog.db is full.');
     expect(screen.getByText(/can be browsed; nothing can be added/)).toBeInTheDocument();
+  });
+
+  it('shows what the repository holds, the room left, and copies the diagnostics', async () => {
+    const diagnostics = 'Imagesmith 0.1.0\nrepository: /srv/repo\nlast failed jobs: none';
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: { ...STATS, lost: 1 }, diagnostics }) });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup(); // installs its own clipboard: ours goes in after it
+    const written: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: async (t: string) => void written.push(t) }, configurable: true });
+    render(SettingsView, { settings });
+    const figures = screen.getByTestId('repository-figures');
+    expect(figures).toHaveTextContent('3 artifacts in 2 stored files');
+    expect(figures).toHaveTextContent('free on its disk');
+    expect(figures).toHaveTextContent('1 missing or damaged');
+    await user.click(screen.getByTestId('copy-diagnostics'));
+    expect(written).toEqual([diagnostics]);
   });
 });

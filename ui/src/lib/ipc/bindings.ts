@@ -613,6 +613,24 @@ export type RepositoryInfo = {
 	 *  it can be changed. Decided when the app started.
 	 */
 	read_only: Error | null,
+	/**  What it holds and the room left on its disk. */
+	stats: RepositoryStats,
+	/**  The report for a support request (Copy diagnostics): versions, paths, figures, last failures. */
+	diagnostics: string,
+};
+
+/**  Figures for Settings and `imagesmith-cli info`. */
+export type RepositoryStats = {
+	/**  Library entries (several may share one stored file). */
+	artifacts: number,
+	/**  Stored files, each kept once. */
+	objects: number,
+	/**  Bytes the stored files take. */
+	stored_bytes: number,
+	/**  Stored files that are missing or damaged. */
+	lost: number,
+	/**  Bytes free on the repository's disk for this user; None when the system does not say. */
+	free_bytes: number | null,
 };
 
 /**  Where a member goes in an exported profile, by kind. */
