@@ -102,3 +102,13 @@ fn the_acl_built_into_the_app_lets_the_main_window_call_every_listed_command() {
     assert!(acl.resolve_access("no_such_command", "main", "main", &Origin::Local).is_none(), "an unlisted command is refused");
     assert!(acl.resolve_access("repository_info", "other", "other", &Origin::Local).is_none(), "only the main window is covered");
 }
+
+#[test]
+fn the_production_window_opens_centred_not_pinned_to_a_corner() {
+    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(Path::new(ROOT).join("tauri.conf.json")).unwrap()).unwrap();
+    let main = &conf["app"]["windows"][0];
+    assert_eq!(main["label"], "main");
+    assert!(main.get("x").is_none() && main.get("y").is_none(), "no fixed position (the e2e tests place the window themselves): {main}");
+    assert_eq!(main["center"], true, "{main}");
+    assert_eq!((main["minWidth"].as_u64(), main["minHeight"].as_u64()), (Some(900), Some(560)), "the minimum size the layout is tested at");
+}

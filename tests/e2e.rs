@@ -150,6 +150,12 @@ impl App {
                 return Err(e.to_string());
             }
         };
+        // The app opens centred; the tests' drags and shots need it here.
+        if let Err(e) = client.set_window_rect(40, 40, 1280, 820).await {
+            let _ = client.close().await;
+            stop_driver(driver);
+            return Err(format!("placing the window: {e}"));
+        }
         let app = App { driver, client, step: 0, name };
         app.wait_for("[data-testid=library-count]").await;
         Ok(app)
