@@ -68,6 +68,9 @@ pub struct ChecksumFileReport {
 pub struct ImportPlan {
     pub items: Vec<PlanItem>,
     pub checksum_files: Vec<ChecksumFileReport>,
+    /// Bytes free on the repository's disk now (None when the system does not say): the review
+    /// warns when the files do not fit.
+    pub free_bytes: Option<u64>,
 }
 
 /// One file to import, with what the user chose or confirmed.
@@ -282,7 +285,7 @@ impl Engine {
             }
             items.push(item);
         }
-        Ok(ImportPlan { items, checksum_files: checksum_reports(&sums, &names) })
+        Ok(ImportPlan { items, checksum_files: checksum_reports(&sums, &names), free_bytes: self.store.staging_free_bytes() })
     }
 
     /// The import job for `req` (checksum files read, sizes taken); run it with [`Engine::run`] or

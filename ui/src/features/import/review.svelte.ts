@@ -1,5 +1,6 @@
 // Import review state: the files dropped or chosen, what the engine detected for each, and the
 // admin's choices (OS, OS image, name, expected checksum) before the import job starts.
+import { bytes } from '$lib/format';
 import {
   api, asIpcError, type Artifact, type ChecksumFileReport, type ExpectedDigest, type ImportRequest, type IpcError,
   type Kind, type OsFamily, type PlanItem,
@@ -66,6 +67,8 @@ export class ImportReview {
   rows = $state<ReviewRow[]>([]);
   checksumFiles = $state.raw<ChecksumFileReport[]>([]);
   images = $state.raw<Artifact[]>([]);
+  /** Bytes free on the repository's disk when the files were planned (null: unknown). */
+  freeBytes = $state<number | null>(null);
   planning = $state(false);
   starting = $state(false);
   error = $state<IpcError | null>(null);
@@ -78,6 +81,14 @@ export class ImportReview {
   /** Exported profiles among the files: imported as profiles (import_profile), not as artifacts. */
   get profileArchives(): string[] {
     return this.importable.filter((r) => r.kind === 'os_profile').map((r) => r.plan.path);
+  }
+
+  /** Said (not blocking: files already stored take no room again) when what is to be imported is
+   *  larger than the room left on the repository's disk. */
+  get spaceWarning(): string | null {
+    const need = this.importable.reduce((sum, r) => sum + r.plan.size, 0);
+    if (this.freeBytes == null || need <= this.freeBytes) return null;
+    return `These files need ${bytes(need)}; the repository's disk has ${bytes(this.freeBytes)} free. Files already in the library take no room again.`;
   }
 
   get blocking(): string | null {
@@ -121,6 +132,7 @@ export class ImportReview {
         return row;
       });
       this.checksumFiles = plan.checksum_files;
+      this.freeBytes = plan.free_bytes;
       this.images = images;
     } catch (e) {
       this.error = asIpcError(e);

@@ -4,11 +4,12 @@ import { ImportReview } from './review.svelte';
 
 const sha = 'c'.repeat(64);
 
-function planWith(items = [planItem()]) {
+function planWith(items = [planItem()], freeBytes: number | null = 1 << 40) {
   return mockCommands({
     plan_import: () => ({
       items,
       checksum_files: [{ path: '/data/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 1, matched: ['ipxe.iso'], error: null }],
+      free_bytes: freeBytes,
     }),
     list_artifacts: () => [artifact(1, { name: 'debian-12.iso' })],
     parse_expected: (a) => {
@@ -20,6 +21,17 @@ function planWith(items = [planItem()]) {
 }
 
 describe('ImportReview', () => {
+  it('warns when the files do not fit on the repository disk, without blocking the import', async () => {
+    const linux = { os: 'linux' as const, os_required: false };
+    planWith([planItem({ size: 3 * 1024 ** 3, ...linux }), planItem({ path: '/data/b.iso', file_name: 'b.iso', size: 2 * 1024 ** 3, ...linux })], 4 * 1024 ** 3);
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso', '/data/b.iso']);
+    expect(r.spaceWarning).toMatch(/need 5(\.0)? GiB.*4(\.0)? GiB free/);
+    expect(r.blocking).toBeNull();
+    r.rows[1]!.include = false;
+    expect(r.spaceWarning).toBeNull();
+  });
+
   it('plans every dropped path (checksum files included) and labels a prefilled checksum with its source', async () => {
     const calls = planWith([planItem({ os: 'linux', os_required: true, expected: { algo: 'sha256', hex: sha, source: 'SHA256SUMS' } })]);
     const r = new ImportReview();

@@ -298,6 +298,11 @@ export type ImportItem = {
 export type ImportPlan = {
 	items: PlanItem[],
 	checksum_files: ChecksumFileReport[],
+	/**
+	 *  Bytes free on the repository's disk now (None when the system does not say): the review
+	 *  warns when the files do not fit.
+	 */
+	free_bytes: number | null,
 };
 
 export type ImportRequest = {
