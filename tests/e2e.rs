@@ -79,6 +79,12 @@ fn fixture_iso(into: &Path) -> (PathBuf, PathBuf, String) {
         let out = Command::new("sha256sum").arg("ipxe.iso").current_dir(into).output().unwrap();
         std::fs::write(&sums, &out.stdout).unwrap();
     }
+    // Padded (sparse) to 512 MiB: the import then runs long enough to show its progress even on a
+    // busy machine. ISO readers ignore what follows the volume; SHA256SUMS is written for the padded file.
+    std::fs::OpenOptions::new().write(true).open(&iso).unwrap().set_len(512 << 20).unwrap();
+    let out = Command::new("sha256sum").arg("ipxe.iso").current_dir(into).output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(&sums, &out.stdout).unwrap();
     let text = std::fs::read_to_string(&sums).unwrap();
     let sha = text
         .lines()
