@@ -1020,6 +1020,11 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     }
     app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
     app.wait_for("[data-testid=details-name]").await;
+    // Ctrl+F goes to the library's search (not the webview's find bar); Escape-free: type and it filters
+    let list = app.wait_for("[data-testid=library-list]").await;
+    list.send_keys("\u{E009}f\u{E000}").await.unwrap(); // Control down, f, all keys up
+    let focused = app.client.execute("return document.activeElement?.dataset?.testid ?? null;", vec![]).await.unwrap();
+    assert_eq!(focused, json!("library-search"), "Ctrl+F focuses the search");
     for (w, h) in SIZES {
         app.client.set_window_rect(0, 0, w, h).await.unwrap(); // at the corner: 1920x1080 is the whole screen
         tokio::time::sleep(Duration::from_millis(400)).await; // let the window manager apply it

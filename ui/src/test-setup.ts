@@ -15,6 +15,7 @@ if (typeof HTMLDialogElement !== 'undefined') {
   };
 }
 Element.prototype.scrollIntoView ??= function () {};
+Element.prototype.scrollTo ??= function () {}; // virtual lists scroll to an index
 
 // jsdom has no layout: a ResizeObserver that never reports is enough for the virtual lists.
 globalThis.ResizeObserver ??= class {

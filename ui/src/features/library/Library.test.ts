@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, mockCommands } from '../../test/fixtures';
@@ -58,6 +58,31 @@ describe('Library', () => {
     await user.click(screen.getByRole('button', { name: /Delete/ }));
     expect(await screen.findByTestId('delete-blocked')).toHaveTextContent('the profile rhel9-web, the profile rhel9-db use it');
     expect(screen.getByTestId('confirm-delete')).toBeDisabled();
+  });
+
+  it('End goes to the real end of a paged library, and Delete asks before deleting', async () => {
+    const all = Array.from({ length: 700 }, (_, i) => artifact(i + 1, { name: `a-${String(i + 1).padStart(4, '0')}.iso` }));
+    mockCommands({
+      count_artifacts: () => all.length,
+      list_artifacts: (args) => {
+        const q = args.query as { limit: number; offset: number };
+        return all.slice(q.offset, q.offset + q.limit);
+      },
+      get_artifact: (args) => all.find((a) => String(a.id) === String(args.idOrName))!,
+    });
+    const catalog = new Catalog();
+    await catalog.load();
+    expect(catalog.items.length).toBeLessThan(700);
+    await catalog.select(1);
+    const user = userEvent.setup();
+    render(Library, { catalog, onaddfiles: () => {} });
+    screen.getByTestId('library-list').focus();
+    await user.keyboard('{End}');
+    await vi.waitFor(() => expect(catalog.selectedId).toBe(700));
+    expect(catalog.items).toHaveLength(700);
+    await screen.findByTestId('details-name');
+    await user.keyboard('{Delete}');
+    expect(await screen.findByRole('alertdialog')).toHaveTextContent('Delete a-0700.iso?');
   });
 
   it('offers Verify for the selected artifact and hands its id over', async () => {

@@ -67,6 +67,15 @@ export class Catalog {
     }
   }
 
+  /** Load every remaining page (End in the list goes to the real end of the library). */
+  async loadAll(): Promise<void> {
+    while (this.hasMore && !this.error) {
+      const before = this.items.length;
+      await this.loadMore();
+      if (this.items.length === before) break; // another load ran, or the library shrank meanwhile
+    }
+  }
+
   async select(id: number | null, quiet = false): Promise<void> {
     this.selectedId = id;
     if (id == null) {
