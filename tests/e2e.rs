@@ -1013,6 +1013,8 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
             .collect();
         let request = imagesmith_engine::ImportRequest { items, checksum_files: vec![] };
         engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
+        engine.create_profile("web", &os.id.to_string(), "").unwrap();
     }
     let mut app = App::start(&home, "10-narrow", 4620).await;
     if app.client.find(Locator::Css("[data-testid=jobs-panel]")).await.is_err() {
@@ -1070,5 +1072,31 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     let text = card.text().await.unwrap();
     assert!(text.contains("Verify #3") && text.contains("3 verified"), "{text}");
     app.shot("settings-verified-repository").await;
+
+    // Every screen this work changed, at the minimum size and full HD, light and dark, to look at
+    for (w, h) in [(900, 560), (1920, 1080)] {
+        app.client.set_window_rect(0, 0, w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        for theme in ["light", "dark"] {
+            app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
+            let at = format!("{w}x{h}-{theme}");
+            app.click("[data-testid=nav-settings]").await;
+            app.shot(&format!("look-settings-{at}")).await;
+            app.click("[data-testid=nav-history]").await;
+            app.shot(&format!("look-history-{at}")).await;
+            app.click("[data-testid=nav-library]").await;
+            app.click("[data-testid=artifact-row][data-name='ks.cfg']").await;
+            app.click("[data-testid=delete-artifact]").await;
+            app.shot(&format!("look-library-delete-{at}")).await;
+            app.click("[data-testid=keep-artifact]").await;
+            app.click("[data-testid=nav-profiles]").await;
+            app.click("[data-testid=profile-row][data-name='web']").await;
+            app.click("[data-testid=add-from-library]").await;
+            app.wait_for("[data-testid=picker-kind]").await;
+            app.shot(&format!("look-picker-{at}")).await;
+            app.client.execute("document.querySelector('dialog[open]')?.close();", vec![]).await.unwrap();
+            app.click("[data-testid=nav-library]").await;
+        }
+    }
     app.quit().await;
 }
