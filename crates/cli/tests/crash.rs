@@ -118,16 +118,18 @@ fn last_job_state(repo: &Repo) -> String {
     jobs[0]["state"].as_str().unwrap().to_string()
 }
 
-#[test]
-fn export_killed_before_its_archive_appears_leaves_nothing_in_the_folder_after_the_next_open() {
+/// The small profile exported into a fresh folder by a CLI killed at `point`.
+fn export_killed_at(point: &str) -> (Repo, tempfile::TempDir) {
     let repo = Repo::new();
     small_profile(&repo);
     let out = tempfile::tempdir().unwrap();
-    killed_at(
-        &repo,
-        "export.before_rename",
-        &["profile".as_ref(), "export".as_ref(), "web".as_ref(), "--to".as_ref(), out.path().as_os_str()],
-    );
+    killed_at(&repo, point, &["profile".as_ref(), "export".as_ref(), "web".as_ref(), "--to".as_ref(), out.path().as_os_str()]);
+    (repo, out)
+}
+
+#[test]
+fn export_killed_before_its_archive_appears_leaves_nothing_in_the_folder_after_the_next_open() {
+    let (repo, out) = export_killed_at("export.before_rename");
     let left = folder_names(out.path());
     assert_eq!(left.len(), 2, "killed with the hidden archive and sidecar written: {left:?}");
     assert!(left.iter().all(|n| n.starts_with('.') && n.ends_with(".part")), "{left:?}");
@@ -138,14 +140,7 @@ fn export_killed_before_its_archive_appears_leaves_nothing_in_the_folder_after_t
 
 #[test]
 fn export_killed_between_archive_and_sidecar_gets_its_sidecar_on_the_next_open() {
-    let repo = Repo::new();
-    small_profile(&repo);
-    let out = tempfile::tempdir().unwrap();
-    killed_at(
-        &repo,
-        "export.between_renames",
-        &["profile".as_ref(), "export".as_ref(), "web".as_ref(), "--to".as_ref(), out.path().as_os_str()],
-    );
+    let (repo, out) = export_killed_at("export.between_renames");
     let left = folder_names(out.path());
     assert!(left.contains(&"web.tar.gz".to_string()) && !left.contains(&"web.tar.gz.sha256".to_string()), "{left:?}");
     assert_consistent(&repo);

@@ -91,10 +91,7 @@ fn uri_path(path: &Path) -> String {
 /// mount or folder.
 pub fn unwritable_reason(catalog: &Path) -> Option<Error> {
     let dir = catalog.parent().unwrap_or(Path::new("."));
-    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str())).ok()?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0 {
+    if let Some(st) = crate::store::statvfs(dir) {
         if st.f_flag & libc::ST_RDONLY != 0 {
             return Some(Error::read_only(dir, "a read-only file system"));
         }

@@ -174,15 +174,22 @@ impl Engine {
                     "UPDATE job_items SET outcome = 'failed', error = ?1 WHERE artifact_id = ?2 AND outcome = 'imported'",
                     params![err, id],
                 )?;
-                // Its job did less than it said: failed when nothing else of it stands, else partly.
-                tx.execute(
-                    "UPDATE jobs SET summary = summary || ' — ' || ?1 || ' lost before it reached the disk',
-                         state = CASE WHEN EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = jobs.id AND i.outcome <> 'failed')
-                                      THEN 'partly_succeeded' ELSE 'failed' END
-                     WHERE id IN (SELECT job_id FROM job_items WHERE artifact_id = ?2 AND outcome = 'failed')
-                       AND state IN ('succeeded', 'partly_succeeded')",
-                    params![name, id],
-                )?;
+                // Its job did less than it said: its state again by the runner's end rule.
+                let jobs: Vec<(i64, usize, usize)> = tx
+                    .prepare(
+                        "SELECT j.id, (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id AND i.outcome = 'failed'),
+                                (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id)
+                         FROM jobs j WHERE j.state IN ('succeeded', 'partly_succeeded')
+                           AND j.id IN (SELECT job_id FROM job_items WHERE artifact_id = ?1 AND outcome = 'failed')",
+                    )?
+                    .query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as usize)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (job, failed, items) in jobs {
+                    tx.execute(
+                        "UPDATE jobs SET state = ?1, summary = summary || ' — ' || ?2 || ' lost before it reached the disk' WHERE id = ?3",
+                        params![crate::jobs::JobState::of_batch(false, failed, items).as_str(), name, job],
+                    )?;
+                }
                 names.push(name);
             }
             tx.execute("UPDATE objects SET state = ?2, unsettled_boot = NULL WHERE sha256 = ?1", params![sha, state.as_str()])?;

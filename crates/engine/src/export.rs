@@ -238,8 +238,8 @@ impl Engine {
     /// there means nothing appeared, so both temp files are removed; a temp archive gone means the
     /// archive was renamed into place, so its sidecar is renamed after it. Returns the temp files
     /// removed. A folder that cannot be reached now (an unmounted disk) keeps its row for next time.
-    pub fn settle_exports(&self) -> Result<usize> {
-        let live = self.store.live_sessions()?;
+    /// `live`: the sessions whose process is alive, as the open just found them.
+    pub(crate) fn settle_exports(&self, live: &std::collections::HashSet<String>) -> Result<usize> {
         let rows: Vec<(i64, String, String, String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT id, session, archive_part, sidecar_part, sidecar FROM export_files")?;

@@ -138,7 +138,7 @@ impl Engine {
         }
         engine.settle(durability::SETTLE_AFTER)?;
         // Exports and profile imports of processes that died: finished or undone, never left half.
-        engine.settle_exports()?;
+        engine.settle_exports(&live)?;
         engine.discard_unfinished_staging()?;
         // Objects an earlier boot left unsettled are re-hashed by the `recover` job
         // (`recovery_work`), which the app runs in the background and the CLI before its command.

@@ -141,16 +141,10 @@ impl Store {
         Ok(path)
     }
 
-    /// Bytes free for unprivileged writes on the staging file system.
+    /// Bytes free for unprivileged writes on the repository's file system (staging is part of it).
     pub fn staging_free_bytes(&self) -> Option<u64> {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(self.session_dir.as_os_str().as_bytes()).ok()?;
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
-        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-            return None;
-        }
-        Some(st.f_bavail as u64 * st.f_frsize as u64)
+        let st = statvfs(&self.layout.root)?;
+        Some(st.f_bavail * st.f_frsize)
     }
 
     /// A new, empty staging file in this process's session folder.
@@ -192,6 +186,15 @@ impl Drop for Store {
         let _ = fs::remove_dir_all(&self.session_dir);
         let _ = fs::remove_file(self.layout.staging().join(format!("{}.lock", self.session)));
     }
+}
+
+/// The file system facts of the one holding `path` (free blocks, read-only flag), when it answers.
+pub(crate) fn statvfs(path: &Path) -> Option<libc::statvfs> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then_some(st)
 }
 
 fn is_held(lock_path: &Path) -> bool {
