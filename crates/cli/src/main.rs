@@ -83,6 +83,10 @@ enum Command {
         os: Option<OsFamily>,
         #[arg(long, default_value = "name", value_parser = ["name", "created"])]
         sort: String,
+        /// Words that must each match the name, description, version, a tag, or (6+ hex digits) the
+        /// start of a checksum.
+        #[arg(long)]
+        search: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -92,11 +96,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Change an artifact's name, description, version or tags.
+    /// Change an artifact's name, description, version, tags, kind or OS.
     Update {
         id_or_name: String,
         #[arg(long)]
         name: Option<String>,
+        /// A new kind (checked against the support matrix, as at import).
+        #[arg(long)]
+        kind: Option<Kind>,
+        /// A new OS: a family (linux, windows, vmware) or a distro (rhel, ubuntu, esxi, …); "" for none.
+        #[arg(long)]
+        os: Option<String>,
         #[arg(long)]
         description: Option<String>,
         #[arg(long)]
@@ -300,6 +310,7 @@ struct ImportArgs {
     checksum_files: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
+    /// Files, and folders (everything below them but hidden files, links not followed).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -412,8 +423,8 @@ fn usage(msg: &str) -> ExitCode {
 fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Import(args) => import(engine, args),
-        Command::List { kind, os, sort, json } => {
-            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, ..Default::default() };
+        Command::List { kind, os, sort, search, json } => {
+            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, ..Default::default() };
             let artifacts = engine.list_artifacts(&q)?;
             if json {
                 output::json(&artifacts);
@@ -431,9 +442,9 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Update { id_or_name, name, description, version, tags, json } => {
+        Command::Update { id_or_name, name, kind, os, description, version, tags, json } => {
             let a = engine.get_artifact(&id_or_name)?;
-            let patch = ArtifactPatch { name, description, version, tags: (!tags.is_empty()).then_some(tags) };
+            let patch = ArtifactPatch { name, description, version, tags: (!tags.is_empty()).then_some(tags), kind, os };
             let a = engine.update_artifact(a.id, &patch)?;
             if json {
                 output::json(&a);
@@ -544,7 +555,7 @@ fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Erro
 }
 
 fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
-    let (files, found_sums) = split_checksum_files(&args.files);
+    let (files, found_sums) = split_checksum_files(&imagesmith_engine::import::expand_folders(&args.files)?);
     let expected = command_line_digest(&args)?;
     if files.is_empty() {
         return Ok(usage("no files to import (only checksum files were given)"));

@@ -111,6 +111,15 @@ pub fn artifact_details(a: &Artifact) {
             row(k, v);
         }
     }
+    for (i, v) in a.verification.iter().enumerate() {
+        row(if i == 0 { "verified" } else { "" }, &v.describe());
+    }
+    if a.verification.is_empty() {
+        row("verified", "no expected checksum was given at import");
+    }
+    if let Some(at) = &a.last_verified_at {
+        row("last verify", &format!("stored copy re-hashed intact, {} UTC", at.get(..16).unwrap_or(at).replace('T', " ")));
+    }
     if let Some(img) = &a.image {
         row("image", &format!("{} (id {})", img.name, img.id));
     }

@@ -126,6 +126,100 @@ fn checksum_files_of_every_format_are_matched_by_name_and_not_imported() {
 }
 
 #[test]
+fn every_check_is_kept_as_evidence_with_its_file_and_line_and_verify_dates_it() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("ipxe.iso"), fixture("MD5SUMS.crlf"), fixture("SHA256SUMS")]);
+    assert_eq!(code, 0, "{report:#}");
+    // What the job keeps for History names the line too.
+    let verified = &item(&report, "ipxe.iso")["verified"];
+    assert!(verified.as_array().unwrap().iter().any(|v| v["source"] == "MD5SUMS.crlf" && v["line"] == 3), "{verified:#}");
+
+    let (_, a) = repo.json(["show", "ipxe.iso"]);
+    let evidence: Vec<(String, String, String, u64)> = a["verification"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert!(v["verified_at"].as_str().unwrap().starts_with("20"), "{v}");
+            assert!(v["job_id"].as_i64().is_some(), "{v}");
+            (
+                v["algo"].as_str().unwrap().into(),
+                v["expected_from"].as_str().unwrap().into(),
+                v["source_file"].as_str().unwrap().into(),
+                v["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // MD5SUMS.crlf lists ipxe.iso on its third line (after two comment lines): counted as a
+    // person counts them in an editor.
+    assert_eq!(
+        evidence,
+        vec![
+            ("md5".into(), "checksum_file".into(), "MD5SUMS.crlf".into(), 3),
+            ("sha256".into(), "checksum_file".into(), "SHA256SUMS".into(), 1)
+        ]
+    );
+    assert!(a["last_verified_at"].is_null(), "not verified since import");
+    let text = String::from_utf8(repo.run(["show", "ipxe.iso"]).stdout).unwrap();
+    assert!(text.contains("SHA-256 matched SHA256SUMS (line 1), 20"), "{text}");
+
+    // The same bytes again with a typed digest: a duplicate, and one more piece of evidence.
+    let sha = sha256_of(&fixture("ipxe.iso"));
+    let (code, again) = repo.import(&["--sha256", &sha], &[fixture("ipxe.iso")]);
+    assert_eq!(code, 0);
+    assert_eq!(item(&again, "ipxe.iso")["outcome"], "duplicate");
+    let (_, a) = repo.json(["show", "ipxe.iso"]);
+    let typed = a["verification"].as_array().unwrap().iter().find(|v| v["expected_from"] == "typed").expect("typed evidence");
+    assert!(typed["source_file"].is_null() && typed["line"].is_null(), "{typed}");
+    assert_eq!(a["verification"].as_array().unwrap().len(), 3);
+    // The same evidence once more refreshes it rather than adding a row.
+    repo.import(&[], &[fixture("ipxe.iso"), fixture("SHA256SUMS")]);
+    let (_, a) = repo.json(["show", "ipxe.iso"]);
+    assert_eq!(a["verification"].as_array().unwrap().len(), 3);
+
+    // verify re-hashes the stored copy and says when.
+    let (code, _) = repo.json(["verify", "ipxe.iso"]);
+    assert_eq!(code, 0);
+    let (_, a) = repo.json(["show", "ipxe.iso"]);
+    assert!(a["last_verified_at"].as_str().is_some_and(|t| t.starts_with("20")), "{a:#}");
+    let text = String::from_utf8(repo.run(["show", "ipxe.iso"]).stdout).unwrap();
+    assert!(text.contains("stored copy re-hashed intact"), "{text}");
+}
+
+#[test]
+fn a_folder_is_imported_with_everything_below_it_but_hidden_files_and_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rhel9-kit");
+    std::fs::create_dir_all(root.join("answer/.git")).unwrap();
+    std::fs::create_dir_all(root.join("media")).unwrap();
+    std::fs::copy(fixture("ipxe.iso"), root.join("media/ipxe.iso")).unwrap();
+    std::fs::copy(fixture("SHA256SUMS"), root.join("media/SHA256SUMS")).unwrap();
+    std::fs::copy(fixture("ks.cfg"), root.join("answer/ks.cfg")).unwrap();
+    std::fs::write(root.join("answer/.git/config"), "[core]\n").unwrap();
+    std::fs::write(root.join(".DS_Store"), "junk").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", root.join("answer/passwd")).unwrap();
+
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], std::slice::from_ref(&root));
+    assert_eq!(code, 0, "{report:#}");
+    let paths: Vec<&str> = report["items"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+    let below = |rel: &str| root.join(rel).display().to_string();
+    assert_eq!(paths, [below("answer/ks.cfg"), below("media/ipxe.iso")], "hidden files and the link are not imported, in name order");
+    assert_eq!(item(&report, "ipxe.iso")["verified"][0]["source"], "SHA256SUMS", "checksum files in the folder are matched");
+
+    // A folder of the wrong size is refused before anything is stored.
+    let big = dir.path().join("home");
+    std::fs::create_dir(&big).unwrap();
+    for i in 0..=10_000 {
+        std::fs::write(big.join(format!("f{i}")), b"").unwrap();
+    }
+    let (code, err) = repo.json(["import".as_ref(), big.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "too_large", "{err:#}");
+    assert_eq!(repo.objects().len(), 2);
+}
+
+#[test]
 fn a_wrong_checksum_fails_that_file_and_stores_nothing() {
     let repo = Repo::new();
     let (code, report) = repo.import(&[], &[fixture("ipxe.iso"), fixture("SHA256SUMS.wrong"), fixture("ks.cfg")]);

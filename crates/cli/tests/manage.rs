@@ -64,6 +64,58 @@ fn list_filters_and_sorts_show_has_every_digest_update_changes_fields() {
     assert_eq!(err["error"]["code"], "not_found");
 }
 
+#[test]
+fn search_finds_tags_descriptions_and_checksum_prefixes_and_kind_and_os_can_be_corrected() {
+    let repo = Repo::new();
+    // ks.cfg with its MD5 typed, so the MD5 is stored too.
+    let (code, _) = repo.import(&["--checksum", &format!("md5:{}", md5("ks.cfg"))], &[fixture("ks.cfg")]);
+    assert_eq!(code, 0);
+    let (code, _) = repo.import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("Set-Network.ps1"), fixture("win-nic-driver.zip")]);
+    assert_eq!(code, 0);
+    repo.json(["update", "Set-Network.ps1", "--tag", "lab-net", "--description", "Static addresses for the Frankfurt lab"]);
+    let names = |args: &[&str]| {
+        let mut all = vec!["list", "--search"];
+        all.extend_from_slice(args);
+        let (code, v) = repo.json(all);
+        assert_eq!(code, 0);
+        v.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&["LAB-NET"]), ["Set-Network.ps1"], "a tag, any case");
+    assert_eq!(names(&["frankfurt"]), ["Set-Network.ps1"], "a word of the description");
+    assert_eq!(names(&["static frankfurt"]), ["Set-Network.ps1"], "every word must match");
+    assert!(names(&["static rhel"]).is_empty());
+    let sha = sha256_of(&fixture("ks.cfg"));
+    assert_eq!(names(&[&sha[..8].to_uppercase()]), ["ks.cfg"], "the start of a SHA-256, pasted in capitals");
+    assert!(names(&[&sha[1..9]]).is_empty(), "a checksum matches from its start only");
+    assert_eq!(names(&[&md5("ks.cfg")[..10]]), ["ks.cfg"], "the start of an MD5 as well");
+    assert_eq!(names(&["50%"]).len(), 0, "LIKE wildcards are taken literally");
+
+    // Correct a wrong guess after import: a script is Windows or Linux as the admin says.
+    let (code, a) = repo.json(["update", "Set-Network.ps1", "--kind", "script", "--os", "windows"]);
+    assert_eq!(code, 0, "{a:#}");
+    assert_eq!(a["os"], "windows");
+    // Outside the support matrix: a kickstart cannot be a Windows answer file, an ISO cannot be a script.
+    let (code, err) = repo.json(["update", "ks.cfg", "--os", "windows"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "unsupported_type", "{err:#}");
+    let (code, err) = repo.json(["update", "rhel-9.6-x86_64-dvd.iso", "--kind", "script"]);
+    assert_eq!(code, 1, "{err:#}");
+    let (_, iso) = repo.json(["show", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!(iso["kind"], "os", "a refused change changes nothing");
+    // The distro can be set where detection did not find it.
+    let (code, iso) = repo.json(["update", "rhel-9.6-x86_64-dvd.iso", "--os", "rocky"]);
+    assert_eq!(code, 0, "{iso:#}");
+    assert_eq!((iso["os"].as_str(), iso["distro"].as_str()), (Some("linux"), Some("rocky")));
+
+    // A profile was checked against what a member is: no changing it under the profile.
+    let (code, p) = repo.json(["profile", "create", "rocky-web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!(code, 0, "{p:#}");
+    let (code, err) = repo.json(["update", "rhel-9.6-x86_64-dvd.iso", "--os", "windows"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "in_use");
+    assert!(err["error"]["text"].as_str().unwrap().contains("rocky-web"), "{err:#}");
+}
+
 fn md5(name: &str) -> String {
     let out = std::process::Command::new("md5sum").arg(fixture(name)).output().unwrap();
     String::from_utf8(out.stdout).unwrap()[..32].to_string()

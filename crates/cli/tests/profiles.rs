@@ -250,6 +250,18 @@ fn export_then_import_on_a_fresh_repository_gives_the_same_profile() {
         (members, p["options"].clone(), p["base"]["name"].clone(), p["os"].clone())
     };
     assert_eq!(shape(&original), shape(&copy));
+    // Each member keeps the proof it matched the archive's SHA256SUMS, with the line.
+    let sums = std::process::Command::new("tar").args(["-xzOf"]).arg(&archive).arg("SHA256SUMS").output().unwrap();
+    let sums = String::from_utf8(sums.stdout).unwrap();
+    for m in copy["members"].as_array().unwrap() {
+        let (_, a) = fresh.json(["show", m["artifact"]["name"].as_str().unwrap()]);
+        let v = &a["verification"][0];
+        assert_eq!(v["expected_from"], "profile_archive", "{a:#}");
+        assert_eq!(v["source_file"], "SHA256SUMS in rhel9-web.tar.gz");
+        let line = v["line"].as_u64().unwrap() as usize;
+        let listed = sums.lines().nth(line - 1).unwrap();
+        assert!(listed.starts_with(a["sha256"].as_str().unwrap()), "line {line} of SHA256SUMS is {listed:?}");
+    }
     // Importing again: members are duplicates, the profile gets a free name.
     let (code, again) = fresh.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
     assert_eq!(code, 0);

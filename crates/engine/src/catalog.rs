@@ -1,14 +1,17 @@
 //! The artifact catalog in SQLite: insert, find by id or name, list, update, delete with in-use checks.
 
+use crate::checksum::ExpectedDigest;
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::model::{Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, Kind, OsFamily, SortKey};
+use crate::model::{
+    Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, ExpectedFrom, Kind, OsFamily, SortKey, Verification,
+};
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
      a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
-     a.version, a.detected, a.created_at, a.updated_at, o.state";
+     a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
@@ -35,6 +38,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         version: r.get(14)?,
         tags: Vec::new(),
         detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
+        verification: Vec::new(),
+        last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
     })
@@ -50,6 +55,44 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
         "SELECT target_name || ': ' || name FROM publications WHERE artifact_id = ?1 AND status <> 'deleted' ORDER BY target_name, name",
     )?;
     a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    a.verification = verifications(conn, a.id)?;
+    Ok(())
+}
+
+/// The evidence recorded for an artifact, oldest first.
+fn verifications(conn: &Connection, id: i64) -> Result<Vec<Verification>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT algo, expected_from, source_file, line, verified_at, job_id FROM verifications WHERE artifact_id = ?1
+         ORDER BY verified_at, algo",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        let source: String = r.get(2)?;
+        let line: u32 = r.get(3)?;
+        Ok(Verification {
+            algo: crate::db::word(r, 0)?,
+            expected_from: crate::db::word(r, 1)?,
+            source_file: (!source.is_empty()).then_some(source),
+            line: (line > 0).then_some(line),
+            verified_at: r.get(4)?,
+            job_id: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keep the proof that `id`'s bytes matched each of `expected` (checked by the caller); the same
+/// evidence again refreshes its time and job.
+pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDigest], job_id: Option<i64>) -> Result<()> {
+    let now = clock::now();
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id",
+    )?;
+    for e in expected {
+        let source = if e.from == ExpectedFrom::Typed { "" } else { e.source.as_str() };
+        stmt.execute(params![id, e.algo.as_str(), e.from.as_str(), source, e.line.unwrap_or(0), now, job_id])?;
+    }
     Ok(())
 }
 
@@ -107,9 +150,28 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         clauses.push(format!("a.os = ?{}", args.len()));
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        args.push(format!("%{escaped}%").into());
-        clauses.push(format!("a.name LIKE ?{} ESCAPE '\\'", args.len()));
+        // Every word must match the name, description, version, original file name or a tag; a
+        // word of 6+ hex digits also matches the start of any stored digest (pasted from a vendor page).
+        for word in search.split_whitespace() {
+            let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push(format!("%{escaped}%").into());
+            let n = args.len();
+            let mut any = format!(
+                "a.name LIKE ?{n} ESCAPE '\\' OR a.description LIKE ?{n} ESCAPE '\\' OR a.version LIKE ?{n} ESCAPE '\\' \
+                 OR a.original_name LIKE ?{n} ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact_id = a.id AND t.tag LIKE ?{n} ESCAPE '\\')"
+            );
+            let hex = word.to_ascii_lowercase();
+            if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                args.push(format!("{hex}%").into());
+                let h = args.len();
+                any.push_str(&format!(
+                    " OR a.sha256 LIKE ?{h} OR EXISTS (SELECT 1 FROM objects d WHERE d.sha256 = a.sha256 \
+                     AND (d.md5 LIKE ?{h} OR d.sha1 LIKE ?{h} OR d.sha512 LIKE ?{h}))"
+                ));
+            }
+            clauses.push(format!("({any})"));
+        }
     }
     let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     (sql, args)
@@ -268,6 +330,42 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
         }
     }
     conn.execute("UPDATE artifacts SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;
+    Ok(())
+}
+
+/// Give `a` a new kind and OS (already checked against the support matrix). Refused while
+/// profiles use it (they were checked against what it was), while files name it as their OS image
+/// and it would stop being one of that OS, or when it belongs to an image of another OS.
+pub fn reclassify(conn: &Connection, a: &Artifact, kind: Kind, os: Option<OsFamily>, distro: Option<&str>) -> Result<()> {
+    if (kind, os, distro) == (a.kind, a.os, a.distro.as_deref()) {
+        return Ok(());
+    }
+    let refuse = |why: String, recovery: &str| {
+        Err(Error::new(
+            code::IN_USE,
+            format!("The kind and OS of {} were not changed: {why}.", a.name),
+            "Profiles and files that belong to an OS image were checked against what it is now; changing it under them would break them.",
+            recovery,
+        ))
+    };
+    if !a.profiles.is_empty() {
+        return refuse(format!("the profile(s) {} use it", a.profiles.join(", ")), "Remove it from those profiles first, then change it.");
+    }
+    if !a.used_by.is_empty() && (kind != Kind::Os || os != a.os) {
+        let users: Vec<&str> = a.used_by.iter().map(|u| u.name.as_str()).collect();
+        return refuse(format!("{} name it as their OS image", users.join(", ")), "Change or delete those files first.");
+    }
+    if let Some(image) = &a.image {
+        let image_os: Option<String> =
+            conn.query_row("SELECT os FROM artifacts WHERE id = ?1", [image.id], |r| r.get(0)).optional()?.flatten();
+        if kind == Kind::Os || (os.is_some() && os.map(|o| o.as_str().to_string()) != image_os) {
+            return refuse(format!("it belongs to the OS image {}", image.name), "Import it again without an image, or keep its OS.");
+        }
+    }
+    conn.execute(
+        "UPDATE artifacts SET kind = ?1, os = ?2, distro = ?3 WHERE id = ?4",
+        params![kind.as_str(), os.map(|o| o.as_str()), distro, a.id],
+    )?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Expected digests: typed or pasted (`ALGO:HEX`, bare hex) and checksum files (GNU, BSD tagged, sidecars).
 
 use crate::error::{code, Error, Result};
-use crate::model::Algo;
+use crate::model::{Algo, ExpectedFrom};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::Path;
@@ -14,6 +14,17 @@ pub struct ExpectedDigest {
     /// Lower-case hex.
     pub hex: String,
     pub source: String,
+    /// What kind of source `source` is (kept with the artifact as evidence).
+    pub from: ExpectedFrom,
+    /// The line of the checksum file it was read from, counting from 1.
+    pub line: Option<u32>,
+}
+
+impl ExpectedDigest {
+    /// A digest the user typed or passed on the command line.
+    pub fn typed(algo: Algo, hex: String, source: &str) -> Self {
+        ExpectedDigest { algo, hex, source: source.to_string(), from: ExpectedFrom::Typed, line: None }
+    }
 }
 
 /// One line of a checksum file: the digest of the file called `name`.
@@ -23,6 +34,8 @@ pub struct ChecksumEntry {
     pub name: String,
     pub algo: Algo,
     pub hex: String,
+    /// Where it stands in the file, counting from 1.
+    pub line: u32,
 }
 
 /// A parsed checksum file.
@@ -70,7 +83,7 @@ pub fn expected_for(algo: Algo, hex: &str, source: &str) -> Result<ExpectedDiges
     if norm.len() != algo.hex_len() {
         return Err(invalid_digest(hex, &format!("{} has {} hex digits, this has {}", algo.tag(), algo.hex_len(), norm.len())));
     }
-    Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
+    Ok(ExpectedDigest::typed(algo, norm, source))
 }
 
 /// A typed or pasted digest: `ALGO:HEX` (also `ALGO=HEX`, `ALGO HEX`) or a bare hex string.
@@ -84,7 +97,7 @@ pub fn parse_expected(input: &str, source: &str) -> Result<ExpectedDigest> {
     let norm = normalize_hex(text).ok_or_else(|| invalid_digest(input, "it is not hexadecimal"))?;
     let algo =
         Algo::from_hex_len(norm.len()).ok_or_else(|| invalid_digest(input, &format!("{} hex digits match no algorithm", norm.len())))?;
-    Ok(ExpectedDigest { algo, hex: norm, source: source.to_string() })
+    Ok(ExpectedDigest::typed(algo, norm, source))
 }
 
 /// Extensions that say a file is something other than a checksum list, whatever its name says
@@ -161,15 +174,16 @@ pub fn parse_checksum_text(text: &str, file_name: &str) -> Result<(&'static str,
         .collect();
 
     // A sidecar holding only a bare digest names its file by its own name.
-    if let (Some((algo, stem)), [(_, only)]) = (sidecar_algo(file_name), meaningful.as_slice()) {
+    if let (Some((algo, stem)), [(line, only)]) = (sidecar_algo(file_name), meaningful.as_slice()) {
         if let Some(hex) = normalize_hex(only) {
             if hex.len() == algo.hex_len() {
-                return Ok(("sidecar", vec![ChecksumEntry { name: stem.to_string(), algo, hex }]));
+                return Ok(("sidecar", vec![ChecksumEntry { name: stem.to_string(), algo, hex, line: *line as u32 }]));
             }
         }
     }
 
     for (line_no, line) in meaningful {
+        let line_no = line_no as u32;
         if in_signature {
             if line.starts_with("-----END PGP SIGNATURE") {
                 in_signature = false;
@@ -185,10 +199,10 @@ pub fn parse_checksum_text(text: &str, file_name: &str) -> Result<(&'static str,
         }
         // Clear-signed text escapes lines starting with a dash as "- ".
         let line = line.strip_prefix("- ").unwrap_or(line);
-        if let Some(e) = parse_bsd_line(line) {
+        if let Some(e) = parse_bsd_line(line, line_no) {
             formats.1 = true;
             entries.push(e);
-        } else if let Some(e) = parse_gnu_line(line) {
+        } else if let Some(e) = parse_gnu_line(line, line_no) {
             formats.0 = true;
             entries.push(e);
         } else {
@@ -207,16 +221,16 @@ pub fn parse_checksum_text(text: &str, file_name: &str) -> Result<(&'static str,
 }
 
 /// `SHA256 (name) = hex`
-fn parse_bsd_line(line: &str) -> Option<ChecksumEntry> {
+fn parse_bsd_line(line: &str, line_no: u32) -> Option<ChecksumEntry> {
     let (algo_part, rest) = line.split_once(" (")?;
     let (name, hex) = rest.rsplit_once(") = ")?;
     let algo: Algo = algo_part.trim().replace('-', "").parse().ok()?;
     let hex = normalize_hex(hex)?;
-    (hex.len() == algo.hex_len()).then(|| ChecksumEntry { name: name.to_string(), algo, hex })
+    (hex.len() == algo.hex_len()).then(|| ChecksumEntry { name: name.to_string(), algo, hex, line: line_no })
 }
 
 /// `hex  name` (text) or `hex *name` (binary); a leading `\` marks an escaped name.
-fn parse_gnu_line(line: &str) -> Option<ChecksumEntry> {
+fn parse_gnu_line(line: &str, line_no: u32) -> Option<ChecksumEntry> {
     let (escaped, line) = match line.strip_prefix('\\') {
         Some(rest) => (true, rest),
         None => (false, line),
@@ -229,7 +243,7 @@ fn parse_gnu_line(line: &str) -> Option<ChecksumEntry> {
         return None;
     }
     let name = if escaped { unescape(name) } else { name.to_string() };
-    Some(ChecksumEntry { name, algo, hex })
+    Some(ChecksumEntry { name, algo, hex, line: line_no })
 }
 
 fn unescape(name: &str) -> String {
@@ -267,7 +281,13 @@ impl ChecksumFile {
         let mut out: Vec<ExpectedDigest> = Vec::new();
         for e in self.entries.iter().filter(|e| entry_base_name(&e.name) == file_name) {
             if !out.iter().any(|x| x.algo == e.algo && x.hex == e.hex) {
-                out.push(ExpectedDigest { algo: e.algo, hex: e.hex.clone(), source: self.file_name.clone() });
+                out.push(ExpectedDigest {
+                    algo: e.algo,
+                    hex: e.hex.clone(),
+                    source: self.file_name.clone(),
+                    from: ExpectedFrom::ChecksumFile,
+                    line: Some(e.line),
+                });
             }
         }
         out

@@ -148,6 +148,45 @@ pub fn split_checksum_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, R
     (files, sums)
 }
 
+/// A dropped folder holds at most this many files; more is almost certainly the wrong folder.
+pub const MAX_FOLDER_FILES: usize = 10_000;
+
+/// Folders among `paths` replaced by the regular files below them, in name order, so a dropped
+/// folder is reviewed and imported like its files. Symbolic links are not followed (a link can point
+/// anywhere), hidden files (`.DS_Store`, `.git/`) are left out, files stay as given.
+pub fn expand_folders(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()) {
+            out.push(p.clone());
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name().into_iter();
+        let hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+        for entry in walk.filter_entry(|e| !hidden(e)) {
+            let entry = entry.map_err(|e| {
+                let at = e.path().unwrap_or(p).to_path_buf();
+                match e.into_io_error() {
+                    Some(io) => Error::io(&at, &io, false),
+                    None => Error::invalid_argument(format!("{} loops back on itself.", at.display()), "Drop the files instead."),
+                }
+            })?;
+            if entry.file_type().is_file() {
+                out.push(entry.into_path());
+                if out.len() > MAX_FOLDER_FILES {
+                    return Err(Error::new(
+                        code::TOO_LARGE,
+                        format!("{} holds more than {MAX_FOLDER_FILES} files.", p.display()),
+                        "A folder is imported with everything below it; this many files is almost certainly not a folder of images, drivers and scripts.",
+                        "Drop the folder that holds the files you want, or choose the files themselves.",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn load_checksum_files(paths: &[PathBuf]) -> Vec<(PathBuf, Result<ChecksumFile>)> {
     paths.iter().map(|p| (p.clone(), checksum::read_checksum_file(p))).collect()
 }
@@ -223,11 +262,34 @@ fn resolve(
     Ok((kind, family, distro))
 }
 
+/// What an artifact becomes when its kind or OS is changed after import: the rules of the import
+/// (the support matrix, an OS where the kind needs one) applied to its stored bytes. `os` "" asks
+/// for none; `None` keeps the current one.
+pub(crate) fn reclassify(
+    path: &Path,
+    a: &Artifact,
+    kind: Option<Kind>,
+    os: Option<&str>,
+) -> Result<(Kind, Option<OsFamily>, Option<String>)> {
+    let mut det = detect::detect(path)?;
+    let kind = kind.unwrap_or(a.kind);
+    if kind == Kind::DiskImage && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
+        det.format = detect::Format::Raw;
+    }
+    let current = a.distro.clone().or_else(|| a.os.map(|o| o.as_str().to_string()));
+    let os = match os.map(str::trim) {
+        Some("") => None,
+        Some(s) => Some(s.to_string()),
+        None => current,
+    };
+    resolve(&det, Some(kind), os.as_deref(), &a.name, false)
+}
+
 impl Engine {
     /// Review files before importing: detected kind and OS, what is required, expected digests
     /// from checksum files found among them, and what would be refused and why. Reads only heads.
     pub fn plan_import(&self, req: &PlanRequest) -> Result<ImportPlan> {
-        let (files, mut sums) = split_checksum_files(&req.paths);
+        let (files, mut sums) = split_checksum_files(&expand_folders(&req.paths)?);
         sums.extend(load_checksum_files(&req.checksum_files));
         let names: Vec<String> = files.iter().map(|p| file_name(p)).collect();
         let mut items = Vec::new();
@@ -307,11 +369,12 @@ impl Engine {
         item: &ImportItem,
         expected: &[ExpectedDigest],
         signed: bool,
-        staged_by: Option<i64>,
+        job: JobRef,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
         let path = &item.path;
+        let staged_by = job.staged_by();
         // The file's name as a library name: never a control character or escape sequence.
         let name = catalog::name_from_file(&file_name(path));
         checksum::check_agreement(&name, expected)?;
@@ -358,6 +421,7 @@ impl Engine {
         let outcome = self.write(|tx| {
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
                 claim_staged(tx, existing.id, staged_by)?;
+                catalog::record_verifications(tx, existing.id, expected, job.id)?;
                 if existing.state != ArtifactState::Ok {
                     // Heal: the stored copy is missing or damaged and these are its bytes (the same
                     // SHA-256), so the staged file replaces it and the artifact is ok again. Not
@@ -389,6 +453,7 @@ impl Engine {
             if let Some(job) = staged_by {
                 tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
             }
+            catalog::record_verifications(tx, id, expected, job.id)?;
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
             crate::failpoint::failpoint("import.after_rename");
@@ -428,6 +493,20 @@ impl Engine {
             }
         }
         Ok(ArtifactRef { id: image.id, name: image.name })
+    }
+}
+
+/// The job an [`Engine::import_one`] runs in: recorded with its evidence, and for a profile import
+/// (`staged`) the job whose failure takes back what it brought in.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct JobRef {
+    pub id: Option<i64>,
+    pub staged: bool,
+}
+
+impl JobRef {
+    fn staged_by(self) -> Option<i64> {
+        self.id.filter(|_| self.staged)
     }
 }
 
@@ -480,10 +559,17 @@ impl Work for ImportWork {
             }
         }
         let signed = is_signed(&self.names[seq], &self.names);
-        let (outcome, artifact) = engine.import_one(item, &expected, signed, None, step.cancel(), &mut |phase, done| {
-            step.phase(phase);
-            step.progress(done);
-        })?;
+        let (outcome, artifact) = engine.import_one(
+            item,
+            &expected,
+            signed,
+            JobRef { id: Some(step.job_id()), staged: false },
+            step.cancel(),
+            &mut |phase, done| {
+                step.phase(phase);
+                step.progress(done);
+            },
+        )?;
         let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
         Ok(Done::with_artifact(outcome, r, (artifact, expected)))
     }

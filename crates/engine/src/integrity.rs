@@ -21,6 +21,12 @@ impl Engine {
         Ok(())
     }
 
+    /// `verify` re-hashed the stored copy of `sha256` and found it intact: keep when.
+    pub fn record_verified(&self, sha256: &str) -> Result<()> {
+        self.db().execute("UPDATE objects SET last_verified_at = ?2 WHERE sha256 = ?1", params![sha256, crate::clock::now()])?;
+        Ok(())
+    }
+
     /// Remove object files that no catalog row names — left by an import killed between moving its
     /// file into objects/ and committing its rows, or a delete killed between committing and removing
     /// the file. Returns the SHA-256 of each removed file, in order. Files whose names are not object

@@ -198,7 +198,19 @@ impl Engine {
 
     pub fn update_artifact(&self, id: i64, patch: &ArtifactPatch) -> Result<Artifact> {
         self.write(|tx| {
-            catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
+            let a = catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
+            if patch.kind.is_some() || patch.os.is_some() {
+                // Detection reads the file's name as well as its bytes: look at the stored copy
+                // through a hard link named as the file was imported (removed with its folder).
+                let dir = self.store.staging_dir("reclassify")?;
+                let named = dir.join(catalog::name_from_file(&a.original_name));
+                let looked = std::fs::hard_link(self.store.object_path(&a.sha256), &named)
+                    .map_err(|e| Error::io(&named, &e, true))
+                    .and_then(|()| import::reclassify(&named, &a, patch.kind, patch.os.as_deref()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let (kind, os, distro) = looked?;
+                catalog::reclassify(tx, &a, kind, os, distro.as_deref())?;
+            }
             catalog::update(tx, id, patch)?;
             catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))
         })

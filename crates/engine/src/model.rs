@@ -61,6 +61,13 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where an expected digest came from: typed by the user (`--sha256`, the review's field), a
+    /// checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), or the SHA256SUMS inside
+    /// a profile archive.
+    ExpectedFrom, "evidence source", UnknownValue { Typed = "typed", ChecksumFile = "checksum_file", ProfileArchive = "profile_archive" }
+);
+
+string_enum!(
     /// Whether an artifact's stored copy can be used: `ok`; `missing` (its file under objects/ is
     /// gone); `damaged` (its bytes no longer hash to its SHA-256). Found by recovery after a reboot
     /// and by verify; re-importing the same bytes makes it `ok` again.
@@ -102,6 +109,16 @@ impl Algo {
     }
 
     /// Name as in BSD tagged lines and checksum file names (`SHA256`).
+    /// The name people read: "SHA-256".
+    pub fn label(self) -> &'static str {
+        match self {
+            Algo::Md5 => "MD5",
+            Algo::Sha1 => "SHA-1",
+            Algo::Sha256 => "SHA-256",
+            Algo::Sha512 => "SHA-512",
+        }
+    }
+
     pub fn tag(self) -> &'static str {
         match self {
             Algo::Md5 => "MD5",
@@ -184,8 +201,42 @@ pub struct Artifact {
     pub tags: Vec<String>,
     /// What detection found: volume id, OS family/version/arch, driver details, …
     pub detected: serde_json::Value,
+    /// Every digest its bytes were found to match, and where each expected value came from.
+    pub verification: Vec<Verification>,
+    /// When `verify` last re-hashed the stored copy and found it intact.
+    pub last_verified_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Verification {
+    pub algo: Algo,
+    pub expected_from: ExpectedFrom,
+    /// The checksum file (or profile archive) the expected digest was read from.
+    pub source_file: Option<String>,
+    /// Its line in that file, counting from 1.
+    pub line: Option<u32>,
+    pub verified_at: String,
+    /// The job that did the check.
+    pub job_id: Option<i64>,
+}
+
+impl Verification {
+    /// One line for people: "SHA-256 matched SHA256SUMS (line 2), 2026-12-02 05:11 UTC".
+    pub fn describe(&self) -> String {
+        let source = match (self.expected_from, &self.source_file) {
+            (ExpectedFrom::Typed, _) | (_, None) => "the checksum typed at import".to_string(),
+            (_, Some(file)) => match self.line {
+                Some(line) => format!("{file} (line {line})"),
+                None => file.clone(),
+            },
+        };
+        let when = self.verified_at.get(..16).unwrap_or(&self.verified_at).replace('T', " ");
+        format!("{} matched {source}, {when} UTC", self.algo.label())
+    }
 }
 
 /// Changes to an artifact's descriptive fields; `None` leaves a field as it is.
@@ -196,6 +247,12 @@ pub struct ArtifactPatch {
     pub description: Option<String>,
     pub version: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// A new kind, checked against the support matrix as at import.
+    #[serde(default)]
+    pub kind: Option<Kind>,
+    /// A new OS as users name it ("windows", "rhel"); "" for none where the kind needs none.
+    #[serde(default)]
+    pub os: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

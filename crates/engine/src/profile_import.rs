@@ -9,9 +9,9 @@ use crate::catalog;
 use crate::checksum::{self, ExpectedDigest};
 use crate::error::{code, Error, Result};
 use crate::export::FORMAT;
-use crate::import::ImportItem;
+use crate::import::{ImportItem, JobRef};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
-use crate::model::{Algo, ArtifactRef, Kind};
+use crate::model::{Algo, ArtifactRef, ExpectedFrom, Kind};
 use crate::profile::{self, Profile};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
@@ -337,9 +337,9 @@ impl Engine {
         // 3. SHA256SUMS covers every file, profile.json names every member, all digests match.
         let sums_path = files.get("SHA256SUMS").ok_or_else(|| invalid_profile(file_name, "it has no SHA256SUMS".into()))?;
         let sums = checksum::read_checksum_file(sums_path)?;
-        let mut listed: HashMap<&str, &str> = HashMap::new();
+        let mut listed: HashMap<&str, &checksum::ChecksumEntry> = HashMap::new();
         for e in sums.entries.iter().filter(|e| e.algo == Algo::Sha256) {
-            if listed.insert(e.name.as_str(), e.hex.as_str()).is_some_and(|earlier| earlier != e.hex) {
+            if listed.insert(e.name.as_str(), e).is_some_and(|earlier| earlier.hex != e.hex) {
                 return Err(invalid_profile(file_name, format!("its SHA256SUMS gives two different digests for {}", e.name)));
             }
         }
@@ -360,13 +360,9 @@ impl Engine {
                 continue;
             }
             let d = crate::pipeline::hash_file(path, &[], cancel, &mut |_| {})?;
-            let expected = listed.get(key.as_str()).copied().unwrap_or_default();
-            if d.sha256 != expected {
-                return Err(crate::import::checksum_mismatch(
-                    key,
-                    &ExpectedDigest { algo: Algo::Sha256, hex: expected.to_string(), source: "SHA256SUMS".into() },
-                    &d.sha256,
-                ));
+            let expected = evidence(listed[key.as_str()], file_name);
+            if d.sha256 != expected.hex {
+                return Err(crate::import::checksum_mismatch(key, &expected, &d.sha256));
             }
             digests.insert(key.clone(), d.sha256);
         }
@@ -379,12 +375,13 @@ impl Engine {
         // in is staged by its job until the profile exists: undone if anything below fails or the
         // process dies (`discard_staging`), so the library never keeps members without their profile.
         step.phase("importing");
-        let job = Some(step.job_id());
+        let job = JobRef { id: Some(step.job_id()), staged: true };
+        let expected_for = |f: &str| listed.get(f).map(|e| evidence(e, file_name)).into_iter().collect::<Vec<_>>();
         let base_id = match &manifest.base.file {
             Some(f) => {
                 let path = files.get(f).ok_or_else(|| invalid_profile(file_name, format!("its base image {f} is missing")))?;
                 let item = ImportItem { path: path.clone(), kind: Some(Kind::Os), ..Default::default() };
-                let (_, a) = self.import_one(&item, &[], false, job, cancel, &mut |_, _| {})?;
+                let (_, a) = self.import_one(&item, &expected_for(f), false, job, cancel, &mut |_, _| {})?;
                 a.id
             }
             None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?.map(|a| a.id).ok_or_else(|| {
@@ -405,7 +402,7 @@ impl Engine {
             let path =
                 files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
-            let (_, a) = self.import_one(&item, &[], false, job, cancel, &mut |_, _| {})?;
+            let (_, a) = self.import_one(&item, &expected_for(&m.file), false, job, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });
         }
         if cancel.is_cancelled() {
@@ -519,5 +516,16 @@ impl Work for ProfileImportWork {
     fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<Imported>>) -> Result<ProfileImportReport> {
         let (profile, members, sidecar_verified) = runner::single_result(ends)?;
         Ok(ProfileImportReport { job, profile, sidecar_verified, members })
+    }
+}
+
+/// A member's line in the archive's SHA256SUMS as evidence: "SHA256SUMS in web.tar.gz (line 3)".
+fn evidence(e: &checksum::ChecksumEntry, archive: &str) -> ExpectedDigest {
+    ExpectedDigest {
+        algo: e.algo,
+        hex: e.hex.clone(),
+        source: format!("SHA256SUMS in {archive}"),
+        from: ExpectedFrom::ProfileArchive,
+        line: Some(e.line),
     }
 }

@@ -103,6 +103,7 @@ impl Work for VerifyWork {
         }
         match checked {
             Ok(()) => {
+                engine.record_verified(sha)?;
                 engine.settle_one(sha)?;
                 Ok(Done::with_artifact(Outcome::Verified, artifact, ()))
             }

@@ -9,7 +9,7 @@ describe('ImportReview component', () => {
     mockCommands({
       plan_import: () => ({
         items: [
-          planItem({ os: 'linux', distro: 'debian', expected: { algo: 'sha256', hex: 'd'.repeat(64), source: 'SHA256SUMS' } }),
+          planItem({ os: 'linux', distro: 'debian', expected: { algo: 'sha256', hex: 'd'.repeat(64), source: 'SHA256SUMS', from: 'checksum_file', line: 2 } }),
           planItem({ path: '/d/tool.exe', file_name: 'tool.exe', kind: null, refused: ipcError('unsupported_type', 'tool.exe is not a file Imagesmith imports.') }),
         ],
         checksum_files: [{ path: '/d/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 1, matched: ['ipxe.iso'], error: null }],

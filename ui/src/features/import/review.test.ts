@@ -33,7 +33,7 @@ describe('ImportReview', () => {
   });
 
   it('plans every dropped path (checksum files included) and labels a prefilled checksum with its source', async () => {
-    const calls = planWith([planItem({ os: 'linux', os_required: true, expected: { algo: 'sha256', hex: sha, source: 'SHA256SUMS' } })]);
+    const calls = planWith([planItem({ os: 'linux', os_required: true, expected: { algo: 'sha256', hex: sha, source: 'SHA256SUMS', from: 'checksum_file', line: 1 } })]);
     const r = new ImportReview();
     await r.add(['/data/ipxe.iso', '/data/SHA256SUMS']);
     expect(calls.find((c) => c.cmd === 'plan_import')!.args.request).toEqual({ paths: ['/data/ipxe.iso', '/data/SHA256SUMS'], checksum_files: [] });

@@ -175,6 +175,10 @@ export type Artifact = {
 	tags: string[],
 	/**  What detection found: volume id, OS family/version/arch, driver details, … */
 	detected: Value,
+	/**  Every digest its bytes were found to match, and where each expected value came from. */
+	verification: Verification[],
+	/**  When `verify` last re-hashed the stored copy and found it intact. */
+	last_verified_at: string | null,
 	created_at: string,
 	updated_at: string,
 };
@@ -185,6 +189,10 @@ export type ArtifactPatch = {
 	description: string | null,
 	version: string | null,
 	tags: string[] | null,
+	/**  A new kind, checked against the support matrix as at import. */
+	kind?: Kind | null,
+	/**  A new OS as users name it ("windows", "rhel"); "" for none where the kind needs none. */
+	os?: string | null,
 };
 
 /**  Which artifacts to list, in which order, which page. */
@@ -255,7 +263,18 @@ export type ExpectedDigest = {
 	/**  Lower-case hex. */
 	hex: string,
 	source: string,
+	/**  What kind of source `source` is (kept with the artifact as evidence). */
+	from: ExpectedFrom,
+	/**  The line of the checksum file it was read from, counting from 1. */
+	line: number | null,
 };
+
+/**
+ *  Where an expected digest came from: typed by the user (`--sha256`, the review's field), a
+ *  checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), or the SHA256SUMS inside
+ *  a profile archive.
+ */
+export type ExpectedFrom = "typed" | "checksum_file" | "profile_archive";
 
 export type ExportReport = {
 	job: JobSummary,
@@ -765,6 +784,19 @@ export type TargetCheck = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11". */
+export type Verification = {
+	algo: Algo,
+	expected_from: ExpectedFrom,
+	/**  The checksum file (or profile archive) the expected digest was read from. */
+	source_file: string | null,
+	/**  Its line in that file, counting from 1. */
+	line: number | null,
+	verified_at: string,
+	/**  The job that did the check. */
+	job_id: number | null,
+};
 
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
