@@ -72,6 +72,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::servers::export_profile_to_server,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
+        // the Linux distributions an OS may be named by (the edit form offers them)
+        .constant("LINUX_DISTROS", imagesmith_engine::model::LINUX_DISTROS)
         // ids, sizes and byte counts stay far below 2^53
         .dangerously_cast_bigints_to_number()
         // one TypeScript type per Rust type (not separate request/response shapes)

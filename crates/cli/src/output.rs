@@ -242,6 +242,9 @@ pub fn job_details(j: &JobDetail) {
     for item in &j.items {
         let artifact = item.artifact.as_ref().map(|a| format!(" -> {} (id {})", a.name, a.id)).unwrap_or_default();
         println!("  [{}] {:<9} {}{artifact}", item.seq, item.outcome.as_str(), item.path);
+        for v in &item.verification {
+            println!("      {}", v.describe());
+        }
         if let Some(e) = &item.error {
             print_error(e, "      ");
         }

@@ -177,6 +177,13 @@ fn every_check_is_kept_as_evidence_with_its_file_and_line_and_verify_dates_it() 
     let (_, a) = repo.json(["show", "ipxe.iso"]);
     assert_eq!(a["verification"].as_array().unwrap().len(), 3);
 
+    // History keeps what each job checked.
+    let job = a["verification"][0]["job_id"].as_i64().unwrap();
+    let (_, detail) = repo.json(["jobs", "show", &job.to_string()]);
+    assert_eq!(detail["items"][0]["verification"][0]["source_file"], "MD5SUMS.crlf", "{detail:#}");
+    let text = String::from_utf8(repo.run(["jobs", "show", &job.to_string()]).stdout).unwrap();
+    assert!(text.contains("MD5 matched MD5SUMS.crlf (line 3)"), "{text}");
+
     // verify re-hashes the stored copy and says when.
     let (code, _) = repo.json(["verify", "ipxe.iso"]);
     assert_eq!(code, 0);

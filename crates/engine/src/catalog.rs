@@ -55,17 +55,17 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
         "SELECT target_name || ': ' || name FROM publications WHERE artifact_id = ?1 AND status <> 'deleted' ORDER BY target_name, name",
     )?;
     a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    a.verification = verifications(conn, a.id)?;
+    a.verification = verifications(conn, a.id, None)?;
     Ok(())
 }
 
-/// The evidence recorded for an artifact, oldest first.
-fn verifications(conn: &Connection, id: i64) -> Result<Vec<Verification>> {
+/// The evidence recorded for an artifact, oldest first; with `job`, only what that job checked.
+pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Result<Vec<Verification>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT algo, expected_from, source_file, line, verified_at, job_id FROM verifications WHERE artifact_id = ?1
-         ORDER BY verified_at, algo",
+        "SELECT algo, expected_from, source_file, line, verified_at, job_id FROM verifications
+         WHERE artifact_id = ?1 AND (?2 IS NULL OR job_id = ?2) ORDER BY verified_at, algo",
     )?;
-    let rows = stmt.query_map([id], |r| {
+    let rows = stmt.query_map(params![id, job], |r| {
         let source: String = r.get(2)?;
         let line: u32 = r.get(3)?;
         Ok(Verification {

@@ -116,6 +116,8 @@ pub struct JobItem {
     pub outcome: Outcome,
     pub artifact: Option<ArtifactRef>,
     pub error: Option<Error>,
+    /// The digests this job found the item's bytes to match (an import with a checksum).
+    pub verification: Vec<crate::model::Verification>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -322,9 +324,16 @@ pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
                 outcome: crate::db::word(r, 3)?,
                 artifact: artifact_id.map(|id| ArtifactRef { id, name: artifact_name.unwrap_or_default() }),
                 error: crate::db::stored_error(r, 6)?,
+                verification: Vec::new(),
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<rusqlite::Result<Vec<JobItem>>>()?;
+    let mut items = items;
+    for item in &mut items {
+        if let Some(a) = &item.artifact {
+            item.verification = crate::catalog::verifications(conn, a.id, Some(id))?;
+        }
+    }
     Ok(JobDetail { job, items })
 }
 

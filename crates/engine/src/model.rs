@@ -136,7 +136,8 @@ pub struct OsName {
     pub distro: Option<String>,
 }
 
-const LINUX_DISTROS: &[&str] = &["rhel", "centos", "rocky", "alma", "oracle", "fedora", "sles", "opensuse", "ubuntu", "debian"];
+/// The Linux distributions users may name as an OS (the app offers them from the generated client).
+pub const LINUX_DISTROS: &[&str] = &["rhel", "centos", "rocky", "alma", "oracle", "fedora", "sles", "opensuse", "ubuntu", "debian"];
 
 impl FromStr for OsName {
     type Err = Error;

@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { ArtifactState, JobKind, JobState, Kind, OsFamily } from './ipc/client';
+import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, Verification } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -100,4 +100,17 @@ export function isFinished(state: JobState): boolean {
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;
+}
+
+export const ALGO_LABELS: Record<Algo, string> = { md5: 'MD5', sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
+
+/** Where a checked digest came from, as people say it: "SHA256SUMS (line 2)", "the checksum typed at import". */
+export function evidenceSource(v: Pick<Verification, 'expected_from' | 'source_file' | 'line'>): string {
+  if (v.expected_from === 'typed' || !v.source_file) return 'the checksum typed at import';
+  return v.line != null ? `${v.source_file} (line ${v.line})` : v.source_file;
+}
+
+/** "SHA-256 matched SHA256SUMS (line 2)". */
+export function evidence(v: Verification): string {
+  return `${ALGO_LABELS[v.algo]} matched ${evidenceSource(v)}`;
 }

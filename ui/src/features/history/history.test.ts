@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
 import { job, mockCommands } from '../../test/fixtures';
 import { History, PAGE } from './history.svelte';
+import HistoryView from './History.svelte';
 
 describe('History', () => {
   it('pages with keyset paging: the next page starts before the last id seen', async () => {
@@ -39,11 +41,33 @@ describe('History', () => {
 
   it('opens a job with its items', async () => {
     mockCommands({
-      get_job: (a) => ({ ...job(Number(a.jobId), { state: 'failed' }), items: [{ seq: 0, path: '/x/a.iso', size: 1, outcome: 'failed', artifact: null, error: null }] }),
+      get_job: (a) => ({ ...job(Number(a.jobId), { state: 'failed' }), items: [{ seq: 0, path: '/x/a.iso', size: 1, outcome: 'failed', artifact: null, error: null, verification: [] }] }),
     });
     const h = new History();
     await h.open(7);
     expect(h.detail?.id).toBe(7);
     expect(h.detail?.items[0]!.outcome).toBe('failed');
+  });
+
+  it('shows what each imported file was checked against, with the file and line', async () => {
+    const v = { algo: 'sha256' as const, expected_from: 'checksum_file' as const, source_file: 'SHA256SUMS', line: 2, verified_at: '2026-12-02T05:11:00Z', job_id: 9 };
+    mockCommands({
+      count_jobs: () => 1,
+      list_jobs: () => [job(9)],
+      get_job: () => ({
+        ...job(9),
+        items: [
+          { seq: 0, path: '/isos/debian-12.iso', size: 1, outcome: 'imported', artifact: { id: 1, name: 'debian-12.iso' }, error: null, verification: [v] },
+          { seq: 1, path: '/isos/notes.txt', size: 1, outcome: 'imported', artifact: { id: 2, name: 'notes.txt' }, error: null, verification: [] },
+        ],
+      }),
+    });
+    const h = new History();
+    await h.load();
+    await h.open(9);
+    render(HistoryView, { history: h });
+    const shown = await screen.findAllByTestId('item-evidence');
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toHaveTextContent('SHA-256 matched SHA256SUMS (line 2)');
   });
 });

@@ -37,7 +37,7 @@ describe('JobsPanel', () => {
     });
     const jobs = new JobsStore();
     await jobs.refresh();
-    jobs.details = { 4: { ...job(4, { state: 'failed' }), items: [{ seq: 0, path: '/d/ipxe.iso', size: 1, outcome: 'failed', artifact: null, error: ipcError('checksum_mismatch', 'The SHA-256 of ipxe.iso does not match.') }] } };
+    jobs.details = { 4: { ...job(4, { state: 'failed' }), items: [{ seq: 0, path: '/d/ipxe.iso', size: 1, outcome: 'failed', artifact: null, verification: [], error: ipcError('checksum_mismatch', 'The SHA-256 of ipxe.iso does not match.') }] } };
     render(JobsPanel, { jobs, onopen: () => {} });
     const item = await screen.findByTestId('item-error');
     expect(item).toHaveTextContent('The SHA-256 of ipxe.iso does not match.');

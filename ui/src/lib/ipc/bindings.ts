@@ -133,6 +133,9 @@ export const events = {
 	profilesChanged: makeEvent<ProfilesChanged, ProfilesChanged>("profiles-changed"),
 };
 
+/* Constants */
+export const LINUX_DISTROS = ["rhel","centos","rocky","alma","oracle","fedora","sles","opensuse","ubuntu","debian"] as const;
+
 /* Types */
 /**  The outcome of `add_server`. */
 export type AddServerReport = {
@@ -345,6 +348,8 @@ export type JobItem = {
 	outcome: Outcome,
 	artifact: ArtifactRef | null,
 	error: Error | null,
+	/**  The digests this job found the item's bytes to match (an import with a checksum). */
+	verification: Verification[],
 };
 
 /**  What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md. */
