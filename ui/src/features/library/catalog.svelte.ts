@@ -336,10 +336,18 @@ export class Catalog {
 
   /** The total less what waits to be deleted (those that match the filters). */
   #countVisible(): void {
-    const search = this.search.trim().toLowerCase();
-    const matching = [...this.pendingDelete, ...this.#inFlight].filter((a) =>
-      (this.kind == null || a.kind === this.kind) && (this.os == null || a.os === this.os) && (search === '' || a.name.toLowerCase().includes(search)));
+    const matching = [...this.pendingDelete, ...this.#inFlight].filter((a) => this.#matches(a));
     this.total = Math.max(0, this.#serverTotal - matching.length);
+  }
+
+  /** Whether the filters take this artifact, as the engine's search does: every word in the name,
+   *  description, version, original name or a tag; 6+ hex digits also at the start of a digest. */
+  #matches(a: Artifact): boolean {
+    if ((this.kind != null && a.kind !== this.kind) || (this.os != null && a.os !== this.os)) return false;
+    const text = [a.name, a.description, a.version, a.original_name, ...a.tags].map((t) => t.toLowerCase());
+    const digests = [a.sha256, a.md5, a.sha1, a.sha512].filter((d): d is string => typeof d === 'string');
+    return this.search.trim().toLowerCase().split(/\s+/).filter((w) => w !== '').every((word) =>
+      text.some((t) => t.includes(word)) || (/^[0-9a-f]{6,}$/.test(word) && digests.some((d) => d.startsWith(word))));
   }
 
   /** Keep the selection's copies as fresh as the rows just loaded. */
