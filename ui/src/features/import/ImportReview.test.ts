@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
 import { ipcError, mockCommands, planItem } from '../../test/fixtures';
 import ImportReviewView from './ImportReview.svelte';
 import { ImportReview } from './review.svelte';
@@ -33,5 +34,61 @@ describe('ImportReview component', () => {
     render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
     expect(await screen.findByTestId('start-import')).toBeDisabled();
     expect(screen.getByTestId('review-hint')).toHaveTextContent('Choose the OS');
+  });
+});
+
+describe('ImportReview apply to all', () => {
+  it('after choosing an OS on one row, "Apply to all" gives it to the other rows that can take it', async () => {
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ path: '/d/a.iso', file_name: 'a.iso', os: null }),
+          planItem({ path: '/d/b.iso', file_name: 'b.iso', os: null }),
+          planItem({ path: '/d/c.iso', file_name: 'c.iso', os: null, allowed_os: ['linux', 'vmware'] }),
+        ],
+        checksum_files: [],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/a.iso', '/d/b.iso', '/d/c.iso']);
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    expect(screen.queryByRole('button', { name: /Apply to all/ })).toBeNull();
+    const osOfA = screen.getByRole('combobox', { name: 'OS of a.iso' });
+    await user.selectOptions(osOfA, 'vmware');
+    const rowA = screen.getAllByTestId('review-row').find((r) => r.dataset.file === 'a.iso')!;
+    await user.click(within(rowA).getByRole('button', { name: 'Apply to all (2)' }));
+    expect(screen.getByRole('combobox', { name: 'OS of b.iso' })).toHaveValue('vmware');
+    expect(screen.getByRole('combobox', { name: 'OS of c.iso' })).toHaveValue('vmware');
+    expect(within(rowA).getByTestId('applied-os')).toHaveTextContent('Set VMware ESXi on 2 more files.');
+    expect(screen.getByTestId('start-import')).toBeEnabled();
+    expect(osOfA).toHaveFocus();
+    await user.selectOptions(osOfA, 'windows');
+    await user.click(within(rowA).getByRole('button', { name: 'Apply to all (1)' }));
+    expect(screen.getByRole('combobox', { name: 'OS of b.iso' })).toHaveValue('windows');
+    expect(screen.getByRole('combobox', { name: 'OS of c.iso' })).toHaveValue('vmware');
+    expect(within(rowA).getByTestId('applied-os')).toHaveTextContent('c.iso cannot be Windows');
+  });
+
+  it('applies a kind chosen on one row to the rest', async () => {
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ path: '/d/a.iso', file_name: 'a.iso', os: 'linux' }),
+          planItem({ path: '/d/b.iso', file_name: 'b.iso', os: 'linux' }),
+        ],
+        checksum_files: [],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/a.iso', '/d/b.iso']);
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Kind of b.iso' }), 'driver');
+    await user.click(screen.getByTestId('apply-kind-all'));
+    expect(screen.getByRole('combobox', { name: 'Kind of a.iso' })).toHaveValue('driver');
+    expect(review.request().items.map((i) => i.kind)).toEqual(['driver', 'driver']);
   });
 });

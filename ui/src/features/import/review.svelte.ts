@@ -1,6 +1,7 @@
 // Import review state: the files dropped or chosen, what the engine detected for each, and the
-// admin's choices (OS, OS image, name, expected checksum) before the import job starts.
-import { bytes } from '$lib/format';
+// admin's choices (kind, OS, OS image, name, expected checksum, "apply to all") before the import
+// job starts.
+import { bytes, KIND_LABELS, OS_LABELS } from '$lib/format';
 import {
   api, asIpcError, type Artifact, type ChecksumFileReport, type ExpectedDigest, type ImportRequest, type IpcError,
   type Kind, type OsFamily, type PlanItem,
@@ -8,6 +9,9 @@ import {
 
 /** Kinds that belong to an OS image (the image select is offered for them). */
 export const BELONGS_TO_IMAGE: ReadonlySet<Kind> = new Set<Kind>(['driver', 'boot', 'script', 'unattend', 'software', 'config']);
+
+/** The choices "Apply to all" can copy from one row to the others. */
+export type ApplyField = 'kind' | 'os';
 
 export class ReviewRow {
   readonly plan: PlanItem;
@@ -52,6 +56,13 @@ export class ReviewRow {
     return kinds;
   }
 
+  /** Whether this row can be given this kind or OS (within what detection allows for the file). */
+  takes(field: ApplyField, value: string): boolean {
+    if (this.refused) return false;
+    if (field === 'kind') return value !== '' && this.kindOptions.length > 1 && this.kindOptions.includes(value as Kind);
+    return value === '' ? !this.plan.os_required : this.osOptions.includes(value as OsFamily);
+  }
+
   /** Where the expected checksum came from, as the review labels it. */
   get expectedLabel(): string {
     if (!this.expected) return '';
@@ -72,6 +83,10 @@ export class ImportReview {
   planning = $state(false);
   starting = $state(false);
   error = $state<IpcError | null>(null);
+  /** A kind or OS just chosen on one row, offered to the others ("Apply to all"). */
+  offer = $state<{ field: ApplyField; path: string } | null>(null);
+  /** What the last "Apply to all" did, said under the row it came from. */
+  applied = $state<{ field: ApplyField; path: string; text: string } | null>(null);
   #paths: string[] = [];
 
   get importable(): ReviewRow[] {
@@ -141,6 +156,43 @@ export class ImportReview {
     }
   }
 
+  /** The admin chose a kind or OS on a row: when other rows could take it too, offer it to them. */
+  choose(row: ReviewRow, field: ApplyField, value: string): void {
+    if (field === 'kind') row.kind = value as Kind | '';
+    else row.os = value as OsFamily | '';
+    this.applied = null;
+    this.offer = this.othersFor(row, field).length > 0 ? { field, path: row.plan.path } : null;
+  }
+
+  /** The other rows that can take this row's kind or OS and do not have it yet. */
+  othersFor(row: ReviewRow, field: ApplyField): ReviewRow[] {
+    const value = row[field];
+    return this.rows.filter((r) => r !== row && r[field] !== value && r.takes(field, value));
+  }
+
+  /** Give every other row this row's kind or OS where the file allows it; returns what changed and
+   *  the files that cannot take it (refused files are left alone). */
+  applyToAll(row: ReviewRow, field: ApplyField): { changed: number; skipped: string[] } {
+    const value = row[field];
+    const others = this.rows.filter((r) => r !== row && !r.refused && r[field] !== value);
+    let changed = 0;
+    const skipped: string[] = [];
+    for (const r of others) {
+      if (!r.takes(field, value)) {
+        skipped.push(r.plan.file_name);
+        continue;
+      }
+      if (field === 'kind') r.kind = value as Kind;
+      else r.os = value as OsFamily | '';
+      changed++;
+    }
+    const label = value === '' ? (field === 'os' ? 'Any OS' : 'no kind') : field === 'kind' ? KIND_LABELS[value as Kind] : OS_LABELS[value as OsFamily];
+    const set = `Set ${label} on ${changed} more ${changed === 1 ? 'file' : 'files'}`;
+    this.offer = null;
+    this.applied = { field, path: row.plan.path, text: skipped.length > 0 ? `${set}; ${skipped.join(', ')} cannot be ${label}.` : `${set}.` };
+    return { changed, skipped };
+  }
+
   /** The admin typed or pasted an expected checksum (bare hex or ALGO:HEX). */
   async setExpected(row: ReviewRow, text: string): Promise<void> {
     row.expectedText = text;
@@ -183,6 +235,8 @@ export class ImportReview {
     this.checksumFiles = [];
     this.error = null;
     this.target = null;
+    this.offer = null;
+    this.applied = null;
     this.#paths = [];
   }
 }

@@ -111,4 +111,40 @@ describe('ImportReview', () => {
     r.close();
     expect(r.target).toBeNull();
   });
+
+  it('offers a kind or OS chosen on one row to the others, and applies it only where the file allows it', async () => {
+    planWith([
+      planItem({ path: '/d/a.iso', file_name: 'a.iso', os: null }),
+      planItem({ path: '/d/b.iso', file_name: 'b.iso', os: null }),
+      planItem({ path: '/d/esxi.iso', file_name: 'esxi.iso', os: null, allowed_os: ['vmware'] }),
+      planItem({ path: '/d/x.exe', file_name: 'x.exe', kind: null, refused: ipcError('unsupported_type') }),
+    ]);
+    const r = new ImportReview();
+    await r.add(['/d/a.iso', '/d/b.iso', '/d/esxi.iso', '/d/x.exe']);
+    const [a, b, , exe] = r.rows;
+    r.choose(a!, 'os', 'windows');
+    expect(a!.os).toBe('windows');
+    expect(r.offer).toEqual({ field: 'os', path: '/d/a.iso' });
+    expect(r.othersFor(a!, 'os')).toEqual([b]);
+    expect(r.applyToAll(a!, 'os')).toEqual({ changed: 1, skipped: ['esxi.iso'] });
+    expect(r.rows.map((x) => x.os)).toEqual(['windows', 'windows', '', '']);
+    expect(r.applied?.text).toBe('Set Windows on 1 more file; esxi.iso cannot be Windows.');
+    expect(r.offer).toBeNull();
+    expect(exe!.os).toBe('');
+
+    r.choose(b!, 'kind', 'driver');
+    expect(r.offer).toEqual({ field: 'kind', path: '/d/b.iso' });
+    r.applyToAll(b!, 'kind');
+    expect(r.request().items.map((i) => i.kind)).toEqual(['driver', 'driver', 'driver']);
+    r.close();
+    expect(r.applied).toBeNull();
+  });
+
+  it('offers nothing when no other row could take the value', async () => {
+    planWith([planItem({ path: '/d/a.iso', file_name: 'a.iso', os: null }), planItem({ path: '/d/b.iso', file_name: 'b.iso', os: 'linux', allowed_os: ['linux'] })]);
+    const r = new ImportReview();
+    await r.add(['/d/a.iso', '/d/b.iso']);
+    r.choose(r.rows[0]!, 'os', 'windows');
+    expect(r.offer).toBeNull();
+  });
 });
