@@ -277,6 +277,8 @@ describe('Library bulk delete', () => {
     expect(screen.getByTestId('library-count')).toHaveTextContent('2 artifacts');
     expect(screen.getByTestId('toast')).toHaveTextContent('Deleted 2 artifacts');
     expect(screen.getByTestId('library-list')).toHaveFocus();
+    expect(selectedNames()).toEqual(['d-keep.iso']); // the keyboard carries on from the next row
+    expect(await screen.findByTestId('details-name')).toHaveTextContent('d-keep.iso');
     expect(calls.filter((c) => c.cmd === 'delete_artifact')).toHaveLength(0);
     await user.click(screen.getByRole('button', { name: 'Undo' }));
     expect(listed()).toEqual(['a.iso', 'b-ks.cfg', 'c.iso', 'd-keep.iso']);

@@ -256,11 +256,14 @@ export class Catalog {
     const ids = new Set(artifacts.map((a) => a.id));
     // dependents first: an OS image can go once the files that name it as their image are gone
     const batch = [...artifacts].sort((a, b) => Number(a.used_by.length > 0) - Number(b.used_by.length > 0));
+    // the focus moves on to the next artifact that stays (or the one before, at the end)
+    const at = this.items.findIndex((a) => a.id === this.selectedId);
+    const next = this.items.slice(at + 1).find((a) => !ids.has(a.id)) ?? this.items.slice(0, Math.max(0, at)).reverse().find((a) => !ids.has(a.id));
     this.pendingDelete = batch;
     this.items = this.items.filter((a) => !ids.has(a.id));
     this.#countVisible();
     this.selection = new Map([...this.selection].filter(([id]) => !ids.has(id)));
-    if (this.selectedId != null && ids.has(this.selectedId)) void this.#show(null);
+    if (this.selectedId != null && ids.has(this.selectedId)) void this.select(next?.id ?? null);
     const done = new Promise<BulkReport | null>((resolve) => { this.#pendingDone = resolve; });
     this.#pendingTimer = setTimeout(() => void this.flushDeletes(), undoMs);
     return { done, undo: () => (this.pendingDelete === batch ? this.#undo() : false) };

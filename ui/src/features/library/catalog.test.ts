@@ -142,9 +142,13 @@ describe('Catalog bulk delete with undo', () => {
     const { calls } = library(6);
     const c = new Catalog();
     await c.load();
+    await c.select(2);
+    await c.toggle(4);
     const doomed = c.items.filter((a) => a.id === 2 || a.id === 4);
     const pending = c.deleteLater(doomed, 60_000);
     expect(c.items.map((a) => a.id)).toEqual([1, 3, 5, 6]);
+    expect(c.selectedId).toBe(5); // the focus moves on to the next row that stays
+    expect(ids(c)).toEqual([5]);
     expect(c.total).toBe(4);
     await c.load(); // e.g. another process changed the catalog meanwhile
     expect(c.items.map((a) => a.id)).toEqual([1, 3, 5, 6]);
