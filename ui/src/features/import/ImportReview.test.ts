@@ -61,14 +61,14 @@ describe('ImportReview apply to all', () => {
     await user.click(within(rowA).getByRole('button', { name: 'Apply to all (2)' }));
     expect(screen.getByRole('combobox', { name: 'OS of b.iso' })).toHaveValue('vmware');
     expect(screen.getByRole('combobox', { name: 'OS of c.iso' })).toHaveValue('vmware');
-    expect(within(rowA).getByTestId('applied-os')).toHaveTextContent('Set VMware ESXi on 2 more files.');
+    expect(screen.getByTestId('applied')).toHaveTextContent('Set VMware ESXi on 2 more files.');
     expect(screen.getByTestId('start-import')).toBeEnabled();
     expect(osOfA).toHaveFocus();
     await user.selectOptions(osOfA, 'windows');
     await user.click(within(rowA).getByRole('button', { name: 'Apply to all (1)' }));
     expect(screen.getByRole('combobox', { name: 'OS of b.iso' })).toHaveValue('windows');
     expect(screen.getByRole('combobox', { name: 'OS of c.iso' })).toHaveValue('vmware');
-    expect(within(rowA).getByTestId('applied-os')).toHaveTextContent('c.iso cannot be Windows');
+    expect(screen.getByTestId('applied')).toHaveTextContent('Set Windows on 1 more file; c.iso cannot be Windows.');
   });
 
   it('applies a kind chosen on one row to the rest', async () => {

@@ -85,7 +85,7 @@ export class ImportReview {
   error = $state<IpcError | null>(null);
   /** A kind or OS just chosen on one row, offered to the others ("Apply to all"). */
   offer = $state<{ field: ApplyField; path: string } | null>(null);
-  /** What the last "Apply to all" did, said under the row it came from. */
+  /** What the last "Apply to all" did (said above the table). */
   applied = $state<{ field: ApplyField; path: string; text: string } | null>(null);
   #paths: string[] = [];
 
