@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { Artifact, Profile } from '$lib/ipc/client';
 import { Profiles } from '../profiles/profiles.svelte';
@@ -223,6 +223,20 @@ describe('Library multi-select', () => {
     expect(screen.getByTestId('details-name')).toHaveTextContent(named(8));
   });
 
+  it('from the keyboard alone: Ctrl+arrows move without selecting, Space adds or takes out the focused row', async () => {
+    const { user } = await shown(Array.from({ length: 5 }, (_, i) => artifact(i + 1)));
+    await user.click(row(named(1)));
+    await user.keyboard('{Control>}{ArrowDown}{ArrowDown}{/Control}');
+    expect(selectedNames()).toEqual([named(1)]);
+    await vi.waitFor(() => expect(screen.getByTestId('details-name')).toHaveTextContent(named(3)));
+    await user.keyboard(' ');
+    expect(selectedNames()).toEqual([named(1), named(3)]);
+    await user.keyboard('{Control>}{ArrowDown}{/Control} ');
+    expect(screen.getByTestId('selection-count')).toHaveTextContent('3 selected');
+    await user.keyboard(' ');
+    expect(selectedNames()).toEqual([named(1), named(3)]);
+  });
+
   it('Ctrl+A selects every artifact of a paged library, not just the pages loaded', async () => {
     const { user, catalog } = await shown(Array.from({ length: 700 }, (_, i) => artifact(i + 1)));
     expect(catalog.items.length).toBeLessThan(700);
@@ -349,6 +363,18 @@ describe('Library bulk tag and add to profile', () => {
     expect(updates.map((c) => [c.args.id, (c.args.patch as { tags: string[] }).tags])).toEqual([[2, ['old', 'lab']], [3, ['lab']]]);
     expect(await screen.findByTestId('bulk-tag-failed')).toHaveTextContent('artifact-3.iso — That tag is too long.');
     expect(screen.getByText('Tagged 2 artifacts “lab”')).toBeInTheDocument();
+  });
+
+  it('Escape closes a bulk dialog and gives the keyboard back to the list', async () => {
+    const { user } = await shown([artifact(1), artifact(2)]);
+    await user.click(row(named(1)));
+    await user.keyboard('{Shift>}{ArrowDown}{/Shift}');
+    await user.click(screen.getByTestId('bulk-tag'));
+    const dialog = await screen.findByRole('dialog', { name: 'Add a tag to 2 artifacts' });
+    await fireEvent(dialog, new Event('cancel', { cancelable: true })); // what Escape does to a modal <dialog>
+    expect(screen.queryByRole('dialog', { name: 'Add a tag to 2 artifacts' })).toBeNull();
+    await vi.waitFor(() => expect(screen.getByTestId('library-list')).toHaveFocus());
+    expect(screen.getByTestId('selection-count')).toHaveTextContent('2 selected');
   });
 
   it('adds the selection to a chosen profile: what fits goes in, each misfit is listed with its reason', async () => {
