@@ -53,7 +53,7 @@ case "$cmd" in
     npm --prefix ui test
     ui_build
     say "Rust: shell unit tests, bindings staleness, one command list, IPC tests (mock runtime)"
-    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test commands --test ipc
+    cargo test -p imagesmith --features "$FEATURES" --lib --test bindings --test commands --test ipc --test licenses
     need_driver
     if [ -z "${IMAGESMITH_FIXTURES:-}" ]; then
       scripts/fixtures.sh "$ROOT/target/fixtures"

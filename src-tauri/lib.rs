@@ -7,11 +7,14 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod jobs;
+pub mod settings;
+pub mod startup;
 pub mod state;
+pub mod window;
 
 use std::sync::Arc;
 
-use imagesmith_engine::{DataLayout, Engine};
+use imagesmith_engine::Engine;
 use tauri::{Manager, Runtime};
 
 pub use error::IpcError;
@@ -70,6 +73,11 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::servers::probe_host_key,
             commands::dialogs::trust_host_key,
             commands::servers::export_profile_to_server,
+            commands::desktop::notify_job_finished,
+            commands::desktop::show_in_folder,
+            commands::desktop::about,
+            commands::desktop::quit,
+            commands::desktop::show_progress,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)
@@ -96,16 +104,26 @@ pub fn app_builder_with_dialogs<R: Runtime>(
     engine: Arc<Engine>,
     dialogs: Option<Arc<dyn commands::dialogs::Dialogs>>,
 ) -> tauri::Builder<R> {
+    app_builder_with(base, engine, dialogs, Arc::new(settings::Store::at(None)))
+}
+
+/// [`app_builder_with_dialogs`] with the settings the app remembers between runs.
+pub fn app_builder_with<R: Runtime>(
+    base: tauri::Builder<R>,
+    engine: Arc<Engine>,
+    dialogs: Option<Arc<dyn commands::dialogs::Dialogs>>,
+    settings: Arc<settings::Store>,
+) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let handler = specta.invoke_handler();
     base.plugin(tauri_plugin_dialog::init())
         .invoke_handler(handler)
         // Files dropped on the window may be imported: the drop is the person's choice. (A webview
         // window reports drops as a window event on Linux; a child webview as a webview event.)
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
-                grants::grant(window.app_handle(), paths);
-            }
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => grants::grant(window.app_handle(), paths),
+            tauri::WindowEvent::CloseRequested { api, .. } => window::on_close_requested(window, api),
+            _ => {}
         })
         .on_webview_event(|webview, event| {
             if let tauri::WebviewEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
@@ -115,7 +133,12 @@ pub fn app_builder_with_dialogs<R: Runtime>(
         .setup(move |app| {
             specta.mount_events(app);
             let dialogs = dialogs.clone().unwrap_or_else(|| Arc::new(app.handle().clone()));
-            app.manage(AppState::new(engine.clone(), dialogs));
+            if let Some(main) = app.get_webview_window("main") {
+                window::restore(&main, &settings);
+            }
+            let mut state = AppState::new(engine.clone(), dialogs, settings.clone());
+            state.window = Arc::new(app.handle().clone());
+            app.manage(state);
             events::watch_changes(app.handle().clone(), engine.clone());
             // Objects an earlier boot left unsettled are re-hashed in the background: the window
             // shows the library at once and the `recover` job in the jobs panel.
@@ -131,21 +154,24 @@ pub fn run() {
     if let Err(err) = imagesmith_engine::logging::init(&imagesmith_engine::logging::LogOptions::app()) {
         eprintln!("imagesmith: no log file: {} {}", err.text, err.recovery);
     }
-    let engine = match DataLayout::default_for_user().and_then(Engine::open) {
-        Ok(engine) => Arc::new(engine),
+    let settings = Arc::new(settings::Store::for_user());
+    // A repository that does not open gets a window with what to do (try again, choose another,
+    // create a missing one on request), not an exit without a word.
+    let opened = match startup::initial_layout(&settings) {
+        Ok(layout) => startup::open(layout, &startup::NativeAsk, &settings),
         Err(err) => {
             eprintln!("imagesmith: {}\n{}\n{}", err.text, err.explanation, err.recovery);
-            // Started from a desktop icon there is no terminal: say it in a window too.
             let _ = rfd::MessageDialog::new()
                 .set_level(rfd::MessageLevel::Error)
                 .set_title("Imagesmith cannot open its repository")
                 .set_description(format!("{}\n\n{}\n\n{}", err.text, err.explanation, err.recovery))
                 .set_buttons(rfd::MessageButtons::Ok)
                 .show();
-            std::process::exit(2);
+            None
         }
     };
-    app_builder(tauri::Builder::default(), engine)
+    let Some(engine) = opened.map(Arc::new) else { std::process::exit(2) };
+    app_builder_with(tauri::Builder::default(), engine, None, settings)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("the Imagesmith window could not start");
 }

@@ -11,10 +11,14 @@ pub struct AppState {
     pub grants: crate::grants::Grants,
     /// The native dialogs (the app's own window's).
     pub dialogs: Arc<dyn crate::commands::dialogs::Dialogs>,
+    /// What the app remembers between runs (window, last export folder, chosen repository).
+    pub settings: Arc<crate::settings::Store>,
+    /// The main window (none in the IPC tests until set).
+    pub window: Arc<dyn crate::window::MainWindow>,
 }
 
 impl AppState {
-    pub fn new(engine: Arc<Engine>, dialogs: Arc<dyn crate::commands::dialogs::Dialogs>) -> Self {
-        AppState { engine, grants: Default::default(), dialogs }
+    pub fn new(engine: Arc<Engine>, dialogs: Arc<dyn crate::commands::dialogs::Dialogs>, settings: Arc<crate::settings::Store>) -> Self {
+        AppState { engine, grants: Default::default(), dialogs, settings, window: Arc::new(crate::window::NoWindow) }
     }
 }

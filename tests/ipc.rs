@@ -28,7 +28,7 @@ impl imagesmith_app::commands::dialogs::Dialogs for Answers {
     fn pick_files(&self, _: &str) -> Vec<std::path::PathBuf> {
         Vec::new()
     }
-    fn pick_folder(&self, _: &str) -> Option<std::path::PathBuf> {
+    fn pick_folder(&self, _: &str, _: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
         None
     }
     fn pick_profile_archive(&self) -> Option<std::path::PathBuf> {
@@ -37,6 +37,14 @@ impl imagesmith_app::commands::dialogs::Dialogs for Answers {
     fn confirm(&self, title: &str, text: &str, _: &str) -> bool {
         self.asked.lock().unwrap().push(format!("{title}\n{text}"));
         self.yes
+    }
+    fn ask(&self, title: &str, text: &str, _: [&str; 3]) -> usize {
+        self.asked.lock().unwrap().push(format!("{title}\n{text}"));
+        if self.yes {
+            0
+        } else {
+            2
+        }
     }
 }
 
@@ -108,7 +116,7 @@ fn read_commands_answer_on_an_empty_repository() {
     let info = invoke(&h, "repository_info", json!({})).unwrap();
     assert!(info["root"].as_str().unwrap().ends_with("repo"), "{info}");
     let digest = invoke(&h, "parse_expected", json!({"text": format!("sha256:{}", "ab".repeat(32))})).unwrap();
-    assert_eq!(digest, json!({"algo": "sha256", "hex": "ab".repeat(32), "source": "entered"}));
+    assert_eq!(digest, json!({"algo": "sha256", "hex": "ab".repeat(32), "source": "entered", "from": "typed", "line": null}));
 }
 
 #[test]

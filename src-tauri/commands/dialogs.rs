@@ -2,13 +2,13 @@
 //! granted to the commands that read or write paths (`grants.rs`), and trusting an SSH host key is
 //! confirmed here, in a dialog page script cannot answer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use imagesmith_engine::error::code;
 use imagesmith_engine::Server;
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_dialog::{DialogExt, FilePath, MessageDialogButtons, MessageDialogKind};
+use tauri_plugin_dialog::{DialogExt, FilePath, MessageDialogButtons, MessageDialogKind, MessageDialogResult};
 
 use crate::error::{blocking, IpcError};
 use crate::AppState;
@@ -17,10 +17,14 @@ use crate::AppState;
 /// not be generic over the runtime. Each call blocks until the person answers.
 pub trait Dialogs: Send + Sync {
     fn pick_files(&self, title: &str) -> Vec<PathBuf>;
-    fn pick_folder(&self, title: &str) -> Option<PathBuf>;
+    /// A folder, the dialog opening in `start` when given.
+    fn pick_folder(&self, title: &str, start: Option<&Path>) -> Option<PathBuf>;
     fn pick_profile_archive(&self) -> Option<PathBuf>;
     /// A yes/no question with `yes` as the confirming button.
     fn confirm(&self, title: &str, text: &str, yes: &str) -> bool;
+    /// A question with three answers; the index of the one pressed. Closing the dialog is the
+    /// last answer (the one that changes nothing).
+    fn ask(&self, title: &str, text: &str, answers: [&str; 3]) -> usize;
 }
 
 fn paths(chosen: Vec<FilePath>) -> Vec<PathBuf> {
@@ -32,8 +36,12 @@ impl<R: Runtime> Dialogs for AppHandle<R> {
         self.dialog().file().set_title(title).blocking_pick_files().map(paths).unwrap_or_default()
     }
 
-    fn pick_folder(&self, title: &str) -> Option<PathBuf> {
-        self.dialog().file().set_title(title).blocking_pick_folder().and_then(|p| p.into_path().ok())
+    fn pick_folder(&self, title: &str, start: Option<&Path>) -> Option<PathBuf> {
+        let mut dialog = self.dialog().file().set_title(title);
+        if let Some(dir) = start.filter(|d| d.is_dir()) {
+            dialog = dialog.set_directory(dir);
+        }
+        dialog.blocking_pick_folder().and_then(|p| p.into_path().ok())
     }
 
     fn pick_profile_archive(&self) -> Option<PathBuf> {
@@ -48,6 +56,23 @@ impl<R: Runtime> Dialogs for AppHandle<R> {
             .kind(MessageDialogKind::Warning)
             .buttons(MessageDialogButtons::OkCancelCustom(yes.into(), "Cancel".into()))
             .blocking_show()
+    }
+
+    fn ask(&self, title: &str, text: &str, answers: [&str; 3]) -> usize {
+        let [a, b, c] = answers.map(String::from);
+        let result = self
+            .dialog()
+            .message(text)
+            .title(title)
+            .kind(MessageDialogKind::Warning)
+            .buttons(MessageDialogButtons::YesNoCancelCustom(a, b, c))
+            .blocking_show_with_result();
+        match result {
+            MessageDialogResult::Custom(label) => answers.iter().position(|a| *a == label).unwrap_or(2),
+            MessageDialogResult::Yes => 0,
+            MessageDialogResult::No => 1,
+            _ => 2,
+        }
     }
 }
 
@@ -69,11 +94,17 @@ pub async fn choose_files(state: State<'_, AppState>) -> Result<Vec<String>, Ipc
     pick(&state, |d| d.pick_files("Add files to the repository")).await
 }
 
-/// The native "choose a folder" dialog titled `title`; the folder, or none when cancelled.
+/// The native "choose a folder" dialog titled `title` for an export; the folder, or none when
+/// cancelled. It opens in the folder the last export went to, and remembers this one.
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_folder(state: State<'_, AppState>, title: String) -> Result<Option<String>, IpcError> {
-    Ok(pick(&state, move |d| d.pick_folder(&title).into_iter().collect()).await?.into_iter().next())
+    let last = state.settings.get().last_export_folder;
+    let chosen = pick(&state, move |d| d.pick_folder(&title, last.as_deref()).into_iter().collect()).await?.into_iter().next();
+    if let Some(dir) = &chosen {
+        state.settings.update(|s| s.last_export_folder = Some(PathBuf::from(dir)));
+    }
+    Ok(chosen)
 }
 
 /// The native dialog for one exported profile (.tar.gz); its path, or none when cancelled.

@@ -1,5 +1,6 @@
 //! The IPC commands: each parses its arguments, calls one engine method and maps its error.
 
+pub mod desktop;
 pub mod dialogs;
 pub mod import;
 pub mod jobs;

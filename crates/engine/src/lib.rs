@@ -73,6 +73,8 @@ pub struct Engine {
     store: store::Store,
     conn: Mutex<Connection>,
     running: Mutex<HashMap<i64, CancelToken>>,
+    /// Signalled whenever a job stops running in this process (see [`Engine::wait_idle`]).
+    idle: std::sync::Condvar,
     /// Set when the repository could only be opened for reading: every write is refused with it.
     unwritable: Option<Error>,
 }
@@ -125,7 +127,8 @@ impl Engine {
                 },
             },
         };
-        let engine = Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()), unwritable };
+        let engine =
+            Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()), idle: Default::default(), unwritable };
         if engine.unwritable.is_some() {
             return Ok(engine); // recovery writes; it runs on the next open that can
         }
@@ -272,5 +275,28 @@ impl Engine {
 
     pub(crate) fn unregister_running(&self, id: i64) {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.idle.notify_all();
+    }
+
+    /// The jobs running in this process now, oldest first (the app asks before it quits).
+    pub fn running_jobs(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.running.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Ask every job running in this process to stop (each ends as it does on Cancel).
+    pub fn cancel_all(&self) {
+        for token in self.running.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            token.cancel();
+        }
+    }
+
+    /// Block until no job runs in this process: the app quits once its jobs are done.
+    pub fn wait_idle(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        while !running.is_empty() {
+            running = self.idle.wait(running).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }

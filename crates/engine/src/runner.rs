@@ -684,7 +684,10 @@ mod tests {
         assert!(done_rx.try_recv().is_err());
         started_rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
         assert!(e.cancel_job(id).unwrap(), "a running job can be cancelled through its id");
+        assert_eq!(e.running_jobs(), vec![id], "the app asks before quitting while this runs");
         release_tx.send(()).unwrap();
+        e.wait_idle(); // returns once the job has stopped running (the app then quits)
+        assert!(e.running_jobs().is_empty());
         assert_eq!(done_rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(), "report");
         // The item had finished its work when the cancel came: the job did everything it had to.
         assert_eq!(e.get_job(id).unwrap().job.state, JobState::Succeeded);

@@ -2,7 +2,7 @@
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
 import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
 import { baseName, isFinished, jobLabel } from '$lib/format';
-import type { Toasts } from '../toasts/toasts.svelte';
+import type { Toasts, ToastTone } from '../toasts/toasts.svelte';
 
 export const RECENT_LIMIT = 20;
 
@@ -80,6 +80,26 @@ export class JobsStore {
     const before = this.live[tick.job_id];
     this.live = { ...this.live, [tick.job_id]: tick };
     if (isFinished(tick.state) && (!before || !isFinished(before.state))) void this.#finished(tick);
+    this.#showProgress();
+  }
+
+  /** How far this window's running jobs are, together: percent of their bytes (null while no
+   * byte count is known yet) and how many run. */
+  get progress(): { percent: number | null; running: number } {
+    const running = Object.values(this.live).filter((t) => !isFinished(t.state));
+    const total = running.reduce((n, t) => n + t.bytes_total, 0);
+    const done = running.reduce((n, t) => n + t.bytes_done, 0);
+    return { percent: total > 0 ? Math.floor((100 * done) / total) : null, running: running.length };
+  }
+
+  #shown = '';
+  /** Put the progress in the window title (task bar, window switcher) when it changed. */
+  #showProgress(): void {
+    const { percent, running } = this.progress;
+    const key = `${percent}:${running}`;
+    if (key === this.#shown) return;
+    this.#shown = key;
+    api.showProgress(percent, running).catch(() => {});
   }
 
   async #finished(tick: JobProgress): Promise<void> {
@@ -90,11 +110,15 @@ export class JobsStore {
     const what = detail?.items.length === 1 ? baseName(detail.items[0]!.path) : `${tick.item_count} files`;
     const label = jobLabel(detail?.kind ?? job?.kind ?? this.#kinds[tick.job_id] ?? 'import');
     const total = detail?.items.length ?? tick.item_count;
-    if (tick.state === 'succeeded' && failed === 0) this.#toasts?.push('success', `${label} finished: ${what}`, job?.summary);
-    else if (tick.state === 'cancelled') this.#toasts?.push('info', `${label} cancelled: ${what}`, 'Nothing from the cancelled job was kept.');
-    else if (tick.state === 'partly_succeeded') this.#toasts?.push('error', `${label} partly succeeded: ${total - failed} of ${total} done, ${failed} failed`, job?.summary);
-    else if (total > 1) this.#toasts?.push('error', `${label} failed for all ${total} files`, job?.summary);
-    else this.#toasts?.push('error', `${label} failed: ${what}`, job?.summary);
+    const [tone, title, body]: [ToastTone, string, string | undefined] =
+      tick.state === 'succeeded' && failed === 0 ? ['success', `${label} finished: ${what}`, job?.summary]
+      : tick.state === 'cancelled' ? ['info', `${label} cancelled: ${what}`, 'Nothing from the cancelled job was kept.']
+      : tick.state === 'partly_succeeded' ? ['error', `${label} partly succeeded: ${total - failed} of ${total} done, ${failed} failed`, job?.summary]
+      : total > 1 ? ['error', `${label} failed for all ${total} files`, job?.summary]
+      : ['error', `${label} failed: ${what}`, job?.summary];
+    this.#toasts?.push(tone, title, body);
+    // The desktop says it too when the person is in another window (the shell checks focus).
+    api.notifyJobFinished(title, body ?? '').catch(() => {});
     this.#onFinished(tick);
   }
 

@@ -12,6 +12,26 @@ function tick(over: Partial<JobProgress>): JobProgress {
 }
 
 describe('JobsStore', () => {
+  it('puts the running jobs\' progress in the window title and tells the desktop when a job ends', async () => {
+    const calls = mockCommands({
+      show_progress: () => null,
+      notify_job_finished: () => true,
+      list_jobs: () => [job(5, { summary: '1 imported' })],
+      get_job: () => ({ ...job(5), items: [{ seq: 0, path: '/d/ipxe.iso', size: 100, outcome: 'imported', artifact: null, error: null, verification: [] }] }),
+    });
+    const jobs = new JobsStore({ toasts: new Toasts(0) });
+    jobs.applyProgress(tick({ job_id: 5, bytes_done: 25, bytes_total: 100 }));
+    jobs.applyProgress(tick({ job_id: 6, bytes_done: 25, bytes_total: 100 }));
+    jobs.applyProgress(tick({ job_id: 6, bytes_done: 25, bytes_total: 100 })); // unchanged: not sent again
+    const titles = () => calls.filter((c) => c.cmd === 'show_progress').map((c) => [c.args.percent, c.args.running]);
+    expect(titles()).toEqual([[25, 1], [25, 2]]);
+    jobs.applyProgress(tick({ job_id: 5, state: 'succeeded', bytes_done: 100 }));
+    jobs.applyProgress(tick({ job_id: 6, state: 'succeeded', bytes_done: 100 }));
+    expect(titles().at(-1)).toEqual([null, 0]);
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'notify_job_finished')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'notify_job_finished')!.args).toMatchObject({ title: 'Import finished: ipxe.iso', body: '1 imported' });
+  });
+
   it('tracks live progress and, when a job fails, loads its items and raises an error toast', async () => {
     const failed = { seq: 0, path: '/d/ipxe.iso', size: 100, outcome: 'failed', artifact: null, error: ipcError('checksum_mismatch') };
     mockCommands({

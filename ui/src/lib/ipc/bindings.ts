@@ -15,7 +15,10 @@ export const commands = {
 	openLogFolder: () => typedError<null, Error>(__TAURI_INVOKE("open_log_folder")),
 	/**  The native "open files" dialog; the chosen paths (none when cancelled). */
 	chooseFiles: () => typedError<string[], Error>(__TAURI_INVOKE("choose_files")),
-	/**  The native "choose a folder" dialog titled `title`; the folder, or none when cancelled. */
+	/**
+	 *  The native "choose a folder" dialog titled `title` for an export; the folder, or none when
+	 *  cancelled. It opens in the folder the last export went to, and remembers this one.
+	 */
 	chooseFolder: (title: string) => typedError<string | null, Error>(__TAURI_INVOKE("choose_folder", { title })),
 	/**  The native dialog for one exported profile (.tar.gz); its path, or none when cancelled. */
 	chooseProfileArchive: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_profile_archive")),
@@ -124,6 +127,27 @@ export const commands = {
 	 *  `host_key_unknown`, `auth_failed`, … come back as the command's error, before any job).
 	 */
 	exportProfileToServer: (request: ServerExportRequest, secret: string | null, onProgress: Channel<JobProgress>, onReport: Channel<ExportReport>) => typedError<number, Error>(__TAURI_INVOKE("export_profile_to_server", { request, secret, onProgress, onReport })),
+	/**
+	 *  Tell the desktop a job ended — only when the person is looking elsewhere (the window is not
+	 *  focused); in front of the window the toast says it. True when a notification was sent.
+	 */
+	notifyJobFinished: (title: string, body: string) => typedError<boolean, Error>(__TAURI_INVOKE("notify_job_finished", { title, body })),
+	/**
+	 *  Show an exported archive selected in the desktop's file manager (its folder when the file
+	 *  manager cannot select files). Only files in folders chosen in this window.
+	 */
+	showInFolder: (path: string) => typedError<null, Error>(__TAURI_INVOKE("show_in_folder", { path })),
+	about: () => typedError<About, Error>(__TAURI_INVOKE("about")),
+	/**
+	 *  Quit (Ctrl+Q): closes the window the way its close button does, so running jobs are asked
+	 *  about first (see `window::quit_flow`).
+	 */
+	quit: () => typedError<null, Error>(__TAURI_INVOKE("quit")),
+	/**
+	 *  Put the progress of running jobs in the window title, so it shows in the task bar and the
+	 *  window switcher: "Imagesmith — 42 % · 2 jobs". None: no job is running.
+	 */
+	showProgress: (percent: number | null, running: number) => typedError<null, Error>(__TAURI_INVOKE("show_progress", { percent, running })),
 };
 
 /** Events */
@@ -137,6 +161,19 @@ export const events = {
 export const LINUX_DISTROS = ["rhel","centos","rocky","alma","oracle","fedora","sles","opensuse","ubuntu","debian"] as const;
 
 /* Types */
+/**  What the About dialog shows. */
+export type About = {
+	name: string,
+	version: string,
+	license: string,
+	tauri_version: string,
+	/**
+	 *  Every crate and npm package in the shipped app (build and dev tools left out), with its
+	 *  license: src-tauri/third_party.json, kept current by tests/licenses.rs.
+	 */
+	components: Component[],
+};
+
 /**  The outcome of `add_server`. */
 export type AddServerReport = {
 	server: Server,
@@ -244,6 +281,18 @@ export type ChecksumFileReport = {
 	matched: string[],
 	error: Error | null,
 };
+
+/**  One component Imagesmith is built from, for the About dialog. */
+export type Component = {
+	name: string,
+	version: string,
+	/**  The SPDX expression its package declares. */
+	license: string,
+	/**  Where it comes from: a Rust crate or an npm package. */
+	ecosystem: Ecosystem,
+};
+
+export type Ecosystem = "crate" | "npm";
 
 /**  What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`. */
 export type Error = {

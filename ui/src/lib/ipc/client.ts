@@ -48,6 +48,11 @@ async function unwrap<V>(pending: Promise<Outcome<V>>): Promise<V> {
 
 export const api = {
   repositoryInfo: () => unwrap(commands.repositoryInfo()),
+  about: () => unwrap(commands.about()),
+  quit: () => unwrap(commands.quit()),
+  showProgress: (percent: number | null, running: number) => unwrap(commands.showProgress(percent, running)),
+  notifyJobFinished: (title: string, body: string) => unwrap(commands.notifyJobFinished(title, body)),
+  showInFolder: (path: string) => unwrap(commands.showInFolder(path)),
   revealRepository: () => unwrap(commands.revealRepository()),
   openLogFolder: () => unwrap(commands.openLogFolder()),
   chooseFiles: () => unwrap(commands.chooseFiles()),
