@@ -1100,3 +1100,124 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     }
     app.quit().await;
 }
+
+/// `n` small distinct shell scripts (step-1.sh …) in `dir`, for a library of thousands.
+fn scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
+    (1..=n)
+        .map(|i| {
+            let path = dir.join(format!("step-{i}.sh"));
+            std::fs::write(&path, format!("#!/bin/sh\necho step {i}\n")).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// How many artifacts the repository holds, asked by another process (this test) as the CLI would.
+fn artifacts_in(home: &Home) -> usize {
+    use imagesmith_engine::{DataLayout, Engine};
+    Engine::open(DataLayout::configured(home.path("repo"))).unwrap().list_artifacts(&Default::default()).unwrap().len()
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() {
+    let home = Home::new();
+    {
+        use imagesmith_engine::{DataLayout, Engine};
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let mut files = scripts(&home.files(), 2000);
+        files.push(fixture("rhel-9.6-x86_64-dvd.iso"));
+        let items = files.into_iter().map(|path| imagesmith_engine::ImportItem { path, ..Default::default() }).collect();
+        let request = imagesmith_engine::ImportRequest { items, checksum_files: vec![] };
+        engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
+        engine.create_profile("web", &os.id.to_string(), "").unwrap();
+    }
+    assert_eq!(artifacts_in(&home), 2001);
+    let mut app = App::start(&home, "11-big-library", 4640).await;
+    app.wait_for("[data-testid=artifact-row]").await;
+    assert!(app.text("[data-testid=library-count]").await.contains("2001"), "the count is the whole library");
+
+    // The picker searches the whole library on the server: the 1,999th script is found and added.
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=profile-row][data-name='web']").await;
+    app.click("[data-testid=add-from-library]").await;
+    let search = app.wait_for("[data-testid=picker-search]").await;
+    search.send_keys("step-1999").await.unwrap();
+    app.click("[data-testid=picker-row][data-name='step-1999.sh'] input").await;
+    assert_eq!(
+        app.client.execute("return document.querySelector('[data-testid=picker-search]').value", vec![]).await.unwrap(),
+        json!("step-1999"),
+        "typing is not wiped by the search it starts"
+    );
+    app.shot("picker-found-in-2001").await;
+    app.click("[data-testid=picker-add]").await;
+    app.wait_for("[data-testid=member][data-name='step-1999.sh']").await;
+
+    // Multi-select: search narrows to step-19… (111 scripts), Ctrl+A takes them all.
+    app.click("[data-testid=nav-library]").await;
+    let search = app.wait_for("[data-testid=library-search]").await;
+    search.send_keys("step-19").await.unwrap();
+    app.wait_for("[data-testid=artifact-row][data-name='step-19.sh']").await;
+    app.click("[data-testid=artifact-row][data-name='step-19.sh']").await;
+    let list = app.wait_for("[data-testid=library-list]").await;
+    list.send_keys("\u{E009}a\u{E000}").await.unwrap(); // Control down, a, all keys up
+    let count = app.wait_for("[data-testid=selection-count]").await;
+    assert!(count.text().await.unwrap().contains("111"), "Ctrl+A selects the 111 matches");
+    app.shot("multi-select-111").await;
+
+    // The context menu of a selected row acts on the selection; Escape closes it.
+    let row = app.wait_for("[data-testid=artifact-row][data-name='step-190.sh']").await;
+    app.client
+        .execute("arguments[0].dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true, clientX: 300, clientY: 300}));", vec![
+            serde_json::to_value(&row).unwrap(),
+        ])
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=context-menu]").await;
+    app.shot("context-menu").await;
+    app.client.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![]).await.unwrap();
+
+    // Delete asks once, names the one a profile uses, and can be undone.
+    app.click("[data-testid=bulk-delete]").await;
+    let dialog = app.wait_for("[data-testid=bulk-delete-dialog]").await;
+    let said = dialog.text().await.unwrap();
+    assert!(said.contains("step-1999.sh") && said.contains("web"), "the dialog names what stays and why: {said}");
+    app.shot("bulk-delete-dialog").await;
+    app.click("[data-testid=confirm-bulk-delete]").await;
+    app.wait_for("[data-testid=toast-action]").await;
+    app.click("[data-testid=toast-action]").await; // Undo
+    app.wait_for("[data-testid=artifact-row][data-name='step-19.sh']").await;
+    assert_eq!(artifacts_in(&home), 2001, "an undone delete removes nothing");
+
+    // Again, without Undo: after the undo window the 110 go, the profile's member stays.
+    list.send_keys("\u{E009}a\u{E000}").await.unwrap();
+    app.click("[data-testid=bulk-delete]").await;
+    app.click("[data-testid=confirm-bulk-delete]").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while artifacts_in(&home) != 2001 - 110 {
+        assert!(Instant::now() < deadline, "the deletes did not happen: {} artifacts", artifacts_in(&home));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.wait_for("[data-testid=artifact-row][data-name='step-1999.sh']").await;
+    app.shot("after-bulk-delete").await;
+
+    // The screens this adds, at the minimum size and full HD, light and dark
+    for (w, h) in [(900, 560), (1920, 1080)] {
+        app.client.set_window_rect(0, 0, w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        for theme in ["light", "dark"] {
+            app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
+            let at = format!("{w}x{h}-{theme}");
+            app.click("[data-testid=artifact-row][data-name='step-1999.sh']").await;
+            app.shot(&format!("look-details-evidence-{at}")).await;
+            app.click("[data-testid=nav-settings]").await;
+            app.click("[data-testid=open-about]").await;
+            app.wait_for("[data-testid=about-components]").await;
+            app.shot(&format!("look-about-{at}")).await;
+            app.click("[data-testid=close-about]").await;
+            app.click("[data-testid=nav-library]").await;
+        }
+    }
+    app.quit().await;
+}
