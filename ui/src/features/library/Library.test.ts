@@ -458,4 +458,18 @@ describe('Library context menu', () => {
     expect(selectedNames()).toEqual([named(2)]); // Escape closed the menu only
   });
 });
+
+  it('marks the artifacts whose checksum was verified at import, saying against what', async () => {
+    const checked = artifact(1, {
+      name: 'debian-12.iso',
+      verification: [{ algo: 'sha256', expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 4, verified_at: '2026-12-02T05:11:00Z', job_id: 1 }],
+    });
+    mockCommands({ count_artifacts: () => 2, list_artifacts: () => [checked, artifact(2, { name: 'notes.iso' })] });
+    const catalog = new Catalog();
+    await catalog.load();
+    render(Library, { catalog, onaddfiles: () => {} });
+    const badges = await screen.findAllByTestId('verified-badge');
+    expect(badges).toHaveLength(1);
+    expect(badges[0]).toHaveAttribute('title', 'SHA-256 matched SHA256SUMS (line 4)');
+  });
 });
