@@ -108,10 +108,16 @@ impl App {
     /// the driver is stopped and the start tried again on the next two ports, at most three times.
     /// The drivers' stderr goes to target/e2e/<name>-driver-<port>.log.
     async fn start(home: &Home, name: &'static str, port: u16) -> App {
+        Self::start_program(home, name, port, APP).await
+    }
+
+    /// [`App::start`] with another program in place of the app (a wrapper that sets the stage, then
+    /// execs the app with the arguments WebKitWebDriver gives it).
+    async fn start_program(home: &Home, name: &'static str, port: u16, program: &str) -> App {
         let mut failures = Vec::new();
         for attempt in 0..3u16 {
             let port = port + 2 * attempt;
-            match Self::try_start(home, name, port).await {
+            match Self::try_start(home, name, port, program).await {
                 Ok(app) => {
                     if !failures.is_empty() {
                         eprintln!("{name}: WebDriver session started on port {port} after {failures:?}");
@@ -124,7 +130,7 @@ impl App {
         panic!("no WebDriver session on the app: {failures:?}");
     }
 
-    async fn try_start(home: &Home, name: &'static str, port: u16) -> Result<App, String> {
+    async fn try_start(home: &Home, name: &'static str, port: u16, program: &str) -> Result<App, String> {
         let log = std::fs::File::create(shots_dir().join(format!("{name}-driver-{port}.log"))).unwrap();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
@@ -145,7 +151,7 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": APP }));
+        caps.insert("tauri:options".into(), json!({ "application": program }));
         caps.insert("browserName".into(), json!("wry"));
         let connected = ClientBuilder::rustls().unwrap().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await;
         let client = match connected {
@@ -1219,5 +1225,47 @@ async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() 
             app.click("[data-testid=nav-library]").await;
         }
     }
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and private mount namespaces: scripts/app.sh test"]
+async fn a_read_only_repository_opens_for_browsing_with_the_reason_shown() {
+    let ok = Command::new("unshare").args(["--mount", "--map-root-user", "true"]).status().is_ok_and(|s| s.success());
+    if !ok {
+        // The only case this test does not check: the machine forbids the namespace it acts in.
+        eprintln!("SKIPPED: this machine does not allow private mount namespaces (unshare --mount --map-root-user)");
+        return;
+    }
+    let home = Home::new();
+    {
+        use imagesmith_engine::{DataLayout, Engine};
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = vec![imagesmith_engine::ImportItem { path: fixture("ks.cfg"), ..Default::default() }];
+        engine.import(&imagesmith_engine::ImportRequest { items, checksum_files: vec![] }, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+    }
+    // The app, in a private mount namespace where its repository is mounted read-only (as on a
+    // write-protected USB disk or a read-only share); the machine's mounts are untouched.
+    let wrapper = home.path("read-only-app.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec unshare --mount --map-root-user --propagation private sh -euc \
+             'mount --bind \"$IMAGESMITH_HOME\" \"$IMAGESMITH_HOME\"; mount -o remount,bind,ro \"$IMAGESMITH_HOME\"; exec \"$0\" \"$@\"' {APP} \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    Command::new("chmod").arg("755").arg(&wrapper).status().unwrap();
+    let mut app = App::start_program(&home, "12-read-only", 4660, wrapper.to_str().unwrap()).await;
+    app.wait_for("[data-testid=artifact-row][data-name='ks.cfg']").await;
+    let badge = app.wait_for("[data-testid=read-only]").await;
+    assert!(badge.attr("title").await.unwrap().unwrap_or_default().contains("read-only"), "the badge says why");
+    let add = app.wait_for("[data-testid=add-files]").await;
+    assert_eq!(add.attr("disabled").await.unwrap().as_deref(), Some("true"), "nothing can be added");
+    app.shot("read-only-library").await;
+    app.click("[data-testid=read-only]").await;
+    let reason = app.text("[data-testid=read-only-reason]").await;
+    assert!(reason.contains("repository_read_only") || reason.to_lowercase().contains("read-only"), "{reason}");
+    app.shot("read-only-settings").await;
     app.quit().await;
 }
