@@ -552,7 +552,8 @@ impl App {
     /// and Return; if the dialog is still up (GTK only opened the folder), Return once more.
     async fn choose_native_folder(&mut self, title: &str, folder: &Path, shot: &str) {
         let find = || {
-            let out = Command::new("xdotool").args(["search", "--name", title]).output().unwrap();
+            // visible only: a dialog closed earlier may linger unmapped under the same title
+            let out = Command::new("xdotool").args(["search", "--onlyvisible", "--name", title]).output().unwrap();
             String::from_utf8_lossy(&out.stdout).split_whitespace().last().map(str::to_string)
         };
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -600,6 +601,8 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     }
     let script = home.files().join("post-install.sh");
     std::fs::copy(fixture("post-install.sh"), &script).unwrap();
+    let windows_script = home.files().join("join-domain.cmd");
+    std::fs::copy(fixture("join-domain.cmd"), &windows_script).unwrap();
     let out = home.path("exports");
     std::fs::create_dir_all(&out).unwrap();
     let mut app = App::start(&home, "7-profile", 4570).await;
@@ -651,8 +654,9 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     }
     assert_eq!(app.client.find_all(Locator::Css("[data-testid=member]")).await.unwrap().len(), 2, "a refused addition changed the profile");
 
-    // a new file dropped onto the open profile is imported, then added to it
-    drag_onto_app(&mut app, &[&script]).await;
+    // files dropped onto the open profile are imported; what fits is added, a misfit (a Windows
+    // script on a Linux profile) is named with its reason
+    drag_onto_app(&mut app, &[&script, &windows_script]).await;
     app.wait_for("[data-testid=review-target]").await;
     app.wait_for("[data-testid=review-row][data-file='post-install.sh']").await;
     if app
@@ -665,7 +669,20 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     }
     app.click("[data-testid=start-import]").await;
     app.wait_for_within("[data-testid=member][data-name='post-install.sh']", Duration::from_secs(30)).await;
-    app.shot("dropped-file-added").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let mut texts = Vec::new();
+        for t in app.client.find_all(Locator::Css("[data-testid=toast]")).await.unwrap() {
+            texts.push(t.text().await.unwrap_or_default());
+        }
+        if let Some(t) = texts.into_iter().find(|t| t.contains("join-domain.cmd")) {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no notice names the Windows script that did not fit");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(refused.contains("was not added to rhel9-web") && refused.contains("windows"), "{refused}");
+    app.shot("dropped-files-one-added-one-refused").await;
 
     // install options: the common ones as fields plus a free key/value row
     app.wait_for("[data-testid=option-hostname]").await.send_keys("web01").await.unwrap();
@@ -720,6 +737,7 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     assert!(!listing.contains("os/"), "the OS image was included without being asked for");
     let card = app.wait_for("[data-testid=job-card][data-state=succeeded]").await;
     assert!(card.text().await.unwrap().contains("Export #"), "the jobs panel does not show the export");
+    app.wait_for("[data-testid=show-in-folder]").await;
     app.click("[data-testid=close-export]").await;
 
     // the library says a member cannot be deleted before it is tried, naming the profile
@@ -741,6 +759,26 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
     app.wait_for_within("[data-testid=profile-editor][data-profile='rhel9-web (2)']", Duration::from_secs(30)).await;
     assert_eq!(app.client.find_all(Locator::Css("[data-testid=profile-editor] [data-testid=member]")).await.unwrap().len(), 3);
     app.shot("profile-imported").await;
+
+    // a stored file damaged on disk is refused at export, naming it, and nothing is left behind
+    let ks_sha = engine.get_artifact("ks.cfg").unwrap().sha256;
+    let object = home.path("repo/objects/sha256").join(&ks_sha[..2]).join(&ks_sha[2..]);
+    Command::new("chmod").arg("u+w").arg(&object).status().unwrap();
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&object, bytes).unwrap();
+    let out2 = home.path("exports again");
+    std::fs::create_dir_all(&out2).unwrap();
+    app.click("[data-testid=profile-row][data-name='rhel9-web']").await;
+    app.wait_for("[data-testid=profile-editor][data-profile='rhel9-web']").await;
+    app.click("[data-testid=profile-editor][data-profile='rhel9-web'] [data-testid=export-profile]").await;
+    app.click("[data-testid=choose-export-folder]").await;
+    app.choose_native_folder("Export rhel9-web to a folder", &out2, "native-folder-dialog-again").await;
+    app.click("[data-testid=start-export]").await;
+    let error = app.wait_for_within("[data-testid=export-error]", Duration::from_secs(60)).await.text().await.unwrap();
+    assert!(error.contains("object_damaged") && error.contains("ks.cfg"), "{error}");
+    app.shot("export-refused-damaged-object").await;
+    assert_eq!(std::fs::read_dir(&out2).unwrap().count(), 0, "no archive, no .sha256, no temp file is left");
     app.quit().await;
 }
 
@@ -1175,14 +1213,18 @@ async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() 
     // The context menu of a selected row acts on the selection; Escape closes it.
     let row = app.wait_for("[data-testid=artifact-row][data-name='step-190.sh']").await;
     app.client
-        .execute("arguments[0].dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true, clientX: 300, clientY: 300}));", vec![
-            serde_json::to_value(&row).unwrap(),
-        ])
+        .execute(
+            "arguments[0].dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true, clientX: 300, clientY: 300}));",
+            vec![serde_json::to_value(&row).unwrap()],
+        )
         .await
         .unwrap();
     app.wait_for("[data-testid=context-menu]").await;
     app.shot("context-menu").await;
-    app.client.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![]).await.unwrap();
+    app.client
+        .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
+        .await
+        .unwrap();
 
     // Delete asks once, names the one a profile uses, and can be undone.
     app.click("[data-testid=bulk-delete]").await;
@@ -1242,7 +1284,9 @@ async fn a_read_only_repository_opens_for_browsing_with_the_reason_shown() {
         use imagesmith_engine::{DataLayout, Engine};
         let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
         let items = vec![imagesmith_engine::ImportItem { path: fixture("ks.cfg"), ..Default::default() }];
-        engine.import(&imagesmith_engine::ImportRequest { items, checksum_files: vec![] }, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        engine
+            .import(&imagesmith_engine::ImportRequest { items, checksum_files: vec![] }, &imagesmith_engine::CancelToken::new(), &|_| {})
+            .unwrap();
     }
     // The app, in a private mount namespace where its repository is mounted read-only (as on a
     // write-protected USB disk or a read-only share); the machine's mounts are untouched.
