@@ -1059,6 +1059,12 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
         let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
         engine.create_profile("web", &os.id.to_string(), "").unwrap();
+        // History with more kinds: an export of the profile and its import under another name
+        let out = home.path("exports");
+        std::fs::create_dir_all(&out).unwrap();
+        let request = imagesmith_engine::export::ExportRequest { profile: "web".into(), dir: out.clone(), include_os: false };
+        engine.export_profile(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        engine.import_profile(&out.join("web.tar.gz"), Some("web copy"), &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
     }
     let mut app = App::start(&home, "10-narrow", 4620).await;
     if app.client.find(Locator::Css("[data-testid=jobs-panel]")).await.is_err() {
@@ -1091,6 +1097,10 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         // History: each row keeps to its height (no wrapped date over the next row), nothing sticks out
         app.click("[data-testid=nav-history]").await;
         app.click("[data-testid=history-row]").await;
+        let rows = app.text("[data-testid=history-list]").await;
+        for kind in ["Import #1", "Export #2", "Profile import #3"] {
+            assert!(rows.contains(kind), "History names every kind: {kind} missing from {rows}");
+        }
         app.shot(&format!("history-{w}x{h}")).await;
         let fits = app
             .client
@@ -1109,12 +1119,12 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     // Verify from the details pane, then the whole repository from Settings: each a job in the panel
     app.client.execute("document.documentElement.dataset.theme = 'light';", vec![]).await.unwrap();
     app.click("[data-testid=verify-artifact]").await;
-    app.wait_for("[data-testid=job-card][data-job-id='2'][data-state=succeeded]").await;
+    app.wait_for("[data-testid=job-card][data-job-id='4'][data-state=succeeded]").await;
     app.click("[data-testid=nav-settings]").await;
     app.click("[data-testid=verify-repository]").await;
-    let card = app.wait_for("[data-testid=job-card][data-job-id='3'][data-state=succeeded]").await;
+    let card = app.wait_for("[data-testid=job-card][data-job-id='5'][data-state=succeeded]").await;
     let text = card.text().await.unwrap();
-    assert!(text.contains("Verify #3") && text.contains("3 verified"), "{text}");
+    assert!(text.contains("Verify #5") && text.contains("3 verified"), "{text}");
     app.shot("settings-verified-repository").await;
 
     // Every screen this work changed, at the minimum size and full HD, light and dark, to look at
