@@ -479,6 +479,21 @@ async fn history_survives_quit_and_restart() {
     app.choose_os("ipxe.iso", "linux").await;
     app.click("[data-testid=start-import]").await;
     assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
+    // Ctrl+Q with no job running closes at once, and the window's size and place are remembered
+    app.client.set_window_rect(100, 80, 1100, 700).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await; // let the X server apply it
+    let settings = home.path("config/io.imagesmith.desktop/settings.json");
+    // (the reply to the keys may be lost: the window is gone before WebDriver answers)
+    let _ = app.wait_for("[data-testid=library-list]").await.send_keys("\u{E009}q\u{E000}").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let saved: serde_json::Value = loop {
+        if let Some(v) = std::fs::read(&settings).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "Ctrl+Q did not close the window (no {})", settings.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((&saved["window"]["width"], &saved["window"]["height"]), (&json!(1100), &json!(700)), "{saved}");
     app.quit().await;
 
     let mut app = App::start(&home, "5-restart", 4550).await;
