@@ -44,4 +44,21 @@ describe('JobsPanel', () => {
     expect(item).toHaveTextContent('why checksum_mismatch');
     expect(item).toHaveTextContent('fix checksum_mismatch');
   });
+
+  it('offers to retry the files a partly succeeded import could not take', async () => {
+    mockCommands({ list_jobs: () => [job(4, { state: 'partly_succeeded', item_count: 3, failed_count: 2 })] });
+    const jobs = new JobsStore();
+    await jobs.refresh();
+    const item = (seq: number, path: string, failed: boolean) => ({
+      seq, path, size: 1, outcome: failed ? ('failed' as const) : ('imported' as const), artifact: null, verification: [],
+      error: failed ? ipcError('checksum_mismatch') : null,
+    });
+    jobs.details = { 4: { ...job(4, { state: 'partly_succeeded' }), items: [item(0, '/d/a.iso', true), item(1, '/d/b.iso', false), item(2, '/d/c.iso', true)] } };
+    const retried: string[][] = [];
+    render(JobsPanel, { jobs, onopen: () => {}, onretry: (paths: string[]) => retried.push(paths) });
+    const retry = await screen.findByTestId('retry-failed');
+    expect(retry).toHaveTextContent('Retry 2 failed');
+    retry.click();
+    expect(retried).toEqual([['/d/a.iso', '/d/c.iso']]);
+  });
 });

@@ -6,6 +6,13 @@ import type { Toasts, ToastTone } from '../toasts/toasts.svelte';
 
 export const RECENT_LIMIT = 20;
 
+/** The files of an import job that failed, to try again through the import review (where a wrong
+ * checksum or OS can be corrected first). Other kinds: none. */
+export function failedFiles(detail: JobDetail | null | undefined): string[] {
+  if (!detail || detail.kind !== 'import') return [];
+  return detail.items.filter((i) => i.outcome === 'failed').map((i) => i.path);
+}
+
 export class JobsStore {
   /** Newest jobs from the catalog, newest first. */
   recent = $state.raw<JobSummary[]>([]);
