@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod jobs;
+pub mod opened;
 pub mod settings;
 pub mod startup;
 pub mod state;
@@ -78,6 +79,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::desktop::about,
             commands::desktop::quit,
             commands::desktop::show_progress,
+            commands::desktop::opened_files,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)
@@ -114,6 +116,19 @@ pub fn app_builder_with<R: Runtime>(
     dialogs: Option<Arc<dyn commands::dialogs::Dialogs>>,
     settings: Arc<settings::Store>,
 ) -> tauri::Builder<R> {
+    app_builder_opening(base, engine, dialogs, settings, Vec::new())
+}
+
+/// [`app_builder_with`] with the files and folders named on the command line (what "Open with
+/// Imagesmith" passes, see `opened.rs`): granted like dropped files before the page can ask, and
+/// handed to it once (`opened_files`), so they go into the import review.
+pub fn app_builder_opening<R: Runtime>(
+    base: tauri::Builder<R>,
+    engine: Arc<Engine>,
+    dialogs: Option<Arc<dyn commands::dialogs::Dialogs>>,
+    settings: Arc<settings::Store>,
+    opened: Vec<std::path::PathBuf>,
+) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let handler = specta.invoke_handler();
     base.plugin(tauri_plugin_dialog::init())
@@ -138,6 +153,8 @@ pub fn app_builder_with<R: Runtime>(
             }
             let mut state = AppState::new(engine.clone(), dialogs, settings.clone());
             state.window = Arc::new(app.handle().clone());
+            state.grants.grant(opened.iter().map(std::path::PathBuf::as_path));
+            state.opened = opened::Opened::new(opened.clone());
             app.manage(state);
             events::watch_changes(app.handle().clone(), engine.clone());
             // Objects an earlier boot left unsettled are re-hashed in the background: the window
@@ -155,6 +172,10 @@ pub fn run() {
         eprintln!("imagesmith: no log file: {} {}", err.text, err.recovery);
     }
     let settings = Arc::new(settings::Store::for_user());
+    // "Open with Imagesmith" starts a new process with the files as arguments; one already running
+    // is not asked to take them (no single-instance plugin): the repository is shared by processes.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let open_with = opened::from_args(std::env::args_os().skip(1), &cwd);
     // A repository that does not open gets a window with what to do (try again, choose another,
     // create a missing one on request), not an exit without a word.
     let opened = match startup::initial_layout(&settings) {
@@ -171,7 +192,7 @@ pub fn run() {
         }
     };
     let Some(engine) = opened.map(Arc::new) else { std::process::exit(2) };
-    app_builder_with(tauri::Builder::default(), engine, None, settings)
+    app_builder_opening(tauri::Builder::default(), engine, None, settings, open_with)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("the Imagesmith window could not start");
 }

@@ -15,10 +15,19 @@ pub struct AppState {
     pub settings: Arc<crate::settings::Store>,
     /// The main window (none in the IPC tests until set).
     pub window: Arc<dyn crate::window::MainWindow>,
+    /// The files and folders named on the command line ("Open with"), until the window takes them.
+    pub opened: crate::opened::Opened,
 }
 
 impl AppState {
     pub fn new(engine: Arc<Engine>, dialogs: Arc<dyn crate::commands::dialogs::Dialogs>, settings: Arc<crate::settings::Store>) -> Self {
-        AppState { engine, grants: Default::default(), dialogs, settings, window: Arc::new(crate::window::NoWindow) }
+        AppState {
+            engine,
+            grants: Default::default(),
+            dialogs,
+            settings,
+            window: Arc::new(crate::window::NoWindow),
+            opened: Default::default(),
+        }
     }
 }

@@ -53,10 +53,20 @@ fn harness() -> Harness {
 }
 
 fn harness_answering(dialogs: Option<Arc<Answers>>) -> Harness {
+    harness_with(dialogs, Vec::new())
+}
+
+/// The app started with `opened` on its command line (what "Open with Imagesmith" passes).
+fn harness_opening(opened: Vec<std::path::PathBuf>) -> Harness {
+    harness_with(None, opened)
+}
+
+fn harness_with(dialogs: Option<Arc<Answers>>, opened: Vec<std::path::PathBuf>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(Engine::open(DataLayout::new(dir.path().join("repo"))).unwrap());
     let dialogs = dialogs.map(|d| d as Arc<dyn imagesmith_app::commands::dialogs::Dialogs>);
-    let mut app = imagesmith_app::app_builder_with_dialogs(tauri::test::mock_builder(), engine.clone(), dialogs)
+    let settings = Arc::new(imagesmith_app::settings::Store::at(None));
+    let mut app = imagesmith_app::app_builder_opening(tauri::test::mock_builder(), engine.clone(), dialogs, settings, opened)
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("app builds on the mock runtime");
     // One iteration runs setup() (managed state, events, change watcher) and keeps the app for the
@@ -170,6 +180,33 @@ fn plan_import_reviews_real_files() {
     let plan = invoke(&h, "plan_import", json!({"request": {"paths": [file], "checksum_files": []}})).unwrap();
     assert_eq!(plan["items"].as_array().unwrap().len(), 1, "{plan}");
     assert_eq!(plan["items"][0]["file_name"], "notes.exe");
+}
+
+#[test]
+fn files_given_at_start_are_granted_and_handed_to_the_window_once() {
+    // What "Open with Imagesmith" does: `imagesmith /d/notes.exe /d/drivers` (the shell keeps only
+    // existing files and folders, see opened.rs).
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("notes.exe");
+    std::fs::write(&file, b"MZ not really").unwrap();
+    let folder = files.path().join("drivers");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(fixture("ks.cfg"), folder.join("ks.cfg")).unwrap();
+    let h = harness_opening(vec![file.clone(), folder.clone()]);
+
+    let given = invoke(&h, "opened_files", json!({})).unwrap();
+    assert_eq!(given, json!([file, folder]));
+    assert_eq!(invoke(&h, "opened_files", json!({})).unwrap(), json!([]), "handed over once: a reloaded page does not review them again");
+
+    // granted like dropped files: the review plans them, a file in the folder included
+    let plan = invoke(&h, "plan_import", json!({"request": {"paths": [file, folder], "checksum_files": []}})).unwrap();
+    let names: Vec<&str> = plan["items"].as_array().unwrap().iter().map(|i| i["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["notes.exe", "ks.cfg"], "{plan}");
+    // and nothing else is
+    let err = invoke(&h, "plan_import", json!({"request": {"paths": ["/etc/hostname"], "checksum_files": []}})).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    // an app started without files hands over none
+    assert_eq!(invoke(&harness(), "opened_files", json!({})).unwrap(), json!([]));
 }
 
 /// A refusal by the ACL: debug builds explain it ("dialog.save not allowed. Permissions associated

@@ -28,6 +28,15 @@ pub async fn notify_job_finished(state: State<'_, AppState>, title: String, body
     .await
 }
 
+/// The files and folders the app was started with ("Open with Imagesmith" in a file manager),
+/// already granted like dropped files; the window puts them into the import review. Each is
+/// handed over once: later calls (a reloaded page) answer nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn opened_files(state: State<'_, AppState>) -> Result<Vec<String>, IpcError> {
+    Ok(state.opened.take().iter().map(|p| p.display().to_string()).collect())
+}
+
 /// Quit (Ctrl+Q): closes the window the way its close button does, so running jobs are asked
 /// about first (see `window::quit_flow`).
 #[tauri::command]

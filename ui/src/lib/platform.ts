@@ -43,3 +43,9 @@ export async function chooseFolder(title: string): Promise<string | null> {
 export async function chooseProfileArchive(): Promise<string | null> {
   return api.chooseProfileArchive();
 }
+
+/** The files and folders the app was started with ("Open with Imagesmith" in a file manager),
+ *  granted by the shell like dropped files; handed over once (empty afterwards). */
+export async function openedFiles(): Promise<string[]> {
+  return api.openedFiles();
+}

@@ -13,7 +13,7 @@ function emptyApp() {
   mockIPC((cmd) => {
     calls.push(cmd);
     if (cmd.startsWith('count_')) return 0;
-    if (cmd.startsWith('list_') || cmd === 'choose_files') return [];
+    if (cmd.startsWith('list_') || cmd === 'choose_files' || cmd === 'opened_files') return [];
     if (cmd.startsWith('plugin:event|')) return 1;
     throw { code: 'internal', text: `not in this test: ${cmd}`, explanation: '', recovery: '' };
   }, { shouldMockEvents: true });

@@ -148,6 +148,12 @@ export const commands = {
 	 *  window switcher: "Imagesmith — 42 % · 2 jobs". None: no job is running.
 	 */
 	showProgress: (percent: number | null, running: number) => typedError<null, Error>(__TAURI_INVOKE("show_progress", { percent, running })),
+	/**
+	 *  The files and folders the app was started with ("Open with Imagesmith" in a file manager),
+	 *  already granted like dropped files; the window puts them into the import review. Each is
+	 *  handed over once: later calls (a reloaded page) answer nothing.
+	 */
+	openedFiles: () => typedError<string[], Error>(__TAURI_INVOKE("opened_files")),
 };
 
 /** Events */

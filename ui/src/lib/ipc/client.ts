@@ -58,6 +58,7 @@ export const api = {
   chooseFiles: () => unwrap(commands.chooseFiles()),
   chooseFolder: (title: string) => unwrap(commands.chooseFolder(title)),
   chooseProfileArchive: () => unwrap(commands.chooseProfileArchive()),
+  openedFiles: () => unwrap(commands.openedFiles()),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
