@@ -108,16 +108,16 @@ impl App {
     /// the driver is stopped and the start tried again on the next two ports, at most three times.
     /// The drivers' stderr goes to target/e2e/<name>-driver-<port>.log.
     async fn start(home: &Home, name: &'static str, port: u16) -> App {
-        Self::start_program(home, name, port, APP).await
+        Self::start_program(home, name, port, APP, &[]).await
     }
 
     /// [`App::start`] with another program in place of the app (a wrapper that sets the stage, then
     /// execs the app with the arguments WebKitWebDriver gives it).
-    async fn start_program(home: &Home, name: &'static str, port: u16, program: &str) -> App {
+    async fn start_program(home: &Home, name: &'static str, port: u16, program: &str, args: &[&Path]) -> App {
         let mut failures = Vec::new();
         for attempt in 0..3u16 {
             let port = port + 2 * attempt;
-            match Self::try_start(home, name, port, program).await {
+            match Self::try_start(home, name, port, program, args).await {
                 Ok(app) => {
                     if !failures.is_empty() {
                         eprintln!("{name}: WebDriver session started on port {port} after {failures:?}");
@@ -130,7 +130,7 @@ impl App {
         panic!("no WebDriver session on the app: {failures:?}");
     }
 
-    async fn try_start(home: &Home, name: &'static str, port: u16, program: &str) -> Result<App, String> {
+    async fn try_start(home: &Home, name: &'static str, port: u16, program: &str, args: &[&Path]) -> Result<App, String> {
         let log = std::fs::File::create(shots_dir().join(format!("{name}-driver-{port}.log"))).unwrap();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
@@ -151,7 +151,8 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": program }));
+        let args: Vec<String> = args.iter().map(|a| a.display().to_string()).collect();
+        caps.insert("tauri:options".into(), json!({ "application": program, "args": args }));
         caps.insert("browserName".into(), json!("wry"));
         let connected = ClientBuilder::rustls().unwrap().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await;
         let client = match connected {
@@ -1325,7 +1326,7 @@ async fn a_read_only_repository_opens_for_browsing_with_the_reason_shown() {
     )
     .unwrap();
     Command::new("chmod").arg("755").arg(&wrapper).status().unwrap();
-    let mut app = App::start_program(&home, "12-read-only", 4660, wrapper.to_str().unwrap()).await;
+    let mut app = App::start_program(&home, "12-read-only", 4660, wrapper.to_str().unwrap(), &[]).await;
     app.wait_for("[data-testid=artifact-row][data-name='ks.cfg']").await;
     let badge = app.wait_for("[data-testid=read-only]").await;
     assert!(badge.attr("title").await.unwrap().unwrap_or_default().contains("read-only"), "the badge says why");
@@ -1336,5 +1337,38 @@ async fn a_read_only_repository_opens_for_browsing_with_the_reason_shown() {
     let reason = app.text("[data-testid=read-only-reason]").await;
     assert!(reason.contains("repository_read_only") || reason.to_lowercase().contains("read-only"), "{reason}");
     app.shot("read-only-settings").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn files_opened_with_the_app_are_reviewed_and_a_failed_one_retried() {
+    let home = Home::new();
+    let (iso, _sums, sha) = fixture_iso(&home.files());
+    // a checksum file with one wrong digit for the ISO: its import fails, the answer file's succeeds
+    let wrong = home.files().join("SHA256SUMS");
+    let flipped = format!("{}{}", if sha.starts_with('0') { '1' } else { '0' }, &sha[1..]);
+    std::fs::write(&wrong, format!("{flipped}  ipxe.iso\n")).unwrap();
+    let ks = home.files().join("ks.cfg");
+    std::fs::copy(fixture("ks.cfg"), &ks).unwrap();
+
+    // "Open with Imagesmith" (or `imagesmith FILE...`): the files arrive as arguments
+    let mut app = App::start_program(&home, "13-open-with", 4680, APP, &[&iso, &wrong, &ks]).await;
+    app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
+    app.wait_for("[data-testid=review-row][data-file='ks.cfg']").await;
+    app.shot("review-of-opened-files").await;
+    app.choose_os("ipxe.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "partly_succeeded", "failed", "cancelled"]).await, "partly_succeeded");
+
+    // Retry from the job: the failed file goes back to the review, without the wrong checksum file
+    app.click("[data-testid=job-card][data-state=partly_succeeded] [data-testid=retry-failed]").await;
+    app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
+    assert!(app.client.find(Locator::Css("[data-testid=review-row][data-file='ks.cfg']")).await.is_err(), "only the failed file is retried");
+    app.shot("retry-in-review").await;
+    app.choose_os("ipxe.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=artifact-row][data-name='ipxe.iso']", Duration::from_secs(60)).await;
+    assert_eq!(artifacts_in(&home), 2);
     app.quit().await;
 }
