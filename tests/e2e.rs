@@ -1364,7 +1364,10 @@ async fn files_opened_with_the_app_are_reviewed_and_a_failed_one_retried() {
     // Retry from the job: the failed file goes back to the review, without the wrong checksum file
     app.click("[data-testid=job-card][data-state=partly_succeeded] [data-testid=retry-failed]").await;
     app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
-    assert!(app.client.find(Locator::Css("[data-testid=review-row][data-file='ks.cfg']")).await.is_err(), "only the failed file is retried");
+    assert!(
+        app.client.find(Locator::Css("[data-testid=review-row][data-file='ks.cfg']")).await.is_err(),
+        "only the failed file is retried"
+    );
     app.shot("retry-in-review").await;
     app.choose_os("ipxe.iso", "linux").await;
     app.click("[data-testid=start-import]").await;
