@@ -538,6 +538,23 @@ SUMMED=(ipxe.iso rhel-9.6-x86_64-dvd.iso ks.cfg)
   fi
 ) || die "a checksum file does not verify"
 
+# --- software homes for gold images --------------------------------------------------------------
+# Real homes as Debian installs them: the Python 3.11 library with its test suite (~2,000 files in
+# ~200 folders, the packages' own modes and times) and a Java 17 runtime (executables, ~100 symlinks,
+# a 40 MB module image).
+PYTHON_VERSION="3.11.2-6+deb12u9"
+for pkg in libpython3.11-minimal libpython3.11-stdlib libpython3.11-testsuite; do
+  fetch_deb "$pkg" "$PYTHON_VERSION" "$S/python" || die "cannot download $pkg=$PYTHON_VERSION (apt-get download)"
+  rm -rf "$S/python/deb"
+done
+JDK_VERSION="17.0.21.1+2-1~deb12u1"
+fetch_deb openjdk-17-jre-headless "$JDK_VERSION" "$S/jdk" || die "cannot download openjdk-17-jre-headless=$JDK_VERSION"
+mkdir -p "$F/homes"
+cp -a "$S/python/x/usr/lib/python3.11" "$F/homes/python3.11"
+cp -a "$S/jdk/x/usr/lib/jvm/java-17-openjdk-amd64" "$F/homes/jdk17"
+[[ $(find "$F/homes/python3.11" -type f | wc -l) -gt 1500 ]] || die "the Python home has too few files"
+[[ $(find "$F/homes/jdk17" -type l | wc -l) -gt 10 ]] || die "the Java home has too few links"
+
 # --- self-checks ---------------------------------------------------------------------------------
 
 check_volid() { # ISO EXPECTED

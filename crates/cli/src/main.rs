@@ -41,6 +41,7 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+mod gold;
 mod output;
 mod publish;
 mod secret_input;
@@ -160,6 +161,16 @@ enum Command {
         publication_id: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// Gold images: software homes captured as versioned, deduplicated images; working copies.
+    Gold {
+        #[command(subcommand)]
+        action: gold::GoldAction,
+    },
+    /// Series: the versions of a gold image in order, with one current image.
+    Series {
+        #[command(subcommand)]
+        action: gold::SeriesAction,
     },
     /// Saved file servers (SFTP, FTP, FTPS, WebDAV) to export profiles to.
     Server {
@@ -352,7 +363,9 @@ fn main() -> ExitCode {
                     | ProfileAction::Export { json: true, .. }
                     | ProfileAction::Import { json: true, .. }
             }
-    ) || publish::wants_json(&cli.command);
+    ) || publish::wants_json(&cli.command)
+        || matches!(&cli.command, Command::Gold { action } if gold::gold_wants_json(action))
+        || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action));
     // Before opening: the repository does not open while its catalog is damaged.
     if let Command::RebuildCatalog { json } = cli.command {
         return match imagesmith_engine::rebuild::rebuild_catalog(&layout) {
@@ -402,7 +415,7 @@ fn main() -> ExitCode {
 }
 
 /// Ctrl-C cancels the running job; the job then cleans up and the command exits.
-fn cancel_on_ctrl_c() -> CancelToken {
+pub(crate) fn cancel_on_ctrl_c() -> CancelToken {
     let token = CancelToken::new();
     let t = token.clone();
     let _ = ctrlc::set_handler(move || {
@@ -484,6 +497,8 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Publications { artifact, refresh, json } => publish::publications(engine, artifact, refresh, json),
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
+        Command::Gold { action } => gold::run(engine, action),
+        Command::Series { action } => gold::run_series(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
         Command::Info { diagnostics, json } => {
             if diagnostics {

@@ -22,18 +22,7 @@ pub fn fail(e: &Error, as_json: bool) -> ExitCode {
 }
 
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
+    imagesmith_engine::info::human_bytes(bytes)
 }
 
 fn os_label(a: &Artifact) -> String {

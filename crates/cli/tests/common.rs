@@ -178,3 +178,11 @@ pub fn servers_env() -> &'static std::collections::HashMap<String, String> {
 pub fn server_fact(key: &str) -> &'static str {
     servers_env().get(key).unwrap_or_else(|| panic!("{key} missing from servers.env: is its server started?"))
 }
+
+/// Run the CLI with `IMAGESMITH_FAILPOINT=point` and check it was killed there (SIGKILL, as a
+/// power cut or `kill -9` would stop it).
+pub fn killed_at(repo: &Repo, point: &str, args: &[&std::ffi::OsStr]) {
+    use std::os::unix::process::ExitStatusExt;
+    let out = repo.cmd().env("IMAGESMITH_FAILPOINT", point).args(args).output().unwrap();
+    assert_eq!(out.status.signal(), Some(9), "not killed at {point}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+}

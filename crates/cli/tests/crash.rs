@@ -4,16 +4,7 @@
 mod common;
 
 use common::*;
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-
-/// Run the CLI with `IMAGESMITH_FAILPOINT=point` and check it was killed there.
-fn killed_at(repo: &Repo, point: &str, args: &[&std::ffi::OsStr]) {
-    let out = repo.cmd().env("IMAGESMITH_FAILPOINT", point).args(args).output().unwrap();
-    assert_eq!(out.status.signal(), Some(SIGKILL), "not killed at {point}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-}
-
-const SIGKILL: i32 = 9;
 
 /// The repository after a crash, as the next command finds it: it opens, the catalog is intact, every
 /// artifact's object is there and hashes to its name, and no object file is without its row.

@@ -405,8 +405,8 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
         ));
     }
     conn.execute("DELETE FROM artifacts WHERE id = ?1", [a.id])?;
-    let still_used: i64 = conn.query_row("SELECT COUNT(*) FROM artifacts WHERE sha256 = ?1", [&a.sha256], |r| r.get(0))?;
-    if still_used > 0 {
+    // The same bytes may be another artifact's or a file of a gold image.
+    if crate::gold::object_in_use(conn, &a.sha256)? {
         return Ok(None);
     }
     conn.execute("DELETE FROM objects WHERE sha256 = ?1", [&a.sha256])?;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_object_state.sql"),
     include_str!("../migrations/0007_whole_or_nothing.sql"),
     include_str!("../migrations/0008_verification_evidence.sql"),
+    include_str!("../migrations/0009_gold_images.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -76,6 +76,12 @@ crate::model::string_enum!(
         ObjectDamaged = "object_damaged",
         ChecksumConflict = "checksum_conflict",
         InvalidArtifactState = "invalid_artifact_state",
+        InvalidGoldState = "invalid_gold_state",
+        SpecialFile = "special_file",
+        ChangedDuringCapture = "changed_during_capture",
+        TargetNotEmpty = "target_not_empty",
+        ImageArchived = "image_archived",
+        NotPublished = "not_published",
     }
 );
 
@@ -162,6 +168,11 @@ pub mod code {
     pub const OBJECT_DAMAGED: ErrorCode = ErrorCode::ObjectDamaged;
     pub const CHECKSUM_CONFLICT: ErrorCode = ErrorCode::ChecksumConflict;
     pub const INVALID_ARTIFACT_STATE: ErrorCode = ErrorCode::InvalidArtifactState;
+    pub const SPECIAL_FILE: ErrorCode = ErrorCode::SpecialFile;
+    pub const CHANGED_DURING_CAPTURE: ErrorCode = ErrorCode::ChangedDuringCapture;
+    pub const TARGET_NOT_EMPTY: ErrorCode = ErrorCode::TargetNotEmpty;
+    pub const IMAGE_ARCHIVED: ErrorCode = ErrorCode::ImageArchived;
+    pub const NOT_PUBLISHED: ErrorCode = ErrorCode::NotPublished;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

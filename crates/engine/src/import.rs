@@ -591,11 +591,23 @@ impl Work for ImportWork {
 }
 
 /// Deletes a staging file unless the import got as far as committing it.
-struct RemoveOnDrop(Option<PathBuf>);
+/// Removes a staged file unless disarmed (`.0 = None`).
+pub(crate) struct RemoveOnDrop(pub(crate) Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Removes staged files that are still there (those renamed into the store are gone already).
+pub(crate) struct RemoveAllOnDrop(pub(crate) Vec<PathBuf>);
+
+impl Drop for RemoveAllOnDrop {
+    fn drop(&mut self) {
+        for p in self.0.drain(..) {
             let _ = std::fs::remove_file(p);
         }
     }

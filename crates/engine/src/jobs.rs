@@ -41,7 +41,8 @@ crate::model::string_enum!(
     /// What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md.
     JobKind, "job kind", InvalidJobKind {
         Import = "import", Verify = "verify", Export = "export", ServerExport = "server_export",
-        ProfileImport = "profile_import", Publish = "publish", Recover = "recover",
+        ProfileImport = "profile_import", Publish = "publish", Recover = "recover", Capture = "capture",
+        Provision = "provision",
     }
 );
 
@@ -56,6 +57,8 @@ impl JobKind {
             JobKind::ProfileImport => "Profile import",
             JobKind::Publish => "Publish",
             JobKind::Recover => "Recovery",
+            JobKind::Capture => "Capture",
+            JobKind::Provision => "Provision",
         }
     }
 }

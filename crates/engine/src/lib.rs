@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod failpoint;
 pub mod fuzzing;
+pub mod gold;
 pub mod import;
 pub mod info;
 pub mod integrity;
@@ -65,6 +66,7 @@ pub struct ChangeStamp {
     pub artifacts: i64,
     pub jobs: i64,
     pub profiles: i64,
+    pub gold: i64,
 }
 
 /// One open repository. `Send + Sync`: share it in an `Arc`.
@@ -142,6 +144,7 @@ impl Engine {
         engine.settle(durability::SETTLE_AFTER)?;
         // Exports and profile imports of processes that died: finished or undone, never left half.
         engine.settle_exports(&live)?;
+        engine.settle_provisions(&live)?;
         engine.discard_unfinished_staging()?;
         // Objects an earlier boot left unsettled are re-hashed by the `recover` job
         // (`recovery_work`), which the app runs in the background and the CLI before its command.
@@ -172,13 +175,14 @@ impl Engine {
     pub fn change_stamp(&self) -> Result<ChangeStamp> {
         let conn = self.db();
         let mut stmt = conn.prepare_cached("SELECT name, value FROM change_counters")?;
-        let mut stamp = ChangeStamp { artifacts: 0, jobs: 0, profiles: 0 };
+        let mut stamp = ChangeStamp { artifacts: 0, jobs: 0, profiles: 0, gold: 0 };
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (name, value) = row?;
             match name.as_str() {
                 "artifacts" => stamp.artifacts = value,
                 "jobs" => stamp.jobs = value,
                 "profiles" => stamp.profiles = value,
+                "gold" => stamp.gold = value,
                 _ => {}
             }
         }

@@ -79,6 +79,8 @@ export const JOB_LABELS: Record<JobKind, string> = {
   profile_import: 'Profile import',
   publish: 'Publish',
   recover: 'Recovery',
+  capture: 'Capture',
+  provision: 'Provision',
 };
 
 export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];

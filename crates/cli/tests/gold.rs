@@ -1,0 +1,329 @@
+//! Gold images through the CLI, on real homes (Python 3.11 with its test suite and a Java 17 runtime
+//! from Debian packages): capture, provision and compare with `diff -r` and `find`; recapture stores
+//! only what changed; drift and diff; every refusal; kill -9 during capture and provision.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A writable copy of a fixture home (`cp -a`: modes, links and times kept), with what real homes
+/// have and the packages lack: a hardlinked pair, a relative link inside, an executable script.
+fn home(name: &str, into: &Path) -> PathBuf {
+    let dir = into.join(name);
+    let ok = Command::new("cp").arg("-a").arg(fixtures().join("homes").join(name)).arg(&dir).status().unwrap();
+    assert!(ok.success());
+    std::fs::create_dir(dir.join("site")).unwrap();
+    std::fs::write(dir.join("site/start.sh"), "#!/bin/sh\nexec java -jar app.jar\n").unwrap();
+    Command::new("chmod").arg("0750").arg(dir.join("site/start.sh")).status().unwrap();
+    std::fs::hard_link(dir.join("site/start.sh"), dir.join("site/run.sh")).unwrap();
+    std::os::unix::fs::symlink("../site/start.sh", dir.join("site/latest")).unwrap();
+    dir
+}
+
+/// What `find` says about every entry: path, type, mode and link target — equal for two trees
+/// when they are the same tree.
+fn listing(dir: &Path) -> Vec<String> {
+    let out = Command::new("find").arg(".").args(["-printf", "%p %y %m %l\\n"]).current_dir(dir).output().unwrap();
+    let mut lines: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+fn same_tree(a: &Path, b: &Path) {
+    let diff = Command::new("diff").args(["-r", "--no-dereference"]).arg(a).arg(b).output().unwrap();
+    assert!(diff.status.success(), "diff -r: {}", String::from_utf8_lossy(&diff.stdout));
+    assert_eq!(listing(a), listing(b), "types, modes and link targets");
+}
+
+fn inode(p: &Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap())
+}
+
+fn capture(repo: &Repo, name: &str, from: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args: Vec<std::ffi::OsString> = vec!["gold".into(), "create".into(), name.into(), "--from".into(), from.into()];
+    args.extend(extra.iter().map(Into::into));
+    repo.json(args)
+}
+
+fn provision(repo: &Repo, name: &str, to: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args: Vec<std::ffi::OsString> = vec!["gold".into(), "provision".into(), name.into(), "--to".into(), to.into()];
+    args.extend(extra.iter().map(Into::into));
+    repo.json(args)
+}
+
+/// Object rows and files agree, every object is named by an artifact or a gold entry, the catalog
+/// is sound, and nothing is left in staging.
+fn consistent(repo: &Repo) {
+    let conn = rusqlite::Connection::open(repo.home().join("catalog.db")).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let fk: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(fk, 0);
+    let rows: i64 = conn.query_row("SELECT COUNT(*) FROM objects", [], |r| r.get(0)).unwrap();
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM objects o WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.sha256 = o.sha256)
+             AND NOT EXISTS (SELECT 1 FROM gold_entries g WHERE g.sha256 = o.sha256)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0, "every object row is named by something");
+    assert_eq!(repo.objects().len() as i64, rows, "no object file without its row, no row without its file");
+    assert!(repo.staging_files().is_empty(), "no staging leftovers");
+}
+
+#[test]
+fn a_real_home_captured_and_provisioned_is_the_same_tree_and_a_recapture_stores_only_the_change() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let py = home("python3.11", work.path());
+    let files = Command::new("find").arg(&py).args(["-type", "f"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count();
+    assert!(files > 1500, "a real home: {files} files");
+
+    let (code, made) = capture(&repo, "py311-v1", &py, &["--series", "python", "--version", "3.11.2", "--type", "software"]);
+    assert_eq!(code, 0, "{made:#}");
+    let image = &made["image"];
+    assert_eq!(image["files"], files as u64, "every regular file (both names of the hardlinked pair)");
+    assert_eq!(made["job"]["kind"], "capture");
+    assert_eq!(made["job"]["state"], "succeeded");
+    assert_eq!(
+        (image["state"].as_str(), image["series"].as_str(), image["current"].as_bool()),
+        (Some("testable"), Some("python"), Some(true))
+    );
+    let stored_after_first = repo.objects().len();
+    assert!(image["new_bytes"].as_u64().unwrap() <= image["size"].as_u64().unwrap(), "duplicates inside the home are stored once");
+    consistent(&repo);
+
+    // A testable image is provisioned only when asked for.
+    let copy = work.path().join("copy");
+    let (code, err) = provision(&repo, "py311-v1", &copy, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "not_published");
+    assert!(err["error"]["recovery"].as_str().unwrap().contains("--allow-unpublished"));
+    let (code, _) = repo.json(["gold", "promote", "py311-v1", "published"]);
+    assert_eq!(code, 0);
+    let (code, done) = provision(&repo, "py311-v1", &copy, &[]);
+    assert_eq!(code, 0, "{done:#}");
+    assert_eq!(done["copy"]["path"], copy.display().to_string());
+    same_tree(&py, &copy);
+    assert_eq!(inode(&copy.join("site/start.sh")), inode(&copy.join("site/run.sh")), "the hardlink is a hardlink again");
+    let hidden: Vec<_> =
+        std::fs::read_dir(work.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    assert!(hidden.is_empty(), "no hidden build folder is left: {hidden:?}");
+
+    // The copy is as it was provisioned; then edited, removed, added, chmod-ed: check says what.
+    let (code, same) = repo.json(["gold".as_ref(), "check".as_ref(), copy.as_os_str()]);
+    assert_eq!((code, &same), (0, &serde_json::json!({"changed": [], "added": [], "removed": [], "mode_changed": []})));
+    std::fs::write(copy.join("os.py"), "print('patched')\n").unwrap();
+    std::fs::remove_file(copy.join("this.py")).unwrap();
+    std::fs::write(copy.join("local.cfg"), "x=1\n").unwrap();
+    Command::new("chmod").arg("0600").arg(copy.join("abc.py")).status().unwrap();
+    let (code, drift) = repo.json(["gold".as_ref(), "check".as_ref(), copy.as_os_str()]);
+    assert_eq!(code, 1, "drifted: exit 1");
+    assert_eq!(
+        drift,
+        serde_json::json!({"changed": ["os.py"], "added": ["local.cfg"], "removed": ["this.py"], "mode_changed": ["abc.py"]})
+    );
+
+    // Version 2 of the home: one file changed. Only its bytes are stored.
+    let patch = b"# a security fix\n";
+    std::fs::write(py.join("ssl.py"), [std::fs::read(py.join("ssl.py")).unwrap(), patch.to_vec()].concat()).unwrap();
+    let new_size = std::fs::metadata(py.join("ssl.py")).unwrap().len();
+    let (code, v2) = capture(&repo, "py311-v2", &py, &["--series", "python", "--version", "3.11.2-1"]);
+    assert_eq!(code, 0, "{v2:#}");
+    assert_eq!(v2["image"]["new_bytes"], new_size, "only the changed file's bytes are new");
+    assert_eq!(repo.objects().len(), stored_after_first + 1);
+    let (_, diff) = repo.json(["gold", "diff", "py311-v1", "py311-v2"]);
+    assert_eq!(diff, serde_json::json!({"changed": ["ssl.py"], "added": [], "removed": [], "mode_changed": []}));
+    let (_, series) = repo.json(["series", "show", "python"]);
+    let versions: Vec<&str> = series["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["py311-v1", "py311-v2"]);
+    assert_eq!(series["current"], "py311-v1", "the current image moves only when told");
+    let (code, series) = repo.json(["series", "current", "python", "py311-v2"]);
+    assert_eq!(code, 0, "{series:#}");
+    let (_, series) = repo.json(["series", "show", "python"]);
+    assert_eq!(series["current"], "py311-v2");
+
+    // Delete and archive wait for the copies; forgetting the copy frees the image.
+    for verb in ["delete", "archive"] {
+        let (code, err) = repo.json(["gold", verb, "py311-v1"]);
+        assert_eq!(code, 1);
+        assert_eq!(err["error"]["code"], "in_use");
+        assert!(err["error"]["text"].as_str().unwrap().contains(&copy.display().to_string()), "{err:#}");
+    }
+    let (code, _) = repo.json(["gold".as_ref(), "forget-copy".as_ref(), copy.as_os_str()]);
+    assert_eq!(code, 0);
+    let (code, _) = repo.json(["gold", "archive", "py311-v1"]);
+    assert_eq!(code, 0);
+    let (code, err) = provision(&repo, "py311-v1", &work.path().join("again"), &["--allow-unpublished"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("image_archived")));
+    let (code, _) = repo.json(["gold", "delete", "py311-v1"]);
+    assert_eq!(code, 0);
+    // v2 still needs almost every object; the one only v1 had is gone with it.
+    assert_eq!(repo.objects().len(), stored_after_first);
+    consistent(&repo);
+}
+
+#[test]
+fn a_java_runtime_keeps_its_links_and_executables() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let jdk = home("jdk17", work.path());
+    let (code, made) = capture(&repo, "jre17", &jdk, &["--type", "java-runtime"]);
+    assert_eq!(code, 0, "{made:#}");
+    assert_eq!(made["image"]["image_type"], "java-runtime");
+    let copy = work.path().join("jre");
+    let (code, done) = provision(&repo, "jre17", &copy, &["--allow-unpublished"]);
+    assert_eq!(code, 0, "{done:#}");
+    same_tree(&jdk, &copy);
+    let (_, shown) = repo.json(["gold", "show", "jre17", "--files"]);
+    let links = shown["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "symlink").count();
+    assert!(links > 10, "links are recorded, not followed: {links}");
+}
+
+#[test]
+fn what_a_gold_image_cannot_keep_is_refused_by_path_and_nothing_is_stored() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("app");
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    std::fs::write(dir.join("app.conf"), "port=8080\n").unwrap();
+    let fifo = dir.join("run/control.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (code, err) = capture(&repo, "app", &dir, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "special_file");
+    assert!(err["error"]["text"].as_str().unwrap().contains(&fifo.display().to_string()), "{err:#}");
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(repo.objects().is_empty());
+    let (_, list) = repo.json(["gold", "list"]);
+    assert_eq!(list, serde_json::json!([]));
+
+    // A target that is not empty is refused before anything is written.
+    let (code, _) = capture(&repo, "app", &dir, &[]);
+    assert_eq!(code, 0);
+    let busy = work.path().join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("keep.txt"), "mine").unwrap();
+    let (code, err) = provision(&repo, "app", &busy, &["--allow-unpublished"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("target_not_empty")));
+    assert_eq!(std::fs::read_dir(&busy).unwrap().count(), 1);
+    // The same name twice is refused; so is an empty existing folder accepted.
+    let (code, err) = capture(&repo, "APP", &dir, &[]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("name_taken")));
+    let empty = work.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _) = provision(&repo, "app", &empty, &["--allow-unpublished"]);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(empty.join("app.conf")).unwrap(), "port=8080\n");
+}
+
+#[test]
+fn a_file_the_capture_cannot_read_is_named_and_nothing_is_stored() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("db");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("readme"), "x").unwrap();
+    std::fs::write(dir.join("wallet.p12"), "secret").unwrap();
+    Command::new("chmod").arg("0000").arg(dir.join("wallet.p12")).status().unwrap();
+    // root reads any file: the capture then runs as nobody, in a repository nobody may write.
+    let root = unsafe { libc::geteuid() } == 0;
+    let out = if root {
+        for p in [work.path(), dir.as_path(), repo.home()] {
+            Command::new("chmod").arg("0777").arg(p).status().unwrap();
+        }
+        Command::new("chmod").args(["-R", "a+rwX"]).arg(repo.home()).status().unwrap();
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_imagesmith-cli"))
+            .arg("--home")
+            .arg(repo.home())
+            .args(["gold", "create", "db", "--from"])
+            .arg(&dir)
+            .arg("--json")
+            .env("IMAGESMITH_LOG_DIR", work.path().join("logs"))
+            .output()
+            .unwrap()
+    } else {
+        repo.cmd().args(["gold", "create", "db", "--from"]).arg(&dir).arg("--json").output().unwrap()
+    };
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "{err:#}");
+    let error = if err["error"].is_object() { &err["error"] } else { &err["job"]["error"] };
+    assert_eq!(error["code"], "read_failed", "{err:#}");
+    assert!(error["text"].as_str().unwrap().contains("wallet.p12"), "{err:#}");
+    let (_, list) = repo.json(["gold", "list"]);
+    assert_eq!(list, serde_json::json!([]));
+    consistent(&repo);
+}
+
+#[test]
+fn kill_9_during_capture_or_provision_leaves_no_image_no_stray_object_and_no_half_folder() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let py = home("python3.11", work.path());
+    killed_at(&repo, "capture.before_commit", &["gold".as_ref(), "create".as_ref(), "py".as_ref(), "--from".as_ref(), py.as_os_str()]);
+    let (code, list) = repo.json(["gold", "list"]);
+    assert_eq!((code, list), (0, serde_json::json!([])), "no image");
+    consistent(&repo);
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["state"], "interrupted");
+
+    let (code, _) = capture(&repo, "py", &py, &[]);
+    assert_eq!(code, 0);
+    let copy = work.path().join("copy");
+    killed_at(
+        &repo,
+        "provision.before_rename",
+        &["gold".as_ref(), "provision".as_ref(), "py".as_ref(), "--to".as_ref(), copy.as_os_str(), "--allow-unpublished".as_ref()],
+    );
+    let (code, copies) = repo.json(["gold", "copies"]);
+    assert_eq!((code, copies), (0, serde_json::json!([])), "no working copy recorded");
+    let left: Vec<String> =
+        std::fs::read_dir(work.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!left.iter().any(|n| n.starts_with(".copy")) && !copy.exists(), "the half-built copy was removed: {left:?}");
+    consistent(&repo);
+    // And the provision works afterwards.
+    let (code, _) = provision(&repo, "py", &copy, &["--allow-unpublished"]);
+    assert_eq!(code, 0);
+    same_tree(&py, &copy);
+}
+
+#[test]
+fn a_file_written_while_the_capture_reads_it_fails_the_capture_with_its_path() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("oradata");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("init.ora"), "db_name=ORCL\n").unwrap();
+    // A datafile big enough (sparse: quick to make) that hashing it takes a while.
+    let datafile = dir.join("system01.dbf");
+    std::fs::File::create(&datafile).unwrap().set_len(3 << 30).unwrap();
+    let child =
+        repo.cmd().args(["gold", "create", "orcl", "--json", "--from"]).arg(&dir).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    // Once the job runs, the walk is over: the database writes to its datafile now.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, jobs) = repo.json(["jobs"]);
+        if jobs.as_array().unwrap().iter().any(|j| j["kind"] == "capture" && j["state"] == "running") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the capture job never ran: {jobs:#}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::OpenOptions::new().append(true).open(&datafile).unwrap().write_all(b"redo").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err:#}");
+    assert_eq!(err["error"]["code"], "changed_during_capture", "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("system01.dbf"), "{err:#}");
+    let (_, list) = repo.json(["gold", "list"]);
+    assert_eq!(list, serde_json::json!([]));
+    consistent(&repo);
+}

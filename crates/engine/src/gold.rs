@@ -1,0 +1,1448 @@
+//! Gold images: a software home captured as a versioned manifest whose files are content-addressed
+//! objects (stored once, shared with every other image and artifact), with states, series and
+//! working copies provisioned from it and checked for drift.
+//!
+//! ```text
+//! capture:   walk (refuse FIFOs, sockets, devices; no links followed) -> job: hash every file on every
+//!            core -> copy only bytes the store lacks into staging -> one transaction: object rows,
+//!            renames into objects/, image row, entries
+//! provision: hidden sibling folder (recorded) -> every file written from the store, re-hashed as
+//!            written -> modes, links, mtimes -> rename onto the target -> working copy row
+//! ```
+
+use crate::cancel::CancelToken;
+use crate::catalog;
+use crate::clock;
+use crate::error::{code, Error, Result};
+use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
+use crate::model::string_enum;
+use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
+use crate::Engine;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+string_enum!(
+    /// Where an image is in its life: testable (just captured), restricted, published (for general
+    /// use), archived (hidden from new provisioning; only when no working copy uses it).
+    GoldState, "gold image state", InvalidGoldState {
+        Testable = "testable", Restricted = "restricted", Published = "published", Archived = "archived",
+    }
+);
+
+string_enum!(
+    /// What a manifest entry is. Hardlinks are files that name the first path of their group.
+    EntryKind, "entry kind", UnknownValue { File = "file", Dir = "dir", Symlink = "symlink" }
+);
+
+/// One entry of an image's manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GoldEntry {
+    /// Relative to the home, `/`-separated.
+    pub path: String,
+    pub kind: EntryKind,
+    /// Permission bits (07777).
+    pub mode: u32,
+    pub size: u64,
+    pub sha256: Option<String>,
+    /// A symlink's target, as it was written (never followed).
+    pub target: Option<String>,
+    /// A hardlink: the path of the first file of its group.
+    pub link: Option<String>,
+    /// Seconds since the epoch.
+    pub mtime: i64,
+}
+
+/// A gold image as the catalog knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GoldImage {
+    pub id: i64,
+    pub name: String,
+    /// software, oracle-db, oracle-gi, or the admin's own word.
+    pub image_type: String,
+    pub series: Option<String>,
+    pub version: String,
+    pub description: String,
+    pub state: GoldState,
+    /// Regular files (hardlinks counted once per path).
+    pub files: u64,
+    pub size: u64,
+    /// Bytes this capture added to the store (the rest was already there).
+    pub new_bytes: u64,
+    /// The folder it was captured from.
+    pub source: String,
+    /// Working copies provisioned from it and not forgotten.
+    pub copies: Vec<WorkingCopy>,
+    /// Whether it is its series' current image.
+    pub current: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A folder provisioned from an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WorkingCopy {
+    pub path: String,
+    pub image: String,
+    pub provisioned_at: String,
+}
+
+/// What differs between an image and a folder, or two images.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Drift {
+    pub changed: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub mode_changed: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty() && self.mode_changed.is_empty()
+    }
+}
+
+/// A series: ordered versions with one current image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Series {
+    pub name: String,
+    pub current: Option<String>,
+    /// Its images, oldest first.
+    pub images: Vec<GoldImage>,
+}
+
+/// What a capture takes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CaptureRequest {
+    pub name: String,
+    pub from: PathBuf,
+    pub image_type: Option<String>,
+    pub series: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+}
+
+/// What the capture review shows before anything is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CapturePlan {
+    pub from: String,
+    pub files: u64,
+    pub dirs: u64,
+    pub symlinks: u64,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CaptureReport {
+    pub job: JobSummary,
+    pub image: Option<GoldImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProvisionReport {
+    pub job: JobSummary,
+    pub copy: Option<WorkingCopy>,
+}
+
+/// The image types the app offers; any other word is taken as the admin's own.
+pub const IMAGE_TYPES: &[&str] = &["software", "oracle-db", "oracle-gi"];
+
+fn gold_not_found(name: &str) -> Error {
+    Error::new(
+        code::NOT_FOUND,
+        format!("There is no gold image called {name}."),
+        "Gold images are found by their name (ignoring case).",
+        "List them with `imagesmith-cli gold list`.",
+    )
+}
+
+// --- Walking a home --------------------------------------------------------------------------------
+
+/// An entry found on disk, with what provisioning and the change check need.
+#[derive(Debug, Clone)]
+struct Found {
+    entry: GoldEntry,
+    abs: PathBuf,
+    /// (dev, ino) of a regular file, to find hardlinks and to notice a file replaced while read.
+    inode: (u64, u64),
+    mtime_ns: i64,
+}
+
+/// Walk `root`: every entry, in path order, symlinks recorded and never followed. Sockets, FIFOs
+/// and devices are refused with their paths; unreadable folders too.
+fn walk(root: &Path) -> Result<Vec<Found>> {
+    let meta = fs::symlink_metadata(root).map_err(|e| Error::io(root, &e, false))?;
+    if !meta.is_dir() {
+        return Err(Error::invalid_argument(
+            format!("{} is not a folder.", root.display()),
+            "Capture a software home: the folder that holds it.",
+        ));
+    }
+    let mut out = Vec::new();
+    let mut special = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut groups: HashMap<(u64, u64), String> = HashMap::new();
+    for item in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1) {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                unreadable.push(e.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.display().to_string()));
+                continue;
+            }
+        };
+        let rel = item.path().strip_prefix(root).expect("walkdir stays below its root");
+        let Some(path) = rel.to_str().map(str::to_string) else {
+            return Err(Error::invalid_argument(
+                format!("{} has a name that is not UTF-8.", item.path().display()),
+                "Rename it (manifests keep names as text), then capture again.",
+            ));
+        };
+        let m = match item.metadata() {
+            Ok(m) => m,
+            Err(_) => {
+                unreadable.push(item.path().display().to_string());
+                continue;
+            }
+        };
+        let ft = m.file_type();
+        let mut entry = GoldEntry {
+            path,
+            kind: EntryKind::File,
+            mode: m.permissions().mode() & 0o7777,
+            size: 0,
+            sha256: None,
+            target: None,
+            link: None,
+            mtime: m.mtime(),
+        };
+        if ft.is_dir() {
+            entry.kind = EntryKind::Dir;
+        } else if ft.is_symlink() {
+            entry.kind = EntryKind::Symlink;
+            let target = fs::read_link(item.path()).map_err(|e| Error::io(item.path(), &e, false))?;
+            entry.target = Some(target.to_str().map(str::to_string).ok_or_else(|| {
+                Error::invalid_argument(
+                    format!("The link {} points to a name that is not UTF-8.", item.path().display()),
+                    "Fix the link, then capture again.",
+                )
+            })?);
+        } else if ft.is_file() {
+            entry.size = m.len();
+            if m.nlink() > 1 {
+                match groups.get(&(m.dev(), m.ino())) {
+                    Some(first) => entry.link = Some(first.clone()),
+                    None => {
+                        groups.insert((m.dev(), m.ino()), entry.path.clone());
+                    }
+                }
+            }
+        } else {
+            special.push(item.path().display().to_string());
+            continue;
+        }
+        out.push(Found {
+            entry,
+            abs: item.path().to_path_buf(),
+            inode: (m.dev(), m.ino()),
+            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+        });
+    }
+    if !special.is_empty() {
+        return Err(Error::new(
+            code::SPECIAL_FILE,
+            format!(
+                "{} holds {} that a gold image cannot keep: {}.",
+                root.display(),
+                plural(special.len(), "socket, FIFO or device file"),
+                list(&special)
+            ),
+            "A gold image keeps files, folders and symbolic links; a socket, named pipe or device exists only while something runs.",
+            "Remove them from the home (or capture a copy without them), then capture again.",
+        ));
+    }
+    if !unreadable.is_empty() {
+        return Err(unreadable_error(root, &unreadable));
+    }
+    Ok(out)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("a {what}")
+    } else {
+        format!("{n} of them ({what}s)")
+    }
+}
+
+/// The first paths of a long list, and how many more.
+fn list(paths: &[String]) -> String {
+    let shown: Vec<&str> = paths.iter().take(10).map(String::as_str).collect();
+    let more = paths.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn unreadable_error(root: &Path, paths: &[String]) -> Error {
+    Error::new(
+        code::READ_FAILED,
+        format!("{} cannot be captured: {} could not be read: {}.", root.display(), if paths.len() == 1 { "one path" } else { "some paths" }, list(paths)),
+        "Every file of a home must be read to capture it; a file the account running Imagesmith may not read would be missing from every copy.",
+        "Give this account read access to those paths (or run the capture as their owner), then capture again.",
+    )
+}
+
+fn changed_error(paths: &[String]) -> Error {
+    Error::new(
+        code::CHANGED_DURING_CAPTURE,
+        format!("The home changed while it was captured: {}.", list(paths)),
+        "A file whose size or time moved while it was read would be captured half old, half new. Nothing was kept.",
+        "Stop what writes to the home (the database or service it belongs to), then capture again.",
+    )
+}
+
+// --- Capture ---------------------------------------------------------------------------------------
+
+/// The capture job: one item, the home; its files are hashed on every core inside it.
+pub struct CaptureWork {
+    req: CaptureRequest,
+    found: Vec<Found>,
+    size: u64,
+}
+
+impl Engine {
+    /// Count what a capture of `from` would take, refusing what it cannot keep (the review).
+    pub fn plan_capture(&self, from: &Path) -> Result<CapturePlan> {
+        let found = walk(from)?;
+        Ok(plan_of(from, &found))
+    }
+
+    /// Check a capture request and walk the home; the job then hashes and stores.
+    pub fn capture_work(&self, mut req: CaptureRequest) -> Result<CaptureWork> {
+        self.write_check()?;
+        req.name = catalog::validate_name(&req.name)?;
+        if gold_by_name(&self.db(), &req.name)?.is_some() {
+            return Err(catalog::name_taken_error(&req.name));
+        }
+        if let Some(series) = &req.series {
+            catalog::validate_name(series)?;
+        }
+        if self.store.is_repository_path(&req.from) {
+            return Err(Error::invalid_argument(
+                format!("{} is inside the repository.", req.from.display()),
+                "Capture a software home outside the repository.",
+            ));
+        }
+        let found = walk(&req.from)?;
+        let size = found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).map(|f| f.entry.size).sum();
+        Ok(CaptureWork { req, found, size })
+    }
+
+    /// Capture in the calling thread (the CLI).
+    pub fn capture(&self, req: CaptureRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<CaptureReport> {
+        let work = self.capture_work(req)?;
+        self.run(work, cancel, sink)
+    }
+
+    fn write_check(&self) -> Result<()> {
+        match self.why_read_only() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn plan_of(from: &Path, found: &[Found]) -> CapturePlan {
+    let count = |k: EntryKind| found.iter().filter(|f| f.entry.kind == k).count() as u64;
+    CapturePlan {
+        from: from.display().to_string(),
+        files: count(EntryKind::File),
+        dirs: count(EntryKind::Dir),
+        symlinks: count(EntryKind::Symlink),
+        size: found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).map(|f| f.entry.size).sum(),
+    }
+}
+
+/// Read `file` to its end through SHA-256, writing every byte to `out` when given.
+fn hash_copy(file: &mut File, mut out: Option<&mut File>, cancel: &CancelToken, counted: &AtomicU64) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        if cancel.is_cancelled() {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if let Some(o) = out.as_deref_mut() {
+            o.write_all(&buf[..n])?;
+        }
+        counted.fetch_add(n as u64, Ordering::Relaxed);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+}
+
+/// What reading one file found.
+enum Read1 {
+    Ok { sha: String, staged: Option<PathBuf> },
+    Changed,
+    Unreadable,
+}
+
+impl CaptureWork {
+    /// Hash one file; copy it into staging when the store lacks its bytes. Re-checks that it is the
+    /// same file (inode, size, time) before and after.
+    fn read_one(
+        &self,
+        engine: &Engine,
+        f: &Found,
+        known: &Mutex<HashSet<String>>,
+        cancel: &CancelToken,
+        counted: &AtomicU64,
+    ) -> Result<Read1> {
+        let same = |m: &fs::Metadata| {
+            (m.dev(), m.ino()) == f.inode && m.len() == f.entry.size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == f.mtime_ns
+        };
+        let Ok(mut file) = open_nofollow(&f.abs) else { return Ok(Read1::Unreadable) };
+        match file.metadata() {
+            Ok(m) if m.is_file() && same(&m) => {}
+            Ok(_) => return Ok(Read1::Changed),
+            Err(_) => return Ok(Read1::Unreadable),
+        }
+        let sha = match hash_copy(&mut file, None, cancel, counted) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(Error::cancelled()),
+            Err(_) => return Ok(Read1::Unreadable),
+        };
+        // Moved while it was read: no use copying it.
+        if !fs::symlink_metadata(&f.abs).is_ok_and(|m| same(&m)) {
+            return Ok(Read1::Changed);
+        }
+        let mut staged = None;
+        let fresh = known.lock().unwrap_or_else(|p| p.into_inner()).insert(sha.clone());
+        if fresh {
+            // New bytes: copy them (from the page cache now) and check the copy hashes the same.
+            let (mut out, path) = engine.store.staging_file()?;
+            let guard = crate::import::RemoveOnDrop(Some(path.clone()));
+            let Ok(mut again) = open_nofollow(&f.abs) else { return Ok(Read1::Unreadable) };
+            let copied = hash_copy(&mut again, Some(&mut out), cancel, &AtomicU64::new(0));
+            match copied {
+                Ok(s) if s == sha => {}
+                Ok(_) => return Ok(Read1::Changed),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(Error::cancelled()),
+                Err(_) => return Ok(Read1::Unreadable),
+            }
+            drop(out);
+            std::mem::forget(guard);
+            staged = Some(path);
+        }
+        match fs::symlink_metadata(&f.abs) {
+            Ok(m) if same(&m) => Ok(Read1::Ok { sha, staged }),
+            _ => {
+                if let Some(p) = staged {
+                    let _ = fs::remove_file(p);
+                }
+                Ok(Read1::Changed)
+            }
+        }
+    }
+}
+
+impl Work for CaptureWork {
+    type Item = GoldImage;
+    type Report = CaptureReport;
+    const KIND: JobKind = JobKind::Capture;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        vec![ItemSpec::new(self.req.from.display().to_string(), Some(self.size))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<GoldImage>> {
+        let leaders: Vec<&Found> = self.found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).collect();
+        let known: HashSet<String> = {
+            let conn = engine.db();
+            let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE state = 'ok'")?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        let known = Mutex::new(known);
+        let results: Vec<Mutex<Option<Read1>>> = leaders.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let done_files = AtomicUsize::new(0);
+        let counted = AtomicU64::new(0);
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        step.phase(&format!("hashing 0 of {} files", leaders.len()));
+        std::thread::scope(|scope| {
+            for _ in 0..runner::all_cores() {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= leaders.len() || failure.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                        break;
+                    }
+                    match self.read_one(engine, leaders[i], &known, step.cancel(), &counted) {
+                        Ok(r) => *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r),
+                        Err(e) => {
+                            failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        }
+                    }
+                    let n = done_files.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(64) || n == leaders.len() {
+                        step.phase(&format!("hashing {n} of {} files", leaders.len()));
+                    }
+                    step.progress(counted.load(Ordering::Relaxed));
+                });
+            }
+        });
+        let results: Vec<Option<Read1>> = results.into_iter().map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect();
+        let staged: Vec<PathBuf> =
+            results.iter().filter_map(|r| if let Some(Read1::Ok { staged: Some(p), .. }) = r { Some(p.clone()) } else { None }).collect();
+        let staged_guard = crate::import::RemoveAllOnDrop(staged);
+        if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        step.check_cancel()?;
+        let mut changed = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut sha_of: HashMap<&str, (String, Option<PathBuf>)> = HashMap::new();
+        for (f, r) in leaders.iter().zip(results) {
+            match r {
+                Some(Read1::Ok { sha, staged }) => {
+                    sha_of.insert(f.entry.path.as_str(), (sha, staged));
+                }
+                Some(Read1::Changed) => changed.push(f.abs.display().to_string()),
+                Some(Read1::Unreadable) | None => unreadable.push(f.abs.display().to_string()),
+            }
+        }
+        if !changed.is_empty() {
+            return Err(changed_error(&changed));
+        }
+        if !unreadable.is_empty() {
+            return Err(unreadable_error(&self.req.from, &unreadable));
+        }
+
+        // The manifest: hardlinks take their leader's digest.
+        let mut entries: Vec<GoldEntry> = Vec::with_capacity(self.found.len());
+        for f in &self.found {
+            let mut e = f.entry.clone();
+            if e.kind == EntryKind::File {
+                let leader = e.link.as_deref().unwrap_or(&e.path);
+                e.sha256 = sha_of.get(leader).map(|(s, _)| s.clone());
+            }
+            entries.push(e);
+        }
+        let new: Vec<(String, u64, PathBuf)> = leaders
+            .iter()
+            .filter_map(|f| sha_of.get(f.entry.path.as_str()).and_then(|(s, p)| p.clone().map(|p| (s.clone(), f.entry.size, p))))
+            .collect();
+        let new_bytes: u64 = new.iter().map(|(_, size, _)| size).sum();
+        step.phase("storing");
+        let mut committed: Vec<PathBuf> = Vec::new();
+        let req = &self.req;
+        let id = engine.write(|tx| {
+            if gold_by_name(tx, &req.name)?.is_some() {
+                return Err(catalog::name_taken_error(&req.name));
+            }
+            let now = clock::now();
+            for (sha, size, staged) in &new {
+                let inserted = tx.execute(
+                    "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
+                    params![sha, *size as i64, now, crate::durability::boot_id()],
+                )?;
+                if inserted == 1 {
+                    committed.push(engine.store.commit(staged, sha)?);
+                }
+            }
+            let series_id = match &req.series {
+                Some(s) => Some(series_id(tx, s, true)?.expect("created")),
+                None => None,
+            };
+            let pos: Option<i64> = match series_id {
+                Some(sid) => Some(tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?),
+                None => None,
+            };
+            tx.execute(
+                "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, files, size, new_bytes, source, job_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                params![
+                    req.name,
+                    req.image_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("software"),
+                    series_id,
+                    pos,
+                    req.version.as_deref().unwrap_or("").trim(),
+                    req.description.as_deref().unwrap_or("").trim(),
+                    entries.iter().filter(|e| e.kind == EntryKind::File).count() as i64,
+                    entries.iter().filter(|e| e.kind == EntryKind::File && e.link.is_none()).map(|e| e.size).sum::<u64>() as i64,
+                    new_bytes as i64,
+                    req.from.display().to_string(),
+                    step.job_id(),
+                    now
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO gold_entries (image_id, path, kind, mode, size, sha256, target, link, mtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for e in &entries {
+                stmt.execute(params![id, e.path, e.kind.as_str(), e.mode, e.size as i64, e.sha256, e.target, e.link, e.mtime])?;
+            }
+            if let Some(sid) = series_id {
+                tx.execute("UPDATE gold_series SET current_image_id = COALESCE(current_image_id, ?1) WHERE id = ?2", params![id, sid])?;
+            }
+            crate::failpoint::failpoint("capture.before_commit");
+            Ok(id)
+        });
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                for obj in committed {
+                    let _ = fs::remove_file(obj);
+                }
+                return Err(e);
+            }
+        };
+        drop(staged_guard);
+        let image = gold_by_id(&engine.db(), id)?.ok_or_else(|| gold_not_found(&self.req.name))?;
+        Ok(Done::new(Outcome::Captured, image))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<GoldImage>]) -> String {
+        match ends.first().and_then(|e| e.value.as_ref()) {
+            Some(i) => format!(
+                "captured {} ({} files, {}; {} new)",
+                i.name,
+                i.files,
+                crate::info::human_bytes(i.size),
+                crate::info::human_bytes(i.new_bytes)
+            ),
+            None => runner::count_summary(ends),
+        }
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<GoldImage>>) -> Result<CaptureReport> {
+        let image = runner::single_result(ends)?;
+        Ok(CaptureReport { job, image: Some(image) })
+    }
+}
+
+// --- Catalog ---------------------------------------------------------------------------------------
+
+const IMAGE_COLUMNS: &str = "g.id, g.name, g.image_type, s.name, g.version, g.description, g.state, g.files, g.size, g.new_bytes, \
+     g.source, g.created_at, g.updated_at, (s.current_image_id = g.id)";
+
+fn image_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GoldImage> {
+    Ok(GoldImage {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        image_type: r.get(2)?,
+        series: r.get(3)?,
+        version: r.get(4)?,
+        description: r.get(5)?,
+        state: crate::db::word(r, 6)?,
+        files: r.get::<_, i64>(7)? as u64,
+        size: r.get::<_, i64>(8)? as u64,
+        new_bytes: r.get::<_, i64>(9)? as u64,
+        source: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+        current: r.get::<_, Option<bool>>(13)?.unwrap_or(false),
+        copies: Vec::new(),
+    })
+}
+
+fn with_copies(conn: &Connection, mut g: GoldImage) -> Result<GoldImage> {
+    g.copies = copies(conn, Some(g.id))?;
+    Ok(g)
+}
+
+fn gold_by_id(conn: &Connection, id: i64) -> Result<Option<GoldImage>> {
+    let sql = format!("SELECT {IMAGE_COLUMNS} FROM gold_images g LEFT JOIN gold_series s ON s.id = g.series_id WHERE g.id = ?1");
+    conn.query_row(&sql, [id], image_row).optional()?.map(|g| with_copies(conn, g)).transpose()
+}
+
+fn gold_by_name(conn: &Connection, name: &str) -> Result<Option<GoldImage>> {
+    let sql =
+        format!("SELECT {IMAGE_COLUMNS} FROM gold_images g LEFT JOIN gold_series s ON s.id = g.series_id WHERE g.name = ?1 COLLATE NOCASE");
+    conn.query_row(&sql, [name], image_row).optional()?.map(|g| with_copies(conn, g)).transpose()
+}
+
+fn get_image(conn: &Connection, name: &str) -> Result<GoldImage> {
+    gold_by_name(conn, name)?.ok_or_else(|| gold_not_found(name))
+}
+
+fn copies(conn: &Connection, image: Option<i64>) -> Result<Vec<WorkingCopy>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.path, g.name, w.provisioned_at FROM working_copies w JOIN gold_images g ON g.id = w.image_id
+         WHERE ?1 IS NULL OR w.image_id = ?1 ORDER BY w.path",
+    )?;
+    let rows = stmt.query_map([image], |r| Ok(WorkingCopy { path: r.get(0)?, image: r.get(1)?, provisioned_at: r.get(2)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn entries(conn: &Connection, image_id: i64) -> Result<Vec<GoldEntry>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT path, kind, mode, size, sha256, target, link, mtime FROM gold_entries WHERE image_id = ?1 ORDER BY path")?;
+    let rows = stmt.query_map([image_id], |r| {
+        Ok(GoldEntry {
+            path: r.get(0)?,
+            kind: crate::db::word(r, 1)?,
+            mode: r.get(2)?,
+            size: r.get::<_, i64>(3)? as u64,
+            sha256: r.get(4)?,
+            target: r.get(5)?,
+            link: r.get(6)?,
+            mtime: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The series called `name`; created when `create` (and missing).
+fn series_id(conn: &Connection, name: &str, create: bool) -> Result<Option<i64>> {
+    let found: Option<i64> =
+        conn.query_row("SELECT id FROM gold_series WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0)).optional()?;
+    match (found, create) {
+        (Some(id), _) => Ok(Some(id)),
+        (None, true) => {
+            let name = catalog::validate_name(name)?;
+            conn.execute("INSERT INTO gold_series (name, created_at) VALUES (?1, ?2)", params![name, clock::now()])?;
+            Ok(Some(conn.last_insert_rowid()))
+        }
+        (None, false) => Ok(None),
+    }
+}
+
+fn series_not_found(name: &str) -> Error {
+    Error::new(
+        code::NOT_FOUND,
+        format!("There is no series called {name}."),
+        "A series groups the versions of a gold image.",
+        "Create it with `imagesmith-cli series create`, or capture into it with `gold create --series`.",
+    )
+}
+
+fn in_use_by_copies(g: &GoldImage, what: &str) -> Error {
+    let paths: Vec<String> = g.copies.iter().map(|c| c.path.clone()).collect();
+    Error::new(
+        code::IN_USE,
+        format!(
+            "{} was not {what}: {} working cop{} use{} it: {}.",
+            g.name,
+            g.copies.len(),
+            if g.copies.len() == 1 { "y" } else { "ies" },
+            if g.copies.len() == 1 { "s" } else { "" },
+            list(&paths)
+        ),
+        "A working copy is checked against the image it came from; the image stays while copies exist.",
+        "Remove the copies and forget them with `imagesmith-cli gold forget-copy DIR`, then try again.",
+    )
+}
+
+impl Engine {
+    pub fn list_gold(&self, series: Option<&str>, state: Option<GoldState>) -> Result<Vec<GoldImage>> {
+        let conn = self.db();
+        let sql = format!(
+            "SELECT {IMAGE_COLUMNS} FROM gold_images g LEFT JOIN gold_series s ON s.id = g.series_id
+             WHERE (?1 IS NULL OR s.name = ?1 COLLATE NOCASE) AND (?2 IS NULL OR g.state = ?2)
+             ORDER BY s.name IS NULL, s.name COLLATE NOCASE, g.series_pos, g.name COLLATE NOCASE"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows: Vec<GoldImage> =
+            stmt.query_map(params![series, state.map(|s| s.as_str())], image_row)?.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(|g| with_copies(&conn, g)).collect()
+    }
+
+    pub fn get_gold(&self, name: &str) -> Result<GoldImage> {
+        get_image(&self.db(), name)
+    }
+
+    /// Every entry of an image's manifest, in path order.
+    pub fn gold_files(&self, name: &str) -> Result<Vec<GoldEntry>> {
+        let conn = self.db();
+        let g = get_image(&conn, name)?;
+        entries(&conn, g.id)
+    }
+
+    /// Move an image between testable, restricted and published (either way).
+    pub fn promote_gold(&self, name: &str, state: GoldState) -> Result<GoldImage> {
+        if state == GoldState::Archived {
+            return Err(Error::invalid_argument(
+                "An image is archived with `gold archive`, not promoted.",
+                "Use `imagesmith-cli gold archive NAME`.",
+            ));
+        }
+        self.write(|tx| {
+            let g = get_image(tx, name)?;
+            if g.state == GoldState::Archived {
+                return Err(Error::invalid_argument(
+                    format!("{} is archived.", g.name),
+                    "Unarchive it first (`imagesmith-cli gold unarchive`), then promote it.",
+                ));
+            }
+            tx.execute("UPDATE gold_images SET state = ?1, updated_at = ?2 WHERE id = ?3", params![state.as_str(), clock::now(), g.id])?;
+            get_image(tx, name)
+        })
+    }
+
+    /// Hide an image from new provisioning; refused while working copies use it.
+    pub fn archive_gold(&self, name: &str) -> Result<GoldImage> {
+        self.write(|tx| {
+            let g = get_image(tx, name)?;
+            if !g.copies.is_empty() {
+                return Err(in_use_by_copies(&g, "archived"));
+            }
+            tx.execute("UPDATE gold_images SET state = 'archived', updated_at = ?1 WHERE id = ?2", params![clock::now(), g.id])?;
+            get_image(tx, name)
+        })
+    }
+
+    /// Bring an archived image back as testable (it is tested again before it is published again).
+    pub fn unarchive_gold(&self, name: &str) -> Result<GoldImage> {
+        self.write(|tx| {
+            let g = get_image(tx, name)?;
+            if g.state == GoldState::Archived {
+                tx.execute("UPDATE gold_images SET state = 'testable', updated_at = ?1 WHERE id = ?2", params![clock::now(), g.id])?;
+            }
+            get_image(tx, name)
+        })
+    }
+
+    /// Delete an image; refused while working copies use it. Objects nothing else names go too
+    /// (their files after the commit).
+    pub fn delete_gold(&self, name: &str) -> Result<GoldImage> {
+        let mut unused: Vec<String> = Vec::new();
+        let g = self.write(|tx| {
+            let g = get_image(tx, name)?;
+            if !g.copies.is_empty() {
+                return Err(in_use_by_copies(&g, "deleted"));
+            }
+            let shas: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT DISTINCT sha256 FROM gold_entries WHERE image_id = ?1 AND sha256 IS NOT NULL")?;
+                let rows = stmt.query_map([g.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                rows
+            };
+            tx.execute("DELETE FROM gold_entries WHERE image_id = ?1", [g.id])?;
+            tx.execute("DELETE FROM gold_images WHERE id = ?1", [g.id])?;
+            for sha in shas {
+                if !object_in_use(tx, &sha)? {
+                    tx.execute("DELETE FROM objects WHERE sha256 = ?1", [&sha])?;
+                    unused.push(sha);
+                }
+            }
+            Ok(g)
+        })?;
+        for sha in unused {
+            let _ = fs::remove_file(self.store.object_path(&sha));
+        }
+        Ok(g)
+    }
+
+    // --- Series ---
+
+    pub fn create_series(&self, name: &str) -> Result<Series> {
+        let name = catalog::validate_name(name)?;
+        self.write(|tx| {
+            if series_id(tx, &name, false)?.is_some() {
+                return Err(catalog::name_taken_error(&name));
+            }
+            series_id(tx, &name, true)?;
+            Ok(())
+        })?;
+        self.get_series(&name)
+    }
+
+    pub fn list_series(&self) -> Result<Vec<Series>> {
+        let names: Vec<String> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare("SELECT name FROM gold_series ORDER BY name COLLATE NOCASE")?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        names.iter().map(|n| self.get_series(n)).collect()
+    }
+
+    pub fn get_series(&self, name: &str) -> Result<Series> {
+        let conn = self.db();
+        let (id, real, current): (i64, String, Option<String>) = conn
+            .query_row(
+                "SELECT s.id, s.name, g.name FROM gold_series s LEFT JOIN gold_images g ON g.id = s.current_image_id WHERE s.name = ?1 COLLATE NOCASE",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or_else(|| series_not_found(name))?;
+        drop(conn);
+        let images = self.list_gold(Some(&real), None)?.into_iter().filter(|_| id > 0).collect();
+        Ok(Series { name: real, current, images })
+    }
+
+    /// Put an image at the end of a series (out of any other).
+    pub fn series_add(&self, series: &str, image: &str) -> Result<Series> {
+        self.write(|tx| {
+            let sid = series_id(tx, series, false)?.ok_or_else(|| series_not_found(series))?;
+            let g = get_image(tx, image)?;
+            let pos: i64 =
+                tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?;
+            tx.execute("UPDATE gold_series SET current_image_id = NULL WHERE current_image_id = ?1 AND id <> ?2", params![g.id, sid])?;
+            tx.execute(
+                "UPDATE gold_images SET series_id = ?1, series_pos = ?2, updated_at = ?3 WHERE id = ?4",
+                params![sid, pos, clock::now(), g.id],
+            )?;
+            tx.execute("UPDATE gold_series SET current_image_id = COALESCE(current_image_id, ?1) WHERE id = ?2", params![g.id, sid])?;
+            Ok(())
+        })?;
+        self.get_series(series)
+    }
+
+    pub fn series_remove(&self, series: &str, image: &str) -> Result<Series> {
+        self.write(|tx| {
+            let sid = series_id(tx, series, false)?.ok_or_else(|| series_not_found(series))?;
+            let g = get_image(tx, image)?;
+            if g.series.as_deref().map(str::to_lowercase) != Some(series.to_lowercase()) {
+                return Err(Error::invalid_argument(
+                    format!("{} is not in the series {series}.", g.name),
+                    "List the series with `imagesmith-cli series show`.",
+                ));
+            }
+            tx.execute("UPDATE gold_series SET current_image_id = NULL WHERE id = ?1 AND current_image_id = ?2", params![sid, g.id])?;
+            tx.execute(
+                "UPDATE gold_images SET series_id = NULL, series_pos = NULL, updated_at = ?1 WHERE id = ?2",
+                params![clock::now(), g.id],
+            )?;
+            Ok(())
+        })?;
+        self.get_series(series)
+    }
+
+    pub fn series_current(&self, series: &str, image: &str) -> Result<Series> {
+        self.write(|tx| {
+            let sid = series_id(tx, series, false)?.ok_or_else(|| series_not_found(series))?;
+            let g = get_image(tx, image)?;
+            if g.series.as_deref().map(str::to_lowercase) != Some(series.to_lowercase()) {
+                return Err(Error::invalid_argument(
+                    format!("{} is not in the series {series}.", g.name),
+                    format!("Add it first: `imagesmith-cli series add {series} {}`.", g.name),
+                ));
+            }
+            tx.execute("UPDATE gold_series SET current_image_id = ?1 WHERE id = ?2", params![g.id, sid])?;
+            Ok(())
+        })?;
+        self.get_series(series)
+    }
+
+    // --- Working copies ---
+
+    pub fn gold_copies(&self, image: Option<&str>) -> Result<Vec<WorkingCopy>> {
+        let conn = self.db();
+        let id = image.map(|n| get_image(&conn, n).map(|g| g.id)).transpose()?;
+        copies(&conn, id)
+    }
+
+    /// Stop tracking a working copy (the folder itself is left as it is).
+    pub fn forget_copy(&self, dir: &Path) -> Result<WorkingCopy> {
+        let path = absolute(dir)?;
+        self.write(|tx| {
+            let found = copies(tx, None)?.into_iter().find(|c| c.path == path).ok_or_else(|| {
+                Error::new(
+                    code::NOT_FOUND,
+                    format!("{path} is not a working copy Imagesmith knows."),
+                    "Only folders provisioned from a gold image are tracked.",
+                    "List them with `imagesmith-cli gold copies`.",
+                )
+            })?;
+            tx.execute("DELETE FROM working_copies WHERE path = ?1", [&path])?;
+            Ok(found)
+        })
+    }
+
+    /// Compare `dir` with the image it was provisioned from (or `image`).
+    pub fn check_copy(&self, dir: &Path, image: Option<&str>) -> Result<Drift> {
+        let path = absolute(dir)?;
+        let conn = self.db();
+        let g = match image {
+            Some(n) => get_image(&conn, n)?,
+            None => {
+                let name = copies(&conn, None)?.into_iter().find(|c| c.path == path).map(|c| c.image).ok_or_else(|| {
+                    Error::new(
+                        code::NOT_FOUND,
+                        format!("{path} is not a working copy Imagesmith knows."),
+                        "Without --image, check compares a folder with the image it was provisioned from.",
+                        "Name the image to compare with: `imagesmith-cli gold check DIR --image NAME`.",
+                    )
+                })?;
+                get_image(&conn, &name)?
+            }
+        };
+        let manifest = entries(&conn, g.id)?;
+        drop(conn);
+        let found = walk_loosely(dir)?;
+        Ok(compare_with_folder(&manifest, &found))
+    }
+
+    /// What changed from image `a` to image `b`.
+    pub fn diff_gold(&self, a: &str, b: &str) -> Result<Drift> {
+        let conn = self.db();
+        let (ga, gb) = (get_image(&conn, a)?, get_image(&conn, b)?);
+        Ok(compare_manifests(&entries(&conn, ga.id)?, &entries(&conn, gb.id)?))
+    }
+}
+
+/// Whether any artifact or gold image still names the object.
+pub(crate) fn object_in_use(conn: &Connection, sha: &str) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM artifacts WHERE sha256 = ?1) + (SELECT COUNT(*) FROM gold_entries WHERE sha256 = ?1)",
+        [sha],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+fn absolute(dir: &Path) -> Result<String> {
+    let abs = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir().map_err(|e| Error::io(dir, &e, false))?.join(dir) };
+    let abs = abs.canonicalize().unwrap_or(abs);
+    abs.to_str().map(str::to_string).ok_or_else(|| {
+        Error::invalid_argument(format!("{} is not valid UTF-8.", abs.display()), "Choose a folder whose name is plain text.")
+    })
+}
+
+/// A folder's entries for a drift check: special files are reported as added rather than refused.
+fn walk_loosely(root: &Path) -> Result<BTreeMap<String, (GoldEntry, PathBuf)>> {
+    let mut out = BTreeMap::new();
+    for item in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1) {
+        let item = item.map_err(|e| {
+            let at = e.path().unwrap_or(root).to_path_buf();
+            Error::io(&at, &e.into_io_error().unwrap_or_else(|| std::io::Error::other("a folder loops back on itself")), false)
+        })?;
+        let rel = item.path().strip_prefix(root).expect("below root").to_string_lossy().into_owned();
+        let m = item
+            .metadata()
+            .map_err(|e| Error::io(item.path(), &e.into_io_error().unwrap_or_else(|| std::io::Error::other("metadata")), false))?;
+        let ft = m.file_type();
+        let kind = if ft.is_dir() {
+            EntryKind::Dir
+        } else if ft.is_symlink() {
+            EntryKind::Symlink
+        } else {
+            EntryKind::File
+        };
+        let target = if ft.is_symlink() { fs::read_link(item.path()).ok().map(|t| t.to_string_lossy().into_owned()) } else { None };
+        let entry = GoldEntry {
+            path: rel.clone(),
+            kind,
+            mode: m.permissions().mode() & 0o7777,
+            size: if ft.is_file() { m.len() } else { 0 },
+            sha256: None,
+            target,
+            link: None,
+            mtime: m.mtime(),
+        };
+        out.insert(rel, (entry, item.path().to_path_buf()));
+    }
+    Ok(out)
+}
+
+fn compare_with_folder(manifest: &[GoldEntry], found: &BTreeMap<String, (GoldEntry, PathBuf)>) -> Drift {
+    let mut d = Drift::default();
+    let known: HashSet<&str> = manifest.iter().map(|e| e.path.as_str()).collect();
+    for e in manifest {
+        let Some((f, abs)) = found.get(&e.path) else {
+            d.removed.push(e.path.clone());
+            continue;
+        };
+        let content_differs = match e.kind {
+            _ if f.kind != e.kind => true,
+            EntryKind::Dir => false,
+            EntryKind::Symlink => f.target != e.target,
+            EntryKind::File => {
+                f.size != e.size || {
+                    let sha =
+                        File::open(abs).ok().and_then(|mut file| hash_copy(&mut file, None, &CancelToken::new(), &AtomicU64::new(0)).ok());
+                    sha.as_deref() != e.sha256.as_deref()
+                }
+            }
+        };
+        if content_differs {
+            d.changed.push(e.path.clone());
+        } else if e.kind != EntryKind::Symlink && f.mode != e.mode {
+            d.mode_changed.push(e.path.clone());
+        }
+    }
+    d.added = found.keys().filter(|p| !known.contains(p.as_str())).cloned().collect();
+    d
+}
+
+fn compare_manifests(a: &[GoldEntry], b: &[GoldEntry]) -> Drift {
+    let mut d = Drift::default();
+    let in_a: HashMap<&str, &GoldEntry> = a.iter().map(|e| (e.path.as_str(), e)).collect();
+    let in_b: HashMap<&str, &GoldEntry> = b.iter().map(|e| (e.path.as_str(), e)).collect();
+    for e in a {
+        match in_b.get(e.path.as_str()) {
+            None => d.removed.push(e.path.clone()),
+            Some(f) if f.kind != e.kind || f.sha256 != e.sha256 || f.target != e.target => d.changed.push(e.path.clone()),
+            Some(f) if f.kind != EntryKind::Symlink && f.mode != e.mode => d.mode_changed.push(e.path.clone()),
+            Some(_) => {}
+        }
+    }
+    d.added = b.iter().filter(|e| !in_a.contains_key(e.path.as_str())).map(|e| e.path.clone()).collect();
+    d
+}
+
+// --- Provision -------------------------------------------------------------------------------------
+
+/// What a provision takes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProvisionRequest {
+    pub image: String,
+    pub to: PathBuf,
+    /// Provision an image that is not published (testable or restricted) all the same.
+    pub allow_unpublished: bool,
+}
+
+/// The provision job: one item, the working copy.
+pub struct ProvisionWork {
+    image: GoldImage,
+    target: PathBuf,
+    manifest: Vec<GoldEntry>,
+}
+
+/// A manifest path as a relative path of normal components only: no `..`, no root, no `.`.
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    // Checked on the text: Path::components would quietly drop an inner "." or a doubled "/".
+    let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains('\0');
+    if !path.split('/').all(plain) || Path::new(path).components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn unsafe_manifest(image: &str, path: &str) -> Error {
+    Error::new(
+        code::UNSAFE_ARCHIVE,
+        format!("The gold image {image} names a path that would leave the working copy: {path}."),
+        "Every path of a manifest must stay below the folder it is provisioned into; this one does not, so nothing was written.",
+        "Delete this image and capture the home again.",
+    )
+}
+
+impl Engine {
+    /// Check a provision before its job exists: the image may be provisioned, the target is a new
+    /// or empty folder outside the repository.
+    pub fn provision_work(&self, req: &ProvisionRequest) -> Result<ProvisionWork> {
+        self.write_check()?;
+        let conn = self.db();
+        let image = get_image(&conn, &req.image)?;
+        match image.state {
+            GoldState::Archived => {
+                return Err(Error::new(
+                    code::IMAGE_ARCHIVED,
+                    format!("{} is archived and is not provisioned any more.", image.name),
+                    "Archived images are kept for their history, hidden from new provisioning.",
+                    format!("Unarchive it (`imagesmith-cli gold unarchive {}`) or provision the series' current image.", image.name),
+                ))
+            }
+            GoldState::Testable | GoldState::Restricted if !req.allow_unpublished => return Err(Error::new(
+                code::NOT_PUBLISHED,
+                format!("{} is {}, not published.", image.name, image.state),
+                "Only published images are provisioned without asking: a testable or restricted image may not be ready for general use.",
+                format!(
+                    "Promote it (`imagesmith-cli gold promote {} published`), or provision it anyway with --allow-unpublished.",
+                    image.name
+                ),
+            )),
+            _ => {}
+        }
+        let manifest = entries(&conn, image.id)?;
+        drop(conn);
+        for e in &manifest {
+            if safe_relative(&e.path).is_none() || e.link.as_deref().is_some_and(|l| safe_relative(l).is_none()) {
+                return Err(unsafe_manifest(&image.name, &e.path));
+            }
+        }
+        let target = PathBuf::from(absolute(&req.to)?);
+        match fs::symlink_metadata(&target) {
+            Ok(m) if m.is_dir() => {
+                let empty = fs::read_dir(&target).map_err(|e| Error::io(&target, &e, false))?.next().is_none();
+                if !empty {
+                    return Err(Error::new(
+                        code::TARGET_NOT_EMPTY,
+                        format!("{} is not empty.", target.display()),
+                        "A working copy is provisioned into a new or empty folder, so nothing of yours is overwritten or mixed in.",
+                        "Choose an empty folder, or a name that does not exist yet.",
+                    ));
+                }
+            }
+            Ok(_) => {
+                return Err(Error::new(
+                    code::TARGET_NOT_EMPTY,
+                    format!("{} exists and is not a folder.", target.display()),
+                    "A working copy is provisioned into a new or empty folder.",
+                    "Choose another name.",
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let parent = target.parent().unwrap_or(Path::new("/"));
+                if !parent.is_dir() {
+                    return Err(Error::io(parent, &std::io::Error::from(std::io::ErrorKind::NotFound), false));
+                }
+            }
+            Err(e) => return Err(Error::io(&target, &e, false)),
+        }
+        if self.store.is_repository_path(target.parent().unwrap_or(&target)) {
+            return Err(Error::invalid_argument(
+                format!("{} is inside the repository.", target.display()),
+                "Provision working copies outside the repository.",
+            ));
+        }
+        Ok(ProvisionWork { image, target, manifest })
+    }
+
+    pub fn provision(&self, req: &ProvisionRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ProvisionReport> {
+        let work = self.provision_work(req)?;
+        self.run(work, cancel, sink)
+    }
+
+    /// Remove the hidden folders of provisions whose process died (`live`: sessions alive now).
+    pub(crate) fn settle_provisions(&self, live: &HashSet<String>) -> Result<usize> {
+        let rows: Vec<(String, String)> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare("SELECT temp_path, session FROM provisions_in_flight")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        let mut removed = 0;
+        for (temp, session) in rows {
+            if live.contains(&session) {
+                continue;
+            }
+            let gone = match fs::remove_dir_all(&temp) {
+                Ok(()) => {
+                    removed += 1;
+                    true
+                }
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if gone {
+                self.db().execute("DELETE FROM provisions_in_flight WHERE temp_path = ?1", [&temp])?;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Removes a half-built working copy (and its row) unless disarmed.
+struct HalfBuilt<'a> {
+    engine: &'a Engine,
+    temp: Option<PathBuf>,
+}
+
+impl Drop for HalfBuilt<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = self.temp.take() {
+            let _ = make_writable_all(&t);
+            let _ = fs::remove_dir_all(&t);
+            if let Some(s) = t.to_str() {
+                let _ = self.engine.db().execute("DELETE FROM provisions_in_flight WHERE temp_path = ?1", [s]);
+            }
+        }
+    }
+}
+
+/// Folders made read-only by a manifest would block their own removal.
+fn make_writable_all(dir: &Path) -> std::io::Result<()> {
+    for item in walkdir::WalkDir::new(dir).follow_links(false).into_iter().flatten() {
+        if item.file_type().is_dir() {
+            let _ = fs::set_permissions(item.path(), fs::Permissions::from_mode(0o700));
+        }
+    }
+    Ok(())
+}
+
+fn set_mtime(path: &Path, secs: i64) {
+    let t = if secs >= 0 { SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64) } else { SystemTime::UNIX_EPOCH };
+    if let Ok(f) = File::open(path) {
+        let _ = f.set_modified(t);
+    }
+}
+
+impl Work for ProvisionWork {
+    type Item = WorkingCopy;
+    type Report = ProvisionReport;
+    const KIND: JobKind = JobKind::Provision;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        let size = self.manifest.iter().filter(|e| e.kind == EntryKind::File && e.link.is_none()).map(|e| e.size).sum();
+        vec![ItemSpec::new(self.target.display().to_string(), Some(size))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<WorkingCopy>> {
+        let parent = self.target.parent().unwrap_or(Path::new("/"));
+        let base = self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "copy".into());
+        let temp = parent.join(format!(".{base}.imagesmith-{:016x}", rand::random::<u64>()));
+        let temp_text = temp
+            .to_str()
+            .ok_or_else(|| Error::invalid_argument("The folder's name is not UTF-8.", "Choose a plain-text name."))?
+            .to_string();
+        engine.write(|tx| {
+            tx.execute(
+                "INSERT INTO provisions_in_flight (temp_path, session, target) VALUES (?1, ?2, ?3)",
+                params![temp_text, engine.store.session(), self.target.display().to_string()],
+            )?;
+            Ok(())
+        })?;
+        let mut guard = HalfBuilt { engine, temp: Some(temp.clone()) };
+        fs::create_dir(&temp).map_err(|e| Error::io(&temp, &e, true))?;
+        let mut dirs: HashSet<PathBuf> = HashSet::new();
+        let written = AtomicU64::new(0);
+        step.phase(&format!("writing {} entries", self.manifest.len()));
+        for e in &self.manifest {
+            step.check_cancel()?;
+            let rel = safe_relative(&e.path).ok_or_else(|| unsafe_manifest(&self.image.name, &e.path))?;
+            // Never through a link: the parent must be a folder this provision made (or the top).
+            if let Some(p) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if !dirs.contains(p) {
+                    return Err(unsafe_manifest(&self.image.name, &e.path));
+                }
+            }
+            let out = temp.join(&rel);
+            match e.kind {
+                EntryKind::Dir => {
+                    fs::create_dir(&out).map_err(|err| Error::io(&out, &err, true))?;
+                    dirs.insert(rel);
+                }
+                EntryKind::Symlink => {
+                    let target = e.target.as_deref().unwrap_or_default();
+                    std::os::unix::fs::symlink(target, &out).map_err(|err| Error::io(&out, &err, true))?;
+                }
+                EntryKind::File => match &e.link {
+                    Some(first) => {
+                        let from = temp.join(safe_relative(first).ok_or_else(|| unsafe_manifest(&self.image.name, first))?);
+                        fs::hard_link(&from, &out).map_err(|err| Error::io(&out, &err, true))?;
+                    }
+                    None => {
+                        let sha = e.sha256.as_deref().unwrap_or_default();
+                        let object = engine.store.object_path(sha);
+                        let mut src = File::open(&object).map_err(|_| crate::store::object_missing(sha, &e.path))?;
+                        let mut dst = fs::OpenOptions::new()
+                            .write(true)
+                            .create_new(true)
+                            .custom_flags(libc::O_NOFOLLOW)
+                            .open(&out)
+                            .map_err(|err| Error::io(&out, &err, true))?;
+                        let actual = hash_copy(&mut src, Some(&mut dst), step.cancel(), &written).map_err(|err| {
+                            if err.kind() == std::io::ErrorKind::Interrupted {
+                                Error::cancelled()
+                            } else {
+                                Error::io(&out, &err, true)
+                            }
+                        })?;
+                        if actual != sha {
+                            return Err(crate::store::object_damaged(&e.path, sha, &actual));
+                        }
+                        drop(dst);
+                        fs::set_permissions(&out, fs::Permissions::from_mode(e.mode)).map_err(|err| Error::io(&out, &err, true))?;
+                        set_mtime(&out, e.mtime);
+                        step.progress(written.load(Ordering::Relaxed));
+                    }
+                },
+            }
+        }
+        // Folders last, deepest first: their modes may forbid writing into them, their times move
+        // with every entry written.
+        for e in self.manifest.iter().rev().filter(|e| e.kind == EntryKind::Dir) {
+            let out = temp.join(&e.path);
+            let _ = fs::set_permissions(&out, fs::Permissions::from_mode(e.mode));
+            set_mtime(&out, e.mtime);
+        }
+        step.phase("finishing");
+        crate::failpoint::failpoint("provision.before_rename");
+        // An empty target folder is replaced; a missing one appears.
+        if self.target.is_dir() {
+            fs::remove_dir(&self.target).map_err(|e| Error::io(&self.target, &e, true))?;
+        }
+        fs::rename(&temp, &self.target).map_err(|e| Error::io(&self.target, &e, true))?;
+        guard.temp = None;
+        let path = self.target.display().to_string();
+        let now = clock::now();
+        engine.write(|tx| {
+            tx.execute("DELETE FROM provisions_in_flight WHERE temp_path = ?1", [&temp_text])?;
+            tx.execute("DELETE FROM working_copies WHERE path = ?1", [&path])?;
+            tx.execute(
+                "INSERT INTO working_copies (image_id, path, provisioned_at, job_id) VALUES (?1, ?2, ?3, ?4)",
+                params![self.image.id, path, now, step.job_id()],
+            )?;
+            Ok(())
+        })?;
+        Ok(Done::new(Outcome::Provisioned, WorkingCopy { path, image: self.image.name.clone(), provisioned_at: now }))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<WorkingCopy>]) -> String {
+        match ends.first().and_then(|e| e.value.as_ref()) {
+            Some(c) => format!("provisioned {} into {}", c.image, c.path),
+            None => runner::count_summary(ends),
+        }
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<WorkingCopy>>) -> Result<ProvisionReport> {
+        let copy = runner::single_result(ends)?;
+        Ok(ProvisionReport { job, copy: Some(copy) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_paths_that_would_leave_the_copy_are_refused() {
+        for bad in ["../etc/passwd", "/etc/passwd", "a/../../b", "", "./a", "a/./b", "a//b", "a/", "a/\0b"] {
+            assert!(safe_relative(bad).is_none(), "{bad:?} was accepted");
+        }
+        assert_eq!(safe_relative("lib/python3.11/os.py"), Some(PathBuf::from("lib/python3.11/os.py")));
+    }
+
+    #[test]
+    fn two_manifests_differ_by_content_mode_and_presence() {
+        let e = |path: &str, sha: &str, mode: u32| GoldEntry {
+            path: path.into(),
+            kind: EntryKind::File,
+            mode,
+            size: 1,
+            sha256: Some(sha.into()),
+            target: None,
+            link: None,
+            mtime: 0,
+        };
+        let a = vec![e("a", "1", 0o644), e("b", "2", 0o644), e("c", "3", 0o644)];
+        let b = vec![e("a", "1", 0o755), e("b", "9", 0o644), e("d", "4", 0o644)];
+        let d = compare_manifests(&a, &b);
+        assert_eq!(
+            d,
+            Drift { changed: vec!["b".into()], added: vec!["d".into()], removed: vec!["c".into()], mode_changed: vec!["a".into()] }
+        );
+    }
+}
