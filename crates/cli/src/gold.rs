@@ -101,6 +101,14 @@ pub enum GoldAction {
         #[arg(long)]
         json: bool,
     },
+    /// Write an image as NAME.tar.gz (gold.json, home/, SHA256SUMS) with a .sha256 beside it.
+    Export {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// What changed from one image to another.
     Diff {
         a: String,
@@ -164,7 +172,8 @@ pub fn gold_wants_json(a: &GoldAction) -> bool {
         | GoldAction::Copies { json, .. }
         | GoldAction::ForgetCopy { json, .. }
         | GoldAction::Check { json, .. }
-        | GoldAction::Diff { json, .. } => *json,
+        | GoldAction::Diff { json, .. }
+        | GoldAction::Export { json, .. } => *json,
     }
 }
 
@@ -366,6 +375,14 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
                 drift_text(&d);
             }
             return Ok(if d.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        GoldAction::Export { name, to, json } => {
+            let cancel = crate::cancel_on_ctrl_c();
+            let bar = output::ProgressBar::new(json);
+            let report =
+                engine.export_gold(&imagesmith_engine::gold::GoldExportRequest { image: name, dir: to }, &cancel, &|p| bar.update(p));
+            bar.finish();
+            output::export_report(&report?, json, "");
         }
         GoldAction::Diff { a, b, json } => {
             let d = engine.diff_gold(&a, &b)?;

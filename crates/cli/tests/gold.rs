@@ -327,3 +327,32 @@ fn a_file_written_while_the_capture_reads_it_fails_the_capture_with_its_path() {
     assert_eq!(list, serde_json::json!([]));
     consistent(&repo);
 }
+
+#[test]
+fn an_exported_gold_image_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_accept() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let jdk = home("jdk17", work.path());
+    let (code, _) = capture(&repo, "jre17", &jdk, &["--version", "17.0.21"]);
+    assert_eq!(code, 0);
+    let (out1, out2) = (work.path().join("out1"), work.path().join("out2"));
+    for out in [&out1, &out2] {
+        std::fs::create_dir(out).unwrap();
+        let (code, report) = repo.json(["gold".as_ref(), "export".as_ref(), "jre17".as_ref(), "--to".as_ref(), out.as_os_str()]);
+        assert_eq!(code, 0, "{report:#}");
+        assert_eq!(report["file"], out.join("jre17.tar.gz").display().to_string());
+    }
+    assert_eq!(std::fs::read(out1.join("jre17.tar.gz")).unwrap(), std::fs::read(out2.join("jre17.tar.gz")).unwrap(), "reproducible");
+    let check = Command::new("sha256sum").args(["-c", "jre17.tar.gz.sha256"]).current_dir(&out1).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let unpacked = work.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    let ok = Command::new("tar").arg("-xzpf").arg(out1.join("jre17.tar.gz")).arg("-C").arg(&unpacked).status().unwrap();
+    assert!(ok.success());
+    let sums = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&unpacked).output().unwrap();
+    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    same_tree(&jdk, &unpacked.join("home"));
+    assert_eq!(inode(&unpacked.join("home/site/start.sh")), inode(&unpacked.join("home/site/run.sh")), "hardlinks stay hardlinks");
+    let manifest: Value = serde_json::from_slice(&std::fs::read(unpacked.join("gold.json")).unwrap()).unwrap();
+    assert_eq!((manifest["format"].as_str(), manifest["version"].as_str()), (Some("imagesmith-gold/1"), Some("17.0.21")));
+}

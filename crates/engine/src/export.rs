@@ -43,21 +43,42 @@ pub struct ExportReport {
     pub size: u64,
 }
 
-/// One file inside the archive.
+/// One member of the archive.
 pub(crate) struct Entry {
-    path: String,
-    source: Source,
+    pub(crate) path: String,
+    pub(crate) source: Source,
     pub(crate) size: u64,
-    sha256: String,
+    pub(crate) sha256: String,
+    /// Its own mode and time (a gold image's entries); None: 0644 and the archive's time.
+    pub(crate) meta: Option<(u32, i64)>,
 }
 
-enum Source {
+pub(crate) enum Source {
     /// A stored object, re-hashed as it is read: `name` is its artifact's, for `object_damaged`.
     Object {
         path: PathBuf,
         name: String,
     },
     Bytes(Vec<u8>),
+    /// A folder (its mode and time in `meta`).
+    Dir,
+    /// A symbolic link to this target, written as it is.
+    Symlink(String),
+    /// A second name of the member at this archive path.
+    Hardlink(String),
+}
+
+impl Entry {
+    /// A generated file (a manifest, SHA256SUMS) with its digest.
+    pub(crate) fn bytes(path: &str, bytes: Vec<u8>) -> Entry {
+        Entry {
+            path: path.into(),
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            source: Source::Bytes(bytes),
+            meta: None,
+        }
+    }
 }
 
 /// A file name safe inside the archive: no separators, no leading dot, no control characters.
@@ -93,6 +114,7 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
             source: Source::Object { path: engine.layout().object_path(sha), name: a.name.clone() },
             size,
             sha256: sha.to_string(),
+            meta: None,
         });
         path
     };
@@ -117,30 +139,36 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
         "members": members_json,
         "install_options": p.options,
     });
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("serialisable");
-    let manifest_sha = hex::encode(Sha256::digest(&manifest_bytes));
-    entries.push(Entry {
-        path: "profile.json".into(),
-        size: manifest_bytes.len() as u64,
-        sha256: manifest_sha,
-        source: Source::Bytes(manifest_bytes),
-    });
+    entries.push(Entry::bytes("profile.json", serde_json::to_vec_pretty(&manifest).expect("serialisable")));
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut sums = String::new();
-    for e in &entries {
-        sums.push_str(&format!("{}  {}\n", e.sha256, e.path));
-    }
-    let sums = sums.into_bytes();
-    entries.push(Entry {
-        path: "SHA256SUMS".into(),
-        size: sums.len() as u64,
-        sha256: hex::encode(Sha256::digest(&sums)),
-        source: Source::Bytes(sums),
-    });
+    entries.push(sha256sums(&entries));
     // Every entry carries the profile's last change as its time: the same profile gives the same bytes.
     let mtime =
         time::OffsetDateTime::parse(&p.updated_at, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp()).unwrap_or(0);
     Ok((entries, mtime))
+}
+
+/// Exports are written into an existing folder.
+pub(crate) fn export_folder(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(Error::new(
+        code::FILE_NOT_FOUND,
+        format!("The folder {} does not exist.", dir.display()),
+        "Exports are written into an existing folder.",
+        "Create the folder or choose another one, then export again.",
+    ))
+}
+
+/// SHA256SUMS over every file member (folders and links have no bytes of their own; a hardlink's
+/// are its first name's), in archive order, as `sha256sum -c` reads it.
+pub(crate) fn sha256sums(entries: &[Entry]) -> Entry {
+    let mut sums = String::new();
+    for e in entries.iter().filter(|e| matches!(e.source, Source::Object { .. } | Source::Bytes(_))) {
+        sums.push_str(&format!("{}  {}\n", e.sha256, e.path));
+    }
+    Entry::bytes("SHA256SUMS", sums.into_bytes())
 }
 
 fn export_failed(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -157,17 +185,9 @@ impl Engine {
     /// not there. Nothing is left behind on failure or cancel.
     pub fn export_work(&self, req: &ExportRequest) -> Result<ExportWork> {
         let profile = self.get_profile(&req.profile)?;
-        if !req.dir.is_dir() {
-            return Err(Error::new(
-                code::FILE_NOT_FOUND,
-                format!("The folder {} does not exist.", req.dir.display()),
-                "Exports are written into an existing folder.",
-                "Create the folder or choose another one, then export again.",
-            ));
-        }
+        export_folder(&req.dir)?;
         let (entries, mtime) = plan(self, &profile, req.include_os)?;
-        let name = archive_name(&profile.name);
-        Ok(ExportWork { target: req.dir.join(&name), name, entries, mtime })
+        Ok(ExportWork::new(&req.dir, &profile.name, entries, mtime))
     }
 
     /// Export a profile into a folder in the calling thread (the CLI).
@@ -295,6 +315,14 @@ pub struct ExportWork {
     mtime: i64,
 }
 
+impl ExportWork {
+    /// The archive `<name>.tar.gz` in `dir` made of `entries` (what profile and gold exports share).
+    pub(crate) fn new(dir: &Path, name: &str, entries: Vec<Entry>, mtime: i64) -> ExportWork {
+        let file = archive_name(name);
+        ExportWork { target: dir.join(&file), name: file, entries, mtime }
+    }
+}
+
 impl Work for ExportWork {
     type Item = (String, u64);
     type Report = ExportReport;
@@ -352,16 +380,42 @@ fn tar_gz(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &C
     let mut tar = tar::Builder::new(gz);
     let mut folders = std::collections::BTreeSet::new();
     for e in entries {
-        if let Some((folder, _)) = e.path.rsplit_once('/') {
+        // Parent folders not listed themselves get 0755 and the archive's time.
+        let mut parents: Vec<&str> = Vec::new();
+        let mut at = e.path.as_str();
+        while let Some((folder, _)) = at.rsplit_once('/') {
+            parents.push(folder);
+            at = folder;
+        }
+        for folder in parents.into_iter().rev() {
             if folders.insert(folder.to_string()) {
                 let mut h = header(tar::EntryType::Directory, 0o755, 0, mtime);
                 tar.append_data(&mut h, format!("{folder}/"), std::io::empty()).map_err(|err| failed(&err))?;
             }
         }
-        let mut h = header(tar::EntryType::Regular, 0o644, e.size, mtime);
+        let (mode, when) = e.meta.unwrap_or((0o644, mtime));
         let appended = match &e.source {
-            Source::Bytes(b) => tar.append_data(&mut h, &e.path, MeteredReader::new(b.as_slice(), read, cancel)),
+            Source::Dir => {
+                if !folders.insert(e.path.clone()) {
+                    continue;
+                }
+                let mut h = header(tar::EntryType::Directory, mode, 0, when);
+                tar.append_data(&mut h, format!("{}/", e.path), std::io::empty())
+            }
+            Source::Symlink(target) => {
+                let mut h = header(tar::EntryType::Symlink, 0o777, 0, when);
+                tar.append_link(&mut h, &e.path, target)
+            }
+            Source::Hardlink(first) => {
+                let mut h = header(tar::EntryType::Link, mode, 0, when);
+                tar.append_link(&mut h, &e.path, first)
+            }
+            Source::Bytes(b) => {
+                let mut h = header(tar::EntryType::Regular, mode, e.size, when);
+                tar.append_data(&mut h, &e.path, MeteredReader::new(b.as_slice(), read, cancel))
+            }
             Source::Object { path, name } => {
+                let mut h = header(tar::EntryType::Regular, mode, e.size, when);
                 let file = File::open(path).map_err(|_| crate::store::object_missing(&e.sha256, name))?;
                 let member =
                     MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size);
