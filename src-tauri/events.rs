@@ -1,4 +1,4 @@
-//! "jobs-changed" / "catalog-changed" / "profiles-changed": polls the engine's change stamp so that changes made by any
+//! "jobs-changed" / "catalog-changed" / "profiles-changed" / "gold-changed": polls the engine's change stamp so that changes made by any
 //! process (this window, a CLI import running alongside) reach the UI, which then refetches.
 
 use std::sync::Arc;
@@ -24,6 +24,12 @@ pub struct CatalogChanged {
 /// Profiles were created, changed or deleted; the payload is the new stamp.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ProfilesChanged {
+    pub stamp: i64,
+}
+
+/// Gold images, series or working copies were added, changed or removed; the payload is the new stamp.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct GoldChanged {
     pub stamp: i64,
 }
 
@@ -55,6 +61,9 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
                     }
                     if before.profiles != now.profiles {
                         let _ = ProfilesChanged { stamp: now.profiles }.emit(&app);
+                    }
+                    if before.gold != now.gold {
+                        let _ = GoldChanged { stamp: now.gold }.emit(&app);
                     }
                 }
                 seen = Some(now);

@@ -80,8 +80,28 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::desktop::quit,
             commands::desktop::show_progress,
             commands::desktop::opened_files,
+            commands::gold::choose_gold_folder,
+            commands::gold::plan_capture,
+            commands::gold::start_capture,
+            commands::gold::list_gold,
+            commands::gold::get_gold,
+            commands::gold::gold_files,
+            commands::gold::promote_gold,
+            commands::gold::archive_gold,
+            commands::gold::unarchive_gold,
+            commands::gold::delete_gold,
+            commands::gold::list_series,
+            commands::gold::create_series,
+            commands::gold::add_to_series,
+            commands::gold::remove_from_series,
+            commands::gold::set_series_current,
+            commands::gold::start_provision,
+            commands::gold::list_working_copies,
+            commands::gold::forget_copy,
+            commands::gold::check_copy,
+            commands::gold::diff_gold,
         ])
-        .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged])
+        .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)
         .constant("LINUX_DISTROS", imagesmith_engine::model::LINUX_DISTROS)
         // ids, sizes and byte counts stay far below 2^53

@@ -1,5 +1,5 @@
 //! What the app remembers between runs: the repository the person chose, the window's size and
-//! place, the last folder an export went to. One small JSON file in the user's config folder
+//! place, the last folders an export and a provision went to. One small JSON file in the user's config folder
 //! (`IMAGESMITH_CONFIG` overrides it), replaced atomically; never a secret.
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,8 @@ pub struct Settings {
     pub window: Option<WindowGeometry>,
     /// Where the export dialog starts.
     pub last_export_folder: Option<PathBuf>,
+    /// The last folder a working copy was provisioned into (the next provision dialog opens beside it).
+    pub last_provision_folder: Option<PathBuf>,
 }
 
 /// The settings file and what it holds now.

@@ -22,14 +22,17 @@ struct Harness {
 struct Answers {
     yes: bool,
     asked: std::sync::Mutex<Vec<String>>,
+    /// What the folder dialog returns (None: cancelled).
+    folder: Option<std::path::PathBuf>,
 }
 
 impl imagesmith_app::commands::dialogs::Dialogs for Answers {
     fn pick_files(&self, _: &str) -> Vec<std::path::PathBuf> {
         Vec::new()
     }
-    fn pick_folder(&self, _: &str, _: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
-        None
+    fn pick_folder(&self, title: &str, start: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+        self.asked.lock().unwrap().push(format!("{title}\nstarts in {}", start.map(|p| p.display().to_string()).unwrap_or_default()));
+        self.folder.clone()
     }
     fn pick_profile_archive(&self) -> Option<std::path::PathBuf> {
         None
@@ -518,7 +521,7 @@ fn a_host_key_is_trusted_only_after_a_yes_in_the_native_confirmation() {
     let fp = format!("SHA256:{}", "Q".repeat(43));
     let sftp = json!({"name": "depot", "protocol": "sftp", "host": "127.0.0.1", "port": 9, "path": "/srv", "user": "deploy", "key_file": null, "host_key_fingerprint": null});
     for yes in [false, true] {
-        let answers = Arc::new(Answers { yes, asked: Default::default() });
+        let answers = Arc::new(Answers { yes, asked: Default::default(), folder: None });
         let h = harness_answering(Some(answers.clone()));
         invoke(&h, "add_server", json!({"spec": sftp, "secret": null})).unwrap();
         let answer = invoke(&h, "trust_host_key", json!({"name": "depot", "fingerprint": fp}));
@@ -555,4 +558,136 @@ fn verify_runs_as_a_job_for_one_artifact_or_the_whole_repository() {
     let err = invoke(&h, "start_verify", json!({"artifacts": ["no-such-file"], "onProgress": "__CHANNEL__:1"})).unwrap_err();
     assert_error_shape(&err);
     assert_eq!(err["code"], "not_found", "refused before any job: {err}");
+}
+
+/// A small software home: files, a subfolder, a symlink, an executable.
+fn small_home(at: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(at.join("bin")).unwrap();
+    std::fs::write(at.join("README"), "a small home\n").unwrap();
+    std::fs::write(at.join("bin/run.sh"), "#!/bin/sh\necho run\n").unwrap();
+    std::fs::set_permissions(at.join("bin/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("bin/run.sh", at.join("run")).unwrap();
+}
+
+#[test]
+fn a_gold_image_is_captured_promoted_provisioned_and_checked_through_the_commands() {
+    let folder = tempfile::tempdir().unwrap();
+    let answers = Arc::new(Answers { yes: true, asked: Default::default(), folder: Some(folder.path().join("copy")) });
+    let h = harness_answering(Some(answers.clone()));
+    let home = h.dir.path().join("app-home");
+    small_home(&home);
+    let channels = json!({"onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
+    let with_channels = |mut args: Value| {
+        args.as_object_mut().unwrap().extend(channels.as_object().unwrap().clone());
+        args
+    };
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": 50}});
+
+    // a folder nobody chose or dropped is neither read nor captured, and no job is recorded
+    let err = invoke(&h, "plan_capture", json!({"from": home})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    let request =
+        json!({"name": "app-1.0", "from": home, "image_type": "software", "series": "app", "version": "1.0", "description": "first"});
+    let err = invoke(&h, "start_capture", with_channels(json!({"request": request}))).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    assert_eq!(invoke(&h, "count_jobs", jq.clone()).unwrap(), json!(0), "no job for a refusal");
+
+    chosen(&h, &[&home]);
+    let plan = invoke(&h, "plan_capture", json!({"from": home})).unwrap();
+    assert_eq!((plan["files"].as_u64(), plan["dirs"].as_u64(), plan["symlinks"].as_u64()), (Some(2), Some(1), Some(1)), "{plan}");
+    let id = invoke(&h, "start_capture", with_channels(json!({"request": request}))).unwrap().as_i64().expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "capture");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+
+    let images = invoke(&h, "list_gold", json!({})).unwrap();
+    assert_eq!(images.as_array().unwrap().len(), 1, "{images}");
+    let image = &images[0];
+    assert_eq!(
+        (image["name"].as_str(), image["state"].as_str(), image["series"].as_str()),
+        (Some("app-1.0"), Some("testable"), Some("app"))
+    );
+    assert_eq!(image["current"], true, "the first image of a new series is its current one");
+    let files = invoke(&h, "gold_files", json!({"name": "app-1.0"})).unwrap();
+    let paths: Vec<&str> = files.as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["README", "bin", "bin/run.sh", "run"]);
+    assert_eq!(files[3]["kind"], "symlink");
+    assert_eq!(files[3]["target"], "bin/run.sh");
+    assert_eq!(files[2]["mode"], 0o755);
+    let series = invoke(&h, "list_series", json!({})).unwrap();
+    assert_eq!(series[0]["current"], "app-1.0", "{series}");
+
+    // a testable image is provisioned only when the person confirmed it (allow_unpublished)
+    let chosen_dir = invoke(&h, "choose_gold_folder", json!({"purpose": "provision"})).unwrap();
+    let copy = folder.path().join("copy");
+    assert_eq!(chosen_dir, json!(copy.display().to_string()));
+    let err =
+        invoke(&h, "start_provision", with_channels(json!({"request": {"image": "app-1.0", "to": copy, "allow_unpublished": false}})))
+            .unwrap_err();
+    assert_eq!(err["code"], "not_published", "{err}");
+    let promoted = invoke(&h, "promote_gold", json!({"name": "app-1.0", "to": "published"})).unwrap();
+    assert_eq!(promoted["state"], "published");
+
+    // provisioning into a folder nobody chose is refused; into the chosen one it runs as a job
+    let elsewhere = h.dir.path().join("elsewhere");
+    let err =
+        invoke(&h, "start_provision", with_channels(json!({"request": {"image": "app-1.0", "to": elsewhere, "allow_unpublished": false}})))
+            .unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    assert!(!elsewhere.exists());
+    let id = invoke(&h, "start_provision", with_channels(json!({"request": {"image": "app-1.0", "to": copy, "allow_unpublished": false}})))
+        .unwrap()
+        .as_i64()
+        .expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "provision");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+    assert_eq!(std::fs::read_link(copy.join("run")).unwrap(), std::path::Path::new("bin/run.sh"));
+    let copies = invoke(&h, "list_working_copies", json!({"image": "app-1.0"})).unwrap();
+    assert_eq!(copies.as_array().unwrap().len(), 1, "{copies}");
+
+    // the next provision dialog opens beside the last working copy
+    invoke(&h, "choose_gold_folder", json!({"purpose": "provision"})).unwrap();
+    let asked = answers.asked.lock().unwrap().clone();
+    assert!(asked.last().unwrap().ends_with(&format!("starts in {}", folder.path().display())), "{asked:?}");
+
+    // drift: a changed file and an added one
+    let drift = invoke(&h, "check_copy", json!({"path": copy})).unwrap();
+    assert_eq!(drift, json!({"changed": [], "added": [], "removed": [], "mode_changed": []}));
+    std::fs::write(copy.join("README"), "edited\n").unwrap();
+    std::fs::write(copy.join("NEW"), "new\n").unwrap();
+    let drift = invoke(&h, "check_copy", json!({"path": copy})).unwrap();
+    assert_eq!(drift["changed"], json!(["README"]));
+    assert_eq!(drift["added"], json!(["NEW"]));
+    // a folder the catalog does not record as a working copy is not read
+    let err = invoke(&h, "check_copy", json!({"path": home})).unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+
+    // archive and delete are refused while the copy exists, naming it; forgotten, delete goes through
+    for cmd in ["archive_gold", "delete_gold"] {
+        let err = invoke(&h, cmd, json!({"name": "app-1.0"})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "in_use", "{cmd}: {err}");
+        assert!(err["text"].as_str().unwrap().contains(&copy.display().to_string()), "{err}");
+    }
+    invoke(&h, "forget_copy", json!({"path": copy})).unwrap();
+
+    // a second version in the series, diffed against the first
+    std::fs::write(home.join("README"), "a small home, version 2\n").unwrap();
+    let request = json!({"name": "app-2.0", "from": home, "image_type": "software", "series": "app", "version": "2.0", "description": ""});
+    let id = invoke(&h, "start_capture", with_channels(json!({"request": request}))).unwrap().as_i64().unwrap();
+    assert_eq!(wait_for_job(&h, id)["state"], "succeeded");
+    let diff = invoke(&h, "diff_gold", json!({"from": "app-1.0", "to": "app-2.0"})).unwrap();
+    assert_eq!(diff["changed"], json!(["README"]));
+    let series = invoke(&h, "set_series_current", json!({"series": "app", "image": "app-2.0"})).unwrap();
+    assert_eq!(series["current"], "app-2.0");
+    assert_eq!(invoke(&h, "archive_gold", json!({"name": "app-1.0"})).unwrap()["state"], "archived");
+    assert_eq!(invoke(&h, "unarchive_gold", json!({"name": "app-1.0"})).unwrap()["state"], "testable");
+    invoke(&h, "delete_gold", json!({"name": "app-1.0"})).unwrap();
+    let names: Vec<String> =
+        invoke(&h, "list_gold", json!({})).unwrap().as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["app-2.0"]);
+    assert_eq!(invoke(&h, "get_gold", json!({"name": "app-1.0"})).unwrap_err()["code"], "not_found");
 }

@@ -2,6 +2,7 @@
 
 pub mod desktop;
 pub mod dialogs;
+pub mod gold;
 pub mod import;
 pub mod jobs;
 pub mod library;

@@ -39,6 +39,12 @@ export async function chooseFolder(title: string): Promise<string | null> {
   return api.chooseFolder(title);
 }
 
+/** The native folder dialog for a gold image: the home to capture, or the folder a working copy goes
+ *  into (new or empty); resolves to the folder, or null when cancelled. */
+export async function chooseGoldFolder(purpose: 'capture' | 'provision'): Promise<string | null> {
+  return api.chooseGoldFolder(purpose);
+}
+
 /** The native dialog for one exported profile (.tar.gz); resolves to its path, or null. */
 export async function chooseProfileArchive(): Promise<string | null> {
   return api.chooseProfileArchive();

@@ -154,11 +154,65 @@ export const commands = {
 	 *  handed over once: later calls (a reloaded page) answer nothing.
 	 */
 	openedFiles: () => typedError<string[], Error>(__TAURI_INVOKE("opened_files")),
+	/**
+	 *  The native "choose a folder" dialog for a gold image: the home to capture, or the (new or
+	 *  empty) folder a working copy is provisioned into. The folder, or none when cancelled. The
+	 *  provision dialog opens beside the last working copy and remembers this one.
+	 */
+	chooseGoldFolder: (purpose: GoldFolderPurpose) => typedError<string | null, Error>(__TAURI_INVOKE("choose_gold_folder", { purpose })),
+	/**
+	 *  Count what a capture of a chosen or dropped folder would take (files, folders, links, size),
+	 *  refusing what a gold image cannot keep (`special_file`, `read_failed`).
+	 */
+	planCapture: (from: string) => typedError<CapturePlan, Error>(__TAURI_INVOKE("plan_capture", { from })),
+	/**
+	 *  Start capturing a chosen or dropped folder as a gold image; returns the job id at once. The
+	 *  new image arrives on `on_report`.
+	 */
+	startCapture: (request: CaptureRequest, onProgress: Channel<JobProgress>, onReport: Channel<CaptureReport>) => typedError<number, Error>(__TAURI_INVOKE("start_capture", { request, onProgress, onReport })),
+	/**  Every gold image (with its working copies), series by series in their order, then the rest. */
+	listGold: () => typedError<GoldImage[], Error>(__TAURI_INVOKE("list_gold")),
+	getGold: (name: string) => typedError<GoldImage, Error>(__TAURI_INVOKE("get_gold", { name })),
+	/**  Every entry of an image's manifest, in path order. */
+	goldFiles: (name: string) => typedError<GoldEntry[], Error>(__TAURI_INVOKE("gold_files", { name })),
+	/**  Move an image between testable, restricted and published (either way). */
+	promoteGold: (name: string, to: GoldState) => typedError<GoldImage, Error>(__TAURI_INVOKE("promote_gold", { name, to })),
+	/**  Hide an image from new provisioning; `in_use` while working copies use it. */
+	archiveGold: (name: string) => typedError<GoldImage, Error>(__TAURI_INVOKE("archive_gold", { name })),
+	/**  Bring an archived image back (as testable). */
+	unarchiveGold: (name: string) => typedError<GoldImage, Error>(__TAURI_INVOKE("unarchive_gold", { name })),
+	/**  Delete an image; `in_use` while working copies use it. */
+	deleteGold: (name: string) => typedError<GoldImage, Error>(__TAURI_INVOKE("delete_gold", { name })),
+	listSeries: () => typedError<Series[], Error>(__TAURI_INVOKE("list_series")),
+	createSeries: (name: string) => typedError<Series, Error>(__TAURI_INVOKE("create_series", { name })),
+	/**  Put an image at the end of a series (out of any other). */
+	addToSeries: (series: string, image: string) => typedError<Series, Error>(__TAURI_INVOKE("add_to_series", { series, image })),
+	removeFromSeries: (series: string, image: string) => typedError<Series, Error>(__TAURI_INVOKE("remove_from_series", { series, image })),
+	/**  Make an image its series' current one. */
+	setSeriesCurrent: (series: string, image: string) => typedError<Series, Error>(__TAURI_INVOKE("set_series_current", { series, image })),
+	/**
+	 *  Start provisioning a working copy into a folder chosen in the app's folder dialog (`not_chosen`
+	 *  for any other); returns the job id at once. A testable or restricted image is refused with
+	 *  `not_published` unless `allow_unpublished` (the person confirmed it). The copy arrives on `on_report`.
+	 */
+	startProvision: (request: ProvisionRequest, onProgress: Channel<JobProgress>, onReport: Channel<ProvisionReport>) => typedError<number, Error>(__TAURI_INVOKE("start_provision", { request, onProgress, onReport })),
+	/**  Working copies (of one image, or all), as the catalog records them. */
+	listWorkingCopies: (image: string | null) => typedError<WorkingCopy[], Error>(__TAURI_INVOKE("list_working_copies", { image })),
+	/**  Stop tracking a working copy (the folder stays as it is). */
+	forgetCopy: (path: string) => typedError<WorkingCopy, Error>(__TAURI_INVOKE("forget_copy", { path })),
+	/**
+	 *  Compare a working copy with the image it was provisioned from. Only folders the catalog records
+	 *  as working copies are read (any other is `not_found`), so no grant is needed.
+	 */
+	checkCopy: (path: string) => typedError<Drift, Error>(__TAURI_INVOKE("check_copy", { path })),
+	/**  What changed from image `from` to image `to`. */
+	diffGold: (from: string, to: string) => typedError<Drift, Error>(__TAURI_INVOKE("diff_gold", { from, to })),
 };
 
 /** Events */
 export const events = {
 	catalogChanged: makeEvent<CatalogChanged, CatalogChanged>("catalog-changed"),
+	goldChanged: makeEvent<GoldChanged, GoldChanged>("gold-changed"),
 	jobsChanged: makeEvent<JobsChanged, JobsChanged>("jobs-changed"),
 	profilesChanged: makeEvent<ProfilesChanged, ProfilesChanged>("profiles-changed"),
 };
@@ -272,6 +326,30 @@ export type ArtifactState = "ok" | "missing" | "damaged";
  */
 export type AuthMethod = "password" | "application_credential" | "none";
 
+/**  What the capture review shows before anything is stored. */
+export type CapturePlan = {
+	from: string,
+	files: number,
+	dirs: number,
+	symlinks: number,
+	size: number,
+};
+
+export type CaptureReport = {
+	job: JobSummary,
+	image: GoldImage | null,
+};
+
+/**  What a capture takes. */
+export type CaptureRequest = {
+	name: string,
+	from: string,
+	image_type: string | null,
+	series: string | null,
+	version: string | null,
+	description: string | null,
+};
+
 /**  Artifacts were added, edited or deleted; the payload is the new stamp. */
 export type CatalogChanged = {
 	stamp: number,
@@ -298,7 +376,18 @@ export type Component = {
 	ecosystem: Ecosystem,
 };
 
+/**  What differs between an image and a folder, or two images. */
+export type Drift = {
+	changed: string[],
+	added: string[],
+	removed: string[],
+	mode_changed: string[],
+};
+
 export type Ecosystem = "crate" | "npm";
+
+/**  What a manifest entry is. Hardlinks are files that name the first path of their group. */
+export type EntryKind = "file" | "dir" | "symlink";
 
 /**  What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`. */
 export type Error = {
@@ -350,6 +439,62 @@ export type ExportRequest = {
 	/**  Put the base OS image in the archive too (under os/). */
 	include_os: boolean,
 };
+
+/**  Gold images, series or working copies were added, changed or removed; the payload is the new stamp. */
+export type GoldChanged = {
+	stamp: number,
+};
+
+/**  One entry of an image's manifest. */
+export type GoldEntry = {
+	/**  Relative to the home, `/`-separated. */
+	path: string,
+	kind: EntryKind,
+	/**  Permission bits (07777). */
+	mode: number,
+	size: number,
+	sha256: string | null,
+	/**  A symlink's target, as it was written (never followed). */
+	target: string | null,
+	/**  A hardlink: the path of the first file of its group. */
+	link: string | null,
+	/**  Seconds since the epoch. */
+	mtime: number,
+};
+
+/**  What a folder is chosen for: the home to capture, or where a working copy goes. */
+export type GoldFolderPurpose = "capture" | "provision";
+
+/**  A gold image as the catalog knows it. */
+export type GoldImage = {
+	id: number,
+	name: string,
+	/**  software, oracle-db, oracle-gi, or the admin's own word. */
+	image_type: string,
+	series: string | null,
+	version: string,
+	description: string,
+	state: GoldState,
+	/**  Regular files (hardlinks counted once per path). */
+	files: number,
+	size: number,
+	/**  Bytes this capture added to the store (the rest was already there). */
+	new_bytes: number,
+	/**  The folder it was captured from. */
+	source: string,
+	/**  Working copies provisioned from it and not forgotten. */
+	copies: WorkingCopy[],
+	/**  Whether it is its series' current image. */
+	current: boolean,
+	created_at: string,
+	updated_at: string,
+};
+
+/**
+ *  Where an image is in its life: testable (just captured), restricted, published (for general
+ *  use), archived (hidden from new provisioning; only when no working copy uses it).
+ */
+export type GoldState = "testable" | "restricted" | "published" | "archived";
 
 /**  An SFTP server's host key, for the trust-on-first-use confirmation. */
 export type HostKeyProbe = {
@@ -577,6 +722,19 @@ export type Protocol = "sftp" | "ftp" |
 /**  WebDAV over HTTPS. */
 "webdavs";
 
+export type ProvisionReport = {
+	job: JobSummary,
+	copy: WorkingCopy | null,
+};
+
+/**  What a provision takes. */
+export type ProvisionRequest = {
+	image: string,
+	to: string,
+	/**  Provision an image that is not published (testable or restricted) all the same. */
+	allow_unpublished: boolean,
+};
+
 /**  One image published (or attempted) to one target. */
 export type Publication = {
 	id: number,
@@ -720,6 +878,14 @@ export type RepositoryStats = {
 /**  Where a member goes in an exported profile, by kind. */
 export type Role = "driver" | "boot" | "custom" | "unattend";
 
+/**  A series: ordered versions with one current image. */
+export type Series = {
+	name: string,
+	current: string | null,
+	/**  Its images, oldest first. */
+	images: GoldImage[],
+};
+
 /**  A saved file server, as the app and `server list` show it. */
 export type Server = {
 	id: number,
@@ -860,6 +1026,13 @@ export type Verification = {
 
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
+
+/**  A folder provisioned from an image. */
+export type WorkingCopy = {
+	path: string,
+	image: string,
+	provisioned_at: string,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -137,13 +137,44 @@ export const api = {
     report.onmessage = onReport;
     return unwrap(commands.exportProfileToServer(request, secret, progress, report));
   },
+  chooseGoldFolder: (purpose: T.GoldFolderPurpose) => unwrap(commands.chooseGoldFolder(purpose)),
+  planCapture: (from: string) => unwrap(commands.planCapture(from)),
+  /** Starts capturing a folder as a gold image; resolves to the job id. The new image arrives on `onReport`. */
+  startCapture: (request: T.CaptureRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.CaptureReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.CaptureReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startCapture(request, progress, report));
+  },
+  listGold: () => unwrap(commands.listGold()),
+  getGold: (name: string) => unwrap(commands.getGold(name)),
+  goldFiles: (name: string) => unwrap(commands.goldFiles(name)),
+  promoteGold: (name: string, to: T.GoldState) => unwrap(commands.promoteGold(name, to)),
+  archiveGold: (name: string) => unwrap(commands.archiveGold(name)),
+  unarchiveGold: (name: string) => unwrap(commands.unarchiveGold(name)),
+  deleteGold: (name: string) => unwrap(commands.deleteGold(name)),
+  listSeries: () => unwrap(commands.listSeries()),
+  setSeriesCurrent: (series: string, image: string) => unwrap(commands.setSeriesCurrent(series, image)),
+  /** Starts provisioning a working copy; resolves to the job id. The copy arrives on `onReport`. */
+  startProvision: (request: T.ProvisionRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ProvisionReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.ProvisionReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startProvision(request, progress, report));
+  },
+  forgetCopy: (path: string) => unwrap(commands.forgetCopy(path)),
+  checkCopy: (path: string) => unwrap(commands.checkCopy(path)),
+  diffGold: (from: string, to: string) => unwrap(commands.diffGold(from, to)),
 };
 
 export type Api = typeof api;
 
 /** Subscribe to the shell's change events; returns an unsubscribe function. */
-export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void; profiles?: () => void }): Promise<() => void> {
+export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void; profiles?: () => void; gold?: () => void }): Promise<() => void> {
   const offs: Array<() => void> = [];
+  if (handlers.gold) offs.push(await events.goldChanged.listen(() => handlers.gold?.()));
   if (handlers.profiles) offs.push(await events.profilesChanged.listen(() => handlers.profiles?.()));
   if (handlers.jobs) offs.push(await events.jobsChanged.listen(() => handlers.jobs?.()));
   if (handlers.catalog) offs.push(await events.catalogChanged.listen(() => handlers.catalog?.()));
