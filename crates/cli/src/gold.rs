@@ -109,6 +109,19 @@ pub enum GoldAction {
         #[arg(long)]
         json: bool,
     },
+    /// Make an image from an archive: one `gold export` wrote (checked against its SHA256SUMS), or
+    /// any tar.gz of a home.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        series: Option<String>,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// What changed from one image to another.
     Diff {
         a: String,
@@ -173,7 +186,8 @@ pub fn gold_wants_json(a: &GoldAction) -> bool {
         | GoldAction::ForgetCopy { json, .. }
         | GoldAction::Check { json, .. }
         | GoldAction::Diff { json, .. }
-        | GoldAction::Export { json, .. } => *json,
+        | GoldAction::Export { json, .. }
+        | GoldAction::Import { json, .. } => *json,
     }
 }
 
@@ -383,6 +397,25 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
                 engine.export_gold(&imagesmith_engine::gold::GoldExportRequest { image: name, dir: to }, &cancel, &|p| bar.update(p));
             bar.finish();
             output::export_report(&report?, json, "");
+        }
+        GoldAction::Import { file, name, series, version, json } => {
+            let cancel = crate::cancel_on_ctrl_c();
+            let bar = output::ProgressBar::new(json);
+            let req = imagesmith_engine::gold::GoldImportRequest { archive: file, name, series, version };
+            let report = engine.import_gold(req, &cancel, &|p| bar.update(p));
+            bar.finish();
+            let report = report?;
+            if json {
+                output::json(&report);
+            } else if let Some(g) = &report.image {
+                println!(
+                    "imported {} — {} files, {} ({} new in the store)",
+                    g.name,
+                    g.files,
+                    output::human_size(g.size),
+                    output::human_size(g.new_bytes)
+                );
+            }
         }
         GoldAction::Diff { a, b, json } => {
             let d = engine.diff_gold(&a, &b)?;

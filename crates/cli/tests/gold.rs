@@ -356,3 +356,83 @@ fn an_exported_gold_image_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_ac
     let manifest: Value = serde_json::from_slice(&std::fs::read(unpacked.join("gold.json")).unwrap()).unwrap();
     assert_eq!((manifest["format"].as_str(), manifest["version"].as_str()), (Some("imagesmith-gold/1"), Some("17.0.21")));
 }
+
+#[test]
+fn an_export_imported_into_another_repository_is_the_same_image_and_any_home_tar_gz_is_taken_too() {
+    let source = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let py = home("python3.11", work.path());
+    let (code, _) = capture(&source, "py311", &py, &["--version", "3.11.2", "--type", "software"]);
+    assert_eq!(code, 0);
+    let out = work.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (code, _) = source.json(["gold".as_ref(), "export".as_ref(), "py311".as_ref(), "--to".as_ref(), out.as_os_str()]);
+    assert_eq!(code, 0);
+
+    let target = Repo::new();
+    let archive = out.join("py311.tar.gz");
+    let (code, made) = target.json(["gold".as_ref(), "import".as_ref(), archive.as_os_str(), "--name".as_ref(), "py311".as_ref()]);
+    assert_eq!(code, 0, "{made:#}");
+    assert_eq!(made["image"]["version"], "3.11.2", "defaults from gold.json");
+    assert_eq!(made["image"]["source"], archive.display().to_string());
+    let files = |repo: &Repo| repo.json(["gold", "show", "py311", "--files"]).1["entries"].clone();
+    assert_eq!(files(&source), files(&target), "the same manifest: paths, modes, digests, links, times");
+    assert!(target.staging_files().is_empty(), "the unpacked archive is gone from staging");
+
+    // A plain tar.gz of a home (its one top folder is the home).
+    let plain = work.path().join("home.tar.gz");
+    let ok = Command::new("tar").arg("-czf").arg(&plain).arg("-C").arg(work.path()).arg("python3.11").status().unwrap();
+    assert!(ok.success());
+    let (code, made) = target.json(["gold".as_ref(), "import".as_ref(), plain.as_os_str(), "--name".as_ref(), "py-plain".as_ref()]);
+    assert_eq!(code, 0, "{made:#}");
+    assert_eq!(made["image"]["new_bytes"], 0, "every byte was there already");
+    let (_, diff) = target.json(["gold", "diff", "py311", "py-plain"]);
+    assert_eq!(diff["changed"], serde_json::json!([]), "{diff:#}");
+
+    // A damaged export fails its SHA256SUMS and leaves nothing.
+    let bad = work.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    let unpacked = work.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    assert!(Command::new("tar").arg("-xzpf").arg(&archive).arg("-C").arg(&unpacked).status().unwrap().success());
+    std::fs::write(unpacked.join("home/os.py"), "tampered\n").unwrap();
+    let tampered = bad.join("py311.tar.gz");
+    assert!(Command::new("tar").arg("-czf").arg(&tampered).arg("-C").arg(&unpacked).arg(".").status().unwrap().success());
+    let fresh = Repo::new();
+    let (code, err) = fresh.json(["gold".as_ref(), "import".as_ref(), tampered.as_os_str(), "--name".as_ref(), "x".as_ref()]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "checksum_mismatch", "{err:#}");
+    assert!(fresh.objects().is_empty() && fresh.staging_files().is_empty());
+}
+
+#[test]
+fn hostile_home_archives_are_refused_and_nothing_is_written_outside_staging() {
+    let work = tempfile::tempdir().unwrap();
+    let cases = [
+        ("climb", "add('../evil.txt')", "climbs out"),
+        ("absolute", "add('/tmp/imagesmith-gold-abs.txt')", "climbs out"),
+        ("through-link", "add('lib', type=tarfile.SYMTYPE, linkname='/tmp')\nadd('lib/imagesmith-gold-through.txt')", "written through"),
+        ("hardlink-out", "add('passwd', type=tarfile.LNKTYPE, linkname='../../../../etc/passwd')", "hard link"),
+        ("fifo", "add('run/ctl', type=tarfile.FIFOTYPE)", "named pipe"),
+        ("device", "add('dev/sda', type=tarfile.BLKTYPE)", "device"),
+    ];
+    for (name, script, says) in cases {
+        let path = work.path().join(format!("{name}.tar.gz"));
+        let program = format!(
+            "import tarfile, io, sys\ntf = tarfile.open(sys.argv[1], 'w:gz')\n\
+def add(name, data=b'x', **kw):\n    ti = tarfile.TarInfo(name); ti.size = len(data)\n    for k, v in kw.items(): setattr(ti, k, v)\n    if not ti.isreg(): ti.size = 0\n    tf.addfile(ti, io.BytesIO(data) if ti.isreg() else None)\n\
+add('ok.txt')\n{script}\ntf.close()\n"
+        );
+        assert!(Command::new("python3").arg("-c").arg(program).arg(&path).status().unwrap().success(), "python3 built {name}");
+        let repo = Repo::new();
+        let (code, err) = repo.json(["gold".as_ref(), "import".as_ref(), path.as_os_str(), "--name".as_ref(), name.as_ref()]);
+        assert_eq!(code, 1, "{name}: {err:#}");
+        assert_eq!(err["error"]["code"], "unsafe_archive", "{name}: {err:#}");
+        assert!(err["error"]["text"].as_str().unwrap().contains(says), "{name}: {err:#}");
+        assert!(repo.staging_files().is_empty() && repo.objects().is_empty(), "{name}: nothing kept");
+        let (_, list) = repo.json(["gold", "list"]);
+        assert_eq!(list, serde_json::json!([]));
+    }
+    assert!(!work.path().join("evil.txt").exists() && !Path::new("/tmp/imagesmith-gold-abs.txt").exists());
+    assert!(!Path::new("/tmp/imagesmith-gold-through.txt").exists(), "nothing was written through the link");
+}

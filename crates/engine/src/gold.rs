@@ -327,6 +327,8 @@ pub struct CaptureWork {
     req: CaptureRequest,
     found: Vec<Found>,
     size: u64,
+    /// What the image says it was captured from, when not `req.from` (an imported archive).
+    source: Option<String>,
 }
 
 impl Engine {
@@ -354,7 +356,7 @@ impl Engine {
         }
         let found = walk(&req.from)?;
         let size = found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).map(|f| f.entry.size).sum();
-        Ok(CaptureWork { req, found, size })
+        Ok(CaptureWork { req, found, size, source: None })
     }
 
     /// Capture in the calling thread (the CLI).
@@ -483,6 +485,35 @@ impl Work for CaptureWork {
     }
 
     fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<GoldImage>> {
+        Ok(Done::new(Outcome::Captured, self.store_all(engine, step)?))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<GoldImage>]) -> String {
+        capture_summary(ends)
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<GoldImage>>) -> Result<CaptureReport> {
+        let image = runner::single_result(ends)?;
+        Ok(CaptureReport { job, image: Some(image) })
+    }
+}
+
+fn capture_summary(ends: &[ItemEnd<GoldImage>]) -> String {
+    match ends.first().and_then(|e| e.value.as_ref()) {
+        Some(i) => format!(
+            "captured {} ({} files, {}; {} new)",
+            i.name,
+            i.files,
+            crate::info::human_bytes(i.size),
+            crate::info::human_bytes(i.new_bytes)
+        ),
+        None => runner::count_summary(ends),
+    }
+}
+
+impl CaptureWork {
+    /// Hash every file on every core, store the bytes the store lacks, and record the image.
+    fn store_all(&self, engine: &Engine, step: &Step<'_>) -> Result<GoldImage> {
         let leaders: Vec<&Found> = self.found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).collect();
         let known: HashSet<String> = {
             let conn = engine.db();
@@ -598,7 +629,7 @@ impl Work for CaptureWork {
                     entries.iter().filter(|e| e.kind == EntryKind::File).count() as i64,
                     entries.iter().filter(|e| e.kind == EntryKind::File && e.link.is_none()).map(|e| e.size).sum::<u64>() as i64,
                     new_bytes as i64,
-                    req.from.display().to_string(),
+                    self.source.clone().unwrap_or_else(|| req.from.display().to_string()),
                     step.job_id(),
                     now
                 ],
@@ -626,26 +657,7 @@ impl Work for CaptureWork {
             }
         };
         drop(staged_guard);
-        let image = gold_by_id(&engine.db(), id)?.ok_or_else(|| gold_not_found(&self.req.name))?;
-        Ok(Done::new(Outcome::Captured, image))
-    }
-
-    fn summary(&self, ends: &[ItemEnd<GoldImage>]) -> String {
-        match ends.first().and_then(|e| e.value.as_ref()) {
-            Some(i) => format!(
-                "captured {} ({} files, {}; {} new)",
-                i.name,
-                i.files,
-                crate::info::human_bytes(i.size),
-                crate::info::human_bytes(i.new_bytes)
-            ),
-            None => runner::count_summary(ends),
-        }
-    }
-
-    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<GoldImage>>) -> Result<CaptureReport> {
-        let image = runner::single_result(ends)?;
-        Ok(CaptureReport { job, image: Some(image) })
+        gold_by_id(&engine.db(), id)?.ok_or_else(|| gold_not_found(&self.req.name))
     }
 }
 
@@ -1183,6 +1195,299 @@ impl Engine {
     }
 }
 
+// --- Import ----------------------------------------------------------------------------------------
+
+/// Entries a home archive may hold (files, folders, links).
+const MAX_IMPORT_ENTRIES: usize = 200_000;
+
+fn unsafe_home_archive(name: &str, why: String) -> Error {
+    Error::new(
+        code::UNSAFE_ARCHIVE,
+        format!("{name} was refused: {why}."),
+        "A home archive holds files, folders and links below one place; anything else could write outside the repository's staging area.",
+        "Use an archive made by `gold export` or by tar from a home you trust; nothing from this one was kept.",
+    )
+}
+
+/// What a gold import takes: an archive made by `gold export`, or any tar.gz of a home.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GoldImportRequest {
+    pub archive: PathBuf,
+    pub name: String,
+    pub series: Option<String>,
+    pub version: Option<String>,
+}
+
+/// The import job: one item, the archive — unpacked safely into staging, checked against its
+/// SHA256SUMS when it is a gold export, then captured like a folder.
+pub struct GoldImportWork {
+    req: GoldImportRequest,
+    size: u64,
+}
+
+impl Engine {
+    pub fn gold_import_work(&self, req: GoldImportRequest) -> Result<GoldImportWork> {
+        self.write_check()?;
+        catalog::validate_name(&req.name)?;
+        if gold_by_name(&self.db(), &req.name)?.is_some() {
+            return Err(catalog::name_taken_error(&req.name));
+        }
+        let size = crate::detect::open_regular(&req.archive)?.metadata().map_err(|e| Error::io(&req.archive, &e, false))?.len();
+        Ok(GoldImportWork { req, size })
+    }
+
+    pub fn import_gold(&self, req: GoldImportRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<CaptureReport> {
+        self.run(self.gold_import_work(req)?, cancel, sink)
+    }
+}
+
+/// Unpack `archive` (tar.gz) below `dir`: only files, folders, symlinks (written as they are, never
+/// followed) and hardlinks to a file unpacked before; no member outside `dir`, none through a link.
+fn unpack_home(archive: &Path, dir: &Path, free: u64, cancel: &CancelToken, read: &AtomicU64) -> Result<()> {
+    let name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let f = crate::detect::open_regular(archive)?;
+    let counted = CountingReader { inner: std::io::BufReader::new(f), read };
+    let gz = flate2::read::GzDecoder::new(counted);
+    let limits = crate::archive::Limits { max_entries: MAX_IMPORT_ENTRIES, refuse_more_entries: true };
+    let damaged = |e: &std::io::Error| {
+        Error::new(
+            code::INVALID_CONTENT,
+            format!("{name} is not a readable tar.gz ({e})."),
+            "It may be cut short by an interrupted download, or not a gzip-compressed tar archive.",
+            "Copy the archive again and compare its checksum.",
+        )
+    };
+    let mut dirs: HashSet<PathBuf> = HashSet::new();
+    let mut files: HashSet<PathBuf> = HashSet::new();
+    let mut declared = 0u64;
+    let mut times: Vec<(PathBuf, u32, i64)> = Vec::new();
+    crate::archive::walk(gz, &name, limits, &damaged, |entry| {
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let raw = entry.path().map_err(|e| unsafe_home_archive(&name, e.to_string()))?.into_owned();
+        let text =
+            raw.to_str().ok_or_else(|| unsafe_home_archive(&name, format!("the member {} has a name that is not UTF-8", raw.display())))?;
+        let trimmed = text.trim_start_matches("./").trim_end_matches('/');
+        if trimmed.is_empty() || trimmed == "." {
+            return Ok(crate::archive::Walk::Continue);
+        }
+        let rel = safe_relative(trimmed)
+            .ok_or_else(|| unsafe_home_archive(&name, format!("the member {text} climbs out of the archive or has an absolute path")))?;
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Folders a tar leaves out are made; a parent that is a link or a file is refused.
+            let mut at = PathBuf::new();
+            for c in parent.components() {
+                at.push(c);
+                if !dirs.contains(&at) {
+                    if files.contains(&at) || fs::symlink_metadata(dir.join(&at)).is_ok() {
+                        return Err(unsafe_home_archive(&name, format!("the member {text} would be written through {}", at.display())));
+                    }
+                    fs::create_dir(dir.join(&at)).map_err(|e| Error::io(&dir.join(&at), &e, true))?;
+                    dirs.insert(at.clone());
+                }
+            }
+        }
+        let out = dir.join(&rel);
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        if dirs.contains(&rel) || files.contains(&rel) {
+            if entry.header().entry_type() == tar::EntryType::Directory && dirs.contains(&rel) {
+                times.push((rel, mode, mtime));
+                return Ok(crate::archive::Walk::Continue);
+            }
+            return Err(unsafe_home_archive(&name, format!("the member {text} appears twice")));
+        }
+        match entry.header().entry_type() {
+            tar::EntryType::Directory => {
+                fs::create_dir(&out).map_err(|e| Error::io(&out, &e, true))?;
+                dirs.insert(rel.clone());
+                times.push((rel, mode, mtime));
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let len = entry.size();
+                declared = declared.saturating_add(len);
+                if declared > free {
+                    return Err(Error::new(
+                        code::ARCHIVE_TOO_LARGE,
+                        format!("{name} was refused: it declares {declared} bytes of content, more than the {free} bytes free for the repository."),
+                        "Unpacking it would fill the disk; the sizes in the archive may also be forged.",
+                        "Free space on the repository's disk, or check where the archive came from.",
+                    ));
+                }
+                let mut w = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&out)
+                    .map_err(|e| Error::io(&out, &e, true))?;
+                std::io::copy(&mut (&mut *entry).take(len), &mut w)
+                    .map_err(|e| unsafe_home_archive(&name, format!("the member {text} is cut short ({e})")))?;
+                drop(w);
+                fs::set_permissions(&out, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(&out, &e, true))?;
+                set_mtime(&out, mtime);
+                files.insert(rel);
+            }
+            tar::EntryType::Symlink => {
+                let target = entry.link_name().ok().flatten().map(|t| t.into_owned()).unwrap_or_default();
+                std::os::unix::fs::symlink(&target, &out).map_err(|e| Error::io(&out, &e, true))?;
+                set_link_mtime(&out, mtime);
+                files.insert(rel);
+            }
+            tar::EntryType::Link => {
+                let target = entry.link_name().ok().flatten().map(|t| t.into_owned()).unwrap_or_default();
+                let first = target.to_str().map(|t| t.trim_start_matches("./")).and_then(safe_relative);
+                match first {
+                    Some(first) if files.contains(&first) && fs::symlink_metadata(dir.join(&first)).is_ok_and(|m| m.is_file()) => {
+                        fs::hard_link(dir.join(&first), &out).map_err(|e| Error::io(&out, &e, true))?;
+                        files.insert(rel);
+                    }
+                    _ => {
+                        return Err(unsafe_home_archive(
+                            &name,
+                            format!("the hard link {text} points to {}, not to a file unpacked before it", target.display()),
+                        ))
+                    }
+                }
+            }
+            tar::EntryType::Char | tar::EntryType::Block => {
+                return Err(unsafe_home_archive(&name, format!("the member {text} is a device file")))
+            }
+            tar::EntryType::Fifo => return Err(unsafe_home_archive(&name, format!("the member {text} is a named pipe"))),
+            _ => return Err(unsafe_home_archive(&name, format!("the member {text} is a special entry"))),
+        }
+        Ok(crate::archive::Walk::Continue)
+    })?;
+    for (rel, mode, mtime) in times.into_iter().rev() {
+        let out = dir.join(rel);
+        let _ = fs::set_permissions(&out, fs::Permissions::from_mode(mode));
+        set_mtime(&out, mtime);
+    }
+    Ok(())
+}
+
+/// Counts the compressed bytes read (the import's progress).
+struct CountingReader<'a, R> {
+    inner: R,
+    read: &'a AtomicU64,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A gold export's SHA256SUMS must cover every file of its home, and each must match.
+fn check_export_sums(root: &Path, name: &str) -> Result<()> {
+    let sums = crate::checksum::read_checksum_file(&root.join("SHA256SUMS"))?;
+    let listed: HashMap<&str, &str> = sums.entries.iter().map(|e| (e.name.as_str(), e.hex.as_str())).collect();
+    for item in walkdir::WalkDir::new(root.join("home")).follow_links(false).min_depth(1) {
+        let item = item.map_err(|e| unsafe_home_archive(name, e.to_string()))?;
+        if !item.file_type().is_file() {
+            continue;
+        }
+        let rel = item.path().strip_prefix(root).expect("below").to_string_lossy().into_owned();
+        let Some(expected) = listed.get(rel.as_str()) else {
+            // A hardlink's second name is not listed: it shares its first name's bytes.
+            continue;
+        };
+        let mut f = File::open(item.path()).map_err(|e| Error::io(item.path(), &e, false))?;
+        let actual = hash_copy(&mut f, None, &CancelToken::new(), &AtomicU64::new(0)).map_err(|e| Error::io(item.path(), &e, false))?;
+        if actual != *expected {
+            let exp = crate::checksum::ExpectedDigest {
+                algo: crate::model::Algo::Sha256,
+                hex: expected.to_string(),
+                source: format!("SHA256SUMS in {name}"),
+                from: crate::model::ExpectedFrom::ChecksumFile,
+                line: None,
+            };
+            return Err(crate::import::checksum_mismatch(&rel, &exp, &actual));
+        }
+    }
+    Ok(())
+}
+
+impl Work for GoldImportWork {
+    type Item = GoldImage;
+    type Report = CaptureReport;
+    const KIND: JobKind = JobKind::Capture;
+
+    fn items(&self) -> Vec<ItemSpec> {
+        vec![ItemSpec::new(self.req.archive.display().to_string(), Some(self.size))]
+    }
+
+    fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<GoldImage>> {
+        let name = self.req.archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = engine.store.staging_dir("gold-import")?;
+        let _cleanup = RemoveDirOnDrop(dir.clone());
+        step.phase("unpacking");
+        let read = AtomicU64::new(0);
+        let free = engine.store.staging_free_bytes().unwrap_or(u64::MAX);
+        std::thread::scope(|scope| {
+            let unpacked = scope.spawn(|| unpack_home(&self.req.archive, &dir, free, step.cancel(), &read));
+            while !unpacked.is_finished() {
+                step.progress(read.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            unpacked.join().unwrap_or_else(|_| Err(Error::invalid_argument("unpacking stopped unexpectedly", "Try again.")))
+        })?;
+        step.check_cancel()?;
+        // A gold export: its manifest gives the defaults, its SHA256SUMS is checked. Else the
+        // archive is the home (or holds it in its one top folder).
+        let (root, meta) = if dir.join("gold.json").is_file() && dir.join("home").is_dir() {
+            step.phase("verifying");
+            check_export_sums(&dir, &name)?;
+            let meta: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("gold.json")).map_err(|e| Error::io(&dir, &e, false))?)
+                .map_err(|e| unsafe_home_archive(&name, format!("its gold.json does not read ({e})")))?;
+            (dir.join("home"), Some(meta))
+        } else {
+            let tops: Vec<PathBuf> = fs::read_dir(&dir).map_err(|e| Error::io(&dir, &e, false))?.flatten().map(|e| e.path()).collect();
+            match tops.as_slice() {
+                [one] if fs::symlink_metadata(one).is_ok_and(|m| m.is_dir()) => (one.clone(), None),
+                _ => (dir.clone(), None),
+            }
+        };
+        let text = |k: &str| meta.as_ref().and_then(|m| m[k].as_str()).filter(|v| !v.is_empty()).map(str::to_string);
+        let req = CaptureRequest {
+            name: self.req.name.clone(),
+            from: root.clone(),
+            image_type: text("image_type"),
+            series: self.req.series.clone(),
+            version: self.req.version.clone().or_else(|| text("version")),
+            description: text("description"),
+        };
+        let found = walk(&root)?;
+        let size = found.iter().filter(|f| f.entry.kind == EntryKind::File && f.entry.link.is_none()).map(|f| f.entry.size).sum();
+        let capture = CaptureWork { req, found, size, source: Some(self.req.archive.display().to_string()) };
+        step.phase_sized("hashing", size);
+        Ok(Done::new(Outcome::Captured, capture.store_all(engine, step)?))
+    }
+
+    fn summary(&self, ends: &[ItemEnd<GoldImage>]) -> String {
+        capture_summary(ends)
+    }
+
+    fn report(self, _engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<GoldImage>>) -> Result<CaptureReport> {
+        let image = runner::single_result(ends)?;
+        Ok(CaptureReport { job, image: Some(image) })
+    }
+}
+
+/// Removes an unpacked archive from staging however the import ends.
+struct RemoveDirOnDrop(PathBuf);
+
+impl Drop for RemoveDirOnDrop {
+    fn drop(&mut self) {
+        let _ = make_writable_all(&self.0);
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 // --- Provision -------------------------------------------------------------------------------------
 
 /// What a provision takes.
@@ -1354,6 +1659,18 @@ fn make_writable_all(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A symbolic link's own time (lutimes): opening it would change its target's instead.
+fn set_link_mtime(path: &Path, secs: i64) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return };
+    let t = libc::timespec { tv_sec: secs as libc::time_t, tv_nsec: 0 };
+    let times = [t, t];
+    // SAFETY: a valid NUL-terminated path and two timespecs, as utimensat(2) takes them.
+    unsafe {
+        libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW);
+    }
+}
+
 fn set_mtime(path: &Path, secs: i64) {
     let t = if secs >= 0 { SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64) } else { SystemTime::UNIX_EPOCH };
     if let Ok(f) = File::open(path) {
@@ -1409,6 +1726,7 @@ impl Work for ProvisionWork {
                 EntryKind::Symlink => {
                     let target = e.target.as_deref().unwrap_or_default();
                     std::os::unix::fs::symlink(target, &out).map_err(|err| Error::io(&out, &err, true))?;
+                    set_link_mtime(&out, e.mtime);
                 }
                 EntryKind::File => match &e.link {
                     Some(first) => {
