@@ -1,6 +1,6 @@
 // Test data shaped like the engine's IPC types, and a mocked IPC that records calls.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import type { Artifact, ErrorCode, IpcError, JobSummary, PlanItem } from '$lib/ipc/client';
+import type { Artifact, ErrorCode, GoldEntry, GoldImage, IpcError, JobSummary, PlanItem } from '$lib/ipc/client';
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 
@@ -46,4 +46,16 @@ export function planItem(over: Partial<PlanItem> = {}): PlanItem {
     os: null, distro: null, allowed_os: ['linux', 'windows', 'vmware'], os_required: true, expected: null, refused: null,
     detected: {}, ...over,
   };
+}
+
+export function gold(id: number, over: Partial<GoldImage> = {}): GoldImage {
+  return {
+    id, name: `img-${id}`, image_type: 'software', series: null, version: '', description: '', state: 'testable', files: 3, size: 4096,
+    new_bytes: 1024, source: '/srv/homes/app', copies: [], current: false, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z',
+    ...over,
+  };
+}
+
+export function goldEntry(path: string, over: Partial<GoldEntry> = {}): GoldEntry {
+  return { path, kind: 'file', mode: 0o644, size: 10, sha256: 'a'.repeat(64), target: null, link: null, mtime: 0, ...over };
 }

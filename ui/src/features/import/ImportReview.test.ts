@@ -37,6 +37,42 @@ describe('ImportReview component', () => {
   });
 });
 
+describe('ImportReview of a dropped folder', () => {
+  it('offers to capture one dropped folder as a gold image instead, keeping the recursive import', async () => {
+    mockCommands({
+      plan_import: () => ({
+        items: [planItem({ path: '/srv/app/bin/run.sh', file_name: 'run.sh', kind: 'script' }), planItem({ path: '/srv/app/README', file_name: 'README', kind: 'software' })],
+        checksum_files: [], free_bytes: null,
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/srv/app']);
+    const captured: string[] = [];
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {}, oncapture: (f: string) => captured.push(f) });
+    expect(screen.getByTestId('start-import')).toHaveTextContent('Import 2 files');
+    await user.click(screen.getByRole('button', { name: 'Capture this folder as a gold image instead' }));
+    expect(captured).toEqual(['/srv/app']);
+  });
+
+  it('offers it for a folder too large to import file by file, and not for files or several folders', async () => {
+    mockCommands({ plan_import: () => { throw ipcError('invalid_argument', '/srv/dbhome holds more than 10000 files.'); }, list_artifacts: () => [] });
+    const review = new ImportReview();
+    await review.add(['/srv/dbhome']);
+    expect(review.droppedFolder).toBe('/srv/dbhome');
+    mockCommands({ plan_import: () => ({ items: [planItem()], checksum_files: [], free_bytes: null }), list_artifacts: () => [] });
+    const file = new ImportReview();
+    await file.add(['/data/ipxe.iso']);
+    expect(file.droppedFolder).toBeNull();
+    render(ImportReviewView, { review: file, onaddfiles: () => {}, onstart: () => {}, oncapture: () => {} });
+    expect(screen.queryByTestId('capture-offer')).toBeNull();
+    const two = new ImportReview();
+    await two.add(['/srv/a', '/srv/b']);
+    expect(two.droppedFolder).toBeNull();
+  });
+});
+
 describe('ImportReview apply to all', () => {
   it('after choosing an OS on one row, "Apply to all" gives it to the other rows that can take it', async () => {
     mockCommands({

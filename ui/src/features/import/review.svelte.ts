@@ -89,6 +89,16 @@ export class ImportReview {
   applied = $state<{ field: ApplyField; path: string; text: string } | null>(null);
   #paths: string[] = [];
 
+  /** The one folder dropped or opened, when that is what is under review: it may be captured as a
+   *  gold image instead of imported file by file. (A path the plan lists neither as a file nor as a
+   *  checksum file is a folder; so is one the plan refused as a whole, such as a home too large.) */
+  get droppedFolder(): string | null {
+    if (this.#paths.length !== 1 || this.planning) return null;
+    const only = this.#paths[0]!;
+    if (this.rows.some((r) => r.plan.path === only) || this.checksumFiles.some((c) => c.path === only)) return null;
+    return only;
+  }
+
   get importable(): ReviewRow[] {
     return this.rows.filter((r) => r.include && !r.refused);
   }
