@@ -1375,3 +1375,117 @@ async fn files_opened_with_the_app_are_reviewed_and_a_failed_one_retried() {
     assert_eq!(artifacts_in(&home), 2);
     app.quit().await;
 }
+
+/// Wait until the element's text contains `wanted` (a status that is replaced in place).
+async fn wait_for_text(app: &App, css: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = match app.client.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} did not come to say {wanted:?}; it says {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn capture_a_home_promote_provision_it_and_see_drift() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    // a small software home: files, a subfolder, a symlink, an executable
+    let src = home.path("homes/app-1.0");
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::create_dir_all(src.join("conf")).unwrap();
+    std::fs::create_dir_all(src.join("lib")).unwrap();
+    std::fs::write(src.join("README"), "App 1.0: a small software home\n").unwrap();
+    std::fs::write(src.join("conf/app.conf"), "port = 8080\n").unwrap();
+    std::fs::write(src.join("bin/app"), "#!/bin/sh\necho app 1.0\n").unwrap();
+    std::fs::set_permissions(src.join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(src.join("lib/libapp.so.1"), vec![7u8; 64 * 1024]).unwrap();
+    std::os::unix::fs::symlink("libapp.so.1", src.join("lib/libapp.so")).unwrap();
+    let target = home.path("copies/app-1.0-copy");
+    std::fs::create_dir_all(&target).unwrap();
+    let mut app = App::start(&home, "14-gold", 4700).await;
+
+    app.click("[data-testid=nav-gold]").await;
+    app.wait_for("[data-testid=new-gold]").await;
+    app.shot("gold-empty").await;
+
+    // New gold image…: the folder from the native dialog, its counts, the fields
+    app.click("[data-testid=new-gold]").await;
+    app.click("[data-testid=choose-capture-folder]").await;
+    app.choose_native_folder("Capture a folder as a gold image", &src, "capture-folder-dialog").await;
+    let counts = wait_for_text(&app, "[data-testid=capture-counts]", "files").await;
+    assert!(counts.contains("4 files") && counts.contains("3 folders") && counts.contains("1 link"), "{counts}");
+    let name = app.wait_for("[data-testid=capture-name]").await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("app-1.0"), "the name comes from the folder");
+    app.wait_for("[data-testid=capture-series]").await.select_by_value(" new").await.unwrap();
+    app.wait_for("[data-testid=capture-new-series]").await.send_keys("app").await.unwrap();
+    app.wait_for("[data-testid=capture-version]").await.send_keys("1.0").await.unwrap();
+    app.wait_for("[data-testid=capture-description]").await.send_keys("The first release").await.unwrap();
+    app.shot("capture-review").await;
+    app.click("[data-testid=start-capture]").await;
+
+    // the job runs in the jobs panel; the new image opens, testable, current in its series
+    app.wait_for_within("[data-testid=job-card][data-state=succeeded]", Duration::from_secs(60)).await;
+    assert!(app.text("[data-testid=job-card]").await.contains("Capture #1"));
+    app.wait_for("[data-testid=gold-details][data-name='app-1.0']").await;
+    assert_eq!(app.text("[data-testid=gold-state]").await, "Testable");
+    let row = app.text("[data-testid=gold-row][data-name='app-1.0']").await;
+    assert!(row.contains("Current") && row.contains("new"), "{row}");
+    app.wait_for("[data-testid=gold-file][data-path='lib/libapp.so']").await;
+    app.shot("captured").await;
+    // the rows' text as the DOM has it (a row below the pane's fold reads as empty to WebDriver)
+    let text_of = |css: &'static str| {
+        let client = app.client.clone();
+        async move { client.execute("return document.querySelector(arguments[0])?.textContent ?? '';", vec![json!(css)]).await.unwrap() }
+    };
+    let link = text_of("[data-testid=gold-file][data-path='lib/libapp.so']").await;
+    let link = link.as_str().unwrap_or_default();
+    assert!(link.contains("libapp.so.1"), "the link's target is shown: {link:?}");
+    let exe = text_of("[data-testid=gold-file][data-path='bin/app']").await;
+    let exe = exe.as_str().unwrap_or_default();
+    assert!(exe.contains("0755"), "the mode is shown: {exe:?}");
+
+    // promote to published, then provision through the native folder dialog (no question asked)
+    app.wait_for("[data-testid=promote-state]").await.select_by_value("published").await.unwrap();
+    wait_for_text(&app, "[data-testid=gold-state]", "Published").await;
+    app.click("[data-testid=provision-gold]").await;
+    app.choose_native_folder("Provision a working copy into a folder", &target, "provision-folder-dialog").await;
+    let copy = format!("[data-testid=working-copy][data-path='{}']", target.display());
+    app.wait_for_within(&copy, Duration::from_secs(60)).await;
+    assert_eq!(std::fs::read_link(target.join("lib/libapp.so")).unwrap(), Path::new("libapp.so.1"));
+    assert_eq!(std::fs::metadata(target.join("bin/app")).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(std::fs::read(target.join("README")).unwrap(), std::fs::read(src.join("README")).unwrap());
+
+    // Check now: identical; a file edited in the copy is reported as changed
+    app.click(&format!("{copy} [data-testid=check-copy]")).await;
+    wait_for_text(&app, &format!("{copy} [data-testid=drift-status]"), "No differences").await;
+    std::fs::write(target.join("conf/app.conf"), "port = 9090\n").unwrap();
+    app.click(&format!("{copy} [data-testid=check-copy]")).await;
+    let status = wait_for_text(&app, &format!("{copy} [data-testid=drift-status]"), "changed").await;
+    assert_eq!(status, "1 changed");
+    app.click(&format!("{copy} [data-testid=drift-changed] button")).await;
+    wait_for_text(&app, &format!("{copy} [data-testid=drift-changed]"), "conf/app.conf").await;
+    app.shot("drift").await;
+
+    // the screen at full HD and the smallest window, light and dark, with the jobs panel open
+    for (w, h) in [(1920, 1080), (900, 560)] {
+        app.client.set_window_rect(0, 0, w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        for theme in ["light", "dark"] {
+            app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
+            app.shot(&format!("look-gold-{w}x{h}-{theme}")).await;
+            app.click("[data-testid=new-gold]").await;
+            app.wait_for("[data-testid=capture-review]").await;
+            app.shot(&format!("look-capture-{w}x{h}-{theme}")).await;
+            app.click("[data-testid=cancel-capture]").await;
+        }
+    }
+    app.quit().await;
+}

@@ -296,7 +296,8 @@ export class CaptureReview {
   seriesNames = $state.raw<string[]>([]);
   #hooks: Hooks & { onCaptured?: (report: CaptureReport) => void };
 
-  static readonly NEW_SERIES = '\u0000new';
+  /** The select's value for "New series…": a series name is trimmed, so none begins with a space. */
+  static readonly NEW_SERIES = ' new';
 
   constructor(hooks: Hooks & { onCaptured?: (report: CaptureReport) => void } = {}) {
     this.#hooks = hooks;
