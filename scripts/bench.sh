@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
-PARTS=${BENCH_PARTS:-import batch app export publish} # run a subset with e.g. BENCH_PARTS=export
+PARTS=${BENCH_PARTS:-import batch app export publish gold} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target} # where cargo puts the release binaries
 
@@ -247,4 +247,86 @@ print("per run (curl s, imagesmith s): " + ", ".join(f"({c:.1f}, {o:.1f})" for c
 PY
 scripts/servers.sh stop "$PSTATE"
 trap - EXIT
+fi
+
+# ---- gold images: a real software home of about 1 GiB, against cp -a ----
+if part gold; then
+echo
+echo "Gold images: a software home of about 1 GiB and thousands of files (the crate sources cargo fetched)"
+HOME_SRC=$WORK/gold-home
+if [[ ! -f $WORK/gold-home.done ]]; then
+  rm -rf "$HOME_SRC" && mkdir -p "$HOME_SRC"
+  TREE=${CARGO_HOME:-$HOME/.cargo}/registry/src
+  bytes=0
+  while IFS= read -r -d '' d; do
+    cp -a "$d" "$HOME_SRC/"
+    bytes=$((bytes + $(du -sb "$d" | cut -f1)))
+    (( bytes > 1000 << 20 )) && break
+  done < <(find "$TREE" -mindepth 2 -maxdepth 2 -type d -print0 | sort -z)
+  touch "$WORK/gold-home.done"
+fi
+FILES=$(find "$HOME_SRC" -type f | wc -l)
+BYTES=$(du -sb "$HOME_SRC" | cut -f1)
+echo "bench: home of $((BYTES >> 20)) MiB in $FILES files"
+GREPO=$WORK/gold-repo
+cat "$(find "$HOME_SRC" -type f | head -n 1)" >/dev/null
+find "$HOME_SRC" -type f -exec cat {} + >/dev/null # warm the page cache once, for every contender alike
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "rm -rf $GREPO $WORK/cp-copy; mkdir -p $GREPO; sync" --export-json "$WORK/gold-capture.json" \
+  -n "cp -a" "cp -a $HOME_SRC $WORK/cp-copy" \
+  -n "imagesmith gold create" "$CLI --home $GREPO gold create v1 --from $HOME_SRC" \
+  >/dev/null
+# Recapture with 1% of the files changed (a byte appended), the first capture already stored.
+rm -rf "$GREPO" && mkdir -p "$GREPO" && "$CLI" --home "$GREPO" gold create v1 --from "$HOME_SRC" >/dev/null
+mapfile -t CHANGE < <(find "$HOME_SRC" -type f | sort | awk 'NR % 100 == 0')
+for f in "${CHANGE[@]}"; do printf x >>"$f"; done
+CHANGED_BYTES=$(for f in "${CHANGE[@]}"; do stat -c %s "$f"; done | awk '{s+=$1} END {print s}')
+before=$(du -sb "$GREPO/objects" | cut -f1)
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$CLI --home $GREPO gold delete v2 >/dev/null 2>&1 || true; rm -rf $WORK/cp-copy; sync" \
+  --export-json "$WORK/gold-recapture.json" \
+  -n "cp -a" "cp -a $HOME_SRC $WORK/cp-copy" \
+  -n "imagesmith gold create (1% changed)" "$CLI --home $GREPO gold create v2 --from $HOME_SRC" \
+  >/dev/null
+"$CLI" --home "$GREPO" gold delete v2 >/dev/null 2>&1 || true
+"$CLI" --home "$GREPO" gold create v2 --from "$HOME_SRC" >/dev/null
+GROWTH=$(( $(du -sb "$GREPO/objects" | cut -f1) - before ))
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "rm -rf $WORK/prov $WORK/cp-copy; $CLI --home $GREPO gold forget-copy $WORK/prov >/dev/null 2>&1 || true; sync" \
+  --export-json "$WORK/gold-provision.json" \
+  -n "cp -a" "cp -a $HOME_SRC $WORK/cp-copy" \
+  -n "imagesmith gold provision" "$CLI --home $GREPO gold provision v2 --to $WORK/prov --allow-unpublished" \
+  >/dev/null
+diff -r --no-dereference "$HOME_SRC" "$WORK/prov" >/dev/null && echo "bench: the provisioned copy equals the home (diff -r)"
+# Peak memory on a home of 100,000 small files.
+BIG=$WORK/gold-100k
+if [[ ! -f $WORK/gold-100k.done ]]; then
+  rm -rf "$BIG" && mkdir -p "$BIG"
+  python3 -c "
+import os, sys
+root = sys.argv[1]
+for d in range(1000):
+    p = os.path.join(root, f'pkg{d:04}')
+    os.mkdir(p)
+    for f in range(100):
+        with open(os.path.join(p, f'mod{f:03}.py'), 'w') as out:
+            out.write(f'# module {d}.{f}\n')
+" "$BIG"
+  touch "$WORK/gold-100k.done"
+fi
+rm -rf "$WORK/gold-100k-repo" && mkdir -p "$WORK/gold-100k-repo"
+RSS_KB=$( { /usr/bin/time -f '%M' "$CLI" --home "$WORK/gold-100k-repo" gold create big --from "$BIG" >/dev/null; } 2>&1 | tail -n1)
+rm -rf "$WORK/gold-100k-repo" "$WORK/cp-copy" "$WORK/prov"
+python3 - "$WORK" "$CHANGED_BYTES" "$GROWTH" "$RSS_KB" <<'PY'
+import json, sys
+work, changed, growth, rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def means(name):
+    return {r["command"]: r["mean"] for r in json.load(open(f"{work}/{name}.json"))["results"]}
+cap, rec, prov = means("gold-capture"), means("gold-recapture"), means("gold-provision")
+print("\n| step | cp -a s | imagesmith s | ratio | target |\n|---|---:|---:|---:|---|")
+print(f"| first capture | {cap['cp -a']:.2f} | {cap['imagesmith gold create']:.2f} | {cap['imagesmith gold create'] / cap['cp -a']:.2f}x | <= 1.3x |")
+r = rec['imagesmith gold create (1% changed)']
+print(f"| recapture, 1% changed | {rec['cp -a']:.2f} | {r:.2f} | {r / rec['cp -a']:.2f}x | <= 0.5x |")
+p = prov['imagesmith gold provision']
+print(f"| provision | {prov['cp -a']:.2f} | {p:.2f} | {p / prov['cp -a']:.2f}x | <= 1.3x |")
+print(f"\nstore growth of the recapture: {growth / 2**20:.2f} MiB for {changed / 2**20:.2f} MiB of changed files (target: within 1 MiB)")
+print(f"peak RSS of a capture of 100,000 files: {rss / 1024:.1f} MiB (target < 128 MiB)")
+PY
 fi

@@ -179,7 +179,6 @@ fn gold_not_found(name: &str) -> Error {
 #[derive(Debug, Clone)]
 struct Found {
     entry: GoldEntry,
-    abs: PathBuf,
     /// (dev, ino) of a regular file, to find hardlinks and to notice a file replaced while read.
     inode: (u64, u64),
     mtime_ns: i64,
@@ -257,12 +256,7 @@ fn walk(root: &Path) -> Result<Vec<Found>> {
             special.push(item.path().display().to_string());
             continue;
         }
-        out.push(Found {
-            entry,
-            abs: item.path().to_path_buf(),
-            inode: (m.dev(), m.ino()),
-            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
-        });
+        out.push(Found { entry, inode: (m.dev(), m.ino()), mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec() });
     }
     if !special.is_empty() {
         return Err(Error::new(
@@ -385,17 +379,37 @@ fn plan_of(from: &Path, found: &[Found]) -> CapturePlan {
 }
 
 /// Read `file` to its end through SHA-256, writing every byte to `out` when given.
-fn hash_copy(file: &mut File, mut out: Option<&mut File>, cancel: &CancelToken, counted: &AtomicU64) -> std::io::Result<String> {
+fn hash_copy(file: &mut File, out: Option<&mut File>, cancel: &CancelToken, counted: &AtomicU64) -> std::io::Result<String> {
+    hash_copy_watched(file, out, cancel, counted, &|| true)
+}
+
+/// [`hash_copy`] that asks `unchanged` every 64 MiB and stops (`ErrorKind::InvalidData`) when the
+/// source moved: a datafile being written is not copied to its end first.
+fn hash_copy_watched(
+    file: &mut File,
+    mut out: Option<&mut File>,
+    cancel: &CancelToken,
+    counted: &AtomicU64,
+    unchanged: &dyn Fn() -> bool,
+) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
+    let mut since_check = 0usize;
     loop {
         if cancel.is_cancelled() {
             return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+        }
+        if since_check >= 64 << 20 {
+            since_check = 0;
+            if !unchanged() {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "changed while read"));
+            }
         }
         let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }
+        since_check += n;
         hasher.update(&buf[..n]);
         if let Some(o) = out.as_deref_mut() {
             o.write_all(&buf[..n])?;
@@ -424,25 +438,52 @@ impl CaptureWork {
         engine: &Engine,
         f: &Found,
         known: &Mutex<HashSet<String>>,
+        seen_before: bool,
         cancel: &CancelToken,
         counted: &AtomicU64,
     ) -> Result<Read1> {
         let same = |m: &fs::Metadata| {
             (m.dev(), m.ino()) == f.inode && m.len() == f.entry.size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == f.mtime_ns
         };
-        let Ok(mut file) = open_nofollow(&f.abs) else { return Ok(Read1::Unreadable) };
+        let abs = self.req.from.join(&f.entry.path);
+        let Ok(mut file) = open_nofollow(&abs) else { return Ok(Read1::Unreadable) };
         match file.metadata() {
             Ok(m) if m.is_file() && same(&m) => {}
             Ok(_) => return Ok(Read1::Changed),
             Err(_) => return Ok(Read1::Unreadable),
         }
-        let sha = match hash_copy(&mut file, None, cancel, counted) {
+        if !seen_before {
+            // Most likely new bytes (no earlier capture of this home had this path, size and time):
+            // copy while hashing, one read; the copy goes again if the store had the bytes after all.
+            let (mut out, path) = engine.store.staging_file()?;
+            let guard = crate::import::RemoveOnDrop(Some(path.clone()));
+            let unchanged = || fs::symlink_metadata(&abs).is_ok_and(|m| same(&m));
+            let sha = match hash_copy_watched(&mut file, Some(&mut out), cancel, counted, &unchanged) {
+                Ok(s) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(Error::cancelled()),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(Read1::Changed),
+                Err(_) => return Ok(Read1::Unreadable),
+            };
+            drop(out);
+            if !fs::symlink_metadata(&abs).is_ok_and(|m| same(&m)) {
+                return Ok(Read1::Changed);
+            }
+            let fresh = known.lock().unwrap_or_else(|p| p.into_inner()).insert(sha.clone());
+            if !fresh {
+                return Ok(Read1::Ok { sha, staged: None }); // the guard removes the copy
+            }
+            std::mem::forget(guard);
+            return Ok(Read1::Ok { sha, staged: Some(path) });
+        }
+        let unchanged = || fs::symlink_metadata(&abs).is_ok_and(|m| same(&m));
+        let sha = match hash_copy_watched(&mut file, None, cancel, counted, &unchanged) {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(Error::cancelled()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(Read1::Changed),
             Err(_) => return Ok(Read1::Unreadable),
         };
         // Moved while it was read: no use copying it.
-        if !fs::symlink_metadata(&f.abs).is_ok_and(|m| same(&m)) {
+        if !fs::symlink_metadata(&abs).is_ok_and(|m| same(&m)) {
             return Ok(Read1::Changed);
         }
         let mut staged = None;
@@ -451,7 +492,7 @@ impl CaptureWork {
             // New bytes: copy them (from the page cache now) and check the copy hashes the same.
             let (mut out, path) = engine.store.staging_file()?;
             let guard = crate::import::RemoveOnDrop(Some(path.clone()));
-            let Ok(mut again) = open_nofollow(&f.abs) else { return Ok(Read1::Unreadable) };
+            let Ok(mut again) = open_nofollow(&abs) else { return Ok(Read1::Unreadable) };
             let copied = hash_copy(&mut again, Some(&mut out), cancel, &AtomicU64::new(0));
             match copied {
                 Ok(s) if s == sha => {}
@@ -463,7 +504,7 @@ impl CaptureWork {
             std::mem::forget(guard);
             staged = Some(path);
         }
-        match fs::symlink_metadata(&f.abs) {
+        match fs::symlink_metadata(&abs) {
             Ok(m) if same(&m) => Ok(Read1::Ok { sha, staged }),
             _ => {
                 if let Some(p) = staged {
@@ -522,6 +563,23 @@ impl CaptureWork {
             rows
         };
         let known = Mutex::new(known);
+        // (path, size, mtime) of earlier captures of this home (same folder or series): files that
+        // match are likely stored already and are hashed before anything is copied.
+        let seen: HashSet<(String, u64, i64)> = {
+            let conn = engine.db();
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT e.path, e.size, e.mtime FROM gold_entries e JOIN gold_images g ON g.id = e.image_id
+                 LEFT JOIN gold_series s ON s.id = g.series_id
+                 WHERE e.kind = 'file' AND (g.source = ?1 OR (?2 IS NOT NULL AND s.name = ?2 COLLATE NOCASE))",
+            )?;
+            let source = self.source.clone().unwrap_or_else(|| self.req.from.display().to_string());
+            let rows = stmt
+                .query_map(params![source, self.req.series], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            rows
+        };
         let results: Vec<Mutex<Option<Read1>>> = leaders.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let done_files = AtomicUsize::new(0);
@@ -535,7 +593,9 @@ impl CaptureWork {
                     if i >= leaders.len() || failure.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
                         break;
                     }
-                    match self.read_one(engine, leaders[i], &known, step.cancel(), &counted) {
+                    let f = leaders[i];
+                    let seen_before = seen.contains(&(f.entry.path.clone(), f.entry.size, f.entry.mtime));
+                    match self.read_one(engine, f, &known, seen_before, step.cancel(), &counted) {
                         Ok(r) => *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r),
                         Err(e) => {
                             failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
@@ -565,8 +625,8 @@ impl CaptureWork {
                 Some(Read1::Ok { sha, staged }) => {
                     sha_of.insert(f.entry.path.as_str(), (sha, staged));
                 }
-                Some(Read1::Changed) => changed.push(f.abs.display().to_string()),
-                Some(Read1::Unreadable) | None => unreadable.push(f.abs.display().to_string()),
+                Some(Read1::Changed) => changed.push(self.req.from.join(&f.entry.path).display().to_string()),
+                Some(Read1::Unreadable) | None => unreadable.push(self.req.from.join(&f.entry.path).display().to_string()),
             }
         }
         if !changed.is_empty() {
@@ -577,15 +637,12 @@ impl CaptureWork {
         }
 
         // The manifest: hardlinks take their leader's digest.
-        let mut entries: Vec<GoldEntry> = Vec::with_capacity(self.found.len());
-        for f in &self.found {
-            let mut e = f.entry.clone();
-            if e.kind == EntryKind::File {
-                let leader = e.link.as_deref().unwrap_or(&e.path);
-                e.sha256 = sha_of.get(leader).map(|(s, _)| s.clone());
-            }
-            entries.push(e);
-        }
+        // Each entry's digest (a hardlink takes its leader's), looked up as rows are written: no
+        // second copy of a manifest that may have 100,000 entries.
+        let sha_for = |e: &GoldEntry| -> Option<&str> {
+            (e.kind == EntryKind::File).then(|| sha_of.get(e.link.as_deref().unwrap_or(&e.path)).map(|(s, _)| s.as_str())).flatten()
+        };
+        let entries: Vec<&GoldEntry> = self.found.iter().map(|f| &f.entry).collect();
         let new: Vec<(String, u64, PathBuf)> = leaders
             .iter()
             .filter_map(|f| sha_of.get(f.entry.path.as_str()).and_then(|(s, p)| p.clone().map(|p| (s.clone(), f.entry.size, p))))
@@ -639,7 +696,7 @@ impl CaptureWork {
                 "INSERT INTO gold_entries (image_id, path, kind, mode, size, sha256, target, link, mtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for e in &entries {
-                stmt.execute(params![id, e.path, e.kind.as_str(), e.mode, e.size as i64, e.sha256, e.target, e.link, e.mtime])?;
+                stmt.execute(params![id, e.path, e.kind.as_str(), e.mode, e.size as i64, sha_for(e), e.target, e.link, e.mtime])?;
             }
             if let Some(sid) = series_id {
                 tx.execute("UPDATE gold_series SET current_image_id = COALESCE(current_image_id, ?1) WHERE id = ?2", params![id, sid])?;
