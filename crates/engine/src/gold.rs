@@ -610,25 +610,30 @@ impl CaptureWork {
             }
         });
         let results: Vec<Option<Read1>> = results.into_iter().map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect();
-        let staged: Vec<PathBuf> =
-            results.iter().filter_map(|r| if let Some(Read1::Ok { staged: Some(p), .. }) = r { Some(p.clone()) } else { None }).collect();
-        let staged_guard = crate::import::RemoveAllOnDrop(staged);
-        if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            return Err(e);
-        }
-        step.check_cancel()?;
+        drop(known); // the store's digests are not needed any more: keep the peak low on big homes
+                     // Staged copies are owned here (removed on any failure); the manifest points into them by index.
+        let mut staged: Vec<PathBuf> = Vec::new();
         let mut changed = Vec::new();
         let mut unreadable = Vec::new();
-        let mut sha_of: HashMap<&str, (String, Option<PathBuf>)> = HashMap::new();
+        let mut sha_of: HashMap<&str, (String, Option<usize>)> = HashMap::with_capacity(leaders.len());
         for (f, r) in leaders.iter().zip(results) {
             match r {
-                Some(Read1::Ok { sha, staged }) => {
-                    sha_of.insert(f.entry.path.as_str(), (sha, staged));
+                Some(Read1::Ok { sha, staged: copy }) => {
+                    let at = copy.map(|p| {
+                        staged.push(p);
+                        staged.len() - 1
+                    });
+                    sha_of.insert(f.entry.path.as_str(), (sha, at));
                 }
                 Some(Read1::Changed) => changed.push(self.req.from.join(&f.entry.path).display().to_string()),
                 Some(Read1::Unreadable) | None => unreadable.push(self.req.from.join(&f.entry.path).display().to_string()),
             }
         }
+        let staged_guard = crate::import::RemoveAllOnDrop(staged);
+        if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        step.check_cancel()?;
         if !changed.is_empty() {
             return Err(changed_error(&changed));
         }
@@ -636,16 +641,18 @@ impl CaptureWork {
             return Err(unreadable_error(&self.req.from, &unreadable));
         }
 
-        // The manifest: hardlinks take their leader's digest.
         // Each entry's digest (a hardlink takes its leader's), looked up as rows are written: no
         // second copy of a manifest that may have 100,000 entries.
         let sha_for = |e: &GoldEntry| -> Option<&str> {
             (e.kind == EntryKind::File).then(|| sha_of.get(e.link.as_deref().unwrap_or(&e.path)).map(|(s, _)| s.as_str())).flatten()
         };
         let entries: Vec<&GoldEntry> = self.found.iter().map(|f| &f.entry).collect();
-        let new: Vec<(String, u64, PathBuf)> = leaders
+        let new: Vec<(&str, u64, &Path)> = leaders
             .iter()
-            .filter_map(|f| sha_of.get(f.entry.path.as_str()).and_then(|(s, p)| p.clone().map(|p| (s.clone(), f.entry.size, p))))
+            .filter_map(|f| {
+                let (sha, at) = sha_of.get(f.entry.path.as_str())?;
+                at.map(|i| (sha.as_str(), f.entry.size, staged_guard.0[i].as_path()))
+            })
             .collect();
         let new_bytes: u64 = new.iter().map(|(_, size, _)| size).sum();
         step.phase("storing");
