@@ -110,7 +110,7 @@ pub enum GoldAction {
         json: bool,
     },
     /// Make an image from an archive: one `gold export` wrote (checked against its SHA256SUMS), or
-    /// any tar.gz of a home.
+    /// any tar.gz or zip of a home.
     Import {
         file: PathBuf,
         #[arg(long)]

@@ -436,3 +436,35 @@ add('ok.txt')\n{script}\ntf.close()\n"
     assert!(!work.path().join("evil.txt").exists() && !Path::new("/tmp/imagesmith-gold-abs.txt").exists());
     assert!(!Path::new("/tmp/imagesmith-gold-through.txt").exists(), "nothing was written through the link");
 }
+
+#[test]
+fn a_zip_of_a_home_is_taken_as_fpp_takes_one_with_its_modes_and_links() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let py = home("python3.11", work.path());
+    let (code, _) = capture(&repo, "from-folder", &py, &[]);
+    assert_eq!(code, 0);
+    // Info-ZIP, as admins make them: -r recursive, -y links as links, -X no extra owner fields.
+    let zip = work.path().join("home.zip");
+    let ok = Command::new("zip").args(["-qryX"]).arg(&zip).arg(".").current_dir(&py).status().unwrap();
+    assert!(ok.success());
+    let (code, made) = repo.json(["gold".as_ref(), "import".as_ref(), zip.as_os_str(), "--name".as_ref(), "from-zip".as_ref()]);
+    assert_eq!(code, 0, "{made:#}");
+    assert_eq!(made["image"]["new_bytes"], 0, "the same bytes: nothing new to store");
+    let (_, diff) = repo.json(["gold", "diff", "from-folder", "from-zip"]);
+    // zip keeps hardlinks as two files: only their link record differs, not content or mode.
+    assert_eq!(diff, serde_json::json!({"changed": [], "added": [], "removed": [], "mode_changed": []}), "{diff:#}");
+    let (_, shown) = repo.json(["gold", "show", "from-zip", "--files"]);
+    let link = shown["entries"].as_array().unwrap().iter().find(|e| e["path"] == "site/latest").unwrap().clone();
+    assert_eq!((link["kind"].as_str(), link["target"].as_str()), (Some("symlink"), Some("../site/start.sh")));
+    let script = shown["entries"].as_array().unwrap().iter().find(|e| e["path"] == "site/start.sh").unwrap().clone();
+    assert_eq!(script["mode"], 0o750);
+
+    // A zip member climbing out is refused like a tar one.
+    let evil = work.path().join("evil.zip");
+    let program = "import zipfile, sys\nz = zipfile.ZipFile(sys.argv[1], 'w')\nz.writestr('ok.txt', 'x')\nz.writestr('../../evil.txt', 'x')\nz.close()\n";
+    assert!(Command::new("python3").arg("-c").arg(program).arg(&evil).status().unwrap().success());
+    let (code, err) = repo.json(["gold".as_ref(), "import".as_ref(), evil.as_os_str(), "--name".as_ref(), "evil".as_ref()]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("unsafe_archive")), "{err:#}");
+    assert!(!work.path().parent().unwrap().join("evil.txt").exists());
+}

@@ -1306,77 +1306,75 @@ impl Engine {
     }
 }
 
-/// Unpack `archive` (tar.gz) below `dir`: only files, folders, symlinks (written as they are, never
-/// followed) and hardlinks to a file unpacked before; no member outside `dir`, none through a link.
-fn unpack_home(archive: &Path, dir: &Path, free: u64, cancel: &CancelToken, read: &AtomicU64) -> Result<()> {
-    let name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let f = crate::detect::open_regular(archive)?;
-    let counted = CountingReader { inner: std::io::BufReader::new(f), read };
-    let gz = flate2::read::GzDecoder::new(counted);
-    let limits = crate::archive::Limits { max_entries: MAX_IMPORT_ENTRIES, refuse_more_entries: true };
-    let damaged = |e: &std::io::Error| {
-        Error::new(
-            code::INVALID_CONTENT,
-            format!("{name} is not a readable tar.gz ({e})."),
-            "It may be cut short by an interrupted download, or not a gzip-compressed tar archive.",
-            "Copy the archive again and compare its checksum.",
-        )
-    };
-    let mut dirs: HashSet<PathBuf> = HashSet::new();
-    let mut files: HashSet<PathBuf> = HashSet::new();
-    let mut declared = 0u64;
-    let mut times: Vec<(PathBuf, u32, i64)> = Vec::new();
-    crate::archive::walk(gz, &name, limits, &damaged, |entry| {
-        if cancel.is_cancelled() {
-            return Err(Error::cancelled());
-        }
-        let raw = entry.path().map_err(|e| unsafe_home_archive(&name, e.to_string()))?.into_owned();
-        let text =
-            raw.to_str().ok_or_else(|| unsafe_home_archive(&name, format!("the member {} has a name that is not UTF-8", raw.display())))?;
+/// One member of a home archive, as tar and zip both describe it.
+enum Member<'a> {
+    Dir,
+    File(&'a mut dyn Read, u64),
+    Symlink(PathBuf),
+    Hardlink(PathBuf),
+    Special(&'static str),
+}
+
+/// Writes members below `dir`: only files, folders, symlinks (written as they are, never followed)
+/// and hardlinks to a file unpacked before; no member outside `dir`, none through a link, none
+/// twice; no more content than the disk has room for.
+struct Unpacker<'a> {
+    name: String,
+    dir: &'a Path,
+    free: u64,
+    dirs: HashSet<PathBuf>,
+    files: HashSet<PathBuf>,
+    declared: u64,
+    times: Vec<(PathBuf, u32, i64)>,
+}
+
+impl Unpacker<'_> {
+    fn add(&mut self, text: &str, member: Member<'_>, mode: u32, mtime: i64) -> Result<()> {
+        let name = self.name.clone();
+        let dir = self.dir;
         let trimmed = text.trim_start_matches("./").trim_end_matches('/');
         if trimmed.is_empty() || trimmed == "." {
-            return Ok(crate::archive::Walk::Continue);
+            return Ok(());
         }
         let rel = safe_relative(trimmed)
             .ok_or_else(|| unsafe_home_archive(&name, format!("the member {text} climbs out of the archive or has an absolute path")))?;
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // Folders a tar leaves out are made; a parent that is a link or a file is refused.
+            // Folders an archive leaves out are made; a parent that is a link or a file is refused.
             let mut at = PathBuf::new();
             for c in parent.components() {
                 at.push(c);
-                if !dirs.contains(&at) {
-                    if files.contains(&at) || fs::symlink_metadata(dir.join(&at)).is_ok() {
+                if !self.dirs.contains(&at) {
+                    if self.files.contains(&at) || fs::symlink_metadata(dir.join(&at)).is_ok() {
                         return Err(unsafe_home_archive(&name, format!("the member {text} would be written through {}", at.display())));
                     }
                     fs::create_dir(dir.join(&at)).map_err(|e| Error::io(&dir.join(&at), &e, true))?;
-                    dirs.insert(at.clone());
+                    self.dirs.insert(at.clone());
                 }
             }
         }
         let out = dir.join(&rel);
-        let header = entry.header();
-        let mode = header.mode().unwrap_or(0o644) & 0o7777;
-        let mtime = header.mtime().unwrap_or(0) as i64;
-        if dirs.contains(&rel) || files.contains(&rel) {
-            if entry.header().entry_type() == tar::EntryType::Directory && dirs.contains(&rel) {
-                times.push((rel, mode, mtime));
-                return Ok(crate::archive::Walk::Continue);
+        if self.dirs.contains(&rel) || self.files.contains(&rel) {
+            if matches!(member, Member::Dir) && self.dirs.contains(&rel) {
+                self.times.push((rel, mode, mtime));
+                return Ok(());
             }
             return Err(unsafe_home_archive(&name, format!("the member {text} appears twice")));
         }
-        match entry.header().entry_type() {
-            tar::EntryType::Directory => {
+        match member {
+            Member::Dir => {
                 fs::create_dir(&out).map_err(|e| Error::io(&out, &e, true))?;
-                dirs.insert(rel.clone());
-                times.push((rel, mode, mtime));
+                self.dirs.insert(rel.clone());
+                self.times.push((rel, mode, mtime));
             }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let len = entry.size();
-                declared = declared.saturating_add(len);
-                if declared > free {
+            Member::File(content, len) => {
+                self.declared = self.declared.saturating_add(len);
+                if self.declared > self.free {
                     return Err(Error::new(
                         code::ARCHIVE_TOO_LARGE,
-                        format!("{name} was refused: it declares {declared} bytes of content, more than the {free} bytes free for the repository."),
+                        format!(
+                            "{name} was refused: it declares {} bytes of content, more than the {} bytes free for the repository.",
+                            self.declared, self.free
+                        ),
                         "Unpacking it would fill the disk; the sizes in the archive may also be forged.",
                         "Free space on the repository's disk, or check where the archive came from.",
                     ));
@@ -1387,26 +1385,27 @@ fn unpack_home(archive: &Path, dir: &Path, free: u64, cancel: &CancelToken, read
                     .custom_flags(libc::O_NOFOLLOW)
                     .open(&out)
                     .map_err(|e| Error::io(&out, &e, true))?;
-                std::io::copy(&mut (&mut *entry).take(len), &mut w)
+                let copied = std::io::copy(&mut content.take(len), &mut w)
                     .map_err(|e| unsafe_home_archive(&name, format!("the member {text} is cut short ({e})")))?;
+                if copied != len {
+                    return Err(unsafe_home_archive(&name, format!("the member {text} is cut short")));
+                }
                 drop(w);
                 fs::set_permissions(&out, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(&out, &e, true))?;
                 set_mtime(&out, mtime);
-                files.insert(rel);
+                self.files.insert(rel);
             }
-            tar::EntryType::Symlink => {
-                let target = entry.link_name().ok().flatten().map(|t| t.into_owned()).unwrap_or_default();
+            Member::Symlink(target) => {
                 std::os::unix::fs::symlink(&target, &out).map_err(|e| Error::io(&out, &e, true))?;
                 set_link_mtime(&out, mtime);
-                files.insert(rel);
+                self.files.insert(rel);
             }
-            tar::EntryType::Link => {
-                let target = entry.link_name().ok().flatten().map(|t| t.into_owned()).unwrap_or_default();
+            Member::Hardlink(target) => {
                 let first = target.to_str().map(|t| t.trim_start_matches("./")).and_then(safe_relative);
                 match first {
-                    Some(first) if files.contains(&first) && fs::symlink_metadata(dir.join(&first)).is_ok_and(|m| m.is_file()) => {
+                    Some(first) if self.files.contains(&first) && fs::symlink_metadata(dir.join(&first)).is_ok_and(|m| m.is_file()) => {
                         fs::hard_link(dir.join(&first), &out).map_err(|e| Error::io(&out, &e, true))?;
-                        files.insert(rel);
+                        self.files.insert(rel);
                     }
                     _ => {
                         return Err(unsafe_home_archive(
@@ -1416,18 +1415,130 @@ fn unpack_home(archive: &Path, dir: &Path, free: u64, cancel: &CancelToken, read
                     }
                 }
             }
-            tar::EntryType::Char | tar::EntryType::Block => {
-                return Err(unsafe_home_archive(&name, format!("the member {text} is a device file")))
-            }
-            tar::EntryType::Fifo => return Err(unsafe_home_archive(&name, format!("the member {text} is a named pipe"))),
-            _ => return Err(unsafe_home_archive(&name, format!("the member {text} is a special entry"))),
+            Member::Special(what) => return Err(unsafe_home_archive(&name, format!("the member {text} is {what}"))),
         }
+        Ok(())
+    }
+
+    /// Folders get their modes and times last: a read-only folder would refuse its own members.
+    fn finish(self) {
+        for (rel, mode, mtime) in self.times.into_iter().rev() {
+            let out = self.dir.join(rel);
+            let _ = fs::set_permissions(&out, fs::Permissions::from_mode(mode));
+            set_mtime(&out, mtime);
+        }
+    }
+}
+
+/// Unpack `archive` (tar.gz, or zip as FPP's `-zip` takes) below `dir`, within bounds.
+fn unpack_home(archive: &Path, dir: &Path, free: u64, cancel: &CancelToken, read: &AtomicU64) -> Result<()> {
+    let name = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut f = crate::detect::open_regular(archive)?;
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic).map_err(|e| Error::io(archive, &e, false))?;
+    use std::io::Seek;
+    f.seek(std::io::SeekFrom::Start(0)).map_err(|e| Error::io(archive, &e, false))?;
+    let mut unpacker =
+        Unpacker { name: name.clone(), dir, free, dirs: HashSet::new(), files: HashSet::new(), declared: 0, times: Vec::new() };
+    if n == 4 && magic == *b"PK\x03\x04" {
+        unpack_zip(f, &mut unpacker, cancel, read)?;
+        unpacker.finish();
+        return Ok(());
+    }
+    let counted = CountingReader { inner: std::io::BufReader::new(f), read };
+    let gz = flate2::read::GzDecoder::new(counted);
+    let limits = crate::archive::Limits { max_entries: MAX_IMPORT_ENTRIES, refuse_more_entries: true };
+    let damaged = |e: &std::io::Error| {
+        Error::new(
+            code::INVALID_CONTENT,
+            format!("{name} is not a readable tar.gz or zip ({e})."),
+            "It may be cut short by an interrupted download, or not an archive of a home.",
+            "Copy the archive again and compare its checksum.",
+        )
+    };
+    crate::archive::walk(gz, &name, limits, &damaged, |entry| {
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let raw = entry.path().map_err(|e| unsafe_home_archive(&name, e.to_string()))?.into_owned();
+        let text = raw
+            .to_str()
+            .ok_or_else(|| unsafe_home_archive(&name, format!("the member {} has a name that is not UTF-8", raw.display())))?
+            .to_string();
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        let link = || entry.link_name().ok().flatten().map(|t| t.into_owned()).unwrap_or_default();
+        let member = match header.entry_type() {
+            tar::EntryType::Directory => Member::Dir,
+            tar::EntryType::Symlink => Member::Symlink(link()),
+            tar::EntryType::Link => Member::Hardlink(link()),
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let len = entry.size();
+                unpacker.add(&text, Member::File(entry, len), mode, mtime)?;
+                return Ok(crate::archive::Walk::Continue);
+            }
+            tar::EntryType::Char | tar::EntryType::Block => Member::Special("a device file"),
+            tar::EntryType::Fifo => Member::Special("a named pipe"),
+            _ => Member::Special("a special entry"),
+        };
+        unpacker.add(&text, member, mode, mtime)?;
         Ok(crate::archive::Walk::Continue)
     })?;
-    for (rel, mode, mtime) in times.into_iter().rev() {
-        let out = dir.join(rel);
-        let _ = fs::set_permissions(&out, fs::Permissions::from_mode(mode));
-        set_mtime(&out, mtime);
+    unpacker.finish();
+    Ok(())
+}
+
+/// A zip's members through the same checks; a symlink is a member whose unix mode says so and whose
+/// content is its target.
+fn unpack_zip(f: File, unpacker: &mut Unpacker<'_>, cancel: &CancelToken, read: &AtomicU64) -> Result<()> {
+    let name = unpacker.name.clone();
+    let damaged = |e: zip::result::ZipError| {
+        Error::new(
+            code::INVALID_CONTENT,
+            format!("{name} is not a readable zip ({e})."),
+            "It may be cut short by an interrupted download.",
+            "Copy the archive again and compare its checksum.",
+        )
+    };
+    let mut zip = zip::ZipArchive::new(f).map_err(damaged)?;
+    if zip.len() > MAX_IMPORT_ENTRIES {
+        return Err(unsafe_home_archive(&name, format!("it has {} members, more than {MAX_IMPORT_ENTRIES}", zip.len())));
+    }
+    for i in 0..zip.len() {
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let mut entry = zip.by_index(i).map_err(damaged)?;
+        let text = entry.name().to_string();
+        let unix = entry.unix_mode().unwrap_or(if entry.is_dir() { 0o40755 } else { 0o100644 });
+        let mode = unix & 0o7777;
+        let mtime = entry
+            .last_modified()
+            .and_then(|t| {
+                let month = time::Month::try_from(t.month()).ok()?;
+                let date = time::Date::from_calendar_date(t.year().into(), month, t.day()).ok()?;
+                let clock = time::Time::from_hms(t.hour(), t.minute(), t.second()).ok()?;
+                Some(time::PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp())
+            })
+            .unwrap_or(0);
+        read.fetch_add(entry.compressed_size(), Ordering::Relaxed);
+        let kind = unix & 0o170000;
+        if entry.is_dir() || kind == 0o040000 {
+            unpacker.add(&text, Member::Dir, mode, mtime)?;
+        } else if kind == 0o120000 {
+            let mut target = String::new();
+            (&mut entry)
+                .take(4096)
+                .read_to_string(&mut target)
+                .map_err(|e| unsafe_home_archive(&name, format!("the link {text} does not read ({e})")))?;
+            unpacker.add(&text, Member::Symlink(PathBuf::from(target)), mode, mtime)?;
+        } else if kind == 0o100000 || kind == 0 {
+            let len = entry.size();
+            unpacker.add(&text, Member::File(&mut entry, len), mode, mtime)?;
+        } else {
+            unpacker.add(&text, Member::Special("a device file, socket or named pipe"), mode, mtime)?;
+        }
     }
     Ok(())
 }
