@@ -1276,15 +1276,50 @@ async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() 
     app.wait_for("[data-testid=artifact-row][data-name='step-1999.sh']").await;
     app.shot("after-bulk-delete").await;
 
-    // The screens this adds, at the minimum size and full HD, light and dark
+    // The screens this adds, at the minimum size and full HD, light and dark (the whole library shown)
+    let search = app.wait_for("[data-testid=library-search]").await;
+    search.send_keys("\u{E009}a\u{E000}\u{E003}").await.unwrap(); // Ctrl+A, Backspace
+    app.wait_for("[data-testid=artifact-row][data-name='step-1.sh']").await;
     for (w, h) in [(900, 560), (1920, 1080)] {
         app.client.set_window_rect(0, 0, w, h).await.unwrap();
         tokio::time::sleep(Duration::from_millis(400)).await;
         for theme in ["light", "dark"] {
             app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
             let at = format!("{w}x{h}-{theme}");
-            app.click("[data-testid=artifact-row][data-name='step-1999.sh']").await;
+            // (a toast may lie over the row at 900x560: the row is clicked as the page sees it)
+            let row = app.wait_for("[data-testid=artifact-row][data-name='step-1.sh']").await;
+            app.client.execute("arguments[0].click();", vec![serde_json::to_value(&row).unwrap()]).await.unwrap();
             app.shot(&format!("look-details-evidence-{at}")).await;
+            app.click("[data-testid=edit-artifact]").await;
+            app.wait_for("[data-testid=edit-kind]").await;
+            app.shot(&format!("look-details-edit-{at}")).await;
+            app.click("form.edit button[type=button]").await; // Cancel
+                                                              // the whole library selected: the selection bar and a row's own menu
+            let list = app.wait_for("[data-testid=library-list]").await;
+            list.send_keys("\u{E009}a\u{E000}").await.unwrap();
+            app.wait_for("[data-testid=selection-bar]").await;
+            app.shot(&format!("look-selection-{at}")).await;
+            let row = app.wait_for("[data-testid=artifact-row][data-name='step-1.sh']").await;
+            app.client
+                .execute(
+                    "const r = arguments[0].getBoundingClientRect(); arguments[0].dispatchEvent(new MouseEvent('contextmenu', \
+                     {bubbles: true, cancelable: true, clientX: r.left + 40, clientY: r.top + 10}));",
+                    vec![serde_json::to_value(&row).unwrap()],
+                )
+                .await
+                .unwrap();
+            app.wait_for("[data-testid=context-menu]").await;
+            app.shot(&format!("look-context-menu-{at}")).await;
+            app.client
+                .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
+                .await
+                .unwrap();
+            app.click("[data-testid=bulk-clear]").await;
+            // F1: every shortcut
+            app.wait_for("[data-testid=library-list]").await.send_keys("\u{E031}").await.unwrap();
+            app.wait_for("[data-testid=help]").await;
+            app.shot(&format!("look-help-{at}")).await;
+            app.client.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap();
             app.click("[data-testid=nav-settings]").await;
             app.click("[data-testid=open-about]").await;
             app.wait_for("[data-testid=about-components]").await;
@@ -1357,9 +1392,12 @@ async fn files_opened_with_the_app_are_reviewed_and_a_failed_one_retried() {
     app.wait_for("[data-testid=review-row][data-file='ipxe.iso']").await;
     app.wait_for("[data-testid=review-row][data-file='ks.cfg']").await;
     app.shot("review-of-opened-files").await;
+    looks(&mut app, "review").await;
     app.choose_os("ipxe.iso", "linux").await;
     app.click("[data-testid=start-import]").await;
     assert_eq!(app.job_state(&["succeeded", "partly_succeeded", "failed", "cancelled"]).await, "partly_succeeded");
+    app.wait_for("[data-testid=retry-failed]").await;
+    looks(&mut app, "job-retry").await;
 
     // Retry from the job: the failed file goes back to the review, without the wrong checksum file
     app.click("[data-testid=job-card][data-state=partly_succeeded] [data-testid=retry-failed]").await;
@@ -1488,4 +1526,20 @@ async fn capture_a_home_promote_provision_it_and_see_drift() {
         }
     }
     app.quit().await;
+}
+
+/// Screenshots of what is on screen now at the minimum window size and full HD, light and dark;
+/// the window is put back where the tests expect it.
+async fn looks(app: &mut App, what: &str) {
+    for (w, h) in [(900, 560), (1920, 1080)] {
+        app.client.set_window_rect(0, 0, w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await; // let the X server apply it
+        for theme in ["light", "dark"] {
+            app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
+            app.shot(&format!("look-{what}-{w}x{h}-{theme}")).await;
+        }
+    }
+    app.client.execute("document.documentElement.dataset.theme = 'light';", vec![]).await.unwrap();
+    app.client.set_window_rect(40, 40, 1280, 820).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
 }
