@@ -1062,17 +1062,9 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     let home = Home::new();
     {
         // a library with a long name and a finished job, made before the window opens
-        use imagesmith_engine::{DataLayout, Engine};
-        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
-        let dir = home.files();
-        let long = dir.join("rhel-9.6-x86_64-dvd-with-a-very-long-descriptive-name-from-the-vendor-portal.iso");
+        let long = home.files().join("rhel-9.6-x86_64-dvd-with-a-very-long-descriptive-name-from-the-vendor-portal.iso");
         std::fs::copy(fixture("rhel-9.6-x86_64-dvd.iso"), &long).unwrap();
-        let items = [long, fixture("ks.cfg"), fixture("post-install.sh")]
-            .into_iter()
-            .map(|path| imagesmith_engine::ImportItem { path, ..Default::default() })
-            .collect();
-        let request = imagesmith_engine::ImportRequest { items, checksum_files: vec![] };
-        engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        let engine = seeded(&home, vec![long, fixture("ks.cfg"), fixture("post-install.sh")]);
         let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
         engine.create_profile("web", &os.id.to_string(), "").unwrap();
         // History with more kinds: an export of the profile and its import under another name
@@ -1171,6 +1163,17 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     app.quit().await;
 }
 
+/// The test's repository with `files` imported, as imagesmith-cli would before the window opens
+/// (the same engine, the same repository).
+fn seeded(home: &Home, files: Vec<PathBuf>) -> imagesmith_engine::Engine {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+    let items = files.into_iter().map(|path| ImportItem { path, ..Default::default() }).collect();
+    let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+    assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+    engine
+}
+
 /// `n` small distinct shell scripts (step-1.sh …) in `dir`, for a library of thousands.
 fn scripts(dir: &Path, n: usize) -> Vec<PathBuf> {
     (1..=n)
@@ -1193,13 +1196,9 @@ fn artifacts_in(home: &Home) -> usize {
 async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() {
     let home = Home::new();
     {
-        use imagesmith_engine::{DataLayout, Engine};
-        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
         let mut files = scripts(&home.files(), 2000);
         files.push(fixture("rhel-9.6-x86_64-dvd.iso"));
-        let items = files.into_iter().map(|path| imagesmith_engine::ImportItem { path, ..Default::default() }).collect();
-        let request = imagesmith_engine::ImportRequest { items, checksum_files: vec![] };
-        engine.import(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        let engine = seeded(&home, files);
         let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
         engine.create_profile("web", &os.id.to_string(), "").unwrap();
     }
@@ -1341,14 +1340,7 @@ async fn a_read_only_repository_opens_for_browsing_with_the_reason_shown() {
         return;
     }
     let home = Home::new();
-    {
-        use imagesmith_engine::{DataLayout, Engine};
-        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
-        let items = vec![imagesmith_engine::ImportItem { path: fixture("ks.cfg"), ..Default::default() }];
-        engine
-            .import(&imagesmith_engine::ImportRequest { items, checksum_files: vec![] }, &imagesmith_engine::CancelToken::new(), &|_| {})
-            .unwrap();
-    }
+    seeded(&home, vec![fixture("ks.cfg")]);
     // The app, in a private mount namespace where its repository is mounted read-only (as on a
     // write-protected USB disk or a read-only share); the machine's mounts are untouched.
     let wrapper = home.path("read-only-app.sh");

@@ -202,6 +202,21 @@ pub fn series_wants_json(a: &SeriesAction) -> bool {
     }
 }
 
+/// What a capture or an import made: the report as JSON, or one line ("captured NAME — …").
+fn captured(report: &imagesmith_engine::gold::CaptureReport, json: bool, verb: &str) {
+    if json {
+        output::json(report);
+    } else if let Some(g) = &report.image {
+        println!(
+            "{verb} {} — {} files, {} ({} new in the store)",
+            g.name,
+            g.files,
+            output::human_size(g.size),
+            output::human_size(g.new_bytes)
+        );
+    }
+}
+
 /// An image changed by a command: as JSON, or one line saying `what`.
 fn changed(g: &GoldImage, json: bool, what: &str) {
     if json {
@@ -294,18 +309,7 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
             let req = CaptureRequest { name, from, image_type, series, version, description };
             let report = engine.capture(req, &cancel, &|p| bar.update(p));
             bar.finish();
-            let report = report?;
-            if json {
-                output::json(&report);
-            } else if let Some(g) = &report.image {
-                println!(
-                    "captured {} — {} files, {} ({} new in the store)",
-                    g.name,
-                    g.files,
-                    output::human_size(g.size),
-                    output::human_size(g.new_bytes)
-                );
-            }
+            captured(&report?, json, "captured");
         }
         GoldAction::List { series, state, json } => {
             let list = engine.list_gold(series.as_deref(), state)?;
@@ -404,18 +408,7 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
             let req = imagesmith_engine::gold::GoldImportRequest { archive: file, name, series, version };
             let report = engine.import_gold(req, &cancel, &|p| bar.update(p));
             bar.finish();
-            let report = report?;
-            if json {
-                output::json(&report);
-            } else if let Some(g) = &report.image {
-                println!(
-                    "imported {} — {} files, {} ({} new in the store)",
-                    g.name,
-                    g.files,
-                    output::human_size(g.size),
-                    output::human_size(g.new_bytes)
-                );
-            }
+            captured(&report?, json, "imported");
         }
         GoldAction::Diff { a, b, json } => {
             let d = engine.diff_gold(&a, &b)?;

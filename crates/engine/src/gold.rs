@@ -334,7 +334,7 @@ impl Engine {
 
     /// Check a capture request and walk the home; the job then hashes and stores.
     pub fn capture_work(&self, mut req: CaptureRequest) -> Result<CaptureWork> {
-        self.write_check()?;
+        self.check_writable()?;
         req.name = catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {
             return Err(catalog::name_taken_error(&req.name));
@@ -357,13 +357,6 @@ impl Engine {
     pub fn capture(&self, req: CaptureRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<CaptureReport> {
         let work = self.capture_work(req)?;
         self.run(work, cancel, sink)
-    }
-
-    fn write_check(&self) -> Result<()> {
-        match self.why_read_only() {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
     }
 }
 
@@ -812,6 +805,17 @@ fn series_id(conn: &Connection, name: &str, create: bool) -> Result<Option<i64>>
     }
 }
 
+/// The series and the image, refused unless the image belongs to it (`recovery` says what to do).
+fn in_series(conn: &Connection, series: &str, image: &str, recovery: impl Fn(&GoldImage) -> String) -> Result<(i64, GoldImage)> {
+    let sid = series_id(conn, series, false)?.ok_or_else(|| series_not_found(series))?;
+    let g = get_image(conn, image)?;
+    let member: Option<i64> = conn.query_row("SELECT series_id FROM gold_images WHERE id = ?1", [g.id], |r| r.get(0))?;
+    if member != Some(sid) {
+        return Err(Error::invalid_argument(format!("{} is not in the series {series}.", g.name), recovery(&g)));
+    }
+    Ok((sid, g))
+}
+
 fn series_not_found(name: &str) -> Error {
     Error::new(
         code::NOT_FOUND,
@@ -963,16 +967,16 @@ impl Engine {
 
     pub fn get_series(&self, name: &str) -> Result<Series> {
         let conn = self.db();
-        let (id, real, current): (i64, String, Option<String>) = conn
+        let (real, current): (String, Option<String>) = conn
             .query_row(
-                "SELECT s.id, s.name, g.name FROM gold_series s LEFT JOIN gold_images g ON g.id = s.current_image_id WHERE s.name = ?1 COLLATE NOCASE",
+                "SELECT s.name, g.name FROM gold_series s LEFT JOIN gold_images g ON g.id = s.current_image_id WHERE s.name = ?1 COLLATE NOCASE",
                 [name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
             .ok_or_else(|| series_not_found(name))?;
         drop(conn);
-        let images = self.list_gold(Some(&real), None)?.into_iter().filter(|_| id > 0).collect();
+        let images = self.list_gold(Some(&real), None)?;
         Ok(Series { name: real, current, images })
     }
 
@@ -996,14 +1000,7 @@ impl Engine {
 
     pub fn series_remove(&self, series: &str, image: &str) -> Result<Series> {
         self.write(|tx| {
-            let sid = series_id(tx, series, false)?.ok_or_else(|| series_not_found(series))?;
-            let g = get_image(tx, image)?;
-            if g.series.as_deref().map(str::to_lowercase) != Some(series.to_lowercase()) {
-                return Err(Error::invalid_argument(
-                    format!("{} is not in the series {series}.", g.name),
-                    "List the series with `imagesmith-cli series show`.",
-                ));
-            }
+            let (sid, g) = in_series(tx, series, image, |_| "List the series with `imagesmith-cli series show`.".into())?;
             tx.execute("UPDATE gold_series SET current_image_id = NULL WHERE id = ?1 AND current_image_id = ?2", params![sid, g.id])?;
             tx.execute(
                 "UPDATE gold_images SET series_id = NULL, series_pos = NULL, updated_at = ?1 WHERE id = ?2",
@@ -1016,14 +1013,7 @@ impl Engine {
 
     pub fn series_current(&self, series: &str, image: &str) -> Result<Series> {
         self.write(|tx| {
-            let sid = series_id(tx, series, false)?.ok_or_else(|| series_not_found(series))?;
-            let g = get_image(tx, image)?;
-            if g.series.as_deref().map(str::to_lowercase) != Some(series.to_lowercase()) {
-                return Err(Error::invalid_argument(
-                    format!("{} is not in the series {series}.", g.name),
-                    format!("Add it first: `imagesmith-cli series add {series} {}`.", g.name),
-                ));
-            }
+            let (sid, g) = in_series(tx, series, image, |g| format!("Add it first: `imagesmith-cli series add {series} {}`.", g.name))?;
             tx.execute("UPDATE gold_series SET current_image_id = ?1 WHERE id = ?2", params![g.id, sid])?;
             Ok(())
         })?;
@@ -1292,7 +1282,7 @@ pub struct GoldImportWork {
 
 impl Engine {
     pub fn gold_import_work(&self, req: GoldImportRequest) -> Result<GoldImportWork> {
-        self.write_check()?;
+        self.check_writable()?;
         catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {
             return Err(catalog::name_taken_error(&req.name));
@@ -1705,7 +1695,7 @@ impl Engine {
     /// Check a provision before its job exists: the image may be provisioned, the target is a new
     /// or empty folder outside the repository.
     pub fn provision_work(&self, req: &ProvisionRequest) -> Result<ProvisionWork> {
-        self.write_check()?;
+        self.check_writable()?;
         let conn = self.db();
         let image = get_image(&conn, &req.image)?;
         match image.state {

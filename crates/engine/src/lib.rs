@@ -166,10 +166,17 @@ impl Engine {
 
     /// Run `f` in one write transaction (BEGIN IMMEDIATE).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        if let Some(why) = &self.unwritable {
-            return Err(why.clone());
-        }
+        self.check_writable()?;
         db::write(&mut self.db(), f)
+    }
+
+    /// Refuse with the reason when the repository is open only for reading (a job that would
+    /// walk a home first asks before it starts).
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        match &self.unwritable {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
     }
 
     pub fn change_stamp(&self) -> Result<ChangeStamp> {
