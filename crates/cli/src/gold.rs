@@ -3,6 +3,7 @@
 
 use crate::output;
 use clap::Subcommand;
+use imagesmith_engine::export::ArchiveFormat;
 use imagesmith_engine::gold::{CaptureRequest, Drift, GoldImage, GoldState, ProvisionRequest, Series};
 use imagesmith_engine::{Engine, Error};
 use std::path::PathBuf;
@@ -101,11 +102,15 @@ pub enum GoldAction {
         #[arg(long)]
         json: bool,
     },
-    /// Write an image as NAME.tar.gz (gold.json, home/, SHA256SUMS) with a .sha256 beside it.
+    /// Write an image as NAME.tar.gz or NAME.zip (gold.json, home/, SHA256SUMS) with a .sha256
+    /// beside it. A zip keeps modes and symlinks; a hardlink becomes a copy and times are rounded
+    /// to 2 s (gold.json keeps both, and `gold import` puts them back).
     Export {
         name: String,
         #[arg(long, value_name = "DIR")]
         to: PathBuf,
+        #[arg(long, value_parser = ["tar.gz", "zip"], default_value = "tar.gz")]
+        format: String,
         #[arg(long)]
         json: bool,
     },
@@ -394,11 +399,18 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
             }
             return Ok(if d.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        GoldAction::Export { name, to, json } => {
+        GoldAction::Export { name, to, format, json } => {
             let cancel = crate::cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
-            let report =
-                engine.export_gold(&imagesmith_engine::gold::GoldExportRequest { image: name, dir: to }, &cancel, &|p| bar.update(p));
+            let report = engine.export_gold(
+                &imagesmith_engine::gold::GoldExportRequest {
+                    image: name,
+                    dir: to,
+                    format: if format == "zip" { ArchiveFormat::Zip } else { ArchiveFormat::TarGz },
+                },
+                &cancel,
+                &|p| bar.update(p),
+            );
             bar.finish();
             output::export_report(&report?, json, "");
         }

@@ -250,6 +250,12 @@ pub fn verify_table(r: &VerifyReport) {
             }
         }
     }
+    for g in &r.gold {
+        println!("{:<9} gold image {} ({} stored files)", g.outcome.as_str(), g.image, g.files);
+        if let Some(e) = &g.error {
+            print_error(e, "  ");
+        }
+    }
     let named = |code: imagesmith_engine::ErrorCode| {
         r.items.iter().filter(|i| i.error.as_ref().is_some_and(|e| e.code == code)).map(|i| i.artifact.name.as_str()).collect::<Vec<_>>()
     };
@@ -313,7 +319,7 @@ impl ProgressBar {
 /// (`note` says where else the digest is, and what was checked).
 pub fn export_report(r: &imagesmith_engine::export::ExportReport, json: bool, note: &str) {
     if json {
-        self::json(&serde_json::json!({ "job": r.job, "file": r.file, "sha256": r.sha256 }));
+        self::json(&serde_json::json!({ "job": r.job, "file": r.file, "sha256": r.sha256, "size": r.size }));
     } else {
         println!("exported {} ({})\nsha256 {}  (also in {}.sha256{note})", r.file, human_size(r.size), r.sha256, r.file);
     }

@@ -358,6 +358,68 @@ fn an_exported_gold_image_is_a_reproducible_tar_gz_that_gnu_tar_and_sha256sum_ac
 }
 
 #[test]
+fn a_zip_export_is_read_by_unzip_and_comes_back_as_the_same_image_links_and_times_included() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let jdk = home("jdk17", work.path());
+    let (code, _) = capture(&repo, "jre17", &jdk, &["--version", "17.0.21"]);
+    assert_eq!(code, 0);
+    let (out1, out2) = (work.path().join("out1"), work.path().join("out2"));
+    for out in [&out1, &out2] {
+        std::fs::create_dir(out).unwrap();
+        let (code, report) = repo.json([
+            "gold".as_ref(),
+            "export".as_ref(),
+            "jre17".as_ref(),
+            "--to".as_ref(),
+            out.as_os_str(),
+            "--format".as_ref(),
+            "zip".as_ref(),
+        ]);
+        assert_eq!(code, 0, "{report:#}");
+        assert_eq!(report["file"], out.join("jre17.zip").display().to_string());
+        assert_eq!(report["size"], std::fs::metadata(out.join("jre17.zip")).unwrap().len());
+    }
+    assert_eq!(std::fs::read(out1.join("jre17.zip")).unwrap(), std::fs::read(out2.join("jre17.zip")).unwrap(), "reproducible");
+    let check = Command::new("sha256sum").args(["-c", "jre17.zip.sha256"]).current_dir(&out1).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    // Info-ZIP's unzip reads it: every sum matches, links are links, modes kept.
+    let unpacked = work.path().join("unpacked");
+    let ok = Command::new("unzip").arg("-q").arg(out1.join("jre17.zip")).arg("-d").arg(&unpacked).status().unwrap();
+    assert!(ok.success());
+    let sums = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&unpacked).output().unwrap();
+    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    let diff = Command::new("diff").args(["-r", "--no-dereference"]).arg(&jdk).arg(unpacked.join("home")).output().unwrap();
+    assert!(diff.status.success(), "diff -r: {}", String::from_utf8_lossy(&diff.stdout));
+    let files_only = |d: &Path| listing(d).into_iter().filter(|l| !l.contains(" d ")).collect::<Vec<_>>();
+    assert_eq!(files_only(&jdk), files_only(&unpacked.join("home")), "file and link types, modes and targets");
+
+    // Imported into another repository it is the same image: the hardlink pair a zip carries as
+    // two copies is one file with two names again, and gold.json's exact times are back.
+    let target = Repo::new();
+    let zip = out1.join("jre17.zip");
+    let (code, made) = target.json(["gold".as_ref(), "import".as_ref(), zip.as_os_str(), "--name".as_ref(), "jre17".as_ref()]);
+    assert_eq!(code, 0, "{made:#}");
+    let files = |repo: &Repo| repo.json(["gold", "show", "jre17", "--files"]).1["entries"].clone();
+    assert_eq!(files(&repo), files(&target), "the same manifest: paths, modes, digests, links, times");
+    let provisioned = work.path().join("copy");
+    let (code, _) = provision(&target, "jre17", &provisioned, &["--allow-unpublished"]);
+    assert_eq!(code, 0);
+    assert_eq!(inode(&provisioned.join("site/start.sh")), inode(&provisioned.join("site/run.sh")));
+
+    // A file slipped into the zip that neither SHA256SUMS nor gold.json lists is refused.
+    let slipped = work.path().join("slipped.zip");
+    std::fs::copy(&zip, &slipped).unwrap();
+    let program = "import zipfile, sys\nz = zipfile.ZipFile(sys.argv[1], 'a')\nz.writestr('home/bin/extra', 'x')\nz.close()\n";
+    assert!(Command::new("python3").arg("-c").arg(program).arg(&slipped).status().unwrap().success());
+    let fresh = Repo::new();
+    let (code, err) = fresh.json(["gold".as_ref(), "import".as_ref(), slipped.as_os_str(), "--name".as_ref(), "x".as_ref()]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("unsafe_archive")), "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("home/bin/extra"), "{err:#}");
+    assert!(fresh.objects().is_empty() && fresh.staging_files().is_empty());
+}
+
+#[test]
 fn an_export_imported_into_another_repository_is_the_same_image_and_any_home_tar_gz_is_taken_too() {
     let source = Repo::new();
     let work = tempfile::tempdir().unwrap();
@@ -467,4 +529,43 @@ fn a_zip_of_a_home_is_taken_as_fpp_takes_one_with_its_modes_and_links() {
     let (code, err) = repo.json(["gold".as_ref(), "import".as_ref(), evil.as_os_str(), "--name".as_ref(), "evil".as_ref()]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("unsafe_archive")), "{err:#}");
     assert!(!work.path().parent().unwrap().join("evil.txt").exists());
+}
+
+#[test]
+fn verify_re_hashes_the_files_of_gold_images_and_names_a_damaged_one() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    let jdk = home("jdk17", work.path());
+    let (code, _) = capture(&repo, "jre17", &jdk, &[]);
+    assert_eq!(code, 0);
+    let (code, clean) = repo.json(["verify"]);
+    assert_eq!(code, 0, "{clean:#}");
+    assert_eq!((clean["gold"][0]["image"].as_str(), clean["gold"][0]["outcome"].as_str()), (Some("jre17"), Some("verified")), "{clean:#}");
+    let (_, shown) = repo.json(["gold", "show", "jre17", "--files"]);
+    let distinct: std::collections::HashSet<&str> =
+        shown["entries"].as_array().unwrap().iter().filter_map(|e| e["sha256"].as_str()).collect();
+    assert_eq!(clean["gold"][0]["files"].as_u64(), Some(distinct.len() as u64), "every stored file of the home was hashed once");
+
+    // Damage one stored file of the image (a bad sector, an edit under objects/).
+    let entry = shown["entries"].as_array().unwrap().iter().find(|e| e["path"] == "site/start.sh").unwrap().clone();
+    let sha = entry["sha256"].as_str().unwrap().to_string();
+    let object = repo.objects().into_iter().find(|p| p.to_string_lossy().ends_with(&sha[2..])).expect("the object file");
+    let mut perms = std::fs::metadata(&object).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    std::fs::set_permissions(&object, perms).unwrap();
+    std::fs::write(&object, "#!/bin/sh\nexec rm -rf /\n").unwrap();
+
+    let (code, report) = repo.json(["verify"]);
+    assert_eq!(code, 1, "{report:#}");
+    let gold = &report["gold"][0];
+    assert_eq!(gold["outcome"], "failed", "{report:#}");
+    assert_eq!(gold["error"]["code"], "object_corrupted", "{report:#}");
+    assert!(
+        gold["error"]["text"].as_str().unwrap().contains("site/run.sh in gold image jre17"),
+        "the first name of those bytes (run.sh, start.sh are hardlinks): {report:#}"
+    );
+    // A provision refuses the damaged bytes rather than writing them into a working copy.
+    let (code, err) = provision(&repo, "jre17", &work.path().join("copy"), &["--allow-unpublished"]);
+    assert_eq!(code, 1, "{err:#}");
+    assert!(!work.path().join("copy").exists(), "no half copy");
 }

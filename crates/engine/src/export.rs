@@ -1,6 +1,7 @@
 //! Export a profile as one reproducible, checksummed tar.gz: profile.json, the members in drivers/,
 //! boot/, custom/, unattend/ (and os/ when asked), a SHA256SUMS over every file, and a `.sha256`
-//! sidecar next to the archive. Compressed on every core (gzp) into plain gzip that GNU tar reads.
+//! sidecar next to the archive. Compressed on every core (gzp) into plain gzip that GNU tar reads;
+//! the same writer makes gold exports, as tar.gz or zip.
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
@@ -41,6 +42,29 @@ pub struct ExportReport {
     /// SHA-256 of the archive, as in its `.sha256` sidecar.
     pub sha256: String,
     pub size: u64,
+}
+
+/// The container an export writes: tar.gz (modes, times, symlinks and hardlinks kept exactly) or
+/// zip (for Windows and tools that read nothing else; a hardlink's second name is a second copy,
+/// and times are rounded to the 2 s zip keeps).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum ArchiveFormat {
+    #[default]
+    #[serde(rename = "tar.gz")]
+    TarGz,
+    #[serde(rename = "zip")]
+    Zip,
+}
+
+impl ArchiveFormat {
+    /// The file name ending, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ArchiveFormat::TarGz => "tar.gz",
+            ArchiveFormat::Zip => "zip",
+        }
+    }
 }
 
 /// One member of the archive.
@@ -92,9 +116,9 @@ fn safe_file_name(name: &str) -> String {
     }
 }
 
-/// `<profile name>.tar.gz` as a file name.
-pub fn archive_name(profile: &str) -> String {
-    format!("{}.tar.gz", safe_file_name(profile))
+/// `<name>.tar.gz` (or `.zip`) as a file name.
+pub fn archive_name(name: &str, format: ArchiveFormat) -> String {
+    format!("{}.{}", safe_file_name(name), format.extension())
 }
 
 /// The manifest and the list of files, in archive order, for a profile.
@@ -187,7 +211,7 @@ impl Engine {
         let profile = self.get_profile(&req.profile)?;
         export_folder(&req.dir)?;
         let (entries, mtime) = plan(self, &profile, req.include_os)?;
-        Ok(ExportWork::new(&req.dir, &profile.name, entries, mtime))
+        Ok(ExportWork::new(&req.dir, &profile.name, entries, mtime, ArchiveFormat::TarGz))
     }
 
     /// Export a profile into a folder in the calling thread (the CLI).
@@ -206,6 +230,7 @@ impl Engine {
         &self,
         entries: &[Entry],
         mtime: i64,
+        format: ArchiveFormat,
         target: &Path,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(u64),
@@ -231,7 +256,7 @@ impl Engine {
         )?;
         let result = (|| {
             let read = Counter::new();
-            let d = watch(&read, progress, || tar_gz(entries, mtime, &part, &read, cancel))?;
+            let d = watch(&read, progress, || write_format(format, entries, mtime, &part, &read, cancel))?;
             std::fs::write(&sidecar_part, format!("{}  {file_name}\n", d.sha256)).map_err(|e| export_failed(&sidecar, e))?;
             crate::failpoint::failpoint("export.before_rename");
             std::fs::rename(&part, target).map_err(|e| export_failed(target, e))?;
@@ -313,14 +338,28 @@ pub struct ExportWork {
     name: String,
     entries: Vec<Entry>,
     mtime: i64,
+    format: ArchiveFormat,
 }
 
 impl ExportWork {
-    /// The archive `<name>.tar.gz` in `dir` made of `entries` (what profile and gold exports share).
-    pub(crate) fn new(dir: &Path, name: &str, entries: Vec<Entry>, mtime: i64) -> ExportWork {
-        let file = archive_name(name);
-        ExportWork { target: dir.join(&file), name: file, entries, mtime }
+    /// The archive `<name>.tar.gz` (or `.zip`) in `dir` made of `entries` (what profile and gold
+    /// exports share).
+    pub(crate) fn new(dir: &Path, name: &str, entries: Vec<Entry>, mtime: i64, format: ArchiveFormat) -> ExportWork {
+        let file = archive_name(name, format);
+        ExportWork { target: dir.join(&file), name: file, entries, mtime, format }
     }
+}
+
+/// The member bytes an archive reads: in a zip a hardlink's second name is read again.
+fn bytes_to_read(entries: &[Entry], format: ArchiveFormat) -> u64 {
+    let sizes: std::collections::HashMap<&str, u64> = entries.iter().map(|e| (e.path.as_str(), e.size)).collect();
+    entries
+        .iter()
+        .map(|e| match (&e.source, format) {
+            (Source::Hardlink(first), ArchiveFormat::Zip) => sizes.get(first.as_str()).copied().unwrap_or(0),
+            _ => e.size,
+        })
+        .sum()
 }
 
 impl Work for ExportWork {
@@ -329,12 +368,13 @@ impl Work for ExportWork {
     const KIND: JobKind = JobKind::Export;
 
     fn items(&self) -> Vec<ItemSpec> {
-        vec![ItemSpec::new(self.target.display().to_string(), Some(self.entries.iter().map(|e| e.size).sum()))]
+        vec![ItemSpec::new(self.target.display().to_string(), Some(bytes_to_read(&self.entries, self.format)))]
     }
 
     fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<(String, u64)>> {
         step.phase("compressing");
-        let written = engine.write_archive(&self.entries, self.mtime, &self.target, step.cancel(), &mut |done| step.progress(done))?;
+        let written =
+            engine.write_archive(&self.entries, self.mtime, self.format, &self.target, step.cancel(), &mut |done| step.progress(done))?;
         Ok(Done::new(Outcome::Exported, written))
     }
 
@@ -360,8 +400,70 @@ pub(crate) fn export_summary(name: &str, to: Option<&str>, ends: &[ItemEnd<(Stri
     }
 }
 
+/// What a writer puts in the archive, in order: each entry's parent folders not listed themselves
+/// first (0755, the archive's time), then the entry with its own mode and time; a folder once.
+enum Member<'a> {
+    Dir { path: String, mode: u32, when: i64 },
+    Entry { e: &'a Entry, mode: u32, when: i64 },
+}
+
+/// Calls `each` with the members of `entries` in archive order (what tar.gz and zip share).
+fn members(entries: &[Entry], mtime: i64, mut each: impl FnMut(Member<'_>) -> Result<()>) -> Result<()> {
+    let mut folders = std::collections::BTreeSet::new();
+    for e in entries {
+        let mut parents: Vec<&str> = Vec::new();
+        let mut at = e.path.as_str();
+        while let Some((folder, _)) = at.rsplit_once('/') {
+            parents.push(folder);
+            at = folder;
+        }
+        for folder in parents.into_iter().rev() {
+            if folders.insert(folder.to_string()) {
+                each(Member::Dir { path: folder.to_string(), mode: 0o755, when: mtime })?;
+            }
+        }
+        let (mode, when) = e.meta.unwrap_or((0o644, mtime));
+        if matches!(e.source, Source::Dir) {
+            if folders.insert(e.path.clone()) {
+                each(Member::Dir { path: e.path.clone(), mode, when })?;
+            }
+            continue;
+        }
+        each(Member::Entry { e, mode, when })?;
+    }
+    Ok(())
+}
+
+/// A member's bytes as they are read into the archive: counted into `read`, stopped by `cancel`,
+/// and a stored object re-hashed on the way (`object_damaged`, `object_missing`).
+fn member_reader<'a>(e: &'a Entry, read: &Counter, cancel: &CancelToken) -> Result<Box<dyn std::io::Read + 'a>> {
+    Ok(match &e.source {
+        Source::Bytes(b) => Box::new(MeteredReader::new(b.as_slice(), read, cancel)),
+        Source::Object { path, name } => {
+            let file = File::open(path).map_err(|_| crate::store::object_missing(&e.sha256, name))?;
+            Box::new(MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size))
+        }
+        Source::Dir | Source::Symlink(_) | Source::Hardlink(_) => Box::new(std::io::empty()),
+    })
+}
+
+/// The archive of `entries` into `part` in `format`; the digests of the file written. Member bytes
+/// read are counted into `read`. On error `part` may be left for the caller to remove.
+fn write_format(
+    format: ArchiveFormat,
+    entries: &[Entry],
+    mtime: i64,
+    part: &Path,
+    read: &Counter,
+    cancel: &CancelToken,
+) -> Result<Digests> {
+    match format {
+        ArchiveFormat::TarGz => tar_gz(entries, mtime, part, read, cancel),
+        ArchiveFormat::Zip => zip_file(entries, mtime, part, read, cancel),
+    }
+}
+
 /// The tar.gz of `entries` into `part`, compressed on every core; the digests of the bytes written.
-/// Member bytes read are counted into `read`. On error `part` may be left for the caller to remove.
 fn tar_gz(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &CancelToken) -> Result<Digests> {
     // A stop on purpose (cancel, a damaged object) wins over the write error it shows up as.
     let failed = |e: &dyn std::fmt::Display| read.stopped().unwrap_or_else(|| export_failed(part, e));
@@ -378,56 +480,81 @@ fn tar_gz(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &C
         .map_err(|e| export_failed(part, e))?
         .from_writer(out);
     let mut tar = tar::Builder::new(gz);
-    let mut folders = std::collections::BTreeSet::new();
-    for e in entries {
-        // Parent folders not listed themselves get 0755 and the archive's time.
-        let mut parents: Vec<&str> = Vec::new();
-        let mut at = e.path.as_str();
-        while let Some((folder, _)) = at.rsplit_once('/') {
-            parents.push(folder);
-            at = folder;
-        }
-        for folder in parents.into_iter().rev() {
-            if folders.insert(folder.to_string()) {
-                let mut h = header(tar::EntryType::Directory, 0o755, 0, mtime);
-                tar.append_data(&mut h, format!("{folder}/"), std::io::empty()).map_err(|err| failed(&err))?;
-            }
-        }
-        let (mode, when) = e.meta.unwrap_or((0o644, mtime));
-        let appended = match &e.source {
-            Source::Dir => {
-                if !folders.insert(e.path.clone()) {
-                    continue;
-                }
+    members(entries, mtime, |m| {
+        let appended = match m {
+            Member::Dir { path, mode, when } => {
                 let mut h = header(tar::EntryType::Directory, mode, 0, when);
-                tar.append_data(&mut h, format!("{}/", e.path), std::io::empty())
+                tar.append_data(&mut h, format!("{path}/"), std::io::empty())
             }
-            Source::Symlink(target) => {
-                let mut h = header(tar::EntryType::Symlink, 0o777, 0, when);
-                tar.append_link(&mut h, &e.path, target)
-            }
-            Source::Hardlink(first) => {
-                let mut h = header(tar::EntryType::Link, mode, 0, when);
-                tar.append_link(&mut h, &e.path, first)
-            }
-            Source::Bytes(b) => {
-                let mut h = header(tar::EntryType::Regular, mode, e.size, when);
-                tar.append_data(&mut h, &e.path, MeteredReader::new(b.as_slice(), read, cancel))
-            }
-            Source::Object { path, name } => {
-                let mut h = header(tar::EntryType::Regular, mode, e.size, when);
-                let file = File::open(path).map_err(|_| crate::store::object_missing(&e.sha256, name))?;
-                let member =
-                    MeteredReader::new(std::io::BufReader::with_capacity(1 << 20, file), read, cancel).expecting(name, &e.sha256, e.size);
-                tar.append_data(&mut h, &e.path, member)
-            }
+            Member::Entry { e, mode, when } => match &e.source {
+                Source::Symlink(target) => {
+                    let mut h = header(tar::EntryType::Symlink, 0o777, 0, when);
+                    tar.append_link(&mut h, &e.path, target)
+                }
+                Source::Hardlink(first) => {
+                    let mut h = header(tar::EntryType::Link, mode, 0, when);
+                    tar.append_link(&mut h, &e.path, first)
+                }
+                _ => {
+                    let mut h = header(tar::EntryType::Regular, mode, e.size, when);
+                    tar.append_data(&mut h, &e.path, member_reader(e, read, cancel)?)
+                }
+            },
         };
-        appended.map_err(|err| failed(&err))?;
-    }
+        appended.map_err(|err| failed(&err))
+    })?;
     let mut gz = tar.into_inner().map_err(|e| failed(&e))?;
     let out = gz.finish().map_err(|e| failed(&e))?;
     let (_, digests) = out.finish();
     Ok(digests.expect("hashing writer"))
+}
+
+/// The zip of `entries` into `part` (deflated, unix modes and symlinks kept; a hardlink's second
+/// name gets its own copy of the bytes, as zip has no links between members); the digests of the
+/// file, read back once it is complete (the zip writer seeks back to finish each member's header).
+fn zip_file(entries: &[Entry], mtime: i64, part: &Path, read: &Counter, cancel: &CancelToken) -> Result<Digests> {
+    let failed = |e: &dyn std::fmt::Display| read.stopped().unwrap_or_else(|| export_failed(part, e));
+    let file = File::create(part).map_err(|e| export_failed(part, e))?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    let options = |mode: u32, when: i64, size: u64| {
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(6))
+            .unix_permissions(mode)
+            .last_modified_time(zip_time(when))
+            .large_file(size >= u64::from(u32::MAX))
+    };
+    let by_path: std::collections::HashMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
+    members(entries, mtime, |m| match m {
+        Member::Dir { path, mode, when } => zip.add_directory(format!("{path}/"), options(mode, when, 0)).map_err(|err| failed(&err)),
+        Member::Entry { e, mode, when } => {
+            let data = match &e.source {
+                Source::Symlink(target) => return zip.add_symlink(&e.path, target, options(0o777, when, 0)).map_err(|err| failed(&err)),
+                Source::Hardlink(first) => *by_path
+                    .get(first.as_str())
+                    .ok_or_else(|| failed(&format!("{} links to {first}, which is not in the archive", e.path)))?,
+                _ => e,
+            };
+            zip.start_file(&e.path, options(mode, when, data.size)).map_err(|err| failed(&err))?;
+            std::io::copy(&mut member_reader(data, read, cancel)?, &mut zip).map_err(|err| failed(&err))?;
+            Ok(())
+        }
+    })?;
+    let out = zip.finish().map_err(|e| failed(&e))?;
+    out.into_inner().map_err(|e| failed(e.error()))?;
+    let mut hasher = Sha256::new();
+    let size =
+        std::io::copy(&mut File::open(part).map_err(|e| export_failed(part, e))?, &mut hasher).map_err(|e| export_failed(part, e))?;
+    Ok(Digests { size, sha256: hex::encode(hasher.finalize()), md5: None, sha1: None, sha512: None })
+}
+
+/// A member time as zip keeps it (local-free DOS time, 2 s steps, 1980 to 2107), read as UTC.
+fn zip_time(secs: i64) -> zip::DateTime {
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    u16::try_from(t.year())
+        .ok()
+        .and_then(|year| zip::DateTime::from_date_and_time(year, t.month().into(), t.day(), t.hour(), t.minute(), t.second()).ok())
+        .unwrap_or_default()
 }
 
 /// Headers that carry no user, host or clock of the machine exporting: reproducible archives.

@@ -656,15 +656,17 @@ impl CaptureWork {
                 return Err(catalog::name_taken_error(&req.name));
             }
             let now = clock::now();
+            let mut fresh: Vec<(&Path, &str)> = Vec::new();
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
+            )?;
             for (sha, size, staged) in &new {
-                let inserted = tx.execute(
-                    "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
-                    params![sha, *size as i64, now, crate::durability::boot_id()],
-                )?;
-                if inserted == 1 {
-                    committed.push(engine.store.commit(staged, sha)?);
+                if insert.execute(params![sha, *size as i64, now, crate::durability::boot_id()])? == 1 {
+                    fresh.push((staged, sha));
                 }
             }
+            drop(insert);
+            engine.store.commit_all(fresh, &mut committed)?;
             let series_id = match &req.series {
                 Some(s) => Some(series_id(tx, s, true)?.expect("created")),
                 None => None,
@@ -1177,6 +1179,28 @@ fn compare_manifests(a: &[GoldEntry], b: &[GoldEntry]) -> Drift {
     d
 }
 
+/// A gold image's stored files: (image name, [(sha256, a path with those bytes, size)]).
+pub(crate) type ImageObjects = (String, Vec<(String, String, u64)>);
+
+/// Every gold image's stored files, image by image in capture order, each object once per image
+/// (hardlinks and repeated bytes share it).
+pub(crate) fn stored_files(conn: &Connection) -> Result<Vec<ImageObjects>> {
+    let mut stmt = conn.prepare(
+        "SELECT i.name, e.sha256, MIN(e.path), MAX(e.size) FROM gold_entries e JOIN gold_images i ON i.id = e.image_id
+         WHERE e.sha256 IS NOT NULL GROUP BY i.id, e.sha256 ORDER BY i.id, MIN(e.path)",
+    )?;
+    let mut out: Vec<ImageObjects> = Vec::new();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?;
+    for row in rows {
+        let (image, sha, path, size) = row?;
+        match out.last_mut() {
+            Some((name, files)) if *name == image => files.push((sha, path, size as u64)),
+            _ => out.push((image, vec![(sha, path, size as u64)])),
+        }
+    }
+    Ok(out)
+}
+
 // --- Export ----------------------------------------------------------------------------------------
 
 /// Archive format written into gold.json; bump when the layout changes.
@@ -1189,12 +1213,16 @@ pub struct GoldExportRequest {
     pub image: String,
     /// Folder the archive and its `.sha256` sidecar are written to.
     pub dir: PathBuf,
+    /// tar.gz unless asked.
+    #[serde(default)]
+    pub format: crate::export::ArchiveFormat,
 }
 
 impl Engine {
-    /// The export of a gold image as `<name>.tar.gz`: gold.json (the manifest), the home under
-    /// home/ with its modes, times, links and hardlinks, and a SHA256SUMS over every file; a GNU
-    /// `.sha256` sidecar beside it. Reproducible: the same image gives the same bytes. Every object
+    /// The export of a gold image as `<name>.tar.gz` or `<name>.zip`: gold.json (the manifest),
+    /// the home under home/ with its modes, times, links and hardlinks (in a zip a hardlink is a
+    /// copy and times are rounded to 2 s; gold.json keeps both exactly), and a SHA256SUMS over
+    /// every file; a GNU `.sha256` sidecar beside it. Reproducible: the same image gives the same bytes. Every object
     /// is re-hashed as it is read (`object_damaged`).
     pub fn gold_export_work(&self, req: &GoldExportRequest) -> Result<crate::export::ExportWork> {
         let conn = self.db();
@@ -1236,7 +1264,7 @@ impl Engine {
             });
         }
         out.push(crate::export::sha256sums(&out));
-        Ok(crate::export::ExportWork::new(&req.dir, &g.name, out, mtime))
+        Ok(crate::export::ExportWork::new(&req.dir, &g.name, out, mtime, req.format))
     }
 
     pub fn export_gold(
@@ -1547,34 +1575,91 @@ impl<R: Read> Read for CountingReader<'_, R> {
     }
 }
 
-/// A gold export's SHA256SUMS must cover every file of its home, and each must match.
-fn check_export_sums(root: &Path, name: &str) -> Result<()> {
+/// A gold export's SHA256SUMS must cover every file of its home, and each must match; a file it
+/// does not list is refused unless gold.json names it as a hardlink's second name, whose bytes
+/// must then equal its first name's (a zip carries it as a copy: it becomes a hardlink again).
+/// The manifest's exact times are put back (a zip rounds them to 2 s). Only what the walk found
+/// below home/ is touched: a path in gold.json alone is never followed.
+fn check_export(root: &Path, name: &str, meta: &serde_json::Value) -> Result<()> {
     let sums = crate::checksum::read_checksum_file(&root.join("SHA256SUMS"))?;
     let listed: HashMap<&str, &str> = sums.entries.iter().map(|e| (e.name.as_str(), e.hex.as_str())).collect();
-    for item in walkdir::WalkDir::new(root.join("home")).follow_links(false).min_depth(1) {
+    let manifest: Vec<GoldEntry> = serde_json::from_value(meta["entries"].clone()).unwrap_or_default();
+    let by_path: HashMap<&str, &GoldEntry> = manifest.iter().map(|e| (e.path.as_str(), e)).collect();
+    let home = root.join("home");
+    let mut found: Vec<(PathBuf, &GoldEntry)> = Vec::new();
+    let mut seconds: Vec<(PathBuf, String, String)> = Vec::new();
+    for item in walkdir::WalkDir::new(&home).follow_links(false).min_depth(1) {
         let item = item.map_err(|e| unsafe_home_archive(name, e.to_string()))?;
+        let rel = item.path().strip_prefix(&home).expect("below").to_string_lossy().into_owned();
+        let entry = by_path.get(rel.as_str()).copied();
+        if let Some(entry) = entry {
+            found.push((item.path().to_path_buf(), entry));
+        }
         if !item.file_type().is_file() {
             continue;
         }
-        let rel = item.path().strip_prefix(root).expect("below").to_string_lossy().into_owned();
-        let Some(expected) = listed.get(rel.as_str()) else {
-            // A hardlink's second name is not listed: it shares its first name's bytes.
-            continue;
+        let member = format!("home/{rel}");
+        let actual = || -> Result<String> {
+            let mut f = File::open(item.path()).map_err(|e| Error::io(item.path(), &e, false))?;
+            hash_copy(&mut f, None, &CancelToken::new(), &AtomicU64::new(0)).map_err(|e| Error::io(item.path(), &e, false))
         };
-        let mut f = File::open(item.path()).map_err(|e| Error::io(item.path(), &e, false))?;
-        let actual = hash_copy(&mut f, None, &CancelToken::new(), &AtomicU64::new(0)).map_err(|e| Error::io(item.path(), &e, false))?;
-        if actual != *expected {
-            let exp = crate::checksum::ExpectedDigest {
-                algo: crate::model::Algo::Sha256,
-                hex: expected.to_string(),
-                source: format!("SHA256SUMS in {name}"),
-                from: crate::model::ExpectedFrom::ChecksumFile,
-                line: None,
-            };
-            return Err(crate::import::checksum_mismatch(&rel, &exp, &actual));
+        if let Some(expected) = listed.get(member.as_str()) {
+            let actual = actual()?;
+            if actual != *expected {
+                return Err(sum_mismatch(&member, expected, &actual, name));
+            }
+            continue;
+        }
+        let first = entry.and_then(|e| e.link.as_deref()).and_then(|f| by_path.get(f).map(|fe| (f, fe)));
+        let Some((first, first_entry)) = first else {
+            return Err(unsafe_home_archive(name, format!("{member} is not listed in its SHA256SUMS")));
+        };
+        let expected = first_entry.sha256.clone().unwrap_or_default();
+        let actual = actual()?;
+        if actual != expected {
+            return Err(sum_mismatch(&member, &expected, &actual, name));
+        }
+        seconds.push((item.path().to_path_buf(), first.to_string(), member));
+    }
+    for (path, first, member) in seconds {
+        let first_path = home.join(&first);
+        // The first name must be a regular file the walk found (not a link out of the home).
+        if !fs::symlink_metadata(&first_path).is_ok_and(|m| m.is_file()) {
+            return Err(unsafe_home_archive(name, format!("{member} is a hardlink of {first}, which is not a file of the home")));
+        }
+        if !same_file(&path, &first_path) {
+            fs::remove_file(&path).map_err(|e| Error::io(&path, &e, true))?;
+            fs::hard_link(&first_path, &path).map_err(|e| Error::io(&path, &e, true))?;
+        }
+    }
+    // Times last, folders after what is in them: writing a folder's entries moves its time.
+    found.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+    for (path, entry) in found {
+        match entry.kind {
+            EntryKind::Symlink => set_link_mtime(&path, entry.mtime),
+            _ => set_mtime(&path, entry.mtime),
         }
     }
     Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+fn sum_mismatch(member: &str, expected: &str, actual: &str, name: &str) -> Error {
+    let exp = crate::checksum::ExpectedDigest {
+        algo: crate::model::Algo::Sha256,
+        hex: expected.to_string(),
+        source: format!("SHA256SUMS in {name}"),
+        from: crate::model::ExpectedFrom::ChecksumFile,
+        line: None,
+    };
+    crate::import::checksum_mismatch(member, &exp, actual)
 }
 
 impl Work for GoldImportWork {
@@ -1606,9 +1691,9 @@ impl Work for GoldImportWork {
         // archive is the home (or holds it in its one top folder).
         let (root, meta) = if dir.join("gold.json").is_file() && dir.join("home").is_dir() {
             step.phase("verifying");
-            check_export_sums(&dir, &name)?;
             let meta: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("gold.json")).map_err(|e| Error::io(&dir, &e, false))?)
                 .map_err(|e| unsafe_home_archive(&name, format!("its gold.json does not read ({e})")))?;
+            check_export(&dir, &name, &meta)?;
             (dir.join("home"), Some(meta))
         } else {
             let tops: Vec<PathBuf> = fs::read_dir(&dir).map_err(|e| Error::io(&dir, &e, false))?.flatten().map(|e| e.path()).collect();

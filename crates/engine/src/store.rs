@@ -162,13 +162,34 @@ impl Store {
     /// Move a fully written, fsynced staging file to its content address. Call inside the catalog
     /// write transaction so a concurrent delete of the same content cannot interleave.
     pub fn commit(&self, staged: &Path, sha256: &str) -> Result<PathBuf> {
+        let target = self.commit_unsynced(staged, sha256)?;
+        sync_dir(target.parent().expect("object path has a parent"));
+        Ok(target)
+    }
+
+    /// [`Store::commit`] of many objects (a capture of a home): each object folder is synced once
+    /// after all the renames instead of once per object. Returns the objects' paths in order; on
+    /// error, those already moved are in `moved` for the caller to remove with its transaction.
+    pub fn commit_all<'a>(&self, items: impl IntoIterator<Item = (&'a Path, &'a str)>, moved: &mut Vec<PathBuf>) -> Result<()> {
+        let mut dirs = std::collections::BTreeSet::new();
+        for (staged, sha256) in items {
+            let target = self.commit_unsynced(staged, sha256)?;
+            dirs.insert(target.parent().expect("object path has a parent").to_path_buf());
+            moved.push(target);
+        }
+        for dir in dirs {
+            sync_dir(&dir);
+        }
+        Ok(())
+    }
+
+    fn commit_unsynced(&self, staged: &Path, sha256: &str) -> Result<PathBuf> {
         self.writable()?;
         let target = self.object_path(sha256);
         let dir = target.parent().expect("object path has a parent");
         fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
         set_read_only(staged);
         fs::rename(staged, &target).map_err(|e| write_err(&target, e))?;
-        sync_dir(dir);
         Ok(target)
     }
 

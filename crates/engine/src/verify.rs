@@ -1,4 +1,5 @@
-//! Re-verify stored objects: re-hash each one and report corrupted or missing copies, as a job.
+//! Re-verify stored objects: re-hash each one and report corrupted or missing copies, as a job —
+//! every artifact's object, and on a whole-repository verify every gold image's files too.
 
 use crate::cancel::CancelToken;
 use crate::catalog;
@@ -29,13 +30,35 @@ pub struct VerifyReport {
     /// SHA-256 of each object file no catalog row named, removed (a verify of the whole repository
     /// looks for them; left by a process killed between storing a file and committing its rows).
     pub orphans: Vec<String>,
+    /// Gold images whose files were re-hashed (a verify of the whole repository).
+    pub gold: Vec<GoldVerifyItem>,
 }
 
-/// The verify job: one item per stored object, hashed on every core.
+/// The files of one gold image, re-hashed: those no artifact and no earlier image shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GoldVerifyItem {
+    pub image: String,
+    /// Stored files checked for this image.
+    pub files: u32,
+    pub outcome: Outcome,
+    /// The first damaged or missing file (the text says how many more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+/// What one item of the job checks.
+enum Target {
+    /// An artifact's object (the size of the object file when it exists).
+    Artifact { id: i64, name: String, sha: String, size: Option<u64> },
+    /// A gold image's objects: (sha256, path in the image, size).
+    Gold { image: String, objects: Vec<(String, String, u64)> },
+}
+
+/// The verify job: one item per artifact and per gold image, hashed on every core.
 pub struct VerifyWork {
-    /// (artifact id, name, sha256, size of the object file when it exists)
-    targets: Vec<(i64, String, String, Option<u64>)>,
-    /// The whole repository: object files no row names are looked for too.
+    targets: Vec<Target>,
+    /// The whole repository: gold images, and object files no row names, are looked at too.
     whole: bool,
 }
 
@@ -48,13 +71,22 @@ impl Engine {
             let conn = self.db();
             keys.iter().map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256))).collect::<Result<_>>()?
         };
-        let targets = found
+        let mut seen: std::collections::HashSet<String> = found.iter().map(|(_, _, sha)| sha.clone()).collect();
+        let mut targets: Vec<Target> = found
             .into_iter()
             .map(|(id, name, sha)| {
                 let size = std::fs::metadata(self.layout().object_path(&sha)).ok().map(|m| m.len());
-                (id, name, sha, size)
+                Target::Artifact { id, name, sha, size }
             })
             .collect();
+        if keys.is_empty() {
+            for (image, files) in crate::gold::stored_files(&self.db())? {
+                let objects: Vec<_> = files.into_iter().filter(|(sha, _, _)| seen.insert(sha.clone())).collect();
+                if !objects.is_empty() {
+                    targets.push(Target::Gold { image, objects });
+                }
+            }
+        }
         Ok(VerifyWork { targets, whole: keys.is_empty() })
     }
 
@@ -70,7 +102,15 @@ impl Work for VerifyWork {
     const KIND: JobKind = JobKind::Verify;
 
     fn items(&self) -> Vec<ItemSpec> {
-        self.targets.iter().map(|(_, name, _, size)| ItemSpec::new(name.clone(), *size)).collect()
+        self.targets
+            .iter()
+            .map(|t| match t {
+                Target::Artifact { name, size, .. } => ItemSpec::new(name.clone(), *size),
+                Target::Gold { image, objects } => {
+                    ItemSpec::new(format!("gold image {image}"), Some(objects.iter().map(|(_, _, size)| size).sum()))
+                }
+            })
+            .collect()
     }
 
     fn concurrency(&self) -> usize {
@@ -78,7 +118,10 @@ impl Work for VerifyWork {
     }
 
     fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<()>> {
-        let (id, name, sha, _) = &self.targets[seq];
+        let (id, name, sha) = match &self.targets[seq] {
+            Target::Artifact { id, name, sha, .. } => (id, name, sha),
+            Target::Gold { image, objects } => return verify_gold(engine, image, objects, step),
+        };
         let artifact = ArtifactRef { id: *id, name: name.clone() };
         let path = engine.layout().object_path(sha);
         step.phase("hashing");
@@ -128,18 +171,68 @@ impl Work for VerifyWork {
     fn report(self, engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
         let cancelled = ends.iter().any(|e| e.outcome == Outcome::Cancelled);
         let orphans = if self.whole && !cancelled { engine.remove_orphan_objects()? } else { Vec::new() };
-        let items = ends
-            .into_iter()
-            .map(|e| {
-                let (id, name, sha, _) = &self.targets[e.seq];
-                VerifyItem {
+        let (mut items, mut gold) = (Vec::new(), Vec::new());
+        for e in ends {
+            match &self.targets[e.seq] {
+                Target::Artifact { id, name, sha, .. } => items.push(VerifyItem {
                     artifact: ArtifactRef { id: *id, name: name.clone() },
                     sha256: sha.clone(),
                     outcome: e.outcome,
                     error: e.error,
+                }),
+                Target::Gold { image, objects } => {
+                    gold.push(GoldVerifyItem { image: image.clone(), files: objects.len() as u32, outcome: e.outcome, error: e.error })
+                }
+            }
+        }
+        Ok(VerifyReport { job, items, orphans, gold })
+    }
+}
+
+/// Re-hash every object of a gold image's item; each damaged or missing one is marked so, and the
+/// item fails naming the first (a provision or export of it would refuse it the same way).
+fn verify_gold(engine: &Engine, image: &str, objects: &[(String, String, u64)], step: &Step<'_>) -> Result<Done<()>> {
+    step.phase("hashing");
+    let mut done = 0u64;
+    let mut bad: Vec<Error> = Vec::new();
+    for (sha, path, size) in objects {
+        let file = engine.layout().object_path(sha);
+        let name = format!("{path} in gold image {image}");
+        let checked = if !file.exists() {
+            Err(store::object_missing(sha, &name))
+        } else {
+            pipeline::hash_file(&file, &[], step.cancel(), &mut |n| step.progress(done + n)).and_then(|d| {
+                if &d.sha256 == sha {
+                    Ok(())
+                } else {
+                    Err(store::object_corrupted(sha, &d.sha256, &name))
                 }
             })
-            .collect();
-        Ok(VerifyReport { job, items, orphans })
+        };
+        done += size;
+        step.progress(done);
+        if checked.as_ref().is_err_and(|e| e.is(code::CANCELLED)) {
+            return checked.map(|()| Done::new(Outcome::Cancelled, ()));
+        }
+        if let Some(state) = crate::model::ArtifactState::from_check(&checked) {
+            engine.record_object_state(sha, state)?;
+        }
+        match checked {
+            Ok(()) => engine.record_verified(sha)?,
+            Err(e) => bad.push(e),
+        }
+    }
+    match bad.len() {
+        0 => Ok(Done::new(Outcome::Verified, ())),
+        n => {
+            let mut first = bad.swap_remove(0);
+            if n > 1 {
+                first.text.push_str(&format!(" {} more files of {image} are damaged or missing.", n - 1));
+            }
+            first.recovery = format!(
+                "Capture the home {image} came from again (or import its export): the same bytes heal the store. Working copies are not affected; `gold check` shows whether one still matches."
+            );
+            Err(first)
+        }
     }
 }

@@ -49,7 +49,7 @@ impl Engine {
     pub fn server_export_work(&self, req: &ServerExportRequest, secret: Option<&Secret>) -> Result<ServerExportWork> {
         let profile = self.get_profile(&req.profile)?;
         let target = self.target(&req.server, req.path.as_deref())?;
-        let name = export::archive_name(&profile.name);
+        let name = export::archive_name(&profile.name, export::ArchiveFormat::TarGz);
         let dest = target.base.join(&name)?;
         let url = target.url(&dest);
         {
@@ -162,7 +162,10 @@ impl Work for ServerExportWork {
         let result = (|| -> Result<(String, u64)> {
             step.phase("compressing");
             let archive = dir.join(name);
-            let (sha, size) = engine.write_archive(&self.entries, self.mtime, &archive, step.cancel(), &mut |done| step.progress(done))?;
+            let (sha, size) =
+                engine.write_archive(&self.entries, self.mtime, export::ArchiveFormat::TarGz, &archive, step.cancel(), &mut |done| {
+                    step.progress(done)
+                })?;
             let mut link = engine.connect(target, self.secret.as_ref())?;
             link.remote.ensure_dir(&target.base)?;
             let remote = link.remote.as_mut();
