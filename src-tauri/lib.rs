@@ -80,6 +80,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::desktop::quit,
             commands::desktop::show_progress,
             commands::desktop::opened_files,
+            commands::desktop::path_kinds,
             commands::gold::choose_gold_folder,
             commands::gold::plan_capture,
             commands::gold::start_capture,
@@ -100,6 +101,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::gold::forget_copy,
             commands::gold::check_copy,
             commands::gold::diff_gold,
+            commands::gold::start_gold_export,
+            commands::gold::start_gold_import,
+            commands::dialogs::choose_gold_archive,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)

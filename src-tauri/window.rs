@@ -157,7 +157,7 @@ mod tests {
         fn pick_folder(&self, _: &str, _: Option<&Path>) -> Option<PathBuf> {
             None
         }
-        fn pick_profile_archive(&self) -> Option<PathBuf> {
+        fn pick_file(&self, _: &str, _: &str, _: &[&str]) -> Option<PathBuf> {
             None
         }
         fn confirm(&self, _: &str, _: &str, _: &str) -> bool {

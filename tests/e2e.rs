@@ -1535,3 +1535,172 @@ async fn looks(app: &mut App, what: &str) {
     app.client.set_window_rect(40, 40, 1280, 820).await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
 }
+
+/// A small software home like the one `capture_a_home_promote_provision_it_and_see_drift` makes:
+/// files, a subfolder, a symlink, an executable.
+fn app_home(at: &Path, version: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    for sub in ["bin", "conf", "lib"] {
+        std::fs::create_dir_all(at.join(sub)).unwrap();
+    }
+    std::fs::write(at.join("README"), format!("App {version}: a small software home\n")).unwrap();
+    std::fs::write(at.join("conf/app.conf"), "port = 8080\n").unwrap();
+    std::fs::write(at.join("bin/app"), format!("#!/bin/sh\necho app {version}\n")).unwrap();
+    std::fs::set_permissions(at.join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(at.join("lib/libapp.so.1"), vec![7u8; 64 * 1024]).unwrap();
+    std::os::unix::fs::symlink("libapp.so.1", at.join("lib/libapp.so")).unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn a_dropped_folder_is_captured_exported_as_zip_compared_side_by_side_and_moved_between_series() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    // version 1.0, captured as imagesmith-cli would before the window opens
+    let v1 = home.path("homes/app-1.0");
+    app_home(&v1, "1.0");
+    {
+        use imagesmith_engine::gold::CaptureRequest;
+        use imagesmith_engine::{CancelToken, DataLayout, Engine};
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let request = CaptureRequest {
+            name: "app-1.0".into(),
+            from: v1.clone(),
+            image_type: Some("software".into()),
+            series: Some("app".into()),
+            version: Some("1.0".into()),
+            description: Some("The first release".into()),
+        };
+        engine.capture(request, &CancelToken::new(), &|_| {}).unwrap();
+    }
+    // version 1.1: the README is gone, the config and the program changed (and the program is no
+    // longer world-executable), the library is readable by its owner only, and 400 translations
+    // came in (1,202 added paths with their folders: enough rows to scroll)
+    let v2 = home.path("homes/app-1.1");
+    app_home(&v2, "1.1");
+    std::fs::remove_file(v2.join("README")).unwrap();
+    std::fs::write(v2.join("conf/app.conf"), "port = 9090\n").unwrap();
+    std::fs::set_permissions(v2.join("bin/app"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::fs::set_permissions(v2.join("lib/libapp.so.1"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    for i in 0..400 {
+        let dir = v2.join(format!("share/locale/l{i:03}/LC_MESSAGES"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app.mo"), format!("translation {i}\n")).unwrap();
+    }
+    let exports = home.path("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    let mut app = App::start(&home, "15-gold-move", 4720).await;
+    app.click("[data-testid=nav-gold]").await;
+    app.wait_for("[data-testid=gold-row][data-name='app-1.0']").await;
+
+    // one folder dropped on the window: straight into the capture review, which offers the import
+    drag_onto_app(&mut app, &[&v2]).await;
+    app.wait_for("[data-testid=capture-review][data-dropped=true]").await;
+    assert_eq!(app.text("[data-testid=capture-folder]").await, v2.display().to_string());
+    assert!(app.text("[data-testid=import-instead]").await.contains("Import the files inside instead"));
+    let counts = wait_for_text(&app, "[data-testid=capture-counts]", "files").await;
+    assert!(counts.contains("403 files"), "{counts}");
+    assert!(app.client.find(Locator::Css("[data-testid=import-review]")).await.is_err(), "no import review for one folder");
+    app.wait_for("[data-testid=capture-series] option[value=app]").await;
+    app.wait_for("[data-testid=capture-series]").await.select_by_value("app").await.unwrap();
+    app.wait_for("[data-testid=capture-version]").await.send_keys("1.1").await.unwrap();
+    app.shot("dropped-folder-capture-review").await;
+    app.click("[data-testid=start-capture]").await;
+    app.wait_for_within("[data-testid=gold-details][data-name='app-1.1']", Duration::from_secs(60)).await;
+    assert_eq!(app.text("[data-testid=gold-series-name]").await, "app");
+
+    // export as zip into a folder chosen in the native dialog; the job ends and the archive checks out
+    app.click("[data-testid=export-gold]").await;
+    app.wait_for("[data-testid=gold-export-dialog]").await;
+    app.click("[data-testid='gold-export-format-zip']").await;
+    app.click("[data-testid=choose-gold-export-folder]").await;
+    app.choose_native_folder("Export app-1.1 to a folder", &exports, "export-folder-dialog").await;
+    wait_for_text(&app, "[data-testid=gold-export-folder]", &exports.display().to_string()).await;
+    assert!(app.text("[data-testid=gold-export-dialog]").await.contains("app-1.1.zip"));
+    looks(&mut app, "gold-export").await;
+    app.click("[data-testid=start-gold-export]").await;
+    let file = app.wait_for_within("[data-testid=gold-export-file]", Duration::from_secs(60)).await.text().await.unwrap();
+    assert_eq!(file, exports.join("app-1.1.zip").display().to_string());
+    app.wait_for_within("[data-testid=job-card][data-state=succeeded]", Duration::from_secs(60)).await;
+    let sums = Command::new("sha256sum").args(["-c", "app-1.1.zip.sha256"]).current_dir(&exports).output().unwrap();
+    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    let listing = Command::new("unzip").arg("-l").arg(exports.join("app-1.1.zip")).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("home/bin/app") && listing.contains("gold.json") && listing.contains("SHA256SUMS"), "{listing}");
+    app.wait_for("[data-testid=gold-export-show]").await;
+    app.shot("exported").await;
+    app.click("[data-testid=close-gold-export]").await;
+
+    // the two versions side by side: the older on the left, rows grouped, filtered, searched
+    app.wait_for("[data-testid=diff-against]").await.select_by_value("app-1.0").await.unwrap();
+    let status = wait_for_text(&app, "[data-testid=gold-diff] [data-testid=drift-status]", "changed").await;
+    assert!(status.contains("added") && status.contains("removed") && status.contains("mode changed"), "{status}");
+    app.click("[data-testid=side-by-side]").await;
+    app.wait_for("[data-testid=compare-row][data-path='bin/app']").await;
+    // as the DOM has them (WebKitWebDriver leaves out a name cut with an ellipsis)
+    let content = |css: &'static str| {
+        let client = app.client.clone();
+        async move {
+            let text = client.execute("return document.querySelector(arguments[0])?.textContent ?? '';", vec![json!(css)]).await.unwrap();
+            text.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    };
+    let (left, right) = (content("[data-testid=compare-left]").await, content("[data-testid=compare-right]").await);
+    assert!(left.contains("app-1.0") && left.contains("Version 1.0"), "{left:?}");
+    assert!(right.contains("app-1.1") && right.contains("Version 1.1"), "{right:?}");
+    let row = "[data-testid=compare-row][data-path='bin/app']";
+    assert_eq!(app.text(&format!("{row} [data-testid=cell-left] .mode")).await, "0755");
+    assert_eq!(app.text(&format!("{row} [data-testid=cell-right] .mode")).await, "0750");
+    let added = content("[data-testid=compare-filter-added]").await.replace(',', "");
+    assert_eq!(added, "Added 1202", "400 files and their 802 folders");
+    assert_eq!(content("[data-testid=compare-filter-changed]").await, "Changed 2");
+    looks(&mut app, "gold-side-by-side").await;
+    app.click("[data-testid=compare-filter-mode_changed]").await;
+    let rendered = app
+        .client
+        .execute("return [...document.querySelectorAll('[data-testid=compare-row]')].map(r => r.dataset.path);", vec![])
+        .await
+        .unwrap();
+    assert_eq!(rendered, json!(["lib/libapp.so.1"]));
+    assert_eq!(app.text("[data-testid=compare-row][data-path='lib/libapp.so.1'] [data-testid=cell-right] .mode").await, "0600");
+    app.click("[data-testid=compare-filter-removed]").await;
+    assert_eq!(app.text("[data-testid=compare-row][data-path='README'] [data-testid=cell-right]").await, "—");
+    app.click("[data-testid=compare-filter-all]").await;
+    app.wait_for("[data-testid=compare-search]").await.send_keys("l399").await.unwrap();
+    wait_for_text(&app, "[data-testid=compare-summary]", "shown").await;
+    app.wait_for("[data-testid=compare-row][data-path='share/locale/l399/LC_MESSAGES/app.mo']").await;
+    app.shot("side-by-side-searched").await;
+    app.client.execute("document.querySelector('[data-testid=close-compare]').click();", vec![]).await.unwrap();
+
+    // series from the details: out of app, into a new series, back into app and made current
+    app.click("[data-testid=remove-from-series]").await;
+    wait_for_text(&app, "[data-testid=gold-series]", "Not in a series").await;
+    app.wait_for("[data-testid=series-group][data-series=''] [data-testid=gold-row][data-name='app-1.1']").await;
+    app.wait_for("[data-testid=series-choice]").await.select_by_value(" new").await.unwrap();
+    app.wait_for("[data-testid=new-series-name]").await.send_keys("app-lts").await.unwrap();
+    app.click("[data-testid=put-in-series]").await;
+    app.wait_for("[data-testid=series-group][data-series='app-lts'] [data-testid=gold-row][data-name='app-1.1']").await;
+    wait_for_text(&app, "[data-testid=gold-series-name]", "app-lts").await;
+    app.wait_for("[data-testid=series-choice] option[value=app]").await;
+    app.wait_for("[data-testid=series-choice]").await.select_by_value("app").await.unwrap();
+    app.click("[data-testid=put-in-series]").await;
+    app.wait_for("[data-testid=series-group][data-series='app'] [data-testid=gold-row][data-name='app-1.1']").await;
+    app.click("[data-testid=make-current]").await;
+    app.wait_for("[data-testid=gold-row][data-name='app-1.1'] [data-testid=current-marker]").await;
+    app.shot("series-moved").await;
+
+    // the exported zip comes back through the native file dialog and the import form
+    app.click("[data-testid=import-gold-archive]").await;
+    app.choose_native_folder("Import a gold image archive", &exports.join("app-1.1.zip"), "import-archive-dialog").await;
+    app.wait_for("[data-testid=gold-import-form]").await;
+    let name = app.wait_for("[data-testid=gold-import-name]").await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("app-1.1-2"), "the name comes from the file, free among the images");
+    app.wait_for("[data-testid=gold-import-version]").await.send_keys("1.1").await.unwrap();
+    looks(&mut app, "gold-import").await;
+    app.click("[data-testid=start-gold-import]").await;
+    app.wait_for_within("[data-testid=gold-details][data-name='app-1.1-2']", Duration::from_secs(60)).await;
+    app.wait_for("[data-testid=diff-against]").await.select_by_value("app-1.1").await.unwrap();
+    wait_for_text(&app, "[data-testid=gold-diff] [data-testid=drift-status]", "No differences").await;
+    app.shot("imported-back").await;
+    app.quit().await;
+}

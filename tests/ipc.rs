@@ -24,6 +24,8 @@ struct Answers {
     asked: std::sync::Mutex<Vec<String>>,
     /// What the folder dialog returns (None: cancelled).
     folder: Option<std::path::PathBuf>,
+    /// What the one-file dialog returns (None: cancelled).
+    file: Option<std::path::PathBuf>,
 }
 
 impl imagesmith_app::commands::dialogs::Dialogs for Answers {
@@ -34,8 +36,9 @@ impl imagesmith_app::commands::dialogs::Dialogs for Answers {
         self.asked.lock().unwrap().push(format!("{title}\nstarts in {}", start.map(|p| p.display().to_string()).unwrap_or_default()));
         self.folder.clone()
     }
-    fn pick_profile_archive(&self) -> Option<std::path::PathBuf> {
-        None
+    fn pick_file(&self, title: &str, filter: &str, extensions: &[&str]) -> Option<std::path::PathBuf> {
+        self.asked.lock().unwrap().push(format!("{title}\n{filter}: {}", extensions.join(" ")));
+        self.file.clone()
     }
     fn confirm(&self, title: &str, text: &str, _: &str) -> bool {
         self.asked.lock().unwrap().push(format!("{title}\n{text}"));
@@ -521,7 +524,7 @@ fn a_host_key_is_trusted_only_after_a_yes_in_the_native_confirmation() {
     let fp = format!("SHA256:{}", "Q".repeat(43));
     let sftp = json!({"name": "depot", "protocol": "sftp", "host": "127.0.0.1", "port": 9, "path": "/srv", "user": "deploy", "key_file": null, "host_key_fingerprint": null});
     for yes in [false, true] {
-        let answers = Arc::new(Answers { yes, asked: Default::default(), folder: None });
+        let answers = Arc::new(Answers { yes, asked: Default::default(), folder: None, file: None });
         let h = harness_answering(Some(answers.clone()));
         invoke(&h, "add_server", json!({"spec": sftp, "secret": null})).unwrap();
         let answer = invoke(&h, "trust_host_key", json!({"name": "depot", "fingerprint": fp}));
@@ -573,7 +576,7 @@ fn small_home(at: &std::path::Path) {
 #[test]
 fn a_gold_image_is_captured_promoted_provisioned_and_checked_through_the_commands() {
     let folder = tempfile::tempdir().unwrap();
-    let answers = Arc::new(Answers { yes: true, asked: Default::default(), folder: Some(folder.path().join("copy")) });
+    let answers = Arc::new(Answers { yes: true, asked: Default::default(), folder: Some(folder.path().join("copy")), file: None });
     let h = harness_answering(Some(answers.clone()));
     let home = h.dir.path().join("app-home");
     small_home(&home);
@@ -690,4 +693,96 @@ fn a_gold_image_is_captured_promoted_provisioned_and_checked_through_the_command
         invoke(&h, "list_gold", json!({})).unwrap().as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["app-2.0"]);
     assert_eq!(invoke(&h, "get_gold", json!({"name": "app-1.0"})).unwrap_err()["code"], "not_found");
+}
+
+#[test]
+fn a_gold_image_goes_out_as_an_archive_and_comes_back_through_the_commands() {
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("app-1.0.zip");
+    // the archive as it arrives elsewhere (a folder the export dialog did not grant)
+    let incoming = tempfile::tempdir().unwrap();
+    let arrived = incoming.path().join("app-1.0.zip");
+    let answers =
+        Arc::new(Answers { yes: true, asked: Default::default(), folder: Some(out.path().to_path_buf()), file: Some(arrived.clone()) });
+    let h = harness_answering(Some(answers.clone()));
+    let home = h.dir.path().join("app-home");
+    small_home(&home);
+    let with_channels = |mut args: Value| {
+        args.as_object_mut()
+            .unwrap()
+            .extend(json!({"onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"}).as_object().unwrap().clone());
+        args
+    };
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": 50}});
+
+    // what was dropped: the folder alone is a folder, a file a file; what nobody dropped is not looked at
+    chosen(&h, &[&home]);
+    assert_eq!(
+        invoke(&h, "path_kinds", json!({"paths": [home, home.join("README"), home.join("run")]})).unwrap(),
+        json!(["folder", "file", "other"])
+    );
+    let err = invoke(&h, "path_kinds", json!({"paths": ["/etc"]})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+
+    let request = json!({"name": "app-1.0", "from": home, "image_type": "software", "series": "app", "version": "1.0", "description": ""});
+    let id = invoke(&h, "start_capture", with_channels(json!({"request": request}))).unwrap().as_i64().unwrap();
+    assert_eq!(wait_for_job(&h, id)["state"], "succeeded");
+    let jobs_before = invoke(&h, "count_jobs", jq.clone()).unwrap();
+
+    // an export into a folder nobody chose is refused before any job
+    let err = invoke(&h, "start_gold_export", with_channels(json!({"request": {"image": "app-1.0", "dir": out.path(), "format": "zip"}})))
+        .unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    assert_eq!(invoke(&h, "count_jobs", jq.clone()).unwrap(), jobs_before, "no job for a refusal");
+
+    // the folder from the export dialog: zip when asked, tar.gz when no format is named
+    assert_eq!(
+        invoke(&h, "choose_folder", json!({"title": "Export app-1.0 to a folder"})).unwrap(),
+        json!(out.path().display().to_string())
+    );
+    let id = invoke(&h, "start_gold_export", with_channels(json!({"request": {"image": "app-1.0", "dir": out.path(), "format": "zip"}})))
+        .unwrap()
+        .as_i64()
+        .expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "export");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+    assert!(zip.is_file(), "{detail}");
+    let id = invoke(&h, "start_gold_export", with_channels(json!({"request": {"image": "app-1.0", "dir": out.path()}})))
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert_eq!(wait_for_job(&h, id)["state"], "succeeded");
+    for archive in ["app-1.0.zip", "app-1.0.tar.gz"] {
+        let check =
+            std::process::Command::new("sha256sum").arg("-c").arg(format!("{archive}.sha256")).current_dir(out.path()).output().unwrap();
+        assert!(check.status.success(), "sha256sum -c {archive}.sha256: {}", String::from_utf8_lossy(&check.stdout));
+    }
+
+    // an import of an archive nobody chose is refused; the one from the file dialog comes back
+    std::fs::copy(&zip, &arrived).unwrap();
+    let request = json!({"archive": arrived, "name": "app-1.0-back", "series": "app", "version": "1.0.1"});
+    let err = invoke(&h, "start_gold_import", with_channels(json!({"request": request}))).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    assert_eq!(invoke(&h, "choose_gold_archive", json!({})).unwrap(), json!(arrived.display().to_string()));
+    assert!(answers.asked.lock().unwrap().iter().any(|a| a.starts_with("Import a gold image archive\nHome archives: tar.gz tgz zip")));
+    let id = invoke(&h, "start_gold_import", with_channels(json!({"request": request}))).unwrap().as_i64().expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!(detail["kind"], "capture");
+    assert_eq!(detail["state"], "succeeded", "{detail}");
+    let back = invoke(&h, "get_gold", json!({"name": "app-1.0-back"})).unwrap();
+    assert_eq!((back["series"].as_str(), back["version"].as_str()), (Some("app"), Some("1.0.1")), "{back}");
+    let diff = invoke(&h, "diff_gold", json!({"from": "app-1.0", "to": "app-1.0-back"})).unwrap();
+    assert_eq!(diff, json!({"changed": [], "added": [], "removed": [], "mode_changed": []}));
+
+    // series from the details: out of one, into a new one, made current
+    let series = invoke(&h, "remove_from_series", json!({"series": "app", "image": "app-1.0-back"})).unwrap();
+    assert_eq!(series["images"].as_array().unwrap().len(), 1, "{series}");
+    invoke(&h, "create_series", json!({"name": "app-next"})).unwrap();
+    let series = invoke(&h, "add_to_series", json!({"series": "app-next", "image": "app-1.0-back"})).unwrap();
+    assert_eq!(series["current"], "app-1.0-back", "{series}");
+    let err = invoke(&h, "create_series", json!({"name": "app-next"})).unwrap_err();
+    assert_error_shape(&err);
 }

@@ -37,6 +37,36 @@ pub async fn opened_files(state: State<'_, AppState>) -> Result<Vec<String>, Ipc
     Ok(state.opened.take().iter().map(|p| p.display().to_string()).collect())
 }
 
+/// What a dropped or opened path is. One folder alone goes to the capture review; anything else
+/// to the import review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum PathKind {
+    Folder,
+    File,
+    /// A link, a device, a pipe, or a path that is gone.
+    Other,
+}
+
+/// What each of `paths` is (links are not followed: a capture does not follow them either). Only
+/// paths dropped, opened with the app or chosen in its dialogs are looked at (`not_chosen`).
+#[tauri::command]
+#[specta::specta]
+pub async fn path_kinds(state: State<'_, AppState>, paths: Vec<PathBuf>) -> Result<Vec<PathKind>, IpcError> {
+    for path in &paths {
+        state.grants.check(path, "file or folder")?;
+    }
+    blocking(move || {
+        let kind = |path: &PathBuf| match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => PathKind::Folder,
+            Ok(meta) if meta.is_file() => PathKind::File,
+            _ => PathKind::Other,
+        };
+        Ok(paths.iter().map(kind).collect())
+    })
+    .await
+}
+
 /// Quit (Ctrl+Q): closes the window the way its close button does, so running jobs are asked
 /// about first (see `window::quit_flow`).
 #[tauri::command]

@@ -19,7 +19,8 @@ pub trait Dialogs: Send + Sync {
     fn pick_files(&self, title: &str) -> Vec<PathBuf>;
     /// A folder, the dialog opening in `start` when given.
     fn pick_folder(&self, title: &str, start: Option<&Path>) -> Option<PathBuf>;
-    fn pick_profile_archive(&self) -> Option<PathBuf>;
+    /// One file, offered through a filter: its name and the file name endings it shows.
+    fn pick_file(&self, title: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf>;
     /// A yes/no question with `yes` as the confirming button.
     fn confirm(&self, title: &str, text: &str, yes: &str) -> bool;
     /// A question with three answers; the index of the one pressed. Closing the dialog is the
@@ -44,8 +45,8 @@ impl<R: Runtime> Dialogs for AppHandle<R> {
         dialog.blocking_pick_folder().and_then(|p| p.into_path().ok())
     }
 
-    fn pick_profile_archive(&self) -> Option<PathBuf> {
-        let dialog = self.dialog().file().set_title("Import a profile").add_filter("Profile archives", &["tar.gz", "gz"]);
+    fn pick_file(&self, title: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf> {
+        let dialog = self.dialog().file().set_title(title).add_filter(filter, extensions);
         dialog.blocking_pick_file().and_then(|p| p.into_path().ok())
     }
 
@@ -111,7 +112,18 @@ pub async fn choose_folder(state: State<'_, AppState>, title: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_profile_archive(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
-    Ok(pick(&state, |d| d.pick_profile_archive().into_iter().collect()).await?.into_iter().next())
+    let ask = |d: &dyn Dialogs| d.pick_file("Import a profile", "Profile archives", &["tar.gz", "gz"]).into_iter().collect();
+    Ok(pick(&state, ask).await?.into_iter().next())
+}
+
+/// The native dialog for a gold image archive to import: one made by a gold export, or any
+/// .tar.gz/.tgz/.zip of a software home. Its path, or none when cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_gold_archive(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
+    let ask =
+        |d: &dyn Dialogs| d.pick_file("Import a gold image archive", "Home archives", &["tar.gz", "tgz", "zip"]).into_iter().collect();
+    Ok(pick(&state, ask).await?.into_iter().next())
 }
 
 /// Trust the host key (`SHA256:…`) of a saved SFTP server, once the person confirmed it in a

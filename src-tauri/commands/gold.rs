@@ -1,11 +1,13 @@
 //! Gold images: capture a folder (a job), list and open images with their files, promote, archive,
-//! delete, series, provision working copies (a job), check them for drift, diff two versions.
+//! delete, series, provision working copies (a job), check them for drift, diff two versions, export
+//! an image as an archive and import one (jobs).
 
 use std::path::PathBuf;
 
+use imagesmith_engine::export::ExportReport;
 use imagesmith_engine::gold::{
-    CapturePlan, CaptureReport, CaptureRequest, Drift, GoldEntry, GoldImage, GoldState, ProvisionReport, ProvisionRequest, Series,
-    WorkingCopy,
+    CapturePlan, CaptureReport, CaptureRequest, Drift, GoldEntry, GoldExportRequest, GoldImage, GoldImportRequest, GoldState,
+    ProvisionReport, ProvisionRequest, Series, WorkingCopy,
 };
 use imagesmith_engine::JobProgress;
 use serde::{Deserialize, Serialize};
@@ -208,4 +210,34 @@ pub async fn check_copy(state: State<'_, AppState>, path: PathBuf) -> Result<Dri
 pub async fn diff_gold(state: State<'_, AppState>, from: String, to: String) -> Result<Drift, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.diff_gold(&from, &to)).await
+}
+
+/// Start exporting an image as a tar.gz or zip (with SHA256SUMS inside and a `.sha256` sidecar)
+/// into a folder chosen in the app's folder dialog (`not_chosen` for any other); returns the job id
+/// at once. The archive's path and sha256 arrive on `on_report`.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_gold_export(
+    state: State<'_, AppState>,
+    request: GoldExportRequest,
+    on_progress: Channel<JobProgress>,
+    on_report: Channel<ExportReport>,
+) -> Result<i64, IpcError> {
+    state.grants.check(&request.dir, "folder")?;
+    crate::jobs::start(state.engine.clone(), move |engine| engine.gold_export_work(&request), on_progress, Some(on_report)).await
+}
+
+/// Start importing a home archive (a gold export, or any .tar.gz/.zip of a home) chosen in the
+/// app's file dialog or dropped as a new image; returns the job id at once. The new image arrives
+/// on `on_report`.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_gold_import(
+    state: State<'_, AppState>,
+    request: GoldImportRequest,
+    on_progress: Channel<JobProgress>,
+    on_report: Channel<CaptureReport>,
+) -> Result<i64, IpcError> {
+    state.grants.check(&request.archive, "gold image archive")?;
+    crate::jobs::start(state.engine.clone(), move |engine| engine.gold_import_work(request), on_progress, Some(on_report)).await
 }

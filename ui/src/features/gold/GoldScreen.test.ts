@@ -115,15 +115,87 @@ describe('Gold images screen', () => {
     expect(asked).toEqual([['tools', true], ['db-19.22', false]]);
   });
 
-  it('diffs two versions in grouped lists', async () => {
-    const { user } = await shown({ diff_gold: () => ({ changed: ['bin/oracle'], added: ['lib/new.so'], removed: [], mode_changed: [] }) });
+  it('diffs two versions: a summary, then both side by side', async () => {
+    const { user } = await shown({
+      list_series: () => [],
+      diff_gold: () => ({ changed: ['bin/sqlplus'], added: ['lib/new.so'], removed: [], mode_changed: [] }),
+      gold_files: (a) => a.name === 'db-19.21' ? [entry('bin/sqlplus', { size: 10 })] : [entry('bin/sqlplus', { size: 12, sha256: 'b'.repeat(64) }), entry('lib/new.so', { size: 7 })],
+    });
     await user.click(screen.getAllByTestId('gold-row').find((r) => r.dataset.name === 'db-19.22')!);
+    expect(screen.getByTestId('side-by-side')).toBeDisabled();
     await user.selectOptions(screen.getByTestId('diff-against'), 'db-19.21');
     const diff = await screen.findByTestId('gold-diff');
     expect(diff).toHaveTextContent('From db-19.21 to db-19.22');
-    expect(within(diff).getByTestId('drift-status')).toHaveTextContent('1 changed, 1 added');
-    expect(diff).toHaveTextContent('Changed (1)');
-    expect(diff).toHaveTextContent('Added (1)');
+    expect(await within(diff).findByTestId('drift-status')).toHaveTextContent('1 changed, 1 added');
+    await user.click(screen.getByTestId('side-by-side'));
+    const view = await screen.findByTestId('gold-compare');
+    expect(within(view).getByTestId('compare-left')).toHaveTextContent('db-19.21');
+    expect(within(view).getByTestId('compare-right')).toHaveTextContent('db-19.22');
+    const rows = await within(view).findAllByTestId('compare-row');
+    expect(rows.map((r) => [r.dataset.path, r.dataset.tags])).toEqual([['bin/sqlplus', 'changed'], ['lib/new.so', 'added']]);
+    expect(within(rows[1]!).getByTestId('cell-left')).toHaveTextContent('—');
+    expect(within(rows[1]!).getByTestId('cell-right')).toHaveTextContent('7 B');
+  });
+
+  it('exports the open image through the export dialog in the chosen format', async () => {
+    const { user, calls } = await shown({ list_series: () => [], choose_folder: () => '/srv/out', start_gold_export: () => 5, get_job: () => ({}) });
+    await user.click(screen.getAllByTestId('gold-row').find((r) => r.dataset.name === 'db-19.22')!);
+    await user.click(screen.getByTestId('export-gold'));
+    const dialog = screen.getByRole('dialog', { name: 'Export db-19.22' });
+    expect(within(dialog).getByTestId('gold-export-format-tar.gz')).toBeChecked();
+    expect(dialog).toHaveTextContent('hardlink becomes a separate copy');
+    expect(screen.getByTestId('start-gold-export')).toBeDisabled();
+    await user.click(within(dialog).getByTestId('gold-export-format-zip'));
+    await user.click(within(dialog).getByTestId('choose-gold-export-folder'));
+    expect(within(dialog).getByTestId('gold-export-folder')).toHaveTextContent('/srv/out');
+    expect(dialog).toHaveTextContent('db-19.22.zip');
+    expect(screen.getByTestId('start-gold-export')).toHaveFocus();
+    await user.keyboard('{Enter}');
+    expect(calls.find((c) => c.cmd === 'start_gold_export')!.args.request).toEqual({ image: 'db-19.22', dir: '/srv/out', format: 'zip' });
+    expect(await within(dialog).findByText('Starting the export…')).toBeInTheDocument();
+  });
+
+  it('imports an archive chosen in the native dialog through the import form', async () => {
+    const { user, calls } = await shown({
+      list_series: () => [{ name: 'db19', current: 'db-19.22', images: [] }],
+      choose_gold_archive: () => '/srv/in/db-19.22.tar.gz',
+      start_gold_import: () => 8,
+    });
+    await user.click(screen.getByTestId('import-gold-archive'));
+    const form = await screen.findByTestId('gold-import-form');
+    expect(within(form).getByTestId('gold-import-archive')).toHaveTextContent('/srv/in/db-19.22.tar.gz');
+    expect(within(form).getByTestId('gold-import-name')).toHaveValue('db-19.22-2');
+    await within(form).findByRole('option', { name: 'db19' });
+    await user.selectOptions(within(form).getByTestId('gold-import-series'), 'db19');
+    await user.type(within(form).getByTestId('gold-import-version'), '19.22.1');
+    await user.click(screen.getByTestId('start-gold-import'));
+    expect(calls.find((c) => c.cmd === 'start_gold_import')!.args.request).toEqual({
+      archive: '/srv/in/db-19.22.tar.gz', name: 'db-19.22-2', series: 'db19', version: '19.22.1',
+    });
+    expect(screen.queryByTestId('gold-import-form')).toBeNull();
+  });
+
+  it('puts an image into a series, takes it out, and shows a refusal with its text', async () => {
+    const { user, calls } = await shown({
+      list_series: () => [{ name: 'db19', current: 'db-19.22', images: [] }],
+      create_series: (a) => ({ name: a.name, current: null, images: [] }),
+      add_to_series: () => { throw ipcError('not_found', 'There is no series called tools-next.'); },
+      remove_from_series: () => ({ name: 'db19', current: 'db-19.22', images: [] }),
+    });
+    await user.click(screen.getAllByTestId('gold-row').find((r) => r.dataset.name === 'tools')!);
+    const section = screen.getByTestId('gold-series');
+    expect(section).toHaveTextContent('Not in a series');
+    await within(section).findByRole('option', { name: 'db19' });
+    await user.selectOptions(within(section).getByTestId('series-choice'), ' new');
+    await user.type(within(section).getByTestId('new-series-name'), 'tools-next');
+    await user.click(within(section).getByTestId('put-in-series'));
+    expect(calls.find((c) => c.cmd === 'create_series')!.args).toEqual({ name: 'tools-next' });
+    expect(await screen.findByTestId('gold-action-error')).toHaveTextContent('There is no series called tools-next.');
+
+    await user.click(screen.getAllByTestId('gold-row').find((r) => r.dataset.name === 'db-19.22')!);
+    expect(screen.getByTestId('gold-series-name')).toHaveTextContent('db19');
+    await user.click(screen.getByTestId('remove-from-series'));
+    expect(calls.find((c) => c.cmd === 'remove_from_series')!.args).toEqual({ series: 'db19', image: 'db-19.22' });
   });
 
   it('says what a gold image is when there is none, with New gold image…', async () => {

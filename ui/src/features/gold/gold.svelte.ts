@@ -1,11 +1,14 @@
 // Gold images state: the images grouped by series, the open image with its files, working copies
-// and their drift, the lifecycle actions (promote, archive, delete, current), provisioning and the
-// diff of two versions; and the capture review (a folder → counts → name, type, series → job).
+// and their drift, the lifecycle actions (promote, archive, delete), its series (put in, take out,
+// make current), provisioning and the diff of two versions (a summary here, side by side in
+// compare.svelte.ts); and the capture review (a folder → counts → name, type, series → job).
 import {
   api, asIpcError, type CapturePlan, type CaptureReport, type Drift, type GoldEntry, type GoldImage, type GoldState, type IpcError,
   type JobKind, type JobProgress, type ProvisionReport,
 } from '$lib/ipc/client';
 import { baseName } from '$lib/format';
+import { GoldExport, GoldImport, NEW_SERIES } from './archive.svelte';
+import { SideBySide } from './compare.svelte';
 
 /** The states an image can be promoted to, in their order. */
 export const PROMOTE_STATES: GoldState[] = ['testable', 'restricted', 'published'];
@@ -66,14 +69,31 @@ export class GoldImages {
   actionError = $state<IpcError | null>(null);
   /** Checks of working copies, by path. */
   checks = $state<Record<string, CopyCheck>>({});
-  /** The diff of the open image against another version. */
-  diff = $state<{ against: string; drift: Drift | null; error: IpcError | null } | null>(null);
+  /** The diff of the open image and another version, the older one first. */
+  diff = $state<{ against: string; from: string; to: string; drift: Drift | null; error: IpcError | null } | null>(null);
+  /** The two versions side by side. */
+  readonly compare = new SideBySide();
+  /** Every series (offered when the open image is put into one). */
+  seriesNames = $state.raw<string[]>([]);
   /** A provision that was started, until its copy is recorded. */
   provisioning = $state<{ image: string; to: string; jobId: number } | null>(null);
+  /** The export dialog and the archive import form (their jobs go to the jobs panel too). */
+  readonly exporter: GoldExport;
+  readonly importer: GoldImport;
   #hooks: Hooks;
 
   constructor(hooks: Hooks = {}) {
     this.#hooks = hooks;
+    this.exporter = new GoldExport(hooks);
+    this.importer = new GoldImport({
+      ...hooks,
+      imageNames: () => this.items.map((g) => g.name),
+      // the jobs panel's toast says it finished; open the new image
+      onImported: (report) => {
+        const name = report.image?.name;
+        if (name) void this.load().then(() => this.select(name));
+      },
+    });
   }
 
   get selected(): GoldImage | null {
@@ -136,7 +156,18 @@ export class GoldImages {
     this.fileSearch = '';
     this.actionError = null;
     this.diff = null;
-    if (name != null) void this.#loadFiles(name);
+    if (name != null) {
+      void this.#loadFiles(name);
+      void this.loadSeries();
+    }
+  }
+
+  async loadSeries(): Promise<void> {
+    try {
+      this.seriesNames = (await api.listSeries()).map((s) => s.name);
+    } catch {
+      // the select then offers only a new series; the list's own error shows elsewhere
+    }
   }
 
   async #loadFiles(name: string): Promise<void> {
@@ -193,6 +224,53 @@ export class GoldImages {
       this.#open(null);
       await this.load();
     });
+  }
+
+  /** Put the open image at the end of `series` (out of any other it was in); `create` makes the
+   *  series first (a new name typed in the details). */
+  putInSeries(series: string, create: boolean): Promise<IpcError | null> {
+    const g = this.selected;
+    const name = series.trim();
+    if (!g || name === '') return Promise.resolve(null);
+    const exists = this.seriesNames.some((s) => s.toLowerCase() === name.toLowerCase());
+    return this.#act(async () => {
+      try {
+        if (create && !exists) await api.createSeries(name);
+        await api.addToSeries(name, g.name);
+        await this.load();
+      } finally {
+        await this.loadSeries();
+      }
+    });
+  }
+
+  /** Take the open image out of its series (the image stays). */
+  takeOutOfSeries(): Promise<IpcError | null> {
+    const g = this.selected;
+    if (!g?.series) return Promise.resolve(null);
+    const series = g.series;
+    return this.#act(async () => {
+      await api.removeFromSeries(series, g.name);
+      await this.load();
+    });
+  }
+
+  /** Two versions in the order they are compared: by their place in a shared series, else by capture time. */
+  olderFirst(a: GoldImage, b: GoldImage): [GoldImage, GoldImage] {
+    if (a.series != null && a.series === b.series) {
+      const at = (g: GoldImage) => this.items.findIndex((x) => x.id === g.id);
+      return at(a) <= at(b) ? [a, b] : [b, a];
+    }
+    return a.created_at <= b.created_at ? [a, b] : [b, a];
+  }
+
+  /** Open the side-by-side view of the open image and the version it is being compared with. */
+  showSideBySide(): void {
+    const g = this.selected;
+    const other = this.items.find((x) => x.name === this.diff?.against);
+    if (!g || !other) return;
+    const [left, right] = this.olderFirst(other, g);
+    void this.compare.show(left, right);
   }
 
   /** Make the open image its series' current one. */
@@ -257,20 +335,21 @@ export class GoldImages {
     });
   }
 
-  /** Compare the open image with another version (what changed from `against` to the open one). */
+  /** Compare the open image with another version: what changed from the older of the two to the newer. */
   async diffWith(against: string): Promise<void> {
     const g = this.selected;
-    if (!g) return;
-    if (against === '') {
+    const other = this.items.find((x) => x.name === against);
+    if (!g || !other) {
       this.diff = null;
       return;
     }
-    this.diff = { against, drift: null, error: null };
+    const [from, to] = this.olderFirst(other, g).map((x) => x.name) as [string, string];
+    this.diff = { against, from, to, drift: null, error: null };
     try {
-      const drift = await api.diffGold(against, g.name);
-      if (this.diff?.against === against) this.diff = { against, drift, error: null };
+      const drift = await api.diffGold(from, to);
+      if (this.diff?.against === against) this.diff = { against, from, to, drift, error: null };
     } catch (e) {
-      if (this.diff?.against === against) this.diff = { against, drift: null, error: asIpcError(e) };
+      if (this.diff?.against === against) this.diff = { against, from, to, drift: null, error: asIpcError(e) };
     }
   }
 }
@@ -294,10 +373,13 @@ export class CaptureReview {
   starting = $state(false);
   /** Series that exist (offered in the select). */
   seriesNames = $state.raw<string[]>([]);
+  /** The folder was dropped on the window or opened with the app (not chosen here): importing the
+   *  files inside it instead is offered. */
+  dropped = $state(false);
   #hooks: Hooks & { onCaptured?: (report: CaptureReport) => void };
 
   /** The select's value for "New series…": a series name is trimmed, so none begins with a space. */
-  static readonly NEW_SERIES = ' new';
+  static readonly NEW_SERIES = NEW_SERIES;
 
   constructor(hooks: Hooks & { onCaptured?: (report: CaptureReport) => void } = {}) {
     this.#hooks = hooks;
@@ -310,11 +392,23 @@ export class CaptureReview {
     void this.#loadSeries();
   }
 
+  /** Review a folder dropped on the window or opened with the app (one folder and nothing else). */
+  async useDropped(dir: string): Promise<void> {
+    this.#reset();
+    this.open = true;
+    this.dropped = true;
+    void this.#loadSeries();
+    await this.use(dir);
+  }
+
   /** Choose the folder in the native dialog, then count it. */
   async chooseFolder(): Promise<void> {
     try {
       const dir = await api.chooseGoldFolder('capture');
-      if (dir) await this.use(dir);
+      if (dir) {
+        this.dropped = false;
+        await this.use(dir);
+      }
     } catch (e) {
       this.error = asIpcError(e);
     }
@@ -404,6 +498,7 @@ export class CaptureReview {
 
   #reset(): void {
     this.from = null;
+    this.dropped = false;
     this.plan = null;
     this.error = null;
     this.planning = false;

@@ -92,6 +92,68 @@ describe('GoldImages', () => {
     expect(calls.find((c) => c.cmd === 'diff_gold')!.args).toEqual({ from: 'a-1', to: 'a-2' });
     expect(g.diff?.drift?.removed).toEqual(['old']);
   });
+
+  it('diffs from the older version to the newer, whichever is open, and opens them side by side in that order', async () => {
+    const calls = mockCommands({
+      list_gold: () => [gold(2, { name: 'a-1', series: 'a' }), gold(3, { name: 'a-2', series: 'a' }),
+        gold(1, { name: 'loose', created_at: '2026-12-01T00:00:00Z' })],
+      gold_files: () => [],
+      list_series: () => [],
+      diff_gold: () => ({ changed: [], added: ['x'], removed: [], mode_changed: [] }),
+    });
+    const g = new GoldImages();
+    await g.load();
+    g.select('a-1');
+    await g.diffWith('a-2');
+    expect(calls.filter((c) => c.cmd === 'diff_gold').at(-1)!.args).toEqual({ from: 'a-1', to: 'a-2' });
+    expect([g.diff?.from, g.diff?.to]).toEqual(['a-1', 'a-2']);
+    g.showSideBySide();
+    expect([g.compare.left?.name, g.compare.right?.name]).toEqual(['a-1', 'a-2']);
+    await vi.waitFor(() => expect(g.compare.rows.map((r) => r.path)).toEqual(['x']));
+    // outside a shared series, the one captured first is on the left
+    await g.diffWith('loose');
+    expect(calls.filter((c) => c.cmd === 'diff_gold').at(-1)!.args).toEqual({ from: 'a-1', to: 'loose' });
+  });
+
+  it('puts the open image into an existing or a new series, takes it out, and keeps a refusal', async () => {
+    let images = [gold(1, { name: 'app-1.0' })];
+    const calls = mockCommands({
+      list_gold: () => images,
+      gold_files: () => [],
+      list_series: () => [{ name: 'app', current: null, images: [] }],
+      create_series: (a) => ({ name: a.name, current: null, images: [] }),
+      add_to_series: (a) => {
+        images = [gold(1, { name: 'app-1.0', series: a.series as string, current: true })];
+        return { name: a.series, current: 'app-1.0', images };
+      },
+      remove_from_series: () => {
+        images = [gold(1, { name: 'app-1.0' })];
+        return { name: 'app', current: null, images: [] };
+      },
+    });
+    const g = new GoldImages();
+    await g.load();
+    g.select('app-1.0');
+    await vi.waitFor(() => expect(g.seriesNames).toEqual(['app']));
+    expect(await g.putInSeries('app', false)).toBeNull();
+    expect(calls.filter((c) => c.cmd === 'create_series')).toHaveLength(0);
+    expect(calls.find((c) => c.cmd === 'add_to_series')!.args).toEqual({ series: 'app', image: 'app-1.0' });
+    expect(g.selected?.series).toBe('app');
+    expect(await g.takeOutOfSeries()).toBeNull();
+    expect(calls.find((c) => c.cmd === 'remove_from_series')!.args).toEqual({ series: 'app', image: 'app-1.0' });
+    expect(g.selected?.series).toBeNull();
+    expect(await g.putInSeries(' app-next ', true)).toBeNull();
+    expect(calls.find((c) => c.cmd === 'create_series')!.args).toEqual({ name: 'app-next' });
+    expect(calls.filter((c) => c.cmd === 'add_to_series').at(-1)!.args).toEqual({ series: 'app-next', image: 'app-1.0' });
+    // a name typed as new that already exists is not created twice
+    await g.putInSeries('APP', true);
+    expect(calls.filter((c) => c.cmd === 'create_series')).toHaveLength(1);
+
+    mockCommands({ list_gold: () => images, list_series: () => [], add_to_series: () => { throw ipcError('invalid_name', '"" cannot be used as a name.'); } });
+    const err = await g.putInSeries('x', false);
+    expect(err?.code).toBe('invalid_name');
+    expect(g.actionError?.code).toBe('invalid_name');
+  });
 });
 
 describe('CaptureReview', () => {
@@ -124,6 +186,22 @@ describe('CaptureReview', () => {
     });
     expect(started).toEqual([[7, 'capture']]);
     expect(r.open).toBe(false);
+  });
+
+  it('a dropped folder offers importing its files instead; one chosen in the dialog does not', async () => {
+    mockCommands({
+      list_series: () => [],
+      plan_capture: (a) => ({ from: a.from, files: 2, dirs: 1, symlinks: 0, size: 10 }),
+      choose_gold_folder: () => '/srv/homes/other',
+    });
+    const r = new CaptureReview();
+    await r.useDropped('/srv/homes/app');
+    expect([r.open, r.dropped, r.from, r.name]).toEqual([true, true, '/srv/homes/app', 'app']);
+    expect(r.plan?.files).toBe(2);
+    await r.chooseFolder();
+    expect([r.dropped, r.from, r.name]).toEqual([false, '/srv/homes/other', 'other']);
+    r.close();
+    expect(r.dropped).toBe(false);
   });
 
   it('shows why a folder cannot be captured and blocks Capture', async () => {

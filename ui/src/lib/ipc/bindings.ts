@@ -155,6 +155,11 @@ export const commands = {
 	 */
 	openedFiles: () => typedError<string[], Error>(__TAURI_INVOKE("opened_files")),
 	/**
+	 *  What each of `paths` is (links are not followed: a capture does not follow them either). Only
+	 *  paths dropped, opened with the app or chosen in its dialogs are looked at (`not_chosen`).
+	 */
+	pathKinds: (paths: string[]) => typedError<PathKind[], Error>(__TAURI_INVOKE("path_kinds", { paths })),
+	/**
 	 *  The native "choose a folder" dialog for a gold image: the home to capture, or the (new or
 	 *  empty) folder a working copy is provisioned into. The folder, or none when cancelled. The
 	 *  provision dialog opens beside the last working copy and remembers this one.
@@ -207,6 +212,23 @@ export const commands = {
 	checkCopy: (path: string) => typedError<Drift, Error>(__TAURI_INVOKE("check_copy", { path })),
 	/**  What changed from image `from` to image `to`. */
 	diffGold: (from: string, to: string) => typedError<Drift, Error>(__TAURI_INVOKE("diff_gold", { from, to })),
+	/**
+	 *  Start exporting an image as a tar.gz or zip (with SHA256SUMS inside and a `.sha256` sidecar)
+	 *  into a folder chosen in the app's folder dialog (`not_chosen` for any other); returns the job id
+	 *  at once. The archive's path and sha256 arrive on `on_report`.
+	 */
+	startGoldExport: (request: GoldExportRequest, onProgress: Channel<JobProgress>, onReport: Channel<ExportReport>) => typedError<number, Error>(__TAURI_INVOKE("start_gold_export", { request, onProgress, onReport })),
+	/**
+	 *  Start importing a home archive (a gold export, or any .tar.gz/.zip of a home) chosen in the
+	 *  app's file dialog or dropped as a new image; returns the job id at once. The new image arrives
+	 *  on `on_report`.
+	 */
+	startGoldImport: (request: GoldImportRequest, onProgress: Channel<JobProgress>, onReport: Channel<CaptureReport>) => typedError<number, Error>(__TAURI_INVOKE("start_gold_import", { request, onProgress, onReport })),
+	/**
+	 *  The native dialog for a gold image archive to import: one made by a gold export, or any
+	 *  .tar.gz/.tgz/.zip of a software home. Its path, or none when cancelled.
+	 */
+	chooseGoldArchive: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_gold_archive")),
 };
 
 /** Events */
@@ -246,6 +268,13 @@ export type AddServerReport = {
 
 /**  Digest algorithms Imagesmith computes and verifies. */
 export type Algo = "md5" | "sha1" | "sha256" | "sha512";
+
+/**
+ *  The container an export writes: tar.gz (modes, times, symlinks and hardlinks kept exactly) or
+ *  zip (for Windows and tools that read nothing else; a hardlink's second name is a second copy,
+ *  and times are rounded to the 2 s zip keeps).
+ */
+export type ArchiveFormat = "tar.gz" | "zip";
 
 /**  One imported file as the catalog knows it. */
 export type Artifact = {
@@ -462,6 +491,15 @@ export type GoldEntry = {
 	mtime: number,
 };
 
+/**  What a gold export takes. */
+export type GoldExportRequest = {
+	image: string,
+	/**  Folder the archive and its `.sha256` sidecar are written to. */
+	dir: string,
+	/**  tar.gz unless asked. */
+	format?: ArchiveFormat,
+};
+
 /**  What a folder is chosen for: the home to capture, or where a working copy goes. */
 export type GoldFolderPurpose = "capture" | "provision";
 
@@ -488,6 +526,14 @@ export type GoldImage = {
 	current: boolean,
 	created_at: string,
 	updated_at: string,
+};
+
+/**  What a gold import takes: an archive made by `gold export`, or any tar.gz of a home. */
+export type GoldImportRequest = {
+	archive: string,
+	name: string,
+	series: string | null,
+	version: string | null,
 };
 
 /**
@@ -647,6 +693,14 @@ export type OsFamily = "linux" | "windows" | "vmware";
 
 /**  What an item of a job came to, in a word that fits the kind. */
 export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "failed" | "cancelled" | "skipped";
+
+/**
+ *  What a dropped or opened path is. One folder alone goes to the capture review; anything else
+ *  to the import review.
+ */
+export type PathKind = "folder" | "file" | 
+/**  A link, a device, a pipe, or a path that is gone. */
+"other";
 
 /**  The review of one file: what it is, what it needs, whether it can be imported. */
 export type PlanItem = {

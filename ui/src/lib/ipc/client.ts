@@ -59,6 +59,7 @@ export const api = {
   chooseFolder: (title: string) => unwrap(commands.chooseFolder(title)),
   chooseProfileArchive: () => unwrap(commands.chooseProfileArchive()),
   openedFiles: () => unwrap(commands.openedFiles()),
+  pathKinds: (paths: string[]) => unwrap(commands.pathKinds(paths)),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
@@ -155,6 +156,9 @@ export const api = {
   unarchiveGold: (name: string) => unwrap(commands.unarchiveGold(name)),
   deleteGold: (name: string) => unwrap(commands.deleteGold(name)),
   listSeries: () => unwrap(commands.listSeries()),
+  createSeries: (name: string) => unwrap(commands.createSeries(name)),
+  addToSeries: (series: string, image: string) => unwrap(commands.addToSeries(series, image)),
+  removeFromSeries: (series: string, image: string) => unwrap(commands.removeFromSeries(series, image)),
   setSeriesCurrent: (series: string, image: string) => unwrap(commands.setSeriesCurrent(series, image)),
   /** Starts provisioning a working copy; resolves to the job id. The copy arrives on `onReport`. */
   startProvision: (request: T.ProvisionRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ProvisionReport) => void) => {
@@ -167,6 +171,23 @@ export const api = {
   forgetCopy: (path: string) => unwrap(commands.forgetCopy(path)),
   checkCopy: (path: string) => unwrap(commands.checkCopy(path)),
   diffGold: (from: string, to: string) => unwrap(commands.diffGold(from, to)),
+  /** Starts exporting a gold image as tar.gz or zip; resolves to the job id. The archive's path and sha256 arrive on `onReport`. */
+  startGoldExport: (request: T.GoldExportRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.ExportReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.ExportReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startGoldExport(request, progress, report));
+  },
+  chooseGoldArchive: () => unwrap(commands.chooseGoldArchive()),
+  /** Starts importing a home archive as a new gold image; resolves to the job id. The image arrives on `onReport`. */
+  startGoldImport: (request: T.GoldImportRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.CaptureReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.CaptureReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startGoldImport(request, progress, report));
+  },
 };
 
 export type Api = typeof api;
