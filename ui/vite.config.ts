@@ -17,5 +17,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
+    // jsdom renders of a 1,200-row library take ~2.5 s alone; on CI's 2 cores, with every test file
+    // in parallel beside a cargo build, the 5 s default timed out a test that passes (stop 22).
+    testTimeout: 30_000,
   },
 });
