@@ -52,7 +52,7 @@ use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
 use imagesmith_engine::logging;
 use imagesmith_engine::{
-    Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest, JobKind,
+    Access, Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest, JobKind,
     JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
 };
 use std::path::PathBuf;
@@ -82,18 +82,33 @@ enum Command {
         kind: Option<Kind>,
         #[arg(long)]
         os: Option<OsFamily>,
-        #[arg(long, default_value = "name", value_parser = ["name", "created"])]
+        #[arg(long, default_value = "name", value_parser = ["name", "created", "size"])]
         sort: String,
-        /// Words that must each match the name, description, version, a tag, or (6+ hex digits) the
-        /// start of a checksum.
+        /// Words that must each match the name, alias, description, version, a tag, or (6+ hex
+        /// digits) the start of a checksum.
         #[arg(long)]
         search: Option<String>,
+        /// Only artifacts with this access (public, private, deleted).
+        #[arg(long)]
+        access: Option<Access>,
+        /// Deleted artifacts too (hidden unless asked for).
+        #[arg(long)]
+        all: bool,
+        /// Every attribute (alias, access, owner, version, resize, deploy, tags).
+        #[arg(long, conflicts_with = "extended")]
+        full: bool,
+        /// Every attribute, where each artifact is used, its source and its last verify.
+        #[arg(long)]
+        extended: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Show one artifact with every digest.
+    /// Show one artifact with every digest and attribute, where it is used, its source and checks.
     Show {
         id_or_name: String,
+        /// Accepted for Danube's `extended`: what `show` prints already includes it.
+        #[arg(long)]
+        extended: bool,
         #[arg(long)]
         json: bool,
     },
@@ -108,13 +123,8 @@ enum Command {
         /// A new OS: a family (linux, windows, vmware) or a distro (rhel, ubuntu, esxi, …); "" for none.
         #[arg(long)]
         os: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long)]
-        version: Option<String>,
-        /// Replace the tags with these (repeat for several).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
+        #[command(flatten)]
+        attributes: AttributeArgs,
         #[arg(long)]
         json: bool,
     },
@@ -291,6 +301,62 @@ enum JobsAction {
     },
 }
 
+/// The attributes every artifact carries, at import and in update (tags replace the old ones).
+#[derive(Args, Default)]
+struct AttributeArgs {
+    /// A short unique name, usable wherever an id or name is ("" removes it).
+    #[arg(long)]
+    alias: Option<String>,
+    /// public, private (the default) or deleted (hidden from lists and new use).
+    #[arg(long)]
+    access: Option<Access>,
+    /// Whom it belongs to (default: the OS user who imports it).
+    #[arg(long)]
+    owner: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long)]
+    version: Option<String>,
+    /// A deployment may grow the disk to the VM's size.
+    #[arg(long, overrides_with = "no_resize")]
+    resize: bool,
+    #[arg(long)]
+    no_resize: bool,
+    /// Deployed once, as is.
+    #[arg(long, overrides_with = "no_deploy")]
+    deploy: bool,
+    #[arg(long)]
+    no_deploy: bool,
+    /// A tag (repeat for several).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+}
+
+impl AttributeArgs {
+    fn patch(self) -> ArtifactPatch {
+        let flag = |on: bool, off: bool| {
+            if on {
+                Some(true)
+            } else if off {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        ArtifactPatch {
+            alias: self.alias,
+            access: self.access,
+            owner: self.owner,
+            description: self.description,
+            version: self.version,
+            resize: flag(self.resize, self.no_resize),
+            deploy: flag(self.deploy, self.no_deploy),
+            tags: (!self.tags.is_empty()).then_some(self.tags),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("digest").multiple(false))]
 struct ImportArgs {
@@ -319,6 +385,8 @@ struct ImportArgs {
     /// A checksum file (sha256sum or BSD style, or a sidecar) to verify against; repeatable.
     #[arg(long = "checksum-file", value_name = "FILE")]
     checksum_files: Vec<PathBuf>,
+    #[command(flatten)]
+    attributes: AttributeArgs,
     #[arg(long)]
     json: bool,
     /// Files, and folders (everything below them but hidden files, links not followed).
@@ -436,17 +504,19 @@ fn usage(msg: &str) -> ExitCode {
 fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Import(args) => import(engine, args),
-        Command::List { kind, os, sort, search, json } => {
-            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, ..Default::default() };
+        Command::List { kind, os, sort, search, access, all, full, extended, json } => {
+            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, ..Default::default() };
             let artifacts = engine.list_artifacts(&q)?;
             if json {
                 output::json(&artifacts);
+            } else if full || extended {
+                output::artifact_rows(&artifacts, extended);
             } else {
                 output::artifact_table(&artifacts);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { id_or_name, json } => {
+        Command::Show { id_or_name, json, .. } => {
             let a = engine.get_artifact(&id_or_name)?;
             if json {
                 output::json(&a);
@@ -455,9 +525,9 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Update { id_or_name, name, kind, os, description, version, tags, json } => {
+        Command::Update { id_or_name, name, kind, os, attributes, json } => {
             let a = engine.get_artifact(&id_or_name)?;
-            let patch = ArtifactPatch { name, description, version, tags: (!tags.is_empty()).then_some(tags), kind, os };
+            let patch = ArtifactPatch { name, kind, os, ..attributes.patch() };
             let a = engine.update_artifact(a.id, &patch)?;
             if json {
                 output::json(&a);
@@ -569,7 +639,7 @@ fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Erro
     args.checksum.as_deref().map(|c| parse_expected(c, "--checksum")).transpose()
 }
 
-fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
+fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
     let (files, found_sums) = split_checksum_files(&imagesmith_engine::import::expand_folders(&args.files)?);
     let expected = command_line_digest(&args)?;
     if files.is_empty() {
@@ -581,8 +651,12 @@ fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
     if args.name.is_some() && files.len() > 1 {
         return Ok(usage("--name applies to one file; import the others separately or without --name"));
     }
+    if args.attributes.alias.as_deref().is_some_and(|a| !a.trim().is_empty()) && files.len() > 1 {
+        return Ok(usage("--alias names one file; import the others separately or without --alias"));
+    }
     let mut checksum_files: Vec<PathBuf> = args.checksum_files.clone();
     checksum_files.extend(found_sums.iter().map(|(p, _)| p.clone()));
+    let attributes = std::mem::take(&mut args.attributes).patch();
     let req = ImportRequest {
         items: files
             .iter()
@@ -593,6 +667,7 @@ fn import(engine: &Engine, args: ImportArgs) -> Result<ExitCode, Error> {
                 image: args.image.clone(),
                 name: args.name.clone(),
                 expected: expected.clone(),
+                attributes: attributes.clone(),
             })
             .collect(),
         checksum_files,

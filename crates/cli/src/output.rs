@@ -65,6 +65,53 @@ pub fn artifact_table(list: &[Artifact]) {
     }
 }
 
+/// `list --full` (every attribute) and `list --extended` (also where each is used, its source and
+/// its last verify): one block per artifact, as `show` prints its rows.
+pub fn artifact_rows(list: &[Artifact], extended: bool) {
+    if list.is_empty() {
+        println!("No artifacts. Import files with `imagesmith-cli import FILE…`.");
+        return;
+    }
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let row = |k: &str, v: &str| println!("{k:>12}: {v}");
+        row("id", &a.id.to_string());
+        row("name", &a.name);
+        row("alias", a.alias.as_deref().unwrap_or("—"));
+        row("kind", a.kind.as_str());
+        row("os", &os_label(a));
+        row("size", &human_size(a.size));
+        row("access", a.access.as_str());
+        row("owner", if a.owner.is_empty() { "—" } else { &a.owner });
+        row("version", if a.version.is_empty() { "—" } else { &a.version });
+        row("description", if a.description.is_empty() { "—" } else { &a.description });
+        row("resize", if a.resize { "yes" } else { "no" });
+        row("deploy", if a.deploy { "yes" } else { "no" });
+        row("tags", &if a.tags.is_empty() { "—".to_string() } else { a.tags.join(", ") });
+        row("created", &a.created_at);
+        if extended {
+            let mut used: Vec<String> = a.profiles.iter().map(|p| format!("profile {p}")).collect();
+            used.extend(a.published_to.iter().map(|p| format!("published {p}")));
+            used.extend(a.used_by.iter().map(|u| format!("image of {}", u.name)));
+            row("used by", &if used.is_empty() { "—".to_string() } else { used.join(", ") });
+            row("source", &source_label(&a.source));
+            row("last verify", a.last_verified_at.as_deref().unwrap_or("never"));
+        }
+    }
+}
+
+/// "file", "url https://…", "store ubuntu (uuid)".
+pub fn source_label(s: &imagesmith_engine::model::ArtifactSource) -> String {
+    let mut out = s.kind.as_str().to_string();
+    for part in [&s.store, &s.url, &s.manifest_url, &s.remote_id].into_iter().flatten() {
+        out.push(' ');
+        out.push_str(part);
+    }
+    out
+}
+
 /// What to tell the user about an artifact whose stored copy is not ok.
 pub fn state_advice(state: ArtifactState) -> Option<&'static str> {
     match state {
@@ -131,6 +178,16 @@ pub fn artifact_details(a: &Artifact) {
     if !a.tags.is_empty() {
         row("tags", &a.tags.join(", "));
     }
+    if let Some(alias) = &a.alias {
+        row("alias", alias);
+    }
+    row("access", a.access.as_str());
+    if !a.owner.is_empty() {
+        row("owner", &a.owner);
+    }
+    row("resize", if a.resize { "yes" } else { "no" });
+    row("deploy", if a.deploy { "yes" } else { "no" });
+    row("source", &source_label(&a.source));
     if let Some(obj) = a.detected.as_object().filter(|o| !o.is_empty()) {
         for (k, v) in obj {
             let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());

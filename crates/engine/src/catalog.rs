@@ -4,14 +4,16 @@ use crate::checksum::ExpectedDigest;
 use crate::clock;
 use crate::error::{code, Error, Result};
 use crate::model::{
-    Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, ExpectedFrom, Kind, OsFamily, SortKey, Verification,
+    Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, OsFamily, SortKey,
+    Verification,
 };
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
      a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
-     a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at";
+     a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at, a.alias, a.access, a.owner, \
+     a.resize, a.deploy, a.source_kind, a.source_url, a.manifest_url, a.source_store, a.remote_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
@@ -37,6 +39,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         description: r.get(13)?,
         version: r.get(14)?,
         tags: Vec::new(),
+        alias: r.get(20)?,
+        access: crate::db::word(r, 21)?,
+        owner: r.get(22)?,
+        resize: r.get(23)?,
+        deploy: r.get(24)?,
+        source: ArtifactSource {
+            kind: crate::db::word(r, 25)?,
+            url: r.get(26)?,
+            manifest_url: r.get(27)?,
+            store: r.get(28)?,
+            remote_id: r.get(29)?,
+        },
         detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
@@ -123,10 +137,15 @@ pub fn by_sha256(conn: &Connection, sha256: &str) -> Result<Option<Artifact>> {
     }
 }
 
-/// An exact name wins over a number; a number is an id.
+/// An exact name wins over an alias, an alias over a number; a number is an id.
 pub fn find(conn: &Connection, id_or_name: &str) -> Result<Option<Artifact>> {
     if let Some(a) = by_name(conn, id_or_name)? {
         return Ok(Some(a));
+    }
+    let aliased: Option<i64> =
+        conn.query_row("SELECT id FROM artifacts WHERE alias = ?1 COLLATE NOCASE", [id_or_name.trim()], |r| r.get(0)).optional()?;
+    if let Some(id) = aliased {
+        return by_id(conn, id);
     }
     match id_or_name.trim().parse::<i64>() {
         Ok(id) => by_id(conn, id),
@@ -136,6 +155,24 @@ pub fn find(conn: &Connection, id_or_name: &str) -> Result<Option<Artifact>> {
 
 pub fn get(conn: &Connection, id_or_name: &str) -> Result<Artifact> {
     find(conn, id_or_name)?.ok_or_else(|| Error::not_found("artifact", id_or_name))
+}
+
+/// [`get`] for new use (a profile, a publication): an artifact marked deleted is refused.
+pub fn get_usable(conn: &Connection, id_or_name: &str) -> Result<Artifact> {
+    usable(get(conn, id_or_name)?)
+}
+
+/// `a`, unless it is marked deleted (`image_deleted`).
+pub fn usable(a: Artifact) -> Result<Artifact> {
+    if a.access != Access::Deleted {
+        return Ok(a);
+    }
+    Err(Error::new(
+        code::IMAGE_DELETED,
+        format!("{} is marked deleted and cannot be used anew.", a.name),
+        "An image marked deleted is kept only for what already uses it: existing profiles and publications keep working, nothing new may take it.",
+        format!("Use another image, or make it usable again (`update {} --access private`).", a.name),
+    ))
 }
 
 fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
@@ -149,6 +186,14 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         args.push(os.as_str().to_string().into());
         clauses.push(format!("a.os = ?{}", args.len()));
     }
+    match q.access {
+        Some(access) => {
+            args.push(access.as_str().to_string().into());
+            clauses.push(format!("a.access = ?{}", args.len()));
+        }
+        None if !q.all => clauses.push("a.access <> 'deleted'".into()),
+        None => {}
+    }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // Every word must match the name, description, version, original file name or a tag; a
         // word of 6+ hex digits also matches the start of any stored digest (pasted from a vendor page).
@@ -157,7 +202,8 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
             args.push(format!("%{escaped}%").into());
             let n = args.len();
             let mut any = format!(
-                "a.name LIKE ?{n} ESCAPE '\\' OR a.description LIKE ?{n} ESCAPE '\\' OR a.version LIKE ?{n} ESCAPE '\\' \
+                "a.name LIKE ?{n} ESCAPE '\\' OR a.alias LIKE ?{n} ESCAPE '\\' OR a.description LIKE ?{n} ESCAPE '\\' \
+                 OR a.version LIKE ?{n} ESCAPE '\\' \
                  OR a.original_name LIKE ?{n} ESCAPE '\\' \
                  OR EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact_id = a.id AND t.tag LIKE ?{n} ESCAPE '\\')"
             );
@@ -183,6 +229,7 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
     let order = match q.sort {
         SortKey::Name => format!("a.name COLLATE NOCASE {dir}, a.id {dir}"),
         SortKey::Created => format!("a.created_at {dir}, a.id {dir}"),
+        SortKey::Size => format!("o.size {dir}, a.id {dir}"),
     };
     let limit = q.limit.map(i64::from).unwrap_or(-1);
     let sql = format!(
@@ -292,8 +339,8 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
         params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now, crate::durability::boot_id()],
     )?;
     conn.execute(
-        "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at, owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
         params![
             a.name,
             a.kind.as_str(),
@@ -303,10 +350,30 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
             a.image_id,
             a.original_name,
             a.detected.to_string(),
-            now
+            now,
+            os_user()
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// The owner of what this user imports: the OS user's name (USER, then LOGNAME, then the passwd entry).
+pub fn os_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v.trim().to_string();
+            }
+        }
+    }
+    // SAFETY: getpwuid returns a pointer into static storage or null; read at once, not kept.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            return std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned();
+        }
+    }
+    String::new()
 }
 
 pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
@@ -322,6 +389,42 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
     }
     if let Some(v) = &patch.version {
         conn.execute("UPDATE artifacts SET version = ?1 WHERE id = ?2", params![v.trim(), id])?;
+    }
+    if let Some(alias) = &patch.alias {
+        let alias = alias.trim();
+        if alias.is_empty() {
+            conn.execute("UPDATE artifacts SET alias = NULL WHERE id = ?1", [id])?;
+        } else {
+            let alias = validate_name(alias)?;
+            let taken: Option<String> = conn
+                .query_row(
+                    "SELECT name FROM artifacts WHERE id <> ?2 AND (alias = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE)",
+                    params![alias, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = taken {
+                return Err(Error::new(
+                    code::NAME_TAKEN,
+                    format!("The alias {alias} is taken by {other}."),
+                    "An alias names one artifact wherever an id or name is accepted, so it must differ from every other alias and name.",
+                    "Choose another alias.",
+                ));
+            }
+            conn.execute("UPDATE artifacts SET alias = ?1 WHERE id = ?2", params![alias, id])?;
+        }
+    }
+    if let Some(access) = patch.access {
+        conn.execute("UPDATE artifacts SET access = ?1 WHERE id = ?2", params![access.as_str(), id])?;
+    }
+    if let Some(owner) = &patch.owner {
+        conn.execute("UPDATE artifacts SET owner = ?1 WHERE id = ?2", params![owner.trim(), id])?;
+    }
+    if let Some(resize) = patch.resize {
+        conn.execute("UPDATE artifacts SET resize = ?1 WHERE id = ?2", params![resize, id])?;
+    }
+    if let Some(deploy) = patch.deploy {
+        conn.execute("UPDATE artifacts SET deploy = ?1 WHERE id = ?2", params![deploy, id])?;
     }
     if let Some(tags) = &patch.tags {
         conn.execute("DELETE FROM artifact_tags WHERE artifact_id = ?1", [id])?;
@@ -380,7 +483,10 @@ pub fn in_use_error(a: &Artifact) -> Error {
             if users.len() == 1 { "s" } else { "" }
         ),
         "An OS image cannot be deleted while drivers, boot files or other files belong to it.",
-        "Delete those files first (or import them again without this image), then delete the image.",
+        format!(
+            "Delete those files first (or import them again without this image), then delete the image — or mark it deleted (`update {} --access deleted`): hidden from lists and new use, while what uses it keeps working.",
+            a.name
+        ),
     )
 }
 
@@ -401,7 +507,10 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
                 if profiles.len() == 1 { "s" } else { "" }
             ),
             "Files that deployment profiles are built from cannot be deleted while a profile uses them.",
-            "Remove it from those profiles (or delete the profiles) first, then delete it.",
+            format!(
+                "Remove it from those profiles (or delete the profiles) first, then delete it — or mark it deleted (`update {} --access deleted`): hidden from lists and new profiles, while those profiles keep working.",
+                a.name
+            ),
         ));
     }
     conn.execute("DELETE FROM artifacts WHERE id = ?1", [a.id])?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_whole_or_nothing.sql"),
     include_str!("../migrations/0008_verification_evidence.sql"),
     include_str!("../migrations/0009_gold_images.sql"),
+    include_str!("../migrations/0010_attributes.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -82,6 +82,8 @@ crate::model::string_enum!(
         TargetNotEmpty = "target_not_empty",
         ImageArchived = "image_archived",
         NotPublished = "not_published",
+        ImageDeleted = "image_deleted",
+        InvalidAccess = "invalid_access",
     }
 );
 
@@ -173,6 +175,7 @@ pub mod code {
     pub const TARGET_NOT_EMPTY: ErrorCode = ErrorCode::TargetNotEmpty;
     pub const IMAGE_ARCHIVED: ErrorCode = ErrorCode::ImageArchived;
     pub const NOT_PUBLISHED: ErrorCode = ErrorCode::NotPublished;
+    pub const IMAGE_DELETED: ErrorCode = ErrorCode::ImageDeleted;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

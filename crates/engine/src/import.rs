@@ -85,6 +85,10 @@ pub struct ImportItem {
     pub image: Option<String>,
     pub name: Option<String>,
     pub expected: Option<ExpectedDigest>,
+    /// Attributes to give the new artifact (alias, access, owner, description, version, resize,
+    /// deploy, tags); name, kind and OS come from the fields above. A duplicate keeps its own.
+    #[serde(default)]
+    pub attributes: crate::model::ArtifactPatch,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -453,6 +457,8 @@ impl Engine {
             if let Some(job) = staged_by {
                 tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
             }
+            let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
+            catalog::update(tx, id, &attributes)?;
             catalog::record_verifications(tx, id, expected, job.id)?;
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);

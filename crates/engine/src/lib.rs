@@ -43,7 +43,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
 pub use jobs::{JobDetail, JobItem, JobKind, JobProgress, JobQuery, JobState, JobSummary, Outcome};
 pub use layout::DataLayout;
-pub use model::{Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, Kind, OsFamily, SortKey};
+pub use model::{Access, Algo, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactState, Kind, OsFamily, SortKey};
 pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
 pub use remote::{Protocol, Server, ServerExportRequest, ServerSpec, ServerTestReport};

@@ -51,6 +51,29 @@ string_enum!(
 );
 
 string_enum!(
+    /// Who may use an image (Danube's access): public 1, private 3, deleted 4 — a deleted image is
+    /// hidden from lists and refused by new profiles and publishing, while what uses it keeps working.
+    Access, "access", InvalidAccess { Public = "public", Private = "private", Deleted = "deleted" }
+);
+
+string_enum!(
+    /// Where an artifact's bytes came from.
+    SourceKind, "source kind", InvalidArgument { File = "file", Url = "url", Store = "store" }
+);
+
+/// Where an artifact came from: a local file, a URL (and the manifest that named it), an image store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArtifactSource {
+    pub kind: SourceKind,
+    pub url: Option<String>,
+    pub manifest_url: Option<String>,
+    pub store: Option<String>,
+    /// The image's id in its store (an IMGAPI uuid, a SimpleStreams product).
+    pub remote_id: Option<String>,
+}
+
+string_enum!(
     /// The operating system family a file is for.
     OsFamily, "os", InvalidOs { Linux = "linux", Windows = "windows", Vmware = "vmware" }
 );
@@ -200,6 +223,16 @@ pub struct Artifact {
     pub description: String,
     pub version: String,
     pub tags: Vec<String>,
+    /// A short unique name, usable wherever an id or name is.
+    pub alias: Option<String>,
+    pub access: Access,
+    /// Who imported it (the OS user), or whom the admin says it belongs to.
+    pub owner: String,
+    /// Whether a deployment may grow the disk to the VM's size.
+    pub resize: bool,
+    /// Whether the image is deployed once, as is (no customisation).
+    pub deploy: bool,
+    pub source: ArtifactSource,
     /// What detection found: volume id, OS family/version/arch, driver details, …
     pub detected: serde_json::Value,
     /// Every digest its bytes were found to match, and where each expected value came from.
@@ -254,6 +287,17 @@ pub struct ArtifactPatch {
     /// A new OS as users name it ("windows", "rhel"); "" for none where the kind needs none.
     #[serde(default)]
     pub os: Option<String>,
+    /// A new alias; "" removes it.
+    #[serde(default)]
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub access: Option<Access>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub resize: Option<bool>,
+    #[serde(default)]
+    pub deploy: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,6 +307,7 @@ pub enum SortKey {
     #[default]
     Name,
     Created,
+    Size,
 }
 
 impl FromStr for SortKey {
@@ -271,7 +316,8 @@ impl FromStr for SortKey {
         match s {
             "name" => Ok(SortKey::Name),
             "created" => Ok(SortKey::Created),
-            _ => Err(Error::invalid_argument(format!("Cannot sort by \"{s}\"."), "Sort by name or created.")),
+            "size" => Ok(SortKey::Size),
+            _ => Err(Error::invalid_argument(format!("Cannot sort by \"{s}\"."), "Sort by name, created or size.")),
         }
     }
 }
@@ -288,4 +334,10 @@ pub struct ArtifactQuery {
     pub descending: bool,
     pub limit: Option<u32>,
     pub offset: u32,
+    /// Only artifacts with this access (asking for deleted ones shows them).
+    #[serde(default)]
+    pub access: Option<Access>,
+    /// Deleted artifacts too (hidden unless asked for).
+    #[serde(default)]
+    pub all: bool,
 }

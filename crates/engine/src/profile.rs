@@ -357,6 +357,7 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
         return Err(profile_name_taken(name));
     }
     let image = catalog::find(tx, base)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(base))?;
+    let image = catalog::usable(image)?;
     let now = clock::now();
     tx.execute(
         "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -369,7 +370,7 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
 pub(crate) fn add_members(tx: &Connection, id: i64, artifacts: &[String]) -> Result<()> {
     for a_key in artifacts {
         let profile = load(tx, id)?;
-        let a = catalog::get(tx, a_key)?;
+        let a = catalog::get_usable(tx, a_key)?;
         let role = check_member(&profile, &a)?;
         tx.execute(
             "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",

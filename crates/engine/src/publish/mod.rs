@@ -553,7 +553,7 @@ impl Engine {
         }
         let target = self.get_target(&req.target)?;
         let conn = self.db();
-        let artifacts = req.artifacts.iter().map(|k| crate::catalog::get(&conn, k)).collect::<Result<Vec<_>>>()?;
+        let artifacts = req.artifacts.iter().map(|k| crate::catalog::get_usable(&conn, k)).collect::<Result<Vec<_>>>()?;
         Ok((target, artifacts))
     }
 
