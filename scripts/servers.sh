@@ -10,6 +10,10 @@
 #   scripts/servers/smoke.sh STATE_DIR           checks every started server with the real clients
 #
 # NAMEs: sftp ftp ftps webdav webdavs glance keystone glance-ks (glance-ks brings keystone along),
+# http (nginx: plain HTTP and HTTPS with Range, ETag and Last-Modified, serving STATE_DIR/http/root
+# for downloads and image stores; access log with status, range and bytes sent), faults (a proxy
+# in front of http that cuts or stalls chosen responses: scripts/servers/faultproxy.py; faults
+# brings http along),
 # keyring (a Secret Service: gnome-keyring, unlocked, on a private D-Bus session bus whose address
 # is TS_KEYRING_DBUS_ADDRESS; its keyrings live in STATE_DIR/keyring, never the user's).
 #
@@ -45,7 +49,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/scripts/servers"
 VENV="${TS_VENV:-$ROOT/target/servers-venv}"
-ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring)
+ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring http faults)
 MARKER=.imagesmith-test-servers
 
 HOST=127.0.0.1
@@ -54,6 +58,7 @@ HOST=127.0.0.1
 : "${TS_FTPS_PORT:=2122}" "${TS_FTPS_PASSIVE_PORTS:=30010-30019}"
 : "${TS_WEBDAV_PORT:=8080}" "${TS_WEBDAVS_PORT:=8443}"
 : "${TS_GLANCE_PORT:=9292}" "${TS_KEYSTONE_PORT:=5000}" "${TS_GLANCE_KS_PORT:=9294}"
+: "${TS_HTTP_PORT:=8090}" "${TS_HTTPS_PORT:=8453}" "${TS_FAULT_PORT:=8091}"
 : "${TS_FTP_USER:=ftpuser}" "${TS_FTP_PASSWORD:=ftppass}"
 : "${TS_WEBDAV_USER:=davuser}" "${TS_WEBDAV_PASSWORD:=davpass}"
 : "${TS_OS_ADMIN_PASSWORD:=adminpw}" "${TS_OS_PASSWORD:=demopw}" "${TS_OS_GLANCE_PASSWORD:=glancepw}"
@@ -402,6 +407,41 @@ EOF
   spawn "$name" "$VENV/bin/wsgidav" --config "$d/wsgidav.yaml"
 }
 
+# nginx in the foreground as its own master, everything (temp folders, pid, logs) under STATE/http.
+start_http() {
+  local d="$STATE/http"
+  mkdir -p "$d/root" "$d/tmp"
+  cat >"$d/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+$( [[ $(id -u) -eq 0 ]] && echo "user root;" )
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 256; }
+http {
+  types { application/json json sjson; text/plain txt; }
+  default_type application/octet-stream;
+  log_format bytes '\$request_method \$uri \$status \$body_bytes_sent "\$http_range" "\$http_if_range"';
+  access_log $d/access.log bytes;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  sendfile on;
+  server {
+    listen $HOST:$TS_HTTP_PORT;
+    listen $HOST:$TS_HTTPS_PORT ssl;
+    server_name localhost;
+    ssl_certificate $STATE/tls/server.pem;
+    ssl_certificate_key $STATE/tls/server.key;
+    root $d/root;
+  }
+}
+EOF
+  spawn http nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+}
+
 # glance_config NAME FLAVOR: etc/ for one Glance (noauth when FLAVOR is empty).
 glance_config() {
   local d="$STATE/$1" flavor="$2"
@@ -589,6 +629,7 @@ port_of() {
     webdav) echo "$TS_WEBDAV_PORT" ;; webdavs) echo "$TS_WEBDAVS_PORT" ;;
     glance) echo "$TS_GLANCE_PORT" ;; keystone) echo "$TS_KEYSTONE_PORT" ;;
     glance-ks) echo "$TS_GLANCE_KS_PORT" ;;
+    http) echo "$TS_HTTP_PORT" ;; faults) echo "$TS_FAULT_PORT" ;;
   esac
 }
 
@@ -619,6 +660,7 @@ cmd_start() {
     WANT+=("$n")
   done
   if want glance-ks && ! want keystone; then WANT+=(keystone); fi
+  if want faults && ! want http; then WANT+=(http); fi
   # They go into JSON, YAML, INI and URLs unescaped.
   local v
   for v in TS_FTP_USER TS_FTP_PASSWORD TS_WEBDAV_USER TS_WEBDAV_PASSWORD TS_OS_ADMIN_PASSWORD \
@@ -629,7 +671,9 @@ cmd_start() {
   for s in "${ALL_SERVERS[@]}"; do want "$s" && w+=("$s"); done
   WANT=("${w[@]}")
 
-  if [[ ${WANT[*]} != sftp && ${WANT[*]} != keyring && ${WANT[*]} != "sftp keyring" ]]; then
+  local needs_venv=0
+  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == http || $s == faults ]] || needs_venv=1; done
+  if [[ $needs_venv -eq 1 ]]; then
     local py
     py="$(python_for_venv)"
     venv_current "$py" || die "the venv $VENV is missing or stale: run scripts/servers.sh setup"
@@ -644,7 +688,7 @@ cmd_start() {
       [[ -f $f ]] && alive "$(cat "$f")" && die "servers of $STATE are running: stop them first"
     done
     remove_sftp_pw_user
-    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring}
+    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring,http,faults}
   fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   touch "$STATE/$MARKER"
@@ -682,7 +726,9 @@ cmd_start() {
   want webdav && start_webdav webdav "$TS_WEBDAV_PORT"
   want webdavs && start_webdav webdavs "$TS_WEBDAVS_PORT" tls
   want keyring && start_keyring
-  phase "ftp, webdav and keyring spawned"
+  want http && start_http
+  want faults && spawn faults python3 "$HERE/faultproxy.py" "$TS_FAULT_PORT" "$HOST:$TS_HTTP_PORT" "$STATE/logs/faults-requests.jsonl"
+  phase "ftp, webdav, keyring, http and faults spawned"
 
   if [[ -n $KPREP ]]; then
     if ! wait "$KPREP"; then
@@ -700,6 +746,8 @@ cmd_start() {
   want webdav && wait_ready webdav http_any "http://$HOST:$TS_WEBDAV_PORT/"
   want webdavs && wait_ready webdavs http_any --cacert "$STATE/tls/ca.pem" "https://$HOST:$TS_WEBDAVS_PORT/"
   want keyring && wait_ready keyring keyring_ready
+  want http && wait_ready http http_any "http://$HOST:$TS_HTTP_PORT/"
+  want faults && wait_ready faults http_any "http://$HOST:$TS_FAULT_PORT/_log"
   want glance && wait_ready glance http_ok "http://$HOST:$TS_GLANCE_PORT/healthcheck"
   phase "small servers and glance ready"
   if want keystone; then
@@ -772,6 +820,19 @@ write_env() {
       echo "TS_WEBDAVS_PORT=$TS_WEBDAVS_PORT"
       echo "TS_WEBDAVS_URL=https://$HOST:$TS_WEBDAVS_PORT/"
       echo "TS_WEBDAVS_ROOT=$STATE/webdavs/root"
+    fi
+    if want http; then
+      echo "# nginx: files put under TS_HTTP_ROOT are served at TS_HTTP_URL and TS_HTTPS_URL (certificate"
+      echo "# signed by TS_CA_CERT); TS_HTTP_ACCESS_LOG lines: METHOD URI STATUS BODY_BYTES \"RANGE\" \"IF-RANGE\""
+      echo "TS_HTTP_PORT=$TS_HTTP_PORT"
+      echo "TS_HTTP_URL=http://$HOST:$TS_HTTP_PORT"
+      echo "TS_HTTPS_URL=https://localhost:$TS_HTTPS_PORT"
+      echo "TS_HTTP_ROOT=$STATE/http/root"
+      echo "TS_HTTP_ACCESS_LOG=$STATE/http/access.log"
+    fi
+    if want faults; then
+      echo "# The fault proxy in front of nginx (POST /_fault, GET /_log?path=: scripts/servers/faultproxy.py)"
+      echo "TS_FAULT_URL=http://$HOST:$TS_FAULT_PORT"
     fi
     if want glance; then
       echo "# Glance image API v2 without auth (owner null; no interoperable import)"

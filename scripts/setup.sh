@@ -31,6 +31,8 @@ APT_PACKAGES=(
   python3-venv
   # real test servers (scripts/servers.sh): sshd for sftp, and sshpass for password sftp
   openssh-server openssh-sftp-server sshpass
+  # downloads and image stores: nginx (Range, ETag, If-Range) serves the files the tests fetch
+  nginx-light
   # secrets: a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests; libdbus
   # for the keyring crate's Secret Service client
   gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config

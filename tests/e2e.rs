@@ -523,6 +523,7 @@ async fn an_import_by_another_process_shows_up_live() {
     let request = ImportRequest {
         items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }],
         checksum_files: vec![],
+        ..Default::default()
     };
     let report = engine.import(&request, &CancelToken::new(), &|_| {}).unwrap();
     assert_eq!(report.items.len(), 1);
@@ -612,7 +613,8 @@ async fn compose_a_profile_and_export_it_through_the_native_dialog() {
             .iter()
             .map(|n| ImportItem { path: fixture(n), ..Default::default() })
             .collect();
-        let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+        let report =
+            engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
     }
     let script = home.files().join("post-install.sh");
@@ -860,6 +862,7 @@ async fn publish_wizard_to_a_real_glance_verifies_the_image() {
         let request = ImportRequest {
             items: vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }],
             checksum_files: vec![],
+            ..Default::default()
         };
         let report = engine.import(&request, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
@@ -1003,7 +1006,8 @@ async fn export_a_profile_to_a_real_webdav_server() {
         let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
         let items =
             ["rhel-9.6-x86_64-dvd.iso", "ks.cfg"].iter().map(|n| ImportItem { path: fixtures.join(n), ..Default::default() }).collect();
-        let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+        let report =
+            engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
         engine.create_profile("rhel9-dav", "rhel-9.6-x86_64-dvd.iso", "").unwrap();
         engine.add_to_profile("rhel9-dav", &["ks.cfg".to_string()]).unwrap();
@@ -1169,7 +1173,8 @@ fn seeded(home: &Home, files: Vec<PathBuf>) -> imagesmith_engine::Engine {
     use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
     let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
     let items = files.into_iter().map(|path| ImportItem { path, ..Default::default() }).collect();
-    let report = engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+    let report =
+        engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
     assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
     engine
 }

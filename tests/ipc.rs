@@ -262,7 +262,8 @@ fn library(h: &Harness) {
         .iter()
         .map(|n| ImportItem { path: fixture(n), ..Default::default() })
         .collect();
-    let report = h.engine.import(&ImportRequest { items, checksum_files: vec![] }, &CancelToken::new(), &|_| {}).unwrap();
+    let report =
+        h.engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
     assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
 }
 

@@ -382,14 +382,19 @@ struct ImportArgs {
     /// ALGO:HEX, or a bare hex digest (algorithm by length).
     #[arg(long, group = "digest", value_name = "ALGO:HEX")]
     checksum: Option<String>,
-    /// A checksum file (sha256sum or BSD style, or a sidecar) to verify against; repeatable.
-    #[arg(long = "checksum-file", value_name = "FILE")]
+    /// A checksum file (sha256sum or BSD style, or a sidecar) to verify against, a path or a URL;
+    /// repeatable.
+    #[arg(long = "checksum-file", value_name = "FILE_OR_URL")]
     checksum_files: Vec<PathBuf>,
+    /// Seconds a server may send nothing before a download fails (default 30).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
     #[command(flatten)]
     attributes: AttributeArgs,
     #[arg(long)]
     json: bool,
-    /// Files, and folders (everything below them but hidden files, links not followed).
+    /// Files, folders (everything below them but hidden files, links not followed) and http(s)
+    /// URLs (downloaded, resumable; checksum files among them are matched by name).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -640,8 +645,47 @@ fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Erro
 }
 
 fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
-    let (files, found_sums) = split_checksum_files(&imagesmith_engine::import::expand_folders(&args.files)?);
+    use imagesmith_engine::download::{self, is_url, url_file_name};
+    let timeout = args.timeout.map(std::time::Duration::from_secs).unwrap_or(download::DEFAULT_READ_TIMEOUT);
+    let (urls, paths): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
+    let urls: Vec<String> = urls.iter().map(|u| u.to_string_lossy().into_owned()).collect();
+    // Checksum files among the URLs (by name, as they cannot be read before they are fetched) and
+    // given with --checksum-file URL are fetched first; they are then read like local ones.
+    let (sum_urls, urls): (Vec<String>, Vec<String>) =
+        urls.into_iter().partition(|u| imagesmith_engine::checksum::name_suggests_checksum_file(&url_file_name(u)));
+    let mut sum_urls = sum_urls;
+    let (named_sum_urls, local_sums): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.checksum_files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
+    sum_urls.extend(named_sum_urls.iter().map(|u| u.to_string_lossy().into_owned()));
+    let fetched_sums = sum_urls.iter().map(|u| engine.fetch_small(u, timeout)).collect::<Result<Vec<PathBuf>, Error>>();
+    let discard_sums = || sum_urls.iter().for_each(|u| download::discard(&engine.layout().downloads(), u));
+    let fetched_sums = match fetched_sums {
+        Ok(f) => f,
+        Err(e) => {
+            discard_sums();
+            return Err(e);
+        }
+    };
+    args.checksum_files = local_sums;
+    let (files, found_sums) = split_checksum_files(&imagesmith_engine::import::expand_folders(&paths)?);
+    let files: Vec<(PathBuf, Option<String>)> =
+        files.into_iter().map(|f| (f, None)).chain(urls.into_iter().map(|u| (PathBuf::new(), Some(u)))).collect();
     let expected = command_line_digest(&args)?;
+    let result = import_files(engine, args, files, found_sums, fetched_sums, expected);
+    discard_sums();
+    result
+}
+
+type FoundSums = Vec<(PathBuf, Result<imagesmith_engine::checksum::ChecksumFile, Error>)>;
+
+fn import_files(
+    engine: &Engine,
+    mut args: ImportArgs,
+    files: Vec<(PathBuf, Option<String>)>,
+    found_sums: FoundSums,
+    fetched_sums: Vec<PathBuf>,
+    expected: Option<ExpectedDigest>,
+) -> Result<ExitCode, Error> {
     if files.is_empty() {
         return Ok(usage("no files to import (only checksum files were given)"));
     }
@@ -656,12 +700,14 @@ fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
     }
     let mut checksum_files: Vec<PathBuf> = args.checksum_files.clone();
     checksum_files.extend(found_sums.iter().map(|(p, _)| p.clone()));
+    checksum_files.extend(fetched_sums);
     let attributes = std::mem::take(&mut args.attributes).patch();
     let req = ImportRequest {
         items: files
             .iter()
-            .map(|p| ImportItem {
+            .map(|(p, url)| ImportItem {
                 path: p.clone(),
+                url: url.clone(),
                 kind: args.kind,
                 os: args.os.clone(),
                 image: args.image.clone(),
@@ -671,6 +717,7 @@ fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
             })
             .collect(),
         checksum_files,
+        read_timeout_secs: args.timeout,
     };
     let cancel = cancel_on_ctrl_c();
     let bar = output::ProgressBar::new(args.json);

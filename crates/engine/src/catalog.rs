@@ -436,6 +436,15 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
     Ok(())
 }
 
+/// Record where an artifact's bytes came from (a URL, an image store).
+pub fn set_source(conn: &Connection, id: i64, s: &crate::model::ArtifactSource) -> Result<()> {
+    conn.execute(
+        "UPDATE artifacts SET source_kind = ?1, source_url = ?2, manifest_url = ?3, source_store = ?4, remote_id = ?5 WHERE id = ?6",
+        params![s.kind.as_str(), s.url, s.manifest_url, s.store, s.remote_id, id],
+    )?;
+    Ok(())
+}
+
 /// Give `a` a new kind and OS (already checked against the support matrix). Refused while
 /// profiles use it (they were checked against what it was), while files name it as their OS image
 /// and it would stop being one of that OS, or when it belongs to an image of another OS.

@@ -84,6 +84,8 @@ crate::model::string_enum!(
         NotPublished = "not_published",
         ImageDeleted = "image_deleted",
         InvalidAccess = "invalid_access",
+        DownloadFailed = "download_failed",
+        DownloadStalled = "download_stalled",
     }
 );
 
@@ -176,6 +178,8 @@ pub mod code {
     pub const IMAGE_ARCHIVED: ErrorCode = ErrorCode::ImageArchived;
     pub const NOT_PUBLISHED: ErrorCode = ErrorCode::NotPublished;
     pub const IMAGE_DELETED: ErrorCode = ErrorCode::ImageDeleted;
+    pub const DOWNLOAD_FAILED: ErrorCode = ErrorCode::DownloadFailed;
+    pub const DOWNLOAD_STALLED: ErrorCode = ErrorCode::DownloadStalled;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

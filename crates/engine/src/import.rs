@@ -11,7 +11,8 @@ use crate::detect::{self, Detection};
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::matrix;
-use crate::model::{Algo, Artifact, ArtifactRef, ArtifactState, Kind, OsFamily, OsName};
+use crate::model::{Algo, Artifact, ArtifactRef, ArtifactSource, ArtifactState, Kind, OsFamily, OsName, SourceKind};
+use crate::pipeline::Digests;
 use crate::pipeline::{self, Sink};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
@@ -89,6 +90,32 @@ pub struct ImportItem {
     /// deploy, tags); name, kind and OS come from the fields above. A duplicate keeps its own.
     #[serde(default)]
     pub attributes: crate::model::ArtifactPatch,
+    /// An http(s) URL to download instead of reading `path` (left empty): fetched into the
+    /// repository's downloads/ folder, resumable, hashed as it comes, then imported like a file.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl ImportItem {
+    /// The item's file name: the file's, or the last part of its URL's path.
+    pub fn file_name(&self) -> String {
+        match &self.url {
+            Some(u) => crate::download::url_file_name(u),
+            None => file_name(&self.path),
+        }
+    }
+
+    /// What the job shows for the item: its path or its URL.
+    pub fn label(&self) -> String {
+        self.url.clone().unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+/// Bytes already in the repository (a finished download, hashed as it came): moved into the store
+/// instead of copied, and recorded with where they came from.
+pub(crate) struct Downloaded<'a> {
+    pub digests: &'a Digests,
+    pub source: &'a ArtifactSource,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -97,6 +124,15 @@ pub struct ImportRequest {
     pub items: Vec<ImportItem>,
     /// Checksum files to take expected digests from, matched by file name.
     pub checksum_files: Vec<PathBuf>,
+    /// Seconds a server may send nothing before a download fails (default 30).
+    #[serde(default)]
+    pub read_timeout_secs: Option<u64>,
+}
+
+impl ImportRequest {
+    pub fn read_timeout(&self) -> std::time::Duration {
+        self.read_timeout_secs.map(std::time::Duration::from_secs).unwrap_or(crate::download::DEFAULT_READ_TIMEOUT)
+    }
 }
 
 /// What became of one file.
@@ -358,7 +394,7 @@ impl Engine {
     /// [`Engine::spawn`]. Files are imported on every core, each in one read pass.
     pub fn import_work(&self, req: ImportRequest) -> ImportWork {
         let sums = load_checksum_files(&req.checksum_files);
-        let names: Vec<String> = req.items.iter().map(|i| file_name(&i.path)).collect();
+        let names: Vec<String> = req.items.iter().map(ImportItem::file_name).collect();
         ImportWork { req, sums, names }
     }
 
@@ -374,6 +410,7 @@ impl Engine {
         expected: &[ExpectedDigest],
         signed: bool,
         job: JobRef,
+        downloaded: Option<Downloaded<'_>>,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
@@ -400,15 +437,21 @@ impl Engine {
             }
         }
 
-        let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
-        let (mut staged_file, staged) = self.store.staging_file()?;
+        let (staged, digests) = match &downloaded {
+            Some(d) => (path.clone(), d.digests.clone()),
+            None => {
+                let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
+                let (mut staged_file, staged) = self.store.staging_file()?;
+                let guard = RemoveOnDrop(Some(staged.clone()));
+                let mut src = pipeline::sequential(detect::open_regular(path)?);
+                let sink = Some(Sink { file: &mut staged_file, path: &staged });
+                let digests = pipeline::copy_and_hash(&mut src, path, sink, &extra, cancel, &mut |done| progress("copying", done))?;
+                std::mem::forget(guard);
+                (staged, digests)
+            }
+        };
+        // Whatever is not committed goes: a staged copy, or a download whose digests were wrong.
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
-        let mut src = pipeline::sequential(detect::open_regular(path)?);
-        let digests =
-            pipeline::copy_and_hash(&mut src, path, Some(Sink { file: &mut staged_file, path: &staged }), &extra, cancel, &mut |done| {
-                progress("copying", done)
-            })?;
-        drop(staged_file);
         progress("verifying", digests.size);
         for exp in expected {
             let actual = digests.get(exp.algo).unwrap_or_default();
@@ -459,6 +502,9 @@ impl Engine {
             }
             let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
             catalog::update(tx, id, &attributes)?;
+            if let Some(d) = &downloaded {
+                catalog::set_source(tx, id, d.source)?;
+            }
             catalog::record_verifications(tx, id, expected, job.id)?;
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
@@ -547,7 +593,7 @@ impl Work for ImportWork {
         self.req
             .items
             .iter()
-            .map(|i| ItemSpec::new(i.path.display().to_string(), std::fs::metadata(&i.path).ok().map(|m| m.len())))
+            .map(|i| ItemSpec::new(i.label(), i.url.is_none().then(|| std::fs::metadata(&i.path).ok().map(|m| m.len())).flatten()))
             .collect()
     }
 
@@ -565,17 +611,25 @@ impl Work for ImportWork {
             }
         }
         let signed = is_signed(&self.names[seq], &self.names);
-        let (outcome, artifact) = engine.import_one(
-            item,
-            &expected,
-            signed,
-            JobRef { id: Some(step.job_id()), staged: false },
-            step.cancel(),
-            &mut |phase, done| {
-                step.phase(phase);
-                step.progress(done);
-            },
-        )?;
+        let job = JobRef { id: Some(step.job_id()), staged: false };
+        let mut progress = |phase: &str, done: u64| {
+            step.phase(phase);
+            step.progress(done);
+        };
+        let (outcome, artifact) = match &item.url {
+            None => engine.import_one(item, &expected, signed, job, None, step.cancel(), &mut progress)?,
+            Some(url) => {
+                let fetched = engine.download(url, &expected, self.req.read_timeout(), step)?;
+                let local = ImportItem { path: fetched.path.clone(), url: None, ..item.clone() };
+                let source =
+                    ArtifactSource { kind: SourceKind::Url, url: Some(url.clone()), manifest_url: None, store: None, remote_id: None };
+                let downloaded = Downloaded { digests: &fetched.digests, source: &source };
+                let result = engine.import_one(&local, &expected, signed, job, Some(downloaded), step.cancel(), &mut progress);
+                // Imported, a duplicate, or refused (wrong digests): the download has served.
+                crate::download::discard(&engine.layout().downloads(), url);
+                result?
+            }
+        };
         let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
         Ok(Done::with_artifact(outcome, r, (artifact, expected)))
     }
@@ -584,7 +638,7 @@ impl Work for ImportWork {
         let items = ends
             .into_iter()
             .map(|e| {
-                let path = self.req.items[e.seq].path.display().to_string();
+                let path = self.req.items[e.seq].label();
                 let (artifact, verified) = match e.value {
                     Some((a, v)) => (Some(a), v),
                     None => (None, Vec::new()),

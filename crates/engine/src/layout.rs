@@ -62,6 +62,11 @@ impl DataLayout {
         self.root.join("staging")
     }
 
+    /// Partial downloads, one folder per URL, kept across restarts so a download resumes.
+    pub fn downloads(&self) -> PathBuf {
+        self.root.join("downloads")
+    }
+
     /// `objects/sha256/<first 2 hex>/<remaining 62 hex>`.
     pub fn object_path(&self, sha256: &str) -> PathBuf {
         let (head, rest) = sha256.split_at(2);

@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod clock;
 mod db;
 pub mod detect;
+pub mod download;
 pub mod durability;
 pub mod error;
 pub mod export;

@@ -455,7 +455,17 @@ fn read_into<R: Read + ?Sized>(
             match src.read(&mut buf[filled..]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
-                Err(e) => return Err(stop_reason(&e).unwrap_or_else(|| Error::io(src_path, &e, false))),
+                Err(e) => {
+                    // What was read before the error still goes to the writer: a download keeps
+                    // every byte that came (callers that fail discard their sink anyway).
+                    if filled > 0 {
+                        buf.truncate(filled);
+                        for tx in senders {
+                            let _ = tx.send(chunk.clone());
+                        }
+                    }
+                    return Err(stop_reason(&e).unwrap_or_else(|| Error::io(src_path, &e, false)));
+                }
             }
         }
         if filled == 0 {

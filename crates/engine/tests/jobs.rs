@@ -54,6 +54,7 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
             ImportItem { path: fixture("post-install.sh"), ..Default::default() },
         ],
         checksum_files: vec![],
+        ..Default::default()
     };
     let imported = spawned_before_the_end(&engine, engine.import_work(req), JobKind::Import);
     assert!(imported.items.iter().all(|i| i.artifact.is_some()), "{imported:?}");
@@ -94,7 +95,11 @@ fn a_restart_leaves_a_visible_recover_job_that_rehashes_what_an_earlier_boot_wro
         // SAFETY (test): set before any thread reads it; the engine reads it when it writes objects.
         unsafe { std::env::set_var("IMAGESMITH_BOOT_ID", "boot-before") };
         let engine = Engine::open(DataLayout::new(&repo)).unwrap();
-        let req = ImportRequest { items: vec![ImportItem { path: file.clone(), ..Default::default() }], checksum_files: vec![] };
+        let req = ImportRequest {
+            items: vec![ImportItem { path: file.clone(), ..Default::default() }],
+            checksum_files: vec![],
+            ..Default::default()
+        };
         engine.import(&req, &CancelToken::new(), &|_| {}).unwrap();
     }
     unsafe { std::env::set_var("IMAGESMITH_BOOT_ID", "boot-after") };

@@ -34,6 +34,7 @@ fn import(engine: &Engine, files: &[PathBuf]) -> imagesmith_engine::ImportReport
     let req = ImportRequest {
         items: files.iter().map(|f| ImportItem { path: f.clone(), ..Default::default() }).collect(),
         checksum_files: vec![],
+        ..Default::default()
     };
     engine.import(&req, &CancelToken::new(), &|_| {}).unwrap()
 }

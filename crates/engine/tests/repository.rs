@@ -36,6 +36,7 @@ fn two_engines_share_one_repository_and_see_each_others_changes() {
     let req = imagesmith_engine::ImportRequest {
         items: vec![imagesmith_engine::ImportItem { path: file, ..Default::default() }],
         checksum_files: vec![],
+        ..Default::default()
     };
     let report = a.import(&req, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
     assert_eq!(report.items[0].outcome, imagesmith_engine::Outcome::Imported);
