@@ -645,15 +645,13 @@ fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Erro
 }
 
 fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
-    use imagesmith_engine::download::{self, is_url, url_file_name};
+    use imagesmith_engine::download::{self, is_url};
     let timeout = args.timeout.map(std::time::Duration::from_secs).unwrap_or(download::DEFAULT_READ_TIMEOUT);
     let (urls, paths): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
     let urls: Vec<String> = urls.iter().map(|u| u.to_string_lossy().into_owned()).collect();
     // Checksum files among the URLs (by name, as they cannot be read before they are fetched) and
     // given with --checksum-file URL are fetched first; they are then read like local ones.
-    let (sum_urls, urls): (Vec<String>, Vec<String>) =
-        urls.into_iter().partition(|u| imagesmith_engine::checksum::name_suggests_checksum_file(&url_file_name(u)));
-    let mut sum_urls = sum_urls;
+    let (mut sum_urls, urls) = download::split_checksum_urls(urls);
     let (named_sum_urls, local_sums): (Vec<PathBuf>, Vec<PathBuf>) =
         args.checksum_files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
     sum_urls.extend(named_sum_urls.iter().map(|u| u.to_string_lossy().into_owned()));

@@ -41,6 +41,12 @@ pub fn is_url(s: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
+/// Split URLs into checksum files (by name: SHA256SUMS, x.iso.sha256 — they cannot be read before
+/// they are fetched) and files to import. Fetch the first with [`crate::Engine::fetch_small`].
+pub fn split_checksum_urls(urls: Vec<String>) -> (Vec<String>, Vec<String>) {
+    urls.into_iter().partition(|u| crate::checksum::name_suggests_checksum_file(&url_file_name(u)))
+}
+
 /// The file name a URL names: its last path segment, percent-decoded ("file" for `…/file`).
 pub fn url_file_name(url: &str) -> String {
     let parsed = reqwest::Url::parse(url).ok();

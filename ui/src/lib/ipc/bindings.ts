@@ -256,6 +256,12 @@ export type About = {
 	components: Component[],
 };
 
+/**
+ *  Who may use an image (Danube's access): public 1, private 3, deleted 4 — a deleted image is
+ *  hidden from lists and refused by new profiles and publishing, while what uses it keeps working.
+ */
+export type Access = "public" | "private" | "deleted";
+
 /**  The outcome of `add_server`. */
 export type AddServerReport = {
 	server: Server,
@@ -302,6 +308,16 @@ export type Artifact = {
 	description: string,
 	version: string,
 	tags: string[],
+	/**  A short unique name, usable wherever an id or name is. */
+	alias: string | null,
+	access: Access,
+	/**  Who imported it (the OS user), or whom the admin says it belongs to. */
+	owner: string,
+	/**  Whether a deployment may grow the disk to the VM's size. */
+	resize: boolean,
+	/**  Whether the image is deployed once, as is (no customisation). */
+	deploy: boolean,
+	source: ArtifactSource,
 	/**  What detection found: volume id, OS family/version/arch, driver details, … */
 	detected: Value,
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
@@ -322,6 +338,12 @@ export type ArtifactPatch = {
 	kind?: Kind | null,
 	/**  A new OS as users name it ("windows", "rhel"); "" for none where the kind needs none. */
 	os?: string | null,
+	/**  A new alias; "" removes it. */
+	alias?: string | null,
+	access?: Access | null,
+	owner?: string | null,
+	resize?: boolean | null,
+	deploy?: boolean | null,
 };
 
 /**  Which artifacts to list, in which order, which page. */
@@ -334,12 +356,26 @@ export type ArtifactQuery = {
 	descending: boolean,
 	limit: number | null,
 	offset: number,
+	/**  Only artifacts with this access (asking for deleted ones shows them). */
+	access?: Access | null,
+	/**  Deleted artifacts too (hidden unless asked for). */
+	all?: boolean,
 };
 
 /**  A short reference to another artifact (the OS image a driver belongs to, who uses an image). */
 export type ArtifactRef = {
 	id: number,
 	name: string,
+};
+
+/**  Where an artifact came from: a local file, a URL (and the manifest that named it), an image store. */
+export type ArtifactSource = {
+	kind: SourceKind,
+	url: string | null,
+	manifest_url: string | null,
+	store: string | null,
+	/**  The image's id in its store (an IMGAPI uuid, a SimpleStreams product). */
+	remote_id: string | null,
 };
 
 /**
@@ -431,7 +467,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -561,6 +597,16 @@ export type ImportItem = {
 	image: string | null,
 	name: string | null,
 	expected: ExpectedDigest | null,
+	/**
+	 *  Attributes to give the new artifact (alias, access, owner, description, version, resize,
+	 *  deploy, tags); name, kind and OS come from the fields above. A duplicate keeps its own.
+	 */
+	attributes?: ArtifactPatch,
+	/**
+	 *  An http(s) URL to download instead of reading `path` (left empty): fetched into the
+	 *  repository's downloads/ folder, resumable, hashed as it comes, then imported like a file.
+	 */
+	url?: string | null,
 };
 
 export type ImportPlan = {
@@ -577,6 +623,8 @@ export type ImportRequest = {
 	items: ImportItem[],
 	/**  Checksum files to take expected digests from, matched by file name. */
 	checksum_files: string[],
+	/**  Seconds a server may send nothing before a download fails (default 30). */
+	read_timeout_secs?: number | null,
 };
 
 /**  Which of the catalog's endpoints to use. */
@@ -1018,7 +1066,10 @@ export type ServerTestReport = {
 	leftovers_removed: number,
 };
 
-export type SortKey = "name" | "created";
+export type SortKey = "name" | "created" | "size";
+
+/**  Where an artifact's bytes came from. */
+export type SourceKind = "file" | "url" | "store";
 
 /**  A cloud account to publish to, as stored (no secret). */
 export type Target = {
