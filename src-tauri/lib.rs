@@ -35,6 +35,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::import::plan_import,
             commands::import::parse_expected,
             commands::import::start_import,
+            commands::import::start_url_import,
             commands::jobs::cancel_job,
             commands::jobs::list_jobs,
             commands::jobs::count_jobs,

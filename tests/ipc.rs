@@ -787,3 +787,95 @@ fn a_gold_image_goes_out_as_an_archive_and_comes_back_through_the_commands() {
     let err = invoke(&h, "create_series", json!({"name": "app-next"})).unwrap_err();
     assert_error_shape(&err);
 }
+
+/// A small HTTP/1.1 server on 127.0.0.1 serving `files` (name, bytes) with GET, one connection at a
+/// time, `Connection: close`; answers 404 to anything else. Returns its base URL.
+fn serve(files: Vec<(&'static str, Vec<u8>)>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            let answer = match files.iter().find(|(name, _)| *name == path) {
+                Some((_, body)) => {
+                    let mut a = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                    a.extend_from_slice(body);
+                    a
+                }
+                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            };
+            let _ = stream.write_all(&answer);
+        }
+    });
+    base
+}
+
+#[test]
+fn urls_are_checked_in_rust_and_imported_as_a_job_with_their_checksum_file_and_attributes() {
+    let h = harness();
+    let start = |request: Value| invoke(&h, "start_url_import", json!({"request": request, "onProgress": "__CHANNEL__:1"}));
+    let attrs = json!({"name": null, "description": null, "version": null, "tags": null});
+    // refused before any job: not http(s), nothing given, a checksum or an alias for several files
+    for bad in ["ftp://example.org/x.iso", "file:///etc/hostname", "/etc/hostname", "javascript:alert(1)", "http://"] {
+        let err = start(json!({"urls": [bad], "checksum": null, "attributes": attrs})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "invalid_argument", "{bad}: {err}");
+    }
+    let err = start(json!({"urls": ["  ", ""], "checksum": null, "attributes": attrs})).unwrap_err();
+    assert_eq!(err["code"], "invalid_argument", "{err}");
+    let two = json!(["http://127.0.0.1:9/a.sh", "http://127.0.0.1:9/b.sh"]);
+    let err = start(json!({"urls": two, "checksum": format!("sha256:{}", "a".repeat(64)), "attributes": attrs})).unwrap_err();
+    assert!(err["text"].as_str().unwrap().contains("one file"), "{err}");
+    let err = start(json!({"urls": two, "checksum": null, "attributes": {"name": null, "description": null, "version": null, "tags": null, "alias": "x"}})).unwrap_err();
+    assert!(err["text"].as_str().unwrap().contains("alias"), "{err}");
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": null}});
+    assert_eq!(invoke(&h, "count_jobs", jq).unwrap(), json!(0), "no job for a refusal");
+
+    // a script and the SHA256SUMS that covers it, from a real HTTP server
+    let script = b"#!/bin/sh\necho provisioned from a URL\n".to_vec();
+    let sha = {
+        let file = h.dir.path().join("setup.sh");
+        std::fs::write(&file, &script).unwrap();
+        let out = std::process::Command::new("sha256sum").arg(&file).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    };
+    let base = serve(vec![("setup.sh", script.clone()), ("SHA256SUMS", format!("{sha}  setup.sh\n").into_bytes())]);
+    let request = json!({
+        "urls": [format!("{base}/setup.sh"), format!("{base}/SHA256SUMS")],
+        "checksum": null,
+        "attributes": {"name": null, "description": "first boot", "version": "2", "tags": ["lab"], "alias": "setup", "access": "public", "owner": "ops", "resize": null, "deploy": true},
+    });
+    let id = start(request).unwrap().as_i64().unwrap();
+    let job = wait_for_job(&h, id);
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let a = invoke(&h, "get_artifact", json!({"idOrName": "setup"})).unwrap();
+    assert_eq!((a["alias"].as_str(), a["access"].as_str(), a["owner"].as_str()), (Some("setup"), Some("public"), Some("ops")), "{a}");
+    assert_eq!(
+        (a["deploy"].as_bool(), a["description"].as_str(), a["version"].as_str()),
+        (Some(true), Some("first boot"), Some("2")),
+        "{a}"
+    );
+    assert_eq!(a["source"]["kind"], "url");
+    assert_eq!(a["source"]["url"], format!("{base}/setup.sh"));
+    assert_eq!(a["sha256"], sha);
+    let from: Vec<String> = a["verification"].as_array().unwrap().iter().map(|v| v["source_file"].to_string()).collect();
+    assert!(from.iter().any(|f| f.contains("SHA256SUMS")), "verified against the fetched SHA256SUMS: {from:?}");
+    // the fetched checksum file is gone from downloads/ once the job was built
+    let sums_dir = imagesmith_engine::download::download_dir(&h.engine.layout().downloads(), &format!("{base}/SHA256SUMS"));
+    assert!(!sums_dir.exists(), "{} is left behind", sums_dir.display());
+
+    // a wrong pasted checksum fails the item with checksum_mismatch and stores nothing new
+    let id = start(json!({"urls": [format!("{base}/setup.sh")], "checksum": format!("sha256:{}", "0".repeat(64)), "attributes": attrs}))
+        .unwrap();
+    let job = wait_for_job(&h, id.as_i64().unwrap());
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["items"][0]["error"]["code"], "checksum_mismatch", "{job}");
+}

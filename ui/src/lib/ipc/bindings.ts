@@ -31,6 +31,12 @@ export const commands = {
 	parseExpected: (text: string) => typedError<ExpectedDigest, Error>(__TAURI_INVOKE("parse_expected", { text })),
 	/**  Start an import job; returns its id at once. Progress arrives on `on_progress`, throttled. */
 	startImport: (request: ImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_import", { request, onProgress })),
+	/**
+	 *  Start an import job that downloads `request.urls` (resumable, hashed as the bytes come, with
+	 *  progress, rate, ETA and cancel); returns its id at once. Refused before any job exists: a URL
+	 *  that is not http(s), a checksum or alias for several files, a checksum file that cannot be fetched.
+	 */
+	startUrlImport: (request: UrlImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_url_import", { request, onProgress })),
 	/**  Ask a running job to stop between two chunks; false when it had already finished. */
 	cancelJob: (jobId: number) => typedError<boolean, Error>(__TAURI_INVOKE("cancel_job", { jobId })),
 	/**  One page of the history, newest first (keyset paging on `before_id`). */
@@ -1112,6 +1118,19 @@ export type TargetCheck = {
 	/**  The current image API version (`v2.17`). */
 	glance_version: string | null,
 	token_expires_at: string | null,
+};
+
+/**  What "Import from URL…" (or URLs dropped from a browser) asks for. */
+export type UrlImportRequest = {
+	/**
+	 *  http(s) URLs of files to import; checksum files among them (SHA256SUMS, x.iso.sha256, … by
+	 *  name) are fetched first and verify the others, as local checksum files do.
+	 */
+	urls: string[],
+	/**  An expected checksum (`ALGO:HEX` or bare hex) for the one file URL; empty or None: none. */
+	checksum: string | null,
+	/**  Attributes for the new artifacts (alias only with one file URL). */
+	attributes: ArtifactPatch,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

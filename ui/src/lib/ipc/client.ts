@@ -67,6 +67,11 @@ export const api = {
     channel.onmessage = onProgress;
     return unwrap(commands.startImport(request, channel));
   },
+  startUrlImport: (request: T.UrlImportRequest, onProgress: (p: T.JobProgress) => void) => {
+    const channel = new Channel<T.JobProgress>();
+    channel.onmessage = onProgress;
+    return unwrap(commands.startUrlImport(request, channel));
+  },
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
