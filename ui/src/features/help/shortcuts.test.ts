@@ -25,7 +25,7 @@ describe('Help overlay', () => {
   it('lists every shortcut the app has', () => {
     render(HelpOverlay, { open: true, onclose: () => {} });
     const help = screen.getByTestId('help');
-    for (const keys of ['F1', 'Ctrl+O', 'Ctrl+F', 'Ctrl+Q', 'Ctrl+A', 'Delete', 'Escape', 'Shift+click', 'Home', 'End', 'Shift+F10', 'Ctrl+Z']) {
+    for (const keys of ['F1', 'Ctrl+O', 'Ctrl+L', 'Ctrl+Enter', 'Ctrl+F', 'Ctrl+Q', 'Ctrl+A', 'Delete', 'Escape', 'Shift+click', 'Home', 'End', 'Shift+F10', 'Ctrl+Z']) {
       expect(within(help).getAllByText(keys, { selector: 'kbd' }).length).toBeGreaterThan(0);
     }
   });

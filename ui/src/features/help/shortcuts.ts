@@ -8,6 +8,7 @@ export const SHORTCUTS: ShortcutGroup[] = [
     shortcuts: [
       { keys: ['F1'], what: 'Show these shortcuts' },
       { keys: ['Ctrl+O'], what: 'Add files… (the file dialog, then the import review)' },
+      { keys: ['Ctrl+L'], what: 'Import from URL… (paste http or https links; links dropped from a browser go there too)' },
       { keys: ['Ctrl+F'], what: 'Search on this screen' },
       { keys: ['Ctrl+Q'], what: 'Quit Imagesmith' },
       { keys: ['Escape'], what: 'Close a dialog or menu; the keyboard goes back where it was' },
@@ -27,6 +28,13 @@ export const SHORTCUTS: ShortcutGroup[] = [
       { keys: ['Delete'], what: 'Delete the selected artifacts (asks first)' },
       { keys: ['Ctrl+Z'], what: 'Undo a bulk delete while its notice shows' },
       { keys: ['Shift+F10', 'Menu'], what: 'Actions for the focused artifact (as a right click)' },
+    ],
+  },
+  {
+    title: 'Import review and Import from URL',
+    shortcuts: [
+      { keys: ['Ctrl+Enter'], what: 'Import from URL: start the download' },
+      { keys: ['Enter', 'Space'], what: 'On “Attributes”: open or close a file’s alias, access, owner and the rest' },
     ],
   },
   {

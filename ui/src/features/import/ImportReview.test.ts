@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { ipcError, mockCommands, planItem } from '../../test/fixtures';
@@ -126,5 +126,31 @@ describe('ImportReview apply to all', () => {
     await user.click(screen.getByTestId('apply-kind-all'));
     expect(screen.getByRole('combobox', { name: 'Kind of a.iso' })).toHaveValue('driver');
     expect(review.request().items.map((i) => i.kind)).toEqual(['driver', 'driver']);
+  });
+});
+
+describe('ImportReview attributes', () => {
+  it('opens a row\'s attributes with the keyboard in its first field, and shows what was set once closed', async () => {
+    const calls = mockCommands({
+      plan_import: () => ({ items: [planItem({ os: 'linux' })], checksum_files: [], free_bytes: null }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/ipxe.iso']);
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    const toggle = screen.getByTestId('attrs-toggle');
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    toggle.focus();
+    await user.keyboard('{Enter}');
+    const row = await screen.findByTestId('attrs-row');
+    await vi.waitFor(() => expect(within(row).getByTestId('review-attr-alias')).toHaveFocus());
+    await user.keyboard('ipxe');
+    await user.selectOptions(within(row).getByTestId('review-attr-access'), 'public');
+    await user.click(toggle);
+    expect(screen.queryByTestId('attrs-row')).toBeNull();
+    expect(screen.getByTestId('attrs-summary')).toHaveTextContent('alias ipxe · Public');
+    expect(review.request().items[0]!.attributes).toMatchObject({ alias: 'ipxe', access: 'public' });
+    expect(calls.length).toBeGreaterThan(0);
   });
 });

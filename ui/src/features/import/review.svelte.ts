@@ -1,11 +1,12 @@
 // Import review state: the files dropped or chosen, what the engine detected for each, and the
-// admin's choices (kind, OS, OS image, name, expected checksum, "apply to all") before the import
-// job starts.
+// admin's choices (kind, OS, OS image, name, expected checksum, the image attributes, "apply to
+// all") before the import job starts.
 import { bytes, KIND_LABELS, OS_LABELS } from '$lib/format';
 import {
   api, asIpcError, type Artifact, type ChecksumFileReport, type ExpectedDigest, type ImportRequest, type IpcError,
   type Kind, type OsFamily, type PlanItem,
 } from '$lib/ipc/client';
+import { Attributes } from '../library/attributes.svelte';
 
 /** Kinds that belong to an OS image (the image select is offered for them). */
 export const BELONGS_TO_IMAGE: ReadonlySet<Kind> = new Set<Kind>(['driver', 'boot', 'script', 'unattend', 'software', 'config']);
@@ -23,6 +24,10 @@ export class ReviewRow {
   expectedText = $state('');
   expected = $state<ExpectedDigest | null>(null);
   expectedError = $state<IpcError | null>(null);
+  /** Alias, access, owner, description, version, resize, deploy, tags for the new artifact. */
+  attrs = new Attributes();
+  /** Whether the row's attributes are open under it. */
+  showAttrs = $state(false);
 
   constructor(plan: PlanItem) {
     this.plan = plan;
@@ -86,7 +91,7 @@ export class ImportReview {
   /** A kind or OS just chosen on one row, offered to the others ("Apply to all"). */
   offer = $state<{ field: ApplyField; path: string } | null>(null);
   /** What the last "Apply to all" did (said above the table). */
-  applied = $state<{ field: ApplyField; path: string; text: string } | null>(null);
+  applied = $state<{ field: ApplyField | 'attributes'; path: string; text: string } | null>(null);
   #paths: string[] = [];
 
   /** The one folder dropped or opened, when that is what is under review: it may be captured as a
@@ -120,6 +125,8 @@ export class ImportReview {
     if (this.importable.length === 0) return 'Nothing to import: every file is refused or left out.';
     if (this.importable.some((r) => r.needsOs)) return 'Choose the OS for every file marked “OS required”.';
     if (this.importable.some((r) => r.expectedError)) return 'Fix or clear the expected checksums marked invalid.';
+    const dup = this.duplicateAliases;
+    if (dup.length > 0) return `An alias names one file: ${dup.join(', ')} is given to several.`;
     return null;
   }
 
@@ -148,6 +155,8 @@ export class ImportReview {
           row.os = old.os;
           row.image = old.image;
           row.name = old.name;
+          row.attrs = old.attrs;
+          row.showAttrs = old.showAttrs;
           if (old.expected?.source === 'entered' || old.expectedError) {
             row.expectedText = old.expectedText;
             row.expected = old.expected;
@@ -203,6 +212,27 @@ export class ImportReview {
     return { changed, skipped };
   }
 
+  /** Give every other importable row this row's attributes (all but the alias, which names one
+   *  artifact); returns how many rows took them. */
+  applyAttributes(row: ReviewRow): number {
+    const others = this.rows.filter((r) => r !== row && !r.refused);
+    for (const r of others) r.attrs.copyFrom(row.attrs);
+    const n = others.length;
+    this.offer = null;
+    this.applied = { field: 'attributes', path: row.plan.path, text: `Gave ${n} more ${n === 1 ? 'file' : 'files'} the attributes of ${row.plan.file_name} (all but its alias).` };
+    return n;
+  }
+
+  /** Aliases given to more than one file (an alias names one artifact; the import would refuse the second). */
+  get duplicateAliases(): string[] {
+    const seen = new Map<string, number>();
+    for (const r of this.importable) {
+      const a = r.attrs.alias.trim().toLowerCase();
+      if (a) seen.set(a, (seen.get(a) ?? 0) + 1);
+    }
+    return [...seen].filter(([, n]) => n > 1).map(([a]) => a);
+  }
+
   /** The admin typed or pasted an expected checksum (bare hex or ALGO:HEX). */
   async setExpected(row: ReviewRow, text: string): Promise<void> {
     row.expectedText = text;
@@ -234,6 +264,7 @@ export class ImportReview {
         image: r.offersImage && r.image !== '' ? r.image : null,
         name: r.name.trim() === '' || r.name === r.plan.file_name ? null : r.name.trim(),
         expected: r.expected,
+        attributes: r.attrs.importPatch(),
       })),
       checksum_files: this.checksumFiles.map((c) => c.path),
     };

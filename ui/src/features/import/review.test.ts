@@ -148,3 +148,29 @@ describe('ImportReview', () => {
     expect(r.offer).toBeNull();
   });
 });
+
+describe('ImportReview attributes', () => {
+  it('sends each file its attributes, gives all files one file\'s (but its alias), and refuses one alias for two files', async () => {
+    mockCommands({
+      plan_import: () => ({ items: [planItem({ path: '/d/a.iso', file_name: 'a.iso', os: 'linux' }), planItem({ path: '/d/b.iso', file_name: 'b.iso', os: 'linux' })], checksum_files: [], free_bytes: null }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/a.iso', '/d/b.iso']);
+    const [a, b] = review.rows;
+    a!.attrs.alias = 'alpha';
+    a!.attrs.access = 'public';
+    a!.attrs.owner = 'ops';
+    expect(review.applyAttributes(a!)).toBe(1);
+    expect(review.applied?.text).toContain('all but its alias');
+    expect([b!.attrs.alias, b!.attrs.access, b!.attrs.owner]).toEqual(['', 'public', 'ops']);
+    const items = review.request().items;
+    expect(items[0]!.attributes).toMatchObject({ alias: 'alpha', access: 'public', owner: 'ops' });
+    expect(items[1]!.attributes).toMatchObject({ alias: null, access: 'public', owner: 'ops' });
+    b!.attrs.alias = 'Alpha';
+    expect(review.blocking).toContain('alpha is given to several');
+    // re-planning (Add files…) keeps what was set on the rows already there
+    await review.add(['/d/a.iso', '/d/b.iso']);
+    expect(review.rows[0]!.attrs.alias).toBe('alpha');
+  });
+});

@@ -1,6 +1,6 @@
 // Jobs panel state: jobs this window started (live progress over their channel) merged with the
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
-import { api, asIpcError, type ImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
+import { api, asIpcError, type ImportRequest, type UrlImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
 import { baseName, isFinished, jobLabel } from '$lib/format';
 import type { Toasts, ToastTone } from '../toasts/toasts.svelte';
 
@@ -58,6 +58,13 @@ export class JobsStore {
   async start(request: ImportRequest): Promise<number> {
     const id = await api.startImport(request, (tick) => this.applyProgress(tick));
     this.track(id, 'import', request.items.length);
+    return id;
+  }
+
+  /** Download http(s) URLs and import them (one item per file URL; checksum-file URLs verify them). */
+  async startUrls(request: UrlImportRequest): Promise<number> {
+    const id = await api.startUrlImport(request, (tick) => this.applyProgress(tick));
+    this.track(id, 'import', request.urls.length);
     return id;
   }
 

@@ -61,3 +61,62 @@ describe('ArtifactDetails', () => {
     expect(patches[2]).toMatchObject({ name: 'renamed.ps1', kind: null, os: null });
   });
 });
+
+describe('ArtifactDetails attributes', () => {
+  it('shows alias, access, owner, resize, deploy and the URL it came from', () => {
+    const a = artifact(4, { alias: 'deb12', access: 'public', owner: 'ops', resize: true, deploy: false,
+      source: { kind: 'url', url: 'https://mirror.example/debian-12.iso', manifest_url: null, store: null, remote_id: null } });
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    expect(screen.getByTestId('details-alias')).toHaveTextContent('deb12');
+    expect(screen.getByTestId('attr-access')).toHaveTextContent('Public');
+    expect(screen.getByTestId('attr-owner')).toHaveTextContent('ops');
+    expect(screen.getByTestId('attr-resize')).toHaveTextContent('Yes');
+    expect(screen.getByTestId('attr-deploy')).toHaveTextContent('No');
+    expect(screen.getByTestId('attr-source')).toHaveTextContent('Downloaded from a URL');
+    expect(screen.getByTestId('source-url')).toHaveTextContent('https://mirror.example/debian-12.iso');
+  });
+
+  it('edits the attributes, sending only what changed', async () => {
+    const a = artifact(5, { alias: null, owner: 'admin' });
+    const patches: ArtifactPatch[] = [];
+    mockCommands({ update_artifact: (args) => { patches.push(args.patch as ArtifactPatch); return { ...a, alias: 'five', access: 'public' }; } });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    await user.click(screen.getByTestId('edit-artifact'));
+    await user.type(screen.getByTestId('edit-attr-alias'), 'five');
+    await user.selectOptions(screen.getByTestId('edit-attr-access'), 'public');
+    await user.click(screen.getByTestId('edit-attr-resize'));
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(patches[0]).toMatchObject({ name: null, alias: 'five', access: 'public', resize: true, deploy: null, owner: null, tags: null });
+  });
+
+  it('a delete refused as in use offers Mark deleted, which sets access deleted', async () => {
+    const a = artifact(6, { profiles: ['web'] });
+    const patches: ArtifactPatch[] = [];
+    mockCommands({
+      update_artifact: (args) => { patches.push(args.patch as ArtifactPatch); return { ...a, access: 'deleted' }; },
+      count_artifacts: () => 0, list_artifacts: () => [], get_artifact: () => ({ ...a, access: 'deleted' }),
+    });
+    const user = userEvent.setup();
+    const view = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    await user.click(screen.getByTestId('delete-artifact'));
+    expect(screen.getByTestId('confirm-delete')).toBeDisabled();
+    expect(screen.getByTestId('mark-deleted-hint')).toHaveTextContent('mark it deleted instead');
+    await user.click(screen.getByTestId('mark-deleted'));
+    expect(patches).toEqual([expect.objectContaining({ access: 'deleted' })]);
+    await view.rerender({ catalog: new Catalog(), artifact: { ...a, access: 'deleted' } });
+    expect(screen.getByTestId('deleted-notice')).toHaveTextContent('Marked deleted');
+    expect(screen.queryByTestId('mark-deleted')).toBeNull();
+  });
+
+  it('offers Mark deleted when the engine refuses with in_use something the pane did not know of', async () => {
+    const a = artifact(7);
+    mockCommands({ delete_artifact: () => { throw ipcError('in_use', 'artifact-7.iso is used by a working copy.'); } });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    await user.click(screen.getByTestId('delete-artifact'));
+    await user.click(screen.getByTestId('confirm-delete'));
+    expect(await screen.findByTestId('mark-deleted')).toBeInTheDocument();
+    expect(screen.getByTestId('confirm-delete')).toBeDisabled();
+  });
+});

@@ -472,4 +472,45 @@ describe('Library context menu', () => {
     expect(badges).toHaveLength(1);
     expect(badges[0]).toHaveAttribute('title', 'SHA-256 matched SHA256SUMS (line 4)');
   });
+
+describe('Library access', () => {
+  it('shows the alias beside the name and a Deleted badge; Show deleted and the access filter ask the engine', async () => {
+    const rows = [artifact(1, { alias: 'deb12', access: 'public' }), artifact(2, { access: 'deleted' })];
+    const calls = mockCommands({ count_artifacts: () => rows.length, list_artifacts: () => rows });
+    const catalog = new Catalog();
+    await catalog.load();
+    const user = userEvent.setup();
+    render(Library, { catalog, onaddfiles: () => {} });
+    const [first, second] = await screen.findAllByTestId('artifact-row');
+    expect(first!.querySelector('[data-testid=row-alias]')).toHaveTextContent('deb12');
+    expect(first!.querySelector('[data-testid=public-badge]')).toBeInTheDocument();
+    expect(second!.querySelector('[data-testid=deleted-badge]')).toHaveTextContent('Deleted');
+    await user.click(screen.getByTestId('show-deleted'));
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ all: true }));
+    await user.selectOptions(screen.getByTestId('filter-access'), 'deleted');
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ access: 'deleted' }));
+    expect(screen.getByTestId('show-deleted')).toBeChecked();
+    await user.selectOptions(screen.getByTestId('sort'), 'size:desc');
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ sort: 'size', descending: true }));
+  });
+
+  it('the bulk delete offers to mark the in-use ones deleted and deletes the others', async () => {
+    const rows = [artifact(1, { profiles: ['web'] }), artifact(2)];
+    const calls = mockCommands({
+      count_artifacts: () => rows.length, list_artifacts: () => rows, get_artifact: (a) => rows.find((r) => String(r.id) === a.idOrName)!,
+      update_artifact: (a) => ({ ...rows[0]!, access: (a.patch as { access: string }).access }),
+    });
+    const catalog = new Catalog();
+    await catalog.load();
+    const user = userEvent.setup();
+    render(Library, { catalog, onaddfiles: () => {} });
+    await catalog.selectAll();
+    await user.click(await screen.findByTestId('bulk-delete'));
+    expect(screen.getByTestId('bulk-mark-hint')).toHaveTextContent('marked deleted instead');
+    await user.click(screen.getByTestId('mark-blocked-deleted'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'update_artifact' && c.args.id === 1)).toBe(true));
+    expect(await screen.findByTestId('bulk-delete-summary')).toHaveTextContent('1 artifact');
+    expect(screen.queryByTestId('mark-blocked-deleted')).toBeNull();
+  });
+});
 });

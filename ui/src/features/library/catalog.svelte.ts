@@ -1,7 +1,7 @@
 // Library state: filtered, sorted pages of artifacts (loaded as the list scrolls), the focused
-// artifact and the multi-selection, editing, deleting (one at once, or many after an undo window)
-// and tagging many.
-import { api, asIpcError, type Artifact, type ArtifactPatch, type ArtifactQuery, type IpcError, type Kind, type OsFamily, type SortKey } from '$lib/ipc/client';
+// artifact and the multi-selection, editing, deleting (one at once, or many after an undo window),
+// marking in-use ones deleted instead, and tagging many.
+import { api, asIpcError, type Access, type Artifact, type ArtifactPatch, type ArtifactQuery, type IpcError, type Kind, type OsFamily, type SortKey } from '$lib/ipc/client';
 
 export const PAGE = 300;
 
@@ -25,6 +25,10 @@ export class Catalog {
   search = $state('');
   sort = $state<SortKey>('name');
   descending = $state(false);
+  /** Only artifacts with this access (deleted ones are shown when it is "deleted"). */
+  access = $state<Access | null>(null);
+  /** Deleted artifacts too (hidden unless asked for, as `list` hides them). */
+  showDeleted = $state(false);
 
   items = $state.raw<Artifact[]>([]);
   /** How many artifacts match the filters (less those waiting to be deleted). */
@@ -58,6 +62,7 @@ export class Catalog {
     return {
       kind: this.kind, os: this.os, search: search === '' ? null : search,
       sort: this.sort, descending: this.descending, limit: PAGE, offset,
+      access: this.access, all: this.showDeleted,
     };
   }
 
@@ -76,7 +81,7 @@ export class Catalog {
   async load(): Promise<void> {
     const generation = ++this.#generation;
     this.loading = true;
-    const filterKey = JSON.stringify([this.kind, this.os, this.search.trim()]);
+    const filterKey = JSON.stringify([this.kind, this.os, this.search.trim(), this.access, this.showDeleted]);
     try {
       const [total, rows] = await Promise.all([api.countArtifacts(this.query(0)), api.listArtifacts(this.query(0))]);
       if (generation !== this.#generation) return;
@@ -228,6 +233,31 @@ export class Catalog {
     }
   }
 
+  /** Mark an artifact deleted instead of deleting it (what the engine's `in_use` refusal offers):
+   *  hidden from the list and from new profiles and publishing; what uses it keeps working. It stays
+   *  in the details pane, saying so. Returns the error to show, or null. */
+  async markDeleted(id: number): Promise<IpcError | null> {
+    const err = await this.save(id, { name: null, description: null, version: null, tags: null, access: 'deleted' });
+    if (!err) await this.load();
+    return err;
+  }
+
+  /** Mark each of these deleted (the bulk delete's in-use ones); one update each, then one reload. */
+  async markEachDeleted(artifacts: Artifact[]): Promise<BulkReport> {
+    const report: BulkReport = { done: [], failed: [] };
+    for (const a of artifacts) {
+      try {
+        const updated = await api.updateArtifact(a.id, { name: null, description: null, version: null, tags: null, access: 'deleted' });
+        this.#replace(updated);
+        report.done.push(updated);
+      } catch (e) {
+        report.failed.push({ artifact: a, error: asIpcError(e) });
+      }
+    }
+    if (report.done.length > 0) await this.load();
+    return report;
+  }
+
   /** Add tags to each artifact (merged into its own; one update each), e.g. the selection. */
   async addTags(artifacts: Artifact[], tags: string[]): Promise<BulkReport> {
     const report: BulkReport = { done: [], failed: [] };
@@ -324,9 +354,9 @@ export class Catalog {
     this.#countVisible();
   }
 
-  /** The list's order, as the engine sorts (name without case, or creation time; then id). */
+  /** The list's order, as the engine sorts (name without case, creation time or size; then id). */
   #compare(a: Artifact, b: Artifact): number {
-    const key = (x: Artifact) => (this.sort === 'name' ? x.name.toLowerCase() : x.created_at);
+    const key = (x: Artifact): string | number => (this.sort === 'name' ? x.name.toLowerCase() : this.sort === 'size' ? x.size : x.created_at);
     const order = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id;
     return this.descending ? -order : order;
   }
@@ -347,7 +377,8 @@ export class Catalog {
    *  description, version, original name or a tag; 6+ hex digits also at the start of a digest. */
   #matches(a: Artifact): boolean {
     if ((this.kind != null && a.kind !== this.kind) || (this.os != null && a.os !== this.os)) return false;
-    const text = [a.name, a.description, a.version, a.original_name, ...a.tags].map((t) => t.toLowerCase());
+    if (this.access != null ? a.access !== this.access : a.access === 'deleted' && !this.showDeleted) return false;
+    const text = [a.name, a.alias ?? '', a.description, a.version, a.original_name, ...a.tags].map((t) => t.toLowerCase());
     const digests = [a.sha256, a.md5, a.sha1, a.sha512].filter((d): d is string => typeof d === 'string');
     return this.search.trim().toLowerCase().split(/\s+/).filter((w) => w !== '').every((word) =>
       text.some((t) => t.includes(word)) || (/^[0-9a-f]{6,}$/.test(word) && digests.some((d) => d.startsWith(word))));

@@ -242,3 +242,40 @@ describe('Catalog bulk tags', () => {
     expect(c.items.find((a) => a.id === 2)!.tags).toEqual(['prod', 'lab']);
   });
 });
+
+describe('Catalog access', () => {
+  it('asks for the access filter and for deleted ones only when shown, and sorts by size', async () => {
+    const calls = mockCommands({ count_artifacts: () => 0, list_artifacts: () => [] });
+    const c = new Catalog();
+    await c.load();
+    expect(calls.find((x) => x.cmd === 'list_artifacts')!.args.query).toMatchObject({ access: null, all: false });
+    c.access = 'public';
+    c.showDeleted = true;
+    c.sort = 'size';
+    c.descending = true;
+    await c.load();
+    expect(calls.filter((x) => x.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ access: 'public', all: true, sort: 'size', descending: true });
+  });
+
+  it('marks an in-use artifact deleted instead and reloads, so it leaves the list', async () => {
+    let deleted = false;
+    const patches: unknown[] = [];
+    mockCommands({
+      count_artifacts: () => (deleted ? 1 : 2),
+      list_artifacts: () => (deleted ? [artifact(2)] : [artifact(1, { profiles: ['web'] }), artifact(2)]),
+      get_artifact: () => artifact(1, { profiles: ['web'], access: deleted ? 'deleted' : 'private' }),
+      update_artifact: (a) => {
+        patches.push(a.patch);
+        deleted = true;
+        return artifact(1, { profiles: ['web'], access: 'deleted' });
+      },
+    });
+    const c = new Catalog();
+    await c.load();
+    await c.select(1);
+    expect(await c.markDeleted(1)).toBeNull();
+    expect(patches).toEqual([{ name: null, description: null, version: null, tags: null, access: 'deleted' }]);
+    expect(c.items.map((a) => a.id)).toEqual([2]);
+    expect(c.selected?.access).toBe('deleted'); // the details pane still shows it, saying so
+  });
+});
