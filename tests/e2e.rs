@@ -1709,3 +1709,115 @@ async fn a_dropped_folder_is_captured_exported_as_zip_compared_side_by_side_and_
     app.shot("imported-back").await;
     app.quit().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and a local nginx: scripts/app.sh test"]
+async fn attributes_at_import_a_url_import_and_an_in_use_image_marked_deleted() {
+    use imagesmith_engine::{DataLayout, Engine, ImportItem, ImportRequest, Kind};
+    let (http_url, http_root) = (server_env("TS_HTTP_URL"), PathBuf::from(server_env("TS_HTTP_ROOT")));
+    let home = Home::new();
+    // the library: an OS image the profile "web" is built on (in use: it cannot be deleted)
+    let iso = home.files().join("grub-rescue-cdrom.iso");
+    std::fs::copy(fixture("grub-rescue-cdrom.iso"), &iso).unwrap();
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = vec![ImportItem { path: iso.clone(), kind: Some(Kind::Os), os: Some("linux".into()), ..Default::default() }];
+        let report =
+            engine.import(&ImportRequest { items, ..Default::default() }, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+        engine.create_profile("web", "grub-rescue-cdrom.iso", "web servers").unwrap();
+    }
+    // on the web server: a first-boot script and the SHA256SUMS that covers it
+    let served = http_root.join(format!("e2e-attributes-{}", std::process::id()));
+    std::fs::create_dir_all(&served).unwrap();
+    std::fs::write(served.join("firstboot.sh"), "#!/bin/sh\necho first boot, from the web\n").unwrap();
+    let sums = Command::new("sha256sum").arg("firstboot.sh").current_dir(&served).output().unwrap();
+    std::fs::write(served.join("SHA256SUMS"), &sums.stdout).unwrap();
+    let base = format!("{http_url}/{}", served.file_name().unwrap().to_string_lossy());
+    // a file opened with the app goes to the import review
+    let post = home.files().join("post-install.sh");
+    std::fs::copy(fixture("post-install.sh"), &post).unwrap();
+    let mut app = App::start_program(&home, "16-attributes", 4740, APP, &[&post]).await;
+
+    // the import review: a file's attributes open under its row
+    app.click("[data-testid=review-row][data-file='post-install.sh'] [data-testid=attrs-toggle]").await;
+    set_value(&app, "[data-testid=attrs-row] [data-testid=review-attr-alias]", "post").await;
+    app.wait_for("[data-testid=attrs-row] [data-testid=review-attr-access]").await.select_by_value("public").await.unwrap();
+    set_value(&app, "[data-testid=attrs-row] [data-testid=review-attr-owner]", "ops").await;
+    set_value(&app, "[data-testid=attrs-row] [data-testid=review-attr-version]", "1.2").await;
+    app.click("[data-testid=attrs-row] [data-testid=review-attr-resize]").await;
+    app.shot("review-attributes").await;
+    looks(&mut app, "review-attributes").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=artifact-row][data-alias='post'][data-access='public']", Duration::from_secs(60)).await;
+
+    // Import from URL…: a script and its SHA256SUMS, with attributes
+    app.click("[data-testid=import-url]").await;
+    // one link per line (Enter in the box starts the next)
+    let urls = format!("{base}/firstboot.sh\u{E007}{base}/SHA256SUMS");
+    set_value(&app, "[data-testid=url-input]", &urls).await;
+    let roles: Vec<String> = {
+        let mut r = Vec::new();
+        for el in app.client.find_all(Locator::Css("[data-testid=url-line]")).await.unwrap() {
+            r.push(el.attr("data-role").await.unwrap().unwrap_or_default());
+        }
+        r
+    };
+    assert_eq!(roles, ["file", "checksum"], "the checksum file is told apart");
+    set_value(&app, "[data-testid=url-attr-alias]", "firstboot").await;
+    app.wait_for("[data-testid=url-attr-access]").await.select_by_value("public").await.unwrap();
+    set_value(&app, "[data-testid=url-attr-owner]", "ops").await;
+    set_value(&app, "[data-testid=url-attr-tags]", "lab, web").await;
+    app.click("[data-testid=url-attr-deploy]").await;
+    app.shot("url-import-dialog").await;
+    looks(&mut app, "url-import").await;
+    app.click("[data-testid=start-url-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "partly_succeeded", "failed", "cancelled"]).await, "succeeded");
+    app.click("[data-testid=artifact-row][data-alias='firstboot']").await;
+    wait_for_text(&app, "[data-testid=details-name]", "firstboot.sh").await;
+    assert_eq!(app.text("[data-testid=attr-access]").await, "Public");
+    assert_eq!(app.text("[data-testid=attr-owner]").await, "ops");
+    assert_eq!(app.text("[data-testid=source-url]").await, format!("{base}/firstboot.sh"));
+    assert!(app.text("[data-testid=evidence]").await.contains("SHA256SUMS"), "verified against the fetched SHA256SUMS");
+    app.shot("url-imported-details").await;
+    looks(&mut app, "details-attributes").await;
+
+    // the OS image the profile uses: Delete is refused, Mark deleted hides it from the list
+    app.click("[data-testid=artifact-row][data-name='grub-rescue-cdrom.iso']").await;
+    // the details pane is rebuilt for the artifact clicked: wait for it before pressing its Delete
+    wait_for_text(&app, "[data-testid=details-name]", "grub-rescue-cdrom.iso").await;
+    app.click("[data-testid=delete-artifact]").await;
+    app.wait_for("[data-testid=mark-deleted]").await;
+    assert!(!app.wait_for("[data-testid=confirm-delete]").await.is_enabled().await.unwrap(), "an image in use cannot be deleted");
+    app.shot("delete-in-use-offers-mark-deleted").await;
+    looks(&mut app, "mark-deleted").await;
+    app.click("[data-testid=mark-deleted]").await;
+    app.wait_for("[data-testid=deleted-notice]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.client.find(Locator::Css("[data-testid=artifact-row][data-name='grub-rescue-cdrom.iso']")).await.is_ok() {
+        assert!(Instant::now() < deadline, "the deleted image stayed in the list");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.shot("marked-deleted").await;
+    app.click("[data-testid=show-deleted]").await;
+    app.wait_for("[data-testid=artifact-row][data-name='grub-rescue-cdrom.iso'] [data-testid=deleted-badge]").await;
+    app.click("[data-testid=artifact-row][data-name='grub-rescue-cdrom.iso']").await;
+    app.wait_for("[data-testid=deleted-notice]").await;
+    looks(&mut app, "library-show-deleted").await;
+    app.quit().await;
+
+    // what the engine says, asked as the CLI would
+    let engine = Engine::open(DataLayout::configured(home.path("repo"))).unwrap();
+    let iso = engine.get_artifact("grub-rescue-cdrom.iso").unwrap();
+    assert_eq!(iso.access, imagesmith_engine::Access::Deleted);
+    assert_eq!(engine.get_profile("web").unwrap().base.name, "grub-rescue-cdrom.iso", "the profile keeps working");
+    let web = engine.get_artifact("firstboot").unwrap();
+    assert_eq!((web.owner.as_str(), web.deploy, web.tags.clone()), ("ops", true, vec!["lab".to_string(), "web".to_string()]));
+    assert_eq!(web.source.url.as_deref(), Some(format!("{base}/firstboot.sh").as_str()));
+    let post = engine.get_artifact("post").unwrap();
+    assert_eq!(
+        (post.access, post.owner.as_str(), post.version.as_str(), post.resize),
+        (imagesmith_engine::Access::Public, "ops", "1.2", true)
+    );
+    let _ = std::fs::remove_dir_all(&served);
+}
