@@ -436,6 +436,9 @@ http {
     ssl_certificate $STATE/tls/server.pem;
     ssl_certificate_key $STATE/tls/server.key;
     root $d/root;
+    # IMGAPI answers /images and /images/UUID with JSON and serves bytes at /images/UUID/file: a
+    # tree keeps the list as images/index.json and each manifest as images/UUID/manifest.json.
+    location / { try_files \$uri \$uri/index.json \$uri/manifest.json =404; }
   }
 }
 EOF

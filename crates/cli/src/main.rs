@@ -46,6 +46,7 @@ mod output;
 mod publish;
 mod secret_input;
 mod servers;
+mod stores;
 
 use clap::{Args, Parser, Subcommand};
 use imagesmith_engine::checksum::{expected_for, parse_expected};
@@ -182,6 +183,11 @@ enum Command {
         #[command(subcommand)]
         action: gold::SeriesAction,
     },
+    /// Image stores (IMGAPI, SimpleStreams) to browse and import images from.
+    Store {
+        #[command(subcommand)]
+        action: stores::StoreAction,
+    },
     /// Saved file servers (SFTP, FTP, FTPS, WebDAV) to export profiles to.
     Server {
         #[command(subcommand)]
@@ -303,7 +309,7 @@ enum JobsAction {
 
 /// The attributes every artifact carries, at import and in update (tags replace the old ones).
 #[derive(Args, Default)]
-struct AttributeArgs {
+pub(crate) struct AttributeArgs {
     /// A short unique name, usable wherever an id or name is ("" removes it).
     #[arg(long)]
     alias: Option<String>,
@@ -333,7 +339,7 @@ struct AttributeArgs {
 }
 
 impl AttributeArgs {
-    fn patch(self) -> ArtifactPatch {
+    pub(crate) fn patch(self) -> ArtifactPatch {
         let flag = |on: bool, off: bool| {
             if on {
                 Some(true)
@@ -389,13 +395,21 @@ struct ImportArgs {
     /// Seconds a server may send nothing before a download fails (default 30).
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
+    /// An IMGAPI image manifest (Danube, SmartOS, Triton): its file is downloaded and checked
+    /// against the manifest's size and digest; name, version, description, tags and access come
+    /// from it unless given.
+    #[arg(long, value_name = "URL", conflicts_with = "files")]
+    manifest_url: Option<String>,
+    /// Where the manifest's file is, when not at MANIFEST_URL/file (as IMGAPI serves it).
+    #[arg(long, value_name = "URL", requires = "manifest_url")]
+    file_url: Option<String>,
     #[command(flatten)]
     attributes: AttributeArgs,
     #[arg(long)]
     json: bool,
     /// Files, folders (everything below them but hidden files, links not followed) and http(s)
     /// URLs (downloaded, resumable; checksum files among them are matched by name).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "manifest_url", value_name = "FILE_OR_URL")]
     files: Vec<PathBuf>,
 }
 
@@ -438,7 +452,8 @@ fn main() -> ExitCode {
             }
     ) || publish::wants_json(&cli.command)
         || matches!(&cli.command, Command::Gold { action } if gold::gold_wants_json(action))
-        || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action));
+        || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action))
+        || matches!(&cli.command, Command::Store { action } if stores::wants_json(action));
     // Before opening: the repository does not open while its catalog is damaged.
     if let Command::RebuildCatalog { json } = cli.command {
         return match imagesmith_engine::rebuild::rebuild_catalog(&layout) {
@@ -573,6 +588,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
         Command::Gold { action } => gold::run(engine, action),
+        Command::Store { action } => stores::run(engine, action),
         Command::Series { action } => gold::run_series(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
         Command::Info { diagnostics, json } => {
@@ -646,6 +662,17 @@ fn command_line_digest(args: &ImportArgs) -> Result<Option<ExpectedDigest>, Erro
 
 fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
     use imagesmith_engine::download::{self, is_url};
+    if let Some(manifest_url) = args.manifest_url.clone() {
+        let attributes = std::mem::take(&mut args.attributes).patch();
+        let (_, mut item) = engine.manifest_import_item(&manifest_url, args.file_url.as_deref(), &attributes)?;
+        item.kind = args.kind;
+        item.os = args.os.clone();
+        item.image = args.image.clone();
+        item.name = args.name.clone().or(item.name);
+        item.expected = command_line_digest(&args)?;
+        let req = ImportRequest { items: vec![item], checksum_files: Vec::new(), read_timeout_secs: args.timeout };
+        return run_import(engine, &req, args.json);
+    }
     let timeout = args.timeout.map(std::time::Duration::from_secs).unwrap_or(download::DEFAULT_READ_TIMEOUT);
     let (urls, paths): (Vec<PathBuf>, Vec<PathBuf>) = args.files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
     let urls: Vec<String> = urls.iter().map(|u| u.to_string_lossy().into_owned()).collect();
@@ -712,16 +739,23 @@ fn import_files(
                 name: args.name.clone(),
                 expected: expected.clone(),
                 attributes: attributes.clone(),
+                remote: None,
             })
             .collect(),
         checksum_files,
         read_timeout_secs: args.timeout,
     };
+    run_import(engine, &req, args.json)
+}
+
+/// Run an import job with a progress bar (or not, for --json), print its report, and say by the
+/// exit code whether anything failed (1) or was cancelled (130). `import` and `store import` use it.
+fn run_import(engine: &Engine, req: &ImportRequest, json: bool) -> Result<ExitCode, Error> {
     let cancel = cancel_on_ctrl_c();
-    let bar = output::ProgressBar::new(args.json);
-    let report = engine.import(&req, &cancel, &|p| bar.update(p))?;
+    let bar = output::ProgressBar::new(json);
+    let report = engine.import(req, &cancel, &|p| bar.update(p))?;
     bar.finish();
-    if args.json {
+    if json {
         output::json(&report);
     } else {
         output::import_table(&report);

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_verification_evidence.sql"),
     include_str!("../migrations/0009_gold_images.sql"),
     include_str!("../migrations/0010_attributes.sql"),
+    include_str!("../migrations/0011_image_stores.sql"),
 ];
 
 /// The schema version this binary writes.

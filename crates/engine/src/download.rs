@@ -514,7 +514,7 @@ fn changed(url: &str) -> Error {
     )
 }
 
-fn unreachable(url: &str, e: &reqwest::Error) -> Error {
+pub(crate) fn unreachable(url: &str, e: &reqwest::Error) -> Error {
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
@@ -538,7 +538,7 @@ fn unreachable(url: &str, e: &reqwest::Error) -> Error {
     )
 }
 
-fn http_status(url: &str, s: StatusCode) -> Error {
+pub(crate) fn http_status(url: &str, s: StatusCode) -> Error {
     let (c, why, what) = match s.as_u16() {
         404 | 410 => (code::NOT_FOUND, "The server has no file at this address.", "Check the URL."),
         401 | 403 => (code::FORBIDDEN, "The server refused to hand out the file.", "Check the URL, or download it where you have access."),
@@ -558,17 +558,26 @@ impl crate::Engine {
     }
 
     /// Download `url` as one item of a job: phase "downloading" with its bytes and size, SHA-256
-    /// and the digests `expected` names computed on the way.
+    /// and the digests `expected` names computed on the way. A `remote` file is checked against
+    /// the size and digest its manifest or store declared and, when served compressed,
+    /// decompressed (the facts returned keep what was served). Digests that refer to the stored
+    /// bytes are added to `expected`, so the import records them as evidence.
     pub(crate) fn download(
         &self,
         url: &str,
-        expected: &[crate::checksum::ExpectedDigest],
+        remote: Option<&crate::stores::RemoteFile>,
+        expected: &mut Vec<crate::checksum::ExpectedDigest>,
         read_timeout: Duration,
         step: &crate::runner::Step<'_>,
-    ) -> Result<Fetched> {
+    ) -> Result<(Fetched, serde_json::Map<String, serde_json::Value>)> {
+        use crate::stores::Compression;
         self.check_writable()?;
         step.phase("downloading");
-        let opts = FetchOptions { extra: expected.iter().map(|e| e.algo).collect(), read_timeout, ..FetchOptions::default() };
+        let declared = remote.and_then(|r| r.expected(url));
+        let compression = remote.and_then(|r| r.compression).unwrap_or(Compression::None);
+        let mut extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
+        extra.extend(declared.as_ref().map(|d| d.algo));
+        let opts = FetchOptions { extra, read_timeout, expected_size: remote.and_then(|r| r.size), ..FetchOptions::default() };
         let mut sized = None;
         let fetched = fetch(&self.layout().downloads(), url, &opts, step.cancel(), &mut |done, total| {
             if total != sized {
@@ -587,6 +596,98 @@ impl crate::Engine {
             restarts = fetched.restarts,
             "downloaded"
         );
-        Ok(fetched)
+        let refuse = |e: Error| {
+            discard(&self.layout().downloads(), url);
+            Err(e)
+        };
+        if let Some(d) = &declared {
+            let actual = fetched.digests.get(d.algo).unwrap_or_default();
+            if actual != d.hex {
+                return refuse(crate::import::checksum_mismatch(&url_file_name(url), d, actual));
+            }
+            if let Some(size) = remote.and_then(|r| r.size).filter(|s| *s != fetched.digests.size) {
+                return refuse(Error::new(
+                    code::CHECKSUM_MISMATCH,
+                    format!("{url} is {} bytes, but its manifest says {size}.", fetched.digests.size),
+                    "The file is not the one the manifest describes.",
+                    "Check the manifest and the file URL, or ask the store's owner.",
+                ));
+            }
+        }
+        if compression == Compression::None {
+            if let Some(d) = declared {
+                if !expected.iter().any(|e| e.algo == d.algo && e.hex == d.hex) {
+                    expected.push(d);
+                }
+            }
+            return Ok((fetched, serde_json::Map::new()));
+        }
+        step.phase_sized("decompressing", fetched.digests.size);
+        let out = match self.decompress(&fetched, compression, expected, step) {
+            Ok(out) => out,
+            Err(e) => return refuse(e),
+        };
+        let facts = crate::stores::download_facts(remote.expect("compression comes with a remote file"), &fetched.digests);
+        Ok((out, facts))
+    }
+
+    /// Decompress a finished download beside itself, hashing what comes out; the served file goes.
+    fn decompress(
+        &self,
+        fetched: &Fetched,
+        compression: crate::stores::Compression,
+        expected: &[crate::checksum::ExpectedDigest],
+        step: &crate::runner::Step<'_>,
+    ) -> Result<Fetched> {
+        use crate::stores::Compression;
+        let src = &fetched.path;
+        let stem = src.file_name().and_then(|n| n.to_str()).unwrap_or("image");
+        let stem = [".gz", ".bz2", ".xz"].iter().find_map(|e| stem.strip_suffix(e)).unwrap_or(stem);
+        let stem = if stem == "file" { "image" } else { stem };
+        let dest = src.with_file_name(stem);
+        let dest = if dest == *src { src.with_file_name(format!("{stem}.out")) } else { dest };
+        let file = File::open(src).map_err(|e| Error::io(src, &e, false))?;
+        let counted = CountingReader { inner: io::BufReader::with_capacity(1 << 20, file), step, done: 0 };
+        let mut reader: Box<dyn Read> = match compression {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
+            Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
+            Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(counted)),
+            Compression::None => Box::new(counted),
+        };
+        let mut out = File::create(&dest).map_err(|e| Error::io(&dest, &e, true))?;
+        let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
+        let digests =
+            pipeline::copy_and_hash(&mut reader, src, Some(Sink { file: &mut out, path: &dest }), &extra, step.cancel(), &mut |_| {})
+                .map_err(|e| {
+                    let _ = fs::remove_file(&dest);
+                    if e.code == code::READ_FAILED {
+                        Error::new(
+                            code::INVALID_CONTENT,
+                            format!("{} is not valid {} data: {}", src.display(), compression.as_str(), e.text),
+                            "The store said the file is compressed, but it does not decompress.",
+                            "Check the manifest's compression, or ask the store's owner.",
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+        let _ = fs::remove_file(src);
+        Ok(Fetched { path: dest, digests, ..fetched.clone() })
+    }
+}
+
+/// Counts the compressed bytes read, for the job's progress while decompressing.
+struct CountingReader<'a, R> {
+    inner: R,
+    step: &'a crate::runner::Step<'a>,
+    done: u64,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        self.step.progress(self.done);
+        Ok(n)
     }
 }

@@ -94,6 +94,10 @@ pub struct ImportItem {
     /// repository's downloads/ folder, resumable, hashed as it comes, then imported like a file.
     #[serde(default)]
     pub url: Option<String>,
+    /// For a URL from a manifest or an image store: the size and digest it declared, its
+    /// compression, and where it came from.
+    #[serde(default)]
+    pub remote: Option<crate::stores::RemoteFile>,
 }
 
 impl ImportItem {
@@ -116,6 +120,8 @@ impl ImportItem {
 pub(crate) struct Downloaded<'a> {
     pub digests: &'a Digests,
     pub source: &'a ArtifactSource,
+    /// Facts to keep beside what detection finds (what a compressed download was as served).
+    pub facts: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -420,6 +426,9 @@ impl Engine {
         let name = catalog::name_from_file(&file_name(path));
         checksum::check_agreement(&name, expected)?;
         let mut det = detect::detect(path)?;
+        if let Some(d) = &downloaded {
+            det.facts.extend(d.facts.clone());
+        }
         if item.kind == Some(Kind::DiskImage) && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
             // Raw images have no header: they are disk images because the user says so.
             det.format = detect::Format::Raw;
@@ -619,11 +628,17 @@ impl Work for ImportWork {
         let (outcome, artifact) = match &item.url {
             None => engine.import_one(item, &expected, signed, job, None, step.cancel(), &mut progress)?,
             Some(url) => {
-                let fetched = engine.download(url, &expected, self.req.read_timeout(), step)?;
+                let (fetched, facts) = engine.download(url, item.remote.as_ref(), &mut expected, self.req.read_timeout(), step)?;
                 let local = ImportItem { path: fetched.path.clone(), url: None, ..item.clone() };
-                let source =
-                    ArtifactSource { kind: SourceKind::Url, url: Some(url.clone()), manifest_url: None, store: None, remote_id: None };
-                let downloaded = Downloaded { digests: &fetched.digests, source: &source };
+                let remote = item.remote.clone().unwrap_or_default();
+                let source = ArtifactSource {
+                    kind: if remote.store.is_some() { SourceKind::Store } else { SourceKind::Url },
+                    url: Some(url.clone()),
+                    manifest_url: remote.manifest_url,
+                    store: remote.store,
+                    remote_id: remote.remote_id,
+                };
+                let downloaded = Downloaded { digests: &fetched.digests, source: &source, facts };
                 let result = engine.import_one(&local, &expected, signed, job, Some(downloaded), step.cancel(), &mut progress);
                 // Imported, a duplicate, or refused (wrong digests): the download has served.
                 crate::download::discard(&engine.layout().downloads(), url);

@@ -36,6 +36,7 @@ pub mod remote;
 pub mod runner;
 pub mod secrets;
 pub mod store;
+pub mod stores;
 pub mod verify;
 
 pub use cancel::CancelToken;

@@ -1,0 +1,289 @@
+//! Image stores and manifest imports against the real nginx of scripts/servers.sh: an IMGAPI tree
+//! (`/images`, `/images/UUID`, `/images/UUID/file`) and a SimpleStreams tree
+//! (`streams/v1/index.json` and its products file) written by the tests; manifest defaults, a
+//! wrong sha1 that stores nothing, gzip/bzip2/xz images decompressed with both digests kept,
+//! browsing with the already-in-library marker, and store imports as one job.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const UUID_A: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
+const UUID_B: &str = "c02a2044-c1bd-11e4-bd8c-dfc1db8b0182";
+const UUID_C: &str = "7b5981c4-1889-11e7-b4c5-3f3bdfc9b88b";
+
+/// A folder of this test run's own on the web server: (its path on disk, its URL).
+fn site(test: &str) -> (PathBuf, String) {
+    let rel = format!("{test}-{}", std::process::id());
+    let dir = Path::new(server_fact("TS_HTTP_ROOT")).join(&rel);
+    std::fs::create_dir_all(&dir).unwrap();
+    (dir, format!("{}/{rel}", server_fact("TS_HTTP_URL")))
+}
+
+fn sha1_of(path: &Path) -> String {
+    let out = Command::new("sha1sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+/// Compress `src` with the real tool (gzip, bzip2, xz) into `dest`.
+fn compress(tool: &str, src: &Path, dest: &Path) {
+    let out = Command::new(tool).args(["-c", "-9"]).arg(src).output().unwrap();
+    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dest, out.stdout).unwrap();
+}
+
+/// Publish an image in an IMGAPI tree: images/UUID/file and its manifest; returns the manifest.
+fn imgapi_image(root: &Path, uuid: &str, name: &str, version: &str, file: &Path, compression: &str) -> Value {
+    let dir = root.join("images").join(uuid);
+    std::fs::create_dir_all(&dir).unwrap();
+    let served = dir.join("file");
+    match compression {
+        "none" => {
+            std::fs::copy(file, &served).unwrap();
+        }
+        "gzip" => compress("gzip", file, &served),
+        "bzip2" => compress("bzip2", file, &served),
+        "xz" => compress("xz", file, &served),
+        other => panic!("{other}"),
+    }
+    let m = json!({
+        "v": 2, "uuid": uuid, "owner": "930896af-bf8c-48d4-885c-6573a94b1853", "name": name, "version": version,
+        "state": "active", "disabled": false, "public": true, "published_at": format!("2026-11-{:02}T10:00:00Z", version.len() + 10),
+        "type": "zvol", "os": "linux", "description": format!("{name} {version} for KVM"),
+        "tags": {"role": "os", "kvm": true},
+        "requirements": {"arch": "x86_64"},
+        "files": [{"sha1": sha1_of(&served), "size": std::fs::metadata(&served).unwrap().len(), "compression": compression}]
+    });
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    m
+}
+
+fn write_index(root: &Path, manifests: &[Value]) {
+    std::fs::write(root.join("images/index.json"), serde_json::to_vec(manifests).unwrap()).unwrap();
+}
+
+#[test]
+fn a_manifest_url_import_takes_its_defaults_and_verifies_the_file_against_it() {
+    let repo = Repo::new();
+    let (root, base) = site("manifest");
+    let iso = fixture("ipxe.iso");
+    imgapi_image(&root, UUID_A, "ipxe", "1.21.1", &iso, "none");
+    let manifest_url = format!("{base}/images/{UUID_A}");
+    let (code, report) = repo.json(["import", "--manifest-url", &manifest_url, "--owner", "lab"]);
+    assert_eq!(code, 0, "{report:#}");
+    let a = &report["items"][0]["artifact"];
+    assert_eq!(a["name"], "ipxe-1.21.1");
+    assert_eq!((a["version"].as_str(), a["description"].as_str()), (Some("1.21.1"), Some("ipxe 1.21.1 for KVM")));
+    assert_eq!(a["tags"], json!(["kvm", "role=os"]));
+    assert_eq!((a["access"].as_str(), a["owner"].as_str()), (Some("public"), Some("lab")), "{a:#}");
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&iso));
+    assert_eq!(
+        a["source"],
+        json!({"kind": "url", "url": format!("{manifest_url}/file"), "manifest_url": manifest_url, "store": null, "remote_id": UUID_A})
+    );
+    // The manifest's sha1 is kept as evidence of the check.
+    let v = report["items"][0]["verified"].as_array().unwrap();
+    assert!(v.iter().any(|e| e["algo"] == "sha1" && e["source"] == manifest_url.as_str()), "{report:#}");
+
+    // A file URL elsewhere, named explicitly; attributes given win over the manifest's.
+    let (root2, base2) = site("manifest-elsewhere");
+    std::fs::copy(fixture("grub-rescue-cdrom.iso"), root2.join("rescue.iso")).unwrap();
+    let m = json!({"uuid": UUID_B, "name": "rescue", "version": "2", "public": false,
+        "files": [{"sha1": sha1_of(&fixture("grub-rescue-cdrom.iso")), "size": std::fs::metadata(fixture("grub-rescue-cdrom.iso")).unwrap().len()}]});
+    std::fs::write(root2.join("rescue.json"), m.to_string()).unwrap();
+    let (code, report) = repo.json([
+        "import",
+        "--manifest-url",
+        &format!("{base2}/rescue.json"),
+        "--file-url",
+        &format!("{base2}/rescue.iso"),
+        "--kind",
+        "os",
+        "--os",
+        "linux",
+        "--version",
+        "2.0-lab",
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let a = &report["items"][0]["artifact"];
+    assert_eq!((a["name"].as_str(), a["version"].as_str(), a["access"].as_str()), (Some("rescue-2"), Some("2.0-lab"), Some("private")));
+}
+
+#[test]
+fn a_wrong_sha1_or_size_in_the_manifest_stores_nothing() {
+    let repo = Repo::new();
+    let (root, base) = site("manifest-wrong");
+    let mut m = imgapi_image(&root, UUID_A, "ipxe", "1", &fixture("ipxe.iso"), "none");
+    m["files"][0]["sha1"] = json!("0".repeat(40));
+    std::fs::write(root.join(format!("images/{UUID_A}/manifest.json")), m.to_string()).unwrap();
+    let (code, report) = repo.json(["import", "--manifest-url", &format!("{base}/images/{UUID_A}")]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["items"][0]["error"]["code"], "checksum_mismatch", "{report:#}");
+    m["files"][0]["sha1"] = json!(sha1_of(&fixture("ipxe.iso")));
+    m["files"][0]["size"] = json!(1234);
+    std::fs::write(root.join(format!("images/{UUID_A}/manifest.json")), m.to_string()).unwrap();
+    let (code, report) = repo.json(["import", "--manifest-url", &format!("{base}/images/{UUID_A}")]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["items"][0]["error"]["code"], "checksum_mismatch", "{report:#}");
+    assert!(report["items"][0]["error"]["text"].as_str().unwrap().contains("1234"), "{report:#}");
+    let (_, list) = repo.json(["list", "--all"]);
+    assert_eq!(list, json!([]));
+    assert!(repo.objects().is_empty());
+    assert!(walk(&repo.home().join("downloads")).iter().all(|p| p.ends_with("lock")), "nothing kept");
+}
+
+#[test]
+fn gzip_bzip2_and_xz_images_are_stored_decompressed_with_both_digests_kept() {
+    let repo = Repo::new();
+    let (root, base) = site("compressed");
+    let iso = fixture("grub-rescue-cdrom.iso");
+    for (uuid, c) in [(UUID_A, "gzip"), (UUID_B, "bzip2"), (UUID_C, "xz")] {
+        let m = imgapi_image(&root, uuid, &format!("rescue-{c}"), "1", &iso, c);
+        let (code, report) = repo.json(["import", "--manifest-url", &format!("{base}/images/{uuid}"), "--kind", "os", "--os", "linux"]);
+        assert_eq!(code, 0, "{c}: {report:#}");
+        let item = &report["items"][0];
+        // The same bytes three times: stored once.
+        assert_eq!(item["outcome"], if c == "gzip" { "imported" } else { "duplicate" }, "{report:#}");
+        if c == "gzip" {
+            let a = &item["artifact"];
+            assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&iso), "stored decompressed");
+            assert_eq!(a["size"].as_u64().unwrap(), std::fs::metadata(&iso).unwrap().len());
+            let served = &a["detected"]["served"];
+            assert_eq!(served["compression"], "gzip", "{a:#}");
+            assert_eq!(served["sha1"], m["files"][0]["sha1"], "{a:#}");
+            assert_eq!(served["size"], m["files"][0]["size"]);
+        }
+    }
+    // A file that says xz but is not: invalid_content, nothing stored beyond the first.
+    let dir = root.join("images").join("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("ks.cfg"), dir.join("file")).unwrap();
+    let m = json!({"uuid": "bad", "name": "bad", "files": [{"sha1": sha1_of(&dir.join("file")), "size": std::fs::metadata(dir.join("file")).unwrap().len(), "compression": "xz"}]});
+    std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
+    let (code, report) = repo.json(["import", "--manifest-url", &format!("{base}/images/bad")]);
+    assert_eq!((code, report["items"][0]["error"]["code"].as_str()), (1, Some("invalid_content")), "{report:#}");
+    assert_eq!(repo.objects().len(), 1);
+}
+
+#[test]
+fn an_imgapi_store_is_added_browsed_with_the_library_marker_and_imported_from() {
+    let repo = Repo::new();
+    let (root, base) = site("imgapi");
+    let a = imgapi_image(&root, UUID_A, "ipxe", "1.21.1", &fixture("ipxe.iso"), "none");
+    let b = imgapi_image(&root, UUID_B, "rescue", "2.06", &fixture("grub-rescue-cdrom.iso"), "gzip");
+    let mut disabled = a.clone();
+    disabled["uuid"] = json!(UUID_C);
+    disabled["disabled"] = json!(true);
+    write_index(&root, &[a, b, disabled]);
+
+    let (code, s) = repo.json(["store", "add", "danube", "--url", &format!("{base}/")]);
+    assert_eq!(code, 0, "{s:#}");
+    assert_eq!((s["kind"].as_str(), s["url"].as_str()), (Some("imgapi"), Some(base.as_str())), "found by asking, trailing / dropped");
+    let (code, err) = repo.json(["store", "add", "DANUBE", "--url", &base]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("name_taken")));
+    let (code, err) = repo.json(["store", "add", "nowhere", "--url", &format!("{base}/missing")]);
+    assert_eq!(code, 1, "{err:#}");
+    let (_, stores) = repo.json(["store", "list"]);
+    assert_eq!(stores.as_array().unwrap().len(), 1);
+    let (code, check) = repo.json(["store", "test", "danube"]);
+    assert_eq!((code, check["images"].as_u64()), (0, Some(2)), "the disabled image is not offered: {check:#}");
+
+    let (_, images) = repo.json(["store", "images", "danube"]);
+    let ids: Vec<&str> = images.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [UUID_A, UUID_B], "newest first: {images:#}");
+    assert_eq!(images[1]["compression"], "gzip");
+    assert!(images.as_array().unwrap().iter().all(|i| i["in_library"].is_null()));
+    let (_, found) = repo.json(["store", "images", "danube", "--search", "rescue 2.06"]);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let (_, none) = repo.json(["store", "images", "danube", "--os", "windows"]);
+    assert_eq!(none, json!([]));
+
+    let (code, report) = repo.json(["store", "import", "danube", UUID_A, UUID_B, "--kind", "os", "--os", "linux"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["job"]["state"], "succeeded");
+    let art = &report["items"][0]["artifact"];
+    assert_eq!(art["source"]["kind"], "store");
+    assert_eq!(art["source"]["store"], "danube");
+    assert_eq!(art["source"]["remote_id"], UUID_A);
+    let (_, images) = repo.json(["store", "images", "danube"]);
+    assert_eq!(images[0]["in_library"], "ipxe-1.21.1", "{images:#}");
+    assert_eq!(images[1]["in_library"], "rescue-2.06");
+
+    let (code, err) = repo.json(["store", "import", "danube", "no-such-uuid"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_found")), "{err:#}");
+    let (code, _) = repo.json(["store", "remove", "danube"]);
+    assert_eq!(code, 0);
+    let (_, a) = repo.json(["show", "ipxe-1.21.1"]);
+    assert_eq!(a["source"]["store"], "danube", "what came from a removed store still names it");
+}
+
+/// A SimpleStreams tree as Ubuntu's cloud-images and LXD publish it: an index naming one products
+/// file of the image-downloads datatype, products with versions (serials) and items.
+fn simplestreams_tree(root: &Path, disk: &Path) {
+    let item_path = "server/releases/noble/release-20261201/ubuntu-24.04-server-cloudimg-amd64.img";
+    let file = root.join(item_path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::copy(disk, &file).unwrap();
+    let older = root.join("server/releases/noble/release-20261101/old.img");
+    std::fs::create_dir_all(older.parent().unwrap()).unwrap();
+    std::fs::copy(fixture("ks.cfg"), &older).unwrap();
+    let products = json!({
+        "content_id": "com.ubuntu.cloud:released:download",
+        "datatype": "image-downloads",
+        "format": "products:1.0",
+        "updated": "Tue, 01 Dec 2026 12:00:00 +0000",
+        "products": {
+            "com.ubuntu.cloud:server:24.04:amd64": {
+                "arch": "amd64", "os": "ubuntu", "release": "noble", "release_title": "24.04 LTS",
+                "release_codename": "Noble Numbat", "version": "24.04",
+                "versions": {
+                    "20261101": {"pubname": "ubuntu-noble-24.04-amd64-server-20261101", "items": {
+                        "disk1.img": {"ftype": "disk1.img", "path": "server/releases/noble/release-20261101/old.img",
+                            "sha256": sha256_of(&older), "size": std::fs::metadata(&older).unwrap().len()}}},
+                    "20261201": {"pubname": "ubuntu-noble-24.04-amd64-server-20261201", "items": {
+                        "manifest": {"ftype": "manifest", "path": "server/releases/noble/release-20261201/x.manifest", "sha256": "0".repeat(64), "size": 10},
+                        "disk1.img": {"ftype": "disk1.img", "path": item_path, "sha256": sha256_of(&file), "size": std::fs::metadata(&file).unwrap().len()}}}
+                }
+            }
+        }
+    });
+    let index = json!({
+        "format": "index:1.0", "updated": "Tue, 01 Dec 2026 12:00:00 +0000",
+        "index": {"com.ubuntu.cloud:released:download": {
+            "datatype": "image-downloads", "format": "products:1.0", "path": "streams/v1/com.ubuntu.cloud:released:download.json",
+            "products": ["com.ubuntu.cloud:server:24.04:amd64"], "updated": "Tue, 01 Dec 2026 12:00:00 +0000"}}
+    });
+    std::fs::create_dir_all(root.join("streams/v1")).unwrap();
+    std::fs::write(root.join("streams/v1/index.json"), index.to_string()).unwrap();
+    std::fs::write(root.join("streams/v1/com.ubuntu.cloud:released:download.json"), products.to_string()).unwrap();
+}
+
+#[test]
+fn a_simplestreams_store_offers_each_products_newest_disk_image() {
+    let repo = Repo::new();
+    let (root, base) = site("simplestreams");
+    let disk = fixture("ubuntu-24.04-server-amd64.iso");
+    simplestreams_tree(&root, &disk);
+    let (code, s) = repo.json(["store", "add", "ubuntu", "--url", &base]);
+    assert_eq!((code, s["kind"].as_str()), (0, Some("simplestreams")), "{s:#}");
+    let (_, images) = repo.json(["store", "images", "ubuntu", "--os", "ubuntu"]);
+    let img = &images[0];
+    assert_eq!(images.as_array().unwrap().len(), 1, "{images:#}");
+    assert_eq!(img["id"], "com.ubuntu.cloud:server:24.04:amd64");
+    assert_eq!(
+        (img["version"].as_str(), img["image_type"].as_str(), img["arch"].as_str()),
+        (Some("20261201"), Some("disk1.img"), Some("amd64"))
+    );
+    assert_eq!(img["digest_algo"], "sha256");
+    let (code, report) = repo.json(["store", "import", "ubuntu", "com.ubuntu.cloud:server:24.04:amd64", "--alias", "noble"]);
+    assert_eq!(code, 0, "{report:#}");
+    let a = &report["items"][0]["artifact"];
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&disk));
+    assert_eq!(a["alias"], "noble");
+    assert_eq!(a["name"], "ubuntu-24.04-LTS-20261201");
+    let (_, images) = repo.json(["store", "images", "ubuntu"]);
+    assert_eq!(images[0]["in_library"], "ubuntu-24.04-LTS-20261201");
+}

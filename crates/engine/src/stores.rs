@@ -1,0 +1,522 @@
+//! Image stores: saved IMGAPI (SmartOS, Triton, Danube) and SimpleStreams (Ubuntu cloud images,
+//! LXD, MAAS) sources to browse and import from, and the IMGAPI manifests that `import
+//! --manifest-url` reads. Everything a store says becomes a [`RemoteImage`]; importing one is an
+//! ordinary import item whose URL is downloaded and checked against the size and digest the store
+//! declared (see `download`), decompressed when the store serves it compressed.
+
+use crate::checksum::ExpectedDigest;
+use crate::clock;
+use crate::error::{code, Error, Result};
+use crate::import::ImportItem;
+use crate::model::{string_enum, Algo, ArtifactPatch, ExpectedFrom};
+use crate::Engine;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::io::Read;
+use std::time::Duration;
+
+string_enum!(
+    /// The protocol an image store speaks.
+    StoreKind, "store kind", InvalidArgument { Imgapi = "imgapi", Simplestreams = "simplestreams" }
+);
+
+string_enum!(
+    /// How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed.
+    Compression, "compression", InvalidArgument { None = "none", Gzip = "gzip", Bzip2 = "bzip2", Xz = "xz" }
+);
+
+/// A saved image store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImageStore {
+    pub name: String,
+    pub url: String,
+    pub kind: StoreKind,
+    pub created_at: String,
+}
+
+/// One image a store offers or a manifest describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RemoteImage {
+    /// The IMGAPI uuid, or the SimpleStreams product name.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub os: Option<String>,
+    /// IMGAPI `type` (zvol, zone-dataset, other, …) or the SimpleStreams item's `ftype`.
+    pub image_type: Option<String>,
+    pub arch: Option<String>,
+    /// Bytes as served (compressed when `compression` says so).
+    pub size: Option<u64>,
+    pub published_at: Option<String>,
+    pub public: bool,
+    pub tags: Vec<String>,
+    pub file_url: String,
+    pub manifest_url: Option<String>,
+    /// The digest the store declares for the bytes it serves.
+    pub digest_algo: Option<Algo>,
+    pub digest: Option<String>,
+    pub compression: Compression,
+    /// The artifact that already holds this image, if any.
+    pub in_library: Option<String>,
+}
+
+/// What an import item knows of the image behind its URL: checked as the bytes come.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RemoteFile {
+    pub manifest_url: Option<String>,
+    pub store: Option<String>,
+    pub remote_id: Option<String>,
+    pub size: Option<u64>,
+    pub compression: Option<Compression>,
+    pub digest_algo: Option<Algo>,
+    pub digest: Option<String>,
+}
+
+impl RemoteFile {
+    /// The declared digest as expected evidence, naming where it was read.
+    pub fn expected(&self, file_url: &str) -> Option<ExpectedDigest> {
+        let (algo, hex) = (self.digest_algo?, self.digest.clone()?);
+        let source = self.manifest_url.clone().unwrap_or_else(|| file_url.to_string());
+        Some(ExpectedDigest { algo, hex: hex.to_ascii_lowercase(), source, from: ExpectedFrom::ChecksumFile, line: None })
+    }
+}
+
+/// `store test`: the store answered and offers this many images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StoreCheck {
+    pub store: ImageStore,
+    pub images: u32,
+}
+
+/// Listings and manifests are JSON of a few MiB at most.
+const MAX_JSON: u64 = 64 << 20;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<ImageStore> {
+    Ok(ImageStore { name: r.get(0)?, url: r.get(1)?, kind: crate::db::word(r, 2)?, created_at: r.get(3)? })
+}
+
+fn find(conn: &Connection, name: &str) -> Result<Option<ImageStore>> {
+    Ok(conn.query_row("SELECT name, url, kind, created_at FROM image_stores WHERE name = ?1", [name], from_row).optional()?)
+}
+
+fn store_not_found(name: &str) -> Error {
+    Error::new(
+        code::NOT_FOUND,
+        format!("There is no image store named \"{name}\"."),
+        "An image store is an IMGAPI or SimpleStreams address saved with `store add` or in the app.",
+        "List the stores (`imagesmith-cli store list`) and use one of their names, or add it first.",
+    )
+}
+
+fn bad_url(url: &str) -> Error {
+    Error::new(
+        code::INVALID_ARGUMENT,
+        format!("\"{url}\" is not an http(s) address."),
+        "Image stores and manifests are fetched over HTTP or HTTPS.",
+        "Give the store's base URL, such as https://images.example.com or https://cloud-images.ubuntu.com/releases.",
+    )
+}
+
+fn invalid(url: &str, why: impl std::fmt::Display) -> Error {
+    Error::new(
+        code::INVALID_CONTENT,
+        format!("{url} is not a usable image store answer: {why}."),
+        "The address answered, but not with the JSON an IMGAPI or SimpleStreams store serves.",
+        "Check the URL and the store kind (imgapi or simplestreams).",
+    )
+}
+
+fn trim(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_string()
+}
+
+/// GET a JSON document (a listing, a manifest, a SimpleStreams index), at most [`MAX_JSON`] bytes.
+pub fn get_json(url: &str) -> Result<Value> {
+    let client = crate::download::client(TIMEOUT)?;
+    let resp = client.get(url).send().map_err(|e| crate::download::unreachable(url, &e))?;
+    if !resp.status().is_success() {
+        return Err(crate::download::http_status(url, resp.status()));
+    }
+    let mut body = Vec::new();
+    resp.take(MAX_JSON + 1).read_to_end(&mut body).map_err(|e| invalid(url, e))?;
+    if body.len() as u64 > MAX_JSON {
+        return Err(invalid(url, format!("larger than {MAX_JSON} bytes")));
+    }
+    serde_json::from_slice(&body).map_err(|e| invalid(url, e))
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().trim().to_string()
+}
+
+fn opt_text(v: &Value, key: &str) -> Option<String> {
+    Some(text(v, key)).filter(|s| !s.is_empty())
+}
+
+/// An IMGAPI manifest (v2) as a remote image. `manifest_url` is where it was read (or would be,
+/// for a listing); the file URL is `file_url` or, as IMGAPI serves it, `<manifest_url>/file`.
+pub fn from_imgapi_manifest(m: &Value, manifest_url: &str, file_url: Option<&str>) -> Result<RemoteImage> {
+    let uuid = opt_text(m, "uuid").ok_or_else(|| invalid(manifest_url, "the manifest has no uuid"))?;
+    let name = opt_text(m, "name").ok_or_else(|| invalid(manifest_url, "the manifest has no name"))?;
+    let file = m.get("files").and_then(Value::as_array).and_then(|f| f.first()).cloned().unwrap_or(Value::Null);
+    let compression = match opt_text(&file, "compression") {
+        Some(c) => c.parse::<Compression>().map_err(|_| invalid(manifest_url, format!("unknown compression \"{c}\"")))?,
+        None => Compression::None,
+    };
+    let (digest_algo, digest) = match (opt_text(&file, "sha1"), opt_text(&file, "sha256")) {
+        (_, Some(h)) => (Some(Algo::Sha256), Some(h)),
+        (Some(h), None) => (Some(Algo::Sha1), Some(h)),
+        (None, None) => (None, None),
+    };
+    let tags = match m.get("tags") {
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Bool(true) => k.clone(),
+                Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    Ok(RemoteImage {
+        id: uuid,
+        name,
+        version: text(m, "version"),
+        description: text(m, "description"),
+        os: opt_text(m, "os"),
+        image_type: opt_text(m, "type"),
+        arch: m.pointer("/requirements/arch").and_then(Value::as_str).map(str::to_string),
+        size: file.get("size").and_then(Value::as_u64),
+        published_at: opt_text(m, "published_at"),
+        public: m.get("public").and_then(Value::as_bool).unwrap_or(false),
+        tags,
+        file_url: file_url.map(str::to_string).unwrap_or_else(|| format!("{}/file", trim(manifest_url))),
+        manifest_url: Some(manifest_url.to_string()),
+        digest_algo,
+        digest,
+        compression,
+        in_library: None,
+    })
+}
+
+/// The item types of a SimpleStreams product version, best first, for a disk image to import.
+const FTYPES: &[&str] = &["disk1.img", "disk-kvm.img", "uefi1.img", "qcow2", "img", "disk.img", "root.tar.xz", "squashfs"];
+
+/// Every product of a SimpleStreams tree at `base` (`streams/v1/index.json` and the product files
+/// it names), each as its newest version's best item.
+fn simplestreams_images(base: &str) -> Result<Vec<RemoteImage>> {
+    let index_url = format!("{base}/streams/v1/index.json");
+    let index = get_json(&index_url)?;
+    let entries = index.get("index").and_then(Value::as_object).ok_or_else(|| invalid(&index_url, "no \"index\" object"))?;
+    let mut out = Vec::new();
+    for entry in entries.values() {
+        if entry.get("format").and_then(Value::as_str).is_some_and(|f| f != "products:1.0") {
+            continue;
+        }
+        let Some(path) = entry.get("path").and_then(Value::as_str) else { continue };
+        let products_url = format!("{base}/{}", path.trim_start_matches('/'));
+        let doc = get_json(&products_url)?;
+        let products = doc.get("products").and_then(Value::as_object).ok_or_else(|| invalid(&products_url, "no \"products\" object"))?;
+        for (pname, p) in products {
+            if let Some(img) = simplestreams_product(base, pname, p) {
+                out.push(img);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn simplestreams_product(base: &str, pname: &str, p: &Value) -> Option<RemoteImage> {
+    let versions = p.get("versions")?.as_object()?;
+    // Serials sort as text (20261201, 20261201.1).
+    let (serial, v) = versions.iter().max_by(|a, b| a.0.cmp(b.0))?;
+    let items = v.get("items")?.as_object()?;
+    let item = FTYPES
+        .iter()
+        .find_map(|t| items.values().find(|i| i.get("ftype").and_then(Value::as_str) == Some(t)))
+        .or_else(|| items.values().next())?;
+    let path = item.get("path")?.as_str()?;
+    let (digest_algo, digest) = match (opt_text(item, "sha256"), opt_text(item, "md5")) {
+        (Some(h), _) => (Some(Algo::Sha256), Some(h)),
+        (None, Some(h)) => (Some(Algo::Md5), Some(h)),
+        _ => (None, None),
+    };
+    let os = opt_text(p, "os");
+    let release = opt_text(p, "release");
+    Some(RemoteImage {
+        id: pname.to_string(),
+        name: opt_text(p, "release_title")
+            .map(|t| format!("{} {t}", os.clone().unwrap_or_default()).trim().to_string())
+            .or_else(|| release.clone())
+            .unwrap_or_else(|| pname.to_string()),
+        version: serial.clone(),
+        description: opt_text(p, "release_codename").map(|c| format!("codename {c}")).unwrap_or_default(),
+        os: match (os, release) {
+            (Some(o), Some(r)) => Some(format!("{o} {r}")),
+            (o, r) => o.or(r),
+        },
+        image_type: opt_text(item, "ftype"),
+        arch: opt_text(p, "arch"),
+        size: item.get("size").and_then(Value::as_u64),
+        published_at: opt_text(v, "pubname").or_else(|| opt_text(p, "pubname")),
+        public: true,
+        tags: Vec::new(),
+        file_url: format!("{base}/{}", path.trim_start_matches('/')),
+        manifest_url: None,
+        digest_algo,
+        digest,
+        compression: Compression::None,
+        in_library: None,
+    })
+}
+
+fn imgapi_images(base: &str) -> Result<Vec<RemoteImage>> {
+    let url = format!("{base}/images");
+    let list = get_json(&url)?;
+    let arr = list.as_array().ok_or_else(|| invalid(&url, "not a JSON array of images"))?;
+    arr.iter()
+        // IMGAPI lists disabled and unactivated images to their owners only; skip them.
+        .filter(|m| m.get("state").and_then(Value::as_str).is_none_or(|s| s == "active"))
+        .filter(|m| !m.get("disabled").and_then(Value::as_bool).unwrap_or(false))
+        .map(|m| from_imgapi_manifest(m, &format!("{base}/images/{}", text(m, "uuid")), None))
+        .collect()
+}
+
+fn images_of(store: &ImageStore) -> Result<Vec<RemoteImage>> {
+    match store.kind {
+        StoreKind::Imgapi => imgapi_images(&store.url),
+        StoreKind::Simplestreams => simplestreams_images(&store.url),
+    }
+}
+
+/// The artifact that already holds `img`: imported from the same store id, or the same digest.
+fn in_library(conn: &Connection, store: Option<&str>, img: &RemoteImage) -> Result<Option<String>> {
+    let by_id: Option<String> = conn
+        .query_row(
+            "SELECT name FROM artifacts WHERE remote_id = ?1 AND (?2 IS NULL OR source_store = ?2 COLLATE NOCASE)",
+            params![img.id, store],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if by_id.is_some() || img.compression != Compression::None {
+        return Ok(by_id);
+    }
+    let column = match img.digest_algo {
+        Some(Algo::Sha256) => "sha256",
+        Some(Algo::Sha1) => "sha1",
+        Some(Algo::Md5) => "md5",
+        _ => return Ok(None),
+    };
+    Ok(conn
+        .query_row(
+            &format!("SELECT a.name FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 WHERE o.{column} = ?1"),
+            [img.digest.as_deref().unwrap_or_default().to_ascii_lowercase()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The import item for a remote image: its file URL, the declared size and digest to check, and
+/// the attributes it brings (name-version, version, description, tags, access) under `over`.
+pub fn import_item(img: &RemoteImage, store: Option<&str>, over: &ArtifactPatch) -> ImportItem {
+    let name = if img.version.is_empty() { img.name.clone() } else { format!("{}-{}", img.name, img.version) };
+    let name = name.split_whitespace().collect::<Vec<_>>().join("-");
+    let defaults = ArtifactPatch {
+        description: Some(img.description.clone()).filter(|d| !d.is_empty()),
+        version: Some(img.version.clone()).filter(|v| !v.is_empty()),
+        tags: Some(img.tags.clone()).filter(|t| !t.is_empty()),
+        access: Some(if img.public { crate::model::Access::Public } else { crate::model::Access::Private }),
+        ..ArtifactPatch::default()
+    };
+    let attributes = ArtifactPatch {
+        name: None,
+        kind: None,
+        os: None,
+        alias: over.alias.clone(),
+        access: over.access.or(defaults.access),
+        owner: over.owner.clone(),
+        description: over.description.clone().or(defaults.description),
+        version: over.version.clone().or(defaults.version),
+        resize: over.resize,
+        deploy: over.deploy,
+        tags: over.tags.clone().or(defaults.tags),
+    };
+    ImportItem {
+        url: Some(img.file_url.clone()),
+        name: Some(name),
+        attributes,
+        remote: Some(RemoteFile {
+            manifest_url: img.manifest_url.clone(),
+            store: store.map(str::to_string),
+            remote_id: Some(img.id.clone()),
+            size: img.size,
+            compression: Some(img.compression),
+            digest_algo: img.digest_algo,
+            digest: img.digest.clone(),
+        }),
+        ..ImportItem::default()
+    }
+}
+
+impl Engine {
+    /// Save an image store. Without a kind, the address is asked: a SimpleStreams index, else an
+    /// IMGAPI image list.
+    pub fn add_store(&self, name: &str, url: &str, kind: Option<StoreKind>) -> Result<ImageStore> {
+        let name = crate::catalog::validate_name(name)?;
+        if !crate::download::is_url(url) {
+            return Err(bad_url(url));
+        }
+        let url = trim(url);
+        let kind = match kind {
+            Some(k) => k,
+            None => {
+                if get_json(&format!("{url}/streams/v1/index.json")).is_ok() {
+                    StoreKind::Simplestreams
+                } else {
+                    get_json(&format!("{url}/images")).map_err(|e| {
+                        Error::new(
+                            e.code,
+                            format!("{url} answers neither as an IMGAPI nor as a SimpleStreams store: {}", e.text),
+                            e.explanation,
+                            "Check the URL, or say which kind it is with --kind imgapi|simplestreams.",
+                        )
+                    })?;
+                    StoreKind::Imgapi
+                }
+            }
+        };
+        self.write(|tx| {
+            if find(tx, &name)?.is_some() {
+                return Err(Error::new(
+                    code::NAME_TAKEN,
+                    format!("An image store named \"{name}\" already exists."),
+                    "Store names are unique (case does not matter).",
+                    "Choose another name, or remove the old store first (`imagesmith-cli store remove NAME`).",
+                ));
+            }
+            tx.execute(
+                "INSERT INTO image_stores (name, url, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, url, kind.as_str(), clock::now()],
+            )?;
+            Ok(())
+        })?;
+        self.get_store(&name)
+    }
+
+    pub fn list_stores(&self) -> Result<Vec<ImageStore>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare("SELECT name, url, kind, created_at FROM image_stores ORDER BY name COLLATE NOCASE")?;
+        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn get_store(&self, name: &str) -> Result<ImageStore> {
+        find(&self.db(), name)?.ok_or_else(|| store_not_found(name))
+    }
+
+    /// Forget a store. What was imported from it stays, naming it as its source.
+    pub fn remove_store(&self, name: &str) -> Result<ImageStore> {
+        let store = self.get_store(name)?;
+        self.write(|tx| Ok(tx.execute("DELETE FROM image_stores WHERE name = ?1", [&store.name])?))?;
+        Ok(store)
+    }
+
+    /// Ask the store for its images.
+    pub fn test_store(&self, name: &str) -> Result<StoreCheck> {
+        let store = self.get_store(name)?;
+        let images = images_of(&store)?.len() as u32;
+        Ok(StoreCheck { store, images })
+    }
+
+    /// The store's images, newest first, each marked when the library has it already. `search`
+    /// words must each match the name, version, description, OS, type or id; `os` matches the OS.
+    pub fn store_images(&self, name: &str, search: Option<&str>, os: Option<&str>) -> Result<Vec<RemoteImage>> {
+        let store = self.get_store(name)?;
+        let mut images = images_of(&store)?;
+        let words: Vec<String> = search.unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
+        let os = os.map(str::to_lowercase);
+        images.retain(|i| {
+            let hay = format!(
+                "{} {} {} {} {} {}",
+                i.name,
+                i.version,
+                i.description,
+                i.os.as_deref().unwrap_or_default(),
+                i.image_type.as_deref().unwrap_or_default(),
+                i.id
+            )
+            .to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+                && os.as_ref().is_none_or(|o| i.os.as_deref().unwrap_or_default().to_lowercase().contains(o))
+        });
+        images.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(a.name.cmp(&b.name)));
+        let conn = self.db();
+        for img in &mut images {
+            img.in_library = in_library(&conn, Some(&store.name), img)?;
+        }
+        Ok(images)
+    }
+
+    /// Import items for images of a store, by uuid or product name (each must exist there).
+    pub fn store_import_items(&self, name: &str, ids: &[String], over: &ArtifactPatch) -> Result<Vec<ImportItem>> {
+        let store = self.get_store(name)?;
+        let images = images_of(&store)?;
+        ids.iter()
+            .map(|id| {
+                let img = images.iter().find(|i| i.id.eq_ignore_ascii_case(id.trim())).ok_or_else(|| {
+                    Error::new(
+                        code::NOT_FOUND,
+                        format!("The store {} has no image {id}.", store.name),
+                        "Images are named by their IMGAPI uuid or their SimpleStreams product name.",
+                        format!("List them with `imagesmith-cli store images {}`.", store.name),
+                    )
+                })?;
+                Ok(import_item(img, Some(&store.name), over))
+            })
+            .collect()
+    }
+
+    /// The import item for an IMGAPI manifest at `manifest_url` (its file at `file_url`, or
+    /// `<manifest_url>/file`).
+    pub fn manifest_import_item(
+        &self,
+        manifest_url: &str,
+        file_url: Option<&str>,
+        over: &ArtifactPatch,
+    ) -> Result<(RemoteImage, ImportItem)> {
+        if !crate::download::is_url(manifest_url) {
+            return Err(bad_url(manifest_url));
+        }
+        if let Some(f) = file_url.filter(|f| !crate::download::is_url(f)) {
+            return Err(bad_url(f));
+        }
+        let manifest = get_json(manifest_url)?;
+        let mut img = from_imgapi_manifest(&manifest, manifest_url, file_url)?;
+        img.in_library = in_library(&self.db(), None, &img)?;
+        let item = import_item(&img, None, over);
+        Ok((img, item))
+    }
+}
+
+/// Facts kept about bytes that were served compressed: what came over the wire and its digests.
+pub fn download_facts(remote: &RemoteFile, served: &crate::pipeline::Digests) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut d = Map::new();
+    d.insert("compression".into(), Value::from(remote.compression.unwrap_or(Compression::None).as_str()));
+    d.insert("size".into(), Value::from(served.size));
+    d.insert("sha256".into(), Value::from(served.sha256.clone()));
+    if let Some(s) = &served.sha1 {
+        d.insert("sha1".into(), Value::from(s.clone()));
+    }
+    m.insert("served".into(), Value::Object(d));
+    m
+}
