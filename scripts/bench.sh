@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
-PARTS=${BENCH_PARTS:-import batch app export publish gold} # run a subset with e.g. BENCH_PARTS=export
+PARTS=${BENCH_PARTS:-import batch app export publish gold download} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target} # where cargo puts the release binaries
 
@@ -14,16 +14,19 @@ cargo build --release -q -p imagesmith-cli
 CLI=$TARGET/release/imagesmith-cli
 
 mkdir -p "$WORK"
-if part import; then
-SRC=$WORK/source-${SIZE_MIB}M.iso
-if [[ ! -f $SRC ]]; then
-  echo "bench: building a ${SIZE_MIB} MiB installer-like ISO with xorriso (random, incompressible payload)"
+# installer_iso MIB PATH: an installer-like ISO made with xorriso (random, incompressible payload).
+installer_iso() {
+  [[ -f $2 ]] && return 0
+  echo "bench: building a $1 MiB installer-like ISO with xorriso (random, incompressible payload)"
   mkdir -p "$WORK/tree/images"
   openssl enc -aes-128-ctr -pass pass:imagesmith-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null \
-    | head -c $((SIZE_MIB << 20)) >"$WORK/tree/images/install.img" || true # openssl ends on SIGPIPE
-  xorriso -as mkisofs -R -J -V BENCH-DVD -o "$SRC.tmp" "$WORK/tree" && mv "$SRC.tmp" "$SRC"
+    | head -c $(($1 << 20)) >"$WORK/tree/images/install.img" || true # openssl ends on SIGPIPE
+  xorriso -as mkisofs -R -J -V BENCH-DVD -o "$2.tmp" "$WORK/tree" && mv "$2.tmp" "$2"
   rm -rf "$WORK/tree"
-fi
+}
+if part import; then
+SRC=$WORK/source-${SIZE_MIB}M.iso
+installer_iso "$SIZE_MIB" "$SRC"
 SHA256=$(sha256sum "$SRC" | cut -d' ' -f1)
 MD5=$(md5sum "$SRC" | cut -d' ' -f1)
 cat "$SRC" >/dev/null # warm the page cache once, for every contender alike
@@ -328,5 +331,39 @@ p = prov['imagesmith gold provision']
 print(f"| provision | {prov['cp -a']:.2f} | {p:.2f} | {p / prov['cp -a']:.2f}x | <= 1.3x |")
 print(f"\nstore growth of the recapture: {growth / 2**20:.2f} MiB for {changed / 2**20:.2f} MiB of changed files (target: within 1 MiB)")
 print(f"peak RSS of a capture of 100,000 files: {rss / 1024:.1f} MiB (target < 128 MiB)")
+PY
+fi
+
+# ---- a 1 GiB ISO from the local nginx: verified import against curl -o (and curl -o && sha256sum) ----
+if part download; then
+echo
+DL_MIB=${BENCH_DOWNLOAD_MIB:-1024}
+DL_SRC=$WORK/source-${DL_MIB}M.iso
+installer_iso "$DL_MIB" "$DL_SRC"
+SRV=$WORK/servers
+TS_HTTP_PORT=${BENCH_HTTP_PORT:-8095} TS_HTTPS_PORT=${BENCH_HTTPS_PORT:-8495} scripts/servers.sh start "$SRV" http >/dev/null
+trap 'scripts/servers.sh stop "$SRV" >/dev/null' EXIT
+ln -f "$DL_SRC" "$SRV/http/root/dvd.iso" 2>/dev/null || cp "$DL_SRC" "$SRV/http/root/dvd.iso"
+URL=http://127.0.0.1:${BENCH_HTTP_PORT:-8095}/dvd.iso
+DL_SHA256=$(sha256sum "$DL_SRC" | cut -d' ' -f1)
+cat "$DL_SRC" >/dev/null # the server reads from the page cache for every contender alike
+echo "Import of a ${DL_MIB} MiB ISO from the local nginx (Range-capable), against curl"
+clean="rm -rf $WORK/dl $WORK/repo; mkdir -p $WORK/repo; sync"
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-json "$WORK/download.json" \
+  -n "curl -o" "curl -sf -o $WORK/dl $URL" \
+  -n "curl -o && sha256sum" "curl -sf -o $WORK/dl $URL && sha256sum $WORK/dl" \
+  -n "imagesmith import URL --sha256" "$CLI --home $WORK/repo import --sha256 $DL_SHA256 --kind os $URL" \
+  >/dev/null
+rm -rf "$WORK/repo" "$WORK/dl"
+python3 - "$WORK/download.json" "$DL_MIB" <<'PY'
+import json, sys
+runs = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+size = int(sys.argv[2])
+print("\n| command | seconds | MiB/s |\n|---|---:|---:|")
+for name, mean in runs.items():
+    print(f"| {name} | {mean:.2f} | {size / mean:.0f} |")
+im = runs["imagesmith import URL --sha256"]
+print(f"\nthroughput of a verified import / curl -o = {runs['curl -o'] / im:.2f}x  (target >= 0.95x)")
+print(f"throughput of a verified import / (curl -o && sha256sum) = {runs['curl -o && sha256sum'] / im:.2f}x")
 PY
 fi

@@ -675,7 +675,7 @@ cmd_start() {
   WANT=("${w[@]}")
 
   local needs_venv=0
-  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == http || $s == faults ]] || needs_venv=1; done
+  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == faults ]] || needs_venv=1; done
   if [[ $needs_venv -eq 1 ]]; then
     local py
     py="$(python_for_venv)"
@@ -832,6 +832,8 @@ write_env() {
       echo "TS_HTTPS_URL=https://localhost:$TS_HTTPS_PORT"
       echo "TS_HTTP_ROOT=$STATE/http/root"
       echo "TS_HTTP_ACCESS_LOG=$STATE/http/access.log"
+      echo "# Canonical's SimpleStreams tree maker (PyPI python-simplestreams), for store tests"
+      echo "TS_JSON2STREAMS=$VENV/bin/json2streams"
     fi
     if want faults; then
       echo "# The fault proxy in front of nginx (POST /_fault, GET /_log?path=: scripts/servers/faultproxy.py)"

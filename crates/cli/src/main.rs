@@ -76,7 +76,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Import files: verify checksums, detect kind and OS, store each file once.
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
     /// List artifacts.
     List {
         #[arg(long)]
@@ -429,8 +429,7 @@ fn main() -> ExitCode {
     };
     let json = matches!(
         &cli.command,
-        Command::Import(ImportArgs { json: true, .. })
-            | Command::List { json: true, .. }
+        Command::List { json: true, .. }
             | Command::Show { json: true, .. }
             | Command::Update { json: true, .. }
             | Command::Jobs { json: true, .. }
@@ -450,7 +449,8 @@ fn main() -> ExitCode {
                     | ProfileAction::Export { json: true, .. }
                     | ProfileAction::Import { json: true, .. }
             }
-    ) || publish::wants_json(&cli.command)
+    ) || matches!(&cli.command, Command::Import(a) if a.json)
+        || publish::wants_json(&cli.command)
         || matches!(&cli.command, Command::Gold { action } if gold::gold_wants_json(action))
         || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action))
         || matches!(&cli.command, Command::Store { action } if stores::wants_json(action));
@@ -523,7 +523,7 @@ fn usage(msg: &str) -> ExitCode {
 
 fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
     match command {
-        Command::Import(args) => import(engine, args),
+        Command::Import(args) => import(engine, *args),
         Command::List { kind, os, sort, search, access, all, full, extended, json } => {
             let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, ..Default::default() };
             let artifacts = engine.list_artifacts(&q)?;

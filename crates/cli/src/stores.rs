@@ -16,6 +16,10 @@ pub enum StoreAction {
         url: String,
         #[arg(long)]
         kind: Option<StoreKind>,
+        /// The publisher's OpenPGP public key (armored or binary): a SimpleStreams store is then
+        /// read from its signed .sjson files, each checked against this key.
+        #[arg(long, value_name = "FILE")]
+        key: Option<std::path::PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -82,13 +86,17 @@ fn print_store(s: &ImageStore, json: bool) {
     if json {
         output::json(s);
     } else {
-        println!("{}  {}  {}", s.name, s.kind, s.url);
+        let key = s.key_fingerprint.as_deref().map(|f| format!("  signed by {f}")).unwrap_or_default();
+        println!("{}  {}  {}{key}", s.name, s.kind, s.url);
     }
 }
 
 pub fn run(engine: &Engine, action: StoreAction) -> Result<ExitCode, Error> {
     match action {
-        StoreAction::Add { name, url, kind, json } => print_store(&engine.add_store(&name, &url, kind)?, json),
+        StoreAction::Add { name, url, kind, key, json } => {
+            let key = key.map(|k| std::fs::read(&k).map_err(|e| Error::io(&k, &e, false))).transpose()?;
+            print_store(&engine.add_store(&name, &url, kind, key.as_deref())?, json)
+        }
         StoreAction::List { json } => {
             let stores = engine.list_stores()?;
             if json {

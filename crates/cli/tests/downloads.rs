@@ -182,7 +182,7 @@ fn a_download_killed_with_sigkill_resumes_when_the_same_url_is_imported_again() 
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = part_size();
-    assert!(kept >= 2 << 20 && kept <= 3_000_000, "{kept}");
+    assert!((2 << 20..=3_000_000).contains(&kept), "{kept}");
 
     let (code, report) = repo.json(["import", &url, "--kind", "os", "--os", "linux", "--sha256", &sha256_of(&iso)]);
     assert_eq!(code, 0, "{report:#}");

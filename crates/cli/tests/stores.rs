@@ -220,8 +220,9 @@ fn an_imgapi_store_is_added_browsed_with_the_library_marker_and_imported_from() 
     assert_eq!(a["source"]["store"], "danube", "what came from a removed store still names it");
 }
 
-/// A SimpleStreams tree as Ubuntu's cloud-images and LXD publish it: an index naming one products
-/// file of the image-downloads datatype, products with versions (serials) and items.
+/// A SimpleStreams tree made by Canonical's own json2streams (python-simplestreams, in the test
+/// servers' venv) from an items list, as Ubuntu's cloud-images publish: one products file of a
+/// product with two versions (serials); the newest holds the disk image and a manifest.
 fn simplestreams_tree(root: &Path, disk: &Path) {
     let item_path = "server/releases/noble/release-20261201/ubuntu-24.04-server-cloudimg-amd64.img";
     let file = root.join(item_path);
@@ -230,35 +231,36 @@ fn simplestreams_tree(root: &Path, disk: &Path) {
     let older = root.join("server/releases/noble/release-20261101/old.img");
     std::fs::create_dir_all(older.parent().unwrap()).unwrap();
     std::fs::copy(fixture("ks.cfg"), &older).unwrap();
-    let products = json!({
-        "content_id": "com.ubuntu.cloud:released:download",
-        "datatype": "image-downloads",
-        "format": "products:1.0",
-        "updated": "Tue, 01 Dec 2026 12:00:00 +0000",
-        "products": {
-            "com.ubuntu.cloud:server:24.04:amd64": {
-                "arch": "amd64", "os": "ubuntu", "release": "noble", "release_title": "24.04 LTS",
-                "release_codename": "Noble Numbat", "version": "24.04",
-                "versions": {
-                    "20261101": {"pubname": "ubuntu-noble-24.04-amd64-server-20261101", "items": {
-                        "disk1.img": {"ftype": "disk1.img", "path": "server/releases/noble/release-20261101/old.img",
-                            "sha256": sha256_of(&older), "size": std::fs::metadata(&older).unwrap().len()}}},
-                    "20261201": {"pubname": "ubuntu-noble-24.04-amd64-server-20261201", "items": {
-                        "manifest": {"ftype": "manifest", "path": "server/releases/noble/release-20261201/x.manifest", "sha256": "0".repeat(64), "size": 10},
-                        "disk1.img": {"ftype": "disk1.img", "path": item_path, "sha256": sha256_of(&file), "size": std::fs::metadata(&file).unwrap().len()}}}
-                }
-            }
+    let manifest = root.join("server/releases/noble/release-20261201/x.manifest");
+    std::fs::write(&manifest, "openssh-server 1:9.6p1\n").unwrap();
+    let product = json!({"content_id": "com.ubuntu.cloud:released:download", "product_name": "com.ubuntu.cloud:server:24.04:amd64",
+        "os": "ubuntu", "release": "noble", "release_title": "24.04 LTS", "release_codename": "Noble Numbat", "arch": "amd64"});
+    let item = |version: &str, name: &str, ftype: &str, path: &Path| {
+        let mut i = product.clone();
+        let rel = path.strip_prefix(root).unwrap().to_str().unwrap();
+        for (k, v) in [
+            ("version_name", json!(version)),
+            ("item_name", json!(name)),
+            ("ftype", json!(ftype)),
+            ("path", json!(rel)),
+            ("sha256", json!(sha256_of(path))),
+            ("size", json!(std::fs::metadata(path).unwrap().len())),
+            ("pubname", json!(format!("ubuntu-noble-24.04-amd64-server-{version}"))),
+        ] {
+            i[k] = v;
         }
-    });
-    let index = json!({
-        "format": "index:1.0", "updated": "Tue, 01 Dec 2026 12:00:00 +0000",
-        "index": {"com.ubuntu.cloud:released:download": {
-            "datatype": "image-downloads", "format": "products:1.0", "path": "streams/v1/com.ubuntu.cloud:released:download.json",
-            "products": ["com.ubuntu.cloud:server:24.04:amd64"], "updated": "Tue, 01 Dec 2026 12:00:00 +0000"}}
-    });
-    std::fs::create_dir_all(root.join("streams/v1")).unwrap();
-    std::fs::write(root.join("streams/v1/index.json"), index.to_string()).unwrap();
-    std::fs::write(root.join("streams/v1/com.ubuntu.cloud:released:download.json"), products.to_string()).unwrap();
+        i
+    };
+    let items = json!([
+        item("20261101", "disk1.img", "disk1.img", &older),
+        item("20261201", "disk1.img", "disk1.img", &file),
+        item("20261201", "manifest", "manifest", &manifest),
+    ]);
+    let items_file = root.join("items.json");
+    std::fs::write(&items_file, items.to_string()).unwrap();
+    let out = Command::new(server_fact("TS_JSON2STREAMS")).arg(&items_file).arg(root).output().unwrap();
+    assert!(out.status.success(), "json2streams: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(root.join("streams/v1/index.json").is_file());
 }
 
 #[test]
@@ -286,4 +288,87 @@ fn a_simplestreams_store_offers_each_products_newest_disk_image() {
     assert_eq!(a["name"], "ubuntu-24.04-LTS-20261201");
     let (_, images) = repo.json(["store", "images", "ubuntu"]);
     assert_eq!(images[0]["in_library"], "ubuntu-24.04-LTS-20261201");
+}
+
+/// A throwaway OpenPGP key made with gpg in its own home; returns (gpg home, public key file).
+fn signing_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let home = dir.join(format!("gnupg-{name}"));
+    std::fs::create_dir_all(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .arg("--homedir")
+            .arg(&home)
+            .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    gpg(&["--quick-gen-key", &format!("{name} <{name}@images.example>"), "ed25519", "sign", "never"]);
+    let public = dir.join(format!("{name}.asc"));
+    std::fs::write(&public, gpg(&["--export", "--armor"])).unwrap();
+    (home, public)
+}
+
+fn clearsign(home: &Path, src: &Path, dest: &Path) {
+    let out = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--clearsign", "--output"])
+        .arg(dest)
+        .arg(src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gpg --clearsign: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_signed_simplestreams_store_is_read_through_its_signature_and_a_tampered_index_is_refused() {
+    let repo = Repo::new();
+    let keys = tempfile::tempdir().unwrap();
+    let (publisher, public) = signing_key(keys.path(), "publisher");
+    let (_, stranger) = signing_key(keys.path(), "stranger");
+    let (root, base) = site("signed");
+    simplestreams_tree(&root, &fixture("ubuntu-24.04-server-amd64.iso"));
+    let v1 = root.join("streams/v1");
+    clearsign(&publisher, &v1.join("index.json"), &v1.join("index.sjson"));
+    let products = v1.join("com.ubuntu.cloud:released:download.json");
+    clearsign(&publisher, &products, &v1.join("com.ubuntu.cloud:released:download.sjson"));
+
+    let (code, s) = repo.json(["store", "add", "ubuntu", "--url", &base, "--kind", "simplestreams", "--key", public.to_str().unwrap()]);
+    assert_eq!(code, 0, "{s:#}");
+    assert_eq!(s["key_fingerprint"].as_str().map(str::len), Some(40), "{s:#}");
+    let (code, images) = repo.json(["store", "images", "ubuntu"]);
+    assert_eq!(code, 0, "{images:#}");
+    assert_eq!(images[0]["version"], "20261201");
+
+    // Someone swaps in another image's digest inside the signed products file: refused.
+    let signed = v1.join("com.ubuntu.cloud:released:download.sjson");
+    let text = std::fs::read_to_string(&signed).unwrap();
+    let tampered = text.replacen("\"size\":", "\"size\": 1,\"was\":", 1);
+    assert_ne!(text, tampered);
+    std::fs::write(&signed, tampered).unwrap();
+    let (code, err) = repo.json(["store", "images", "ubuntu"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("bad_signature")), "{err:#}");
+    let (code, err) = repo.json(["store", "import", "ubuntu", "com.ubuntu.cloud:server:24.04:amd64"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("bad_signature")), "{err:#}");
+    assert!(repo.objects().is_empty());
+
+    // The same tree under a key that did not sign it: refused too.
+    clearsign(&publisher, &products, &signed);
+    let (code, _) = repo.json(["store", "add", "other", "--url", &base, "--kind", "simplestreams", "--key", stranger.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, err) = repo.json(["store", "images", "other"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("bad_signature")), "{err:#}");
+    let (code, images) = repo.json(["store", "images", "ubuntu"]);
+    assert_eq!(code, 0, "signed again by the publisher: {images:#}");
+    // Not a key at all.
+    let (code, err) = repo.json(["store", "add", "bad", "--url", &base, "--key", fixture("ks.cfg").to_str().unwrap()]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("invalid_content")), "{err:#}");
 }

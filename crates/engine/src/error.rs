@@ -86,6 +86,7 @@ crate::model::string_enum!(
         InvalidAccess = "invalid_access",
         DownloadFailed = "download_failed",
         DownloadStalled = "download_stalled",
+        BadSignature = "bad_signature",
     }
 );
 
@@ -180,6 +181,7 @@ pub mod code {
     pub const IMAGE_DELETED: ErrorCode = ErrorCode::ImageDeleted;
     pub const DOWNLOAD_FAILED: ErrorCode = ErrorCode::DownloadFailed;
     pub const DOWNLOAD_STALLED: ErrorCode = ErrorCode::DownloadStalled;
+    pub const BAD_SIGNATURE: ErrorCode = ErrorCode::BadSignature;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

@@ -115,6 +115,14 @@ impl ImportItem {
     }
 }
 
+/// What a file is checked against: the digests expected of it, and whether a signature lay beside
+/// it among the files of the batch.
+#[derive(Clone, Copy)]
+pub(crate) struct Checks<'a> {
+    pub expected: &'a [ExpectedDigest],
+    pub signed: bool,
+}
+
 /// Bytes already in the repository (a finished download, hashed as it came): moved into the store
 /// instead of copied, and recorded with where they came from.
 pub(crate) struct Downloaded<'a> {
@@ -413,13 +421,13 @@ impl Engine {
     pub(crate) fn import_one(
         &self,
         item: &ImportItem,
-        expected: &[ExpectedDigest],
-        signed: bool,
+        checks: Checks<'_>,
         job: JobRef,
         downloaded: Option<Downloaded<'_>>,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
+        let Checks { expected, signed } = checks;
         let path = &item.path;
         let staged_by = job.staged_by();
         // The file's name as a library name: never a control character or escape sequence.
@@ -626,7 +634,7 @@ impl Work for ImportWork {
             step.progress(done);
         };
         let (outcome, artifact) = match &item.url {
-            None => engine.import_one(item, &expected, signed, job, None, step.cancel(), &mut progress)?,
+            None => engine.import_one(item, Checks { expected: &expected, signed }, job, None, step.cancel(), &mut progress)?,
             Some(url) => {
                 let (fetched, facts) = engine.download(url, item.remote.as_ref(), &mut expected, self.req.read_timeout(), step)?;
                 let local = ImportItem { path: fetched.path.clone(), url: None, ..item.clone() };
@@ -639,7 +647,8 @@ impl Work for ImportWork {
                     remote_id: remote.remote_id,
                 };
                 let downloaded = Downloaded { digests: &fetched.digests, source: &source, facts };
-                let result = engine.import_one(&local, &expected, signed, job, Some(downloaded), step.cancel(), &mut progress);
+                let result =
+                    engine.import_one(&local, Checks { expected: &expected, signed }, job, Some(downloaded), step.cancel(), &mut progress);
                 // Imported, a duplicate, or refused (wrong digests): the download has served.
                 crate::download::discard(&engine.layout().downloads(), url);
                 result?

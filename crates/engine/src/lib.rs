@@ -26,6 +26,7 @@ pub mod layout;
 pub mod logging;
 pub mod matrix;
 pub mod model;
+pub mod openpgp;
 pub mod pipeline;
 pub mod profile;
 pub mod profile_import;

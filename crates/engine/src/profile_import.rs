@@ -9,7 +9,7 @@ use crate::catalog;
 use crate::checksum::{self, ExpectedDigest};
 use crate::error::{code, Error, Result};
 use crate::export::FORMAT;
-use crate::import::{ImportItem, JobRef};
+use crate::import::{Checks, ImportItem, JobRef};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::{Algo, ArtifactRef, ExpectedFrom, Kind};
 use crate::profile::{self, Profile};
@@ -381,7 +381,8 @@ impl Engine {
             Some(f) => {
                 let path = files.get(f).ok_or_else(|| invalid_profile(file_name, format!("its base image {f} is missing")))?;
                 let item = ImportItem { path: path.clone(), kind: Some(Kind::Os), ..Default::default() };
-                let (_, a) = self.import_one(&item, &expected_for(f), false, job, None, cancel, &mut |_, _| {})?;
+                let (_, a) =
+                    self.import_one(&item, Checks { expected: &expected_for(f), signed: false }, job, None, cancel, &mut |_, _| {})?;
                 a.id
             }
             None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?.map(|a| a.id).ok_or_else(|| {
@@ -402,7 +403,8 @@ impl Engine {
             let path =
                 files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
-            let (_, a) = self.import_one(&item, &expected_for(&m.file), false, job, None, cancel, &mut |_, _| {})?;
+            let (_, a) =
+                self.import_one(&item, Checks { expected: &expected_for(&m.file), signed: false }, job, None, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });
         }
         if cancel.is_cancelled() {

@@ -9,6 +9,7 @@ use crate::clock;
 use crate::error::{code, Error, Result};
 use crate::import::ImportItem;
 use crate::model::{string_enum, Algo, ArtifactPatch, ExpectedFrom};
+use crate::openpgp::TrustedKey;
 use crate::Engine;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,8 @@ pub struct ImageStore {
     pub name: String,
     pub url: String,
     pub kind: StoreKind,
+    /// The OpenPGP key a SimpleStreams store's signed (.sjson) files must verify against.
+    pub key_fingerprint: Option<String>,
     pub created_at: String,
 }
 
@@ -98,12 +101,21 @@ pub struct StoreCheck {
 const MAX_JSON: u64 = 64 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+const COLUMNS: &str = "name, url, kind, key_fingerprint, created_at";
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<ImageStore> {
-    Ok(ImageStore { name: r.get(0)?, url: r.get(1)?, kind: crate::db::word(r, 2)?, created_at: r.get(3)? })
+    Ok(ImageStore { name: r.get(0)?, url: r.get(1)?, kind: crate::db::word(r, 2)?, key_fingerprint: r.get(3)?, created_at: r.get(4)? })
 }
 
 fn find(conn: &Connection, name: &str) -> Result<Option<ImageStore>> {
-    Ok(conn.query_row("SELECT name, url, kind, created_at FROM image_stores WHERE name = ?1", [name], from_row).optional()?)
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM image_stores WHERE name = ?1"), [name], from_row).optional()?)
+}
+
+/// The store's signing key, when one was configured.
+fn signing_key(conn: &Connection, name: &str) -> Result<Option<TrustedKey>> {
+    let bytes: Option<Vec<u8>> =
+        conn.query_row("SELECT signing_key FROM image_stores WHERE name = ?1", [name], |r| r.get(0)).optional()?.flatten();
+    bytes.map(|b| crate::openpgp::read_key(&b)).transpose()
 }
 
 fn store_not_found(name: &str) -> Error {
@@ -139,6 +151,19 @@ fn trim(url: &str) -> String {
 
 /// GET a JSON document (a listing, a manifest, a SimpleStreams index), at most [`MAX_JSON`] bytes.
 pub fn get_json(url: &str) -> Result<Value> {
+    let body = get_small(url)?;
+    serde_json::from_slice(&body).map_err(|e| invalid(url, e))
+}
+
+/// GET a clear-signed JSON document (SimpleStreams .sjson) and parse what `key` signed in it.
+fn get_signed_json(url: &str, key: &TrustedKey) -> Result<Value> {
+    let body = get_small(url)?;
+    let text = String::from_utf8(body).map_err(|e| invalid(url, e))?;
+    let signed = crate::openpgp::verify_clearsigned(&text, key, url)?;
+    serde_json::from_str(&signed).map_err(|e| invalid(url, e))
+}
+
+fn get_small(url: &str) -> Result<Vec<u8>> {
     let client = crate::download::client(TIMEOUT)?;
     let resp = client.get(url).send().map_err(|e| crate::download::unreachable(url, &e))?;
     if !resp.status().is_success() {
@@ -149,7 +174,7 @@ pub fn get_json(url: &str) -> Result<Value> {
     if body.len() as u64 > MAX_JSON {
         return Err(invalid(url, format!("larger than {MAX_JSON} bytes")));
     }
-    serde_json::from_slice(&body).map_err(|e| invalid(url, e))
+    Ok(body)
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -212,10 +237,15 @@ pub fn from_imgapi_manifest(m: &Value, manifest_url: &str, file_url: Option<&str
 const FTYPES: &[&str] = &["disk1.img", "disk-kvm.img", "uefi1.img", "qcow2", "img", "disk.img", "root.tar.xz", "squashfs"];
 
 /// Every product of a SimpleStreams tree at `base` (`streams/v1/index.json` and the product files
-/// it names), each as its newest version's best item.
-fn simplestreams_images(base: &str) -> Result<Vec<RemoteImage>> {
+/// it names), each as its newest version's best item. With a key, the signed variants
+/// (`index.sjson`, `….sjson`) are read instead and each must verify against it.
+fn simplestreams_images(base: &str, key: Option<&TrustedKey>) -> Result<Vec<RemoteImage>> {
+    let fetch = |url: &str| match key {
+        Some(k) => get_signed_json(&url.strip_suffix(".json").map(|u| format!("{u}.sjson")).unwrap_or_else(|| url.to_string()), k),
+        None => get_json(url),
+    };
     let index_url = format!("{base}/streams/v1/index.json");
-    let index = get_json(&index_url)?;
+    let index = fetch(&index_url)?;
     let entries = index.get("index").and_then(Value::as_object).ok_or_else(|| invalid(&index_url, "no \"index\" object"))?;
     let mut out = Vec::new();
     for entry in entries.values() {
@@ -224,7 +254,7 @@ fn simplestreams_images(base: &str) -> Result<Vec<RemoteImage>> {
         }
         let Some(path) = entry.get("path").and_then(Value::as_str) else { continue };
         let products_url = format!("{base}/{}", path.trim_start_matches('/'));
-        let doc = get_json(&products_url)?;
+        let doc = fetch(&products_url)?;
         let products = doc.get("products").and_then(Value::as_object).ok_or_else(|| invalid(&products_url, "no \"products\" object"))?;
         for (pname, p) in products {
             if let Some(img) = simplestreams_product(base, pname, p) {
@@ -235,15 +265,30 @@ fn simplestreams_images(base: &str) -> Result<Vec<RemoteImage>> {
     Ok(out)
 }
 
+/// SimpleStreams "condenses" a tree: a field every item shares is written once, at the version or
+/// product level (json2streams moves `ftype`, `os`, `arch` up). Reading undoes it: an item is its
+/// product's fields, overridden by its version's, overridden by its own.
+fn expanded(levels: &[&Value]) -> Value {
+    let mut out = Map::new();
+    for level in levels {
+        if let Some(o) = level.as_object() {
+            for (k, v) in o {
+                if k != "versions" && k != "items" {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 fn simplestreams_product(base: &str, pname: &str, p: &Value) -> Option<RemoteImage> {
     let versions = p.get("versions")?.as_object()?;
     // Serials sort as text (20261201, 20261201.1).
     let (serial, v) = versions.iter().max_by(|a, b| a.0.cmp(b.0))?;
-    let items = v.get("items")?.as_object()?;
-    let item = FTYPES
-        .iter()
-        .find_map(|t| items.values().find(|i| i.get("ftype").and_then(Value::as_str) == Some(t)))
-        .or_else(|| items.values().next())?;
+    let items: Vec<Value> = v.get("items")?.as_object()?.values().map(|i| expanded(&[p, v, i])).collect();
+    let item =
+        FTYPES.iter().find_map(|t| items.iter().find(|i| i.get("ftype").and_then(Value::as_str) == Some(t))).or_else(|| items.first())?;
     let path = item.get("path")?.as_str()?;
     let (digest_algo, digest) = match (opt_text(item, "sha256"), opt_text(item, "md5")) {
         (Some(h), _) => (Some(Algo::Sha256), Some(h)),
@@ -291,10 +336,10 @@ fn imgapi_images(base: &str) -> Result<Vec<RemoteImage>> {
         .collect()
 }
 
-fn images_of(store: &ImageStore) -> Result<Vec<RemoteImage>> {
+fn images_of(store: &ImageStore, key: Option<&TrustedKey>) -> Result<Vec<RemoteImage>> {
     match store.kind {
         StoreKind::Imgapi => imgapi_images(&store.url),
-        StoreKind::Simplestreams => simplestreams_images(&store.url),
+        StoreKind::Simplestreams => simplestreams_images(&store.url, key),
     }
 }
 
@@ -369,9 +414,11 @@ pub fn import_item(img: &RemoteImage, store: Option<&str>, over: &ArtifactPatch)
 
 impl Engine {
     /// Save an image store. Without a kind, the address is asked: a SimpleStreams index, else an
-    /// IMGAPI image list.
-    pub fn add_store(&self, name: &str, url: &str, kind: Option<StoreKind>) -> Result<ImageStore> {
+    /// IMGAPI image list. A `key` (an OpenPGP public key, armored or binary) makes every
+    /// SimpleStreams file be read signed (.sjson) and checked against it.
+    pub fn add_store(&self, name: &str, url: &str, kind: Option<StoreKind>, key: Option<&[u8]>) -> Result<ImageStore> {
         let name = crate::catalog::validate_name(name)?;
+        let trusted = key.map(crate::openpgp::read_key).transpose()?;
         if !crate::download::is_url(url) {
             return Err(bad_url(url));
         }
@@ -404,8 +451,8 @@ impl Engine {
                 ));
             }
             tx.execute(
-                "INSERT INTO image_stores (name, url, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![name, url, kind.as_str(), clock::now()],
+                "INSERT INTO image_stores (name, url, kind, signing_key, key_fingerprint, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![name, url, kind.as_str(), key, trusted.as_ref().map(|k| k.fingerprint.clone()), clock::now()],
             )?;
             Ok(())
         })?;
@@ -414,13 +461,21 @@ impl Engine {
 
     pub fn list_stores(&self) -> Result<Vec<ImageStore>> {
         let conn = self.db();
-        let mut stmt = conn.prepare("SELECT name, url, kind, created_at FROM image_stores ORDER BY name COLLATE NOCASE")?;
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM image_stores ORDER BY name COLLATE NOCASE"))?;
         let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     pub fn get_store(&self, name: &str) -> Result<ImageStore> {
         find(&self.db(), name)?.ok_or_else(|| store_not_found(name))
+    }
+
+    /// What the store offers now (read signed when it has a key).
+    fn offered(&self, name: &str) -> Result<(ImageStore, Vec<RemoteImage>)> {
+        let store = self.get_store(name)?;
+        let key = signing_key(&self.db(), &store.name)?;
+        let images = images_of(&store, key.as_ref())?;
+        Ok((store, images))
     }
 
     /// Forget a store. What was imported from it stays, naming it as its source.
@@ -432,16 +487,14 @@ impl Engine {
 
     /// Ask the store for its images.
     pub fn test_store(&self, name: &str) -> Result<StoreCheck> {
-        let store = self.get_store(name)?;
-        let images = images_of(&store)?.len() as u32;
-        Ok(StoreCheck { store, images })
+        let (store, images) = self.offered(name)?;
+        Ok(StoreCheck { store, images: images.len() as u32 })
     }
 
     /// The store's images, newest first, each marked when the library has it already. `search`
     /// words must each match the name, version, description, OS, type or id; `os` matches the OS.
     pub fn store_images(&self, name: &str, search: Option<&str>, os: Option<&str>) -> Result<Vec<RemoteImage>> {
-        let store = self.get_store(name)?;
-        let mut images = images_of(&store)?;
+        let (store, mut images) = self.offered(name)?;
         let words: Vec<String> = search.unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
         let os = os.map(str::to_lowercase);
         images.retain(|i| {
@@ -468,8 +521,7 @@ impl Engine {
 
     /// Import items for images of a store, by uuid or product name (each must exist there).
     pub fn store_import_items(&self, name: &str, ids: &[String], over: &ArtifactPatch) -> Result<Vec<ImportItem>> {
-        let store = self.get_store(name)?;
-        let images = images_of(&store)?;
+        let (store, images) = self.offered(name)?;
         ids.iter()
             .map(|id| {
                 let img = images.iter().find(|i| i.id.eq_ignore_ascii_case(id.trim())).ok_or_else(|| {
