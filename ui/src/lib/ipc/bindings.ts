@@ -447,6 +447,9 @@ export type Component = {
 	ecosystem: Ecosystem,
 };
 
+/**  How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed. */
+export type Compression = "none" | "gzip" | "bzip2" | "xz";
+
 /**  What differs between an image and a folder, or two images. */
 export type Drift = {
 	changed: string[],
@@ -473,7 +476,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -613,6 +616,11 @@ export type ImportItem = {
 	 *  repository's downloads/ folder, resumable, hashed as it comes, then imported like a file.
 	 */
 	url?: string | null,
+	/**
+	 *  For a URL from a manifest or an image store: the size and digest it declared, its
+	 *  compression, and where it came from.
+	 */
+	remote?: RemoteFile | null,
 };
 
 export type ImportPlan = {
@@ -950,6 +958,17 @@ export type PublishRequest = {
 	artifacts: string[],
 	target: string,
 	options: PublishOptions,
+};
+
+/**  What an import item knows of the image behind its URL: checked as the bytes come. */
+export type RemoteFile = {
+	manifest_url: string | null,
+	store: string | null,
+	remote_id: string | null,
+	size: number | null,
+	compression: Compression | null,
+	digest_algo: Algo | null,
+	digest: string | null,
 };
 
 /**  What the settings screen shows about the repository. */
