@@ -1,7 +1,6 @@
 //! Import: review what was dropped, read a pasted checksum, start the import job — of files, or of
 //! http(s) URLs pasted in "Import from URL…" or dropped from a browser.
 
-use std::path::PathBuf;
 
 use imagesmith_engine::checksum::parse_expected as parse_digest;
 use imagesmith_engine::error::code;
@@ -136,22 +135,13 @@ fn url_import_work(
             "Import the files separately, or leave the alias empty.",
         ));
     }
-    let downloads = engine.layout().downloads();
-    let discard = || sum_urls.iter().for_each(|u| download::discard(&downloads, u));
-    let fetched: Result<Vec<PathBuf>, IpcError> = sum_urls.iter().map(|u| engine.fetch_small(u, download::DEFAULT_READ_TIMEOUT)).collect();
-    let checksum_files = match fetched {
-        Ok(paths) => paths,
-        Err(e) => {
-            discard();
-            return Err(e);
-        }
-    };
+    let sums = engine.fetch_checksum_urls(&sum_urls, download::DEFAULT_READ_TIMEOUT)?;
     let items = file_urls
         .into_iter()
         .map(|url| ImportItem { url: Some(url), expected: expected.clone(), attributes: request.attributes.clone(), ..Default::default() })
         .collect();
     // The checksum files are read while the job is built; afterwards they are not needed.
-    let work = engine.import_work(ImportRequest { items, checksum_files, read_timeout_secs: None });
-    discard();
+    let work = engine.import_work(ImportRequest { items, checksum_files: sums.paths().to_vec(), read_timeout_secs: None });
+    drop(sums);
     Ok(work)
 }

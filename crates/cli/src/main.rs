@@ -682,23 +682,13 @@ fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
     let (named_sum_urls, local_sums): (Vec<PathBuf>, Vec<PathBuf>) =
         args.checksum_files.iter().cloned().partition(|p| is_url(&p.to_string_lossy()));
     sum_urls.extend(named_sum_urls.iter().map(|u| u.to_string_lossy().into_owned()));
-    let fetched_sums = sum_urls.iter().map(|u| engine.fetch_small(u, timeout)).collect::<Result<Vec<PathBuf>, Error>>();
-    let discard_sums = || sum_urls.iter().for_each(|u| download::discard(&engine.layout().downloads(), u));
-    let fetched_sums = match fetched_sums {
-        Ok(f) => f,
-        Err(e) => {
-            discard_sums();
-            return Err(e);
-        }
-    };
+    let fetched_sums = engine.fetch_checksum_urls(&sum_urls, timeout)?;
     args.checksum_files = local_sums;
     let (files, found_sums) = split_checksum_files(&imagesmith_engine::import::expand_folders(&paths)?);
     let files: Vec<(PathBuf, Option<String>)> =
         files.into_iter().map(|f| (f, None)).chain(urls.into_iter().map(|u| (PathBuf::new(), Some(u)))).collect();
     let expected = command_line_digest(&args)?;
-    let result = import_files(engine, args, files, found_sums, fetched_sums, expected);
-    discard_sums();
-    result
+    import_files(engine, args, files, found_sums, fetched_sums.paths().to_vec(), expected)
 }
 
 type FoundSums = Vec<(PathBuf, Result<imagesmith_engine::checksum::ChecksumFile, Error>)>;

@@ -42,7 +42,7 @@ pub fn is_url(s: &str) -> bool {
 }
 
 /// Split URLs into checksum files (by name: SHA256SUMS, x.iso.sha256 — they cannot be read before
-/// they are fetched) and files to import. Fetch the first with [`crate::Engine::fetch_small`].
+/// they are fetched) and files to import. Fetch the first with [`crate::Engine::fetch_checksum_urls`].
 pub fn split_checksum_urls(urls: Vec<String>) -> (Vec<String>, Vec<String>) {
     urls.into_iter().partition(|u| crate::checksum::name_suggests_checksum_file(&url_file_name(u)))
 }
@@ -549,12 +549,18 @@ pub(crate) fn http_status(url: &str, s: StatusCode) -> Error {
 }
 
 impl crate::Engine {
-    /// Fetch a small file (a checksum file named among URLs to import) into downloads/; it keeps
-    /// its name from the URL. Remove it with [`discard`] once used.
-    pub fn fetch_small(&self, url: &str, read_timeout: Duration) -> Result<PathBuf> {
+    /// Fetch checksum files named among URLs to import into downloads/ (each keeps its name from
+    /// its URL), for an import to read like local ones. They go when the result is dropped; on an
+    /// error, those already fetched go at once.
+    pub fn fetch_checksum_urls(&self, urls: &[String], read_timeout: Duration) -> Result<FetchedSums> {
         self.check_writable()?;
+        let mut sums = FetchedSums { downloads: self.layout().downloads(), urls: Vec::new(), paths: Vec::new() };
         let opts = FetchOptions { read_timeout, max_size: Some(crate::checksum::MAX_CHECKSUM_FILE), ..FetchOptions::default() };
-        Ok(fetch(&self.layout().downloads(), url, &opts, &CancelToken::new(), &mut |_, _| {})?.path)
+        for url in urls {
+            sums.urls.push(url.clone());
+            sums.paths.push(fetch(&sums.downloads, url, &opts, &CancelToken::new(), &mut |_, _| {})?.path);
+        }
+        Ok(sums)
     }
 
     /// Download `url` as one item of a job: phase "downloading" with its bytes and size, SHA-256
@@ -673,6 +679,26 @@ impl crate::Engine {
                 })?;
         let _ = fs::remove_file(src);
         Ok(Fetched { path: dest, digests, ..fetched.clone() })
+    }
+}
+
+/// Checksum files fetched from URLs (see [`crate::Engine::fetch_checksum_urls`]); removed from
+/// downloads/ when dropped, once the import that reads them is built or done.
+pub struct FetchedSums {
+    downloads: PathBuf,
+    urls: Vec<String>,
+    paths: Vec<PathBuf>,
+}
+
+impl FetchedSums {
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+}
+
+impl Drop for FetchedSums {
+    fn drop(&mut self) {
+        self.urls.iter().for_each(|u| discard(&self.downloads, u));
     }
 }
 
