@@ -1,7 +1,6 @@
 //! Import: review what was dropped, read a pasted checksum, start the import job — of files, or of
 //! http(s) URLs pasted in "Import from URL…" or dropped from a browser.
 
-
 use imagesmith_engine::checksum::parse_expected as parse_digest;
 use imagesmith_engine::error::code;
 use imagesmith_engine::{download, ArtifactPatch, Engine, ExpectedDigest, ImportItem, ImportPlan, ImportRequest, JobProgress, PlanRequest};
