@@ -947,10 +947,21 @@ fn an_imgapi_store_is_browsed_and_an_image_imported_as_a_job_then_marked_in_libr
     let manifest = json!({"v": 2, "uuid": UUID, "name": "firstboot", "version": "1.0", "public": true, "os": "linux", "type": "other",
         "published_at": "2026-11-20T10:00:00Z", "description": "a first-boot script",
         "files": [{"sha1": sha1, "size": body.len(), "compression": "none"}]});
+    let other_body = b"#!/bin/sh\necho after the install\n".to_vec();
+    let other_sha1 = {
+        let file = h.dir.path().join("other");
+        std::fs::write(&file, &other_body).unwrap();
+        let out = std::process::Command::new("sha1sum").arg(&file).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    };
+    let other = json!({"uuid": "c02a2044-c1bd-11e4-bd8c-dfc1db8b0182", "name": "postinstall", "version": "2", "public": false,
+        "files": [{"sha1": other_sha1, "size": other_body.len()}]});
     let base = serve(vec![
         ("images", serde_json::to_vec(&json!([manifest])).unwrap()),
         ("images/2b683a82-a066-11e3-97ab-2faa44701c5a", manifest.to_string().into_bytes()),
         ("images/2b683a82-a066-11e3-97ab-2faa44701c5a/file", body),
+        ("other.json", other.to_string().into_bytes()),
+        ("other.sh", other_body),
     ]);
     let store = invoke(&h, "add_store", json!({"spec": {"name": "lab", "url": base, "kind": null, "key_file": null}})).unwrap();
     assert_eq!((store["kind"].as_str(), store["key_fingerprint"].as_str()), (Some("imgapi"), None), "found out: {store}");
@@ -976,11 +987,23 @@ fn an_imgapi_store_is_browsed_and_an_image_imported_as_a_job_then_marked_in_libr
     );
     let images = invoke(&h, "store_images", json!({"name": "lab", "search": null, "os": null})).unwrap();
     assert_eq!(images[0]["in_library"], a["name"], "{images}");
-    // the same image by its manifest URL: a job too (already stored: a duplicate)
-    let id = invoke(&h, "start_manifest_import", json!({"request": {"manifest_url": format!("{base}/images/{UUID}"), "file_url": " ", "attributes": {"name": null, "description": null, "version": null, "tags": null}}, "onProgress": "__CHANNEL__:1"}))
-        .unwrap();
+    // another image by its manifest URL, its file at a URL of its own: an import job too, its
+    // defaults from the manifest
+    let id = invoke(
+        &h,
+        "start_manifest_import",
+        json!({"request": {"manifest_url": format!("{base}/other.json"), "file_url": format!("{base}/other.sh"),
+            "attributes": {"name": null, "description": null, "version": null, "tags": null}}, "onProgress": "__CHANNEL__:1"}),
+    )
+    .unwrap();
     let job = wait_for_job(&h, id.as_i64().unwrap());
-    assert_eq!(job["items"][0]["outcome"], "duplicate", "{job}");
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let b = invoke(&h, "get_artifact", json!({"idOrName": "postinstall-2"})).unwrap();
+    assert_eq!(
+        (b["access"].as_str(), b["source"]["manifest_url"].as_str()),
+        (Some("private"), Some(format!("{base}/other.json").as_str())),
+        "{b}"
+    );
     let removed = invoke(&h, "remove_store", json!({"name": "lab"})).unwrap();
     assert_eq!(removed["name"], "lab");
     assert_eq!(invoke(&h, "list_stores", json!({})).unwrap(), json!([]));
