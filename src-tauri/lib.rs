@@ -105,6 +105,14 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::gold::start_gold_export,
             commands::gold::start_gold_import,
             commands::dialogs::choose_gold_archive,
+            commands::stores::list_stores,
+            commands::stores::add_store,
+            commands::stores::test_store,
+            commands::stores::remove_store,
+            commands::dialogs::choose_signing_key,
+            commands::stores::store_images,
+            commands::stores::start_store_import,
+            commands::stores::start_manifest_import,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)

@@ -1821,3 +1821,130 @@ async fn attributes_at_import_a_url_import_and_an_in_use_image_marked_deleted() 
     );
     let _ = std::fs::remove_dir_all(&served);
 }
+
+/// An IMGAPI image in `root` (images/UUID/file, images/UUID/manifest.json, as crates/cli/tests/stores.rs
+/// lays them out for the test nginx); `file` None: a manifest only (an image listed, not fetched).
+fn imgapi_image(root: &Path, uuid: &str, name: &str, version: &str, os: &str, kind: &str, file: Option<&Path>) -> serde_json::Value {
+    let dir = root.join("images").join(uuid);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (sha1, size) = match file {
+        Some(f) => {
+            std::fs::copy(f, dir.join("file")).unwrap();
+            (digest("sha1sum", &dir.join("file")), std::fs::metadata(f).unwrap().len())
+        }
+        None => ("0".repeat(40), 1_500_000_000 + name.len() as u64 * 7_340_032),
+    };
+    let day = 1 + (name.len() + version.len()) % 28;
+    let m = json!({
+        "v": 2, "uuid": uuid, "owner": "930896af-bf8c-48d4-885c-6573a94b1853", "name": name, "version": version,
+        "state": "active", "disabled": false, "public": true, "published_at": format!("2026-11-{day:02}T10:00:00Z"),
+        "type": kind, "os": os, "description": format!("{name} {version} for KVM"),
+        "tags": {"role": "os"}, "requirements": {"arch": "x86_64"},
+        "files": [{"sha1": sha1, "size": size, "compression": "none"}]
+    });
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    m
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and a local nginx: scripts/app.sh test"]
+async fn an_imgapi_store_is_added_browsed_and_an_image_imported_with_progress_then_marked_in_library() {
+    const UUID: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
+    let (http_url, http_root) = (server_env("TS_HTTP_URL"), PathBuf::from(server_env("TS_HTTP_ROOT")));
+    let home = Home::new();
+    // the store on the test nginx: ipxe.iso grown to 160 MiB (a download long enough to show its
+    // progress), and a listing of other images (manifests only) to browse and filter
+    let rel = format!("e2e-store-{}", std::process::id());
+    let root = http_root.join(&rel);
+    std::fs::create_dir_all(&root).unwrap();
+    let big = home.files().join("ipxe-big.iso");
+    std::fs::copy(fixture("ipxe.iso"), &big).unwrap();
+    std::fs::OpenOptions::new().append(true).open(&big).unwrap().set_len(160 << 20).unwrap();
+    let mut manifests = vec![imgapi_image(&root, UUID, "ipxe", "1.21.1", "linux", "zvol", Some(&big))];
+    let others = [
+        ("ubuntu-24.04", "20261201", "linux", "zvol"),
+        ("ubuntu-22.04", "20261115", "linux", "zvol"),
+        ("debian-12", "12.8.0", "linux", "zvol"),
+        ("rocky-9", "9.5", "linux", "zvol"),
+        ("alma-9", "9.5", "linux", "zvol"),
+        ("base-64-lts", "24.4.0", "smartos", "zone-dataset"),
+        ("base-multiarch-lts", "24.4.0", "smartos", "zone-dataset"),
+        ("minimal-64", "24.4.1", "smartos", "zone-dataset"),
+        ("windows-server-2022", "20261110", "windows", "zvol"),
+        ("windows-server-2025", "20261120", "windows", "zvol"),
+        ("freebsd-14", "14.2", "bsd", "zvol"),
+        ("nginx-appliance", "1.27", "linux", "lx-dataset"),
+    ];
+    for (n, (name, version, os, kind)) in others.iter().enumerate() {
+        let uuid = format!("00000000-0000-4000-8000-{:012}", n + 1);
+        manifests.push(imgapi_image(&root, &uuid, name, version, os, kind, None));
+    }
+    std::fs::write(root.join("images/index.json"), serde_json::to_vec(&manifests).unwrap()).unwrap();
+    let base = format!("{http_url}/{rel}");
+    let mut app = App::start(&home, "17-stores", 4760).await;
+
+    // Image stores: empty at first; Add store… finds out the kind and opens the store
+    app.click("[data-testid=nav-stores]").await;
+    app.wait_for("[data-testid=add-store]").await;
+    app.shot("stores-empty").await;
+    app.click("[data-testid=add-store]").await;
+    set_value(&app, "[data-testid=store-name]", "lab").await;
+    set_value(&app, "[data-testid=store-url-input]", &base).await;
+    app.shot("add-store").await;
+    app.click("[data-testid=save-store]").await;
+    let row = "[data-testid=store-row][data-name='lab']";
+    assert_eq!(app.text(&format!("{row} [data-testid=store-kind]")).await, "IMGAPI");
+    assert_eq!(app.text(&format!("{row} [data-testid=store-url]")).await, base);
+    app.click(&format!("{row} [data-testid=test-store]")).await;
+    wait_for_text(&app, "[data-testid=store-test-result]", "13 images").await;
+    let image = format!("[data-testid=store-image][data-id='{UUID}']");
+    app.wait_for(&image).await;
+    looks(&mut app, "stores").await;
+
+    // filters: the OS is asked of the store, the type filtered in the window
+    app.wait_for("[data-testid=store-os]").await.select_by_value("smartos").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.client.find_all(Locator::Css("[data-testid=store-image]")).await.unwrap().len() != 3 {
+        assert!(Instant::now() < deadline, "the OS filter did not leave the three SmartOS images");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_for("[data-testid=store-os]").await.select_by_value("").await.unwrap();
+    set_value(&app, "[data-testid=store-search]", "ipxe").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.client.find_all(Locator::Css("[data-testid=store-image]")).await.unwrap().len() != 1 {
+        assert!(Instant::now() < deadline, "the search did not leave ipxe alone");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // choose it and import it with attributes: a job card with progress
+    app.click(&format!("{image} [data-testid=store-image-check]")).await;
+    app.click("[data-testid=store-import]").await;
+    app.wait_for("[data-testid=store-import-dialog]").await;
+    set_value(&app, "[data-testid=store-attr-tags]", "lab, pxe").await;
+    app.shot("store-import-dialog").await;
+    app.watch_progress().await;
+    app.click("[data-testid=start-store-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "partly_succeeded", "failed", "cancelled"]).await, "succeeded");
+    let seen = app.progress_seen().await;
+    assert!(!seen.is_empty(), "the job card showed the download's progress");
+    eprintln!("progress seen: {seen:?}");
+
+    // the image is marked in the library, naming the artifact
+    let marked = format!("{image}[data-in-library='ipxe-1.21.1'] [data-testid=in-library]");
+    wait_for_text(&app, &marked, "ipxe-1.21.1").await;
+    // an emptied search box asks for the whole list again
+    let clear = "const e = document.querySelector('[data-testid=store-search]'); e.value = ''; e.dispatchEvent(new Event('input', { bubbles: true }));";
+    app.client.execute(clear, vec![]).await.unwrap();
+    app.wait_for("[data-testid=store-image][data-id='00000000-0000-4000-8000-000000000001']").await;
+    app.wait_for(&marked).await;
+    looks(&mut app, "store-browse").await;
+    app.quit().await;
+
+    // what the engine says, asked as the CLI would
+    let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::configured(home.path("repo"))).unwrap();
+    let a = engine.get_artifact("ipxe-1.21.1").unwrap();
+    assert_eq!((a.source.store.as_deref(), a.source.remote_id.as_deref()), (Some("lab"), Some(UUID)));
+    assert_eq!(a.tags, vec!["lab".to_string(), "pxe".to_string()]);
+    assert_eq!(a.sha256, digest("sha256sum", &big));
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -879,3 +879,132 @@ fn urls_are_checked_in_rust_and_imported_as_a_job_with_their_checksum_file_and_a
     assert_eq!(job["state"], "failed", "{job}");
     assert_eq!(job["items"][0]["error"]["code"], "checksum_mismatch", "{job}");
 }
+
+#[test]
+fn image_store_commands_refuse_bad_urls_unchosen_keys_and_empty_choices_before_any_job() {
+    let file = std::env::temp_dir().join(format!("imagesmith-ipc-notakey-{}.asc", std::process::id()));
+    std::fs::write(&file, "this is not an OpenPGP key\n").unwrap();
+    let answers = Arc::new(Answers { yes: true, asked: Default::default(), folder: None, file: Some(file.clone()) });
+    let h = harness_answering(Some(answers.clone()));
+    let add = |spec: Value| invoke(&h, "add_store", json!({"spec": spec}));
+    // URLs are checked in Rust: anything but http(s) with a host is refused
+    for bad in ["ftp://example.org/", "file:///etc", "/srv/images", "javascript:alert(1)", "http://"] {
+        let err = add(json!({"name": "s", "url": bad, "kind": "imgapi", "key_file": null})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "invalid_argument", "{bad}: {err}");
+    }
+    // a key file the page names but the person did not choose is never read
+    let err = add(json!({"name": "s", "url": "http://127.0.0.1:9/", "kind": "simplestreams", "key_file": "/etc/passwd"})).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    // chosen in the native dialog: read, and refused because it is not a key
+    let chosen = invoke(&h, "choose_signing_key", json!({})).unwrap();
+    assert_eq!(chosen.as_str(), Some(file.to_str().unwrap()));
+    assert!(answers.asked.lock().unwrap().iter().any(|a| a.contains("OpenPGP public keys")), "the key dialog filters keys");
+    let err = add(json!({"name": "s", "url": "http://127.0.0.1:9/", "kind": "simplestreams", "key_file": chosen})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "invalid_content", "{err}");
+    assert_eq!(invoke(&h, "list_stores", json!({})).unwrap(), json!([]), "nothing saved");
+    // unknown stores
+    for (cmd, args) in [
+        ("test_store", json!({"name": "nope"})),
+        ("remove_store", json!({"name": "nope"})),
+        ("store_images", json!({"name": "nope", "search": null, "os": null})),
+    ] {
+        let err = invoke(&h, cmd, args).unwrap_err();
+        assert_eq!(err["code"], "not_found", "{cmd}: {err}");
+    }
+    let attrs = json!({"name": null, "description": null, "version": null, "tags": null});
+    let start = |request: Value| invoke(&h, "start_store_import", json!({"request": request, "onProgress": "__CHANNEL__:1"}));
+    let err = start(json!({"store": "nope", "ids": [" "], "attributes": attrs})).unwrap_err();
+    assert_eq!(err["code"], "invalid_argument", "no image chosen: {err}");
+    let alias = json!({"name": null, "description": null, "version": null, "tags": null, "alias": "x"});
+    let err = start(json!({"store": "nope", "ids": ["a", "b"], "attributes": alias})).unwrap_err();
+    assert!(err["text"].as_str().unwrap().contains("alias"), "{err}");
+    let err = start(json!({"store": "nope", "ids": ["a"], "attributes": attrs})).unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    let manifest = |request: Value| invoke(&h, "start_manifest_import", json!({"request": request, "onProgress": "__CHANNEL__:1"}));
+    for (m, f) in [("file:///etc/hostname", None), ("ftp://h/images/u", None), ("http://127.0.0.1:9/images/u", Some("file:///etc/shadow"))]
+    {
+        let err = manifest(json!({"manifest_url": m, "file_url": f, "attributes": attrs})).unwrap_err();
+        assert_eq!(err["code"], "invalid_argument", "{m} {f:?}: {err}");
+    }
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": null}});
+    assert_eq!(invoke(&h, "count_jobs", jq).unwrap(), json!(0), "no job for a refusal");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn an_imgapi_store_is_browsed_and_an_image_imported_as_a_job_then_marked_in_library() {
+    let h = harness();
+    const UUID: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
+    let body = b"#!/bin/sh\necho from an image store\n".to_vec();
+    let sha1 = {
+        let file = h.dir.path().join("file");
+        std::fs::write(&file, &body).unwrap();
+        let out = std::process::Command::new("sha1sum").arg(&file).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    };
+    let manifest = json!({"v": 2, "uuid": UUID, "name": "firstboot", "version": "1.0", "public": true, "os": "linux", "type": "other",
+        "published_at": "2026-11-20T10:00:00Z", "description": "a first-boot script",
+        "files": [{"sha1": sha1, "size": body.len(), "compression": "none"}]});
+    let other_body = b"#!/bin/sh\necho after the install\n".to_vec();
+    let other_sha1 = {
+        let file = h.dir.path().join("other");
+        std::fs::write(&file, &other_body).unwrap();
+        let out = std::process::Command::new("sha1sum").arg(&file).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    };
+    let other = json!({"uuid": "c02a2044-c1bd-11e4-bd8c-dfc1db8b0182", "name": "postinstall", "version": "2", "public": false,
+        "files": [{"sha1": other_sha1, "size": other_body.len()}]});
+    let base = serve(vec![
+        ("images", serde_json::to_vec(&json!([manifest])).unwrap()),
+        ("images/2b683a82-a066-11e3-97ab-2faa44701c5a", manifest.to_string().into_bytes()),
+        ("images/2b683a82-a066-11e3-97ab-2faa44701c5a/file", body),
+        ("other.json", other.to_string().into_bytes()),
+        ("other.sh", other_body),
+    ]);
+    let store = invoke(&h, "add_store", json!({"spec": {"name": "lab", "url": base, "kind": null, "key_file": null}})).unwrap();
+    assert_eq!((store["kind"].as_str(), store["key_fingerprint"].as_str()), (Some("imgapi"), None), "found out: {store}");
+    assert_eq!(invoke(&h, "test_store", json!({"name": "lab"})).unwrap()["images"], 1);
+    let images = invoke(&h, "store_images", json!({"name": "lab", "search": "  ", "os": "linux"})).unwrap();
+    assert_eq!(images[0]["id"], UUID, "{images}");
+    assert_eq!(images[0]["in_library"], Value::Null);
+    assert_eq!(invoke(&h, "store_images", json!({"name": "lab", "search": "windows", "os": null})).unwrap(), json!([]));
+    let attrs = json!({"name": null, "description": null, "version": null, "tags": ["lab"], "alias": "fb", "access": "public"});
+    let id = invoke(
+        &h,
+        "start_store_import",
+        json!({"request": {"store": "lab", "ids": [UUID], "attributes": attrs}, "onProgress": "__CHANNEL__:1"}),
+    )
+    .unwrap();
+    let job = wait_for_job(&h, id.as_i64().unwrap());
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let a = invoke(&h, "get_artifact", json!({"idOrName": "fb"})).unwrap();
+    assert_eq!(
+        (a["source"]["kind"].as_str(), a["source"]["store"].as_str(), a["source"]["remote_id"].as_str()),
+        (Some("store"), Some("lab"), Some(UUID)),
+        "{a}"
+    );
+    let images = invoke(&h, "store_images", json!({"name": "lab", "search": null, "os": null})).unwrap();
+    assert_eq!(images[0]["in_library"], a["name"], "{images}");
+    // another image by its manifest URL, its file at a URL of its own: an import job too, its
+    // defaults from the manifest
+    let id = invoke(
+        &h,
+        "start_manifest_import",
+        json!({"request": {"manifest_url": format!("{base}/other.json"), "file_url": format!("{base}/other.sh"),
+            "attributes": {"name": null, "description": null, "version": null, "tags": null}}, "onProgress": "__CHANNEL__:1"}),
+    )
+    .unwrap();
+    let job = wait_for_job(&h, id.as_i64().unwrap());
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let b = invoke(&h, "get_artifact", json!({"idOrName": "postinstall-2"})).unwrap();
+    assert_eq!(
+        (b["access"].as_str(), b["source"]["manifest_url"].as_str()),
+        (Some("private"), Some(format!("{base}/other.json").as_str())),
+        "{b}"
+    );
+    let removed = invoke(&h, "remove_store", json!({"name": "lab"})).unwrap();
+    assert_eq!(removed["name"], "lab");
+    assert_eq!(invoke(&h, "list_stores", json!({})).unwrap(), json!([]));
+}

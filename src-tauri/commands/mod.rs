@@ -10,3 +10,4 @@ pub mod profiles;
 pub mod publish;
 pub mod repository;
 pub mod servers;
+pub mod stores;

@@ -38,6 +38,16 @@ export const SHORTCUTS: ShortcutGroup[] = [
     ],
   },
   {
+    title: 'Image stores',
+    shortcuts: [
+      { keys: ['Tab'], what: 'Move between the images of the store browsed' },
+      { keys: ['Space', 'Enter'], what: 'Choose an image, or take it out of the choice' },
+      { keys: ['Ctrl+A'], what: 'Choose every image shown (again: none)' },
+      { keys: ['Escape'], what: 'Clear the choice' },
+      { keys: ['Ctrl+Enter'], what: 'Import dialogs (store, manifest URL): start the download' },
+    ],
+  },
+  {
     title: 'Menus',
     shortcuts: [
       { keys: ['↑', '↓', 'Home', 'End'], what: 'Move between the actions' },

@@ -1,6 +1,6 @@
 // Jobs panel state: jobs this window started (live progress over their channel) merged with the
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
-import { api, asIpcError, type ImportRequest, type UrlImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
+import { api, asIpcError, type ImportRequest, type ManifestImportRequest, type StoreImportRequest, type UrlImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
 import { baseName, isFinished, jobLabel } from '$lib/format';
 import type { Toasts, ToastTone } from '../toasts/toasts.svelte';
 
@@ -65,6 +65,20 @@ export class JobsStore {
   async startUrls(request: UrlImportRequest): Promise<number> {
     const id = await api.startUrlImport(request, (tick) => this.applyProgress(tick));
     this.track(id, 'import', request.urls.length);
+    return id;
+  }
+
+  /** Download images chosen in a store and import them (one item per image). */
+  async startStore(request: StoreImportRequest): Promise<number> {
+    const id = await api.startStoreImport(request, (tick) => this.applyProgress(tick));
+    this.track(id, 'import', request.ids.length);
+    return id;
+  }
+
+  /** Download the image an IMGAPI manifest describes and import it. */
+  async startManifest(request: ManifestImportRequest): Promise<number> {
+    const id = await api.startManifestImport(request, (tick) => this.applyProgress(tick));
+    this.track(id, 'import', 1);
     return id;
   }
 

@@ -235,6 +235,41 @@ export const commands = {
 	 *  .tar.gz/.tgz/.zip of a software home. Its path, or none when cancelled.
 	 */
 	chooseGoldArchive: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_gold_archive")),
+	listStores: () => typedError<ImageStore[], Error>(__TAURI_INVOKE("list_stores")),
+	/**
+	 *  Save a store; without a kind the address is asked which it is. The key file must have been
+	 *  chosen in this window (`not_chosen` otherwise); one that is not an OpenPGP key is refused.
+	 */
+	addStore: (spec: StoreSpec) => typedError<ImageStore, Error>(__TAURI_INVOKE("add_store", { spec })),
+	/**
+	 *  Ask the store for its images: it answered, and how many it offers (signatures checked when it
+	 *  has a key: `bad_signature`).
+	 */
+	testStore: (name: string) => typedError<StoreCheck, Error>(__TAURI_INVOKE("test_store", { name })),
+	/**  Forget a store; what was imported from it stays, naming it as its source. */
+	removeStore: (name: string) => typedError<ImageStore, Error>(__TAURI_INVOKE("remove_store", { name })),
+	/**
+	 *  The native dialog for an image store's signing key (the publisher's OpenPGP public key, armored
+	 *  or binary); its path, or none when cancelled. `add_store` reads it.
+	 */
+	chooseSigningKey: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_signing_key")),
+	/**
+	 *  A store's images, newest first, each marked with the artifact that already holds it. Every
+	 *  word of `search` must match (name, version, description, OS, type or id); `os` matches the OS.
+	 */
+	storeImages: (name: string, search: string | null, os: string | null) => typedError<RemoteImage[], Error>(__TAURI_INVOKE("store_images", { name, search, os })),
+	/**
+	 *  Start one import job downloading the chosen images of a store (resumable, checked against the
+	 *  size and digest the store declares, decompressed when served compressed); returns its id at
+	 *  once. Refused before any job exists: no image chosen, an alias for several, an unknown id.
+	 */
+	startStoreImport: (request: StoreImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_store_import", { request, onProgress })),
+	/**
+	 *  Start an import job for the image an IMGAPI manifest describes (its file checked against the
+	 *  manifest's size and digest); returns its id at once. The manifest is fetched first: a URL that
+	 *  is not http(s), a manifest that cannot be read or is not an IMGAPI manifest refuse the import.
+	 */
+	startManifestImport: (request: ManifestImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_manifest_import", { request, onProgress })),
 };
 
 /** Events */
@@ -596,6 +631,16 @@ export type HostKeyProbe = {
 	known_hosts: KnownHost,
 };
 
+/**  A saved image store. */
+export type ImageStore = {
+	name: string,
+	url: string,
+	kind: StoreKind,
+	/**  The OpenPGP key a SimpleStreams store's signed (.sjson) files must verify against. */
+	key_fingerprint: string | null,
+	created_at: string,
+};
+
 /**  One file to import, with what the user chose or confirmed. */
 export type ImportItem = {
 	path: string,
@@ -734,6 +779,14 @@ export type KnownHost =
 "mismatch" | 
 /**  Not listed: ask the user to confirm the fingerprint (trust on first use). */
 "unknown";
+
+/**  "Import from manifest URL…": an IMGAPI image manifest and, optionally, where its file is. */
+export type ManifestImportRequest = {
+	manifest_url: string,
+	/**  None or empty: `<manifest_url>/file`, as IMGAPI serves it. */
+	file_url: string | null,
+	attributes: ArtifactPatch,
+};
 
 /**  What the user enters to add a target. Domains default to `Default`, the interface to `public`. */
 export type NewTarget = {
@@ -971,6 +1024,32 @@ export type RemoteFile = {
 	digest: string | null,
 };
 
+/**  One image a store offers or a manifest describes. */
+export type RemoteImage = {
+	/**  The IMGAPI uuid, or the SimpleStreams product name. */
+	id: string,
+	name: string,
+	version: string,
+	description: string,
+	os: string | null,
+	/**  IMGAPI `type` (zvol, zone-dataset, other, …) or the SimpleStreams item's `ftype`. */
+	image_type: string | null,
+	arch: string | null,
+	/**  Bytes as served (compressed when `compression` says so). */
+	size: number | null,
+	published_at: string | null,
+	public: boolean,
+	tags: string[],
+	file_url: string,
+	manifest_url: string | null,
+	/**  The digest the store declares for the bytes it serves. */
+	digest_algo: Algo | null,
+	digest: string | null,
+	compression: Compression,
+	/**  The artifact that already holds this image, if any. */
+	in_library: string | null,
+};
+
 /**  What the settings screen shows about the repository. */
 export type RepositoryInfo = {
 	/**  Absolute path of the repository root (catalog.db, objects/, staging/). */
@@ -1095,6 +1174,40 @@ export type SortKey = "name" | "created" | "size";
 
 /**  Where an artifact's bytes came from. */
 export type SourceKind = "file" | "url" | "store";
+
+/**  `store test`: the store answered and offers this many images. */
+export type StoreCheck = {
+	store: ImageStore,
+	images: number,
+};
+
+/**  Images of a store to import, by IMGAPI uuid or SimpleStreams product name. */
+export type StoreImportRequest = {
+	store: string,
+	ids: string[],
+	/**
+	 *  Attributes for the new artifacts (alias only with one image); what is not given defaults
+	 *  from the store's manifest.
+	 */
+	attributes: ArtifactPatch,
+};
+
+/**  The protocol an image store speaks. */
+export type StoreKind = "imgapi" | "simplestreams";
+
+/**  What "Add store…" asks for. */
+export type StoreSpec = {
+	name: string,
+	/**  The store's base URL (http or https). */
+	url: string,
+	/**  None: asked of the address (a SimpleStreams index, else an IMGAPI image list). */
+	kind: StoreKind | null,
+	/**
+	 *  The publisher's OpenPGP public key (armored or binary), a file chosen with
+	 *  `choose_signing_key`; a SimpleStreams store is then read from its signed .sjson files.
+	 */
+	key_file: string | null,
+};
 
 /**  A cloud account to publish to, as stored (no secret). */
 export type Target = {

@@ -72,6 +72,24 @@ export const api = {
     channel.onmessage = onProgress;
     return unwrap(commands.startUrlImport(request, channel));
   },
+  listStores: () => unwrap(commands.listStores()),
+  addStore: (spec: T.StoreSpec) => unwrap(commands.addStore(spec)),
+  testStore: (name: string) => unwrap(commands.testStore(name)),
+  removeStore: (name: string) => unwrap(commands.removeStore(name)),
+  chooseSigningKey: () => unwrap(commands.chooseSigningKey()),
+  storeImages: (name: string, search: string | null, os: string | null) => unwrap(commands.storeImages(name, search, os)),
+  /** Starts downloading images chosen in a store; resolves to the job id (an unknown id or a store that does not answer rejects instead). */
+  startStoreImport: (request: T.StoreImportRequest, onProgress: (p: T.JobProgress) => void) => {
+    const channel = new Channel<T.JobProgress>();
+    channel.onmessage = onProgress;
+    return unwrap(commands.startStoreImport(request, channel));
+  },
+  /** Starts downloading the image an IMGAPI manifest describes; resolves to the job id (a manifest that cannot be read rejects instead). */
+  startManifestImport: (request: T.ManifestImportRequest, onProgress: (p: T.JobProgress) => void) => {
+    const channel = new Channel<T.JobProgress>();
+    channel.onmessage = onProgress;
+    return unwrap(commands.startManifestImport(request, channel));
+  },
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
