@@ -87,6 +87,11 @@ fn a_manifest_url_import_takes_its_defaults_and_verifies_the_file_against_it() {
     // The manifest's sha1 is kept as evidence of the check.
     let v = report["items"][0]["verified"].as_array().unwrap();
     assert!(v.iter().any(|e| e["algo"] == "sha1" && e["source"] == manifest_url.as_str()), "{report:#}");
+    // The same image again is the duplicate outcome, not a clash with its own name.
+    let (code, again) = repo.json(["import", "--manifest-url", &manifest_url]);
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(again["items"][0]["outcome"], "duplicate", "{again:#}");
+    assert_eq!(again["items"][0]["artifact"]["id"], a["id"]);
 
     // A file URL elsewhere, named explicitly; attributes given win over the manifest's.
     let (root2, base2) = site("manifest-elsewhere");

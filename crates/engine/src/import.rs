@@ -448,7 +448,10 @@ impl Engine {
             None => None,
         };
         let given_name = item.name.as_deref().map(catalog::validate_name).transpose()?;
-        if let Some(n) = &given_name {
+        // A local file fails early on a taken name, before it is copied. Downloaded bytes are here
+        // already and may be a duplicate (the same store image again), which the transaction
+        // below answers first; it checks the name for new bytes.
+        if let (Some(n), None) = (&given_name, &downloaded) {
             if catalog::name_taken(&self.db(), n, None)? {
                 return Err(catalog::name_taken_error(n));
             }
