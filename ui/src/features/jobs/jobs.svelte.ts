@@ -135,7 +135,9 @@ export class JobsStore {
     const job = this.recent.find((j) => j.id === tick.job_id);
     const detail = await this.loadDetail(tick.job_id);
     const failed = detail?.items.filter((i) => i.outcome === 'failed').length ?? job?.failed_count ?? 0;
-    const what = detail?.items.length === 1 ? baseName(detail.items[0]!.path) : `${tick.item_count} files`;
+    // One item: the artifact it made when there is one (a store image's URL ends in …/file), else its file.
+    const one = detail?.items.length === 1 ? detail.items[0]! : null;
+    const what = one ? (one.artifact?.name ?? baseName(one.path)) : `${tick.item_count} files`;
     const label = jobLabel(detail?.kind ?? job?.kind ?? this.#kinds[tick.job_id] ?? 'import');
     const total = detail?.items.length ?? tick.item_count;
     const [tone, title, body]: [ToastTone, string, string | undefined] =

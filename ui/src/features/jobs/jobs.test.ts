@@ -32,6 +32,20 @@ describe('JobsStore', () => {
     expect(calls.find((c) => c.cmd === 'notify_job_finished')!.args).toMatchObject({ title: 'Import finished: ipxe.iso', body: '1 imported' });
   });
 
+  it('names the artifact an image from a store became, not the last part of its URL', async () => {
+    const url = 'https://images.example/images/2b683a82-a066-11e3-97ab-2faa44701c5a/file';
+    mockCommands({
+      list_jobs: () => [job(7, { summary: '1 imported' })],
+      get_job: () => ({ ...job(7), items: [{ seq: 0, path: url, size: 100, outcome: 'imported', artifact: { id: 3, name: 'ipxe-1.21.1' }, error: null, verification: [] }] }),
+    });
+    const toasts = new Toasts(0);
+    const jobs = new JobsStore({ toasts });
+    jobs.applyProgress(tick({ job_id: 7, item_path: url }));
+    jobs.applyProgress(tick({ job_id: 7, item_path: url, state: 'succeeded', bytes_done: 100 }));
+    await vi.waitFor(() => expect(toasts.items.length).toBe(1));
+    expect(toasts.items[0]!.title).toBe('Import finished: ipxe-1.21.1');
+  });
+
   it('tracks live progress and, when a job fails, loads its items and raises an error toast', async () => {
     const failed = { seq: 0, path: '/d/ipxe.iso', size: 100, outcome: 'failed', artifact: null, error: ipcError('checksum_mismatch') };
     mockCommands({
