@@ -46,6 +46,7 @@ mod output;
 mod publish;
 mod secret_input;
 mod servers;
+mod snapshots;
 mod stores;
 
 use clap::{Args, Parser, Subcommand};
@@ -135,7 +136,8 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         action: Option<JobsAction>,
-        /// Only jobs of this kind (import, verify, export, server_export, profile_import, publish, recover).
+        /// Only jobs of this kind (import, verify, export, server_export, profile_import, publish, recover,
+        /// capture, provision, snapshot_image).
         #[arg(long)]
         kind: Option<JobKind>,
         /// Only jobs in this state (queued, running, succeeded, partly_succeeded, failed, cancelled, interrupted).
@@ -187,6 +189,17 @@ enum Command {
     Store {
         #[command(subcommand)]
         action: stores::StoreAction,
+    },
+    /// libvirt VMs: `vm list` shows each with its state, disks and snapshot count.
+    Vm {
+        #[command(subcommand)]
+        action: snapshots::VmAction,
+    },
+    /// Snapshots of a VM's disk, a qcow2 file or a library image; `snapshot image` cuts a disk
+    /// image from one.
+    Snapshot {
+        #[command(subcommand)]
+        action: snapshots::SnapshotAction,
     },
     /// Saved file servers (SFTP, FTP, FTPS, WebDAV) to export profiles to.
     Server {
@@ -453,7 +466,9 @@ fn main() -> ExitCode {
         || publish::wants_json(&cli.command)
         || matches!(&cli.command, Command::Gold { action } if gold::gold_wants_json(action))
         || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action))
-        || matches!(&cli.command, Command::Store { action } if stores::wants_json(action));
+        || matches!(&cli.command, Command::Store { action } if stores::wants_json(action))
+        || matches!(&cli.command, Command::Vm { action } if snapshots::vm_wants_json(action))
+        || matches!(&cli.command, Command::Snapshot { action } if snapshots::snapshot_wants_json(action));
     // Before opening: the repository does not open while its catalog is damaged.
     if let Command::RebuildCatalog { json } = cli.command {
         return match imagesmith_engine::rebuild::rebuild_catalog(&layout) {
@@ -589,6 +604,8 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Server { action } => servers::run(engine, action),
         Command::Gold { action } => gold::run(engine, action),
         Command::Store { action } => stores::run(engine, action),
+        Command::Vm { action } => snapshots::run_vm(engine, action),
+        Command::Snapshot { action } => snapshots::run_snapshot(engine, action),
         Command::Series { action } => gold::run_series(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
         Command::Info { diagnostics, json } => {

@@ -102,8 +102,18 @@ pub fn artifact_rows(list: &[Artifact], extended: bool) {
     }
 }
 
-/// "file", "url https://…", "store ubuntu (uuid)".
+/// "file", "url https://…", "store ubuntu (uuid)", "snapshot s1 of disk 2 of VM web (taken …)".
 pub fn source_label(s: &imagesmith_engine::model::ArtifactSource) -> String {
+    if s.kind == imagesmith_engine::model::SourceKind::Snapshot {
+        let of = match (&s.vm, &s.artifact, &s.disk_file) {
+            (Some(vm), _, _) => format!("disk {} of VM {vm}", s.disk_id.unwrap_or(1)),
+            (None, Some(a), _) => format!("library image {a}"),
+            (None, None, Some(f)) => f.clone(),
+            (None, None, None) => "a disk".into(),
+        };
+        let at = s.snapshot_at.as_deref().map(|t| format!(" (taken {t})")).unwrap_or_default();
+        return format!("snapshot {} of {of}{at}", s.snapshot.as_deref().unwrap_or("?"));
+    }
     let mut out = s.kind.as_str().to_string();
     for part in [&s.store, &s.url, &s.manifest_url, &s.remote_id].into_iter().flatten() {
         out.push(' ');

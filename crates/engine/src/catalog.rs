@@ -13,7 +13,12 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
      a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
      a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at, a.alias, a.access, a.owner, \
-     a.resize, a.deploy, a.source_kind, a.source_url, a.manifest_url, a.source_store, a.remote_id";
+     a.resize, a.deploy, COALESCE(CASE WHEN s.artifact_id IS NOT NULL THEN 'snapshot' END, a.source_kind), a.source_url, \
+     a.manifest_url, a.source_store, a.remote_id, s.vm, s.connect_uri, s.disk_id, s.snapshot, s.disk_file, s.from_artifact, \
+     s.snapshot_at";
+
+/// The tables `COLUMNS` reads (an artifact, its object, and the snapshot it was cut from if any).
+const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
@@ -50,6 +55,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
             manifest_url: r.get(27)?,
             store: r.get(28)?,
             remote_id: r.get(29)?,
+            vm: r.get(30)?,
+            connect: r.get(31)?,
+            disk_id: r.get(32)?,
+            snapshot: r.get(33)?,
+            disk_file: r.get(34)?,
+            artifact: r.get(35)?,
+            snapshot_at: r.get(36)?,
         },
         detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
         verification: Vec::new(),
@@ -111,7 +123,7 @@ pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDige
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Artifact>> {
-    let sql = format!("SELECT {COLUMNS} FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 WHERE a.id = ?1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE a.id = ?1");
     let found = conn.query_row(&sql, [id], from_row).optional()?;
     found
         .map(|mut a| {
@@ -232,10 +244,7 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
         SortKey::Size => format!("o.size {dir}, a.id {dir}"),
     };
     let limit = q.limit.map(i64::from).unwrap_or(-1);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 {filter} ORDER BY {order} LIMIT {limit} OFFSET {}",
-        q.offset
-    );
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} {filter} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
     let mut stmt = conn.prepare(&sql)?;
     let mut out: Vec<Artifact> = stmt.query_map(rusqlite::params_from_iter(args), from_row)?.collect::<rusqlite::Result<_>>()?;
     for a in &mut out {
@@ -438,6 +447,24 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
 
 /// Record where an artifact's bytes came from (a URL, an image store).
 pub fn set_source(conn: &Connection, id: i64, s: &crate::model::ArtifactSource) -> Result<()> {
+    if s.kind == crate::model::SourceKind::Snapshot {
+        // 0012: a snapshot source is its row in snapshot_sources (source_kind stays 'file').
+        conn.execute(
+            "INSERT INTO snapshot_sources (artifact_id, vm, connect_uri, disk_id, snapshot, disk_file, from_artifact, snapshot_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                s.vm,
+                s.connect,
+                s.disk_id.unwrap_or(1),
+                s.snapshot.as_deref().unwrap_or_default(),
+                s.disk_file,
+                s.artifact,
+                s.snapshot_at
+            ],
+        )?;
+        return Ok(());
+    }
     conn.execute(
         "UPDATE artifacts SET source_kind = ?1, source_url = ?2, manifest_url = ?3, source_store = ?4, remote_id = ?5 WHERE id = ?6",
         params![s.kind.as_str(), s.url, s.manifest_url, s.store, s.remote_id, id],

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_gold_images.sql"),
     include_str!("../migrations/0010_attributes.sql"),
     include_str!("../migrations/0011_image_stores.sql"),
+    include_str!("../migrations/0012_snapshot_sources.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -553,20 +553,7 @@ fn disk_refused(path: &Path, why: String, recovery: &str) -> Error {
 /// Describe a disk image with `qemu-img info` (format, virtual size, snapshots); a backing chain or
 /// an encrypted image is refused.
 pub fn disk_image_info(path: &Path, format: Format) -> Result<Map<String, Value>> {
-    let out =
-        std::process::Command::new("qemu-img").args(["info", "--output=json", "-f", format.as_str()]).arg(path).output().map_err(|e| {
-            Error::new(
-                code::INVALID_CONTENT,
-                format!("qemu-img could not be run to read {}: {e}.", path.display()),
-                "Disk images are described with qemu-img (Debian package qemu-utils).",
-                "Install qemu-utils (scripts/setup.sh does), then import again.",
-            )
-        })?;
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(invalid(path, format.describe(), msg));
-    }
-    let info: Value = serde_json::from_slice(&out.stdout).map_err(|e| invalid(path, format.describe(), e))?;
+    let info = crate::qemu::info(path, &["-f", format.as_str()]).map_err(|msg| invalid(path, format.describe(), msg))?;
     if let Some(backing) = info.get("backing-filename").and_then(Value::as_str) {
         return Err(disk_refused(
             path,

@@ -78,6 +78,9 @@ crate::model::string_enum!(
         InvalidArtifactState = "invalid_artifact_state",
         InvalidGoldState = "invalid_gold_state",
         SpecialFile = "special_file",
+        VmNotFound = "vm_not_found",
+        InvalidDisk = "invalid_disk",
+        SnapshotUnusable = "snapshot_unusable",
         ChangedDuringCapture = "changed_during_capture",
         TargetNotEmpty = "target_not_empty",
         ImageArchived = "image_archived",
@@ -174,6 +177,9 @@ pub mod code {
     pub const CHECKSUM_CONFLICT: ErrorCode = ErrorCode::ChecksumConflict;
     pub const INVALID_ARTIFACT_STATE: ErrorCode = ErrorCode::InvalidArtifactState;
     pub const SPECIAL_FILE: ErrorCode = ErrorCode::SpecialFile;
+    pub const VM_NOT_FOUND: ErrorCode = ErrorCode::VmNotFound;
+    pub const INVALID_DISK: ErrorCode = ErrorCode::InvalidDisk;
+    pub const SNAPSHOT_UNUSABLE: ErrorCode = ErrorCode::SnapshotUnusable;
     pub const CHANGED_DURING_CAPTURE: ErrorCode = ErrorCode::ChangedDuringCapture;
     pub const TARGET_NOT_EMPTY: ErrorCode = ErrorCode::TargetNotEmpty;
     pub const IMAGE_ARCHIVED: ErrorCode = ErrorCode::ImageArchived;

@@ -7,7 +7,8 @@
 //! are gone, the object file is not removed yet), `export.before_rename` (the archive and sidecar
 //! are written under their hidden temp names), `export.between_renames` (the archive is in place,
 //! its sidecar not yet), `profile_import.before_commit` (the members are imported, the profile is
-//! not committed), `verify.after_hash` (an object was re-hashed, its state not recorded yet).
+//! not committed), `verify.after_hash` (an object was re-hashed, its state not recorded yet), `qemu.converting`
+//! (a `qemu-img convert` child is running).
 
 /// Die here, at once and without cleaning up, when `IMAGESMITH_FAILPOINT` names this point.
 #[cfg(feature = "failpoints")]

@@ -648,6 +648,7 @@ impl Work for ImportWork {
                     manifest_url: remote.manifest_url,
                     store: remote.store,
                     remote_id: remote.remote_id,
+                    ..ArtifactSource::default()
                 };
                 let downloaded = Downloaded { digests: &fetched.digests, source: &source, facts };
                 let result =

@@ -42,7 +42,7 @@ crate::model::string_enum!(
     JobKind, "job kind", InvalidJobKind {
         Import = "import", Verify = "verify", Export = "export", ServerExport = "server_export",
         ProfileImport = "profile_import", Publish = "publish", Recover = "recover", Capture = "capture",
-        Provision = "provision",
+        Provision = "provision", SnapshotImage = "snapshot_image",
     }
 );
 
@@ -59,6 +59,7 @@ impl JobKind {
             JobKind::Recover => "Recovery",
             JobKind::Capture => "Capture",
             JobKind::Provision => "Provision",
+            JobKind::SnapshotImage => "Snapshot image",
         }
     }
 }

@@ -58,10 +58,12 @@ string_enum!(
 
 string_enum!(
     /// Where an artifact's bytes came from.
-    SourceKind, "source kind", InvalidArgument { File = "file", Url = "url", Store = "store" }
+    SourceKind, "source kind", InvalidArgument { File = "file", Url = "url", Store = "store", Snapshot = "snapshot" }
 );
 
-/// Where an artifact came from: a local file, a URL (and the manifest that named it), an image store.
+/// Where an artifact came from: a local file, a URL (and the manifest that named it), an image
+/// store, or a VM disk snapshot (the VM, its disk, the snapshot and when it was taken; fields of
+/// other sources are left out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ArtifactSource {
@@ -71,6 +73,45 @@ pub struct ArtifactSource {
     pub store: Option<String>,
     /// The image's id in its store (an IMGAPI uuid, a SimpleStreams product).
     pub remote_id: Option<String>,
+    /// The libvirt VM a snapshot image was cut from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm: Option<String>,
+    /// The libvirt connection URI it was reached on (virsh's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<String>,
+    /// The disk (numbered from 1) of a snapshot image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// The disk file the snapshot was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_file: Option<String>,
+    /// The library's qcow2 image a snapshot image was cut from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// When the snapshot was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_at: Option<String>,
+}
+
+impl Default for ArtifactSource {
+    fn default() -> Self {
+        ArtifactSource {
+            kind: SourceKind::File,
+            url: None,
+            manifest_url: None,
+            store: None,
+            remote_id: None,
+            vm: None,
+            connect: None,
+            disk_id: None,
+            snapshot: None,
+            disk_file: None,
+            artifact: None,
+            snapshot_at: None,
+        }
+    }
 }
 
 string_enum!(

@@ -5,7 +5,7 @@
 //! kept as history: `unpublish` deletes the image in the cloud and marks the row `deleted`.
 
 mod cloud;
-mod convert;
+use crate::qemu as convert;
 mod http_errors;
 mod job;
 mod publications;

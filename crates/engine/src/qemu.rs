@@ -1,8 +1,11 @@
-//! Disk format conversion with `qemu-img convert` into the staging folder, with progress from its
-//! `-p` output; cancelling kills the qemu-img process it started and removes the half-written file.
+//! `qemu-img` as the engine runs it: one convert runner with progress from its `-p` output, whose
+//! cancel kills the process and removes the half-written file (publish conversions and images cut
+//! from snapshots both use it), and `qemu-img info` read as JSON.
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
+use serde_json::Value;
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -42,15 +45,33 @@ pub fn convert(src: &Path, from: &str, dst: &Path, to: &str, cancel: &CancelToke
             "Check that qemu-img is installed and that the repository's disk has room for a converted copy, then publish again.",
         )
     };
-    let mut child = Command::new("qemu-img")
-        .args(["convert", "-p", "-f", f, "-O", t])
-        .arg(src)
-        .arg(dst)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(format!("qemu-img could not be started: {e}.")))?;
+    let mut args: Vec<OsString> = ["convert", "-f", f, "-O", t].iter().map(OsString::from).collect();
+    args.extend([src.as_os_str().to_owned(), dst.as_os_str().to_owned()]);
+    run_convert(&args, dst, cancel, progress).map_err(|why| match why {
+        ConvertError::Cancelled => Error::cancelled(),
+        ConvertError::Failed(why) => failed(why),
+    })
+}
+
+/// Why a `qemu-img convert` did not finish: cancelled, or what went wrong (qemu-img's last line).
+pub enum ConvertError {
+    Cancelled,
+    Failed(String),
+}
+
+/// Run `qemu-img ARGS` with `-p` added after `convert`: `dst` (the last argument) is removed when it
+/// fails or is cancelled; `progress` gets the percent done. The child dies with this process (a
+/// kill -9 of the app leaves no qemu-img writing into a staging folder that is reaped).
+pub fn run_convert(
+    args: &[OsString],
+    dst: &Path,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(f64),
+) -> std::result::Result<(), ConvertError> {
+    let mut cmd = Command::new("qemu-img");
+    cmd.arg("convert").arg("-p").args(&args[1..]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| ConvertError::Failed(format!("qemu-img could not be started: {e}.")))?;
     let percent = Arc::new(AtomicU64::new(0));
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
@@ -87,14 +108,19 @@ pub fn convert(src: &Path, from: &str, dst: &Path, to: &str, cancel: &CancelToke
             let _ = out_thread.join();
             let _ = err_thread.join();
             let _ = std::fs::remove_file(dst);
-            return Err(Error::cancelled());
+            return Err(ConvertError::Cancelled);
         }
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Ok(None) => {
+                std::thread::sleep(Duration::from_millis(50));
+                crate::failpoint::failpoint("qemu.converting");
+            }
             Err(e) => {
                 let _ = child.kill();
-                return Err(failed(format!("waiting for qemu-img failed: {e}.")));
+                let _ = child.wait();
+                let _ = std::fs::remove_file(dst);
+                return Err(ConvertError::Failed(format!("waiting for qemu-img failed: {e}.")));
             }
         }
         progress(percent.load(Ordering::Relaxed) as f64 / 100.0);
@@ -103,9 +129,40 @@ pub fn convert(src: &Path, from: &str, dst: &Path, to: &str, cancel: &CancelToke
     let stderr = err_thread.join().unwrap_or_default();
     if !status.success() {
         let _ = std::fs::remove_file(dst);
-        let last = stderr.lines().last().unwrap_or("").trim().to_string();
-        return Err(failed(format!("{last} ({status}).")));
+        let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        return Err(ConvertError::Failed(format!("{last} ({status}).")));
     }
     progress(100.0);
     Ok(())
+}
+
+/// Ask the kernel to kill the child when this process dies.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// `qemu-img info --output=json -U [ARGS] PATH`: `-U` reads an image a running VM holds (shared,
+/// read only). `Err` carries qemu-img's own message, or why it could not run.
+pub fn info(path: &Path, args: &[&str]) -> std::result::Result<Value, String> {
+    let out = Command::new("qemu-img")
+        .args(["info", "--output=json", "-U"])
+        .args(args)
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("qemu-img could not be run ({e}); it comes with Debian's qemu-utils"))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        return Err(msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("qemu-img failed").trim().to_string());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("qemu-img info printed no JSON: {e}"))
 }
