@@ -210,6 +210,13 @@ pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, 
     is_dud.then_some(facts)
 }
 
+/// Where the file at `path` is in the ISO 9660 tree (Joliet, Rock Ridge or plain names): its byte
+/// offset and length. Only the first extent of a multi-extent file (over 4 GiB) is returned.
+pub(crate) fn file_extent(file: &File, path: &str) -> Option<(u64, u64)> {
+    let rec = Tree::open(file)?.lookup(path).filter(|r| !r.dir)?;
+    Some((rec.lba * SECTOR, rec.len))
+}
+
 /// Looking up files in the directory tree. Joliet names are preferred, then Rock Ridge `NM` names,
 /// then plain ISO 9660 names without their `;1` version. (cdfs was evaluated and drags in FUSE;
 /// hadris-iso is a release candidate; detection needs only a lookup of a few small files.)
