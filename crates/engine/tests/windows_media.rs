@@ -221,3 +221,13 @@ fn udf_2_01_from_mkudffs_opens_and_udf_2_50_bdr_is_refused() {
     let e = Udf::open(&open("udf-2.50-bdr.img")).err().unwrap();
     assert_eq!(e.code, "format_unsupported", "{}", e.text);
 }
+
+#[test]
+fn the_windows_media_fuzz_seed_is_a_readable_udf_image() {
+    let seed =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/windows_media/udf-install-wim.sectors")).unwrap();
+    let image = imagesmith_engine::fuzzing::sparse_image(&seed);
+    let udf = Udf::open(&image[..]).unwrap();
+    let editions = wim_editions(udf.open_file("sources/install.wim").unwrap()).unwrap();
+    assert_eq!(editions[0].edition_id.as_deref(), Some("ServerStandard"));
+}
