@@ -14,8 +14,8 @@
 //! Everything a file controls is bounded before anything is allocated or walked: descriptor
 //! sequences ([`MAX_VDS_BLOCKS`]), directory sizes ([`MAX_DIR_BYTES`]), path depth
 //! ([`MAX_PATH_DEPTH`]), extents per file ([`MAX_EXTENTS`]) and allocation-extent chains. Every
-//! descriptor's tag checksum, CRC and recorded location are checked, so random bytes are refused
-//! rather than followed. Virtual (VAT) and sparable partitions — CD-R and CD-RW packet writing,
+//! descriptor's tag checksum, CRC and recorded location are checked (file identifiers: the
+//! checksum, as the Linux kernel does), so random bytes are refused rather than followed. Virtual (VAT) and sparable partitions — CD-R and CD-RW packet writing,
 //! never installer media — are refused as unsupported.
 //!
 //! Why not a crate: `hadris-udf` 2.x reads a whole file into memory (2 GB of RAM for a 1.2 GB
@@ -174,12 +174,15 @@ fn crc16(data: &[u8]) -> u16 {
     crc
 }
 
+fn tag_checksum_ok(desc: &[u8]) -> bool {
+    desc.get(..16).is_some_and(|tag| tag.iter().enumerate().filter(|(i, _)| *i != 4).fold(0u8, |s, (_, b)| s.wrapping_add(*b)) == tag[4])
+}
+
 /// A descriptor tag (ECMA-167 3/7.2) that checks out: its identifier when the checksum, the CRC
 /// over the bytes it covers and (when `location` is given) the recorded block agree.
 fn tag_ident(desc: &[u8], location: Option<u32>) -> Option<u16> {
     let tag = desc.get(..16)?;
-    let sum = tag.iter().enumerate().filter(|(i, _)| *i != 4).fold(0u8, |s, (_, b)| s.wrapping_add(*b));
-    if sum != tag[4] {
+    if !tag_checksum_ok(tag) {
         return None;
     }
     let crc_len = usize::from(u16_at(tag, 10));
@@ -525,7 +528,9 @@ impl<'a, R: ReadAt + ?Sized> Udf<'a, R> {
             let (characteristics, name_len, iu_len) = (fid[18], usize::from(fid[19]), usize::from(u16_at(fid, 36)));
             let total = (38 + iu_len + name_len + 3) & !3;
             let raw = fid.get(38 + iu_len..38 + iu_len + name_len).ok_or_else(|| damaged("a file identifier is cut short"))?;
-            if tag_ident(&fid[..total.min(fid.len())], None) != Some(tag::FILE_ID) {
+            // The tag checksum only, as the Linux kernel checks identifiers: a writer's quirk in
+            // the CRC of a 40-byte record must not hide a file; every length is bounded anyway.
+            if !tag_checksum_ok(fid) {
                 return Err(damaged("a file identifier's tag does not check out"));
             }
             let deleted_or_parent = characteristics & 0x04 != 0 || characteristics & 0x08 != 0;
@@ -671,5 +676,247 @@ mod tests {
         assert!(file.seek(SeekFrom::Current(-100)).is_err());
         file.seek(SeekFrom::Start(1000)).unwrap();
         assert_eq!(file.read(&mut [0u8; 4]).unwrap(), 0);
+    }
+
+    /// A UDF volume built by hand, for what no tool here writes: UDF 2.50's metadata partition
+    /// (and its mirror), extended file entries, long allocation descriptors continued in an
+    /// allocation extent descriptor, unrecorded extents, embedded data, 16-bit names, deleted
+    /// entries. Blocks 310 + n hold "structure n"; with `metadata` they are logical block n of
+    /// the metadata partition (reference 1), else logical block 10 + n of the physical one.
+    struct Builder {
+        image: Vec<u8>,
+        metadata: bool,
+    }
+
+    const PART_START: usize = 300;
+
+    impl Builder {
+        fn block(&mut self, n: usize) -> &mut [u8] {
+            &mut self.image[n * 2048..(n + 1) * 2048]
+        }
+
+        /// Write a tag at `block` (image block) with `location` and `len` bytes of descriptor.
+        fn tag(&mut self, block: usize, ident: u16, location: u32, len: usize) {
+            let d = self.block(block);
+            d[0..2].copy_from_slice(&ident.to_le_bytes());
+            d[2..4].copy_from_slice(&3u16.to_le_bytes());
+            let crc = crc16(&d[16..len]);
+            d[8..10].copy_from_slice(&crc.to_le_bytes());
+            d[10..12].copy_from_slice(&((len - 16) as u16).to_le_bytes());
+            d[12..16].copy_from_slice(&location.to_le_bytes());
+            d[4] = d[..16].iter().enumerate().filter(|(i, _)| *i != 4).fold(0u8, |s, (_, b)| s.wrapping_add(*b));
+        }
+
+        /// (partition reference, logical block) of structure `n`.
+        fn at(&self, n: usize) -> (u16, u32) {
+            if self.metadata {
+                (1, n as u32)
+            } else {
+                (0, (10 + n) as u32)
+            }
+        }
+
+        fn long_ad(&self, n: usize, len: u32) -> [u8; 16] {
+            let (part, lb) = self.at(n);
+            let mut ad = [0u8; 16];
+            ad[0..4].copy_from_slice(&len.to_le_bytes());
+            ad[4..8].copy_from_slice(&lb.to_le_bytes());
+            ad[8..10].copy_from_slice(&part.to_le_bytes());
+            ad
+        }
+
+        /// A file entry (or extended one) for structure `n` with `ads` of allocation type `kind`.
+        fn entry(&mut self, n: usize, extended: bool, file_type: u8, kind: u16, size: u64, ads: &[u8]) {
+            let (ident, ad_at) = if extended { (266, 216) } else { (261, 176) };
+            let location = self.at(n).1;
+            let d = self.block(310 + n);
+            d[20..22].copy_from_slice(&4u16.to_le_bytes());
+            d[27] = file_type;
+            d[34..36].copy_from_slice(&kind.to_le_bytes());
+            d[56..64].copy_from_slice(&size.to_le_bytes());
+            d[ad_at - 4..ad_at].copy_from_slice(&(ads.len() as u32).to_le_bytes());
+            d[ad_at..ad_at + ads.len()].copy_from_slice(ads);
+            self.tag(310 + n, ident, location, ad_at + ads.len());
+        }
+
+        /// A directory's identifiers as structure `n` (its data, embedded nowhere: one block).
+        fn directory(&mut self, n: usize, entries: &[(u8, &[u8], usize)]) -> u64 {
+            let mut data = Vec::new();
+            for &(characteristics, name, target) in entries {
+                let mut fid = vec![0u8; 38];
+                fid[0..2].copy_from_slice(&257u16.to_le_bytes());
+                fid[2..4].copy_from_slice(&3u16.to_le_bytes());
+                fid[16..18].copy_from_slice(&1u16.to_le_bytes());
+                fid[18] = characteristics;
+                fid[19] = name.len() as u8;
+                fid[20..36].copy_from_slice(&self.long_ad(target, 2048));
+                fid.extend_from_slice(name);
+                let len = fid.len();
+                let crc = crc16(&fid[16..]);
+                fid[8..10].copy_from_slice(&crc.to_le_bytes());
+                fid[10..12].copy_from_slice(&((len - 16) as u16).to_le_bytes());
+                fid[4] = fid[..16].iter().enumerate().filter(|(i, _)| *i != 4).fold(0u8, |s, (_, b)| s.wrapping_add(*b));
+                fid.resize((len + 3) & !3, 0);
+                data.extend(fid);
+            }
+            self.block(310 + n)[..data.len()].copy_from_slice(&data);
+            data.len() as u64
+        }
+
+        fn build(metadata: bool) -> Vec<u8> {
+            let mut b = Builder { image: vec![0u8; 420 * 2048], metadata };
+            b.block(17)[1..6].copy_from_slice(b"NSR03");
+            // Anchor → sequence at 32 (16 blocks), reserve at 48 (left empty).
+            let d = b.block(256);
+            d[16..20].copy_from_slice(&(16 * 2048u32).to_le_bytes());
+            d[20..24].copy_from_slice(&32u32.to_le_bytes());
+            d[24..28].copy_from_slice(&(16 * 2048u32).to_le_bytes());
+            d[28..32].copy_from_slice(&48u32.to_le_bytes());
+            b.tag(256, tag::ANCHOR, 256, 512);
+            // Partition 0: blocks 300..420.
+            let d = b.block(32);
+            d[188..192].copy_from_slice(&(PART_START as u32).to_le_bytes());
+            d[192..196].copy_from_slice(&120u32.to_le_bytes());
+            b.tag(32, tag::PARTITION, 32, 512);
+            // Logical volume: file set at structure 0, partition maps.
+            let fsd = b.long_ad(0, 2048);
+            let d = b.block(33);
+            d[212..216].copy_from_slice(&2048u32.to_le_bytes());
+            d[217..236].copy_from_slice(b"*OSTA UDF Compliant");
+            d[240..242].copy_from_slice(&(if metadata { 0x0250u16 } else { 0x0201 }).to_le_bytes());
+            d[248..264].copy_from_slice(&fsd);
+            let mut maps = vec![1u8, 6, 1, 0, 0, 0];
+            if metadata {
+                let mut m = vec![0u8; 64];
+                m[0] = 2;
+                m[1] = 64;
+                m[5..28].copy_from_slice(b"*UDF Metadata Partition");
+                m[40..44].copy_from_slice(&0u32.to_le_bytes()); // metadata file: physical lb 0
+                m[44..48].copy_from_slice(&1u32.to_le_bytes()); // its mirror: lb 1
+                maps.extend(m);
+            }
+            d[264..268].copy_from_slice(&(maps.len() as u32).to_le_bytes());
+            d[268..272].copy_from_slice(&(if metadata { 2u32 } else { 1 }).to_le_bytes());
+            d[440..440 + maps.len()].copy_from_slice(&maps);
+            b.tag(33, tag::LOGICAL_VOLUME, 33, 440 + maps.len());
+            b.tag(34, tag::TERMINATING, 34, 512);
+            if metadata {
+                // The metadata file (lb 0) and its mirror (lb 1): blocks 310.. as 16 blocks.
+                for lb in [0u32, 1] {
+                    let block = PART_START + lb as usize;
+                    let d = b.block(block);
+                    d[20..22].copy_from_slice(&4u16.to_le_bytes());
+                    d[27] = 250;
+                    d[56..64].copy_from_slice(&(16 * 2048u64).to_le_bytes());
+                    d[212..216].copy_from_slice(&8u32.to_le_bytes());
+                    d[216..220].copy_from_slice(&(16 * 2048u32).to_le_bytes());
+                    d[220..224].copy_from_slice(&10u32.to_le_bytes());
+                    b.tag(block, tag::EXTENDED_FILE_ENTRY, lb, 224);
+                }
+            }
+            // 0 file set → 1 root (directory 2) → "sources" 3 (directory 4) → "Install.WIM" 5,
+            // continued in the allocation extent descriptor 6; "README.TXT" 7 embedded.
+            let root = b.long_ad(1, 2048);
+            b.block(310)[400..416].copy_from_slice(&root);
+            let location = b.at(0).1;
+            b.tag(310, tag::FILE_SET, location, 512);
+            let readme: Vec<u8> = [16u8].into_iter().chain("README.TXT".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+            let root_len = b.directory(2, &[(0x0A, b"", 1), (0x02, b"\x08sources", 3), (0x00, &readme, 7)]);
+            let root_data = b.long_ad(2, root_len as u32);
+            b.entry(1, false, 4, 1, root_len, &root_data);
+            let dir_len = b.directory(4, &[(0x0A, b"", 1), (0x04, b"\x08install.wim", 9), (0x00, b"\x08Install.WIM", 5)]);
+            let dir_data = b.long_ad(4, dir_len as u32);
+            b.entry(3, true, 4, 1, dir_len, &dir_data);
+            // install.wim: 3000 bytes at physical lb 40, then (through the AED) 1500 at lb 50 and
+            // 100 allocated but unrecorded.
+            let mut ads = Vec::new();
+            ads.extend(long_ad_bytes(3000, 40, 0));
+            ads.extend(long_ad_bytes((3 << 30) | 2048, b.at(6).1, b.at(6).0));
+            b.entry(5, true, 5, 1, 4600, &ads);
+            let aed_location = b.at(6).1;
+            let mut more = Vec::new();
+            more.extend(long_ad_bytes(1500, 50, 0));
+            more.extend(long_ad_bytes((1 << 30) | 100, 0, 0));
+            let d = b.block(316);
+            d[20..24].copy_from_slice(&(more.len() as u32).to_le_bytes());
+            d[24..24 + more.len()].copy_from_slice(&more);
+            b.tag(316, tag::ALLOCATION_EXTENT, aed_location, 24 + more.len());
+            for (i, byte) in b.image[(PART_START + 40) * 2048..][..3000].iter_mut().enumerate() {
+                *byte = (i % 251) as u8;
+            }
+            for (i, byte) in b.image[(PART_START + 50) * 2048..][..1500].iter_mut().enumerate() {
+                *byte = (i % 13) as u8 + 1;
+            }
+            b.entry(7, false, 5, 3, 5, b"hello");
+            b.image
+        }
+    }
+
+    fn long_ad_bytes(len: u32, lb: u32, part: u16) -> [u8; 16] {
+        let mut ad = [0u8; 16];
+        ad[0..4].copy_from_slice(&len.to_le_bytes());
+        ad[4..8].copy_from_slice(&lb.to_le_bytes());
+        ad[8..10].copy_from_slice(&part.to_le_bytes());
+        ad
+    }
+
+    fn expected_wim() -> Vec<u8> {
+        let mut out: Vec<u8> = (0..3000).map(|i| (i % 251) as u8).collect();
+        out.extend((0..1500).map(|i| (i % 13) as u8 + 1));
+        out.extend([0u8; 100]);
+        out
+    }
+
+    #[test]
+    fn a_hand_built_volume_reads_through_both_partition_kinds() {
+        for metadata in [false, true] {
+            let image = Builder::build(metadata);
+            let udf = Udf::open(&image[..]).unwrap_or_else(|e| panic!("metadata {metadata}: {e}"));
+            assert_eq!(udf.revision(), if metadata { 0x0250 } else { 0x0201 });
+            assert_eq!(udf.read("sources/install.wim", 1 << 20).unwrap(), expected_wim(), "metadata {metadata}");
+            assert_eq!(udf.open_file("SOURCES/INSTALL.WIM").unwrap().extents().len(), 3);
+            assert_eq!(udf.read("readme.txt", 100).unwrap(), b"hello");
+            assert!(udf.open_file("sources").is_err());
+            assert!(udf.open_file("readme.txt/x").is_err());
+        }
+    }
+
+    #[test]
+    fn a_damaged_metadata_file_is_read_from_its_mirror() {
+        let mut image = Builder::build(true);
+        image[PART_START * 2048 + 30] ^= 0xFF; // the main metadata file entry's CRC fails
+        let udf = Udf::open(&image[..]).unwrap();
+        assert_eq!(udf.read("sources/install.wim", 1 << 20).unwrap(), expected_wim());
+        image[(PART_START + 1) * 2048 + 30] ^= 0xFF;
+        assert!(Udf::open(&image[..]).err().unwrap().text.contains("mirror"));
+    }
+
+    #[test]
+    fn hand_built_volumes_cut_or_flipped_give_an_answer_never_a_panic() {
+        for metadata in [false, true] {
+            let good = Builder::build(metadata);
+            let busy: Vec<usize> = (0..good.len() / 2048).filter(|s| good[s * 2048..(s + 1) * 2048].iter().any(|&b| b != 0)).collect();
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let mut image = good.clone();
+            for round in 0..3000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let block = busy[state as usize % busy.len()];
+                let at = block * 2048 + (state >> 20) as usize % 600;
+                let saved: [u8; 4] = image[at..at + 4].try_into().unwrap();
+                if round % 2 == 0 {
+                    image[at] ^= 1 << ((state >> 40) % 8);
+                } else {
+                    image[at..at + 4].copy_from_slice(&[0xFF; 4]);
+                }
+                if let Ok(udf) = Udf::open(&image[..]) {
+                    let _ = udf.read("sources/install.wim", 1 << 20);
+                    let _ = udf.read("readme.txt", 100);
+                }
+                image[at..at + 4].copy_from_slice(&saved);
+            }
+            assert_eq!(image, good);
+        }
     }
 }
