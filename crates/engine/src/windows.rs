@@ -48,22 +48,28 @@ pub struct WindowsMedia {
 }
 
 /// Where an image is looked for, best first: the installer's images, then Windows PE's.
-const CANDIDATES: [&str; 3] = ["sources/install.wim", "sources/install.esd", "sources/boot.wim"];
+const CANDIDATES: [&str; 3] = ["sources/install.wim", "sources/install.esd", BOOT_WIM];
+const BOOT_WIM: &str = "sources/boot.wim";
 
 /// The Windows an ISO holds, read from its install.wim/esd (or boot.wim) through UDF, else ISO
-/// 9660. None when neither file system has a readable one.
+/// 9660. None when neither file system has a readable one — and when an install image is there
+/// but unreadable: the media are then damaged installer media, not Windows PE media.
 pub fn windows_media(file: &File) -> Option<WindowsMedia> {
     let udf = Udf::open(file).ok();
     for path in CANDIDATES {
-        let through_udf = udf.as_ref().and_then(|u| u.open_file(path).ok()).and_then(|f| wim_editions(f).ok());
-        let found = match through_udf {
-            Some(editions) => Some((editions, MediaFileSystem::Udf)),
-            None => crate::iso::file_extent(file, path)
-                .and_then(|(offset, len)| wim_editions(UdfFile::from_extent(file, offset, len)).ok())
-                .map(|editions| (editions, MediaFileSystem::Iso9660)),
-        };
-        if let Some((editions, file_system)) = found.filter(|(e, _)| !e.is_empty()) {
-            return Some(describe(path, file_system, editions));
+        let in_udf = udf.as_ref().and_then(|u| u.open_file(path).ok());
+        let in_iso = crate::iso::file_extent(file, path);
+        if in_udf.is_none() && in_iso.is_none() {
+            continue;
+        }
+        let found = in_udf.and_then(|f| wim_editions(f).ok()).map(|editions| (editions, MediaFileSystem::Udf)).or_else(|| {
+            let (offset, len) = in_iso?;
+            wim_editions(UdfFile::from_extent(file, offset, len)).ok().map(|editions| (editions, MediaFileSystem::Iso9660))
+        });
+        match found {
+            Some((editions, file_system)) if !editions.is_empty() => return Some(describe(path, file_system, editions)),
+            _ if path != BOOT_WIM => return None,
+            _ => {}
         }
     }
     None

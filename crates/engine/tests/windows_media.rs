@@ -204,6 +204,13 @@ fn windows_media_gives_none_for_damaged_files() {
     std::fs::write(&path, &damaged).unwrap();
     let through_iso = windows_media(&File::open(&path).unwrap()).expect("the ISO 9660 tree still leads to install.wim");
     assert_eq!(through_iso.file_system, MediaFileSystem::Iso9660);
+    // install.wim damaged (its magic gone, in the data both file systems share): not Windows PE
+    // media because boot.wim still reads, but nothing.
+    let mut damaged = original.clone();
+    let at = Udf::open(&original[..]).unwrap().open_file("sources/install.wim").unwrap().extents()[0].disk.unwrap() as usize;
+    damaged[at..at + 5].copy_from_slice(b"XXXXX");
+    std::fs::write(&path, &damaged).unwrap();
+    assert_eq!(windows_media(&File::open(&path).unwrap()), None);
     for cut in [0, 2048, 16 * 2048, 300 * 2048, original.len() / 2] {
         std::fs::write(&path, &original[..cut]).unwrap();
         let _ = windows_media(&File::open(&path).unwrap());
