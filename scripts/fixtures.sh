@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # fixtures.sh OUT_DIR — builds the real test fixtures Imagesmith's tests import: OS installer ISOs
-# (bootable ones from Debian packages, RHEL/Ubuntu/Windows/ESXi-like ones made with xorriso), a
-# driver update disk and its RPM (rpmbuild + createrepo_c), Windows driver/WinPE/vendor zips (with
-# real WIMs from wimlib and a gpg signature), answer files, scripts, JSON, software archives,
-# deliberately broken inputs, and checksum files in every common layout, each checked with the real
-# tool. Sources live in scripts/fixtures/. Tests find the result through $IMAGESMITH_FIXTURES.
+# (bootable ones from Debian packages, RHEL/Ubuntu/Windows/ESXi-like ones made with xorriso,
+# Windows and WinPE UDF media with genisoimage holding WIMs/ESDs made by wimlib, empty UDF 2.01 and
+# 2.50 file systems made by mkudffs), a driver update disk and its RPM (rpmbuild + createrepo_c),
+# Windows driver/WinPE/vendor zips (with real WIMs from wimlib and a gpg signature), answer files,
+# scripts, JSON, software archives, deliberately broken inputs, and checksum files in every common
+# layout, each checked with the real tool. Sources live in scripts/fixtures/. Tests find the result
+# through $IMAGESMITH_FIXTURES.
 #
 # Deterministic: fixed clocks (SOURCE_DATE_EPOCH, faketime), fixed modes and owners, sorted
 # archive members, pinned Debian package versions checked by sha256; a rebuild gives byte-identical
