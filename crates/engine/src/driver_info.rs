@@ -5,7 +5,8 @@
 
 use crate::detect::Format;
 use crate::error::{code, Error, Result};
-use crate::model::Kind;
+use crate::model::{ArtifactQuery, ArtifactRef, Kind, OsFamily};
+use crate::{catalog, Engine};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -801,6 +802,81 @@ pub(crate) fn describe_zip<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>
     d
 }
 
+// ---- hardware-ID search -------------------------------------------------------------------------
+
+/// Which drivers to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DriverQuery {
+    /// Only drivers for this hardware ID: case-insensitive; `PCI\VEN_8086&DEV_1572` finds
+    /// drivers listing it or a more specific ID (`…&SUBSYS_00008086`), and a full device ID
+    /// (`…&DEV_1572&SUBSYS_00008086&REV_01`) finds drivers listing a less specific one.
+    pub hwid: Option<String>,
+    /// Only drivers that belong to this OS image (id, name or alias).
+    pub os_image: Option<String>,
+}
+
+/// One driver of the library with its description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DriverEntry {
+    pub id: i64,
+    pub name: String,
+    pub os: Option<OsFamily>,
+    pub distro: Option<String>,
+    /// The OS image it belongs to.
+    pub image: Option<ArtifactRef>,
+    /// `None` for a driver imported before drivers were described.
+    pub driver: Option<DriverInfo>,
+    /// With a hardware ID asked for: the IDs of the driver that matched it.
+    pub matched_ids: Vec<String>,
+}
+
+/// Does the driver's `id` answer the `query` (both any case)? The query is a prefix of the ID, or
+/// the ID is a less specific form of the query (it ends where the query goes on with `&` or `\`).
+pub fn hwid_matches(query: &str, id: &str) -> bool {
+    let q = query.trim().to_ascii_uppercase();
+    let id = id.trim().to_ascii_uppercase();
+    if q.is_empty() || id.is_empty() {
+        return false;
+    }
+    id.starts_with(&q) || (q.starts_with(&id) && matches!(q.as_bytes().get(id.len()), Some(b'&' | b'\\')))
+}
+
+impl Engine {
+    /// The library's drivers (deleted ones left out), by name; with a hardware ID only those that
+    /// support it, with an OS image only those that belong to it.
+    pub fn drivers(&self, q: &DriverQuery) -> Result<Vec<DriverEntry>> {
+        let hwid = q.hwid.as_deref().map(str::trim);
+        if hwid == Some("") {
+            return Err(Error::invalid_argument("The hardware ID to search for is empty.", "Give an ID such as PCI\\VEN_8086&DEV_1572."));
+        }
+        let conn = self.db();
+        let image = match q.os_image.as_deref() {
+            Some(key) => Some(catalog::find(&conn, key)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(key))?),
+            None => None,
+        };
+        let list = catalog::list(&conn, &ArtifactQuery { kind: Some(Kind::Driver), ..Default::default() })?;
+        let mut out = Vec::new();
+        for a in list {
+            if let Some(image) = &image {
+                if a.image.as_ref().map(|i| i.id) != Some(image.id) {
+                    continue;
+                }
+            }
+            let matched_ids: Vec<String> = match (hwid, &a.driver) {
+                (Some(h), Some(d)) => d.hardware_ids.iter().filter(|id| hwid_matches(h, id)).cloned().collect(),
+                _ => Vec::new(),
+            };
+            if hwid.is_some() && matched_ids.is_empty() {
+                continue;
+            }
+            out.push(DriverEntry { id: a.id, name: a.name, os: a.os, distro: a.distro, image: a.image, driver: a.driver, matched_ids });
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,6 +966,18 @@ Intel = "Intel GmbH"
         }
         assert_eq!(decoration("Win7"), None);
         assert_eq!(decoration("NTmips"), None);
+    }
+
+    #[test]
+    fn hardware_ids_match_by_prefix_either_way_at_id_boundaries() {
+        let id = "PCI\\VEN_8086&DEV_1572&SUBSYS_00018086";
+        assert!(hwid_matches("pci\\ven_8086&dev_1572", id));
+        assert!(hwid_matches("PCI\\VEN_8086", id));
+        assert!(hwid_matches("PCI\\VEN_8086&DEV_1572&SUBSYS_00018086&REV_01", id), "a full device ID finds the less specific one");
+        assert!(hwid_matches("PCI\\VEN_8086&DEV_1572&SUBSYS_00018086&REV_01", "PCI\\VEN_8086&DEV_1572"));
+        assert!(!hwid_matches("PCI\\VEN_8086&DEV_15721", "PCI\\VEN_8086&DEV_1572"), "only at a boundary");
+        assert!(!hwid_matches("PCI\\VEN_8086&DEV_1583", id));
+        assert!(!hwid_matches("  ", id));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub mod verify;
 
 pub use cancel::CancelToken;
 pub use checksum::ExpectedDigest;
-pub use driver_info::DriverInfo;
+pub use driver_info::{DriverEntry, DriverInfo, DriverQuery};
 pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
 pub use jobs::{JobDetail, JobItem, JobKind, JobProgress, JobQuery, JobState, JobSummary, Outcome};
