@@ -36,6 +36,8 @@ APT_PACKAGES=(
   # secrets: a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests; libdbus
   # for the keyring crate's Secret Service client
   gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config
+  # the exact OS of installer ISOs: libosinfo's media rules (the .deb depends on it too)
+  osinfo-db
   # VM disk snapshots: a real libvirt daemon with the QEMU driver (scripts/servers.sh libvirt) and
   # virsh. Not libvirt-daemon-system: its service units, users and default network are not used
   # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.
