@@ -191,7 +191,18 @@ ensure_npm_packages() {
   mkdir -p "$ROOT/ui/node_modules" && touch "$ROOT/ui/node_modules"
 }
 
+# The user libvirt's QEMU driver looks up when it starts (libvirt-daemon-system, not installed,
+# would create it): a system user without a home or a login, as that package makes it.
+ensure_libvirt_user() {
+  getent passwd libvirt-qemu >/dev/null && return 0
+  say "creating the system user libvirt-qemu (libvirt's QEMU driver needs it to start)"
+  getent group libvirt-qemu >/dev/null || "${SUDO[@]}" groupadd --system libvirt-qemu
+  "${SUDO[@]}" useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin \
+    --gid libvirt-qemu --comment "Libvirt Qemu" libvirt-qemu
+}
+
 ensure_apt_packages
 ensure_qemu_system
+ensure_libvirt_user
 ensure_cargo_tools
 ensure_npm_packages
