@@ -15,9 +15,11 @@ use std::path::Path;
 /// A driver as an admin checks it against hardware and images. Windows words for Windows
 /// architectures (`amd64`, `arm64`, `x86`, `ia64`, `arm`, as in `[Manufacturer]` decorations), RPM
 /// words for Linux ones (`x86_64`, `aarch64`, …).
+///
+/// Stored in an artifact's `detected` facts and read back from there: a field added later needs
+/// `#[serde(default)]`, or descriptions stored before it no longer read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(default)]
 pub struct DriverInfo {
     /// Architectures it is built for.
     pub arch: Vec<String>,
