@@ -130,8 +130,10 @@ const MAX_RPM_HEADER: usize = 32 << 20;
 /// librpm's own limit on index entries per header (hdrchkTags).
 const MAX_RPM_INDEX_ENTRIES: u32 = 0xffff;
 const RPM_LEAD: usize = 96;
-/// A driver update disk's packages read at most (real ones hold one to a few).
+/// A driver update disk's packages read at most (real ones hold one to a few), and the header
+/// bytes read of them all (packages may share one extent: the count alone does not bound it).
 const MAX_DUD_RPMS: usize = 256;
+const MAX_DUD_HEADER_BYTES: u64 = 128 << 20;
 
 /// What one RPM's header says, as far as drivers go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -335,11 +337,13 @@ fn rpm_driver(pkgs: &[RpmPackage], dirs: &[String]) -> DriverInfo {
 }
 
 /// A driver update disk: every RPM under `rpms/<arch>/` (repodata left out), its arches from those
-/// folders. At most [`MAX_DUD_RPMS`] packages are read; one that does not parse is skipped.
+/// folders. At most [`MAX_DUD_RPMS`] packages and 128 MiB of headers are read; a package that does
+/// not parse is skipped.
 pub(crate) fn describe_dud(tree: &crate::iso::Tree<'_>) -> DriverInfo {
     let mut pkgs = Vec::new();
     let mut arches = Vec::new();
     let mut packages = Vec::new();
+    let mut budget = MAX_DUD_HEADER_BYTES;
     let dirs = tree.list("rpms").unwrap_or_default();
     'dirs: for (arch, _) in dirs.iter().filter(|(n, r)| r.dir && !n.eq_ignore_ascii_case("repodata")) {
         let files = tree.list(&format!("rpms/{arch}")).unwrap_or_default();
@@ -347,10 +351,13 @@ pub(crate) fn describe_dud(tree: &crate::iso::Tree<'_>) -> DriverInfo {
             if !name.to_ascii_lowercase().ends_with(".rpm") {
                 continue;
             }
-            if pkgs.len() >= MAX_DUD_RPMS {
+            if pkgs.len() >= MAX_DUD_RPMS || budget == 0 {
                 break 'dirs;
             }
-            if let Ok(pkg) = read_rpm(&mut std::io::BufReader::new(tree.reader(rec))) {
+            let mut reader = std::io::BufReader::new(tree.reader(rec).take(budget));
+            let read = read_rpm(&mut reader);
+            budget = reader.into_inner().limit();
+            if let Ok(pkg) = read {
                 push_unique(&mut arches, arch.clone());
                 packages.push(format!("{}.{}", pkg.nvr(), pkg.arch));
                 pkgs.push(pkg);
