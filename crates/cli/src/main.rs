@@ -54,8 +54,8 @@ use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
 use imagesmith_engine::logging;
 use imagesmith_engine::{
-    Access, Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest, JobKind,
-    JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
+    Access, Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, DriverQuery, Engine, Error, ExpectedDigest, ImportItem,
+    ImportRequest, JobKind, JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,13 +86,17 @@ enum Command {
         os: Option<OsFamily>,
         #[arg(long, default_value = "name", value_parser = ["name", "created", "size"])]
         sort: String,
-        /// Words that must each match the name, alias, description, version, a tag, or (6+ hex
-        /// digits) the start of a checksum.
+        /// Words that must each match the name, alias, description, version, a tag, a driver's
+        /// hardware ID, or (6+ hex digits) the start of a checksum.
         #[arg(long)]
         search: Option<String>,
         /// Only artifacts with this access (public, private, deleted).
         #[arg(long)]
         access: Option<Access>,
+        /// Only images of this exact OS: a libosinfo short id (rhel9.6, ubuntu24.04, win2k22);
+        /// rhel9 also takes rhel9.6.
+        #[arg(long, value_name = "ID")]
+        os_id: Option<String>,
         /// Deleted artifacts too (hidden unless asked for).
         #[arg(long)]
         all: bool,
@@ -111,6 +115,19 @@ enum Command {
         /// Accepted for Danube's `extended`: what `show` prints already includes it.
         #[arg(long)]
         extended: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drivers in the library: class, provider, version, architectures and how many hardware IDs;
+    /// with --hwid only those that support a device.
+    Drivers {
+        /// A hardware ID (any case): `PCI\VEN_8086&DEV_1572` finds drivers listing it or a more
+        /// specific ID; a full device ID (`…&SUBSYS_00008086&REV_01`) finds less specific ones too.
+        #[arg(long, value_name = "ID")]
+        hwid: Option<String>,
+        /// Only drivers that belong to this OS image.
+        #[arg(long = "os-image", value_name = "ID_OR_NAME")]
+        os_image: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -444,6 +461,7 @@ fn main() -> ExitCode {
         &cli.command,
         Command::List { json: true, .. }
             | Command::Show { json: true, .. }
+            | Command::Drivers { json: true, .. }
             | Command::Update { json: true, .. }
             | Command::Jobs { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
@@ -539,8 +557,8 @@ fn usage(msg: &str) -> ExitCode {
 fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Import(args) => import(engine, *args),
-        Command::List { kind, os, sort, search, access, all, full, extended, json } => {
-            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, ..Default::default() };
+        Command::List { kind, os, sort, search, access, os_id, all, full, extended, json } => {
+            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, os_id, ..Default::default() };
             let artifacts = engine.list_artifacts(&q)?;
             if json {
                 output::json(&artifacts);
@@ -557,6 +575,15 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
                 output::json(&a);
             } else {
                 output::artifact_details(&a);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Drivers { hwid, os_image, json } => {
+            let drivers = engine.drivers(&DriverQuery { hwid: hwid.clone(), os_image })?;
+            if json {
+                output::json(&drivers);
+            } else {
+                output::driver_table(&drivers, hwid.as_deref());
             }
             Ok(ExitCode::SUCCESS)
         }

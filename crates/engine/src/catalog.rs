@@ -21,9 +21,17 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
+    let mut a = artifact_row(r)?;
+    let fact = |k: &str| a.detected.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    (a.os_id, a.os_name, a.os_version, a.arch) = (fact("os_id"), fact("os_name"), fact("os_version"), fact("arch"));
+    Ok(a)
+}
+
+fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
-    let detected: String = r.get(15)?;
+    let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or(serde_json::Value::Null);
+    let driver = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
     Ok(Artifact {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -63,7 +71,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
             artifact: r.get(35)?,
             snapshot_at: r.get(36)?,
         },
-        detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
+        os_id: None,
+        os_name: None,
+        os_version: None,
+        arch: None,
+        detected,
+        driver,
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
@@ -198,6 +211,15 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         args.push(os.as_str().to_string().into());
         clauses.push(format!("a.os = ?{}", args.len()));
     }
+    if let Some(id) = q.os_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        args.push(id.to_ascii_lowercase().into());
+        let n = args.len();
+        args.push(format!("{}.%", id.to_ascii_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")).into());
+        clauses.push(format!(
+            "(json_extract(a.detected, '$.os_id') = ?{n} OR json_extract(a.detected, '$.os_id') LIKE ?{} ESCAPE '\\')",
+            n + 1
+        ));
+    }
     match q.access {
         Some(access) => {
             args.push(access.as_str().to_string().into());
@@ -207,8 +229,9 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         None => {}
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        // Every word must match the name, description, version, original file name or a tag; a
-        // word of 6+ hex digits also matches the start of any stored digest (pasted from a vendor page).
+        // Every word must match the name, description, version, original file name, a tag or a
+        // driver's hardware ID; a word of 6+ hex digits also matches the start of any stored digest
+        // (pasted from a vendor page).
         for word in search.split_whitespace() {
             let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             args.push(format!("%{escaped}%").into());
@@ -217,8 +240,18 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
                 "a.name LIKE ?{n} ESCAPE '\\' OR a.alias LIKE ?{n} ESCAPE '\\' OR a.description LIKE ?{n} ESCAPE '\\' \
                  OR a.version LIKE ?{n} ESCAPE '\\' \
                  OR a.original_name LIKE ?{n} ESCAPE '\\' \
+                 OR json_extract(a.detected, '$.os_id') LIKE ?{n} ESCAPE '\\' OR json_extract(a.detected, '$.os_name') LIKE ?{n} ESCAPE '\\' \
                  OR EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact_id = a.id AND t.tag LIKE ?{n} ESCAPE '\\')"
             );
+            // A driver's hardware IDs: any part of one, or a full device ID that one is a less
+            // specific form of (`…&DEV_1572&SUBSYS_00008086&REV_01` finds `…&DEV_1572`).
+            args.push(word.to_ascii_uppercase().into());
+            let w = args.len();
+            any.push_str(&format!(
+                " OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.detected) THEN a.detected ELSE '{{}}' END, \
+                 '$.driver.hardware_ids') h WHERE h.value LIKE ?{n} ESCAPE '\\' \
+                 OR substr(?{w}, 1, length(h.value) + 1) IN (upper(h.value) || '&', upper(h.value) || '\\'))"
+            ));
             let hex = word.to_ascii_lowercase();
             if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 args.push(format!("{hex}%").into());

@@ -359,8 +359,18 @@ export type Artifact = {
 	/**  Whether the image is deployed once, as is (no customisation). */
 	deploy: boolean,
 	source: ArtifactSource,
+	/**
+	 *  The exact OS of an installer image: libosinfo's short id (`rhel9.6`, `win2k22`), its name,
+	 *  version and architecture (x86_64, aarch64, …); null when unknown.
+	 */
+	os_id: string | null,
+	os_name: string | null,
+	os_version: string | null,
+	arch: string | null,
 	/**  What detection found: volume id, OS family/version/arch, driver details, … */
 	detected: Value,
+	/**  What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`. */
+	driver: DriverInfo | null,
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
@@ -401,6 +411,8 @@ export type ArtifactQuery = {
 	access?: Access | null,
 	/**  Deleted artifacts too (hidden unless asked for). */
 	all?: boolean,
+	/**  Only images of this exact OS (libosinfo short id); `rhel9` also takes `rhel9.6`. */
+	os_id?: string | null,
 };
 
 /**  A short reference to another artifact (the OS image a driver belongs to, who uses an image). */
@@ -510,6 +522,51 @@ export type Drift = {
 	mode_changed: string[],
 };
 
+/**
+ *  A driver as an admin checks it against hardware and images. Windows words for Windows
+ *  architectures (`amd64`, `arm64`, `x86`, `ia64`, `arm`, as in `[Manufacturer]` decorations), RPM
+ *  words for Linux ones (`x86_64`, `aarch64`, …).
+ * 
+ *  Stored in an artifact's `detected` facts and read back from there: a field added later needs
+ *  `#[serde(default)]`, or descriptions stored before it no longer read.
+ */
+export type DriverInfo = {
+	/**  Architectures it is built for. */
+	arch: string[],
+	/**  Every hardware (and compatible) ID the `.inf` model sections list, upper-cased, each once. */
+	hardware_ids: string[],
+	/**  Device setup class (`Net`, `SCSIAdapter`, …). */
+	class: string | null,
+	class_guid: string | null,
+	/**  The INF's Provider, or the RPM's Vendor. */
+	provider: string | null,
+	/**  DriverVer's version, or the RPM's version. */
+	version: string | null,
+	/**  DriverVer's date, or the RPM's build date (YYYY-MM-DD). */
+	date: string | null,
+	/**  The catalog file the `.inf` names (its signature), if any. */
+	catalog: string | null,
+	/**  Whether every catalog file the `.inf` files name is in the package. */
+	catalog_present: boolean,
+	/**
+	 *  Kernel versions it is built for (`uname -r` of /lib/modules/<kver>/, `kernel-modules >=`
+	 *  provides, `kernel`/`kernel-uname-r` requires).
+	 */
+	kernels: string[],
+	/**  Kernel modules it carries (`ixgbe.ko`). */
+	kmods: string[],
+	/**  Windows versions the `[Manufacturer]` decorations name (`10.0`, `10.0.17763`). */
+	os_versions: string[],
+	/**  The RPM's name-version-release (a driver update disk with one package: that package's). */
+	package: string | null,
+	/**  Every package of a driver update disk, as `rpms/<arch>/` holds it (name-version-release.arch). */
+	packages: string[],
+	/**  The `.inf` files of a driver zip, as paths inside it. */
+	infs: string[],
+	/**  Files an `.inf` names (`[SourceDisksFiles]`, its catalog) that the package lacks. */
+	missing_files: string[],
+};
+
 export type Ecosystem = "crate" | "npm";
 
 /**  What a manifest entry is. Hardlinks are files that name the first path of their group. */
@@ -528,7 +585,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
