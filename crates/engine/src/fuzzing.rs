@@ -13,7 +13,7 @@ string_enum!(
     /// clear-signed armour; `tar_listing`: tar listing with bounded headers (software, profiles, any
     /// tar.gz); `profile_manifest`: a profile archive's profile.json and its checks; `inf`: a
     /// Windows .inf in any encoding (version, manufacturer decorations, models, source files);
-    /// `xml`: XML with bounded depth (answer files); `wim`: a WIM/ESD header and its XML editions;
+    /// `xml`: XML with bounded depth (answer files); `wim`: a WIM/ESD header and its XML editions (seeking and front to back);
     /// `windows_media`: a UDF image given as sparse sectors (see [`sparse_image`]), its `sources/`
     /// images looked up and their editions read.
     Target,
@@ -61,6 +61,7 @@ pub fn run(target: Target, data: &[u8]) {
         }
         Target::Wim => {
             let _ = crate::wim::wim_editions(std::io::Cursor::new(data));
+            let _ = crate::wim::wim_editions_streamed(data, data.len() as u64);
         }
         Target::WindowsMedia => {
             let image = sparse_image(data);

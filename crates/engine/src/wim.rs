@@ -4,6 +4,8 @@
 //! Public API:
 //! - [`wim_editions`] — every image of a WIM or ESD as a [`WindowsEdition`] (index, name, edition
 //!   id, version and build, architecture, languages, installation type, product name).
+//! - [`wim_editions_streamed`] — the same from a WIM read front to back (a zip entry), the image
+//!   data read and dropped on the way to the XML.
 //! - [`WindowsArch`], [`InstallationType`] — the closed sets those fields come from.
 //!
 //! The WIM header (208 bytes) holds at 0x48 the resource header of the XML data: size (7 bytes),
@@ -152,14 +154,29 @@ fn read_err(err: &std::io::Error) -> Error {
 /// Every image listed in the XML metadata of the WIM or ESD `reader` is positioned anywhere in.
 /// Reads the 208-byte header and the XML resource, nothing else.
 pub fn wim_editions<R: Read + Seek>(mut reader: R) -> Result<Vec<WindowsEdition>> {
-    let xml = read_xml(&mut reader)?;
-    parse_editions(&xml)
-}
-
-/// The XML resource as text.
-fn read_xml<R: Read + Seek>(reader: &mut R) -> Result<String> {
     let len = reader.seek(SeekFrom::End(0)).map_err(|e| read_err(&e))?;
     reader.seek(SeekFrom::Start(0)).map_err(|e| read_err(&e))?;
+    let (offset, size) = xml_resource(&mut reader, len)?;
+    reader.seek(SeekFrom::Start(offset)).map_err(|e| read_err(&e))?;
+    parse_editions(&read_text(&mut reader, size)?)
+}
+
+/// The same from a WIM that can only be read front to back (one inside a zip), `len` bytes long:
+/// the bytes before the XML resource (at the end of the WIMs Microsoft's tools and wimlib write)
+/// are read and dropped, so this reads at most `len` bytes.
+pub fn wim_editions_streamed<R: Read>(mut reader: R, len: u64) -> Result<Vec<WindowsEdition>> {
+    let (offset, size) = xml_resource(&mut reader, len)?;
+    let skip = offset - HEADER_LEN as u64;
+    let skipped = std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink()).map_err(|e| read_err(&e))?;
+    if skipped != skip {
+        return Err(invalid("it ends before its XML description"));
+    }
+    parse_editions(&read_text(&mut reader, size)?)
+}
+
+/// Read the header from the start of `reader` and check it: where the XML resource is (its byte
+/// offset, past the header, and its length, at most [`MAX_XML_BYTES`]) in a file of `len` bytes.
+fn xml_resource<R: Read>(reader: &mut R, len: u64) -> Result<(u64, u64)> {
     let mut header = [0u8; HEADER_LEN];
     reader.read_exact(&mut header).map_err(|e| read_err(&e))?;
     match &header[..8] {
@@ -197,7 +214,12 @@ fn read_xml<R: Read + Seek>(reader: &mut R) -> Result<String> {
     if offset < HEADER_LEN as u64 || offset.checked_add(size).is_none_or(|end| end > len) {
         return Err(invalid(format!("its XML description (at byte {offset}, {size} bytes) lies outside the {len}-byte file")));
     }
-    reader.seek(SeekFrom::Start(offset)).map_err(|e| read_err(&e))?;
+    Ok((offset, size))
+}
+
+/// The `size` bytes of the XML resource at the reader's position (checked against
+/// [`MAX_XML_BYTES`] by [`xml_resource`]), UTF-16LE after an optional byte-order mark, as text.
+fn read_text<R: Read>(reader: &mut R, size: u64) -> Result<String> {
     let mut bytes = vec![0u8; size as usize];
     reader.read_exact(&mut bytes).map_err(|e| read_err(&e))?;
     let body = bytes.strip_prefix(&[0xFF, 0xFE]).unwrap_or(&bytes);
@@ -318,6 +340,25 @@ mod tests {
         let odd = &editions[2];
         assert_eq!((odd.arch, odd.installation_type, odd.build), (None, None, None));
         assert!(odd.is_windows_pe(), "FLAGS 9 is Windows PE");
+    }
+
+    #[test]
+    fn a_wim_read_front_to_back_gives_the_same_editions() {
+        let mut bytes = wim(XML, 0);
+        // Image data between the header and the XML, as in real WIMs: the XML moves back.
+        let xml_at = HEADER_LEN as u64 + 5000;
+        bytes.splice(HEADER_LEN..HEADER_LEN, std::iter::repeat_n(0xA5, 5000));
+        bytes[0x50..0x58].copy_from_slice(&xml_at.to_le_bytes());
+        let len = bytes.len() as u64;
+        let streamed = wim_editions_streamed(&bytes[..], len).unwrap();
+        assert_eq!(streamed, wim_editions(Cursor::new(&bytes)).unwrap());
+        assert_eq!(streamed.len(), 3);
+        // Shorter than it says: an error, not a hang or a panic.
+        assert_eq!(wim_editions_streamed(&bytes[..3000], len).unwrap_err().code, code::INVALID_CONTENT);
+        assert_eq!(wim_editions_streamed(&bytes[..len as usize - 4], len).unwrap_err().code, code::INVALID_CONTENT);
+        for cut in (0..bytes.len()).step_by(97) {
+            let _ = wim_editions_streamed(&bytes[..cut], cut as u64);
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   (`os_id` win10, win11, win2k16 … win2k25; `os_name`; `os_version` 10.0.BUILD) of an ISO, or
 //!   None when it holds no readable Windows image.
 //! - [`is_windows_pe`] — whether a boot.wim's editions are Windows PE (for WinPE boot zips).
+//! - [`zipped_boot_wim`] — what the `sources/boot.wim` of a WinPE boot zip holds, read front to
+//!   back through its compression (at most [`MAX_ZIPPED_BOOT_WIM`] bytes).
 //! - [`os_for_build`] — the libosinfo id and name of a Windows build, client or server.
 //!
 //! Windows media hide `sources/` from the ISO 9660 view (it holds only a README), so UDF is read
@@ -20,7 +22,7 @@ use std::fs::File;
 
 string_enum!(
     /// Which file system of the ISO the Windows image was found through.
-    MediaFileSystem, "media file system", InvalidArgument { Udf = "udf", Iso9660 = "iso9660" }
+    MediaFileSystem, "media file system", InvalidArgument { Udf = "udf", Iso9660 = "iso9660", Zip = "zip" }
 );
 
 /// What a Windows installer (or Windows PE) ISO holds.
@@ -73,6 +75,27 @@ pub fn windows_media(file: &File) -> Option<WindowsMedia> {
         }
     }
     None
+}
+
+/// A WinPE boot zip's boot.wim larger than this is not read (real ones are 300–700 MB): a
+/// compressed entry is read from its start to its XML, which sits at the end.
+pub const MAX_ZIPPED_BOOT_WIM: u64 = 2 << 30;
+
+/// What the `sources/boot.wim` of a WinPE boot zip (anywhere below its top folder) holds. None
+/// when there is none, it is larger than [`MAX_ZIPPED_BOOT_WIM`], or it does not read.
+pub fn zipped_boot_wim<R: std::io::Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>) -> Option<WindowsMedia> {
+    let (index, name) = (0..zip.len()).find_map(|i| {
+        let name = zip.name_for_index(i)?.to_string();
+        let lower = name.to_ascii_lowercase();
+        (lower == BOOT_WIM || lower.ends_with(&format!("/{BOOT_WIM}"))).then_some((i, name))
+    })?;
+    let entry = zip.by_index(index).ok()?;
+    let len = entry.size();
+    if len > MAX_ZIPPED_BOOT_WIM {
+        return None;
+    }
+    let editions = crate::wim::wim_editions_streamed(entry, len).ok().filter(|e| !e.is_empty())?;
+    Some(describe(&name, MediaFileSystem::Zip, editions))
 }
 
 /// Are these a boot.wim's editions, and all of them Windows PE (installation type or edition id
