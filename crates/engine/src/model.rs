@@ -284,6 +284,9 @@ pub struct Artifact {
     pub detected: serde_json::Value,
     /// What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`.
     pub driver: Option<crate::driver_info::DriverInfo>,
+    /// The images of a Windows installer's install.wim/esd (index, name, edition id, build,
+    /// architecture, languages), read from `detected`; empty for anything else.
+    pub editions: Vec<crate::wim::WindowsEdition>,
     /// Every digest its bytes were found to match, and where each expected value came from.
     pub verification: Vec<Verification>,
     /// When `verify` last re-hashed the stored copy and found it intact.

@@ -371,6 +371,11 @@ export type Artifact = {
 	detected: Value,
 	/**  What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`. */
 	driver: DriverInfo | null,
+	/**
+	 *  The images of a Windows installer's install.wim/esd (index, name, edition id, build,
+	 *  architecture, languages), read from `detected`; empty for anything else.
+	 */
+	editions: WindowsEdition[],
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
@@ -759,6 +764,12 @@ export type ImportRequest = {
 	/**  Seconds a server may send nothing before a download fails (default 30). */
 	read_timeout_secs?: number | null,
 };
+
+/**
+ *  `WINDOWS/INSTALLATIONTYPE` of an image: a desktop, a server with or without its desktop,
+ *  or Windows PE (boot.wim: Windows Setup and WinPE boot media).
+ */
+export type InstallationType = "client" | "server" | "server_core" | "windows_pe";
 
 /**  Which of the catalog's endpoints to use. */
 export type Interface = "public" | "internal" | "admin";
@@ -1356,6 +1367,39 @@ export type Verification = {
 
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
+
+/**
+ *  `WINDOWS/ARCH` of an image (PROCESSOR_ARCHITECTURE_*: 0, 5, 6, 9, 12), named as libosinfo
+ *  names architectures; [`WindowsArch::windows_name`] gives Windows' own word (amd64, …).
+ */
+export type WindowsArch = "i686" | "armv7l" | "ia64" | "x86_64" | "aarch64";
+
+/**  One image in a WIM: what the deployment tools call an edition (index 1 = the first image). */
+export type WindowsEdition = {
+	index: number,
+	/**  `NAME`, e.g. "Windows Server 2022 SERVERSTANDARD". */
+	name: string,
+	description: string | null,
+	/**  `DISPLAYNAME`, e.g. "Windows Server 2022 Standard (Desktop Experience)". */
+	display_name: string | null,
+	/**  `WINDOWS/EDITIONID`, e.g. ServerStandard, Professional, WindowsPE. */
+	edition_id: string | null,
+	/**  `FLAGS`: the edition id again in install images, a number in boot.wim (9 = Windows PE). */
+	flags: string | null,
+	arch: WindowsArch | null,
+	/**  `WINDOWS/VERSION` as MAJOR.MINOR.BUILD.SPBUILD (or the parts present), e.g. "10.0.20348.587". */
+	version: string | null,
+	build: number | null,
+	/**  `WINDOWS/LANGUAGES/LANGUAGE`, e.g. ["en-US"]. */
+	languages: string[],
+	default_language: string | null,
+	/**  None when the image does not say or says something else than the known types. */
+	installation_type: InstallationType | null,
+	/**  `WINDOWS/PRODUCTNAME`, e.g. "Microsoft® Windows® Operating System". */
+	product_name: string | null,
+	/**  `WINDOWS/PRODUCTTYPE`: WinNT (client), ServerNT, LanmanNT (domain controller). */
+	product_type: string | null,
+};
 
 /**  A folder provisioned from an image. */
 export type WorkingCopy = {
