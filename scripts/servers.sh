@@ -15,7 +15,10 @@
 # in front of http that cuts or stalls chosen responses: scripts/servers/faultproxy.py; faults
 # brings http along),
 # keyring (a Secret Service: gnome-keyring, unlocked, on a private D-Bus session bus whose address
-# is TS_KEYRING_DBUS_ADDRESS; its keyrings live in STATE_DIR/keyring, never the user's).
+# is TS_KEYRING_DBUS_ADDRESS; its keyrings live in STATE_DIR/keyring, never the user's),
+# libvirt (Debian's libvirtd with the QEMU driver alone, TCG guests, reached at TS_LIBVIRT_URI =
+# qemu:///system?socket=STATE_DIR/libvirt/run/libvirt-sock; scripts/servers/libvirt-vm.sh makes a
+# VM with two qcow2 disks and three offline snapshots in it).
 #
 # STATE_DIR holds everything of one run: configs, keys, a throwaway CA (tls/ca.pem) and the
 # server certificate it signed (SAN IP:127.0.0.1, DNS:localhost), databases, uploaded files,
@@ -38,9 +41,19 @@
 # still works, for the user running the script, if its account is not locked in /etc/shadow: sshd
 # runs with UsePAM no) and servers.env has an empty TS_SFTP_PASSWORD_USER.
 #
+# libvirt needs root: libvirtd runs privileged in a mount namespace of its own where /etc/libvirt,
+# /var/lib/libvirt, /run/libvirt and /var/cache/libvirt are STATE_DIR/libvirt/{etc,lib,run,cache}
+# and /var/log/libvirt is STATE_DIR/logs/libvirt (scripts/servers/libvirtd-ns.sh), so it never
+# meets a system libvirt and needs no port. Its guests (qemu-system-x86_64, which libvirt starts
+# outside libvirtd's process group) are stopped by the PIDs libvirt records in
+# STATE_DIR/libvirt/run/qemu/NAME.pid. The QEMU capabilities libvirtd probes on its first start
+# (about 8 s) are kept in target/libvirt-qemu-capabilities (TS_LIBVIRT_CAPS_CACHE) and copied into
+# later state dirs, which then start in a fraction of a second.
+#
 # Ports are fixed (defaults above), so two state dirs can run at once only with other ports.
 # Needs (scripts/setup.sh installs them): openssh-server, openssh-sftp-server, sshpass, curl,
-# openssl, qemu-utils (smoke), python3-venv.
+# openssl, qemu-utils (smoke), python3-venv, libvirt-daemon, libvirt-daemon-driver-qemu,
+# libvirt-clients, qemu-system-x86.
 #
 # Processes are started with setsid, so each server leads its own process group; `stop` sends
 # SIGTERM to the recorded PID, waits, then SIGKILLs the whole group after TS_STOP_TIMEOUT.
@@ -49,7 +62,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/scripts/servers"
 VENV="${TS_VENV:-$ROOT/target/servers-venv}"
-ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring http faults)
+ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring http faults libvirt)
 MARKER=.imagesmith-test-servers
 
 HOST=127.0.0.1
@@ -64,6 +77,7 @@ HOST=127.0.0.1
 : "${TS_OS_ADMIN_PASSWORD:=adminpw}" "${TS_OS_PASSWORD:=demopw}" "${TS_OS_GLANCE_PASSWORD:=glancepw}"
 : "${TS_KEYRING_PASSWORD:=keyringpw}"
 : "${TS_START_TIMEOUT:=120}" "${TS_STOP_TIMEOUT:=15}"
+: "${TS_LIBVIRT_CAPS_CACHE:=$ROOT/target/libvirt-qemu-capabilities}"
 
 say() { printf 'servers: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -445,6 +459,89 @@ EOF
   spawn http nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
 }
 
+# libvirt: the daemon's directories, configuration and namespace files (see the header and
+# scripts/servers/libvirtd-ns.sh), then libvirtd itself.
+LIBVIRT_QEMU_DRIVER=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so
+libvirt_uri() { printf 'qemu:///system?socket=%s/libvirt/run/libvirt-sock\n' "$STATE"; }
+
+start_libvirt() {
+  local d="$STATE/libvirt" f
+  [[ $(id -u) -eq 0 ]] || die "libvirt needs root (a privileged libvirtd in a mount namespace of its own)"
+  for f in /usr/sbin/libvirtd "$LIBVIRT_QEMU_DRIVER" /usr/bin/virsh /usr/bin/qemu-system-x86_64; do
+    [[ -e $f ]] || die "$f missing: run scripts/setup.sh (libvirt-daemon, libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86)"
+  done
+  mkdir -p "$d/etc" "$d/lib" "$d/run" "$d/cache/qemu" "$d/ns/drivers" "$d/images" "$STATE/logs/libvirt"
+  chmod 700 "$d/run"
+  ln -s "$LIBVIRT_QEMU_DRIVER" "$d/ns/drivers/"
+  cp /etc/passwd "$d/ns/passwd"
+  cp /etc/group "$d/ns/group"
+  grep -q '^libvirt-qemu:' /etc/passwd \
+    || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu (Imagesmith test servers):/var/lib/libvirt:/usr/sbin/nologin' >>"$d/ns/passwd"
+  grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>"$d/ns/group"
+  cat >"$d/etc/libvirtd.conf" <<EOF
+# Written by scripts/servers.sh. Unix sockets only (no TCP), root's alone, no authentication.
+unix_sock_dir = "$d/run"
+unix_sock_ro_perms = "0700"
+unix_sock_rw_perms = "0700"
+unix_sock_admin_perms = "0700"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+# Warnings and errors to stderr: logs/libvirt.log.
+log_outputs = "3:stderr"
+EOF
+  cat >"$d/etc/qemu.conf" <<EOF
+# Written by scripts/servers.sh: guests run as root with no confinement, since a container has no
+# AppArmor, cgroup controllers or device namespaces to give them, and the disk files keep their
+# owner (no chown, no xattrs). Guest output goes to a file, so no virtlogd is needed.
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = [ ]
+cgroup_controllers = [ ]
+stdio_handler = "file"
+EOF
+  if [[ -d $TS_LIBVIRT_CAPS_CACHE ]]; then
+    cp -r "$TS_LIBVIRT_CAPS_CACHE" "$d/cache/qemu/capabilities" 2>/dev/null || true
+  fi
+  spawn libvirt "$HERE/libvirtd-ns.sh" "$d" "$STATE/logs/libvirt"
+}
+
+libvirt_ready() {
+  timeout 10 virsh -c "$(libvirt_uri)" version 2>/dev/null | grep -q '^Running hypervisor: QEMU'
+}
+
+# The capabilities the daemon probed (or found still valid), for the next state dir: replaced only
+# when they changed, through a rename, so a start reading them meanwhile sees old or new ones.
+libvirt_keep_capabilities() {
+  local from="$STATE/libvirt/cache/qemu/capabilities" tmp
+  [[ -d $from ]] || return 0
+  diff -rq "$from" "$TS_LIBVIRT_CAPS_CACHE" >/dev/null 2>&1 && return 0
+  mkdir -p "$(dirname "$TS_LIBVIRT_CAPS_CACHE")"
+  tmp="$(mktemp -d "$TS_LIBVIRT_CAPS_CACHE.XXXXXX")"
+  cp -r "$from/." "$tmp/"
+  rm -rf "$TS_LIBVIRT_CAPS_CACHE.old"
+  [[ ! -e $TS_LIBVIRT_CAPS_CACHE ]] || mv -T "$TS_LIBVIRT_CAPS_CACHE" "$TS_LIBVIRT_CAPS_CACHE.old" 2>/dev/null || true
+  mv -T "$tmp" "$TS_LIBVIRT_CAPS_CACHE" 2>/dev/null || rm -rf "$tmp"
+  rm -rf "$TS_LIBVIRT_CAPS_CACHE.old"
+}
+
+# Live guests of this state dir's libvirtd, "NAME PID" per line, from the pid files libvirt writes
+# (a PID counts only while it is a qemu-system process running that guest).
+libvirt_guests() {
+  local f pid name
+  for f in "$STATE"/libvirt/run/qemu/*.pid; do
+    [[ -f $f ]] || continue
+    pid="$(cat "$f" 2>/dev/null)" || continue
+    name="$(basename "$f" .pid)"
+    if ! [[ $pid =~ ^[0-9]+$ ]] || ! alive "$pid"; then continue; fi
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^/usr/bin/qemu-system-[^ ]* -name guest=$name," \
+      && printf '%s %s\n' "$name" "$pid"
+  done
+  return 0
+}
+
 # glance_config NAME FLAVOR: etc/ for one Glance (noauth when FLAVOR is empty).
 glance_config() {
   local d="$STATE/$1" flavor="$2"
@@ -670,12 +767,17 @@ cmd_start() {
     TS_OS_PASSWORD TS_OS_GLANCE_PASSWORD; do
     [[ ${!v} =~ ^[A-Za-z0-9._+-]+$ ]] || die "$v: use letters, digits and ._+- only"
   done
+  # Started by default, libvirt needs root; named explicitly, it fails without it (start_libvirt).
+  if [[ $# -eq 0 && $(id -u) -ne 0 ]]; then
+    say "not root: skipping libvirt (its libvirtd runs privileged in a mount namespace)"
+    WANT=("${WANT[@]/#libvirt/}")
+  fi
   local w=() s
   for s in "${ALL_SERVERS[@]}"; do want "$s" && w+=("$s"); done
   WANT=("${w[@]}")
 
   local needs_venv=0
-  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == faults ]] || needs_venv=1; done
+  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == faults || $s == libvirt ]] || needs_venv=1; done
   if [[ $needs_venv -eq 1 ]]; then
     local py
     py="$(python_for_venv)"
@@ -690,8 +792,9 @@ cmd_start() {
     for f in "$STATE"/pids/*.pid; do
       [[ -f $f ]] && alive "$(cat "$f")" && die "servers of $STATE are running: stop them first"
     done
+    [[ -z $(libvirt_guests) ]] || die "libvirt guests of $STATE are running: stop them first"
     remove_sftp_pw_user
-    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring,http,faults}
+    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring,http,faults,libvirt}
   fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   touch "$STATE/$MARKER"
@@ -722,8 +825,10 @@ cmd_start() {
     KPREP=$!
   fi
 
+  # libvirtd first: on a cold capabilities cache it probes QEMU for seconds.
+  want libvirt && start_libvirt
   want sftp && start_sftp
-  phase "sshd spawned"
+  phase "libvirtd and sshd spawned"
   want ftp && start_ftp ftp "$TS_FTP_PORT" "$TS_FTP_PASSIVE_PORTS"
   want ftps && start_ftp ftps "$TS_FTPS_PORT" "$TS_FTPS_PASSIVE_PORTS" tls
   want webdav && start_webdav webdav "$TS_WEBDAV_PORT"
@@ -751,6 +856,11 @@ cmd_start() {
   want keyring && wait_ready keyring keyring_ready
   want http && wait_ready http http_any "http://$HOST:$TS_HTTP_PORT/"
   want faults && wait_ready faults http_any "http://$HOST:$TS_FAULT_PORT/_log"
+  if want libvirt; then
+    wait_ready libvirt libvirt_ready
+    libvirt_keep_capabilities
+    phase "libvirt ready"
+  fi
   want glance && wait_ready glance http_ok "http://$HOST:$TS_GLANCE_PORT/healthcheck"
   phase "small servers and glance ready"
   if want keystone; then
@@ -870,6 +980,13 @@ write_env() {
       echo "# Secret Service (gnome-keyring, login keyring unlocked): DBUS_SESSION_BUS_ADDRESS for clients"
       echo "TS_KEYRING_DBUS_ADDRESS=unix:path=$STATE/keyring/bus"
     fi
+    if want libvirt; then
+      echo "# libvirt: a libvirtd of its own (QEMU driver, TCG guests, root). A test VM with two qcow2 disks"
+      echo "# and three offline snapshots: TS_LIBVIRT_VM_SCRIPT create TS_LIBVIRT_URI DIR NAME [--start]"
+      echo "TS_LIBVIRT_URI=$(libvirt_uri)"
+      echo "TS_LIBVIRT_VM_SCRIPT=$HERE/libvirt-vm.sh"
+      echo "TS_LIBVIRT_IMAGES=$STATE/libvirt/images"
+    fi
   } >"$e.tmp"
   mv "$e.tmp" "$e"
 }
@@ -878,8 +995,13 @@ write_env() {
 # stop / status
 
 # SIGTERM to every recorded PID, wait for all of them, then SIGKILL their process groups.
+# libvirt's guests are recorded first: they live outside libvirtd's process group.
 stop_all() {
   local f pid name pids=() names=()
+  while read -r name pid; do
+    mkdir -p "$STATE/pids"
+    printf '%s\n' "$pid" >"$STATE/pids/libvirt-guest-$name.pid"
+  done < <(libvirt_guests)
   for f in "$STATE"/pids/*.pid; do
     [[ -f $f ]] || continue
     pid="$(cat "$f")"
@@ -951,6 +1073,9 @@ cmd_status() {
       rc=1
     fi
   done
+  while read -r name pid; do
+    printf '%-10s pid %-8s running (libvirt guest %s)\n' libvirt-guest "$pid" "$name"
+  done < <(libvirt_guests)
   if [[ $any -eq 0 ]]; then echo "no servers recorded in $STATE"; return 1; fi
   return "$rc"
 }

@@ -36,7 +36,20 @@ APT_PACKAGES=(
   # secrets: a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests; libdbus
   # for the keyring crate's Secret Service client
   gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config
+  # VM disk snapshots: a real libvirt daemon with the QEMU driver (scripts/servers.sh libvirt) and
+  # virsh. Not libvirt-daemon-system: its service units, users and default network are not used
+  # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.
+  # The emulator it drives, qemu-system-x86, is installed by ensure_qemu_system below.
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
+
+# The emulator for the libvirt test daemon, at the version of the installed qemu-utils. Debian 12's
+# own qemu-system-x86 (7.2) cannot sit beside the qemu-utils 10.0 from bookworm-backports that
+# these machines carry (qemu-utils 10 Breaks qemu-system-common << 8.0, so apt would remove qemu-img
+# to install it); bookworm-backports has the matching 10.0 build. It is fetched through a private
+# apt configuration (the system's sources plus bookworm-backports): /etc/apt is not changed.
+QEMU_SYSTEM_PACKAGES=(qemu-system-x86 qemu-system-common qemu-system-data)
+BACKPORTS_SUITE=bookworm-backports
 
 SUDO=()
 if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
@@ -94,6 +107,36 @@ ensure_apt_packages() {
     --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
 }
 
+# qemu-system-x86 (and its -common and -data parts) at exactly the installed qemu-utils version,
+# from whichever suite has it: bookworm for 7.2, bookworm-backports for 10.0. -t lets apt take
+# what else that version needs (seabios > 1.16.3) from backports too.
+ensure_qemu_system() {
+  local missing
+  mapfile -t missing < <(missing_apt_packages "${QEMU_SYSTEM_PACKAGES[@]}")
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  lock
+  mapfile -t missing < <(missing_apt_packages "${QEMU_SYSTEM_PACKAGES[@]}")
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local version d p
+  version="$(dpkg-query -W -f='${Version}' qemu-utils)"
+  d="$(mktemp -d "${TMPDIR:-/tmp}/imagesmith-apt.XXXXXX")"
+  mkdir -p "$d/lists/partial" "$d/cache"
+  { cat /etc/apt/sources.list 2>/dev/null || true
+    echo "deb http://deb.debian.org/debian $BACKPORTS_SUITE main"; } >"$d/sources.list"
+  # Start from the system's package lists, so the update fetches little more than backports'.
+  cp -a /var/lib/apt/lists/. "$d/lists/" 2>/dev/null || true
+  rm -f "$d/lists/lock"
+  local apt_private=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::State::lists=$d/lists"
+    -o "Dir::Cache=$d/cache" -o "Dir::Cache::archives=/var/cache/apt/archives/"
+    -o APT::Sandbox::User=root)
+  for p in "${missing[@]}"; do say "apt: installing $p $version"; done
+  quietly "${SUDO[@]}" apt-get "${apt_private[@]}" update
+  quietly "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_private[@]}" install -y \
+    --no-install-recommends -o DPkg::Lock::Timeout=600 -t "$BACKPORTS_SUITE" \
+    "${QEMU_SYSTEM_PACKAGES[@]/%/=$version}"
+  rm -rf "$d"
+}
+
 tauri_driver_ok() {
   command -v tauri-driver >/dev/null 2>&1 \
     && cargo install --list 2>/dev/null | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null
@@ -147,5 +190,6 @@ ensure_npm_packages() {
 }
 
 ensure_apt_packages
+ensure_qemu_system
 ensure_cargo_tools
 ensure_npm_packages

@@ -2,7 +2,10 @@
 # smoke.sh STATE_DIR — checks every server that `scripts/servers.sh start STATE_DIR` started, with
 # the real clients: sftp (key, and password through sshpass), curl for FTP, FTPS, WebDAV,
 # WebDAVS, Glance and Keystone, and a qcow2 from qemu-img uploaded to both Glances with its md5
-# and sha512 compared to what Glance computed. One line per check; exit 1 if any check failed.
+# and sha512 compared to what Glance computed; virsh and qemu-img for libvirt (a VM from
+# libvirt-vm.sh: its snapshots listed by libvirt, found in the qcow2 files and extracted with the
+# right contents, then started under TCG and read with qemu-img -U). One line per check; exit 1 if
+# any check failed.
 set -uo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 STATE_DIR" >&2; exit 2; }
@@ -224,6 +227,29 @@ glance_keystone() {
   echo "no/bogus token 401; demo token: qcow2 active, sums match, owner = demo project"
 }
 
+# --- libvirt -----------------------------------------------------------------------------------
+libvirt_vm() {
+  local vm="smoke-$$" dir="$WORK/vm" v=(virsh -q -c "$TS_LIBVIRT_URI") names
+  "$TS_LIBVIRT_VM_SCRIPT" create "$TS_LIBVIRT_URI" "$dir" "$vm" >/dev/null || fail "libvirt-vm.sh create failed"
+  names="$("${v[@]}" snapshot-list "$vm" --name --topological | tr '\n' ' ')"
+  [[ $names == "s1-installed s2-configured s3-updated " ]] || fail "snapshot-list: '$names'"
+  [[ $("${v[@]}" domstate "$vm") == "shut off" ]] || fail "$vm is not shut off"
+  local disk s
+  for disk in vda vdb; do
+    for s in s1-installed s2-configured s3-updated; do
+      qemu-img snapshot -l "$dir/$vm-$disk.qcow2" | grep -q " $s " || fail "$s is not in $vm-$disk.qcow2"
+    done
+  done
+  "$TS_LIBVIRT_VM_SCRIPT" check "$dir" "$vm" || fail "snapshot contents differ"
+  "${v[@]}" start "$vm" >/dev/null || fail "virsh start $vm failed"
+  [[ $("${v[@]}" domstate "$vm") == running ]] || fail "$vm is not running after start"
+  qemu-img info "$dir/$vm-vda.qcow2" >/dev/null 2>&1 && fail "qemu-img info without -U opened a running VM's disk"
+  qemu-img info -U "$dir/$vm-vda.qcow2" >/dev/null || fail "qemu-img info -U failed on the running VM's disk"
+  "${v[@]}" destroy "$vm" >/dev/null || fail "virsh destroy failed"
+  "${v[@]}" undefine "$vm" --snapshots-metadata >/dev/null || fail "virsh undefine failed"
+  echo "VM with 2 disks, 3 offline internal snapshots extracted right; started (TCG), read with -U"
+}
+
 has sftp && check sftp-key sftp_key
 has sftp && check sftp-password sftp_password
 has sftp && check sftp-wrong-password sftp_bad_password
@@ -235,6 +261,7 @@ has webdavs && check webdavs webdav_https
 has glance && check glance-noauth glance_noauth
 has keystone && check keystone keystone_tokens
 has glance-ks && check glance-keystone glance_keystone
+has libvirt && check libvirt libvirt_vm
 
 echo "smoke: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [[ $FAILED -eq 0 ]]

@@ -260,16 +260,16 @@ fn rfc3339_from_epoch(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs).map(crate::clock::format).unwrap_or_default()
 }
 
-/// The internal snapshots `qemu-img info` lists in a qcow2 file, and its virtual size and format.
+/// One file of a disk's backing chain as `qemu-img info --backing-chain` describes it: its format,
+/// virtual size and internal snapshots (name, when, VM state size).
 struct QcowFacts {
+    file: PathBuf,
     format: String,
     virtual_size: u64,
     snapshots: Vec<(String, Option<String>, u64)>,
-    backing: Option<String>,
 }
 
-fn qcow_facts(file: &Path) -> std::result::Result<QcowFacts, String> {
-    let info = qemu::info(file, &[])?;
+fn facts_of(info: &Value, fallback: &Path) -> QcowFacts {
     let snapshots = info
         .get("snapshots")
         .and_then(Value::as_array)
@@ -283,17 +283,26 @@ fn qcow_facts(file: &Path) -> std::result::Result<QcowFacts, String> {
                 .collect()
         })
         .unwrap_or_default();
-    Ok(QcowFacts {
+    QcowFacts {
+        file: info.get("filename").and_then(Value::as_str).map(PathBuf::from).unwrap_or_else(|| fallback.to_path_buf()),
         format: info.get("format").and_then(Value::as_str).unwrap_or("raw").to_string(),
         virtual_size: info.get("virtual-size").and_then(Value::as_u64).unwrap_or(0),
         snapshots,
-        backing: info.get("full-backing-filename").or(info.get("backing-filename")).and_then(Value::as_str).map(str::to_string),
-    })
+    }
 }
 
-/// Whether the whole backing chain of `file` opens (an external snapshot's state is its chain).
-fn chain_problem(file: &Path) -> Option<String> {
-    qemu::info(file, &["--backing-chain"]).err()
+/// A disk file and the files below it (its backing chain, outermost first). `Err` says why the
+/// file or a file of its chain cannot be opened.
+fn chain_facts(file: &Path) -> std::result::Result<Vec<QcowFacts>, String> {
+    let info = qemu::info(file, &["--backing-chain"])?;
+    let chain: Vec<QcowFacts> = match &info {
+        Value::Array(list) => list.iter().map(|i| facts_of(i, file)).collect(),
+        one => vec![facts_of(one, file)],
+    };
+    if chain.is_empty() {
+        return Err("qemu-img described no image".into());
+    }
+    Ok(chain)
 }
 
 /// The source resolved to disk files: their snapshots, and how to read each.
@@ -410,9 +419,9 @@ impl Engine {
                 .into_iter()
                 .map(|mut d| {
                     if let Some(f) = &d.file {
-                        if let Ok(facts) = qcow_facts(Path::new(f)) {
-                            d.virtual_size = Some(facts.virtual_size);
-                            d.format = d.format.or(Some(facts.format));
+                        if let Ok(chain) = chain_facts(Path::new(f)) {
+                            d.virtual_size = Some(chain[0].virtual_size);
+                            d.format = d.format.or(Some(chain[0].format.clone()));
                         }
                     }
                     d
@@ -496,8 +505,8 @@ fn describe(r: &Resolved, disk: &VmDisk) -> String {
 /// Every snapshot of one disk file: its internal qcow2 snapshots (named by libvirt's too), and the
 /// external libvirt snapshots whose frozen state is a file of its backing chain.
 fn file_snapshots(mut disk: VmDisk, file: &Path, libvirt: &[LibvirtSnapshot]) -> Result<(VmDisk, Vec<(DiskSnapshot, Extract)>)> {
-    let facts = match qcow_facts(file) {
-        Ok(f) => f,
+    let chain = match chain_facts(file) {
+        Ok(c) => c,
         Err(why) => {
             // A disk that cannot be read has no usable snapshot; say why on each libvirt one.
             let snaps = libvirt
@@ -509,14 +518,13 @@ fn file_snapshots(mut disk: VmDisk, file: &Path, libvirt: &[LibvirtSnapshot]) ->
             return Ok((disk, snaps));
         }
     };
+    let facts = &chain[0];
     disk.virtual_size = Some(facts.virtual_size);
     disk.format = Some(facts.format.clone());
     let mut out: Vec<(DiskSnapshot, Extract)> = Vec::new();
-    let raw_why = (facts.format != "qcow2").then(|| format!("it is a {} disk, and only qcow2 disks hold snapshots", facts.format));
     for (name, at, vm_size) in &facts.snapshots {
-        let lv = libvirt.iter().find(|s| &s.name == name);
         let extract = Extract::Internal { file: file.to_path_buf(), name: name.clone() };
-        let mut s = match lv {
+        let mut s = match libvirt.iter().find(|s| &s.name == name) {
             Some(lv) => lv_snapshot(lv, SnapshotLocation::Internal, *vm_size, None),
             None => DiskSnapshot {
                 name: name.clone(),
@@ -529,55 +537,48 @@ fn file_snapshots(mut disk: VmDisk, file: &Path, libvirt: &[LibvirtSnapshot]) ->
                 problem: None,
             },
         };
-        if s.created_at.is_none() {
-            s.created_at = at.clone();
-        }
+        s.created_at = s.created_at.or(at.clone());
         out.push((s, extract));
     }
-    // libvirt snapshots of this disk that are not (or no longer) in the file.
+    // libvirt snapshots of this disk that are not in the file itself.
     for lv in libvirt {
         let Some((_, kind, overlay)) = lv.disks.iter().find(|(t, _, _)| *t == disk.target) else { continue };
         if kind == "no" || out.iter().any(|(s, _)| s.name == lv.name) {
             continue;
         }
-        if kind == "external" {
+        let extract = if kind == "external" {
             // The overlay made at the snapshot holds what came after it; the snapshot's state is the
-            // overlay's backing file (with its own chain).
-            let extract = match overlay.as_deref().map(Path::new) {
+            // overlay's backing file, with its own chain.
+            match overlay.as_deref().map(Path::new) {
                 None => Extract::Unusable("libvirt does not say which overlay file it made".into()),
-                Some(ov) => match qcow_facts(ov) {
-                    Err(why) => Extract::Unusable(format!("its overlay {} cannot be read: {why}", ov.display())),
-                    Ok(QcowFacts { backing: None, .. }) => Extract::Unusable(format!("its overlay {} has no backing file", ov.display())),
-                    Ok(QcowFacts { backing: Some(b), .. }) => {
-                        let base = resolve_backing(ov, &b);
-                        match chain_problem(&base) {
-                            Some(why) => Extract::Unusable(format!("its backing chain is broken: {why}")),
-                            None => Extract::Chain { file: base },
-                        }
+                Some(ov) => match chain_facts(ov) {
+                    Err(why) => {
+                        Extract::Unusable(format!("its overlay {} or the backing chain below it cannot be read: {why}", ov.display()))
                     }
+                    Ok(c) if c.len() < 2 => Extract::Unusable(format!("its overlay {} has no backing file", ov.display())),
+                    Ok(c) => Extract::Chain { file: c[1].file.clone() },
                 },
-            };
-            let why = match &extract {
-                Extract::Unusable(w) => Some(w.clone()),
-                _ => None,
-            };
-            out.push((lv_snapshot(lv, SnapshotLocation::External, 0, why), extract));
+            }
+        } else if let Some(below) = chain[1..].iter().find(|f| f.snapshots.iter().any(|(n, _, _)| *n == lv.name)) {
+            // An internal snapshot taken before an external one: it lives in a file below the overlay.
+            Extract::Internal { file: below.file.clone(), name: lv.name.clone() }
+        } else if facts.format != "qcow2" {
+            Extract::Unusable(format!("it is a {} disk, and only qcow2 disks hold snapshots", facts.format))
         } else {
-            let why = raw_why.clone().unwrap_or_else(|| format!("libvirt lists it, but {} holds no snapshot of that name", file.display()));
-            out.push((lv_snapshot(lv, SnapshotLocation::Internal, 0, Some(why.clone())), Extract::Unusable(why)));
-        }
+            Extract::Unusable(format!("libvirt lists it, but no file of {} holds a snapshot of that name", file.display()))
+        };
+        let (location, why) = match &extract {
+            Extract::Unusable(w) => {
+                (if kind == "external" { SnapshotLocation::External } else { SnapshotLocation::Internal }, Some(w.clone()))
+            }
+            Extract::Chain { .. } => (SnapshotLocation::External, None),
+            Extract::Internal { .. } => (SnapshotLocation::Internal, None),
+        };
+        out.push((lv_snapshot(lv, location, 0, why), extract));
     }
-    out.sort_by(|a, b| a.0.created_at.cmp(&b.0.created_at).then(a.0.name.cmp(&b.0.name)));
+    // Oldest first; snapshots taken in the same second keep the order qemu-img and libvirt gave.
+    out.sort_by(|a, b| a.0.created_at.cmp(&b.0.created_at));
     Ok((disk, out))
-}
-
-fn resolve_backing(overlay: &Path, backing: &str) -> PathBuf {
-    let b = Path::new(backing);
-    if b.is_absolute() {
-        b.to_path_buf()
-    } else {
-        overlay.parent().unwrap_or(Path::new(".")).join(b)
-    }
 }
 
 fn lv_snapshot(lv: &LibvirtSnapshot, location: SnapshotLocation, vm_state_size: u64, problem: Option<String>) -> DiskSnapshot {

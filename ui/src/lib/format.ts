@@ -81,6 +81,7 @@ export const JOB_LABELS: Record<JobKind, string> = {
   recover: 'Recovery',
   capture: 'Capture',
   provision: 'Provision',
+  snapshot_image: 'Snapshot image',
 };
 
 export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];

@@ -409,7 +409,11 @@ export type ArtifactRef = {
 	name: string,
 };
 
-/**  Where an artifact came from: a local file, a URL (and the manifest that named it), an image store. */
+/**
+ *  Where an artifact came from: a local file, a URL (and the manifest that named it), an image
+ *  store, or a VM disk snapshot (the VM, its disk, the snapshot and when it was taken; fields of
+ *  other sources are left out).
+ */
 export type ArtifactSource = {
 	kind: SourceKind,
 	url: string | null,
@@ -417,6 +421,19 @@ export type ArtifactSource = {
 	store: string | null,
 	/**  The image's id in its store (an IMGAPI uuid, a SimpleStreams product). */
 	remote_id: string | null,
+	/**  The libvirt VM a snapshot image was cut from. */
+	vm?: string | null,
+	/**  The libvirt connection URI it was reached on (virsh's default when absent). */
+	connect?: string | null,
+	/**  The disk (numbered from 1) of a snapshot image. */
+	disk_id?: number | null,
+	snapshot?: string | null,
+	/**  The disk file the snapshot was read from. */
+	disk_file?: string | null,
+	/**  The library's qcow2 image a snapshot image was cut from. */
+	artifact?: string | null,
+	/**  When the snapshot was taken. */
+	snapshot_at?: string | null,
 };
 
 /**
@@ -511,7 +528,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -706,7 +723,7 @@ export type JobItem = {
 };
 
 /**  What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md. */
-export type JobKind = "import" | "verify" | "export" | "server_export" | "profile_import" | "publish" | "recover" | "capture" | "provision";
+export type JobKind = "import" | "verify" | "export" | "server_export" | "profile_import" | "publish" | "recover" | "capture" | "provision" | "snapshot_image";
 
 /**  Live progress of a running job, sent to the UI or the terminal. */
 export type JobProgress = {
@@ -1173,7 +1190,7 @@ export type ServerTestReport = {
 export type SortKey = "name" | "created" | "size";
 
 /**  Where an artifact's bytes came from. */
-export type SourceKind = "file" | "url" | "store";
+export type SourceKind = "file" | "url" | "store" | "snapshot";
 
 /**  `store test`: the store answered and offers this many images. */
 export type StoreCheck = {
