@@ -163,10 +163,10 @@ export class SnapshotBrowser {
       this.connected = wanted;
       this.vmsError = null;
       this.#storage?.setItem(URI_KEY, wanted);
-      // the chosen VM stays when it is still there (a refresh), else the only one is chosen
+      // the chosen VM stays when it is still there (a refresh); otherwise the person picks one
+      // (not chosen for them: a narrow window would jump past the list to its disks)
       if (!same || !vms.some((v) => v.name === this.vm)) this.vm = null;
-      if (this.vm == null && vms.length === 1) await this.chooseVm(vms[0]!.name);
-      else if (this.vm != null && this.mode === 'vm') await this.loadDisks();
+      if (this.vm != null && this.mode === 'vm') await this.loadDisks();
       else if (this.mode === 'vm') this.#showSource();
     } catch (e) {
       if (asked !== this.#askedVms) return;

@@ -28,7 +28,7 @@ function vm(name: string, over: Partial<VmInfo> = {}): VmInfo {
 
 const webDisks = (): DiskSnapshots[] => [
   { disk: disk(1), snapshots: [snap('s1-installed', { description: 'Fresh install' }), snap('s2-configured')] },
-  { disk: disk(2), snapshots: [snap('s1-installed'), snap('gone', { usable: false, problem: 'libvirt lists it, but the file holds no snapshot of that name' })] },
+  { disk: disk(2), snapshots: [snap('s1-installed'), snap('gone', { usable: false, problem: 'libvirt lists it, but no file of web-vdb.qcow2 holds a snapshot of that name' })] },
 ];
 
 function api(over: Partial<SnapshotsApi> = {}) {
@@ -103,7 +103,7 @@ describe('SnapshotBrowser', () => {
     expect(b.vm).toBeNull();
   });
 
-  it('a refused connection shows its error and is not remembered; one VM alone is chosen', async () => {
+  it('a refused connection shows its error and is not remembered; a VM is chosen by the person, even the only one', async () => {
     const a = api();
     const storage = memory();
     const b = new SnapshotBrowser(a, storage);
@@ -114,7 +114,8 @@ describe('SnapshotBrowser', () => {
     expect(storage.map.has(URI_KEY)).toBe(false);
     a.listVms.mockResolvedValueOnce([vm('only')]);
     await b.connectTo('qemu:///system');
-    expect([b.vmsError, b.vm]).toEqual([null, 'only']);
+    expect([b.vmsError, b.vm, b.shownSource]).toEqual([null, null, null]);
+    await b.chooseVm('only');
     expect(b.shownSource).toEqual({ type: 'vm', vm: 'only', connect: 'qemu:///system' });
   });
 
@@ -196,7 +197,7 @@ describe('the Snapshots screen', () => {
     const rows = screen.getAllByTestId('snapshot-row');
     expect(rows.map((r) => r.dataset.name)).toEqual(['s1-installed', 'gone']);
     expect(within(rows[1]!).getByTestId('make-image')).toBeDisabled();
-    expect(within(rows[1]!).getByTestId('snapshot-problem')).toHaveTextContent('holds no snapshot of that name');
+    expect(within(rows[1]!).getByTestId('snapshot-problem')).toHaveTextContent('holds a snapshot of that name');
     await user.click(within(rows[0]!).getByTestId('make-image'));
     expect(onmake).toHaveBeenCalledWith(expect.objectContaining({ name: 's1-installed' }));
   });
