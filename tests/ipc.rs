@@ -1032,7 +1032,8 @@ fn snapshot_commands_read_only_a_chosen_disk_file_refuse_before_any_job_and_cut_
     let h = harness_answering(Some(answers.clone()));
     let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": null}});
     let source = json!({"type": "disk_file", "path": disk});
-    let attrs = json!({"name": null, "description": "web before the app", "version": null, "tags": ["web"], "alias": "wb", "access": "public"});
+    let attrs =
+        json!({"name": null, "description": "web before the app", "version": null, "tags": ["web"], "alias": "wb", "access": "public"});
     let request = |snapshot: &str, name: &str, disk_id: Value| {
         json!({"request": {"source": source, "snapshot": snapshot, "disk_id": disk_id, "format": "qcow2", "name": name, "attributes": attrs},
             "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"})
@@ -1098,12 +1099,18 @@ fn snapshot_commands_read_only_a_chosen_disk_file_refuse_before_any_job_and_cut_
 #[test]
 fn libvirt_connections_that_would_run_a_program_are_refused_and_an_unreachable_one_is_connection_failed() {
     let h = harness();
-    for uri in ["qemu+ext:///system?command=/bin/sh", "qemu+ssh://h/system?command=/tmp/x", "qemu+ssh://h/system?netcat=/tmp/x", "/etc/passwd"] {
+    for uri in
+        ["qemu+ext:///system?command=/bin/sh", "qemu+ssh://h/system?command=/tmp/x", "qemu+ssh://h/system?netcat=/tmp/x", "/etc/passwd"]
+    {
         let err = invoke(&h, "list_vms", json!({"connect": uri})).unwrap_err();
         assert_error_shape(&err);
         assert_eq!(err["code"], "invalid_argument", "{uri}: {err}");
         let source = json!({"type": "vm", "vm": "web", "connect": uri});
-        assert_eq!(invoke(&h, "list_snapshots", json!({"source": source, "diskId": null})).unwrap_err()["code"], "invalid_argument", "{uri}");
+        assert_eq!(
+            invoke(&h, "list_snapshots", json!({"source": source, "diskId": null})).unwrap_err()["code"],
+            "invalid_argument",
+            "{uri}"
+        );
     }
     let nowhere = format!("qemu:///system?socket={}/no-such-libvirt-sock", h.dir.path().display());
     let err = invoke(&h, "list_vms", json!({"connect": nowhere})).unwrap_err();

@@ -60,7 +60,8 @@ pub async fn start_snapshot_image(
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_disk_file(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
-    let ask = |d: &dyn Dialogs| d.pick_file("Choose a qcow2 disk file", "qcow2 disk images", &["qcow2", "qcow", "img"]).into_iter().collect();
+    let ask =
+        |d: &dyn Dialogs| d.pick_file("Choose a qcow2 disk file", "qcow2 disk images", &["qcow2", "qcow", "img"]).into_iter().collect();
     Ok(super::dialogs::pick(&state, ask).await?.into_iter().next())
 }
 
@@ -102,7 +103,10 @@ fn given_uri(connect: Option<String>) -> Result<Option<String>, IpcError> {
         return refuse("the ext transport runs a program");
     }
     let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let runs = query.split('&').filter_map(|kv| kv.split('=').next()).any(|k| k.eq_ignore_ascii_case("command") || k.eq_ignore_ascii_case("netcat"));
+    let runs = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .any(|k| k.eq_ignore_ascii_case("command") || k.eq_ignore_ascii_case("netcat"));
     if runs {
         return refuse("its command or netcat parameter names a program to run");
     }
