@@ -392,6 +392,28 @@ fixed_bytes esxi-s 8192 >"$T/s.v00"
 pe_file "$T/efi/boot/bootx64.efi" esxi-bootx64 4096
 make_iso "$F/esxi-8.0.iso" "ESXI-8.0U2-22380479-STANDARD" "VMware, Inc." "$T" -A "ESXIMAGE"
 
+# --- Debian, SUSE and Fedora installer ISOs: the exact OS from .disk/info, media.1/products, and ---
+# --- (Fedora, no tree files) libosinfo's volume-id rule alone ------------------------------------
+
+T="$S/debian"
+mkdir -p "$T/.disk" "$T/install.amd" "$T/dists/bookworm"
+printf 'Debian GNU/Linux 12.7.0 "Bookworm" - Official amd64 DVD Binary-1 20240831-10:40' >"$T/.disk/info"
+printf 'Origin: Debian\nSuite: stable\nVersion: 12.7\nCodename: bookworm\nArchitectures: amd64\n' >"$T/dists/bookworm/Release"
+fixed_bytes debian-vmlinuz 8192 >"$T/install.amd/vmlinuz"
+make_iso "$F/debian-12.7.0-amd64-DVD-1.iso" "Debian 12.7.0 amd64 1" "Debian" "$T" -A "Debian GNU/Linux 12.7.0"
+
+T="$S/sles"
+mkdir -p "$T/media.1" "$T/boot/x86_64/loader"
+printf '/Module-Basesystem sle-module-basesystem 15.6-0\n/Product-SLES sles 15.6-0\n' >"$T/media.1/products"
+printf 'SUSE - SLE-15-SP6-Full-x86_64-GM-Media1\n20240614\n1\n' >"$T/media.1/media"
+fixed_bytes sles-linux 8192 >"$T/boot/x86_64/loader/linux"
+make_iso "$F/sle-15-sp6-full-x86_64.iso" "SLE-15-SP6-Full-x86_64135.1.000" "SUSE LLC" "$T"
+
+T="$S/fedora"
+mkdir -p "$T/isolinux"
+fixed_bytes fedora-vmlinuz 8192 >"$T/isolinux/vmlinuz"
+make_iso "$F/fedora-server-dvd-x86_64-37.iso" "Fedora-S-dvd-x86_64-37" "Fedora Project" "$T"
+
 # --- RHEL driver update disk ---------------------------------------------------------------------
 
 T="$S/dud"

@@ -473,11 +473,11 @@ start_libvirt() {
   mkdir -p "$d/etc" "$d/lib" "$d/run" "$d/cache/qemu" "$d/ns/drivers" "$d/images" "$STATE/logs/libvirt"
   chmod 700 "$d/run"
   ln -s "$LIBVIRT_QEMU_DRIVER" "$d/ns/drivers/"
-  cp /etc/passwd "$d/ns/passwd"
-  cp /etc/group "$d/ns/group"
-  grep -q '^libvirt-qemu:' /etc/passwd \
-    || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu (Imagesmith test servers):/var/lib/libvirt:/usr/sbin/nologin' >>"$d/ns/passwd"
-  grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>"$d/ns/group"
+  # The QEMU driver looks its compiled-in user up before it reads qemu.conf (which runs guests as
+  # root): scripts/setup.sh creates it as libvirt-daemon-system would. (A copy of /etc/passwd
+  # bind-mounted in the namespace was tried: useradd replacing /etc/passwd for the sftp server,
+  # started next, detaches such a mount before libvirtd reads it.)
+  getent passwd libvirt-qemu >/dev/null || die "no libvirt-qemu user: run scripts/setup.sh"
   cat >"$d/etc/libvirtd.conf" <<EOF
 # Written by scripts/servers.sh. Unix sockets only (no TCP), root's alone, no authentication.
 unix_sock_dir = "$d/run"

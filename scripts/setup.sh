@@ -36,6 +36,8 @@ APT_PACKAGES=(
   # secrets: a real Secret Service (gnome-keyring on a private D-Bus) for the keyring tests; libdbus
   # for the keyring crate's Secret Service client
   gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config
+  # the exact OS of installer ISOs: libosinfo's media rules (the .deb depends on it too)
+  osinfo-db
   # VM disk snapshots: a real libvirt daemon with the QEMU driver (scripts/servers.sh libvirt) and
   # virsh. Not libvirt-daemon-system: its service units, users and default network are not used
   # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.
@@ -189,7 +191,18 @@ ensure_npm_packages() {
   mkdir -p "$ROOT/ui/node_modules" && touch "$ROOT/ui/node_modules"
 }
 
+# The user libvirt's QEMU driver looks up when it starts (libvirt-daemon-system, not installed,
+# would create it): a system user without a home or a login, as that package makes it.
+ensure_libvirt_user() {
+  getent passwd libvirt-qemu >/dev/null && return 0
+  say "creating the system user libvirt-qemu (libvirt's QEMU driver needs it to start)"
+  getent group libvirt-qemu >/dev/null || "${SUDO[@]}" groupadd --system libvirt-qemu
+  "${SUDO[@]}" useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin \
+    --gid libvirt-qemu --comment "Libvirt Qemu" libvirt-qemu
+}
+
 ensure_apt_packages
 ensure_qemu_system
+ensure_libvirt_user
 ensure_cargo_tools
 ensure_npm_packages

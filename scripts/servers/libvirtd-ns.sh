@@ -14,10 +14,8 @@
 # moved by configuration), so the namespace is what keeps it away from a system libvirt and lets
 # two state dirs run at once. The mounts are seen by this process and the guests it starts only.
 #
-# Two more files are mapped: /etc/passwd and /etc/group, copies with a `libvirt-qemu` user and
-# group added when the system has none. The QEMU driver looks that compiled-in user up before it
-# reads qemu.conf and refuses to start without it; Debian's libvirt-daemon-system would create it,
-# and qemu.conf then runs the guests as root anyway. LIBVIRT_DRIVER_DIR holds the QEMU driver alone,
+# The QEMU driver looks up its compiled-in `libvirt-qemu` user before it reads qemu.conf (which
+# runs the guests as root): scripts/setup.sh creates it. LIBVIRT_DRIVER_DIR holds the QEMU driver alone,
 # so the network, nwfilter, nodedev, interface, storage and secret drivers (dnsmasq, firewall, udev,
 # D-Bus) are not loaded.
 set -eu
@@ -27,7 +25,7 @@ if [ -z "${LIBVIRTD_NS_INNER:-}" ]; then
   export LIBVIRTD_NS_INNER=1
   exec unshare -m --propagation private -- "$0" "$@"
 fi
-for m in etc lib run cache ns/drivers ns/passwd ns/group; do
+for m in etc lib run cache ns/drivers; do
   [ -e "$DIR/$m" ] || { echo "libvirtd-ns: $DIR/$m missing" >&2; exit 1; }
 done
 # The mount points, as libvirt-daemon-system would leave them: empty directories on the system.
@@ -38,8 +36,6 @@ mount --bind "$DIR/lib" /var/lib/libvirt
 mount --bind "$DIR/run" /run/libvirt
 mount --bind "$DIR/cache" /var/cache/libvirt
 mount --bind "$LOGDIR" /var/log/libvirt
-mount --bind "$DIR/ns/passwd" /etc/passwd
-mount --bind "$DIR/ns/group" /etc/group
 
 export LIBVIRT_DRIVER_DIR="$DIR/ns/drivers"
 # On one CPU: libvirt 9.0 keeps the host CPUID it read next to the cached QEMU capabilities and

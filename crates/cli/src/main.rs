@@ -93,6 +93,10 @@ enum Command {
         /// Only artifacts with this access (public, private, deleted).
         #[arg(long)]
         access: Option<Access>,
+        /// Only images of this exact OS: a libosinfo short id (rhel9.6, ubuntu24.04, win2k22);
+        /// rhel9 also takes rhel9.6.
+        #[arg(long, value_name = "ID")]
+        os_id: Option<String>,
         /// Deleted artifacts too (hidden unless asked for).
         #[arg(long)]
         all: bool,
@@ -539,8 +543,8 @@ fn usage(msg: &str) -> ExitCode {
 fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Import(args) => import(engine, *args),
-        Command::List { kind, os, sort, search, access, all, full, extended, json } => {
-            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, ..Default::default() };
+        Command::List { kind, os, sort, search, access, os_id, all, full, extended, json } => {
+            let q = ArtifactQuery { kind, os, sort: sort.parse::<SortKey>()?, search, access, all, os_id, ..Default::default() };
             let artifacts = engine.list_artifacts(&q)?;
             if json {
                 output::json(&artifacts);

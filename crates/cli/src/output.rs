@@ -147,6 +147,13 @@ pub fn artifact_details(a: &Artifact) {
     row("name", &a.name);
     row("kind", a.kind.as_str());
     row("os", &os_label(a));
+    if a.os_id.is_some() || a.os_name.is_some() {
+        let arch = a.arch.as_deref().map(|x| format!(", {x}")).unwrap_or_default();
+        let id = a.os_id.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
+        row("exact os", &format!("{}{id}{arch}", a.os_name.as_deref().unwrap_or("?")));
+    } else if a.detected.get("installer") == Some(&serde_json::Value::Bool(false)) {
+        row("exact os", "not an OS installer");
+    }
     row("size", &format!("{} ({} bytes)", human_size(a.size), a.size));
     row("sha256", &a.sha256);
     if let Some(advice) = state_advice(a.state) {

@@ -21,6 +21,13 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
+    let mut a = artifact_row(r)?;
+    let fact = |k: &str| a.detected.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    (a.os_id, a.os_name, a.os_version, a.arch) = (fact("os_id"), fact("os_name"), fact("os_version"), fact("arch"));
+    Ok(a)
+}
+
+fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
     let detected: String = r.get(15)?;
@@ -63,6 +70,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
             artifact: r.get(35)?,
             snapshot_at: r.get(36)?,
         },
+        os_id: None,
+        os_name: None,
+        os_version: None,
+        arch: None,
         detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
@@ -198,6 +209,15 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         args.push(os.as_str().to_string().into());
         clauses.push(format!("a.os = ?{}", args.len()));
     }
+    if let Some(id) = q.os_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        args.push(id.to_ascii_lowercase().into());
+        let n = args.len();
+        args.push(format!("{}.%", id.to_ascii_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")).into());
+        clauses.push(format!(
+            "(json_extract(a.detected, '$.os_id') = ?{n} OR json_extract(a.detected, '$.os_id') LIKE ?{} ESCAPE '\\')",
+            n + 1
+        ));
+    }
     match q.access {
         Some(access) => {
             args.push(access.as_str().to_string().into());
@@ -217,6 +237,7 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
                 "a.name LIKE ?{n} ESCAPE '\\' OR a.alias LIKE ?{n} ESCAPE '\\' OR a.description LIKE ?{n} ESCAPE '\\' \
                  OR a.version LIKE ?{n} ESCAPE '\\' \
                  OR a.original_name LIKE ?{n} ESCAPE '\\' \
+                 OR json_extract(a.detected, '$.os_id') LIKE ?{n} ESCAPE '\\' OR json_extract(a.detected, '$.os_name') LIKE ?{n} ESCAPE '\\' \
                  OR EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact_id = a.id AND t.tag LIKE ?{n} ESCAPE '\\')"
             );
             let hex = word.to_ascii_lowercase();

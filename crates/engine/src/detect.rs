@@ -330,6 +330,19 @@ fn detect_iso(path: &Path, file: &mut File, len: u64, mut d: Detection) -> Resul
     d.os = guess.family;
     d.distro = guess.distro;
     d.facts.extend(guess.facts);
+    // The exact OS (files inside first, then libosinfo) decides the family and distro it names.
+    let id = iso::identify(file, &info);
+    if let Some((family, distro)) = id.family_and_distro() {
+        let same = d.os == Some(family);
+        d.os = Some(family);
+        d.distro = distro.or_else(|| d.distro.take().filter(|_| same));
+    }
+    let mut facts = id.facts();
+    if d.os.is_some() {
+        // Known as an installer by its volume id or its install.wim, without an exact release.
+        facts.insert("installer".into(), json!(true));
+    }
+    d.facts.extend(facts);
     Ok(d)
 }
 

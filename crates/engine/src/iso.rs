@@ -197,6 +197,28 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
+/// The exact OS of an installer ISO (`osid`): its files through the ISO 9660 tree, then libosinfo.
+pub fn identify(file: &File, info: &VolumeInfo) -> crate::osid::OsIdentity {
+    let fields = crate::osid::VolumeFields {
+        volume_id: &info.volume_id,
+        publisher: &info.publisher,
+        application: &info.application,
+        system_id: &info.system_id,
+        volume_bytes: info.volume_bytes,
+    };
+    let tree = Tree::open(file);
+    crate::osid::identify(tree.as_ref().map(|t| t as &dyn crate::osid::IsoFiles), &fields)
+}
+
+impl crate::osid::IsoFiles for Tree<'_> {
+    fn read_file(&self, path: &str, max: u64) -> Option<Vec<u8>> {
+        self.read(path, max)
+    }
+    fn has(&self, path: &str) -> bool {
+        self.lookup(path).is_some()
+    }
+}
+
 /// Is this ISO a Linux driver update disk (label OEMDRV or an `rhdd3` file)?
 pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, Value>> {
     let mut facts = Map::new();

@@ -27,6 +27,7 @@ pub mod logging;
 pub mod matrix;
 pub mod model;
 pub mod openpgp;
+pub mod osid;
 pub mod pipeline;
 pub mod profile;
 pub mod profile_import;

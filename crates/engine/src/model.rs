@@ -274,6 +274,12 @@ pub struct Artifact {
     /// Whether the image is deployed once, as is (no customisation).
     pub deploy: bool,
     pub source: ArtifactSource,
+    /// The exact OS of an installer image: libosinfo's short id (`rhel9.6`, `win2k22`), its name,
+    /// version and architecture (x86_64, aarch64, …); null when unknown.
+    pub os_id: Option<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub arch: Option<String>,
     /// What detection found: volume id, OS family/version/arch, driver details, …
     pub detected: serde_json::Value,
     /// Every digest its bytes were found to match, and where each expected value came from.
@@ -381,4 +387,7 @@ pub struct ArtifactQuery {
     /// Deleted artifacts too (hidden unless asked for).
     #[serde(default)]
     pub all: bool,
+    /// Only images of this exact OS (libosinfo short id); `rhel9` also takes `rhel9.6`.
+    #[serde(default)]
+    pub os_id: Option<String>,
 }

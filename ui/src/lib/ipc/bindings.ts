@@ -381,6 +381,14 @@ export type Artifact = {
 	/**  Whether the image is deployed once, as is (no customisation). */
 	deploy: boolean,
 	source: ArtifactSource,
+	/**
+	 *  The exact OS of an installer image: libosinfo's short id (`rhel9.6`, `win2k22`), its name,
+	 *  version and architecture (x86_64, aarch64, …); null when unknown.
+	 */
+	os_id: string | null,
+	os_name: string | null,
+	os_version: string | null,
+	arch: string | null,
 	/**  What detection found: volume id, OS family/version/arch, driver details, … */
 	detected: Value,
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
@@ -423,6 +431,8 @@ export type ArtifactQuery = {
 	access?: Access | null,
 	/**  Deleted artifacts too (hidden unless asked for). */
 	all?: boolean,
+	/**  Only images of this exact OS (libosinfo short id); `rhel9` also takes `rhel9.6`. */
+	os_id?: string | null,
 };
 
 /**  A short reference to another artifact (the OS image a driver belongs to, who uses an image). */

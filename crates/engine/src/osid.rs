@@ -1,0 +1,569 @@
+//! The exact OS of an installer ISO — libosinfo's short id (`rhel9.6`, `sles15sp6`, `ubuntu24.04`,
+//! `debian12`, `esxi8.0`, `win2k22`), name, version and architecture — from the files inside the
+//! ISO first (`.treeinfo`, `.discinfo`, `.disk/info`, SUSE `media.1/products`, ESXi `boot.cfg` and
+//! `upgrade/metadata.xml`), then from the libosinfo database's media rules (Debian's `osinfo-db`:
+//! volume, publisher, application and system id regexes, and the volume size where it matters).
+//! An ISO neither source knows is "not an OS installer".
+
+use crate::model::OsFamily;
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// What the ISO is, as exactly as the sources tell.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OsIdentity {
+    /// libosinfo's short id (`rhel9.6`); an id in the same style where libosinfo has none.
+    pub os_id: Option<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    /// libosinfo's architecture words: x86_64, i686, aarch64, ppc64le, s390x.
+    pub arch: Option<String>,
+    /// Where it was read: a file inside the ISO, or `osinfo-db`.
+    pub source: Option<String>,
+}
+
+impl OsIdentity {
+    /// The family and distribution the support matrix uses, derived from the id.
+    pub fn family_and_distro(&self) -> Option<(OsFamily, Option<String>)> {
+        let id = self.os_id.as_deref()?;
+        let prefixes: [(&str, OsFamily, Option<&str>); 14] = [
+            ("rhel", OsFamily::Linux, Some("rhel")),
+            ("centos", OsFamily::Linux, Some("centos")),
+            ("rocky", OsFamily::Linux, Some("rocky")),
+            ("almalinux", OsFamily::Linux, Some("alma")),
+            ("ol", OsFamily::Linux, Some("oracle")),
+            ("fedora", OsFamily::Linux, Some("fedora")),
+            ("sle", OsFamily::Linux, Some("sles")),
+            ("opensuse", OsFamily::Linux, Some("opensuse")),
+            ("ubuntu", OsFamily::Linux, Some("ubuntu")),
+            ("debian", OsFamily::Linux, Some("debian")),
+            ("esxi", OsFamily::Vmware, Some("esxi")),
+            ("win", OsFamily::Windows, None),
+            ("silverblue", OsFamily::Linux, Some("fedora")),
+            ("", OsFamily::Linux, None),
+        ];
+        let (_, family, distro) = prefixes.iter().find(|(p, _, _)| id.starts_with(p))?;
+        // Only a Linux id libosinfo's families confirm is taken as Linux.
+        if distro.is_none() && *family == OsFamily::Linux {
+            return match osinfo_db().iter().find(|m| m.short_id == id).and_then(|m| m.family.as_deref()) {
+                Some("linux") => Some((OsFamily::Linux, None)),
+                Some("winnt") => Some((OsFamily::Windows, None)),
+                _ => None,
+            };
+        }
+        Some((*family, distro.map(str::to_string)))
+    }
+
+    /// The facts detection keeps (`os_id`, `os_name`, `os_version`, `arch`, `identified_by`), or
+    /// `installer: false` when nothing named it.
+    pub fn facts(&self) -> Map<String, Value> {
+        let mut f = Map::new();
+        if self.os_id.is_none() && self.os_name.is_none() {
+            f.insert("installer".into(), json!(false));
+            return f;
+        }
+        f.insert("installer".into(), json!(true));
+        for (k, v) in [
+            ("os_id", &self.os_id),
+            ("os_name", &self.os_name),
+            ("os_version", &self.os_version),
+            ("arch", &self.arch),
+            ("identified_by", &self.source),
+        ] {
+            if let Some(v) = v {
+                f.insert(k.into(), json!(v));
+            }
+        }
+        f
+    }
+}
+
+/// Normalise an architecture word to libosinfo's.
+pub fn normalise_arch(a: &str) -> Option<String> {
+    let a = a.trim().to_ascii_lowercase();
+    Some(
+        match a.as_str() {
+            "x86_64" | "amd64" | "x64" | "x86-64" => "x86_64",
+            "i386" | "i486" | "i586" | "i686" | "x86" => "i686",
+            "aarch64" | "arm64" => "aarch64",
+            "ppc64le" | "ppc64el" => "ppc64le",
+            "ppc64" => "ppc64",
+            "s390x" => "s390x",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// An architecture word inside a label ("SLE-15-SP6-Full-x86_64-GM-Media1", "RHEL-9-6-0-BaseOS-x86_64").
+pub fn arch_in(label: &str) -> Option<String> {
+    const WORDS: [&str; 8] = ["x86_64", "amd64", "aarch64", "arm64", "ppc64le", "s390x", "i686", "i386"];
+    let lower = label.to_ascii_lowercase();
+    WORDS.iter().filter_map(|w| lower.find(w).map(|at| (at, w))).min().and_then(|(_, w)| normalise_arch(w))
+}
+
+/// Reads small files of the ISO: the caller's ISO 9660 tree.
+pub trait IsoFiles {
+    /// At most `max` bytes of the file at `path` (case-insensitive), or `None`.
+    fn read_file(&self, path: &str, max: u64) -> Option<Vec<u8>>;
+    fn has(&self, path: &str) -> bool;
+}
+
+fn text(iso: &dyn IsoFiles, path: &str) -> Option<String> {
+    iso.read_file(path, 64 * 1024).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// (section, key, value) of an INI file, sections and keys lower-cased.
+fn ini(text: &str) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut section = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') && line.ends_with(']') {
+            section = line[1..line.len() - 1].trim().to_ascii_lowercase();
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.push((section.clone(), k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// The major and minor of a version ("9.6" → (9, Some(6)), "24.04.1" → (24, Some(4))).
+fn major_minor(v: &str) -> Option<(u32, Option<u32>)> {
+    let mut parts = v.split(['.', '-', ' ']);
+    let major = parts.next()?.trim().parse().ok()?;
+    let minor = parts.next().and_then(|m| m.trim().parse().ok());
+    Some((major, minor))
+}
+
+/// A libosinfo-style id for a product name and version read from a file inside the ISO.
+fn id_for(product: &str, version: &str) -> Option<String> {
+    let p = product.to_ascii_lowercase();
+    let (major, minor) = major_minor(version)?;
+    let with_minor = |prefix: &str| match minor {
+        Some(m) => format!("{prefix}{major}.{m}"),
+        None => format!("{prefix}{major}"),
+    };
+    Some(if p.contains("red hat enterprise linux") || p == "rhel" {
+        with_minor("rhel")
+    } else if p.contains("centos stream") || p.contains("centos-stream") {
+        format!("centos-stream{major}")
+    } else if p.contains("centos") {
+        format!("centos{major}")
+    } else if p.contains("rocky") {
+        with_minor("rocky")
+    } else if p.contains("alma") {
+        format!("almalinux{major}")
+    } else if p.contains("oracle") {
+        with_minor("ol")
+    } else if p.contains("fedora") {
+        format!("fedora{major}")
+    } else if p.contains("suse linux enterprise server") || p == "sles" || p.starts_with("sle-") || p == "sle" {
+        match minor {
+            Some(sp) if sp > 0 => format!("sles{major}sp{sp}"),
+            _ => format!("sles{major}"),
+        }
+    } else if p.contains("opensuse") && p.contains("leap") {
+        with_minor("opensuse")
+    } else if p.contains("ubuntu") {
+        format!("ubuntu{major}.{:02}", minor.unwrap_or(0))
+    } else if p.contains("debian") {
+        format!("debian{major}")
+    } else if p.contains("esxi") || p.contains("vmware") {
+        format!("esxi{major}.{}", minor.unwrap_or(0))
+    } else {
+        return None;
+    })
+}
+
+/// The OS named by the files inside the ISO, best first.
+pub fn from_files(iso: &dyn IsoFiles) -> Option<OsIdentity> {
+    treeinfo(iso).or_else(|| disk_info(iso)).or_else(|| suse_products(iso)).or_else(|| esxi(iso))
+}
+
+/// `.treeinfo` (Red Hat family: [release] name/short/version or [general] family/version, [tree]
+/// or [general] arch), completed by `.discinfo` (timestamp, product name, arch).
+fn treeinfo(iso: &dyn IsoFiles) -> Option<OsIdentity> {
+    let (name, version, arch, source) = if let Some(t) = text(iso, ".treeinfo") {
+        let ini = ini(&t);
+        let get = |sec: &str, key: &str| ini.iter().find(|(s, k, _)| s == sec && k == key).map(|(_, _, v)| v.clone());
+        (
+            get("release", "name").or_else(|| get("general", "family"))?,
+            get("release", "version").or_else(|| get("general", "version"))?,
+            get("tree", "arch").or_else(|| get("general", "arch")),
+            ".treeinfo",
+        )
+    } else {
+        let d = text(iso, ".discinfo")?;
+        let lines: Vec<&str> = d.lines().map(str::trim).collect();
+        let product = *lines.get(1)?;
+        let version = product.split_whitespace().find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+        let name = product.trim_end_matches(version).trim().to_string();
+        (name, version.to_string(), lines.get(2).map(|s| s.to_string()), ".discinfo")
+    };
+    let os_id = id_for(&name, &version)?;
+    let os_name = if name.contains(&version) { name.clone() } else { format!("{name} {version}") };
+    Some(OsIdentity {
+        os_id: Some(os_id),
+        os_name: Some(os_name),
+        os_version: Some(version),
+        arch: arch.as_deref().and_then(normalise_arch),
+        source: Some(source.into()),
+    })
+}
+
+/// Debian and Ubuntu `.disk/info`: `Ubuntu-Server 24.04.1 LTS "Noble Numbat" - Release amd64
+/// (20240827.1)`, `Debian GNU/Linux 12.7.0 "Bookworm" - Official amd64 DVD Binary-1 …`.
+fn disk_info(iso: &dyn IsoFiles) -> Option<OsIdentity> {
+    let t = text(iso, ".disk/info")?;
+    let line = t.lines().next()?.trim();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let version = *words.iter().find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let product = if line.to_ascii_lowercase().starts_with("ubuntu") {
+        "ubuntu"
+    } else if line.to_ascii_lowercase().starts_with("debian") {
+        "debian"
+    } else {
+        return None;
+    };
+    let os_id = id_for(product, version)?;
+    let head = line.split('"').next().unwrap_or(line).trim();
+    let os_name = head.replace("Ubuntu-Server", "Ubuntu Server");
+    let arch = words.iter().find_map(|w| normalise_arch(w));
+    Some(OsIdentity {
+        os_id: Some(os_id),
+        os_name: Some(os_name),
+        os_version: Some(version.to_string()),
+        arch,
+        source: Some(".disk/info".into()),
+    })
+}
+
+/// SUSE `media.1/products`: lines `PATH NAME VERSION-RELEASE`, e.g. `/Product-SLES sles 15.6-0`.
+fn suse_products(iso: &dyn IsoFiles) -> Option<OsIdentity> {
+    let t = text(iso, "media.1/products")?;
+    let arch = text(iso, "media.1/media").and_then(|m| arch_in(&m));
+    for line in t.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_, name, version, ..] = fields[..] else { continue };
+        let version = version.split('-').next().unwrap_or(version);
+        let lname = name.to_ascii_lowercase();
+        let (product, display) = if lname == "sles"
+            || lname.starts_with("sle-") && lname.contains("server")
+            || lname.starts_with("sle-15")
+            || lname.starts_with("sle-12")
+        {
+            ("sles", "SUSE Linux Enterprise Server")
+        } else if lname.contains("leap") {
+            ("opensuse leap", "openSUSE Leap")
+        } else {
+            continue;
+        };
+        let os_id = id_for(product, version)?;
+        let (major, minor) = major_minor(version)?;
+        let pretty = match (product, minor) {
+            ("sles", Some(sp)) if sp > 0 => format!("{display} {major} SP{sp}"),
+            _ => format!("{display} {version}"),
+        };
+        return Some(OsIdentity {
+            os_id: Some(os_id),
+            os_name: Some(pretty),
+            os_version: Some(version.to_string()),
+            arch,
+            source: Some("media.1/products".into()),
+        });
+    }
+    None
+}
+
+/// ESXi: `upgrade/metadata.xml` `<esxVersion>8.0.3</esxVersion>`, or `boot.cfg`'s `build=8.0.3-…`
+/// on media whose boot.cfg loads the ESXi installer.
+fn esxi(iso: &dyn IsoFiles) -> Option<OsIdentity> {
+    let boot = text(iso, "boot.cfg").or_else(|| text(iso, "efi/boot/boot.cfg"));
+    let is_esxi = boot.as_deref().is_some_and(|b| b.to_ascii_lowercase().contains("esxi")) || iso.has("vmware-esx-base-osl.txt");
+    if !is_esxi {
+        return None;
+    }
+    let from_meta = text(iso, "upgrade/metadata.xml").and_then(|m| {
+        let doc = roxmltree::Document::parse(&m).ok()?;
+        doc.descendants().find(|n| n.has_tag_name("esxVersion")).and_then(|n| n.text()).map(|t| t.trim().to_string())
+    });
+    let from_boot = boot
+        .as_deref()
+        .and_then(|b| b.lines().find_map(|l| l.trim().strip_prefix("build=")).map(|v| v.split('-').next().unwrap_or(v).trim().to_string()));
+    let version = from_meta.clone().or(from_boot).filter(|v| major_minor(v).is_some());
+    let source = if from_meta.is_some() { "upgrade/metadata.xml" } else { "boot.cfg" };
+    match version {
+        Some(v) => Some(OsIdentity {
+            os_id: id_for("esxi", &v),
+            os_name: Some(format!("VMware ESXi {v}")),
+            os_version: Some(v),
+            arch: Some("x86_64".into()),
+            source: Some(source.into()),
+        }),
+        None => Some(OsIdentity {
+            os_id: None,
+            os_name: Some("VMware ESXi".into()),
+            os_version: None,
+            arch: Some("x86_64".into()),
+            source: Some(source.into()),
+        }),
+    }
+}
+
+/// One `<media>` of libosinfo's database with an `<iso>` rule.
+#[derive(Debug)]
+pub struct OsinfoMedia {
+    pub short_id: String,
+    pub name: String,
+    pub version: Option<String>,
+    pub family: Option<String>,
+    pub arch: String,
+    volume_id: Option<regex::Regex>,
+    publisher_id: Option<regex::Regex>,
+    application_id: Option<regex::Regex>,
+    system_id: Option<regex::Regex>,
+    volume_size: Option<u64>,
+}
+
+/// What an ISO's primary volume descriptor says, to match against libosinfo's rules.
+#[derive(Debug, Clone, Default)]
+pub struct VolumeFields<'a> {
+    pub volume_id: &'a str,
+    pub publisher: &'a str,
+    pub application: &'a str,
+    pub system_id: &'a str,
+    pub volume_bytes: u64,
+}
+
+/// Where libosinfo's database is: `IMAGESMITH_OSINFO_DIR`, else Debian's `/usr/share/osinfo`.
+pub fn osinfo_dir() -> PathBuf {
+    std::env::var_os("IMAGESMITH_OSINFO_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/share/osinfo"))
+}
+
+/// The database's media rules, read once per process (about 2,100 media of 900 OSes; none when the
+/// database is not installed, and then only the files inside an ISO name it).
+pub fn osinfo_db() -> &'static [OsinfoMedia] {
+    static DB: OnceLock<Vec<OsinfoMedia>> = OnceLock::new();
+    DB.get_or_init(|| load(&osinfo_dir().join("os")))
+}
+
+/// How many media rules the database had and how many of their regexes this reader could not take.
+pub fn load_report(dir: &Path) -> (usize, usize) {
+    let mut skipped = 0;
+    let n = read_dir_media(dir, &mut skipped).len();
+    (n, skipped)
+}
+
+fn load(dir: &Path) -> Vec<OsinfoMedia> {
+    let mut skipped = 0;
+    read_dir_media(dir, &mut skipped)
+}
+
+fn read_dir_media(dir: &Path, skipped: &mut usize) -> Vec<OsinfoMedia> {
+    let mut out = Vec::new();
+    let Ok(vendors) = std::fs::read_dir(dir) else { return out };
+    let mut files: Vec<PathBuf> = vendors
+        .flatten()
+        .filter(|v| v.path().is_dir())
+        .flat_map(|v| std::fs::read_dir(v.path()).into_iter().flatten().flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    files.sort();
+    for f in files {
+        // Bounded: libosinfo's largest OS file is well under 1 MiB.
+        let Ok(meta) = std::fs::metadata(&f) else { continue };
+        if meta.len() > 4 << 20 {
+            continue;
+        }
+        let Ok(xml) = std::fs::read_to_string(&f) else { continue };
+        let Ok(doc) = roxmltree::Document::parse(&xml) else { continue };
+        for os in doc.descendants().filter(|n| n.has_tag_name("os")) {
+            let plain = |tag: &str| {
+                os.children()
+                    .find(|c| c.has_tag_name(tag) && c.attribute(("http://www.w3.org/XML/1998/namespace", "lang")).is_none())
+                    .and_then(|c| c.text())
+                    .map(|t| t.trim().to_string())
+            };
+            let Some(short_id) = plain("short-id") else { continue };
+            let name = plain("name").unwrap_or_else(|| short_id.clone());
+            for media in os.children().filter(|c| c.has_tag_name("media")) {
+                let Some(iso) = media.children().find(|c| c.has_tag_name("iso")) else { continue };
+                let field = |tag: &str| {
+                    iso.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text()).map(str::trim).filter(|t| !t.is_empty())
+                };
+                let mut bad = false;
+                let mut rx = |tag: &str| match field(tag) {
+                    None => None,
+                    Some(p) => match regex::Regex::new(p) {
+                        Ok(r) => Some(r),
+                        Err(_) => {
+                            bad = true;
+                            None
+                        }
+                    },
+                };
+                let (volume_id, publisher_id, application_id, system_id) =
+                    (rx("volume-id"), rx("publisher-id"), rx("application-id"), rx("system-id"));
+                if bad {
+                    *skipped += 1;
+                    continue;
+                }
+                if volume_id.is_none() && publisher_id.is_none() && application_id.is_none() && system_id.is_none() {
+                    continue;
+                }
+                out.push(OsinfoMedia {
+                    short_id: short_id.clone(),
+                    name: name.clone(),
+                    version: plain("version"),
+                    family: plain("family"),
+                    arch: media.attribute("arch").unwrap_or("all").to_string(),
+                    volume_id,
+                    publisher_id,
+                    application_id,
+                    system_id,
+                    volume_size: field("volume-size").and_then(|s| s.parse().ok()),
+                });
+            }
+        }
+    }
+    out
+}
+
+impl OsinfoMedia {
+    /// The rule's regexes (volume, publisher, application, system id), for the table test.
+    #[doc(hidden)]
+    pub fn rules_for_test(&self) -> (Option<&regex::Regex>, Option<&regex::Regex>, Option<&regex::Regex>, Option<&regex::Regex>) {
+        (self.volume_id.as_ref(), self.publisher_id.as_ref(), self.application_id.as_ref(), self.system_id.as_ref())
+    }
+
+    #[doc(hidden)]
+    pub fn volume_size_for_test(&self) -> u64 {
+        self.volume_size.unwrap_or(0)
+    }
+
+    /// How specific a match this rule makes with these fields (0: no match): each field the rule
+    /// names must match; more fields, and longer patterns, are more specific.
+    fn score(&self, v: &VolumeFields<'_>) -> usize {
+        let mut score = 0;
+        for (rule, value) in [
+            (&self.volume_id, v.volume_id),
+            (&self.publisher_id, v.publisher),
+            (&self.application_id, v.application),
+            (&self.system_id, v.system_id),
+        ] {
+            if let Some(r) = rule {
+                if !r.is_match(value.trim()) {
+                    return 0;
+                }
+                score += 1000 + r.as_str().len();
+            }
+        }
+        if let Some(size) = self.volume_size {
+            if size != v.volume_bytes {
+                return 0;
+            }
+            score += 2000;
+        }
+        // "-unknown" entries are libosinfo's catch-alls for versions it does not know yet.
+        if self.short_id.ends_with("-unknown") {
+            score /= 2;
+        }
+        score
+    }
+}
+
+/// The best libosinfo rule these volume fields satisfy.
+pub fn from_osinfo<'a>(db: &'a [OsinfoMedia], v: &VolumeFields<'_>) -> Option<&'a OsinfoMedia> {
+    db.iter().map(|m| (m.score(v), m)).filter(|(s, _)| *s > 0).max_by_key(|(s, _)| *s).map(|(_, m)| m)
+}
+
+/// The identity an ISO's files and its volume descriptor give: the files first, libosinfo for
+/// what they leave open (or everything when no file names the OS).
+pub fn identify(iso: Option<&dyn IsoFiles>, v: &VolumeFields<'_>) -> OsIdentity {
+    let mut id = identify_from(iso, v);
+    if id.os_id.is_some() && id.arch.is_none() {
+        id.arch = arch_in(v.volume_id);
+    }
+    id
+}
+
+fn identify_from(iso: Option<&dyn IsoFiles>, v: &VolumeFields<'_>) -> OsIdentity {
+    let files = iso.and_then(from_files);
+    let db = from_osinfo(osinfo_db(), v);
+    match (files, db) {
+        (Some(mut f), Some(m)) => {
+            if f.os_id.is_none() {
+                f.os_id = Some(m.short_id.clone());
+            }
+            if f.arch.is_none() && m.arch != "all" {
+                f.arch = normalise_arch(&m.arch).or(Some(m.arch.clone()));
+            }
+            f
+        }
+        (Some(f), None) => f,
+        (None, Some(m)) => OsIdentity {
+            os_id: Some(m.short_id.clone()),
+            os_name: Some(m.name.clone()),
+            os_version: m.version.clone(),
+            arch: (m.arch != "all").then(|| normalise_arch(&m.arch).unwrap_or_else(|| m.arch.clone())),
+            source: Some("osinfo-db".into()),
+        },
+        (None, None) => OsIdentity::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Files(HashMap<&'static str, &'static str>);
+    impl IsoFiles for Files {
+        fn read_file(&self, path: &str, _max: u64) -> Option<Vec<u8>> {
+            self.0.get(path).map(|s| s.as_bytes().to_vec())
+        }
+        fn has(&self, path: &str) -> bool {
+            self.0.contains_key(path)
+        }
+    }
+
+    fn id(files: &[(&'static str, &'static str)]) -> OsIdentity {
+        from_files(&Files(files.iter().copied().collect())).unwrap_or_default()
+    }
+
+    #[test]
+    fn files_inside_the_iso_name_the_exact_release() {
+        let rhel = id(&[(".treeinfo", "[general]\nfamily = Red Hat Enterprise Linux\nversion = 9.6\narch = x86_64\n[release]\nname = Red Hat Enterprise Linux\nshort = RHEL\nversion = 9.6\n[tree]\narch = x86_64\n")]);
+        assert_eq!(
+            (rhel.os_id.as_deref(), rhel.os_name.as_deref(), rhel.arch.as_deref()),
+            (Some("rhel9.6"), Some("Red Hat Enterprise Linux 9.6"), Some("x86_64"))
+        );
+        let stream = id(&[(".treeinfo", "[release]\nname = CentOS Stream\nversion = 9\n[tree]\narch = aarch64\n")]);
+        assert_eq!((stream.os_id.as_deref(), stream.arch.as_deref()), (Some("centos-stream9"), Some("aarch64")));
+        let alma = id(&[(".discinfo", "1715000000.0\nAlmaLinux 9.4\nx86_64\n")]);
+        assert_eq!(
+            (alma.os_id.as_deref(), alma.os_version.as_deref(), alma.source.as_deref()),
+            (Some("almalinux9"), Some("9.4"), Some(".discinfo"))
+        );
+        let ubuntu = id(&[(".disk/info", "Ubuntu-Server 24.04.1 LTS \"Noble Numbat\" - Release amd64 (20240827.1)")]);
+        assert_eq!(
+            (ubuntu.os_id.as_deref(), ubuntu.os_version.as_deref(), ubuntu.arch.as_deref()),
+            (Some("ubuntu24.04"), Some("24.04.1"), Some("x86_64"))
+        );
+        let debian = id(&[(".disk/info", "Debian GNU/Linux 12.7.0 \"Bookworm\" - Official amd64 DVD Binary-1 20240831-10:40")]);
+        assert_eq!((debian.os_id.as_deref(), debian.os_name.as_deref()), (Some("debian12"), Some("Debian GNU/Linux 12.7.0")));
+        let sles = id(&[
+            ("media.1/products", "/Module-Basesystem sle-module-basesystem 15.6-0\n/Product-SLES sles 15.6-0\n"),
+            ("media.1/media", "SUSE - SLE-15-SP6-Full-x86_64\n"),
+        ]);
+        assert_eq!((sles.os_id.as_deref(), sles.os_name.as_deref()), (Some("sles15sp6"), Some("SUSE Linux Enterprise Server 15 SP6")));
+        let esxi = id(&[
+            ("boot.cfg", "bootstate=0\ntitle=Loading ESXi installer\nbuild=8.0.3-0.0.24022510\n"),
+            ("upgrade/metadata.xml", "<vum><esxVersion>8.0.3</esxVersion></vum>"),
+        ]);
+        assert_eq!((esxi.os_id.as_deref(), esxi.os_version.as_deref()), (Some("esxi8.0"), Some("8.0.3")));
+        assert_eq!(esxi.family_and_distro(), Some((OsFamily::Vmware, Some("esxi".into()))));
+        assert_eq!(id(&[("boot/grub/grub.cfg", "menuentry rescue")]), OsIdentity::default());
+    }
+}
