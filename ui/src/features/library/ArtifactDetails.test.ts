@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
@@ -157,5 +157,27 @@ describe('ArtifactDetails attributes', () => {
     expect(screen.getByTestId('driver')).toHaveTextContent('kmod-ixgbe-5.19.6-1.el9_4');
     expect(screen.queryByTestId('driver-catalog')).toBeNull();
     expect(screen.queryByTestId('driver-hwids')).toBeNull();
+  });
+
+  it('says which snapshot of which disk of which VM an image was cut from, and offers images from a qcow2 image’s snapshots', async () => {
+    const cut = artifact(8, {
+      name: 'web-base', kind: 'disk_image', os: null, distro: null, detected: { disk_format: 'qcow2', snapshots: [], disk_target: 'vdb' },
+      source: { kind: 'snapshot', url: null, manifest_url: null, store: null, remote_id: null, vm: 'web', connect: 'qemu:///system', disk_id: 2,
+        snapshot: 's1-installed', disk_file: '/var/lib/libvirt/images/web-vdb.qcow2', snapshot_at: '2026-12-01T10:00:00Z' },
+    });
+    const onsnapshot = vi.fn();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: cut, onsnapshot });
+    expect(screen.getByTestId('source-snapshot')).toHaveTextContent(/^Snapshot s1-installed of disk 2 \(vdb\) of VM web, taken /);
+    expect(screen.getByTestId('source-connection')).toHaveTextContent('on qemu:///system');
+    expect(screen.getByTestId('source-disk-file')).toHaveTextContent('/var/lib/libvirt/images/web-vdb.qcow2');
+    expect(screen.queryByTestId('image-from-snapshot')).toBeNull();
+    screen.getByTestId('artifact-details').remove();
+
+    const base = artifact(9, { name: 'base.qcow2', kind: 'disk_image', detected: { disk_format: 'qcow2', snapshots: ['first', 'second'] } });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: base, onsnapshot });
+    expect(screen.getByTestId('artifact-snapshots')).toHaveTextContent('Holds 2 internal snapshots: first, second');
+    await user.click(screen.getByTestId('image-from-snapshot'));
+    expect(onsnapshot).toHaveBeenCalledWith(base);
   });
 });

@@ -270,6 +270,28 @@ export const commands = {
 	 *  is not http(s), a manifest that cannot be read or is not an IMGAPI manifest refuse the import.
 	 */
 	startManifestImport: (request: ManifestImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_manifest_import", { request, onProgress })),
+	/**
+	 *  The VMs on a libvirt connection (none or empty: virsh's default), with their state and disks.
+	 *  `connection_failed` when virsh is missing or the daemon cannot be reached.
+	 */
+	listVms: (connect: string | null) => typedError<VmInfo[], Error>(__TAURI_INVOKE("list_vms", { connect })),
+	/**
+	 *  The disks of a source and each disk's snapshots (all disks, or the one `disk_id` names:
+	 *  `invalid_disk` naming the valid ids otherwise). A disk file must have been chosen in this
+	 *  window (`not_chosen`); a VM that does not exist is `vm_not_found`.
+	 */
+	listSnapshots: (source: SnapshotSource, diskId: number | null) => typedError<DiskSnapshots[], Error>(__TAURI_INVOKE("list_snapshots", { source, diskId })),
+	/**
+	 *  Start the job that cuts one snapshot of one disk into the library; returns its id at once, the
+	 *  new artifact arrives on `on_report`. Refused before any job exists: the name taken, a VM not
+	 *  found, an invalid disk, an unusable snapshot, a disk file not chosen in this window.
+	 */
+	startSnapshotImage: (request: SnapshotImageRequest, onProgress: Channel<JobProgress>, onReport: Channel<SnapshotImageReport>) => typedError<number, Error>(__TAURI_INVOKE("start_snapshot_image", { request, onProgress, onReport })),
+	/**
+	 *  The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
+	 *  cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
+	 */
+	chooseDiskFile: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_disk_file")),
 };
 
 /** Events */
@@ -513,6 +535,28 @@ export type Component = {
 
 /**  How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed. */
 export type Compression = "none" | "gzip" | "bzip2" | "xz";
+
+/**  One snapshot of one disk. */
+export type DiskSnapshot = {
+	name: string,
+	/**  When it was taken (RFC 3339, UTC). */
+	created_at: string | null,
+	/**  The VM's state when it was taken (libvirt's word: shutoff, running, …), when libvirt made it. */
+	vm_state: string | null,
+	/**  Bytes of saved VM memory state (qemu-img's VM SIZE; 0 for a disk-only snapshot). */
+	vm_state_size: number,
+	location: SnapshotLocation,
+	description: string | null,
+	/**  Whether an image can be cut from it; `problem` says why not. */
+	usable: boolean,
+	problem: string | null,
+};
+
+/**  A disk and its snapshots. */
+export type DiskSnapshots = {
+	disk: VmDisk,
+	snapshots: DiskSnapshot[],
+};
 
 /**  What differs between an image and a folder, or two images. */
 export type Drift = {
@@ -1244,6 +1288,46 @@ export type ServerTestReport = {
 	leftovers_removed: number,
 };
 
+/**
+ *  The format of an image cut from a snapshot: qcow2 with compressed clusters (small, what
+ *  clouds take), or raw.
+ */
+export type SnapshotFormat = "qcow2" | "raw";
+
+/**  What the job made. */
+export type SnapshotImageReport = {
+	job: JobSummary,
+	outcome: Outcome,
+	artifact: Artifact,
+};
+
+/**  What `snapshot image` asks for. */
+export type SnapshotImageRequest = {
+	source: SnapshotSource,
+	snapshot: string,
+	/**  Which disk (from 1); the first when not given, as Danube's `disk_id` defaults to 1. */
+	disk_id: number | null,
+	format: SnapshotFormat,
+	name: string,
+	/**  Alias, access, owner, description, version (default "1.0"), resize, deploy, tags. */
+	attributes?: ArtifactPatch,
+};
+
+/**
+ *  Where a snapshot's state of a disk lives: inside the qcow2 file, or in the backing file an
+ *  external snapshot left behind an overlay.
+ */
+export type SnapshotLocation = "internal" | "external";
+
+/**  What the disks and snapshots are read from. */
+export type SnapshotSource = 
+/**  A qcow2 file on disk. */
+{ type: "disk_file"; path: string } | 
+/**  A qcow2 disk image in the library (id or name). */
+{ type: "artifact"; key: string } | 
+/**  A libvirt VM (name or uuid) on a connection (`virsh`'s default when none). */
+{ type: "vm"; vm: string; connect: string | null };
+
 export type SortKey = "name" | "created" | "size";
 
 /**  Where an artifact's bytes came from. */
@@ -1356,6 +1440,29 @@ export type Verification = {
 
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
+
+/**  One disk of a VM, numbered from 1 in the order of the VM's definition (`disk_id`). */
+export type VmDisk = {
+	disk_id: number,
+	/**  The guest device name (`vda`, `sdb`). */
+	target: string,
+	file: string | null,
+	format: string | null,
+	virtual_size: number | null,
+	/**  Why the disk cannot be read (missing, not an image, damaged), when it cannot. */
+	problem: string | null,
+};
+
+/**  A libvirt VM as `vm list` shows it. */
+export type VmInfo = {
+	name: string,
+	uuid: string | null,
+	/**  libvirt's word: running, shut off, paused, … */
+	state: string,
+	disks: VmDisk[],
+	/**  How many libvirt snapshots the VM has. */
+	snapshot_count: number,
+};
 
 /**  A folder provisioned from an image. */
 export type WorkingCopy = {
