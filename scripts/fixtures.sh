@@ -424,6 +424,34 @@ normalize "$T/rpms"
 make_repodata "$T/rpms/x86_64"
 make_iso "$F/dud-kmod-example.iso" "OEMDRV" "Example Networks" "$T"
 
+# --- Drivers to describe: a kmod RPM, a plain RPM, a DUD of the kmod, a zip of two .inf files -----
+# kmod-ixgbe: an xz-compressed module under /lib/modules/5.14.0-427.el9.x86_64/extra, kernel-modules
+# and kmod(ixgbe.ko) provides. example-release: no kernel module, so not a driver (software).
+build_rpm "$SRC/kmod-ixgbe.spec" x86_64
+IXGBE_RPM="$S/rpmbuild/RPMS/x86_64/kmod-ixgbe-5.19.6-1.el9_4.x86_64.rpm"
+cp "$IXGBE_RPM" "$F/"
+cp "$RELEASE_RPM" "$F/example-release-9.6-1.el9.noarch.rpm"
+
+T="$S/dud-ixgbe"
+mkdir -p "$T/rpms/x86_64"
+printf 'Intel ixgbe 5.19.6 driver update disk for RHEL 9.4\n' >"$T/rhdd3"
+cp "$IXGBE_RPM" "$T/rpms/x86_64/"
+normalize "$T/rpms"
+make_repodata "$T/rpms/x86_64"
+make_iso "$F/dud-ixgbe-rhel9.4.iso" "OEMDRV" "Example Networks" "$T"
+
+# Two .inf files as vendors ship them: i40ea.inf in UTF-16LE with a BOM and CRLF lines (amd64,
+# Server 2019 and 2022 decorations), i40eb.inf in UTF-8 without a BOM (arm64 and x86); both
+# catalogs are there, i40eb64.sys that i40eb.inf names is not.
+T="$S/win-intel-nic"
+mkdir -p "$T"
+{ printf '\xff\xfe'; sed 's/$/\r/' "$SRC/i40ea.inf" | iconv -f UTF-8 -t UTF-16LE; } >"$T/i40ea.inf"
+cp "$SRC/i40eb.inf" "$T/i40eb.inf"
+{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes i40ea-cat 2033; } >"$T/i40ea.cat"
+{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes i40eb-cat 2033; } >"$T/i40eb.cat"
+pe_file "$T/i40ea68.sys" i40ea-sys 8192
+make_zip "$F/win-intel-nic-driver.zip" "$T"
+
 # --- Windows driver package, WinPE, vendor bundle ------------------------------------------------
 
 T="$S/win-nic-driver"
@@ -591,11 +619,18 @@ check_volid win-server-2022.iso SSS_X64FREE_EN-US_DV9
 check_volid win-server-2022-udf.iso SSS_X64FREE_EN-US_DV9
 check_volid esxi-8.0.iso ESXI-8.0U2-22380479-STANDARD
 check_volid dud-kmod-example.iso OEMDRV
+check_volid dud-ixgbe-rhel9.4.iso OEMDRV
+rpm -qp --provides "$F/kmod-ixgbe-5.19.6-1.el9_4.x86_64.rpm" 2>/dev/null |
+  grep -qx 'kernel-modules >= 5.14.0-427.el9' || die "kmod-ixgbe RPM lacks its kernel-modules provide"
+rpm -qpl "$F/kmod-ixgbe-5.19.6-1.el9_4.x86_64.rpm" 2>/dev/null |
+  grep -qx '/lib/modules/5.14.0-427.el9.x86_64/extra/ixgbe.ko.xz' || die "kmod-ixgbe RPM lacks ixgbe.ko.xz"
+rpm -qpl "$F/example-release-9.6-1.el9.noarch.rpm" 2>/dev/null | grep -q '\.ko' && die "example-release carries a module"
+[[ "$(head -c 2 "$S/win-intel-nic/i40ea.inf" | od -An -tx1 | tr -d ' ')" == fffe ]] || die "i40ea.inf is not UTF-16LE with a BOM"
 [[ "$(head -c 4 "$F/kmod-example-1.0-1.el9.x86_64.rpm" | od -An -tx1 | tr -d ' ')" == edabeedb ]] ||
   die "kmod-example RPM has no RPM lead"
 rpm -qp --provides "$F/kmod-example-1.0-1.el9.x86_64.rpm" 2>/dev/null |
   grep -qx 'kernel-modules >= 5.14.0-427.el9.x86_64' || die "kmod-example RPM lacks its kernel-modules provide"
-for z in win-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
+for z in win-nic-driver.zip win-intel-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
   run unzip -tq "$F/$z"
 done
 run gzip -t "$F/monitoring-agent-2.1.tar.gz"

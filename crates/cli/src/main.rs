@@ -54,8 +54,8 @@ use imagesmith_engine::checksum::{expected_for, parse_expected};
 use imagesmith_engine::import::split_checksum_files;
 use imagesmith_engine::logging;
 use imagesmith_engine::{
-    Access, Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, Engine, Error, ExpectedDigest, ImportItem, ImportRequest, JobKind,
-    JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
+    Access, Algo, ArtifactPatch, ArtifactQuery, CancelToken, DataLayout, DriverQuery, Engine, Error, ExpectedDigest, ImportItem,
+    ImportRequest, JobKind, JobQuery, JobState, Kind, OsFamily, Outcome, SortKey,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,8 +86,8 @@ enum Command {
         os: Option<OsFamily>,
         #[arg(long, default_value = "name", value_parser = ["name", "created", "size"])]
         sort: String,
-        /// Words that must each match the name, alias, description, version, a tag, or (6+ hex
-        /// digits) the start of a checksum.
+        /// Words that must each match the name, alias, description, version, a tag, a driver's
+        /// hardware ID, or (6+ hex digits) the start of a checksum.
         #[arg(long)]
         search: Option<String>,
         /// Only artifacts with this access (public, private, deleted).
@@ -115,6 +115,19 @@ enum Command {
         /// Accepted for Danube's `extended`: what `show` prints already includes it.
         #[arg(long)]
         extended: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drivers in the library: class, provider, version, architectures and how many hardware IDs;
+    /// with --hwid only those that support a device.
+    Drivers {
+        /// A hardware ID (any case): `PCI\VEN_8086&DEV_1572` finds drivers listing it or a more
+        /// specific ID; a full device ID (`…&SUBSYS_00008086&REV_01`) finds less specific ones too.
+        #[arg(long, value_name = "ID")]
+        hwid: Option<String>,
+        /// Only drivers that belong to this OS image.
+        #[arg(long = "os-image", value_name = "ID_OR_NAME")]
+        os_image: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -448,6 +461,7 @@ fn main() -> ExitCode {
         &cli.command,
         Command::List { json: true, .. }
             | Command::Show { json: true, .. }
+            | Command::Drivers { json: true, .. }
             | Command::Update { json: true, .. }
             | Command::Jobs { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
@@ -561,6 +575,15 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
                 output::json(&a);
             } else {
                 output::artifact_details(&a);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Drivers { hwid, os_image, json } => {
+            let drivers = engine.drivers(&DriverQuery { hwid: hwid.clone(), os_image })?;
+            if json {
+                output::json(&drivers);
+            } else {
+                output::driver_table(&drivers, hwid.as_deref());
             }
             Ok(ExitCode::SUCCESS)
         }

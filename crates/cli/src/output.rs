@@ -1,7 +1,9 @@
 //! What the CLI prints: JSON documents, readable tables, errors with explanation and recovery, a progress bar.
 
 use imagesmith_engine::import::ImportReport;
-use imagesmith_engine::{Artifact, ArtifactState, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport};
+use imagesmith_engine::{
+    Artifact, ArtifactState, DriverEntry, DriverInfo, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport,
+};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -206,13 +208,117 @@ pub fn artifact_details(a: &Artifact) {
     row("deploy", if a.deploy { "yes" } else { "no" });
     row("source", &source_label(&a.source));
     if let Some(obj) = a.detected.as_object().filter(|o| !o.is_empty()) {
-        for (k, v) in obj {
+        // The driver has its own rows below.
+        for (k, v) in obj.iter().filter(|(k, _)| *k != "driver") {
             let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
             row(k, &text);
         }
     }
+    if let Some(d) = &a.driver {
+        driver_rows(d, &row);
+    }
     row("created", &a.created_at);
     row("updated", &a.updated_at);
+}
+
+fn list_or_dash(list: &[String]) -> String {
+    if list.is_empty() {
+        "—".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// What `show` prints of a driver: what it is for, its files, what is missing.
+fn driver_rows(d: &DriverInfo, row: &dyn Fn(&str, &str)) {
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    if d.class.is_some() || d.class_guid.is_some() {
+        row("driver class", format!("{} {}", text(&d.class), d.class_guid.as_deref().unwrap_or("")).trim_end());
+    }
+    row("provider", &text(&d.provider));
+    row("driver version", &format!("{} ({})", text(&d.version), text(&d.date)));
+    row("architectures", &list_or_dash(&d.arch));
+    if !d.os_versions.is_empty() {
+        row("os versions", &d.os_versions.join(", "));
+    }
+    if !d.kernels.is_empty() || !d.kmods.is_empty() {
+        row("kernels", &list_or_dash(&d.kernels));
+        row("modules", &list_or_dash(&d.kmods));
+    }
+    if let Some(p) = &d.package {
+        row("package", p);
+    }
+    if d.packages.len() > 1 {
+        row("packages", &d.packages.join(", "));
+    }
+    if !d.infs.is_empty() {
+        row("inf files", &d.infs.join(", "));
+        let catalog = match (&d.catalog, d.catalog_present) {
+            (Some(c), true) => format!("{c} (present)"),
+            (Some(c), false) => format!("{c} (MISSING: the driver cannot be verified as signed)"),
+            (None, _) => "none named (unsigned)".into(),
+        };
+        row("catalog", &catalog);
+    }
+    if !d.missing_files.is_empty() {
+        row("missing files", &format!("{} — named by an .inf but not in the package", d.missing_files.join(", ")));
+    }
+    let ids = &d.hardware_ids;
+    if !ids.is_empty() {
+        const SHOWN: usize = 20;
+        for (i, id) in ids.iter().take(SHOWN).enumerate() {
+            row(if i == 0 { "hardware ids" } else { "" }, id);
+        }
+        if ids.len() > SHOWN {
+            row("", &format!("… and {} more (show --json lists them all)", ids.len() - SHOWN));
+        }
+    }
+}
+
+/// `drivers`: one line per driver; with --hwid, the IDs that matched under each.
+pub fn driver_table(list: &[DriverEntry], hwid: Option<&str>) {
+    if list.is_empty() {
+        match hwid {
+            Some(h) => println!("No driver in the library supports {h}."),
+            None => println!("No drivers. Import driver packages with `imagesmith-cli import FILE…`."),
+        }
+        return;
+    }
+    println!(
+        "{:>5}  {:<40}  {:<10}  {:<10}  {:<16}  {:<12}  {:<16}  {:>4}  FOR",
+        "ID", "NAME", "OS", "CLASS", "PROVIDER", "VERSION", "ARCH", "IDS"
+    );
+    for e in list {
+        let os = match (&e.os, &e.distro) {
+            (Some(os), Some(d)) => format!("{os}/{d}"),
+            (Some(os), None) => os.to_string(),
+            _ => "-".into(),
+        };
+        let none = DriverInfo::default();
+        let d = e.driver.as_ref().unwrap_or(&none);
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        // What it fits: Windows versions, or kernels for Linux.
+        let fits = match (d.os_versions.is_empty(), d.kernels.is_empty()) {
+            (false, _) => d.os_versions.join(", "),
+            (true, false) => d.kernels.join(", "),
+            (true, true) => "-".into(),
+        };
+        println!(
+            "{:>5}  {:<40}  {:<10}  {:<10}  {:<16}  {:<12}  {:<16}  {:>4}  {}",
+            e.id,
+            truncate(&e.name, 40),
+            os,
+            truncate(&dash(&d.class), 10),
+            truncate(&dash(&d.provider), 16),
+            truncate(&dash(&d.version), 12),
+            truncate(&if d.arch.is_empty() { "-".into() } else { d.arch.join(",") }, 16),
+            d.hardware_ids.len(),
+            if e.driver.is_none() { "not described (imported before drivers were read)".into() } else { fits },
+        );
+        for id in &e.matched_ids {
+            println!("{:>7}matches {id}", "");
+        }
+    }
 }
 
 pub fn print_error(e: &Error, indent: &str) {

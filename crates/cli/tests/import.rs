@@ -76,7 +76,7 @@ fn every_kind_is_detected_and_one_bad_file_does_not_stop_the_others() {
     assert_eq!(rhel["version"], "9.6");
     assert_eq!(rhel["arch"], "x86_64");
     let inf = &item(&report, "win-nic-driver.zip")["artifact"]["detected"];
-    assert_eq!(inf["driver_class"], "Net", "{inf:#}");
+    assert_eq!(inf["driver"]["class"], "Net", "{inf:#}");
     assert_eq!(item(&report, "broken.json")["error"]["code"], "invalid_content");
     let truncated = &item(&report, "truncated.iso")["error"];
     assert_eq!(truncated["code"], "invalid_content");

@@ -14,14 +14,17 @@ fn import(repo: &Repo, file: &str, extra: &[&str]) -> Value {
     report["items"][0]["artifact"].clone()
 }
 
-fn exact(a: &Value) -> (Option<&str>, Option<&str>, Option<&str>, Option<&str>) {
+/// os_id, os_name, os_version, arch.
+type Exact<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+fn exact(a: &Value) -> Exact<'_> {
     (a["os_id"].as_str(), a["os_name"].as_str(), a["os_version"].as_str(), a["arch"].as_str())
 }
 
 #[test]
 fn installer_isos_are_named_exactly_from_their_files_then_from_libosinfo() {
     let repo = Repo::new();
-    let cases: [(&str, (Option<&str>, Option<&str>, Option<&str>, Option<&str>), &str, Option<&str>); 7] = [
+    let cases: [(&str, Exact<'_>, &str, Option<&str>); 7] = [
         (
             "rhel-9.6-x86_64-dvd.iso",
             (Some("rhel9.6"), Some("Red Hat Enterprise Linux 9.6"), Some("9.6"), Some("x86_64")),

@@ -30,7 +30,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
 fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
-    let detected: String = r.get(15)?;
+    let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or(serde_json::Value::Null);
+    let driver = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
     Ok(Artifact {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -74,7 +75,8 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         os_name: None,
         os_version: None,
         arch: None,
-        detected: serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null),
+        detected,
+        driver,
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
@@ -227,8 +229,9 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
         None => {}
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        // Every word must match the name, description, version, original file name or a tag; a
-        // word of 6+ hex digits also matches the start of any stored digest (pasted from a vendor page).
+        // Every word must match the name, description, version, original file name, a tag or a
+        // driver's hardware ID; a word of 6+ hex digits also matches the start of any stored digest
+        // (pasted from a vendor page).
         for word in search.split_whitespace() {
             let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             args.push(format!("%{escaped}%").into());
@@ -240,6 +243,15 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
                  OR json_extract(a.detected, '$.os_id') LIKE ?{n} ESCAPE '\\' OR json_extract(a.detected, '$.os_name') LIKE ?{n} ESCAPE '\\' \
                  OR EXISTS (SELECT 1 FROM artifact_tags t WHERE t.artifact_id = a.id AND t.tag LIKE ?{n} ESCAPE '\\')"
             );
+            // A driver's hardware IDs: any part of one, or a full device ID that one is a less
+            // specific form of (`…&DEV_1572&SUBSYS_00008086&REV_01` finds `…&DEV_1572`).
+            args.push(word.to_ascii_uppercase().into());
+            let w = args.len();
+            any.push_str(&format!(
+                " OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.detected) THEN a.detected ELSE '{{}}' END, \
+                 '$.driver.hardware_ids') h WHERE h.value LIKE ?{n} ESCAPE '\\' \
+                 OR substr(?{w}, 1, length(h.value) + 1) IN (upper(h.value) || '&', upper(h.value) || '\\'))"
+            ));
             let hex = word.to_ascii_lowercase();
             if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 args.push(format!("{hex}%").into());

@@ -1,6 +1,7 @@
 //! What a file is: its format from extension plus content (magic numbers, listings, parsing).
 
 use crate::archive;
+use crate::driver_info;
 use crate::error::{code, Error, Result};
 use crate::iso;
 use crate::model::OsFamily;
@@ -203,11 +204,9 @@ pub fn detect(path: &Path) -> Result<Detection> {
     if head.starts_with(&[0xED, 0xAB, 0xEE, 0xDB]) {
         d.format = Format::Rpm;
         d.os = Some(OsFamily::Linux);
-        // The lead's 66-byte name field holds name-version-release.
-        if head.len() >= 76 {
-            let name = String::from_utf8_lossy(&head[10..76]).trim_end_matches('\0').to_string();
-            d.facts.insert("package".into(), json!(name));
-        }
+        file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, &e, false))?;
+        let pkg = driver_info::read_rpm(&mut std::io::BufReader::new(&mut file)).map_err(|e| invalid(path, "RPM package", e))?;
+        d.facts.extend(driver_info::rpm_facts(&pkg));
         return Ok(d);
     }
     if ext == "rpm" {
@@ -351,21 +350,11 @@ fn detect_zip(path: &Path, file: File, mut d: Detection) -> Result<Detection> {
     let names: Vec<String> = zip.file_names().map(|n| n.to_string()).collect();
     let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
     d.facts.insert("entries".into(), json!(names.len()));
-    let infs: Vec<&String> = names.iter().filter(|n| n.to_ascii_lowercase().ends_with(".inf")).collect();
     let has = |p: &str| lower.iter().any(|n| n == p || n.ends_with(&format!("/{p}")));
-    if !infs.is_empty() {
+    if lower.iter().any(|n| n.ends_with(".inf")) {
         d.format = Format::ZipDrivers;
         d.os = Some(OsFamily::Windows);
-        d.facts.insert("inf_files".into(), json!(infs));
-        let first = infs[0].clone();
-        if let Ok(mut entry) = zip.by_name(&first) {
-            let mut bytes = Vec::new();
-            if (&mut entry).take(1 << 20).read_to_end(&mut bytes).is_ok() {
-                if let Some(text) = decode_text(&bytes) {
-                    d.facts.extend(inf_version(&text));
-                }
-            }
-        }
+        d.facts.insert("driver".into(), json!(driver_info::describe_zip(&mut zip)));
     } else if has("sources/boot.wim") || has("bootmgr") || has("boot/bcd") {
         d.format = Format::ZipWinPe;
         d.os = Some(OsFamily::Windows);
@@ -373,34 +362,6 @@ fn detect_zip(path: &Path, file: File, mut d: Detection) -> Result<Detection> {
         d.format = Format::Zip;
     }
     Ok(d)
-}
-
-/// `[Version]` facts of a Windows .inf: class, provider, DriverVer, catalog.
-pub(crate) fn inf_version(text: &str) -> Map<String, Value> {
-    let mut facts = Map::new();
-    let mut in_version = false;
-    for line in text.lines() {
-        let line = line.split(';').next().unwrap_or("").trim();
-        if line.starts_with('[') {
-            in_version = line.eq_ignore_ascii_case("[version]");
-            continue;
-        }
-        if !in_version {
-            continue;
-        }
-        if let Some((k, v)) = line.split_once('=') {
-            let key = match k.trim().to_ascii_lowercase().as_str() {
-                "class" => "driver_class",
-                "provider" => "provider",
-                "driverver" => "driver_version",
-                "catalogfile" | "catalogfile.ntamd64" => "catalog",
-                "signature" => "inf_signature",
-                _ => continue,
-            };
-            facts.insert(key.into(), json!(v.trim().trim_matches('"')));
-        }
-    }
-    facts
 }
 
 fn detect_tar_gz(path: &Path, mut file: File, mut d: Detection) -> Result<Detection> {

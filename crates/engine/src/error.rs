@@ -90,6 +90,7 @@ crate::model::string_enum!(
         DownloadFailed = "download_failed",
         DownloadStalled = "download_stalled",
         BadSignature = "bad_signature",
+        NotADriver = "not_a_driver",
     }
 );
 
@@ -188,6 +189,7 @@ pub mod code {
     pub const DOWNLOAD_FAILED: ErrorCode = ErrorCode::DownloadFailed;
     pub const DOWNLOAD_STALLED: ErrorCode = ErrorCode::DownloadStalled;
     pub const BAD_SIGNATURE: ErrorCode = ErrorCode::BadSignature;
+    pub const NOT_A_DRIVER: ErrorCode = ErrorCode::NotADriver;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

@@ -11,8 +11,9 @@ string_enum!(
     /// runs it (ISO 9660 volumes and driver update disks, zips of `.inf` drivers, tar.gz listings,
     /// XML answer files, scripts, disk image headers); `checksum_file`: GNU and BSD lines, comments,
     /// clear-signed armour; `tar_listing`: tar listing with bounded headers (software, profiles, any
-    /// tar.gz); `profile_manifest`: a profile archive's profile.json and its checks; `inf`: the
-    /// `[Version]` section of a Windows .inf; `xml`: XML with bounded depth (answer files).
+    /// tar.gz); `profile_manifest`: a profile archive's profile.json and its checks; `inf`: a
+    /// Windows .inf in any encoding (version, manufacturer decorations, models, source files);
+    /// `xml`: XML with bounded depth (answer files).
     Target,
     "fuzz target",
     InvalidArgument {
@@ -47,9 +48,7 @@ pub fn run(target: Target, data: &[u8]) {
             let _ = crate::profile_import::parse_manifest_for_fuzzing(data);
         }
         Target::Inf => {
-            if let Some(text) = crate::detect::decode_text(data) {
-                let _ = crate::detect::inf_version(&text);
-            }
+            let _ = crate::driver_info::describe_inf(&crate::driver_info::decode_inf(data));
         }
         Target::Xml => {
             if let Ok(text) = std::str::from_utf8(data) {

@@ -310,6 +310,7 @@ fn resolve(
         }
     };
     matrix::check(kind, family, det.format, name)?;
+    crate::driver_info::check_driver(kind, det.format, &det.facts, name)?;
     if family.is_none() && matrix::os_required(kind) {
         return Err(matrix::os_required_error(kind, name, &matrix::os_for(kind, det.format)));
     }

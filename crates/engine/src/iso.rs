@@ -219,7 +219,8 @@ impl crate::osid::IsoFiles for Tree<'_> {
     }
 }
 
-/// Is this ISO a Linux driver update disk (label OEMDRV or an `rhdd3` file)?
+/// Is this ISO a Linux driver update disk (label OEMDRV or an `rhdd3` file)? Its facts include
+/// the `driver` its `rpms/<arch>/` packages describe.
 pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, Value>> {
     let mut facts = Map::new();
     let mut is_dud = info.volume_id.eq_ignore_ascii_case("OEMDRV");
@@ -228,6 +229,9 @@ pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, 
             is_dud = true;
             facts.insert("description".into(), json!(desc.trim()));
         }
+        if is_dud {
+            facts.insert("driver".into(), json!(crate::driver_info::describe_dud(&tree)));
+        }
     }
     is_dud.then_some(facts)
 }
@@ -235,21 +239,21 @@ pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, 
 /// Looking up files in the directory tree. Joliet names are preferred, then Rock Ridge `NM` names,
 /// then plain ISO 9660 names without their `;1` version. (cdfs was evaluated and drags in FUSE;
 /// hadris-iso is a release candidate; detection needs only a lookup of a few small files.)
-struct Tree<'a> {
+pub(crate) struct Tree<'a> {
     file: &'a File,
     /// Root directory extent (LBA, length) and whether names are UCS-2 (Joliet).
     root: (u64, u64),
     joliet: bool,
 }
 
-struct Record {
+pub(crate) struct Record {
     lba: u64,
-    len: u64,
-    dir: bool,
+    pub(crate) len: u64,
+    pub(crate) dir: bool,
 }
 
 impl<'a> Tree<'a> {
-    fn open(file: &'a File) -> Option<Tree<'a>> {
+    pub(crate) fn open(file: &'a File) -> Option<Tree<'a>> {
         let mut primary = None;
         let mut joliet = None;
         for i in 0..64u64 {
@@ -272,7 +276,7 @@ impl<'a> Tree<'a> {
         }
     }
 
-    fn lookup(&self, path: &str) -> Option<Record> {
+    pub(crate) fn lookup(&self, path: &str) -> Option<Record> {
         let mut current = Record { lba: self.root.0, len: self.root.1, dir: true };
         for part in path.split('/').filter(|p| !p.is_empty()) {
             if !current.dir {
@@ -289,7 +293,26 @@ impl<'a> Tree<'a> {
     }
 
     fn find_in(&self, dir: &Record, wanted: &str) -> Option<Record> {
+        let wanted_alt = wanted.replace('.', "_");
+        self.entries(dir)?
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted) || name.eq_ignore_ascii_case(&wanted_alt))
+            .map(|(_, r)| r)
+    }
+
+    /// The entries of the folder at `path` (names as [`Tree::lookup`] matches them), `.` and `..` left out.
+    pub(crate) fn list(&self, path: &str) -> Option<Vec<(String, Record)>> {
+        self.entries(&self.lookup(path).filter(|r| r.dir)?)
+    }
+
+    /// A reader over a file's extent, for reading its start without loading it whole.
+    pub(crate) fn reader(&self, rec: &Record) -> impl std::io::Read + 'a {
+        Extent { file: self.file, start: rec.lba * SECTOR, len: rec.len, pos: 0 }
+    }
+
+    fn entries(&self, dir: &Record) -> Option<Vec<(String, Record)>> {
         const MAX_DIR: u64 = 4 << 20;
+        let mut out = Vec::new();
         let data = read_at(self.file, dir.lba * SECTOR, dir.len.min(MAX_DIR) as usize)?;
         let mut pos = 0usize;
         while pos < data.len() {
@@ -299,13 +322,11 @@ impl<'a> Tree<'a> {
                 pos = (pos / SECTOR as usize + 1) * SECTOR as usize;
                 continue;
             }
-            let rec = data.get(pos..pos + len)?;
+            // A damaged record ends the listing; the entries before it stand.
+            let Some(rec) = data.get(pos..pos + len).filter(|r| r.len() >= 34) else { break };
             pos += len;
-            if rec.len() < 34 {
-                return None;
-            }
             let name_len = rec[32] as usize;
-            let raw = rec.get(33..33 + name_len)?;
+            let Some(raw) = rec.get(33..33 + name_len) else { break };
             if raw == [0] || raw == [1] {
                 continue;
             }
@@ -317,15 +338,37 @@ impl<'a> Tree<'a> {
                 rock_ridge_name(system_use).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned())
             };
             let name = name.split(';').next().unwrap_or("").trim_end_matches('.');
-            if name.eq_ignore_ascii_case(wanted) || name.eq_ignore_ascii_case(&wanted.replace('.', "_")) {
-                return Some(Record {
-                    lba: u32::from_le_bytes(rec[2..6].try_into().ok()?) as u64,
-                    len: u32::from_le_bytes(rec[10..14].try_into().ok()?) as u64,
+            out.push((
+                name.to_string(),
+                Record {
+                    lba: u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]) as u64,
+                    len: u32::from_le_bytes([rec[10], rec[11], rec[12], rec[13]]) as u64,
                     dir: rec[25] & 2 != 0,
-                });
-            }
+                },
+            ));
         }
-        None
+        Some(out)
+    }
+}
+
+/// One file's bytes inside the image, read with positioned reads (the `File` is shared).
+struct Extent<'a> {
+    file: &'a File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl std::io::Read for Extent<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let want = (buf.len() as u64).min(self.len - self.pos) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.start + self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

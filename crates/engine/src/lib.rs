@@ -11,6 +11,7 @@ pub mod clock;
 mod db;
 pub mod detect;
 pub mod download;
+pub mod driver_info;
 pub mod durability;
 pub mod error;
 pub mod export;
@@ -45,6 +46,7 @@ pub mod verify;
 
 pub use cancel::CancelToken;
 pub use checksum::ExpectedDigest;
+pub use driver_info::{DriverEntry, DriverInfo, DriverQuery};
 pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
 pub use jobs::{JobDetail, JobItem, JobKind, JobProgress, JobQuery, JobState, JobSummary, Outcome};

@@ -20,7 +20,8 @@ pub fn allowed(kind: Kind, os: OsFamily) -> &'static [Format] {
         (Kind::Config, _) => &[Json],
         (Kind::Script, Linux) => &[Shell, Perl, Python],
         (Kind::Script, Windows) => &[Cmd, PowerShell],
-        (Kind::Software, Linux) => &[TarGz],
+        // An RPM without kernel modules is software (`not_a_driver` sends it here).
+        (Kind::Software, Linux) => &[TarGz, Rpm],
         (Kind::Software, Windows) => &[Zip, ZipDrivers, ZipWinPe],
         (Kind::Unattend, Linux) => &[Kickstart, AutoYast],
         (Kind::Unattend, Windows) => &[Unattend],

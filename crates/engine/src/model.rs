@@ -282,6 +282,8 @@ pub struct Artifact {
     pub arch: Option<String>,
     /// What detection found: volume id, OS family/version/arch, driver details, …
     pub detected: serde_json::Value,
+    /// What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`.
+    pub driver: Option<crate::driver_info::DriverInfo>,
     /// Every digest its bytes were found to match, and where each expected value came from.
     pub verification: Vec<Verification>,
     /// When `verify` last re-hashed the stored copy and found it intact.

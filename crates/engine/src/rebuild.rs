@@ -87,7 +87,10 @@ pub fn rebuild_catalog(layout: &DataLayout) -> Result<RebuildReport> {
             }
             let det = detect::detect(&path).ok();
             let format = det.as_ref().map_or(Format::Binary, |d| d.format);
-            let kind = matrix::default_kind(format).unwrap_or(match format {
+            // An RPM without kernel modules (no `driver` found) is software, as the import would have it.
+            let not_a_driver = format == Format::Rpm && det.as_ref().is_some_and(|d| !d.facts.contains_key("driver"));
+            let kind = if not_a_driver { Some(Kind::Software) } else { matrix::default_kind(format) };
+            let kind = kind.unwrap_or(match format {
                 Format::Raw => Kind::DiskImage,
                 Format::Xml | Format::Text => Kind::Config,
                 _ => Kind::Software,

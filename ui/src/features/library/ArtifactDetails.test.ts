@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
@@ -127,5 +127,66 @@ describe('ArtifactDetails attributes', () => {
     await user.click(screen.getByTestId('confirm-delete'));
     expect(await screen.findByTestId('mark-deleted')).toBeInTheDocument();
     expect(screen.getByTestId('confirm-delete')).toBeDisabled();
+  });
+
+  it('shows what a driver holds: architectures, Windows versions, catalog, missing files, every hardware ID', async () => {
+    const driver = {
+      arch: ['amd64', 'arm64'], hardware_ids: Array.from({ length: 60 }, (_, i) => `PCI\\VEN_8086&DEV_${1500 + i}`), class: 'Net',
+      class_guid: '{4d36e972-e325-11ce-bfc1-08002be10318}', provider: 'Intel', version: '1.16.202.10', date: '2023-07-21', catalog: 'i40ea.cat',
+      catalog_present: true, kernels: [], kmods: [], os_versions: ['10.0.17763', '10.0.22000'], package: null, packages: [],
+      infs: ['i40ea.inf', 'i40eb.inf'], missing_files: ['i40eb64.sys'],
+    };
+    const a = artifact(8, { name: 'intel.zip', kind: 'driver', os: 'windows', distro: null, detected: { entries: 5, driver }, driver });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    const section = screen.getByTestId('driver');
+    expect(section).toHaveTextContent('Net');
+    expect(section).toHaveTextContent('1.16.202.10 (2023-07-21)');
+    expect(screen.getByTestId('driver-arch')).toHaveTextContent('amd64, arm64');
+    expect(screen.getByTestId('driver-os-versions')).toHaveTextContent('10.0.17763, 10.0.22000');
+    expect(screen.getByTestId('driver-catalog')).toHaveTextContent('i40ea.cat');
+    expect(screen.getByTestId('driver-missing')).toHaveTextContent('i40eb64.sys — named by an .inf but not in the package');
+    expect(screen.getByTestId('driver-hwids').querySelectorAll('li')).toHaveLength(50);
+    await user.click(screen.getByRole('button', { name: 'Show all 60' }));
+    expect(screen.getByTestId('driver-hwids').querySelectorAll('li')).toHaveLength(60);
+    // Shown once, as a section, not again as raw JSON under Detected.
+    expect(screen.queryByText(/"hardware_ids"/)).toBeNull();
+    expect(screen.getByText('entries')).toBeInTheDocument();
+  });
+
+  it('shows a Linux driver by its kernels and modules, and a missing catalog as a warning', () => {
+    const driver = {
+      arch: ['x86_64'], hardware_ids: [], class: null, class_guid: null, provider: 'Example Networks', version: '5.19.6', date: '2024-04-23',
+      catalog: null, catalog_present: false, kernels: ['5.14.0-427.el9.x86_64'], kmods: ['ixgbe.ko'], os_versions: [],
+      package: 'kmod-ixgbe-5.19.6-1.el9_4', packages: [], infs: [], missing_files: [],
+    };
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(9, { kind: 'driver', detected: { driver }, driver }) });
+    expect(screen.getByTestId('driver-kernels')).toHaveTextContent('5.14.0-427.el9.x86_64');
+    expect(screen.getByTestId('driver')).toHaveTextContent('ixgbe.ko');
+    expect(screen.getByTestId('driver')).toHaveTextContent('kmod-ixgbe-5.19.6-1.el9_4');
+    expect(screen.queryByTestId('driver-catalog')).toBeNull();
+    expect(screen.queryByTestId('driver-hwids')).toBeNull();
+  });
+
+  it('says which snapshot of which disk of which VM an image was cut from, and offers images from a qcow2 image’s snapshots', async () => {
+    const cut = artifact(8, {
+      name: 'web-base', kind: 'disk_image', os: null, distro: null, detected: { disk_format: 'qcow2', snapshots: [], disk_target: 'vdb' },
+      source: { kind: 'snapshot', url: null, manifest_url: null, store: null, remote_id: null, vm: 'web', connect: 'qemu:///system', disk_id: 2,
+        snapshot: 's1-installed', disk_file: '/var/lib/libvirt/images/web-vdb.qcow2', snapshot_at: '2026-12-01T10:00:00Z' },
+    });
+    const onsnapshot = vi.fn();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: cut, onsnapshot });
+    expect(screen.getByTestId('source-snapshot')).toHaveTextContent(/^Snapshot s1-installed of disk 2 \(vdb\) of VM web, taken /);
+    expect(screen.getByTestId('source-connection')).toHaveTextContent('on qemu:///system');
+    expect(screen.getByTestId('source-disk-file')).toHaveTextContent('/var/lib/libvirt/images/web-vdb.qcow2');
+    expect(screen.queryByTestId('image-from-snapshot')).toBeNull();
+    screen.getByTestId('artifact-details').remove();
+
+    const base = artifact(9, { name: 'base.qcow2', kind: 'disk_image', detected: { disk_format: 'qcow2', snapshots: ['first', 'second'] } });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: base, onsnapshot });
+    expect(screen.getByTestId('artifact-snapshots')).toHaveTextContent('Holds 2 internal snapshots: first, second');
+    await user.click(screen.getByTestId('image-from-snapshot'));
+    expect(onsnapshot).toHaveBeenCalledWith(base);
   });
 });

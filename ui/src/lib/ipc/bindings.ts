@@ -270,6 +270,28 @@ export const commands = {
 	 *  is not http(s), a manifest that cannot be read or is not an IMGAPI manifest refuse the import.
 	 */
 	startManifestImport: (request: ManifestImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_manifest_import", { request, onProgress })),
+	/**
+	 *  The VMs on a libvirt connection (none or empty: virsh's default), with their state and disks.
+	 *  `connection_failed` when virsh is missing or the daemon cannot be reached.
+	 */
+	listVms: (connect: string | null) => typedError<VmInfo[], Error>(__TAURI_INVOKE("list_vms", { connect })),
+	/**
+	 *  The disks of a source and each disk's snapshots (all disks, or the one `disk_id` names:
+	 *  `invalid_disk` naming the valid ids otherwise). A disk file must have been chosen in this
+	 *  window (`not_chosen`); a VM that does not exist is `vm_not_found`.
+	 */
+	listSnapshots: (source: SnapshotSource, diskId: number | null) => typedError<DiskSnapshots[], Error>(__TAURI_INVOKE("list_snapshots", { source, diskId })),
+	/**
+	 *  Start the job that cuts one snapshot of one disk into the library; returns its id at once, the
+	 *  new artifact arrives on `on_report`. Refused before any job exists: the name taken, a VM not
+	 *  found, an invalid disk, an unusable snapshot, a disk file not chosen in this window.
+	 */
+	startSnapshotImage: (request: SnapshotImageRequest, onProgress: Channel<JobProgress>, onReport: Channel<SnapshotImageReport>) => typedError<number, Error>(__TAURI_INVOKE("start_snapshot_image", { request, onProgress, onReport })),
+	/**
+	 *  The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
+	 *  cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
+	 */
+	chooseDiskFile: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_disk_file")),
 };
 
 /** Events */
@@ -369,6 +391,8 @@ export type Artifact = {
 	arch: string | null,
 	/**  What detection found: volume id, OS family/version/arch, driver details, … */
 	detected: Value,
+	/**  What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`. */
+	driver: DriverInfo | null,
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
@@ -512,12 +536,79 @@ export type Component = {
 /**  How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed. */
 export type Compression = "none" | "gzip" | "bzip2" | "xz";
 
+/**  One snapshot of one disk. */
+export type DiskSnapshot = {
+	name: string,
+	/**  When it was taken (RFC 3339, UTC). */
+	created_at: string | null,
+	/**  The VM's state when it was taken (libvirt's word: shutoff, running, …), when libvirt made it. */
+	vm_state: string | null,
+	/**  Bytes of saved VM memory state (qemu-img's VM SIZE; 0 for a disk-only snapshot). */
+	vm_state_size: number,
+	location: SnapshotLocation,
+	description: string | null,
+	/**  Whether an image can be cut from it; `problem` says why not. */
+	usable: boolean,
+	problem: string | null,
+};
+
+/**  A disk and its snapshots. */
+export type DiskSnapshots = {
+	disk: VmDisk,
+	snapshots: DiskSnapshot[],
+};
+
 /**  What differs between an image and a folder, or two images. */
 export type Drift = {
 	changed: string[],
 	added: string[],
 	removed: string[],
 	mode_changed: string[],
+};
+
+/**
+ *  A driver as an admin checks it against hardware and images. Windows words for Windows
+ *  architectures (`amd64`, `arm64`, `x86`, `ia64`, `arm`, as in `[Manufacturer]` decorations), RPM
+ *  words for Linux ones (`x86_64`, `aarch64`, …).
+ * 
+ *  Stored in an artifact's `detected` facts and read back from there: a field added later needs
+ *  `#[serde(default)]`, or descriptions stored before it no longer read.
+ */
+export type DriverInfo = {
+	/**  Architectures it is built for. */
+	arch: string[],
+	/**  Every hardware (and compatible) ID the `.inf` model sections list, upper-cased, each once. */
+	hardware_ids: string[],
+	/**  Device setup class (`Net`, `SCSIAdapter`, …). */
+	class: string | null,
+	class_guid: string | null,
+	/**  The INF's Provider, or the RPM's Vendor. */
+	provider: string | null,
+	/**  DriverVer's version, or the RPM's version. */
+	version: string | null,
+	/**  DriverVer's date, or the RPM's build date (YYYY-MM-DD). */
+	date: string | null,
+	/**  The catalog file the `.inf` names (its signature), if any. */
+	catalog: string | null,
+	/**  Whether every catalog file the `.inf` files name is in the package. */
+	catalog_present: boolean,
+	/**
+	 *  Kernel versions it is built for (`uname -r` of /lib/modules/<kver>/, `kernel-modules >=`
+	 *  provides, `kernel`/`kernel-uname-r` requires).
+	 */
+	kernels: string[],
+	/**  Kernel modules it carries (`ixgbe.ko`). */
+	kmods: string[],
+	/**  Windows versions the `[Manufacturer]` decorations name (`10.0`, `10.0.17763`). */
+	os_versions: string[],
+	/**  The RPM's name-version-release (a driver update disk with one package: that package's). */
+	package: string | null,
+	/**  Every package of a driver update disk, as `rpms/<arch>/` holds it (name-version-release.arch). */
+	packages: string[],
+	/**  The `.inf` files of a driver zip, as paths inside it. */
+	infs: string[],
+	/**  Files an `.inf` names (`[SourceDisksFiles]`, its catalog) that the package lacks. */
+	missing_files: string[],
 };
 
 export type Ecosystem = "crate" | "npm";
@@ -538,7 +629,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -1197,6 +1288,46 @@ export type ServerTestReport = {
 	leftovers_removed: number,
 };
 
+/**
+ *  The format of an image cut from a snapshot: qcow2 with compressed clusters (small, what
+ *  clouds take), or raw.
+ */
+export type SnapshotFormat = "qcow2" | "raw";
+
+/**  What the job made. */
+export type SnapshotImageReport = {
+	job: JobSummary,
+	outcome: Outcome,
+	artifact: Artifact,
+};
+
+/**  What `snapshot image` asks for. */
+export type SnapshotImageRequest = {
+	source: SnapshotSource,
+	snapshot: string,
+	/**  Which disk (from 1); the first when not given, as Danube's `disk_id` defaults to 1. */
+	disk_id: number | null,
+	format: SnapshotFormat,
+	name: string,
+	/**  Alias, access, owner, description, version (default "1.0"), resize, deploy, tags. */
+	attributes?: ArtifactPatch,
+};
+
+/**
+ *  Where a snapshot's state of a disk lives: inside the qcow2 file, or in the backing file an
+ *  external snapshot left behind an overlay.
+ */
+export type SnapshotLocation = "internal" | "external";
+
+/**  What the disks and snapshots are read from. */
+export type SnapshotSource = 
+/**  A qcow2 file on disk. */
+{ type: "disk_file"; path: string } | 
+/**  A qcow2 disk image in the library (id or name). */
+{ type: "artifact"; key: string } | 
+/**  A libvirt VM (name or uuid) on a connection (`virsh`'s default when none). */
+{ type: "vm"; vm: string; connect: string | null };
+
 export type SortKey = "name" | "created" | "size";
 
 /**  Where an artifact's bytes came from. */
@@ -1309,6 +1440,29 @@ export type Verification = {
 
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
+
+/**  One disk of a VM, numbered from 1 in the order of the VM's definition (`disk_id`). */
+export type VmDisk = {
+	disk_id: number,
+	/**  The guest device name (`vda`, `sdb`). */
+	target: string,
+	file: string | null,
+	format: string | null,
+	virtual_size: number | null,
+	/**  Why the disk cannot be read (missing, not an image, damaged), when it cannot. */
+	problem: string | null,
+};
+
+/**  A libvirt VM as `vm list` shows it. */
+export type VmInfo = {
+	name: string,
+	uuid: string | null,
+	/**  libvirt's word: running, shut off, paused, … */
+	state: string,
+	disks: VmDisk[],
+	/**  How many libvirt snapshots the VM has. */
+	snapshot_count: number,
+};
 
 /**  A folder provisioned from an image. */
 export type WorkingCopy = {

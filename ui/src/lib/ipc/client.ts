@@ -90,6 +90,17 @@ export const api = {
     channel.onmessage = onProgress;
     return unwrap(commands.startManifestImport(request, channel));
   },
+  listVms: (connect: string | null) => unwrap(commands.listVms(connect)),
+  listSnapshots: (source: T.SnapshotSource, diskId: number | null) => unwrap(commands.listSnapshots(source, diskId)),
+  chooseDiskFile: () => unwrap(commands.chooseDiskFile()),
+  /** Starts cutting a snapshot of a disk into the library; resolves to the job id (vm_not_found, name_taken, invalid_disk, snapshot_unusable reject instead). The new image arrives on `onReport`. */
+  startSnapshotImage: (request: T.SnapshotImageRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.SnapshotImageReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.SnapshotImageReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startSnapshotImage(request, progress, report));
+  },
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
