@@ -43,6 +43,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::jobs::start_verify,
             commands::library::list_artifacts,
             commands::library::count_artifacts,
+            commands::library::list_os_releases,
             commands::library::get_artifact,
             commands::library::update_artifact,
             commands::library::delete_artifact,

@@ -2307,3 +2307,50 @@ async fn an_image_is_cut_from_a_disk_snapshot_of_a_libvirt_vm() {
     assert!(same_disk_contents(&object, &reference), "the image holds exactly s2-configured of vdb");
     assert!(engine.get_artifact("web-data-installed").is_err(), "nothing made for the refusal");
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn the_review_and_the_library_name_the_exact_os_of_installer_isos() {
+    let home = Home::new();
+    let isos: Vec<PathBuf> = ["rhel-9.6-x86_64-dvd.iso", "debian-12.7.0-amd64-DVD-1.iso", "grub-rescue-cdrom.iso"]
+        .iter()
+        .map(|n| {
+            let to = home.files().join(n);
+            std::fs::copy(fixture(n), &to).unwrap();
+            to
+        })
+        .collect();
+    let mut app = App::start(&home, "20-exact-os", 4830).await;
+    drag_onto_app(&mut app, &isos.iter().map(PathBuf::as_path).collect::<Vec<_>>()).await;
+
+    // The review says what each ISO is before anything is stored
+    let rhel = "[data-testid=review-row][data-file='rhel-9.6-x86_64-dvd.iso'] [data-testid=review-exact-os]";
+    assert_eq!(app.text(rhel).await, "Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64");
+    let debian = "[data-testid=review-row][data-file='debian-12.7.0-amd64-DVD-1.iso'] [data-testid=review-exact-os]";
+    assert_eq!(app.text(debian).await, "Debian GNU/Linux 12.7.0 (debian12), x86_64");
+    let rescue = "[data-testid=review-row][data-file='grub-rescue-cdrom.iso']";
+    app.wait_for(rescue).await;
+    assert_eq!(app.text(&format!("{rescue} [data-testid=review-exact-os]")).await, "Not an OS installer");
+    looks(&mut app, "review-exact-os").await;
+    // nothing names its OS: the admin says which family it boots, as for any unnamed ISO
+    app.choose_os("grub-rescue-cdrom.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso']", Duration::from_secs(60)).await;
+    app.wait_for_within("[data-testid=artifact-row][data-name='debian-12.7.0-amd64-DVD-1.iso']", Duration::from_secs(60)).await;
+
+    // The library's row badge and its release filter
+    let badge = app.text("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso'] [data-testid=row-release]").await;
+    assert_eq!(badge, "rhel9.6");
+    let filter = app.wait_for("[data-testid=filter-release]").await;
+    let options = values(&app, "[data-testid=filter-release] option").await;
+    assert!(options.iter().any(|o| o == "rhel9.6") && options.iter().any(|o| o.starts_with("debian12")), "{options:?}");
+    filter.select_by_value("rhel9.6").await.unwrap();
+    wait_for_text(&app, "[data-testid=library-count]", "1 artifact").await;
+    assert_eq!(count(&app, "[data-testid=artifact-row]").await, 1);
+
+    // Details: the exact OS among the attributes
+    app.click("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso']").await;
+    assert_eq!(app.text("[data-testid=attr-exact-os]").await, "Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64");
+    looks(&mut app, "library-exact-os").await;
+    app.quit().await;
+}

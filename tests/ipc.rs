@@ -267,6 +267,16 @@ fn library(h: &Harness) {
     assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
 }
 
+#[test]
+fn the_release_filter_lists_the_exact_os_releases_the_library_holds() {
+    let h = harness();
+    assert_eq!(invoke(&h, "list_os_releases", json!({})).unwrap(), json!([]));
+    // A RHEL DVD among files with no exact OS (a driver disk, answer files, a script, a zip).
+    library(&h);
+    let releases = invoke(&h, "list_os_releases", json!({})).unwrap();
+    assert_eq!(releases, json!([{"os_id": "rhel9.6", "os_name": "Red Hat Enterprise Linux 9.6", "count": 1}]));
+}
+
 fn member_names(p: &Value) -> Vec<String> {
     p["members"]
         .as_array()

@@ -286,6 +286,16 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
     Ok(out)
 }
 
+/// The exact OS releases of the library's artifacts (those not marked deleted), by id.
+pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
+    let mut stmt = conn.prepare(
+        "SELECT json_extract(detected, '$.os_id') AS os_id, MAX(json_extract(detected, '$.os_name')), COUNT(*) FROM artifacts
+         WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(crate::model::OsRelease { os_id: r.get(0)?, os_name: r.get(1)?, count: r.get(2)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
     let (filter, args) = where_clause(q);
     let sql = format!("SELECT COUNT(*) FROM artifacts a {filter}");

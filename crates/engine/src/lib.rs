@@ -214,6 +214,11 @@ impl Engine {
         catalog::count(&self.db(), q)
     }
 
+    /// The exact OS releases the library holds (its release filter).
+    pub fn os_releases(&self) -> Result<Vec<model::OsRelease>> {
+        catalog::os_releases(&self.db())
+    }
+
     pub fn get_artifact(&self, id_or_name: &str) -> Result<Artifact> {
         catalog::get(&self.db(), id_or_name)
     }

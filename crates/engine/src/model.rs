@@ -292,6 +292,17 @@ pub struct Artifact {
     pub updated_at: String,
 }
 
+/// One exact OS release the library holds images of (the library's release filter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OsRelease {
+    /// libosinfo's short id (`rhel9.6`).
+    pub os_id: String,
+    pub os_name: Option<String>,
+    /// How many artifacts (not marked deleted) are of it.
+    pub count: u32,
+}
+
 /// The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -27,6 +27,26 @@ describe('ImportReview component', () => {
     expect(screen.getByTestId('start-import')).toBeEnabled();
   });
 
+  it('says the exact OS of each installer ISO, and when an ISO is no installer', async () => {
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ path: '/d/rhel.iso', file_name: 'rhel.iso', os: 'linux', distro: 'rhel',
+            detected: { os_id: 'rhel9.6', os_name: 'Red Hat Enterprise Linux 9.6', arch: 'x86_64', installer: true } }),
+          planItem({ path: '/d/rescue.iso', file_name: 'rescue.iso', os: null, detected: { installer: false } }),
+        ],
+        checksum_files: [],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/rhel.iso', '/d/rescue.iso']);
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    const rows = await screen.findAllByTestId('review-row');
+    expect(within(rows[0]!).getByTestId('review-exact-os')).toHaveTextContent('Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64');
+    expect(within(rows[1]!).getByTestId('review-exact-os')).toHaveTextContent('Not an OS installer');
+  });
+
   it('disables Import until a required OS is chosen', async () => {
     mockCommands({ plan_import: () => ({ items: [planItem({ os: null, os_required: true })], checksum_files: [] }), list_artifacts: () => [] });
     const review = new ImportReview();

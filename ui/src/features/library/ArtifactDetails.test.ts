@@ -23,6 +23,15 @@ describe('ArtifactDetails', () => {
     expect(screen.getByTestId('last-verified')).toHaveTextContent('Stored copy re-hashed intact');
   });
 
+  it('names the exact OS of an installer image, and says when an ISO is none', () => {
+    const a = artifact(1, { os_id: 'sles15sp6', os_name: 'SUSE Linux Enterprise Server 15 SP6', os_version: '15.6', arch: 'x86_64' });
+    const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    expect(screen.getByTestId('attr-exact-os')).toHaveTextContent('SUSE Linux Enterprise Server 15 SP6 (sles15sp6), x86_64');
+    unmount();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(2, { detected: { installer: false } }) });
+    expect(screen.getByTestId('attr-exact-os')).toHaveTextContent('Not an OS installer');
+  });
+
   it('says plainly when nothing was checked at import and the copy was never re-hashed', () => {
     render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(1), onverify: () => {} });
     expect(screen.getByTestId('evidence')).toHaveTextContent('No expected checksum was given at import');

@@ -51,6 +51,7 @@ export const commands = {
 	startVerify: (artifacts: string[], onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_verify", { artifacts, onProgress })),
 	listArtifacts: (query: ArtifactQuery) => typedError<Artifact[], Error>(__TAURI_INVOKE("list_artifacts", { query })),
 	countArtifacts: (query: ArtifactQuery) => typedError<number, Error>(__TAURI_INVOKE("count_artifacts", { query })),
+	listOsReleases: () => typedError<OsRelease[], Error>(__TAURI_INVOKE("list_os_releases")),
 	getArtifact: (idOrName: string) => typedError<Artifact, Error>(__TAURI_INVOKE("get_artifact", { idOrName })),
 	updateArtifact: (id: number, patch: ArtifactPatch) => typedError<Artifact, Error>(__TAURI_INVOKE("update_artifact", { id, patch })),
 	/**  Refused with code `in_use` while another artifact names this one as its OS image. */
@@ -923,6 +924,15 @@ export type NewTarget = {
 
 /**  The operating system family a file is for. */
 export type OsFamily = "linux" | "windows" | "vmware";
+
+/**  One exact OS release the library holds images of (the library's release filter). */
+export type OsRelease = {
+	/**  libosinfo's short id (`rhel9.6`). */
+	os_id: string,
+	os_name: string | null,
+	/**  How many artifacts (not marked deleted) are of it. */
+	count: number,
+};
 
 /**  What an item of a job came to, in a word that fits the kind. */
 export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "failed" | "cancelled" | "skipped";

@@ -112,6 +112,7 @@ export const api = {
   },
   listArtifacts: (query: T.ArtifactQuery) => unwrap(commands.listArtifacts(query)),
   countArtifacts: (query: T.ArtifactQuery) => unwrap(commands.countArtifacts(query)),
+  listOsReleases: () => unwrap(commands.listOsReleases()),
   getArtifact: (idOrName: string) => unwrap(commands.getArtifact(idOrName)),
   updateArtifact: (id: number, patch: T.ArtifactPatch) => unwrap(commands.updateArtifact(id, patch)),
   deleteArtifact: (id: number) => unwrap(commands.deleteArtifact(id)),
