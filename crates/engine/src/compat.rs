@@ -169,11 +169,8 @@ fn windows_fit(d: &DriverInfo, image: &ImageFacts, fit: &mut Fit) {
     let for_product: Vec<&WindowsTarget> = for_arch
         .iter()
         .copied()
-        .filter(|t| match (t.product_type, server) {
-            (Some(1), Some(true)) => false,
-            (Some(2 | 3), Some(false)) => false,
-            _ => true,
-        })
+        // ProductType 1 is a workstation, 2 and 3 servers (a domain controller is a server).
+        .filter(|t| !matches!((t.product_type, server), (Some(1), Some(true)) | (Some(2 | 3), Some(false))))
         .collect();
     if for_product.is_empty() {
         if !for_arch.is_empty() {
