@@ -34,6 +34,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::dialogs::choose_profile_archive,
             commands::import::plan_import,
             commands::import::parse_expected,
+            commands::import::check_driver_fit,
             commands::import::start_import,
             commands::import::start_url_import,
             commands::jobs::cancel_job,

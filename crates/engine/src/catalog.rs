@@ -77,6 +77,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         arch: None,
         detected,
         driver,
+        warnings: Vec::new(),
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
@@ -95,7 +96,22 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     )?;
     a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     a.verification = verifications(conn, a.id, None)?;
+    a.warnings = image_warnings(conn, a)?;
     Ok(())
+}
+
+/// A driver's warnings against the OS image it belongs to.
+fn image_warnings(conn: &Connection, a: &Artifact) -> Result<Vec<crate::compat::Warning>> {
+    let (Some(driver), Some(image)) = (&a.driver, &a.image) else { return Ok(Vec::new()) };
+    if a.kind != Kind::Driver {
+        return Ok(Vec::new());
+    }
+    let row: Option<(Option<String>, String)> =
+        conn.query_row("SELECT os, detected FROM artifacts WHERE id = ?1", [image.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let Some((os, detected)) = row else { return Ok(Vec::new()) };
+    let detected: serde_json::Value = serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null);
+    let os = os.and_then(|o| o.parse::<OsFamily>().ok());
+    Ok(crate::compat::warnings(Some(driver), &crate::compat::ImageFacts::new(&image.name, os, &detected)))
 }
 
 /// The evidence recorded for an artifact, oldest first; with `job`, only what that job checked.

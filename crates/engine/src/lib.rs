@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod checksum;
 pub mod clock;
+pub mod compat;
 mod db;
 pub mod detect;
 pub mod download;

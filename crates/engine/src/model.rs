@@ -284,6 +284,9 @@ pub struct Artifact {
     pub detected: serde_json::Value,
     /// What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`.
     pub driver: Option<crate::driver_info::DriverInfo>,
+    /// What to know before installing it with its OS image (a driver built for another kernel
+    /// release of the image's series, …); see `compat`.
+    pub warnings: Vec<crate::compat::Warning>,
     /// Every digest its bytes were found to match, and where each expected value came from.
     pub verification: Vec<Verification>,
     /// When `verify` last re-hashed the stored copy and found it intact.

@@ -135,6 +135,7 @@ describe('ArtifactDetails attributes', () => {
       class_guid: '{4d36e972-e325-11ce-bfc1-08002be10318}', provider: 'Intel', version: '1.16.202.10', date: '2023-07-21', catalog: 'i40ea.cat',
       catalog_present: true, kernels: [], kmods: [], os_versions: ['10.0.17763', '10.0.22000'], package: null, packages: [],
       infs: ['i40ea.inf', 'i40eb.inf'], missing_files: ['i40eb64.sys'],
+      targets: [{ arch: 'amd64', version: '10.0.17763', product_type: null }, { arch: 'arm64', version: '10.0.22000', product_type: null }],
     };
     const a = artifact(8, { name: 'intel.zip', kind: 'driver', os: 'windows', distro: null, detected: { entries: 5, driver }, driver });
     const user = userEvent.setup();
@@ -158,9 +159,12 @@ describe('ArtifactDetails attributes', () => {
     const driver = {
       arch: ['x86_64'], hardware_ids: [], class: null, class_guid: null, provider: 'Example Networks', version: '5.19.6', date: '2024-04-23',
       catalog: null, catalog_present: false, kernels: ['5.14.0-427.el9.x86_64'], kmods: ['ixgbe.ko'], os_versions: [],
-      package: 'kmod-ixgbe-5.19.6-1.el9_4', packages: [], infs: [], missing_files: [],
+      package: 'kmod-ixgbe-5.19.6-1.el9_4', packages: [], infs: [], missing_files: [], targets: [],
     };
-    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(9, { kind: 'driver', detected: { driver }, driver }) });
+    const warnings = [{ code: 'kernel_other_release' as const, text: 'It was built for kernel 5.14.0-427.el9, and rhel-9.6-x86_64-dvd.iso boots 5.14.0-570.12.1.el9_6.' }];
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(9, { kind: 'driver', detected: { driver }, driver, warnings }) });
+    expect(screen.getByTestId('driver-warning')).toHaveTextContent('boots 5.14.0-570.12.1.el9_6');
+    expect(screen.getByTestId('driver-warning').dataset.code).toBe('kernel_other_release');
     expect(screen.getByTestId('driver-kernels')).toHaveTextContent('5.14.0-427.el9.x86_64');
     expect(screen.getByTestId('driver')).toHaveTextContent('ixgbe.ko');
     expect(screen.getByTestId('driver')).toHaveTextContent('kmod-ixgbe-5.19.6-1.el9_4');

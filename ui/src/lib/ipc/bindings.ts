@@ -29,6 +29,11 @@ export const commands = {
 	planImport: (request: PlanRequest) => typedError<ImportPlan, Error>(__TAURI_INVOKE("plan_import", { request })),
 	/**  Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`. */
 	parseExpected: (text: string) => typedError<ExpectedDigest, Error>(__TAURI_INVOKE("parse_expected", { text })),
+	/**
+	 *  Does a driver of the review (its detected facts) fit the OS image chosen for it? The refusal the
+	 *  import would give, or its warnings (a later kernel release of the image's series, …).
+	 */
+	checkDriverFit: (name: string, detected: Value, image: string) => typedError<DriverFit, Error>(__TAURI_INVOKE("check_driver_fit", { name, detected, image })),
 	/**  Start an import job; returns its id at once. Progress arrives on `on_progress`, throttled. */
 	startImport: (request: ImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_import", { request, onProgress })),
 	/**
@@ -394,6 +399,11 @@ export type Artifact = {
 	detected: Value,
 	/**  What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`. */
 	driver: DriverInfo | null,
+	/**
+	 *  What to know before installing it with its OS image (a driver built for another kernel
+	 *  release of the image's series, …); see `compat`.
+	 */
+	warnings: Warning[],
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
@@ -568,6 +578,16 @@ export type Drift = {
 };
 
 /**
+ *  What the checks make of a driver, as detection described it, with an OS image: what the import
+ *  review shows for a driver row once an image is chosen.
+ */
+export type DriverFit = {
+	/**  `incompatible_driver` with the reason, when importing it with this image would be refused. */
+	refused: Error | null,
+	warnings: Warning[],
+};
+
+/**
  *  A driver as an admin checks it against hardware and images. Windows words for Windows
  *  architectures (`amd64`, `arm64`, `x86`, `ia64`, `arm`, as in `[Manufacturer]` decorations), RPM
  *  words for Linux ones (`x86_64`, `aarch64`, …).
@@ -610,6 +630,12 @@ export type DriverInfo = {
 	infs: string[],
 	/**  Files an `.inf` names (`[SourceDisksFiles]`, its catalog) that the package lacks. */
 	missing_files: string[],
+	/**
+	 *  Each `[Manufacturer]` decoration as Windows matches it: architecture, least version and
+	 *  product type together (`arch` and `os_versions` above list them apart). Empty for drivers
+	 *  described before it was kept, and for Linux drivers.
+	 */
+	targets?: WindowsTarget[],
 };
 
 export type Ecosystem = "crate" | "npm";
@@ -630,7 +656,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -1005,6 +1031,11 @@ export type ProfileMember = {
 	sha256: string,
 	/**  Whether its stored copy is there and intact; an export needs every member `ok`. */
 	state: ArtifactState,
+	/**
+	 *  What to know before installing it with the profile's image (a driver built for another
+	 *  kernel release of the image's series, …); see `compat`.
+	 */
+	warnings: Warning[],
 };
 
 /**  Profiles were created, changed or deleted; the payload is the new stamp. */
@@ -1472,6 +1503,31 @@ export type VmInfo = {
 	disks: VmDisk[],
 	/**  How many libvirt snapshots the VM has. */
 	snapshot_count: number,
+};
+
+/**
+ *  Something to know before an install that is no reason to refuse: shown in `show`, the
+ *  profile editor and the import review.
+ */
+export type Warning = {
+	code: WarningCode,
+	text: string,
+};
+
+/**  What a warning is about (shared with the UI through the generated client). */
+export type WarningCode = "kernel_other_release" | "windows_build_unsure" | "incompatible_driver";
+
+/**
+ *  One `TargetOSVersion` decoration of an `.inf`'s `[Manufacturer]` section,
+ *  `nt[Architecture][.[OSMajorVersion][.[OSMinorVersion][.[ProductType][.[SuiteMask][.[BuildNumber]]]]]]`:
+ *  the models section it names is used on Windows of this architecture whose version is at least
+ *  `version` (build numbers count from Windows 10 1607 on) and, when `product_type` is given, of
+ *  that product type (1 workstation, 2 domain controller, 3 server).
+ */
+export type WindowsTarget = {
+	arch: string,
+	version: string | null,
+	product_type: number | null,
 };
 
 /**  A folder provisioned from an image. */

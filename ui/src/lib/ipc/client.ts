@@ -62,6 +62,7 @@ export const api = {
   pathKinds: (paths: string[]) => unwrap(commands.pathKinds(paths)),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
+  checkDriverFit: (name: string, detected: T.Value, image: string) => unwrap(commands.checkDriverFit(name, detected, image)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
     const channel = new Channel<T.JobProgress>();
     channel.onmessage = onProgress;
