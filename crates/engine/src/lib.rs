@@ -19,6 +19,7 @@ pub mod export;
 pub mod failpoint;
 pub mod fuzzing;
 pub mod gold;
+mod http;
 pub mod import;
 pub mod info;
 pub mod integrity;
