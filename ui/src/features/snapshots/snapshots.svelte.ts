@@ -8,6 +8,7 @@ import {
 } from '$lib/ipc/client';
 import { baseName, bytes } from '$lib/format';
 import { Attributes } from '../library/attributes.svelte';
+import { JobDialog } from '$lib/jobDialog.svelte';
 
 /** The commands this feature uses (the tests pass their own). */
 export type SnapshotsApi = {
@@ -287,8 +288,7 @@ export const FORMAT_CHOICES: Array<[SnapshotFormat, string, string]> = [
 ];
 
 /** "Make image…" on a snapshot: name, format and attributes, then one snapshot_image job. */
-export class SnapshotImageDialog {
-  open = $state(false);
+export class SnapshotImageDialog extends JobDialog<SnapshotImageRequest> {
   source = $state.raw<SnapshotSource | null>(null);
   /** "disk 2 (vdb) of VM web", "web-disk.qcow2". */
   from = $state('');
@@ -297,8 +297,6 @@ export class SnapshotImageDialog {
   name = $state('');
   format = $state<SnapshotFormat>('qcow2');
   attrs = new Attributes();
-  starting = $state(false);
-  error = $state<IpcError | null>(null);
 
   show(source: SnapshotSource, disk: VmDisk, snapshot: DiskSnapshot, disks = 1): void {
     this.source = source;
@@ -332,27 +330,6 @@ export class SnapshotImageDialog {
       name: this.name.trim(),
       attributes: this.attrs.importPatch(),
     };
-  }
-
-  /** Start the job through `start` (the jobs store's); closes on success, shows the refusal otherwise. */
-  async submit(start: (request: SnapshotImageRequest) => Promise<number>): Promise<number | null> {
-    if (this.blocking || this.starting) return null;
-    this.starting = true;
-    this.error = null;
-    try {
-      const id = await start(this.request());
-      this.open = false;
-      return id;
-    } catch (e) {
-      this.error = asIpcError(e);
-      return null;
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  close(): void {
-    this.open = false;
   }
 }
 
