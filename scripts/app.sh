@@ -62,9 +62,9 @@ case "$cmd" in
     say "end-to-end tests in a real window (Xvfb, tauri-driver, WebKitWebDriver); screenshots in target/e2e/"
     rm -rf target/e2e && mkdir -p target/e2e
     # The servers the e2e tests talk to (the publish wizard: a local Glance; the profile export: a
-    # WebDAV server; Import from URL: nginx), in a state dir and on ports of their own, so they
-    # never meet the engine tests'.
-    TS_STATE="$ROOT/target/app-servers-state" TS_WITH="${APP_E2E_SERVERS:-glance webdav http}" \
+    # WebDAV server; Import from URL: nginx; images from VM disk snapshots: libvirtd), in a state
+    # dir and on ports of their own, so they never meet the engine tests'.
+    TS_STATE="$ROOT/target/app-servers-state" TS_WITH="${APP_E2E_SERVERS:-glance webdav http libvirt}" \
       TS_GLANCE_PORT="${APP_GLANCE_PORT:-29292}" TS_WEBDAV_PORT="${APP_WEBDAV_PORT:-28080}" \
       TS_HTTP_PORT="${APP_HTTP_PORT:-28090}" TS_HTTPS_PORT="${APP_HTTPS_PORT:-28453}" TS_FAULT_PORT="${APP_FAULT_PORT:-28091}" \
       scripts/with-servers.sh xvfb-run -a -s "-screen 0 1920x1080x24" \

@@ -55,7 +55,7 @@ run() {
   fi
 }
 
-for tool in xorriso genisoimage isoinfo mkudffs rpmbuild createrepo_c wimlib-imagex faketime zip unzip \
+for tool in xorriso genisoimage isoinfo mkudffs rpmbuild createrepo_c wimlib-imagex faketime zip unzip file \
   gpg gpgv dpkg-deb apt-get openssl iconv sha256sum sha512sum md5sum flock python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/setup.sh"
 done
@@ -184,13 +184,14 @@ check_sha256() { # FILE EXPECTED
 }
 
 # Builds an RPM from SPEC with fixed build host and time; prints the path of the result.
-build_rpm() { # SPEC TARGET
-  local top="$S/rpmbuild"
+build_rpm() { # SPEC TARGET [--define "NAME VALUE"...]
+  local top="$S/rpmbuild" spec=$1 target=$2
+  shift 2
   mkdir -p "$top"
-  run rpmbuild -bb --target "$2" --nodeps --quiet \
+  run rpmbuild -bb --target "$target" --nodeps --quiet \
     --define "_topdir $top" --define "_buildhost imagesmith" \
     --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1" \
-    --define "_dbpath $top/rpmdb" "$1"
+    --define "_dbpath $top/rpmdb" "$@" "$spec"
 }
 
 make_repodata() { # DIR
@@ -223,11 +224,18 @@ cp "$KMOD_RPM" "$F/kmod-example-1.0-1.el9.x86_64.rpm"
 
 T="$S/rhel"
 mkdir -p "$T/images/pxeboot" "$T/Packages" "$T/EFI/BOOT"
-# vmlinuz: a bzImage-shaped blob (boot signature 55 AA at 0x1fe, "HdrS" at 0x202).
+# vmlinuz: a bzImage-shaped blob with the setup header fields a real one has (Linux
+# Documentation/arch/x86/boot.rst): boot signature 55 AA at 0x1fe, "HdrS" at 0x202, boot protocol
+# 2.15 at 0x206, and at 0x20e kernel_version, a pointer (less 0x200) to the version string — here
+# RHEL 9.6 GA's kernel, as `file` prints it from the real one.
 fixed_bytes rhel-vmlinuz 16384 >"$T/images/pxeboot/vmlinuz"
 printf '\x55\xaaHdrS' | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=510 conv=notrunc status=none
 printf '\x00\x00' | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=512 conv=notrunc status=none
-printf 'HdrS' | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=514 conv=notrunc status=none
+printf 'HdrS\x0f\x02' | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=514 conv=notrunc status=none
+printf '\x00\x30' | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=$((0x20e)) conv=notrunc status=none
+RHEL96_KERNEL="5.14.0-570.12.1.el9_6.x86_64"
+printf '%s (mockbuild@x86-64-01.build.eng.rdu2.redhat.com) #1 SMP PREEMPT_DYNAMIC Tue Apr 8 08:53:25 EDT 2025\0' \
+  "$RHEL96_KERNEL" | dd of="$T/images/pxeboot/vmlinuz" bs=1 seek=$((0x3200)) conv=notrunc status=none
 fixed_bytes rhel-initrd 8192 | gzip -n -9 >"$T/images/pxeboot/initrd.img"
 pe_file "$T/EFI/BOOT/BOOTX64.EFI" rhel-bootx64 4096
 cp "$RELEASE_RPM" "$T/Packages/"
@@ -493,6 +501,14 @@ make_iso "$F/dud-kmod-example.iso" "OEMDRV" "Example Networks" "$T"
 build_rpm "$SRC/kmod-ixgbe.spec" x86_64
 IXGBE_RPM="$S/rpmbuild/RPMS/x86_64/kmod-ixgbe-5.19.6-1.el9_4.x86_64.rpm"
 cp "$IXGBE_RPM" "$F/"
+# The same driver for aarch64, for RHEL 9.6's kernel, and for RHEL 8.10's: what a driver that does
+# not fit an image (another architecture or kernel series) and one that does look like.
+build_rpm "$SRC/kmod-ixgbe.spec" aarch64
+cp "$S/rpmbuild/RPMS/aarch64/kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm" "$F/"
+build_rpm "$SRC/kmod-ixgbe.spec" x86_64 --define "kernel_base ${RHEL96_KERNEL%.x86_64}" --define "pkg_release 1.el9_6"
+cp "$S/rpmbuild/RPMS/x86_64/kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm" "$F/"
+build_rpm "$SRC/kmod-ixgbe.spec" x86_64 --define "kernel_base 4.18.0-553.el8_10" --define "pkg_release 1.el8_10"
+cp "$S/rpmbuild/RPMS/x86_64/kmod-ixgbe-5.19.6-1.el8_10.x86_64.rpm" "$F/"
 cp "$RELEASE_RPM" "$F/example-release-9.6-1.el9.noarch.rpm"
 
 T="$S/dud-ixgbe"
@@ -514,6 +530,15 @@ cp "$SRC/i40eb.inf" "$T/i40eb.inf"
 { printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes i40eb-cat 2033; } >"$T/i40eb.cat"
 pe_file "$T/i40ea68.sys" i40ea-sys 8192
 make_zip "$F/win-intel-nic-driver.zip" "$T"
+
+# A driver for Windows 11 / Server 2025-era builds only (NTamd64.10.0...22000): it does not fit
+# Windows Server 2022 (build 20348).
+T="$S/win11-nic"
+mkdir -p "$T"
+{ printf '\xff\xfe'; sed 's/$/\r/' "$SRC/netw11.inf" | iconv -f UTF-8 -t UTF-16LE; } >"$T/netw11.inf"
+{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes netw11-cat 2033; } >"$T/netw11.cat"
+pe_file "$T/netw11.sys" netw11-sys 8192
+make_zip "$F/win11-nic-driver.zip" "$T"
 
 # --- Windows driver package, WinPE, vendor bundle ------------------------------------------------
 
@@ -703,7 +728,13 @@ rpm -qpl "$F/example-release-9.6-1.el9.noarch.rpm" 2>/dev/null | grep -q '\.ko' 
   die "kmod-example RPM has no RPM lead"
 rpm -qp --provides "$F/kmod-example-1.0-1.el9.x86_64.rpm" 2>/dev/null |
   grep -qx 'kernel-modules >= 5.14.0-427.el9.x86_64' || die "kmod-example RPM lacks its kernel-modules provide"
-for z in win-nic-driver.zip win-intel-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
+[[ "$(file -b "$S/rhel/images/pxeboot/vmlinuz")" == *"version $RHEL96_KERNEL "* ]] ||
+  die "the RHEL vmlinuz does not name its kernel the way file(1) reads bzImages: $(file -b "$S/rhel/images/pxeboot/vmlinuz")"
+rpm -qpl "$F/kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm" 2>/dev/null |
+  grep -qx '/lib/modules/5.14.0-427.el9.aarch64/extra/ixgbe.ko.xz' || die "the aarch64 kmod-ixgbe lacks its module"
+rpm -qp --provides "$F/kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm" 2>/dev/null |
+  grep -qx "kernel-modules >= ${RHEL96_KERNEL%.x86_64}" || die "the RHEL 9.6 kmod-ixgbe lacks its kernel-modules provide"
+for z in win-nic-driver.zip win-intel-nic-driver.zip win11-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
   run unzip -tq "$F/$z"
 done
 run gzip -t "$F/monitoring-agent-2.1.tar.gz"

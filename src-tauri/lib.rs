@@ -34,6 +34,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::dialogs::choose_profile_archive,
             commands::import::plan_import,
             commands::import::parse_expected,
+            commands::import::check_driver_fit,
             commands::import::start_import,
             commands::import::start_url_import,
             commands::jobs::cancel_job,
@@ -43,6 +44,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::jobs::start_verify,
             commands::library::list_artifacts,
             commands::library::count_artifacts,
+            commands::library::list_os_releases,
             commands::library::get_artifact,
             commands::library::update_artifact,
             commands::library::delete_artifact,
@@ -113,6 +115,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::stores::store_images,
             commands::stores::start_store_import,
             commands::stores::start_manifest_import,
+            commands::snapshots::list_vms,
+            commands::snapshots::list_snapshots,
+            commands::snapshots::start_snapshot_image,
+            commands::snapshots::choose_disk_file,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)

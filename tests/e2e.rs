@@ -1948,3 +1948,409 @@ async fn an_imgapi_store_is_added_browsed_and_an_image_imported_with_progress_th
     assert_eq!(a.sha256, digest("sha256sum", &big));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Run a command that must succeed; its stdout.
+fn must(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A qcow2 disk with internal snapshots made with qemu-img and qemu-io: `first` holds 192 MiB of
+/// 0x11 (enough for the job to show its progress), `second` 64 MiB of 0x22 more, and the live state
+/// 1 MiB of 0x33 on top.
+fn disk_with_snapshots(at: &Path) {
+    let io = |op: &str| must(Command::new("qemu-io").args(["-f", "qcow2", "-c", op]).arg(at));
+    must(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(at).arg("1G"));
+    io("write -P 0x11 0 192M");
+    must(Command::new("qemu-img").args(["snapshot", "-c", "first"]).arg(at));
+    io("write -P 0x22 192M 64M");
+    must(Command::new("qemu-img").args(["snapshot", "-c", "second"]).arg(at));
+    io("write -P 0x33 0 1M");
+}
+
+/// Whether two disk images hold the same contents (`qemu-img compare`, any formats).
+fn same_disk_contents(a: &Path, b: &Path) -> bool {
+    Command::new("qemu-img").args(["compare", "-q", "-U"]).arg(a).arg(b).status().unwrap().success()
+}
+
+/// qemu-img's own extraction of a snapshot of `disk`, as raw: what an image cut from it must hold.
+fn snapshot_reference(disk: &Path, snapshot: &str, out: &Path) {
+    must(Command::new("qemu-img").args(["convert", "-U", "-l", &format!("snapshot.name={snapshot}"), "-O", "raw"]).arg(disk).arg(out));
+}
+
+impl App {
+    /// Starts recording every phase a job card showed while running ("extracting · …").
+    async fn watch_phases(&self) {
+        self.client
+            .execute(
+                "window.__phases = []; new MutationObserver(() => { \
+                   for (const el of document.querySelectorAll('[data-testid=job-phase]')) window.__phases.push(el.innerText); \
+                 }).observe(document.body, { subtree: true, childList: true, characterData: true });",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn phases_seen(&self) -> Vec<String> {
+        let seen = self.client.execute("return window.__phases || [];", vec![]).await.unwrap();
+        let mut out: Vec<String> = seen
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(|s| s.split(" · ").next().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        out.dedup();
+        out
+    }
+
+    /// Make an image from snapshot `snapshot` of the disk shown: the dialog's name and format, a
+    /// screenshot of it, then Make image.
+    async fn make_snapshot_image(&mut self, snapshot: &str, name: &str, format: &str, shot: &str) {
+        self.click(&format!("[data-testid=snapshot-row][data-name='{snapshot}'] [data-testid=make-image]")).await;
+        self.wait_for("[data-testid=snapshot-image-dialog]").await;
+        set_value(self, "[data-testid=snapshot-image-name]", name).await;
+        self.click(&format!("[data-testid=snapshot-format-{format}]")).await;
+        self.shot(shot).await;
+        self.click("[data-testid=start-snapshot-image]").await;
+    }
+}
+
+/// The ids of the job cards shown now.
+async fn job_ids(app: &App) -> Vec<String> {
+    let mut ids = Vec::new();
+    for card in app.client.find_all(Locator::Css("[data-testid=job-card]")).await.unwrap() {
+        ids.extend(card.attr("data-job-id").await.unwrap());
+    }
+    ids
+}
+
+/// Wait for a job card that was not among `before` to end; its state and text.
+async fn new_job_ends(app: &App, before: &[String]) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        for card in app.client.find_all(Locator::Css("[data-testid=job-card]")).await.unwrap() {
+            let id = card.attr("data-job-id").await.unwrap().unwrap_or_default();
+            let state = card.attr("data-state").await.unwrap().unwrap_or_default();
+            if !before.contains(&id) && !["queued", "running"].contains(&state.as_str()) {
+                return (state, card.text().await.unwrap_or_default());
+            }
+        }
+        assert!(Instant::now() < deadline, "no new job ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many elements match `css`.
+async fn count(app: &App, css: &str) -> usize {
+    app.client.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+/// The text of `css` as the page has it: WebKitWebDriver reads an element that clips its text
+/// with an ellipsis (a title, a VM name, a description) as empty.
+async fn dom_text(app: &App, css: &str) -> String {
+    let js = "return document.querySelector(arguments[0])?.textContent ?? '';";
+    let text = app.client.execute(js, vec![json!(css)]).await.unwrap();
+    text.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Wait until `css` holds `wanted` (read as [`dom_text`] does).
+async fn wait_for_dom_text(app: &App, css: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = dom_text(app, css).await;
+        if text.contains(wanted) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} did not come to say {wanted:?}; it says {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Wait until a toast says `title`; the toast.
+async fn toast_saying(app: &App, title: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        for t in app.client.find_all(Locator::Css("[data-testid=toast]")).await.unwrap() {
+            if t.text().await.unwrap_or_default().contains(title) {
+                return t;
+            }
+        }
+        assert!(Instant::now() < deadline, "no toast said {title:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn images_are_cut_from_snapshots_of_a_chosen_qcow2_file_and_of_a_library_image() {
+    let home = Home::new();
+    let disk = home.files().join("web-disk.qcow2");
+    disk_with_snapshots(&disk);
+    let untouched = must(Command::new("sha256sum").arg(&disk));
+    // the same disk, imported beforehand: a qcow2 image of the library that holds snapshots
+    let base = home.files().join("base.qcow2");
+    std::fs::copy(&disk, &base).unwrap();
+    drop(seeded(&home, vec![base.clone()]));
+    let mut app = App::start(&home, "18-snapshots", 4800).await;
+
+    // the Snapshots screen asks libvirt's default connection at once (here: none runs, or it has VMs)
+    app.click("[data-testid=nav-snapshots]").await;
+    app.wait_for("[data-testid=libvirt-uri]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.client.find(Locator::Css("[data-testid=vm-list], .sources [data-code]")).await.is_err() {
+        assert!(Instant::now() < deadline, "the default connection was neither listed nor refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    looks(&mut app, "snapshots-default-connection").await;
+
+    // a qcow2 file from the native dialog: its disk and snapshots
+    app.click("[data-testid=snapshot-mode-file]").await;
+    app.click("[data-testid=choose-disk-file]").await;
+    // (the folder helper chooses a file as well: the location bar, Return, and Return again if needed)
+    app.choose_native_folder("Choose a qcow2 disk file", &disk, "disk-file-dialog").await;
+    wait_for_dom_text(&app, "[data-testid=snapshot-source-title]", "web-disk.qcow2").await;
+    app.wait_for("[data-testid=snapshot-row][data-name='second']").await;
+    assert_eq!(count(&app, "[data-testid=snapshot-row]").await, 2);
+    let line = app.text("[data-testid=disk-line]").await;
+    assert!(line.contains("Disk 1") && line.contains("qcow2") && line.contains("1.0 GiB"), "{line}");
+    looks(&mut app, "snapshots-file").await;
+
+    // Make image… on `second`: the dialog, then the job's phases and progress in the jobs panel
+    app.watch_progress().await;
+    app.watch_phases().await;
+    app.click("[data-testid=snapshot-row][data-name='second'] [data-testid=make-image]").await;
+    app.wait_for("[data-testid=snapshot-image-dialog]").await;
+    let name = app.wait_for("[data-testid=snapshot-image-name]").await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("web-disk-second"), "a name is suggested");
+    let version = app.wait_for("[data-testid=snapshot-attr-version]").await;
+    assert_eq!(version.prop("value").await.unwrap().as_deref(), Some("1.0"));
+    set_value(&app, "[data-testid=snapshot-image-name]", "web-app").await;
+    set_value(&app, "[data-testid=snapshot-attr-tags]", "web, snapshot").await;
+    looks(&mut app, "snapshot-image-dialog").await;
+    let before = job_ids(&app).await;
+    app.click("[data-testid=start-snapshot-image]").await;
+    let (state, card) = new_job_ends(&app, &before).await;
+    assert_eq!(state, "succeeded", "{card}");
+    assert!(card.contains("Snapshot image #"), "the job is named by its kind: {card}");
+    let seen = app.progress_seen().await;
+    let phases = app.phases_seen().await;
+    eprintln!("progress seen: {seen:?}\nphases seen: {phases:?}");
+    assert!(!seen.is_empty(), "the job card showed the job's progress");
+    assert!(phases.iter().any(|p| p == "extracting") && phases.iter().any(|p| p == "hashing"), "{phases:?}");
+
+    // the toast names the image and leads to it in the library, its source said plainly
+    let toast = toast_saying(&app, "Snapshot image finished: web-app").await;
+    app.shot("snapshot-image-toast").await;
+    toast.find(Locator::Css("[data-testid=toast-action]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&app, "[data-testid=details-name]", "web-app").await;
+    let source = app.text("[data-testid=source-snapshot]").await;
+    assert!(source.starts_with("Snapshot second of web-disk.qcow2, taken "), "{source}");
+    assert!(app.text("[data-testid=source-disk-file]").await.ends_with("web-disk.qcow2"));
+    looks(&mut app, "snapshot-image-in-library").await;
+
+    // the same name again: refused in the dialog with the engine's name_taken, nothing started
+    app.click("[data-testid=nav-snapshots]").await;
+    app.make_snapshot_image("first", "web-app", "qcow2", "make-image-name-taken").await;
+    let (code, text) = app.error_in("[data-testid=snapshot-image-dialog]").await;
+    assert_eq!(code, "name_taken", "{text}");
+    looks(&mut app, "snapshot-image-name-taken").await;
+    app.client.execute("document.querySelector('dialog[open]').dispatchEvent(new Event('cancel'))", vec![]).await.unwrap();
+
+    // the library's qcow2 image: "Image from a snapshot…" opens the screen on it
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='base.qcow2']").await;
+    wait_for_text(&app, "[data-testid=artifact-snapshots]", "first, second").await;
+    app.click("[data-testid=image-from-snapshot]").await;
+    wait_for_dom_text(&app, "[data-testid=snapshot-source-title]", "base.qcow2").await;
+    let before = job_ids(&app).await;
+    app.make_snapshot_image("first", "base-first", "raw", "make-image-from-library").await;
+    assert_eq!(new_job_ends(&app, &before).await.0, "succeeded");
+    toast_saying(&app, "Snapshot image finished: base-first").await;
+    app.quit().await;
+
+    // what the engine says, asked as the CLI would: sources, and exactly each snapshot's contents
+    let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::configured(home.path("repo"))).unwrap();
+    let web = engine.get_artifact("web-app").unwrap();
+    assert_eq!((web.source.snapshot.as_deref(), web.source.disk_id), (Some("second"), Some(1)));
+    assert_eq!(web.tags, vec!["snapshot".to_string(), "web".to_string()]);
+    let first = engine.get_artifact("base-first").unwrap();
+    assert_eq!((first.source.artifact.as_deref(), first.source.snapshot.as_deref()), (Some("base.qcow2"), Some("first")));
+    let object = |sha: &str| home.path("repo/objects/sha256").join(&sha[..2]).join(&sha[2..]);
+    let reference = home.path("second.raw");
+    snapshot_reference(&disk, "second", &reference);
+    assert!(same_disk_contents(&object(&web.sha256), &reference), "web-app holds exactly the snapshot second");
+    snapshot_reference(&disk, "first", &reference);
+    assert_eq!(first.sha256, digest("sha256sum", &reference), "a raw image is byte for byte the snapshot first");
+    assert_eq!(must(Command::new("sha256sum").arg(&disk)), untouched, "the disk file was only read");
+}
+
+/// A VM defined in the libvirt test server by scripts/servers/libvirt-vm.sh; undefined (with its
+/// snapshots' metadata) when dropped.
+struct TestVm {
+    uri: String,
+    name: String,
+    facts: std::collections::HashMap<String, String>,
+}
+
+impl TestVm {
+    fn create(uri: &str, dir: &Path, name: &str) -> TestVm {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = must(Command::new(Path::new(ROOT).join("scripts/servers/libvirt-vm.sh")).args(["create", uri]).arg(dir).arg(name));
+        let facts = out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+        TestVm { uri: uri.to_string(), name: name.to_string(), facts }
+    }
+
+    fn undefine(&self) {
+        let _ = Command::new("virsh")
+            .args(["--connect", &self.uri, "undefine", "--snapshots-metadata", "--", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for TestVm {
+    fn drop(&mut self) {
+        self.undefine();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and the libvirt test server: scripts/app.sh test"]
+async fn an_image_is_cut_from_a_disk_snapshot_of_a_libvirt_vm() {
+    let uri = server_env("TS_LIBVIRT_URI");
+    let home = Home::new();
+    let name = format!("e2e-web-{}", std::process::id());
+    let vm = TestVm::create(&uri, &home.path("vms"), &name);
+    let disk2 = PathBuf::from(vm.facts.get("DISK2").expect("libvirt-vm.sh names the second disk"));
+    // s3-updated deleted from the first disk behind libvirt's back: libvirt still lists it there
+    let disk1 = PathBuf::from(vm.facts.get("DISK1").expect("libvirt-vm.sh names the first disk"));
+    must(Command::new("qemu-img").args(["snapshot", "-d", "s3-updated"]).arg(&disk1));
+    let mut app = App::start(&home, "19-vm-snapshots", 4810).await;
+
+    // the connection URI, Connect: the VM with its state, disks and snapshots
+    app.click("[data-testid=nav-snapshots]").await;
+    set_value(&app, "[data-testid=libvirt-uri]", &uri).await;
+    app.click("[data-testid=libvirt-connect]").await;
+    let row = format!("[data-testid=vm-row][data-name='{name}']");
+    wait_for_dom_text(&app, &format!("{row} [data-testid=vm-state]"), "shut off").await;
+    assert!(dom_text(&app, &row).await.contains("2 disks · 3 snapshots"));
+    app.click(&row).await;
+    wait_for_dom_text(&app, "[data-testid=snapshot-source-title]", &name).await;
+    app.wait_for("[data-testid=disk-tab][data-disk-id='2']").await;
+    assert_eq!(count(&app, "[data-testid=disk-tab]").await, 2, "both disks");
+    // the first disk: the snapshot its file no longer holds is greyed, with why, and cannot be used
+    app.click("[data-testid=disk-tab][data-disk-id='1']").await;
+    let gone = "[data-testid=snapshot-row][data-name='s3-updated'][data-usable=false]";
+    app.wait_for(gone).await;
+    assert!(dom_text(&app, &format!("{gone} [data-testid=snapshot-problem]")).await.contains("holds a snapshot of that name"));
+    assert!(!app.wait_for(&format!("{gone} [data-testid=make-image]")).await.is_enabled().await.unwrap());
+    app.shot("snapshots-vm-unusable").await;
+    app.click("[data-testid=disk-tab][data-disk-id='2']").await;
+    wait_for_text(&app, "[data-testid=disk-line]", "Disk 2 · vdb · qcow2 · 32.0 MiB").await;
+    assert_eq!(app.text("[data-testid=disk-file]").await, disk2.display().to_string());
+    let rows = "[data-testid=snapshot-row]";
+    app.wait_for(&format!("{rows}[data-name='s3-updated']")).await;
+    assert_eq!(count(&app, rows).await, 3);
+    let s2 = dom_text(&app, &format!("{rows}[data-name='s2-configured']")).await;
+    assert!(s2.contains("Internal") && s2.contains("VM was shutoff") && s2.contains("Configured"), "{s2}");
+    looks(&mut app, "snapshots-vm").await;
+
+    // Make image… on s2-configured of disk 2, with attributes: the job, its progress, the toast
+    app.watch_phases().await;
+    app.click(&format!("{rows}[data-name='s2-configured'] [data-testid=make-image]")).await;
+    app.wait_for("[data-testid=snapshot-image-dialog]").await;
+    let suggested = app.wait_for("[data-testid=snapshot-image-name]").await.prop("value").await.unwrap();
+    assert_eq!(suggested.as_deref(), Some(format!("{name}-vdb-s2-configured").as_str()));
+    set_value(&app, "[data-testid=snapshot-image-name]", "web-data-configured").await;
+    set_value(&app, "[data-testid=snapshot-attr-alias]", "webdata").await;
+    set_value(&app, "[data-testid=snapshot-attr-description]", "The data disk, configured").await;
+    app.click("[data-testid=snapshot-attr-resize]").await;
+    looks(&mut app, "snapshot-vm-image-dialog").await;
+    let before = job_ids(&app).await;
+    app.click("[data-testid=start-snapshot-image]").await;
+    let (state, card) = new_job_ends(&app, &before).await;
+    assert_eq!(state, "succeeded", "{card}");
+    let phases = app.phases_seen().await;
+    eprintln!("phases seen: {phases:?}");
+    assert!(phases.iter().any(|p| p == "extracting"), "{phases:?}");
+    let toast = toast_saying(&app, "Snapshot image finished: web-data-configured").await;
+    app.shot("snapshot-vm-toast").await;
+    toast.find(Locator::Css("[data-testid=toast-action]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&app, "[data-testid=details-name]", "web-data-configured").await;
+    let source = app.text("[data-testid=source-snapshot]").await;
+    assert!(source.starts_with(&format!("Snapshot s2-configured of disk 2 (vdb) of VM {name}, taken ")), "{source}");
+    assert_eq!(app.text("[data-testid=source-connection]").await, format!("on {uri}"));
+    looks(&mut app, "snapshot-vm-image-in-library").await;
+
+    // the VM undefined meanwhile: Make image… is refused with vm_not_found, shown in the dialog
+    vm.undefine();
+    app.click("[data-testid=nav-snapshots]").await;
+    app.make_snapshot_image("s1-installed", "web-data-installed", "qcow2", "make-image-vm-gone").await;
+    let (code, text) = app.error_in("[data-testid=snapshot-image-dialog]").await;
+    assert_eq!(code, "vm_not_found", "{text}");
+    looks(&mut app, "snapshot-vm-not-found").await;
+    app.quit().await;
+
+    // what the engine recorded, and exactly the snapshot's contents of that disk
+    let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::configured(home.path("repo"))).unwrap();
+    let a = engine.get_artifact("webdata").unwrap();
+    assert_eq!(
+        (a.source.vm.as_deref(), a.source.disk_id, a.source.snapshot.as_deref(), a.source.connect.as_deref()),
+        (Some(name.as_str()), Some(2), Some("s2-configured"), Some(uri.as_str()))
+    );
+    assert_eq!(a.source.disk_file.as_deref(), Some(disk2.to_str().unwrap()));
+    assert!(a.resize && a.description == "The data disk, configured", "{a:?}");
+    let object = home.path("repo/objects/sha256").join(&a.sha256[..2]).join(&a.sha256[2..]);
+    let reference = home.path("s2.raw");
+    snapshot_reference(&disk2, "s2-configured", &reference);
+    assert!(same_disk_contents(&object, &reference), "the image holds exactly s2-configured of vdb");
+    assert!(engine.get_artifact("web-data-installed").is_err(), "nothing made for the refusal");
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn the_review_and_the_library_name_the_exact_os_of_installer_isos() {
+    let home = Home::new();
+    let isos: Vec<PathBuf> = ["rhel-9.6-x86_64-dvd.iso", "debian-12.7.0-amd64-DVD-1.iso", "grub-rescue-cdrom.iso"]
+        .iter()
+        .map(|n| {
+            let to = home.files().join(n);
+            std::fs::copy(fixture(n), &to).unwrap();
+            to
+        })
+        .collect();
+    let mut app = App::start(&home, "20-exact-os", 4830).await;
+    drag_onto_app(&mut app, &isos.iter().map(PathBuf::as_path).collect::<Vec<_>>()).await;
+
+    // The review says what each ISO is before anything is stored
+    let rhel = "[data-testid=review-row][data-file='rhel-9.6-x86_64-dvd.iso'] [data-testid=review-exact-os]";
+    assert_eq!(app.text(rhel).await, "Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64");
+    let debian = "[data-testid=review-row][data-file='debian-12.7.0-amd64-DVD-1.iso'] [data-testid=review-exact-os]";
+    assert_eq!(app.text(debian).await, "Debian GNU/Linux 12.7.0 (debian12), x86_64");
+    let rescue = "[data-testid=review-row][data-file='grub-rescue-cdrom.iso']";
+    app.wait_for(rescue).await;
+    assert_eq!(app.text(&format!("{rescue} [data-testid=review-exact-os]")).await, "Not an OS installer");
+    looks(&mut app, "review-exact-os").await;
+    // nothing names its OS: the admin says which family it boots, as for any unnamed ISO
+    app.choose_os("grub-rescue-cdrom.iso", "linux").await;
+    app.click("[data-testid=start-import]").await;
+    app.wait_for_within("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso']", Duration::from_secs(60)).await;
+    app.wait_for_within("[data-testid=artifact-row][data-name='debian-12.7.0-amd64-DVD-1.iso']", Duration::from_secs(60)).await;
+
+    // The library's row badge and its release filter
+    let badge = app.text("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso'] [data-testid=row-release]").await;
+    assert_eq!(badge, "rhel9.6");
+    let filter = app.wait_for("[data-testid=filter-release]").await;
+    let options = values(&app, "[data-testid=filter-release] option").await;
+    assert!(options.iter().any(|o| o == "rhel9.6") && options.iter().any(|o| o.starts_with("debian12")), "{options:?}");
+    filter.select_by_value("rhel9.6").await.unwrap();
+    wait_for_text(&app, "[data-testid=library-count]", "1 artifact").await;
+    assert_eq!(count(&app, "[data-testid=artifact-row]").await, 1);
+
+    // Details: the exact OS among the attributes
+    app.click("[data-testid=artifact-row][data-name='rhel-9.6-x86_64-dvd.iso']").await;
+    assert_eq!(app.text("[data-testid=attr-exact-os]").await, "Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64");
+    looks(&mut app, "library-exact-os").await;
+    app.quit().await;
+}

@@ -267,6 +267,16 @@ fn library(h: &Harness) {
     assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
 }
 
+#[test]
+fn the_release_filter_lists_the_exact_os_releases_the_library_holds() {
+    let h = harness();
+    assert_eq!(invoke(&h, "list_os_releases", json!({})).unwrap(), json!([]));
+    // A RHEL DVD among files with no exact OS (a driver disk, answer files, a script, a zip).
+    library(&h);
+    let releases = invoke(&h, "list_os_releases", json!({})).unwrap();
+    assert_eq!(releases, json!([{"os_id": "rhel9.6", "os_name": "Red Hat Enterprise Linux 9.6", "count": 1}]));
+}
+
 fn member_names(p: &Value) -> Vec<String> {
     p["members"]
         .as_array()
@@ -1007,4 +1017,113 @@ fn an_imgapi_store_is_browsed_and_an_image_imported_as_a_job_then_marked_in_libr
     let removed = invoke(&h, "remove_store", json!({"name": "lab"})).unwrap();
     assert_eq!(removed["name"], "lab");
     assert_eq!(invoke(&h, "list_stores", json!({})).unwrap(), json!([]));
+}
+
+/// A 16 MiB qcow2 with two internal snapshots of different contents, made with qemu-img and qemu-io.
+fn qcow2_with_snapshots(at: &std::path::Path) {
+    let run = |cmd: &str, args: &[&str]| {
+        let out = std::process::Command::new(cmd).args(args).arg(at).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let out = std::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(at).arg("16M").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run("qemu-io", &["-f", "qcow2", "-c", "write -P 0x11 0 1M"]);
+    run("qemu-img", &["snapshot", "-c", "first"]);
+    run("qemu-io", &["-f", "qcow2", "-c", "write -P 0x22 1M 1M"]);
+    run("qemu-img", &["snapshot", "-c", "second"]);
+}
+
+#[test]
+fn snapshot_commands_read_only_a_chosen_disk_file_refuse_before_any_job_and_cut_an_image_as_a_job() {
+    let files = tempfile::tempdir().unwrap();
+    let disk = files.path().join("web-disk.qcow2");
+    qcow2_with_snapshots(&disk);
+    let answers = Arc::new(Answers { yes: true, asked: Default::default(), folder: None, file: Some(disk.clone()) });
+    let h = harness_answering(Some(answers.clone()));
+    let jq = json!({"query": {"state": null, "kind": null, "before_id": null, "limit": null}});
+    let source = json!({"type": "disk_file", "path": disk});
+    let attrs =
+        json!({"name": null, "description": "web before the app", "version": null, "tags": ["web"], "alias": "wb", "access": "public"});
+    let request = |snapshot: &str, name: &str, disk_id: Value| {
+        json!({"request": {"source": source, "snapshot": snapshot, "disk_id": disk_id, "format": "qcow2", "name": name, "attributes": attrs},
+            "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"})
+    };
+
+    // a disk file the page names but nobody chose is not even read, and no job is recorded
+    let err = invoke(&h, "list_snapshots", json!({"source": source, "diskId": null})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    let err = invoke(&h, "start_snapshot_image", request("first", "web-base", Value::Null)).unwrap_err();
+    assert_eq!(err["code"], "not_chosen", "{err}");
+    let elsewhere = json!({"source": {"type": "disk_file", "path": "/etc/passwd"}, "diskId": null});
+    assert_eq!(invoke(&h, "list_snapshots", elsewhere).unwrap_err()["code"], "not_chosen");
+
+    // chosen in the native dialog (filtered to disk images): its disk and both snapshots
+    let chosen = invoke(&h, "choose_disk_file", json!({})).unwrap();
+    assert_eq!(chosen.as_str(), Some(disk.to_str().unwrap()));
+    assert!(answers.asked.lock().unwrap().iter().any(|a| a.contains("qcow2")), "{:?}", answers.asked.lock().unwrap());
+    let disks = invoke(&h, "list_snapshots", json!({"source": source, "diskId": null})).unwrap();
+    assert_eq!(disks.as_array().unwrap().len(), 1, "{disks}");
+    assert_eq!((disks[0]["disk"]["disk_id"].as_u64(), disks[0]["disk"]["format"].as_str()), (Some(1), Some("qcow2")), "{disks}");
+    let names: Vec<&str> = disks[0]["snapshots"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["first", "second"]);
+    assert!(disks[0]["snapshots"].as_array().unwrap().iter().all(|s| s["usable"] == true && s["location"] == "internal"), "{disks}");
+
+    // Danube's refusals come back before a job exists
+    let err = invoke(&h, "list_snapshots", json!({"source": source, "diskId": 2})).unwrap_err();
+    assert_eq!(err["code"], "invalid_disk", "{err}");
+    assert!(err["text"].as_str().unwrap().contains("valid disk ids are 1"), "{err}");
+    let err = invoke(&h, "start_snapshot_image", request("first", "web-base", json!(2))).unwrap_err();
+    assert_eq!(err["code"], "invalid_disk", "{err}");
+    let err = invoke(&h, "start_snapshot_image", request("third", "web-base", Value::Null)).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "snapshot_unusable", "{err}");
+    assert!(err["text"].as_str().unwrap().contains("first, second"), "names the snapshots there are: {err}");
+    assert_eq!(invoke(&h, "count_jobs", jq.clone()).unwrap(), json!(0), "no job for a refusal");
+
+    // the image is cut as a job; the artifact names its source
+    let id = invoke(&h, "start_snapshot_image", request("first", "web-base", json!(1))).unwrap().as_i64().expect("a job id");
+    let detail = wait_for_job(&h, id);
+    assert_eq!((detail["kind"].as_str(), detail["state"].as_str()), (Some("snapshot_image"), Some("succeeded")), "{detail}");
+    assert_eq!(detail["items"][0]["artifact"]["name"], "web-base", "{detail}");
+    let a = invoke(&h, "get_artifact", json!({"idOrName": "wb"})).unwrap();
+    assert_eq!((a["kind"].as_str(), a["version"].as_str(), a["access"].as_str()), (Some("disk_image"), Some("1.0"), Some("public")), "{a}");
+    assert_eq!(a["source"]["kind"], "snapshot");
+    assert_eq!((a["source"]["snapshot"].as_str(), a["source"]["disk_id"].as_u64()), (Some("first"), Some(1)), "{a}");
+    assert_eq!(a["source"]["disk_file"].as_str(), Some(std::fs::canonicalize(&disk).unwrap().to_str().unwrap()));
+    assert_eq!(a["detected"]["snapshot_format"], "qcow2", "{a}");
+    assert!(a["detected"].get("disk_target").is_none(), "a disk file has no guest device: {a}");
+
+    // the same name again is name_taken; a library image without snapshots has none to cut
+    let err = invoke(&h, "start_snapshot_image", request("second", "web-base", Value::Null)).unwrap_err();
+    assert_eq!(err["code"], "name_taken", "{err}");
+    let lib = json!({"type": "artifact", "key": "web-base"});
+    let listed = invoke(&h, "list_snapshots", json!({"source": lib, "diskId": null})).unwrap();
+    assert_eq!(listed[0]["snapshots"], json!([]), "{listed}");
+    let from_lib = json!({"request": {"source": lib, "snapshot": "first", "disk_id": null, "format": "raw", "name": "again", "attributes": attrs},
+        "onProgress": "__CHANNEL__:1", "onReport": "__CHANNEL__:2"});
+    assert_eq!(invoke(&h, "start_snapshot_image", from_lib).unwrap_err()["code"], "snapshot_unusable");
+    assert_eq!(invoke(&h, "count_jobs", jq).unwrap(), json!(1), "one job: the image made");
+}
+
+#[test]
+fn libvirt_connections_that_would_run_a_program_are_refused_and_an_unreachable_one_is_connection_failed() {
+    let h = harness();
+    for uri in
+        ["qemu+ext:///system?command=/bin/sh", "qemu+ssh://h/system?command=/tmp/x", "qemu+ssh://h/system?netcat=/tmp/x", "/etc/passwd"]
+    {
+        let err = invoke(&h, "list_vms", json!({"connect": uri})).unwrap_err();
+        assert_error_shape(&err);
+        assert_eq!(err["code"], "invalid_argument", "{uri}: {err}");
+        let source = json!({"type": "vm", "vm": "web", "connect": uri});
+        assert_eq!(
+            invoke(&h, "list_snapshots", json!({"source": source, "diskId": null})).unwrap_err()["code"],
+            "invalid_argument",
+            "{uri}"
+        );
+    }
+    let nowhere = format!("qemu:///system?socket={}/no-such-libvirt-sock", h.dir.path().display());
+    let err = invoke(&h, "list_vms", json!({"connect": nowhere})).unwrap_err();
+    assert_error_shape(&err);
+    assert_eq!(err["code"], "connection_failed", "{err}");
 }

@@ -78,7 +78,7 @@ impl<R: Runtime> Dialogs for AppHandle<R> {
 }
 
 /// Ask `dialogs` on a blocking thread; what it returns is granted to the path-taking commands.
-async fn pick(
+pub(crate) async fn pick(
     state: &State<'_, AppState>,
     ask: impl FnOnce(&dyn Dialogs) -> Vec<PathBuf> + Send + 'static,
 ) -> Result<Vec<String>, IpcError> {

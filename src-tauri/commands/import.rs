@@ -23,6 +23,20 @@ pub async fn plan_import(state: State<'_, AppState>, request: PlanRequest) -> Re
     blocking(move || engine.plan_import(&request)).await
 }
 
+/// Does a driver of the review (its detected facts) fit the OS image chosen for it? The refusal the
+/// import would give, or its warnings (a later kernel release of the image's series, …).
+#[tauri::command]
+#[specta::specta]
+pub async fn check_driver_fit(
+    state: State<'_, AppState>,
+    name: String,
+    detected: serde_json::Value,
+    image: String,
+) -> Result<imagesmith_engine::compat::DriverFit, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.driver_fit(&name, &detected, &image)).await
+}
+
 /// Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`.
 #[tauri::command]
 #[specta::specta]

@@ -22,6 +22,13 @@ pub async fn count_artifacts(state: State<'_, AppState>, query: ArtifactQuery) -
 
 #[tauri::command]
 #[specta::specta]
+pub async fn list_os_releases(state: State<'_, AppState>) -> Result<Vec<imagesmith_engine::model::OsRelease>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.os_releases()).await
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn get_artifact(state: State<'_, AppState>, id_or_name: String) -> Result<Artifact, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.get_artifact(&id_or_name)).await

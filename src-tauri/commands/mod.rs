@@ -10,4 +10,5 @@ pub mod profiles;
 pub mod publish;
 pub mod repository;
 pub mod servers;
+pub mod snapshots;
 pub mod stores;

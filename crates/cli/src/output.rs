@@ -179,6 +179,9 @@ pub fn artifact_details(a: &Artifact) {
     if let Some(img) = &a.image {
         row("image", &format!("{} (id {})", img.name, img.id));
     }
+    for (i, w) in a.warnings.iter().enumerate() {
+        row(if i == 0 { "warning" } else { "" }, &format!("{} ({})", w.text, w.code));
+    }
     if !a.used_by.is_empty() {
         row("used by", &a.used_by.iter().map(|u| format!("{} (id {})", u.name, u.id)).collect::<Vec<_>>().join(", "));
     }
@@ -404,6 +407,7 @@ pub fn import_table(r: &ImportReport) {
                     os_label(a),
                     human_size(a.size)
                 );
+                print_warnings(&a.warnings, "  ");
             }
             (Outcome::Duplicate, Some(a)) => {
                 println!("duplicate  {} is already in the repository as {} (id {}); nothing new was stored", item.path, a.name, a.id)
@@ -573,6 +577,13 @@ pub fn profile_table(list: &[imagesmith_engine::Profile]) {
     }
 }
 
+/// Warnings, one a line: "warning: TEXT (code)".
+pub fn print_warnings(warnings: &[imagesmith_engine::compat::Warning], indent: &str) {
+    for w in warnings {
+        println!("{indent}warning: {} ({})", w.text, w.code);
+    }
+}
+
 pub fn profile_details(p: &imagesmith_engine::Profile) {
     println!("profile {} (id {})", p.name, p.id);
     if !p.description.is_empty() {
@@ -598,6 +609,7 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
             human_size(m.size),
             flag(m.state)
         );
+        print_warnings(&m.warnings, "            ");
     }
     let lost = p.members.iter().filter(|m| m.state != ArtifactState::Ok).count() + usize::from(p.base_state != ArtifactState::Ok);
     if lost > 0 {

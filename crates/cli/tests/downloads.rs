@@ -1,8 +1,9 @@
 //! Import from URLs against the real nginx of scripts/servers.sh (Range, ETag, If-Range) and the
 //! fault proxy in front of it (scripts/servers/faultproxy.py) that cuts and stalls responses: a
-//! verified import, a wrong digest that stores nothing, a cut connection resumed with Range, a
-//! stalled server failing after the read timeout and then resumed, a process killed with -9 and
-//! the same import resumed, a file changed on the server between tries, TLS verified.
+//! verified import, a wrong digest that stores nothing, a cut connection resumed with Range (each
+//! request in the support log), a stalled server failing after the read timeout and then resumed,
+//! a process killed with -9 and the same import resumed, a file changed on the server between
+//! tries, TLS verified.
 
 mod common;
 
@@ -128,6 +129,13 @@ fn cut_connections_are_resumed_with_range_fetching_barely_more_than_the_file() {
         assert!(r["range"].as_str().unwrap().starts_with("bytes="), "{log:#?}");
         assert!(r["if_range"].is_string(), "resumes carry If-Range: {log:#?}");
     }
+    // Each request is in the support log, with its answer (but not the If-Range validator).
+    let lines = repo.log_lines();
+    let logged: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request" && l["service"] == "download").collect();
+    let statuses: Vec<u64> = logged.iter().map(|l| l["status"].as_u64().unwrap()).collect();
+    let proxied: Vec<u64> = log.iter().map(|e| e["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, proxied, "{logged:#?}");
+    assert!(logged.iter().all(|l| l["method"] == "GET" && l["path"] == path.as_str()), "{logged:#?}");
 }
 
 #[test]

@@ -119,7 +119,14 @@ fn a_windows_driver_zip_is_described_from_every_inf_in_any_encoding() {
             "package": null,
             "packages": [],
             "infs": ["i40ea.inf", "i40eb.inf"],
-            "missing_files": ["i40eb64.sys"]
+            "missing_files": ["i40eb64.sys"],
+            // each decoration whole: an architecture with its least version
+            "targets": [
+                {"arch": "amd64", "version": "10.0.17763", "product_type": null},
+                {"arch": "amd64", "version": "10.0.20348", "product_type": null},
+                {"arch": "arm64", "version": "10.0.22000", "product_type": null},
+                {"arch": "x86", "version": null, "product_type": null}
+            ]
         })
     );
     let (_, shown) = repo.json(["show", "win-intel-nic-driver.zip"]);

@@ -79,6 +79,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         detected,
         driver,
         editions,
+        warnings: Vec::new(),
         verification: Vec::new(),
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
@@ -97,7 +98,22 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     )?;
     a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     a.verification = verifications(conn, a.id, None)?;
+    a.warnings = image_warnings(conn, a)?;
     Ok(())
+}
+
+/// A driver's warnings against the OS image it belongs to.
+fn image_warnings(conn: &Connection, a: &Artifact) -> Result<Vec<crate::compat::Warning>> {
+    let (Some(driver), Some(image)) = (&a.driver, &a.image) else { return Ok(Vec::new()) };
+    if a.kind != Kind::Driver {
+        return Ok(Vec::new());
+    }
+    let row: Option<(Option<String>, String)> =
+        conn.query_row("SELECT os, detected FROM artifacts WHERE id = ?1", [image.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let Some((os, detected)) = row else { return Ok(Vec::new()) };
+    let detected: serde_json::Value = serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null);
+    let os = os.and_then(|o| o.parse::<OsFamily>().ok());
+    Ok(crate::compat::warnings(Some(driver), &crate::compat::ImageFacts::new(&image.name, os, &detected)))
 }
 
 /// The evidence recorded for an artifact, oldest first; with `job`, only what that job checked.
@@ -286,6 +302,16 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
         fill_relations(conn, a)?;
     }
     Ok(out)
+}
+
+/// The exact OS releases of the library's artifacts (those not marked deleted), by id.
+pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
+    let mut stmt = conn.prepare(
+        "SELECT json_extract(detected, '$.os_id') AS os_id, MAX(json_extract(detected, '$.os_name')), COUNT(*) FROM artifacts
+         WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(crate::model::OsRelease { os_id: r.get(0)?, os_name: r.get(1)?, count: r.get(2)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {

@@ -10,14 +10,20 @@
 //! (the file changed: `If-Range` failed) restarts the pass from byte 0. The finished file is renamed
 //! to its name from the URL (detection looks at names) and handed to the import, which moves it into
 //! the store or, when its digests are wrong, removes it: nothing unverified stays.
+//!
+//! The body is read with reqwest's async client on a one-thread runtime owned by the download
+//! ([`crate::http`]): the pipeline's reader thread runs the connection itself, so each chunk goes
+//! from the socket into the pipeline's buffer on one thread, as curl does.
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
+use crate::http::{client_error, one_thread_runtime, USER_AGENT};
+use crate::logging::SendLoggedAsync;
 use crate::model::Algo;
 use crate::pipeline::{self, io_stop, Digests, Sink};
-use reqwest::blocking::{Client, Response};
+use bytes::{Buf, Bytes};
 use reqwest::header::{self, HeaderMap};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::fs::{self, File, OpenOptions};
@@ -33,7 +39,7 @@ const RETRIES: u32 = 5;
 const RESTARTS: u32 = 2;
 /// Redirects followed, as curl's default limit of 50 is far more than any mirror needs.
 const REDIRECTS: usize = 10;
-const USER_AGENT: &str = concat!("imagesmith/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether an import argument is a URL rather than a file.
 pub fn is_url(s: &str) -> bool {
@@ -134,22 +140,35 @@ pub fn discard(downloads: &Path, url: &str) {
     let _ = fs::remove_dir_all(download_dir(downloads, url));
 }
 
-pub(crate) fn client(read_timeout: Duration) -> Result<Client> {
-    Client::builder()
-        .connect_timeout(Duration::from_secs(15))
-        // The blocking client applies this to each read of the body: a stalled server fails.
-        .timeout(read_timeout)
-        .redirect(reqwest::redirect::Policy::limited(REDIRECTS))
-        .user_agent(USER_AGENT)
-        .build()
-        .map_err(|e| {
-            Error::new(
-                code::REMOTE_FAILED,
-                format!("Could not set up the HTTP client: {e}."),
-                "The system's TLS setup could not be loaded.",
-                "Check the system's certificate store, then try again.",
-            )
-        })
+/// The settings every download client has, on either of reqwest's builders (they share no trait).
+macro_rules! download_settings {
+    ($builder:expr) => {
+        $builder.connect_timeout(CONNECT_TIMEOUT).redirect(reqwest::redirect::Policy::limited(REDIRECTS)).user_agent(USER_AGENT)
+    };
+}
+
+/// A blocking client for small documents (a store's listing, a manifest): the blocking client
+/// applies `read_timeout` to the wait for the answer and to each read of the body.
+pub(crate) fn client(read_timeout: Duration) -> Result<reqwest::blocking::Client> {
+    download_settings!(reqwest::blocking::Client::builder()).timeout(read_timeout).build().map_err(client_error)
+}
+
+/// What fetches a file's body: reqwest's async client and the one-thread runtime that drives it
+/// from the pipeline's reader thread (see the module's head).
+struct Network {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Network {
+    fn new(read_timeout: Duration) -> Result<Network> {
+        let runtime = one_thread_runtime()?;
+        let _in_runtime = runtime.enter();
+        // `read_timeout` bounds the wait for the answer and each wait for a chunk of the body
+        // (reset by every chunk that comes): a stalled server fails, a slow one does not.
+        let client = download_settings!(reqwest::Client::builder()).read_timeout(read_timeout).build().map_err(client_error)?;
+        Ok(Network { runtime, client })
+    }
 }
 
 /// Fetch `url` into `downloads/`, resuming what an earlier run left. `progress(done, total)` gets
@@ -188,7 +207,7 @@ fn fetch_locked(
         state = State { url: url.to_string(), ..State::default() };
         let _ = fs::remove_file(&part);
     }
-    let client = client(opts.read_timeout)?;
+    let network = Network::new(opts.read_timeout)?;
     let mut restarts = 0;
     let mut fetched = 0;
     let mut resumed_from = None;
@@ -202,13 +221,14 @@ fn fetch_locked(
         let file = OpenOptions::new().create(true).append(true).open(&part).map_err(|e| Error::io(&part, &e, true))?;
         let total = Cell::new(state.total);
         let mut body = Body {
-            client: &client,
+            network: &network,
             url,
             state: state.clone(),
             state_path: &state_path,
             prefix: Some(File::open(&part).map_err(|e| Error::io(&part, &e, false))?.take(have)),
             offset: 0,
             response: None,
+            chunk: Bytes::new(),
             total: &total,
             expected_size: opts.expected_size,
             max_size: opts.max_size,
@@ -283,7 +303,7 @@ impl Write for SkipWriter {
 /// The whole file as one stream: the bytes already on disk, then the network, reconnecting with
 /// `Range` after a cut.
 struct Body<'a> {
-    client: &'a Client,
+    network: &'a Network,
     url: &'a str,
     state: State,
     state_path: &'a Path,
@@ -291,6 +311,8 @@ struct Body<'a> {
     /// Bytes of the file handed out so far.
     offset: u64,
     response: Option<Response>,
+    /// What is left of the last chunk of the body that came (hyper's read of the socket).
+    chunk: Bytes,
     /// The file's size once a server said it (shared with the progress callback).
     total: &'a Cell<Option<u64>>,
     expected_size: Option<u64>,
@@ -352,35 +374,45 @@ enum Failure {
 impl Body<'_> {
     fn read_network(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Failure> {
         if self.response.is_none() {
+            self.chunk = Bytes::new();
             self.response = Some(self.request()?);
         }
-        let resp = self.response.as_mut().expect("response opened");
-        match resp.read(buf) {
-            Ok(0) => match self.state.total {
-                Some(t) if self.offset < t => Err(Failure::Retry(cut(self.url, self.offset, t))),
-                _ => Ok(0),
-            },
-            Ok(n) => {
-                self.offset += n as u64;
-                self.fetched += n as u64;
-                match self.max_size {
-                    Some(max) if self.offset > max => Err(Failure::Fatal(too_large(self.url, max))),
-                    _ => Ok(n),
+        if self.chunk.is_empty() {
+            let resp = self.response.as_mut().expect("response opened");
+            // Runs the connection on this thread until hyper has the next piece of the body.
+            match self.network.runtime.block_on(resp.chunk()) {
+                Ok(Some(chunk)) => self.chunk = chunk,
+                Ok(None) => {
+                    return match self.state.total {
+                        Some(t) if self.offset < t => Err(Failure::Retry(cut(self.url, self.offset, t))),
+                        _ => Ok(0),
+                    }
+                }
+                Err(e) if e.is_timeout() => return Err(Failure::Fatal(stalled(self.url, self.offset))),
+                Err(e) => {
+                    return Err(Failure::Retry(Error::new(
+                        code::DOWNLOAD_FAILED,
+                        format!("The download of {} broke off at byte {}: {e}.", self.url, self.offset),
+                        "The connection was closed before the whole file came.",
+                        "Try again: the download resumes where it stopped.",
+                    )))
                 }
             }
-            Err(e) if is_timeout(&e) => Err(Failure::Fatal(stalled(self.url, self.offset))),
-            Err(e) => Err(Failure::Retry(Error::new(
-                code::DOWNLOAD_FAILED,
-                format!("The download of {} broke off at byte {}: {e}.", self.url, self.offset),
-                "The connection was closed before the whole file came.",
-                "Try again: the download resumes where it stopped.",
-            ))),
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        self.chunk.advance(n);
+        self.offset += n as u64;
+        self.fetched += n as u64;
+        match self.max_size {
+            Some(max) if self.offset > max => Err(Failure::Fatal(too_large(self.url, max))),
+            _ => Ok(n),
         }
     }
 
     /// Open a response that continues at `self.offset`.
     fn request(&mut self) -> std::result::Result<Response, Failure> {
-        let mut req = self.client.get(self.url).header(header::ACCEPT_ENCODING, "identity");
+        let mut req = self.network.client.get(self.url).header(header::ACCEPT_ENCODING, "identity");
         let resuming = self.offset > 0;
         crate::failpoint::failpoint("download.request");
         if resuming {
@@ -389,7 +421,7 @@ impl Body<'_> {
                 req = req.header(header::IF_RANGE, v.as_str());
             }
         }
-        let resp = req.send().map_err(|e| {
+        let resp = self.network.runtime.block_on(req.send_logged("download")).map_err(|e| {
             let err = unreachable(self.url, &e);
             if e.is_timeout() {
                 Failure::Fatal(stalled(self.url, self.offset))
@@ -470,12 +502,6 @@ fn content_range_total(h: &HeaderMap) -> Option<u64> {
 fn content_range_start(h: &HeaderMap) -> Option<u64> {
     let v = h.get(header::CONTENT_RANGE)?.to_str().ok()?;
     v.strip_prefix("bytes ")?.split('-').next()?.trim().parse().ok()
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::TimedOut
-        || e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()).is_some_and(|r| r.is_timeout())
-        || e.to_string().contains("timed out")
 }
 
 fn stalled(url: &str, offset: u64) -> Error {

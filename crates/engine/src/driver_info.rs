@@ -53,6 +53,24 @@ pub struct DriverInfo {
     pub infs: Vec<String>,
     /// Files an `.inf` names (`[SourceDisksFiles]`, its catalog) that the package lacks.
     pub missing_files: Vec<String>,
+    /// Each `[Manufacturer]` decoration as Windows matches it: architecture, least version and
+    /// product type together (`arch` and `os_versions` above list them apart). Empty for drivers
+    /// described before it was kept, and for Linux drivers.
+    #[serde(default)]
+    pub targets: Vec<WindowsTarget>,
+}
+
+/// One `TargetOSVersion` decoration of an `.inf`'s `[Manufacturer]` section,
+/// `nt[Architecture][.[OSMajorVersion][.[OSMinorVersion][.[ProductType][.[SuiteMask][.[BuildNumber]]]]]]`:
+/// the models section it names is used on Windows of this architecture whose version is at least
+/// `version` (build numbers count from Windows 10 1607 on) and, when `product_type` is given, of
+/// that product type (1 workstation, 2 domain controller, 3 server).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WindowsTarget {
+    pub arch: String,
+    pub version: Option<String>,
+    pub product_type: Option<u32>,
 }
 
 /// Push `value` unless it is there already.
@@ -598,6 +616,7 @@ pub(crate) struct InfInfo {
     pub catalogs: Vec<String>,
     pub arch: Vec<String>,
     pub os_versions: Vec<String>,
+    pub targets: Vec<WindowsTarget>,
     pub hardware_ids: Vec<String>,
     /// Files `[SourceDisksFiles*]` names, as paths relative to the `.inf`'s folder.
     pub source_files: Vec<String>,
@@ -633,6 +652,22 @@ fn decoration(d: &str) -> Option<(String, Option<String>)> {
         v
     });
     Some((arch.to_string(), version))
+}
+
+/// The ProductType field of a decoration (`NTamd64.10.0.3` → 3; hex `0x3` too), if given.
+fn product_type(d: &str) -> Option<u32> {
+    let field = d.trim().split('.').nth(3)?.trim().to_ascii_lowercase();
+    match field.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => field.parse().ok(),
+    }
+    .filter(|t| *t > 0)
+}
+
+fn push_target(list: &mut Vec<WindowsTarget>, t: WindowsTarget) {
+    if !list.contains(&t) {
+        list.push(t);
+    }
 }
 
 /// `03/14/2024` → `2024-03-14` (as written when it is not a date).
@@ -696,12 +731,14 @@ pub(crate) fn describe_inf(text: &str) -> InfInfo {
         let decorations: Vec<&String> = line.values.iter().skip(1).filter(|d| !d.trim().is_empty()).collect();
         if decorations.is_empty() {
             push_unique(&mut info.arch, "x86");
+            push_target(&mut info.targets, WindowsTarget { arch: "x86".into(), ..Default::default() });
             model_sections.push(models.clone());
         }
         for d in decorations {
             let d = inf.subst(d);
             if let Some((arch, version)) = decoration(&d) {
-                push_unique(&mut info.arch, arch);
+                push_unique(&mut info.arch, arch.clone());
+                push_target(&mut info.targets, WindowsTarget { arch, version: version.clone(), product_type: product_type(&d) });
                 if let Some(v) = version {
                     push_unique(&mut info.os_versions, v);
                 }
@@ -802,6 +839,9 @@ pub(crate) fn describe_zip<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>
         }
         for v in info.os_versions {
             push_unique(&mut d.os_versions, v);
+        }
+        for t in info.targets {
+            push_target(&mut d.targets, t);
         }
         for id in info.hardware_ids {
             push_unique(&mut d.hardware_ids, id);
@@ -939,6 +979,16 @@ Intel = "Intel GmbH"
         assert_eq!(i.catalogs, ["i40ea68.cat"]);
         assert_eq!(i.arch, ["amd64", "arm64", "x86"]);
         assert_eq!(i.os_versions, ["10.0.17763", "10.0", "6.3"]);
+        let t = |arch: &str, version: Option<&str>, product_type: Option<u32>| WindowsTarget {
+            arch: arch.into(),
+            version: version.map(str::to_string),
+            product_type,
+        };
+        assert_eq!(
+            i.targets,
+            [t("amd64", Some("10.0.17763"), None), t("amd64", Some("10.0"), Some(1)), t("arm64", None, None), t("x86", Some("6.3"), None)],
+            "each decoration whole: NTamd64.10.0.1 is for workstations"
+        );
         assert_eq!(
             i.hardware_ids,
             ["PCI\\VEN_8086&DEV_1572&SUBSYS_00018086", "PCI\\VEN_8086&DEV_1572", "PCI\\VEN_8086&DEV_1583", "USB\\VID_0BDA&PID_8153"]

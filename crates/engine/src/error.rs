@@ -91,6 +91,7 @@ crate::model::string_enum!(
         DownloadStalled = "download_stalled",
         BadSignature = "bad_signature",
         NotADriver = "not_a_driver",
+        IncompatibleDriver = "incompatible_driver",
     }
 );
 
@@ -190,6 +191,7 @@ pub mod code {
     pub const DOWNLOAD_STALLED: ErrorCode = ErrorCode::DownloadStalled;
     pub const BAD_SIGNATURE: ErrorCode = ErrorCode::BadSignature;
     pub const NOT_A_DRIVER: ErrorCode = ErrorCode::NotADriver;
+    pub const INCOMPATIBLE_DRIVER: ErrorCode = ErrorCode::IncompatibleDriver;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

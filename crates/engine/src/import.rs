@@ -445,7 +445,7 @@ impl Engine {
         }
         let (kind, os, distro) = resolve(&det, item.kind, item.os.as_deref(), &name, signed)?;
         let image = match &item.image {
-            Some(key) => Some(self.resolve_image(key, kind, os, &name)?),
+            Some(key) => Some(self.resolve_image(key, kind, os, &name, &det.facts)?),
             None => None,
         };
         let given_name = item.name.as_deref().map(catalog::validate_name).transpose()?;
@@ -547,7 +547,15 @@ impl Engine {
         Ok((outcome, artifact))
     }
 
-    fn resolve_image(&self, key: &str, kind: Kind, os: Option<OsFamily>, name: &str) -> Result<ArtifactRef> {
+    /// The OS image `key` a file of `kind` and `os` belongs to; a driver must fit it (`compat`).
+    fn resolve_image(
+        &self,
+        key: &str,
+        kind: Kind,
+        os: Option<OsFamily>,
+        name: &str,
+        facts: &serde_json::Map<String, Value>,
+    ) -> Result<ArtifactRef> {
         let image = catalog::find(&self.db(), key)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(key))?;
         if kind == Kind::Os {
             return Err(Error::invalid_argument(
@@ -564,6 +572,10 @@ impl Engine {
                     "Name an image of the same OS, or correct the file's OS.",
                 ));
             }
+        }
+        if kind == Kind::Driver {
+            let driver: Option<crate::driver_info::DriverInfo> = facts.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
+            crate::compat::check_driver(name, driver.as_ref(), &crate::compat::ImageFacts::of(&image))?;
         }
         Ok(ArtifactRef { id: image.id, name: image.name })
     }

@@ -218,6 +218,9 @@ impl crate::osid::IsoFiles for Tree<'_> {
     fn has(&self, path: &str) -> bool {
         self.lookup(path).is_some()
     }
+    fn list(&self, path: &str) -> Vec<String> {
+        Tree::list(self, path).unwrap_or_default().into_iter().filter(|(_, r)| !r.dir).map(|(n, _)| n).collect()
+    }
 }
 
 /// Is this ISO a Linux driver update disk (label OEMDRV or an `rhdd3` file)? Its facts include

@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod checksum;
 pub mod clock;
+pub mod compat;
 mod db;
 pub mod detect;
 pub mod download;
@@ -18,6 +19,7 @@ pub mod export;
 pub mod failpoint;
 pub mod fuzzing;
 pub mod gold;
+mod http;
 pub mod import;
 pub mod info;
 pub mod integrity;
@@ -215,6 +217,11 @@ impl Engine {
 
     pub fn count_artifacts(&self, q: &ArtifactQuery) -> Result<u64> {
         catalog::count(&self.db(), q)
+    }
+
+    /// The exact OS releases the library holds (its release filter).
+    pub fn os_releases(&self) -> Result<Vec<model::OsRelease>> {
+        catalog::os_releases(&self.db())
     }
 
     pub fn get_artifact(&self, id_or_name: &str) -> Result<Artifact> {

@@ -233,9 +233,9 @@ pub fn log_job_finished(job_id: i64, kind: &str, state: JobState, error: Option<
 
 // ---- remote requests ----
 
-/// One HTTP request to a cloud or file server (`service`: keystone, glance, webdav): method, host,
-/// port, path and status (or how it failed) and the time it took. Never headers, bodies, the URL's
-/// user info or query string.
+/// One HTTP request to a cloud, a file server or a download's server (`service`: keystone, glance,
+/// webdav, download): method, host, port, path and status (or how it failed) and the time it took.
+/// Never headers, bodies, the URL's user info or query string.
 pub(crate) fn log_http(
     service: &str,
     method: &reqwest::Method,
@@ -277,6 +277,23 @@ fn transport_failure(e: &reqwest::Error) -> &'static str {
     }
 }
 
+/// A request on its way out, for [`log_http`] once it is answered (either client).
+struct RequestLog {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    started: Instant,
+}
+
+impl RequestLog {
+    fn start(method: &reqwest::Method, url: &reqwest::Url) -> Self {
+        RequestLog { method: method.clone(), url: url.clone(), started: Instant::now() }
+    }
+
+    fn answered(self, service: &str, answer: std::result::Result<reqwest::StatusCode, &reqwest::Error>) {
+        log_http(service, &self.method, &self.url, answer, self.started.elapsed());
+    }
+}
+
 /// Send a blocking request and log it (see [`log_http`]).
 pub(crate) trait SendLogged {
     fn send_logged(self, service: &str) -> reqwest::Result<reqwest::blocking::Response>;
@@ -286,10 +303,25 @@ impl SendLogged for reqwest::blocking::RequestBuilder {
     fn send_logged(self, service: &str) -> reqwest::Result<reqwest::blocking::Response> {
         let (client, request) = self.build_split();
         let request = request?;
-        let (method, url) = (request.method().clone(), request.url().clone());
-        let started = Instant::now();
+        let log = RequestLog::start(request.method(), request.url());
         let result = client.execute(request);
-        log_http(service, &method, &url, result.as_ref().map(|r| r.status()), started.elapsed());
+        log.answered(service, result.as_ref().map(|r| r.status()));
+        result
+    }
+}
+
+/// Send an async request and log it (see [`log_http`]): [`SendLogged`] for reqwest's async client.
+pub(crate) trait SendLoggedAsync {
+    async fn send_logged(self, service: &str) -> reqwest::Result<reqwest::Response>;
+}
+
+impl SendLoggedAsync for reqwest::RequestBuilder {
+    async fn send_logged(self, service: &str) -> reqwest::Result<reqwest::Response> {
+        let (client, request) = self.build_split();
+        let request = request?;
+        let log = RequestLog::start(request.method(), request.url());
+        let result = client.execute(request).await;
+        log.answered(service, result.as_ref().map(|r| r.status()));
         result
     }
 }

@@ -287,12 +287,26 @@ pub struct Artifact {
     /// The images of a Windows installer's install.wim/esd (index, name, edition id, build,
     /// architecture, languages), read from `detected`; empty for anything else.
     pub editions: Vec<crate::wim::WindowsEdition>,
+    /// What to know before installing it with its OS image (a driver built for another kernel
+    /// release of the image's series, …); see `compat`.
+    pub warnings: Vec<crate::compat::Warning>,
     /// Every digest its bytes were found to match, and where each expected value came from.
     pub verification: Vec<Verification>,
     /// When `verify` last re-hashed the stored copy and found it intact.
     pub last_verified_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// One exact OS release the library holds images of (the library's release filter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OsRelease {
+    /// libosinfo's short id (`rhel9.6`).
+    pub os_id: String,
+    pub os_name: Option<String>,
+    /// How many artifacts (not marked deleted) are of it.
+    pub count: u32,
 }
 
 /// The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11".

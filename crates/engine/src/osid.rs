@@ -23,6 +23,10 @@ pub struct OsIdentity {
     pub arch: Option<String>,
     /// Where it was read: a file inside the ISO, or `osinfo-db`.
     pub source: Option<String>,
+    /// The kernel release the installer boots and installs (`uname -r`:
+    /// `5.14.0-570.12.1.el9_6.x86_64`), and the file it was read from; see [`kernel`].
+    pub kernel: Option<String>,
+    pub kernel_from: Option<String>,
     /// Windows PE boot media (a boot.wim and no install image): named, but not an OS installer.
     pub windows_pe: bool,
 }
@@ -78,6 +82,8 @@ impl OsIdentity {
             ("os_version", &self.os_version),
             ("arch", &self.arch),
             ("identified_by", &self.source),
+            ("kernel", &self.kernel),
+            ("kernel_from", &self.kernel_from),
         ] {
             if let Some(v) = v {
                 f.insert(k.into(), json!(v));
@@ -116,6 +122,70 @@ pub trait IsoFiles {
     /// At most `max` bytes of the file at `path` (case-insensitive), or `None`.
     fn read_file(&self, path: &str, max: u64) -> Option<Vec<u8>>;
     fn has(&self, path: &str) -> bool;
+    /// Names of the files in the folder at `path` (none when it is not there).
+    fn list(&self, _path: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Boot kernels of installer media, as bzImages: RHEL and its rebuilds (`images/pxeboot`, the
+/// BIOS `isolinux` copy), Ubuntu (`casper`), Debian (`install.amd`), SUSE (`boot/x86_64/loader`).
+const KERNEL_IMAGES: [&str; 5] =
+    ["images/pxeboot/vmlinuz", "isolinux/vmlinuz", "casper/vmlinuz", "install.amd/vmlinuz", "boot/x86_64/loader/linux"];
+/// Package folders of Red Hat family media: RHEL 8+ DVDs (`BaseOS/Packages`), older and rebuilt
+/// media (`Packages`), Fedora (`Packages/k`).
+const PACKAGE_DIRS: [&str; 3] = ["BaseOS/Packages", "Packages", "Packages/k"];
+
+/// The kernel release (`uname -r`) an installer ISO boots and installs: the version string of its
+/// x86 boot kernel's setup header, else the `kernel-core` / `kernel` package its package folder
+/// holds (aarch64 and s390x media, whose boot kernels are no bzImage). `None` when neither says.
+pub fn kernel(iso: &dyn IsoFiles) -> Option<(String, String)> {
+    for path in KERNEL_IMAGES {
+        if let Some(release) = iso.read_file(path, 64 * 1024).and_then(|head| bzimage_release(&head)) {
+            return Some((release, path.to_string()));
+        }
+    }
+    for dir in PACKAGE_DIRS {
+        let names = iso.list(dir);
+        for prefix in ["kernel-core-", "kernel-"] {
+            let found = names.iter().find_map(|n| {
+                let release = n.strip_prefix(prefix)?.strip_suffix(".rpm")?;
+                (release.starts_with(|c: char| c.is_ascii_digit()) && valid_release(release))
+                    .then(|| (release.to_string(), format!("{dir}/{n}")))
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+    }
+    None
+}
+
+/// The kernel release an x86 boot image (bzImage) names. Its setup header (Linux
+/// Documentation/arch/x86/boot.rst) has the boot signature 55 AA at 0x1FE, "HdrS" at 0x202, the
+/// boot protocol version at 0x206 and, from protocol 2.00 on, at 0x20E `kernel_version`: a pointer,
+/// less 0x200, to a NUL-terminated string such as `5.14.0-570.12.1.el9_6.x86_64
+/// (mockbuild@…) #1 SMP PREEMPT_DYNAMIC …`, whose first word is the release.
+pub fn bzimage_release(head: &[u8]) -> Option<String> {
+    if head.len() < 0x210 || head[0x1FE..0x200] != [0x55, 0xAA] || &head[0x202..0x206] != b"HdrS" {
+        return None;
+    }
+    if u16::from_le_bytes([head[0x206], head[0x207]]) < 0x0200 {
+        return None;
+    }
+    let pointer = u16::from_le_bytes([head[0x20E], head[0x20F]]) as usize;
+    if pointer == 0 {
+        return None;
+    }
+    let rest = head.get(pointer + 0x200..)?;
+    let rest = &rest[..rest.len().min(512)];
+    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+    let word = std::str::from_utf8(&rest[..end]).ok()?.split_whitespace().next()?;
+    (word.starts_with(|c: char| c.is_ascii_digit()) && valid_release(word)).then(|| word.to_string())
+}
+
+fn valid_release(r: &str) -> bool {
+    r.len() <= 128 && r.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '~'))
 }
 
 fn text(iso: &dyn IsoFiles, path: &str) -> Option<String> {
@@ -209,6 +279,7 @@ pub fn from_windows(media: &WindowsMedia) -> OsIdentity {
         arch: media.arch.map(|a| a.as_str().to_string()),
         source: Some(media.wim_path.clone()),
         windows_pe: media.windows_pe,
+        ..Default::default()
     }
 }
 
@@ -240,7 +311,7 @@ fn treeinfo(iso: &dyn IsoFiles) -> Option<OsIdentity> {
         os_version: Some(version),
         arch: arch.as_deref().and_then(normalise_arch),
         source: Some(source.into()),
-        windows_pe: false,
+        ..Default::default()
     })
 }
 
@@ -268,7 +339,7 @@ fn disk_info(iso: &dyn IsoFiles) -> Option<OsIdentity> {
         os_version: Some(version.to_string()),
         arch,
         source: Some(".disk/info".into()),
-        windows_pe: false,
+        ..Default::default()
     })
 }
 
@@ -304,7 +375,7 @@ fn suse_products(iso: &dyn IsoFiles) -> Option<OsIdentity> {
             os_version: Some(version.to_string()),
             arch,
             source: Some("media.1/products".into()),
-            windows_pe: false,
+            ..Default::default()
         });
     }
     None
@@ -334,7 +405,7 @@ fn esxi(iso: &dyn IsoFiles) -> Option<OsIdentity> {
             os_version: Some(v),
             arch: Some("x86_64".into()),
             source: Some(source.into()),
-            windows_pe: false,
+            ..Default::default()
         }),
         None => Some(OsIdentity {
             os_id: None,
@@ -342,7 +413,7 @@ fn esxi(iso: &dyn IsoFiles) -> Option<OsIdentity> {
             os_version: None,
             arch: Some("x86_64".into()),
             source: Some(source.into()),
-            windows_pe: false,
+            ..Default::default()
         }),
     }
 }
@@ -522,6 +593,12 @@ pub fn identify(iso: Option<&dyn IsoFiles>, windows: Option<&WindowsMedia>, v: &
     if id.os_id.is_some() && id.arch.is_none() {
         id.arch = arch_in(v.volume_id);
     }
+    if id.os_id.is_some() || id.os_name.is_some() {
+        if let Some((release, from)) = iso.and_then(kernel) {
+            id.kernel = Some(release);
+            id.kernel_from = Some(from);
+        }
+    }
     id
 }
 
@@ -551,7 +628,7 @@ fn identify_from(iso: Option<&dyn IsoFiles>, windows: Option<&WindowsMedia>, v: 
             os_version: m.version.clone(),
             arch: (m.arch != "all").then(|| normalise_arch(&m.arch).unwrap_or_else(|| m.arch.clone())),
             source: Some("osinfo-db".into()),
-            windows_pe: false,
+            ..Default::default()
         },
         (None, None) => OsIdentity::default(),
     }
@@ -574,6 +651,55 @@ mod tests {
 
     fn id(files: &[(&'static str, &'static str)]) -> OsIdentity {
         from_files(&Files(files.iter().copied().collect())).unwrap_or_default()
+    }
+
+    /// A bzImage's first 16 KiB: boot signature, "HdrS", protocol 2.15, kernel_version → `version`.
+    fn bzimage(version: &str) -> Vec<u8> {
+        let mut b = vec![0u8; 16384];
+        b[0x1FE..0x200].copy_from_slice(&[0x55, 0xAA]);
+        b[0x202..0x206].copy_from_slice(b"HdrS");
+        b[0x206..0x208].copy_from_slice(&0x020Fu16.to_le_bytes());
+        b[0x20E..0x210].copy_from_slice(&0x3000u16.to_le_bytes());
+        b[0x3200..0x3200 + version.len()].copy_from_slice(version.as_bytes());
+        b
+    }
+
+    struct Listed(Vec<&'static str>);
+    impl IsoFiles for Listed {
+        fn read_file(&self, _path: &str, _max: u64) -> Option<Vec<u8>> {
+            None
+        }
+        fn has(&self, _path: &str) -> bool {
+            false
+        }
+        fn list(&self, path: &str) -> Vec<String> {
+            if path == "BaseOS/Packages" {
+                self.0.iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            }
+        }
+    }
+
+    #[test]
+    fn the_kernel_is_read_from_the_boot_kernels_header_or_the_kernel_package() {
+        let head = bzimage("5.14.0-570.12.1.el9_6.x86_64 (mockbuild@x86-64-01.build.eng.rdu2.redhat.com) #1 SMP PREEMPT_DYNAMIC\0");
+        assert_eq!(bzimage_release(&head).as_deref(), Some("5.14.0-570.12.1.el9_6.x86_64"));
+        let mut old = head.clone();
+        old[0x206..0x208].copy_from_slice(&0x0105u16.to_le_bytes());
+        assert_eq!(bzimage_release(&old), None, "boot protocol 1.x has no kernel_version");
+        let mut far = head.clone();
+        far[0x20E..0x210].copy_from_slice(&0xFFFFu16.to_le_bytes());
+        assert_eq!(bzimage_release(&far), None, "a pointer past what was read");
+        assert_eq!(bzimage_release(&bzimage("not a version")), None);
+        assert_eq!(bzimage_release(&[0u8; 100]), None);
+        // aarch64 media: the kernel package's file name
+        let dvd = Listed(vec!["kernel-abi-stablelists-5.14.0-570.12.1.el9_6.noarch.rpm", "kernel-core-5.14.0-570.12.1.el9_6.aarch64.rpm"]);
+        assert_eq!(
+            kernel(&dvd),
+            Some(("5.14.0-570.12.1.el9_6.aarch64".into(), "BaseOS/Packages/kernel-core-5.14.0-570.12.1.el9_6.aarch64.rpm".into()))
+        );
+        assert_eq!(kernel(&Listed(vec!["kernel-tools-5.14.0-570.el9.x86_64.rpm"])), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use crate::catalog;
 use crate::clock;
+use crate::compat::{self, ImageFacts};
+use crate::driver_info::DriverInfo;
 use crate::error::{code, Error, Result};
 use crate::model::{Artifact, ArtifactRef, ArtifactState, Kind, OsFamily};
 use crate::Engine;
@@ -70,6 +72,9 @@ pub struct ProfileMember {
     pub sha256: String,
     /// Whether its stored copy is there and intact; an export needs every member `ok`.
     pub state: ArtifactState,
+    /// What to know before installing it with the profile's image (a driver built for another
+    /// kernel release of the image's series, …); see `compat`.
+    pub warnings: Vec<crate::compat::Warning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,21 +130,31 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
+    let image = ImageFacts::of(&base);
     let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256, o.state FROM profile_members m
+        "SELECT a.id, a.name, a.kind, a.os, m.role, o.size, a.sha256, o.state, a.detected FROM profile_members m
          JOIN artifacts a ON a.id = m.artifact_id JOIN objects o ON o.sha256 = a.sha256
          WHERE m.profile_id = ?1 ORDER BY m.role, a.name COLLATE NOCASE",
     )?;
     let members = stmt
         .query_map([id], |r| {
+            let role: Role = crate::db::word(r, 4)?;
+            let warnings = if role == Role::Driver {
+                let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default();
+                let driver: Option<DriverInfo> = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
+                compat::warnings(driver.as_ref(), &image)
+            } else {
+                Vec::new()
+            };
             Ok(ProfileMember {
                 artifact: ArtifactRef { id: r.get(0)?, name: r.get(1)? },
                 kind: crate::db::word(r, 2)?,
                 os: crate::db::word_opt(r, 3)?,
-                role: crate::db::word(r, 4)?,
+                role,
                 size: r.get::<_, i64>(5)? as u64,
                 sha256: r.get(6)?,
                 state: ArtifactState::from_column(r, 7)?,
+                warnings,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -165,8 +180,9 @@ fn touch(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Can `a` join `p`? Refusals say why, in the words of the support matrix.
-fn check_member(p: &Profile, a: &Artifact) -> Result<Role> {
+/// Can `a` join `p` (on `image`)? Refusals say why, in the words of the support matrix, or for a
+/// driver or boot file that does not fit the image, `incompatible_driver` with the reason.
+fn check_member(p: &Profile, image: &ImageFacts, a: &Artifact) -> Result<Role> {
     let role = Role::for_kind(a.kind).ok_or_else(|| {
         refuse(
             format!(
@@ -198,6 +214,17 @@ fn check_member(p: &Profile, a: &Artifact) -> Result<Role> {
                 format!("Choose a {theirs} file instead, or add this one to a {mine} profile."),
             ));
         }
+    }
+    match role {
+        Role::Driver => {
+            compat::check_driver(&a.name, a.driver.as_ref(), image)?;
+        }
+        Role::Boot => {
+            if let Some(e) = compat::boot_refusal(a, image) {
+                return Err(e);
+            }
+        }
+        _ => {}
     }
     if role == Role::Unattend {
         if let Some(existing) = p.members.iter().find(|m| m.role == Role::Unattend && m.artifact.id != a.id) {
@@ -370,8 +397,9 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
 pub(crate) fn add_members(tx: &Connection, id: i64, artifacts: &[String]) -> Result<()> {
     for a_key in artifacts {
         let profile = load(tx, id)?;
+        let base = catalog::by_id(tx, profile.base.id)?.ok_or_else(|| Error::not_found("artifact", &profile.base.id.to_string()))?;
         let a = catalog::get_usable(tx, a_key)?;
-        let role = check_member(&profile, &a)?;
+        let role = check_member(&profile, &ImageFacts::of(&base), &a)?;
         tx.execute(
             "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
             params![id, a.id, role.as_str()],

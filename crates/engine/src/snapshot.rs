@@ -482,6 +482,7 @@ impl Engine {
         Ok(SnapshotImageWork {
             label: format!("{what}, snapshot {}", snap.name),
             size: disk.virtual_size.unwrap_or(0),
+            target: disk.target.clone(),
             extract: extract.clone(),
             format: req.format,
             name,
@@ -617,6 +618,9 @@ fn unusable(snapshot: &str, why: String) -> Error {
 pub struct SnapshotImageWork {
     label: String,
     size: u64,
+    /// The guest device name of the disk (`vdb`; empty for a disk file), kept among the image's
+    /// facts so the library can say "disk 2 (vdb) of VM web".
+    target: String,
     extract: Extract,
     format: SnapshotFormat,
     name: String,
@@ -686,7 +690,10 @@ impl SnapshotImageWork {
             attributes: self.attributes.clone(),
             ..ImportItem::default()
         };
-        let facts = serde_json::Map::from_iter([("snapshot_format".to_string(), json!(self.format.as_str()))]);
+        let mut facts = serde_json::Map::from_iter([("snapshot_format".to_string(), json!(self.format.as_str()))]);
+        if !self.target.is_empty() {
+            facts.insert("disk_target".into(), json!(self.target));
+        }
         let downloaded = Downloaded { digests: &digests, source: &self.source, facts };
         let job = JobRef { id: Some(step.job_id()), staged: false };
         let mut progress = |phase: &str, done: u64| {

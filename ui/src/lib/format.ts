@@ -117,3 +117,14 @@ export function evidenceSource(v: Pick<Verification, 'expected_from' | 'source_f
 export function evidence(v: Verification): string {
   return `${ALGO_LABELS[v.algo]} matched ${evidenceSource(v)}`;
 }
+
+/** An artifact's exact OS in one line ("Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64"), "Not an OS
+ *  installer" for an ISO neither its files nor libosinfo name, or null when there is nothing to say. */
+export function exactOs(a: { os_id: string | null; os_name: string | null; arch: string | null; detected: unknown }): string | null {
+  if (a.os_id == null && a.os_name == null) {
+    const d = a.detected as Record<string, unknown> | null;
+    return d != null && d.installer === false ? 'Not an OS installer' : null;
+  }
+  const id = a.os_id != null && a.os_id !== a.os_name ? ` (${a.os_id})` : '';
+  return `${a.os_name ?? a.os_id}${id}${a.arch ? `, ${a.arch}` : ''}`;
+}

@@ -4,7 +4,8 @@
 use super::http_errors::{status_error, transport_error};
 use super::{AuthMethod, Target, TargetCheck};
 use crate::error::{code, Error, Result};
-use crate::logging::{log_http, SendLogged};
+use crate::http::{client_error, one_thread_runtime, USER_AGENT};
+use crate::logging::{SendLogged, SendLoggedAsync};
 use crate::secrets::Secret;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
@@ -54,17 +55,6 @@ pub struct Session {
     /// Glance's base URL, without the API version (`http://host:9292`).
     pub image_url: String,
     pub check: TargetCheck,
-}
-
-const USER_AGENT: &str = concat!("imagesmith/", env!("CARGO_PKG_VERSION"));
-
-fn client_error(e: impl std::fmt::Display) -> Error {
-    Error::new(
-        code::REMOTE_FAILED,
-        format!("Could not set up the HTTP client: {e}."),
-        "The system's TLS setup could not be loaded.",
-        "Check the system's certificate store, then try again.",
-    )
 }
 
 fn client(timeout: Option<Duration>) -> Result<Client> {
@@ -322,7 +312,7 @@ impl Session {
         B: http_body::Body<Data = bytes::Bytes, Error = std::io::Error> + Send + Sync + 'static,
     {
         let doing = "uploading the image";
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(client_error)?;
+        let runtime = one_thread_runtime()?;
         let url = self.url(&format!("/v2/images/{id}/file"));
         let token = self.token.as_ref().map(|t| t.expose().to_string());
         let (status, text) = runtime
@@ -336,12 +326,7 @@ impl Session {
                 if let Some(t) = &token {
                     rb = rb.header("X-Auth-Token", t);
                 }
-                let started = std::time::Instant::now();
-                let sent = rb.send().await;
-                if let Ok(u) = reqwest::Url::parse(&url) {
-                    log_http("glance", &reqwest::Method::PUT, &u, sent.as_ref().map(|r| r.status()), started.elapsed());
-                }
-                let resp = sent?;
+                let resp = rb.send_logged("glance").await?;
                 let status = resp.status();
                 let text = if status.is_success() { String::new() } else { resp.text().await.unwrap_or_default() };
                 Ok::<_, reqwest::Error>((status, text))

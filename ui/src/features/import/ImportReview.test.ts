@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { ipcError, mockCommands, planItem } from '../../test/fixtures';
+import { artifact, ipcError, mockCommands, planItem } from '../../test/fixtures';
 import ImportReviewView from './ImportReview.svelte';
 import { ImportReview } from './review.svelte';
 
@@ -27,6 +27,26 @@ describe('ImportReview component', () => {
     expect(screen.getByTestId('start-import')).toBeEnabled();
   });
 
+  it('says the exact OS of each installer ISO, and when an ISO is no installer', async () => {
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ path: '/d/rhel.iso', file_name: 'rhel.iso', os: 'linux', distro: 'rhel',
+            detected: { os_id: 'rhel9.6', os_name: 'Red Hat Enterprise Linux 9.6', arch: 'x86_64', installer: true } }),
+          planItem({ path: '/d/rescue.iso', file_name: 'rescue.iso', os: null, detected: { installer: false } }),
+        ],
+        checksum_files: [],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/rhel.iso', '/d/rescue.iso']);
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    const rows = await screen.findAllByTestId('review-row');
+    expect(within(rows[0]!).getByTestId('review-exact-os')).toHaveTextContent('Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64');
+    expect(within(rows[1]!).getByTestId('review-exact-os')).toHaveTextContent('Not an OS installer');
+  });
+
   it('disables Import until a required OS is chosen', async () => {
     mockCommands({ plan_import: () => ({ items: [planItem({ os: null, os_required: true })], checksum_files: [] }), list_artifacts: () => [] });
     const review = new ImportReview();
@@ -34,6 +54,38 @@ describe('ImportReview component', () => {
     render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
     expect(await screen.findByTestId('start-import')).toBeDisabled();
     expect(screen.getByTestId('review-hint')).toHaveTextContent('Choose the OS');
+  });
+});
+
+describe('ImportReview of drivers', () => {
+  it('checks a driver against the OS image chosen for it: the refusal with its reason, or the warnings', async () => {
+    const dud = planItem({ path: '/d/dud-ixgbe-rhel9.4.iso', file_name: 'dud-ixgbe-rhel9.4.iso', kind: 'driver', os: 'linux', detected: { driver: { kernels: ['5.14.0-427.el9.x86_64'] } } });
+    const arm = planItem({ path: '/d/kmod-ixgbe.aarch64.rpm', file_name: 'kmod-ixgbe.aarch64.rpm', kind: 'driver', os: 'linux', detected: { driver: { arch: ['aarch64'] } } });
+    const calls = mockCommands({
+      plan_import: () => ({ items: [dud, arm], checksum_files: [], free_bytes: null }),
+      list_artifacts: () => [artifact(1, { name: 'rhel-9.6-x86_64-dvd.iso', kind: 'os', arch: 'x86_64' })],
+      check_driver_fit: (args) => (args.name === 'dud-ixgbe-rhel9.4.iso'
+        ? { refused: null, warnings: [{ code: 'kernel_other_release', text: 'It was built for kernel 5.14.0-427.el9, and rhel-9.6-x86_64-dvd.iso boots 5.14.0-570.12.1.el9_6.' }] }
+        : { refused: ipcError('incompatible_driver', 'kmod-ixgbe.aarch64.rpm does not fit rhel-9.6-x86_64-dvd.iso: it is built for aarch64, and rhel-9.6-x86_64-dvd.iso is x86_64.'), warnings: [] }),
+    });
+    const review = new ImportReview();
+    await review.add(['/d/dud-ixgbe-rhel9.4.iso', '/d/kmod-ixgbe.aarch64.rpm']);
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'OS image of dud-ixgbe-rhel9.4.iso' }), 'rhel-9.6-x86_64-dvd.iso');
+    const warning = await screen.findByTestId('fit-warning');
+    expect(warning.dataset.code).toBe('kernel_other_release');
+    expect(warning).toHaveTextContent('built for kernel 5.14.0-427.el9');
+    expect(calls.find((c) => c.cmd === 'check_driver_fit')!.args).toEqual({ name: 'dud-ixgbe-rhel9.4.iso', detected: dud.detected, image: 'rhel-9.6-x86_64-dvd.iso' });
+    await user.selectOptions(screen.getByRole('combobox', { name: 'OS image of kmod-ixgbe.aarch64.rpm' }), 'rhel-9.6-x86_64-dvd.iso');
+    const refused = await screen.findByTestId('fit-refused');
+    expect(refused.querySelector('[data-code]')?.getAttribute('data-code')).toBe('incompatible_driver');
+    expect(refused).toHaveTextContent('it is built for aarch64');
+    // the image goes with the import request as chosen
+    expect(review.request().items.map((i) => i.image)).toEqual(['rhel-9.6-x86_64-dvd.iso', 'rhel-9.6-x86_64-dvd.iso']);
+    // no image, no check
+    await user.selectOptions(screen.getByRole('combobox', { name: 'OS image of kmod-ixgbe.aarch64.rpm' }), '');
+    expect(screen.queryByTestId('fit-refused')).toBeNull();
   });
 });
 

@@ -3,7 +3,7 @@
 // all") before the import job starts.
 import { bytes, KIND_LABELS, OS_LABELS } from '$lib/format';
 import {
-  api, asIpcError, type Artifact, type ChecksumFileReport, type ExpectedDigest, type ImportRequest, type IpcError,
+  api, asIpcError, type Artifact, type ChecksumFileReport, type DriverFit, type ExpectedDigest, type ImportRequest, type IpcError,
   type Kind, type OsFamily, type PlanItem,
 } from '$lib/ipc/client';
 import { Attributes } from '../library/attributes.svelte';
@@ -28,6 +28,9 @@ export class ReviewRow {
   attrs = new Attributes();
   /** Whether the row's attributes are open under it. */
   showAttrs = $state(false);
+  /** For a driver with an OS image chosen: what the engine's compatibility check says (the
+   *  refusal the import would give, or warnings such as another kernel release of the image). */
+  fit = $state<DriverFit | null>(null);
 
   constructor(plan: PlanItem) {
     this.plan = plan;
@@ -154,6 +157,7 @@ export class ImportReview {
           row.kind = old.kind;
           row.os = old.os;
           row.image = old.image;
+          row.fit = old.fit;
           row.name = old.name;
           row.attrs = old.attrs;
           row.showAttrs = old.showAttrs;
@@ -231,6 +235,19 @@ export class ImportReview {
       if (a) seen.set(a, (seen.get(a) ?? 0) + 1);
     }
     return [...seen].filter(([, n]) => n > 1).map(([a]) => a);
+  }
+
+  /** The admin chose the OS image a row belongs to: a driver is checked against it at once. */
+  async chooseImage(row: ReviewRow, image: string): Promise<void> {
+    row.image = image;
+    row.fit = null;
+    if (image === '' || row.kind !== 'driver') return;
+    try {
+      const fit = await api.checkDriverFit(row.plan.file_name, row.plan.detected, image);
+      if (row.image === image) row.fit = fit;
+    } catch (e) {
+      if (row.image === image) row.fit = { refused: asIpcError(e), warnings: [] };
+    }
   }
 
   /** The admin typed or pasted an expected checksum (bare hex or ALGO:HEX). */

@@ -1,8 +1,9 @@
 // "Import from URL…": links pasted (one per line) or dropped from a browser, an optional expected
 // checksum for a single file, and the attributes for what is imported. The shell checks the URLs
 // again (http and https only) and fetches checksum-file URLs before the download job starts.
-import { asIpcError, type IpcError, type UrlImportRequest } from '$lib/ipc/client';
+import type { UrlImportRequest } from '$lib/ipc/client';
 import { Attributes } from '../library/attributes.svelte';
+import { JobDialog } from '$lib/jobDialog.svelte';
 
 /** Whether `text` is an http or https URL with a host (what the shell accepts). */
 export function isHttpUrl(text: string): boolean {
@@ -53,13 +54,10 @@ export function isChecksumName(name: string): boolean {
 
 export type UrlLine = { url: string; name: string; role: 'file' | 'checksum' | 'invalid' };
 
-export class UrlImport {
-  open = $state(false);
+export class UrlImport extends JobDialog<UrlImportRequest> {
   text = $state('');
   checksum = $state('');
   attrs = new Attributes();
-  starting = $state(false);
-  error = $state<IpcError | null>(null);
 
   /** Each link with what it is: a file to download, a checksum file, or not an http(s) URL. */
   get lines(): UrlLine[] {
@@ -102,27 +100,6 @@ export class UrlImport {
       checksum: this.checksum.trim() === '' ? null : this.checksum.trim(),
       attributes: this.attrs.importPatch(),
     };
-  }
-
-  /** Start the download job through `start` (the jobs store's); closes on success, shows the refusal otherwise. */
-  async submit(start: (request: UrlImportRequest) => Promise<number>): Promise<number | null> {
-    if (this.blocking || this.starting) return null;
-    this.starting = true;
-    this.error = null;
-    try {
-      const id = await start(this.request());
-      this.close();
-      return id;
-    } catch (e) {
-      this.error = asIpcError(e);
-      return null;
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  close(): void {
-    this.open = false;
   }
 
   reset(): void {

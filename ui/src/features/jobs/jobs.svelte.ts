@@ -1,6 +1,6 @@
 // Jobs panel state: jobs this window started (live progress over their channel) merged with the
 // newest jobs from the catalog (so a CLI import running alongside shows up too).
-import { api, asIpcError, type ImportRequest, type ManifestImportRequest, type StoreImportRequest, type UrlImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
+import { api, asIpcError, type ImportRequest, type ManifestImportRequest, type SnapshotImageReport, type SnapshotImageRequest, type StoreImportRequest, type UrlImportRequest, type IpcError, type JobDetail, type JobKind, type JobProgress, type JobSummary } from '$lib/ipc/client';
 import { baseName, isFinished, jobLabel } from '$lib/format';
 import type { Toasts, ToastTone } from '../toasts/toasts.svelte';
 
@@ -24,12 +24,16 @@ export class JobsStore {
 
   #toasts: Toasts | null;
   #onFinished: (tick: JobProgress) => void;
+  #showArtifact: ((id: number) => void) | null;
   /** Kinds of jobs started from this window, by id (ticks do not carry the kind). */
   #kinds: Record<number, JobKind> = {};
+  /** Jobs whose success toast offers "Show in library" for the artifact they made. */
+  #offerShow = new Set<number>();
 
-  constructor(opts: { toasts?: Toasts; onFinished?: (tick: JobProgress) => void } = {}) {
+  constructor(opts: { toasts?: Toasts; onFinished?: (tick: JobProgress) => void; showArtifact?: (id: number) => void } = {}) {
     this.#toasts = opts.toasts ?? null;
     this.#onFinished = opts.onFinished ?? (() => {});
+    this.#showArtifact = opts.showArtifact ?? null;
   }
 
   get runningCount(): number {
@@ -79,6 +83,15 @@ export class JobsStore {
   async startManifest(request: ManifestImportRequest): Promise<number> {
     const id = await api.startManifestImport(request, (tick) => this.applyProgress(tick));
     this.track(id, 'import', 1);
+    return id;
+  }
+
+  /** Cut one snapshot of one disk into the library (one item: extracting, hashing, committing);
+   *  the success toast offers to show the new image in the library. */
+  async startSnapshotImage(request: SnapshotImageRequest, onReport: (report: SnapshotImageReport) => void = () => {}): Promise<number> {
+    const id = await api.startSnapshotImage(request, (tick) => this.applyProgress(tick), onReport);
+    this.#offerShow.add(id);
+    this.track(id, 'snapshot_image', 1);
     return id;
   }
 
@@ -146,7 +159,11 @@ export class JobsStore {
       : tick.state === 'partly_succeeded' ? ['error', `${label} partly succeeded: ${total - failed} of ${total} done, ${failed} failed`, job?.summary]
       : total > 1 ? ['error', `${label} failed for all ${total} files`, job?.summary]
       : ['error', `${label} failed: ${what}`, job?.summary];
-    this.#toasts?.push(tone, title, body);
+    const made = tone === 'success' && this.#offerShow.has(tick.job_id) ? one?.artifact : null;
+    this.#offerShow.delete(tick.job_id);
+    const show = this.#showArtifact;
+    const action = made && show ? { label: 'Show in library', run: () => show(made.id) } : undefined;
+    this.#toasts?.push(tone, title, body, action ? { action, timeoutMs: 12_000 } : {});
     // The desktop says it too when the person is in another window (the shell checks focus).
     api.notifyJobFinished(title, body ?? '').catch(() => {});
     this.#onFinished(tick);

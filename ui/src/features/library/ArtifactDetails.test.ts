@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
@@ -21,6 +21,15 @@ describe('ArtifactDetails', () => {
     expect(list).toHaveTextContent('job #7');
     expect(list).toHaveTextContent('MD5 matched the checksum typed at import');
     expect(screen.getByTestId('last-verified')).toHaveTextContent('Stored copy re-hashed intact');
+  });
+
+  it('names the exact OS of an installer image, and says when an ISO is none', () => {
+    const a = artifact(1, { os_id: 'sles15sp6', os_name: 'SUSE Linux Enterprise Server 15 SP6', os_version: '15.6', arch: 'x86_64' });
+    const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    expect(screen.getByTestId('attr-exact-os')).toHaveTextContent('SUSE Linux Enterprise Server 15 SP6 (sles15sp6), x86_64');
+    unmount();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(2, { detected: { installer: false } }) });
+    expect(screen.getByTestId('attr-exact-os')).toHaveTextContent('Not an OS installer');
   });
 
   it('says plainly when nothing was checked at import and the copy was never re-hashed', () => {
@@ -126,6 +135,7 @@ describe('ArtifactDetails attributes', () => {
       class_guid: '{4d36e972-e325-11ce-bfc1-08002be10318}', provider: 'Intel', version: '1.16.202.10', date: '2023-07-21', catalog: 'i40ea.cat',
       catalog_present: true, kernels: [], kmods: [], os_versions: ['10.0.17763', '10.0.22000'], package: null, packages: [],
       infs: ['i40ea.inf', 'i40eb.inf'], missing_files: ['i40eb64.sys'],
+      targets: [{ arch: 'amd64', version: '10.0.17763', product_type: null }, { arch: 'arm64', version: '10.0.22000', product_type: null }],
     };
     const a = artifact(8, { name: 'intel.zip', kind: 'driver', os: 'windows', distro: null, detected: { entries: 5, driver }, driver });
     const user = userEvent.setup();
@@ -149,9 +159,12 @@ describe('ArtifactDetails attributes', () => {
     const driver = {
       arch: ['x86_64'], hardware_ids: [], class: null, class_guid: null, provider: 'Example Networks', version: '5.19.6', date: '2024-04-23',
       catalog: null, catalog_present: false, kernels: ['5.14.0-427.el9.x86_64'], kmods: ['ixgbe.ko'], os_versions: [],
-      package: 'kmod-ixgbe-5.19.6-1.el9_4', packages: [], infs: [], missing_files: [],
+      package: 'kmod-ixgbe-5.19.6-1.el9_4', packages: [], infs: [], missing_files: [], targets: [],
     };
-    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(9, { kind: 'driver', detected: { driver }, driver }) });
+    const warnings = [{ code: 'kernel_other_release' as const, text: 'It was built for kernel 5.14.0-427.el9, and rhel-9.6-x86_64-dvd.iso boots 5.14.0-570.12.1.el9_6.' }];
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(9, { kind: 'driver', detected: { driver }, driver, warnings }) });
+    expect(screen.getByTestId('driver-warning')).toHaveTextContent('boots 5.14.0-570.12.1.el9_6');
+    expect(screen.getByTestId('driver-warning').dataset.code).toBe('kernel_other_release');
     expect(screen.getByTestId('driver-kernels')).toHaveTextContent('5.14.0-427.el9.x86_64');
     expect(screen.getByTestId('driver')).toHaveTextContent('ixgbe.ko');
     expect(screen.getByTestId('driver')).toHaveTextContent('kmod-ixgbe-5.19.6-1.el9_4');
@@ -186,5 +199,27 @@ describe('ArtifactDetails attributes', () => {
 
     render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(11) });
     expect(screen.queryByTestId('editions')).toBeNull();
+  });
+
+  it('says which snapshot of which disk of which VM an image was cut from, and offers images from a qcow2 image’s snapshots', async () => {
+    const cut = artifact(8, {
+      name: 'web-base', kind: 'disk_image', os: null, distro: null, detected: { disk_format: 'qcow2', snapshots: [], disk_target: 'vdb' },
+      source: { kind: 'snapshot', url: null, manifest_url: null, store: null, remote_id: null, vm: 'web', connect: 'qemu:///system', disk_id: 2,
+        snapshot: 's1-installed', disk_file: '/var/lib/libvirt/images/web-vdb.qcow2', snapshot_at: '2026-12-01T10:00:00Z' },
+    });
+    const onsnapshot = vi.fn();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: cut, onsnapshot });
+    expect(screen.getByTestId('source-snapshot')).toHaveTextContent(/^Snapshot s1-installed of disk 2 \(vdb\) of VM web, taken /);
+    expect(screen.getByTestId('source-connection')).toHaveTextContent('on qemu:///system');
+    expect(screen.getByTestId('source-disk-file')).toHaveTextContent('/var/lib/libvirt/images/web-vdb.qcow2');
+    expect(screen.queryByTestId('image-from-snapshot')).toBeNull();
+    screen.getByTestId('artifact-details').remove();
+
+    const base = artifact(9, { name: 'base.qcow2', kind: 'disk_image', detected: { disk_format: 'qcow2', snapshots: ['first', 'second'] } });
+    const user = userEvent.setup();
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: base, onsnapshot });
+    expect(screen.getByTestId('artifact-snapshots')).toHaveTextContent('Holds 2 internal snapshots: first, second');
+    await user.click(screen.getByTestId('image-from-snapshot'));
+    expect(onsnapshot).toHaveBeenCalledWith(base);
   });
 });

@@ -2,6 +2,7 @@
 // deploy, tags) as the import review, "Import from URL…" and the details' edit form set them, and
 // the words the library shows for access and source.
 import type { Access, Artifact, ArtifactPatch, ArtifactSource } from '$lib/ipc/client';
+import { baseName, dateTime } from '$lib/format';
 
 export const ACCESS_LABELS: Record<Access, string> = { public: 'Public', private: 'Private', deleted: 'Deleted' };
 export const ACCESS_HELP: Record<Access, string> = {
@@ -109,12 +110,29 @@ export class Attributes {
   }
 }
 
-/** Where an artifact came from, as the details pane says it. */
-export function sourceLabel(source: ArtifactSource, originalName: string): { what: string; detail: string | null } {
+/** Where an artifact came from, as the details pane says it. `detected` (the artifact's facts)
+ *  names the device of a snapshot image's disk ("vdb"). */
+export function sourceLabel(source: ArtifactSource, originalName: string, detected?: unknown): { what: string; detail: string | null } {
+  if (source.kind === 'snapshot') return { what: snapshotWords(source, detected), detail: source.disk_file ?? null };
   if (source.kind === 'url') return { what: 'Downloaded from a URL', detail: source.url ?? null };
   if (source.kind === 'store') {
     const where = source.store ? `image store ${source.store}` : 'an image store';
     return { what: `Imported from ${where}`, detail: source.remote_id ?? source.url ?? null };
   }
   return { what: 'A local file', detail: originalName };
+}
+
+/** "Snapshot s1 of disk 2 (vdb) of VM web, taken 3 Dec 2026, 10:00"; of a disk file by its name,
+ *  of a library image by its name. */
+export function snapshotWords(source: ArtifactSource, detected?: unknown): string {
+  const facts = detected && typeof detected === 'object' && !Array.isArray(detected) ? (detected as Record<string, unknown>) : {};
+  const target = typeof facts.disk_target === 'string' && facts.disk_target !== '' ? facts.disk_target : null;
+  const disk = `disk ${source.disk_id ?? 1}${target ? ` (${target})` : ''}`;
+  const of =
+    source.vm ? `${disk} of VM ${source.vm}`
+    : source.artifact ? `the library image ${source.artifact}`
+    : source.disk_file ? baseName(source.disk_file)
+    : disk;
+  const at = source.snapshot_at ? `, taken ${dateTime(source.snapshot_at)}` : '';
+  return `Snapshot ${source.snapshot ?? '?'} of ${of}${at}`;
 }

@@ -1,7 +1,7 @@
 // Library state: filtered, sorted pages of artifacts (loaded as the list scrolls), the focused
 // artifact and the multi-selection, editing, deleting (one at once, or many after an undo window),
 // marking in-use ones deleted instead, and tagging many.
-import { api, asIpcError, type Access, type Artifact, type ArtifactPatch, type ArtifactQuery, type IpcError, type Kind, type OsFamily, type SortKey } from '$lib/ipc/client';
+import { api, asIpcError, type Access, type Artifact, type ArtifactPatch, type ArtifactQuery, type IpcError, type Kind, type OsFamily, type OsRelease, type SortKey } from '$lib/ipc/client';
 
 export const PAGE = 300;
 
@@ -29,6 +29,10 @@ export class Catalog {
   access = $state<Access | null>(null);
   /** Deleted artifacts too (hidden unless asked for, as `list` hides them). */
   showDeleted = $state(false);
+  /** Only images of this exact OS release (libosinfo short id), from `releases`. */
+  osId = $state<string | null>(null);
+  /** The exact OS releases the library holds, for the release filter. */
+  releases = $state.raw<OsRelease[]>([]);
 
   items = $state.raw<Artifact[]>([]);
   /** How many artifacts match the filters (less those waiting to be deleted). */
@@ -62,7 +66,7 @@ export class Catalog {
     return {
       kind: this.kind, os: this.os, search: search === '' ? null : search,
       sort: this.sort, descending: this.descending, limit: PAGE, offset,
-      access: this.access, all: this.showDeleted,
+      access: this.access, all: this.showDeleted, os_id: this.osId,
     };
   }
 
@@ -81,9 +85,12 @@ export class Catalog {
   async load(): Promise<void> {
     const generation = ++this.#generation;
     this.loading = true;
-    const filterKey = JSON.stringify([this.kind, this.os, this.search.trim(), this.access, this.showDeleted]);
+    const filterKey = JSON.stringify([this.kind, this.os, this.search.trim(), this.access, this.showDeleted, this.osId]);
     try {
-      const [total, rows] = await Promise.all([api.countArtifacts(this.query(0)), api.listArtifacts(this.query(0))]);
+      const [total, rows, releases] = await Promise.all([
+        api.countArtifacts(this.query(0)), api.listArtifacts(this.query(0)), api.listOsReleases().catch(() => this.releases),
+      ]);
+      this.releases = releases;
       if (generation !== this.#generation) return;
       this.#serverTotal = total;
       this.#fetched = rows.length;
@@ -378,7 +385,8 @@ export class Catalog {
   #matches(a: Artifact): boolean {
     if ((this.kind != null && a.kind !== this.kind) || (this.os != null && a.os !== this.os)) return false;
     if (this.access != null ? a.access !== this.access : a.access === 'deleted' && !this.showDeleted) return false;
-    const text = [a.name, a.alias ?? '', a.description, a.version, a.original_name, ...a.tags].map((t) => t.toLowerCase());
+    if (this.osId != null && a.os_id !== this.osId && !(a.os_id ?? '').startsWith(`${this.osId}.`)) return false;
+    const text = [a.name, a.alias ?? '', a.description, a.version, a.original_name, a.os_id ?? '', a.os_name ?? '', ...a.tags].map((t) => t.toLowerCase());
     const digests = [a.sha256, a.md5, a.sha1, a.sha512].filter((d): d is string => typeof d === 'string');
     return this.search.trim().toLowerCase().split(/\s+/).filter((w) => w !== '').every((word) =>
       text.some((t) => t.includes(word)) || (/^[0-9a-f]{6,}$/.test(word) && digests.some((d) => d.startsWith(word))));

@@ -25,6 +25,21 @@ describe('Catalog', () => {
     expect(calls.filter((x) => x.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ offset: PAGE });
   });
 
+  it('offers the exact OS releases the library holds and filters by one', async () => {
+    const rhel = artifact(1, { os_id: 'rhel9.6', os_name: 'Red Hat Enterprise Linux 9.6' });
+    const calls = mockCommands({
+      count_artifacts: () => 1,
+      list_artifacts: () => [rhel],
+      list_os_releases: () => [{ os_id: 'rhel9.6', os_name: 'Red Hat Enterprise Linux 9.6', count: 1 }, { os_id: 'ubuntu24.04', os_name: 'Ubuntu 24.04', count: 2 }],
+    });
+    const c = new Catalog();
+    await c.load();
+    expect(c.releases.map((r) => r.os_id)).toEqual(['rhel9.6', 'ubuntu24.04']);
+    c.osId = 'rhel9.6';
+    await c.load();
+    expect(calls.filter((x) => x.cmd === 'list_artifacts').at(-1)!.args.query).toMatchObject({ os_id: 'rhel9.6' });
+  });
+
   it('keeps an artifact that is in use and returns the refusal', async () => {
     mockCommands({
       count_artifacts: () => 1,

@@ -4,7 +4,7 @@ import { artifact, ipcError, job, mockCommands } from '../../test/fixtures';
 import { fits, Profiles, roleOf } from './profiles.svelte';
 
 function member(id: number, role: ProfileMember['role'], over: Partial<ProfileMember> = {}): ProfileMember {
-  return { artifact: { id, name: `m-${id}` }, kind: role === 'custom' ? 'script' : role, os: 'linux', role, size: 10, sha256: 'c'.repeat(64), state: 'ok', ...over };
+  return { artifact: { id, name: `m-${id}` }, kind: role === 'custom' ? 'script' : role, os: 'linux', role, size: 10, sha256: 'c'.repeat(64), state: 'ok', warnings: [], ...over };
 }
 
 function profile(id: number, over: Partial<Profile> = {}): Profile {

@@ -5,6 +5,7 @@
 import { api, asIpcError, type ImageStore, type IpcError, type ManifestImportRequest, type RemoteImage, type StoreCheck, type StoreImportRequest, type StoreKind, type StoreSpec } from '$lib/ipc/client';
 import { Attributes } from '../library/attributes.svelte';
 import { isHttpUrl } from '../import/urlImport.svelte';
+import { JobDialog } from '$lib/jobDialog.svelte';
 
 /** The commands this feature uses (the tests pass their own). */
 export type StoresApi = {
@@ -220,13 +221,10 @@ export class StoreBrowser {
 }
 
 /** The import of the chosen images of a store: shared attributes, then one download job. */
-export class StoreImport {
-  open = $state(false);
+export class StoreImport extends JobDialog<StoreImportRequest> {
   store = $state('');
   images = $state.raw<RemoteImage[]>([]);
   attrs = new Attributes();
-  starting = $state(false);
-  error = $state<IpcError | null>(null);
 
   show(store: string, images: RemoteImage[]): void {
     this.store = store;
@@ -247,37 +245,13 @@ export class StoreImport {
   request(): StoreImportRequest {
     return { store: this.store, ids: this.images.map((i) => i.id), attributes: this.attrs.importPatch() };
   }
-
-  /** Start the job through `start` (the jobs store's); closes on success, shows the refusal otherwise. */
-  async submit(start: (request: StoreImportRequest) => Promise<number>): Promise<number | null> {
-    if (this.blocking || this.starting) return null;
-    this.starting = true;
-    this.error = null;
-    try {
-      const id = await start(this.request());
-      this.open = false;
-      return id;
-    } catch (e) {
-      this.error = asIpcError(e);
-      return null;
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  close(): void {
-    this.open = false;
-  }
 }
 
 /** "Import from manifest URL…": an IMGAPI manifest, optionally where its file is, attributes. */
-export class ManifestImport {
-  open = $state(false);
+export class ManifestImport extends JobDialog<ManifestImportRequest> {
   manifestUrl = $state('');
   fileUrl = $state('');
   attrs = new Attributes();
-  starting = $state(false);
-  error = $state<IpcError | null>(null);
 
   show(): void {
     if (!this.open) {
@@ -304,25 +278,5 @@ export class ManifestImport {
     // the form's default (private) leaves the manifest's own access (public: true or false) standing
     if (attributes.access === 'private') attributes.access = null;
     return { manifest_url: this.manifestUrl.trim(), file_url: f === '' ? null : f, attributes };
-  }
-
-  async submit(start: (request: ManifestImportRequest) => Promise<number>): Promise<number | null> {
-    if (this.blocking || this.starting) return null;
-    this.starting = true;
-    this.error = null;
-    try {
-      const id = await start(this.request());
-      this.open = false;
-      return id;
-    } catch (e) {
-      this.error = asIpcError(e);
-      return null;
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  close(): void {
-    this.open = false;
   }
 }

@@ -29,6 +29,11 @@ export const commands = {
 	planImport: (request: PlanRequest) => typedError<ImportPlan, Error>(__TAURI_INVOKE("plan_import", { request })),
 	/**  Read a pasted checksum: bare hex (algorithm from its length) or `ALGO:HEX`. */
 	parseExpected: (text: string) => typedError<ExpectedDigest, Error>(__TAURI_INVOKE("parse_expected", { text })),
+	/**
+	 *  Does a driver of the review (its detected facts) fit the OS image chosen for it? The refusal the
+	 *  import would give, or its warnings (a later kernel release of the image's series, …).
+	 */
+	checkDriverFit: (name: string, detected: Value, image: string) => typedError<DriverFit, Error>(__TAURI_INVOKE("check_driver_fit", { name, detected, image })),
 	/**  Start an import job; returns its id at once. Progress arrives on `on_progress`, throttled. */
 	startImport: (request: ImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_import", { request, onProgress })),
 	/**
@@ -51,6 +56,7 @@ export const commands = {
 	startVerify: (artifacts: string[], onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_verify", { artifacts, onProgress })),
 	listArtifacts: (query: ArtifactQuery) => typedError<Artifact[], Error>(__TAURI_INVOKE("list_artifacts", { query })),
 	countArtifacts: (query: ArtifactQuery) => typedError<number, Error>(__TAURI_INVOKE("count_artifacts", { query })),
+	listOsReleases: () => typedError<OsRelease[], Error>(__TAURI_INVOKE("list_os_releases")),
 	getArtifact: (idOrName: string) => typedError<Artifact, Error>(__TAURI_INVOKE("get_artifact", { idOrName })),
 	updateArtifact: (id: number, patch: ArtifactPatch) => typedError<Artifact, Error>(__TAURI_INVOKE("update_artifact", { id, patch })),
 	/**  Refused with code `in_use` while another artifact names this one as its OS image. */
@@ -270,6 +276,28 @@ export const commands = {
 	 *  is not http(s), a manifest that cannot be read or is not an IMGAPI manifest refuse the import.
 	 */
 	startManifestImport: (request: ManifestImportRequest, onProgress: Channel<JobProgress>) => typedError<number, Error>(__TAURI_INVOKE("start_manifest_import", { request, onProgress })),
+	/**
+	 *  The VMs on a libvirt connection (none or empty: virsh's default), with their state and disks.
+	 *  `connection_failed` when virsh is missing or the daemon cannot be reached.
+	 */
+	listVms: (connect: string | null) => typedError<VmInfo[], Error>(__TAURI_INVOKE("list_vms", { connect })),
+	/**
+	 *  The disks of a source and each disk's snapshots (all disks, or the one `disk_id` names:
+	 *  `invalid_disk` naming the valid ids otherwise). A disk file must have been chosen in this
+	 *  window (`not_chosen`); a VM that does not exist is `vm_not_found`.
+	 */
+	listSnapshots: (source: SnapshotSource, diskId: number | null) => typedError<DiskSnapshots[], Error>(__TAURI_INVOKE("list_snapshots", { source, diskId })),
+	/**
+	 *  Start the job that cuts one snapshot of one disk into the library; returns its id at once, the
+	 *  new artifact arrives on `on_report`. Refused before any job exists: the name taken, a VM not
+	 *  found, an invalid disk, an unusable snapshot, a disk file not chosen in this window.
+	 */
+	startSnapshotImage: (request: SnapshotImageRequest, onProgress: Channel<JobProgress>, onReport: Channel<SnapshotImageReport>) => typedError<number, Error>(__TAURI_INVOKE("start_snapshot_image", { request, onProgress, onReport })),
+	/**
+	 *  The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
+	 *  cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
+	 */
+	chooseDiskFile: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_disk_file")),
 };
 
 /** Events */
@@ -376,6 +404,11 @@ export type Artifact = {
 	 *  architecture, languages), read from `detected`; empty for anything else.
 	 */
 	editions: WindowsEdition[],
+	/**
+	 *  What to know before installing it with its OS image (a driver built for another kernel
+	 *  release of the image's series, …); see `compat`.
+	 */
+	warnings: Warning[],
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
@@ -519,12 +552,44 @@ export type Component = {
 /**  How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed. */
 export type Compression = "none" | "gzip" | "bzip2" | "xz";
 
+/**  One snapshot of one disk. */
+export type DiskSnapshot = {
+	name: string,
+	/**  When it was taken (RFC 3339, UTC). */
+	created_at: string | null,
+	/**  The VM's state when it was taken (libvirt's word: shutoff, running, …), when libvirt made it. */
+	vm_state: string | null,
+	/**  Bytes of saved VM memory state (qemu-img's VM SIZE; 0 for a disk-only snapshot). */
+	vm_state_size: number,
+	location: SnapshotLocation,
+	description: string | null,
+	/**  Whether an image can be cut from it; `problem` says why not. */
+	usable: boolean,
+	problem: string | null,
+};
+
+/**  A disk and its snapshots. */
+export type DiskSnapshots = {
+	disk: VmDisk,
+	snapshots: DiskSnapshot[],
+};
+
 /**  What differs between an image and a folder, or two images. */
 export type Drift = {
 	changed: string[],
 	added: string[],
 	removed: string[],
 	mode_changed: string[],
+};
+
+/**
+ *  What the checks make of a driver, as detection described it, with an OS image: what the import
+ *  review shows for a driver row once an image is chosen.
+ */
+export type DriverFit = {
+	/**  `incompatible_driver` with the reason, when importing it with this image would be refused. */
+	refused: Error | null,
+	warnings: Warning[],
 };
 
 /**
@@ -570,6 +635,12 @@ export type DriverInfo = {
 	infs: string[],
 	/**  Files an `.inf` names (`[SourceDisksFiles]`, its catalog) that the package lacks. */
 	missing_files: string[],
+	/**
+	 *  Each `[Manufacturer]` decoration as Windows matches it: architecture, least version and
+	 *  product type together (`arch` and `os_versions` above list them apart). Empty for drivers
+	 *  described before it was kept, and for Linux drivers.
+	 */
+	targets?: WindowsTarget[],
 };
 
 export type Ecosystem = "crate" | "npm";
@@ -590,7 +661,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -891,6 +962,15 @@ export type NewTarget = {
 /**  The operating system family a file is for. */
 export type OsFamily = "linux" | "windows" | "vmware";
 
+/**  One exact OS release the library holds images of (the library's release filter). */
+export type OsRelease = {
+	/**  libosinfo's short id (`rhel9.6`). */
+	os_id: string,
+	os_name: string | null,
+	/**  How many artifacts (not marked deleted) are of it. */
+	count: number,
+};
+
 /**  What an item of a job came to, in a word that fits the kind. */
 export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "failed" | "cancelled" | "skipped";
 
@@ -962,6 +1042,11 @@ export type ProfileMember = {
 	sha256: string,
 	/**  Whether its stored copy is there and intact; an export needs every member `ok`. */
 	state: ArtifactState,
+	/**
+	 *  What to know before installing it with the profile's image (a driver built for another
+	 *  kernel release of the image's series, …); see `compat`.
+	 */
+	warnings: Warning[],
 };
 
 /**  Profiles were created, changed or deleted; the payload is the new stamp. */
@@ -1255,6 +1340,46 @@ export type ServerTestReport = {
 	leftovers_removed: number,
 };
 
+/**
+ *  The format of an image cut from a snapshot: qcow2 with compressed clusters (small, what
+ *  clouds take), or raw.
+ */
+export type SnapshotFormat = "qcow2" | "raw";
+
+/**  What the job made. */
+export type SnapshotImageReport = {
+	job: JobSummary,
+	outcome: Outcome,
+	artifact: Artifact,
+};
+
+/**  What `snapshot image` asks for. */
+export type SnapshotImageRequest = {
+	source: SnapshotSource,
+	snapshot: string,
+	/**  Which disk (from 1); the first when not given, as Danube's `disk_id` defaults to 1. */
+	disk_id: number | null,
+	format: SnapshotFormat,
+	name: string,
+	/**  Alias, access, owner, description, version (default "1.0"), resize, deploy, tags. */
+	attributes?: ArtifactPatch,
+};
+
+/**
+ *  Where a snapshot's state of a disk lives: inside the qcow2 file, or in the backing file an
+ *  external snapshot left behind an overlay.
+ */
+export type SnapshotLocation = "internal" | "external";
+
+/**  What the disks and snapshots are read from. */
+export type SnapshotSource = 
+/**  A qcow2 file on disk. */
+{ type: "disk_file"; path: string } | 
+/**  A qcow2 disk image in the library (id or name). */
+{ type: "artifact"; key: string } | 
+/**  A libvirt VM (name or uuid) on a connection (`virsh`'s default when none). */
+{ type: "vm"; vm: string; connect: string | null };
+
 export type SortKey = "name" | "created" | "size";
 
 /**  Where an artifact's bytes came from. */
@@ -1368,6 +1493,41 @@ export type Verification = {
 /**  Who can see a published image. */
 export type Visibility = "private" | "shared" | "community" | "public";
 
+/**  One disk of a VM, numbered from 1 in the order of the VM's definition (`disk_id`). */
+export type VmDisk = {
+	disk_id: number,
+	/**  The guest device name (`vda`, `sdb`). */
+	target: string,
+	file: string | null,
+	format: string | null,
+	virtual_size: number | null,
+	/**  Why the disk cannot be read (missing, not an image, damaged), when it cannot. */
+	problem: string | null,
+};
+
+/**  A libvirt VM as `vm list` shows it. */
+export type VmInfo = {
+	name: string,
+	uuid: string | null,
+	/**  libvirt's word: running, shut off, paused, … */
+	state: string,
+	disks: VmDisk[],
+	/**  How many libvirt snapshots the VM has. */
+	snapshot_count: number,
+};
+
+/**
+ *  Something to know before an install that is no reason to refuse: shown in `show`, the
+ *  profile editor and the import review.
+ */
+export type Warning = {
+	code: WarningCode,
+	text: string,
+};
+
+/**  What a warning is about (shared with the UI through the generated client). */
+export type WarningCode = "kernel_other_release" | "windows_build_unsure" | "incompatible_driver";
+
 /**
  *  `WINDOWS/ARCH` of an image (PROCESSOR_ARCHITECTURE_*: 0, 5, 6, 9, 12), named as libosinfo
  *  names architectures; [`WindowsArch::windows_name`] gives Windows' own word (amd64, …).
@@ -1399,6 +1559,19 @@ export type WindowsEdition = {
 	product_name: string | null,
 	/**  `WINDOWS/PRODUCTTYPE`: WinNT (client), ServerNT, LanmanNT (domain controller). */
 	product_type: string | null,
+};
+
+/**
+ *  One `TargetOSVersion` decoration of an `.inf`'s `[Manufacturer]` section,
+ *  `nt[Architecture][.[OSMajorVersion][.[OSMinorVersion][.[ProductType][.[SuiteMask][.[BuildNumber]]]]]]`:
+ *  the models section it names is used on Windows of this architecture whose version is at least
+ *  `version` (build numbers count from Windows 10 1607 on) and, when `product_type` is given, of
+ *  that product type (1 workstation, 2 domain controller, 3 server).
+ */
+export type WindowsTarget = {
+	arch: string,
+	version: string | null,
+	product_type: number | null,
 };
 
 /**  A folder provisioned from an image. */

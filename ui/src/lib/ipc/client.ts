@@ -62,6 +62,7 @@ export const api = {
   pathKinds: (paths: string[]) => unwrap(commands.pathKinds(paths)),
   planImport: (request: T.PlanRequest) => unwrap(commands.planImport(request)),
   parseExpected: (text: string) => unwrap(commands.parseExpected(text)),
+  checkDriverFit: (name: string, detected: T.Value, image: string) => unwrap(commands.checkDriverFit(name, detected, image)),
   startImport: (request: T.ImportRequest, onProgress: (p: T.JobProgress) => void) => {
     const channel = new Channel<T.JobProgress>();
     channel.onmessage = onProgress;
@@ -90,6 +91,17 @@ export const api = {
     channel.onmessage = onProgress;
     return unwrap(commands.startManifestImport(request, channel));
   },
+  listVms: (connect: string | null) => unwrap(commands.listVms(connect)),
+  listSnapshots: (source: T.SnapshotSource, diskId: number | null) => unwrap(commands.listSnapshots(source, diskId)),
+  chooseDiskFile: () => unwrap(commands.chooseDiskFile()),
+  /** Starts cutting a snapshot of a disk into the library; resolves to the job id (vm_not_found, name_taken, invalid_disk, snapshot_unusable reject instead). The new image arrives on `onReport`. */
+  startSnapshotImage: (request: T.SnapshotImageRequest, onProgress: (p: T.JobProgress) => void, onReport: (r: T.SnapshotImageReport) => void) => {
+    const progress = new Channel<T.JobProgress>();
+    progress.onmessage = onProgress;
+    const report = new Channel<T.SnapshotImageReport>();
+    report.onmessage = onReport;
+    return unwrap(commands.startSnapshotImage(request, progress, report));
+  },
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
@@ -101,6 +113,7 @@ export const api = {
   },
   listArtifacts: (query: T.ArtifactQuery) => unwrap(commands.listArtifacts(query)),
   countArtifacts: (query: T.ArtifactQuery) => unwrap(commands.countArtifacts(query)),
+  listOsReleases: () => unwrap(commands.listOsReleases()),
   getArtifact: (idOrName: string) => unwrap(commands.getArtifact(idOrName)),
   updateArtifact: (id: number, patch: T.ArtifactPatch) => unwrap(commands.updateArtifact(id, patch)),
   deleteArtifact: (id: number) => unwrap(commands.deleteArtifact(id)),
