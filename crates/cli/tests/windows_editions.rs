@@ -145,3 +145,26 @@ fn windows_pe_media_are_boot_files_not_an_installer_with_editions() {
     let rhel = import(&repo, "rhel-9.6-x86_64-dvd.iso", &[]);
     assert_eq!(rhel["editions"], serde_json::json!([]));
 }
+
+#[test]
+fn a_winpe_boot_file_must_be_for_the_profile_images_architecture() {
+    // What boot.wim's XML says (x86_64 Windows PE) is what compat checks a boot member against.
+    let repo = Repo::new();
+    let (code, report) = repo.import(
+        &[],
+        &[fixture("win-server-2022-udf.iso"), fixture("win11-arm64-udf.iso"), fixture("winpe-amd64.zip"), fixture("winpe-amd64.iso")],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(repo.json(["profile", "create", "srv", "--os-image", "win-server-2022-udf.iso"]).0, 0);
+    let (code, p) = repo.json(["profile", "add", "srv", "winpe-amd64.zip", "winpe-amd64.iso"]);
+    assert_eq!(code, 0, "{p:#}");
+    assert_eq!(p["members"].as_array().unwrap().len(), 2);
+
+    assert_eq!(repo.json(["profile", "create", "arm", "--os-image", "win11-arm64-udf.iso"]).0, 0);
+    for boot in ["winpe-amd64.zip", "winpe-amd64.iso"] {
+        let (code, err) = repo.json(["profile", "add", "arm", boot]);
+        assert_eq!(code, 1, "{boot}: {err:#}");
+        assert_eq!(err["error"]["code"], "incompatible_driver", "{boot}: {err:#}");
+        assert!(err["error"]["text"].as_str().unwrap().contains("x86_64"), "{boot}: {err:#}");
+    }
+}
