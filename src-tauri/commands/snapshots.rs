@@ -103,10 +103,12 @@ fn given_uri(connect: Option<String>) -> Result<Option<String>, IpcError> {
         return refuse("the ext transport runs a program");
     }
     let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    // As libvirt reads them: parameters split on '&' and ';', names percent-decoded.
     let runs = query
-        .split('&')
+        .split(['&', ';'])
         .filter_map(|kv| kv.split('=').next())
-        .any(|k| k.eq_ignore_ascii_case("command") || k.eq_ignore_ascii_case("netcat"));
+        .map(imagesmith_engine::download::percent_decode)
+        .any(|k| k.trim().eq_ignore_ascii_case("command") || k.trim().eq_ignore_ascii_case("netcat"));
     if runs {
         return refuse("its command or netcat parameter names a program to run");
     }
@@ -128,6 +130,10 @@ mod tests {
             "qemu+ext:///system?command=/bin/sh",
             "qemu+ssh://h/system?command=/tmp/evil",
             "qemu+ssh://h/system?x=1&netcat=/tmp/evil",
+            // libvirt also splits parameters on ';' and percent-decodes their names
+            "qemu+ssh://h/system?x=1;command=/tmp/evil",
+            "qemu+ssh://h/system?%63ommand=/tmp/evil",
+            "qemu+ssh://h/system?NETCAT%3D=/tmp/evil&%6Eetcat=/tmp/evil",
             "/etc/passwd",
             "-c qemu:///system",
             "qemu:///system\n--help",
