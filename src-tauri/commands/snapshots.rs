@@ -10,7 +10,6 @@ use imagesmith_engine::JobProgress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::dialogs::Dialogs;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
@@ -53,16 +52,6 @@ pub async fn start_snapshot_image(
     let source = checked_source(&state, request.source)?;
     let request = SnapshotImageRequest { source, ..request };
     crate::jobs::start(state.engine.clone(), move |engine| engine.snapshot_image_work(request), on_progress, Some(on_report)).await
-}
-
-/// The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
-/// cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
-#[tauri::command]
-#[specta::specta]
-pub async fn choose_disk_file(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
-    let ask =
-        |d: &dyn Dialogs| d.pick_file("Choose a qcow2 disk file", "qcow2 disk images", &["qcow2", "qcow", "img"]).into_iter().collect();
-    Ok(super::dialogs::pick(&state, ask).await?.into_iter().next())
 }
 
 /// The source as the engine takes it: a disk file only when it was chosen or dropped, a VM's
