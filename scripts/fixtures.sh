@@ -125,6 +125,12 @@ make_iso() { # OUT VOLID PUBLISHER TREE [more xorriso -as mkisofs args]
     --modification-date="$ISO_DATE" --set_all_file_dates "$ISO_DATE" "$@" "$tree"
 }
 
+utf16_inf() { # SRC OUT: an .inf as Windows tools write it, UTF-16LE with a BOM and CRLF lines
+  { printf '\xff\xfe'; sed 's/$/\r/' "$1" | iconv -f UTF-8 -t UTF-16LE; } >"$2"
+}
+catalog_file() { # OUT LABEL: a security catalog's shape (a PKCS#7 SignedData header, fixed filler)
+  { printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes "$2" 2033; } >"$1"
+}
 # Zip with sorted members, no extra fields (-X), fixed DOS times (TZ=UTC), no directory entries.
 make_zip() { # OUT TREE
   normalize "$2"
@@ -524,10 +530,10 @@ make_iso "$F/dud-ixgbe-rhel9.4.iso" "OEMDRV" "Example Networks" "$T"
 # catalogs are there, i40eb64.sys that i40eb.inf names is not.
 T="$S/win-intel-nic"
 mkdir -p "$T"
-{ printf '\xff\xfe'; sed 's/$/\r/' "$SRC/i40ea.inf" | iconv -f UTF-8 -t UTF-16LE; } >"$T/i40ea.inf"
+utf16_inf "$SRC/i40ea.inf" "$T/i40ea.inf"
 cp "$SRC/i40eb.inf" "$T/i40eb.inf"
-{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes i40ea-cat 2033; } >"$T/i40ea.cat"
-{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes i40eb-cat 2033; } >"$T/i40eb.cat"
+catalog_file "$T/i40ea.cat" i40ea-cat
+catalog_file "$T/i40eb.cat" i40eb-cat
 pe_file "$T/i40ea68.sys" i40ea-sys 8192
 make_zip "$F/win-intel-nic-driver.zip" "$T"
 
@@ -535,8 +541,8 @@ make_zip "$F/win-intel-nic-driver.zip" "$T"
 # Windows Server 2022 (build 20348).
 T="$S/win11-nic"
 mkdir -p "$T"
-{ printf '\xff\xfe'; sed 's/$/\r/' "$SRC/netw11.inf" | iconv -f UTF-8 -t UTF-16LE; } >"$T/netw11.inf"
-{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes netw11-cat 2033; } >"$T/netw11.cat"
+utf16_inf "$SRC/netw11.inf" "$T/netw11.inf"
+catalog_file "$T/netw11.cat" netw11-cat
 pe_file "$T/netw11.sys" netw11-sys 8192
 make_zip "$F/win11-nic-driver.zip" "$T"
 
@@ -544,8 +550,8 @@ make_zip "$F/win11-nic-driver.zip" "$T"
 
 T="$S/win-nic-driver"
 mkdir -p "$T"
-{ printf '\xff\xfe'; sed 's/$/\r/' "$SRC/netexample.inf" | iconv -f UTF-8 -t UTF-16LE; } >"$T/netexample.inf"
-{ printf '\x30\x82\x10\x00\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02'; fixed_bytes nic-cat 2033; } >"$T/netexample.cat"
+utf16_inf "$SRC/netexample.inf" "$T/netexample.inf"
+catalog_file "$T/netexample.cat" nic-cat
 pe_file "$T/netexample.sys" nic-sys 8192
 make_zip "$F/win-nic-driver.zip" "$T"
 

@@ -118,7 +118,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::snapshots::list_vms,
             commands::snapshots::list_snapshots,
             commands::snapshots::start_snapshot_image,
-            commands::snapshots::choose_disk_file,
+            commands::dialogs::choose_disk_file,
         ])
         .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
         // the Linux distributions an OS may be named by (the edit form offers them)

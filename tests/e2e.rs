@@ -2354,3 +2354,54 @@ async fn the_review_and_the_library_name_the_exact_os_of_installer_isos() {
     looks(&mut app, "library-exact-os").await;
     app.quit().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn a_driver_that_does_not_fit_the_image_is_refused_in_the_profile_editor_and_a_near_miss_warned() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let home = Home::new();
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = [
+            "rhel-9.6-x86_64-dvd.iso",
+            "kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm",
+            "kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm",
+            "dud-ixgbe-rhel9.4.iso",
+        ]
+        .iter()
+        .map(|n| ImportItem { path: fixture(n), ..Default::default() })
+        .collect();
+        let report =
+            engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+    }
+    let mut app = App::start(&home, "21-compat", 4840).await;
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=new-profile]").await;
+    app.wait_for("[data-testid=profile-base] option").await;
+    app.wait_for("[data-testid=profile-name]").await.send_keys("rhel96-nic").await.unwrap();
+    app.click("[data-testid=create-profile]").await;
+    app.wait_for("[data-testid=profile-editor][data-profile='rhel96-nic']").await;
+
+    // an aarch64 kmod on the x86_64 image: refused, with the reason
+    app.click("[data-testid=add-from-library]").await;
+    app.pick("kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm").await;
+    app.click("[data-testid=picker-add]").await;
+    let (code, text) = app.error_in("[data-testid=picker-error]").await;
+    assert_eq!(code, "incompatible_driver", "{text}");
+    assert!(text.contains("built for aarch64") && text.contains("What to do:"), "{text}");
+    looks(&mut app, "driver-refused").await;
+    app.pick("kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm").await; // untick
+
+    // the 9.6 kmod fits; the 9.4 driver disk is a later kernel release of its series: a warning
+    app.pick("kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm").await;
+    app.pick("dud-ixgbe-rhel9.4.iso").await;
+    app.click("[data-testid=picker-add]").await;
+    app.wait_for("[data-testid=member][data-name='kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm']").await;
+    let warned = "[data-testid=member][data-name='dud-ixgbe-rhel9.4.iso'] [data-testid=member-warning]";
+    let warning = app.wait_for(warned).await;
+    assert_eq!(warning.attr("data-code").await.unwrap().as_deref(), Some("kernel_other_release"));
+    assert_eq!(count(&app, "[data-testid=member-warning]").await, 1, "only the 9.4 driver disk is warned about");
+    looks(&mut app, "driver-warned-in-profile").await;
+    app.quit().await;
+}

@@ -78,7 +78,7 @@ impl<R: Runtime> Dialogs for AppHandle<R> {
 }
 
 /// Ask `dialogs` on a blocking thread; what it returns is granted to the path-taking commands.
-pub(crate) async fn pick(
+async fn pick(
     state: &State<'_, AppState>,
     ask: impl FnOnce(&dyn Dialogs) -> Vec<PathBuf> + Send + 'static,
 ) -> Result<Vec<String>, IpcError> {
@@ -161,5 +161,15 @@ pub async fn choose_signing_key(state: State<'_, AppState>) -> Result<Option<Str
     let ask = |d: &dyn Dialogs| {
         d.pick_file("Choose the store's signing key", "OpenPGP public keys", &["asc", "gpg", "pgp", "key", "pub"]).into_iter().collect()
     };
+    Ok(pick(&state, ask).await?.into_iter().next())
+}
+
+/// The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
+/// cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_disk_file(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
+    let ask =
+        |d: &dyn Dialogs| d.pick_file("Choose a qcow2 disk file", "qcow2 disk images", &["qcow2", "qcow", "img"]).into_iter().collect();
     Ok(pick(&state, ask).await?.into_iter().next())
 }

@@ -10,7 +10,6 @@ use imagesmith_engine::JobProgress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::dialogs::Dialogs;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
@@ -55,16 +54,6 @@ pub async fn start_snapshot_image(
     crate::jobs::start(state.engine.clone(), move |engine| engine.snapshot_image_work(request), on_progress, Some(on_report)).await
 }
 
-/// The native dialog for a qcow2 disk file to read snapshots from; its path, or none when
-/// cancelled. The file is granted to `list_snapshots` and `start_snapshot_image`.
-#[tauri::command]
-#[specta::specta]
-pub async fn choose_disk_file(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
-    let ask =
-        |d: &dyn Dialogs| d.pick_file("Choose a qcow2 disk file", "qcow2 disk images", &["qcow2", "qcow", "img"]).into_iter().collect();
-    Ok(super::dialogs::pick(&state, ask).await?.into_iter().next())
-}
-
 /// The source as the engine takes it: a disk file only when it was chosen or dropped, a VM's
 /// connection URI checked.
 fn checked_source(state: &State<'_, AppState>, source: SnapshotSource) -> Result<SnapshotSource, IpcError> {
@@ -103,10 +92,12 @@ fn given_uri(connect: Option<String>) -> Result<Option<String>, IpcError> {
         return refuse("the ext transport runs a program");
     }
     let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    // As libvirt reads them: parameters split on '&' and ';', names percent-decoded.
     let runs = query
-        .split('&')
+        .split(['&', ';'])
         .filter_map(|kv| kv.split('=').next())
-        .any(|k| k.eq_ignore_ascii_case("command") || k.eq_ignore_ascii_case("netcat"));
+        .map(imagesmith_engine::download::percent_decode)
+        .any(|k| k.trim().eq_ignore_ascii_case("command") || k.trim().eq_ignore_ascii_case("netcat"));
     if runs {
         return refuse("its command or netcat parameter names a program to run");
     }
@@ -128,6 +119,10 @@ mod tests {
             "qemu+ext:///system?command=/bin/sh",
             "qemu+ssh://h/system?command=/tmp/evil",
             "qemu+ssh://h/system?x=1&netcat=/tmp/evil",
+            // libvirt also splits parameters on ';' and percent-decodes their names
+            "qemu+ssh://h/system?x=1;command=/tmp/evil",
+            "qemu+ssh://h/system?%63ommand=/tmp/evil",
+            "qemu+ssh://h/system?NETCAT%3D=/tmp/evil&%6Eetcat=/tmp/evil",
             "/etc/passwd",
             "-c qemu:///system",
             "qemu:///system\n--help",

@@ -31,7 +31,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
     let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or(serde_json::Value::Null);
-    let driver = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
+    let driver = crate::driver_info::DriverInfo::from_fact(detected.get("driver"));
     let editions = detected.get("editions").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default();
     Ok(Artifact {
         id: r.get(0)?,
@@ -108,8 +108,8 @@ fn image_warnings(conn: &Connection, a: &Artifact) -> Result<Vec<crate::compat::
     if a.kind != Kind::Driver {
         return Ok(Vec::new());
     }
-    let row: Option<(Option<String>, String)> =
-        conn.query_row("SELECT os, detected FROM artifacts WHERE id = ?1", [image.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let mut stmt = conn.prepare_cached("SELECT os, detected FROM artifacts WHERE id = ?1")?;
+    let row: Option<(Option<String>, String)> = stmt.query_row([image.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let Some((os, detected)) = row else { return Ok(Vec::new()) };
     let detected: serde_json::Value = serde_json::from_str(&detected).unwrap_or(serde_json::Value::Null);
     let os = os.and_then(|o| o.parse::<OsFamily>().ok());
@@ -181,6 +181,11 @@ pub fn by_sha256(conn: &Connection, sha256: &str) -> Result<Option<Artifact>> {
 }
 
 /// An exact name wins over an alias, an alias over a number; a number is an id.
+/// The OS image `key` (id, name or alias) names, or `image_not_found`.
+pub fn find_os_image(conn: &Connection, key: &str) -> Result<Artifact> {
+    find(conn, key)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(key))
+}
+
 pub fn find(conn: &Connection, id_or_name: &str) -> Result<Option<Artifact>> {
     if let Some(a) = by_name(conn, id_or_name)? {
         return Ok(Some(a));

@@ -355,14 +355,10 @@ impl crate::Engine {
     /// image `image` (id, name or alias), as importing it with that image will.
     pub fn driver_fit(&self, name: &str, detected: &Value, image: &str) -> Result<DriverFit> {
         let conn = self.db();
-        let img = crate::catalog::find(&conn, image)?
-            .filter(|a| a.kind == crate::model::Kind::Os)
-            .ok_or_else(|| Error::image_not_found(image))?;
-        let driver: Option<DriverInfo> = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
-        Ok(match check_driver(name, driver.as_ref(), &ImageFacts::of(&img)) {
-            Ok(warnings) => DriverFit { refused: None, warnings },
-            Err(e) => DriverFit { refused: Some(e), warnings: Vec::new() },
-        })
+        let img = ImageFacts::of(&crate::catalog::find_os_image(&conn, image)?);
+        let Some(driver) = DriverInfo::from_fact(detected.get("driver")) else { return Ok(DriverFit::default()) };
+        let fit = driver_fit(&driver, &img);
+        Ok(DriverFit { refused: fit.refusal.map(|reason| incompatible(name, &img, &reason)), warnings: fit.warnings })
     }
 }
 

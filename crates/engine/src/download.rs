@@ -17,7 +17,7 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
-use crate::http::{client_error, one_thread_runtime, USER_AGENT};
+use crate::http::{client_error, one_thread_runtime, CONNECT_TIMEOUT, USER_AGENT};
 use crate::logging::SendLoggedAsync;
 use crate::model::Algo;
 use crate::pipeline::{self, io_stop, Digests, Sink};
@@ -39,7 +39,6 @@ const RETRIES: u32 = 5;
 const RESTARTS: u32 = 2;
 /// Redirects followed, as curl's default limit of 50 is far more than any mirror needs.
 const REDIRECTS: usize = 10;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether an import argument is a URL rather than a file.
 pub fn is_url(s: &str) -> bool {
@@ -70,7 +69,8 @@ pub fn url_file_name(url: &str) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` escapes decoded (invalid ones kept as they are); what is not UTF-8 becomes U+FFFD.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -60,6 +60,13 @@ pub struct DriverInfo {
     pub targets: Vec<WindowsTarget>,
 }
 
+impl DriverInfo {
+    /// The description detection recorded (`detected.driver`), if there is one that reads.
+    pub fn from_fact(fact: Option<&serde_json::Value>) -> Option<DriverInfo> {
+        fact.and_then(|d| serde_json::from_value(d.clone()).ok())
+    }
+}
+
 /// One `TargetOSVersion` decoration of an `.inf`'s `[Manufacturer]` section,
 /// `nt[Architecture][.[OSMajorVersion][.[OSMinorVersion][.[ProductType][.[SuiteMask][.[BuildNumber]]]]]]`:
 /// the models section it names is used on Windows of this architecture whose version is at least
@@ -902,7 +909,7 @@ impl Engine {
         }
         let conn = self.db();
         let image = match q.os_image.as_deref() {
-            Some(key) => Some(catalog::find(&conn, key)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(key))?),
+            Some(key) => Some(catalog::find_os_image(&conn, key)?),
             None => None,
         };
         let list = catalog::list(&conn, &ArtifactQuery { kind: Some(Kind::Driver), ..Default::default() })?;

@@ -10,6 +10,9 @@ use crate::error::{code, Error, Result};
 
 pub(crate) const USER_AGENT: &str = concat!("imagesmith/", env!("CARGO_PKG_VERSION"));
 
+/// How long any client waits for a TCP (and TLS) connection before it says the host is unreachable.
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The error of a client (or its runtime) that could not be built.
 pub(crate) fn client_error(e: impl std::fmt::Display) -> Error {
     Error::new(

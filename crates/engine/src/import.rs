@@ -556,7 +556,7 @@ impl Engine {
         name: &str,
         facts: &serde_json::Map<String, Value>,
     ) -> Result<ArtifactRef> {
-        let image = catalog::find(&self.db(), key)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(key))?;
+        let image = catalog::find_os_image(&self.db(), key)?;
         if kind == Kind::Os {
             return Err(Error::invalid_argument(
                 format!("{name} is an OS image itself and cannot belong to another image."),
@@ -574,7 +574,7 @@ impl Engine {
             }
         }
         if kind == Kind::Driver {
-            let driver: Option<crate::driver_info::DriverInfo> = facts.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
+            let driver = crate::driver_info::DriverInfo::from_fact(facts.get("driver"));
             crate::compat::check_driver(name, driver.as_ref(), &crate::compat::ImageFacts::of(&image))?;
         }
         Ok(ArtifactRef { id: image.id, name: image.name })

@@ -141,7 +141,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
             let role: Role = crate::db::word(r, 4)?;
             let warnings = if role == Role::Driver {
                 let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default();
-                let driver: Option<DriverInfo> = detected.get("driver").and_then(|d| serde_json::from_value(d.clone()).ok());
+                let driver = DriverInfo::from_fact(detected.get("driver"));
                 compat::warnings(driver.as_ref(), &image)
             } else {
                 Vec::new()
@@ -383,8 +383,7 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
     if name_exists(tx, name)? {
         return Err(profile_name_taken(name));
     }
-    let image = catalog::find(tx, base)?.filter(|a| a.kind == Kind::Os).ok_or_else(|| Error::image_not_found(base))?;
-    let image = catalog::usable(image)?;
+    let image = catalog::usable(catalog::find_os_image(tx, base)?)?;
     let now = clock::now();
     tx.execute(
         "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -395,11 +394,14 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
 
 /// Add artifacts (ids or names) to profile `id`, each checked against the profile first.
 pub(crate) fn add_members(tx: &Connection, id: i64, artifacts: &[String]) -> Result<()> {
+    let base_id = load(tx, id)?.base.id;
+    let base = catalog::by_id(tx, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
+    let image = ImageFacts::of(&base);
     for a_key in artifacts {
+        // reloaded for each: what was just added counts (one answer file, no duplicate)
         let profile = load(tx, id)?;
-        let base = catalog::by_id(tx, profile.base.id)?.ok_or_else(|| Error::not_found("artifact", &profile.base.id.to_string()))?;
         let a = catalog::get_usable(tx, a_key)?;
-        let role = check_member(&profile, &ImageFacts::of(&base), &a)?;
+        let role = check_member(&profile, &image, &a)?;
         tx.execute(
             "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
             params![id, a.id, role.as_str()],

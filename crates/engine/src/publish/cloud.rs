@@ -4,7 +4,7 @@
 use super::http_errors::{status_error, transport_error};
 use super::{AuthMethod, Target, TargetCheck};
 use crate::error::{code, Error, Result};
-use crate::http::{client_error, one_thread_runtime, USER_AGENT};
+use crate::http::{client_error, one_thread_runtime, CONNECT_TIMEOUT, USER_AGENT};
 use crate::logging::{SendLogged, SendLoggedAsync};
 use crate::secrets::Secret;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 /// Time for one small request (token, image record, status); uploads have none, they end on cancel.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// A token this close to expiry is renewed before the next image.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 

@@ -24,7 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// How long connecting (TCP, then the SSH/TLS handshake) may take before `connection_failed`.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) use crate::http::CONNECT_TIMEOUT;
 /// How long one request or reply may stay silent before the server is taken as gone.
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
