@@ -189,6 +189,22 @@ impl App {
         }
     }
 
+    /// Waits until the element is shown (`true`) or hidden or gone (`false`), as CSS lays it out.
+    async fn wait_shown(&self, css: &str, shown: bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.is_displayed().await.unwrap_or(false),
+                Err(_) => false,
+            };
+            if now == shown {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} was not {} within 30 s", if shown { "shown" } else { "hidden" });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn text(&self, css: &str) -> String {
         self.wait_for(css).await.text().await.unwrap()
     }
@@ -2403,5 +2419,22 @@ async fn a_driver_that_does_not_fit_the_image_is_refused_in_the_profile_editor_a
     assert_eq!(warning.attr("data-code").await.unwrap().as_deref(), Some("kernel_other_release"));
     assert_eq!(count(&app, "[data-testid=member-warning]").await, 1, "only the 9.4 driver disk is warned about");
     looks(&mut app, "driver-warned-in-profile").await;
+
+    // At the minimum window size with the jobs panel open the editor has the screen to itself, with
+    // a way back to the list that leaves the profile it came from focused
+    app.client.set_window_rect(0, 0, 1920, 1080).await.unwrap();
+    app.wait_shown("[data-testid=back-to-profiles]", false).await;
+    app.wait_shown("[data-testid=profile-list]", true).await;
+    app.client.set_window_rect(0, 0, 900, 560).await.unwrap();
+    app.wait_shown("[data-testid=back-to-profiles]", true).await;
+    app.wait_shown("[data-testid=profile-list]", false).await;
+    app.click("[data-testid=back-to-profiles]").await;
+    app.wait_shown("[data-testid=profile-list]", true).await;
+    app.wait_shown("[data-testid=profile-editor]", false).await;
+    let focused = app.client.execute("return document.activeElement?.dataset?.name ?? null;", vec![]).await.unwrap();
+    assert_eq!(focused, json!("rhel96-nic"), "the profile row is focused after going back");
+    app.shot("narrow-profile-list").await;
+    app.client.execute("document.activeElement.click();", vec![]).await.unwrap();
+    app.wait_shown("[data-testid=profile-editor][data-profile='rhel96-nic']", true).await;
     app.quit().await;
 }
