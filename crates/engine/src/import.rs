@@ -652,6 +652,7 @@ impl Work for ImportWork {
         let (outcome, artifact) = match &item.url {
             None => engine.import_one(item, Checks { expected: &expected, signed }, job, None, step.cancel(), &mut progress)?,
             Some(url) => {
+                crate::osid::warm_up();
                 let (fetched, facts) = engine.download(url, item.remote.as_ref(), &mut expected, self.req.read_timeout(), step)?;
                 let local = ImportItem { path: fetched.path.clone(), url: None, ..item.clone() };
                 let remote = item.remote.clone().unwrap_or_default();
