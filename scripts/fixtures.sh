@@ -575,6 +575,16 @@ make_zip "$F/winpe-amd64.zip" "$T"
 # The same tree as a bootable-media ISO (what MakeWinPEMedia /ISO makes): boot.wim, no install.wim.
 run faketime -f "$FIXED_DATE" genisoimage -quiet -udf -J -joliet-long -r -iso-level 3 \
   -V "WINPE_AMD64" -publisher "MICROSOFT CORPORATION" -sysid LINUX -o "$F/winpe-amd64.iso" "$T"
+# Boot files whose boot.wim is a full Windows (an install image renamed boot.wim), not Windows PE:
+# a profile refuses them as boot files.
+T2="$S/boot-not-winpe"
+cp -a "$T" "$T2"
+rm "$T2/sources/boot.wim"
+wim_add_image "$T2/sources/boot.wim" 1 "$W" "Windows Server 2022 SERVERSTANDARD" "Windows Server 2022 SERVERSTANDARD" \
+  --boot -- "WINDOWS/ARCH=9" "WINDOWS/EDITIONID=ServerStandard" "WINDOWS/INSTALLATIONTYPE=Server" \
+  "WINDOWS/VERSION/MAJOR=10" "WINDOWS/VERSION/MINOR=0" "WINDOWS/VERSION/BUILD=20348"
+wim_fix_guid "$T2/sources/boot.wim"
+make_zip "$F/boot-not-winpe.zip" "$T2"
 
 T="$S/vendor-bundle"
 mkdir -p "$T/bin" "$T/docs"
@@ -740,7 +750,7 @@ rpm -qpl "$F/kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm" 2>/dev/null |
   grep -qx '/lib/modules/5.14.0-427.el9.aarch64/extra/ixgbe.ko.xz' || die "the aarch64 kmod-ixgbe lacks its module"
 rpm -qp --provides "$F/kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm" 2>/dev/null |
   grep -qx "kernel-modules >= ${RHEL96_KERNEL%.x86_64}" || die "the RHEL 9.6 kmod-ixgbe lacks its kernel-modules provide"
-for z in win-nic-driver.zip win-intel-nic-driver.zip win11-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
+for z in win-nic-driver.zip win-intel-nic-driver.zip win11-nic-driver.zip winpe-amd64.zip boot-not-winpe.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
   run unzip -tq "$F/$z"
 done
 run gzip -t "$F/monitoring-agent-2.1.tar.gz"

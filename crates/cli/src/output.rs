@@ -596,6 +596,13 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
     };
     let flag = |state: ArtifactState| if state == ArtifactState::Ok { String::new() } else { format!(" [{state}]") };
     println!("  base image: {} (id {}, {os}){}", p.base.name, p.base.id, flag(p.base_state));
+    match (&p.edition, p.editions.len()) {
+        (Some(e), _) => {
+            println!("  edition: {} {}{}", e.index, e.name, e.edition_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default())
+        }
+        (None, 0) => {}
+        (None, n) => println!("  edition: not chosen ({n} in the image; Setup asks unless the answer file selects one)"),
+    }
     if p.members.is_empty() {
         println!("  no members yet: add drivers, boot files, custom files and an answer file");
     }

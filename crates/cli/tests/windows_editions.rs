@@ -164,7 +164,91 @@ fn a_winpe_boot_file_must_be_for_the_profile_images_architecture() {
     for boot in ["winpe-amd64.zip", "winpe-amd64.iso"] {
         let (code, err) = repo.json(["profile", "add", "arm", boot]);
         assert_eq!(code, 1, "{boot}: {err:#}");
-        assert_eq!(err["error"]["code"], "incompatible_driver", "{boot}: {err:#}");
-        assert!(err["error"]["text"].as_str().unwrap().contains("x86_64"), "{boot}: {err:#}");
+        assert_eq!(err["error"]["code"], "incompatible_boot_file", "{boot}: {err:#}");
+        let text = err["error"]["text"].as_str().unwrap();
+        assert!(text.contains("its Windows PE is for x86_64, and win11-arm64-udf.iso is aarch64"), "{boot}: {err:#}");
+        assert!(err["error"]["recovery"].as_str().unwrap().contains("copype arm64"), "{boot}: {err:#}");
     }
+    assert_eq!(repo.json(["profile", "show", "arm"]).1["members"], serde_json::json!([]), "nothing joined");
+}
+
+#[test]
+fn boot_files_whose_boot_wim_is_not_windows_pe_are_refused() {
+    // An install image renamed boot.wim: detection keeps windows_pe false, a profile refuses it.
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("win-server-2022-udf.iso"), fixture("boot-not-winpe.zip")]);
+    assert_eq!(code, 0, "{report:#}");
+    let a = repo.json(["show", "boot-not-winpe.zip"]).1;
+    assert_eq!((a["kind"].as_str(), &a["detected"]["windows_pe"]), (Some("boot"), &Value::from(false)), "{a:#}");
+    assert_eq!(repo.json(["profile", "create", "srv", "--os-image", "win-server-2022-udf.iso"]).0, 0);
+    let (code, err) = repo.json(["profile", "add", "srv", "boot-not-winpe.zip"]);
+    assert_eq!(code, 1, "{err:#}");
+    assert_eq!(err["error"]["code"], "incompatible_boot_file", "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("not a WinPE boot file"), "{err:#}");
+    assert!(err["error"]["recovery"].as_str().unwrap().contains("WinPE add-on"), "{err:#}");
+}
+
+#[test]
+fn a_profile_on_a_windows_image_installs_the_edition_it_picks() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("win-server-2022-udf.iso"), fixture("rhel-9.6-x86_64-dvd.iso")]);
+    assert_eq!(code, 0, "{report:#}");
+    let edition = |p: &Value| (p["edition"]["index"].as_u64(), p["edition"]["edition_id"].as_str().map(str::to_string));
+
+    // Picked when the profile is made, by edition id in any case; the choices come with the profile.
+    let (code, p) = repo.json(["profile", "create", "dc", "--os-image", "win-server-2022-udf.iso", "--edition", "serverdatacenter"]);
+    assert_eq!(code, 0, "{p:#}");
+    assert_eq!(edition(&p), (Some(2), Some("ServerDatacenter".into())));
+    assert_eq!(p["editions"].as_array().unwrap().len(), 2, "{p:#}");
+    let out = stdout(&repo.run(["profile", "show", "dc"]));
+    assert!(out.contains("edition: 2 Windows Server 2022 SERVERDATACENTER (ServerDatacenter)"), "{out}");
+
+    // An edition the image lacks: refused with the choices, and no profile is left behind.
+    let (code, err) = repo.json(["profile", "create", "pro", "--os-image", "win-server-2022-udf.iso", "--edition", "Professional"]);
+    assert_eq!(code, 1, "{err:#}");
+    assert_eq!(err["error"]["code"], "invalid_argument", "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("has no edition \"Professional\""), "{err:#}");
+    let recovery = err["error"]["recovery"].as_str().unwrap();
+    assert!(
+        recovery
+            .contains("1 Windows Server 2022 SERVERSTANDARD (ServerStandard); 2 Windows Server 2022 SERVERDATACENTER (ServerDatacenter)"),
+        "{recovery}"
+    );
+    let names: Vec<Value> = repo.json(["profile", "list"]).1.as_array().unwrap().iter().map(|p| p["name"].clone()).collect();
+    assert_eq!(names, vec![Value::from("dc")]);
+
+    // Changed by index, and cleared: Setup asks then.
+    let (code, p) = repo.json(["profile", "edition", "dc", "1"]);
+    assert_eq!(code, 0, "{p:#}");
+    assert_eq!(edition(&p), (Some(1), Some("ServerStandard".into())));
+    let (_, p) = repo.json(["profile", "edition", "dc", "--clear"]);
+    assert_eq!(p["edition"], Value::Null);
+    let out = stdout(&repo.run(["profile", "show", "dc"]));
+    assert!(out.contains("edition: not chosen (2 in the image"), "{out}");
+    assert_eq!(repo.json(["profile", "edition", "dc", "3"]).1["error"]["code"], "invalid_argument");
+
+    // A Linux image has none to choose.
+    assert_eq!(repo.json(["profile", "create", "rhel", "--os-image", "rhel-9.6-x86_64-dvd.iso"]).0, 0);
+    let (code, err) = repo.json(["profile", "edition", "rhel", "1"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["text"].as_str().unwrap().contains("has no Windows editions to choose from"), "{err:#}");
+
+    // The export records it (index, name, edition id) and an import chooses it again.
+    assert_eq!(repo.json(["profile", "edition", "dc", "ServerDatacenter"]).0, 0);
+    let out = tempfile::tempdir().unwrap();
+    let (code, e) = repo.json(["profile".as_ref(), "export".as_ref(), "dc".as_ref(), "--to".as_ref(), out.path().as_os_str()]);
+    assert_eq!(code, 0, "{e:#}");
+    let archive = out.path().join("dc.tar.gz");
+    let x = tempfile::tempdir().unwrap();
+    assert!(std::process::Command::new("tar").arg("xzf").arg(&archive).arg("-C").arg(x.path()).status().unwrap().success());
+    let manifest: Value = serde_json::from_slice(&std::fs::read(x.path().join("profile.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["edition"],
+        serde_json::json!({"index": 2, "name": "Windows Server 2022 SERVERDATACENTER", "edition_id": "ServerDatacenter"})
+    );
+    let fresh = Repo::new();
+    assert_eq!(fresh.import(&[], &[fixture("win-server-2022-udf.iso")]).0, 0);
+    let (code, report) = fresh.json(["profile".as_ref(), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(edition(&report["profile"]), (Some(2), Some("ServerDatacenter".into())));
 }

@@ -64,8 +64,17 @@ export const commands = {
 	listProfiles: () => typedError<Profile[], Error>(__TAURI_INVOKE("list_profiles")),
 	/**  One profile by name (ignoring case) or id. */
 	getProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("get_profile", { profile })),
-	/**  A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`. */
-	createProfile: (name: string, base: string, description: string) => typedError<Profile, Error>(__TAURI_INVOKE("create_profile", { name, base, description })),
+	/**
+	 *  A new profile on an OS image (`base`: its id or name); on a Windows installer `edition` (its
+	 *  index) picks the edition it installs. Refused with `name_taken`, `image_not_found` or, for an
+	 *  edition the image lacks, `invalid_argument`; nothing is created then.
+	 */
+	createProfile: (name: string, base: string, description: string, edition: number | null) => typedError<Profile, Error>(__TAURI_INVOKE("create_profile", { name, base, description, edition })),
+	/**
+	 *  Choose the Windows edition (its index in install.wim) a profile installs; None leaves the
+	 *  choice to Setup. An index the base image lacks is refused with `invalid_argument`.
+	 */
+	setProfileEdition: (profile: string, edition: number | null) => typedError<Profile, Error>(__TAURI_INVOKE("set_profile_edition", { profile, edition })),
 	/**
 	 *  Add library artifacts (ids or names). What does not fit the base OS is refused with the reason
 	 *  (`unsupported_type`) and nothing changes.
@@ -661,7 +670,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -1021,6 +1030,13 @@ export type Profile = {
 	members: ProfileMember[],
 	/**  Install options: free key/values plus the common hostname, locale, timezone, keyboard. */
 	options: { [key in string]: string },
+	/**
+	 *  On a Windows image: the edition (install.wim image) it installs; None when none is chosen
+	 *  (Setup asks, unless the answer file selects one).
+	 */
+	edition: WindowsEdition | null,
+	/**  The editions the base image offers to choose from (empty for anything but a Windows installer). */
+	editions: WindowsEdition[],
 	created_at: string,
 	updated_at: string,
 };
