@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # fixtures.sh OUT_DIR — builds the real test fixtures Imagesmith's tests import: OS installer ISOs
-# (bootable ones from Debian packages, RHEL/Ubuntu/Windows/ESXi-like ones made with xorriso), a
-# driver update disk and its RPM (rpmbuild + createrepo_c), Windows driver/WinPE/vendor zips (with
-# real WIMs from wimlib and a gpg signature), answer files, scripts, JSON, software archives,
-# deliberately broken inputs, and checksum files in every common layout, each checked with the real
-# tool. Sources live in scripts/fixtures/. Tests find the result through $IMAGESMITH_FIXTURES.
+# (bootable ones from Debian packages, RHEL/Ubuntu/Windows/ESXi-like ones made with xorriso,
+# Windows and WinPE UDF media with genisoimage holding WIMs/ESDs made by wimlib, empty UDF 2.01 and
+# 2.50 file systems made by mkudffs), a driver update disk and its RPM (rpmbuild + createrepo_c),
+# Windows driver/WinPE/vendor zips (with real WIMs from wimlib and a gpg signature), answer files,
+# scripts, JSON, software archives, deliberately broken inputs, and checksum files in every common
+# layout, each checked with the real tool. Sources live in scripts/fixtures/. Tests find the result
+# through $IMAGESMITH_FIXTURES.
 #
 # Deterministic: fixed clocks (SOURCE_DATE_EPOCH, faketime), fixed modes and owners, sorted
 # archive members, pinned Debian package versions checked by sha256; a rebuild gives byte-identical
@@ -37,8 +39,9 @@ GRUB_RESCUE_ISO_SHA256="895e963832b7bf6c9cf20cf608e2f2fca7540f1ccaf46e31048c7b29
 
 # NON_REPRODUCIBLE: the only files that differ between builds, and why:
 # - vendor-bundle.zip.asc, vendor-signing-key.gpg: a fresh throwaway key and signature per build.
-# - win-server-2022-udf.iso: genisoimage derives its UDF volume set id (and so the descriptor tag
-#   checksums) from a clock faketime does not fix. win-server-2022.iso is the reproducible twin.
+# - win-server-2022-udf.iso, win11-arm64-udf.iso, winpe-amd64.iso: genisoimage derives its UDF
+#   volume set id (and so the descriptor tag checksums) from a clock faketime does not fix.
+#   win-server-2022.iso is the reproducible twin of the first.
 
 log() { printf 'fixtures: %s\n' "$*"; }
 die() { printf 'fixtures: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -52,8 +55,8 @@ run() {
   fi
 }
 
-for tool in xorriso genisoimage isoinfo rpmbuild createrepo_c wimlib-imagex faketime zip unzip file \
-  gpg gpgv dpkg-deb apt-get openssl iconv sha256sum sha512sum md5sum flock; do
+for tool in xorriso genisoimage isoinfo mkudffs rpmbuild createrepo_c wimlib-imagex faketime zip unzip file \
+  gpg gpgv dpkg-deb apt-get openssl iconv sha256sum sha512sum md5sum flock python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/setup.sh"
 done
 
@@ -357,6 +360,19 @@ wim_add_image "$T/sources/install.wim" 2 "$W" "Windows Server 2022 SERVERDATACEN
   "Windows Server 2022 Datacenter" -- "${WIN_PROPS[@]}" "WINDOWS/EDITIONID=ServerDatacenter" \
   "FLAGS=ServerDatacenter" "DISPLAYNAME=Windows Server 2022 Datacenter (Desktop Experience)"
 wim_fix_guid "$T/sources/install.wim"
+# Setup's boot.wim: Windows PE (FLAGS 9) and Windows Setup (FLAGS 2), both INSTALLATIONTYPE WindowsPE.
+W="$S/setup-boot-wim"
+mkdir -p "$W/Windows/System32" "$W/sources"
+pe_file "$W/Windows/System32/winpeshl.exe" setup-winpeshl 2048
+pe_file "$W/sources/setup.exe" setup-setup 2048
+WINPE_PROPS=("WINDOWS/ARCH=9" "WINDOWS/EDITIONID=WindowsPE" "WINDOWS/INSTALLATIONTYPE=WindowsPE"
+  "WINDOWS/PRODUCTTYPE=WinNT" "WINDOWS/VERSION/MAJOR=10" "WINDOWS/VERSION/MINOR=0"
+  "WINDOWS/VERSION/BUILD=20348" "WINDOWS/VERSION/SPBUILD=1" "WINDOWS/LANGUAGES/LANGUAGE=en-US")
+wim_add_image "$T/sources/boot.wim" 1 "$W" "Microsoft Windows PE (amd64)" "Microsoft Windows PE (amd64)" \
+  -- "${WINPE_PROPS[@]}" "FLAGS=9"
+wim_add_image "$T/sources/boot.wim" 2 "$W" "Microsoft Windows Setup (amd64)" "Microsoft Windows Setup (amd64)" \
+  --boot -- "${WINPE_PROPS[@]}" "FLAGS=2"
+wim_fix_guid "$T/sources/boot.wim"
 pe_file "$T/bootmgr" win-bootmgr 4096
 pe_file "$T/bootmgr.efi" win-bootmgr-efi 4096
 pe_file "$T/setup.exe" win-setup 2048
@@ -372,6 +388,53 @@ normalize "$T"
 run faketime -f "$FIXED_DATE" genisoimage -quiet -udf -J -joliet-long -r -iso-level 3 \
   -V "SSS_X64FREE_EN-US_DV9" -publisher "MICROSOFT CORPORATION" -sysid LINUX \
   -o "$F/win-server-2022-udf.iso" "$T"
+
+# --- Windows 11-like arm64 ISO: install.esd, sources/ in UDF only ------------------------------------
+# As oscdimg -u2 writes Windows media: the ISO 9660 and Joliet trees show only README.TXT (cut by
+# fixtures/iso9660-readme-only.py after genisoimage, whose -hide would hide files from UDF as well);
+# the rest is reachable through UDF. install.esd is a solid (LZMS) WIM, as Microsoft's ESDs are.
+
+W="$S/install-esd"
+mkdir -p "$W/Windows/System32/config" "$W/Users/Public"
+pe_file "$W/Windows/System32/ntoskrnl.exe" win11-ntoskrnl 8192
+fixed_bytes win11-software-hive 4096 >"$W/Windows/System32/config/SOFTWARE"
+printf 'regf' | dd of="$W/Windows/System32/config/SOFTWARE" bs=1 conv=notrunc status=none
+T="$S/win11"
+mkdir -p "$T/sources" "$T/boot" "$T/efi/boot"
+WIN11_PROPS=("WINDOWS/ARCH=12" "WINDOWS/PRODUCTNAME=Microsoft® Windows® Operating System"
+  "WINDOWS/INSTALLATIONTYPE=Client" "WINDOWS/PRODUCTTYPE=WinNT" "WINDOWS/VERSION/MAJOR=10"
+  "WINDOWS/VERSION/MINOR=0" "WINDOWS/VERSION/BUILD=22631" "WINDOWS/VERSION/SPBUILD=2428"
+  "WINDOWS/LANGUAGES/LANGUAGE=en-US" "WINDOWS/LANGUAGES/LANGUAGE[2]=de-DE" "WINDOWS/LANGUAGES/DEFAULT=en-US")
+index=0
+for edition in Core:Home Professional:Pro Education:Education; do
+  index=$((index + 1))
+  wim_add_image "$T/sources/install.esd" "$index" "$W" "Windows 11 ${edition#*:}" "Windows 11 ${edition#*:}" \
+    --solid -- "${WIN11_PROPS[@]}" "WINDOWS/EDITIONID=${edition%%:*}" "FLAGS=${edition%%:*}" \
+    "DISPLAYNAME=Windows 11 ${edition#*:}"
+done
+wim_fix_guid "$T/sources/install.esd"
+pe_file "$T/bootmgr.efi" win11-bootmgr-efi 4096
+pe_file "$T/setup.exe" win11-setup 2048
+pe_file "$T/efi/boot/bootaa64.efi" win11-bootaa64 4096
+fixed_bytes win11-bcd 8192 >"$T/boot/bcd"
+printf 'regf' | dd of="$T/boot/bcd" bs=1 conv=notrunc status=none
+printf 'This disc contains a "UDF" file system and requires an operating system\r\nthat supports the ISO-13346 "UDF" file system specification.\r\n' >"$T/README.TXT"
+normalize "$T"
+run faketime -f "$FIXED_DATE" genisoimage -quiet -udf -J -joliet-long -r -iso-level 3 \
+  -V "CCCOMA_A64FRE_EN-US_DV9" -publisher "MICROSOFT CORPORATION" -sysid LINUX \
+  -o "$F/win11-arm64-udf.iso" "$T"
+run python3 "$SRC/iso9660-readme-only.py" "$F/win11-arm64-udf.iso" README.TXT
+
+# Empty UDF file systems of the other revisions, made by mkudffs (udftools): 2.01 on a plain
+# partition, as hard disks and DVD-ROMs use it, and 2.50 for BD-R, whose virtual (VAT) partition
+# Imagesmith refuses as not installer media. (No tool here writes files into UDF 2.50's metadata
+# partition without mounting it.)
+for rev in 2.01:hd 2.50:bdr; do
+  img="$F/udf-${rev%%:*}-${rev#*:}.img"
+  truncate -s 2M "$img"
+  run faketime -f "$FIXED_DATE" mkudffs --media-type="${rev#*:}" --udfrev="${rev%%:*}" --blocksize=2048 \
+    --uuid=0123456789abcdef --vid="UDF${rev%%:*}" "$img"
+done
 
 # --- ESXi-like installer ISO ---------------------------------------------------------------------
 
@@ -509,6 +572,19 @@ fixed_bytes winpe-bcd 8192 >"$T/boot/bcd"
 printf 'regf' | dd of="$T/boot/bcd" bs=1 conv=notrunc status=none
 { printf '\x24SDI0001'; fixed_bytes winpe-sdi 4088; } >"$T/boot/boot.sdi"
 make_zip "$F/winpe-amd64.zip" "$T"
+# The same tree as a bootable-media ISO (what MakeWinPEMedia /ISO makes): boot.wim, no install.wim.
+run faketime -f "$FIXED_DATE" genisoimage -quiet -udf -J -joliet-long -r -iso-level 3 \
+  -V "WINPE_AMD64" -publisher "MICROSOFT CORPORATION" -sysid LINUX -o "$F/winpe-amd64.iso" "$T"
+# Boot files whose boot.wim is a full Windows (an install image renamed boot.wim), not Windows PE:
+# a profile refuses them as boot files.
+T2="$S/boot-not-winpe"
+cp -a "$T" "$T2"
+rm "$T2/sources/boot.wim"
+wim_add_image "$T2/sources/boot.wim" 1 "$W" "Windows Server 2022 SERVERSTANDARD" "Windows Server 2022 SERVERSTANDARD" \
+  --boot -- "WINDOWS/ARCH=9" "WINDOWS/EDITIONID=ServerStandard" "WINDOWS/INSTALLATIONTYPE=Server" \
+  "WINDOWS/VERSION/MAJOR=10" "WINDOWS/VERSION/MINOR=0" "WINDOWS/VERSION/BUILD=20348"
+wim_fix_guid "$T2/sources/boot.wim"
+make_zip "$F/boot-not-winpe.zip" "$T2"
 
 T="$S/vendor-bundle"
 mkdir -p "$T/bin" "$T/docs"
@@ -648,6 +724,13 @@ check_volid rhel-9.6-x86_64-dvd.iso RHEL-9-6-0-BaseOS-x86_64
 check_volid ubuntu-24.04-server-amd64.iso "Ubuntu-Server 24.04 LTS amd64"
 check_volid win-server-2022.iso SSS_X64FREE_EN-US_DV9
 check_volid win-server-2022-udf.iso SSS_X64FREE_EN-US_DV9
+check_volid win11-arm64-udf.iso CCCOMA_A64FRE_EN-US_DV9
+check_volid winpe-amd64.iso WINPE_AMD64
+# Windows media show sources/ only through UDF: their ISO 9660 and Joliet trees hold only the README.
+[[ "$(isoinfo -f -i "$F/win11-arm64-udf.iso")" == "/README.TXT;1" ]] || die "win11-arm64-udf.iso: ISO 9660 shows more than README.TXT"
+[[ "$(isoinfo -J -f -i "$F/win11-arm64-udf.iso")" == "/README.TXT" ]] || die "win11-arm64-udf.iso: Joliet shows more than README.TXT"
+[[ "$(wimlib-imagex info "$S/win11/sources/install.esd" 3 | sed -n 's/^Edition ID: *//p')" == Education ]] ||
+  die "install.esd: image 3 is not Education"
 check_volid esxi-8.0.iso ESXI-8.0U2-22380479-STANDARD
 check_volid dud-kmod-example.iso OEMDRV
 check_volid dud-ixgbe-rhel9.4.iso OEMDRV
@@ -667,7 +750,7 @@ rpm -qpl "$F/kmod-ixgbe-5.19.6-1.el9_4.aarch64.rpm" 2>/dev/null |
   grep -qx '/lib/modules/5.14.0-427.el9.aarch64/extra/ixgbe.ko.xz' || die "the aarch64 kmod-ixgbe lacks its module"
 rpm -qp --provides "$F/kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm" 2>/dev/null |
   grep -qx "kernel-modules >= ${RHEL96_KERNEL%.x86_64}" || die "the RHEL 9.6 kmod-ixgbe lacks its kernel-modules provide"
-for z in win-nic-driver.zip win-intel-nic-driver.zip win11-nic-driver.zip winpe-amd64.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
+for z in win-nic-driver.zip win-intel-nic-driver.zip win11-nic-driver.zip winpe-amd64.zip boot-not-winpe.zip vendor-bundle.zip monitoring-agent-2.1.zip; do
   run unzip -tq "$F/$z"
 done
 run gzip -t "$F/monitoring-agent-2.1.tar.gz"

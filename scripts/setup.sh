@@ -19,6 +19,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl wget file libssl-dev
   # fixture tools (scripts/fixtures.sh): ISOs, RPMs + repodata, WIMs, zips, signatures, debs
   xorriso genisoimage rpm createrepo-c wimtools zip unzip libarchive-tools gnupg dpkg-dev openssl
+  udftools # mkudffs: UDF 2.01 and 2.50 file systems
   faketime # fixed clocks for genisoimage and wimlib, which do not honour SOURCE_DATE_EPOCH
   # desktop app: WebKitGTK build deps, headless window, WebDriver, drag-and-drop helper, screenshots
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev

@@ -51,6 +51,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::profiles::list_profiles,
             commands::profiles::get_profile,
             commands::profiles::create_profile,
+            commands::profiles::set_profile_edition,
             commands::profiles::add_to_profile,
             commands::profiles::remove_from_profile,
             commands::profiles::set_profile_options,

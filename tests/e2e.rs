@@ -1025,7 +1025,7 @@ async fn export_a_profile_to_a_real_webdav_server() {
         let report =
             engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
-        engine.create_profile("rhel9-dav", "rhel-9.6-x86_64-dvd.iso", "").unwrap();
+        engine.create_profile("rhel9-dav", "rhel-9.6-x86_64-dvd.iso", "", None).unwrap();
         engine.add_to_profile("rhel9-dav", &["ks.cfg".to_string()]).unwrap();
     }
     let sub = format!("e2e-{}", std::process::id());
@@ -1086,7 +1086,7 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         std::fs::copy(fixture("rhel-9.6-x86_64-dvd.iso"), &long).unwrap();
         let engine = seeded(&home, vec![long, fixture("ks.cfg"), fixture("post-install.sh")]);
         let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
-        engine.create_profile("web", &os.id.to_string(), "").unwrap();
+        engine.create_profile("web", &os.id.to_string(), "", None).unwrap();
         // History with more kinds: an export of the profile and its import under another name
         let out = home.path("exports");
         std::fs::create_dir_all(&out).unwrap();
@@ -1221,7 +1221,7 @@ async fn a_library_of_2000_artifacts_picker_multi_select_undo_and_bulk_delete() 
         files.push(fixture("rhel-9.6-x86_64-dvd.iso"));
         let engine = seeded(&home, files);
         let os = engine.list_artifacts(&Default::default()).unwrap().into_iter().find(|a| a.name.starts_with("rhel")).unwrap();
-        engine.create_profile("web", &os.id.to_string(), "").unwrap();
+        engine.create_profile("web", &os.id.to_string(), "", None).unwrap();
     }
     assert_eq!(artifacts_in(&home), 2001);
     let mut app = App::start(&home, "11-big-library", 4640).await;
@@ -1741,7 +1741,7 @@ async fn attributes_at_import_a_url_import_and_an_in_use_image_marked_deleted() 
         let report =
             engine.import(&ImportRequest { items, ..Default::default() }, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
         assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
-        engine.create_profile("web", "grub-rescue-cdrom.iso", "web servers").unwrap();
+        engine.create_profile("web", "grub-rescue-cdrom.iso", "web servers", None).unwrap();
     }
     // on the web server: a first-boot script and the SHA256SUMS that covers it
     let served = http_root.join(format!("e2e-attributes-{}", std::process::id()));
@@ -2436,5 +2436,59 @@ async fn a_driver_that_does_not_fit_the_image_is_refused_in_the_profile_editor_a
     app.shot("narrow-profile-list").await;
     app.client.execute("document.activeElement.click();", vec![]).await.unwrap();
     app.wait_shown("[data-testid=profile-editor][data-profile='rhel96-nic']", true).await;
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn a_windows_installers_editions_are_shown_and_a_profile_picks_the_one_it_installs() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let home = Home::new();
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = vec![ImportItem { path: fixture("win-server-2022-udf.iso"), ..Default::default() }];
+        let report =
+            engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+    }
+    let mut app = App::start(&home, "22-editions", 4850).await;
+
+    // The details list every image of install.wim
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='win-server-2022-udf.iso']").await;
+    app.wait_for("[data-testid=editions]").await;
+    assert_eq!(count(&app, "[data-testid=edition]").await, 2);
+    let table = app.text("[data-testid=editions]").await;
+    assert!(table.contains("ServerStandard") && table.contains("ServerDatacenter") && table.contains("20348"), "{table}");
+    looks(&mut app, "editions-in-details").await;
+
+    // New profile on it: the edition is chosen with the base image
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=new-profile]").await;
+    app.wait_for("[data-testid=profile-base] option").await;
+    app.wait_for("[data-testid=profile-name]").await.send_keys("dc01").await.unwrap();
+    let choice = app.wait_for("[data-testid=profile-create-edition]").await;
+    assert_eq!(choice.prop("value").await.unwrap().as_deref(), Some(""), "no edition chosen until the admin picks one");
+    choice.select_by_value("2").await.unwrap();
+    app.shot("new-profile-edition").await;
+    app.click("[data-testid=create-profile]").await;
+    app.wait_for("[data-testid=profile-editor][data-profile='dc01']").await;
+    let shown = app.wait_for("[data-testid=profile-edition]").await;
+    assert_eq!(shown.prop("value").await.unwrap().as_deref(), Some("2"));
+
+    // Changed in the editor: the engine keeps it
+    shown.select_by_value("1").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::new(home.path("repo"))).unwrap();
+        let p = engine.get_profile("dc01").unwrap();
+        if p.edition.as_ref().map(|e| e.index) == Some(1) {
+            assert_eq!(p.edition.unwrap().edition_id.as_deref(), Some("ServerStandard"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edition chosen in the editor was not saved: {:?}", p.edition);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    looks(&mut app, "profile-edition").await;
     app.quit().await;
 }

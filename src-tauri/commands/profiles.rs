@@ -27,12 +27,29 @@ pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<
     blocking(move || engine.get_profile(&profile)).await
 }
 
-/// A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`.
+/// A new profile on an OS image (`base`: its id or name); on a Windows installer `edition` (its
+/// index) picks the edition it installs. Refused with `name_taken`, `image_not_found` or, for an
+/// edition the image lacks, `invalid_argument`; nothing is created then.
 #[tauri::command]
 #[specta::specta]
-pub async fn create_profile(state: State<'_, AppState>, name: String, base: String, description: String) -> Result<Profile, IpcError> {
+pub async fn create_profile(
+    state: State<'_, AppState>,
+    name: String,
+    base: String,
+    description: String,
+    edition: Option<u32>,
+) -> Result<Profile, IpcError> {
     let engine = state.engine.clone();
-    blocking(move || engine.create_profile(&name, &base, &description)).await
+    blocking(move || engine.create_profile(&name, &base, &description, edition.map(|i| i.to_string()).as_deref())).await
+}
+
+/// Choose the Windows edition (its index in install.wim) a profile installs; None leaves the
+/// choice to Setup. An index the base image lacks is refused with `invalid_argument`.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_profile_edition(state: State<'_, AppState>, profile: String, edition: Option<u32>) -> Result<Profile, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.set_profile_edition(&profile, edition.map(|i| i.to_string()).as_deref())).await
 }
 
 /// Add library artifacts (ids or names). What does not fit the base OS is refused with the reason

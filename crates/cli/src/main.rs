@@ -260,6 +260,20 @@ enum ProfileAction {
         os_image: String,
         #[arg(long, default_value = "")]
         description: String,
+        /// On a Windows installer: the edition to install (its index, edition id or name).
+        #[arg(long, value_name = "EDITION")]
+        edition: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Choose the Windows edition a profile installs (index, edition id such as ServerDatacenter,
+    /// or name); --clear leaves the choice to Setup.
+    Edition {
+        name: String,
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        edition: Option<String>,
+        #[arg(long)]
+        clear: bool,
         #[arg(long)]
         json: bool,
     },
@@ -475,6 +489,7 @@ fn main() -> ExitCode {
                     | ProfileAction::Add { json: true, .. }
                     | ProfileAction::Remove { json: true, .. }
                     | ProfileAction::Set { json: true, .. }
+                    | ProfileAction::Edition { json: true, .. }
                     | ProfileAction::List { json: true }
                     | ProfileAction::Show { json: true, .. }
                     | ProfileAction::Export { json: true, .. }
@@ -815,9 +830,10 @@ fn print_profile(p: &imagesmith_engine::Profile, json: bool) {
 
 fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
     match action {
-        ProfileAction::Create { name, os_image, description, json } => {
-            print_profile(&engine.create_profile(&name, &os_image, &description)?, json)
+        ProfileAction::Create { name, os_image, description, edition, json } => {
+            print_profile(&engine.create_profile(&name, &os_image, &description, edition.as_deref())?, json)
         }
+        ProfileAction::Edition { name, edition, json, .. } => print_profile(&engine.set_profile_edition(&name, edition.as_deref())?, json),
         ProfileAction::Add { name, artifacts, json } => print_profile(&engine.add_to_profile(&name, &artifacts)?, json),
         ProfileAction::Remove { name, artifacts, json } => print_profile(&engine.remove_from_profile(&name, &artifacts)?, json),
         ProfileAction::Set { name, options, json } => {

@@ -1,6 +1,7 @@
 //! What the CLI prints: JSON documents, readable tables, errors with explanation and recovery, a progress bar.
 
 use imagesmith_engine::import::ImportReport;
+use imagesmith_engine::wim::WindowsEdition;
 use imagesmith_engine::{
     Artifact, ArtifactState, DriverEntry, DriverInfo, Error, JobDetail, JobProgress, JobSummary, Outcome, VerifyReport,
 };
@@ -211,8 +212,8 @@ pub fn artifact_details(a: &Artifact) {
     row("deploy", if a.deploy { "yes" } else { "no" });
     row("source", &source_label(&a.source));
     if let Some(obj) = a.detected.as_object().filter(|o| !o.is_empty()) {
-        // The driver has its own rows below.
-        for (k, v) in obj.iter().filter(|(k, _)| *k != "driver") {
+        // The driver and the editions have their own rows below.
+        for (k, v) in obj.iter().filter(|(k, _)| *k != "driver" && *k != "editions") {
             let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
             row(k, &text);
         }
@@ -220,6 +221,7 @@ pub fn artifact_details(a: &Artifact) {
     if let Some(d) = &a.driver {
         driver_rows(d, &row);
     }
+    edition_rows(&a.editions, &row);
     row("created", &a.created_at);
     row("updated", &a.updated_at);
 }
@@ -229,6 +231,52 @@ fn list_or_dash(list: &[String]) -> String {
         "—".into()
     } else {
         list.join(", ")
+    }
+}
+
+/// The images of a Windows install.wim/esd as a table under `editions`: index, name, edition id,
+/// build, architecture, languages.
+fn edition_rows(editions: &[WindowsEdition], row: &dyn Fn(&str, &str)) {
+    if editions.is_empty() {
+        return;
+    }
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    let cells: Vec<[String; 6]> = editions
+        .iter()
+        .map(|e| {
+            [
+                e.index.to_string(),
+                e.name.clone(),
+                dash(e.edition_id.clone()),
+                dash(e.build.map(|b| b.to_string())),
+                dash(e.arch.map(|a| a.as_str().to_string())),
+                if e.languages.is_empty() { "—".into() } else { e.languages.join(", ") },
+            ]
+        })
+        .collect();
+    let header = ["INDEX", "NAME", "EDITION ID", "BUILD", "ARCH", "LANGUAGES"].map(str::to_string);
+    let width = |i: usize| std::iter::once(&header).chain(&cells).map(|c| c[i].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..6).map(width).collect();
+    let line = |c: &[String; 6]| {
+        let text = format!(
+            "{:>w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {}",
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+            c[5],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        );
+        text.trim_end().to_string()
+    };
+    row("editions", &line(&header));
+    for c in &cells {
+        row("", &line(c));
     }
 }
 
@@ -548,6 +596,13 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
     };
     let flag = |state: ArtifactState| if state == ArtifactState::Ok { String::new() } else { format!(" [{state}]") };
     println!("  base image: {} (id {}, {os}){}", p.base.name, p.base.id, flag(p.base_state));
+    match (&p.edition, p.editions.len()) {
+        (Some(e), _) => {
+            println!("  edition: {} {}{}", e.index, e.name, e.edition_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default())
+        }
+        (None, 0) => {}
+        (None, n) => println!("  edition: not chosen ({n} in the image; Setup asks unless the answer file selects one)"),
+    }
     if p.members.is_empty() {
         println!("  no members yet: add drivers, boot files, custom files and an answer file");
     }

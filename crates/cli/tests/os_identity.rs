@@ -1,7 +1,8 @@
 //! The exact OS of installer ISOs made with xorriso from the trees real media carry: `.treeinfo`
 //! (RHEL), `.disk/info` (Ubuntu, Debian), `media.1/products` (SLES), ESXi's `boot.cfg`, and a
-//! Fedora Server volume id that only libosinfo's rules (Debian's osinfo-db) know; a rescue ISO that
-//! is no installer says so. `list --os-id` and `list --search` find them by id.
+//! Fedora Server volume id that only libosinfo's rules (Debian's osinfo-db) know, Windows Server
+//! 2022 from its install.wim; a rescue ISO that is no installer says so. `list --os-id` and
+//! `list --search` find them by id.
 
 mod common;
 
@@ -56,8 +57,14 @@ fn installer_isos_are_named_exactly_from_their_files_then_from_libosinfo() {
             "linux",
             Some("fedora"),
         ),
-        // Windows media: the volume id and publisher rule of libosinfo (its editions come from install.wim)
-        ("win-server-2022.iso", (Some("win2k22"), Some("Microsoft Windows Server 2022"), Some("10.0"), Some("x86_64")), "windows", None),
+        // Windows media: install.wim's XML names the build (windows_editions.rs has its editions);
+        // libosinfo's volume id and publisher rule would say only 10.0
+        (
+            "win-server-2022.iso",
+            (Some("win2k22"), Some("Microsoft Windows Server 2022"), Some("10.0.20348"), Some("x86_64")),
+            "windows",
+            None,
+        ),
     ];
     for (file, want, os, distro) in cases {
         let a = import(&repo, file, &[]);

@@ -32,6 +32,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
     let image_name: Option<String> = r.get(11)?;
     let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or(serde_json::Value::Null);
     let driver = crate::driver_info::DriverInfo::from_fact(detected.get("driver"));
+    let editions = detected.get("editions").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default();
     Ok(Artifact {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -77,6 +78,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         arch: None,
         detected,
         driver,
+        editions,
         warnings: Vec::new(),
         verification: Vec::new(),
         last_verified_at: r.get(19)?,

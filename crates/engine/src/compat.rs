@@ -364,20 +364,38 @@ impl crate::Engine {
 
 /// A WinPE boot file against the profile's image. `boot.wim`'s XML must say Windows PE and its
 /// architecture must match the image's: the facts `windows_pe` and `arch` that detection keeps for
-/// a boot zip once the WIM reader (branch `windows-media`) describes boot.wim. A boot file without
-/// them is not refused.
+/// a boot zip (`windows::zipped_boot_wim`) and a Windows PE ISO from boot.wim's XML. A boot file
+/// without them (its boot.wim unreadable or too large) is not refused.
 pub(crate) fn boot_refusal(boot: &Artifact, image: &ImageFacts) -> Option<Error> {
     let detected = &boot.detected;
     let wim = detected.get("boot_wim").unwrap_or(detected);
     if wim.get("windows_pe").and_then(Value::as_bool) == Some(false) {
-        return Some(incompatible(&boot.name, image, "its boot.wim is not Windows PE"));
+        return Some(Error::new(
+            code::INCOMPATIBLE_BOOT_FILE,
+            format!("{} is not a WinPE boot file: its boot.wim holds a full Windows, not Windows PE.", boot.name),
+            "A Windows deployment starts the target from Windows PE, the small Windows that runs setup; its boot.wim's XML says so (installation type or edition WindowsPE). A boot.wim without it would start a full Windows instead, or nothing.",
+            "Use the boot files of the Windows ADK's WinPE add-on (copype, then MakeWinPEMedia) or the boot.wim from the installer's sources folder, zipped with its Boot and EFI folders.",
+        ));
     }
     let arch = wim.get("arch").and_then(Value::as_str).map(arch_word);
     match (arch, &image.arch) {
-        (Some(a), Some(i)) if a != *i => {
-            Some(incompatible(&boot.name, image, &format!("its boot.wim is for {a}, and {} is {i}", image.name)))
-        }
+        (Some(a), Some(i)) if a != *i => Some(Error::new(
+            code::INCOMPATIBLE_BOOT_FILE,
+            format!("{} does not fit {}: its Windows PE is for {a}, and {} is {i}.", boot.name, image.name, image.name),
+            "The target starts from these boot files before setup runs, and firmware only starts Windows PE built for its own processor: boot files for another architecture would not start, or would start a setup that cannot install this image.",
+            format!("Choose the WinPE boot files for {i} (copype {} in the Windows ADK), or use these with a {a} image.", copype_arch(i)),
+        )),
         _ => None,
+    }
+}
+
+/// The architecture word the Windows ADK's `copype` takes.
+fn copype_arch(arch: &str) -> &str {
+    match arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "i686" => "x86",
+        other => other,
     }
 }
 

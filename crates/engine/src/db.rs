@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_attributes.sql"),
     include_str!("../migrations/0011_image_stores.sql"),
     include_str!("../migrations/0012_snapshot_sources.sql"),
+    include_str!("../migrations/0013_profile_edition.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -14,6 +14,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Iso,
+    /// Windows PE boot media: an ISO whose only Windows image is a Windows PE boot.wim.
+    WinPeIso,
     DriverDisk,
     Rpm,
     Zip,
@@ -45,6 +47,7 @@ impl Format {
     pub fn describe(self) -> &'static str {
         match self {
             Format::Iso => ".iso image",
+            Format::WinPeIso => ".iso of Windows PE boot media",
             Format::DriverDisk => ".iso driver update disk (OEMDRV)",
             Format::Rpm => ".rpm package",
             Format::Zip => ".zip archive",
@@ -75,6 +78,7 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Iso => "iso",
+            Format::WinPeIso => "winpe_iso",
             Format::DriverDisk => "driver_update_disk",
             Format::Rpm => "rpm",
             Format::Zip => "zip",
@@ -329,15 +333,30 @@ fn detect_iso(path: &Path, file: &mut File, len: u64, mut d: Detection) -> Resul
     d.os = guess.family;
     d.distro = guess.distro;
     d.facts.extend(guess.facts);
+    // Windows media: the install image's editions (through UDF, where Windows media keep
+    // sources/), or Windows PE's boot.wim alone.
+    let windows = crate::windows::windows_media(file);
     // The exact OS (files inside first, then libosinfo) decides the family and distro it names.
-    let id = iso::identify(file, &info);
+    let id = iso::identify(file, &info, windows.as_ref());
     if let Some((family, distro)) = id.family_and_distro() {
         let same = d.os == Some(family);
         d.os = Some(family);
         d.distro = distro.or_else(|| d.distro.take().filter(|_| same));
     }
     let mut facts = id.facts();
-    if d.os.is_some() {
+    // (Only when the Windows image named the OS: no other file inside did first.)
+    if let Some(media) = windows.as_ref().filter(|m| id.source.as_deref() == Some(m.wim_path.as_str())) {
+        d.os = Some(OsFamily::Windows);
+        d.distro = None;
+        d.facts.insert("detected_by".into(), json!(media.wim_path));
+        d.facts.insert("file_system".into(), json!(media.file_system));
+        if media.windows_pe {
+            // Boot media, not an installer: kind boot by default, like a WinPE zip.
+            d.format = Format::WinPeIso;
+        } else {
+            facts.insert("editions".into(), json!(media.editions));
+        }
+    } else if d.os.is_some() {
         // Known as an installer by its volume id or its install.wim, without an exact release.
         facts.insert("installer".into(), json!(true));
     }
@@ -358,6 +377,17 @@ fn detect_zip(path: &Path, file: File, mut d: Detection) -> Result<Detection> {
     } else if has("sources/boot.wim") || has("bootmgr") || has("boot/bcd") {
         d.format = Format::ZipWinPe;
         d.os = Some(OsFamily::Windows);
+        // What boot.wim's XML says: Windows PE (named as a WinPE ISO is) or not, and its arch.
+        match crate::windows::zipped_boot_wim(&mut zip) {
+            Some(media) if media.windows_pe => d.facts.extend(crate::osid::from_windows(&media).facts()),
+            Some(media) => {
+                d.facts.insert("windows_pe".into(), json!(false));
+                if let Some(arch) = media.arch {
+                    d.facts.insert("arch".into(), json!(arch));
+                }
+            }
+            None => {}
+        }
     } else {
         d.format = Format::Zip;
     }

@@ -92,6 +92,7 @@ crate::model::string_enum!(
         BadSignature = "bad_signature",
         NotADriver = "not_a_driver",
         IncompatibleDriver = "incompatible_driver",
+        IncompatibleBootFile = "incompatible_boot_file",
     }
 );
 
@@ -192,6 +193,7 @@ pub mod code {
     pub const BAD_SIGNATURE: ErrorCode = ErrorCode::BadSignature;
     pub const NOT_A_DRIVER: ErrorCode = ErrorCode::NotADriver;
     pub const INCOMPATIBLE_DRIVER: ErrorCode = ErrorCode::IncompatibleDriver;
+    pub const INCOMPATIBLE_BOOT_FILE: ErrorCode = ErrorCode::IncompatibleBootFile;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

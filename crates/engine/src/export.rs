@@ -162,6 +162,8 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
         },
         "members": members_json,
         "install_options": p.options,
+        // The Windows edition to install (the image index in install.wim), when one is chosen.
+        "edition": p.edition.as_ref().map(|e| json!({"index": e.index, "name": e.name, "edition_id": e.edition_id})),
     });
     entries.push(Entry::bytes("profile.json", serde_json::to_vec_pretty(&manifest).expect("serialisable")));
     entries.sort_by(|a, b| a.path.cmp(&b.path));

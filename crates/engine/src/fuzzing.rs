@@ -13,7 +13,9 @@ string_enum!(
     /// clear-signed armour; `tar_listing`: tar listing with bounded headers (software, profiles, any
     /// tar.gz); `profile_manifest`: a profile archive's profile.json and its checks; `inf`: a
     /// Windows .inf in any encoding (version, manufacturer decorations, models, source files);
-    /// `xml`: XML with bounded depth (answer files).
+    /// `xml`: XML with bounded depth (answer files); `wim`: a WIM/ESD header and its XML editions (seeking and front to back);
+    /// `windows_media`: a UDF image given as sparse sectors (see [`sparse_image`]), its `sources/`
+    /// images looked up and their editions read.
     Target,
     "fuzz target",
     InvalidArgument {
@@ -23,6 +25,8 @@ string_enum!(
         ProfileManifest = "profile_manifest",
         Inf = "inf",
         Xml = "xml",
+        Wim = "wim",
+        WindowsMedia = "windows_media",
     }
 );
 
@@ -55,7 +59,37 @@ pub fn run(target: Target, data: &[u8]) {
                 let _ = crate::detect::parse_xml(text);
             }
         }
+        Target::Wim => {
+            let _ = crate::wim::wim_editions(std::io::Cursor::new(data));
+            let _ = crate::wim::wim_editions_streamed(data, data.len() as u64);
+        }
+        Target::WindowsMedia => {
+            let image = sparse_image(data);
+            if let Ok(udf) = crate::udf::Udf::open(&image[..]) {
+                for path in ["sources/install.wim", "sources/install.esd", "sources/boot.wim", "README.TXT"] {
+                    if let Ok(file) = udf.open_file(path) {
+                        let _ = crate::wim::wim_editions(file);
+                    }
+                }
+            }
+        }
     }
+}
+
+/// Sectors of a disc image as the `windows_media` target takes them: records of a sector number
+/// (u16, little-endian) and its 2048 bytes; sectors not given are zeros. A UDF image's anchor is
+/// at sector 256, so a whole image would be mostly zeros for the fuzzer to mutate; its non-zero
+/// sectors alone are a few dozen. Images are capped at 4096 sectors (8 MiB).
+pub fn sparse_image(data: &[u8]) -> Vec<u8> {
+    const SECTOR: usize = 2048;
+    let records = data.chunks(2 + SECTOR).filter(|r| r.len() > 2);
+    let last = records.clone().map(|r| usize::from(u16::from_le_bytes([r[0], r[1]])) % 4096).max();
+    let mut image = vec![0u8; last.map_or(0, |l| (l + 1) * SECTOR)];
+    for r in records {
+        let at = usize::from(u16::from_le_bytes([r[0], r[1]])) % 4096 * SECTOR;
+        image[at..at + r.len() - 2].copy_from_slice(&r[2..]);
+    }
+    image
 }
 
 /// Detection reads files, so the bytes go to a file first — one per thread, under the temp folder,

@@ -197,8 +197,9 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
-/// The exact OS of an installer ISO (`osid`): its files through the ISO 9660 tree, then libosinfo.
-pub fn identify(file: &File, info: &VolumeInfo) -> crate::osid::OsIdentity {
+/// The exact OS of an installer ISO (`osid`): its files through the ISO 9660 tree, then the
+/// Windows image `windows` read (through UDF or ISO 9660), then libosinfo.
+pub fn identify(file: &File, info: &VolumeInfo, windows: Option<&crate::windows::WindowsMedia>) -> crate::osid::OsIdentity {
     let fields = crate::osid::VolumeFields {
         volume_id: &info.volume_id,
         publisher: &info.publisher,
@@ -207,7 +208,7 @@ pub fn identify(file: &File, info: &VolumeInfo) -> crate::osid::OsIdentity {
         volume_bytes: info.volume_bytes,
     };
     let tree = Tree::open(file);
-    crate::osid::identify(tree.as_ref().map(|t| t as &dyn crate::osid::IsoFiles), &fields)
+    crate::osid::identify(tree.as_ref().map(|t| t as &dyn crate::osid::IsoFiles), windows, &fields)
 }
 
 impl crate::osid::IsoFiles for Tree<'_> {
@@ -237,6 +238,13 @@ pub fn driver_update_disk(file: &File, info: &VolumeInfo) -> Option<Map<String, 
         }
     }
     is_dud.then_some(facts)
+}
+
+/// Where the file at `path` is in the ISO 9660 tree (Joliet, Rock Ridge or plain names): its byte
+/// offset and length. Only the first extent of a multi-extent file (over 4 GiB) is returned.
+pub(crate) fn file_extent(file: &File, path: &str) -> Option<(u64, u64)> {
+    let rec = Tree::open(file)?.lookup(path).filter(|r| !r.dir)?;
+    Some((rec.lba * SECTOR, rec.len))
 }
 
 /// Looking up files in the directory tree. Joliet names are preferred, then Rock Ridge `NM` names,

@@ -44,7 +44,10 @@ pub mod secrets;
 pub mod snapshot;
 pub mod store;
 pub mod stores;
+pub mod udf;
 pub mod verify;
+pub mod wim;
+pub mod windows;
 
 pub use cancel::CancelToken;
 pub use checksum::ExpectedDigest;

@@ -10,11 +10,12 @@ use Format::*;
 pub fn allowed(kind: Kind, os: OsFamily) -> &'static [Format] {
     use OsFamily::*;
     match (kind, os) {
-        (Kind::Os, _) => &[Iso, DriverDisk],
+        // Windows PE boot media are boot files first, but were always importable as an OS ISO.
+        (Kind::Os, _) => &[Iso, DriverDisk, WinPeIso],
         (Kind::OsProfile, _) => &[ProfileTarGz, TarGz],
         (Kind::Driver, Linux) => &[DriverDisk, Rpm],
         (Kind::Driver, Windows) => &[ZipDrivers],
-        (Kind::Boot, Windows) => &[ZipWinPe],
+        (Kind::Boot, Windows) => &[ZipWinPe, WinPeIso],
         (Kind::Bundle, Windows) => &[Zip, ZipDrivers, ZipWinPe],
         (Kind::BundleSig, Windows) => &[Asc],
         (Kind::Config, _) => &[Json],
@@ -50,7 +51,7 @@ pub fn default_kind(format: Format) -> Option<Kind> {
     Some(match format {
         Iso => Kind::Os,
         DriverDisk | Rpm | ZipDrivers => Kind::Driver,
-        ZipWinPe => Kind::Boot,
+        ZipWinPe | WinPeIso => Kind::Boot,
         Zip | TarGz => Kind::Software,
         ProfileTarGz => Kind::OsProfile,
         Asc => Kind::BundleSig,

@@ -284,6 +284,9 @@ pub struct Artifact {
     pub detected: serde_json::Value,
     /// What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`.
     pub driver: Option<crate::driver_info::DriverInfo>,
+    /// The images of a Windows installer's install.wim/esd (index, name, edition id, build,
+    /// architecture, languages), read from `detected`; empty for anything else.
+    pub editions: Vec<crate::wim::WindowsEdition>,
     /// What to know before installing it with its OS image (a driver built for another kernel
     /// release of the image's series, …); see `compat`.
     pub warnings: Vec<crate::compat::Warning>,

@@ -1,11 +1,13 @@
 //! The exact OS of an installer ISO — libosinfo's short id (`rhel9.6`, `sles15sp6`, `ubuntu24.04`,
 //! `debian12`, `esxi8.0`, `win2k22`), name, version and architecture — from the files inside the
 //! ISO first (`.treeinfo`, `.discinfo`, `.disk/info`, SUSE `media.1/products`, ESXi `boot.cfg` and
-//! `upgrade/metadata.xml`), then from the libosinfo database's media rules (Debian's `osinfo-db`:
-//! volume, publisher, application and system id regexes, and the volume size where it matters).
-//! An ISO neither source knows is "not an OS installer".
+//! `upgrade/metadata.xml`, Windows `sources/install.wim` or `install.esd` as [`crate::windows`]
+//! reads them), then from the libosinfo database's media rules (Debian's `osinfo-db`: volume,
+//! publisher, application and system id regexes, and the volume size where it matters). An ISO
+//! neither source knows is "not an OS installer"; Windows PE media are not one either.
 
 use crate::model::OsFamily;
+use crate::windows::WindowsMedia;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,6 +27,8 @@ pub struct OsIdentity {
     /// `5.14.0-570.12.1.el9_6.x86_64`), and the file it was read from; see [`kernel`].
     pub kernel: Option<String>,
     pub kernel_from: Option<String>,
+    /// Windows PE boot media (a boot.wim and no install image): named, but not an OS installer.
+    pub windows_pe: bool,
 }
 
 impl OsIdentity {
@@ -60,14 +64,18 @@ impl OsIdentity {
     }
 
     /// The facts detection keeps (`os_id`, `os_name`, `os_version`, `arch`, `identified_by`), or
-    /// `installer: false` when nothing named it.
+    /// `installer: false` when nothing named it; Windows PE media add `windows_pe: true` to
+    /// `installer: false`.
     pub fn facts(&self) -> Map<String, Value> {
         let mut f = Map::new();
         if self.os_id.is_none() && self.os_name.is_none() {
             f.insert("installer".into(), json!(false));
             return f;
         }
-        f.insert("installer".into(), json!(true));
+        f.insert("installer".into(), json!(!self.windows_pe));
+        if self.windows_pe {
+            f.insert("windows_pe".into(), json!(true));
+        }
         for (k, v) in [
             ("os_id", &self.os_id),
             ("os_name", &self.os_name),
@@ -249,6 +257,30 @@ fn id_for(product: &str, version: &str) -> Option<String> {
 /// The OS named by the files inside the ISO, best first.
 pub fn from_files(iso: &dyn IsoFiles) -> Option<OsIdentity> {
     treeinfo(iso).or_else(|| disk_info(iso)).or_else(|| suse_products(iso)).or_else(|| esxi(iso))
+}
+
+/// The OS a Windows image's XML names (`crate::windows::windows_media`): libosinfo's id for its
+/// build, the image's name, version and architecture; read from `sources/install.wim` (or .esd,
+/// or boot.wim for Windows PE). A build libosinfo has no id for (a semi-annual server release, a
+/// preview) keeps its version and a plain name, and no id.
+pub fn from_windows(media: &WindowsMedia) -> OsIdentity {
+    let os_name = media.os_name.clone().or_else(|| {
+        let server = media.editions.iter().any(crate::wim::WindowsEdition::is_server);
+        let family = if server { "Microsoft Windows Server" } else { "Microsoft Windows" };
+        Some(match media.build {
+            Some(build) => format!("{family} (build {build})"),
+            None => family.to_string(),
+        })
+    });
+    OsIdentity {
+        os_id: media.os_id.clone(),
+        os_name,
+        os_version: media.os_version.clone(),
+        arch: media.arch.map(|a| a.as_str().to_string()),
+        source: Some(media.wim_path.clone()),
+        windows_pe: media.windows_pe,
+        ..Default::default()
+    }
 }
 
 /// `.treeinfo` (Red Hat family: [release] name/short/version or [general] family/version, [tree]
@@ -567,10 +599,11 @@ pub fn from_osinfo<'a>(db: &'a [OsinfoMedia], v: &VolumeFields<'_>) -> Option<&'
     db.iter().map(|m| (m.score(v), m)).filter(|(s, _)| *s > 0).max_by_key(|(s, _)| *s).map(|(_, m)| m)
 }
 
-/// The identity an ISO's files and its volume descriptor give: the files first, libosinfo for
-/// what they leave open (or everything when no file names the OS).
-pub fn identify(iso: Option<&dyn IsoFiles>, v: &VolumeFields<'_>) -> OsIdentity {
-    let mut id = identify_from(iso, v);
+/// The identity an ISO's files and its volume descriptor give: the files first — its ISO 9660
+/// files, then the Windows image read through UDF or ISO 9660 —, libosinfo for what they leave
+/// open (or everything when no file names the OS).
+pub fn identify(iso: Option<&dyn IsoFiles>, windows: Option<&WindowsMedia>, v: &VolumeFields<'_>) -> OsIdentity {
+    let mut id = identify_from(iso, windows, v);
     if id.os_id.is_some() && id.arch.is_none() {
         id.arch = arch_in(v.volume_id);
     }
@@ -583,12 +616,18 @@ pub fn identify(iso: Option<&dyn IsoFiles>, v: &VolumeFields<'_>) -> OsIdentity 
     id
 }
 
-fn identify_from(iso: Option<&dyn IsoFiles>, v: &VolumeFields<'_>) -> OsIdentity {
-    let files = iso.and_then(from_files);
+fn identify_from(iso: Option<&dyn IsoFiles>, windows: Option<&WindowsMedia>, v: &VolumeFields<'_>) -> OsIdentity {
+    let files = iso.and_then(from_files).or_else(|| windows.map(from_windows));
+    if files.as_ref().is_some_and(|f| f.windows_pe) {
+        // Windows PE is no installer: libosinfo's rules for Windows media do not apply to it.
+        return files.unwrap_or_default();
+    }
     let db = from_osinfo(osinfo_db(), v);
     match (files, db) {
         (Some(mut f), Some(m)) => {
-            if f.os_id.is_none() {
+            // An exact version the files gave without an id (a Windows build libosinfo does not
+            // know) is not overruled by a volume label's rule.
+            if f.os_id.is_none() && f.os_version.is_none() {
                 f.os_id = Some(m.short_id.clone());
             }
             if f.arch.is_none() && m.arch != "all" {
@@ -710,5 +749,50 @@ mod tests {
         assert_eq!((esxi.os_id.as_deref(), esxi.os_version.as_deref()), (Some("esxi8.0"), Some("8.0.3")));
         assert_eq!(esxi.family_and_distro(), Some((OsFamily::Vmware, Some("esxi".into()))));
         assert_eq!(id(&[("boot/grub/grub.cfg", "menuentry rescue")]), OsIdentity::default());
+    }
+
+    fn media(build: Option<u32>, installation_type: &str, windows_pe: bool) -> WindowsMedia {
+        let edition = json!({"index": 1, "name": "image", "languages": ["en-US"], "installation_type": installation_type});
+        let (os_id, os_name) = match build.and_then(|b| crate::windows::os_for_build(b, installation_type == "server")) {
+            _ if windows_pe => (None, Some("Windows PE".to_string())),
+            Some((id, name)) => (Some(id.to_string()), Some(name.to_string())),
+            None => (None, None),
+        };
+        WindowsMedia {
+            wim_path: if windows_pe { "sources/boot.wim" } else { "sources/install.wim" }.into(),
+            file_system: crate::windows::MediaFileSystem::Udf,
+            editions: vec![serde_json::from_value(edition).unwrap()],
+            arch: Some(crate::wim::WindowsArch::X64),
+            build,
+            os_id,
+            os_name,
+            os_version: build.map(|b| format!("10.0.{b}")),
+            windows_pe,
+        }
+    }
+
+    #[test]
+    fn a_windows_image_names_its_build_and_windows_pe_is_no_installer() {
+        let server = from_windows(&media(Some(20348), "server", false));
+        assert_eq!(
+            (server.os_id.as_deref(), server.os_version.as_deref(), server.arch.as_deref(), server.source.as_deref()),
+            (Some("win2k22"), Some("10.0.20348"), Some("x86_64"), Some("sources/install.wim"))
+        );
+        assert_eq!(server.family_and_distro(), Some((OsFamily::Windows, None)));
+        assert_eq!(server.facts()["installer"], json!(true));
+        // A build libosinfo has no id for keeps its version and a plain name; a volume label's
+        // rule does not give it another id.
+        let preview = from_windows(&media(Some(25398), "server", false));
+        assert_eq!((preview.os_id, preview.os_name.as_deref()), (None, Some("Microsoft Windows Server (build 25398)")));
+        let fields = VolumeFields { volume_id: "SSS_X64FREE_EN-US_DV9", publisher: "MICROSOFT CORPORATION", ..Default::default() };
+        let named = identify(None, Some(&media(Some(25398), "server", false)), &fields);
+        assert_eq!((named.os_id, named.os_version.as_deref()), (None, Some("10.0.25398")));
+        let pe = identify(None, Some(&media(Some(22621), "windows_pe", true)), &fields);
+        assert_eq!(
+            (pe.os_id.as_deref(), pe.os_name.as_deref(), pe.source.as_deref()),
+            (None, Some("Windows PE"), Some("sources/boot.wim"))
+        );
+        let facts = pe.facts();
+        assert_eq!((&facts["installer"], &facts["windows_pe"]), (&json!(false), &json!(true)));
     }
 }

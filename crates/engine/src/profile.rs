@@ -7,6 +7,7 @@ use crate::compat::{self, ImageFacts};
 use crate::driver_info::DriverInfo;
 use crate::error::{code, Error, Result};
 use crate::model::{Artifact, ArtifactRef, ArtifactState, Kind, OsFamily};
+use crate::wim::WindowsEdition;
 use crate::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,11 @@ pub struct Profile {
     pub members: Vec<ProfileMember>,
     /// Install options: free key/values plus the common hostname, locale, timezone, keyboard.
     pub options: BTreeMap<String, String>,
+    /// On a Windows image: the edition (install.wim image) it installs; None when none is chosen
+    /// (Setup asks, unless the answer file selects one).
+    pub edition: Option<WindowsEdition>,
+    /// The editions the base image offers to choose from (empty for anything but a Windows installer).
+    pub editions: Vec<WindowsEdition>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -125,9 +131,9 @@ fn find_id(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 fn load(conn: &Connection, id: i64) -> Result<Profile> {
-    let (name, description, base_id, created_at, updated_at): (String, String, i64, String, String) =
-        conn.query_row("SELECT name, description, base_id, created_at, updated_at FROM profiles WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    let (name, description, base_id, created_at, updated_at, edition): (String, String, i64, String, String, Option<u32>) = conn
+        .query_row("SELECT name, description, base_id, created_at, updated_at, edition FROM profiles WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
     let image = ImageFacts::of(&base);
@@ -170,9 +176,76 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
         distro: base.distro,
         members,
         options,
+        edition: edition.and_then(|i| base.editions.iter().find(|e| e.index == i).cloned()),
+        editions: base.editions,
         created_at,
         updated_at,
     })
+}
+
+/// The edition of `base` that `wanted` names: its index, its edition id (ServerDatacenter) or its
+/// name, ignoring case. An edition id that two editions share (a Server Core and a Desktop
+/// Experience image) is refused: the index tells them apart.
+pub(crate) fn pick_edition(base: &Artifact, wanted: &str) -> Result<WindowsEdition> {
+    let wanted = wanted.trim();
+    if base.editions.is_empty() {
+        return Err(Error::new(
+            code::INVALID_ARGUMENT,
+            format!("{} has no Windows editions to choose from.", base.name),
+            "Editions are the images inside a Windows installer's sources/install.wim or install.esd; only a profile on such an image installs one of them.",
+            "Leave the edition out, or create the profile on a Windows installer ISO.",
+        ));
+    }
+    let list = || base.editions.iter().map(edition_label).collect::<Vec<_>>().join("; ");
+    let found: Vec<&WindowsEdition> = match wanted.parse::<u32>() {
+        Ok(i) => base.editions.iter().filter(|e| e.index == i).collect(),
+        Err(_) => {
+            let by_id: Vec<_> =
+                base.editions.iter().filter(|e| e.edition_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(wanted))).collect();
+            if by_id.is_empty() {
+                base.editions.iter().filter(|e| e.name.eq_ignore_ascii_case(wanted)).collect()
+            } else {
+                by_id
+            }
+        }
+    };
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::new(
+            code::INVALID_ARGUMENT,
+            format!("{} has no edition \"{wanted}\".", base.name),
+            "An edition is named by its index in install.wim, its edition id or its name.",
+            format!("Choose one of: {}.", list()),
+        )),
+        many => Err(Error::new(
+            code::INVALID_ARGUMENT,
+            format!("\"{wanted}\" names {} editions of {}.", many.len(), base.name),
+            "Images of one edition id differ by installation type (Server Core or Desktop Experience); the index tells them apart.",
+            format!("Choose by index: {}.", many.iter().map(|e| edition_label(e)).collect::<Vec<_>>().join("; ")),
+        )),
+    }
+}
+
+/// "2 Windows Server 2022 SERVERDATACENTER (ServerDatacenter)": how a refusal lists an edition.
+fn edition_label(e: &WindowsEdition) -> String {
+    match &e.edition_id {
+        Some(id) => format!("{} {} ({id})", e.index, e.name),
+        None => format!("{} {}", e.index, e.name),
+    }
+}
+
+/// Set (or with None clear) the edition profile `id` installs, inside the caller's transaction.
+pub(crate) fn set_edition(tx: &Connection, id: i64, edition: Option<&str>) -> Result<()> {
+    let index = match edition {
+        None => None,
+        Some(wanted) => {
+            let base_id: i64 = tx.query_row("SELECT base_id FROM profiles WHERE id = ?1", [id], |r| r.get(0))?;
+            let base = catalog::by_id(tx, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
+            Some(pick_edition(&base, wanted)?.index)
+        }
+    };
+    tx.execute("UPDATE profiles SET edition = ?1 WHERE id = ?2", params![index, id])?;
+    touch(tx, id)
 }
 
 fn touch(conn: &Connection, id: i64) -> Result<()> {
@@ -181,7 +254,7 @@ fn touch(conn: &Connection, id: i64) -> Result<()> {
 }
 
 /// Can `a` join `p` (on `image`)? Refusals say why, in the words of the support matrix, or for a
-/// driver or boot file that does not fit the image, `incompatible_driver` with the reason.
+/// driver that does not fit the image, `incompatible_driver` with the reason; a boot file, `incompatible_boot_file`.
 fn check_member(p: &Profile, image: &ImageFacts, a: &Artifact) -> Result<Role> {
     let role = Role::for_kind(a.kind).ok_or_else(|| {
         refuse(
@@ -269,11 +342,25 @@ impl Engine {
         load(&conn, id)
     }
 
-    /// Create a profile on an OS image.
-    pub fn create_profile(&self, name: &str, base: &str, description: &str) -> Result<Profile> {
+    /// Create a profile on an OS image; on a Windows installer, `edition` (index, edition id or
+    /// name) picks the edition it installs. Nothing is created when the edition is refused.
+    pub fn create_profile(&self, name: &str, base: &str, description: &str, edition: Option<&str>) -> Result<Profile> {
         let name = catalog::validate_name(name)?;
         self.write(|tx| {
             let id = create(tx, &name, base, description)?;
+            if edition.is_some() {
+                set_edition(tx, id, edition)?;
+            }
+            load(tx, id)
+        })
+    }
+
+    /// Choose the Windows edition a profile installs (index, edition id or name), or with None
+    /// leave the choice to Setup.
+    pub fn set_profile_edition(&self, key: &str, edition: Option<&str>) -> Result<Profile> {
+        self.write(|tx| {
+            let id = find_id(tx, key)?;
+            set_edition(tx, id, edition)?;
             load(tx, id)
         })
     }
@@ -336,7 +423,7 @@ impl Engine {
         })
     }
 
-    /// Copy a profile (members and options) under a new name.
+    /// Copy a profile (members, options and edition) under a new name.
     pub fn clone_profile(&self, key: &str, new_name: &str) -> Result<Profile> {
         let new_name = catalog::validate_name(new_name)?;
         self.write(|tx| {
@@ -346,8 +433,8 @@ impl Engine {
             }
             let now = clock::now();
             tx.execute(
-                "INSERT INTO profiles (name, description, base_id, created_at, updated_at)
-                 SELECT ?1, description, base_id, ?2, ?2 FROM profiles WHERE id = ?3",
+                "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at)
+                 SELECT ?1, description, base_id, edition, ?2, ?2 FROM profiles WHERE id = ?3",
                 params![new_name, now, id],
             )?;
             let new_id = tx.last_insert_rowid();

@@ -96,6 +96,14 @@ struct Manifest {
     members: Vec<ManifestMember>,
     #[serde(default)]
     install_options: BTreeMap<String, String>,
+    #[serde(default)]
+    edition: Option<ManifestEdition>,
+}
+
+/// The Windows edition the exported profile installed: chosen again by its index.
+#[derive(Deserialize)]
+struct ManifestEdition {
+    index: u32,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +427,9 @@ impl Engine {
             let id = profile::create(tx, &profile_name, &base_id.to_string(), &manifest.description)?;
             profile::add_members(tx, id, &keys)?;
             profile::set_options(tx, id, &opts)?;
+            if let Some(e) = &manifest.edition {
+                profile::set_edition(tx, id, Some(&e.index.to_string()))?;
+            }
             tx.execute("DELETE FROM staged_members WHERE job_id = ?1", [step.job_id()])?;
             crate::failpoint::failpoint("profile_import.before_commit");
             profile::load_profile(tx, id)

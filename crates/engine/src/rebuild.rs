@@ -28,7 +28,7 @@ pub struct RebuildReport {
 /// The extension a recovered file gets, so that tools that look at names see what it is.
 fn extension(format: Format) -> &'static str {
     match format {
-        Format::Iso | Format::DriverDisk => ".iso",
+        Format::Iso | Format::WinPeIso | Format::DriverDisk => ".iso",
         Format::Rpm => ".rpm",
         Format::Zip | Format::ZipDrivers | Format::ZipWinPe => ".zip",
         Format::TarGz | Format::ProfileTarGz => ".tar.gz",

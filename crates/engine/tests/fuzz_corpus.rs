@@ -81,6 +81,8 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
 fn rounds(target: Target) -> usize {
     match target {
         Target::Detect => 1500,
+        // each input becomes a disc image of up to 8 MiB
+        Target::WindowsMedia => 1500,
         _ => 8000,
     }
 }

@@ -60,7 +60,7 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
     assert!(imported.items.iter().all(|i| i.artifact.is_some()), "{imported:?}");
     spawned_before_the_end(&engine, engine.verify_work(&[]).unwrap(), JobKind::Verify);
 
-    engine.create_profile("web", "ipxe.iso", "").unwrap();
+    engine.create_profile("web", "ipxe.iso", "", None).unwrap();
     engine.add_to_profile("web", &["post-install.sh".to_string()]).unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();

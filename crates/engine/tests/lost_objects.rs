@@ -52,7 +52,7 @@ fn a_lost_object_used_by_a_profile_does_not_stop_the_repository_from_opening() {
         let engine = Engine::open(DataLayout::new(home)).unwrap();
         let report = import(&engine, &[fixture("rhel-9.6-x86_64-dvd.iso"), fixture("ks.cfg")]);
         assert!(report.items.iter().all(|i| i.outcome == Outcome::Imported), "{report:#?}");
-        engine.create_profile("rhel9-web", "rhel-9.6-x86_64-dvd.iso", "").unwrap();
+        engine.create_profile("rhel9-web", "rhel-9.6-x86_64-dvd.iso", "", None).unwrap();
         engine.add_to_profile("rhel9-web", &["ks.cfg".to_string()]).unwrap();
         let sha = |i: usize| report.items[i].artifact.as_ref().unwrap().sha256.clone();
         (sha(0), sha(1), report.job.id)

@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, Verification } from './ipc/client';
+import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, Verification, WindowsEdition } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -127,4 +127,9 @@ export function exactOs(a: { os_id: string | null; os_name: string | null; arch:
   }
   const id = a.os_id != null && a.os_id !== a.os_name ? ` (${a.os_id})` : '';
   return `${a.os_name ?? a.os_id}${id}${a.arch ? `, ${a.arch}` : ''}`;
+}
+
+/** How a Windows edition is offered in a choice: "2 · Windows Server 2022 Datacenter (Desktop Experience)". */
+export function editionLabel(e: Pick<WindowsEdition, 'index' | 'name' | 'display_name'>): string {
+  return `${e.index} · ${e.display_name ?? e.name}`;
 }

@@ -47,6 +47,29 @@ describe('ImportReview component', () => {
     expect(within(rows[1]!).getByTestId('review-exact-os')).toHaveTextContent('Not an OS installer');
   });
 
+  it('lists the editions a Windows installer holds', async () => {
+    const ed = (index: number, id: string) => ({ index, name: `Windows Server 2022 ${id.toUpperCase()}`, display_name: `Windows Server 2022 ${id.slice(6)}`, edition_id: id });
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ path: '/d/win.iso', file_name: 'win.iso', os: 'windows', distro: null,
+            detected: { os_id: 'win2k22', os_name: 'Microsoft Windows Server 2022', arch: 'x86_64', editions: [ed(1, 'ServerStandard'), ed(2, 'ServerDatacenter')] } }),
+          planItem({ path: '/d/rhel.iso', file_name: 'rhel.iso', os: 'linux', distro: 'rhel', detected: { os_id: 'rhel9.6', installer: true } }),
+        ],
+        checksum_files: [],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/win.iso', '/d/rhel.iso']);
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    const rows = await screen.findAllByTestId('review-row');
+    const win = within(rows[0]!).getByTestId('review-editions');
+    expect(win).toHaveTextContent('2 editions: ServerStandard, ServerDatacenter');
+    expect(win.title).toBe('1 · Windows Server 2022 Standard\n2 · Windows Server 2022 Datacenter');
+    expect(within(rows[1]!).queryByTestId('review-editions')).toBeNull();
+  });
+
   it('disables Import until a required OS is chosen', async () => {
     mockCommands({ plan_import: () => ({ items: [planItem({ os: null, os_required: true })], checksum_files: [] }), list_artifacts: () => [] });
     const review = new ImportReview();

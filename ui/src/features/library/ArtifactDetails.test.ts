@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
 import ArtifactDetails from './ArtifactDetails.svelte';
 import { Catalog } from './catalog.svelte';
-import type { ArtifactPatch } from '$lib/ipc/client';
+import type { ArtifactPatch, WindowsEdition } from '$lib/ipc/client';
 
 describe('ArtifactDetails', () => {
   it('shows the proof of every check: which digest matched which file and line, and the last verify', async () => {
@@ -170,6 +170,35 @@ describe('ArtifactDetails attributes', () => {
     expect(screen.getByTestId('driver')).toHaveTextContent('kmod-ixgbe-5.19.6-1.el9_4');
     expect(screen.queryByTestId('driver-catalog')).toBeNull();
     expect(screen.queryByTestId('driver-hwids')).toBeNull();
+  });
+
+  it('lists the editions of a Windows image as a table, once, and none for other files', () => {
+    const edition = (index: number, name: string, edition_id: string): WindowsEdition => ({
+      index, name, description: null, display_name: `${name} (Desktop Experience)`, edition_id, flags: edition_id, arch: 'x86_64',
+      version: '10.0.20348.587', build: 20348, languages: ['en-US', 'de-DE'], default_language: 'en-US', installation_type: 'server',
+      product_name: null, product_type: 'ServerNT',
+    });
+    const editions = [edition(1, 'Windows Server 2022 SERVERSTANDARD', 'ServerStandard'), edition(2, 'Windows Server 2022 SERVERDATACENTER', 'ServerDatacenter')];
+    const a = artifact(10, {
+      name: 'win2022.iso', os: 'windows', distro: null, os_id: 'win2k22', os_name: 'Microsoft Windows Server 2022',
+      detected: { volume_id: 'SSS_X64FREE_EN-US_DV9', identified_by: 'sources/install.wim', editions }, editions,
+    });
+    const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    const table = screen.getByRole('table', { name: 'Editions' });
+    expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Index', 'Name', 'Edition ID', 'Build', 'Arch', 'Languages']);
+    const rows = within(table).getAllByTestId('edition');
+    expect(rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent))).toEqual([
+      ['1', 'Windows Server 2022 SERVERSTANDARD', 'ServerStandard', '20348', 'x86_64', 'en-US, de-DE'],
+      ['2', 'Windows Server 2022 SERVERDATACENTER', 'ServerDatacenter', '20348', 'x86_64', 'en-US, de-DE'],
+    ]);
+    expect(within(rows[0]!).getByText('Windows Server 2022 SERVERSTANDARD')).toHaveAttribute('title', 'Windows Server 2022 SERVERSTANDARD (Desktop Experience)');
+    // Not again as raw JSON under Detected; the other facts stay there.
+    expect(screen.queryByText(/"edition_id"/)).toBeNull();
+    expect(screen.getByText('identified by')).toBeInTheDocument();
+    unmount();
+
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(11) });
+    expect(screen.queryByTestId('editions')).toBeNull();
   });
 
   it('says which snapshot of which disk of which VM an image was cut from, and offers images from a qcow2 image’s snapshots', async () => {

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import type { Profile, ProfileMember } from '$lib/ipc/client';
+import type { Profile, ProfileMember, WindowsEdition } from '$lib/ipc/client';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
 import { Catalog } from '../library/catalog.svelte';
 import ProfileEditor from './ProfileEditor.svelte';
@@ -19,7 +19,7 @@ const profile: Profile = {
     member(5, 'dud-ixgbe-rhel9.4.iso', { warnings: [{ code: 'kernel_other_release', text: KABI }] }),
     member(6, 'kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm'),
   ],
-  options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z',
+  options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z',
 };
 
 const library = [
@@ -63,5 +63,43 @@ describe('ProfileEditor', () => {
     expect(box).toHaveTextContent('What to do:');
     expect(calls.find((c) => c.cmd === 'add_to_profile')!.args).toEqual({ profile: '3', artifacts: ['7'] });
     expect(profiles.selected?.members.map((m) => m.artifact.name)).toEqual(['dud-ixgbe-rhel9.4.iso', 'kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm']);
+  });
+
+  it('offers the Windows image\'s editions and saves the one chosen; a Linux profile has no such choice', async () => {
+    const ed = (index: number, id: string): WindowsEdition => ({
+      index, name: `Windows Server 2022 ${id.toUpperCase()}`, description: null, display_name: `Windows Server 2022 ${id.slice(6)} (Desktop Experience)`,
+      edition_id: id, flags: id, arch: 'x86_64', version: '10.0.20348.587', build: 20348, languages: ['en-US'], default_language: 'en-US',
+      installation_type: 'server', product_name: null, product_type: 'ServerNT',
+    });
+    const editions = [ed(1, 'ServerStandard'), ed(2, 'ServerDatacenter')];
+    const win: Profile = { ...profile, name: 'win2022', base: { id: 2, name: 'win-server-2022.iso' }, os: 'windows', distro: null, members: [], editions };
+    const calls = mockCommands({
+      get_profile: () => win,
+      get_artifact: () => artifact(2, { name: 'win-server-2022.iso', kind: 'os', os: 'windows', distro: null }),
+      set_profile_edition: (args) => ({ ...win, edition: editions.find((e) => e.index === args.edition) ?? null }),
+    });
+    const profiles = new Profiles();
+    await profiles.select(3);
+    const user = userEvent.setup();
+    const view = render(ProfileEditor, { profiles, catalog: new Catalog() });
+
+    const select = screen.getByTestId('profile-edition') as HTMLSelectElement;
+    expect(select.value).toBe('');
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'Not chosen — Setup asks',
+      '1 · Windows Server 2022 Standard (Desktop Experience)',
+      '2 · Windows Server 2022 Datacenter (Desktop Experience)',
+    ]);
+    await user.selectOptions(select, '2');
+    expect(calls.find((c) => c.cmd === 'set_profile_edition')!.args).toEqual({ profile: '3', edition: 2 });
+    await vi.waitFor(() => expect(profiles.selected?.edition?.edition_id).toBe('ServerDatacenter'));
+    expect((screen.getByTestId('profile-edition') as HTMLSelectElement).value).toBe('2');
+    view.unmount();
+
+    mockCommands({ get_profile: () => profile, get_artifact: () => library[0] });
+    const linux = new Profiles();
+    await linux.select(3);
+    render(ProfileEditor, { profiles: linux, catalog: new Catalog() });
+    expect(screen.queryByTestId('profile-edition')).toBeNull();
   });
 });

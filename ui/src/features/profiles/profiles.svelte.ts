@@ -138,9 +138,9 @@ export class Profiles {
   }
 
   /** Returns the refusal to show in the create dialog, or null when the new profile is open. */
-  async create(name: string, base: string, description: string): Promise<IpcError | null> {
+  async create(name: string, base: string, description: string, edition: number | null = null): Promise<IpcError | null> {
     try {
-      this.#show(await api.createProfile(name.trim(), base, description));
+      this.#show(await api.createProfile(name.trim(), base, description, edition));
       return null;
     } catch (e) {
       return asIpcError(e);
@@ -179,6 +179,13 @@ export class Profiles {
     const p = this.selected;
     if (!p) return Promise.resolve(null);
     return this.#edit(() => api.removeFromProfile(String(p.id), [String(artifactId)]));
+  }
+
+  /** Choose the Windows edition (its index in install.wim) the open profile installs; null leaves it to Setup. */
+  setEdition(index: number | null): Promise<IpcError | null> {
+    const p = this.selected;
+    if (!p) return Promise.resolve(null);
+    return this.#edit(() => api.setProfileEdition(String(p.id), index));
   }
 
   /** Save the options as shown: changed keys set, keys no longer present removed (empty value). */

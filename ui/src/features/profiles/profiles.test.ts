@@ -10,7 +10,7 @@ function member(id: number, role: ProfileMember['role'], over: Partial<ProfileMe
 function profile(id: number, over: Partial<Profile> = {}): Profile {
   return {
     id, name: `p-${id}`, description: '', base: { id: 1, name: 'rhel-9.6-x86_64-dvd.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [],
-    options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
+    options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
   };
 }
 
@@ -134,7 +134,7 @@ describe('Profiles', () => {
     });
     const p = new Profiles();
     expect(await p.create(' web ', '1', 'RHEL web')).toBeNull();
-    expect(calls.find((c) => c.cmd === 'create_profile')!.args).toEqual({ name: 'web', base: '1', description: 'RHEL web' });
+    expect(calls.find((c) => c.cmd === 'create_profile')!.args).toEqual({ name: 'web', base: '1', description: 'RHEL web', edition: null });
     expect(p.selected?.name).toBe('web');
     await p.rename('web2', 'RHEL web');
     expect(calls.find((c) => c.cmd === 'update_profile')!.args).toEqual({ profile: '3', name: 'web2', description: null });

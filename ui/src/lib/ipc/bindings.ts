@@ -64,8 +64,17 @@ export const commands = {
 	listProfiles: () => typedError<Profile[], Error>(__TAURI_INVOKE("list_profiles")),
 	/**  One profile by name (ignoring case) or id. */
 	getProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("get_profile", { profile })),
-	/**  A new profile on an OS image (`base`: its id or name). Refused with `name_taken` or `image_not_found`. */
-	createProfile: (name: string, base: string, description: string) => typedError<Profile, Error>(__TAURI_INVOKE("create_profile", { name, base, description })),
+	/**
+	 *  A new profile on an OS image (`base`: its id or name); on a Windows installer `edition` (its
+	 *  index) picks the edition it installs. Refused with `name_taken`, `image_not_found` or, for an
+	 *  edition the image lacks, `invalid_argument`; nothing is created then.
+	 */
+	createProfile: (name: string, base: string, description: string, edition: number | null) => typedError<Profile, Error>(__TAURI_INVOKE("create_profile", { name, base, description, edition })),
+	/**
+	 *  Choose the Windows edition (its index in install.wim) a profile installs; None leaves the
+	 *  choice to Setup. An index the base image lacks is refused with `invalid_argument`.
+	 */
+	setProfileEdition: (profile: string, edition: number | null) => typedError<Profile, Error>(__TAURI_INVOKE("set_profile_edition", { profile, edition })),
 	/**
 	 *  Add library artifacts (ids or names). What does not fit the base OS is refused with the reason
 	 *  (`unsupported_type`) and nothing changes.
@@ -400,6 +409,11 @@ export type Artifact = {
 	/**  What a driver holds (architectures, hardware IDs, kernels, …), read from `detected`. */
 	driver: DriverInfo | null,
 	/**
+	 *  The images of a Windows installer's install.wim/esd (index, name, edition id, build,
+	 *  architecture, languages), read from `detected`; empty for anything else.
+	 */
+	editions: WindowsEdition[],
+	/**
 	 *  What to know before installing it with its OS image (a driver built for another kernel
 	 *  release of the image's series, …); see `compat`.
 	 */
@@ -656,7 +670,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -830,6 +844,12 @@ export type ImportRequest = {
 	/**  Seconds a server may send nothing before a download fails (default 30). */
 	read_timeout_secs?: number | null,
 };
+
+/**
+ *  `WINDOWS/INSTALLATIONTYPE` of an image: a desktop, a server with or without its desktop,
+ *  or Windows PE (boot.wim: Windows Setup and WinPE boot media).
+ */
+export type InstallationType = "client" | "server" | "server_core" | "windows_pe";
 
 /**  Which of the catalog's endpoints to use. */
 export type Interface = "public" | "internal" | "admin";
@@ -1010,6 +1030,13 @@ export type Profile = {
 	members: ProfileMember[],
 	/**  Install options: free key/values plus the common hostname, locale, timezone, keyboard. */
 	options: { [key in string]: string },
+	/**
+	 *  On a Windows image: the edition (install.wim image) it installs; None when none is chosen
+	 *  (Setup asks, unless the answer file selects one).
+	 */
+	edition: WindowsEdition | null,
+	/**  The editions the base image offers to choose from (empty for anything but a Windows installer). */
+	editions: WindowsEdition[],
 	created_at: string,
 	updated_at: string,
 };
@@ -1516,6 +1543,39 @@ export type Warning = {
 
 /**  What a warning is about (shared with the UI through the generated client). */
 export type WarningCode = "kernel_other_release" | "windows_build_unsure" | "incompatible_driver";
+
+/**
+ *  `WINDOWS/ARCH` of an image (PROCESSOR_ARCHITECTURE_*: 0, 5, 6, 9, 12), named as libosinfo
+ *  names architectures; [`WindowsArch::windows_name`] gives Windows' own word (amd64, …).
+ */
+export type WindowsArch = "i686" | "armv7l" | "ia64" | "x86_64" | "aarch64";
+
+/**  One image in a WIM: what the deployment tools call an edition (index 1 = the first image). */
+export type WindowsEdition = {
+	index: number,
+	/**  `NAME`, e.g. "Windows Server 2022 SERVERSTANDARD". */
+	name: string,
+	description: string | null,
+	/**  `DISPLAYNAME`, e.g. "Windows Server 2022 Standard (Desktop Experience)". */
+	display_name: string | null,
+	/**  `WINDOWS/EDITIONID`, e.g. ServerStandard, Professional, WindowsPE. */
+	edition_id: string | null,
+	/**  `FLAGS`: the edition id again in install images, a number in boot.wim (9 = Windows PE). */
+	flags: string | null,
+	arch: WindowsArch | null,
+	/**  `WINDOWS/VERSION` as MAJOR.MINOR.BUILD.SPBUILD (or the parts present), e.g. "10.0.20348.587". */
+	version: string | null,
+	build: number | null,
+	/**  `WINDOWS/LANGUAGES/LANGUAGE`, e.g. ["en-US"]. */
+	languages: string[],
+	default_language: string | null,
+	/**  None when the image does not say or says something else than the known types. */
+	installation_type: InstallationType | null,
+	/**  `WINDOWS/PRODUCTNAME`, e.g. "Microsoft® Windows® Operating System". */
+	product_name: string | null,
+	/**  `WINDOWS/PRODUCTTYPE`: WinNT (client), ServerNT, LanmanNT (domain controller). */
+	product_type: string | null,
+};
 
 /**
  *  One `TargetOSVersion` decoration of an `.inf`'s `[Manufacturer]` section,
