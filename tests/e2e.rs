@@ -1172,7 +1172,10 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
             app.shot(&format!("look-library-delete-{at}")).await;
             app.click("[data-testid=keep-artifact]").await;
             app.click("[data-testid=nav-profiles]").await;
-            app.click("[data-testid=profile-row][data-name='web']").await;
+            // open already (a narrow window then shows the editor alone, without the list)
+            if app.client.find(Locator::Css("[data-testid=profile-editor][data-profile='web']")).await.is_err() {
+                app.click("[data-testid=profile-row][data-name='web']").await;
+            }
             app.click("[data-testid=add-from-library]").await;
             app.wait_for("[data-testid=picker-kind]").await;
             app.shot(&format!("look-picker-{at}")).await;
@@ -2113,7 +2116,7 @@ async fn images_are_cut_from_snapshots_of_a_chosen_qcow2_file_and_of_a_library_i
     app.click("[data-testid=nav-snapshots]").await;
     app.wait_for("[data-testid=libvirt-uri]").await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while app.client.find(Locator::Css("[data-testid=vm-list], .sources [data-code]")).await.is_err() {
+    while app.client.find(Locator::Css("[data-testid=vm-list], [aria-label='Snapshot sources'] [data-code]")).await.is_err() {
         assert!(Instant::now() < deadline, "the default connection was neither listed nor refused");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
