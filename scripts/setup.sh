@@ -39,6 +39,8 @@ APT_PACKAGES=(
   gnome-keyring dbus libdbus-1-dev libssl-dev pkg-config
   # the exact OS of installer ISOs: libosinfo's media rules (the .deb depends on it too)
   osinfo-db
+  # trusted keys: real distribution keys (Debian's archive signing keys) the key tests read
+  debian-archive-keyring
   # VM disk snapshots: a real libvirt daemon with the QEMU driver (scripts/servers.sh libvirt) and
   # virsh. Not libvirt-daemon-system: its service units, users and default network are not used
   # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.

@@ -153,13 +153,14 @@ pub async fn trust_host_key(state: State<'_, AppState>, name: String, fingerprin
     .await
 }
 
-/// The native dialog for an image store's signing key (the publisher's OpenPGP public key, armored
-/// or binary); its path, or none when cancelled. `add_store` reads it.
+/// The native dialog for an OpenPGP public key file (armored or binary): an image store's signing
+/// key or a key to trust; its path, or none when cancelled. `add_store`, `inspect_key` and
+/// `trust_key` read it.
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_signing_key(state: State<'_, AppState>) -> Result<Option<String>, IpcError> {
     let ask = |d: &dyn Dialogs| {
-        d.pick_file("Choose the store's signing key", "OpenPGP public keys", &["asc", "gpg", "pgp", "key", "pub"]).into_iter().collect()
+        d.pick_file("Choose an OpenPGP public key", "OpenPGP public keys", &["asc", "gpg", "pgp", "key", "pub"]).into_iter().collect()
     };
     Ok(pick(&state, ask).await?.into_iter().next())
 }

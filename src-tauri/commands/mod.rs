@@ -5,6 +5,7 @@ pub mod dialogs;
 pub mod gold;
 pub mod import;
 pub mod jobs;
+pub mod keys;
 pub mod library;
 pub mod profiles;
 pub mod publish;

@@ -17,7 +17,7 @@ use super::import::check_url;
 use crate::error::{blocking, IpcError};
 use crate::AppState;
 
-/// An OpenPGP public key is a few KiB; anything much larger is not one.
+/// An OpenPGP public key is a few KiB; anything much larger is not one (also for trusted keys).
 const MAX_KEY_BYTES: u64 = 1 << 20;
 
 /// What "Add store…" asks for.
@@ -79,7 +79,7 @@ pub async fn add_store(state: State<'_, AppState>, spec: StoreSpec) -> Result<Im
 }
 
 /// The bytes of a key file, refusing folders, devices and anything too large to be a key.
-fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>, IpcError> {
+pub(crate) fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>, IpcError> {
     let io = |e: std::io::Error| imagesmith_engine::Error::io(path, &e, false);
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() || meta.len() > MAX_KEY_BYTES {

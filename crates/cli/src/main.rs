@@ -42,6 +42,7 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
 }
 
 mod gold;
+mod keys;
 mod output;
 mod publish;
 mod secret_input;
@@ -201,6 +202,11 @@ enum Command {
     Series {
         #[command(subcommand)]
         action: gold::SeriesAction,
+    },
+    /// OpenPGP public keys trusted for signatures: `key add FILE`, `key list`, `key remove FINGERPRINT`.
+    Key {
+        #[command(subcommand)]
+        action: keys::KeyAction,
     },
     /// Image stores (IMGAPI, SimpleStreams) to browse and import images from.
     Store {
@@ -500,6 +506,7 @@ fn main() -> ExitCode {
         || matches!(&cli.command, Command::Gold { action } if gold::gold_wants_json(action))
         || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action))
         || matches!(&cli.command, Command::Store { action } if stores::wants_json(action))
+        || matches!(&cli.command, Command::Key { action } if keys::wants_json(action))
         || matches!(&cli.command, Command::Vm { action } if snapshots::vm_wants_json(action))
         || matches!(&cli.command, Command::Snapshot { action } if snapshots::snapshot_wants_json(action));
     // Before opening: the repository does not open while its catalog is damaged.
@@ -645,6 +652,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Unpublish { publication_id, json } => publish::unpublish(engine, publication_id, json),
         Command::Server { action } => servers::run(engine, action),
         Command::Gold { action } => gold::run(engine, action),
+        Command::Key { action } => keys::run(engine, action),
         Command::Store { action } => stores::run(engine, action),
         Command::Vm { action } => snapshots::run_vm(engine, action),
         Command::Snapshot { action } => snapshots::run_snapshot(engine, action),

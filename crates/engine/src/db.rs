@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_image_stores.sql"),
     include_str!("../migrations/0012_snapshot_sources.sql"),
     include_str!("../migrations/0013_profile_edition.sql"),
+    include_str!("../migrations/0014_trusted_keys.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -44,6 +44,7 @@ pub mod secrets;
 pub mod snapshot;
 pub mod store;
 pub mod stores;
+pub mod trust;
 pub mod udf;
 pub mod verify;
 pub mod wim;
@@ -61,6 +62,7 @@ pub use profile::{Profile, ProfileMember, Role};
 pub use progress::ProgressSink;
 pub use remote::{Protocol, Server, ServerExportRequest, ServerSpec, ServerTestReport};
 pub use runner::{Done, ItemEnd, ItemSpec, Step, Work};
+pub use trust::KeyInfo;
 pub use verify::VerifyReport;
 
 use error::code;

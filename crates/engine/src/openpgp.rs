@@ -27,6 +27,61 @@ pub fn read_key(bytes: &[u8]) -> Result<TrustedKey> {
     Ok(TrustedKey { key, fingerprint })
 }
 
+/// What a key says about itself, from its self-signatures: who it names, when it was made and
+/// until when it is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub user_ids: Vec<String>,
+    /// Seconds since the epoch.
+    pub created: u64,
+    /// Seconds since the epoch; None when the key does not expire.
+    pub expires: Option<u64>,
+    /// The primary key's algorithm, e.g. "RSA", "EdDSA".
+    pub algorithm: String,
+    pub subkeys: usize,
+}
+
+impl TrustedKey {
+    /// Its self-signatures must verify (a key whose user ids or subkeys were not bound by its own
+    /// primary key could name anyone); then what it says about itself.
+    pub fn facts(&self) -> Result<KeyFacts> {
+        self.key.verify_bindings().map_err(|e| not_a_key(format!("its self-signatures do not verify ({e})")))?;
+        let created = u64::from(self.key.primary_key.created_at().as_secs());
+        let mut user_ids: Vec<String> = self.key.details.users.iter().map(|u| String::from_utf8_lossy(u.id.id()).into_owned()).collect();
+        // The primary user id first, as gpg shows it.
+        if let Some(i) = self.key.details.users.iter().position(|u| u.is_primary()) {
+            user_ids.swap(0, i);
+        }
+        // The latest self-signature's key expiration time counts; 0 means none.
+        let expires = self
+            .key
+            .details
+            .users
+            .iter()
+            .flat_map(|u| u.signatures.iter())
+            .chain(self.key.details.direct_signatures.iter())
+            .filter_map(|sig| Some((sig.created()?.as_secs(), sig.key_expiration_time())))
+            .max_by_key(|(at, _)| *at)
+            .and_then(|(_, d)| d)
+            .map(|d| std::time::Duration::from(d).as_secs())
+            .filter(|secs| *secs > 0)
+            .map(|secs| created + secs);
+        Ok(KeyFacts {
+            user_ids,
+            created,
+            expires,
+            algorithm: format!("{:?}", self.key.primary_key.algorithm()),
+            subkeys: self.key.public_subkeys.len(),
+        })
+    }
+
+    /// The key in binary OpenPGP, as it is kept.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        use pgp::ser::Serialize;
+        self.key.to_bytes().map_err(|e| not_a_key(format!("it cannot be written back ({e})")))
+    }
+}
+
 /// The signed text of a clear-signed `document` (`-----BEGIN PGP SIGNED MESSAGE-----`) when a
 /// signature in it verifies against `key` (its primary key or a subkey); `bad_signature` otherwise.
 /// `what` names the document in errors.

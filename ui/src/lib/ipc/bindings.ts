@@ -264,10 +264,25 @@ export const commands = {
 	/**  Forget a store; what was imported from it stays, naming it as its source. */
 	removeStore: (name: string) => typedError<ImageStore, Error>(__TAURI_INVOKE("remove_store", { name })),
 	/**
-	 *  The native dialog for an image store's signing key (the publisher's OpenPGP public key, armored
-	 *  or binary); its path, or none when cancelled. `add_store` reads it.
+	 *  The native dialog for an OpenPGP public key file (armored or binary): an image store's signing
+	 *  key or a key to trust; its path, or none when cancelled. `add_store`, `inspect_key` and
+	 *  `trust_key` read it.
 	 */
 	chooseSigningKey: () => typedError<string | null, Error>(__TAURI_INVOKE("choose_signing_key")),
+	/**  The trusted keys, oldest first. */
+	listTrustedKeys: () => typedError<KeyInfo[], Error>(__TAURI_INVOKE("list_trusted_keys")),
+	/**
+	 *  Describe a key before trusting it: fingerprint, user ids, algorithm, creation and expiry.
+	 *  Nothing is stored. Not a key: `invalid_content`.
+	 */
+	inspectKey: (source: KeySource) => typedError<KeyInfo, Error>(__TAURI_INVOKE("inspect_key", { source })),
+	/**
+	 *  Trust the key once the person confirmed, in a native dialog, the fingerprint `fingerprint` the
+	 *  page showed: the key is read again and must still have it. Declining is `cancelled`.
+	 */
+	trustKey: (source: KeySource, fingerprint: string) => typedError<KeyInfo, Error>(__TAURI_INVOKE("trust_key", { source, fingerprint })),
+	/**  Stop trusting a key (its whole fingerprint). */
+	removeTrustedKey: (fingerprint: string) => typedError<KeyInfo, Error>(__TAURI_INVOKE("remove_trusted_key", { fingerprint })),
 	/**
 	 *  A store's images, newest first, each marked with the artifact that already holds it. Every
 	 *  word of `search` must match (name, version, description, OS, type or id); `os` matches the OS.
@@ -932,6 +947,30 @@ export type JobSummary = {
 export type JobsChanged = {
 	stamp: number,
 };
+
+/**  A key as the admin sees it before trusting it and in the list of trusted keys. */
+export type KeyInfo = {
+	/**  Upper-case hex, 40 characters for a v4 key, as `gpg --fingerprint` prints it without spaces. */
+	fingerprint: string,
+	/**  The primary user id first, e.g. "Debian Stable Release Key (12/bookworm) <debian-release@lists.debian.org>". */
+	user_ids: string[],
+	algorithm: string,
+	subkeys: number,
+	created_at: string,
+	/**  None when the key does not expire. */
+	expires_at: string | null,
+	/**  It expired before now: signatures it makes are reported as `expired_key`. */
+	expired: boolean,
+	/**  When it was trusted; None for a key only inspected. */
+	added_at: string | null,
+};
+
+/**  Where a key to trust comes from. */
+export type KeySource = 
+/**  A file chosen with `choose_signing_key` (armored or binary). */
+{ type: "file"; path: string } | 
+/**  Armored text pasted by the person (-----BEGIN PGP PUBLIC KEY BLOCK-----). */
+{ type: "text"; text: string };
 
 /**  What an imported file is, following XClarity's import types plus gold and disk images. */
 export type Kind = "os" | "os_profile" | "driver" | "boot" | "bundle" | "bundle_sig" | "config" | "script" | "software" | "unattend" | "gold_image" | "disk_image";

@@ -78,6 +78,10 @@ export const api = {
   testStore: (name: string) => unwrap(commands.testStore(name)),
   removeStore: (name: string) => unwrap(commands.removeStore(name)),
   chooseSigningKey: () => unwrap(commands.chooseSigningKey()),
+  listTrustedKeys: () => unwrap(commands.listTrustedKeys()),
+  inspectKey: (source: T.KeySource) => unwrap(commands.inspectKey(source)),
+  trustKey: (source: T.KeySource, fingerprint: string) => unwrap(commands.trustKey(source, fingerprint)),
+  removeTrustedKey: (fingerprint: string) => unwrap(commands.removeTrustedKey(fingerprint)),
   storeImages: (name: string, search: string | null, os: string | null) => unwrap(commands.storeImages(name, search, os)),
   /** Starts downloading images chosen in a store; resolves to the job id (an unknown id or a store that does not answer rejects instead). */
   startStoreImport: (request: T.StoreImportRequest, onProgress: (p: T.JobProgress) => void) => {

@@ -1,0 +1,183 @@
+//! Trusted keys: the OpenPGP public keys the admin brought and confirmed by fingerprint, that
+//! signed checksum files and bundles are checked against. No key server and no network.
+
+use crate::clock;
+use crate::error::{code, Error, Result};
+use crate::openpgp::{self, KeyFacts, TrustedKey};
+use crate::Engine;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// A key as the admin sees it before trusting it and in the list of trusted keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct KeyInfo {
+    /// Upper-case hex, 40 characters for a v4 key, as `gpg --fingerprint` prints it without spaces.
+    pub fingerprint: String,
+    /// The primary user id first, e.g. "Debian Stable Release Key (12/bookworm) <debian-release@lists.debian.org>".
+    pub user_ids: Vec<String>,
+    pub algorithm: String,
+    pub subkeys: u32,
+    pub created_at: String,
+    /// None when the key does not expire.
+    pub expires_at: Option<String>,
+    /// It expired before now: signatures it makes are reported as `expired_key`.
+    pub expired: bool,
+    /// When it was trusted; None for a key only inspected.
+    pub added_at: Option<String>,
+}
+
+fn at(secs: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs as i64).map(clock::format).unwrap_or_default()
+}
+
+fn info(fingerprint: &str, f: &KeyFacts, added_at: Option<String>) -> KeyInfo {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    KeyInfo {
+        fingerprint: fingerprint.to_string(),
+        user_ids: f.user_ids.clone(),
+        algorithm: f.algorithm.clone(),
+        subkeys: f.subkeys as u32,
+        created_at: at(f.created),
+        expires_at: f.expires.map(at),
+        expired: f.expires.is_some_and(|e| e <= now),
+        added_at,
+    }
+}
+
+/// Read a key file (armored or binary) and describe it; nothing is stored.
+pub fn inspect_key(bytes: &[u8]) -> Result<KeyInfo> {
+    let key = openpgp::read_key(bytes)?;
+    Ok(info(&key.fingerprint, &key.facts()?, None))
+}
+
+/// A fingerprint as people paste it: spaces and a 0x prefix dropped, upper-cased.
+pub fn normalise_fingerprint(text: &str) -> String {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(&t).to_ascii_uppercase()
+}
+
+/// "4D64 FEC1 19C2 0290 67D6  E791 F8D2 585B 8783 D481": a v4 fingerprint grouped as gpg shows it
+/// (other lengths in groups of four).
+pub fn grouped_fingerprint(fingerprint: &str) -> String {
+    let groups: Vec<String> = fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    if groups.len() == 10 {
+        format!("{}  {}", groups[..5].join(" "), groups[5..].join(" "))
+    } else {
+        groups.join(" ")
+    }
+}
+
+fn not_trusted(fingerprint: &str) -> Error {
+    Error::new(
+        code::NOT_FOUND,
+        format!("No trusted key has the fingerprint {fingerprint}."),
+        "A key is named by its whole fingerprint, or by its last 16 hex digits (the long key id).",
+        "List the trusted keys (`imagesmith-cli key list`) and copy the fingerprint from there.",
+    )
+}
+
+/// The stored key whose fingerprint is `wanted` or ends with it (16 hex digits at least).
+fn find(conn: &Connection, wanted: &str) -> Result<(String, Vec<u8>, String)> {
+    let wanted = normalise_fingerprint(wanted);
+    if wanted.len() < 16 || !wanted.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(not_trusted(&wanted));
+    }
+    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys WHERE fingerprint LIKE '%' || ?1")?;
+    let rows = stmt.query_map([&wanted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    match <[_; 1]>::try_from(rows) {
+        Ok([one]) => Ok(one),
+        Err(rows) if rows.is_empty() => Err(not_trusted(&wanted)),
+        Err(_) => Err(Error::invalid_argument(
+            format!("{wanted} is the end of more than one trusted key's fingerprint."),
+            "Give the whole fingerprint.",
+        )),
+    }
+}
+
+fn stored_info(fingerprint: &str, key: &[u8], added_at: String) -> Result<KeyInfo> {
+    let key = openpgp::read_key(key)?;
+    Ok(info(fingerprint, &key.facts()?, Some(added_at)))
+}
+
+/// The trusted keys, each read back from what is stored, in the order they were added.
+pub(crate) fn load_all(conn: &Connection) -> Result<Vec<(KeyInfo, TrustedKey)>> {
+    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys ORDER BY added_at, fingerprint")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(fpr, bytes, added)| {
+            let key = openpgp::read_key(&bytes)?;
+            Ok((info(&fpr, &key.facts()?, Some(added)), key))
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Trust the key in `bytes` (armored or binary) once the admin has confirmed its fingerprint:
+    /// `confirmed` must be that key's fingerprint (so a file changed between showing and adding
+    /// is refused). Adding a key already trusted changes nothing and returns it.
+    pub fn add_trusted_key(&self, bytes: &[u8], confirmed: &str) -> Result<KeyInfo> {
+        let key = openpgp::read_key(bytes)?;
+        let facts = key.facts()?;
+        let confirmed = normalise_fingerprint(confirmed);
+        if confirmed != key.fingerprint {
+            return Err(Error::new(
+                code::INVALID_ARGUMENT,
+                format!("The key's fingerprint is {}, not the {confirmed} that was confirmed.", key.fingerprint),
+                "A key is trusted only with the fingerprint the admin checked: the file may have changed since it was shown.",
+                "Show the key again, compare its fingerprint with the one its publisher gives, and confirm that one.",
+            ));
+        }
+        let stored = key.to_bytes()?;
+        self.write(|tx| {
+            let existing: Option<String> =
+                tx.query_row("SELECT added_at FROM trusted_keys WHERE fingerprint = ?1", [&key.fingerprint], |r| r.get(0)).optional()?;
+            if let Some(added) = existing {
+                return Ok(info(&key.fingerprint, &facts, Some(added)));
+            }
+            let now = clock::now();
+            tx.execute(
+                "INSERT INTO trusted_keys (fingerprint, key, user_ids, created_at, expires_at, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key.fingerprint,
+                    stored,
+                    serde_json::to_string(&facts.user_ids).expect("serialisable"),
+                    at(facts.created),
+                    facts.expires.map(at),
+                    now
+                ],
+            )?;
+            Ok(info(&key.fingerprint, &facts, Some(now)))
+        })
+    }
+
+    /// The trusted keys, oldest first.
+    pub fn trusted_keys(&self) -> Result<Vec<KeyInfo>> {
+        Ok(load_all(&self.db())?.into_iter().map(|(i, _)| i).collect())
+    }
+
+    /// Stop trusting a key (whole fingerprint or its last 16 hex digits). Signatures it made are
+    /// from then on by an unknown key; what was imported with them stays as it was recorded.
+    pub fn remove_trusted_key(&self, fingerprint: &str) -> Result<KeyInfo> {
+        self.write(|tx| {
+            let (fpr, key, added) = find(tx, fingerprint)?;
+            let shown = stored_info(&fpr, &key, added)?;
+            tx.execute("DELETE FROM trusted_keys WHERE fingerprint = ?1", [&fpr])?;
+            Ok(shown)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_read_as_people_paste_them() {
+        assert_eq!(normalise_fingerprint("4d64 fec1 19c2 0290 67d6  e791 f8d2 585b 8783 d481"), "4D64FEC119C2029067D6E791F8D2585B8783D481");
+        assert_eq!(normalise_fingerprint("0xF8D2585B8783D481"), "F8D2585B8783D481");
+        assert_eq!(grouped_fingerprint("4D64FEC119C2029067D6E791F8D2585B8783D481"), "4D64 FEC1 19C2 0290 67D6  E791 F8D2 585B 8783 D481");
+    }
+}
