@@ -575,6 +575,12 @@ impl App {
 
     async fn set_theme(&self, theme: &str) {
         self.click("[data-testid=nav-settings]").await;
+        // the toasts of what came before stand over the lower left of the screen: dismiss them as a
+        // person would, so the theme choice (below the trusted keys) can be clicked
+        while let Ok(dismiss) = self.client.find(Locator::Css("[data-testid=toast] button[aria-label=Dismiss]")).await {
+            dismiss.click().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         self.click(&format!("input[name=theme][value={theme}]")).await;
         self.click("[data-testid=nav-profiles]").await;
         self.wait_for("[data-testid=profile-editor]").await;
