@@ -1156,9 +1156,10 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
     app.wait_for("[data-testid=job-card][data-job-id='4'][data-state=succeeded]").await;
     app.click("[data-testid=nav-settings]").await;
     app.click("[data-testid=verify-repository]").await;
-    let card = app.wait_for("[data-testid=job-card][data-job-id='5'][data-state=succeeded]").await;
-    let text = card.text().await.unwrap();
-    assert!(text.contains("Verify #5") && text.contains("3 verified"), "{text}");
+    app.wait_for("[data-testid=job-card][data-job-id='5'][data-state=succeeded]").await;
+    // the card's state can turn before its summary replaces the item count: wait for the summary
+    let text = wait_for_text(&app, "[data-testid=job-card][data-job-id='5']", "3 verified").await;
+    assert!(text.contains("Verify #5"), "{text}");
     app.shot("settings-verified-repository").await;
 
     // Every screen this work changed, at the minimum size and full HD, light and dark, to look at
