@@ -3,7 +3,7 @@
 
 use crate::clock;
 use crate::error::{code, Error, Result};
-use crate::openpgp::{self, KeyFacts, TrustedKey};
+use crate::openpgp::{self, KeyFacts};
 use crate::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -100,18 +100,13 @@ fn stored_info(fingerprint: &str, key: &[u8], added_at: String) -> Result<KeyInf
     Ok(info(fingerprint, &key.facts()?, Some(added_at)))
 }
 
-/// The trusted keys, each read back from what is stored, in the order they were added.
-pub(crate) fn load_all(conn: &Connection) -> Result<Vec<(KeyInfo, TrustedKey)>> {
+/// The trusted keys, each described from the key as stored, in the order they were added.
+fn load_all(conn: &Connection) -> Result<Vec<KeyInfo>> {
     let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys ORDER BY added_at, fingerprint")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|(fpr, bytes, added)| {
-            let key = openpgp::read_key(&bytes)?;
-            Ok((info(&fpr, &key.facts()?, Some(added)), key))
-        })
-        .collect()
+    rows.into_iter().map(|(fpr, key, added)| stored_info(&fpr, &key, added)).collect()
 }
 
 impl Engine {
@@ -155,7 +150,7 @@ impl Engine {
 
     /// The trusted keys, oldest first.
     pub fn trusted_keys(&self) -> Result<Vec<KeyInfo>> {
-        Ok(load_all(&self.db())?.into_iter().map(|(i, _)| i).collect())
+        load_all(&self.db())
     }
 
     /// Stop trusting a key (whole fingerprint or its last 16 hex digits). Signatures it made are
