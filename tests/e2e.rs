@@ -2502,3 +2502,59 @@ async fn a_windows_installers_editions_are_shown_and_a_profile_picks_the_one_it_
     looks(&mut app, "profile-edition").await;
     app.quit().await;
 }
+
+/// `gpg` with a throwaway home: the key tests' source of real keys.
+fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted() {
+    let home = Home::new();
+    let gnupg = home.path("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    // one key trusted already (made by GnuPG here), and Debian's archive key, armored, to paste
+    gpg(&gnupg, &["--quick-gen-key", "Release Signer <release@example.org>", "ed25519", "sign", "2y"]);
+    let signer = gpg(&gnupg, &["--armor", "--export", "release@example.org"]);
+    let debian = gpg(
+        &gnupg,
+        &["--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-bookworm-stable.gpg", "--armor", "--export"],
+    );
+    let debian_fpr = imagesmith_engine::trust::inspect_key(&debian).unwrap().fingerprint;
+    {
+        let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::new(home.path("repo"))).unwrap();
+        let k = imagesmith_engine::trust::inspect_key(&signer).unwrap();
+        engine.add_trusted_key(&signer, &k.fingerprint).unwrap();
+    }
+    let mut app = App::start(&home, "23-keys", 4860).await;
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_for("[data-testid=trusted-key]").await;
+    assert!(app.text("[data-testid=trusted-keys]").await.contains("Release Signer <release@example.org>"));
+
+    app.click("[data-testid=paste-key]").await;
+    // typed as pasted: WebDriver types a line break as the Enter key
+    set_value(&app, "[data-testid=pasted-key]", &String::from_utf8(debian).unwrap().replace('\n', "\u{E007}")).await;
+    app.click("[data-testid=show-pasted-key]").await;
+    let shown = app.text("[data-testid=preview-fingerprint]").await.replace(' ', "");
+    assert_eq!(shown, debian_fpr, "the preview shows the key's own fingerprint");
+    assert!(app.text("[data-testid=key-preview]").await.contains("Debian Stable Release Key (12/bookworm)"));
+    looks(&mut app, "key-preview").await;
+    // Cancel: nothing trusted
+    app.client.execute("document.querySelector('dialog[open]')?.close();", vec![]).await.unwrap();
+    app.client
+        .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
+        .await
+        .unwrap();
+    looks(&mut app, "trusted-keys").await;
+    assert_eq!(count(&app, "[data-testid=trusted-key]").await, 1);
+    app.quit().await;
+}

@@ -22,7 +22,9 @@ fn not_a_key(why: impl std::fmt::Display) -> Error {
 
 /// Read a public key from its armored or binary form.
 pub fn read_key(bytes: &[u8]) -> Result<TrustedKey> {
-    let (key, _) = SignedPublicKey::from_reader_single(bytes).map_err(not_a_key)?;
+    // rPGP's parse errors can carry the whole input as a byte list: say what failed, not that.
+    let (key, _) =
+        SignedPublicKey::from_reader_single(bytes).map_err(|_| not_a_key("no armored or binary public key could be read from it"))?;
     let fingerprint = format!("{:X}", key.fingerprint());
     Ok(TrustedKey { key, fingerprint })
 }
