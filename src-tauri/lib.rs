@@ -117,6 +117,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::keys::inspect_key,
             commands::keys::trust_key,
             commands::keys::remove_trusted_key,
+            commands::keys::signature_policy,
+            commands::keys::set_signature_policy,
             commands::stores::store_images,
             commands::stores::start_store_import,
             commands::stores::start_manifest_import,

@@ -175,7 +175,7 @@ mod tests {
         let file = dir.join("disk.img");
         std::fs::File::create(&file).unwrap().set_len(size).unwrap();
         let item = ImportItem { path: file, kind: Some(imagesmith_engine::Kind::DiskImage), ..Default::default() };
-        let work = engine.import_work(ImportRequest { items: vec![item], checksum_files: Vec::new(), ..Default::default() });
+        let work = engine.import_work(ImportRequest { items: vec![item], ..Default::default() }).unwrap();
         let id = engine.spawn(work, Box::new(|_| {}), |_| {}).unwrap();
         (engine, id)
     }

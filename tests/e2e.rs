@@ -2558,3 +2558,72 @@ async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted(
     assert_eq!(count(&app, "[data-testid=trusted-key]").await, 1);
     app.quit().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn a_signed_import_names_its_signer_and_a_changed_signed_list_is_refused_with_its_recovery() {
+    let home = Home::new();
+    let gnupg = home.path("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    gpg(&gnupg, &["--quick-gen-key", "Release Signer <release@example.org>", "ed25519", "sign", "2y"]);
+    let signer = gpg(&gnupg, &["--armor", "--export", "release@example.org"]);
+    let fpr = imagesmith_engine::trust::inspect_key(&signer).unwrap().fingerprint;
+    {
+        let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::new(home.path("repo"))).unwrap();
+        engine.add_trusted_key(&signer, &fpr).unwrap();
+    }
+    // Ubuntu's way: SHA256SUMS with a detached binary signature, SHA256SUMS.gpg.
+    let (iso, sums, _sha) = fixture_iso(&home.files());
+    let sig = home.files().join("SHA256SUMS.gpg");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    gpg(&gnupg, &["--yes", "--local-user", "release@example.org", "--output", &s(&sig), "--detach-sign", &s(&sums)]);
+
+    let mut app = App::start(&home, "24-signed", 4870).await;
+    drag_onto_app(&mut app, &[&iso, &sums, &sig]).await;
+    app.wait_for("[data-testid=import-review] [data-testid=review-row]").await;
+    assert_eq!(count(&app, "[data-testid=review-row]").await, 1, "neither the list nor its signature is an artifact");
+    let signed = app.text("[data-testid=checksum-signature]").await;
+    assert!(signed.contains("Signed by Release Signer <release@example.org>"), "{signed}");
+    assert!(signed.replace(' ', "").contains(&fpr), "the fingerprint is shown: {signed}");
+    assert!(app.text("[data-testid=checksum-file]").await.contains("SHA256SUMS with SHA256SUMS.gpg"));
+    let row_sig = app.text("[data-testid=review-row][data-file='ipxe.iso'] [data-testid=expected-signature]").await;
+    assert_eq!(row_sig, "Signed by Release Signer <release@example.org>");
+    app.choose_os("ipxe.iso", "linux").await;
+    looks(&mut app, "signed-review").await;
+    app.click("[data-testid=start-import]").await;
+    assert_eq!(app.job_state(&["succeeded", "failed", "cancelled"]).await, "succeeded");
+
+    app.click("[data-testid=nav-library]").await;
+    let badge = app.wait_for("[data-testid=artifact-row][data-name='ipxe.iso'] [data-testid=signed-badge]").await;
+    assert_eq!(badge.attr("data-status").await.unwrap().as_deref(), Some("good"));
+    app.click("[data-testid=artifact-row][data-name='ipxe.iso']").await;
+    let details = wait_for_text(&app, "[data-testid=signature]", "Signed by").await;
+    assert!(details.contains("Release Signer") && details.replace(' ', "").contains(&fpr), "{details}");
+    assert!(app.text("[data-testid=evidence]").await.contains("SHA-256 matched SHA256SUMS"));
+    looks(&mut app, "signed-details").await;
+
+    // The list changed after it was signed: a line for a script added and a signature that no
+    // longer covers it. The review refuses the script, saying why and what to do.
+    let later = home.files().join("later");
+    std::fs::create_dir_all(&later).unwrap();
+    let script = later.join("post-install.sh");
+    std::fs::write(&script, "#!/bin/sh\necho configured\n").unwrap();
+    let list = later.join("SHA256SUMS");
+    std::fs::write(&list, "# nothing yet\n0000000000000000000000000000000000000000000000000000000000000000  placeholder\n").unwrap();
+    let list_sig = later.join("SHA256SUMS.gpg");
+    gpg(&gnupg, &["--yes", "--local-user", "release@example.org", "--output", &s(&list_sig), "--detach-sign", &s(&list)]);
+    let out = Command::new("sha256sum").arg(&script).output().unwrap();
+    let digest = String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string();
+    std::fs::write(&list, format!("{digest}  post-install.sh\n")).unwrap();
+    drag_onto_app(&mut app, &[&script, &list, &list_sig]).await;
+    let refusal = app.wait_for("[data-testid=review-row][data-file='post-install.sh'] [data-testid=refusal]").await.text().await.unwrap();
+    assert!(refusal.contains("does not verify") && refusal.contains("Release Signer"), "{refusal}");
+    assert!(refusal.contains("Download the checksum list and its signature again"), "the recovery is shown: {refusal}");
+    let shown = app.text("[data-testid=checksum-signature]").await;
+    assert!(shown.contains("does not verify"), "{shown}");
+    assert!(app.wait_for("[data-testid=start-import]").await.attr("disabled").await.unwrap().is_some(), "nothing can be imported");
+    looks(&mut app, "bad-signature-review").await;
+    assert_eq!(home.stored_objects(), 1);
+    app.quit().await;
+}

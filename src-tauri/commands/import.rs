@@ -51,7 +51,7 @@ pub async fn start_import(state: State<'_, AppState>, request: ImportRequest, on
     for path in request.items.iter().map(|i| &i.path).chain(&request.checksum_files) {
         state.grants.check(path, "file")?;
     }
-    crate::jobs::start(state.engine.clone(), move |engine| Ok(engine.import_work(request)), on_progress, None).await
+    crate::jobs::start(state.engine.clone(), move |engine| engine.import_work(request), on_progress, None).await
 }
 
 /// What "Import from URL…" (or URLs dropped from a browser) asks for.
@@ -154,7 +154,7 @@ fn url_import_work(
         .map(|url| ImportItem { url: Some(url), expected: expected.clone(), attributes: request.attributes.clone(), ..Default::default() })
         .collect();
     // The checksum files are read while the job is built; afterwards they are not needed.
-    let work = engine.import_work(ImportRequest { items, checksum_files: sums.paths().to_vec(), read_timeout_secs: None });
+    let work = engine.import_work(ImportRequest { items, checksum_files: sums.paths().to_vec(), ..Default::default() })?;
     drop(sums);
     Ok(work)
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use imagesmith_engine::error::code;
+use imagesmith_engine::trust::SignaturePolicy;
 use imagesmith_engine::KeyInfo;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -100,4 +101,40 @@ pub async fn trust_key(state: State<'_, AppState>, source: KeySource, fingerprin
 pub async fn remove_trusted_key(state: State<'_, AppState>, fingerprint: String) -> Result<KeyInfo, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.remove_trusted_key(&fingerprint)).await
+}
+
+/// The repository's signature policy (Settings → Trusted keys).
+#[tauri::command]
+#[specta::specta]
+pub async fn signature_policy(state: State<'_, AppState>) -> Result<SignaturePolicy, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.signature_policy()).await
+}
+
+/// Change the repository's signature policy. Requiring signatures is done at once; no longer
+/// requiring them needs a yes in a native dialog, which page script cannot answer.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_signature_policy(state: State<'_, AppState>, policy: SignaturePolicy) -> Result<SignaturePolicy, IpcError> {
+    let engine = state.engine.clone();
+    let dialogs = state.dialogs.clone();
+    blocking(move || {
+        let relaxing = engine.signature_policy()?.require_signature && !policy.require_signature;
+        if relaxing
+            && !dialogs.confirm(
+                "Stop requiring signatures?",
+                "Files will be imported without a checksum list signed by a trusted key.\n\nSigned lists are still checked, and a bad signature still refuses the import.",
+                "Stop requiring",
+            )
+        {
+            return Err(IpcError::new(
+                code::CANCELLED,
+                "Signatures are still required.",
+                "Relaxing the policy needs a yes in the confirmation window.",
+                "Turn it off again and confirm, if that is what you want.",
+            ));
+        }
+        engine.set_signature_policy(policy)
+    })
+    .await
 }

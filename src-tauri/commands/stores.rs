@@ -152,7 +152,7 @@ pub async fn start_store_import(
         state.engine.clone(),
         move |engine| {
             let items = engine.store_import_items(&request.store, &ids, &request.attributes)?;
-            Ok(engine.import_work(ImportRequest { items, ..Default::default() }))
+            engine.import_work(ImportRequest { items, ..Default::default() })
         },
         on_progress,
         None,
@@ -180,7 +180,7 @@ pub async fn start_manifest_import(
         state.engine.clone(),
         move |engine| {
             let (_, item) = engine.manifest_import_item(&manifest_url, file_url.as_deref(), &request.attributes)?;
-            Ok(engine.import_work(ImportRequest { items: vec![item], ..Default::default() }))
+            engine.import_work(ImportRequest { items: vec![item], ..Default::default() })
         },
         on_progress,
         None,

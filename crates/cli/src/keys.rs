@@ -1,5 +1,5 @@
 //! `key …`: the OpenPGP public keys the admin trusts for signatures — add (after confirming the
-//! fingerprint), list, remove.
+//! fingerprint), list, remove — and the repository's signature policy.
 
 use crate::output;
 use clap::Subcommand;
@@ -32,11 +32,21 @@ pub enum KeyAction {
         #[arg(long)]
         json: bool,
     },
+    /// The repository's signature policy; with --require-signature or --no-require-signature,
+    /// change it. Required, every import needs a checksum list signed by a trusted key.
+    Policy {
+        #[arg(long, conflicts_with = "no_require_signature")]
+        require_signature: bool,
+        #[arg(long)]
+        no_require_signature: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn wants_json(a: &KeyAction) -> bool {
     match a {
-        KeyAction::Add { json, .. } | KeyAction::List { json } | KeyAction::Remove { json, .. } => *json,
+        KeyAction::Add { json, .. } | KeyAction::List { json } | KeyAction::Remove { json, .. } | KeyAction::Policy { json, .. } => *json,
     }
 }
 
@@ -115,6 +125,20 @@ pub fn run(engine: &Engine, action: KeyAction) -> Result<ExitCode, Error> {
                     grouped_fingerprint(&removed.fingerprint),
                     removed.user_ids.first().map(String::as_str).unwrap_or("no user id")
                 );
+            }
+        }
+        KeyAction::Policy { require_signature, no_require_signature, json } => {
+            let policy = if require_signature || no_require_signature {
+                engine.set_signature_policy(imagesmith_engine::trust::SignaturePolicy { require_signature })?
+            } else {
+                engine.signature_policy()?
+            };
+            if json {
+                output::json(&policy);
+            } else if policy.require_signature {
+                println!("Every import needs a good signature: a checksum list signed by a trusted key.");
+            } else {
+                println!("A good signature is not required (signed checksum lists are still checked; a bad signature always refuses).");
             }
         }
     }

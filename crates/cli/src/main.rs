@@ -455,6 +455,14 @@ struct ImportArgs {
     file_url: Option<String>,
     #[command(flatten)]
     attributes: AttributeArgs,
+    /// Refuse every file that no checksum list signed by a trusted key vouches for (the
+    /// repository's policy may require this already: `key policy`).
+    #[arg(long)]
+    require_signature: bool,
+    /// Import files whose checksum list is signed by a key not trusted here, or by an expired
+    /// trusted key, as if it were not signed (what the signature was is recorded).
+    #[arg(long)]
+    allow_unknown_key: bool,
     #[arg(long)]
     json: bool,
     /// Files, folders (everything below them but hidden files, links not followed) and http(s)
@@ -737,7 +745,12 @@ fn import(engine: &Engine, mut args: ImportArgs) -> Result<ExitCode, Error> {
         item.image = args.image.clone();
         item.name = args.name.clone().or(item.name);
         item.expected = command_line_digest(&args)?;
-        let req = ImportRequest { items: vec![item], checksum_files: Vec::new(), read_timeout_secs: args.timeout };
+        let req = ImportRequest {
+            items: vec![item],
+            read_timeout_secs: args.timeout,
+            require_signature: args.require_signature,
+            ..ImportRequest::default()
+        };
         return run_import(engine, &req, args.json);
     }
     let timeout = args.timeout.map(std::time::Duration::from_secs).unwrap_or(download::DEFAULT_READ_TIMEOUT);
@@ -781,7 +794,11 @@ fn import_files(
         return Ok(usage("--alias names one file; import the others separately or without --alias"));
     }
     let mut checksum_files: Vec<PathBuf> = args.checksum_files.clone();
-    checksum_files.extend(found_sums.iter().map(|(p, _)| p.clone()));
+    for (path, found) in &found_sums {
+        checksum_files.push(path.clone());
+        // The detached signature found beside it goes with it.
+        checksum_files.extend(found.as_ref().ok().and_then(|f| f.signature_path.clone()).map(PathBuf::from));
+    }
     checksum_files.extend(fetched_sums);
     let attributes = std::mem::take(&mut args.attributes).patch();
     let req = ImportRequest {
@@ -801,6 +818,8 @@ fn import_files(
             .collect(),
         checksum_files,
         read_timeout_secs: args.timeout,
+        require_signature: args.require_signature,
+        accept_unverified_signatures: args.allow_unknown_key,
     };
     run_import(engine, &req, args.json)
 }

@@ -173,6 +173,7 @@ pub fn artifact_details(a: &Artifact) {
     if a.verification.is_empty() {
         row("verified", "no expected checksum was given at import");
     }
+    row("signature", &a.signature.describe());
     if let Some(at) = &a.last_verified_at {
         row("last verify", &format!("stored copy re-hashed intact, {} UTC", at.get(..16).unwrap_or(at).replace('T', " ")));
     }
@@ -382,10 +383,11 @@ pub fn import_table(r: &ImportReport) {
     for c in &r.checksum_files {
         match &c.error {
             None => println!(
-                "checksum file {} ({} entries, {} format) matched: {}",
+                "checksum file {} ({} entries, {} format, {}) matched: {}",
                 c.file_name,
                 c.entries,
                 c.format,
+                c.signature.describe(),
                 if c.matched.is_empty() { "no file being imported".into() } else { c.matched.join(", ") }
             ),
             Some(e) => {
@@ -398,6 +400,11 @@ pub fn import_table(r: &ImportReport) {
         match (item.outcome, &item.artifact) {
             (Outcome::Imported, Some(a)) => {
                 let verified: String = item.verified.iter().map(|v| format!(", {} verified from {}", v.algo.tag(), v.source)).collect();
+                let signature = imagesmith_engine::model::SignatureCheck::best(item.verified.iter().filter_map(|v| v.signature.as_ref()));
+                let verified = match signature.status {
+                    imagesmith_engine::model::SignatureStatus::None => verified,
+                    _ => format!("{verified}, {}", signature.describe()),
+                };
                 println!(
                     "imported   {} -> {} (id {}, {}, {}, {}{verified})",
                     item.path,

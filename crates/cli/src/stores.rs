@@ -134,7 +134,7 @@ pub fn run(engine: &Engine, action: StoreAction) -> Result<ExitCode, Error> {
             if over.alias.as_deref().is_some_and(|a| !a.trim().is_empty()) && items.len() > 1 {
                 return Ok(crate::usage("--alias names one image; import the others separately or without --alias"));
             }
-            let req = ImportRequest { items, checksum_files: Vec::new(), read_timeout_secs: timeout };
+            let req = ImportRequest { items, read_timeout_secs: timeout, ..ImportRequest::default() };
             return run_import(engine, &req, json);
         }
     }

@@ -186,3 +186,80 @@ pub fn killed_at(repo: &Repo, point: &str, args: &[&std::ffi::OsStr]) {
     let out = repo.cmd().env("IMAGESMITH_FAILPOINT", point).args(args).output().unwrap();
     assert_eq!(out.status.signal(), Some(9), "not killed at {point}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
 }
+
+/// A throwaway GnuPG home that makes keys and signs with them.
+pub struct Gpg {
+    pub home: tempfile::TempDir,
+}
+
+impl Default for Gpg {
+    fn default() -> Self {
+        Gpg::new()
+    }
+}
+
+impl Gpg {
+    pub fn new() -> Gpg {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        Gpg { home }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", self.home.path()).args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]);
+        c
+    }
+
+    /// A new signing key for `uid`, valid for `expiry` (gpg's words: 1y, 1d); with `years_ago`,
+    /// made that many years in the past (faketime), so a 1y key has expired.
+    pub fn generate(&self, uid: &str, expiry: &str, years_ago: Option<u32>) {
+        let mut c = self.at(years_ago);
+        let ok = c.args(["--quick-gen-key", uid, "ed25519", "sign", expiry]).status().unwrap();
+        assert!(ok.success(), "gpg could not make a key for {uid}");
+    }
+
+    pub fn export(&self, uid: &str, armor: bool, to: &Path) {
+        let mut c = self.cmd();
+        if armor {
+            c.arg("--armor");
+        }
+        let out = c.args(["--export", uid]).output().unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty());
+        std::fs::write(to, out.stdout).unwrap();
+    }
+
+    /// gpg, made to believe it is `years_ago` years in the past (faketime) when given.
+    fn at(&self, years_ago: Option<u32>) -> Command {
+        match years_ago {
+            Some(y) => {
+                let mut f = Command::new("faketime");
+                f.arg("-f").arg(format!("-{}d", y * 365)).arg("gpg").env("GNUPGHOME", self.home.path());
+                f.args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]);
+                f
+            }
+            None => self.cmd(),
+        }
+    }
+
+    /// Sign `file` as `signer` into `to`: clear-signed (`--clearsign`), or a detached signature,
+    /// armored or binary. With `years_ago`, signed back then (for a key that has expired since).
+    pub fn sign(&self, signer: &str, how: Signing, file: &Path, to: &Path, years_ago: Option<u32>) {
+        let mut c = self.at(years_ago);
+        c.args(["--yes", "--local-user", signer, "--output"]).arg(to);
+        match how {
+            Signing::Clear => c.arg("--clearsign"),
+            Signing::Detached { armor: true } => c.args(["--armor", "--detach-sign"]),
+            Signing::Detached { armor: false } => c.arg("--detach-sign"),
+        };
+        let ok = c.arg(file).status().unwrap();
+        assert!(ok.success(), "gpg could not sign {}", file.display());
+    }
+}
+
+/// How [`Gpg::sign`] signs.
+#[derive(Clone, Copy)]
+pub enum Signing {
+    Clear,
+    Detached { armor: bool },
+}

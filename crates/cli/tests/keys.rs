@@ -8,57 +8,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A throwaway GnuPG home that makes keys.
-struct Gpg {
-    home: tempfile::TempDir,
-}
-
-impl Gpg {
-    fn new() -> Gpg {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        Gpg { home }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("gpg");
-        c.env("GNUPGHOME", self.home.path()).args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]);
-        c
-    }
-
-    /// A new signing key for `uid`, valid for `expiry` (gpg's words: 1y, 1d); with `years_ago`,
-    /// made that many years in the past (faketime), so a 1y key has expired.
-    fn generate(&self, uid: &str, expiry: &str, years_ago: Option<u32>) {
-        let mut c = match years_ago {
-            Some(y) => {
-                let mut f = Command::new("faketime");
-                f.arg("-f").arg(format!("-{}d", y * 365)).arg("gpg").env("GNUPGHOME", self.home.path()).args([
-                    "--batch",
-                    "--quiet",
-                    "--pinentry-mode",
-                    "loopback",
-                    "--passphrase",
-                    "",
-                ]);
-                f
-            }
-            None => self.cmd(),
-        };
-        let ok = c.args(["--quick-gen-key", uid, "ed25519", "sign", expiry]).status().unwrap();
-        assert!(ok.success(), "gpg could not make a key for {uid}");
-    }
-
-    fn export(&self, uid: &str, armor: bool, to: &Path) {
-        let mut c = self.cmd();
-        if armor {
-            c.arg("--armor");
-        }
-        let out = c.args(["--export", uid]).output().unwrap();
-        assert!(out.status.success() && !out.stdout.is_empty());
-        std::fs::write(to, out.stdout).unwrap();
-    }
-}
-
 /// What GnuPG reads from a key file, the oracle: (fingerprint, user ids, expiry as epoch seconds).
 fn gpg_show(file: &Path) -> (String, Vec<String>, Option<u64>) {
     let home = tempfile::tempdir().unwrap();

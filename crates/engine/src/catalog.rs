@@ -4,8 +4,8 @@ use crate::checksum::ExpectedDigest;
 use crate::clock;
 use crate::error::{code, Error, Result};
 use crate::model::{
-    Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, OsFamily, SortKey,
-    Verification,
+    Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, OsFamily,
+    SignatureCheck, SignatureStatus, SortKey, Verification,
 };
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -81,6 +81,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         editions,
         warnings: Vec::new(),
         verification: Vec::new(),
+        signature: SignatureCheck::none(),
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
@@ -98,6 +99,7 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     )?;
     a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     a.verification = verifications(conn, a.id, None)?;
+    a.signature = SignatureCheck::best(a.verification.iter().map(|v| &v.signature));
     a.warnings = image_warnings(conn, a)?;
     Ok(())
 }
@@ -119,7 +121,8 @@ fn image_warnings(conn: &Connection, a: &Artifact) -> Result<Vec<crate::compat::
 /// The evidence recorded for an artifact, oldest first; with `job`, only what that job checked.
 pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Result<Vec<Verification>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT algo, expected_from, source_file, line, verified_at, job_id FROM verifications
+        "SELECT algo, expected_from, source_file, line, verified_at, job_id,
+                signature_status, signer, signer_fingerprint, signed_at, signature_file FROM verifications
          WHERE artifact_id = ?1 AND (?2 IS NULL OR job_id = ?2) ORDER BY verified_at, algo",
     )?;
     let rows = stmt.query_map(params![id, job], |r| {
@@ -132,6 +135,13 @@ pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Res
             line: (line > 0).then_some(line),
             verified_at: r.get(4)?,
             job_id: r.get(5)?,
+            signature: SignatureCheck {
+                status: crate::db::word(r, 6)?,
+                signer: r.get(7)?,
+                fingerprint: r.get(8)?,
+                signed_at: r.get(9)?,
+                signature_file: r.get(10)?,
+            },
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -142,13 +152,35 @@ pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Res
 pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDigest], job_id: Option<i64>) -> Result<()> {
     let now = clock::now();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id",
+        "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id,
+                                    signature_status, signer, signer_fingerprint, signed_at, signature_file)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id,
+             signature_status = excluded.signature_status, signer = excluded.signer,
+             signer_fingerprint = excluded.signer_fingerprint, signed_at = excluded.signed_at,
+             signature_file = excluded.signature_file",
     )?;
     for e in expected {
         let source = if e.from == ExpectedFrom::Typed { "" } else { e.source.as_str() };
-        stmt.execute(params![id, e.algo.as_str(), e.from.as_str(), source, e.line.unwrap_or(0), now, job_id])?;
+        let sig = e.signature.clone().unwrap_or_default();
+        if sig.status == SignatureStatus::Bad {
+            // Refused before it gets here; never kept as evidence.
+            return Err(crate::runner::internal("a digest from a checksum file with a bad signature reached the catalog"));
+        }
+        stmt.execute(params![
+            id,
+            e.algo.as_str(),
+            e.from.as_str(),
+            source,
+            e.line.unwrap_or(0),
+            now,
+            job_id,
+            sig.status.as_str(),
+            sig.signer,
+            sig.fingerprint,
+            sig.signed_at,
+            sig.signature_file
+        ])?;
     }
     Ok(())
 }

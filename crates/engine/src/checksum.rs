@@ -1,7 +1,7 @@
 //! Expected digests: typed or pasted (`ALGO:HEX`, bare hex) and checksum files (GNU, BSD tagged, sidecars).
 
 use crate::error::{code, Error, Result};
-use crate::model::{Algo, ExpectedFrom};
+use crate::model::{Algo, ExpectedFrom, SignatureCheck};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::Path;
@@ -18,12 +18,15 @@ pub struct ExpectedDigest {
     pub from: ExpectedFrom,
     /// The line of the checksum file it was read from, counting from 1.
     pub line: Option<u32>,
+    /// The signature over that checksum file, once checked (None for a typed digest).
+    #[serde(default)]
+    pub signature: Option<crate::model::SignatureCheck>,
 }
 
 impl ExpectedDigest {
     /// A digest the user typed or passed on the command line.
     pub fn typed(algo: Algo, hex: String, source: &str) -> Self {
-        ExpectedDigest { algo, hex, source: source.to_string(), from: ExpectedFrom::Typed, line: None }
+        ExpectedDigest { algo, hex, source: source.to_string(), from: ExpectedFrom::Typed, line: None, signature: None }
     }
 }
 
@@ -38,14 +41,39 @@ pub struct ChecksumEntry {
     pub line: u32,
 }
 
-/// A parsed checksum file.
+/// A parsed checksum file, and what its signature came to once checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChecksumFile {
     pub path: String,
     pub file_name: String,
     pub format: String,
+    /// For a clear-signed file, only the lines its signature covers.
     pub entries: Vec<ChecksumEntry>,
+    /// Whether it is clear-signed (`-----BEGIN PGP SIGNED MESSAGE-----`).
+    #[serde(default)]
+    pub clear_signed: bool,
+    /// The detached signature found beside it (`SHA256SUMS.gpg`, `SHA512SUMS.sign`, `CHECKSUM.asc`).
+    #[serde(default)]
+    pub signature_path: Option<String>,
+    /// What its signature came to; `none` until [`crate::Engine::check_signatures`] has run.
+    #[serde(default)]
+    pub signature: SignatureCheck,
+}
+
+/// Extensions of detached signature files, as distributions name them.
+const SIGNATURE_EXTENSIONS: &[&str] = &["asc", "sig", "gpg", "sign"];
+
+/// `SHA256SUMS.gpg` → `SHA256SUMS`: the file a detached signature file is named after.
+pub fn signed_file_name(signature_name: &str) -> Option<&str> {
+    let (stem, ext) = signature_name.rsplit_once('.')?;
+    (SIGNATURE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) && !stem.is_empty()).then_some(stem)
+}
+
+/// Does the name look like a detached signature of a checksum list (`SHA256SUMS.gpg`,
+/// `Fedora-…-CHECKSUM.asc`)? URLs are sorted by name before they are fetched.
+pub fn name_suggests_checksum_signature(file_name: &str) -> bool {
+    signed_file_name(file_name).is_some_and(name_suggests_checksum_file)
 }
 
 /// Checksum files are small; anything larger is not one.
@@ -104,7 +132,7 @@ pub fn parse_expected(input: &str, source: &str) -> Result<ExpectedDigest> {
 /// (`md5sum.sh` is a script about checksums, not a list of them).
 const OTHER_TYPES: &[&str] = &[
     "sh", "bash", "zsh", "ksh", "pl", "pm", "py", "rb", "js", "cmd", "bat", "ps1", "psm1", "exe", "msi", "json", "xml", "inf", "cfg", "ks",
-    "iso", "img", "zip", "rpm", "deb", "gz", "tgz", "tar", "asc", "sig", "gpg",
+    "iso", "img", "zip", "rpm", "deb", "gz", "tgz", "tar", "asc", "sig", "gpg", "sign",
 ];
 
 /// Does the file name look like a checksum list (`SHA256SUMS`, `Fedora-…-CHECKSUM`, `x.iso.sha256`)?
@@ -155,8 +183,46 @@ pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
     let mut bytes = Vec::new();
     file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
     let text = String::from_utf8(bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
-    let (format, entries) = parse_checksum_text(&text, &file_name)?;
-    Ok(ChecksumFile { path: path.display().to_string(), file_name, format: format.to_string(), entries })
+    let (format, entries, clear_signed) = match clear_signed_part(&text) {
+        None => {
+            let (format, entries) = parse_checksum_text(&text, &file_name)?;
+            (format, entries, false)
+        }
+        Some(Err(())) => {
+            return Err(invalid_file(
+                &file_name,
+                "its OpenPGP clear-signing is damaged (the signed part or the signature cannot be read)".into(),
+            ))
+        }
+        Some(Ok((first_line, signed))) => {
+            // Only what the signature covers counts: lines added outside the signed part are not read.
+            let (format, mut entries) = parse_checksum_text(&signed, &file_name)?;
+            entries.iter_mut().for_each(|e| e.line += first_line - 1);
+            (format, entries, true)
+        }
+    };
+    Ok(ChecksumFile {
+        path: path.display().to_string(),
+        file_name,
+        format: format.to_string(),
+        entries,
+        clear_signed,
+        signature_path: None,
+        signature: SignatureCheck::none(),
+    })
+}
+
+/// For a clear-signed text: the line its signed part starts on (counting from 1) and that part,
+/// as signed; `Err` when the clear-signing cannot be read. None for a text that is not clear-signed.
+fn clear_signed_part(text: &str) -> Option<std::result::Result<(u32, String), ()>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+        return None;
+    }
+    let Some((_, signed)) = crate::openpgp::clearsigned(text) else { return Some(Err(())) };
+    // The armour header lines (Hash: …) end at the first empty line.
+    let header_lines = text.lines().position(|l| l.trim_end_matches('\r').is_empty())?;
+    Some(Ok((header_lines as u32 + 2, signed.replace("\r\n", "\n"))))
 }
 
 /// Parse checksum file text. Returns the format seen ("gnu", "bsd", "sidecar") and the entries.
@@ -287,6 +353,7 @@ impl ChecksumFile {
                     source: self.file_name.clone(),
                     from: ExpectedFrom::ChecksumFile,
                     line: Some(e.line),
+                    signature: Some(self.signature.clone()),
                 });
             }
         }
@@ -372,7 +439,15 @@ mod tests {
         let other = H256.replace('7', "8");
         let text = format!("{other}  a.iso\nMD5 (a.iso) = {md5}\n{H256}  a.iso\n{H256}  ./a.iso\n{H256}  b.iso\n");
         let (_, entries) = parse_checksum_text(&text, "SUMS").unwrap();
-        let f = ChecksumFile { path: "SUMS".into(), file_name: "SUMS".into(), format: "mixed".into(), entries };
+        let f = ChecksumFile {
+            path: "SUMS".into(),
+            file_name: "SUMS".into(),
+            format: "mixed".into(),
+            entries,
+            clear_signed: false,
+            signature_path: None,
+            signature: SignatureCheck::none(),
+        };
         let all = f.digests_for("a.iso");
         let seen: Vec<(Algo, &str)> = all.iter().map(|e| (e.algo, e.hex.as_str())).collect();
         assert_eq!(seen, [(Algo::Sha256, other.as_str()), (Algo::Md5, md5), (Algo::Sha256, H256)], "a repeated line counts once");

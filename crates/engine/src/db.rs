@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_snapshot_sources.sql"),
     include_str!("../migrations/0013_profile_edition.sql"),
     include_str!("../migrations/0014_trusted_keys.sql"),
+    include_str!("../migrations/0015_signatures.sql"),
 ];
 
 /// The schema version this binary writes.

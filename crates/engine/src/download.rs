@@ -46,10 +46,15 @@ pub fn is_url(s: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// Split URLs into checksum files (by name: SHA256SUMS, x.iso.sha256 — they cannot be read before
-/// they are fetched) and files to import. Fetch the first with [`crate::Engine::fetch_checksum_urls`].
+/// Split URLs into checksum files and their detached signatures (by name: SHA256SUMS,
+/// x.iso.sha256, SHA256SUMS.gpg — they cannot be read before they are fetched) and files to
+/// import. Fetch the first with [`crate::Engine::fetch_checksum_urls`].
 pub fn split_checksum_urls(urls: Vec<String>) -> (Vec<String>, Vec<String>) {
-    urls.into_iter().partition(|u| crate::checksum::name_suggests_checksum_file(&url_file_name(u)))
+    use crate::checksum::{name_suggests_checksum_file, name_suggests_checksum_signature};
+    urls.into_iter().partition(|u| {
+        let name = url_file_name(u);
+        name_suggests_checksum_file(&name) || name_suggests_checksum_signature(&name)
+    })
 }
 
 /// The file name a URL names: its last path segment, percent-decoded ("file" for `…/file`).

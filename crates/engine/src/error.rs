@@ -93,6 +93,9 @@ crate::model::string_enum!(
         NotADriver = "not_a_driver",
         IncompatibleDriver = "incompatible_driver",
         IncompatibleBootFile = "incompatible_boot_file",
+        UnknownKey = "unknown_key",
+        ExpiredKey = "expired_key",
+        SignatureRequired = "signature_required",
     }
 );
 
@@ -194,6 +197,9 @@ pub mod code {
     pub const NOT_A_DRIVER: ErrorCode = ErrorCode::NotADriver;
     pub const INCOMPATIBLE_DRIVER: ErrorCode = ErrorCode::IncompatibleDriver;
     pub const INCOMPATIBLE_BOOT_FILE: ErrorCode = ErrorCode::IncompatibleBootFile;
+    pub const UNKNOWN_KEY: ErrorCode = ErrorCode::UnknownKey;
+    pub const EXPIRED_KEY: ErrorCode = ErrorCode::ExpiredKey;
+    pub const SIGNATURE_REQUIRED: ErrorCode = ErrorCode::SignatureRequired;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

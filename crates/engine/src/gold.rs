@@ -1658,6 +1658,7 @@ fn sum_mismatch(member: &str, expected: &str, actual: &str, name: &str) -> Error
         source: format!("SHA256SUMS in {name}"),
         from: crate::model::ExpectedFrom::ChecksumFile,
         line: None,
+        signature: None,
     };
     crate::import::checksum_mismatch(member, &exp, actual)
 }

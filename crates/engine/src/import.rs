@@ -11,7 +11,9 @@ use crate::detect::{self, Detection};
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::matrix;
-use crate::model::{Algo, Artifact, ArtifactRef, ArtifactSource, ArtifactState, Kind, OsFamily, OsName, SourceKind};
+use crate::model::{
+    Algo, Artifact, ArtifactRef, ArtifactSource, ArtifactState, Kind, OsFamily, OsName, SignatureCheck, SignatureStatus, SourceKind,
+};
 use crate::pipeline::Digests;
 use crate::pipeline::{self, Sink};
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
@@ -25,8 +27,12 @@ use std::path::{Path, PathBuf};
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PlanRequest {
     pub paths: Vec<PathBuf>,
-    /// Extra checksum files to match against (besides those found among `paths`).
+    /// Extra checksum files to match against (besides those found among `paths`), and detached
+    /// signatures named after them.
     pub checksum_files: Vec<PathBuf>,
+    /// Ask for a good signature on every file even where the repository's policy does not.
+    #[serde(default)]
+    pub require_signature: bool,
 }
 
 /// The review of one file: what it is, what it needs, whether it can be imported.
@@ -46,6 +52,8 @@ pub struct PlanItem {
     /// Kinds this file could be imported as.
     pub allowed_kinds: Vec<Kind>,
     pub expected: Option<ExpectedDigest>,
+    /// The best signature over the checksum files that give its digests.
+    pub signature: SignatureCheck,
     /// Why this file cannot be imported as it stands (unknown type, bad content, OS missing…).
     pub refused: Option<Error>,
     pub detected: Value,
@@ -61,6 +69,10 @@ pub struct ChecksumFileReport {
     pub entries: u32,
     /// Names of the files being imported that it gave a digest for.
     pub matched: Vec<String>,
+    /// The detached signature found beside it.
+    pub signature_path: Option<String>,
+    /// What its signature came to (`none` when it is not signed).
+    pub signature: SignatureCheck,
     pub error: Option<Error>,
 }
 
@@ -136,8 +148,16 @@ pub(crate) struct Downloaded<'a> {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportRequest {
     pub items: Vec<ImportItem>,
-    /// Checksum files to take expected digests from, matched by file name.
+    /// Checksum files to take expected digests from, matched by file name, and detached
+    /// signatures named after them (`SHA256SUMS.gpg`).
     pub checksum_files: Vec<PathBuf>,
+    /// Ask for a good signature on every file even where the repository's policy does not.
+    #[serde(default)]
+    pub require_signature: bool,
+    /// Import files whose checksum list is signed by a key not trusted here (or an expired one) as
+    /// if it were not signed, for this batch; what the signature was is recorded.
+    #[serde(default)]
+    pub accept_unverified_signatures: bool,
     /// Seconds a server may send nothing before a download fails (default 30).
     #[serde(default)]
     pub read_timeout_secs: Option<u64>,
@@ -199,7 +219,25 @@ pub fn split_checksum_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, R
             Err(_) => files.push(p.clone()),
         }
     }
+    let files = pair_signatures(&mut sums, files);
     (files, sums)
+}
+
+/// Detached signatures among `paths` named after a checksum file in `sums` (`SHA256SUMS.gpg` beside
+/// `SHA256SUMS`) are taken as that file's signature; the other paths are returned.
+fn pair_signatures(sums: &mut [(PathBuf, Result<ChecksumFile>)], paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut rest = Vec::new();
+    for p in paths {
+        let name = file_name(&p);
+        let target = checksum::signed_file_name(&name).and_then(|signed| {
+            sums.iter_mut().find(|(s, f)| file_name(s) == signed && f.as_ref().is_ok_and(|f| f.signature_path.is_none()))
+        });
+        match target {
+            Some((_, Ok(f))) => f.signature_path = Some(p.display().to_string()),
+            _ => rest.push(p),
+        }
+    }
+    rest
 }
 
 /// A dropped folder holds at most this many files; more is almost certainly the wrong folder.
@@ -241,8 +279,74 @@ pub fn expand_folders(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Checksum files given by path, and the detached signatures among them named after one of them.
 fn load_checksum_files(paths: &[PathBuf]) -> Vec<(PathBuf, Result<ChecksumFile>)> {
-    paths.iter().map(|p| (p.clone(), checksum::read_checksum_file(p))).collect()
+    let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
+    let (signatures, lists): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| checksum::signed_file_name(&file_name(p)).is_some_and(|signed| names.iter().any(|n| n == signed)));
+    let mut sums: Vec<_> = lists.iter().map(|p| (p.clone(), checksum::read_checksum_file(p))).collect();
+    for unpaired in pair_signatures(&mut sums, signatures) {
+        sums.push((unpaired.clone(), checksum::read_checksum_file(&unpaired)));
+    }
+    sums
+}
+
+/// What the signatures over a file's checksum files allow: the best of them when the policy is
+/// met; `bad_signature` when any is bad (the list was changed after it was signed), `unknown_key`
+/// or `expired_key` unless the admin accepted those for the batch, and `signature_required` when
+/// the policy asks for a good signature and there is none.
+pub(crate) fn signature_verdict(name: &str, expected: &[ExpectedDigest], require: bool, accept_unverified: bool) -> Result<SignatureCheck> {
+    let signed: Vec<(&ExpectedDigest, &SignatureCheck)> = expected.iter().filter_map(|e| e.signature.as_ref().map(|s| (e, s))).collect();
+    if let Some((e, s)) = signed.iter().find(|(_, s)| s.status == SignatureStatus::Bad) {
+        let by = match (&s.signer, &s.fingerprint) {
+            (Some(who), Some(fpr)) => format!("the trusted key of {who} ({})", crate::trust::grouped_fingerprint(fpr)),
+            _ => format!("{} (it holds no OpenPGP signature that can be read)", s.signature_file.as_deref().unwrap_or(&e.source)),
+        };
+        return Err(Error::new(
+            code::BAD_SIGNATURE,
+            format!("The signature of {} does not verify against {by}; {name} was not imported.", e.source),
+            "The checksum list was changed after it was signed, or the signature belongs to another file: its digests cannot be trusted, so neither can the file they vouch for.",
+            "Download the checksum list and its signature again from the publisher's site and compare; do not import the file until they verify.",
+        ));
+    }
+    let best = SignatureCheck::best(signed.iter().map(|(_, s)| *s));
+    let source = signed.iter().find(|(_, s)| s.status == best.status).map(|(e, _)| e.source.clone()).unwrap_or_default();
+    let fpr = best.fingerprint.as_deref().map(crate::trust::grouped_fingerprint).unwrap_or_default();
+    match best.status {
+        SignatureStatus::UnknownKey if !accept_unverified => {
+            return Err(Error::new(
+                code::UNKNOWN_KEY,
+                format!("{source} is signed by a key that is not trusted here ({fpr}); {name} was not imported."),
+                "Imagesmith checks signatures only against keys the admin added; this one was not, so the signature proves nothing yet.",
+                format!(
+                    "Get the publisher's public key with the fingerprint {fpr} from their site, add it (Settings → Trusted keys, or `imagesmith-cli key add KEYFILE`) and import again; or import without a trusted signature (tick \"Import without a trusted signature\" in the review, or pass --allow-unknown-key)."
+                ),
+            ))
+        }
+        SignatureStatus::ExpiredKey if !accept_unverified => {
+            return Err(Error::new(
+                code::EXPIRED_KEY,
+                format!(
+                    "{source} is signed by {}, whose trusted key has expired ({fpr}); {name} was not imported.",
+                    best.signer.as_deref().unwrap_or("a trusted key")
+                ),
+                "An expired key is no longer vouched for by its owner: publishers extend a key's expiry or move to a new key.",
+                "Add the publisher's current key (or the same key with its new expiry) in Settings → Trusted keys or with `imagesmith-cli key add`, and import again; or import without a trusted signature (the review's \"Import without a trusted signature\", or --allow-unknown-key).",
+            ))
+        }
+        _ => {}
+    }
+    if require && best.status != SignatureStatus::Good {
+        return Err(Error::new(
+            code::SIGNATURE_REQUIRED,
+            format!("{name} has no good signature, and this repository requires one ({})", best.describe()),
+            "The repository's policy (or --require-signature) asks that every imported file be vouched for by a checksum list signed with a trusted key.",
+            "Add the checksum list its publisher signed and its signature (SHA256SUMS with SHA256SUMS.gpg, a clear-signed CHECKSUM) to the files you import; or turn off \"Require a good signature\" in Settings → Trusted keys.",
+        ));
+    }
+    Ok(best)
 }
 
 /// The strongest digest the checksum files give for `name` (what the review shows).
@@ -270,6 +374,8 @@ fn checksum_reports(sums: &[(PathBuf, Result<ChecksumFile>)], names: &[String]) 
                 format: f.format.clone(),
                 entries: f.entries.len() as u32,
                 matched: names.iter().filter(|n| f.expected_for(n).is_some()).cloned().collect(),
+                signature_path: f.signature_path.clone(),
+                signature: f.signature.clone(),
                 error: None,
             },
             Err(e) => ChecksumFileReport {
@@ -278,6 +384,8 @@ fn checksum_reports(sums: &[(PathBuf, Result<ChecksumFile>)], names: &[String]) 
                 format: String::new(),
                 entries: 0,
                 matched: Vec::new(),
+                signature_path: None,
+                signature: SignatureCheck::none(),
                 error: Some(e.clone()),
             },
         })
@@ -346,6 +454,8 @@ impl Engine {
     pub fn plan_import(&self, req: &PlanRequest) -> Result<ImportPlan> {
         let (files, mut sums) = split_checksum_files(&expand_folders(&req.paths)?);
         sums.extend(load_checksum_files(&req.checksum_files));
+        self.check_signatures(&mut sums)?;
+        let require = req.require_signature || self.signature_policy()?.require_signature;
         let names: Vec<String> = files.iter().map(|p| file_name(p)).collect();
         let mut items = Vec::new();
         for path in &files {
@@ -363,6 +473,7 @@ impl Engine {
                 os_required: false,
                 allowed_kinds: Vec::new(),
                 expected: expected_from(&sums, &name),
+                signature: SignatureCheck::none(),
                 refused: None,
                 detected: Value::Null,
             };
@@ -397,8 +508,14 @@ impl Engine {
                     }
                 }
             }
+            let expected = all_expected(&sums, &name);
+            item.signature = SignatureCheck::best(expected.iter().filter_map(|e| e.signature.as_ref()));
             if item.refused.is_none() {
-                item.refused = checksum::check_agreement(&name, &all_expected(&sums, &name)).err();
+                item.refused = checksum::check_agreement(&name, &expected).err();
+            }
+            if item.refused.is_none() {
+                // unknown_key and expired_key are refusals the review lets the admin accept for the batch.
+                item.refused = signature_verdict(&name, &expected, require, false).err();
             }
             items.push(item);
         }
@@ -407,15 +524,18 @@ impl Engine {
 
     /// The import job for `req` (checksum files read, sizes taken); run it with [`Engine::run`] or
     /// [`Engine::spawn`]. Files are imported on every core, each in one read pass.
-    pub fn import_work(&self, req: ImportRequest) -> ImportWork {
-        let sums = load_checksum_files(&req.checksum_files);
+    /// Signatures over the checksum files are checked here, against the keys trusted now.
+    pub fn import_work(&self, req: ImportRequest) -> Result<ImportWork> {
+        let mut sums = load_checksum_files(&req.checksum_files);
+        self.check_signatures(&mut sums)?;
+        let require_signature = req.require_signature || self.signature_policy()?.require_signature;
         let names: Vec<String> = req.items.iter().map(ImportItem::file_name).collect();
-        ImportWork { req, sums, names }
+        Ok(ImportWork { req, sums, names, require_signature })
     }
 
     /// Import in the calling thread (the CLI): create the job, run it, return the report.
     pub fn import(&self, req: &ImportRequest, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<ImportReport> {
-        self.run(self.import_work(req.clone()), cancel, sink)
+        self.run(self.import_work(req.clone())?, cancel, sink)
     }
 
     /// Import one file. Returns the outcome (imported / duplicate) and the artifact.
@@ -615,6 +735,8 @@ pub struct ImportWork {
     req: ImportRequest,
     sums: Vec<(PathBuf, Result<ChecksumFile>)>,
     names: Vec<String>,
+    /// The request's or the repository's policy: every file needs a good signature.
+    require_signature: bool,
 }
 
 impl Work for ImportWork {
@@ -637,12 +759,17 @@ impl Work for ImportWork {
     fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<Self::Item>> {
         let item = &self.req.items[seq];
         step.phase("checking");
-        let mut expected: Vec<ExpectedDigest> = item.expected.iter().cloned().collect();
+        // A signature is only what check_signatures found here, never what a request says.
+        let mut expected: Vec<ExpectedDigest> = item.expected.iter().cloned().map(|e| ExpectedDigest { signature: None, ..e }).collect();
         for e in all_expected(&self.sums, &self.names[seq]) {
-            if !expected.iter().any(|x| x.algo == e.algo && x.hex == e.hex) {
-                expected.push(e);
+            match expected.iter_mut().find(|x| x.algo == e.algo && x.hex == e.hex) {
+                // The same digest from the checksum file read here: keep its signature.
+                Some(x) if x.source == e.source => *x = e,
+                // Typed and listed in a checksum file too: both are evidence.
+                _ => expected.push(e),
             }
         }
+        signature_verdict(&self.names[seq], &expected, self.require_signature, self.req.accept_unverified_signatures)?;
         let signed = is_signed(&self.names[seq], &self.names);
         let job = JobRef { id: Some(step.job_id()), staged: false };
         let mut progress = |phase: &str, done: u64| {

@@ -292,6 +292,8 @@ pub struct Artifact {
     pub warnings: Vec<crate::compat::Warning>,
     /// Every digest its bytes were found to match, and where each expected value came from.
     pub verification: Vec<Verification>,
+    /// The best signature over what vouched for its digests (`none` when nothing was signed).
+    pub signature: SignatureCheck,
     /// When `verify` last re-hashed the stored copy and found it intact.
     pub last_verified_at: Option<String>,
     pub created_at: String,
@@ -309,6 +311,77 @@ pub struct OsRelease {
     pub count: u32,
 }
 
+string_enum!(
+    /// What the OpenPGP signature over a checksum file (or a bundle) came to: `good` (made by a
+    /// trusted key over these bytes), `bad` (a trusted key's signature that does not verify: the
+    /// file was changed), `unknown_key` (made by a key not trusted here), `expired_key` (made by a
+    /// trusted key that has expired), `none` (nothing was signed).
+    SignatureStatus, "signature status", UnknownValue {
+        Good = "good", Bad = "bad", UnknownKey = "unknown_key", ExpiredKey = "expired_key", None = "none"
+    }
+);
+
+impl SignatureStatus {
+    /// How much the outcome says for the bytes, to pick the best of several: good first.
+    fn rank(self) -> u8 {
+        match self {
+            SignatureStatus::Good => 4,
+            SignatureStatus::ExpiredKey => 3,
+            SignatureStatus::UnknownKey => 2,
+            SignatureStatus::None => 1,
+            SignatureStatus::Bad => 0,
+        }
+    }
+}
+
+/// The signature over what vouched for an artifact's digest, as it was checked:
+/// "signed by Fedora (fingerprint …) on 2026-04-14".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SignatureCheck {
+    pub status: SignatureStatus,
+    /// The trusted key's primary user id (good, bad and expired_key).
+    pub signer: Option<String>,
+    /// The signing key's fingerprint: the trusted key's whole fingerprint, or for an unknown key
+    /// what the signature names (a fingerprint, or a 16-digit key id from older signers).
+    pub fingerprint: Option<String>,
+    /// When the signature was made.
+    pub signed_at: Option<String>,
+    /// The detached signature file it was read from; None for a clear-signed file.
+    pub signature_file: Option<String>,
+}
+
+impl SignatureCheck {
+    pub fn none() -> Self {
+        SignatureCheck { status: SignatureStatus::None, signer: None, fingerprint: None, signed_at: None, signature_file: None }
+    }
+
+    /// The best of several checks (an artifact whose digests several files vouched for): good
+    /// over an expired or unknown key over none.
+    pub fn best<'a>(checks: impl IntoIterator<Item = &'a SignatureCheck>) -> SignatureCheck {
+        checks.into_iter().max_by_key(|c| c.status.rank()).cloned().unwrap_or_else(SignatureCheck::none)
+    }
+
+    /// One line for people: "signed by Fedora <fedora-42@…> (fingerprint 1234 …)".
+    pub fn describe(&self) -> String {
+        let fpr = self.fingerprint.as_deref().map(crate::trust::grouped_fingerprint).unwrap_or_default();
+        let signer = self.signer.as_deref().unwrap_or("an unnamed key");
+        match self.status {
+            SignatureStatus::Good => format!("signed by {signer} (fingerprint {fpr})"),
+            SignatureStatus::ExpiredKey => format!("signed by {signer}, whose key has expired (fingerprint {fpr})"),
+            SignatureStatus::UnknownKey => format!("signed by a key that is not trusted here ({fpr})"),
+            SignatureStatus::Bad => format!("a signature by {signer} that does not verify (fingerprint {fpr})"),
+            SignatureStatus::None => "not signed".to_string(),
+        }
+    }
+}
+
+impl Default for SignatureCheck {
+    fn default() -> Self {
+        SignatureCheck::none()
+    }
+}
+
 /// The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -322,6 +395,8 @@ pub struct Verification {
     pub verified_at: String,
     /// The job that did the check.
     pub job_id: Option<i64>,
+    /// The signature over the checksum file, as it was checked then.
+    pub signature: SignatureCheck,
 }
 
 impl Verification {
@@ -335,7 +410,11 @@ impl Verification {
             },
         };
         let when = self.verified_at.get(..16).unwrap_or(&self.verified_at).replace('T', " ");
-        format!("{} matched {source}, {when} UTC", self.algo.label())
+        let signed = match self.signature.status {
+            SignatureStatus::None => String::new(),
+            _ => format!(" ({})", self.signature.describe()),
+        };
+        format!("{} matched {source}{signed}, {when} UTC", self.algo.label())
     }
 }
 

@@ -1,8 +1,10 @@
-//! OpenPGP for what the admin trusts: read a public key (armored or binary) and check a
-//! clear-signed document against it. rPGP does the cryptography; no gpg binary at run time.
+//! OpenPGP for what the admin trusts: read a public key (armored or binary), and check a
+//! clear-signed document or a detached signature against the keys the admin trusts. rPGP does
+//! the cryptography; no gpg binary at run time.
 
 use crate::error::{code, Error, Result};
-use pgp::composed::{CleartextSignedMessage, Deserializable, SignedPublicKey};
+use pgp::composed::{CleartextSignedMessage, Deserializable, DetachedSignature, SignedPublicKey};
+pub use pgp::packet::Signature;
 use pgp::types::KeyDetails;
 
 /// A public key the admin brought, with its fingerprint in upper-case hex.
@@ -103,4 +105,97 @@ pub fn verify_clearsigned(document: &str, key: &TrustedKey, what: &str) -> Resul
     }
     // The signed text as published: the cleartext framework's dash-escaping undone, LF line ends.
     Ok(msg.signed_text().replace("\r\n", "\n"))
+}
+
+/// What a signature names as its maker: a fingerprint (upper-case hex) when it carries one, else
+/// the 16-digit key id older signers give.
+fn issuer(sig: &Signature) -> Option<String> {
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    sig.issuer_fingerprint().first().map(|f| format!("{f:X}")).or_else(|| sig.issuer_key_id().first().map(|k| hex(k.as_ref())))
+}
+
+/// Is `sig` made by `key` (its primary key or a subkey), as far as the signature says?
+fn made_by(sig: &Signature, key: &TrustedKey) -> bool {
+    let Some(named) = issuer(sig) else { return false };
+    let mut ids = vec![(format!("{:X}", key.key.primary_key.fingerprint()), key.key.primary_key.legacy_key_id())];
+    ids.extend(key.key.public_subkeys.iter().map(|s| (format!("{:X}", s.key.fingerprint()), s.key.legacy_key_id())));
+    ids.iter().any(|(fpr, id)| {
+        let id: String = id.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+        named == *fpr || named == id
+    })
+}
+
+/// Does `sig` verify over `data` with `key`'s primary key or one of its subkeys?
+fn verifies(sig: &Signature, key: &TrustedKey, data: &[u8]) -> bool {
+    sig.verify(&key.key.primary_key, data).is_ok() || key.key.public_subkeys.iter().any(|s| sig.verify(&s.key, data).is_ok())
+}
+
+/// A trusted key, described, to check signatures with.
+pub struct KeyringEntry {
+    pub key: TrustedKey,
+    pub facts: KeyFacts,
+}
+
+/// What one signature file (or a clear-signed document's signatures) came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: crate::model::SignatureStatus,
+    /// The trusted key that made it (good, bad, expired), by index into the keyring given.
+    pub key: Option<usize>,
+    /// The fingerprint or key id the signature names.
+    pub issuer: Option<String>,
+    /// Seconds since the epoch.
+    pub signed_at: Option<u64>,
+}
+
+/// Check `signatures` over `data` against the trusted keys, at `now` (seconds since the epoch).
+/// One good signature by a trusted key that has not expired is enough (Ubuntu signs with two keys,
+/// the admin may trust one); a trusted key's signature that does not verify is `bad`, whatever
+/// else is there, since the bytes were changed after that key signed them.
+pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], now: u64) -> Verdict {
+    use crate::model::SignatureStatus as S;
+    let at = |sig: &Signature| sig.created().map(|t| u64::from(t.as_secs()));
+    let mut verdicts = Vec::new();
+    for sig in signatures {
+        let found = keyring.iter().position(|k| made_by(sig, &k.key));
+        let status = match found {
+            None => S::UnknownKey,
+            Some(i) if !verifies(sig, &keyring[i].key, data) => S::Bad,
+            Some(i) if keyring[i].facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
+            Some(_) => S::Good,
+        };
+        verdicts.push(Verdict { status, key: found, issuer: issuer(sig), signed_at: at(sig) });
+    }
+    let pick = |s: S| verdicts.iter().find(|v| v.status == s).cloned();
+    pick(S::Bad).or_else(|| pick(S::Good)).or_else(|| pick(S::ExpiredKey)).or_else(|| pick(S::UnknownKey)).unwrap_or(Verdict {
+        status: S::None,
+        key: None,
+        issuer: None,
+        signed_at: None,
+    })
+}
+
+/// The signatures in a detached signature file, armored (`.asc`, Debian's `.sign`) or binary
+/// (`.sig`, `.gpg`); a file may hold several, by several signers.
+pub fn detached_signatures(bytes: &[u8]) -> std::result::Result<Vec<Signature>, String> {
+    let (sigs, _) = DetachedSignature::from_reader_many(bytes).map_err(|_| "it holds no OpenPGP signature".to_string())?;
+    let sigs: Vec<Signature> = sigs.filter_map(|s| s.ok()).map(|s| s.signature).collect();
+    if sigs.is_empty() {
+        return Err("it holds no OpenPGP signature".into());
+    }
+    Ok(sigs)
+}
+
+/// A clear-signed document's signatures and the text they cover (as signed: dash-escaping undone,
+/// CRLF line ends), or None when `document` is not clear-signed.
+pub fn clearsigned(document: &str) -> Option<(Vec<Signature>, String)> {
+    if !document.trim_start_matches('\u{feff}').starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+        return None;
+    }
+    let document = document.trim_start_matches('\u{feff}');
+    // What follows the signature block is not signed and not read (gpg ignores it too).
+    const END: &str = "-----END PGP SIGNATURE-----";
+    let document = document.find(END).map(|at| &document[..at + END.len()]).unwrap_or(document);
+    let (msg, _) = CleartextSignedMessage::from_string(document).ok()?;
+    Some((msg.signatures().to_vec(), msg.signed_text()))
 }

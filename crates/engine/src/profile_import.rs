@@ -540,5 +540,6 @@ fn evidence(e: &checksum::ChecksumEntry, archive: &str) -> ExpectedDigest {
         source: format!("SHA256SUMS in {archive}"),
         from: ExpectedFrom::ProfileArchive,
         line: Some(e.line),
+        signature: None,
     }
 }

@@ -128,7 +128,7 @@ pub fn single_result<T>(mut ends: Vec<ItemEnd<T>>) -> Result<T> {
     }
 }
 
-fn internal(what: &str) -> Error {
+pub(crate) fn internal(what: &str) -> Error {
     Error::new(
         code::INTERNAL,
         format!("Imagesmith stopped a job on an internal error: {what}."),

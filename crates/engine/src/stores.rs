@@ -85,7 +85,7 @@ impl RemoteFile {
     pub fn expected(&self, file_url: &str) -> Option<ExpectedDigest> {
         let (algo, hex) = (self.digest_algo?, self.digest.clone()?);
         let source = self.manifest_url.clone().unwrap_or_else(|| file_url.to_string());
-        Some(ExpectedDigest { algo, hex: hex.to_ascii_lowercase(), source, from: ExpectedFrom::ChecksumFile, line: None })
+        Some(ExpectedDigest { algo, hex: hex.to_ascii_lowercase(), source, from: ExpectedFrom::ChecksumFile, line: None, signature: None })
     }
 }
 

@@ -1,8 +1,10 @@
 //! Trusted keys: the OpenPGP public keys the admin brought and confirmed by fingerprint, that
 //! signed checksum files and bundles are checked against. No key server and no network.
 
+use crate::checksum::ChecksumFile;
 use crate::clock;
 use crate::error::{code, Error, Result};
+use crate::model::{SignatureCheck, SignatureStatus};
 use crate::openpgp::{self, KeyFacts};
 use crate::Engine;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -109,7 +111,103 @@ fn load_all(conn: &Connection) -> Result<Vec<KeyInfo>> {
     rows.into_iter().map(|(fpr, key, added)| stored_info(&fpr, &key, added)).collect()
 }
 
+/// The trusted keys, read and described, to check signatures with.
+fn keyring(conn: &Connection) -> Result<Vec<openpgp::KeyringEntry>> {
+    let mut stmt = conn.prepare_cached("SELECT key FROM trusted_keys ORDER BY added_at, fingerprint")?;
+    let keys = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    keys.iter()
+        .map(|k| {
+            let key = openpgp::read_key(k)?;
+            let facts = key.facts()?;
+            Ok(openpgp::KeyringEntry { key, facts })
+        })
+        .collect()
+}
+
+/// What a signature check came to, as the library records and shows it.
+fn signature_check(v: &openpgp::Verdict, keyring: &[openpgp::KeyringEntry], signature_file: Option<String>) -> SignatureCheck {
+    let key = v.key.map(|i| &keyring[i]);
+    SignatureCheck {
+        status: v.status,
+        signer: key.and_then(|k| k.facts.user_ids.first().cloned()),
+        fingerprint: key.map(|k| k.key.fingerprint.clone()).or_else(|| v.issuer.clone()),
+        signed_at: v.signed_at.map(at),
+        signature_file,
+    }
+}
+
+/// A detached signature file that cannot be read counts as a bad signature: the file it is named
+/// after is not used as if it were unsigned.
+fn unreadable_signature(signature_file: String) -> SignatureCheck {
+    SignatureCheck { status: SignatureStatus::Bad, signer: None, fingerprint: None, signed_at: None, signature_file: Some(signature_file) }
+}
+
+/// The repository's signature policy: whether every import needs a good signature (a setting of
+/// the repository, honoured by the app and the CLI alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SignaturePolicy {
+    pub require_signature: bool,
+}
+
+const REQUIRE_SIGNATURE: &str = "require_signature";
+
 impl Engine {
+    /// Check the signature of every checksum file read (clear-signed, or a detached signature found
+    /// beside it) against the trusted keys, and keep the outcome on the file: its digests carry it.
+    pub fn check_signatures(&self, sums: &mut [(std::path::PathBuf, Result<ChecksumFile>)]) -> Result<()> {
+        if !sums.iter().any(|(_, f)| f.as_ref().is_ok_and(|f| f.clear_signed || f.signature_path.is_some())) {
+            return Ok(());
+        }
+        let keyring = keyring(&self.db())?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        for (path, file) in sums.iter_mut() {
+            let Ok(file) = file else { continue };
+            file.signature = if file.clear_signed {
+                let text = std::fs::read_to_string(&*path).map_err(|e| Error::io(path, &e, false))?;
+                match openpgp::clearsigned(&text) {
+                    Some((sigs, signed)) => signature_check(&openpgp::check(&sigs, signed.as_bytes(), &keyring, now), &keyring, None),
+                    None => unreadable_signature(file.file_name.clone()),
+                }
+            } else if let Some(sig_path) = file.signature_path.clone() {
+                let sig_name = std::path::Path::new(&sig_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let data = std::fs::read(&*path).map_err(|e| Error::io(path, &e, false))?;
+                let sig_bytes = crate::detect::open_regular(std::path::Path::new(&sig_path)).and_then(|f| {
+                    let mut b = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::Read::take(f, crate::checksum::MAX_CHECKSUM_FILE), &mut b)
+                        .map_err(|e| Error::io(std::path::Path::new(&sig_path), &e, false))?;
+                    Ok(b)
+                })?;
+                match openpgp::detached_signatures(&sig_bytes) {
+                    Ok(sigs) => signature_check(&openpgp::check(&sigs, &data, &keyring, now), &keyring, Some(sig_name)),
+                    Err(_) => unreadable_signature(sig_name),
+                }
+            } else {
+                SignatureCheck::none()
+            };
+        }
+        Ok(())
+    }
+
+    /// The repository's signature policy.
+    pub fn signature_policy(&self) -> Result<SignaturePolicy> {
+        let value: Option<String> =
+            self.db().query_row("SELECT value FROM settings WHERE name = ?1", [REQUIRE_SIGNATURE], |r| r.get(0)).optional()?;
+        Ok(SignaturePolicy { require_signature: value.as_deref() == Some("true") })
+    }
+
+    /// Change the repository's signature policy; returns it as it now is.
+    pub fn set_signature_policy(&self, policy: SignaturePolicy) -> Result<SignaturePolicy> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![REQUIRE_SIGNATURE, policy.require_signature.to_string()],
+            )?;
+            Ok(())
+        })?;
+        self.signature_policy()
+    }
+
     /// Trust the key in `bytes` (armored or binary) once the admin has confirmed its fingerprint:
     /// `confirmed` must be that key's fingerprint (so a file changed between showing and adding
     /// is refused). Adding a key already trusted changes nothing and returns it.

@@ -56,7 +56,7 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
         checksum_files: vec![],
         ..Default::default()
     };
-    let imported = spawned_before_the_end(&engine, engine.import_work(req), JobKind::Import);
+    let imported = spawned_before_the_end(&engine, engine.import_work(req).unwrap(), JobKind::Import);
     assert!(imported.items.iter().all(|i| i.artifact.is_some()), "{imported:?}");
     spawned_before_the_end(&engine, engine.verify_work(&[]).unwrap(), JobKind::Verify);
 

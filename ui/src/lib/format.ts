@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, Verification, WindowsEdition } from './ipc/client';
+import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, SignatureCheck, Verification, WindowsEdition } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -113,9 +113,36 @@ export function evidenceSource(v: Pick<Verification, 'expected_from' | 'source_f
   return v.line != null ? `${v.source_file} (line ${v.line})` : v.source_file;
 }
 
-/** "SHA-256 matched SHA256SUMS (line 2)". */
+/** "SHA-256 matched SHA256SUMS (line 2), signed by Fedora <…>". */
 export function evidence(v: Verification): string {
-  return `${ALGO_LABELS[v.algo]} matched ${evidenceSource(v)}`;
+  const signed = signatureText(v.signature);
+  return `${ALGO_LABELS[v.algo]} matched ${evidenceSource(v)}${signed ? `, ${signed.charAt(0).toLowerCase()}${signed.slice(1)}` : ''}`;
+}
+
+/** "4D64 FEC1 19C2 0290 67D6  E791 F8D2 585B 8783 D481": a v4 fingerprint grouped as gpg shows it. */
+export function groupedFingerprint(fpr: string): string {
+  const groups = fpr.match(/.{1,4}/g) ?? [];
+  return groups.length === 10 ? `${groups.slice(0, 5).join(' ')}  ${groups.slice(5).join(' ')}` : groups.join(' ');
+}
+
+/** What a signature over a checksum list came to, in a few words ("Signed by Fedora <…>"); null
+ *  when nothing was signed. */
+export function signatureText(s: SignatureCheck | null | undefined): string | null {
+  if (!s) return null;
+  const who = s.signer ?? 'a trusted key';
+  switch (s.status) {
+    case 'good': return `Signed by ${who}`;
+    case 'expired_key': return `Signed by ${who}, whose key has expired`;
+    case 'unknown_key': return 'Signed by a key not trusted here';
+    case 'bad': return s.signer ? `Signature by ${who} does not verify` : 'Signature cannot be read';
+    default: return null;
+  }
+}
+
+/** The tone a signature is shown in: ok for good, warn for an unknown or expired key, err for bad. */
+export function signatureTone(s: SignatureCheck | null | undefined): 'ok' | 'warn' | 'err' | null {
+  if (!s || s.status === 'none') return null;
+  return s.status === 'good' ? 'ok' : s.status === 'bad' ? 'err' : 'warn';
 }
 
 /** An artifact's exact OS in one line ("Red Hat Enterprise Linux 9.6 (rhel9.6), x86_64"), "Not an OS

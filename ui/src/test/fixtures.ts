@@ -1,6 +1,6 @@
 // Test data shaped like the engine's IPC types, and a mocked IPC that records calls.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import type { Artifact, ErrorCode, GoldEntry, GoldImage, IpcError, JobSummary, PlanItem } from '$lib/ipc/client';
+import type { Artifact, ErrorCode, GoldEntry, GoldImage, IpcError, JobSummary, PlanItem, SignatureCheck } from '$lib/ipc/client';
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 
@@ -22,12 +22,15 @@ export function ipcError(code: ErrorCode, text = `failed: ${code}`): IpcError {
   return { code, text, explanation: `why ${code}`, recovery: `fix ${code}` };
 }
 
+/** A signature check over nothing signed. */
+export const UNSIGNED = { status: 'none', signer: null, fingerprint: null, signed_at: null, signature_file: null } as const satisfies SignatureCheck;
+
 export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
   return {
     id, name: `artifact-${id}.iso`, kind: 'os', os: 'linux', distro: 'debian', size: 1024 * id, sha256: 'a'.repeat(64), state: 'ok',
     md5: 'b'.repeat(32), sha1: null, sha512: null, image: null, used_by: [], profiles: [], published_to: [], original_name: `artifact-${id}.iso`,
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, driver: null, editions: [], warnings: [], verification: [],
-    last_verified_at: null,
+    signature: UNSIGNED, last_verified_at: null,
     os_id: null, os_name: null, os_version: null, arch: null,
     alias: null, access: 'private', owner: 'admin', resize: false, deploy: false,
     source: { kind: 'file', url: null, manifest_url: null, store: null, remote_id: null },
@@ -48,7 +51,7 @@ export function planItem(over: Partial<PlanItem> = {}): PlanItem {
   return {
     path: '/data/ipxe.iso', file_name: 'ipxe.iso', size: 2_000_000, format: 'iso9660', kind: 'os', allowed_kinds: ['os', 'driver'],
     os: null, distro: null, allowed_os: ['linux', 'windows', 'vmware'], os_required: true, expected: null, refused: null,
-    detected: {}, ...over,
+    signature: UNSIGNED, detected: {}, ...over,
   };
 }
 

@@ -228,4 +228,37 @@ describe('ImportReview attributes', () => {
     expect(review.request().items[0]!.attributes).toMatchObject({ alias: 'ipxe', access: 'public' });
     expect(calls.length).toBeGreaterThan(0);
   });
+
+  it('shows who signed a checksum list, and offers to accept a list signed by a key not trusted here', async () => {
+    const fpr = '4D64FEC119C2029067D6E791F8D2585B8783D481';
+    const good = { status: 'good' as const, signer: 'Release Signer <release@example.org>', fingerprint: fpr, signed_at: '2026-12-01T10:00:00Z', signature_file: null };
+    const unknown = { status: 'unknown_key' as const, signer: null, fingerprint: 'B'.repeat(40), signed_at: '2026-12-01T10:00:00Z', signature_file: 'SHA256SUMS.gpg' };
+    mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ os: 'linux', signature: good, expected: { algo: 'sha256', hex: 'd'.repeat(64), source: 'CHECKSUM', from: 'checksum_file', line: 4, signature: good } }),
+          planItem({ path: '/d/b.iso', file_name: 'b.iso', os: 'linux', signature: unknown, refused: ipcError('unknown_key', 'SHA256SUMS is signed by a key that is not trusted here') }),
+        ],
+        checksum_files: [
+          { path: '/d/CHECKSUM', file_name: 'CHECKSUM', format: 'gnu', entries: 1, matched: ['ipxe.iso'], signature_path: null, signature: good, error: null },
+          { path: '/d/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 1, matched: ['b.iso'], signature_path: '/d/SHA256SUMS.gpg', signature: unknown, error: null },
+        ],
+      }),
+      list_artifacts: () => [],
+    });
+    const review = new ImportReview();
+    await review.add(['/d/ipxe.iso', '/d/b.iso', '/d/CHECKSUM', '/d/SHA256SUMS', '/d/SHA256SUMS.gpg']);
+    const user = userEvent.setup();
+    render(ImportReviewView, { review, onaddfiles: () => {}, onstart: () => {} });
+    const [signed, untrusted] = await screen.findAllByTestId('checksum-signature');
+    expect(signed).toHaveTextContent('Signed by Release Signer <release@example.org>');
+    expect(signed).toHaveTextContent('4D64 FEC1 19C2 0290 67D6 E791 F8D2 585B 8783 D481');
+    expect(untrusted).toHaveTextContent('Signed by a key not trusted here');
+    expect(screen.getAllByTestId('checksum-file')[1]).toHaveTextContent('SHA256SUMS with SHA256SUMS.gpg');
+    expect(screen.getByTestId('expected-signature')).toHaveTextContent('Signed by Release Signer');
+    expect(screen.getByTestId('start-import')).toHaveTextContent('Import 1 file');
+
+    await user.click(within(screen.getByTestId('accept-unverified')).getByRole('checkbox'));
+    expect(screen.getByTestId('start-import')).toHaveTextContent('Import 2 files');
+  });
 });

@@ -1,7 +1,7 @@
 // Import review state: the files dropped or chosen, what the engine detected for each, and the
 // admin's choices (kind, OS, OS image, name, expected checksum, the image attributes, "apply to
 // all") before the import job starts.
-import { bytes, KIND_LABELS, OS_LABELS } from '$lib/format';
+import { bytes, KIND_LABELS, OS_LABELS, signatureText } from '$lib/format';
 import {
   api, asIpcError, type Artifact, type ChecksumFileReport, type DriverFit, type ExpectedDigest, type ImportRequest, type IpcError,
   type Kind, type OsFamily, type PlanItem,
@@ -42,8 +42,18 @@ export class ReviewRow {
     this.expectedText = plan.expected?.hex ?? '';
   }
 
+  /** The admin accepted, for this batch, that the file's checksum list is signed by a key not
+   *  trusted here or an expired one (see `ImportReview.acceptUnverified`). */
+  accepted = $state(false);
+
+  /** Refused by a signature the admin may accept for the batch (unknown or expired key). */
+  get unverifiedSignature(): boolean {
+    const code = this.plan.refused?.code;
+    return code === 'unknown_key' || code === 'expired_key';
+  }
+
   get refused(): boolean {
-    return this.plan.refused != null;
+    return this.plan.refused != null && !(this.unverifiedSignature && this.accepted);
   }
 
   get osOptions(): OsFamily[] {
@@ -77,6 +87,11 @@ export class ReviewRow {
     const algo = this.expected.algo.toUpperCase().replace('SHA', 'SHA-');
     return this.expected.source === 'entered' ? `${algo}, entered by hand` : `${algo} from ${this.expected.source}`;
   }
+
+  /** The signature over its checksum list, when there is one to show. */
+  get signature(): string | null {
+    return this.expected?.source === 'entered' ? null : signatureText(this.plan.signature);
+  }
 }
 
 export class ImportReview {
@@ -95,7 +110,23 @@ export class ImportReview {
   offer = $state<{ field: ApplyField; path: string } | null>(null);
   /** What the last "Apply to all" did (said above the table). */
   applied = $state<{ field: ApplyField | 'attributes'; path: string; text: string } | null>(null);
+  /** Import the files whose checksum list is signed by a key not trusted here (or an expired one)
+   *  as if it were not signed, for this batch. */
+  acceptUnverified = $state(false);
   #paths: string[] = [];
+
+  /** Files refused only because their checksum list's signer is not trusted (or expired). */
+  get unverified(): ReviewRow[] {
+    return this.rows.filter((r) => r.unverifiedSignature);
+  }
+
+  setAcceptUnverified(accept: boolean): void {
+    this.acceptUnverified = accept;
+    for (const r of this.unverified) {
+      r.accepted = accept;
+      r.include = accept;
+    }
+  }
 
   /** The one folder dropped or opened, when that is what is under review: it may be captured as a
    *  gold image instead of imported file by file. (A path the plan lists neither as a file nor as a
@@ -151,6 +182,10 @@ export class ImportReview {
       const previous = new Map(this.rows.map((r) => [r.plan.path, r]));
       this.rows = plan.items.map((item) => {
         const row = new ReviewRow(item);
+        if (row.unverifiedSignature && this.acceptUnverified) {
+          row.accepted = true;
+          row.include = true;
+        }
         const old = previous.get(item.path);
         if (old) {
           row.include = old.include;
@@ -283,7 +318,10 @@ export class ImportReview {
         expected: r.expected,
         attributes: r.attrs.importPatch(),
       })),
-      checksum_files: this.checksumFiles.map((c) => c.path),
+      // Each checksum list with the detached signature found beside it.
+      checksum_files: this.checksumFiles.flatMap((c) => (c.signature_path ? [c.path, c.signature_path] : [c.path])),
+      require_signature: false,
+      accept_unverified_signatures: this.acceptUnverified && this.unverified.some((r) => r.include),
     };
   }
 
@@ -295,6 +333,7 @@ export class ImportReview {
     this.target = null;
     this.offer = null;
     this.applied = null;
+    this.acceptUnverified = false;
     this.#paths = [];
   }
 }

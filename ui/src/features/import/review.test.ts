@@ -173,4 +173,39 @@ describe('ImportReview attributes', () => {
     await review.add(['/d/a.iso', '/d/b.iso']);
     expect(review.rows[0]!.attrs.alias).toBe('alpha');
   });
+
+  it('lets the admin import, for this batch, files whose checksum list is signed by a key not trusted here', async () => {
+    const signedBy = (status: 'good' | 'unknown_key') => ({
+      status, signer: status === 'good' ? 'Release Signer <release@example.org>' : null, fingerprint: 'A'.repeat(40), signed_at: '2026-12-01T10:00:00Z', signature_file: 'SHA256SUMS.gpg',
+    });
+    const calls = mockCommands({
+      plan_import: () => ({
+        items: [
+          planItem({ os: 'linux', os_required: false, signature: signedBy('unknown_key'), refused: ipcError('unknown_key', 'SHA256SUMS is signed by a key that is not trusted here') }),
+          planItem({ path: '/data/b.iso', file_name: 'b.iso', os: 'linux', os_required: false, refused: ipcError('bad_signature', 'does not verify') }),
+        ],
+        checksum_files: [{ path: '/data/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 2, matched: ['ipxe.iso'], signature_path: '/data/SHA256SUMS.gpg', signature: signedBy('unknown_key'), error: null }],
+        free_bytes: null,
+      }),
+      list_artifacts: () => [],
+      start_import: () => 1,
+    });
+    const r = new ImportReview();
+    await r.add(['/data/ipxe.iso', '/data/b.iso', '/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
+    expect(r.unverified.map((row) => row.plan.file_name)).toEqual(['ipxe.iso']);
+    expect(r.importable).toHaveLength(0);
+    expect(r.blocking).toMatch(/Nothing to import/);
+
+    r.setAcceptUnverified(true);
+    expect(r.importable.map((row) => row.plan.file_name)).toEqual(['ipxe.iso']);
+    // A bad signature is never accepted.
+    expect(r.rows[1]!.refused).toBe(true);
+    const req = r.request();
+    expect(req.accept_unverified_signatures).toBe(true);
+    expect(req.checksum_files).toEqual(['/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
+
+    r.setAcceptUnverified(false);
+    expect(r.importable).toHaveLength(0);
+    expect(calls.filter((c) => c.cmd === 'start_import')).toHaveLength(0);
+  });
 });

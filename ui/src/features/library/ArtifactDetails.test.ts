@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { artifact, ipcError, mockCommands } from '../../test/fixtures';
+import { artifact, ipcError, mockCommands, UNSIGNED } from '../../test/fixtures';
 import ArtifactDetails from './ArtifactDetails.svelte';
 import { Catalog } from './catalog.svelte';
 import type { ArtifactPatch, WindowsEdition } from '$lib/ipc/client';
@@ -10,8 +10,8 @@ describe('ArtifactDetails', () => {
   it('shows the proof of every check: which digest matched which file and line, and the last verify', async () => {
     const a = artifact(1, {
       verification: [
-        { algo: 'sha256', expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 2, verified_at: '2026-12-02T05:11:00Z', job_id: 7 },
-        { algo: 'md5', expected_from: 'typed', source_file: null, line: null, verified_at: '2026-12-02T05:11:00Z', job_id: 7 },
+        { algo: 'sha256', expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 2, verified_at: '2026-12-02T05:11:00Z', job_id: 7, signature: UNSIGNED },
+        { algo: 'md5', expected_from: 'typed', source_file: null, line: null, verified_at: '2026-12-02T05:11:00Z', job_id: 7, signature: UNSIGNED },
       ],
       last_verified_at: '2026-12-03T08:00:00Z',
     });

@@ -3,7 +3,7 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { Artifact, Profile } from '$lib/ipc/client';
 import { Profiles } from '../profiles/profiles.svelte';
-import { artifact, ipcError, mockCommands } from '../../test/fixtures';
+import { artifact, ipcError, mockCommands, UNSIGNED } from '../../test/fixtures';
 import Toasts from '../toasts/Toasts.svelte';
 import { Toasts as ToastStore } from '../toasts/toasts.svelte';
 import Library from './Library.svelte';
@@ -462,7 +462,7 @@ describe('Library context menu', () => {
   it('marks the artifacts whose checksum was verified at import, saying against what', async () => {
     const checked = artifact(1, {
       name: 'debian-12.iso',
-      verification: [{ algo: 'sha256', expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 4, verified_at: '2026-12-02T05:11:00Z', job_id: 1 }],
+      verification: [{ algo: 'sha256', expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 4, verified_at: '2026-12-02T05:11:00Z', job_id: 1, signature: UNSIGNED }],
     });
     mockCommands({ count_artifacts: () => 2, list_artifacts: () => [checked, artifact(2, { name: 'notes.iso' })] });
     const catalog = new Catalog();

@@ -1,6 +1,7 @@
 // Trusted keys (Settings): the OpenPGP public keys signatures are checked against. A key is read
 // from a chosen file or pasted text, shown (fingerprint, user ids, validity), and trusted only once
-// the person confirms the fingerprint in the native window the shell opens.
+// the person confirms the fingerprint in the native window the shell opens. The repository's
+// signature policy (require a good signature on every import) is switched here too.
 import { api, asIpcError, type IpcError, type KeyInfo, type KeySource } from '$lib/ipc/client';
 
 export interface KeyPreview {
@@ -17,12 +18,33 @@ export class TrustedKeys {
   previewError = $state<IpcError | null>(null);
   busy = $state(false);
 
+  /** The repository's policy: every import needs a checksum list signed by a trusted key. */
+  requireSignature = $state(false);
+  /** Why the policy could not be read or changed (shown under its switch). */
+  policyError = $state<IpcError | null>(null);
+
   async load(): Promise<void> {
     try {
-      this.items = await api.listTrustedKeys();
+      const [items, policy] = await Promise.all([api.listTrustedKeys(), api.signaturePolicy()]);
+      this.items = items;
+      this.requireSignature = policy.require_signature;
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
+    }
+  }
+
+  /** Require signatures, or (after the shell's native confirmation) stop requiring them. A "no"
+   *  in that window leaves the switch as it was, without an error to show. */
+  async setRequireSignature(require: boolean): Promise<void> {
+    try {
+      this.requireSignature = (await api.setSignaturePolicy({ require_signature: require })).require_signature;
+      this.policyError = null;
+    } catch (e) {
+      const err = asIpcError(e);
+      this.policyError = err.code === 'cancelled' ? null : err;
+      // Show the policy as it is, whatever the switch was moved to.
+      this.requireSignature = !require;
     }
   }
 
@@ -92,8 +114,4 @@ export class TrustedKeys {
   }
 }
 
-/** "4D64 FEC1 19C2 0290 67D6  E791 F8D2 585B 8783 D481", as gpg prints a v4 fingerprint. */
-export function groupedFingerprint(fpr: string): string {
-  const groups = fpr.match(/.{1,4}/g) ?? [];
-  return groups.length === 10 ? `${groups.slice(0, 5).join(' ')}  ${groups.slice(5).join(' ')}` : groups.join(' ');
-}
+export { groupedFingerprint } from '$lib/format';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { KeyInfo } from '$lib/ipc/client';
@@ -21,6 +21,7 @@ describe('TrustedKeys', () => {
     let trusted: KeyInfo[] = [];
     const calls = mockCommands({
       list_trusted_keys: () => trusted,
+      signature_policy: () => ({ require_signature: false }),
       inspect_key: () => key(),
       trust_key: () => { trusted = [key({ added_at: '2026-12-03T10:00:00.000Z' })]; return trusted[0]; },
       remove_trusted_key: () => { const k = trusted[0]; trusted = []; return k; },
@@ -53,6 +54,7 @@ describe('TrustedKeys', () => {
   it('keeps the key shown when the confirmation is declined, and says why a text is no key', async () => {
     mockCommands({
       list_trusted_keys: () => [],
+      signature_policy: () => ({ require_signature: false }),
       inspect_key: (args) => {
         const source = args.source as { text: string };
         if (source.text === 'nonsense') throw ipcError('invalid_content', 'This is not an OpenPGP public key: no armor header.');
@@ -68,5 +70,41 @@ describe('TrustedKeys', () => {
     expect(await keys.trust()).toBe(false);
     expect(keys.preview?.key.fingerprint).toBe(FPR);
     expect(keys.previewError).toBeNull();
+  });
+
+  it('requires signatures at once, and stops requiring them only when the shell confirmation says yes', async () => {
+    let required = false;
+    let confirm = false;
+    const calls = mockCommands({
+      list_trusted_keys: () => [],
+      signature_policy: () => ({ require_signature: required }),
+      set_signature_policy: (a) => {
+        const want = (a.policy as { require_signature: boolean }).require_signature;
+        if (required && !want && !confirm) throw ipcError('cancelled', 'Signatures are still required.');
+        required = want;
+        return { require_signature: required };
+      },
+    });
+    const keys = new TrustedKeys();
+    const user = userEvent.setup();
+    render(TrustedKeysView, { keys });
+    const box = within(await screen.findByTestId('require-signature')).getByRole('checkbox');
+    expect(box).not.toBeChecked();
+
+    await user.click(box);
+    expect(calls.filter((c) => c.cmd === 'set_signature_policy').at(-1)!.args).toEqual({ policy: { require_signature: true } });
+    await vi.waitFor(() => expect(box).toBeChecked());
+
+    // "No" in the native window: still required, and no error to show.
+    await user.click(box);
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === 'set_signature_policy')).toHaveLength(2));
+    await vi.waitFor(() => expect(box).toBeChecked());
+    expect(keys.policyError).toBeNull();
+    expect(required).toBe(true);
+
+    confirm = true;
+    await user.click(box);
+    await vi.waitFor(() => expect(box).not.toBeChecked());
+    expect(required).toBe(false);
   });
 });

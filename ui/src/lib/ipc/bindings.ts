@@ -283,6 +283,13 @@ export const commands = {
 	trustKey: (source: KeySource, fingerprint: string) => typedError<KeyInfo, Error>(__TAURI_INVOKE("trust_key", { source, fingerprint })),
 	/**  Stop trusting a key (its whole fingerprint). */
 	removeTrustedKey: (fingerprint: string) => typedError<KeyInfo, Error>(__TAURI_INVOKE("remove_trusted_key", { fingerprint })),
+	/**  The repository's signature policy (Settings → Trusted keys). */
+	signaturePolicy: () => typedError<SignaturePolicy, Error>(__TAURI_INVOKE("signature_policy")),
+	/**
+	 *  Change the repository's signature policy. Requiring signatures is done at once; no longer
+	 *  requiring them needs a yes in a native dialog, which page script cannot answer.
+	 */
+	setSignaturePolicy: (policy: SignaturePolicy) => typedError<SignaturePolicy, Error>(__TAURI_INVOKE("set_signature_policy", { policy })),
 	/**
 	 *  A store's images, newest first, each marked with the artifact that already holds it. Every
 	 *  word of `search` must match (name, version, description, OS, type or id); `os` matches the OS.
@@ -435,6 +442,8 @@ export type Artifact = {
 	warnings: Warning[],
 	/**  Every digest its bytes were found to match, and where each expected value came from. */
 	verification: Verification[],
+	/**  The best signature over what vouched for its digests (`none` when nothing was signed). */
+	signature: SignatureCheck,
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
 	last_verified_at: string | null,
 	created_at: string,
@@ -560,6 +569,10 @@ export type ChecksumFileReport = {
 	entries: number,
 	/**  Names of the files being imported that it gave a digest for. */
 	matched: string[],
+	/**  The detached signature found beside it. */
+	signature_path: string | null,
+	/**  What its signature came to (`none` when it is not signed). */
+	signature: SignatureCheck,
 	error: Error | null,
 };
 
@@ -685,7 +698,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -697,6 +710,8 @@ export type ExpectedDigest = {
 	from: ExpectedFrom,
 	/**  The line of the checksum file it was read from, counting from 1. */
 	line: number | null,
+	/**  The signature over that checksum file, once checked (None for a typed digest). */
+	signature?: SignatureCheck | null,
 };
 
 /**
@@ -854,8 +869,18 @@ export type ImportPlan = {
 
 export type ImportRequest = {
 	items: ImportItem[],
-	/**  Checksum files to take expected digests from, matched by file name. */
+	/**
+	 *  Checksum files to take expected digests from, matched by file name, and detached
+	 *  signatures named after them (`SHA256SUMS.gpg`).
+	 */
 	checksum_files: string[],
+	/**  Ask for a good signature on every file even where the repository's policy does not. */
+	require_signature?: boolean,
+	/**
+	 *  Import files whose checksum list is signed by a key not trusted here (or an expired one) as
+	 *  if it were not signed, for this batch; what the signature was is recorded.
+	 */
+	accept_unverified_signatures?: boolean,
 	/**  Seconds a server may send nothing before a download fails (default 30). */
 	read_timeout_secs?: number | null,
 };
@@ -1045,6 +1070,8 @@ export type PlanItem = {
 	/**  Kinds this file could be imported as. */
 	allowed_kinds: Kind[],
 	expected: ExpectedDigest | null,
+	/**  The best signature over the checksum files that give its digests. */
+	signature: SignatureCheck,
 	/**  Why this file cannot be imported as it stands (unknown type, bad content, OS missing…). */
 	refused: Error | null,
 	detected: Value,
@@ -1053,8 +1080,13 @@ export type PlanItem = {
 /**  Files to review before importing. */
 export type PlanRequest = {
 	paths: string[],
-	/**  Extra checksum files to match against (besides those found among `paths`). */
+	/**
+	 *  Extra checksum files to match against (besides those found among `paths`), and detached
+	 *  signatures named after them.
+	 */
 	checksum_files: string[],
+	/**  Ask for a good signature on every file even where the repository's policy does not. */
+	require_signature?: boolean,
 };
 
 export type Profile = {
@@ -1396,6 +1428,41 @@ export type ServerTestReport = {
 };
 
 /**
+ *  The signature over what vouched for an artifact's digest, as it was checked:
+ *  "signed by Fedora (fingerprint …) on 2026-04-14".
+ */
+export type SignatureCheck = {
+	status: SignatureStatus,
+	/**  The trusted key's primary user id (good, bad and expired_key). */
+	signer: string | null,
+	/**
+	 *  The signing key's fingerprint: the trusted key's whole fingerprint, or for an unknown key
+	 *  what the signature names (a fingerprint, or a 16-digit key id from older signers).
+	 */
+	fingerprint: string | null,
+	/**  When the signature was made. */
+	signed_at: string | null,
+	/**  The detached signature file it was read from; None for a clear-signed file. */
+	signature_file: string | null,
+};
+
+/**
+ *  The repository's signature policy: whether every import needs a good signature (a setting of
+ *  the repository, honoured by the app and the CLI alike).
+ */
+export type SignaturePolicy = {
+	require_signature: boolean,
+};
+
+/**
+ *  What the OpenPGP signature over a checksum file (or a bundle) came to: `good` (made by a
+ *  trusted key over these bytes), `bad` (a trusted key's signature that does not verify: the
+ *  file was changed), `unknown_key` (made by a key not trusted here), `expired_key` (made by a
+ *  trusted key that has expired), `none` (nothing was signed).
+ */
+export type SignatureStatus = "good" | "bad" | "unknown_key" | "expired_key" | "none";
+
+/**
  *  The format of an image cut from a snapshot: qcow2 with compressed clusters (small, what
  *  clouds take), or raw.
  */
@@ -1543,6 +1610,8 @@ export type Verification = {
 	verified_at: string,
 	/**  The job that did the check. */
 	job_id: number | null,
+	/**  The signature over the checksum file, as it was checked then. */
+	signature: SignatureCheck,
 };
 
 /**  Who can see a published image. */

@@ -82,6 +82,9 @@ export const api = {
   inspectKey: (source: T.KeySource) => unwrap(commands.inspectKey(source)),
   trustKey: (source: T.KeySource, fingerprint: string) => unwrap(commands.trustKey(source, fingerprint)),
   removeTrustedKey: (fingerprint: string) => unwrap(commands.removeTrustedKey(fingerprint)),
+  signaturePolicy: () => unwrap(commands.signaturePolicy()),
+  /** Relaxing the policy asks in a native dialog; a "no" rejects with `cancelled`. */
+  setSignaturePolicy: (policy: T.SignaturePolicy) => unwrap(commands.setSignaturePolicy(policy)),
   storeImages: (name: string, search: string | null, os: string | null) => unwrap(commands.storeImages(name, search, os)),
   /** Starts downloading images chosen in a store; resolves to the job id (an unknown id or a store that does not answer rejects instead). */
   startStoreImport: (request: T.StoreImportRequest, onProgress: (p: T.JobProgress) => void) => {

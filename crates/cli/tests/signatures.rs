@@ -1,0 +1,258 @@
+//! Signed checksum lists through the CLI: keys and signatures made by GnuPG in the test (clear-
+//! signed, detached armored and binary, as Fedora, Debian and Ubuntu publish them), a list changed
+//! after it was signed, a signature that is no signature, a key not trusted here, a key that has
+//! expired, and the repository's policy that requires a good signature.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+const SIGNER: &str = "Release Signer <release@example.org>";
+
+/// A GnuPG home with the release key, and a repository that trusts it.
+struct Setup {
+    gpg: Gpg,
+    repo: Repo,
+    fingerprint: String,
+    files: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let gpg = Gpg::new();
+    gpg.generate(SIGNER, "2y", None);
+    let files = tempfile::tempdir().unwrap();
+    let key = files.path().join("release.asc");
+    gpg.export("release@example.org", true, &key);
+    let repo = Repo::new();
+    let (code, k) = repo.json([OsStr::new("key"), OsStr::new("add"), key.as_os_str(), OsStr::new("--yes")]);
+    assert_eq!(code, 0, "{k:#}");
+    let fingerprint = k["fingerprint"].as_str().unwrap().to_string();
+    Setup { gpg, repo, fingerprint, files }
+}
+
+impl Setup {
+    /// ipxe.iso copied in, and a SHA256SUMS that lists it (plus `extra` lines).
+    fn iso_and_sums(&self, extra: &str) -> (PathBuf, PathBuf) {
+        let iso = self.files.path().join("ipxe.iso");
+        std::fs::copy(fixture("ipxe.iso"), &iso).unwrap();
+        let sums = self.files.path().join("SHA256SUMS");
+        std::fs::write(&sums, format!("{}  ipxe.iso\n{extra}", sha256_of(&iso))).unwrap();
+        (iso, sums)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.files.path().join(name)
+    }
+}
+
+fn only_item(report: &Value) -> &Value {
+    assert_eq!(report["items"].as_array().map(Vec::len), Some(1), "{report:#}");
+    &report["items"][0]
+}
+
+fn assert_refused(repo: &Repo, code: i32, report: &Value, error: &str) -> Value {
+    assert_eq!(code, 1, "{report:#}");
+    let item = only_item(report);
+    assert_eq!(item["outcome"], "failed", "{report:#}");
+    assert_eq!(item["error"]["code"], error, "{report:#}");
+    assert!(repo.objects().is_empty(), "nothing may be stored: {:?}", repo.objects());
+    assert_eq!(repo.json(["list"]).1.as_array().map(Vec::len), Some(0));
+    item["error"].clone()
+}
+
+fn show(repo: &Repo, name: &str) -> Value {
+    let (code, a) = repo.json(["show", name]);
+    assert_eq!(code, 0, "{a:#}");
+    a
+}
+
+#[test]
+fn a_list_signed_by_a_trusted_key_vouches_for_the_import_and_names_its_signer() {
+    // As distributions publish them: Fedora's clear-signed CHECKSUM, Ubuntu's SHA256SUMS.gpg
+    // (binary here), Debian's armored SHA512SUMS.sign, and an .asc given with --checksum-file.
+    for (list, signature, how, by_flag) in [
+        ("CHECKSUM", None, Signing::Clear, false),
+        ("SHA256SUMS", Some("SHA256SUMS.gpg"), Signing::Detached { armor: false }, false),
+        ("SHA256SUMS", Some("SHA256SUMS.sign"), Signing::Detached { armor: true }, false),
+        ("SHA256SUMS", Some("SHA256SUMS.asc"), Signing::Detached { armor: true }, true),
+    ] {
+        let s = setup();
+        let (iso, sums) = s.iso_and_sums("");
+        let mut given: Vec<PathBuf> = vec![iso.clone()];
+        let mut flags: Vec<PathBuf> = Vec::new();
+        match signature {
+            None => {
+                s.gpg.sign("release@example.org", how, &sums, &s.path(list), None);
+                given.push(s.path(list));
+            }
+            Some(sig) => {
+                s.gpg.sign("release@example.org", how, &sums, &s.path(sig), None);
+                let pair = [sums.clone(), s.path(sig)];
+                if by_flag {
+                    for p in pair {
+                        flags.push("--checksum-file".into());
+                        flags.push(p);
+                    }
+                } else {
+                    given.extend(pair);
+                }
+            }
+        }
+        let mut args: Vec<&OsStr> = vec![OsStr::new("import")];
+        args.extend(flags.iter().map(|p| p.as_os_str()));
+        args.extend(given.iter().map(|p| p.as_os_str()));
+        let (code, report) = s.repo.json(&args);
+        assert_eq!(code, 0, "{list} {signature:?}: {report:#}");
+        let item = only_item(&report);
+        assert_eq!(item["outcome"], "imported", "{report:#}");
+        let sig = &item["verified"][0]["signature"];
+        assert_eq!(sig["status"], "good", "{list} {signature:?}: {report:#}");
+        if signature.is_none() {
+            // Lines are counted in the file as published: the armour header comes first.
+            assert_eq!(item["verified"][0]["line"], 4, "{report:#}");
+        }
+        let c = &report["checksum_files"][0];
+        assert_eq!(c["signature"]["status"], "good", "{report:#}");
+        assert_eq!(c["signature"]["signature_file"].as_str(), signature, "{report:#}");
+
+        let a = show(&s.repo, "ipxe.iso");
+        assert_eq!(a["signature"]["status"], "good", "{a:#}");
+        assert_eq!(a["signature"]["signer"], SIGNER);
+        assert_eq!(a["signature"]["fingerprint"], s.fingerprint.as_str());
+        assert!(a["signature"]["signed_at"].as_str().is_some_and(|t| t.starts_with("20")), "{a:#}");
+        assert_eq!(a["verification"][0]["signature"]["status"], "good", "{a:#}");
+        let text = String::from_utf8(s.repo.run(["show", "ipxe.iso"]).stdout).unwrap();
+        assert!(text.contains(&format!("signed by {SIGNER}")), "{text}");
+    }
+}
+
+#[test]
+fn a_list_changed_after_it_was_signed_or_a_signature_that_is_none_refuses_the_import() {
+    // A digest edited inside a clear-signed list.
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    let checksum = s.path("CHECKSUM");
+    s.gpg.sign("release@example.org", Signing::Clear, &sums, &checksum, None);
+    let text = std::fs::read_to_string(&checksum).unwrap();
+    let digest = sha256_of(&iso);
+    // The attack: the file swapped, and its digest written into the signed list after signing.
+    let other = s.path("other.iso");
+    std::fs::write(&other, b"a swapped file").unwrap();
+    std::fs::write(&checksum, text.replace(&digest, &sha256_of(&other)).replace("ipxe.iso", "other.iso")).unwrap();
+    let (code, report) = s.repo.import(&[], &[other.clone(), checksum.clone()]);
+    let e = assert_refused(&s.repo, code, &report, "bad_signature");
+    assert!(e["text"].as_str().unwrap().contains(SIGNER), "{e:#}");
+    assert!(e["recovery"].as_str().unwrap().contains("again"), "{e:#}");
+
+    // A detached signature over a list that gained a line afterwards.
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    s.gpg.sign("release@example.org", Signing::Detached { armor: false }, &sums, &s.path("SHA256SUMS.gpg"), None);
+    std::fs::write(&sums, format!("{}  ipxe.iso\n{}  extra.iso\n", sha256_of(&iso), "0".repeat(64))).unwrap();
+    let (code, report) = s.repo.import(&[], &[iso.clone(), sums.clone(), s.path("SHA256SUMS.gpg")]);
+    assert_refused(&s.repo, code, &report, "bad_signature");
+
+    // A signature file that holds no signature: not read as "unsigned".
+    std::fs::write(s.path("SHA256SUMS.gpg"), b"this is not a signature\n").unwrap();
+    std::fs::write(&sums, format!("{}  ipxe.iso\n", sha256_of(&iso))).unwrap();
+    let (code, report) = s.repo.import(&[], &[iso, sums, s.path("SHA256SUMS.gpg")]);
+    let e = assert_refused(&s.repo, code, &report, "bad_signature");
+    assert!(e["text"].as_str().unwrap().contains("SHA256SUMS.gpg"), "{e:#}");
+}
+
+#[test]
+fn lines_outside_the_signed_part_of_a_clear_signed_list_are_not_read() {
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    let checksum = s.path("CHECKSUM");
+    s.gpg.sign("release@example.org", Signing::Clear, &sums, &checksum, None);
+    let other = s.path("post-install.sh");
+    std::fs::write(&other, b"#!/bin/sh\necho appended after the signature\n").unwrap();
+    let mut text = std::fs::read_to_string(&checksum).unwrap();
+    text.push_str(&format!("{}  post-install.sh\n", sha256_of(&other)));
+    std::fs::write(&checksum, text).unwrap();
+    let (code, report) = s.repo.import(&[], &[iso, other, checksum]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "ipxe.iso")["verified"][0]["signature"]["status"], "good", "{report:#}");
+    assert_eq!(item(&report, "post-install.sh")["verified"], Value::Null, "the appended line vouches for nothing: {report:#}");
+    assert_eq!(show(&s.repo, "post-install.sh")["signature"]["status"], "none");
+}
+
+#[test]
+fn a_key_not_trusted_here_or_expired_refuses_unless_the_admin_accepts_it_for_the_batch() {
+    // Signed by a key the repository does not trust.
+    let s = setup();
+    s.gpg.generate("Someone Else <else@example.org>", "2y", None);
+    let (iso, sums) = s.iso_and_sums("");
+    s.gpg.sign("else@example.org", Signing::Detached { armor: true }, &sums, &s.path("SHA256SUMS.asc"), None);
+    let files = [iso.clone(), sums.clone(), s.path("SHA256SUMS.asc")];
+    let (code, report) = s.repo.import(&[], &files);
+    let e = assert_refused(&s.repo, code, &report, "unknown_key");
+    let recovery = e["recovery"].as_str().unwrap();
+    assert!(recovery.contains("key add") && recovery.contains("--allow-unknown-key"), "{e:#}");
+    let unknown_fpr = gpg_fingerprint(&s.gpg, "else@example.org");
+    assert!(e["text"].as_str().unwrap().replace(' ', "").contains(&unknown_fpr), "the key to fetch is named: {e:#} vs {unknown_fpr}");
+
+    let (code, report) = s.repo.import(&["--allow-unknown-key"], &files);
+    assert_eq!(code, 0, "{report:#}");
+    let a = show(&s.repo, "ipxe.iso");
+    assert_eq!(a["signature"]["status"], "unknown_key", "recorded as it was: {a:#}");
+    assert_eq!(a["signature"]["fingerprint"], unknown_fpr.as_str());
+    assert_eq!(a["signature"]["signer"], Value::Null);
+
+    // Signed, three years ago, by a trusted key that expired after one.
+    let s = setup();
+    s.gpg.generate("Old Signer <old@example.org>", "1y", Some(3));
+    let old_key = s.path("old.asc");
+    s.gpg.export("old@example.org", true, &old_key);
+    let (code, k) = s.repo.json([OsStr::new("key"), OsStr::new("add"), old_key.as_os_str(), OsStr::new("--yes")]);
+    assert_eq!((code, &k["expired"]), (0, &Value::Bool(true)), "{k:#}");
+    let (iso, sums) = s.iso_and_sums("");
+    s.gpg.sign("old@example.org", Signing::Clear, &sums, &s.path("CHECKSUM"), Some(3));
+    let files = [iso, s.path("CHECKSUM")];
+    let (code, report) = s.repo.import(&[], &files);
+    let e = assert_refused(&s.repo, code, &report, "expired_key");
+    assert!(e["text"].as_str().unwrap().contains("Old Signer"), "{e:#}");
+    let (code, report) = s.repo.import(&["--allow-unknown-key"], &files);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(show(&s.repo, "ipxe.iso")["signature"]["status"], "expired_key");
+}
+
+#[test]
+fn the_repository_can_require_a_good_signature_on_every_import() {
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    // Unsigned list, signature asked for on the command line.
+    let (code, report) = s.repo.import(&["--require-signature"], &[iso.clone(), sums.clone()]);
+    let e = assert_refused(&s.repo, code, &report, "signature_required");
+    assert!(e["recovery"].as_str().unwrap().contains("SHA256SUMS.gpg"), "{e:#}");
+
+    // The policy, kept in the repository.
+    let (code, p) = s.repo.json(["key", "policy"]);
+    assert_eq!((code, &p["require_signature"]), (0, &Value::Bool(false)), "{p:#}");
+    let (code, p) = s.repo.json(["key", "policy", "--require-signature"]);
+    assert_eq!((code, &p["require_signature"]), (0, &Value::Bool(true)), "{p:#}");
+    let (code, report) = s.repo.import(&[], &[iso.clone(), sums.clone()]);
+    assert_refused(&s.repo, code, &report, "signature_required");
+    // A file without any checksum is refused too.
+    let (code, report) = s.repo.import(&[], std::slice::from_ref(&iso));
+    assert_refused(&s.repo, code, &report, "signature_required");
+
+    s.gpg.sign("release@example.org", Signing::Detached { armor: false }, &sums, &s.path("SHA256SUMS.gpg"), None);
+    let (code, report) = s.repo.import(&[], &[iso.clone(), sums.clone(), s.path("SHA256SUMS.gpg")]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(only_item(&report)["outcome"], "imported");
+
+    let (code, p) = s.repo.json(["key", "policy", "--no-require-signature"]);
+    assert_eq!((code, &p["require_signature"]), (0, &Value::Bool(false)), "{p:#}");
+}
+
+/// The fingerprint GnuPG gives the key of `uid` (the oracle for what the error names).
+fn gpg_fingerprint(gpg: &Gpg, uid: &str) -> String {
+    let out = gpg.cmd().args(["--with-colons", "--fingerprint", uid]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().find(|l| l.starts_with("fpr:")).and_then(|l| l.split(':').nth(9)).unwrap().to_string()
+}
