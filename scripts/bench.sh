@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
-PARTS=${BENCH_PARTS:-import batch app export publish gold download snapshot} # run a subset with e.g. BENCH_PARTS=export
+PARTS=${BENCH_PARTS:-import mediacheck batch app export publish gold download snapshot} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target} # where cargo puts the release binaries
 
@@ -68,6 +68,39 @@ print(f"import --sha256 / (cp && sha256sum && sync) = {mean('imagesmith import -
 slower = max(mean('cp'), mean('openssl dgst -sha256'))
 print(f"import {size / 1024:g} GiB / max(cp, openssl) = {mean('imagesmith import --sha256') / slower:.2f}x  (target <= 1.15x)")
 print(f"peak RSS of imagesmith import --sha256: {rss / 1024:.1f} MiB (target < 64 MiB)")
+PY
+fi
+
+# ---- an ISO with an embedded media checksum (isomd5sum): one read pass, against a second one ----
+if part mediacheck; then
+echo
+MC_MIB=${BENCH_MEDIACHECK_MIB:-1024}
+MC_PLAIN=$WORK/source-${MC_MIB}M.iso
+installer_iso "$MC_MIB" "$MC_PLAIN"
+MC_SUM=$WORK/source-${MC_MIB}M-isomd5.iso
+if [[ ! -f $MC_SUM ]]; then cp "$MC_PLAIN" "$MC_SUM.tmp" && implantisomd5 "$MC_SUM.tmp" >/dev/null && mv "$MC_SUM.tmp" "$MC_SUM"; fi
+cat "$MC_PLAIN" "$MC_SUM" >/dev/null # both in the page cache for every contender alike
+echo "Import of a ${MC_MIB} MiB ISO with and without an implanted MD5 (isomd5sum), against checkisomd5"
+clean="rm -rf $WORK/repo; mkdir -p $WORK/repo; sync"
+hyperfine --style basic --runs "$RUNS" --warmup 1 --prepare "$clean" --export-json "$WORK/mediacheck.json" \
+  -n "imagesmith import (no embedded sum)" "$CLI --home $WORK/repo import --kind os $MC_PLAIN" \
+  -n "imagesmith import (isomd5sum checked)" "$CLI --home $WORK/repo import --kind os $MC_SUM" \
+  -n "imagesmith import --md5" "$CLI --home $WORK/repo import --kind os --md5 $(md5sum "$MC_PLAIN" | cut -d' ' -f1) $MC_PLAIN" \
+  -n "checkisomd5" "checkisomd5 $MC_SUM" \
+  -n "imagesmith import && checkisomd5" "$CLI --home $WORK/repo import --kind os $MC_PLAIN && checkisomd5 $MC_SUM" \
+  >/dev/null
+rm -rf "$WORK/repo"
+python3 - "$WORK/mediacheck.json" "$MC_MIB" <<'PY'
+import json, sys
+runs = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+size = int(sys.argv[2])
+print("\n| command | seconds | MiB/s |\n|---|---:|---:|")
+for name, mean in runs.items():
+    print(f"| {name} | {mean:.2f} | {size / mean:.0f} |")
+checked, plain = runs["imagesmith import (isomd5sum checked)"], runs["imagesmith import (no embedded sum)"]
+print(f"\nimport with isomd5sum / without = {checked / plain:.2f}x  (target <= 1.05x)")
+print(f"import with isomd5sum / import --md5 = {checked / runs['imagesmith import --md5']:.2f}x  (both compute an MD5 in the one pass)")
+print(f"import with isomd5sum / (import && checkisomd5) = {checked / runs['imagesmith import && checkisomd5']:.2f}x  (one read instead of two)")
 PY
 fi
 

@@ -41,6 +41,8 @@ APT_PACKAGES=(
   osinfo-db
   # trusted keys: real distribution keys (Debian's archive signing keys) the key tests read
   debian-archive-keyring
+  # embedded media checksums: implantisomd5 makes the test ISOs, checkisomd5 is the oracle
+  isomd5sum
   # VM disk snapshots: a real libvirt daemon with the QEMU driver (scripts/servers.sh libvirt) and
   # virsh. Not libvirt-daemon-system: its service units, users and default network are not used
   # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.

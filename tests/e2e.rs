@@ -2561,7 +2561,7 @@ async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted(
 
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
-async fn a_signed_import_names_its_signer_and_a_changed_signed_list_is_refused_with_its_recovery() {
+async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_signed_list_is_refused_with_its_recovery() {
     let home = Home::new();
     let gnupg = home.path("gnupg");
     std::fs::create_dir_all(&gnupg).unwrap();
@@ -2573,8 +2573,13 @@ async fn a_signed_import_names_its_signer_and_a_changed_signed_list_is_refused_w
         let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::new(home.path("repo"))).unwrap();
         engine.add_trusted_key(&signer, &fpr).unwrap();
     }
-    // Ubuntu's way: SHA256SUMS with a detached binary signature, SHA256SUMS.gpg.
+    // Ubuntu's way: SHA256SUMS with a detached binary signature, SHA256SUMS.gpg; the ISO carries
+    // an MD5 implanted by implantisomd5, as Fedora media do.
     let (iso, sums, _sha) = fixture_iso(&home.files());
+    let implanted = Command::new("implantisomd5").arg(&iso).output().unwrap();
+    assert!(implanted.status.success(), "{}", String::from_utf8_lossy(&implanted.stderr));
+    let listed = Command::new("sha256sum").arg("ipxe.iso").current_dir(home.files()).output().unwrap();
+    std::fs::write(&sums, listed.stdout).unwrap();
     let sig = home.files().join("SHA256SUMS.gpg");
     let s = |p: &Path| p.to_str().unwrap().to_string();
     gpg(&gnupg, &["--yes", "--local-user", "release@example.org", "--output", &s(&sig), "--detach-sign", &s(&sums)]);
@@ -2601,6 +2606,10 @@ async fn a_signed_import_names_its_signer_and_a_changed_signed_list_is_refused_w
     let details = wait_for_text(&app, "[data-testid=signature]", "Signed by").await;
     assert!(details.contains("Release Signer") && details.replace(' ', "").contains(&fpr), "{details}");
     assert!(app.text("[data-testid=evidence]").await.contains("SHA-256 matched SHA256SUMS"));
+    let media = app.wait_for("[data-testid=media-check]").await;
+    assert_eq!(media.attr("data-status").await.unwrap().as_deref(), Some("passed"));
+    assert!(app.text("[data-testid=media-check]").await.contains("Embedded media checksum (isomd5sum) passed"));
+    app.client.execute("document.querySelector('[data-testid=evidence]').scrollIntoView({block: 'center'});", vec![]).await.unwrap();
     looks(&mut app, "signed-details").await;
 
     // The list changed after it was signed: a line for a script added and a signature that no

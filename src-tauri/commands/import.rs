@@ -58,12 +58,17 @@ pub async fn start_import(state: State<'_, AppState>, request: ImportRequest, on
 #[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
 pub struct UrlImportRequest {
     /// http(s) URLs of files to import; checksum files among them (SHA256SUMS, x.iso.sha256, … by
-    /// name) are fetched first and verify the others, as local checksum files do.
+    /// name) and their detached signatures (SHA256SUMS.gpg) are fetched first and verify the
+    /// others, as local checksum files do.
     pub urls: Vec<String>,
     /// An expected checksum (`ALGO:HEX` or bare hex) for the one file URL; empty or None: none.
     pub checksum: Option<String>,
     /// Attributes for the new artifacts (alias only with one file URL).
     pub attributes: ArtifactPatch,
+    /// Import what a checksum list signed by a key not trusted here (or an expired one) vouches
+    /// for, as if it were unsigned (`import --allow-unknown-key`).
+    #[serde(default)]
+    pub accept_unverified_signatures: bool,
 }
 
 /// Start an import job that downloads `request.urls` (resumable, hashed as the bytes come, with
@@ -154,7 +159,12 @@ fn url_import_work(
         .map(|url| ImportItem { url: Some(url), expected: expected.clone(), attributes: request.attributes.clone(), ..Default::default() })
         .collect();
     // The checksum files are read while the job is built; afterwards they are not needed.
-    let work = engine.import_work(ImportRequest { items, checksum_files: sums.paths().to_vec(), ..Default::default() })?;
+    let work = engine.import_work(ImportRequest {
+        items,
+        checksum_files: sums.paths().to_vec(),
+        accept_unverified_signatures: request.accept_unverified_signatures,
+        ..Default::default()
+    })?;
     drop(sums);
     Ok(work)
 }

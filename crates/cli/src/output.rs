@@ -174,6 +174,18 @@ pub fn artifact_details(a: &Artifact) {
         row("verified", "no expected checksum was given at import");
     }
     row("signature", &a.signature.describe());
+    if let Some(m) = &a.media_check {
+        let text = match (m.status, &m.md5) {
+            (imagesmith_engine::model::MediaCheckStatus::Passed, Some(md5)) => {
+                format!("passed: the MD5 implanted in the ISO ({md5}) matched")
+            }
+            (imagesmith_engine::model::MediaCheckStatus::Absent, _) => {
+                "absent: the ISO carries no embedded checksum (isomd5sum)".to_string()
+            }
+            (status, _) => status.to_string(),
+        };
+        row("media check", &text);
+    }
     if let Some(at) = &a.last_verified_at {
         row("last verify", &format!("stored copy re-hashed intact, {} UTC", at.get(..16).unwrap_or(at).replace('T', " ")));
     }

@@ -4,8 +4,8 @@ use crate::checksum::ExpectedDigest;
 use crate::clock;
 use crate::error::{code, Error, Result};
 use crate::model::{
-    Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, OsFamily,
-    SignatureCheck, SignatureStatus, SortKey, Verification,
+    Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, MediaCheck,
+    MediaCheckStatus, OsFamily, SignatureCheck, SignatureStatus, SortKey, Verification,
 };
 use crate::pipeline::Digests;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -15,7 +15,7 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
      a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at, a.alias, a.access, a.owner, \
      a.resize, a.deploy, COALESCE(CASE WHEN s.artifact_id IS NOT NULL THEN 'snapshot' END, a.source_kind), a.source_url, \
      a.manifest_url, a.source_store, a.remote_id, s.vm, s.connect_uri, s.disk_id, s.snapshot, s.disk_file, s.from_artifact, \
-     s.snapshot_at";
+     s.snapshot_at, o.media_check, o.media_md5";
 
 /// The tables `COLUMNS` reads (an artifact, its object, and the snapshot it was cut from if any).
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
@@ -82,6 +82,10 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         warnings: Vec::new(),
         verification: Vec::new(),
         signature: SignatureCheck::none(),
+        media_check: match crate::db::word_opt::<MediaCheckStatus>(r, 37)? {
+            Some(status) => Some(MediaCheck { status, md5: r.get(38)?, computed: None }),
+            None => None,
+        },
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
@@ -149,6 +153,18 @@ pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Res
 
 /// Keep the proof that `id`'s bytes matched each of `expected` (checked by the caller); the same
 /// evidence again refreshes its time and job.
+/// Keep what an ISO's embedded media check came to with its bytes (passed or absent).
+pub fn record_media_check(conn: &Connection, sha256: &str, check: &MediaCheck) -> Result<()> {
+    if check.status == MediaCheckStatus::Failed {
+        return Err(crate::runner::internal("a failed media check reached the catalog"));
+    }
+    conn.execute(
+        "UPDATE objects SET media_check = ?2, media_md5 = ?3 WHERE sha256 = ?1",
+        params![sha256, check.status.as_str(), check.md5],
+    )?;
+    Ok(())
+}
+
 pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDigest], job_id: Option<i64>) -> Result<()> {
     let now = clock::now();
     let mut stmt = conn.prepare_cached(

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_profile_edition.sql"),
     include_str!("../migrations/0014_trusted_keys.sql"),
     include_str!("../migrations/0015_signatures.sql"),
+    include_str!("../migrations/0016_media_check.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -96,6 +96,7 @@ crate::model::string_enum!(
         UnknownKey = "unknown_key",
         ExpiredKey = "expired_key",
         SignatureRequired = "signature_required",
+        MediaCheckFailed = "media_check_failed",
     }
 );
 
@@ -200,6 +201,7 @@ pub mod code {
     pub const UNKNOWN_KEY: ErrorCode = ErrorCode::UnknownKey;
     pub const EXPIRED_KEY: ErrorCode = ErrorCode::ExpiredKey;
     pub const SIGNATURE_REQUIRED: ErrorCode = ErrorCode::SignatureRequired;
+    pub const MEDIA_CHECK_FAILED: ErrorCode = ErrorCode::MediaCheckFailed;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

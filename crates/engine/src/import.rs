@@ -578,22 +578,35 @@ impl Engine {
             }
         }
 
-        let (staged, digests) = match &downloaded {
-            Some(d) => (path.clone(), d.digests.clone()),
+        // An ISO may carry its own MD5 (isomd5sum): read from its head, checked in the same pass.
+        let iso = matches!(det.format, detect::Format::Iso | detect::Format::WinPeIso);
+        let implanted = if iso { crate::isomd5::read_implanted(path)? } else { None };
+        let (staged, digests, media) = match &downloaded {
+            // Hashed as it came; the media check reads the downloaded file once more.
+            Some(d) => {
+                let media = implanted.map(|want| crate::isomd5::check_file(path, want, cancel)).transpose()?;
+                (path.clone(), d.digests.clone(), media)
+            }
             None => {
                 let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
                 let (mut staged_file, staged) = self.store.staging_file()?;
                 let guard = RemoveOnDrop(Some(staged.clone()));
                 let mut src = pipeline::sequential(detect::open_regular(path)?);
                 let sink = Some(Sink { file: &mut staged_file, path: &staged });
-                let digests = pipeline::copy_and_hash(&mut src, path, sink, &extra, cancel, &mut |done| progress("copying", done))?;
+                let check = implanted.map(crate::isomd5::Check::new);
+                let (digests, media) =
+                    pipeline::copy_hash_and_check(&mut src, path, sink, &extra, check, cancel, &mut |done| progress("copying", done))?;
                 std::mem::forget(guard);
-                (staged, digests)
+                (staged, digests, media)
             }
         };
         // Whatever is not committed goes: a staged copy, or a download whose digests were wrong.
         let staged_guard = RemoveOnDrop(Some(staged.clone()));
         progress("verifying", digests.size);
+        let media_check = iso.then(|| media.unwrap_or_else(crate::isomd5::absent));
+        if let Some(m) = media_check.as_ref().filter(|m| m.status == crate::model::MediaCheckStatus::Failed) {
+            return Err(crate::isomd5::failed(&name, m));
+        }
         for exp in expected {
             let actual = digests.get(exp.algo).unwrap_or_default();
             if actual != exp.hex {
@@ -610,6 +623,9 @@ impl Engine {
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
                 claim_staged(tx, existing.id, staged_by)?;
                 catalog::record_verifications(tx, existing.id, expected, job.id)?;
+                if let Some(m) = &media_check {
+                    catalog::record_media_check(tx, &digests.sha256, m)?;
+                }
                 if existing.state != ArtifactState::Ok {
                     // Heal: the stored copy is missing or damaged and these are its bytes (the same
                     // SHA-256), so the staged file replaces it and the artifact is ok again. Not
@@ -647,6 +663,9 @@ impl Engine {
                 catalog::set_source(tx, id, d.source)?;
             }
             catalog::record_verifications(tx, id, expected, job.id)?;
+            if let Some(m) = &media_check {
+                catalog::record_media_check(tx, &digests.sha256, m)?;
+            }
             // Last step inside the transaction, so a concurrent delete of the same bytes waits.
             committed = Some(self.store.commit(&staged, &digests.sha256)?);
             crate::failpoint::failpoint("import.after_rename");

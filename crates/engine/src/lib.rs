@@ -24,6 +24,7 @@ pub mod import;
 pub mod info;
 pub mod integrity;
 mod iso;
+pub mod isomd5;
 pub mod jobs;
 pub mod layout;
 pub mod logging;

@@ -294,6 +294,8 @@ pub struct Artifact {
     pub verification: Vec<Verification>,
     /// The best signature over what vouched for its digests (`none` when nothing was signed).
     pub signature: SignatureCheck,
+    /// For an ISO: its embedded media checksum (isomd5sum), passed or absent; null for other files.
+    pub media_check: Option<MediaCheck>,
     /// When `verify` last re-hashed the stored copy and found it intact.
     pub last_verified_at: Option<String>,
     pub created_at: String,
@@ -380,6 +382,24 @@ impl Default for SignatureCheck {
     fn default() -> Self {
         SignatureCheck::none()
     }
+}
+
+string_enum!(
+    /// What an ISO's embedded media checksum (isomd5sum) came to: `passed`, `failed` (the import is
+    /// refused), `absent` (the ISO carries none).
+    MediaCheckStatus, "media check status", UnknownValue { Passed = "passed", Failed = "failed", Absent = "absent" }
+);
+
+/// The embedded media check of an ISO, done in the import's read pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MediaCheck {
+    pub status: MediaCheckStatus,
+    /// The MD5 implanted in the ISO (lower-case hex).
+    pub md5: Option<String>,
+    /// The MD5 its bytes gave (with the implanted area read as spaces), when checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed: Option<String>,
 }
 
 /// The proof of one check: "SHA-256 matched SHA256SUMS (line 2), 2 Dec 2026 05:11".

@@ -400,6 +400,20 @@ pub fn copy_and_hash<R: Read + ?Sized>(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Digests> {
+    copy_hash_and_check(src, src_path, sink, extra, None, cancel, progress).map(|(d, _)| d)
+}
+
+/// [`copy_and_hash`], with an ISO's embedded media check (isomd5sum) fed the same chunks on one
+/// more thread of the same pass; its outcome comes back with the digests.
+pub fn copy_hash_and_check<R: Read + ?Sized>(
+    src: &mut R,
+    src_path: &Path,
+    sink: Option<Sink<'_>>,
+    extra: &[Algo],
+    media: Option<crate::isomd5::Check>,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Digests, Option<crate::model::MediaCheck>)> {
     let algos = algos(extra);
     thread::scope(|scope| {
         let mut senders: Vec<SyncSender<Arc<Vec<u8>>>> = Vec::new();
@@ -414,6 +428,16 @@ pub fn copy_and_hash<R: Read + ?Sized>(
             senders.push(tx);
             scope.spawn(move || write_from(rx, sink))
         });
+        let checker = media.map(|mut check| {
+            let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(IN_FLIGHT);
+            senders.push(tx);
+            scope.spawn(move || {
+                for chunk in rx {
+                    check.update(&chunk);
+                }
+                check.finish()
+            })
+        });
 
         let mut reader = MeteredReader::new(src, &Counter::new(), cancel);
         let read_result = read_into(&mut reader, src_path, &senders, progress);
@@ -427,9 +451,10 @@ pub fn copy_and_hash<R: Read + ?Sized>(
         for (algo, h) in hashers {
             digests.set(algo, h.join().expect("hasher thread panicked"));
         }
+        let media = checker.map(|c| c.join().expect("media check thread panicked"));
         write_result?;
         digests.size = read_result?;
-        Ok(digests)
+        Ok((digests, media))
     })
 }
 

@@ -30,7 +30,7 @@ export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
     id, name: `artifact-${id}.iso`, kind: 'os', os: 'linux', distro: 'debian', size: 1024 * id, sha256: 'a'.repeat(64), state: 'ok',
     md5: 'b'.repeat(32), sha1: null, sha512: null, image: null, used_by: [], profiles: [], published_to: [], original_name: `artifact-${id}.iso`,
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, driver: null, editions: [], warnings: [], verification: [],
-    signature: UNSIGNED, last_verified_at: null,
+    signature: UNSIGNED, media_check: null, last_verified_at: null,
     os_id: null, os_name: null, os_version: null, arch: null,
     alias: null, access: 'private', owner: 'admin', resize: false, deploy: false,
     source: { kind: 'file', url: null, manifest_url: null, store: null, remote_id: null },

@@ -39,7 +39,7 @@ export function urlFileName(url: string): string {
 
 /** Extensions of files that are never checksum lists, whatever their name says (the engine's list). */
 const OTHER_TYPES = new Set(['sh', 'bash', 'zsh', 'ksh', 'pl', 'pm', 'py', 'rb', 'js', 'cmd', 'bat', 'ps1', 'psm1', 'exe', 'msi', 'json', 'xml', 'inf', 'cfg', 'ks',
-  'iso', 'img', 'zip', 'rpm', 'deb', 'gz', 'tgz', 'tar', 'asc', 'sig', 'gpg']);
+  'iso', 'img', 'zip', 'rpm', 'deb', 'gz', 'tgz', 'tar', 'asc', 'sig', 'gpg', 'sign']);
 
 /** Checksum files by name, by the engine's rule (`name_suggests_checksum_file`): a sidecar
  *  (x.iso.sha256, x.md5sum) or a list (SHA256SUMS, CHECKSUM, MD5SUMS.txt). The shell decides; this
@@ -52,18 +52,28 @@ export function isChecksumName(name: string): boolean {
   return ['SUMS', 'SUM', 'CHECKSUM', 'CHECKSUMS'].some((s) => base.endsWith(s)) && !OTHER_TYPES.has(ext);
 }
 
-export type UrlLine = { url: string; name: string; role: 'file' | 'checksum' | 'invalid' };
+/** A detached signature of a checksum list, by the engine's rule (`name_suggests_checksum_signature`):
+ *  SHA256SUMS.gpg, SHA512SUMS.sign, CHECKSUM.asc. */
+export function isChecksumSignatureName(name: string): boolean {
+  const m = /^(.+)\.(asc|sig|gpg|sign)$/i.exec(name);
+  return m != null && isChecksumName(m[1]!);
+}
+
+export type UrlLine = { url: string; name: string; role: 'file' | 'checksum' | 'signature' | 'invalid' };
 
 export class UrlImport extends JobDialog<UrlImportRequest> {
   text = $state('');
   checksum = $state('');
   attrs = new Attributes();
+  /** Import what a checksum list signed by a key not trusted here (or an expired one) vouches for,
+   *  as if the list were unsigned. */
+  acceptUnverified = $state(false);
 
   /** Each link with what it is: a file to download, a checksum file, or not an http(s) URL. */
   get lines(): UrlLine[] {
     return splitUrls(this.text).map((url) => {
       const name = urlFileName(url);
-      const role = !isHttpUrl(url) ? 'invalid' : isChecksumName(name) ? 'checksum' : 'file';
+      const role = !isHttpUrl(url) ? 'invalid' : isChecksumName(name) ? 'checksum' : isChecksumSignatureName(name) ? 'signature' : 'file';
       return { url, name, role };
     });
   }
@@ -99,6 +109,7 @@ export class UrlImport extends JobDialog<UrlImportRequest> {
       urls: this.lines.map((l) => l.url),
       checksum: this.checksum.trim() === '' ? null : this.checksum.trim(),
       attributes: this.attrs.importPatch(),
+      accept_unverified_signatures: this.acceptUnverified,
     };
   }
 
@@ -106,6 +117,7 @@ export class UrlImport extends JobDialog<UrlImportRequest> {
     this.text = '';
     this.checksum = '';
     this.attrs = new Attributes();
+    this.acceptUnverified = false;
     this.error = null;
   }
 }

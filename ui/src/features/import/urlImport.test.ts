@@ -5,7 +5,7 @@ import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import App from '../../App.svelte';
 import { ipcError } from '../../test/fixtures';
 import UrlImportDialog from './UrlImportDialog.svelte';
-import { isChecksumName, isHttpUrl, looksLikeUrl, splitUrls, UrlImport, urlFileName } from './urlImport.svelte';
+import { isChecksumName, isChecksumSignatureName, isHttpUrl, looksLikeUrl, splitUrls, UrlImport, urlFileName } from './urlImport.svelte';
 
 describe('Import from URL: the links', () => {
   it('takes one link per line, each once, and tells http(s) links from anything else', () => {
@@ -20,6 +20,18 @@ describe('Import from URL: the links', () => {
   it('recognises checksum files by name as the engine does', () => {
     for (const n of ['SHA256SUMS', 'sha256sums.txt', 'CHECKSUM', 'MD5SUMS', 'x.iso.sha256', 'x.iso.md5sum', 'x.iso.sha512']) expect(isChecksumName(n), n).toBe(true);
     for (const n of ['x.iso', 'checksum.sh', 'SHA256SUMS.gpg', 'rocky.qcow2']) expect(isChecksumName(n), n).toBe(false);
+  });
+
+  it('tells a checksum list signature from a file to import, and sends the batch acceptance of an untrusted signer', () => {
+    for (const n of ['SHA256SUMS.gpg', 'SHA512SUMS.sign', 'CHECKSUM.asc', 'x.iso.sha256.sig']) expect(isChecksumSignatureName(n), n).toBe(true);
+    for (const n of ['x.iso.asc', 'bundle.zip.asc', 'SHA256SUMS', 'key.gpg']) expect(isChecksumSignatureName(n), n).toBe(false);
+    const d = new UrlImport();
+    d.text = 'https://cloud-images.ubuntu.com/noble/current/SHA256SUMS\nhttps://cloud-images.ubuntu.com/noble/current/SHA256SUMS.gpg\nhttps://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
+    expect(d.lines.map((l) => l.role)).toEqual(['checksum', 'signature', 'file']);
+    expect(d.files).toHaveLength(1);
+    expect(d.request().accept_unverified_signatures).toBe(false);
+    d.acceptUnverified = true;
+    expect(d.request().accept_unverified_signatures).toBe(true);
   });
 
   it('blocks what the shell would refuse: no links, a non-http link, a checksum or an alias for several files', () => {
@@ -85,7 +97,7 @@ describe('Import from URL dialog', () => {
     expect(screen.getByTestId('start-url-import')).toHaveTextContent('Import 1 file');
     await user.keyboard('{Control>}{Enter}{/Control}');
     expect(started).toEqual([{ urls: ['https://mirror.example/rocky.iso', 'https://mirror.example/CHECKSUM'], checksum: null,
-      attributes: expect.objectContaining({ alias: 'rocky9', access: 'public', deploy: true }) }]);
+      attributes: expect.objectContaining({ alias: 'rocky9', access: 'public', deploy: true }), accept_unverified_signatures: false }]);
   });
 });
 

@@ -23,6 +23,22 @@ describe('ArtifactDetails', () => {
     expect(screen.getByTestId('last-verified')).toHaveTextContent('Stored copy re-hashed intact');
   });
 
+  it('says who signed the list that vouched for an image, and what its embedded media check came to', async () => {
+    const signed = { status: 'good' as const, signer: 'Fedora (42) <fedora-42-primary@fedoraproject.org>', fingerprint: 'B0F4950458F69E1150C6C5EDC8AC4916105EF944', signed_at: '2026-04-14T12:00:00Z', signature_file: null };
+    const a = artifact(1, {
+      signature: signed,
+      media_check: { status: 'passed', md5: '158d7759a257275f267e3e6fd246a147' },
+      verification: [{ algo: 'sha256', expected_from: 'checksum_file', source_file: 'CHECKSUM', line: 4, verified_at: '2026-12-02T05:11:00Z', job_id: 7, signature: signed }],
+    });
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
+    const sig = screen.getByTestId('signature');
+    expect(sig.dataset.status).toBe('good');
+    expect(sig).toHaveTextContent('Signed by Fedora (42) <fedora-42-primary@fedoraproject.org>');
+    expect(sig).toHaveTextContent('B0F4 9504 58F6 9E11 50C6 C5ED C8AC 4916 105E F944');
+    expect(screen.getByTestId('evidence')).toHaveTextContent('SHA-256 matched CHECKSUM (line 4), signed by Fedora (42)');
+    expect(screen.getByTestId('media-check')).toHaveTextContent('Embedded media checksum (isomd5sum) passed');
+  });
+
   it('names the exact OS of an installer image, and says when an ISO is none', () => {
     const a = artifact(1, { os_id: 'sles15sp6', os_name: 'SUSE Linux Enterprise Server 15 SP6', os_version: '15.6', arch: 'x86_64' });
     const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });

@@ -444,6 +444,8 @@ export type Artifact = {
 	verification: Verification[],
 	/**  The best signature over what vouched for its digests (`none` when nothing was signed). */
 	signature: SignatureCheck,
+	/**  For an ISO: its embedded media checksum (isomd5sum), passed or absent; null for other files. */
+	media_check: MediaCheck | null,
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
 	last_verified_at: string | null,
 	created_at: string,
@@ -698,7 +700,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required" | "media_check_failed";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -1016,6 +1018,21 @@ export type ManifestImportRequest = {
 	file_url: string | null,
 	attributes: ArtifactPatch,
 };
+
+/**  The embedded media check of an ISO, done in the import's read pass. */
+export type MediaCheck = {
+	status: MediaCheckStatus,
+	/**  The MD5 implanted in the ISO (lower-case hex). */
+	md5: string | null,
+	/**  The MD5 its bytes gave (with the implanted area read as spaces), when checked. */
+	computed?: string | null,
+};
+
+/**
+ *  What an ISO's embedded media checksum (isomd5sum) came to: `passed`, `failed` (the import is
+ *  refused), `absent` (the ISO carries none).
+ */
+export type MediaCheckStatus = "passed" | "failed" | "absent";
 
 /**  What the user enters to add a target. Domains default to `Default`, the interface to `public`. */
 export type NewTarget = {
@@ -1588,13 +1605,19 @@ export type TargetCheck = {
 export type UrlImportRequest = {
 	/**
 	 *  http(s) URLs of files to import; checksum files among them (SHA256SUMS, x.iso.sha256, … by
-	 *  name) are fetched first and verify the others, as local checksum files do.
+	 *  name) and their detached signatures (SHA256SUMS.gpg) are fetched first and verify the
+	 *  others, as local checksum files do.
 	 */
 	urls: string[],
 	/**  An expected checksum (`ALGO:HEX` or bare hex) for the one file URL; empty or None: none. */
 	checksum: string | null,
 	/**  Attributes for the new artifacts (alias only with one file URL). */
 	attributes: ArtifactPatch,
+	/**
+	 *  Import what a checksum list signed by a key not trusted here (or an expired one) vouches
+	 *  for, as if it were unsigned (`import --allow-unknown-key`).
+	 */
+	accept_unverified_signatures?: boolean,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
