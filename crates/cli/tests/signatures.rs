@@ -182,6 +182,57 @@ fn lines_outside_the_signed_part_of_a_clear_signed_list_are_not_read() {
 }
 
 #[test]
+fn armour_that_is_tampered_with_is_not_read_as_unsigned_and_what_was_recorded_stays() {
+    // The blank line after the armour header made a space (OpenPGP still reads it) and a line
+    // appended after the signature: the appended line is still not read.
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    let checksum = s.path("CHECKSUM");
+    s.gpg.sign("release@example.org", Signing::Clear, &sums, &checksum, None);
+    let other = s.path("post-install.sh");
+    std::fs::write(&other, b"#!/bin/sh\necho appended\n").unwrap();
+    let text = std::fs::read_to_string(&checksum).unwrap().replacen("\n\n", "\n \n", 1);
+    std::fs::write(&checksum, format!("{text}{}  post-install.sh\n", sha256_of(&other))).unwrap();
+    let (code, report) = s.repo.import(&[], &[iso.clone(), other.clone(), checksum.clone()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "ipxe.iso")["verified"][0]["signature"]["status"], "good", "{report:#}");
+    assert_eq!(item(&report, "post-install.sh")["verified"], Value::Null, "{report:#}");
+
+    // Text put before the armour: the list is not usable, and not read as an unsigned one.
+    std::fs::write(&checksum, format!("{}  post-install.sh\n{text}", sha256_of(&other))).unwrap();
+    let (code, report) = Repo::new().import(&[], &[other, checksum.clone()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["checksum_files"][0]["error"]["code"], "checksum_file_invalid", "{report:#}");
+    assert_eq!(report["items"][0]["verified"], Value::Null, "{report:#}");
+
+    // The same bytes imported again with the same list unsigned: the signature recorded stays.
+    let (code, report) = s.repo.import(&[], &[iso.clone(), sums.clone()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(only_item(&report)["outcome"], "duplicate");
+    assert_eq!(show(&s.repo, "ipxe.iso")["signature"]["status"], "good");
+}
+
+#[test]
+fn a_signature_goes_with_the_list_in_its_own_folder() {
+    // Two lists of the same name; only the one in b/ is signed, and it lists b's file.
+    let s = setup();
+    let (a_dir, b_dir) = (s.path("a"), s.path("b"));
+    std::fs::create_dir_all(&a_dir).unwrap();
+    std::fs::create_dir_all(&b_dir).unwrap();
+    let (a_file, b_file) = (a_dir.join("a.sh"), b_dir.join("b.sh"));
+    std::fs::write(&a_file, b"#!/bin/sh\necho a\n").unwrap();
+    std::fs::write(&b_file, b"#!/bin/sh\necho b\n").unwrap();
+    std::fs::write(a_dir.join("SHA256SUMS"), format!("{}  a.sh\n", sha256_of(&a_file))).unwrap();
+    std::fs::write(b_dir.join("SHA256SUMS"), format!("{}  b.sh\n", sha256_of(&b_file))).unwrap();
+    s.gpg.sign("release@example.org", Signing::Detached { armor: false }, &b_dir.join("SHA256SUMS"), &b_dir.join("SHA256SUMS.gpg"), None);
+    let files = [a_file, a_dir.join("SHA256SUMS"), b_file, b_dir.join("SHA256SUMS"), b_dir.join("SHA256SUMS.gpg")];
+    let (code, report) = s.repo.import(&[], &files);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "b.sh")["verified"][0]["signature"]["status"], "good", "{report:#}");
+    assert_eq!(item(&report, "a.sh")["verified"][0]["signature"]["status"], "none", "{report:#}");
+}
+
+#[test]
 fn a_key_not_trusted_here_or_expired_refuses_unless_the_admin_accepts_it_for_the_batch() {
     // Signed by a key the repository does not trust.
     let s = setup();

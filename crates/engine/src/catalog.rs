@@ -167,15 +167,21 @@ pub fn record_media_check(conn: &Connection, sha256: &str, check: &MediaCheck) -
 
 pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDigest], job_id: Option<i64>) -> Result<()> {
     let now = clock::now();
-    let mut stmt = conn.prepare_cached(
+    // The same evidence again keeps the strongest signature it was ever seen with: importing the
+    // bytes once more with the list unsigned, or after its key was removed, does not rewrite it.
+    let rank = |col: &str| format!("(CASE {col} WHEN 'good' THEN 4 WHEN 'expired_key' THEN 3 WHEN 'unknown_key' THEN 2 ELSE 1 END)");
+    let stronger = format!("{} >= {}", rank("excluded.signature_status"), rank("verifications.signature_status"));
+    let mut stmt = conn.prepare_cached(&format!(
         "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id,
                                     signature_status, signer, signer_fingerprint, signed_at, signature_file)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id,
-             signature_status = excluded.signature_status, signer = excluded.signer,
-             signer_fingerprint = excluded.signer_fingerprint, signed_at = excluded.signed_at,
-             signature_file = excluded.signature_file",
-    )?;
+             signature_status = CASE WHEN {stronger} THEN excluded.signature_status ELSE verifications.signature_status END,
+             signer = CASE WHEN {stronger} THEN excluded.signer ELSE verifications.signer END,
+             signer_fingerprint = CASE WHEN {stronger} THEN excluded.signer_fingerprint ELSE verifications.signer_fingerprint END,
+             signed_at = CASE WHEN {stronger} THEN excluded.signed_at ELSE verifications.signed_at END,
+             signature_file = CASE WHEN {stronger} THEN excluded.signature_file ELSE verifications.signature_file END"
+    ))?;
     for e in expected {
         let source = if e.from == ExpectedFrom::Typed { "" } else { e.source.as_str() };
         let sig = e.signature.clone().unwrap_or_default();

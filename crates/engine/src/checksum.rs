@@ -59,6 +59,10 @@ pub struct ChecksumFile {
     /// What its signature came to; `none` until [`crate::Engine::check_signatures`] has run.
     #[serde(default)]
     pub signature: SignatureCheck,
+    /// The bytes as read, once: the signature is checked over exactly what the digests came from.
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Extensions of detached signature files, as distributions name them.
@@ -182,16 +186,16 @@ pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
     }
     let mut bytes = Vec::new();
     file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
-    let (format, entries, clear_signed) = match clear_signed_part(&text) {
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
+    let (format, entries, clear_signed) = match clear_signed_part(text) {
         None => {
-            let (format, entries) = parse_checksum_text(&text, &file_name)?;
+            let (format, entries) = parse_checksum_text(text, &file_name)?;
             (format, entries, false)
         }
         Some(Err(())) => {
             return Err(invalid_file(
                 &file_name,
-                "its OpenPGP clear-signing is damaged (the signed part or the signature cannot be read)".into(),
+                "its OpenPGP armour is damaged or misplaced (a clear-signed list starts with -----BEGIN PGP SIGNED MESSAGE-----, and its signed part and signature must both be readable)".into(),
             ))
         }
         Some(Ok((first_line, signed))) => {
@@ -209,6 +213,7 @@ pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
         clear_signed,
         signature_path: None,
         signature: SignatureCheck::none(),
+        bytes,
     })
 }
 
@@ -216,12 +221,17 @@ pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
 /// as signed; `Err` when the clear-signing cannot be read. None for a text that is not clear-signed.
 fn clear_signed_part(text: &str) -> Option<std::result::Result<(u32, String), ()>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+    // Any OpenPGP armour makes it a signed list, which must then be one from its first line: a list
+    // whose armour is misplaced or damaged is not read as if it were unsigned.
+    if !text.contains("-----BEGIN PGP") {
         return None;
     }
+    if !text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+        return Some(Err(()));
+    }
     let Some((_, signed)) = crate::openpgp::clearsigned(text) else { return Some(Err(())) };
-    // The armour header lines (Hash: …) end at the first empty line.
-    let header_lines = text.lines().position(|l| l.trim_end_matches('\r').is_empty())?;
+    // The armour header lines (Hash: …) end at the first blank line (OpenPGP allows spaces in it).
+    let Some(header_lines) = text.lines().position(|l| l.trim().is_empty()) else { return Some(Err(())) };
     Some(Ok((header_lines as u32 + 2, signed.replace("\r\n", "\n"))))
 }
 
@@ -447,6 +457,7 @@ mod tests {
             clear_signed: false,
             signature_path: None,
             signature: SignatureCheck::none(),
+            bytes: Vec::new(),
         };
         let all = f.digests_for("a.iso");
         let seen: Vec<(Algo, &str)> = all.iter().map(|e| (e.algo, e.hex.as_str())).collect();

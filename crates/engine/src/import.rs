@@ -224,16 +224,25 @@ pub fn split_checksum_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, R
 }
 
 /// Detached signatures among `paths` named after a checksum file in `sums` (`SHA256SUMS.gpg` beside
-/// `SHA256SUMS`) are taken as that file's signature; the other paths are returned.
+/// `SHA256SUMS`) are taken as that file's signature: the list in the same folder, or else the one
+/// list of that name (downloaded lists each sit in their own folder). The other paths are returned.
 fn pair_signatures(sums: &mut [(PathBuf, Result<ChecksumFile>)], paths: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut rest = Vec::new();
     for p in paths {
-        let name = file_name(&p);
-        let target = checksum::signed_file_name(&name).and_then(|signed| {
-            sums.iter_mut().find(|(s, f)| file_name(s) == signed && f.as_ref().is_ok_and(|f| f.signature_path.is_none()))
+        let Some(signed) = checksum::signed_file_name(&file_name(&p)).map(str::to_string) else {
+            rest.push(p);
+            continue;
+        };
+        let unpaired = |(_, f): &(PathBuf, Result<ChecksumFile>)| f.as_ref().is_ok_and(|f| f.signature_path.is_none());
+        let beside = p.with_file_name(&signed);
+        let same_folder = sums.iter().position(|e| e.0 == beside && unpaired(e));
+        let named: Vec<usize> = sums.iter().enumerate().filter(|(_, e)| file_name(&e.0) == signed).map(|(i, _)| i).collect();
+        let target = same_folder.or(match named.as_slice() {
+            [only] if unpaired(&sums[*only]) => Some(*only),
+            _ => None,
         });
-        match target {
-            Some((_, Ok(f))) => f.signature_path = Some(p.display().to_string()),
+        match target.map(|i| &mut sums[i].1) {
+            Some(Ok(f)) => f.signature_path = Some(p.display().to_string()),
             _ => rest.push(p),
         }
     }
@@ -514,8 +523,14 @@ impl Engine {
                 item.refused = checksum::check_agreement(&name, &expected).err();
             }
             if item.refused.is_none() {
-                // unknown_key and expired_key are refusals the review lets the admin accept for the batch.
-                item.refused = signature_verdict(&name, &expected, require, false).err();
+                // unknown_key and expired_key are refusals the review lets the admin accept for the
+                // batch, unless the policy would refuse the file even then.
+                item.refused = match signature_verdict(&name, &expected, require, false) {
+                    Err(e) if e.is(code::UNKNOWN_KEY) || e.is(code::EXPIRED_KEY) => {
+                        Some(signature_verdict(&name, &expected, require, true).err().unwrap_or(e))
+                    }
+                    verdict => verdict.err(),
+                };
             }
             items.push(item);
         }
@@ -778,8 +793,15 @@ impl Work for ImportWork {
     fn run_item(&self, engine: &Engine, seq: usize, step: &Step<'_>) -> Result<Done<Self::Item>> {
         let item = &self.req.items[seq];
         step.phase("checking");
-        // A signature is only what check_signatures found here, never what a request says.
-        let mut expected: Vec<ExpectedDigest> = item.expected.iter().cloned().map(|e| ExpectedDigest { signature: None, ..e }).collect();
+        // A signature is only what check_signatures found here, and a checksum list only one read
+        // here: what a request says of its digest is recorded as typed unless a list read here
+        // gives the same digest (which then takes its place, with its signature).
+        let mut expected: Vec<ExpectedDigest> = item
+            .expected
+            .iter()
+            .cloned()
+            .map(|e| ExpectedDigest { signature: None, from: crate::model::ExpectedFrom::Typed, line: None, ..e })
+            .collect();
         for e in all_expected(&self.sums, &self.names[seq]) {
             match expected.iter_mut().find(|x| x.algo == e.algo && x.hex == e.hex) {
                 // The same digest from the checksum file read here: keep its signature.

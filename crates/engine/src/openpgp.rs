@@ -158,9 +158,12 @@ pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], no
     let mut verdicts = Vec::new();
     for sig in signatures {
         let found = keyring.iter().position(|k| made_by(sig, &k.key));
+        // Only signatures over a document count: a standalone or timestamp signature hashes no
+        // data, so it would "verify" over anything.
+        let over_data = matches!(sig.typ(), Some(pgp::packet::SignatureType::Binary | pgp::packet::SignatureType::Text));
         let status = match found {
             None => S::UnknownKey,
-            Some(i) if !verifies(sig, &keyring[i].key, data) => S::Bad,
+            Some(i) if !over_data || !verifies(sig, &keyring[i].key, data) => S::Bad,
             Some(i) if keyring[i].facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
             Some(_) => S::Good,
         };

@@ -161,17 +161,19 @@ impl Engine {
         }
         let keyring = keyring(&self.db())?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-        for (path, file) in sums.iter_mut() {
+        // The list's bytes as read once, when its digests were taken: a file changed since (or a
+        // server that serves other bytes on every open) cannot lend its signature to them.
+        for (_, file) in sums.iter_mut() {
             let Ok(file) = file else { continue };
             file.signature = if file.clear_signed {
-                let text = std::fs::read_to_string(&*path).map_err(|e| Error::io(path, &e, false))?;
-                match openpgp::clearsigned(&text) {
+                let signed = std::str::from_utf8(&file.bytes).ok().and_then(openpgp::clearsigned);
+                match signed {
                     Some((sigs, signed)) => signature_check(&openpgp::check(&sigs, signed.as_bytes(), &keyring, now), &keyring, None),
                     None => unreadable_signature(file.file_name.clone()),
                 }
             } else if let Some(sig_path) = file.signature_path.clone() {
                 let sig_name = std::path::Path::new(&sig_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let data = std::fs::read(&*path).map_err(|e| Error::io(path, &e, false))?;
+                let data = &file.bytes;
                 let sig_bytes = crate::detect::open_regular(std::path::Path::new(&sig_path)).and_then(|f| {
                     let mut b = Vec::new();
                     std::io::Read::read_to_end(&mut std::io::Read::take(f, crate::checksum::MAX_CHECKSUM_FILE), &mut b)
@@ -179,7 +181,7 @@ impl Engine {
                     Ok(b)
                 })?;
                 match openpgp::detached_signatures(&sig_bytes) {
-                    Ok(sigs) => signature_check(&openpgp::check(&sigs, &data, &keyring, now), &keyring, Some(sig_name)),
+                    Ok(sigs) => signature_check(&openpgp::check(&sigs, data, &keyring, now), &keyring, Some(sig_name)),
                     Err(_) => unreadable_signature(sig_name),
                 }
             } else {
@@ -210,7 +212,8 @@ impl Engine {
 
     /// Trust the key in `bytes` (armored or binary) once the admin has confirmed its fingerprint:
     /// `confirmed` must be that key's fingerprint (so a file changed between showing and adding
-    /// is refused). Adding a key already trusted changes nothing and returns it.
+    /// is refused). Adding a key already trusted keeps when it was trusted and takes the key as
+    /// brought now (a publisher extends a key's expiry by publishing it again).
     pub fn add_trusted_key(&self, bytes: &[u8], confirmed: &str) -> Result<KeyInfo> {
         let key = openpgp::read_key(bytes)?;
         let facts = key.facts()?;
@@ -228,6 +231,18 @@ impl Engine {
             let existing: Option<String> =
                 tx.query_row("SELECT added_at FROM trusted_keys WHERE fingerprint = ?1", [&key.fingerprint], |r| r.get(0)).optional()?;
             if let Some(added) = existing {
+                // The same key again, as its publisher exports it now (a new expiry, more user ids):
+                // what is kept is replaced, since the admin confirmed the same fingerprint.
+                tx.execute(
+                    "UPDATE trusted_keys SET key = ?2, user_ids = ?3, created_at = ?4, expires_at = ?5 WHERE fingerprint = ?1",
+                    params![
+                        key.fingerprint,
+                        stored,
+                        serde_json::to_string(&facts.user_ids).expect("serialisable"),
+                        at(facts.created),
+                        facts.expires.map(at)
+                    ],
+                )?;
                 return Ok(info(&key.fingerprint, &facts, Some(added)));
             }
             let now = clock::now();
