@@ -132,7 +132,10 @@ fn read_commands_answer_on_an_empty_repository() {
     let info = invoke(&h, "repository_info", json!({})).unwrap();
     assert!(info["root"].as_str().unwrap().ends_with("repo"), "{info}");
     let digest = invoke(&h, "parse_expected", json!({"text": format!("sha256:{}", "ab".repeat(32))})).unwrap();
-    assert_eq!(digest, json!({"algo": "sha256", "hex": "ab".repeat(32), "source": "entered", "from": "typed", "line": null, "signature": null}));
+    assert_eq!(
+        digest,
+        json!({"algo": "sha256", "hex": "ab".repeat(32), "source": "entered", "from": "typed", "line": null, "signature": null})
+    );
 }
 
 #[test]
