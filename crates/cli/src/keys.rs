@@ -56,6 +56,9 @@ fn describe(k: &KeyInfo) {
         println!("  user id   {u}");
     }
     println!("  {} key, {} subkey{}, created {}", k.algorithm, k.subkeys, if k.subkeys == 1 { "" } else { "s" }, k.created_at);
+    if k.revoked {
+        println!("  REVOKED by its owner: what it signs is refused as bad_signature");
+    }
     match (&k.expires_at, k.expired) {
         (Some(e), true) => println!("  EXPIRED {e}: signatures it makes are reported as expired_key"),
         (Some(e), false) => println!("  expires {e}"),

@@ -273,6 +273,31 @@ fn a_key_not_trusted_here_or_expired_refuses_unless_the_admin_accepts_it_for_the
 }
 
 #[test]
+fn a_key_its_owner_revoked_signs_nothing_any_more() {
+    let s = setup();
+    let (iso, sums) = s.iso_and_sums("");
+    s.gpg.sign("release@example.org", Signing::Detached { armor: false }, &sums, &s.path("SHA256SUMS.gpg"), None);
+    let files = [iso, sums, s.path("SHA256SUMS.gpg")];
+    // The owner revokes the key with the certificate gpg made with it (its guard colon taken off),
+    // publishes it again, and the admin brings it: the same fingerprint, now revoked.
+    let rev = std::fs::read_dir(s.gpg.home.path().join("openpgp-revocs.d")).unwrap().next().unwrap().unwrap().path();
+    let cert = std::fs::read_to_string(&rev).unwrap().replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
+    let cert_file = s.path("revocation.asc");
+    std::fs::write(&cert_file, cert).unwrap();
+    assert!(s.gpg.cmd().arg("--import").arg(&cert_file).status().unwrap().success());
+    let key = s.path("release-revoked.asc");
+    s.gpg.export("release@example.org", true, &key);
+    let (code, k) = s.repo.json([OsStr::new("key"), OsStr::new("add"), key.as_os_str(), OsStr::new("--yes")]);
+    assert_eq!(code, 0, "{k:#}");
+    assert_eq!((k["fingerprint"].as_str(), &k["revoked"]), (Some(s.fingerprint.as_str()), &Value::Bool(true)), "{k:#}");
+    assert_eq!(s.repo.json(["key", "list"]).1[0]["revoked"], true);
+
+    let (code, report) = s.repo.import(&[], &files);
+    let e = assert_refused(&s.repo, code, &report, "bad_signature");
+    assert!(e["text"].as_str().unwrap().contains("revoked"), "{e:#}");
+}
+
+#[test]
 fn the_repository_can_require_a_good_signature_on_every_import() {
     let s = setup();
     let (iso, sums) = s.iso_and_sums("");

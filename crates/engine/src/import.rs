@@ -310,7 +310,9 @@ pub(crate) fn signature_verdict(name: &str, expected: &[ExpectedDigest], require
     let signed: Vec<(&ExpectedDigest, &SignatureCheck)> = expected.iter().filter_map(|e| e.signature.as_ref().map(|s| (e, s))).collect();
     if let Some((e, s)) = signed.iter().find(|(_, s)| s.status == SignatureStatus::Bad) {
         let by = match (&s.signer, &s.fingerprint) {
-            (Some(who), Some(fpr)) => format!("the trusted key of {who} ({})", crate::trust::grouped_fingerprint(fpr)),
+            (Some(who), Some(fpr)) => {
+                format!("the trusted key of {who} ({}), or that key was revoked by its owner", crate::trust::grouped_fingerprint(fpr))
+            }
             _ => format!("{} (it holds no OpenPGP signature that can be read)", s.signature_file.as_deref().unwrap_or(&e.source)),
         };
         return Err(Error::new(

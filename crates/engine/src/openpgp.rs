@@ -43,6 +43,9 @@ pub struct KeyFacts {
     /// The primary key's algorithm, e.g. "RSA", "EdDSA".
     pub algorithm: String,
     pub subkeys: usize,
+    /// Its owner revoked it (a key revocation signature, checked with its self-signatures): what it
+    /// signs is not trusted any more.
+    pub revoked: bool,
 }
 
 impl TrustedKey {
@@ -76,6 +79,7 @@ impl TrustedKey {
             expires,
             algorithm: format!("{:?}", self.key.primary_key.algorithm()),
             subkeys: self.key.public_subkeys.len(),
+            revoked: !self.key.details.revocation_signatures.is_empty(),
         })
     }
 
@@ -125,9 +129,13 @@ fn made_by(sig: &Signature, key: &TrustedKey) -> bool {
     })
 }
 
-/// Does `sig` verify over `data` with `key`'s primary key or one of its subkeys?
+/// Does `sig` verify over `data` with `key`'s primary key or one of its subkeys? A subkey its
+/// owner revoked does not count.
 fn verifies(sig: &Signature, key: &TrustedKey, data: &[u8]) -> bool {
-    sig.verify(&key.key.primary_key, data).is_ok() || key.key.public_subkeys.iter().any(|s| sig.verify(&s.key, data).is_ok())
+    let revoked =
+        |s: &pgp::composed::SignedPublicSubKey| s.signatures.iter().any(|x| x.typ() == Some(pgp::packet::SignatureType::SubkeyRevocation));
+    sig.verify(&key.key.primary_key, data).is_ok()
+        || key.key.public_subkeys.iter().filter(|s| !revoked(s)).any(|s| sig.verify(&s.key, data).is_ok())
 }
 
 /// A trusted key, described, to check signatures with.
@@ -163,7 +171,8 @@ pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], no
         let over_data = matches!(sig.typ(), Some(pgp::packet::SignatureType::Binary | pgp::packet::SignatureType::Text));
         let status = match found {
             None => S::UnknownKey,
-            Some(i) if !over_data || !verifies(sig, &keyring[i].key, data) => S::Bad,
+            // A revoked key's signature is as good as none from its owner: refused like a bad one.
+            Some(i) if keyring[i].facts.revoked || !over_data || !verifies(sig, &keyring[i].key, data) => S::Bad,
             Some(i) if keyring[i].facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
             Some(_) => S::Good,
         };

@@ -25,6 +25,8 @@ pub struct KeyInfo {
     pub expires_at: Option<String>,
     /// It expired before now: signatures it makes are reported as `expired_key`.
     pub expired: bool,
+    /// Its owner revoked it: signatures it makes are refused as `bad_signature`.
+    pub revoked: bool,
     /// When it was trusted; None for a key only inspected.
     pub added_at: Option<String>,
 }
@@ -43,6 +45,7 @@ fn info(fingerprint: &str, f: &KeyFacts, added_at: Option<String>) -> KeyInfo {
         created_at: at(f.created),
         expires_at: f.expires.map(at),
         expired: f.expires.is_some_and(|e| e <= now),
+        revoked: f.revoked,
         added_at,
     }
 }

@@ -9,7 +9,7 @@ import { groupedFingerprint, TrustedKeys } from './trustedKeys.svelte';
 const FPR = '4D64FEC119C2029067D6E791F8D2585B8783D481';
 const key = (over: Partial<KeyInfo> = {}): KeyInfo => ({
   fingerprint: FPR, user_ids: ['Debian Stable Release Key (12/bookworm) <debian-release@lists.debian.org>'], algorithm: 'EdDSALegacy', subkeys: 0,
-  created_at: '2023-01-21T21:16:14.000Z', expires_at: '2031-01-19T21:16:14.000Z', expired: false, added_at: null, ...over,
+  created_at: '2023-01-21T21:16:14.000Z', expires_at: '2031-01-19T21:16:14.000Z', expired: false, revoked: false, added_at: null, ...over,
 });
 
 describe('TrustedKeys', () => {
