@@ -281,7 +281,8 @@ fn a_key_its_owner_revoked_signs_nothing_any_more() {
     // The owner revokes the key with the certificate gpg made with it (its guard colon taken off),
     // publishes it again, and the admin brings it: the same fingerprint, now revoked.
     let rev = std::fs::read_dir(s.gpg.home.path().join("openpgp-revocs.d")).unwrap().next().unwrap().unwrap().path();
-    let cert = std::fs::read_to_string(&rev).unwrap().replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
+    let cert =
+        std::fs::read_to_string(&rev).unwrap().replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
     let cert_file = s.path("revocation.asc");
     std::fs::write(&cert_file, cert).unwrap();
     assert!(s.gpg.cmd().arg("--import").arg(&cert_file).status().unwrap().success());

@@ -988,6 +988,8 @@ export type KeyInfo = {
 	expires_at: string | null,
 	/**  It expired before now: signatures it makes are reported as `expired_key`. */
 	expired: boolean,
+	/**  Its owner revoked it: signatures it makes are refused as `bad_signature`. */
+	revoked: boolean,
 	/**  When it was trusted; None for a key only inspected. */
 	added_at: string | null,
 };
