@@ -2515,16 +2515,23 @@ fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// A GnuPG home in the test's world with a new signing key, "Release Signer <release@example.org>",
+/// and that key's public half, armored.
+fn release_signer(home: &Home) -> (PathBuf, Vec<u8>) {
+    let gnupg = home.path("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    gpg(&gnupg, &["--quick-gen-key", "Release Signer <release@example.org>", "ed25519", "sign", "2y"]);
+    let signer = gpg(&gnupg, &["--armor", "--export", "release@example.org"]);
+    (gnupg, signer)
+}
+
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
 async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted() {
     let home = Home::new();
-    let gnupg = home.path("gnupg");
-    std::fs::create_dir_all(&gnupg).unwrap();
-    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     // one key trusted already (made by GnuPG here), and Debian's archive key, armored, to paste
-    gpg(&gnupg, &["--quick-gen-key", "Release Signer <release@example.org>", "ed25519", "sign", "2y"]);
-    let signer = gpg(&gnupg, &["--armor", "--export", "release@example.org"]);
+    let (gnupg, signer) = release_signer(&home);
     let debian = gpg(
         &gnupg,
         &["--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-bookworm-stable.gpg", "--armor", "--export"],
@@ -2563,11 +2570,7 @@ async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted(
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
 async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_signed_list_is_refused_with_its_recovery() {
     let home = Home::new();
-    let gnupg = home.path("gnupg");
-    std::fs::create_dir_all(&gnupg).unwrap();
-    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    gpg(&gnupg, &["--quick-gen-key", "Release Signer <release@example.org>", "ed25519", "sign", "2y"]);
-    let signer = gpg(&gnupg, &["--armor", "--export", "release@example.org"]);
+    let (gnupg, signer) = release_signer(&home);
     let fpr = imagesmith_engine::trust::inspect_key(&signer).unwrap().fingerprint;
     {
         let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::new(home.path("repo"))).unwrap();
