@@ -169,7 +169,11 @@ pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDige
     let now = clock::now();
     // The same evidence again keeps the strongest signature it was ever seen with: importing the
     // bytes once more with the list unsigned, or after its key was removed, does not rewrite it.
-    let rank = |col: &str| format!("(CASE {col} WHEN 'good' THEN 4 WHEN 'expired_key' THEN 3 WHEN 'unknown_key' THEN 2 ELSE 1 END)");
+    // The ranking is SignatureStatus::rank, written out as SQL.
+    let rank = |col: &str| {
+        let arms: String = SignatureStatus::ALL.iter().map(|s| format!(" WHEN '{}' THEN {}", s.as_str(), s.rank())).collect();
+        format!("(CASE {col}{arms} ELSE 0 END)")
+    };
     let stronger = format!("{} >= {}", rank("excluded.signature_status"), rank("verifications.signature_status"));
     let mut stmt = conn.prepare_cached(&format!(
         "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id,

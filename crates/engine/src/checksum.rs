@@ -176,16 +176,21 @@ fn invalid_file(file_name: &str, why: String) -> Error {
     )
 }
 
+/// A small file (a checksum list, a signature beside it) read whole, or `Err(size)` when it holds
+/// more than `MAX_CHECKSUM_FILE` bytes. Special files are refused (`open_regular`).
+pub(crate) fn read_small(path: &Path) -> Result<std::result::Result<Vec<u8>, u64>> {
+    let file = crate::detect::open_regular(path)?;
+    let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
+    let mut bytes = Vec::new();
+    file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
+    let read = bytes.len() as u64;
+    Ok(if len > MAX_CHECKSUM_FILE || read > MAX_CHECKSUM_FILE { Err(len.max(read)) } else { Ok(bytes) })
+}
+
 /// Parse a checksum file from disk.
 pub fn read_checksum_file(path: &Path) -> Result<ChecksumFile> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file = crate::detect::open_regular(path)?;
-    let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
-    if len > MAX_CHECKSUM_FILE {
-        return Err(invalid_file(&file_name, format!("it is {len} bytes, too large for a checksum file")));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
+    let bytes = read_small(path)?.map_err(|len| invalid_file(&file_name, format!("it is {len} bytes, too large for a checksum file")))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| invalid_file(&file_name, "it is not text".into()))?;
     let (format, entries, clear_signed) = match clear_signed_part(text) {
         None => {

@@ -325,7 +325,7 @@ string_enum!(
 
 impl SignatureStatus {
     /// How much the outcome says for the bytes, to pick the best of several: good first.
-    fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         match self {
             SignatureStatus::Good => 4,
             SignatureStatus::ExpiredKey => 3,
