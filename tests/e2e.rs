@@ -1557,6 +1557,8 @@ async fn looks(app: &mut App, what: &str) {
     for (w, h) in [(900, 560), (1920, 1080)] {
         app.client.set_window_rect(0, 0, w, h).await.unwrap();
         tokio::time::sleep(Duration::from_millis(400)).await; // let the X server apply it
+                                                              // What the test marked as the point of the shot stays in view at every size.
+        app.client.execute("document.querySelector('[data-look-focus]')?.scrollIntoView({block: 'center'});", vec![]).await.unwrap();
         for theme in ["light", "dark"] {
             app.client.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await.unwrap();
             app.shot(&format!("look-{what}-{w}x{h}-{theme}")).await;
@@ -2561,6 +2563,7 @@ async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted(
         .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
         .await
         .unwrap();
+    app.client.execute("document.querySelector('[data-testid=require-signature]').dataset.lookFocus = '';", vec![]).await.unwrap();
     looks(&mut app, "trusted-keys").await;
     assert_eq!(count(&app, "[data-testid=trusted-key]").await, 1);
     app.quit().await;
@@ -2612,7 +2615,7 @@ async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_sign
     let media = app.wait_for("[data-testid=media-check]").await;
     assert_eq!(media.attr("data-status").await.unwrap().as_deref(), Some("passed"));
     assert!(app.text("[data-testid=media-check]").await.contains("Embedded media checksum (isomd5sum) passed"));
-    app.client.execute("document.querySelector('[data-testid=evidence]').scrollIntoView({block: 'center'});", vec![]).await.unwrap();
+    app.client.execute("document.querySelector('[data-testid=evidence]').dataset.lookFocus = '';", vec![]).await.unwrap();
     looks(&mut app, "signed-details").await;
 
     // The list changed after it was signed: a line for a script added and a signature that no
@@ -2637,5 +2640,15 @@ async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_sign
     assert!(app.wait_for("[data-testid=start-import]").await.attr("disabled").await.unwrap().is_some(), "nothing can be imported");
     looks(&mut app, "bad-signature-review").await;
     assert_eq!(home.stored_objects(), 1);
+
+    // Import from URL… tells a list's signature from the files, and offers to accept an untrusted signer.
+    app.client.execute("document.querySelector('dialog[open]')?.close();", vec![]).await.unwrap();
+    app.click("[data-testid=import-url]").await;
+    let base = "https://cloud-images.ubuntu.com/noble/current";
+    let urls = format!("{base}/SHA256SUMS\u{E007}{base}/SHA256SUMS.gpg\u{E007}{base}/noble-server-cloudimg-amd64.img");
+    set_value(&app, "[data-testid=url-input]", &urls).await;
+    app.wait_for("[data-testid=url-line][data-role=signature]").await;
+    app.wait_for("[data-testid=url-accept-unverified]").await;
+    looks(&mut app, "url-signature").await;
     app.quit().await;
 }
