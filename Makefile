@@ -34,8 +34,10 @@ lint: setup
 
 # The engine and CLI tests talk to real servers on 127.0.0.1 (sshd, FTP, FTPS, WebDAV, Glance,
 # Keystone, a Secret Service), started here and stopped by PID afterwards.
+# The lint tests compare with pykickstart's ksvalidator, in target/ks-venv (scripts/lint/ks-venv.sh).
 test-engine: fixtures
-	IMAGESMITH_FIXTURES=$(FIXTURES) scripts/with-servers.sh cargo nextest run --no-fail-fast -p imagesmith-engine -p imagesmith-cli
+	scripts/lint/ks-venv.sh
+	IMAGESMITH_FIXTURES=$(FIXTURES) KSVALIDATOR=$(CURDIR)/target/ks-venv/bin/ksvalidator scripts/with-servers.sh cargo nextest run --no-fail-fast -p imagesmith-engine -p imagesmith-cli
 
 test-app: setup
 	scripts/app.sh test

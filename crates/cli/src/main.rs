@@ -110,6 +110,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check an answer file (kickstart, AutoYaST, unattend.xml) for what stops or breaks an
+    /// unattended install: exit status 0 when clean or warnings only, 1 with errors.
+    Lint {
+        file: PathBuf,
+        /// The OS it installs: a distribution and version or libosinfo id (rhel9.6, rhel-8,
+        /// fedora42); kickstart is checked against that release's syntax (RHEL 9 when not given).
+        #[arg(long, value_name = "OS_OR_OS_ID", conflicts_with = "image")]
+        os: Option<String>,
+        /// The OS image it goes with, whose release and architecture it is checked against.
+        #[arg(long, value_name = "ID_OR_NAME")]
+        image: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one artifact with every digest and attribute, where it is used, its source and checks.
     Show {
         id_or_name: String,
@@ -343,6 +357,10 @@ enum ProfileAction {
         /// Include the base OS image (left out by default).
         #[arg(long = "include-os")]
         include_os: bool,
+        /// Export although the answer files have lint errors, for this reason (recorded in
+        /// profile.json with the errors).
+        #[arg(long = "override-lint", value_name = "REASON")]
+        override_lint: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -489,6 +507,7 @@ fn main() -> ExitCode {
         &cli.command,
         Command::List { json: true, .. }
             | Command::Show { json: true, .. }
+            | Command::Lint { json: true, .. }
             | Command::Drivers { json: true, .. }
             | Command::Update { json: true, .. }
             | Command::Jobs { json: true, .. }
@@ -598,6 +617,15 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
                 output::artifact_table(&artifacts);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Lint { file, os, image, json } => {
+            let report = engine.lint_path(&file, os.as_deref(), image.as_deref())?;
+            if json {
+                output::json(&report);
+            } else {
+                output::lint(&file, &report);
+            }
+            Ok(if report.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Show { id_or_name, json, .. } => {
             let a = engine.get_artifact(&id_or_name)?;
@@ -904,15 +932,15 @@ fn profile(engine: &Engine, action: ProfileAction) -> Result<ExitCode, Error> {
                 output::profile_details(&report.profile);
             }
         }
-        ProfileAction::Export { name, to: None, server: Some(server), path, include_os, json } => {
-            let req = imagesmith_engine::ServerExportRequest { profile: name, server, path, include_os };
+        ProfileAction::Export { name, to: None, server: Some(server), path, include_os, override_lint, json } => {
+            let req = imagesmith_engine::ServerExportRequest { profile: name, server, path, include_os, lint_override: override_lint };
             return servers::export(engine, req, &cancel_on_ctrl_c(), json);
         }
-        ProfileAction::Export { name, to, include_os, json, .. } => {
+        ProfileAction::Export { name, to, include_os, override_lint, json, .. } => {
             let to = to.expect("clap requires --to or --server");
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
-            let req = imagesmith_engine::export::ExportRequest { profile: name, dir: to, include_os };
+            let req = imagesmith_engine::export::ExportRequest { profile: name, dir: to, include_os, lint_override: override_lint };
             let report = engine.export_profile(&req, &cancel, &|p| bar.update(p));
             bar.finish();
             output::export_report(&report?, json, "");

@@ -186,6 +186,16 @@ pub fn artifact_details(a: &Artifact) {
         };
         row("media check", &text);
     }
+    if let Some(findings) = &a.lint {
+        let text = match findings.iter().filter(|f| f.is_error()).count() {
+            _ if findings.is_empty() => "clean".to_string(),
+            errors => format!("{errors} error(s), {} warning(s) (imagesmith-cli lint shows them)", findings.len() - errors),
+        };
+        row("lint", &text);
+        for f in findings.iter().take(5) {
+            row("", &format!("line {}: {} {} — {}", f.line, f.severity, f.code, f.message));
+        }
+    }
     if let Some(at) = &a.last_verified_at {
         row("last verify", &format!("stored copy re-hashed intact, {} UTC", at.get(..16).unwrap_or(at).replace('T', " ")));
     }
@@ -648,4 +658,14 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
         println!("  option {k} = {v}");
     }
     println!("  updated {}", p.updated_at);
+}
+
+/// An answer file's lint: what it was checked as, then one finding per line with its fix.
+pub fn lint(file: &std::path::Path, r: &imagesmith_engine::lint::LintReport) {
+    let (errors, warnings) = (r.errors(), r.warnings());
+    println!("{} — checked as {}: {errors} error(s), {warnings} warning(s)", file.display(), r.checked_as);
+    for f in &r.findings {
+        println!("  {:>5}:{:<3} {:<7} {:<20} {}", f.line, f.column, f.severity.as_str(), f.code.as_str(), f.message);
+        println!("  {:>38}fix: {}", "", f.fix);
+    }
 }

@@ -8,6 +8,10 @@ use std::process::Command;
 #[test]
 fn every_kind_is_detected_and_one_bad_file_does_not_stop_the_others() {
     let repo = Repo::new();
+    // The vendor bundle is accepted only with its signature verifying against a trusted key.
+    let (code, k) =
+        repo.json([std::ffi::OsStr::new("key"), "add".as_ref(), fixture("vendor-signing-key.gpg").as_os_str(), "--yes".as_ref()]);
+    assert_eq!(code, 0, "{k:#}");
     let files: Vec<_> = [
         "rhel-9.6-x86_64-dvd.iso",
         "ubuntu-24.04-server-amd64.iso",

@@ -1,7 +1,8 @@
 //! Signed checksum lists through the CLI: keys and signatures made by GnuPG in the test (clear-
 //! signed, detached armored and binary, as Fedora, Debian and Ubuntu publish them), a list changed
 //! after it was signed, a signature that is no signature, a key not trusted here, a key that has
-//! expired, and the repository's policy that requires a good signature.
+//! expired, and the repository's policy that requires a good signature. Vendor bundles: accepted
+//! only with their BUNDLESIG `.asc` verifying over the zip against a trusted key.
 
 mod common;
 
@@ -325,6 +326,101 @@ fn the_repository_can_require_a_good_signature_on_every_import() {
 
     let (code, p) = s.repo.json(["key", "policy", "--no-require-signature"]);
     assert_eq!((code, &p["require_signature"]), (0, &Value::Bool(false)), "{p:#}");
+}
+
+impl Setup {
+    /// The vendor bundle fixture copied in with a detached armored `.asc` made by `signer`.
+    fn signed_bundle(&self, signer: &str) -> (PathBuf, PathBuf) {
+        let zip = self.path("vendor-bundle.zip");
+        std::fs::copy(fixture("vendor-bundle.zip"), &zip).unwrap();
+        let asc = self.path("vendor-bundle.zip.asc");
+        self.gpg.sign(signer, Signing::Detached { armor: true }, &zip, &asc, None);
+        (zip, asc)
+    }
+}
+
+/// A batch of a bundle and its signature in which the bundle was refused with `error`: the
+/// signature may be kept (it is a file of its own), the bundle's bytes are nowhere.
+fn assert_bundle_refused(repo: &Repo, code: i32, report: &Value, zip: &std::path::Path, error: &str) -> Value {
+    assert_eq!(code, 1, "{report:#}");
+    let it = item(report, "vendor-bundle.zip");
+    assert_eq!((&it["outcome"], &it["error"]["code"]), (&Value::from("failed"), &Value::from(error)), "{report:#}");
+    let zip_sha = sha256_of(zip);
+    assert!(repo.objects().iter().all(|o| !o.to_string_lossy().contains(&zip_sha)), "the bundle's bytes were stored: {:?}", repo.objects());
+    assert!(repo.staging_files().is_empty(), "{:?}", repo.staging_files());
+    let list = repo.json(["list"]).1;
+    assert!(list.as_array().unwrap().iter().all(|a| a["kind"] != "bundle"), "{list:#}");
+    it["error"].clone()
+}
+
+#[test]
+fn a_bundle_signed_by_a_trusted_key_is_imported_with_its_signature_and_its_asc_kept_beside_it() {
+    let s = setup();
+    let (zip, asc) = s.signed_bundle("release@example.org");
+    let (code, report) = s.repo.import(&[], &[zip.clone(), asc.clone()]);
+    assert_eq!(code, 0, "{report:#}");
+    let bundle = &item(&report, "vendor-bundle.zip")["artifact"];
+    assert_eq!(bundle["kind"], "bundle", "{report:#}");
+    assert_eq!(item(&report, "vendor-bundle.zip.asc")["artifact"]["kind"], "bundle_sig", "{report:#}");
+    let a = show(&s.repo, "vendor-bundle.zip");
+    assert_eq!(a["signature"]["status"], "good", "{a:#}");
+    assert_eq!(a["signature"]["signer"], SIGNER);
+    assert_eq!(a["signature"]["fingerprint"], s.fingerprint.as_str());
+    assert_eq!(a["signature"]["signature_file"], "vendor-bundle.zip.asc");
+    // The check is kept as evidence: the .asc, verified over the bytes with this SHA-256.
+    let evidence = a["verification"].as_array().unwrap();
+    let by_sig = evidence.iter().find(|v| v["expected_from"] == "signature").unwrap_or_else(|| panic!("{a:#}"));
+    assert_eq!((&by_sig["algo"], &by_sig["source_file"]), (&Value::from("sha256"), &Value::from("vendor-bundle.zip.asc")), "{a:#}");
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&zip));
+    let text = String::from_utf8(s.repo.run(["show", "vendor-bundle.zip"]).stdout).unwrap();
+    assert!(text.contains("OpenPGP signature vendor-bundle.zip.asc verified over the file"), "{text}");
+
+    // A repository that requires a good signature takes a signed bundle without a checksum list.
+    let s = setup();
+    let (zip, asc) = s.signed_bundle("release@example.org");
+    assert_eq!(s.repo.json(["key", "policy", "--require-signature"]).0, 0);
+    let (code, report) = s.repo.import(&[], &[zip, asc]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "vendor-bundle.zip")["outcome"], "imported", "{report:#}");
+    assert_eq!(item(&report, "vendor-bundle.zip.asc")["outcome"], "imported", "{report:#}");
+}
+
+#[test]
+fn a_bundle_changed_after_it_was_signed_or_signed_by_a_key_not_trusted_here_or_unsigned_is_refused() {
+    // Another zip under the signed bundle's name: the signature does not verify over it.
+    let s = setup();
+    let (zip, asc) = s.signed_bundle("release@example.org");
+    std::fs::copy(fixture("monitoring-agent-2.1.zip"), &zip).unwrap();
+    let (code, report) = s.repo.import(&[], &[zip.clone(), asc.clone()]);
+    let e = assert_bundle_refused(&s.repo, code, &report, &zip, "bad_signature");
+    assert!(e["text"].as_str().unwrap().contains("vendor-bundle.zip.asc"), "{e:#}");
+
+    // Signed by a key the repository does not trust: refused, and accepting unknown keys for the
+    // batch (which a checksum list allows) does not make a bundle acceptable.
+    let s = setup();
+    s.gpg.generate("Someone Else <else@example.org>", "2y", None);
+    let (zip, asc) = s.signed_bundle("else@example.org");
+    for flags in [&[][..], &["--allow-unknown-key"][..]] {
+        let (code, report) = s.repo.import(flags, &[zip.clone(), asc.clone()]);
+        let e = assert_bundle_refused(&s.repo, code, &report, &zip, "unknown_key");
+        let fpr = gpg_fingerprint(&s.gpg, "else@example.org");
+        assert!(e["text"].as_str().unwrap().replace(' ', "").contains(&fpr), "{e:#}");
+        assert!(e["recovery"].as_str().unwrap().contains("key add"), "{e:#}");
+    }
+
+    // A zip said to be a bundle without its signature; and one made a bundle after its import.
+    let s = setup();
+    let zip = s.path("vendor-bundle.zip");
+    std::fs::copy(fixture("vendor-bundle.zip"), &zip).unwrap();
+    let (code, report) = s.repo.import(&["--kind", "bundle"], std::slice::from_ref(&zip));
+    let e = assert_bundle_refused(&s.repo, code, &report, &zip, "unsigned_bundle");
+    assert!(e["recovery"].as_str().unwrap().contains("vendor-bundle.zip.asc"), "{e:#}");
+    let (code, report) = s.repo.import(&[], std::slice::from_ref(&zip));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item(&report, "vendor-bundle.zip")["artifact"]["kind"], "software");
+    let (code, e) = s.repo.json(["update", "vendor-bundle.zip", "--kind", "bundle"]);
+    assert_eq!((code, &e["error"]["code"]), (1, &Value::from("unsigned_bundle")), "{e:#}");
+    assert_eq!(show(&s.repo, "vendor-bundle.zip")["kind"], "software");
 }
 
 /// The fingerprint GnuPG gives the key of `uid` (the oracle for what the error names).

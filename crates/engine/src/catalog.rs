@@ -86,6 +86,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
             Some(status) => Some(MediaCheck { status, md5: r.get(38)?, computed: None }),
             None => None,
         },
+        lint: None,
         last_verified_at: r.get(19)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_trusted_keys.sql"),
     include_str!("../migrations/0015_signatures.sql"),
     include_str!("../migrations/0016_media_check.sql"),
+    include_str!("../migrations/0017_signature_evidence.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -97,6 +97,8 @@ crate::model::string_enum!(
         ExpiredKey = "expired_key",
         SignatureRequired = "signature_required",
         MediaCheckFailed = "media_check_failed",
+        UnsignedBundle = "unsigned_bundle",
+        LintErrors = "lint_errors",
     }
 );
 
@@ -202,6 +204,8 @@ pub mod code {
     pub const EXPIRED_KEY: ErrorCode = ErrorCode::ExpiredKey;
     pub const SIGNATURE_REQUIRED: ErrorCode = ErrorCode::SignatureRequired;
     pub const MEDIA_CHECK_FAILED: ErrorCode = ErrorCode::MediaCheckFailed;
+    pub const UNSIGNED_BUNDLE: ErrorCode = ErrorCode::UnsignedBundle;
+    pub const LINT_ERRORS: ErrorCode = ErrorCode::LintErrors;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

@@ -31,6 +31,10 @@ pub struct ExportRequest {
     pub dir: PathBuf,
     /// Put the base OS image in the archive too (under os/).
     pub include_os: bool,
+    /// Export although the profile's answer files have lint errors, for this reason (recorded in
+    /// profile.json with the errors).
+    #[serde(default)]
+    pub lint_override: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,8 +126,9 @@ pub fn archive_name(name: &str, format: ArchiveFormat) -> String {
 }
 
 /// The manifest and the list of files, in archive order, for a profile.
-pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Vec<Entry>, i64)> {
+pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool, lint_override: Option<&str>) -> Result<(Vec<Entry>, i64)> {
     let base = engine.get_artifact(&p.base.id.to_string())?;
+    let lint_override = engine.lint_gate(p, &base, lint_override)?;
     let mut entries = Vec::new();
     let mut members_json = Vec::new();
     let mut used = std::collections::HashSet::new();
@@ -165,6 +170,11 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool) -> Result<(Ve
         // The Windows edition to install (the image index in install.wim), when one is chosen.
         "edition": p.edition.as_ref().map(|e| json!({"index": e.index, "name": e.name, "edition_id": e.edition_id})),
     });
+    let mut manifest = manifest;
+    if let Some(o) = lint_override {
+        // Exported over lint errors: why, and which, for whoever installs from the archive.
+        manifest["lint_override"] = o;
+    }
     entries.push(Entry::bytes("profile.json", serde_json::to_vec_pretty(&manifest).expect("serialisable")));
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     entries.push(sha256sums(&entries));
@@ -212,7 +222,7 @@ impl Engine {
     pub fn export_work(&self, req: &ExportRequest) -> Result<ExportWork> {
         let profile = self.get_profile(&req.profile)?;
         export_folder(&req.dir)?;
-        let (entries, mtime) = plan(self, &profile, req.include_os)?;
+        let (entries, mtime) = plan(self, &profile, req.include_os, req.lint_override.as_deref())?;
         Ok(ExportWork::new(&req.dir, &profile.name, entries, mtime, ArchiveFormat::TarGz))
     }
 

@@ -57,6 +57,8 @@ pub struct PlanItem {
     /// Why this file cannot be imported as it stands (unknown type, bad content, OS missing…).
     pub refused: Option<Error>,
     pub detected: Value,
+    /// For an answer file: what lint finds in it (for the OS detected; null for other files).
+    pub lint: Option<Vec<crate::lint::Finding>>,
 }
 
 /// A checksum file found among the paths.
@@ -127,12 +129,14 @@ impl ImportItem {
     }
 }
 
-/// What a file is checked against: the digests expected of it, and whether a signature lay beside
-/// it among the files of the batch.
-#[derive(Clone, Copy)]
+/// What a file is checked against: the digests expected of it, the detached signature that lay
+/// beside it among the files of the batch (a vendor bundle's BUNDLESIG `.asc`), and whether the
+/// repository's policy asks for a good signature.
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Checks<'a> {
     pub expected: &'a [ExpectedDigest],
-    pub signed: bool,
+    pub bundle_sig: Option<&'a Path>,
+    pub require_signature: bool,
 }
 
 /// Bytes already in the repository (a finished download, hashed as it came): moved into the store
@@ -370,10 +374,62 @@ fn all_expected(sums: &[(PathBuf, Result<ChecksumFile>)], name: &str) -> Vec<Exp
     sums.iter().filter_map(|(_, f)| f.as_ref().ok()).flat_map(|f| f.digests_for(name)).collect()
 }
 
-/// A zip with a detached signature next to it (`x.zip` + `x.zip.asc`) is a vendor bundle.
-fn is_signed(name: &str, all_names: &[String]) -> bool {
+/// The detached signature beside `name` among the local files of a batch (`x.zip` + `x.zip.asc`):
+/// a zip with one is a vendor bundle, and is accepted only if it verifies.
+fn bundle_signature<'a>(name: &str, paths: impl IntoIterator<Item = &'a Path>) -> Option<PathBuf> {
     let sig = format!("{name}.asc");
-    all_names.iter().any(|n| n.eq_ignore_ascii_case(&sig))
+    paths.into_iter().find(|p| file_name(p).eq_ignore_ascii_case(&sig)).map(Path::to_path_buf)
+}
+
+/// A bundle without its signature: XClarity's rule, kept here, is that a bundle is accepted only
+/// with the BUNDLESIG that signs it.
+fn unsigned_bundle(name: &str) -> Error {
+    Error::new(
+        code::UNSIGNED_BUNDLE,
+        format!("{name} is a vendor bundle without its signature: a bundle is accepted only with {name}.asc beside it, signed by a trusted key."),
+        "A bundle's contents are trusted because its vendor signed the zip (its BUNDLESIG .asc); without the signature nothing vouches for them.",
+        format!("Import {name} together with {name}.asc as downloaded from the vendor (both files in the same batch, from local files); or, if it is not a vendor bundle, import it as software (--kind software)."),
+    )
+}
+
+/// A bundle's detached signature must be good: an unknown or expired key cannot be accepted for
+/// the batch as a checksum list's can (XClarity's rule).
+fn bundle_verdict(name: &str, check: &SignatureCheck) -> Result<()> {
+    let file = check.signature_file.clone().unwrap_or_else(|| format!("{name}.asc"));
+    let fpr = check.fingerprint.as_deref().map(crate::trust::grouped_fingerprint).unwrap_or_default();
+    let add_key = format!(
+        "Get the vendor's public key with the fingerprint {fpr} from their site, add it (Settings → Trusted keys, or `imagesmith-cli key add KEYFILE`) and import the bundle again."
+    );
+    match check.status {
+        SignatureStatus::Good => Ok(()),
+        SignatureStatus::UnknownKey => Err(Error::new(
+            code::UNKNOWN_KEY,
+            format!("{file} is signed by a key that is not trusted here ({fpr}); the bundle {name} was not imported."),
+            "A vendor bundle is accepted only when its signature verifies against a key the admin trusts; this key was not added.",
+            add_key,
+        )),
+        SignatureStatus::ExpiredKey => Err(Error::new(
+            code::EXPIRED_KEY,
+            format!(
+                "{file} is signed by {}, whose trusted key has expired ({fpr}); the bundle {name} was not imported.",
+                check.signer.as_deref().unwrap_or("a trusted key")
+            ),
+            "An expired key is no longer vouched for by its owner, and a bundle needs a signature that verifies against a valid trusted key.",
+            "Add the vendor's current key (or the same key with its new expiry) in Settings → Trusted keys or with `imagesmith-cli key add`, and import the bundle again.",
+        )),
+        SignatureStatus::Bad | SignatureStatus::None => {
+            let why = match (&check.signer, &check.fingerprint) {
+                (Some(who), Some(f)) => format!("does not verify over {name} against the trusted key of {who} ({}), or that key was revoked by its owner", crate::trust::grouped_fingerprint(f)),
+                _ => "holds no OpenPGP signature that can be read".to_string(),
+            };
+            Err(Error::new(
+                code::BAD_SIGNATURE,
+                format!("The bundle signature {file} {why}; the bundle {name} was not imported."),
+                "The bundle was changed after its vendor signed it, or the signature belongs to another bundle: its contents cannot be trusted.",
+                format!("Download {name} and {file} again from the vendor's site; do not import the bundle until its signature verifies."),
+            ))
+        }
+    }
 }
 
 fn checksum_reports(sums: &[(PathBuf, Result<ChecksumFile>)], names: &[String]) -> Vec<ChecksumFileReport> {
@@ -450,6 +506,13 @@ pub(crate) fn reclassify(
     if kind == Kind::DiskImage && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
         det.format = detect::Format::Raw;
     }
+    let signed_bundle = a
+        .verification
+        .iter()
+        .any(|v| v.expected_from == crate::model::ExpectedFrom::Signature && v.signature.status == SignatureStatus::Good);
+    if kind == Kind::Bundle && a.kind != Kind::Bundle && !signed_bundle {
+        return Err(unsigned_bundle(&a.name));
+    }
     let current = a.distro.clone().or_else(|| a.os.map(|o| o.as_str().to_string()));
     let os = match os.map(str::trim) {
         Some("") => None,
@@ -487,11 +550,17 @@ impl Engine {
                 signature: SignatureCheck::none(),
                 refused: None,
                 detected: Value::Null,
+                lint: None,
             };
             match detect::detect(path) {
                 Err(e) => item.refused = Some(e),
                 Ok(det) => {
                     item.format = det.format.as_str().to_string();
+                    if matches!(det.format, detect::Format::Kickstart | detect::Format::AutoYast | detect::Format::Unattend) {
+                        let target = crate::lint::Target { distro: det.distro.clone(), ..Default::default() };
+                        let text = crate::lint::read_answer_file(path).ok();
+                        item.lint = text.and_then(|t| crate::lint::lint_text(det.format, &t, &target)).map(|r| r.findings);
+                    }
                     item.detected = Value::Object(det.facts.clone());
                     item.allowed_kinds = Kind::ALL
                         .iter()
@@ -499,7 +568,7 @@ impl Engine {
                         .filter(|k| matrix::importable(*k) && !matrix::os_for(*k, det.format).is_empty())
                         .collect();
                     item.kind = matrix::default_kind(det.format);
-                    let signed = is_signed(&name, &names);
+                    let signed = bundle_signature(&name, files.iter().map(PathBuf::as_path)).is_some();
                     match resolve(&det, None, None, &name, signed) {
                         Ok((kind, os, distro)) => {
                             item.kind = Some(kind);
@@ -524,9 +593,22 @@ impl Engine {
             if item.refused.is_none() {
                 item.refused = checksum::check_agreement(&name, &expected).err();
             }
-            if item.refused.is_none() {
+            if item.kind == Some(Kind::Bundle) && item.refused.is_none() {
+                // A bundle's own signature is checked over its bytes as they are imported; what it
+                // will come to if they are the ones signed is told now (and needs no checksum list).
+                match bundle_signature(&name, files.iter().map(PathBuf::as_path)) {
+                    None => item.refused = Some(unsigned_bundle(&name)),
+                    Some(sig) => {
+                        let check = self.file_signature(&sig)?.foresee();
+                        item.refused = bundle_verdict(&name, &check).err();
+                        item.signature = check;
+                    }
+                }
+            } else if item.refused.is_none() {
                 // unknown_key and expired_key are refusals the review lets the admin accept for the
-                // batch, unless the policy would refuse the file even then.
+                // batch, unless the policy would refuse the file even then (a bundle's signature
+                // file is checked with its bundle instead).
+                let require = require && item.kind != Some(Kind::BundleSig);
                 item.refused = match signature_verdict(&name, &expected, require, false) {
                     Err(e) if e.is(code::UNKNOWN_KEY) || e.is(code::EXPIRED_KEY) => {
                         Some(signature_verdict(&name, &expected, require, true).err().unwrap_or(e))
@@ -565,7 +647,7 @@ impl Engine {
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
-        let Checks { expected, signed } = checks;
+        let Checks { expected, bundle_sig, require_signature } = checks;
         let path = &item.path;
         let staged_by = job.staged_by();
         // The file's name as a library name: never a control character or escape sequence.
@@ -580,7 +662,25 @@ impl Engine {
             det.format = detect::Format::Raw;
             det.facts.extend(detect::disk_image_info(path, detect::Format::Raw)?);
         }
-        let (kind, os, distro) = resolve(&det, item.kind, item.os.as_deref(), &name, signed)?;
+        let (kind, os, distro) = resolve(&det, item.kind, item.os.as_deref(), &name, bundle_sig.is_some())?;
+        // A bundle is vouched for by its own signature, checked over its bytes as they are copied
+        // (an unknown or expired key is told before they are read); anything else meets the
+        // repository's policy through a signed checksum list.
+        let bundle = match kind {
+            Kind::Bundle => {
+                let sig = self.file_signature(bundle_sig.ok_or_else(|| unsigned_bundle(&name))?)?;
+                bundle_verdict(&name, &sig.foresee())?;
+                Some(sig)
+            }
+            // A bundle's signature file is checked with its bundle; the policy asks it of what it signs.
+            Kind::BundleSig => None,
+            _ => {
+                if require_signature {
+                    signature_verdict(&name, expected, true, true)?;
+                }
+                None
+            }
+        };
         let image = match &item.image {
             Some(key) => Some(self.resolve_image(key, kind, os, &name, &det.facts)?),
             None => None,
@@ -595,14 +695,19 @@ impl Engine {
             }
         }
 
-        // An ISO may carry its own MD5 (isomd5sum): read from its head, checked in the same pass.
+        // An ISO may carry its own MD5 (isomd5sum): read from its head, checked in the same pass,
+        // as a bundle's signature is.
         let iso = matches!(det.format, detect::Format::Iso | detect::Format::WinPeIso);
         let implanted = if iso { crate::isomd5::read_implanted(path)? } else { None };
-        let (staged, digests, media) = match &downloaded {
+        let (staged, digests, media, signature) = match &downloaded {
             // Hashed as it came; the media check reads the downloaded file once more.
             Some(d) => {
                 let media = implanted.map(|want| crate::isomd5::check_file(path, want, cancel)).transpose()?;
-                (path.clone(), d.digests.clone(), media)
+                let signature = match &bundle {
+                    Some(sig) => Some(sig.check(&mut detect::open_regular(path)?)),
+                    None => None,
+                };
+                (path.clone(), d.digests.clone(), media, signature)
             }
             None => {
                 let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
@@ -610,11 +715,30 @@ impl Engine {
                 let guard = RemoveOnDrop(Some(staged.clone()));
                 let mut src = pipeline::sequential(detect::open_regular(path)?);
                 let sink = Some(Sink { file: &mut staged_file, path: &staged });
-                let check = implanted.map(crate::isomd5::Check::new);
-                let (digests, media) =
-                    pipeline::copy_hash_and_check(&mut src, path, sink, &extra, check, cancel, &mut |done| progress("copying", done))?;
+                let mut taps: Vec<pipeline::Tap<'_, Tapped>> = Vec::new();
+                if let Some(want) = implanted {
+                    taps.push(Box::new(move |chunks| {
+                        let mut check = crate::isomd5::Check::new(want);
+                        while let Some(chunk) = chunks.next_chunk() {
+                            check.update(&chunk);
+                        }
+                        Tapped::Media(check.finish())
+                    }));
+                }
+                if let Some(sig) = &bundle {
+                    taps.push(Box::new(move |chunks| Tapped::Signature(sig.check(chunks))));
+                }
+                let (digests, tapped) =
+                    pipeline::copy_hash_and_tap(&mut src, path, sink, &extra, taps, cancel, &mut |done| progress("copying", done))?;
                 std::mem::forget(guard);
-                (staged, digests, media)
+                let (mut media, mut signature) = (None, None);
+                for t in tapped {
+                    match t {
+                        Tapped::Media(m) => media = Some(m),
+                        Tapped::Signature(s) => signature = Some(s),
+                    }
+                }
+                (staged, digests, media, signature)
             }
         };
         // Whatever is not committed goes: a staged copy, or a download whose digests were wrong.
@@ -630,6 +754,19 @@ impl Engine {
                 return Err(checksum_mismatch(&name, exp, actual));
             }
         }
+        // What the bundle's signature came to over these bytes is evidence, kept against their SHA-256.
+        let mut evidence = expected.to_vec();
+        if let Some(check) = signature {
+            bundle_verdict(&name, &check)?;
+            evidence.push(ExpectedDigest {
+                algo: Algo::Sha256,
+                hex: digests.sha256.clone(),
+                source: check.signature_file.clone().unwrap_or_default(),
+                from: crate::model::ExpectedFrom::Signature,
+                line: None,
+                signature: Some(check),
+            });
+        }
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
@@ -639,7 +776,7 @@ impl Engine {
         let outcome = self.write(|tx| {
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
                 claim_staged(tx, existing.id, staged_by)?;
-                catalog::record_verifications(tx, existing.id, expected, job.id)?;
+                catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
                 if let Some(m) = &media_check {
                     catalog::record_media_check(tx, &digests.sha256, m)?;
                 }
@@ -679,7 +816,7 @@ impl Engine {
             if let Some(d) = &downloaded {
                 catalog::set_source(tx, id, d.source)?;
             }
-            catalog::record_verifications(tx, id, expected, job.id)?;
+            catalog::record_verifications(tx, id, &evidence, job.id)?;
             if let Some(m) = &media_check {
                 catalog::record_media_check(tx, &digests.sha256, m)?;
             }
@@ -812,15 +949,22 @@ impl Work for ImportWork {
                 _ => expected.push(e),
             }
         }
-        signature_verdict(&self.names[seq], &expected, self.require_signature, self.req.accept_unverified_signatures)?;
-        let signed = is_signed(&self.names[seq], &self.names);
+        // The policy's demand for a good signature waits until the kind is known: a bundle meets
+        // it with its own signature.
+        signature_verdict(&self.names[seq], &expected, false, self.req.accept_unverified_signatures)?;
+        let locals = self.req.items.iter().filter(|i| i.url.is_none()).map(|i| i.path.as_path());
+        let bundle_sig = bundle_signature(&self.names[seq], locals);
+        let require_signature = self.require_signature;
         let job = JobRef { id: Some(step.job_id()), staged: false };
         let mut progress = |phase: &str, done: u64| {
             step.phase(phase);
             step.progress(done);
         };
         let (outcome, artifact) = match &item.url {
-            None => engine.import_one(item, Checks { expected: &expected, signed }, job, None, step.cancel(), &mut progress)?,
+            None => {
+                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), require_signature };
+                engine.import_one(item, checks, job, None, step.cancel(), &mut progress)?
+            }
             Some(url) => {
                 crate::osid::warm_up();
                 let (fetched, facts) = engine.download(url, item.remote.as_ref(), &mut expected, self.req.read_timeout(), step)?;
@@ -835,14 +979,16 @@ impl Work for ImportWork {
                     ..ArtifactSource::default()
                 };
                 let downloaded = Downloaded { digests: &fetched.digests, source: &source, facts };
-                let result =
-                    engine.import_one(&local, Checks { expected: &expected, signed }, job, Some(downloaded), step.cancel(), &mut progress);
+                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), require_signature };
+                let result = engine.import_one(&local, checks, job, Some(downloaded), step.cancel(), &mut progress);
                 // Imported, a duplicate, or refused (wrong digests): the download has served.
                 crate::download::discard(&engine.layout().downloads(), url);
                 result?
             }
         };
         let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
+        let mut artifact = artifact;
+        artifact.lint = engine.lint_artifact(&artifact).ok().flatten().map(|r| r.findings);
         Ok(Done::with_artifact(outcome, r, (artifact, expected)))
     }
 
@@ -860,6 +1006,12 @@ impl Work for ImportWork {
             .collect();
         Ok(ImportReport { job, items, checksum_files: checksum_reports(&self.sums, &self.names) })
     }
+}
+
+/// What the other readers of an import's pass came to.
+enum Tapped {
+    Media(crate::model::MediaCheck),
+    Signature(SignatureCheck),
 }
 
 /// Deletes a staging file unless the import got as far as committing it.

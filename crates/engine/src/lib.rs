@@ -27,6 +27,7 @@ mod iso;
 pub mod isomd5;
 pub mod jobs;
 pub mod layout;
+pub mod lint;
 pub mod logging;
 pub mod matrix;
 pub mod model;
@@ -227,8 +228,12 @@ impl Engine {
         catalog::os_releases(&self.db())
     }
 
+    /// One artifact with everything known of it; an answer file with its lint findings.
     pub fn get_artifact(&self, id_or_name: &str) -> Result<Artifact> {
-        catalog::get(&self.db(), id_or_name)
+        let mut a = catalog::get(&self.db(), id_or_name)?;
+        // A stored copy that cannot be read is reported by its state; lint is left out then.
+        a.lint = self.lint_artifact(&a).ok().flatten().map(|r| r.findings);
+        Ok(a)
     }
 
     pub fn update_artifact(&self, id: i64, patch: &ArtifactPatch) -> Result<Artifact> {

@@ -126,9 +126,10 @@ string_enum!(
 
 string_enum!(
     /// Where an expected digest came from: typed by the user (`--sha256`, the review's field), a
-    /// checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), or the SHA256SUMS inside
-    /// a profile archive.
-    ExpectedFrom, "evidence source", UnknownValue { Typed = "typed", ChecksumFile = "checksum_file", ProfileArchive = "profile_archive" }
+    /// checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), the SHA256SUMS inside
+    /// a profile archive, or a detached OpenPGP signature over the file itself (a vendor bundle's
+    /// BUNDLESIG `.asc`, recorded against the SHA-256 of the bytes it was checked over).
+    ExpectedFrom, "evidence source", UnknownValue { Typed = "typed", ChecksumFile = "checksum_file", ProfileArchive = "profile_archive", Signature = "signature" }
 );
 
 string_enum!(
@@ -296,6 +297,10 @@ pub struct Artifact {
     pub signature: SignatureCheck,
     /// For an ISO: its embedded media checksum (isomd5sum), passed or absent; null for other files.
     pub media_check: Option<MediaCheck>,
+    /// For an answer file (kickstart, AutoYaST, unattend.xml): what lint finds in it, checked
+    /// against its image's release and architecture; null for other files and in lists.
+    #[serde(default)]
+    pub lint: Option<Vec<crate::lint::Finding>>,
     /// When `verify` last re-hashed the stored copy and found it intact.
     pub last_verified_at: Option<String>,
     pub created_at: String,
@@ -422,6 +427,10 @@ pub struct Verification {
 impl Verification {
     /// One line for people: "SHA-256 matched SHA256SUMS (line 2), 2026-12-02 05:11 UTC".
     pub fn describe(&self) -> String {
+        let when = self.verified_at.get(..16).unwrap_or(&self.verified_at).replace('T', " ");
+        if let (ExpectedFrom::Signature, Some(file)) = (self.expected_from, &self.source_file) {
+            return format!("OpenPGP signature {file} verified over the file ({}), {when} UTC", self.signature.describe());
+        }
         let source = match (self.expected_from, &self.source_file) {
             (ExpectedFrom::Typed, _) | (_, None) => "the checksum typed at import".to_string(),
             (_, Some(file)) => match self.line {
@@ -429,7 +438,6 @@ impl Verification {
                 None => file.clone(),
             },
         };
-        let when = self.verified_at.get(..16).unwrap_or(&self.verified_at).replace('T', " ");
         let signed = match self.signature.status {
             SignatureStatus::None => String::new(),
             _ => format!(" ({})", self.signature.describe()),

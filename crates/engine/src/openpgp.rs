@@ -118,24 +118,52 @@ fn issuer(sig: &Signature) -> Option<String> {
     sig.issuer_fingerprint().first().map(|f| format!("{f:X}")).or_else(|| sig.issuer_key_id().first().map(|k| hex(k.as_ref())))
 }
 
+/// Does a signature's issuer (`named`) name this key, by fingerprint or by legacy key id?
+fn names(named: &str, fingerprint: pgp::types::Fingerprint, id: pgp::types::KeyId) -> bool {
+    named == format!("{fingerprint:X}") || named == id.as_ref().iter().map(|b| format!("{b:02X}")).collect::<String>()
+}
+
 /// Is `sig` made by `key` (its primary key or a subkey), as far as the signature says?
 fn made_by(sig: &Signature, key: &TrustedKey) -> bool {
     let Some(named) = issuer(sig) else { return false };
-    let mut ids = vec![(format!("{:X}", key.key.primary_key.fingerprint()), key.key.primary_key.legacy_key_id())];
-    ids.extend(key.key.public_subkeys.iter().map(|s| (format!("{:X}", s.key.fingerprint()), s.key.legacy_key_id())));
-    ids.iter().any(|(fpr, id)| {
-        let id: String = id.as_ref().iter().map(|b| format!("{b:02X}")).collect();
-        named == *fpr || named == id
-    })
+    let primary = &key.key.primary_key;
+    names(&named, primary.fingerprint(), primary.legacy_key_id())
+        || key.key.public_subkeys.iter().any(|s| names(&named, s.key.fingerprint(), s.key.legacy_key_id()))
 }
 
-/// Does `sig` verify over `data` with `key`'s primary key or one of its subkeys? A subkey its
-/// owner revoked does not count.
-fn verifies(sig: &Signature, key: &TrustedKey, data: &[u8]) -> bool {
-    let revoked =
-        |s: &pgp::composed::SignedPublicSubKey| s.signatures.iter().any(|x| x.typ() == Some(pgp::packet::SignatureType::SubkeyRevocation));
-    sig.verify(&key.key.primary_key, data).is_ok()
-        || key.key.public_subkeys.iter().filter(|s| !revoked(s)).any(|s| sig.verify(&s.key, data).is_ok())
+/// The part of a trusted key a signature names as its maker: the primary key, or a subkey its
+/// owner has not revoked (a revoked subkey's signatures count for nothing).
+#[derive(Clone, Copy)]
+enum Maker<'a> {
+    Primary(&'a pgp::packet::PublicKey),
+    Subkey(&'a pgp::packet::PublicSubkey),
+}
+
+impl Maker<'_> {
+    fn of<'a>(sig: &Signature, key: &'a TrustedKey) -> Option<Maker<'a>> {
+        let named = issuer(sig)?;
+        let primary = &key.key.primary_key;
+        if names(&named, primary.fingerprint(), primary.legacy_key_id()) {
+            return Some(Maker::Primary(primary));
+        }
+        let revoked = |s: &pgp::composed::SignedPublicSubKey| {
+            s.signatures.iter().any(|x| x.typ() == Some(pgp::packet::SignatureType::SubkeyRevocation))
+        };
+        key.key
+            .public_subkeys
+            .iter()
+            .filter(|s| !revoked(s))
+            .find(|s| names(&named, s.key.fingerprint(), s.key.legacy_key_id()))
+            .map(|s| Maker::Subkey(&s.key))
+    }
+
+    /// Does `sig` verify over what `data` reads (read to its end, once)?
+    fn verifies(self, sig: &Signature, data: &mut dyn std::io::Read) -> bool {
+        match self {
+            Maker::Primary(k) => sig.verify(k, data).is_ok(),
+            Maker::Subkey(k) => sig.verify(k, data).is_ok(),
+        }
+    }
 }
 
 /// A trusted key, described, to check signatures with.
@@ -161,9 +189,34 @@ pub struct Verdict {
 /// the admin may trust one); a trusted key's signature that does not verify is `bad`, whatever
 /// else is there, since the bytes were changed after that key signed them.
 pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], now: u64) -> Verdict {
+    check_reader(signatures, &mut &data[..], keyring, now)
+}
+
+/// [`check`] over bytes read once from `data` (a bundle as it is copied into the store): every
+/// signature to verify hashes the same read, each on its own thread.
+pub fn check_reader(signatures: &[Signature], data: &mut (dyn std::io::Read + Send), keyring: &[KeyringEntry], now: u64) -> Verdict {
+    judge(signatures, keyring, now, |pending| verify_all(pending, data))
+}
+
+/// What [`check`] will come to if the signatures by trusted keys verify over the data: before a
+/// large file is read, an unknown, revoked or expired key can already be told.
+pub fn foresee(signatures: &[Signature], keyring: &[KeyringEntry], now: u64) -> Verdict {
+    judge(signatures, keyring, now, |pending| vec![true; pending.len()])
+}
+
+type Pending<'a> = (usize, &'a Signature, Maker<'a>);
+
+fn judge<'a>(
+    signatures: &'a [Signature],
+    keyring: &'a [KeyringEntry],
+    now: u64,
+    verify: impl FnOnce(&[Pending<'a>]) -> Vec<bool>,
+) -> Verdict {
     use crate::model::SignatureStatus as S;
     let at = |sig: &Signature| sig.created().map(|t| u64::from(t.as_secs()));
     let mut verdicts = Vec::new();
+    // The signatures by trusted keys that must read the data: (verdict index, signature, maker).
+    let mut pending = Vec::new();
     for sig in signatures {
         let found = keyring.iter().position(|k| made_by(sig, &k.key));
         // Only signatures over a document count: a standalone or timestamp signature hashes no
@@ -172,11 +225,26 @@ pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], no
         let status = match found {
             None => S::UnknownKey,
             // A revoked key's signature is as good as none from its owner: refused like a bad one.
-            Some(i) if keyring[i].facts.revoked || !over_data || !verifies(sig, &keyring[i].key, data) => S::Bad,
-            Some(i) if keyring[i].facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
-            Some(_) => S::Good,
+            Some(i) if keyring[i].facts.revoked || !over_data => S::Bad,
+            Some(i) => match Maker::of(sig, &keyring[i].key) {
+                None => S::Bad,
+                Some(maker) => {
+                    pending.push((verdicts.len(), sig, maker));
+                    // Settled once the data is read.
+                    S::None
+                }
+            },
         };
         verdicts.push(Verdict { status, key: found, issuer: issuer(sig), signed_at: at(sig) });
+    }
+    let verified = verify(&pending);
+    for ((i, _, _), ok) in pending.iter().zip(verified) {
+        let key = &keyring[verdicts[*i].key.expect("a pending signature has its key")];
+        verdicts[*i].status = match ok {
+            false => S::Bad,
+            true if key.facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
+            true => S::Good,
+        };
     }
     let pick = |s: S| verdicts.iter().find(|v| v.status == s).cloned();
     pick(S::Bad).or_else(|| pick(S::Good)).or_else(|| pick(S::ExpiredKey)).or_else(|| pick(S::UnknownKey)).unwrap_or(Verdict {
@@ -185,6 +253,53 @@ pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], no
         issuer: None,
         signed_at: None,
     })
+}
+
+/// Verify each pending signature over one read of `data`: the only one reads it directly; several
+/// get the same chunks on threads of their own.
+fn verify_all(pending: &[Pending<'_>], data: &mut (dyn std::io::Read + Send)) -> Vec<bool> {
+    use std::sync::{mpsc::sync_channel, Arc};
+    match pending {
+        [] => Vec::new(),
+        [(_, sig, maker)] => vec![maker.verifies(sig, data)],
+        many => std::thread::scope(|scope| {
+            let mut senders = Vec::new();
+            let threads: Vec<_> = many
+                .iter()
+                .map(|(_, sig, maker)| {
+                    let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(4);
+                    senders.push(tx);
+                    scope.spawn(move || {
+                        let mut reader = crate::pipeline::ChunkReader::new(rx);
+                        let ok = maker.verifies(sig, &mut reader);
+                        reader.drain();
+                        ok
+                    })
+                })
+                .collect();
+            let mut buf = vec![0u8; 1 << 20];
+            let mut failed = false;
+            loop {
+                let n = match data.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                };
+                let chunk = Arc::new(buf[..n].to_vec());
+                for tx in &senders {
+                    let _ = tx.send(chunk.clone());
+                }
+            }
+            drop(senders);
+            let results: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap_or(false)).collect();
+            // Bytes that could not all be read verify nothing.
+            results.into_iter().map(|ok| ok && !failed).collect()
+        }),
+    }
 }
 
 /// The signatures in a detached signature file, armored (`.asc`, Debian's `.sign`) or binary

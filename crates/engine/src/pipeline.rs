@@ -13,6 +13,8 @@
 //!   each on its own thread. The reader fills pooled 1 MiB buffers and hands each (shared, read-only)
 //!   over bounded channels, so reading, writing and hashing overlap, the slowest sets the pace, and
 //!   memory stays at a few MiB whatever the size. sha2 picks up SHA-NI at run time where the CPU has it.
+//!   `copy_hash_and_tap` adds taps: other readers of the same pass (an ISO's media check, a bundle's
+//!   detached signature), each on its own thread, reading the shared chunks through a `ChunkReader`.
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
@@ -400,20 +402,25 @@ pub fn copy_and_hash<R: Read + ?Sized>(
     cancel: &CancelToken,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Digests> {
-    copy_hash_and_check(src, src_path, sink, extra, None, cancel, progress).map(|(d, _)| d)
+    copy_hash_and_tap::<R, ()>(src, src_path, sink, extra, Vec::new(), cancel, progress).map(|(d, _)| d)
 }
 
-/// [`copy_and_hash`], with an ISO's embedded media check (isomd5sum) fed the same chunks on one
-/// more thread of the same pass; its outcome comes back with the digests.
-pub fn copy_hash_and_check<R: Read + ?Sized>(
+/// Something else that reads the bytes of a copy in the same pass (an ISO's media check, a
+/// detached signature's check): it runs on its own thread, is handed the chunks as a
+/// [`ChunkReader`], and what it returns comes back with the digests.
+pub type Tap<'a, T> = Box<dyn FnOnce(&mut ChunkReader) -> T + Send + 'a>;
+
+/// [`copy_and_hash`], with `taps` fed the same chunks on more threads of the same pass; their
+/// outcomes come back with the digests, in the order given.
+pub fn copy_hash_and_tap<R: Read + ?Sized, T: Send>(
     src: &mut R,
     src_path: &Path,
     sink: Option<Sink<'_>>,
     extra: &[Algo],
-    media: Option<crate::isomd5::Check>,
+    taps: Vec<Tap<'_, T>>,
     cancel: &CancelToken,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Digests, Option<crate::model::MediaCheck>)> {
+) -> Result<(Digests, Vec<T>)> {
     let algos = algos(extra);
     thread::scope(|scope| {
         let mut senders: Vec<SyncSender<Arc<Vec<u8>>>> = Vec::new();
@@ -428,16 +435,21 @@ pub fn copy_hash_and_check<R: Read + ?Sized>(
             senders.push(tx);
             scope.spawn(move || write_from(rx, sink))
         });
-        let checker = media.map(|mut check| {
-            let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(IN_FLIGHT);
-            senders.push(tx);
-            scope.spawn(move || {
-                for chunk in rx {
-                    check.update(&chunk);
-                }
-                check.finish()
+        let tapped: Vec<_> = taps
+            .into_iter()
+            .map(|tap| {
+                let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(IN_FLIGHT);
+                senders.push(tx);
+                scope.spawn(move || {
+                    let mut reader = ChunkReader::new(rx);
+                    let out = tap(&mut reader);
+                    // A tap that stopped early (a signature it cannot check) must not look like a
+                    // failed writer to the reader: what it left is read and dropped.
+                    reader.drain();
+                    out
+                })
             })
-        });
+            .collect();
 
         let mut reader = MeteredReader::new(src, &Counter::new(), cancel);
         let read_result = read_into(&mut reader, src_path, &senders, progress);
@@ -451,11 +463,61 @@ pub fn copy_hash_and_check<R: Read + ?Sized>(
         for (algo, h) in hashers {
             digests.set(algo, h.join().expect("hasher thread panicked"));
         }
-        let media = checker.map(|c| c.join().expect("media check thread panicked"));
+        let outcomes = tapped.into_iter().map(|t| t.join().expect("tap thread panicked")).collect();
         write_result?;
         digests.size = read_result?;
-        Ok((digests, media))
+        Ok((digests, outcomes))
     })
+}
+
+/// The chunks of one pass as a `Read` (for code that wants a reader, like a signature check),
+/// or one chunk at a time without a copy ([`ChunkReader::next_chunk`]).
+pub struct ChunkReader {
+    rx: Receiver<Arc<Vec<u8>>>,
+    chunk: Arc<Vec<u8>>,
+    at: usize,
+}
+
+impl ChunkReader {
+    pub fn new(rx: Receiver<Arc<Vec<u8>>>) -> Self {
+        ChunkReader { rx, chunk: Arc::new(Vec::new()), at: 0 }
+    }
+
+    /// The next chunk not yet read (the rest of a partly read one first); None at the end.
+    pub fn next_chunk(&mut self) -> Option<Arc<Vec<u8>>> {
+        if self.at < self.chunk.len() {
+            let rest = if self.at == 0 { self.chunk.clone() } else { Arc::new(self.chunk[self.at..].to_vec()) };
+            self.at = self.chunk.len();
+            return Some(rest);
+        }
+        let chunk = self.rx.recv().ok()?;
+        self.chunk = chunk.clone();
+        self.at = self.chunk.len();
+        Some(chunk)
+    }
+
+    /// Read and drop what is left, so the pass never waits on this reader.
+    pub fn drain(&mut self) {
+        while self.next_chunk().is_some() {}
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 fn read_into<R: Read + ?Sized>(

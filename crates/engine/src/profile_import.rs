@@ -390,7 +390,7 @@ impl Engine {
                 let path = files.get(f).ok_or_else(|| invalid_profile(file_name, format!("its base image {f} is missing")))?;
                 let item = ImportItem { path: path.clone(), kind: Some(Kind::Os), ..Default::default() };
                 let (_, a) =
-                    self.import_one(&item, Checks { expected: &expected_for(f), signed: false }, job, None, cancel, &mut |_, _| {})?;
+                    self.import_one(&item, Checks { expected: &expected_for(f), ..Checks::default() }, job, None, cancel, &mut |_, _| {})?;
                 a.id
             }
             None => catalog::by_sha256(&self.db(), &manifest.base.sha256)?.map(|a| a.id).ok_or_else(|| {
@@ -411,8 +411,10 @@ impl Engine {
             let path =
                 files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
-            let (_, a) =
-                self.import_one(&item, Checks { expected: &expected_for(&m.file), signed: false }, job, None, cancel, &mut |_, _| {})?;
+            // A bundle member is accepted only with its signature, a member of the archive too.
+            let bundle_sig = files.get(&format!("{}.asc", m.file)).map(PathBuf::as_path);
+            let checks = Checks { expected: &expected_for(&m.file), bundle_sig, ..Checks::default() };
+            let (_, a) = self.import_one(&item, checks, job, None, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });
         }
         if cancel.is_cancelled() {

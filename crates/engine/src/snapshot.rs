@@ -700,8 +700,7 @@ impl SnapshotImageWork {
             step.phase(phase);
             step.progress(done);
         };
-        let (outcome, artifact) =
-            engine.import_one(&item, Checks { expected: &[], signed: false }, job, Some(downloaded), step.cancel(), &mut progress)?;
+        let (outcome, artifact) = engine.import_one(&item, Checks::default(), job, Some(downloaded), step.cancel(), &mut progress)?;
         Ok((outcome, artifact))
     }
 }

@@ -127,6 +127,11 @@ fn keyring(conn: &Connection) -> Result<Vec<openpgp::KeyringEntry>> {
         .collect()
 }
 
+/// Seconds since the epoch, for key expiry.
+fn now() -> u64 {
+    time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64
+}
+
 /// What a signature check came to, as the library records and shows it.
 fn signature_check(v: &openpgp::Verdict, keyring: &[openpgp::KeyringEntry], signature_file: Option<String>) -> SignatureCheck {
     let key = v.key.map(|i| &keyring[i]);
@@ -143,6 +148,38 @@ fn signature_check(v: &openpgp::Verdict, keyring: &[openpgp::KeyringEntry], sign
 /// after is not used as if it were unsigned.
 fn unreadable_signature(signature_file: String) -> SignatureCheck {
     SignatureCheck { status: SignatureStatus::Bad, signer: None, fingerprint: None, signed_at: None, signature_file: Some(signature_file) }
+}
+
+/// A detached signature over a whole file (a vendor bundle's BUNDLESIG `.asc`), read with the
+/// trusted keys it is checked against, before the file's bytes are read.
+pub(crate) struct FileSignature {
+    /// The signature file's name, as it is recorded and shown.
+    pub file: String,
+    /// None when the file holds no signature that can be read (a bad signature).
+    signatures: Option<Vec<openpgp::Signature>>,
+    keyring: Vec<openpgp::KeyringEntry>,
+    now: u64,
+}
+
+impl FileSignature {
+    /// What the check will come to if the bytes are the ones signed: an unknown, revoked or
+    /// expired key is told before a large file is read.
+    pub fn foresee(&self) -> SignatureCheck {
+        match &self.signatures {
+            Some(sigs) => signature_check(&openpgp::foresee(sigs, &self.keyring, self.now), &self.keyring, Some(self.file.clone())),
+            None => unreadable_signature(self.file.clone()),
+        }
+    }
+
+    /// Check over the bytes `data` reads, once, to its end.
+    pub fn check(&self, data: &mut (dyn std::io::Read + Send)) -> SignatureCheck {
+        match &self.signatures {
+            Some(sigs) => {
+                signature_check(&openpgp::check_reader(sigs, data, &self.keyring, self.now), &self.keyring, Some(self.file.clone()))
+            }
+            None => unreadable_signature(self.file.clone()),
+        }
+    }
 }
 
 /// The repository's signature policy: whether every import needs a good signature (a setting of
@@ -163,7 +200,7 @@ impl Engine {
             return Ok(());
         }
         let keyring = keyring(&self.db())?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let now = now();
         // The list's bytes as read once, when its digests were taken: a file changed since (or a
         // server that serves other bytes on every open) cannot lend its signature to them.
         for (_, file) in sums.iter_mut() {
@@ -175,19 +212,21 @@ impl Engine {
                     None => unreadable_signature(file.file_name.clone()),
                 }
             } else if let Some(sig_path) = file.signature_path.clone() {
-                let sig_name = std::path::Path::new(&sig_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let data = &file.bytes;
-                // A signature file too large to be one is no signature.
-                let sig_bytes = crate::checksum::read_small(std::path::Path::new(&sig_path))?.unwrap_or_default();
-                match openpgp::detached_signatures(&sig_bytes) {
-                    Ok(sigs) => signature_check(&openpgp::check(&sigs, data, &keyring, now), &keyring, Some(sig_name)),
-                    Err(_) => unreadable_signature(sig_name),
-                }
+                self.file_signature(std::path::Path::new(&sig_path))?.check(&mut &file.bytes[..])
             } else {
                 SignatureCheck::none()
             };
         }
         Ok(())
+    }
+
+    /// Read the detached signature at `path` (a bundle's `.asc`) and the trusted keys to check it with.
+    pub(crate) fn file_signature(&self, path: &std::path::Path) -> Result<FileSignature> {
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // A signature file too large to be one is no signature.
+        let bytes = crate::checksum::read_small(path)?.unwrap_or_default();
+        let signatures = openpgp::detached_signatures(&bytes).ok();
+        Ok(FileSignature { file, signatures, keyring: keyring(&self.db())?, now: now() })
     }
 
     /// The repository's signature policy.

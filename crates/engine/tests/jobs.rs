@@ -64,7 +64,7 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
     engine.add_to_profile("web", &["post-install.sh".to_string()]).unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let export = ExportRequest { profile: "web".into(), dir: out.clone(), include_os: false };
+    let export = ExportRequest { profile: "web".into(), dir: out.clone(), include_os: false, lint_override: None };
     let exported = spawned_before_the_end(&engine, engine.export_work(&export).unwrap(), JobKind::Export);
     assert!(Path::new(&exported.file).is_file());
 
@@ -78,7 +78,7 @@ fn every_local_kind_answers_with_its_id_before_the_work_ends() {
 fn a_refusal_comes_back_before_any_job_exists() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(DataLayout::new(dir.path())).unwrap();
-    let missing = ExportRequest { profile: "nope".into(), dir: dir.path().to_path_buf(), include_os: false };
+    let missing = ExportRequest { profile: "nope".into(), dir: dir.path().to_path_buf(), include_os: false, lint_override: None };
     assert_eq!(engine.export_work(&missing).err().unwrap().code, "not_found");
     assert!(engine.profile_import_work(&dir.path().join("missing.tar.gz"), None).is_err());
     assert!(engine.verify_work(&["nothing-here".to_string()]).is_err());

@@ -30,6 +30,9 @@ pub struct ServerExportRequest {
     pub path: Option<String>,
     /// Put the base OS image in the archive too (under os/).
     pub include_os: bool,
+    /// As [`crate::export::ExportRequest::lint_override`].
+    #[serde(default)]
+    pub lint_override: Option<String>,
 }
 
 fn verify_failed(t: &Target, path: &RemotePath, what: String) -> Error {
@@ -57,7 +60,7 @@ impl Engine {
             self.remove_leftovers(&target, link.remote.as_mut());
             link.remote.ensure_dir(&target.base)?;
         }
-        let (entries, mtime) = export::plan(self, &profile, req.include_os)?;
+        let (entries, mtime) = export::plan(self, &profile, req.include_os, req.lint_override.as_deref())?;
         Ok(ServerExportWork { target, secret: secret.cloned(), name, dest, url, entries, mtime })
     }
 
