@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"detect checksum_file tar_listing profile_manifest inf xml wim windows_media"}
+TARGETS=${FUZZ_TARGETS:-"detect checksum_file tar_listing profile_manifest inf xml wim windows_media lint"}
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz: installing the nightly toolchain (libFuzzer needs its sanitizer flags)"
   rustup toolchain install nightly --profile minimal

@@ -2652,3 +2652,62 @@ async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_sign
     looks(&mut app, "url-signature").await;
     app.quit().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_their_line_and_gate_the_export() {
+    use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest};
+    let home = Home::new();
+    // A kickstart with a misspelt command (an error) and a root password in the clear (a warning).
+    let ks = home.files().join("web.ks");
+    let mut text = String::from("# web servers, RHEL 9\nlang en_US.UTF-8\nkeybaord us\ntimezone Europe/Berlin --utc\nrootpw changeme\n");
+    for i in 0..40 {
+        text.push_str(&format!("# padding line {i}, so the view has to scroll\n"));
+    }
+    text.push_str("%packages\n@core\n%end\n");
+    std::fs::write(&ks, text).unwrap();
+    {
+        let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
+        let items = vec![
+            ImportItem { path: fixture("rhel-9.6-x86_64-dvd.iso"), ..Default::default() },
+            ImportItem { path: ks, os: Some("rhel".into()), ..Default::default() },
+        ];
+        let report =
+            engine.import(&ImportRequest { items, checksum_files: vec![], ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
+        assert!(report.items.iter().all(|i| i.error.is_none()), "{report:?}");
+        engine.create_profile("web", "rhel-9.6-x86_64-dvd.iso", "", None).unwrap();
+        engine.add_to_profile("web", &["web.ks".into()]).unwrap();
+    }
+    let mut app = App::start(&home, "25-lint", 4880).await;
+    app.click("[data-testid=nav-profiles]").await;
+    app.click("[data-testid=profile-row][data-name='web']").await;
+    let lint = "[data-testid=member][data-name='web.ks'] [data-testid=member-lint]";
+    app.wait_for(&format!("{lint} [data-testid=lint-finding]")).await;
+    assert_eq!(count(&app, &format!("{lint} [data-testid=lint-finding]")).await, 2);
+    let first = app.wait_for(&format!("{lint} [data-testid=lint-finding][data-code=unknown_command]")).await;
+    assert_eq!(first.attr("data-line").await.unwrap().as_deref(), Some("3"));
+    assert!(app.text(lint).await.contains("Did you mean keyboard?"));
+    app.client.execute("document.querySelector('[data-testid=member-lint]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    looks(&mut app, "lint-in-editor").await;
+
+    // A finding opens the file read-only at its line, marked.
+    app.click(&format!("{lint} [data-testid=lint-finding][data-code=plaintext_password] button")).await;
+    app.wait_for("[data-testid=answer-file-view][data-line='5'] li[data-line='5'][aria-current=true]").await;
+    assert!(app.text("[data-testid=answer-file-view] li[data-line='3']").await.contains("keybaord us"));
+    app.client
+        .execute("document.querySelector('[data-testid=answer-file-view] li[data-line=\"5\"]').dataset.lookFocus = '';", vec![])
+        .await
+        .unwrap();
+    looks(&mut app, "answer-file-at-line").await;
+    // Another finding from the view's own list moves to its line.
+    app.click("[data-testid=answer-file-lint] [data-testid=lint-finding][data-code=unknown_command] button").await;
+    app.wait_for("[data-testid=answer-file-view][data-line='3']").await;
+    app.click("[data-testid=close-answer-file]").await;
+
+    // Export asks for a reason before going out over the error.
+    app.click("[data-testid=export-profile]").await;
+    assert!(app.text("[data-testid=export-lint]").await.contains("1 lint error"));
+    app.client.execute("document.querySelector('[data-testid=export-lint]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    looks(&mut app, "export-lint-reason").await;
+    app.quit().await;
+}

@@ -48,3 +48,11 @@ pub async fn delete_artifact(state: State<'_, AppState>, id: i64) -> Result<Arti
     let engine = state.engine.clone();
     blocking(move || engine.delete_artifact(id)).await
 }
+
+/// An answer file's stored text, for the read-only view its lint findings jump into.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_file_text(state: State<'_, AppState>, id_or_name: String) -> Result<String, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.answer_file_text(&id_or_name)).await
+}

@@ -27,6 +27,14 @@ pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<
     blocking(move || engine.get_profile(&profile)).await
 }
 
+/// What lint finds in each answer file of a profile, checked against its base image.
+#[tauri::command]
+#[specta::specta]
+pub async fn lint_profile(state: State<'_, AppState>, profile: String) -> Result<Vec<imagesmith_engine::lint::MemberLint>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.lint_profile(&profile)).await
+}
+
 /// A new profile on an OS image (`base`: its id or name); on a Windows installer `edition` (its
 /// index) picks the edition it installs. Refused with `name_taken`, `image_not_found` or, for an
 /// edition the image lacks, `invalid_argument`; nothing is created then.

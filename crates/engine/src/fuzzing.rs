@@ -15,7 +15,8 @@ string_enum!(
     /// Windows .inf in any encoding (version, manufacturer decorations, models, source files);
     /// `xml`: XML with bounded depth (answer files); `wim`: a WIM/ESD header and its XML editions (seeking and front to back);
     /// `windows_media`: a UDF image given as sparse sectors (see [`sparse_image`]), its `sources/`
-    /// images looked up and their editions read.
+    /// images looked up and their editions read; `lint`: answer-file lint, the text read as a
+    /// kickstart file, an AutoYaST profile and an unattend.xml.
     Target,
     "fuzz target",
     InvalidArgument {
@@ -27,6 +28,7 @@ string_enum!(
         Xml = "xml",
         Wim = "wim",
         WindowsMedia = "windows_media",
+        Lint = "lint",
     }
 );
 
@@ -62,6 +64,14 @@ pub fn run(target: Target, data: &[u8]) {
         Target::Wim => {
             let _ = crate::wim::wim_editions(std::io::Cursor::new(data));
             let _ = crate::wim::wim_editions_streamed(data, data.len() as u64);
+        }
+        Target::Lint => {
+            if let Some(text) = crate::detect::decode_text(data) {
+                let target = crate::lint::Target { distro: Some("rhel".into()), version: Some("9".into()), arch: Some("x86_64".into()) };
+                for format in [crate::detect::Format::Kickstart, crate::detect::Format::AutoYast, crate::detect::Format::Unattend] {
+                    let _ = crate::lint::lint_text(format, &text, &target);
+                }
+            }
         }
         Target::WindowsMedia => {
             let image = sparse_image(data);

@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { Algo, ArtifactState, JobKind, JobState, Kind, OsFamily, SignatureCheck, Verification, WindowsEdition } from './ipc/client';
+import type { Algo, ArtifactState, Finding, JobKind, JobState, Kind, OsFamily, SignatureCheck, Verification, WindowsEdition } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -116,6 +116,10 @@ export function evidenceSource(v: Pick<Verification, 'expected_from' | 'source_f
 /** "SHA-256 matched SHA256SUMS (line 2), signed by Fedora <…>". */
 export function evidence(v: Verification): string {
   const signed = signatureText(v.signature);
+  if (v.expected_from === 'signature') {
+    // A bundle's own detached signature, checked over its bytes.
+    return `OpenPGP signature ${v.source_file ?? ''} verified over the file${signed ? `, ${signed.charAt(0).toLowerCase()}${signed.slice(1)}` : ''}`;
+  }
   return `${ALGO_LABELS[v.algo]} matched ${evidenceSource(v)}${signed ? `, ${signed.charAt(0).toLowerCase()}${signed.slice(1)}` : ''}`;
 }
 
@@ -159,4 +163,13 @@ export function exactOs(a: { os_id: string | null; os_name: string | null; arch:
 /** How a Windows edition is offered in a choice: "2 · Windows Server 2022 Datacenter (Desktop Experience)". */
 export function editionLabel(e: Pick<WindowsEdition, 'index' | 'name' | 'display_name'>): string {
   return `${e.index} · ${e.display_name ?? e.name}`;
+}
+
+/** "2 errors, 1 warning" for an answer file's lint findings; "No findings" when it is clean. */
+export function lintSummary(findings: ReadonlyArray<Pick<Finding, 'severity'>>): string {
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.length - errors;
+  if (findings.length === 0) return 'No findings';
+  const part = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return [errors ? part(errors, 'error') : null, warnings ? part(warnings, 'warning') : null].filter(Boolean).join(', ');
 }

@@ -30,7 +30,7 @@ export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
     id, name: `artifact-${id}.iso`, kind: 'os', os: 'linux', distro: 'debian', size: 1024 * id, sha256: 'a'.repeat(64), state: 'ok',
     md5: 'b'.repeat(32), sha1: null, sha512: null, image: null, used_by: [], profiles: [], published_to: [], original_name: `artifact-${id}.iso`,
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, driver: null, editions: [], warnings: [], verification: [],
-    signature: UNSIGNED, media_check: null, last_verified_at: null,
+    signature: UNSIGNED, media_check: null, lint: null, last_verified_at: null,
     os_id: null, os_name: null, os_version: null, arch: null,
     alias: null, access: 'private', owner: 'admin', resize: false, deploy: false,
     source: { kind: 'file', url: null, manifest_url: null, store: null, remote_id: null },
@@ -51,7 +51,7 @@ export function planItem(over: Partial<PlanItem> = {}): PlanItem {
   return {
     path: '/data/ipxe.iso', file_name: 'ipxe.iso', size: 2_000_000, format: 'iso9660', kind: 'os', allowed_kinds: ['os', 'driver'],
     os: null, distro: null, allowed_os: ['linux', 'windows', 'vmware'], os_required: true, expected: null, refused: null,
-    signature: UNSIGNED, detected: {}, ...over,
+    signature: UNSIGNED, detected: {}, lint: null, ...over,
   };
 }
 

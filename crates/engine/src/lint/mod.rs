@@ -96,6 +96,14 @@ impl LintReport {
     }
 }
 
+/// What lint finds in one answer file of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MemberLint {
+    pub artifact: crate::model::ArtifactRef,
+    pub report: LintReport,
+}
+
 /// What an answer file is meant for: the OS release its installer runs (kickstart syntax differs
 /// between RHEL 8, 9, 10 and Fedora) and the machine's architecture (unattend components name it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -270,6 +278,39 @@ impl crate::Engine {
         Ok(format_of(&text, a.os).and_then(|format| lint_text(format, &text, target)))
     }
 
+    /// What lint finds in each answer file of a profile, checked against its base image (the
+    /// profile editor shows it next to the file; an export is stopped by its errors).
+    pub fn lint_profile(&self, key: &str) -> Result<Vec<MemberLint>> {
+        let p = self.get_profile(key)?;
+        let base = crate::catalog::by_id(&self.db(), p.base.id)?.ok_or_else(|| Error::not_found("artifact", &p.base.id.to_string()))?;
+        self.member_lints(&p, &base)
+    }
+
+    fn member_lints(&self, p: &crate::profile::Profile, base: &crate::model::Artifact) -> Result<Vec<MemberLint>> {
+        let target = target_from_image(base);
+        let mut out = Vec::new();
+        for m in p.members.iter().filter(|m| m.kind == crate::model::Kind::Unattend) {
+            let Some(a) = crate::catalog::by_id(&self.db(), m.artifact.id)? else { continue };
+            // A stored copy that is missing or damaged is the export's to report (object_missing…).
+            if let Ok(Some(report)) = self.lint_for(&a, &target) {
+                out.push(MemberLint { artifact: m.artifact.clone(), report });
+            }
+        }
+        Ok(out)
+    }
+
+    /// An answer file's text as stored, for a read-only view next to its findings.
+    pub fn answer_file_text(&self, id_or_name: &str) -> Result<String> {
+        let a = crate::catalog::get(&self.db(), id_or_name)?;
+        if a.kind != crate::model::Kind::Unattend {
+            return Err(Error::invalid_argument(
+                format!("{} is not an answer file (it is a {} artifact).", a.name, a.kind),
+                "Only answer files (kickstart, AutoYaST, unattend.xml) are shown as text.",
+            ));
+        }
+        read_answer_file(&self.store.object_path(&a.sha256))
+    }
+
     /// The errors lint finds in a profile's answer files, checked against its base image: they stop
     /// an export, unless the admin overrides them with a reason — then what profile.json records
     /// (the reason and each error, so whoever installs from the archive knows).
@@ -279,14 +320,14 @@ impl crate::Engine {
         base: &crate::model::Artifact,
         reason: Option<&str>,
     ) -> Result<Option<serde_json::Value>> {
-        let target = target_from_image(base);
-        let mut errors = Vec::new();
-        for m in p.members.iter().filter(|m| m.kind == crate::model::Kind::Unattend) {
-            let Some(a) = crate::catalog::by_id(&self.db(), m.artifact.id)? else { continue };
-            if let Some(report) = self.lint_for(&a, &target)? {
-                errors.extend(report.findings.into_iter().filter(Finding::is_error).map(|f| (a.name.clone(), f)));
-            }
-        }
+        let errors: Vec<(String, Finding)> = self
+            .member_lints(p, base)?
+            .into_iter()
+            .flat_map(|m| {
+                let file = m.artifact.name;
+                m.report.findings.into_iter().filter(Finding::is_error).map(move |f| (file.clone(), f))
+            })
+            .collect();
         if errors.is_empty() {
             return Ok(None);
         }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import type { Profile, ProfileMember, WindowsEdition } from '$lib/ipc/client';
+import type { Finding, Profile, ProfileMember, WindowsEdition } from '$lib/ipc/client';
 import { artifact, ipcError, mockCommands } from '../../test/fixtures';
 import { Catalog } from '../library/catalog.svelte';
 import ProfileEditor from './ProfileEditor.svelte';
@@ -101,5 +101,61 @@ describe('ProfileEditor', () => {
     await linux.select(3);
     render(ProfileEditor, { profiles: linux, catalog: new Catalog() });
     expect(screen.queryByTestId('profile-edition')).toBeNull();
+  });
+});
+
+describe('ProfileEditor answer-file lint', () => {
+  const ks = member(8, 'web.ks', { kind: 'unattend', role: 'unattend' });
+  const withKs: Profile = { ...profile, members: [ks] };
+  const findings: Finding[] = [
+    { line: 2, column: 1, severity: 'error', code: 'unknown_command', message: 'Unknown command keybaord (for RHEL 9).', fix: 'Did you mean keyboard? Correct the spelling of keybaord.' },
+    { line: 4, column: 8, severity: 'warning', code: 'plaintext_password', message: 'rootpw gives a password in plain text.', fix: 'Use a hashed password with --iscrypted.' },
+  ];
+  const text = 'lang en_US.UTF-8\nkeybaord us\ntimezone UTC --utc\nrootpw changeme\n';
+
+  it('shows the findings next to the answer file, opens it read-only at a finding and asks a reason before exporting over errors', async () => {
+    const calls = mockCommands({
+      get_profile: () => withKs,
+      get_artifact: () => library[0],
+      lint_profile: () => [{ artifact: { id: 8, name: 'web.ks' }, report: { checked_as: 'kickstart (RHEL 9)', findings } }],
+      answer_file_text: () => text,
+      list_servers: () => [],
+      choose_folder: () => '/out',
+      export_profile: () => 41,
+    });
+    const profiles = new Profiles();
+    await profiles.select(3);
+    await vi.waitFor(() => expect(profiles.lint).toHaveLength(1));
+    const user = userEvent.setup();
+    render(ProfileEditor, { profiles, catalog: new Catalog() });
+
+    const lint = within(screen.getByTestId('member-lint'));
+    expect(lint.getByTestId('lint')).toHaveTextContent('Lint (kickstart (RHEL 9)): 1 error, 1 warning');
+    const rows = lint.getAllByTestId('lint-finding');
+    expect(rows.map((r) => [r.dataset.line, r.dataset.code])).toEqual([['2', 'unknown_command'], ['4', 'plaintext_password']]);
+    expect(rows[0]).toHaveTextContent('Did you mean keyboard?');
+
+    await user.click(within(rows[0]!).getByRole('button'));
+    const view = await screen.findByTestId('answer-file-view');
+    await vi.waitFor(() => expect(view.querySelector('li[data-line="2"]')).not.toBeNull());
+    expect(view.dataset.line).toBe('2');
+    const line2 = view.querySelector('li[data-line="2"]')!;
+    expect(line2).toHaveTextContent('keybaord us');
+    expect(line2.getAttribute('aria-current')).toBe('true');
+    expect(line2.classList.contains('error')).toBe(true);
+    expect(view.querySelector('li[data-line="4"]')!.classList.contains('warning')).toBe(true);
+    expect(calls.find((c) => c.cmd === 'answer_file_text')!.args).toEqual({ idOrName: '8' });
+    await user.click(screen.getByTestId('close-answer-file'));
+
+    await user.click(screen.getByTestId('export-profile'));
+    expect(await screen.findByTestId('export-lint')).toHaveTextContent('1 lint error');
+    await user.click(screen.getByTestId('choose-export-folder'));
+    await vi.waitFor(() => expect(screen.getByTestId('export-folder')).toHaveTextContent('/out'));
+    expect(screen.getByTestId('start-export')).toBeDisabled();
+    await user.type(screen.getByTestId('export-lint-reason'), 'the pre script fixes it');
+    expect(screen.getByTestId('start-export')).toHaveTextContent('Export anyway');
+    await user.click(screen.getByTestId('start-export'));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'export_profile')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'export_profile')!.args.request).toEqual({ profile: '3', dir: '/out', include_os: false, lint_override: 'the pre script fixes it' });
   });
 });

@@ -1,8 +1,8 @@
 // Deployment profiles state: the list, the open profile and its base image, composing it (add and
 // remove members, install options), clone/rename/delete, and export and import as jobs.
 import {
-  api, asIpcError, type Artifact, type ExportReport, type IpcError, type JobKind, type JobProgress, type Kind, type Profile,
-  type ProfileImportReport, type Role,
+  api, asIpcError, type Artifact, type ExportReport, type IpcError, type JobKind, type JobProgress, type Kind, type MemberLint,
+  type Profile, type ProfileImportReport, type Role,
 } from '$lib/ipc/client';
 import { isFinished } from '$lib/format';
 import type { SecretOutcome } from '../remotes/secret.svelte';
@@ -66,6 +66,8 @@ export class Profiles {
   selected = $state.raw<Profile | null>(null);
   /** The open profile's base OS image as the library knows it (identity, digests). */
   base = $state.raw<Artifact | null>(null);
+  /** What lint finds in the open profile's answer files, checked against its base image. */
+  lint = $state.raw<MemberLint[]>([]);
   /** The last refusal or failure of an edit of the open profile (shown in the editor). */
   editError = $state<IpcError | null>(null);
   exportRun = $state<ExportRun | null>(null);
@@ -112,6 +114,28 @@ export class Profiles {
     if (p) this.items = this.items.some((x) => x.id === p.id) ? this.items.map((x) => (x.id === p.id ? p : x)) : [...this.items, p].sort((a, b) => a.name.localeCompare(b.name));
     if (!p) this.base = null;
     else if (baseChanged || !this.base) void this.#loadBase(p.base.id);
+    if (!p) this.lint = [];
+    else void this.#loadLint(p);
+  }
+
+  async #loadLint(p: Profile): Promise<void> {
+    try {
+      const lint = await api.lintProfile(String(p.id));
+      if (this.selected?.id === p.id) this.lint = lint;
+    } catch {
+      // Lint is advice: a profile whose answer file cannot be read shows none (the export says why).
+      if (this.selected?.id === p.id) this.lint = [];
+    }
+  }
+
+  /** The lint of one answer file of the open profile. */
+  lintOf(artifactId: number): MemberLint | undefined {
+    return this.lint.find((l) => l.artifact.id === artifactId);
+  }
+
+  /** Errors lint finds in the open profile's answer files: an export needs a reason to go ahead. */
+  get lintErrors(): number {
+    return this.lint.reduce((n, l) => n + l.report.findings.filter((f) => f.severity === 'error').length, 0);
   }
 
   async #loadBase(id: number): Promise<void> {
@@ -245,21 +269,24 @@ export class Profiles {
     }
   }
 
-  /** Start exporting the open profile into `dir`; the run (progress, report, error) is `exportRun`. */
-  startExport(dir: string, includeOs: boolean): Promise<void> {
+  /** Start exporting the open profile into `dir`; the run (progress, report, error) is `exportRun`.
+   *  `lintOverride`: why it goes out although its answer files have lint errors (kept in profile.json). */
+  startExport(dir: string, includeOs: boolean, lintOverride: string | null = null): Promise<void> {
     const p = this.selected;
     if (!p) return Promise.resolve();
-    return this.#runExport(p, (onProgress, onReport) => api.exportProfile({ profile: String(p.id), dir, include_os: includeOs }, onProgress, onReport));
+    const request = { profile: String(p.id), dir, include_os: includeOs, lint_override: lintOverride };
+    return this.#runExport(p, (onProgress, onReport) => api.exportProfile(request, onProgress, onReport));
   }
 
   /** Start exporting the open profile to a saved file server (`path`: a folder below its path, or
    *  null). `login` asks for the password or host-key trust the engine needs before the job starts;
    *  when the user gives up, the dialog goes back to its form. */
-  startServerExport(server: string, path: string | null, includeOs: boolean, login: ServerLogin): Promise<void> {
+  startServerExport(server: string, path: string | null, includeOs: boolean, login: ServerLogin, lintOverride: string | null = null): Promise<void> {
     const p = this.selected;
     if (!p) return Promise.resolve();
+    const request = { profile: String(p.id), server, path, include_os: includeOs, lint_override: lintOverride };
     return this.#runExport(p, async (onProgress, onReport) => {
-      const outcome = await login(server, (secret) => api.exportProfileToServer({ profile: String(p.id), server, path, include_os: includeOs }, secret, onProgress, onReport));
+      const outcome = await login(server, (secret) => api.exportProfileToServer(request, secret, onProgress, onReport));
       if (outcome.status === 'ok') return outcome.value;
       if (outcome.status === 'cancelled') return null;
       throw outcome.error;

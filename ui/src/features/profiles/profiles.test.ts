@@ -167,7 +167,7 @@ describe('Profiles', () => {
     const p = new Profiles({ onJobStarted: started, onProgress: (t) => forwarded.push(t) });
     await p.select(3);
     await p.startExport('/out', true);
-    expect(calls.find((c) => c.cmd === 'export_profile')!.args.request).toEqual({ profile: '3', dir: '/out', include_os: true });
+    expect(calls.find((c) => c.cmd === 'export_profile')!.args.request).toEqual({ profile: '3', dir: '/out', include_os: true, lint_override: null });
     expect(started).toHaveBeenCalledWith(12, 'export');
     progress!.onmessage(tick({}));
     expect(p.exportRun?.progress?.bytes_done).toBe(5);

@@ -46,7 +46,7 @@ describe('export to a saved file server', () => {
     await pending;
     const exports = calls.filter((c) => c.cmd === 'export_profile_to_server');
     expect(exports.map((c) => c.args.secret)).toEqual([null, 'davpass']);
-    expect(exports[1]!.args.request).toEqual({ profile: '3', server: 'dav', path: 'rhel9', include_os: false });
+    expect(exports[1]!.args.request).toEqual({ profile: '3', server: 'dav', path: 'rhel9', include_os: false, lint_override: null });
     expect(p.exportRun?.jobId).toBe(21);
     expect(started).toHaveBeenCalledWith(21, 'export');
   });
