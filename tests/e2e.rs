@@ -1096,7 +1096,8 @@ async fn narrow_windows_keep_the_details_pane_usable_with_the_jobs_panel_open() 
         // History with more kinds: an export of the profile and its import under another name
         let out = home.path("exports");
         std::fs::create_dir_all(&out).unwrap();
-        let request = imagesmith_engine::export::ExportRequest { profile: "web".into(), dir: out.clone(), include_os: false };
+        let request =
+            imagesmith_engine::export::ExportRequest { profile: "web".into(), dir: out.clone(), include_os: false, lint_override: None };
         engine.export_profile(&request, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
         engine.import_profile(&out.join("web.tar.gz"), Some("web copy"), &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap();
     }
@@ -1553,6 +1554,13 @@ async fn capture_a_home_promote_provision_it_and_see_drift() {
 
 /// Screenshots of what is on screen now at the minimum window size and full HD, light and dark;
 /// the window is put back where the tests expect it.
+/// Mark what `looks` keeps in view, and only that (an earlier mark may sit behind a dialog).
+async fn look_at(app: &App, selector: &str) {
+    let js = "document.querySelectorAll('[data-look-focus]').forEach((e) => delete e.dataset.lookFocus);
+              document.querySelector(arguments[0]).dataset.lookFocus = '';";
+    app.client.execute(js, vec![json!(selector)]).await.unwrap();
+}
+
 async fn looks(app: &mut App, what: &str) {
     for (w, h) in [(900, 560), (1920, 1080)] {
         app.client.set_window_rect(0, 0, w, h).await.unwrap();
@@ -2563,7 +2571,7 @@ async fn trusted_keys_are_listed_and_a_pasted_key_is_shown_before_it_is_trusted(
         .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
         .await
         .unwrap();
-    app.client.execute("document.querySelector('[data-testid=require-signature]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    look_at(&app, "[data-testid=require-signature]").await;
     looks(&mut app, "trusted-keys").await;
     assert_eq!(count(&app, "[data-testid=trusted-key]").await, 1);
     app.quit().await;
@@ -2615,7 +2623,7 @@ async fn a_signed_import_names_its_signer_and_its_media_check_and_a_changed_sign
     let media = app.wait_for("[data-testid=media-check]").await;
     assert_eq!(media.attr("data-status").await.unwrap().as_deref(), Some("passed"));
     assert!(app.text("[data-testid=media-check]").await.contains("Embedded media checksum (isomd5sum) passed"));
-    app.client.execute("document.querySelector('[data-testid=evidence]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    look_at(&app, "[data-testid=evidence]").await;
     looks(&mut app, "signed-details").await;
 
     // The list changed after it was signed: a line for a script added and a signature that no
@@ -2660,11 +2668,12 @@ async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_the
     let home = Home::new();
     // A kickstart with a misspelt command (an error) and a root password in the clear (a warning).
     let ks = home.files().join("web.ks");
-    let mut text = String::from("# web servers, RHEL 9\nlang en_US.UTF-8\nkeybaord us\ntimezone Europe/Berlin --utc\nrootpw changeme\n");
+    // The warning is far down the file, so the read-only view has to scroll to it.
+    let mut text = String::from("# web servers, RHEL 9\nlang en_US.UTF-8\nkeybaord us\ntimezone Europe/Berlin --utc\n");
     for i in 0..40 {
-        text.push_str(&format!("# padding line {i}, so the view has to scroll\n"));
+        text.push_str(&format!("# site note {i}: web tier, rack {}, VLAN 20\n", i % 4));
     }
-    text.push_str("%packages\n@core\n%end\n");
+    text.push_str("rootpw changeme\n%packages\n@core\n%end\n");
     std::fs::write(&ks, text).unwrap();
     {
         let engine = Engine::open(DataLayout::new(home.path("repo"))).unwrap();
@@ -2687,17 +2696,27 @@ async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_the
     let first = app.wait_for(&format!("{lint} [data-testid=lint-finding][data-code=unknown_command]")).await;
     assert_eq!(first.attr("data-line").await.unwrap().as_deref(), Some("3"));
     assert!(app.text(lint).await.contains("Did you mean keyboard?"));
-    app.client.execute("document.querySelector('[data-testid=member-lint]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    look_at(&app, "[data-testid=member-lint]").await;
     looks(&mut app, "lint-in-editor").await;
 
     // A finding opens the file read-only at its line, marked.
     app.click(&format!("{lint} [data-testid=lint-finding][data-code=plaintext_password] button")).await;
-    app.wait_for("[data-testid=answer-file-view][data-line='5'] li[data-line='5'][aria-current=true]").await;
-    assert!(app.text("[data-testid=answer-file-view] li[data-line='3']").await.contains("keybaord us"));
-    app.client
-        .execute("document.querySelector('[data-testid=answer-file-view] li[data-line=\"5\"]').dataset.lookFocus = '';", vec![])
+    app.wait_for("[data-testid=answer-file-view][data-line='45'] [data-testid=code-line][data-line='45'][aria-current=true]").await;
+    assert!(app.text("[data-testid=answer-file-view] [data-testid=code-line][data-line='3']").await.contains("keybaord us"));
+    // It scrolled there: line 45 is inside the list's visible box, line 1 is not.
+    let visible = app
+        .client
+        .execute(
+            "const list = document.querySelector('[data-testid=answer-file-view] ol'); const box = list.getBoundingClientRect();
+             const seen = (n) => { const r = list.querySelector(`[data-testid=code-line][data-line='${n}']`).getBoundingClientRect();
+                                   return r.top >= box.top && r.bottom <= box.bottom; };
+             return [list.scrollHeight > list.clientHeight, seen(45), seen(1)];",
+            vec![],
+        )
         .await
         .unwrap();
+    assert_eq!(visible, json!([true, true, false]), "the view scrolls to the finding's line");
+    look_at(&app, "[data-testid=answer-file-view] [data-testid=code-line][data-line='45']").await;
     looks(&mut app, "answer-file-at-line").await;
     // Another finding from the view's own list moves to its line.
     app.click("[data-testid=answer-file-lint] [data-testid=lint-finding][data-code=unknown_command] button").await;
@@ -2707,7 +2726,7 @@ async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_the
     // Export asks for a reason before going out over the error.
     app.click("[data-testid=export-profile]").await;
     assert!(app.text("[data-testid=export-lint]").await.contains("1 lint error"));
-    app.client.execute("document.querySelector('[data-testid=export-lint]').dataset.lookFocus = '';", vec![]).await.unwrap();
+    look_at(&app, "[data-testid=export-lint]").await;
     looks(&mut app, "export-lint-reason").await;
     app.quit().await;
 }

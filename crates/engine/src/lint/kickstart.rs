@@ -466,7 +466,7 @@ fn plaintext(name: &str, ws: &[Word], options: &[String], n: usize, findings: &m
             format!("{name} gives a password in plain text."),
             match name {
                 "bootloader" => "Use a hashed password: --iscrypted --password=$(grub2-mkpasswd-pbkdf2 output).".to_string(),
-                _ => "Use a hashed password with --iscrypted (python3 -c 'import crypt; print(crypt.crypt(\"…\"))', or openssl passwd -6), or --lock the account.".to_string(),
+                _ => "Use a hashed password with --iscrypted (make one with openssl passwd -6), or --lock the account.".to_string(),
             },
         ));
     }

@@ -137,13 +137,13 @@ describe('ProfileEditor answer-file lint', () => {
 
     await user.click(within(rows[0]!).getByRole('button'));
     const view = await screen.findByTestId('answer-file-view');
-    await vi.waitFor(() => expect(view.querySelector('li[data-line="2"]')).not.toBeNull());
+    await vi.waitFor(() => expect(view.querySelector('[data-testid="code-line"][data-line="2"]')).not.toBeNull());
     expect(view.dataset.line).toBe('2');
-    const line2 = view.querySelector('li[data-line="2"]')!;
+    const line2 = view.querySelector('[data-testid="code-line"][data-line="2"]')!;
     expect(line2).toHaveTextContent('keybaord us');
     expect(line2.getAttribute('aria-current')).toBe('true');
     expect(line2.classList.contains('error')).toBe(true);
-    expect(view.querySelector('li[data-line="4"]')!.classList.contains('warning')).toBe(true);
+    expect(view.querySelector('[data-testid="code-line"][data-line="4"]')!.classList.contains('warning')).toBe(true);
     expect(calls.find((c) => c.cmd === 'answer_file_text')!.args).toEqual({ idOrName: '8' });
     await user.click(screen.getByTestId('close-answer-file'));
 

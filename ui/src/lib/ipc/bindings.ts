@@ -58,12 +58,16 @@ export const commands = {
 	countArtifacts: (query: ArtifactQuery) => typedError<number, Error>(__TAURI_INVOKE("count_artifacts", { query })),
 	listOsReleases: () => typedError<OsRelease[], Error>(__TAURI_INVOKE("list_os_releases")),
 	getArtifact: (idOrName: string) => typedError<Artifact, Error>(__TAURI_INVOKE("get_artifact", { idOrName })),
+	/**  An answer file's stored text, for the read-only view its lint findings jump into. */
+	answerFileText: (idOrName: string) => typedError<string, Error>(__TAURI_INVOKE("answer_file_text", { idOrName })),
 	updateArtifact: (id: number, patch: ArtifactPatch) => typedError<Artifact, Error>(__TAURI_INVOKE("update_artifact", { id, patch })),
 	/**  Refused with code `in_use` while another artifact names this one as its OS image. */
 	deleteArtifact: (id: number) => typedError<Artifact, Error>(__TAURI_INVOKE("delete_artifact", { id })),
 	listProfiles: () => typedError<Profile[], Error>(__TAURI_INVOKE("list_profiles")),
 	/**  One profile by name (ignoring case) or id. */
 	getProfile: (profile: string) => typedError<Profile, Error>(__TAURI_INVOKE("get_profile", { profile })),
+	/**  What lint finds in each answer file of a profile, checked against its base image. */
+	lintProfile: (profile: string) => typedError<MemberLint[], Error>(__TAURI_INVOKE("lint_profile", { profile })),
 	/**
 	 *  A new profile on an OS image (`base`: its id or name); on a Windows installer `edition` (its
 	 *  index) picks the edition it installs. Refused with `name_taken`, `image_not_found` or, for an
@@ -446,6 +450,11 @@ export type Artifact = {
 	signature: SignatureCheck,
 	/**  For an ISO: its embedded media checksum (isomd5sum), passed or absent; null for other files. */
 	media_check: MediaCheck | null,
+	/**
+	 *  For an answer file (kickstart, AutoYaST, unattend.xml): what lint finds in it, checked
+	 *  against its image's release and architecture; null for other files and in lists.
+	 */
+	lint?: Finding[] | null,
 	/**  When `verify` last re-hashed the stored copy and found it intact. */
 	last_verified_at: string | null,
 	created_at: string,
@@ -700,7 +709,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required" | "media_check_failed";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required" | "media_check_failed" | "unsigned_bundle" | "lint_errors";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -718,10 +727,11 @@ export type ExpectedDigest = {
 
 /**
  *  Where an expected digest came from: typed by the user (`--sha256`, the review's field), a
- *  checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), or the SHA256SUMS inside
- *  a profile archive.
+ *  checksum file (SHA256SUMS, a `.sha256` sidecar, Fedora's CHECKSUM), the SHA256SUMS inside
+ *  a profile archive, or a detached OpenPGP signature over the file itself (a vendor bundle's
+ *  BUNDLESIG `.asc`, recorded against the SHA-256 of the bytes it was checked over).
  */
-export type ExpectedFrom = "typed" | "checksum_file" | "profile_archive";
+export type ExpectedFrom = "typed" | "checksum_file" | "profile_archive" | "signature";
 
 export type ExportReport = {
 	job: JobSummary,
@@ -738,6 +748,24 @@ export type ExportRequest = {
 	dir: string,
 	/**  Put the base OS image in the archive too (under os/). */
 	include_os: boolean,
+	/**
+	 *  Export although the profile's answer files have lint errors, for this reason (recorded in
+	 *  profile.json with the errors).
+	 */
+	lint_override?: string | null,
+};
+
+/**  One thing found in an answer file. */
+export type Finding = {
+	/**  Counting from 1. */
+	line: number,
+	/**  Counting from 1, in characters. */
+	column: number,
+	severity: Severity,
+	code: LintCode,
+	message: string,
+	/**  How to fix it. */
+	fix: string,
 };
 
 /**  Gold images, series or working copies were added, changed or removed; the payload is the new stamp. */
@@ -1013,6 +1041,16 @@ export type KnownHost =
 /**  Not listed: ask the user to confirm the fingerprint (trust on first use). */
 "unknown";
 
+/**  What a finding is about, the same words in the CLI, the app and profile.json. */
+export type LintCode = "invalid_xml" | "unknown_command" | "removed_command" | "deprecated_command" | "duplicate_command" | "unknown_option" | "deprecated_option" | "missing_value" | "unexpected_value" | "missing_option" | "missing_argument" | "unknown_section" | "unterminated_section" | "stray_end" | "plaintext_password" | "wrong_root" | "invalid_type" | "invalid_value" | "untyped_boolean" | "unknown_pass" | "duplicate_pass" | "unknown_component" | "wrong_pass" | "architecture_mismatch" | "no_image_selection";
+
+/**  What an answer file was checked as, and what was found, first line first. */
+export type LintReport = {
+	/**  What the file was checked as: "kickstart (RHEL 9)", "AutoYaST", "unattend.xml (amd64)". */
+	checked_as: string,
+	findings: Finding[],
+};
+
 /**  "Import from manifest URL…": an IMGAPI image manifest and, optionally, where its file is. */
 export type ManifestImportRequest = {
 	manifest_url: string,
@@ -1035,6 +1073,12 @@ export type MediaCheck = {
  *  refused), `absent` (the ISO carries none).
  */
 export type MediaCheckStatus = "passed" | "failed" | "absent";
+
+/**  What lint finds in one answer file of a profile. */
+export type MemberLint = {
+	artifact: ArtifactRef,
+	report: LintReport,
+};
 
 /**  What the user enters to add a target. Domains default to `Default`, the interface to `public`. */
 export type NewTarget = {
@@ -1094,6 +1138,8 @@ export type PlanItem = {
 	/**  Why this file cannot be imported as it stands (unknown type, bad content, OS missing…). */
 	refused: Error | null,
 	detected: Value,
+	/**  For an answer file: what lint finds in it (for the OS detected; null for other files). */
+	lint: Finding[] | null,
 };
 
 /**  Files to review before importing. */
@@ -1411,6 +1457,8 @@ export type ServerExportRequest = {
 	path: string | null,
 	/**  Put the base OS image in the archive too (under os/). */
 	include_os: boolean,
+	/**  As [`crate::export::ExportRequest::lint_override`]. */
+	lint_override?: string | null,
 };
 
 /**  What a new server is made of (`add_server`). */
@@ -1445,6 +1493,12 @@ export type ServerTestReport = {
 	/**  Temp files of earlier failed uploads that were removed from the server on this connection. */
 	leftovers_removed: number,
 };
+
+/**
+ *  How much a finding matters: an `error` stops or breaks the install (and blocks export unless
+ *  overridden with a reason); a `warning` is worth fixing but the install goes on.
+ */
+export type Severity = "error" | "warning";
 
 /**
  *  The signature over what vouched for an artifact's digest, as it was checked:
