@@ -10,6 +10,7 @@ use common::*;
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::PathBuf;
+use std::process::Command;
 
 const SIGNER: &str = "Release Signer <release@example.org>";
 
@@ -421,6 +422,78 @@ fn a_bundle_changed_after_it_was_signed_or_signed_by_a_key_not_trusted_here_or_u
     let (code, e) = s.repo.json(["update", "vendor-bundle.zip", "--kind", "bundle"]);
     assert_eq!((code, &e["error"]["code"]), (1, &Value::from("unsigned_bundle")), "{e:#}");
     assert_eq!(show(&s.repo, "vendor-bundle.zip")["kind"], "software");
+}
+
+#[test]
+fn a_signing_subkey_counts_until_it_expires_even_while_its_primary_key_is_valid() {
+    // As distributions do it: a certification-only primary key (valid 5 years) with signing
+    // subkeys; one made three years ago for one year (expired since), one made now.
+    let s = setup();
+    let gpg_then = |args: &[&str]| {
+        let mut c = Command::new("faketime");
+        c.args(["-f", "-1095d", "gpg"]).env("GNUPGHOME", s.gpg.home.path());
+        c.args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]).args(args);
+        assert!(c.status().unwrap().success(), "gpg {args:?}");
+    };
+    gpg_then(&["--quick-gen-key", "Sub Signer <sub@example.org>", "ed25519", "cert", "5y"]);
+    let primary = gpg_fingerprint(&s.gpg, "sub@example.org");
+    gpg_then(&["--quick-add-key", &primary, "ed25519", "sign", "1y"]);
+    let old_sub = subkey_fingerprints(&s.gpg, "sub@example.org")[0].clone();
+    assert!(s.gpg.cmd().args(["--quick-add-key", &primary, "ed25519", "sign", "2y"]).status().unwrap().success());
+    let new_sub = subkey_fingerprints(&s.gpg, "sub@example.org").into_iter().find(|f| *f != old_sub).unwrap();
+    let key = s.path("sub.asc");
+    s.gpg.export("sub@example.org", true, &key);
+    let (code, k) = s.repo.json([OsStr::new("key"), OsStr::new("add"), key.as_os_str(), OsStr::new("--yes")]);
+    assert_eq!((code, &k["expired"]), (0, &Value::Bool(false)), "the primary key is valid: {k:#}");
+
+    // Signed back then with the subkey that has expired since: not a good signature any more.
+    let (iso, sums) = s.iso_and_sums("");
+    let sig = s.path("SHA256SUMS.gpg");
+    gpg_then(&[
+        "--yes",
+        "--local-user",
+        &format!("{old_sub}!"),
+        "--output",
+        sig.to_str().unwrap(),
+        "--detach-sign",
+        sums.to_str().unwrap(),
+    ]);
+    let files = [iso.clone(), sums.clone(), sig.clone()];
+    let (code, report) = s.repo.import(&[], &files);
+    let e = assert_refused(&s.repo, code, &report, "expired_key");
+    assert!(e["text"].as_str().unwrap().contains("Sub Signer"), "{e:#}");
+
+    // Signed now with the valid subkey: good, named by the key the admin trusted.
+    let signed = s
+        .gpg
+        .cmd()
+        .args(["--yes", "--local-user", &format!("{new_sub}!"), "--output"])
+        .arg(&sig)
+        .arg("--detach-sign")
+        .arg(&sums)
+        .status()
+        .unwrap();
+    assert!(signed.success());
+    let (code, report) = s.repo.import(&[], &files);
+    assert_eq!(code, 0, "{report:#}");
+    let a = show(&s.repo, "ipxe.iso");
+    assert_eq!(
+        (&a["signature"]["status"], &a["signature"]["signer"]),
+        (&Value::from("good"), &Value::from("Sub Signer <sub@example.org>")),
+        "{a:#}"
+    );
+}
+
+/// The fingerprints of the subkeys GnuPG holds for `uid`, oldest first.
+fn subkey_fingerprints(gpg: &Gpg, uid: &str) -> Vec<String> {
+    let out = gpg.cmd().args(["--with-colons", "--with-subkey-fingerprints", "--list-keys", uid]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("sub:") && w[1].starts_with("fpr:"))
+        .map(|w| w[1].split(':').nth(9).unwrap().to_string())
+        .collect()
 }
 
 /// The fingerprint GnuPG gives the key of `uid` (the oracle for what the error names).

@@ -49,6 +49,12 @@ pub struct KeyFacts {
 }
 
 impl TrustedKey {
+    /// Its self-signatures: on its user ids, and directly on the key.
+    fn self_signatures(&self) -> Vec<Signature> {
+        let users = self.key.details.users.iter().flat_map(|u| u.signatures.iter());
+        users.chain(self.key.details.direct_signatures.iter()).cloned().collect()
+    }
+
     /// Its self-signatures must verify (a key whose user ids or subkeys were not bound by its own
     /// primary key could name anyone); then what it says about itself.
     pub fn facts(&self) -> Result<KeyFacts> {
@@ -60,19 +66,7 @@ impl TrustedKey {
             user_ids.swap(0, i);
         }
         // The latest self-signature's key expiration time counts; 0 means none.
-        let expires = self
-            .key
-            .details
-            .users
-            .iter()
-            .flat_map(|u| u.signatures.iter())
-            .chain(self.key.details.direct_signatures.iter())
-            .filter_map(|sig| Some((sig.created()?.as_secs(), sig.key_expiration_time())))
-            .max_by_key(|(at, _)| *at)
-            .and_then(|(_, d)| d)
-            .map(|d| std::time::Duration::from(d).as_secs())
-            .filter(|secs| *secs > 0)
-            .map(|secs| created + secs);
+        let expires = expiry(created, latest(&self.self_signatures()));
         Ok(KeyFacts {
             user_ids,
             created,
@@ -131,12 +125,38 @@ fn made_by(sig: &Signature, key: &TrustedKey) -> bool {
         || key.key.public_subkeys.iter().any(|s| names(&named, s.key.fingerprint(), s.key.legacy_key_id()))
 }
 
-/// The part of a trusted key a signature names as its maker: the primary key, or a subkey its
-/// owner has not revoked (a revoked subkey's signatures count for nothing).
+/// The latest of `sigs` (a key's self-signatures, or a subkey's binding signatures): its key flags
+/// and expiry are the ones in force.
+fn latest(sigs: &[Signature]) -> Option<&Signature> {
+    sigs.iter().max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0))
+}
+
+/// Whether a self- or binding signature lets its key sign data: yes without key flags at all
+/// (older keys have none), else only with the sign flag.
+fn may_sign(sig: &Signature) -> bool {
+    let flagged = sig.config().is_some_and(|c| c.hashed_subpackets().any(|p| matches!(p.data, pgp::packet::SubpacketData::KeyFlags(_))));
+    !flagged || sig.key_flags().sign()
+}
+
+/// When a key or subkey made at `created` stops being valid, by `sig`'s key expiration time.
+fn expiry(created: u64, sig: Option<&Signature>) -> Option<u64> {
+    let secs = std::time::Duration::from(sig?.key_expiration_time()?).as_secs();
+    (secs > 0).then_some(created + secs)
+}
+
 #[derive(Clone, Copy)]
-enum Maker<'a> {
+enum Part<'a> {
     Primary(&'a pgp::packet::PublicKey),
     Subkey(&'a pgp::packet::PublicSubkey),
+}
+
+/// The part of a trusted key a signature names as its maker — the primary key, or a subkey its
+/// owner has not revoked and bound for signing (an encryption subkey signs nothing) — and until
+/// when that part is valid (a subkey may expire before its primary key).
+#[derive(Clone, Copy)]
+struct Maker<'a> {
+    part: Part<'a>,
+    expires: Option<u64>,
 }
 
 impl Maker<'_> {
@@ -144,24 +164,30 @@ impl Maker<'_> {
         let named = issuer(sig)?;
         let primary = &key.key.primary_key;
         if names(&named, primary.fingerprint(), primary.legacy_key_id()) {
-            return Some(Maker::Primary(primary));
+            if !latest(&key.self_signatures()).is_none_or(may_sign) {
+                return None;
+            }
+            return Some(Maker { part: Part::Primary(primary), expires: None });
         }
         let revoked = |s: &pgp::composed::SignedPublicSubKey| {
             s.signatures.iter().any(|x| x.typ() == Some(pgp::packet::SignatureType::SubkeyRevocation))
         };
-        key.key
-            .public_subkeys
-            .iter()
-            .filter(|s| !revoked(s))
-            .find(|s| names(&named, s.key.fingerprint(), s.key.legacy_key_id()))
-            .map(|s| Maker::Subkey(&s.key))
+        let sub = key.key.public_subkeys.iter().find(|s| names(&named, s.key.fingerprint(), s.key.legacy_key_id()))?;
+        let bindings: Vec<Signature> =
+            sub.signatures.iter().filter(|x| x.typ() == Some(pgp::packet::SignatureType::SubkeyBinding)).cloned().collect();
+        let binding = latest(&bindings);
+        if revoked(sub) || !binding.is_some_and(may_sign) {
+            return None;
+        }
+        let created = u64::from(sub.key.created_at().as_secs());
+        Some(Maker { part: Part::Subkey(&sub.key), expires: expiry(created, binding) })
     }
 
     /// Does `sig` verify over what `data` reads (read to its end, once)?
     fn verifies(self, sig: &Signature, data: &mut dyn std::io::Read) -> bool {
-        match self {
-            Maker::Primary(k) => sig.verify(k, data).is_ok(),
-            Maker::Subkey(k) => sig.verify(k, data).is_ok(),
+        match self.part {
+            Part::Primary(k) => sig.verify(k, data).is_ok(),
+            Part::Subkey(k) => sig.verify(k, data).is_ok(),
         }
     }
 }
@@ -238,11 +264,12 @@ fn judge<'a>(
         verdicts.push(Verdict { status, key: found, issuer: issuer(sig), signed_at: at(sig) });
     }
     let verified = verify(&pending);
-    for ((i, _, _), ok) in pending.iter().zip(verified) {
+    for ((i, _, maker), ok) in pending.iter().zip(verified) {
         let key = &keyring[verdicts[*i].key.expect("a pending signature has its key")];
+        let expired = |e: Option<u64>| e.is_some_and(|e| e <= now);
         verdicts[*i].status = match ok {
             false => S::Bad,
-            true if key.facts.expires.is_some_and(|e| e <= now) => S::ExpiredKey,
+            true if expired(key.facts.expires) || expired(maker.expires) => S::ExpiredKey,
             true => S::Good,
         };
     }
