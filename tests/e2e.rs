@@ -1552,8 +1552,6 @@ async fn capture_a_home_promote_provision_it_and_see_drift() {
     app.quit().await;
 }
 
-/// Screenshots of what is on screen now at the minimum window size and full HD, light and dark;
-/// the window is put back where the tests expect it.
 /// Mark what `looks` keeps in view, and only that (an earlier mark may sit behind a dialog).
 async fn look_at(app: &App, selector: &str) {
     let js = "document.querySelectorAll('[data-look-focus]').forEach((e) => delete e.dataset.lookFocus);
@@ -1561,6 +1559,8 @@ async fn look_at(app: &App, selector: &str) {
     app.client.execute(js, vec![json!(selector)]).await.unwrap();
 }
 
+/// Screenshots of what is on screen now at the minimum window size and full HD, light and dark;
+/// the window is put back where the tests expect it.
 async fn looks(app: &mut App, what: &str) {
     for (w, h) in [(900, 560), (1920, 1080)] {
         app.client.set_window_rect(0, 0, w, h).await.unwrap();

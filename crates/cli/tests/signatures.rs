@@ -387,6 +387,44 @@ fn a_bundle_signed_by_a_trusted_key_is_imported_with_its_signature_and_its_asc_k
 }
 
 #[test]
+fn a_profile_with_a_bundle_goes_out_with_its_signature_and_comes_back_only_where_the_key_is_trusted() {
+    let s = setup();
+    let (zip, asc) = s.signed_bundle("release@example.org");
+    let (code, report) = s.repo.import(&[], &[fixture("win-server-2022.iso"), zip, asc]);
+    assert_eq!(code, 0, "{report:#}");
+    for args in [&["profile", "create", "dc", "--os-image", "win-server-2022.iso"][..], &["profile", "add", "dc", "vendor-bundle.zip"][..]]
+    {
+        let (code, out) = s.repo.json(args);
+        assert_eq!(code, 0, "{args:?}: {out:#}");
+    }
+    let out = s.path("out");
+    std::fs::create_dir(&out).unwrap();
+    let (code, r) = s.repo.json([OsStr::new("profile"), "export".as_ref(), "dc".as_ref(), "--to".as_ref(), out.as_os_str()]);
+    assert_eq!(code, 0, "{r:#}");
+    let archive = PathBuf::from(r["file"].as_str().unwrap());
+    let manifest = Command::new("tar").arg("-xzOf").arg(&archive).arg("profile.json").output().unwrap();
+    let manifest: Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    assert_eq!(manifest["members"][0]["signature"], "custom/vendor-bundle.zip.asc", "{manifest:#}");
+    let listed = String::from_utf8(Command::new("tar").arg("-tzf").arg(&archive).output().unwrap().stdout).unwrap();
+    assert!(listed.lines().any(|l| l == "custom/vendor-bundle.zip.asc"), "{listed}");
+
+    // Where the vendor's key is trusted the profile comes back with a verified bundle; elsewhere not.
+    let trusting = Repo::new();
+    let key = s.path("release.asc");
+    assert_eq!(trusting.json([OsStr::new("key"), "add".as_ref(), key.as_os_str(), "--yes".as_ref()]).0, 0);
+    assert_eq!(trusting.import(&[], &[fixture("win-server-2022.iso")]).0, 0);
+    let (code, r) = trusting.json([OsStr::new("profile"), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(show(&trusting, "vendor-bundle.zip")["signature"]["status"], "good");
+    let stranger = Repo::new();
+    assert_eq!(stranger.import(&[], &[fixture("win-server-2022.iso")]).0, 0);
+    let (code, e) = stranger.json([OsStr::new("profile"), "import".as_ref(), archive.as_os_str()]);
+    assert_eq!((code, &e["error"]["code"]), (1, &Value::from("unknown_key")), "{e:#}");
+    let left = stranger.json(["list"]).1;
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "only the base image is there after a refused profile import: {left:#}");
+}
+
+#[test]
 fn a_bundle_changed_after_it_was_signed_or_signed_by_a_key_not_trusted_here_or_unsigned_is_refused() {
     // Another zip under the signed bundle's name: the signature does not verify over it.
     let s = setup();

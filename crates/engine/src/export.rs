@@ -6,7 +6,7 @@
 use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
-use crate::model::ArtifactRef;
+use crate::model::{ArtifactRef, Kind};
 use crate::pipeline::{watch, Counter, Digests, MeteredReader, MeteredWriter};
 use crate::profile::Profile;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
@@ -129,30 +129,43 @@ pub fn archive_name(name: &str, format: ArchiveFormat) -> String {
 pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool, lint_override: Option<&str>) -> Result<(Vec<Entry>, i64)> {
     let base = engine.get_artifact(&p.base.id.to_string())?;
     let lint_override = engine.lint_gate(p, &base, lint_override)?;
-    let mut entries = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
     let mut members_json = Vec::new();
     let mut used = std::collections::HashSet::new();
-    let mut add = |folder: &str, a: &ArtifactRef, size: u64, sha: &str| -> String {
+    let object = |path: &str, name: &str, size: u64, sha: &str| Entry {
+        path: path.to_string(),
+        source: Source::Object { path: engine.layout().object_path(sha), name: name.to_string() },
+        size,
+        sha256: sha.to_string(),
+        meta: None,
+    };
+    let mut add = |entries: &mut Vec<Entry>, folder: &str, a: &ArtifactRef, size: u64, sha: &str| -> String {
         let mut path = format!("{folder}/{}", safe_file_name(&a.name));
         if !used.insert(path.to_ascii_lowercase()) {
             path = format!("{folder}/{}-{}", a.id, safe_file_name(&a.name));
             used.insert(path.to_ascii_lowercase());
         }
-        entries.push(Entry {
-            path: path.clone(),
-            source: Source::Object { path: engine.layout().object_path(sha), name: a.name.clone() },
-            size,
-            sha256: sha.to_string(),
-            meta: None,
-        });
+        entries.push(object(&path, &a.name, size, sha));
         path
     };
-    let base_file = include_os.then(|| add("os", &p.base, base.size, &base.sha256));
+    let base_file = include_os.then(|| add(&mut entries, "os", &p.base, base.size, &base.sha256));
     for m in &p.members {
-        let file = add(m.role.folder(), &m.artifact, m.size, &m.sha256);
+        let file = add(&mut entries, m.role.folder(), &m.artifact, m.size, &m.sha256);
+        // A bundle goes with its BUNDLESIG, as `<file>.asc`: an import takes it only with it.
+        let signature = match m.kind {
+            Kind::Bundle => {
+                let sig = bundle_signature_of(engine, &m.artifact)?;
+                let path = format!("{file}.asc");
+                if !entries.iter().any(|e| e.path.eq_ignore_ascii_case(&path)) {
+                    entries.push(object(&path, &sig.name, sig.size, &sig.sha256));
+                }
+                Some(path)
+            }
+            _ => None,
+        };
         members_json.push(json!({
             "name": m.artifact.name, "kind": m.kind, "os": m.os, "role": m.role,
-            "sha256": m.sha256, "size": m.size, "file": file,
+            "sha256": m.sha256, "size": m.size, "file": file, "signature": signature,
         }));
     }
     let manifest = json!({
@@ -182,6 +195,25 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool, lint_override
     let mtime =
         time::OffsetDateTime::parse(&p.updated_at, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp()).unwrap_or(0);
     Ok((entries, mtime))
+}
+
+/// The `.asc` a bundle's signature was verified from at import, as the library keeps it (a
+/// `bundle_sig` artifact of that name; the newest when there are several).
+fn bundle_signature_of(engine: &Engine, bundle: &ArtifactRef) -> Result<crate::model::Artifact> {
+    let a = engine.get_artifact(&bundle.id.to_string())?;
+    let file = a.verification.iter().find(|v| v.expected_from == crate::model::ExpectedFrom::Signature).and_then(|v| v.source_file.clone());
+    let missing = |why: String| {
+        Error::new(
+            code::UNSIGNED_BUNDLE,
+            format!("The bundle {} cannot be exported without its signature: {why}.", a.name),
+            "A bundle is accepted only with its BUNDLESIG; an archive without it could not be imported anywhere.",
+            "Import the bundle's .asc again (with the bundle), then export the profile again.",
+        )
+    };
+    let Some(file) = file else { return Err(missing("it was imported before bundles were checked, with no signature recorded".into())) };
+    let query = crate::model::ArtifactQuery { kind: Some(Kind::BundleSig), ..Default::default() };
+    let sig = engine.list_artifacts(&query)?.into_iter().filter(|s| s.original_name == file).max_by_key(|s| s.id);
+    sig.ok_or_else(|| missing(format!("{file} is not in the library any more")))
 }
 
 /// Exports are written into an existing folder.

@@ -136,6 +136,9 @@ impl ImportItem {
 pub(crate) struct Checks<'a> {
     pub expected: &'a [ExpectedDigest],
     pub bundle_sig: Option<&'a Path>,
+    /// The file is `x.zip.asc` and `x.zip` is in the batch: a bundle's signature, which the policy
+    /// asks of its bundle rather than of itself (when it is an OpenPGP signature at all).
+    pub signs_bundle: bool,
     pub require_signature: bool,
 }
 
@@ -381,6 +384,18 @@ fn bundle_signature<'a>(name: &str, paths: impl IntoIterator<Item = &'a Path>) -
     paths.into_iter().find(|p| file_name(p).eq_ignore_ascii_case(&sig)).map(Path::to_path_buf)
 }
 
+/// `x.zip.asc` with `x.zip` among the local files of the batch.
+fn signs_bundle<'a>(name: &str, paths: impl IntoIterator<Item = &'a Path>) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let Some(stem) = lower.strip_suffix(".asc") else { return false };
+    paths.into_iter().any(|p| file_name(p).eq_ignore_ascii_case(stem))
+}
+
+/// Whether the file at `path` holds OpenPGP signatures (and is small enough to be a signature file).
+fn is_signature_file(path: &Path) -> Result<bool> {
+    Ok(checksum::read_small(path)?.is_ok_and(|bytes| crate::openpgp::detached_signatures(&bytes).is_ok()))
+}
+
 /// A bundle without its signature: XClarity's rule, kept here, is that a bundle is accepted only
 /// with the BUNDLESIG that signs it.
 fn unsigned_bundle(name: &str) -> Error {
@@ -594,21 +609,31 @@ impl Engine {
                 item.refused = checksum::check_agreement(&name, &expected).err();
             }
             if item.kind == Some(Kind::Bundle) && item.refused.is_none() {
-                // A bundle's own signature is checked over its bytes as they are imported; what it
-                // will come to if they are the ones signed is told now (and needs no checksum list).
-                match bundle_signature(&name, files.iter().map(PathBuf::as_path)) {
-                    None => item.refused = Some(unsigned_bundle(&name)),
-                    Some(sig) => {
-                        let check = self.file_signature(&sig)?.foresee();
-                        item.refused = bundle_verdict(&name, &check).err();
-                        item.signature = check;
+                // A checksum list with a bad signature refuses a bundle too. The bundle's own
+                // signature is checked over its bytes as they are imported; what it will come to
+                // if they are the ones signed is told now (and needs no checksum list).
+                item.refused = signature_verdict(&name, &expected, false, true).err();
+                if item.refused.is_none() {
+                    match bundle_signature(&name, files.iter().map(PathBuf::as_path)) {
+                        None => item.refused = Some(unsigned_bundle(&name)),
+                        Some(sig) => match self.file_signature(&sig) {
+                            Err(e) => item.refused = Some(e),
+                            Ok(fs) => {
+                                let check = fs.foresee();
+                                item.refused = bundle_verdict(&name, &check).err();
+                                item.signature = check;
+                            }
+                        },
                     }
                 }
             } else if item.refused.is_none() {
                 // unknown_key and expired_key are refusals the review lets the admin accept for the
                 // batch, unless the policy would refuse the file even then (a bundle's signature
                 // file is checked with its bundle instead).
-                let require = require && item.kind != Some(Kind::BundleSig);
+                let bundles_sig = item.kind == Some(Kind::BundleSig)
+                    && signs_bundle(&name, files.iter().map(PathBuf::as_path))
+                    && is_signature_file(path).unwrap_or(false);
+                let require = require && !bundles_sig;
                 item.refused = match signature_verdict(&name, &expected, require, false) {
                     Err(e) if e.is(code::UNKNOWN_KEY) || e.is(code::EXPIRED_KEY) => {
                         Some(signature_verdict(&name, &expected, require, true).err().unwrap_or(e))
@@ -647,7 +672,7 @@ impl Engine {
         cancel: &CancelToken,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<(Outcome, Artifact)> {
-        let Checks { expected, bundle_sig, require_signature } = checks;
+        let Checks { expected, bundle_sig, signs_bundle, require_signature } = checks;
         let path = &item.path;
         let staged_by = job.staged_by();
         // The file's name as a library name: never a control character or escape sequence.
@@ -672,8 +697,9 @@ impl Engine {
                 bundle_verdict(&name, &sig.foresee())?;
                 Some(sig)
             }
-            // A bundle's signature file is checked with its bundle; the policy asks it of what it signs.
-            Kind::BundleSig => None,
+            // A bundle's signature file is checked with its bundle; the policy asks it of what it
+            // signs — when its bundle is in the batch and it is a signature.
+            Kind::BundleSig if signs_bundle && is_signature_file(path)? => None,
             _ => {
                 if require_signature {
                     signature_verdict(&name, expected, true, true)?;
@@ -953,7 +979,8 @@ impl Work for ImportWork {
         // it with its own signature.
         signature_verdict(&self.names[seq], &expected, false, self.req.accept_unverified_signatures)?;
         let locals = self.req.items.iter().filter(|i| i.url.is_none()).map(|i| i.path.as_path());
-        let bundle_sig = bundle_signature(&self.names[seq], locals);
+        let bundle_sig = bundle_signature(&self.names[seq], locals.clone());
+        let signs_bundle = signs_bundle(&self.names[seq], locals);
         let require_signature = self.require_signature;
         let job = JobRef { id: Some(step.job_id()), staged: false };
         let mut progress = |phase: &str, done: u64| {
@@ -962,7 +989,7 @@ impl Work for ImportWork {
         };
         let (outcome, artifact) = match &item.url {
             None => {
-                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), require_signature };
+                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), signs_bundle, require_signature };
                 engine.import_one(item, checks, job, None, step.cancel(), &mut progress)?
             }
             Some(url) => {
@@ -979,7 +1006,7 @@ impl Work for ImportWork {
                     ..ArtifactSource::default()
                 };
                 let downloaded = Downloaded { digests: &fetched.digests, source: &source, facts };
-                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), require_signature };
+                let checks = Checks { expected: &expected, bundle_sig: bundle_sig.as_deref(), signs_bundle, require_signature };
                 let result = engine.import_one(&local, checks, job, Some(downloaded), step.cancel(), &mut progress);
                 // Imported, a duplicate, or refused (wrong digests): the download has served.
                 crate::download::discard(&engine.layout().downloads(), url);

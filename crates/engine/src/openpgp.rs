@@ -215,20 +215,35 @@ pub struct Verdict {
 /// the admin may trust one); a trusted key's signature that does not verify is `bad`, whatever
 /// else is there, since the bytes were changed after that key signed them.
 pub fn check(signatures: &[Signature], data: &[u8], keyring: &[KeyringEntry], now: u64) -> Verdict {
-    check_reader(signatures, &mut &data[..], keyring, now)
+    // A text document (a checksum list): binary and text signatures alike, each over the bytes.
+    judge(signatures, keyring, now, Over::Text, |pending| {
+        pending.iter().map(|(_, sig, maker)| maker.verifies(sig, &mut &data[..])).collect()
+    })
 }
 
-/// [`check`] over bytes read once from `data` (a bundle as it is copied into the store): every
-/// signature to verify hashes the same read, each on its own thread.
+/// [`check`] for a file's bytes (a bundle as it is copied into the store), read once from `data`:
+/// every signature to verify hashes the same read, each on its own thread. Only binary signatures
+/// count: a text signature normalises line ends, so zips differing in them would verify alike.
 pub fn check_reader(signatures: &[Signature], data: &mut (dyn std::io::Read + Send), keyring: &[KeyringEntry], now: u64) -> Verdict {
-    judge(signatures, keyring, now, |pending| verify_all(pending, data))
+    judge(signatures, keyring, now, Over::Binary, |pending| verify_all(pending, data))
 }
 
-/// What [`check`] will come to if the signatures by trusted keys verify over the data: before a
-/// large file is read, an unknown, revoked or expired key can already be told.
+/// What [`check_reader`] will come to if the signatures by trusted keys verify over the data:
+/// before a large file is read, an unknown, revoked or expired key can already be told.
 pub fn foresee(signatures: &[Signature], keyring: &[KeyringEntry], now: u64) -> Verdict {
-    judge(signatures, keyring, now, |pending| vec![true; pending.len()])
+    judge(signatures, keyring, now, Over::Binary, |pending| vec![true; pending.len()])
 }
+
+/// What a signature may be over: a text document (binary or text signatures) or a binary file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Text,
+    Binary,
+}
+
+/// At most this many signatures by trusted keys are verified over one document (each hashes all of
+/// it); a signature file with more — thousands of copies of one — is not a publisher's.
+const MAX_VERIFIED: usize = 8;
 
 type Pending<'a> = (usize, &'a Signature, Maker<'a>);
 
@@ -236,6 +251,7 @@ fn judge<'a>(
     signatures: &'a [Signature],
     keyring: &'a [KeyringEntry],
     now: u64,
+    over: Over,
     verify: impl FnOnce(&[Pending<'a>]) -> Vec<bool>,
 ) -> Verdict {
     use crate::model::SignatureStatus as S;
@@ -243,15 +259,26 @@ fn judge<'a>(
     let mut verdicts = Vec::new();
     // The signatures by trusted keys that must read the data: (verdict index, signature, maker).
     let mut pending = Vec::new();
+    let mut seen: Vec<&Signature> = Vec::new();
     for sig in signatures {
+        // The same signature twice is one signature.
+        if seen.contains(&sig) {
+            continue;
+        }
+        seen.push(sig);
         let found = keyring.iter().position(|k| made_by(sig, &k.key));
         // Only signatures over a document count: a standalone or timestamp signature hashes no
         // data, so it would "verify" over anything.
-        let over_data = matches!(sig.typ(), Some(pgp::packet::SignatureType::Binary | pgp::packet::SignatureType::Text));
+        let over_data = match sig.typ() {
+            Some(pgp::packet::SignatureType::Binary) => true,
+            Some(pgp::packet::SignatureType::Text) => over == Over::Text,
+            _ => false,
+        };
         let status = match found {
             None => S::UnknownKey,
             // A revoked key's signature is as good as none from its owner: refused like a bad one.
             Some(i) if keyring[i].facts.revoked || !over_data => S::Bad,
+            Some(_) if pending.len() >= MAX_VERIFIED => S::Bad,
             Some(i) => match Maker::of(sig, &keyring[i].key) {
                 None => S::Bad,
                 Some(maker) => {

@@ -120,6 +120,9 @@ struct ManifestMember {
     os: Option<String>,
     sha256: String,
     file: String,
+    /// A bundle's BUNDLESIG, written beside it as `<file>.asc`.
+    #[serde(default)]
+    signature: Option<String>,
 }
 
 /// Read profile.json: bounded in size, every field of the right type.
@@ -201,7 +204,7 @@ fn check_manifest(
                 format!("its member file {} is not in drivers/, boot/, custom/ or unattend/", shown(f)),
             ));
         }
-        if named.contains(&f) {
+        if manifest.members.iter().filter(|o| o.file == f).count() > 1 || manifest.base.file.as_deref() == Some(f) {
             return Err(invalid_profile(file_name, format!("{} is named twice in profile.json", shown(f))));
         }
         match digests.get(f) {
@@ -210,6 +213,12 @@ fn check_manifest(
             None => return Err(invalid_profile(file_name, format!("{} is named in profile.json but missing", shown(f)))),
         }
         named.push(f);
+        if let Some(sig) = &m.signature {
+            if *sig != format!("{f}.asc") || !files.contains_key(sig) {
+                return Err(invalid_profile(file_name, format!("the signature of {} is not {}.asc beside it", shown(f), shown(f))));
+            }
+            named.push(sig);
+        }
     }
     for key in files.keys().filter(|k| *k != "SHA256SUMS" && *k != "profile.json") {
         if !named.contains(&key.as_str()) {
@@ -412,7 +421,7 @@ impl Engine {
                 files.get(&m.file).ok_or_else(|| invalid_profile(file_name, format!("{} is named in profile.json but missing", m.file)))?;
             let item = ImportItem { path: path.clone(), kind: Some(m.kind), os: m.os.clone(), ..Default::default() };
             // A bundle member is accepted only with its signature, a member of the archive too.
-            let bundle_sig = files.get(&format!("{}.asc", m.file)).map(PathBuf::as_path);
+            let bundle_sig = m.signature.as_ref().and_then(|s| files.get(s)).map(PathBuf::as_path);
             let checks = Checks { expected: &expected_for(&m.file), bundle_sig, ..Checks::default() };
             let (_, a) = self.import_one(&item, checks, job, None, cancel, &mut |_, _| {})?;
             members.push(ArtifactRef { id: a.id, name: a.name });

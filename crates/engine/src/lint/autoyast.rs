@@ -171,7 +171,9 @@ pub(super) fn lint(text: &str) -> LintReport {
         let value = node.text().unwrap_or("").trim();
         let leaf = !node.children().any(|c| c.is_element());
         let (l, c) = pos(&doc, node);
-        match node.attribute((CONFIG_NS, "type")) {
+        // config:type, or the short t="…" newer profiles use.
+        let typed = node.attribute((CONFIG_NS, "type")).or_else(|| node.attribute("t"));
+        match typed {
             Some("boolean") if !matches!(value, "true" | "false") => findings.push(Finding::new(
                 l,
                 c,
@@ -196,17 +198,17 @@ pub(super) fn lint(text: &str) -> LintReport {
                 format!("<{name}> is a symbol but holds \"{value}\"."),
                 "A symbol is one word, such as auto or mbr.",
             )),
-            Some("boolean" | "integer" | "symbol" | "list" | "string") | None => {}
+            Some("boolean" | "integer" | "symbol" | "list" | "string" | "map" | "base64") | None => {}
             Some(other) => findings.push(Finding::new(
                 l,
                 c,
                 Severity::Error,
                 C::InvalidType,
                 format!("<{name}> has config:type=\"{other}\", which AutoYaST does not know."),
-                "Use boolean, integer, symbol, list or string.",
+                "Use boolean, integer, symbol, list, map, base64 or string.",
             )),
         }
-        if leaf && node.attribute((CONFIG_NS, "type")).is_none() && BOOLEANS.contains(&name) && matches!(value, "true" | "false") {
+        if leaf && typed.is_none() && BOOLEANS.contains(&name) && matches!(value, "true" | "false") {
             findings.push(Finding::new(
                 l,
                 c,
@@ -254,5 +256,12 @@ mod tests {
         let got: Vec<(u32, &str)> = r.findings.iter().map(|f| (f.line, f.code.as_str())).collect();
         assert_eq!(got, [(3, "untyped_boolean"), (4, "invalid_value"), (5, "unknown_section"), (6, "plaintext_password")]);
         assert!(r.findings[2].fix.contains("networking"), "{:?}", r.findings[2]);
+
+        // The short t="…" form and the map type are AutoYaST's too.
+        let short = r#"<profile xmlns="http://www.suse.com/1.0/yast2ns" xmlns:config="http://www.suse.com/1.0/configns">
+  <general t="map"><mode t="map"><confirm t="boolean">false</confirm></mode></general>
+</profile>"#;
+        let r = crate::lint::lint_text(crate::detect::Format::AutoYast, short, &Default::default()).unwrap();
+        assert_eq!(r.findings, [], "{r:?}");
     }
 }

@@ -94,17 +94,19 @@ struct Word {
 }
 
 /// Split a line as the shell does (quotes, backslashes), dropping a `#` comment; each word keeps
-/// the column it starts at.
-fn words(line: &str) -> Vec<Word> {
+/// the column it starts at. The second value is the column of a quote left open (the installer
+/// refuses such a line).
+fn words(line: &str) -> (Vec<Word>, Option<usize>) {
     let mut out = Vec::new();
     let mut cur: Option<Word> = None;
-    let mut quote: Option<char> = None;
+    let mut quote: Option<(char, usize)> = None;
     let mut chars = line.chars().enumerate().peekable();
     while let Some((i, c)) = chars.next() {
         let col = i + 1;
-        match quote {
+        match quote.map(|(q, _)| q) {
             Some(q) if c == q => quote = None,
-            Some('"') if c == '\\' => {
+            // In double quotes a backslash escapes only a quote or a backslash.
+            Some('"') if c == '\\' && matches!(chars.peek(), Some((_, '"' | '\\'))) => {
                 if let Some((_, n)) = chars.next() {
                     cur.get_or_insert(Word { text: String::new(), column: col }).text.push(n);
                 }
@@ -113,7 +115,7 @@ fn words(line: &str) -> Vec<Word> {
             None if c.is_whitespace() => out.extend(cur.take()),
             None if c == '#' => break,
             None if c == '\'' || c == '"' => {
-                quote = Some(c);
+                quote = Some((c, col));
                 cur.get_or_insert(Word { text: String::new(), column: col });
             }
             None if c == '\\' => {
@@ -125,7 +127,7 @@ fn words(line: &str) -> Vec<Word> {
         }
     }
     out.extend(cur);
-    out
+    (out, quote.map(|(_, col)| col))
 }
 
 struct Open {
@@ -155,6 +157,13 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
                 section = None;
                 continue;
             }
+            if first == "%include" {
+                // Read inside a section too: it needs its file.
+                if trimmed.split_whitespace().nth(1).is_none() {
+                    findings.push(include_without_file(n, line.len() - trimmed.len() + 1));
+                }
+                continue;
+            }
             if !rel.sections.contains_key(first) {
                 // A line of the script that happens to start with %.
                 continue;
@@ -166,20 +175,24 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let ws = words(line);
+        let (ws, open_quote) = words(line);
+        if let Some(col) = open_quote {
+            findings.push(Finding::new(
+                n,
+                col,
+                Severity::Error,
+                C::UnclosedQuote,
+                "A quote opened here is not closed on the line: the installer cannot read it.".into(),
+                "Close the quote, or escape it with a backslash.",
+            ));
+            continue;
+        }
         let Some(first) = ws.first() else { continue };
         let name = first.text.as_str();
         match name {
             "%include" => {
                 if ws.len() < 2 {
-                    findings.push(Finding::new(
-                        n,
-                        first.column,
-                        Severity::Error,
-                        C::MissingArgument,
-                        "%include names no file to include.".into(),
-                        "Give the file to include: %include /tmp/part-include (often written by a %pre script).",
-                    ));
+                    findings.push(include_without_file(n, first.column));
                 }
                 continue;
             }
@@ -226,6 +239,17 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
         findings.push(unterminated(open, lines.len().max(1), &label));
     }
     LintReport { checked_as: format!("kickstart ({label})"), findings }
+}
+
+fn include_without_file(n: usize, column: usize) -> Finding {
+    Finding::new(
+        n,
+        column,
+        Severity::Error,
+        C::MissingArgument,
+        "%include names no file to include.".into(),
+        "Give the file to include: %include /tmp/part-include (often written by a %pre script).",
+    )
 }
 
 fn unterminated(open: &Open, at: usize, _label: &str) -> Finding {
@@ -310,9 +334,14 @@ fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen:
             }
         }
     }
-    check_options(&ws[1..], &class.opts, n, name, findings);
+    // These read their line themselves (authconfig's and authselect's own options, realm's
+    // getopt): their words are not kickstart options to check.
+    if !FREE_FORM.contains(&name) {
+        check_options(&ws[1..], &class.opts, n, name, findings);
+    }
     for w in &ws[1..] {
-        let Some(option) = resolve(&w.text, &class.opts.options) else { continue };
+        // Warned about only when written out in full, as the installer checks it.
+        let option = w.text.split('=').next().unwrap_or(&w.text);
         if let Some((_, _, fix)) = WARNED.iter().find(|(c, o, _)| *c == class_name && *o == option) {
             findings.push(Finding::new(
                 n,
@@ -339,6 +368,9 @@ fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen:
     }
     plaintext(name, ws, &class.opts.options, n, findings);
 }
+
+/// Commands whose words the installer hands on as they are (to authconfig, authselect, realm).
+const FREE_FORM: &[&str] = &["auth", "authconfig", "authselect", "realm"];
 
 /// Options a release still reads but warns about (in the command's code rather than its option
 /// table): the command's grammar class, the option, and what replaces it.
@@ -483,9 +515,11 @@ mod tests {
 
     #[test]
     fn words_are_split_as_the_shell_splits_them_and_keep_their_columns() {
-        let w = words(r#"network --bootproto=dhcp --hostname "web 01" # a comment"#);
+        let (w, open) = words(r#"network --bootproto=dhcp --hostname "web 01" --x="a\b" # a comment"#);
+        assert_eq!(open, None);
         let texts: Vec<&str> = w.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(texts, ["network", "--bootproto=dhcp", "--hostname", "web 01"]);
+        assert_eq!(texts, ["network", "--bootproto=dhcp", "--hostname", "web 01", "--x=a\\b"]);
+        assert_eq!(words("lang 'en_US").1, Some(6));
         assert_eq!(w[3].column, 37);
     }
 
@@ -512,5 +546,8 @@ mod tests {
         assert_eq!(codes("rootpw secret\n"), [(1, "plaintext_password")]);
         assert_eq!(codes("%foo\nx\n%end\n"), [(1, "unknown_section")]);
         assert_eq!(codes("network --bootproto\n"), [(1, "missing_value")]);
+        assert_eq!(codes("authselect select sssd --force\nrealm join --one-time-password=x ad.example.org\n"), []);
+        assert_eq!(codes("lang 'en_US\n"), [(1, "unclosed_quote")]);
+        assert_eq!(codes("%post\n%include\n%end\n"), [(2, "missing_argument")]);
     }
 }

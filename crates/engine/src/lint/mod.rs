@@ -35,6 +35,7 @@ string_enum!(
         UnexpectedValue = "unexpected_value",
         MissingOption = "missing_option",
         MissingArgument = "missing_argument",
+        UnclosedQuote = "unclosed_quote",
         UnknownSection = "unknown_section",
         UnterminatedSection = "unterminated_section",
         StrayEnd = "stray_end",
@@ -334,13 +335,21 @@ impl crate::Engine {
         let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
             return Err(lint_errors(&p.name, &errors));
         };
+        // Bounded, so profile.json stays well under what a profile import reads (1 MiB).
+        let reason: String = reason.chars().take(MAX_REASON).collect();
         let listed: Vec<serde_json::Value> = errors
             .iter()
+            .take(MAX_LISTED)
             .map(|(file, f)| serde_json::json!({"file": file, "line": f.line, "column": f.column, "code": f.code, "message": f.message}))
             .collect();
-        Ok(Some(serde_json::json!({"reason": reason, "errors": listed})))
+        Ok(Some(serde_json::json!({"reason": reason, "error_count": errors.len(), "errors": listed})))
     }
 }
+
+/// How much of an override profile.json keeps: the reason's first characters, the first errors
+/// (with the count of all).
+const MAX_REASON: usize = 2000;
+const MAX_LISTED: usize = 100;
 
 fn lint_errors(profile: &str, errors: &[(String, Finding)]) -> Error {
     let first: Vec<String> = errors.iter().take(3).map(|(file, f)| format!("{file} line {}: {}", f.line, f.message)).collect();

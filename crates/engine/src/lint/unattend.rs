@@ -142,7 +142,7 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
             component_findings(&doc, component, pass, want, &mut findings);
         }
         if pass == "windowsPE" {
-            image_selection(&doc, settings, &mut findings);
+            image_selection(&doc, settings, want, &mut findings);
         }
     }
     for node in root.descendants().filter(|n| n.has_tag_name((NS, "PlainText"))) {
@@ -204,7 +204,7 @@ fn component_findings(
             format!("{name} has processorArchitecture=\"{arch}\", which Windows does not know."),
             "Use amd64, x86 or arm64 (the image's architecture).",
         ));
-    } else if let Some(want) = want.filter(|w| *w != arch && arch != "wow64") {
+    } else if let Some(want) = want.filter(|w| *w != arch && arch != "wow64" && !has_twin(component, name, w)) {
         findings.push(Finding::new(
             l,
             c,
@@ -216,11 +216,25 @@ fn component_findings(
     }
 }
 
+/// Answer files made for two architectures carry each component twice; Setup applies the one for
+/// its own. Is there a copy of `name` for `arch` in the same pass?
+fn has_twin(component: roxmltree::Node<'_, '_>, name: &str, arch: &str) -> bool {
+    component.parent().is_some_and(|settings| {
+        settings.children().any(|c| {
+            c.has_tag_name((NS, "component")) && c.attribute("name") == Some(name) && c.attribute("processorArchitecture") == Some(arch)
+        })
+    })
+}
+
 /// Setup needs to know which image of install.wim to apply: without `ImageInstall/OSImage` it
 /// asks, and an unattended install waits at that screen.
-fn image_selection(doc: &roxmltree::Document<'_>, settings: roxmltree::Node<'_, '_>, findings: &mut Vec<Finding>) {
-    let Some(setup) =
-        settings.children().find(|c| c.has_tag_name((NS, "component")) && c.attribute("name") == Some("Microsoft-Windows-Setup"))
+fn image_selection(doc: &roxmltree::Document<'_>, settings: roxmltree::Node<'_, '_>, want: Option<&str>, findings: &mut Vec<Finding>) {
+    let setups: Vec<roxmltree::Node<'_, '_>> = settings
+        .children()
+        .filter(|c| c.has_tag_name((NS, "component")) && c.attribute("name") == Some("Microsoft-Windows-Setup"))
+        .collect();
+    // The copy Setup applies: the one for the image's architecture, when there is one.
+    let Some(setup) = setups.iter().find(|c| want.is_some() && c.attribute("processorArchitecture") == want).or(setups.first()).copied()
     else {
         return;
     };
@@ -275,6 +289,19 @@ mod tests {
         );
         assert!(r.findings[1].fix.contains("specialize"), "{:?}", r.findings[1]);
         assert_eq!(r.checked_as, "unattend.xml (amd64)");
+    }
+
+    #[test]
+    fn a_file_for_two_architectures_is_not_a_mismatch() {
+        let text = r#"<unattend xmlns="urn:schemas-microsoft-com:unattend">
+  <settings pass="specialize">
+    <component name="Microsoft-Windows-Shell-Setup" processorArchitecture="x86"/>
+    <component name="Microsoft-Windows-Shell-Setup" processorArchitecture="amd64"/>
+  </settings>
+</unattend>"#;
+        let t = Target { arch: Some("x86_64".into()), ..Target::default() };
+        let r = crate::lint::lint_text(crate::detect::Format::Unattend, text, &t).unwrap();
+        assert_eq!(r.findings, [], "{r:?}");
     }
 
     #[test]

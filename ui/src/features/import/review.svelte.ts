@@ -47,9 +47,11 @@ export class ReviewRow {
   accepted = $state(false);
 
   /** Refused by a signature the admin may accept for the batch (unknown or expired key). */
+  /** A checksum list signed by a key not trusted here (or an expired one): the admin may accept
+   *  that for the batch. Not a vendor bundle: its own signature must verify (XClarity's rule). */
   get unverifiedSignature(): boolean {
     const code = this.plan.refused?.code;
-    return code === 'unknown_key' || code === 'expired_key';
+    return (code === 'unknown_key' || code === 'expired_key') && this.plan.kind !== 'bundle';
   }
 
   get refused(): boolean {

@@ -183,6 +183,8 @@ describe('ImportReview attributes', () => {
         items: [
           planItem({ os: 'linux', os_required: false, signature: signedBy('unknown_key'), refused: ipcError('unknown_key', 'SHA256SUMS is signed by a key that is not trusted here') }),
           planItem({ path: '/data/b.iso', file_name: 'b.iso', os: 'linux', os_required: false, refused: ipcError('bad_signature', 'does not verify') }),
+          // A vendor bundle's own signature by a key not trusted here is never accepted for the batch.
+          planItem({ path: '/data/v.zip', file_name: 'v.zip', kind: 'bundle', os: 'windows', refused: ipcError('unknown_key', 'v.zip.asc is signed by a key that is not trusted here') }),
         ],
         checksum_files: [{ path: '/data/SHA256SUMS', file_name: 'SHA256SUMS', format: 'gnu', entries: 2, matched: ['ipxe.iso'], signature_path: '/data/SHA256SUMS.gpg', signature: signedBy('unknown_key'), error: null }],
         free_bytes: null,
@@ -191,15 +193,16 @@ describe('ImportReview attributes', () => {
       start_import: () => 1,
     });
     const r = new ImportReview();
-    await r.add(['/data/ipxe.iso', '/data/b.iso', '/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
+    await r.add(['/data/ipxe.iso', '/data/b.iso', '/data/v.zip', '/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
     expect(r.unverified.map((row) => row.plan.file_name)).toEqual(['ipxe.iso']);
     expect(r.importable).toHaveLength(0);
     expect(r.blocking).toMatch(/Nothing to import/);
 
     r.setAcceptUnverified(true);
     expect(r.importable.map((row) => row.plan.file_name)).toEqual(['ipxe.iso']);
-    // A bad signature is never accepted.
+    // A bad signature is never accepted, nor a bundle's untrusted one.
     expect(r.rows[1]!.refused).toBe(true);
+    expect(r.rows[2]!.refused).toBe(true);
     const req = r.request();
     expect(req.accept_unverified_signatures).toBe(true);
     expect(req.checksum_files).toEqual(['/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
