@@ -384,6 +384,11 @@ fn a_bundle_signed_by_a_trusted_key_is_imported_with_its_signature_and_its_asc_k
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(item(&report, "vendor-bundle.zip")["outcome"], "imported", "{report:#}");
     assert_eq!(item(&report, "vendor-bundle.zip.asc")["outcome"], "imported", "{report:#}");
+    // A .asc without its bundle in the import is held to the policy like any file.
+    let lone = s.path("other.zip.asc");
+    s.gpg.sign("release@example.org", Signing::Detached { armor: true }, &s.path("release.asc"), &lone, None);
+    let (code, report) = s.repo.import(&[], std::slice::from_ref(&lone));
+    assert_eq!((code, &item(&report, "other.zip.asc")["error"]["code"]), (1, &Value::from("signature_required")), "{report:#}");
 }
 
 #[test]
