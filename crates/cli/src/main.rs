@@ -565,6 +565,14 @@ fn main() -> ExitCode {
             Err(e) => output::fail(&e, json),
         };
     }
+    // Lint needs no repository unless the OS image is looked up in one.
+    if let Command::Lint { file, os, image: None, json } = &cli.command {
+        let target = os.as_deref().map(imagesmith_engine::lint::target_from_os).unwrap_or_default();
+        return match imagesmith_engine::lint::lint_file(file, &target) {
+            Ok(report) => lint_output(file, &report, *json),
+            Err(e) => output::fail(&e, *json),
+        };
+    }
     let init = matches!(cli.command, Command::Init { .. });
     let engine = match Engine::open(if init { layout.creating() } else { layout }) {
         Ok(e) => e,
@@ -581,6 +589,20 @@ fn main() -> ExitCode {
     match run(&engine, cli.command) {
         Ok(code) => code,
         Err(e) => output::fail(&e, json),
+    }
+}
+
+/// A lint report printed; exit status 1 when it has errors.
+fn lint_output(file: &std::path::Path, report: &imagesmith_engine::lint::LintReport, json: bool) -> ExitCode {
+    if json {
+        output::json(report);
+    } else {
+        output::lint(file, report);
+    }
+    if report.errors() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -620,12 +642,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         }
         Command::Lint { file, os, image, json } => {
             let report = engine.lint_path(&file, os.as_deref(), image.as_deref())?;
-            if json {
-                output::json(&report);
-            } else {
-                output::lint(&file, &report);
-            }
-            Ok(if report.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(lint_output(&file, &report, json))
         }
         Command::Show { id_or_name, json, .. } => {
             let a = engine.get_artifact(&id_or_name)?;

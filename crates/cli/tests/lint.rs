@@ -115,6 +115,16 @@ fn kickstart_findings_name_the_fix_warnings_alone_exit_zero_and_the_release_come
     let (code, report) = lint(&repo, &corpus().join("rhel9-server.ks"), &["--os", "rhel8"]);
     assert_eq!((code, &report["findings"][0]["code"]), (1, &Value::from("unknown_command")), "{report:#}");
 
+    // No repository is needed to lint a file by itself.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"))
+        .args(["--home", "/nonexistent/imagesmith-repo", "lint", "--json"])
+        .arg(corpus().join("misspelt-command.ks"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["findings"][0]["code"], "unknown_command", "{r:#}");
+
     // Not an answer file at all.
     let (code, e) = lint(&repo, &fixture("ipxe.iso"), &[]);
     assert_eq!((code, &e["error"]["code"]), (1, &Value::from("invalid_argument")), "{e:#}");
