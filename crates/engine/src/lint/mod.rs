@@ -275,8 +275,24 @@ impl crate::Engine {
         if a.kind != crate::model::Kind::Unattend {
             return Ok(None);
         }
-        let text = read_answer_file(&self.store.object_path(&a.sha256))?;
+        let text = self.stored_text(a)?;
         Ok(format_of(&text, a.os).and_then(|format| lint_text(format, &text, target)))
+    }
+
+    /// An answer file's stored text, re-hashed first: bytes that changed on disk are reported as
+    /// the damage they are (`object_damaged`), not linted or shown as if they were the file.
+    fn stored_text(&self, a: &crate::model::Artifact) -> Result<String> {
+        use sha2::Digest;
+        let path = self.store.object_path(&a.sha256);
+        let len = std::fs::metadata(&path).map_err(|e| Error::io(&path, &e, false))?.len();
+        if len > MAX_ANSWER_FILE {
+            return Err(crate::store::object_damaged(&a.name, &a.sha256, "it is larger than an answer file can be"));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, &e, false))?;
+        if hex::encode(sha2::Sha256::digest(&bytes)) != a.sha256 {
+            return Err(crate::store::object_damaged(&a.name, &a.sha256, "its SHA-256 differs"));
+        }
+        Ok(decode(&bytes))
     }
 
     /// What lint finds in each answer file of a profile, checked against its base image (the
@@ -309,7 +325,7 @@ impl crate::Engine {
                 "Only answer files (kickstart, AutoYaST, unattend.xml) are shown as text.",
             ));
         }
-        read_answer_file(&self.store.object_path(&a.sha256))
+        self.stored_text(&a)
     }
 
     /// The errors lint finds in a profile's answer files, checked against its base image: they stop
