@@ -57,6 +57,8 @@ def main():
                     # Commands that make a list of things (part, network, user…) may be given
                     # many times; the others once (a second one overrides the first).
                     entry["multi"] = cmd.dataList() is not None
+                    # Commands that cannot be used with this one (autopart with part…).
+                    entry["conflicts"] = sorted(getattr(cmd, "conflictingCommands", []))
                 classes[cls] = entry
             commands[name] = cls
         parser = KickstartParser(handler)

@@ -21,6 +21,9 @@ struct Class {
     opts: Opts,
     #[serde(default)]
     multi: bool,
+    /// Commands that cannot be used together with this one.
+    #[serde(default)]
+    conflicts: Vec<String>,
 }
 
 /// The options of a command or section header.
@@ -143,6 +146,8 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
     let mut findings = Vec::new();
     let mut section: Option<Open> = None;
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // Each command used, by its grammar class (part and partition are one), with its first line.
+    let mut used: HashMap<String, usize> = HashMap::new();
     let lines: Vec<&str> = text.lines().collect();
     for (i, raw) in lines.iter().enumerate() {
         let n = i + 1;
@@ -233,7 +238,7 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
             section = Some(Open { name: name.to_string(), line: n });
             continue;
         }
-        command(&ws, rel, g, &label, n, &mut seen, &mut findings);
+        command(&ws, rel, g, &label, n, Seen { by_name: &mut seen, by_class: &mut used }, &mut findings);
     }
     if let Some(open) = &section {
         findings.push(unterminated(open, lines.len().max(1), &label));
@@ -263,7 +268,15 @@ fn unterminated(open: &Open, at: usize, _label: &str) -> Finding {
     )
 }
 
-fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen: &mut HashMap<String, usize>, findings: &mut Vec<Finding>) {
+/// What the commands before this line left: single-use commands by name and every command by its
+/// grammar class, each with the line it was first given on.
+struct Seen<'a> {
+    by_name: &'a mut HashMap<String, usize>,
+    by_class: &'a mut HashMap<String, usize>,
+}
+
+fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen: Seen<'_>, findings: &mut Vec<Finding>) {
+    let Seen { by_name: seen, by_class: used } = seen;
     let first = &ws[0];
     let name = first.text.as_str();
     let class_name = rel.commands.get(name).map(String::as_str).unwrap_or("");
@@ -308,6 +321,19 @@ fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen:
         }
         State::Ok => {}
     }
+    // Two ways to say the same thing (autopart and part, mount and logvol…): the installer refuses
+    // the second.
+    if let Some((other, at)) = class.conflicts.iter().find_map(|o| rel.commands.get(o).and_then(|c| used.get(c)).map(|at| (o, *at))) {
+        findings.push(Finding::new(
+            n,
+            first.column,
+            Severity::Error,
+            C::ConflictingCommand,
+            format!("{name} cannot be used together with {other} (line {at})."),
+            format!("Keep one of them: remove the {name} line or the {other} line."),
+        ));
+    }
+    used.entry(class_name.to_string()).or_insert(n);
     // authconfig lives on in RHEL 8 and 9 only as a translation to authselect, and says so.
     if class_name == "F28_Authconfig" {
         findings.push(Finding::new(
@@ -548,6 +574,8 @@ mod tests {
         assert_eq!(codes("network --bootproto\n"), [(1, "missing_value")]);
         assert_eq!(codes("authselect select sssd --force\nrealm join --one-time-password=x ad.example.org\n"), []);
         assert_eq!(codes("lang 'en_US\n"), [(1, "unclosed_quote")]);
+        assert_eq!(codes("autopart\npartition / --size=1000\n"), [(2, "conflicting_command")]);
+        assert_eq!(codes("part / --size=1000\nautopart\n"), [(2, "conflicting_command")]);
         assert_eq!(codes("%post\n%include\n%end\n"), [(2, "missing_argument")]);
     }
 }

@@ -29,6 +29,7 @@ string_enum!(
         RemovedCommand = "removed_command",
         DeprecatedCommand = "deprecated_command",
         DuplicateCommand = "duplicate_command",
+        ConflictingCommand = "conflicting_command",
         UnknownOption = "unknown_option",
         DeprecatedOption = "deprecated_option",
         MissingValue = "missing_value",
