@@ -40,6 +40,22 @@ def options(parser):
     }
 
 
+def positionals(parser):
+    """The positional arguments a command requires: the least number of words, and whether a
+    required list (nargs "*") makes it need at least one word of any kind."""
+    least, some = 0, False
+    for action in parser._actions:
+        if action.option_strings or not action.required:
+            continue
+        if isinstance(action.nargs, int):
+            least += action.nargs
+        elif action.nargs in (None, "+"):
+            least += 1
+        elif action.nargs == "*":
+            some = True
+    return {"positional": least, "needs_words": some}
+
+
 def main():
     classes = {}
     versions = {}
@@ -57,6 +73,9 @@ def main():
                     # Commands that make a list of things (part, network, user…) may be given
                     # many times; the others once (a second one overrides the first).
                     entry["multi"] = cmd.dataList() is not None
+                    # Words besides options the command needs: how many at least, and whether it
+                    # needs some word at all (keyboard, timezone: a layout or an option).
+                    entry.update(positionals(cmd._getParser()))
                     # Commands that cannot be used with this one (autopart with part…).
                     entry["conflicts"] = sorted(getattr(cmd, "conflictingCommands", []))
                 classes[cls] = entry

@@ -24,6 +24,12 @@ struct Class {
     /// Commands that cannot be used together with this one.
     #[serde(default)]
     conflicts: Vec<String>,
+    /// Words besides its options it needs at least (`lang en_US`, `part /boot`).
+    #[serde(default)]
+    positional: usize,
+    /// It needs some word after it, an option or an argument (`keyboard us`, `timezone UTC`).
+    #[serde(default)]
+    needs_words: bool,
 }
 
 /// The options of a command or section header.
@@ -232,7 +238,9 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
                         ),
                     ));
                 }
-                Some(Some(opts)) => check_options(&ws[1..], opts, n, &format!("section %{header}"), &mut findings),
+                Some(Some(opts)) => {
+                    check_options(&ws[1..], opts, n, &format!("section %{header}"), &mut findings);
+                }
                 Some(None) => {}
             }
             section = Some(Open { name: name.to_string(), line: n });
@@ -363,7 +371,30 @@ fn command(ws: &[Word], rel: &Release, g: &Grammar, label: &str, n: usize, seen:
     // These read their line themselves (authconfig's and authselect's own options, realm's
     // getopt): their words are not kickstart options to check.
     if !FREE_FORM.contains(&name) {
-        check_options(&ws[1..], &class.opts, n, name, findings);
+        let given = check_options(&ws[1..], &class.opts, n, name, findings);
+        let missing = if given < class.positional {
+            Some(format!("{name} needs {} more word(s) after it ({} given)", class.positional - given, given))
+        } else if class.needs_words && ws.len() == 1 {
+            Some(format!("{name} needs a value or an option after it"))
+        } else {
+            None
+        };
+        if let Some(what) = missing {
+            findings.push(Finding::new(
+                n,
+                first.column,
+                Severity::Error,
+                C::MissingArgument,
+                format!("{what}: the installer stops on this line."),
+                match name {
+                    "lang" => "Name the language: lang en_US.UTF-8".to_string(),
+                    "part" | "partition" | "logvol" | "raid" => format!("Give the mount point first: {name} /boot …"),
+                    "keyboard" => "Name the layout: keyboard --xlayouts=us".to_string(),
+                    "timezone" => "Name the time zone: timezone Europe/Berlin --utc".to_string(),
+                    _ => format!("Complete the {name} line (see the kickstart documentation)."),
+                },
+            ));
+        }
     }
     for w in &ws[1..] {
         // Warned about only when written out in full, as the installer checks it.
@@ -438,13 +469,16 @@ fn resolve<'a>(word: &str, options: &'a [String]) -> Option<&'a str> {
     }
 }
 
-fn check_options(args: &[Word], opts: &Opts, n: usize, what: &str, findings: &mut Vec<Finding>) {
+/// Check the options among `args`; the number of other words (arguments) is returned.
+fn check_options(args: &[Word], opts: &Opts, n: usize, what: &str, findings: &mut Vec<Finding>) -> usize {
     let Opts { options, valued, deprecated, .. } = opts;
+    let mut positional = 0;
     let mut i = 0;
     while i < args.len() {
         let w = &args[i];
         i += 1;
         if !w.text.starts_with('-') || w.text == "-" || w.text.parse::<f64>().is_ok() {
+            positional += 1;
             continue;
         }
         let key = w.text.split('=').next().unwrap_or(&w.text);
@@ -497,6 +531,7 @@ fn check_options(args: &[Word], opts: &Opts, n: usize, what: &str, findings: &mu
             ));
         }
     }
+    positional
 }
 
 /// Passwords written in the clear: anyone who can read the answer file (or the export, or the
@@ -576,6 +611,10 @@ mod tests {
         assert_eq!(codes("lang 'en_US\n"), [(1, "unclosed_quote")]);
         assert_eq!(codes("autopart\npartition / --size=1000\n"), [(2, "conflicting_command")]);
         assert_eq!(codes("part / --size=1000\nautopart\n"), [(2, "conflicting_command")]);
+        assert_eq!(
+            codes("lang\nkeyboard\npart --size=100\nrootpw --lock\n"),
+            [(1, "missing_argument"), (2, "missing_argument"), (3, "missing_argument")]
+        );
         assert_eq!(codes("%post\n%include\n%end\n"), [(2, "missing_argument")]);
     }
 }
