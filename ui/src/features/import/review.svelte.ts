@@ -94,6 +94,14 @@ export class ReviewRow {
   get signature(): string | null {
     return this.expected?.source === 'entered' ? null : signatureText(this.plan.signature);
   }
+
+  /** A vendor bundle's own signature as it will be checked while the zip is imported. */
+  get bundleSignature(): string | null {
+    if (this.plan.kind !== 'bundle' || this.refused) return null;
+    const who = signatureText(this.plan.signature);
+    const file = this.plan.signature.signature_file ?? `${this.plan.file_name}.asc`;
+    return who ? `${who} (${file}, checked over the zip as it is imported)` : null;
+  }
 }
 
 export class ImportReview {

@@ -203,6 +203,7 @@ describe('ImportReview attributes', () => {
     // A bad signature is never accepted, nor a bundle's untrusted one.
     expect(r.rows[1]!.refused).toBe(true);
     expect(r.rows[2]!.refused).toBe(true);
+    expect(r.rows[2]!.bundleSignature).toBeNull();
     const req = r.request();
     expect(req.accept_unverified_signatures).toBe(true);
     expect(req.checksum_files).toEqual(['/data/SHA256SUMS', '/data/SHA256SUMS.gpg']);
@@ -210,5 +211,20 @@ describe('ImportReview attributes', () => {
     r.setAcceptUnverified(false);
     expect(r.importable).toHaveLength(0);
     expect(calls.filter((c) => c.cmd === 'start_import')).toHaveLength(0);
+  });
+
+  it('names a bundle signer as it will be checked while the zip is imported', async () => {
+    const good = { status: 'good' as const, signer: 'Example Networks <sign@example.org>', fingerprint: 'C'.repeat(40), signed_at: null, signature_file: 'v.zip.asc' };
+    mockCommands({
+      plan_import: () => ({
+        items: [planItem({ path: '/data/v.zip', file_name: 'v.zip', kind: 'bundle', os: 'windows', os_required: false, signature: good })],
+        checksum_files: [],
+        free_bytes: null,
+      }),
+      list_artifacts: () => [],
+    });
+    const r = new ImportReview();
+    await r.add(['/data/v.zip', '/data/v.zip.asc']);
+    expect(r.rows[0]!.bundleSignature).toBe('Signed by Example Networks <sign@example.org> (v.zip.asc, checked over the zip as it is imported)');
   });
 });
