@@ -1042,7 +1042,7 @@ export type KnownHost =
 "unknown";
 
 /**  What a finding is about, the same words in the CLI, the app and profile.json. */
-export type LintCode = "invalid_xml" | "unknown_command" | "removed_command" | "deprecated_command" | "duplicate_command" | "unknown_option" | "deprecated_option" | "missing_value" | "unexpected_value" | "missing_option" | "missing_argument" | "unclosed_quote" | "unknown_section" | "unterminated_section" | "stray_end" | "plaintext_password" | "wrong_root" | "invalid_type" | "invalid_value" | "untyped_boolean" | "unknown_pass" | "duplicate_pass" | "unknown_component" | "wrong_pass" | "architecture_mismatch" | "no_image_selection";
+export type LintCode = "invalid_xml" | "unknown_command" | "removed_command" | "deprecated_command" | "duplicate_command" | "conflicting_command" | "unknown_option" | "deprecated_option" | "missing_value" | "unexpected_value" | "missing_option" | "missing_argument" | "unclosed_quote" | "unknown_section" | "unterminated_section" | "stray_end" | "plaintext_password" | "wrong_root" | "invalid_type" | "invalid_value" | "untyped_boolean" | "unknown_pass" | "duplicate_pass" | "unknown_component" | "wrong_pass" | "architecture_mismatch" | "no_image_selection";
 
 /**  What an answer file was checked as, and what was found, first line first. */
 export type LintReport = {
