@@ -375,6 +375,15 @@ fn a_bundle_signed_by_a_trusted_key_is_imported_with_its_signature_and_its_asc_k
     assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&zip));
     let text = String::from_utf8(s.repo.run(["show", "vendor-bundle.zip"]).stdout).unwrap();
     assert!(text.contains("OpenPGP signature vendor-bundle.zip.asc verified over the file"), "{text}");
+    assert_eq!(a["warnings"], serde_json::json!([]), "a verified bundle is not warned about: {a:#}");
+
+    // A bundle an earlier version imported (a .asc beside the zip was enough) has no such evidence:
+    // it is warned about. (Its evidence is taken away with Python's sqlite3, as that version left it.)
+    let db = s.repo.home().join("catalog.db");
+    let forget = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"DELETE FROM verifications WHERE expected_from = 'signature'\"); c.commit()";
+    assert!(Command::new("python3").args(["-c", forget]).arg(&db).status().unwrap().success());
+    let a = show(&s.repo, "vendor-bundle.zip");
+    assert_eq!(a["warnings"][0]["code"], "unsigned_bundle", "{a:#}");
 
     // A repository that requires a good signature takes a signed bundle without a checksum list.
     let s = setup();

@@ -38,6 +38,7 @@ crate::model::string_enum!(
         KernelOtherRelease = "kernel_other_release",
         WindowsBuildUnsure = "windows_build_unsure",
         IncompatibleDriver = "incompatible_driver",
+        UnsignedBundle = "unsigned_bundle",
     }
 );
 
