@@ -39,6 +39,24 @@ describe('ArtifactDetails', () => {
     expect(screen.getByTestId('media-check')).toHaveTextContent('Embedded media checksum (isomd5sum) passed');
   });
 
+  it('shows an answer file\'s lint and a bundle without a verified signature as what they are', () => {
+    const ks = artifact(2, {
+      name: 'web.ks', kind: 'unattend',
+      lint: [{ line: 3, column: 1, severity: 'error', code: 'unknown_command', message: 'Unknown command keybaord (for RHEL 9).', fix: 'Did you mean keyboard?' }],
+    });
+    const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: ks });
+    expect(screen.getByTestId('artifact-lint')).toHaveTextContent('Lint: 1 error');
+    expect(screen.getByTestId('lint-finding').dataset.line).toBe('3');
+    unmount();
+    const bundle = artifact(3, {
+      name: 'vendor.zip', kind: 'bundle',
+      warnings: [{ code: 'unsigned_bundle', text: 'No verified signature vouches for this bundle' }],
+    });
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: bundle });
+    expect(screen.getByTestId('artifact-warning').dataset.code).toBe('unsigned_bundle');
+    expect(screen.queryByTestId('artifact-lint')).toBeNull();
+  });
+
   it('names the exact OS of an installer image, and says when an ISO is none', () => {
     const a = artifact(1, { os_id: 'sles15sp6', os_name: 'SUSE Linux Enterprise Server 15 SP6', os_version: '15.6', arch: 'x86_64' });
     const { unmount } = render(ArtifactDetails, { catalog: new Catalog(), artifact: a });
