@@ -1729,7 +1729,7 @@ export type Warning = {
 };
 
 /**  What a warning is about (shared with the UI through the generated client). */
-export type WarningCode = "kernel_other_release" | "windows_build_unsure" | "incompatible_driver";
+export type WarningCode = "kernel_other_release" | "windows_build_unsure" | "incompatible_driver" | "unsigned_bundle";
 
 /**
  *  `WINDOWS/ARCH` of an image (PROCESSOR_ARCHITECTURE_*: 0, 5, 6, 9, 12), named as libosinfo
