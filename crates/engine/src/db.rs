@@ -42,7 +42,17 @@ pub fn open(path: &Path, may_create: bool) -> Result<Connection> {
     .map_err(|e| unavailable(path, e))?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(sqlite)?;
     // Already WAL after the first open: then this writes nothing, so a full disk can still be read.
-    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sqlite)?;
+    // Two processes opening a repository the moment it is created can find it busy at once (the
+    // switch to WAL needs the file to themselves, and SQLite does not wait for that): try again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mode: String = loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => break other.map_err(sqlite)?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::catalog(format!("journal mode is {mode}, not WAL")));
     }
