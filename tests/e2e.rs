@@ -2728,5 +2728,14 @@ async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_the
     assert!(app.text("[data-testid=export-lint]").await.contains("1 lint error"));
     look_at(&app, "[data-testid=export-lint]").await;
     looks(&mut app, "export-lint-reason").await;
+    app.client.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap(); // Escape closes the dialog
+    app.wait_shown("[data-testid=export-dialog]", false).await;
+
+    // The library's details show the same findings (checked against the file's own OS).
+    app.click("[data-testid=nav-library]").await;
+    app.click("[data-testid=artifact-row][data-name='web.ks']").await;
+    app.wait_for("[data-testid=artifact-lint] [data-testid=lint-finding][data-code=unknown_command]").await;
+    look_at(&app, "[data-testid=artifact-lint]").await;
+    looks(&mut app, "lint-in-details").await;
     app.quit().await;
 }

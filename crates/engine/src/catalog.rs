@@ -106,9 +106,7 @@ fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     a.verification = verifications(conn, a.id, None)?;
     a.signature = SignatureCheck::best(a.verification.iter().map(|v| &v.signature));
     a.warnings = image_warnings(conn, a)?;
-    if a.kind == Kind::Bundle
-        && !a.verification.iter().any(|v| v.expected_from == ExpectedFrom::Signature && v.signature.status == SignatureStatus::Good)
-    {
+    if a.kind == Kind::Bundle && a.verified_signature_file().is_none() {
         // Imported by an earlier version, when a .asc beside the zip was enough.
         a.warnings.push(crate::compat::Warning {
             code: crate::compat::WarningCode::UnsignedBundle,

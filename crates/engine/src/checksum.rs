@@ -179,12 +179,18 @@ fn invalid_file(file_name: &str, why: String) -> Error {
 /// A small file (a checksum list, a signature beside it) read whole, or `Err(size)` when it holds
 /// more than `MAX_CHECKSUM_FILE` bytes. Special files are refused (`open_regular`).
 pub(crate) fn read_small(path: &Path) -> Result<std::result::Result<Vec<u8>, u64>> {
+    read_capped(path, MAX_CHECKSUM_FILE)
+}
+
+/// A file read whole, or `Err(size)` when it holds more than `max` bytes (never more than that is
+/// read, even from a file that grows). Special files are refused (`open_regular`).
+pub(crate) fn read_capped(path: &Path, max: u64) -> Result<std::result::Result<Vec<u8>, u64>> {
     let file = crate::detect::open_regular(path)?;
     let len = file.metadata().map_err(|e| Error::io(path, &e, false))?.len();
     let mut bytes = Vec::new();
-    file.take(MAX_CHECKSUM_FILE + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, &e, false))?;
     let read = bytes.len() as u64;
-    Ok(if len > MAX_CHECKSUM_FILE || read > MAX_CHECKSUM_FILE { Err(len.max(read)) } else { Ok(bytes) })
+    Ok(if len > max || read > max { Err(len.max(read)) } else { Ok(bytes) })
 }
 
 /// Parse a checksum file from disk.

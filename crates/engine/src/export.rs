@@ -201,7 +201,7 @@ pub(crate) fn plan(engine: &Engine, p: &Profile, include_os: bool, lint_override
 /// `bundle_sig` artifact of that name; the newest when there are several).
 fn bundle_signature_of(engine: &Engine, bundle: &ArtifactRef) -> Result<crate::model::Artifact> {
     let a = engine.get_artifact(&bundle.id.to_string())?;
-    let file = a.verification.iter().find(|v| v.expected_from == crate::model::ExpectedFrom::Signature).and_then(|v| v.source_file.clone());
+    let file = a.verified_signature_file().map(str::to_string);
     let missing = |why: String| {
         Error::new(
             code::UNSIGNED_BUNDLE,

@@ -521,10 +521,7 @@ pub(crate) fn reclassify(
     if kind == Kind::DiskImage && matches!(det.format, detect::Format::Binary | detect::Format::Text) {
         det.format = detect::Format::Raw;
     }
-    let signed_bundle = a
-        .verification
-        .iter()
-        .any(|v| v.expected_from == crate::model::ExpectedFrom::Signature && v.signature.status == SignatureStatus::Good);
+    let signed_bundle = a.verified_signature_file().is_some();
     if kind == Kind::Bundle && a.kind != Kind::Bundle && !signed_bundle {
         return Err(unsigned_bundle(&a.name));
     }

@@ -424,6 +424,17 @@ pub struct Verification {
     pub signature: SignatureCheck,
 }
 
+impl Artifact {
+    /// The `.asc` whose detached signature was verified good over this artifact's bytes (a vendor
+    /// bundle's BUNDLESIG), when one was.
+    pub fn verified_signature_file(&self) -> Option<&str> {
+        self.verification
+            .iter()
+            .find(|v| v.expected_from == ExpectedFrom::Signature && v.signature.status == SignatureStatus::Good)
+            .and_then(|v| v.source_file.as_deref())
+    }
+}
+
 impl Verification {
     /// One line for people: "SHA-256 matched SHA256SUMS (line 2), 2026-12-02 05:11 UTC".
     pub fn describe(&self) -> String {

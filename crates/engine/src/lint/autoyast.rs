@@ -3,7 +3,7 @@
 //! booleans written without their type (AutoYaST then reads "false" as a true string), and user
 //! passwords in the clear.
 
-use super::{did_you_mean, suggest, Finding, LintCode as C, LintReport, Severity};
+use super::{did_you_mean, pos, suggest, Finding, LintCode as C, LintReport, Severity};
 
 const YAST_NS: &str = "http://www.suse.com/1.0/yast2ns";
 const CONFIG_NS: &str = "http://www.suse.com/1.0/configns";
@@ -115,11 +115,6 @@ const BOOLEANS: &[&str] = &[
     "warnings",
     "yesno_messages",
 ];
-
-fn pos(doc: &roxmltree::Document<'_>, node: roxmltree::Node<'_, '_>) -> (usize, usize) {
-    let p = doc.text_pos_at(node.range().start);
-    (p.row as usize, p.col as usize)
-}
 
 pub(super) fn lint(text: &str) -> LintReport {
     let mut findings = Vec::new();

@@ -180,7 +180,7 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
                 continue;
             }
             // A new section before this one's %end: Anaconda stops here.
-            findings.push(unterminated(open, n, &label));
+            findings.push(unterminated(open, n));
             section = None;
         }
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -249,7 +249,7 @@ pub(super) fn lint(text: &str, target: &Target) -> LintReport {
         command(&ws, rel, g, &label, n, Seen { by_name: &mut seen, by_class: &mut used }, &mut findings);
     }
     if let Some(open) = &section {
-        findings.push(unterminated(open, lines.len().max(1), &label));
+        findings.push(unterminated(open, lines.len().max(1)));
     }
     LintReport { checked_as: format!("kickstart ({label})"), findings }
 }
@@ -265,7 +265,7 @@ fn include_without_file(n: usize, column: usize) -> Finding {
     )
 }
 
-fn unterminated(open: &Open, at: usize, _label: &str) -> Finding {
+fn unterminated(open: &Open, at: usize) -> Finding {
     Finding::new(
         at,
         1,

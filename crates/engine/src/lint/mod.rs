@@ -157,14 +157,12 @@ pub fn lint_file(path: &Path, target: &Target) -> Result<LintReport> {
 
 /// An answer file's text (UTF-8, a BOM dropped; UTF-16 as Windows tools write unattend.xml).
 pub fn read_answer_file(path: &Path) -> Result<String> {
-    let len = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?.len();
-    if len > MAX_ANSWER_FILE {
-        return Err(Error::invalid_argument(
+    let bytes = crate::checksum::read_capped(path, MAX_ANSWER_FILE)?.map_err(|len| {
+        Error::invalid_argument(
             format!("{} is {len} bytes; answer files are at most 16 MiB.", path.display()),
             "Give the kickstart, AutoYaST or unattend.xml file itself.",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e, false))?;
+        )
+    })?;
     Ok(decode(&bytes))
 }
 
@@ -187,6 +185,12 @@ fn not_an_answer_file(name: &str, what: &str) -> Error {
         format!("{name} is not an answer file (it was read as a {what})."),
         "Lint checks kickstart files, AutoYaST profiles (<profile> in the yast2ns namespace) and Windows unattend.xml files (<unattend>).",
     )
+}
+
+/// Where an XML node starts: line and column, counting from 1.
+pub(crate) fn pos(doc: &roxmltree::Document<'_>, node: roxmltree::Node<'_, '_>) -> (usize, usize) {
+    let p = doc.text_pos_at(node.range().start);
+    (p.row as usize, p.col as usize)
 }
 
 /// The closest of `known` to `word` when it is close enough to be a misspelling.
@@ -285,11 +289,8 @@ impl crate::Engine {
     fn stored_text(&self, a: &crate::model::Artifact) -> Result<String> {
         use sha2::Digest;
         let path = self.store.object_path(&a.sha256);
-        let len = std::fs::metadata(&path).map_err(|e| Error::io(&path, &e, false))?.len();
-        if len > MAX_ANSWER_FILE {
-            return Err(crate::store::object_damaged(&a.name, &a.sha256, "it is larger than an answer file can be"));
-        }
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, &e, false))?;
+        let bytes = crate::checksum::read_capped(&path, MAX_ANSWER_FILE)?
+            .map_err(|_| crate::store::object_damaged(&a.name, &a.sha256, "it is larger than an answer file can be"))?;
         if hex::encode(sha2::Sha256::digest(&bytes)) != a.sha256 {
             return Err(crate::store::object_damaged(&a.name, &a.sha256, "its SHA-256 differs"));
         }

@@ -3,7 +3,7 @@
 //! windowsPE pass that installs without choosing the image (Setup stops to ask), and passwords
 //! written with `<PlainText>true</PlainText>`.
 
-use super::{did_you_mean, suggest, Finding, LintCode as C, LintReport, Severity, Target};
+use super::{did_you_mean, pos, suggest, Finding, LintCode as C, LintReport, Severity, Target};
 
 const NS: &str = "urn:schemas-microsoft-com:unattend";
 
@@ -59,11 +59,6 @@ fn windows_arch(arch: &str) -> Option<&'static str> {
         "i386" | "i686" | "x86" => "x86",
         _ => return None,
     })
-}
-
-fn pos(doc: &roxmltree::Document<'_>, node: roxmltree::Node<'_, '_>) -> (usize, usize) {
-    let p = doc.text_pos_at(node.range().start);
-    (p.row as usize, p.col as usize)
 }
 
 /// A file that is not well-formed XML: Setup ignores it whole.
