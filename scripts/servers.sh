@@ -662,11 +662,15 @@ keystone_prepare() {
     --bootstrap-region-id RegionOne >"$STATE/logs/keystone-bootstrap.log" 2>&1
 }
 
+# One thread: on SQLite, Keystone's sign-in is a read-then-write transaction (it records or resets the
+# user's failed sign-ins), and two at once deadlock inside SQLite: the loser gets "database is locked"
+# at once, whatever the busy timeout, and answers 500 (4 threads: 40 of 160 concurrent right/wrong
+# password sign-ins failed so). Keystone's production databases (MySQL, PostgreSQL) have no such limit.
 start_keystone() {
   local d="$STATE/keystone"
   spawn keystone env OS_KEYSTONE_CONFIG_DIR="$d/etc" "$VENV/bin/gunicorn" --no-control-socket \
     --pythonpath "$d/etc" --bind "$HOST:$TS_KEYSTONE_PORT" --workers 1 --worker-class gthread \
-    --threads 4 --timeout 120 --graceful-timeout 5 keystone_wsgi:application
+    --threads 1 --timeout 120 --graceful-timeout 5 keystone_wsgi:application
 }
 
 # ks_api METHOD PATH [JSON]: one Keystone admin call; prints the body, fails unless 2xx.

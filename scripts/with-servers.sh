@@ -18,4 +18,14 @@ if [[ -d $STATE/pids ]]; then "$ROOT/scripts/servers.sh" stop "$STATE" >/dev/nul
 "$ROOT/scripts/servers.sh" start "$STATE" ${TS_WITH:-}
 trap '"$ROOT/scripts/servers.sh" stop "$STATE"' EXIT
 export IMAGESMITH_SERVERS_ENV="$STATE/servers.env"
-"$@"
+status=0
+"$@" || status=$?
+# A failed run may be a server's fault (a 500 names only the service): show each server's own errors,
+# since CI keeps nothing but this output.
+if ((status != 0)); then
+  for log in "$STATE"/logs/*.log; do
+    errors="$(grep -n -m 8 -E 'Traceback|\[ERROR\]|ERROR |OperationalError|FATAL' "$log" 2>/dev/null || true)"
+    if [[ -n $errors ]]; then printf 'servers: errors in %s:\n%s\n' "$log" "$errors" >&2; fi
+  done
+fi
+exit "$status"
