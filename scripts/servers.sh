@@ -18,7 +18,14 @@
 # is TS_KEYRING_DBUS_ADDRESS; its keyrings live in STATE_DIR/keyring, never the user's),
 # libvirt (Debian's libvirtd with the QEMU driver alone, TCG guests, reached at TS_LIBVIRT_URI =
 # qemu:///system?socket=STATE_DIR/libvirt/run/libvirt-sock; scripts/servers/libvirt-vm.sh makes a
-# VM with two qcow2 disks and three offline snapshots in it).
+# VM with two qcow2 disks and three offline snapshots in it),
+# postgres (Debian's PostgreSQL 15 postmaster on TS_PG_PORT, TLS or not, for the team repository's
+# catalog: role TS_PG_USER with a scram-sha-256 password owns database TS_PG_DB; the superuser
+# postgres has trust on the Unix socket in TS_PG_SOCKET_DIR alone, for tests that make a database
+# each: psql -h "$TS_PG_SOCKET_DIR" -p "$TS_PG_PORT" -U postgres -c 'CREATE DATABASE t_x OWNER imagesmith'),
+# s3 (SeaweedFS's `weed server` from the venv: master, volume server, filer and S3 gateway in one
+# process, S3 at TS_S3_ENDPOINT and over TLS at TS_S3_HTTPS_ENDPOINT, SigV4 only, for one identity
+# with the keys TS_S3_ACCESS_KEY_ID / TS_S3_SECRET_ACCESS_KEY; bucket TS_S3_BUCKET is made at start).
 #
 # STATE_DIR holds everything of one run: configs, keys, a throwaway CA (tls/ca.pem) and the
 # server certificate it signed (SAN IP:127.0.0.1, DNS:localhost), databases, uploaded files,
@@ -29,11 +36,17 @@
 # TS_*_PORT, TS_*_USER and TS_*_PASSWORD in it can be set in the environment of `start` to
 # override the default: TS_SFTP_PORT=2222 TS_FTP_PORT=2121 TS_FTPS_PORT=2122
 # TS_FTP_PASSIVE_PORTS=30000-30009 TS_FTPS_PASSIVE_PORTS=30010-30019 TS_WEBDAV_PORT=8080
-# TS_WEBDAVS_PORT=8443 TS_GLANCE_PORT=9292 TS_KEYSTONE_PORT=5000 TS_GLANCE_KS_PORT=9294.
+# TS_WEBDAVS_PORT=8443 TS_GLANCE_PORT=9292 TS_KEYSTONE_PORT=5000 TS_GLANCE_KS_PORT=9294
+# TS_PG_PORT=5433 (not 5432: Debian's own cluster's port) TS_PG_USER=imagesmith TS_PG_DB=imagesmith
+# TS_PG_PASSWORD TS_S3_PORT=18333 TS_S3_HTTPS_PORT=18334 TS_S3_MASTER_PORT=19333
+# TS_S3_VOLUME_PORT=18081 TS_S3_FILER_PORT=18888 (SeaweedFS's own defaults would take 8080, our
+# WebDAV port; each of the last four also takes its port + 10000 for gRPC) TS_S3_BUCKET
+# TS_S3_ACCESS_KEY_ID TS_S3_SECRET_ACCESS_KEY.
 # TS_GLANCE_IMAGE_SIZE_CAP=BYTES sets Glance's image_size_cap (uploads above it get 413).
 # Also: TS_START_TIMEOUT (seconds per server to answer, default 120), TS_STOP_TIMEOUT (seconds
 # before SIGKILL, default 15), TS_VENV (default target/servers-venv), TS_PYTHON (the Python >= 3.11
-# that builds the venv; default Debian's /usr/bin/python3).
+# that builds the venv; default Debian's /usr/bin/python3), TS_PG_BIN (default
+# /usr/lib/postgresql/15/bin).
 #
 # Root: the sftp password-auth user is a real system account (sshd checks /etc/shadow), so
 # `start` creates one named after the state dir (isftp + 8 hex digits) and `stop` deletes it.
@@ -50,19 +63,27 @@
 # (about 8 s) are kept in target/libvirt-qemu-capabilities (TS_LIBVIRT_CAPS_CACHE) and copied into
 # later state dirs, which then start in a fraction of a second.
 #
+# postgres: initdb runs once into target/pg-template (stamped with `postgres -V` and the initdb
+# options, so a new postgresql-15 rebuilds it) and each start copies it. The postmaster runs as the
+# system user postgres (through setpriv, so the recorded PID is the postmaster's); as another user
+# it runs as that user, from a template of its own (target/pg-template-USER).
+#
 # Ports are fixed (defaults above), so two state dirs can run at once only with other ports.
 # Needs (scripts/setup.sh installs them): openssh-server, openssh-sftp-server, sshpass, curl,
 # openssl, qemu-utils (smoke), python3-venv, libvirt-daemon, libvirt-daemon-driver-qemu,
-# libvirt-clients, qemu-system-x86.
+# libvirt-clients, qemu-system-x86, postgresql-15, postgresql-client-15.
 #
 # Processes are started with setsid, so each server leads its own process group; `stop` sends
-# SIGTERM to the recorded PID, waits, then SIGKILLs the whole group after TS_STOP_TIMEOUT.
+# SIGTERM to the recorded PID, waits, then SIGKILLs the whole group after TS_STOP_TIMEOUT. Two
+# exceptions: postgres gets SIGINT (fast shutdown: SIGTERM's smart shutdown waits for clients to
+# leave), and s3 gets SIGKILL at once (weed's graceful stop waits 15 s for its filer's gRPC streams
+# and, with a single master, then may never exit; its data is thrown away at the next start anyway).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HERE="$ROOT/scripts/servers"
 VENV="${TS_VENV:-$ROOT/target/servers-venv}"
-ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring http faults libvirt)
+ALL_SERVERS=(sftp ftp ftps webdav webdavs glance keystone glance-ks keyring http faults libvirt postgres s3)
 MARKER=.imagesmith-test-servers
 
 HOST=127.0.0.1
@@ -76,6 +97,10 @@ HOST=127.0.0.1
 : "${TS_WEBDAV_USER:=davuser}" "${TS_WEBDAV_PASSWORD:=davpass}"
 : "${TS_OS_ADMIN_PASSWORD:=adminpw}" "${TS_OS_PASSWORD:=demopw}" "${TS_OS_GLANCE_PASSWORD:=glancepw}"
 : "${TS_KEYRING_PASSWORD:=keyringpw}"
+: "${TS_PG_PORT:=5433}" "${TS_PG_USER:=imagesmith}" "${TS_PG_DB:=imagesmith}" "${TS_PG_PASSWORD:=imagesmith-pg-pw}"
+: "${TS_S3_PORT:=18333}" "${TS_S3_HTTPS_PORT:=18334}" "${TS_S3_MASTER_PORT:=19333}"
+: "${TS_S3_VOLUME_PORT:=18081}" "${TS_S3_FILER_PORT:=18888}" "${TS_S3_BUCKET:=imagesmith}"
+: "${TS_S3_ACCESS_KEY_ID:=AKIAIMAGESMITHTEST01}" "${TS_S3_SECRET_ACCESS_KEY:=imagesmith-s3-secret-key-for-tests-only}"
 : "${TS_START_TIMEOUT:=120}" "${TS_STOP_TIMEOUT:=15}"
 : "${TS_LIBVIRT_CAPS_CACHE:=$ROOT/target/libvirt-qemu-capabilities}"
 
@@ -142,9 +167,55 @@ build_templates() {
   cp "$VENV/.stamp" "$TEMPLATES/.stamp"
 }
 
+# PostgreSQL: one empty cluster made by initdb (superuser postgres, UTF-8, C.UTF-8; about 0.7 s),
+# copied into each state dir. Stamped with the server's version and the initdb options.
+PG_BIN="${TS_PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_INITDB_OPTS=(-U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync)
+# The system user the postmaster runs as: postgres when we are root (it refuses to run as root).
+pg_os_user() { if [[ $(id -u) -eq 0 ]]; then echo postgres; else id -un; fi; }
+if [[ $(id -u) -eq 0 ]]; then PG_TEMPLATE="$ROOT/target/pg-template"; else PG_TEMPLATE="$ROOT/target/pg-template-$(id -un)"; fi
+# As the postmaster's user: setpriv execs, so a PID taken before stays the postmaster's.
+PG_AS=()
+if [[ $(id -u) -eq 0 ]]; then PG_AS=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
+
+pg_stamp() {
+  { "$PG_BIN/postgres" -V; printf '%s\n' "${PG_INITDB_OPTS[@]}" "$(pg_os_user)"; } | sha256sum | cut -d' ' -f1
+}
+pg_installed() { [[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/psql ]]; }
+pg_template_current() {
+  [[ -f $PG_TEMPLATE/.stamp && -f $PG_TEMPLATE/data/PG_VERSION && $(cat "$PG_TEMPLATE/.stamp") == "$(pg_stamp)" ]]
+}
+
+build_pg_template() {
+  pg_installed || die "PostgreSQL 15 is not in $PG_BIN: run scripts/setup.sh (postgresql-15, postgresql-client-15)"
+  getent passwd "$(pg_os_user)" >/dev/null || die "no system user $(pg_os_user): run scripts/setup.sh (postgresql-15)"
+  mkdir -p "$(dirname "$PG_TEMPLATE")"
+  # Two starts at once: the second waits, then finds it current.
+  exec 7>>"$PG_TEMPLATE.lock"
+  flock 7
+  if ! pg_template_current; then
+    say "initdb: PostgreSQL template $PG_TEMPLATE"
+    local t="$PG_TEMPLATE.tmp"
+    rm -rf "$t" "$PG_TEMPLATE"
+    mkdir -p "$t"
+    [[ $(id -u) -ne 0 ]] || chown postgres:postgres "$t"
+    if ! "${PG_AS[@]}" "$PG_BIN/initdb" -D "$t/data" "${PG_INITDB_OPTS[@]}" >"$PG_TEMPLATE.log" 2>&1; then
+      tail -n 20 "$PG_TEMPLATE.log" >&2
+      die "initdb failed (log: $PG_TEMPLATE.log)"
+    fi
+    rm -f "$PG_TEMPLATE.log"
+    mv "$t" "$PG_TEMPLATE"
+    # Written last: a template without it is incomplete and is made again.
+    pg_stamp >"$PG_TEMPLATE/.stamp"
+  fi
+  exec 7>&-
+}
+
 cmd_setup() {
   local py t0
   py="$(python_for_venv)"
+  # The PostgreSQL template too, where PostgreSQL is installed (start makes it when missing).
+  if pg_installed && ! pg_template_current; then build_pg_template; fi
   venv_current "$py" && templates_current && return 0
   mkdir -p "$(dirname "$VENV")"
   # Two callers at once (parallel make targets): the second waits, then finds it current.
@@ -542,6 +613,124 @@ libvirt_guests() {
   return 0
 }
 
+# PostgreSQL: a copy of the template cluster, its settings appended to postgresql.conf (later lines
+# win), the state dir's server certificate, and the postmaster itself as the postgres user.
+pg_socket_dir() { printf '%s/postgres/run\n' "$STATE"; }
+
+start_postgres() {
+  local d="$STATE/postgres" u sock
+  u="$(pg_os_user)"
+  sock="$(pg_socket_dir)"
+  pg_installed || die "PostgreSQL 15 is not in $PG_BIN: run scripts/setup.sh (postgresql-15, postgresql-client-15)"
+  # sun_path holds 107 bytes: the socket is SOCKET_DIR/.s.PGSQL.PORT.
+  local path="$sock/.s.PGSQL.$TS_PG_PORT"
+  ((${#path} <= 107)) || die "postgres socket path $path is longer than 107 bytes: use a shorter state dir"
+  pg_template_current || build_pg_template
+  mkdir -p "$d" "$sock"
+  cp -a "$PG_TEMPLATE/data" "$d/data"
+  # postgres wants its key readable by its user alone (0600), so copies of the state dir's pair.
+  cp "$STATE/tls/server.pem" "$d/data/server.crt"
+  cp "$STATE/tls/server.key" "$d/data/server.key"
+  chmod 600 "$d/data/server.crt" "$d/data/server.key"
+  cat >>"$d/data/postgresql.conf" <<EOF
+
+# --- scripts/servers.sh (a throwaway test server: durability off)
+listen_addresses = '$HOST'
+port = $TS_PG_PORT
+unix_socket_directories = '$sock'
+max_connections = 200
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+password_encryption = scram-sha-256
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  cat >"$d/data/pg_hba.conf" <<EOF
+# scripts/servers.sh. The superuser on the Unix socket only; the test role over TCP with its
+# password, with TLS (hostssl) or without (host matches both; tests check sslmode=disable too).
+# TYPE  DATABASE USER         ADDRESS        METHOD
+local   all      postgres                    trust
+hostssl all      $TS_PG_USER  $HOST/32   scram-sha-256
+host    all      $TS_PG_USER  $HOST/32   scram-sha-256
+EOF
+  if [[ $(id -u) -eq 0 ]]; then chown -R "$u:$u" "$d/data" "$sock"; fi
+  chmod 700 "$d/data"
+  chmod 755 "$d" "$sock"
+  spawn postgres "${PG_AS[@]}" "$PG_BIN/postgres" -D "$d/data"
+}
+
+pg_psql() { "$PG_BIN/psql" -h "$(pg_socket_dir)" -p "$TS_PG_PORT" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+pg_ready() { [[ $(pg_psql -Atc 'select 1' 2>/dev/null) == 1 ]]; }
+
+# The test role and its database (psql quotes the password: :'pw').
+pg_bootstrap() {
+  pg_psql -v pw="$TS_PG_PASSWORD" >>"$STATE/logs/postgres-bootstrap.log" 2>&1 <<EOF \
+    || { log_tail postgres-bootstrap; die "postgres: creating role $TS_PG_USER and database $TS_PG_DB failed"; }
+CREATE ROLE $TS_PG_USER LOGIN CREATEDB PASSWORD :'pw';
+CREATE DATABASE $TS_PG_DB OWNER $TS_PG_USER;
+EOF
+}
+
+# S3: SeaweedFS's master, volume server, filer and S3 gateway in one `weed server` process, every
+# port set (the defaults take 8080, 8888 and 9333) and bound to 127.0.0.1, run in STATE/s3 with
+# HOME there, so no filer.toml or security.toml of the machine's is read.
+s3_grpc_sockets() {
+  # weed also serves each gRPC port on /tmp/seaweedfs-NAME-grpc-PORT.sock, a path no flag moves.
+  printf '/tmp/seaweedfs-%s-grpc-%s.sock\n' master $((TS_S3_MASTER_PORT + 10000)) \
+    volume $((TS_S3_VOLUME_PORT + 10000)) filer $((TS_S3_FILER_PORT + 10000)) s3 $((TS_S3_PORT + 10000))
+}
+
+start_s3() {
+  local d="$STATE/s3" weed="$VENV/bin/weed"
+  [[ -x $weed ]] || die "$weed missing: run scripts/servers.sh setup"
+  mkdir -p "$d/data"
+  # One identity, so every request must be SigV4-signed with its keys (anonymous ones get 403).
+  (umask 077 && cat >"$d/s3.json" <<EOF
+{"identities": [{"name": "imagesmith",
+  "credentials": [{"accessKey": "$TS_S3_ACCESS_KEY_ID", "secretKey": "$TS_S3_SECRET_ACCESS_KEY"}],
+  "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+EOF
+  )
+  # Removed by stop: a SIGKILLed weed leaves them behind (the next weed replaces them itself).
+  s3_grpc_sockets >"$d/grpc-sockets"
+  # -master.peers=none: a single master that leads at once (otherwise it waits ~1.9 s for peers).
+  # As on AWS: a PUT into a missing bucket is NoSuchBucket, not a new bucket (-s3.autoCreateBucket
+  # is on by default), and DELETE of a bucket with objects in it is BucketNotEmpty, not a recursive
+  # delete (-s3.allowDeleteBucketNotEmpty, on by default). -s3.iam=false: no IAM API on the S3 port
+  # (the identities come from s3.json alone).
+  # -s3.port.iceberg=0 -s3.port.lance=0: those catalogs would take ports 8181 and 9101.
+  spawn s3 env -C "$d" HOME="$d" "$weed" server -ip="$HOST" -ip.bind="$HOST" -dir="$d/data" \
+    -master.peers=none -master.port="$TS_S3_MASTER_PORT" -master.port.grpc=$((TS_S3_MASTER_PORT + 10000)) \
+    -master.volumeSizeLimitMB=64 -master.telemetry=false \
+    -volume.port="$TS_S3_VOLUME_PORT" -volume.port.grpc=$((TS_S3_VOLUME_PORT + 10000)) \
+    -volume.max=0 -volume.preStopSeconds=0 \
+    -filer -filer.port="$TS_S3_FILER_PORT" -filer.port.grpc=$((TS_S3_FILER_PORT + 10000)) \
+    -filer.localSocket="$d/filer.sock" \
+    -s3 -s3.port="$TS_S3_PORT" -s3.port.grpc=$((TS_S3_PORT + 10000)) -s3.localSocket="$d/s3.sock" \
+    -s3.port.https="$TS_S3_HTTPS_PORT" -s3.cert.file="$STATE/tls/server.pem" -s3.key.file="$STATE/tls/server.key" \
+    -s3.config="$d/s3.json" -s3.autoCreateBucket=false -s3.allowDeleteBucketNotEmpty=false -s3.iam=false \
+    -s3.port.iceberg=0 -s3.port.lance=0
+}
+
+s3_curl() { curl -sS -m 30 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$TS_S3_ACCESS_KEY_ID:$TS_S3_SECRET_ACCESS_KEY" "$@"; }
+# Ready: the gateway answers a signed ListBuckets (it starts 2 s after the master, by weed's design).
+s3_ready() { [[ $(s3_curl -o /dev/null -w '%{http_code}' "http://$HOST:$TS_S3_PORT/" 2>/dev/null) == 200 ]]; }
+# Writable: an object can be stored (the volume server has registered with the master).
+s3_writable() {
+  [[ $(printf probe | s3_curl -o /dev/null -w '%{http_code}' -T - "http://$HOST:$TS_S3_PORT/$TS_S3_BUCKET/.servers-sh-probe" 2>/dev/null) == 200 ]]
+}
+
+s3_bootstrap() {
+  local code
+  code="$(s3_curl -o "$STATE/logs/s3-bootstrap.log" -w '%{http_code}' -X PUT "http://$HOST:$TS_S3_PORT/$TS_S3_BUCKET")" || true
+  [[ $code == 200 ]] || { log_tail s3-bootstrap; die "s3: creating bucket $TS_S3_BUCKET: HTTP $code"; }
+  wait_ready s3 s3_writable
+  code="$(s3_curl -o /dev/null -w '%{http_code}' -X DELETE "http://$HOST:$TS_S3_PORT/$TS_S3_BUCKET/.servers-sh-probe")" || true
+  [[ $code == 204 ]] || die "s3: deleting the probe object: HTTP $code"
+}
+
 # glance_config NAME FLAVOR: etc/ for one Glance (noauth when FLAVOR is empty).
 glance_config() {
   local d="$STATE/$1" flavor="$2"
@@ -734,6 +923,12 @@ port_of() {
     glance) echo "$TS_GLANCE_PORT" ;; keystone) echo "$TS_KEYSTONE_PORT" ;;
     glance-ks) echo "$TS_GLANCE_KS_PORT" ;;
     http) echo "$TS_HTTP_PORT" ;; faults) echo "$TS_FAULT_PORT" ;;
+    postgres) echo "$TS_PG_PORT" ;;
+    s3) local p
+        for p in "$TS_S3_PORT" "$TS_S3_HTTPS_PORT" "$TS_S3_MASTER_PORT" "$TS_S3_VOLUME_PORT" "$TS_S3_FILER_PORT"; do
+          echo "$p"
+          [[ $p == "$TS_S3_HTTPS_PORT" ]] || echo $((p + 10000))
+        done ;;
   esac
 }
 
@@ -768,9 +963,14 @@ cmd_start() {
   # They go into JSON, YAML, INI and URLs unescaped.
   local v
   for v in TS_FTP_USER TS_FTP_PASSWORD TS_WEBDAV_USER TS_WEBDAV_PASSWORD TS_OS_ADMIN_PASSWORD \
-    TS_OS_PASSWORD TS_OS_GLANCE_PASSWORD; do
+    TS_OS_PASSWORD TS_OS_GLANCE_PASSWORD TS_PG_PASSWORD TS_S3_ACCESS_KEY_ID TS_S3_SECRET_ACCESS_KEY; do
     [[ ${!v} =~ ^[A-Za-z0-9._+-]+$ ]] || die "$v: use letters, digits and ._+- only"
   done
+  # SQL identifiers and an S3 bucket name, unquoted.
+  for v in TS_PG_USER TS_PG_DB; do
+    [[ ${!v} =~ ^[a-z_][a-z0-9_]*$ && ${!v} != postgres ]] || die "$v: lower-case letters, digits and _ only, not postgres"
+  done
+  [[ $TS_S3_BUCKET =~ ^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$ ]] || die "TS_S3_BUCKET: 3 to 63 lower-case letters, digits or dashes"
   # Started by default, libvirt needs root; named explicitly, it fails without it (start_libvirt).
   if [[ $# -eq 0 && $(id -u) -ne 0 ]]; then
     say "not root: skipping libvirt (its libvirtd runs privileged in a mount namespace)"
@@ -781,7 +981,7 @@ cmd_start() {
   WANT=("${w[@]}")
 
   local needs_venv=0
-  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == faults || $s == libvirt ]] || needs_venv=1; done
+  for s in "${WANT[@]}"; do [[ $s == sftp || $s == keyring || $s == faults || $s == libvirt || $s == postgres ]] || needs_venv=1; done
   if [[ $needs_venv -eq 1 ]]; then
     local py
     py="$(python_for_venv)"
@@ -798,13 +998,16 @@ cmd_start() {
     done
     [[ -z $(libvirt_guests) ]] || die "libvirt guests of $STATE are running: stop them first"
     remove_sftp_pw_user
-    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring,http,faults,libvirt}
+    rm -rf "${STATE:?}"/{pids,logs,tls,servers.env,sftp,ftp,ftps,webdav,webdavs,glance,glance-ks,keystone,keyring,http,faults,libvirt,postgres,s3}
   fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   touch "$STATE/$MARKER"
 
   local busy=()
-  for s in "${WANT[@]}"; do port_open "$(port_of "$s")" && busy+=("$s:$(port_of "$s")"); done
+  local p
+  for s in "${WANT[@]}"; do
+    for p in $(port_of "$s"); do port_open "$p" && busy+=("$s:$p"); done
+  done
   [[ ${#busy[@]} -eq 0 ]] || die "ports already in use: ${busy[*]} (set TS_<NAME>_PORT to move them)"
 
   trap on_start_exit EXIT
@@ -829,8 +1032,12 @@ cmd_start() {
     KPREP=$!
   fi
 
-  # libvirtd first: on a cold capabilities cache it probes QEMU for seconds.
+  # libvirtd first: on a cold capabilities cache it probes QEMU for seconds. weed next: its S3
+  # gateway starts 2 s after its master whatever the machine does meanwhile.
   want libvirt && start_libvirt
+  want s3 && start_s3
+  want postgres && start_postgres
+  phase "libvirtd, weed and postgres spawned"
   want sftp && start_sftp
   phase "libvirtd and sshd spawned"
   want ftp && start_ftp ftp "$TS_FTP_PORT" "$TS_FTP_PASSIVE_PORTS"
@@ -860,6 +1067,11 @@ cmd_start() {
   want keyring && wait_ready keyring keyring_ready
   want http && wait_ready http http_any "http://$HOST:$TS_HTTP_PORT/"
   want faults && wait_ready faults http_any "http://$HOST:$TS_FAULT_PORT/_log"
+  if want postgres; then
+    wait_ready postgres pg_ready
+    pg_bootstrap
+    phase "postgres ready"
+  fi
   if want libvirt; then
     wait_ready libvirt libvirt_ready
     libvirt_keep_capabilities
@@ -867,6 +1079,11 @@ cmd_start() {
   fi
   want glance && wait_ready glance http_ok "http://$HOST:$TS_GLANCE_PORT/healthcheck"
   phase "small servers and glance ready"
+  if want s3; then
+    wait_ready s3 s3_ready
+    s3_bootstrap
+    phase "s3 ready"
+  fi
   if want keystone; then
     wait_ready keystone http_ok "http://$HOST:$TS_KEYSTONE_PORT/v3"
     phase "keystone ready"
@@ -888,7 +1105,7 @@ write_env() {
     echo "TS_STATE_DIR=$STATE"
     echo "TS_SERVERS=$(IFS=,; echo "${WANT[*]}")"
     echo "TS_HOST=$HOST"
-    echo "# CA that signed the FTPS/WebDAVS server certificate (SAN IP:127.0.0.1, DNS:localhost)"
+    echo "# CA that signed the server certificate of every TLS port here (SAN IP:127.0.0.1, DNS:localhost)"
     echo "TS_CA_CERT=$STATE/tls/ca.pem"
     echo "TS_SERVER_CERT=$STATE/tls/server.pem"
     if want sftp; then
@@ -991,6 +1208,30 @@ write_env() {
       echo "TS_LIBVIRT_VM_SCRIPT=$HERE/libvirt-vm.sh"
       echo "TS_LIBVIRT_IMAGES=$STATE/libvirt/images"
     fi
+    if want postgres; then
+      echo "# PostgreSQL 15: TS_PG_USER (LOGIN CREATEDB, scram-sha-256 password) owns TS_PG_DB; over TCP"
+      echo "# with TLS (certificate signed by TS_CA_CERT: sslmode=verify-full works) or without. TS_PG_URL"
+      echo "# has no password: give TS_PG_PASSWORD (PGPASSWORD). The superuser postgres has trust on the"
+      echo "# socket only: \$TS_PG_BIN/psql -h \$TS_PG_SOCKET_DIR -p \$TS_PG_PORT -U postgres -c 'CREATE DATABASE t_x OWNER $TS_PG_USER'"
+      echo "TS_PG_HOST=$HOST"
+      echo "TS_PG_PORT=$TS_PG_PORT"
+      echo "TS_PG_USER=$TS_PG_USER"
+      echo "TS_PG_PASSWORD=$TS_PG_PASSWORD"
+      echo "TS_PG_DB=$TS_PG_DB"
+      echo "TS_PG_SOCKET_DIR=$(pg_socket_dir)"
+      echo "TS_PG_BIN=$PG_BIN"
+      echo "TS_PG_URL=postgresql://$TS_PG_USER@$HOST:$TS_PG_PORT/$TS_PG_DB"
+    fi
+    if want s3; then
+      echo "# S3 (SeaweedFS): SigV4 with these keys, path-style URLs; unsigned requests get 403. The"
+      echo "# HTTPS endpoint has a certificate signed by TS_CA_CERT."
+      echo "TS_S3_ENDPOINT=http://$HOST:$TS_S3_PORT"
+      echo "TS_S3_HTTPS_ENDPOINT=https://$HOST:$TS_S3_HTTPS_PORT"
+      echo "TS_S3_BUCKET=$TS_S3_BUCKET"
+      echo "TS_S3_REGION=us-east-1"
+      echo "TS_S3_ACCESS_KEY_ID=$TS_S3_ACCESS_KEY_ID"
+      echo "TS_S3_SECRET_ACCESS_KEY=$TS_S3_SECRET_ACCESS_KEY"
+    fi
   } >"$e.tmp"
   mv "$e.tmp" "$e"
 }
@@ -998,10 +1239,19 @@ write_env() {
 # ---------------------------------------------------------------------------------------------
 # stop / status
 
-# SIGTERM to every recorded PID, wait for all of them, then SIGKILL their process groups.
-# libvirt's guests are recorded first: they live outside libvirtd's process group.
+# The first signal stop sends (see the header).
+stop_signal() {
+  case "$1" in
+    postgres) echo INT ;;
+    s3) echo KILL ;;
+    *) echo TERM ;;
+  esac
+}
+
+# SIGTERM (stop_signal) to every recorded PID, wait for all of them, then SIGKILL their process
+# groups. libvirt's guests are recorded first: they live outside libvirtd's process group.
 stop_all() {
-  local f pid name pids=() names=()
+  local f pid name pids=() names=() weed_killed=0
   while read -r name pid; do
     mkdir -p "$STATE/pids"
     printf '%s\n' "$pid" >"$STATE/pids/libvirt-guest-$name.pid"
@@ -1013,7 +1263,10 @@ stop_all() {
     [[ $pid =~ ^[0-9]+$ ]] || { rm -f "$f"; continue; }
     pids+=("$pid")
     names+=("$name")
-    alive "$pid" && kill -TERM "$pid" 2>/dev/null || true
+    if alive "$pid"; then
+      kill -"$(stop_signal "$name")" "$pid" 2>/dev/null || true
+      [[ $name != s3 ]] || weed_killed=1
+    fi
   done
   [[ ${#pids[@]} -gt 0 ]] || return 0
   local deadline=$((SECONDS + TS_STOP_TIMEOUT)) left i
@@ -1027,7 +1280,7 @@ stop_all() {
   for i in "${!pids[@]}"; do
     pid="${pids[$i]}"
     if alive "$pid"; then
-      say "${names[$i]} (pid $pid) ignored SIGTERM for $TS_STOP_TIMEOUT s: SIGKILL"
+      say "${names[$i]} (pid $pid) ignored SIG$(stop_signal "${names[$i]}") for $TS_STOP_TIMEOUT s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
     if [[ -n $(members_of "$pid") ]]; then
@@ -1049,6 +1302,12 @@ stop_all() {
     pid="${pids[$i]}"
     if alive "$pid"; then say "${names[$i]} (pid $pid) survived SIGKILL"; fi
     rm -f "$STATE/pids/${names[$i]}.pid"
+    # The gRPC sockets in /tmp of the weed we just killed (not of one that had died before: its
+    # ports, and so those paths, may since belong to another state dir's weed).
+    if [[ ${names[$i]} == s3 && $weed_killed -eq 1 && -f $STATE/s3/grpc-sockets ]] && ! alive "$pid"; then
+      local sock
+      while read -r sock; do [[ -S $sock ]] && rm -f "$sock"; done <"$STATE/s3/grpc-sockets"
+    fi
   done
 }
 

@@ -48,6 +48,10 @@ APT_PACKAGES=(
   # (servers.sh runs its own daemon with its own config) and its postinst wants systemd and dbus.
   # The emulator it drives, qemu-system-x86, is installed by ensure_qemu_system below.
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  # team repository: PostgreSQL 15 for the catalog tests (scripts/servers.sh postgres runs its own
+  # postmaster from /usr/lib/postgresql/15/bin on port 5433; the cluster 15/main that the package
+  # sets up for port 5432 is not used) and psql
+  postgresql-15 postgresql-client-15
 )
 
 # The emulator for the libvirt test daemon, at the version of the installed qemu-utils. Debian 12's
