@@ -29,6 +29,7 @@ test:
 lint: setup
 	cargo fmt --all --check
 	cd crates/engine/migrations && sha256sum --check --strict --quiet SHA256SUMS
+	cd crates/engine/migrations/pg && sha256sum --check --strict --quiet SHA256SUMS
 	[ -f ui/dist/index.html ] || npm --prefix ui run build
 	cargo clippy --workspace --all-targets --features imagesmith/custom-protocol -- -D warnings
 

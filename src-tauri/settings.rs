@@ -6,11 +6,6 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The folder under the user's config dir, as the desktop identifies the app.
-const APP_DIR: &str = "io.imagesmith.desktop";
-/// Overrides where the settings file lives (tests, portable setups).
-pub const CONFIG_ENV: &str = "IMAGESMITH_CONFIG";
-
 /// The window as it was when it closed (logical pixels, like the config's sizes).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WindowGeometry {
@@ -42,11 +37,8 @@ pub struct Store {
 impl Store {
     /// The user's settings (defaults when there is no file or it does not read).
     pub fn for_user() -> Store {
-        let path = std::env::var_os(CONFIG_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| dirs::config_dir().map(|d| d.join(APP_DIR)))
-            .map(|d| d.join("settings.json"));
+        // The engine's config folder, where the team repositories are saved too.
+        let path = imagesmith_engine::team::config::app_config_dir().map(|d| d.join("settings.json"));
         Store::at(path)
     }
 

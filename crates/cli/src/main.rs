@@ -45,6 +45,7 @@ mod gold;
 mod keys;
 mod output;
 mod publish;
+mod repo;
 mod secret_input;
 mod servers;
 mod snapshots;
@@ -67,6 +68,10 @@ struct Cli {
     /// Repository folder (default: the per-user repository the desktop app uses).
     #[arg(long, global = true, env = "IMAGESMITH_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
+    /// Work on this team repository (`local`: the desktop's own) instead of the current one
+    /// chosen with `repo use`.
+    #[arg(long, global = true, env = "IMAGESMITH_REPO", value_name = "NAME", conflicts_with = "home")]
+    repo: Option<String>,
     /// More detail in the log file and a copy of it on stderr: -v debug, -vv trace (the log file
     /// is always written, at info: see IMAGESMITH_LOG_DIR and RUST_LOG).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -262,6 +267,12 @@ enum Command {
     Init {
         #[arg(long)]
         json: bool,
+    },
+    /// Team repositories: connect one (catalog in PostgreSQL, bytes in an S3 bucket), list, choose,
+    /// check and disconnect them.
+    Repo {
+        #[command(subcommand)]
+        action: repo::RepoAction,
     },
     /// Set a damaged catalog aside and rebuild one from the stored files (names, profiles and
     /// history are not in the files: artifacts come back as recovered-<sha256>.<ext>).
@@ -534,8 +545,30 @@ fn main() -> ExitCode {
         || matches!(&cli.command, Command::Series { action } if gold::series_wants_json(action))
         || matches!(&cli.command, Command::Store { action } if stores::wants_json(action))
         || matches!(&cli.command, Command::Key { action } if keys::wants_json(action))
+        || matches!(&cli.command, Command::Repo { action } if repo::wants_json(action))
         || matches!(&cli.command, Command::Vm { action } if snapshots::vm_wants_json(action))
         || matches!(&cli.command, Command::Snapshot { action } if snapshots::snapshot_wants_json(action));
+    let team = match repo::chosen(cli.repo.as_deref(), cli.home.is_some()) {
+        Ok(t) => t,
+        Err(e) => return output::fail(&e, json),
+    };
+    if let Command::Repo { action } = cli.command {
+        return match repo::run(action, &layout, team) {
+            Ok(code) => code,
+            Err(e) => output::fail(&e, json),
+        };
+    }
+    // Lint needs no repository unless the OS image is looked up in one.
+    if let Command::Lint { file, os, image: None, json } = &cli.command {
+        let target = os.as_deref().map(imagesmith_engine::lint::target_from_os).unwrap_or_default();
+        return match imagesmith_engine::lint::lint_file(file, &target) {
+            Ok(report) => lint_output(file, &report, *json),
+            Err(e) => output::fail(&e, *json),
+        };
+    }
+    if let Some(name) = team {
+        return output::fail(&repo::not_on_team(&name), json);
+    }
     // Before opening: the repository does not open while its catalog is damaged.
     if let Command::RebuildCatalog { json } = cli.command {
         return match imagesmith_engine::rebuild::rebuild_catalog(&layout) {
@@ -563,14 +596,6 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => output::fail(&e, json),
-        };
-    }
-    // Lint needs no repository unless the OS image is looked up in one.
-    if let Command::Lint { file, os, image: None, json } = &cli.command {
-        let target = os.as_deref().map(imagesmith_engine::lint::target_from_os).unwrap_or_default();
-        return match imagesmith_engine::lint::lint_file(file, &target) {
-            Ok(report) => lint_output(file, &report, *json),
-            Err(e) => output::fail(&e, *json),
         };
     }
     let init = matches!(cli.command, Command::Init { .. });
@@ -711,6 +736,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
         Command::Snapshot { action } => snapshots::run_snapshot(engine, action),
         Command::Series { action } => gold::run_series(engine, action),
         Command::RebuildCatalog { .. } => unreachable!("rebuild-catalog runs before the repository is opened"),
+        Command::Repo { .. } => unreachable!("repo runs before the repository is opened"),
         Command::Info { diagnostics, json } => {
             if diagnostics {
                 let text = engine.diagnostics("imagesmith-cli")?;

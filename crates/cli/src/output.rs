@@ -246,6 +246,9 @@ pub fn artifact_details(a: &Artifact) {
     }
     edition_rows(&a.editions, &row);
     row("created", &a.created_at);
+    if let Some(by) = &a.created_by {
+        row("added by", by);
+    }
     row("updated", &a.updated_at);
 }
 
@@ -482,6 +485,9 @@ pub fn job_details(j: &JobDetail) {
         s.started_at.as_deref().unwrap_or("-"),
         s.finished_at.as_deref().unwrap_or("-")
     );
+    if let Some(by) = &s.run_by {
+        println!("  run by {by}");
+    }
     println!("  progress: {} — {} of {}", s.phase, human_size(s.bytes_done), human_size(s.bytes_total));
     if !s.summary.is_empty() {
         println!("  {}", s.summary);

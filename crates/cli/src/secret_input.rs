@@ -12,21 +12,42 @@ pub const PASSWORD_ENV: &str = "IMAGESMITH_PASSWORD";
 /// else none (the keyring is asked later).
 pub fn given_password(from_stdin: bool) -> Result<Option<Secret>, Error> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Error::invalid_argument(
-                format!("Could not read the password from stdin: {e}."),
-                "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …",
-            )
-        })?;
-        let pw = line.trim_end_matches(['\n', '\r']).to_string();
-        if pw.is_empty() {
-            return Err(Error::invalid_argument(
-                "--password-stdin read an empty password.",
-                "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …",
-            ));
-        }
-        return Ok(Some(Secret::new(pw)));
+        return stdin_line("the password").map(Some);
     }
-    Ok(std::env::var(PASSWORD_ENV).ok().filter(|v| !v.is_empty()).map(Secret::new))
+    Ok(env_secret(PASSWORD_ENV))
+}
+
+/// The two secrets of a team repository given to this command: with `from_stdin`, the catalog's
+/// password on the first line and the object store's secret key on the second; else
+/// IMAGESMITH_PASSWORD and AWS_SECRET_ACCESS_KEY; each else none (the keyring is asked later).
+pub fn given_team_secrets(from_stdin: bool) -> Result<(Option<Secret>, Option<Secret>), Error> {
+    if from_stdin {
+        let catalog = stdin_line("the catalog's password (first line)")?;
+        let objects = stdin_line("the object store's secret key (second line)")?;
+        return Ok((Some(catalog), Some(objects)));
+    }
+    Ok((env_secret(PASSWORD_ENV), env_secret("AWS_SECRET_ACCESS_KEY")))
+}
+
+fn env_secret(var: &str) -> Option<Secret> {
+    std::env::var(var).ok().filter(|v| !v.is_empty()).map(Secret::new)
+}
+
+/// One line of stdin, without its line end; an empty or missing line is an error naming `what`.
+fn stdin_line(what: &str) -> Result<Secret, Error> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::invalid_argument(
+            format!("Could not read {what} from stdin: {e}."),
+            "Pipe the password in: printf %s \"$PW\" | imagesmith-cli …",
+        )
+    })?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        return Err(Error::invalid_argument(
+            format!("--password-stdin read no {what}."),
+            "Pipe the password in: printf %s \"$PW\" | imagesmith-cli … (a team repository takes two lines: the catalog's password, then the object store's secret key).",
+        ));
+    }
+    Ok(Secret::new(pw))
 }

@@ -187,3 +187,20 @@ fn an_image_in_use_is_marked_deleted_instead_hidden_from_lists_refused_by_new_pr
     let (code, p) = repo.json(["profile", "add", "web", "post-install.sh"]);
     assert_eq!(code, 0, "{p:#}");
 }
+
+#[test]
+fn who_added_an_artifact_and_who_ran_its_job_are_recorded_as_user_at_host() {
+    let repo = Repo::new();
+    let (code, report) = repo.import(&[], &[fixture("ks.cfg")]);
+    assert_eq!(code, 0, "{report:#}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let who = format!("{}@{host}", os_user());
+    let (_, a) = repo.json(["show", "ks.cfg"]);
+    assert_eq!(a["created_by"], who.as_str(), "{a:#}");
+    let (_, jobs) = repo.json(["jobs"]);
+    assert_eq!(jobs[0]["run_by"], who.as_str(), "{jobs:#}");
+    let out = repo.run(["show", "ks.cfg"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("added by: {who}")) || String::from_utf8_lossy(&out.stdout).contains(&who)
+    );
+}

@@ -29,6 +29,8 @@ pub struct Repo {
     pub dir: tempfile::TempDir,
     /// IMAGESMITH_LOG_DIR of every command run on this repository (off the user's own logs).
     pub logs: tempfile::TempDir,
+    /// IMAGESMITH_CONFIG (repositories.json): a developer's `repo use` never reaches a test.
+    pub config: tempfile::TempDir,
 }
 
 impl Default for Repo {
@@ -39,7 +41,8 @@ impl Default for Repo {
 
 impl Repo {
     pub fn new() -> Repo {
-        Repo { dir: tempfile::tempdir().expect("temp dir"), logs: tempfile::tempdir().expect("temp dir") }
+        let dir = || tempfile::tempdir().expect("temp dir");
+        Repo { dir: dir(), logs: dir(), config: dir() }
     }
 
     /// Every line the CLI logged (all rotated files, oldest first), each a JSON object.
@@ -71,6 +74,8 @@ impl Repo {
         let mut c = Command::new(env!("CARGO_BIN_EXE_imagesmith-cli"));
         c.env("IMAGESMITH_HOME", self.home())
             .env("IMAGESMITH_LOG_DIR", self.logs.path())
+            .env("IMAGESMITH_CONFIG", self.config.path())
+            .env_remove("IMAGESMITH_REPO")
             .env_remove("IMAGESMITH_PASSWORD")
             .env_remove("RUST_LOG");
         c

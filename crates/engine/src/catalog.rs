@@ -15,7 +15,7 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
      a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at, a.alias, a.access, a.owner, \
      a.resize, a.deploy, COALESCE(CASE WHEN s.artifact_id IS NOT NULL THEN 'snapshot' END, a.source_kind), a.source_url, \
      a.manifest_url, a.source_store, a.remote_id, s.vm, s.connect_uri, s.disk_id, s.snapshot, s.disk_file, s.from_artifact, \
-     s.snapshot_at, o.media_check, o.media_md5";
+     s.snapshot_at, o.media_check, o.media_md5, a.created_by";
 
 /// The tables `COLUMNS` reads (an artifact, its object, and the snapshot it was cut from if any).
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
@@ -88,6 +88,7 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
         },
         lint: None,
         last_verified_at: r.get(19)?,
+        created_by: r.get(39)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
     })
@@ -480,8 +481,8 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
         params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now, crate::durability::boot_id()],
     )?;
     conn.execute(
-        "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at, owner)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+        "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at, owner, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
         params![
             a.name,
             a.kind.as_str(),
@@ -492,7 +493,8 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
             a.original_name,
             a.detected.to_string(),
             now,
-            os_user()
+            os_user(),
+            crate::team::who()
         ],
     )?;
     Ok(conn.last_insert_rowid())

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_signatures.sql"),
     include_str!("../migrations/0016_media_check.sql"),
     include_str!("../migrations/0017_signature_evidence.sql"),
+    include_str!("../migrations/0018_who.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -261,8 +262,21 @@ mod tests {
     /// MIGRATIONS entry that is not the file in its place all fail here, by name.
     #[test]
     fn shipped_migrations_are_unchanged_and_every_migration_is_listed() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).expect("crates/engine/migrations/SHA256SUMS");
+        let problems = migration_problems("migrations", MIGRATIONS);
+        assert!(problems.is_empty(), "migrations:\n  {}", problems.join("\n  "));
+    }
+
+    /// The same rules for the team catalog's PostgreSQL migrations (migrations/pg).
+    #[test]
+    fn shipped_team_migrations_are_unchanged_and_every_migration_is_listed() {
+        let problems = migration_problems("migrations/pg", crate::team::catalog::MIGRATIONS);
+        assert!(problems.is_empty(), "migrations/pg:\n  {}", problems.join("\n  "));
+    }
+
+    /// What is wrong with the migrations in `sub` (under the crate) against the list compiled in.
+    pub(crate) fn migration_problems(sub: &str, migrations: &[&str]) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(sub);
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap_or_else(|_| panic!("crates/engine/{sub}/SHA256SUMS"));
         let listed: Vec<(&str, &str)> = sums
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -285,21 +299,21 @@ mod tests {
                     "{name} changed after it shipped: a shipped migration is never edited; restore it and put the change in a new migration"
                 )),
                 None => problems.push(format!(
-                    "{name} is not in migrations/SHA256SUMS: add it when it ships (`cd crates/engine/migrations && sha256sum {name} >> SHA256SUMS`)"
+                    "{name} is not in {sub}/SHA256SUMS: add it when it ships (`cd crates/engine/{sub} && sha256sum {name} >> SHA256SUMS`)"
                 )),
             }
         }
         for (name, _) in listed.iter().filter(|(n, _)| !files.iter().any(|f| f == n)) {
-            problems.push(format!("{name} is listed in migrations/SHA256SUMS but the file is gone: a shipped migration is never removed"));
+            problems.push(format!("{name} is listed in {sub}/SHA256SUMS but the file is gone: a shipped migration is never removed"));
         }
-        if MIGRATIONS.len() != files.len() {
-            problems.push(format!("db.rs MIGRATIONS has {} entries for {} files in migrations/", MIGRATIONS.len(), files.len()));
+        if migrations.len() != files.len() {
+            problems.push(format!("the migration list has {} entries for {} files in {sub}/", migrations.len(), files.len()));
         }
-        for (i, (sql, name)) in MIGRATIONS.iter().zip(&files).enumerate() {
+        for (i, (sql, name)) in migrations.iter().zip(&files).enumerate() {
             if digest(sql.as_bytes()) != digest(&std::fs::read(dir.join(name)).unwrap()) {
-                problems.push(format!("db.rs MIGRATIONS[{i}] is not {name}: MIGRATIONS lists every file of migrations/ in order"));
+                problems.push(format!("migration [{i}] is not {name}: the list names every file of {sub}/ in order"));
             }
         }
-        assert!(problems.is_empty(), "migrations:\n  {}", problems.join("\n  "));
+        problems
     }
 }

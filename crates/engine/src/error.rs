@@ -99,6 +99,8 @@ crate::model::string_enum!(
         MediaCheckFailed = "media_check_failed",
         UnsignedBundle = "unsigned_bundle",
         LintErrors = "lint_errors",
+        NotOnTeamRepository = "not_on_team_repository",
+        RepositoryUnreachable = "repository_unreachable",
     }
 );
 
@@ -206,6 +208,8 @@ pub mod code {
     pub const MEDIA_CHECK_FAILED: ErrorCode = ErrorCode::MediaCheckFailed;
     pub const UNSIGNED_BUNDLE: ErrorCode = ErrorCode::UnsignedBundle;
     pub const LINT_ERRORS: ErrorCode = ErrorCode::LintErrors;
+    pub const NOT_ON_TEAM_REPOSITORY: ErrorCode = ErrorCode::NotOnTeamRepository;
+    pub const REPOSITORY_UNREACHABLE: ErrorCode = ErrorCode::RepositoryUnreachable;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

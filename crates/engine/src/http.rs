@@ -7,6 +7,7 @@
 //! another thread (reqwest's blocking client hands every chunk over from a runtime thread of its own).
 
 use crate::error::{code, Error, Result};
+use std::sync::Arc;
 
 pub(crate) const USER_AGENT: &str = concat!("imagesmith/", env!("CARGO_PKG_VERSION"));
 
@@ -27,4 +28,16 @@ pub(crate) fn client_error(e: impl std::fmt::Display) -> Error {
 /// enabled): reqwest's async client driven from one thread.
 pub(crate) fn one_thread_runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(client_error)
+}
+
+/// A TLS client configuration (FTPS, the team catalog) that verifies certificates as the platform does (on Linux: the
+/// system's CA bundle, or SSL_CERT_FILE when set), with the same crypto as reqwest's.
+pub(crate) fn tls_config() -> std::result::Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }

@@ -108,6 +108,8 @@ pub struct JobSummary {
     pub eta_seconds: Option<f64>,
     pub summary: String,
     pub error: Option<Error>,
+    /// Who ran it, as `user@host`; none for jobs from before Imagesmith recorded it.
+    pub run_by: Option<String>,
 }
 
 /// One item of a job: a file and what became of it.
@@ -167,7 +169,7 @@ pub struct JobProgress {
 const SUMMARY_COLUMNS: &str = "j.id, j.kind, j.state, j.created_at, j.started_at, j.finished_at, \
     (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id), \
     (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id AND i.outcome = 'failed'), \
-    j.phase, j.bytes_done, j.bytes_total, j.rate_bps, j.eta_seconds, j.summary, j.error";
+    j.phase, j.bytes_done, j.bytes_total, j.rate_bps, j.eta_seconds, j.summary, j.error, j.run_by";
 
 fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
     Ok(JobSummary {
@@ -186,14 +188,15 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
         eta_seconds: r.get(12)?,
         summary: r.get(13)?,
         error: crate::db::stored_error(r, 14)?,
+        run_by: r.get(15)?,
     })
 }
 
 /// Create a queued job with its items (paths) in one transaction.
 pub fn create(conn: &Connection, kind: JobKind, session: &str, items: &[(String, Option<u64>)], bytes_total: u64) -> Result<i64> {
     conn.execute(
-        "INSERT INTO jobs (kind, state, session, created_at, bytes_total) VALUES (?1, 'queued', ?2, ?3, ?4)",
-        params![kind.as_str(), session, clock::now(), bytes_total as i64],
+        "INSERT INTO jobs (kind, state, session, created_at, bytes_total, run_by) VALUES (?1, 'queued', ?2, ?3, ?4, ?5)",
+        params![kind.as_str(), session, clock::now(), bytes_total as i64, crate::team::who()],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached("INSERT INTO job_items (job_id, seq, path, size) VALUES (?1, ?2, ?3, ?4)")?;

@@ -46,6 +46,7 @@ pub mod secrets;
 pub mod snapshot;
 pub mod store;
 pub mod stores;
+pub mod team;
 pub mod trust;
 pub mod udf;
 pub mod verify;

@@ -270,6 +270,9 @@ pub struct Artifact {
     pub access: Access,
     /// Who imported it (the OS user), or whom the admin says it belongs to.
     pub owner: String,
+    /// Who added it, as `user@host` (the session that imported, downloaded, cut or rebuilt it);
+    /// none for artifacts added before Imagesmith recorded it.
+    pub created_by: Option<String>,
     /// Whether a deployment may grow the disk to the VM's size.
     pub resize: bool,
     /// Whether the image is deployed once, as is (no customisation).

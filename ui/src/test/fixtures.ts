@@ -32,7 +32,7 @@ export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, driver: null, editions: [], warnings: [], verification: [],
     signature: UNSIGNED, media_check: null, lint: null, last_verified_at: null,
     os_id: null, os_name: null, os_version: null, arch: null,
-    alias: null, access: 'private', owner: 'admin', resize: false, deploy: false,
+    alias: null, access: 'private', owner: 'admin', created_by: 'admin@desk', resize: false, deploy: false,
     source: { kind: 'file', url: null, manifest_url: null, store: null, remote_id: null },
     created_at: '2026-11-23T10:00:00Z',
     updated_at: '2026-11-23T10:00:00Z', ...over,
@@ -43,7 +43,7 @@ export function job(id: number, over: Partial<JobSummary> = {}): JobSummary {
   return {
     id, kind: 'import', state: 'succeeded', created_at: '2026-11-23T10:00:00Z', started_at: '2026-11-23T10:00:01Z',
     finished_at: '2026-11-23T10:00:05Z', item_count: 1, failed_count: 0, phase: 'done', bytes_done: 10, bytes_total: 10,
-    rate_bps: 0, eta_seconds: null, summary: '1 imported', error: null, ...over,
+    rate_bps: 0, eta_seconds: null, summary: '1 imported', error: null, run_by: 'admin@desk', ...over,
   };
 }
 

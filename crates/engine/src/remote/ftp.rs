@@ -6,25 +6,13 @@ use super::{
     CONNECT_TIMEOUT, IO_TIMEOUT,
 };
 use crate::error::{Error, Result};
+use crate::http::tls_config;
 use crate::logging::log_remote_step;
 use crate::secrets::Secret;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, ImplFtpStream, RustlsConnector, RustlsFtpStream, Status, TlsStream};
-
-/// A TLS client configuration that verifies certificates as the platform does (on Linux: the
-/// system's CA bundle, or SSL_CERT_FILE when set), with the same crypto as reqwest's.
-pub(crate) fn tls_config() -> std::result::Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_platform_verifier()?
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
 
 /// A TCP connection with timeouts, so a server that stops answering is noticed.
 fn tcp(addr: &SocketAddr) -> std::io::Result<TcpStream> {

@@ -334,9 +334,14 @@ pub(crate) fn connection_failed_to(what: &str, detail: impl fmt::Display) -> Err
 }
 
 pub(crate) fn tls_failed(t: &Target, detail: impl fmt::Display) -> Error {
+    tls_failed_to(&t.label(), detail)
+}
+
+/// `tls_failed` for anything named `what` (a team repository's catalog or object store too).
+pub(crate) fn tls_failed_to(what: &str, detail: impl fmt::Display) -> Error {
     Error::new(
         code::TLS_FAILED,
-        format!("The TLS connection to the {} could not be verified: {detail}.", t.label()),
+        format!("The TLS connection to the {what} could not be verified: {detail}."),
         "Imagesmith checks the server's certificate against the system's trusted certificate authorities (and SSL_CERT_FILE when set). \
          A self-signed certificate, one from a private CA, an expired one or one issued for another name is refused.",
         "Install the CA that signed the server's certificate in the system trust store (or point SSL_CERT_FILE at it), \

@@ -70,4 +70,17 @@ describe('History', () => {
     expect(shown).toHaveLength(1);
     expect(shown[0]).toHaveTextContent('SHA-256 matched SHA256SUMS (line 2)');
   });
+
+  it('says who ran a job, and that older jobs did not record it', async () => {
+    mockCommands({ count_jobs: () => 2, list_jobs: () => [job(2, { run_by: 'ana@ws-12' }), job(1, { run_by: null })], get_job: (a) => ({ ...job(Number(a.jobId), { run_by: Number(a.jobId) === 2 ? 'ana@ws-12' : null }), items: [] }) });
+    const h = new History();
+    await h.load();
+    await h.open(2);
+    const { unmount } = render(HistoryView, { history: h });
+    expect(await screen.findByTestId('job-run-by')).toHaveTextContent('ana@ws-12');
+    unmount();
+    await h.open(1);
+    render(HistoryView, { history: h });
+    expect(await screen.findByTestId('job-run-by')).toHaveTextContent('Not recorded');
+  });
 });

@@ -110,7 +110,7 @@ export class JobsStore {
       const placeholder: JobSummary = {
         id, kind, state: this.live[id]?.state ?? 'queued', created_at: now, started_at: null, finished_at: null,
         item_count: itemCount, failed_count: 0, phase: 'queued', bytes_done: 0, bytes_total: 0,
-        rate_bps: 0, eta_seconds: null, summary: '', error: null,
+        rate_bps: 0, eta_seconds: null, summary: '', error: null, run_by: null,
       };
       this.recent = [placeholder, ...this.recent];
     }

@@ -113,6 +113,7 @@ describe('ArtifactDetails attributes', () => {
     expect(screen.getByTestId('details-alias')).toHaveTextContent('deb12');
     expect(screen.getByTestId('attr-access')).toHaveTextContent('Public');
     expect(screen.getByTestId('attr-owner')).toHaveTextContent('ops');
+    expect(screen.getByTestId('attr-created-by')).toHaveTextContent('admin@desk');
     expect(screen.getByTestId('attr-resize')).toHaveTextContent('Yes');
     expect(screen.getByTestId('attr-deploy')).toHaveTextContent('No');
     expect(screen.getByTestId('attr-source')).toHaveTextContent('Downloaded from a URL');

@@ -417,6 +417,11 @@ export type Artifact = {
 	access: Access,
 	/**  Who imported it (the OS user), or whom the admin says it belongs to. */
 	owner: string,
+	/**
+	 *  Who added it, as `user@host` (the session that imported, downloaded, cut or rebuilt it);
+	 *  none for artifacts added before Imagesmith recorded it.
+	 */
+	created_by: string | null,
 	/**  Whether a deployment may grow the disk to the VM's size. */
 	resize: boolean,
 	/**  Whether the image is deployed once, as is (no customisation). */
@@ -709,7 +714,7 @@ export type Error = {
  *  generated client as `ErrorCode`); never rename one. Build errors with the constants in
  *  [`code`]. An unknown code in a stored error is itself an `unknown_value` error.
  */
-export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required" | "media_check_failed" | "unsigned_bundle" | "lint_errors";
+export type ErrorCode = "not_found" | "image_not_found" | "file_not_found" | "not_a_file" | "read_failed" | "write_failed" | "disk_full" | "unknown_type" | "unsupported_type" | "invalid_content" | "os_required" | "invalid_os" | "invalid_kind" | "invalid_checksum" | "checksum_mismatch" | "checksum_file_invalid" | "name_taken" | "invalid_name" | "in_use" | "object_missing" | "object_corrupted" | "object_lost" | "cancelled" | "catalog_too_new" | "unsafe_archive" | "archive_too_large" | "invalid_profile" | "catalog_failed" | "catalog_damaged" | "catalog_busy" | "repository_read_only" | "repository_missing" | "not_chosen" | "repository_unavailable" | "job_not_found" | "invalid_argument" | "secret_required" | "keyring_unavailable" | "connection_failed" | "tls_failed" | "auth_failed" | "remote_failed" | "host_key_unknown" | "host_key_mismatch" | "remote_path_missing" | "remote_verify_failed" | "forbidden" | "remote_conflict" | "too_large" | "format_mismatch" | "remote_unavailable" | "remote_checksum_mismatch" | "conversion_failed" | "format_unsupported" | "invalid_algorithm" | "invalid_auth_method" | "invalid_interface" | "invalid_visibility" | "invalid_job_kind" | "invalid_job_state" | "invalid_outcome" | "unknown_value" | "internal" | "open_failed" | "object_damaged" | "checksum_conflict" | "invalid_artifact_state" | "invalid_gold_state" | "special_file" | "vm_not_found" | "invalid_disk" | "snapshot_unusable" | "changed_during_capture" | "target_not_empty" | "image_archived" | "not_published" | "image_deleted" | "invalid_access" | "download_failed" | "download_stalled" | "bad_signature" | "not_a_driver" | "incompatible_driver" | "incompatible_boot_file" | "unknown_key" | "expired_key" | "signature_required" | "media_check_failed" | "unsigned_bundle" | "lint_errors" | "not_on_team_repository" | "repository_unreachable";
 
 /**  A digest a file must match, and where it came from ("entered", "--sha256", "SHA256SUMS", …). */
 export type ExpectedDigest = {
@@ -996,6 +1001,8 @@ export type JobSummary = {
 	eta_seconds: number | null,
 	summary: string,
 	error: Error | null,
+	/**  Who ran it, as `user@host`; none for jobs from before Imagesmith recorded it. */
+	run_by: string | null,
 };
 
 /**  Jobs were added or changed state; the payload is the new stamp. */

@@ -1,0 +1,234 @@
+//! `repo connect|list|use|status|disconnect` and the global `--repo NAME`: which repository the
+//! CLI works on, the desktop's own or a team repository (catalog in PostgreSQL, bytes in an S3
+//! bucket). Secrets come from --password-stdin (two lines) or the environment and go to the OS
+//! keyring; the connection settings go to repositories.json, never a secret.
+
+use crate::output;
+use crate::secret_input::given_team_secrets;
+use clap::Subcommand;
+use imagesmith_engine::team::config::Repositories;
+use imagesmith_engine::team::{self, ConnectRequest, TeamStatus};
+use imagesmith_engine::{DataLayout, Error};
+use serde_json::json;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum RepoAction {
+    /// Connect a team repository: check both servers, make the catalog's schema in an empty
+    /// database, and keep the secrets in the OS keyring.
+    Connect {
+        name: String,
+        /// postgresql://USER@HOST[:PORT]/DB (TLS verified; ?sslmode=disable only on this machine).
+        #[arg(long, value_name = "URL")]
+        catalog: String,
+        /// s3://BUCKET[/PREFIX]
+        #[arg(long, value_name = "URL")]
+        objects: String,
+        /// The S3 server: https://HOST[:PORT] (http:// only on this machine).
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// Default: us-east-1.
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long, env = "AWS_ACCESS_KEY_ID", value_name = "ID")]
+        access_key_id: Option<String>,
+        /// Read the catalog's password from the first line of stdin and the object store's
+        /// secret key from the second; else IMAGESMITH_PASSWORD and AWS_SECRET_ACCESS_KEY.
+        #[arg(long = "password-stdin")]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The desktop's own repository and the team repositories connected here.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work on this repository from now on (`local`: the desktop's own).
+    Use { name: String },
+    /// Which repository commands work on; for a team repository, how both servers answer now.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a team repository on this desktop, with its secrets in the keyring (its data stays
+    /// on the servers).
+    Disconnect { name: String },
+}
+
+pub fn wants_json(action: &RepoAction) -> bool {
+    matches!(action, RepoAction::Connect { json: true, .. } | RepoAction::List { json: true } | RepoAction::Status { json: true })
+}
+
+/// The team repository a command runs on: `--repo` (or IMAGESMITH_REPO), else none when a folder
+/// was named with --home, else the current one saved by `repo use`. `None`: the local repository.
+pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Error> {
+    match repo {
+        Some(n) if n.eq_ignore_ascii_case("local") => Ok(None),
+        Some(n) => {
+            let repos = Repositories::load()?;
+            repos.get(n).map(|r| Some(r.name.clone())).ok_or_else(|| repos.unknown(n))
+        }
+        None if home_given => Ok(None),
+        None => Ok(Repositories::load()?.current),
+    }
+}
+
+/// The error of a command that does not run on a team repository yet.
+pub fn not_on_team(name: &str) -> Error {
+    Error::new(
+        imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
+        format!("This command does not work on team repository \"{name}\" yet."),
+        "On a team repository this version connects, checks and reports status (repo connect, status, list); \
+         the library itself (import, list, profiles, publishing) still runs on the desktop's own repository.",
+        "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
+    )
+}
+
+pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) -> Result<ExitCode, Error> {
+    match action {
+        RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, json } => {
+            let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
+            let mut repo = req.to_repo()?;
+            let mut repos = Repositories::load()?;
+            let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
+            // A name connected before keeps its secrets when it still points at the same places.
+            let before = repos.get(&repo.name).cloned();
+            let same_place = before.as_ref().is_some_and(|b| b.catalog == repo.catalog && b.objects_target() == repo.objects_target());
+            let lookup = if same_place { before.as_ref().unwrap_or(&repo) } else { &repo };
+            let secrets = team::secrets_for(lookup, catalog_pw, objects_key)?;
+            let status = team::connect(&repo, &secrets)?;
+            repo.repository_id = Some(status.repository.id.clone());
+            let stored = match team::store_secrets(&repo, &secrets) {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("warning [{}]: {} The secrets will be asked for each time.", e.code, e.text);
+                    false
+                }
+            };
+            if let Some(b) = before.as_ref().filter(|_| !same_place) {
+                let _ = team::forget_secrets(b);
+            }
+            repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+            repos.team.push(repo.clone());
+            repos.team.sort_by_key(|r| r.name.to_lowercase());
+            repos.save()?;
+            if json {
+                output::json(
+                    &json!({"status": status, "secrets_stored": stored, "current": repos.current.as_deref() == Some(repo.name.as_str())}),
+                );
+            } else {
+                print_status(&status);
+                if stored {
+                    println!("Secrets kept in the OS keyring.");
+                }
+                if repos.current.as_deref() != Some(repo.name.as_str()) {
+                    println!("Work on it with: imagesmith-cli repo use {}   (or --repo {} on one command)", repo.name, repo.name);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RepoAction::List { json } => {
+            let repos = Repositories::load()?;
+            let current = repos.current.clone();
+            if json {
+                let mut rows = vec![json!({"name": "local", "kind": "local", "current": current.is_none(), "root": local.root})];
+                rows.extend(repos.team.iter().map(|r| {
+                    json!({"name": r.name, "kind": "team", "current": current.as_deref() == Some(r.name.as_str()), "catalog": r.catalog,
+                           "objects": r.objects_url(), "endpoint": r.endpoint, "region": r.region, "access_key_id": r.access_key_id,
+                           "repository_id": r.repository_id})
+                }));
+                output::json(&rows);
+            } else {
+                let mark = |on: bool| if on { "*" } else { " " };
+                println!("{} local  {}", mark(current.is_none()), local.root.display());
+                for r in &repos.team {
+                    println!(
+                        "{} {}  {}  {} at {}",
+                        mark(current.as_deref() == Some(r.name.as_str())),
+                        r.name,
+                        r.catalog,
+                        r.objects_url(),
+                        r.endpoint
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RepoAction::Use { name } => {
+            let mut repos = Repositories::load()?;
+            repos.current = if name.eq_ignore_ascii_case("local") {
+                None
+            } else {
+                Some(repos.get(&name).ok_or_else(|| repos.unknown(&name))?.name.clone())
+            };
+            repos.save()?;
+            match &repos.current {
+                Some(n) => println!("Commands now work on team repository \"{n}\"."),
+                None => println!("Commands now work on the local repository ({}).", local.root.display()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RepoAction::Status { json } => {
+            let Some(name) = chosen_team else {
+                if json {
+                    output::json(&json!({"name": "local", "kind": "local", "root": local.root, "online": true}));
+                } else {
+                    println!("local repository: {}", local.root.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            let repos = Repositories::load()?;
+            let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
+            let (catalog_pw, objects_key) = given_team_secrets(false)?;
+            let secrets = team::secrets_for(repo, catalog_pw, objects_key)?;
+            match team::connect(repo, &secrets) {
+                Ok(status) if json => {
+                    output::json(&json!({"kind": "team", "online": true, "status": status}));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(status) => {
+                    print_status(&status);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) if json => {
+                    output::json(&json!({"kind": "team", "name": repo.name, "online": false, "error": e}));
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        RepoAction::Disconnect { name } => {
+            let mut repos = Repositories::load()?;
+            let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
+            team::forget_secrets(&repo)?;
+            repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+            let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
+            if was_current {
+                repos.current = None;
+            }
+            repos.save()?;
+            println!("Disconnected team repository \"{}\" from this desktop; its data stays on the servers.", repo.name);
+            if was_current {
+                println!("Commands now work on the local repository ({}).", local.root.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_status(s: &TeamStatus) {
+    let tls = |on: bool| if on { "TLS verified" } else { "plain, this machine only" };
+    println!("team repository \"{}\" (\"{}\", id {})", s.name, s.repository.name, s.repository.id);
+    println!("  made:     {} by {}", s.repository.created_at, s.repository.created_by);
+    println!(
+        "  catalog:  {} — PostgreSQL {}, schema {} of {}, {}, {} ms",
+        s.catalog,
+        s.postgres_version,
+        s.repository.version,
+        s.schema_expected,
+        tls(s.catalog_tls),
+        s.catalog_ms
+    );
+    println!("  objects:  {} at {} ({}), {}, write/read/delete {} ms", s.objects, s.endpoint, s.region, tls(s.objects_tls), s.objects_ms);
+}

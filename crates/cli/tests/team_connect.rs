@@ -1,0 +1,377 @@
+//! Connecting team repositories (issue 18, stage 1) against the real PostgreSQL and S3-compatible
+//! server (SeaweedFS) that scripts/servers.sh starts: schema made on the first connection, secrets
+//! in the keyring (the test's own Secret Service) or on stdin, TLS verified, refusals that name
+//! what to fix, and no secret anywhere but the keyring. Each test has its own database and prefix.
+
+mod common;
+
+use common::{server_fact, Repo};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// A desktop: its own config folder, logs, local repository and (through the test keyring) secrets.
+struct Desk {
+    repo: Repo,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        Desk { repo: Repo::new() }
+    }
+
+    /// The CLI on this desktop with no --home: the repository is the current one (or --repo).
+    fn cmd(&self) -> Command {
+        let mut c = self.repo.cmd();
+        c.env_remove("IMAGESMITH_HOME")
+            .env("XDG_DATA_HOME", self.repo.home())
+            .env("DBUS_SESSION_BUS_ADDRESS", server_fact("TS_KEYRING_DBUS_ADDRESS"))
+            .env("SSL_CERT_FILE", server_fact("TS_CA_CERT"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        json_of(&self.cmd().args(args).arg("--json").output().unwrap())
+    }
+
+    /// `repo connect NAME` with both secrets on stdin (and `extra` arguments).
+    fn connect(&self, name: &str, db: &Db, catalog_pw: &str, extra: &[&str]) -> (i32, Value) {
+        let mut c = self.cmd();
+        c.args(["repo", "connect", name, "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
+            .arg(server_fact("TS_S3_ENDPOINT"))
+            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"])
+            .args(extra);
+        with_stdin(c, &format!("{catalog_pw}\n{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY")))
+    }
+}
+
+fn with_stdin(mut c: Command, input: &str) -> (i32, Value) {
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    json_of(&child.wait_with_output().unwrap())
+}
+
+fn json_of(out: &Output) -> (i32, Value) {
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// A database of its own on the test PostgreSQL, dropped at the end.
+struct Db {
+    name: String,
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    let out = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT")])
+        .args(["-U", "postgres", "-d", db, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Db {
+    fn new() -> Db {
+        let name = format!("t_{:016x}", rand_u64());
+        psql("postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
+        Db { name }
+    }
+
+    /// The catalog URL: over verified TLS (`tls`), or plain (allowed on loopback only).
+    fn url(&self, tls: bool) -> String {
+        let mode = if tls { "" } else { "?sslmode=disable" };
+        format!(
+            "postgresql://{}@{}:{}/{}{mode}",
+            server_fact("TS_PG_USER"),
+            server_fact("TS_PG_HOST"),
+            server_fact("TS_PG_PORT"),
+            self.name
+        )
+    }
+
+    /// This test's own prefix in the shared bucket.
+    fn objects(&self) -> String {
+        format!("s3://{}/{}", server_fact("TS_S3_BUCKET"), self.name)
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        psql(&self.name, sql)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+            .args(["-X", "-q", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", "postgres"])
+            .args(["-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+fn pg_password() -> &'static str {
+    server_fact("TS_PG_PASSWORD")
+}
+
+#[test]
+fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyring_and_can_be_used_and_undone() {
+    let desk = Desk::new();
+    let db = Db::new();
+    let (code, v) = desk.connect("team", &db, pg_password(), &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["secrets_stored"], true, "{v:#}");
+    let s = &v["status"];
+    assert_eq!(
+        (s["name"].as_str(), s["repository"]["name"].as_str(), s["repository"]["version"].as_i64()),
+        (Some("team"), Some("team"), Some(1))
+    );
+    assert_eq!((s["catalog_tls"].as_bool(), s["objects_tls"].as_bool()), (Some(true), Some(false)), "{s:#}");
+    assert!(s["repository"]["created_by"].as_str().unwrap().contains('@'), "{s:#}");
+    assert!(s["postgres_version"].as_str().unwrap().starts_with("15."), "{s:#}");
+    let id = s["repository"]["id"].as_str().unwrap().to_string();
+    // The schema is in the database, with its repository row.
+    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "1");
+    assert_eq!(db.sql("SELECT id::text || ' ' || name FROM repository"), format!("{id} team"));
+    // The probe key is gone again: the prefix holds nothing.
+    let listed = s3(&["-G", "--data-urlencode", &format!("prefix={}/", db.name), &bucket_url("")]);
+    assert!(!listed.contains("<Key>"), "{listed}");
+
+    // Listed beside the local repository; not current until chosen.
+    let (_, list) = desk.json(&["repo", "list"]);
+    let names: Vec<(&str, bool)> =
+        list.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["current"].as_bool().unwrap())).collect();
+    assert_eq!(names, vec![("local", true), ("team", false)]);
+    assert_eq!(list[1]["repository_id"], id.as_str());
+
+    // Chosen with `repo use`; status (secrets from the keyring, nothing on stdin) answers online.
+    assert!(desk.run(&["repo", "use", "team"]).status.success());
+    let (code, st) = desk.json(&["repo", "status"]);
+    assert_eq!((code, st["online"].as_bool(), st["status"]["repository"]["id"].as_str()), (0, Some(true), Some(id.as_str())), "{st:#}");
+    // The library does not run on a team repository yet: a clear refusal, and --repo local works.
+    let (code, err) = desk.json(&["list"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{err:#}");
+    let (code, local) = desk.json(&["--repo", "local", "list"]);
+    assert_eq!((code, local.as_array().map(Vec::len)), (0, Some(0)), "{local:#}");
+
+    // Disconnecting forgets the secrets and goes back to the local repository.
+    assert!(desk.run(&["repo", "disconnect", "team"]).status.success());
+    let (_, list) = desk.json(&["repo", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["current"], true);
+    // Connected again without secrets: the keyring no longer has them.
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "team", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
+        .arg(server_fact("TS_S3_ENDPOINT"))
+        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--json"]);
+    let (code, err) = json_of(&c.output().unwrap());
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("secret_required")), "{err:#}");
+    // The same database keeps its repository: a second connection finds it and makes nothing.
+    let (code, again) = desk.connect("team", &db, pg_password(), &[]);
+    assert_eq!((code, again["status"]["repository"]["id"].as_str()), (0, Some(id.as_str())), "{again:#}");
+    assert_eq!(db.sql("SELECT count(*) FROM repository"), "1");
+}
+
+#[test]
+fn wrong_secrets_missing_servers_and_plain_text_off_this_machine_are_refused_and_nothing_is_saved() {
+    let desk = Desk::new();
+    let db = Db::new();
+    let code_of = |(code, v): (i32, Value)| (code, v["error"]["code"].as_str().unwrap_or_default().to_string());
+    assert_eq!(code_of(desk.connect("t", &db, "not-the-password", &[])), (1, "auth_failed".to_string()));
+    // A wrong S3 secret key.
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
+        .arg(server_fact("TS_S3_ENDPOINT"))
+        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+    assert_eq!(code_of(with_stdin(c, &format!("{}\nnot-the-key\n", pg_password()))), (1, "auth_failed".to_string()));
+    // A bucket that does not exist, a database that does not exist.
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", "s3://no-such-bucket-here", "--endpoint"])
+        .arg(server_fact("TS_S3_ENDPOINT"))
+        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+    assert_eq!(
+        code_of(with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))),
+        (1, "not_found".to_string())
+    );
+    let gone = Db { name: "t_no_such_database".into() };
+    assert_eq!(code_of(desk.connect("t", &gone, pg_password(), &[])), (1, "not_found".to_string()));
+    std::mem::forget(gone);
+    // Nobody answering on the port: unreachable, promptly.
+    let mut c = desk.cmd();
+    c.args([
+        "repo",
+        "connect",
+        "t",
+        "--catalog",
+        "postgresql://u@127.0.0.1:1/x",
+        "--objects",
+        "s3://abc",
+        "--endpoint",
+        "http://127.0.0.1:1",
+    ])
+    .args(["--access-key-id", "k", "--password-stdin", "--json"]);
+    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "repository_unreachable".to_string()));
+    // Plain text to another host, and a password in the URL, are refused before anything is sent.
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "t", "--catalog", "postgresql://u@db.example.net/x?sslmode=disable", "--objects", "s3://abc"]).args([
+        "--endpoint",
+        "https://s3.example.net",
+        "--access-key-id",
+        "k",
+        "--password-stdin",
+        "--json",
+    ]);
+    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "tls_failed".to_string()));
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "t", "--catalog", "postgresql://u:pw@127.0.0.1/x", "--objects", "s3://abc"]).args([
+        "--endpoint",
+        "http://127.0.0.1:1",
+        "--access-key-id",
+        "k",
+        "--password-stdin",
+        "--json",
+    ]);
+    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "invalid_argument".to_string()));
+    // Nothing of all that was saved.
+    let (_, list) = desk.json(&["repo", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
+    assert_eq!(code_of(desk.json(&["--repo", "t", "list"])), (1, "not_found".to_string()));
+}
+
+#[test]
+fn tls_is_verified_against_the_trusted_ca_and_refused_without_it() {
+    let desk = Desk::new();
+    let db = Db::new();
+    // Without the test CA the server's certificate is not trusted.
+    let mut c = desk.cmd();
+    c.env("SSL_CERT_FILE", "/dev/null")
+        .args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
+        .arg(server_fact("TS_S3_ENDPOINT"))
+        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+    let (code, err) = with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")));
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("tls_failed")), "{err:#}");
+    // Plain text is allowed to this machine when asked for, and said so.
+    let (code, v) = {
+        let mut c = desk.cmd();
+        c.args(["repo", "connect", "t", "--catalog", &db.url(false), "--objects", &db.objects(), "--endpoint"])
+            .arg(server_fact("TS_S3_ENDPOINT"))
+            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+        with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))
+    };
+    assert_eq!((code, v["status"]["catalog_tls"].as_bool()), (0, Some(false)), "{v:#}");
+    assert!(v["status"]["catalog"].as_str().unwrap().ends_with("?sslmode=disable"));
+
+    // The object store over HTTPS: verified against the test CA, refused without it.
+    let https = |cert: &str| {
+        let mut c = desk.cmd();
+        c.env("SSL_CERT_FILE", cert)
+            .args(["repo", "connect", "s", "--catalog", &db.url(false), "--objects", &db.objects(), "--endpoint"])
+            .arg(server_fact("TS_S3_HTTPS_ENDPOINT"))
+            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+        with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))
+    };
+    let (code, err) = https("/dev/null");
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("tls_failed")), "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("object store"), "{err:#}");
+    let (code, v) = https(server_fact("TS_CA_CERT"));
+    assert_eq!((code, v["status"]["objects_tls"].as_bool()), (0, Some(true)), "{v:#}");
+
+    // Status with the secrets given in the environment (a desktop without a keyring).
+    let mut c = desk.cmd();
+    c.env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("IMAGESMITH_PASSWORD", pg_password())
+        .env("AWS_SECRET_ACCESS_KEY", server_fact("TS_S3_SECRET_ACCESS_KEY"))
+        .env("IMAGESMITH_REPO", "s")
+        .args(["repo", "status", "--json"]);
+    let (code, st) = json_of(&c.output().unwrap());
+    assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "{st:#}");
+}
+
+#[test]
+fn two_first_connections_at_once_make_one_schema_and_one_repository() {
+    let db = Db::new();
+    let desks = [Desk::new(), Desk::new(), Desk::new()];
+    let db = &db;
+    let results: Vec<(i32, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            desks.iter().enumerate().map(|(i, d)| s.spawn(move || d.connect(&format!("team{i}"), db, pg_password(), &[]))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|(c, v)| {
+            assert_eq!(*c, 0, "{v:#}");
+            v["status"]["repository"]["id"].as_str().unwrap()
+        })
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_eq!(db.sql("SELECT count(*) FROM repository"), "1");
+    assert_eq!(db.sql("SELECT string_agg(version::text, ',') FROM schema_version"), "1");
+}
+
+#[test]
+fn a_team_schema_newer_than_this_build_is_refused_and_a_name_pointed_elsewhere_is_noticed() {
+    let desk = Desk::new();
+    let db = Db::new();
+    assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
+    db.sql("INSERT INTO schema_version (version, applied_by) VALUES (99, 'future@desk')");
+    let (code, st) = desk.json(&["--repo", "team", "repo", "status"]);
+    assert_eq!((code, st["online"].as_bool(), st["error"]["code"].as_str()), (1, Some(false), Some("catalog_too_new")), "{st:#}");
+    db.sql("DELETE FROM schema_version WHERE version = 99");
+    // The database emptied and made again: the same name now points at another repository.
+    db.sql("DELETE FROM repository");
+    let (code, st) = desk.json(&["--repo", "team", "repo", "status"]);
+    assert_eq!((code, st["error"]["code"].as_str()), (1, Some("catalog_damaged")), "{st:#}");
+}
+
+#[test]
+fn no_secret_reaches_the_config_file_the_catalog_or_the_log() {
+    let desk = Desk::new();
+    let db = Db::new();
+    let (code, v) = desk.connect("team", &db, pg_password(), &["-v"]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, _) = desk.json(&["--repo", "team", "repo", "status"]);
+    assert_eq!(code, 0);
+    let config = std::fs::read_to_string(desk.repo.config.path().join("repositories.json")).unwrap();
+    let dump = db.sql("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM repository) t")
+        + &db.sql("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM schema_version) t");
+    let log = desk.repo.log_text();
+    assert!(log.contains("team catalog connected") && log.contains("team object store probed"), "{log}");
+    for secret in [pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")] {
+        for (what, text) in [("repositories.json", &config), ("the catalog", &dump), ("the log", &log)] {
+            assert!(!text.contains(secret), "a secret is in {what}");
+        }
+    }
+}
+
+fn bucket_url(key: &str) -> String {
+    format!("{}/{}/{key}", server_fact("TS_S3_ENDPOINT"), server_fact("TS_S3_BUCKET"))
+}
+
+/// A SigV4-signed curl call to the test S3 server; its body.
+fn s3(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "-m", "30", "--aws-sigv4", &format!("aws:amz:{}:s3", server_fact("TS_S3_REGION"))])
+        .args(["--user", &format!("{}:{}", server_fact("TS_S3_ACCESS_KEY_ID"), server_fact("TS_S3_SECRET_ACCESS_KEY"))])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,210 @@
+//! Team repositories: one repository many desktops share, its catalog in PostgreSQL and its bytes
+//! in an S3-compatible bucket. Here: connecting one (URLs checked, secrets from the OS keyring or
+//! given, TLS verified), making its schema on the first connection, and telling its status. How the
+//! rest of the engine comes to run on it is planned in docs/design/team-repository.md.
+
+pub mod bucket;
+pub mod catalog;
+pub mod config;
+
+use crate::error::{code, Error, Result};
+use crate::secrets::{self, Owner, Secret};
+use bucket::Bucket;
+use catalog::{Catalog, CatalogUrl, TeamSchema};
+use config::TeamRepo;
+use serde::Serialize;
+
+/// What an admin gives to connect a team repository.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectRequest {
+    pub name: String,
+    /// `postgresql://USER@HOST[:PORT]/DB`
+    pub catalog: String,
+    /// `s3://BUCKET[/PREFIX]`
+    pub objects: String,
+    pub endpoint: String,
+    pub region: Option<String>,
+    pub access_key_id: String,
+}
+
+/// The two secrets of a team repository.
+#[derive(Debug, Clone)]
+pub struct TeamSecrets {
+    /// The PostgreSQL user's password.
+    pub catalog: Secret,
+    /// The S3 secret access key.
+    pub objects: Secret,
+}
+
+/// How a team repository answered just now.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamStatus {
+    /// The name this desktop calls it by.
+    pub name: String,
+    /// The catalog URL, without secrets.
+    pub catalog: String,
+    pub objects: String,
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    /// What the catalog says about the repository (id, the name its first admin gave, who made it).
+    pub repository: TeamSchema,
+    /// The schema version this Imagesmith writes.
+    pub schema_expected: i64,
+    pub postgres_version: String,
+    pub catalog_tls: bool,
+    pub objects_tls: bool,
+    /// Round trips: connecting to the catalog, and a write, ranged read and delete in the bucket.
+    pub catalog_ms: u64,
+    pub objects_ms: u64,
+}
+
+/// `user@host` of this session: who imported, who ran a job.
+pub fn who() -> String {
+    format!("{}@{}", crate::catalog::os_user(), host_name())
+}
+
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf, which lives across the call.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = if ok { String::from_utf8_lossy(&buf[..end]).into_owned() } else { String::new() };
+    if name.is_empty() {
+        "localhost".to_string()
+    } else {
+        name
+    }
+}
+
+/// `repository_unreachable`: the catalog or the bucket did not answer.
+pub(crate) fn unreachable(what: &str, detail: &str) -> Error {
+    Error::new(
+        code::REPOSITORY_UNREACHABLE,
+        format!("The {what} cannot be reached: {detail}."),
+        "The server may be down or restarting, the network or VPN may be off, or a firewall blocks the port.",
+        "Check that you are on the team's network and the server runs, then try again; nothing was changed.",
+    )
+}
+
+/// A name for a team repository: 1–64 letters, digits, `-`, `_`, `.`; `local` is the desktop's own.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    if !ok {
+        return Err(Error::new(
+            code::INVALID_NAME,
+            format!("\"{name}\" cannot name a team repository."),
+            "A team repository's name is 1 to 64 letters, digits, hyphens, underscores and dots, starting with a letter or digit.",
+            "Choose a short name such as team or lab-images.",
+        ));
+    }
+    if name.eq_ignore_ascii_case("local") {
+        return Err(Error::new(
+            code::INVALID_NAME,
+            "\"local\" is the name of this desktop's own repository.",
+            "`repo use local` goes back to it, so no team repository can be called that.",
+            "Choose another name.",
+        ));
+    }
+    Ok(())
+}
+
+impl ConnectRequest {
+    /// The saved form, every part checked (nothing is contacted).
+    pub fn to_repo(&self) -> Result<TeamRepo> {
+        check_name(&self.name)?;
+        let url = CatalogUrl::parse(&self.catalog)?;
+        let (bucket, prefix) = bucket::parse_objects_url(&self.objects)?;
+        let endpoint = bucket::check_endpoint(&self.endpoint)?;
+        if self.access_key_id.trim().is_empty() {
+            return Err(Error::invalid_argument(
+                "No access key id was given for the object store.",
+                "Give it with --access-key-id (or AWS_ACCESS_KEY_ID); its secret key is asked for.",
+            ));
+        }
+        Ok(TeamRepo {
+            name: self.name.clone(),
+            catalog: url.display(),
+            bucket,
+            prefix,
+            endpoint,
+            region: self.region.clone().filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "us-east-1".to_string()),
+            access_key_id: self.access_key_id.trim().to_string(),
+            repository_id: None,
+        })
+    }
+}
+
+/// The keyring accounts of a team repository's two secrets.
+fn accounts(repo: &TeamRepo) -> (String, String) {
+    (
+        secrets::team_account(Owner::Catalog, &repo.name, &repo.catalog),
+        secrets::team_account(Owner::Objects, &repo.name, &repo.objects_target()),
+    )
+}
+
+/// The secrets to use: each one given for this call, else the keyring's, else `secret_required`.
+pub fn secrets_for(repo: &TeamRepo, catalog: Option<Secret>, objects: Option<Secret>) -> Result<TeamSecrets> {
+    let (ca, oa) = accounts(repo);
+    let catalog = catalog
+        .or_else(|| secrets::stored_at(&ca))
+        .ok_or_else(|| secrets::required(&format!("the catalog of team repository \"{}\" ({})", repo.name, repo.catalog)))?;
+    let objects = objects
+        .or_else(|| secrets::stored_at(&oa))
+        .ok_or_else(|| secrets::required(&format!("the object store of team repository \"{}\" ({})", repo.name, repo.objects_url())))?;
+    Ok(TeamSecrets { catalog, objects })
+}
+
+/// Keep both secrets in the OS keyring; `keyring_unavailable` when there is none.
+pub fn store_secrets(repo: &TeamRepo, s: &TeamSecrets) -> Result<()> {
+    let (ca, oa) = accounts(repo);
+    secrets::store_at(&ca, &s.catalog)?;
+    secrets::store_at(&oa, &s.objects)
+}
+
+/// Forget both secrets (nothing stored is not an error).
+pub fn forget_secrets(repo: &TeamRepo) -> Result<()> {
+    let (ca, oa) = accounts(repo);
+    secrets::forget_at(&ca)?;
+    secrets::forget_at(&oa)
+}
+
+/// Connect to the catalog (making its schema when the database is empty) and probe the bucket.
+/// The first connection names the repository `repo.name`.
+pub fn connect(repo: &TeamRepo, s: &TeamSecrets) -> Result<TeamStatus> {
+    let url = CatalogUrl::parse(&repo.catalog)?;
+    let started = std::time::Instant::now();
+    let mut cat = Catalog::connect(&url, &s.catalog)?;
+    let catalog_ms = started.elapsed().as_millis() as u64;
+    let postgres_version = cat.server_version()?;
+    let schema = cat.migrate(&repo.name)?;
+    if let Some(id) = repo.repository_id.as_deref().filter(|id| *id != schema.id) {
+        return Err(Error::new(
+            code::CATALOG_DAMAGED,
+            format!("Team repository \"{}\" now points at another repository (id {}, it was {id}).", repo.name, schema.id),
+            "The database was replaced or emptied since this desktop connected, or the URL was changed to another team's.",
+            format!("If that is intended, connect again: imagesmith-cli repo disconnect {0}, then repo connect {0} ….", repo.name),
+        ));
+    }
+    let bucket = Bucket::open(repo, &s.objects)?;
+    let session = format!("{}-{}-{:08x}", host_name(), std::process::id(), rand::random::<u32>());
+    let objects_ms = bucket.probe(&session)?.as_millis() as u64;
+    Ok(TeamStatus {
+        name: repo.name.clone(),
+        catalog: repo.catalog.clone(),
+        objects: repo.objects_url(),
+        endpoint: repo.endpoint.clone(),
+        region: repo.region.clone(),
+        access_key_id: repo.access_key_id.clone(),
+        repository: schema,
+        schema_expected: catalog::TEAM_SCHEMA_VERSION,
+        postgres_version,
+        catalog_tls: url.tls,
+        objects_tls: repo.endpoint.starts_with("https://"),
+        catalog_ms,
+        objects_ms,
+    })
+}
