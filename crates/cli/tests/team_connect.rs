@@ -140,14 +140,14 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     let s = &v["status"];
     assert_eq!(
         (s["name"].as_str(), s["repository"]["name"].as_str(), s["repository"]["version"].as_i64()),
-        (Some("team"), Some("team"), Some(1))
+        (Some("team"), Some("team"), Some(2))
     );
     assert_eq!((s["catalog_tls"].as_bool(), s["objects_tls"].as_bool()), (Some(true), Some(false)), "{s:#}");
     assert!(s["repository"]["created_by"].as_str().unwrap().contains('@'), "{s:#}");
     assert!(s["postgres_version"].as_str().unwrap().starts_with("15."), "{s:#}");
     let id = s["repository"]["id"].as_str().unwrap().to_string();
     // The schema is in the database, with its repository row.
-    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "1");
+    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "2");
     assert_eq!(db.sql("SELECT id::text || ' ' || name FROM repository"), format!("{id} team"));
     // The probe key is gone again: the prefix holds nothing.
     let listed = s3(&["-G", "--data-urlencode", &format!("prefix={}/", db.name), &bucket_url("")]);
@@ -322,7 +322,7 @@ fn two_first_connections_at_once_make_one_schema_and_one_repository() {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(db.sql("SELECT count(*) FROM repository"), "1");
-    assert_eq!(db.sql("SELECT string_agg(version::text, ',') FROM schema_version"), "1");
+    assert_eq!(db.sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"), "1,2");
 }
 
 #[test]
@@ -374,4 +374,55 @@ fn s3(args: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The team catalog has the local catalog's tables and columns, name for name: one set of queries
+/// serves both, and a local migration without its PostgreSQL twin fails here.
+#[test]
+fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
+    let desk = Desk::new();
+    let db = Db::new();
+    assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
+    // The local schema, from a repository made by this build.
+    let local = Repo::new();
+    assert!(local.run(["info"]).status.success());
+    let conn = rusqlite::Connection::open(local.home().join("catalog.db")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1",
+        )
+        .unwrap();
+    let sqlite: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    // The team's, without the tables only a team repository has.
+    let team_only = ["repository", "schema_version"];
+    let pg: Vec<String> = db
+        .sql("SELECT string_agg(table_name || '.' || column_name, E'\\n' ORDER BY 1) FROM (SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public') c")
+        .lines()
+        .filter(|l| !team_only.iter().any(|t| l.starts_with(&format!("{t}."))))
+        .map(str::to_string)
+        .collect();
+    let mut pg = pg;
+    pg.sort();
+    let missing: Vec<&String> = sqlite.iter().filter(|c| !pg.contains(c)).collect();
+    let extra: Vec<&String> = pg.iter().filter(|c| !sqlite.contains(c)).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "not in the team catalog: {missing:?}\nonly in the team catalog: {extra:?}");
+    // The change counters the app watches are there, and a change bumps one.
+    assert_eq!(
+        db.sql("SELECT string_agg(name, ',' ORDER BY name) FROM change_counters"),
+        "artifacts,gold,jobs,profiles,publications,targets"
+    );
+    db.sql("INSERT INTO objects (sha256, size, created_at) VALUES ('ab', 1, 'now'); INSERT INTO artifacts (name, kind, sha256, original_name, created_at, updated_at) VALUES ('X.iso', 'os_image', 'ab', 'x.iso', 'now', 'now')");
+    assert_eq!(db.sql("SELECT value FROM change_counters WHERE name = 'artifacts'"), "1");
+    // Names are unique whatever their case, as locally.
+    let dup = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", &db.name])
+        .args(["-c", "INSERT INTO objects (sha256, size, created_at) VALUES ('cd', 1, 'now'); INSERT INTO artifacts (name, kind, sha256, original_name, created_at, updated_at) VALUES ('x.ISO', 'os_image', 'cd', 'x.iso', 'now', 'now')"])
+        .output()
+        .unwrap();
+    assert!(
+        !dup.status.success() && String::from_utf8_lossy(&dup.stderr).contains("artifacts_name"),
+        "{}",
+        String::from_utf8_lossy(&dup.stderr)
+    );
 }

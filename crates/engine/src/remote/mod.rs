@@ -415,7 +415,7 @@ fn invalid(text: String, recovery: &str) -> Error {
 // ---- catalog ----
 
 const COLUMNS: &str =
-    "id, name, protocol, host, port, base_path, user, key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
+    "id, name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
 
 fn row_to_server(r: &rusqlite::Row<'_>) -> rusqlite::Result<Server> {
     let mut s = Server {
@@ -531,7 +531,7 @@ impl Engine {
                 ));
             }
             tx.execute(
-                "INSERT INTO servers (name, protocol, host, port, base_path, user, key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at)
+                "INSERT INTO servers (name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
                 params![name, spec.protocol.as_str(), host, port, stored_path, user, key_file, fingerprint, now],
             )?;
