@@ -92,11 +92,11 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             let mut repo = req.to_repo()?;
             let mut repos = Repositories::load()?;
             let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
-            // A name connected before keeps its secrets when it still points at the same places.
+            // A name connected before keeps its secrets in the keyring while it points at the same
+            // places (their accounts name the places); pointed elsewhere, its old ones are forgotten.
             let before = repos.get(&repo.name).cloned();
             let same_place = before.as_ref().is_some_and(|b| b.catalog == repo.catalog && b.objects_target() == repo.objects_target());
-            let lookup = if same_place { before.as_ref().unwrap_or(&repo) } else { &repo };
-            let secrets = team::secrets_for(lookup, catalog_pw, objects_key)?;
+            let secrets = team::secrets_for(&repo, catalog_pw, objects_key)?;
             let status = team::connect(&repo, &secrets)?;
             repo.repository_id = Some(status.repository.id.clone());
             let stored = match team::store_secrets(&repo, &secrets) {
@@ -221,6 +221,14 @@ fn print_status(s: &TeamStatus) {
     let tls = |on: bool| if on { "TLS verified" } else { "plain, this machine only" };
     println!("team repository \"{}\" (\"{}\", id {})", s.name, s.repository.name, s.repository.id);
     println!("  made:     {} by {}", s.repository.created_at, s.repository.created_by);
+    let f = &s.figures;
+    println!(
+        "  holds:    {} artifact(s) in {} stored file(s), {}; {} job(s) in the history",
+        f.artifacts,
+        f.objects,
+        output::human_size(f.stored_bytes),
+        f.jobs
+    );
     println!(
         "  catalog:  {} — PostgreSQL {}, schema {} of {}, {}, {} ms",
         s.catalog,

@@ -145,6 +145,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     assert_eq!((s["catalog_tls"].as_bool(), s["objects_tls"].as_bool()), (Some(true), Some(false)), "{s:#}");
     assert!(s["repository"]["created_by"].as_str().unwrap().contains('@'), "{s:#}");
     assert!(s["postgres_version"].as_str().unwrap().starts_with("15."), "{s:#}");
+    assert_eq!(s["figures"], serde_json::json!({"artifacts": 0, "objects": 0, "stored_bytes": 0, "jobs": 0}), "{s:#}");
     let id = s["repository"]["id"].as_str().unwrap().to_string();
     // The schema is in the database, with its repository row.
     assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "2");

@@ -480,9 +480,9 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
              sha1 = COALESCE(objects.sha1, excluded.sha1), sha512 = COALESCE(objects.sha512, excluded.sha512)",
         params![d.sha256, d.size as i64, d.md5, d.sha1, d.sha512, now, crate::durability::boot_id()],
     )?;
-    conn.execute(
+    Ok(conn.query_row(
         "INSERT INTO artifacts (name, kind, os, distro, sha256, image_id, original_name, detected, created_at, updated_at, owner, created_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11) RETURNING id",
         params![
             a.name,
             a.kind.as_str(),
@@ -496,8 +496,8 @@ pub fn insert(conn: &Connection, a: &NewArtifact<'_>) -> Result<i64> {
             os_user(),
             crate::team::who()
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// The owner of what this user imports: the OS user's name (USER, then LOGNAME, then the passwd entry).
@@ -572,7 +572,7 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
     if let Some(tags) = &patch.tags {
         conn.execute("DELETE FROM artifact_tags WHERE artifact_id = ?1", [id])?;
         for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-            conn.execute("INSERT OR IGNORE INTO artifact_tags (artifact_id, tag) VALUES (?1, ?2)", params![id, tag])?;
+            conn.execute("INSERT INTO artifact_tags (artifact_id, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![id, tag])?;
         }
     }
     conn.execute("UPDATE artifacts SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;

@@ -675,9 +675,9 @@ impl CaptureWork {
                 Some(sid) => Some(tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?),
                 None => None,
             };
-            tx.execute(
+            let id: i64 = tx.query_row(
                 "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, files, size, new_bytes, source, job_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
                 params![
                     req.name,
                     req.image_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("software"),
@@ -692,8 +692,8 @@ impl CaptureWork {
                     step.job_id(),
                     now
                 ],
+                |r| r.get(0),
             )?;
-            let id = tx.last_insert_rowid();
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO gold_entries (image_id, path, kind, mode, size, sha256, target, link, mtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
@@ -800,8 +800,7 @@ fn series_id(conn: &Connection, name: &str, create: bool) -> Result<Option<i64>>
         (Some(id), _) => Ok(Some(id)),
         (None, true) => {
             let name = catalog::validate_name(name)?;
-            conn.execute("INSERT INTO gold_series (name, created_at) VALUES (?1, ?2)", params![name, clock::now()])?;
-            Ok(Some(conn.last_insert_rowid()))
+            Ok(Some(conn.query_row("INSERT INTO gold_series (name, created_at) VALUES (?1, ?2) RETURNING id", params![name, clock::now()], |r| r.get(0))?))
         }
         (None, false) => Ok(None),
     }

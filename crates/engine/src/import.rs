@@ -917,8 +917,8 @@ impl JobRef {
 fn claim_staged(tx: &rusqlite::Connection, artifact: i64, staged_by: Option<i64>) -> Result<()> {
     match staged_by {
         Some(job) => tx.execute(
-            "INSERT OR IGNORE INTO staged_members (job_id, artifact_id)
-             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM staged_members WHERE artifact_id = ?2)",
+            "INSERT INTO staged_members (job_id, artifact_id)
+             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM staged_members WHERE artifact_id = ?2) ON CONFLICT DO NOTHING",
             [job, artifact],
         )?,
         None => tx.execute("DELETE FROM staged_members WHERE artifact_id = ?1", [artifact])?,

@@ -194,11 +194,11 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
 
 /// Create a queued job with its items (paths) in one transaction.
 pub fn create(conn: &Connection, kind: JobKind, session: &str, items: &[(String, Option<u64>)], bytes_total: u64) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO jobs (kind, state, session, created_at, bytes_total, run_by) VALUES (?1, 'queued', ?2, ?3, ?4, ?5)",
+    let id: i64 = conn.query_row(
+        "INSERT INTO jobs (kind, state, session, created_at, bytes_total, run_by) VALUES (?1, 'queued', ?2, ?3, ?4, ?5) RETURNING id",
         params![kind.as_str(), session, clock::now(), bytes_total as i64, crate::team::who()],
+        |r| r.get(0),
     )?;
-    let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached("INSERT INTO job_items (job_id, seq, path, size) VALUES (?1, ?2, ?3, ?4)")?;
     for (seq, (path, size)) in items.iter().enumerate() {
         stmt.execute(params![id, seq as i64, path, size.map(|s| s as i64)])?;

@@ -432,12 +432,12 @@ impl Engine {
                 return Err(profile_name_taken(&new_name));
             }
             let now = clock::now();
-            tx.execute(
+            let new_id: i64 = tx.query_row(
                 "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at)
-                 SELECT ?1, description, base_id, edition, ?2, ?2 FROM profiles WHERE id = ?3",
+                 SELECT ?1, description, base_id, edition, ?2, ?2 FROM profiles WHERE id = ?3 RETURNING id",
                 params![new_name, now, id],
+                |r| r.get(0),
             )?;
-            let new_id = tx.last_insert_rowid();
             tx.execute(
                 "INSERT INTO profile_members SELECT ?1, artifact_id, role FROM profile_members WHERE profile_id = ?2",
                 params![new_id, id],
@@ -472,11 +472,11 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
     }
     let image = catalog::usable(catalog::find_os_image(tx, base)?)?;
     let now = clock::now();
-    tx.execute(
-        "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+    Ok(tx.query_row(
+        "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
         params![name, description.trim(), image.id, now],
-    )?;
-    Ok(tx.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// Add artifacts (ids or names) to profile `id`, each checked against the profile first.
@@ -490,7 +490,7 @@ pub(crate) fn add_members(tx: &Connection, id: i64, artifacts: &[String]) -> Res
         let a = catalog::get_usable(tx, a_key)?;
         let role = check_member(&profile, &image, &a)?;
         tx.execute(
-            "INSERT OR IGNORE INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3)",
+            "INSERT INTO profile_members (profile_id, artifact_id, role) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             params![id, a.id, role.as_str()],
         )?;
     }

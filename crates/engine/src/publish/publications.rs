@@ -76,10 +76,10 @@ pub struct NewPublication<'a> {
 
 pub fn insert(conn: &Connection, p: &NewPublication<'_>) -> Result<i64> {
     let now = clock::now();
-    conn.execute(
+    Ok(conn.query_row(
         "INSERT INTO publications (artifact_id, artifact_name, target_id, target_name, job_id, image_url, name, disk_format,
              container_format, visibility, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'uploading', ?11, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'uploading', ?11, ?11) RETURNING id",
         params![
             p.artifact.id,
             p.artifact.name,
@@ -93,8 +93,8 @@ pub fn insert(conn: &Connection, p: &NewPublication<'_>) -> Result<i64> {
             p.visibility.as_str(),
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 pub fn set_remote(conn: &Connection, id: i64, remote_id: &str, remote_status: &str) -> Result<()> {

@@ -64,8 +64,8 @@ pub fn insert(conn: &Connection, t: &NewTarget) -> Result<i64> {
         ));
     }
     let now = clock::now();
-    conn.execute(
-        &format!("INSERT INTO targets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &COLUMNS[4..]),
+    Ok(conn.query_row(
+        &format!("INSERT INTO targets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id", &COLUMNS[4..]),
         params![
             t.name,
             t.auth.as_str(),
@@ -81,8 +81,8 @@ pub fn insert(conn: &Connection, t: &NewTarget) -> Result<i64> {
             now,
             now
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {

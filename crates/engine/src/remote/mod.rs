@@ -530,12 +530,12 @@ impl Engine {
                     "Choose another name, or remove the saved server first.",
                 ));
             }
-            tx.execute(
+            Ok(tx.query_row(
                 "INSERT INTO servers (name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9) RETURNING id",
                 params![name, spec.protocol.as_str(), host, port, stored_path, user, key_file, fingerprint, now],
-            )?;
-            Ok(tx.last_insert_rowid())
+                |r| r.get::<_, i64>(0),
+            )?)
         })?;
         let mut keyring_error = None;
         if let Some(secret) = secret {

@@ -100,11 +100,11 @@ impl Engine {
         dir.parts.pop();
         let temp = dir.join(&format!(".{}.{:08x}.part", dest.file_name(), rand::random::<u32>()))?;
         let row = self.write(|tx| {
-            tx.execute(
-                "INSERT INTO server_uploads (server_id, path, session, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4)",
+            Ok(tx.query_row(
+                "INSERT INTO server_uploads (server_id, path, session, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4) RETURNING id",
                 rusqlite::params![t.server.id, temp.display(), self.store.session(), clock::now()],
-            )?;
-            Ok(tx.last_insert_rowid())
+                |r| r.get::<_, i64>(0),
+            )?)
         })?;
         let result = (|| {
             step.phase_sized("uploading", size);

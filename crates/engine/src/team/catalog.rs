@@ -163,6 +163,20 @@ impl Catalog {
         Ok(row.get::<_, String>(0).split_whitespace().next().unwrap_or_default().to_string())
     }
 
+    /// What the repository holds: artifacts, stored objects, their bytes, and jobs in the history.
+    pub fn figures(&mut self) -> Result<TeamFigures> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT (SELECT count(*) FROM artifacts), (SELECT count(*) FROM objects),
+                        (SELECT coalesce(sum(size), 0)::int8 FROM objects), (SELECT count(*) FROM jobs)",
+                &[],
+            )
+            .map_err(|e| self.query_error(&e))?;
+        let n = |i: usize| row.get::<_, i64>(i).max(0) as u64;
+        Ok(TeamFigures { artifacts: n(0), objects: n(1), stored_bytes: n(2), jobs: n(3) })
+    }
+
     /// The schema version in the database (0: empty).
     pub fn schema_version(&mut self) -> Result<i64> {
         let exists: bool =
@@ -262,6 +276,16 @@ impl Catalog {
     fn query_error(&self, e: &postgres::Error) -> Error {
         query_error(&self.url.label(), e)
     }
+}
+
+/// What a team repository holds, from its catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamFigures {
+    pub artifacts: u64,
+    pub objects: u64,
+    pub stored_bytes: u64,
+    pub jobs: u64,
 }
 
 /// What the team catalog says about its repository.

@@ -10,7 +10,7 @@ pub mod config;
 use crate::error::{code, Error, Result};
 use crate::secrets::{self, Owner, Secret};
 use bucket::Bucket;
-use catalog::{Catalog, CatalogUrl, TeamSchema};
+use catalog::{Catalog, CatalogUrl, TeamFigures, TeamSchema};
 use config::TeamRepo;
 use serde::Serialize;
 
@@ -52,6 +52,8 @@ pub struct TeamStatus {
     pub repository: TeamSchema,
     /// The schema version this Imagesmith writes.
     pub schema_expected: i64,
+    /// What it holds now.
+    pub figures: TeamFigures,
     pub postgres_version: String,
     pub catalog_tls: bool,
     pub objects_tls: bool,
@@ -189,6 +191,7 @@ pub fn connect(repo: &TeamRepo, s: &TeamSecrets) -> Result<TeamStatus> {
             format!("If that is intended, connect again: imagesmith-cli repo disconnect {0}, then repo connect {0} ….", repo.name),
         ));
     }
+    let figures = cat.figures()?;
     let bucket = Bucket::open(repo, &s.objects)?;
     let session = format!("{}-{}-{:08x}", host_name(), std::process::id(), rand::random::<u32>());
     let objects_ms = bucket.probe(&session)?.as_millis() as u64;
@@ -201,6 +204,7 @@ pub fn connect(repo: &TeamRepo, s: &TeamSecrets) -> Result<TeamStatus> {
         access_key_id: repo.access_key_id.clone(),
         repository: schema,
         schema_expected: catalog::TEAM_SCHEMA_VERSION,
+        figures,
         postgres_version,
         catalog_tls: url.tls,
         objects_tls: repo.endpoint.starts_with("https://"),
