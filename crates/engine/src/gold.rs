@@ -800,7 +800,11 @@ fn series_id(conn: &Connection, name: &str, create: bool) -> Result<Option<i64>>
         (Some(id), _) => Ok(Some(id)),
         (None, true) => {
             let name = catalog::validate_name(name)?;
-            Ok(Some(conn.query_row("INSERT INTO gold_series (name, created_at) VALUES (?1, ?2) RETURNING id", params![name, clock::now()], |r| r.get(0))?))
+            Ok(Some(conn.query_row(
+                "INSERT INTO gold_series (name, created_at) VALUES (?1, ?2) RETURNING id",
+                params![name, clock::now()],
+                |r| r.get(0),
+            )?))
         }
         (None, false) => Ok(None),
     }

@@ -25,10 +25,11 @@ pub struct RepositoryStats {
 impl Engine {
     pub fn repository_stats(&self) -> Result<RepositoryStats> {
         let conn = self.db();
-        let (objects, stored_bytes, lost): (i64, i64, i64) =
-            conn.query_row("SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN state <> 'ok' THEN 1 ELSE 0 END), 0) FROM objects", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+        let (objects, stored_bytes, lost): (i64, i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN state <> 'ok' THEN 1 ELSE 0 END), 0) FROM objects",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let artifacts: i64 = conn.query_row("SELECT COUNT(*) FROM artifacts", [], |r| r.get(0))?;
         Ok(RepositoryStats {
             artifacts: artifacts as u64,
