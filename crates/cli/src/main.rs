@@ -69,8 +69,8 @@ struct Cli {
     #[arg(long, global = true, env = "IMAGESMITH_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
     /// Work on this team repository (`local`: the desktop's own) instead of the current one
-    /// chosen with `repo use`.
-    #[arg(long, global = true, env = "IMAGESMITH_REPO", value_name = "NAME", conflicts_with = "home")]
+    /// chosen with `repo use`; it wins over IMAGESMITH_HOME, not over --home.
+    #[arg(long, global = true, env = "IMAGESMITH_REPO", value_name = "NAME")]
     repo: Option<String>,
     /// More detail in the log file and a copy of it on stderr: -v debug, -vv trace (the log file
     /// is always written, at info: see IMAGESMITH_LOG_DIR and RUST_LOG).
@@ -501,7 +501,16 @@ struct ImportArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Both named on the command line is a mistake; from the environment, --repo wins.
+    let on_line = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if on_line("repo") && on_line("home") {
+        return usage("--repo and --home each name a repository; give one of them");
+    }
     if let Err(e) = logging::init(&logging::LogOptions::cli(cli.verbose)) {
         // Commands work without a log file; say once why there is none.
         eprintln!("warning [{}]: no log file: {} {}", e.code, e.text, e.recovery);
@@ -548,7 +557,9 @@ fn main() -> ExitCode {
         || matches!(&cli.command, Command::Repo { action } if repo::wants_json(action))
         || matches!(&cli.command, Command::Vm { action } if snapshots::vm_wants_json(action))
         || matches!(&cli.command, Command::Snapshot { action } if snapshots::snapshot_wants_json(action));
-    let team = match repo::chosen(cli.repo.as_deref(), cli.home.is_some()) {
+    // --home on the command line beats IMAGESMITH_REPO; --repo (either way) beats IMAGESMITH_HOME.
+    let repo_arg = if on_line("home") && !on_line("repo") { None } else { cli.repo.as_deref() };
+    let team = match repo::chosen(repo_arg, cli.home.is_some()) {
         Ok(t) => t,
         Err(e) => return output::fail(&e, json),
     };

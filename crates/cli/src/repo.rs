@@ -7,7 +7,7 @@ use crate::output;
 use crate::secret_input::given_team_secrets;
 use clap::Subcommand;
 use imagesmith_engine::team::config::Repositories;
-use imagesmith_engine::team::{self, ConnectRequest, TeamStatus};
+use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamStatus};
 use imagesmith_engine::{DataLayout, Error};
 use serde_json::json;
 use std::process::ExitCode;
@@ -36,9 +36,16 @@ pub enum RepoAction {
         /// secret key from the second; else IMAGESMITH_PASSWORD and AWS_SECRET_ACCESS_KEY.
         #[arg(long = "password-stdin")]
         password_stdin: bool,
+        /// Upgrade the team repository's schema when it is older than this Imagesmith's (every
+        /// admin then needs this version or a newer one).
+        #[arg(long)]
+        upgrade: bool,
         #[arg(long)]
         json: bool,
     },
+    /// Upgrade a team repository's schema to this Imagesmith's (every admin then needs this
+    /// version or a newer one).
+    Upgrade { name: String },
     /// The desktop's own repository and the team repositories connected here.
     List {
         #[arg(long)]
@@ -87,17 +94,14 @@ pub fn not_on_team(name: &str) -> Error {
 
 pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) -> Result<ExitCode, Error> {
     match action {
-        RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, json } => {
+        RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, upgrade, json } => {
             let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
             let mut repo = req.to_repo()?;
             let mut repos = Repositories::load()?;
             let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
-            // A name connected before keeps its secrets in the keyring while it points at the same
-            // places (their accounts name the places); pointed elsewhere, its old ones are forgotten.
             let before = repos.get(&repo.name).cloned();
-            let same_place = before.as_ref().is_some_and(|b| b.catalog == repo.catalog && b.objects_target() == repo.objects_target());
-            let secrets = team::secrets_for(&repo, catalog_pw, objects_key)?;
-            let status = team::connect(&repo, &secrets)?;
+            let secrets = team::secrets_for(&repo, catalog_pw, objects_key, Prefer::Given)?;
+            let status = team::connect(&repo, &secrets, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
             repo.repository_id = Some(status.repository.id.clone());
             let stored = match team::store_secrets(&repo, &secrets) {
                 Ok(()) => true,
@@ -106,23 +110,26 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                     false
                 }
             };
-            if let Some(b) = before.as_ref().filter(|_| !same_place) {
-                let _ = team::forget_secrets(b);
+            // A name pointed somewhere else: the secrets of the places it no longer points at go
+            // (accounts name their places, so one still in use is the one just stored).
+            if let Some(b) = &before {
+                let (old, new) = (team::accounts(b), team::accounts(&repo));
+                for account in [old.0, old.1].into_iter().filter(|a| *a != new.0 && *a != new.1) {
+                    let _ = imagesmith_engine::secrets::forget_at(&account);
+                }
             }
             repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
             repos.team.push(repo.clone());
             repos.team.sort_by_key(|r| r.name.to_lowercase());
             repos.save()?;
             if json {
-                output::json(
-                    &json!({"status": status, "secrets_stored": stored, "current": repos.current.as_deref() == Some(repo.name.as_str())}),
-                );
+                output::json(&json!({"status": status, "secrets_stored": stored, "current": is_current(&repos, &repo.name)}));
             } else {
                 print_status(&status);
                 if stored {
                     println!("Secrets kept in the OS keyring.");
                 }
-                if repos.current.as_deref() != Some(repo.name.as_str()) {
+                if !is_current(&repos, &repo.name) {
                     println!("Work on it with: imagesmith-cli repo use {}   (or --repo {} on one command)", repo.name, repo.name);
                 }
             }
@@ -134,7 +141,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             if json {
                 let mut rows = vec![json!({"name": "local", "kind": "local", "current": current.is_none(), "root": local.root})];
                 rows.extend(repos.team.iter().map(|r| {
-                    json!({"name": r.name, "kind": "team", "current": current.as_deref() == Some(r.name.as_str()), "catalog": r.catalog,
+                    json!({"name": r.name, "kind": "team", "current": current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&r.name)), "catalog": r.catalog,
                            "objects": r.objects_url(), "endpoint": r.endpoint, "region": r.region, "access_key_id": r.access_key_id,
                            "repository_id": r.repository_id})
                 }));
@@ -145,7 +152,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 for r in &repos.team {
                     println!(
                         "{} {}  {}  {} at {}",
-                        mark(current.as_deref() == Some(r.name.as_str())),
+                        mark(current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&r.name))),
                         r.name,
                         r.catalog,
                         r.objects_url(),
@@ -163,6 +170,9 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 Some(repos.get(&name).ok_or_else(|| repos.unknown(&name))?.name.clone())
             };
             repos.save()?;
+            if std::env::var_os("IMAGESMITH_HOME").is_some_and(|v| !v.is_empty()) {
+                eprintln!("warning: IMAGESMITH_HOME is set here, so commands in this environment keep using that folder until it is unset (or given --repo).");
+            }
             match &repos.current {
                 Some(n) => println!("Commands now work on team repository \"{n}\"."),
                 None => println!("Commands now work on the local repository ({}).", local.root.display()),
@@ -181,8 +191,8 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
             let (catalog_pw, objects_key) = given_team_secrets(false)?;
-            let secrets = team::secrets_for(repo, catalog_pw, objects_key)?;
-            match team::connect(repo, &secrets) {
+            let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
+            match team::connect(repo, &secrets, Migrate::Never) {
                 Ok(status) if json => {
                     output::json(&json!({"kind": "team", "online": true, "status": status}));
                     Ok(ExitCode::SUCCESS)
@@ -197,6 +207,15 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 }
                 Err(e) => Err(e),
             }
+        }
+        RepoAction::Upgrade { name } => {
+            let repos = Repositories::load()?;
+            let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
+            let (catalog_pw, objects_key) = given_team_secrets(false)?;
+            let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
+            let status = team::connect(repo, &secrets, Migrate::Upgrade)?;
+            print_status(&status);
+            Ok(ExitCode::SUCCESS)
         }
         RepoAction::Disconnect { name } => {
             let mut repos = Repositories::load()?;
@@ -215,6 +234,10 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn is_current(repos: &Repositories, name: &str) -> bool {
+    repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name))
 }
 
 fn print_status(s: &TeamStatus) {

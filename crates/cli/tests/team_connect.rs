@@ -165,6 +165,16 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     assert!(desk.run(&["repo", "use", "team"]).status.success());
     let (code, st) = desk.json(&["repo", "status"]);
     assert_eq!((code, st["online"].as_bool(), st["status"]["repository"]["id"].as_str()), (0, Some(true), Some(id.as_str())), "{st:#}");
+    // A secret key in the environment for something else does not beat the one saved for it.
+    let out = desk
+        .cmd()
+        .env("AWS_SECRET_ACCESS_KEY", "another-accounts-key")
+        .env("IMAGESMITH_PASSWORD", "a-file-servers-password")
+        .args(["repo", "status", "--json"])
+        .output()
+        .unwrap();
+    let (code, st) = json_of(&out);
+    assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "{st:#}");
     // The library does not run on a team repository yet: a clear refusal, and --repo local works.
     let (code, err) = desk.json(&["list"]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{err:#}");
@@ -176,13 +186,18 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     let (_, list) = desk.json(&["repo", "list"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["current"], true);
-    // Connected again without secrets: the keyring no longer has them.
+    // Connected again without secrets: the keyring no longer has either (the catalog's password
+    // given in the environment, the object store's secret key is still asked for).
     let mut c = desk.cmd();
     c.args(["repo", "connect", "team", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
         .arg(server_fact("TS_S3_ENDPOINT"))
         .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--json"]);
     let (code, err) = json_of(&c.output().unwrap());
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("secret_required")), "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("catalog"), "{err:#}");
+    let (code, err) = json_of(&c.env("IMAGESMITH_PASSWORD", pg_password()).output().unwrap());
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("secret_required")), "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("object store"), "{err:#}");
     // The same database keeps its repository: a second connection finds it and makes nothing.
     let (code, again) = desk.connect("team", &db, pg_password(), &[]);
     assert_eq!((code, again["status"]["repository"]["id"].as_str()), (0, Some(id.as_str())), "{again:#}");
@@ -249,6 +264,24 @@ fn wrong_secrets_missing_servers_and_plain_text_off_this_machine_are_refused_and
         "--json",
     ]);
     assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "invalid_argument".to_string()));
+    // A secret typed where it does not belong is never repeated back in the error.
+    for (catalog, endpoint) in [
+        ("postgresql://u:hunter2@127.0.0.1/x", "http://127.0.0.1:1"),
+        ("postgres+ssl://u:hunter2@127.0.0.1/x", "http://127.0.0.1:1"),
+        ("postgresql://u@127.0.0.1/x?password=hunter2", "http://127.0.0.1:1"),
+        ("postgresql://u@127.0.0.1/x", "https://key:hunter2@s3.example.net"),
+    ] {
+        let mut c = desk.cmd();
+        c.args(["repo", "connect", "t", "--catalog", catalog, "--objects", "s3://abc", "--endpoint", endpoint]).args([
+            "--access-key-id",
+            "k",
+            "--password-stdin",
+            "--json",
+        ]);
+        let (code, err) = with_stdin(c, "a\nb\n");
+        assert_eq!((code, err["error"]["code"].as_str()), (1, Some("invalid_argument")), "{err:#}");
+        assert!(!err.to_string().contains("hunter2"), "{err:#}");
+    }
     // Nothing of all that was saved.
     let (_, list) = desk.json(&["repo", "list"]);
     assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
@@ -426,4 +459,66 @@ fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
         "{}",
         String::from_utf8_lossy(&dup.stderr)
     );
+}
+
+#[test]
+fn pointing_a_name_elsewhere_keeps_the_secret_still_in_use_and_forgets_the_other() {
+    let desk = Desk::new();
+    let db = Db::new();
+    assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
+    // Only the prefix changes: the catalog's password (same URL) stays, the old prefix's key goes.
+    let mut c = desk.cmd();
+    c.args(["repo", "connect", "team", "--catalog", &db.url(true), "--objects", &format!("{}-b", db.objects()), "--endpoint"])
+        .arg(server_fact("TS_S3_ENDPOINT"))
+        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
+    let (code, v) = with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")));
+    assert_eq!(code, 0, "{v:#}");
+    let (code, st) = desk.json(&["--repo", "team", "repo", "status"]);
+    assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "the secrets in use are kept: {st:#}");
+    assert!(st["status"]["objects"].as_str().unwrap().ends_with("-b"), "{st:#}");
+}
+
+#[test]
+fn an_older_team_schema_is_upgraded_only_when_asked_and_status_never_writes() {
+    let desk = Desk::new();
+    let db = Db::new();
+    // A repository made by an Imagesmith that knew only the first team migration.
+    let first = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/migrations/pg/0001_repository.sql")).unwrap();
+    db.sql(&format!(
+        "SET ROLE {}; CREATE TABLE schema_version (version int8 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL); \
+         {first}; INSERT INTO schema_version (version, applied_by) VALUES (1, 'old@desk'); INSERT INTO repository (name, created_by) VALUES ('team', 'old@desk')",
+        server_fact("TS_PG_USER")
+    ));
+    let (code, err) = desk.connect("team", &db, pg_password(), &[]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("team_schema_upgrade_needed")), "{err:#}");
+    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "1", "nothing was written");
+    let (code, v) = desk.connect("team", &db, pg_password(), &["--upgrade"]);
+    assert_eq!(
+        (code, v["status"]["repository"]["version"].as_i64(), v["status"]["repository"]["created_by"].as_str()),
+        (0, Some(2), Some("old@desk")),
+        "{v:#}"
+    );
+    // Emptied behind its back, the repository is not made again by a status.
+    db.sql("DROP TABLE repository, schema_version CASCADE");
+    let (code, st) = desk.json(&["--repo", "team", "repo", "status"]);
+    assert_eq!((code, st["error"]["code"].as_str()), (1, Some("catalog_damaged")), "{st:#}");
+    assert_eq!(db.sql("SELECT to_regclass('schema_version') IS NULL"), "t", "status wrote nothing");
+}
+
+#[test]
+fn repo_wins_over_imagesmith_home_and_both_on_the_command_line_is_a_usage_error() {
+    let desk = Desk::new();
+    let db = Db::new();
+    assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
+    let home = tempfile::tempdir().unwrap();
+    let (code, st) =
+        json_of(&desk.cmd().env("IMAGESMITH_HOME", home.path()).args(["--repo", "team", "repo", "status", "--json"]).output().unwrap());
+    assert_eq!((code, st["kind"].as_str()), (0, Some("team")), "{st:#}");
+    // IMAGESMITH_REPO in the environment, --home on the command line: the folder named wins.
+    let (code, st) = json_of(
+        &desk.cmd().env("IMAGESMITH_REPO", "team").args(["--home"]).arg(home.path()).args(["repo", "status", "--json"]).output().unwrap(),
+    );
+    assert_eq!((code, st["kind"].as_str()), (0, Some("local")), "{st:#}");
+    let out = desk.cmd().args(["--repo", "team", "--home"]).arg(home.path()).args(["repo", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -101,6 +101,7 @@ crate::model::string_enum!(
         LintErrors = "lint_errors",
         NotOnTeamRepository = "not_on_team_repository",
         RepositoryUnreachable = "repository_unreachable",
+        TeamSchemaUpgradeNeeded = "team_schema_upgrade_needed",
     }
 );
 
@@ -210,6 +211,7 @@ pub mod code {
     pub const LINT_ERRORS: ErrorCode = ErrorCode::LintErrors;
     pub const NOT_ON_TEAM_REPOSITORY: ErrorCode = ErrorCode::NotOnTeamRepository;
     pub const REPOSITORY_UNREACHABLE: ErrorCode = ErrorCode::RepositoryUnreachable;
+    pub const TEAM_SCHEMA_UPGRADE_NEEDED: ErrorCode = ErrorCode::TeamSchemaUpgradeNeeded;
 }
 
 /// What crosses every boundary (IPC, CLI JSON): `{code, text, explanation, recovery}`.

@@ -47,7 +47,8 @@ pub fn parse_objects_url(text: &str) -> Result<(String, String)> {
 /// Check an endpoint URL: http(s), a host, and plain HTTP only to this machine.
 pub fn check_endpoint(text: &str) -> Result<String> {
     let url = reqwest::Url::parse(text).map_err(|e| {
-        Error::invalid_argument(format!("\"{text}\" is not an endpoint URL: {e}."), "Give the S3 server as https://HOST[:PORT].")
+        // The text is never repeated back: it may hold a key where one does not belong.
+        Error::invalid_argument(format!("The endpoint is not a URL: {e}."), "Give the S3 server as https://HOST[:PORT].")
     })?;
     let host = url.host_str().unwrap_or_default().to_string();
     match url.scheme() {
@@ -62,19 +63,17 @@ pub fn check_endpoint(text: &str) -> Result<String> {
             ))
         }
         other => {
-            return Err(Error::invalid_argument(
-                format!("The endpoint \"{text}\" is {other}://, not http(s)://."),
-                "Give it as https://HOST[:PORT].",
-            ))
+            return Err(Error::invalid_argument(format!("The endpoint is {other}://, not http(s)://."), "Give it as https://HOST[:PORT]."))
         }
     }
     if url.query().is_some() || url.username() != "" || url.password().is_some() {
         return Err(Error::invalid_argument(
-            format!("The endpoint \"{text}\" holds a query or a user."),
+            format!("The endpoint for {host} holds a query or a user name and password."),
             "Give only https://HOST[:PORT]; the keys are given with --access-key-id and asked for.",
         ));
     }
-    Ok(text.trim_end_matches('/').to_string())
+    // As the URL parser writes it (scheme and host in lower case), without the trailing slash.
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 impl Bucket {
@@ -148,7 +147,12 @@ impl Bucket {
         let detail = super::catalog::chain(e);
         match e {
             E::Unauthenticated { .. } | E::PermissionDenied { .. } if detail.contains("NoSuchBucket") => self.no_bucket(),
-            E::NotFound { .. } => self.no_bucket(),
+            _ if detail.contains("RequestTimeTooSkewed") => Error::new(
+                code::REMOTE_FAILED,
+                format!("The {} refused {doing}: this computer's clock is too far from the server's.", self.label),
+                "Signed S3 requests carry the time; servers refuse them when the clocks differ by more than about 15 minutes.",
+                "Set this computer's clock (or turn on network time), then try again.",
+            ),
             E::Unauthenticated { .. } | E::PermissionDenied { .. } => Error::new(
                 code::AUTH_FAILED,
                 format!("The {} refused {doing}: {}.", self.label, short(&detail)),
@@ -157,8 +161,8 @@ impl Bucket {
                  AWS_SECRET_ACCESS_KEY) and the bucket's policy, then connect again.",
             ),
             _ if detail.contains("NoSuchBucket") => self.no_bucket(),
-            _ if detail.contains("certificate") || detail.contains("Certificate") || detail.contains("tls") => {
-                crate::remote::tls_failed_to(&self.label, short(&detail))
+            _ if super::catalog::tls_cause(e).is_some() || detail.contains("invalid peer certificate") => {
+                crate::remote::tls_failed_to(&self.label, short(&super::catalog::tls_cause(e).unwrap_or(detail)))
             }
             // It answered, with an error of its own (object_store's retry error is private: its text tells).
             _ if detail.contains("Server returned") => Error::new(

@@ -1,7 +1,8 @@
 //! A team repository's catalog in PostgreSQL: the catalog URL (never with a password; TLS verified
 //! unless `sslmode=disable` on loopback), connecting with errors an admin can act on, and the
 //! append-only schema migrations of `migrations/pg/`, applied by the first connection to an empty
-//! database under an advisory lock so two first connections at once make one schema.
+//! database under an advisory lock so two first connections at once make one schema; an older
+//! schema is upgraded only when an admin asks (see [`Migrate`]).
 
 use super::{unreachable, who};
 use crate::error::{code, Error, Result};
@@ -36,15 +37,16 @@ impl CatalogUrl {
     /// Every TLS mode is verified (chain and host name); `disable` is refused off loopback; a
     /// password in the URL is refused (it would end up in a config file).
     pub fn parse(text: &str) -> Result<CatalogUrl> {
+        // The text is never repeated back: it may hold a password where one does not belong.
         let bad = |why: &str| {
             Error::invalid_argument(
-                format!("\"{text}\" is not a catalog URL: {why}."),
+                format!("The catalog URL is not usable: {why}."),
                 "Give it as postgresql://USER@HOST[:PORT]/DATABASE (the password is asked for, or read from --password-stdin).",
             )
         };
         let url = reqwest::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "postgresql" | "postgres") {
-            return Err(bad("it does not start with postgresql://"));
+            return Err(bad(&format!("it starts with {}://, not postgresql://", url.scheme())));
         }
         if url.password().is_some() {
             return Err(Error::invalid_argument(
@@ -87,11 +89,12 @@ impl CatalogUrl {
         Ok(c)
     }
 
-    /// The URL without secrets, as shown and saved.
+    /// The URL without secrets, as shown and saved (user and database percent-encoded, so it
+    /// reads back as the same place).
     pub fn display(&self) -> String {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         let mode = if self.tls { "" } else { "?sslmode=disable" };
-        format!("postgresql://{}@{host}:{}/{}{mode}", self.user, self.port, self.database)
+        format!("postgresql://{}@{host}:{}/{}{mode}", percent_encode(&self.user), self.port, percent_encode(&self.database))
     }
 
     fn label(&self) -> String {
@@ -103,6 +106,18 @@ impl CatalogUrl {
 pub fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {
@@ -140,6 +155,8 @@ impl Catalog {
             .port(url.port)
             .dbname(&url.database)
             .application_name("imagesmith")
+            // The repository's tables live in public, whatever schemas the role's search_path names.
+            .options("-c search_path=public")
             .connect_timeout(CONNECT_TIMEOUT)
             .keepalives(true);
         let started = std::time::Instant::now();
@@ -189,18 +206,37 @@ impl Catalog {
         Ok(v.unwrap_or(0))
     }
 
-    /// Bring an empty or older schema up to this build's, and make the repository row when there
-    /// is none (named `name`). A newer schema is `catalog_too_new`. Two desktops migrating at once
-    /// queue on an advisory lock; the second finds the work done.
-    pub fn migrate(&mut self, name: &str) -> Result<TeamSchema> {
+    /// Check the schema, and write it only as `mode` allows: [`Migrate::Create`] makes the whole
+    /// schema and the repository row (named `name`) in an empty database; [`Migrate::Upgrade`]
+    /// brings an older schema up to this build's; [`Migrate::Never`] writes nothing. An older
+    /// schema otherwise is `team_schema_upgrade_needed` (upgrading locks out every desktop that is
+    /// not updated yet, so it is asked for on its own), a newer one `catalog_too_new`, a database
+    /// without a repository `catalog_damaged`. Two desktops migrating at once queue on an advisory
+    /// lock; the second finds the work done.
+    pub fn migrate(&mut self, name: &str, mode: Migrate) -> Result<TeamSchema> {
         let now = self.schema_version()?;
         if now > TEAM_SCHEMA_VERSION {
             return Err(self.too_new(now));
         }
-        if now < TEAM_SCHEMA_VERSION || !self.has_repository_row()? {
+        let allowed = match mode {
+            Migrate::Create => now == 0,
+            Migrate::Upgrade => true,
+            Migrate::Never => false,
+        };
+        if now < TEAM_SCHEMA_VERSION && !allowed {
+            return Err(if now == 0 { self.no_repository() } else { self.upgrade_needed(now) });
+        }
+        if now < TEAM_SCHEMA_VERSION {
             let by = who();
             let label = self.url.label();
-            let mut tx = self.client.transaction().map_err(|e| query_error(&label, &e))?;
+            // READ COMMITTED whatever the server's default: the version is read after the lock is
+            // granted, so a second first connection sees the first one's work.
+            let mut tx = self
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::ReadCommitted)
+                .start()
+                .map_err(|e| query_error(&label, &e))?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK]).map_err(|e| query_error(&label, &e))?;
             tx.batch_execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (
@@ -234,13 +270,23 @@ impl Catalog {
         self.schema()
     }
 
-    fn has_repository_row(&mut self) -> Result<bool> {
-        let row = self.client.query_one("SELECT to_regclass('repository') IS NOT NULL", &[]).map_err(|e| self.query_error(&e))?;
-        if !row.get::<_, bool>(0) {
-            return Ok(false);
-        }
-        let row = self.client.query_one("SELECT EXISTS (SELECT 1 FROM repository)", &[]).map_err(|e| self.query_error(&e))?;
-        Ok(row.get(0))
+    fn no_repository(&self) -> Error {
+        Error::new(
+            code::CATALOG_DAMAGED,
+            format!("The {} holds no Imagesmith repository.", self.url.label()),
+            "The database is empty: it was emptied or replaced since this desktop connected, or the URL names another database.",
+            "If the repository is to start afresh, connect it again (repo disconnect, then repo connect makes it); otherwise restore the database.",
+        )
+    }
+
+    fn upgrade_needed(&self, version: i64) -> Error {
+        Error::new(
+            code::TEAM_SCHEMA_UPGRADE_NEEDED,
+            format!("The {} has schema version {version}; this Imagesmith writes {TEAM_SCHEMA_VERSION}.", self.url.label()),
+            "Upgrading the team repository's schema locks out every desktop whose Imagesmith is older, so it is never done on the way.",
+            "When every admin runs this version or a newer one, upgrade it once: imagesmith-cli repo upgrade NAME \
+             (or add --upgrade to repo connect when it is not connected here yet).",
+        )
     }
 
     /// What the database says about the repository (its schema must be this build's or older).
@@ -276,6 +322,18 @@ impl Catalog {
     fn query_error(&self, e: &postgres::Error) -> Error {
         query_error(&self.url.label(), e)
     }
+}
+
+/// What a connection may write to the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrate {
+    /// Make the schema in an empty database (the first `repo connect`).
+    Create,
+    /// Bring an older schema up to this build's, or make it in an empty database (`repo upgrade`,
+    /// `repo connect --upgrade`).
+    Upgrade,
+    /// Write nothing (`repo status`, every other use).
+    Never,
 }
 
 /// What a team repository holds, from its catalog.
@@ -347,6 +405,9 @@ fn query_error(label: &str, e: &postgres::Error) -> Error {
                 "Make the user the owner of the database (ALTER DATABASE … OWNER TO …), or grant it CREATE on schema public.",
             );
         }
+        if [SqlState::TOO_MANY_CONNECTIONS, SqlState::CANNOT_CONNECT_NOW, SqlState::ADMIN_SHUTDOWN].contains(db.code()) {
+            return unreachable(label, db.message());
+        }
         return Error::new(
             code::CATALOG_FAILED,
             format!("The {label} refused a statement: {} ({}).", db.message(), db.code().code()),
@@ -359,7 +420,7 @@ fn query_error(label: &str, e: &postgres::Error) -> Error {
 }
 
 /// The rustls error under a connection error, if TLS is what failed.
-fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {

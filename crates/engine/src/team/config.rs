@@ -48,9 +48,11 @@ impl TeamRepo {
         }
     }
 
-    /// Where the object store's secret points: endpoint and bucket (for its keyring account).
+    /// Where the object store's secret points, for its keyring account: endpoint, bucket,
+    /// prefix and access key id (another key id or prefix never reuses a saved secret).
     pub fn objects_target(&self) -> String {
-        format!("{}/{}", self.endpoint.trim_end_matches('/'), self.bucket)
+        let prefix = if self.prefix.is_empty() { String::new() } else { format!("/{}", self.prefix) };
+        format!("{}/{}{prefix} as {}", self.endpoint.trim_end_matches('/'), self.bucket, self.access_key_id)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 use crate::error::{code, Error, Result};
 use crate::secrets::{self, Owner, Secret};
 use bucket::Bucket;
+pub use catalog::Migrate;
 use catalog::{Catalog, CatalogUrl, TeamFigures, TeamSchema};
 use config::TeamRepo;
 use serde::Serialize;
@@ -140,22 +141,34 @@ impl ConnectRequest {
     }
 }
 
-/// The keyring accounts of a team repository's two secrets.
-fn accounts(repo: &TeamRepo) -> (String, String) {
+/// The keyring accounts of a team repository's two secrets: the catalog's names its URL (user
+/// included), the object store's its endpoint, bucket, prefix and access key id.
+pub fn accounts(repo: &TeamRepo) -> (String, String) {
     (
         secrets::team_account(Owner::Catalog, &repo.name, &repo.catalog),
         secrets::team_account(Owner::Objects, &repo.name, &repo.objects_target()),
     )
 }
 
-/// The secrets to use: each one given for this call, else the keyring's, else `secret_required`.
-pub fn secrets_for(repo: &TeamRepo, catalog: Option<Secret>, objects: Option<Secret>) -> Result<TeamSecrets> {
+/// Where the secrets come from first: what was given for this call (`repo connect`, which is
+/// told them), or the keyring (every later use, where a password lying in the environment for
+/// something else must not beat the one saved for this repository).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefer {
+    Given,
+    Keyring,
+}
+
+/// The secrets to use, each from `prefer` first, then the other place, else `secret_required`.
+pub fn secrets_for(repo: &TeamRepo, catalog: Option<Secret>, objects: Option<Secret>, prefer: Prefer) -> Result<TeamSecrets> {
     let (ca, oa) = accounts(repo);
-    let catalog = catalog
-        .or_else(|| secrets::stored_at(&ca))
+    let pick = |given: Option<Secret>, account: &str| match prefer {
+        Prefer::Given => given.or_else(|| secrets::stored_at(account)),
+        Prefer::Keyring => secrets::stored_at(account).or(given),
+    };
+    let catalog = pick(catalog, &ca)
         .ok_or_else(|| secrets::required(&format!("the catalog of team repository \"{}\" ({})", repo.name, repo.catalog)))?;
-    let objects = objects
-        .or_else(|| secrets::stored_at(&oa))
+    let objects = pick(objects, &oa)
         .ok_or_else(|| secrets::required(&format!("the object store of team repository \"{}\" ({})", repo.name, repo.objects_url())))?;
     Ok(TeamSecrets { catalog, objects })
 }
@@ -174,15 +187,15 @@ pub fn forget_secrets(repo: &TeamRepo) -> Result<()> {
     secrets::forget_at(&oa)
 }
 
-/// Connect to the catalog (making its schema when the database is empty) and probe the bucket.
-/// The first connection names the repository `repo.name`.
-pub fn connect(repo: &TeamRepo, s: &TeamSecrets) -> Result<TeamStatus> {
+/// Connect to the catalog (writing its schema only as `mode` allows, see [`Migrate`]) and probe
+/// the bucket. The connection that makes the repository names it `repo.name`.
+pub fn connect(repo: &TeamRepo, s: &TeamSecrets, mode: Migrate) -> Result<TeamStatus> {
     let url = CatalogUrl::parse(&repo.catalog)?;
     let started = std::time::Instant::now();
     let mut cat = Catalog::connect(&url, &s.catalog)?;
     let catalog_ms = started.elapsed().as_millis() as u64;
     let postgres_version = cat.server_version()?;
-    let schema = cat.migrate(&repo.name)?;
+    let schema = cat.migrate(&repo.name, mode)?;
     if let Some(id) = repo.repository_id.as_deref().filter(|id| *id != schema.id) {
         return Err(Error::new(
             code::CATALOG_DAMAGED,
