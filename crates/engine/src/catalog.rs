@@ -2,13 +2,13 @@
 
 use crate::checksum::ExpectedDigest;
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
 use crate::model::{
     Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, MediaCheck,
     MediaCheckStatus, OsFamily, SignatureCheck, SignatureStatus, SortKey, Verification,
 };
 use crate::pipeline::Digests;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o.md5, o.sha1, o.sha512, \
      a.image_id, (SELECT name FROM artifacts i WHERE i.id = a.image_id), a.original_name, a.description, \
@@ -20,14 +20,14 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
 /// The tables `COLUMNS` reads (an artifact, its object, and the snapshot it was cut from if any).
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
+fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
     let mut a = artifact_row(r)?;
     let fact = |k: &str| a.detected.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
     (a.os_id, a.os_name, a.os_version, a.arch) = (fact("os_id"), fact("os_name"), fact("os_version"), fact("arch"));
     Ok(a)
 }
 
-fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
+fn artifact_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
     let image_id: Option<i64> = r.get(10)?;
     let image_name: Option<String> = r.get(11)?;
     let detected: serde_json::Value = serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or(serde_json::Value::Null);
@@ -96,14 +96,14 @@ fn artifact_row(r: &Row<'_>) -> rusqlite::Result<Artifact> {
 
 fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     let mut stmt = conn.prepare_cached("SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag")?;
-    a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
     let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name")?;
-    a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
+    a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<crate::db::SqlResult<_>>()?;
     a.profiles = crate::profile::profiles_using(conn, a.id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT target_name || ': ' || name FROM publications WHERE artifact_id = ?1 AND status <> 'deleted' ORDER BY target_name, name",
     )?;
-    a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
     a.verification = verifications(conn, a.id, None)?;
     a.signature = SignatureCheck::best(a.verification.iter().map(|v| &v.signature));
     a.warnings = image_warnings(conn, a)?;
@@ -157,7 +157,7 @@ pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Res
             },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
 /// Keep the proof that `id`'s bytes matched each of `expected` (checked by the caller); the same
@@ -290,9 +290,9 @@ pub fn usable(a: Artifact) -> Result<Artifact> {
     ))
 }
 
-fn where_clause(q: &ArtifactQuery) -> (String, Vec<rusqlite::types::Value>) {
+fn where_clause(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
     let mut clauses = Vec::new();
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut args: Vec<crate::db::Value> = Vec::new();
     if let Some(kind) = q.kind {
         args.push(kind.as_str().to_string().into());
         clauses.push(format!("a.kind = ?{}", args.len()));
@@ -369,7 +369,7 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
     let limit = q.limit.map(i64::from).unwrap_or(-1);
     let sql = format!("SELECT {COLUMNS} FROM {FROM} {filter} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
     let mut stmt = conn.prepare(&sql)?;
-    let mut out: Vec<Artifact> = stmt.query_map(rusqlite::params_from_iter(args), from_row)?.collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<Artifact> = stmt.query_map(crate::db::params_from_iter(args), from_row)?.collect::<crate::db::SqlResult<_>>()?;
     for a in &mut out {
         fill_relations(conn, a)?;
     }
@@ -383,13 +383,13 @@ pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
          WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1",
     )?;
     let rows = stmt.query_map([], |r| Ok(crate::model::OsRelease { os_id: r.get(0)?, os_name: r.get(1)?, count: r.get(2)? }))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
     let (filter, args) = where_clause(q);
     let sql = format!("SELECT COUNT(*) FROM artifacts a {filter}");
-    Ok(conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    Ok(conn.query_row(&sql, crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
 pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {
@@ -695,6 +695,6 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
 /// Every artifact's (id, name, sha256), for verify.
 pub fn all_objects(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare("SELECT id, name, sha256 FROM artifacts ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }

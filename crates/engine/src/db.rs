@@ -1,9 +1,20 @@
 //! The catalog database: opening with WAL, foreign keys and a busy timeout, and append-only migrations.
 
 use crate::error::{code, Error, Result};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{OpenFlags, TransactionBehavior};
 use std::path::Path;
 use std::time::Duration;
+
+// Everything the rest of the engine uses of the catalog's driver is named here and nowhere else
+// (a test holds it so): one place decides what a connection, a row and a parameter are, which is
+// where a team repository's PostgreSQL catalog comes in behind the same names
+// (docs/design/team-repository.md, stage 2).
+pub(crate) use rusqlite::types::{Type as SqlType, Value, ValueRef};
+pub(crate) use rusqlite::{
+    params, params_from_iter, Connection, Error as SqlError, ErrorCode as SqlErrorCode, OptionalExtension, Row, Transaction,
+};
+/// A result of the catalog's driver (inside row-mapping closures).
+pub(crate) type SqlResult<T> = rusqlite::Result<T>;
 
 /// Numbered migrations, applied in order; never edit one that has shipped, append a new one.
 const MIGRATIONS: &[&str] = &[
@@ -264,6 +275,30 @@ mod tests {
     fn shipped_migrations_are_unchanged_and_every_migration_is_listed() {
         let problems = migration_problems("migrations", MIGRATIONS);
         assert!(problems.is_empty(), "migrations:\n  {}", problems.join("\n  "));
+    }
+
+    /// Only db.rs names the catalog's driver: everything else goes through `crate::db`, the seam
+    /// where a team repository's PostgreSQL catalog comes in (docs/design/team-repository.md).
+    #[test]
+    fn the_catalogs_driver_is_named_only_in_db() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut naming = Vec::new();
+        let mut dirs = vec![src.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && path != src.join("db.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if text.contains(concat!("rusq", "lite")) {
+                        naming.push(path.strip_prefix(&src).unwrap().display().to_string());
+                    }
+                }
+            }
+        }
+        naming.sort();
+        assert!(naming.is_empty(), "these files name the driver; use crate::db's names instead: {naming:?}");
     }
 
     /// The same rules for the team catalog's PostgreSQL migrations (migrations/pg).

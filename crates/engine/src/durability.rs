@@ -7,12 +7,12 @@
 //! survive is marked `missing` or `damaged` (its artifact stays, so profiles that use it still open
 //! and say so) and its import's job item marked failed, so nothing damaged is ever served as verified.
 
+use crate::db::{params, OptionalExtension};
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, Outcome};
 use crate::model::ArtifactState;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
-use rusqlite::{params, OptionalExtension};
 use std::fs::File;
 use std::time::Duration;
 
@@ -112,7 +112,7 @@ impl Engine {
         let pending: Vec<String> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE unsettled_boot = ?1 AND created_at <= ?2")?;
-            let rows = stmt.query_map(rusqlite::params![boot, cutoff], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = stmt.query_map(crate::db::params![boot, cutoff], |r| r.get(0))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
             rows
         };
         let mut settled = 0;
@@ -137,7 +137,7 @@ impl Engine {
         )?;
         let objects = stmt
             .query_map([boot], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, Option<String>>(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::SqlResult<Vec<_>>>()?;
         Ok((!objects.is_empty()).then_some(RecoverWork { objects }))
     }
 
@@ -183,7 +183,7 @@ impl Engine {
                            AND j.id IN (SELECT job_id FROM job_items WHERE artifact_id = ?1 AND outcome = 'failed')",
                     )?
                     .query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as usize)))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::db::SqlResult<_>>()?;
                 for (job, failed, items) in jobs {
                     tx.execute(
                         "UPDATE jobs SET state = ?1, summary = summary || ' — ' || ?2 || ' lost before it reached the disk' WHERE id = ?3",

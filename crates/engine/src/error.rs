@@ -349,8 +349,8 @@ impl Error {
 
     /// What a SQLite failure means to the user: a damaged catalog, a full disk, a read-only
     /// repository or another process holding the write lock each get their own code.
-    pub fn from_sqlite(catalog: &Path, e: &rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode as C;
+    pub fn from_sqlite(catalog: &Path, e: &crate::db::SqlError) -> Self {
+        use crate::db::SqlErrorCode as C;
         match e.sqlite_error_code() {
             Some(C::DatabaseCorrupt | C::NotADatabase) => Error::catalog_damaged(catalog, e),
             Some(C::DiskFull) => Error::disk_full(catalog.display()),
@@ -370,10 +370,10 @@ impl Error {
     }
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::SqlError> for Error {
+    fn from(e: crate::db::SqlError) -> Self {
         // A value read from the catalog that did not parse carries its own coded error.
-        if let rusqlite::Error::FromSqlConversionFailure(_, _, inner) = &e {
+        if let crate::db::SqlError::FromSqlConversionFailure(_, _, inner) = &e {
             if let Some(err) = inner.downcast_ref::<Error>() {
                 return err.clone();
             }

@@ -288,7 +288,7 @@ impl Engine {
         let row = self.db().query_row(
             "INSERT INTO export_files (session, archive_part, archive, sidecar_part, sidecar, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            rusqlite::params![
+            crate::db::params![
                 self.store.session(),
                 path_text(&part)?,
                 path_text(target)?,
@@ -332,8 +332,9 @@ impl Engine {
         let rows: Vec<(i64, String, String, String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT id, session, archive_part, sidecar_part, sidecar FROM export_files")?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect::<crate::db::SqlResult<_>>()?;
             rows
         };
         let mut removed = 0;

@@ -13,12 +13,12 @@
 use crate::cancel::CancelToken;
 use crate::catalog;
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension};
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::string_enum;
 use crate::runner::{self, Done, ItemEnd, ItemSpec, Step, Work};
 use crate::Engine;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -552,7 +552,7 @@ impl CaptureWork {
         let known: HashSet<String> = {
             let conn = engine.db();
             let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE state = 'ok'")?;
-            let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
             rows
         };
         let known = Mutex::new(known);
@@ -570,7 +570,7 @@ impl CaptureWork {
                 .query_map(params![source, self.req.series], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::SqlResult<_>>()?;
             rows
         };
         let results: Vec<Mutex<Option<Read1>>> = leaders.iter().map(|_| Mutex::new(None)).collect();
@@ -725,7 +725,7 @@ impl CaptureWork {
 const IMAGE_COLUMNS: &str = "g.id, g.name, g.image_type, s.name, g.version, g.description, g.state, g.files, g.size, g.new_bytes, \
      g.source, g.created_at, g.updated_at, (s.current_image_id = g.id)";
 
-fn image_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GoldImage> {
+fn image_row(r: &crate::db::Row<'_>) -> crate::db::SqlResult<GoldImage> {
     Ok(GoldImage {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -771,7 +771,7 @@ fn copies(conn: &Connection, image: Option<i64>) -> Result<Vec<WorkingCopy>> {
          WHERE ?1 IS NULL OR w.image_id = ?1 ORDER BY w.path",
     )?;
     let rows = stmt.query_map([image], |r| Ok(WorkingCopy { path: r.get(0)?, image: r.get(1)?, provisioned_at: r.get(2)? }))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
 fn entries(conn: &Connection, image_id: i64) -> Result<Vec<GoldEntry>> {
@@ -789,7 +789,7 @@ fn entries(conn: &Connection, image_id: i64) -> Result<Vec<GoldEntry>> {
             mtime: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
 /// The series called `name`; created when `create` (and missing).
@@ -857,7 +857,7 @@ impl Engine {
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows: Vec<GoldImage> =
-            stmt.query_map(params![series, state.map(|s| s.as_str())], image_row)?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map(params![series, state.map(|s| s.as_str())], image_row)?.collect::<crate::db::SqlResult<_>>()?;
         rows.into_iter().map(|g| with_copies(&conn, g)).collect()
     }
 
@@ -927,7 +927,7 @@ impl Engine {
             }
             let shas: Vec<String> = {
                 let mut stmt = tx.prepare("SELECT DISTINCT sha256 FROM gold_entries WHERE image_id = ?1 AND sha256 IS NOT NULL")?;
-                let rows = stmt.query_map([g.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                let rows = stmt.query_map([g.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
                 rows
             };
             tx.execute("DELETE FROM gold_entries WHERE image_id = ?1", [g.id])?;
@@ -964,7 +964,7 @@ impl Engine {
         let names: Vec<String> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT name FROM gold_series ORDER BY name COLLATE NOCASE")?;
-            let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
             rows
         };
         names.iter().map(|n| self.get_series(n)).collect()
@@ -1862,7 +1862,7 @@ impl Engine {
         let rows: Vec<(String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT temp_path, session FROM provisions_in_flight")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<_>>()?;
             rows
         };
         let mut removed = 0;

@@ -914,7 +914,7 @@ impl JobRef {
 /// An import found `artifact` already in the library. When a profile import (`staged_by`) brought
 /// it in for a profile not created yet, this import shares that staging (it goes only when every
 /// import that staged it failed); an import the user asked for makes it the library's own.
-fn claim_staged(tx: &rusqlite::Connection, artifact: i64, staged_by: Option<i64>) -> Result<()> {
+fn claim_staged(tx: &crate::db::Connection, artifact: i64, staged_by: Option<i64>) -> Result<()> {
     match staged_by {
         Some(job) => tx.execute(
             "INSERT INTO staged_members (job_id, artifact_id)

@@ -6,10 +6,10 @@
 //! write lock no live process is between that rename and its COMMIT, and a file without a row really
 //! is an orphan (left by a process that died there).
 
+use crate::db::{params, Connection};
 use crate::error::{Error, Result};
 use crate::model::ArtifactState;
 use crate::Engine;
-use rusqlite::{params, Connection};
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
@@ -78,7 +78,7 @@ pub(crate) fn mark_restored(conn: &Connection, sha256: &str) -> Result<()> {
 
 fn object_rows(conn: &Connection) -> Result<HashSet<String>> {
     let mut stmt = conn.prepare("SELECT sha256 FROM objects")?;
-    let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }
 

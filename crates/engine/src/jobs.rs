@@ -2,9 +2,9 @@
 //! runner (`runner.rs`) is the only writer of job rows; this module is its storage.
 
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{Error, Result};
 use crate::model::ArtifactRef;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -171,7 +171,7 @@ const SUMMARY_COLUMNS: &str = "j.id, j.kind, j.state, j.created_at, j.started_at
     (SELECT COUNT(*) FROM job_items i WHERE i.job_id = j.id AND i.outcome = 'failed'), \
     j.phase, j.bytes_done, j.bytes_total, j.rate_bps, j.eta_seconds, j.summary, j.error, j.run_by";
 
-fn summary_row(r: &Row<'_>) -> rusqlite::Result<JobSummary> {
+fn summary_row(r: &Row<'_>) -> crate::db::SqlResult<JobSummary> {
     Ok(JobSummary {
         id: r.get(0)?,
         kind: crate::db::word(r, 1)?,
@@ -281,9 +281,9 @@ pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>) -> R
 }
 
 /// WHERE clause and arguments for a job query; `paged` adds the keyset condition.
-fn filter(q: &JobQuery, paged: bool) -> (String, Vec<rusqlite::types::Value>) {
+fn filter(q: &JobQuery, paged: bool) -> (String, Vec<crate::db::Value>) {
     let mut clauses = Vec::new();
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut args: Vec<crate::db::Value> = Vec::new();
     if let Some(state) = q.state {
         args.push(state.as_str().to_string().into());
         clauses.push(format!("j.state = ?{}", args.len()));
@@ -305,14 +305,14 @@ pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
     let limit = q.limit.map(i64::from).unwrap_or(-1);
     let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j {filter} ORDER BY j.id DESC LIMIT {limit}");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), summary_row)?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map(crate::db::params_from_iter(args), summary_row)?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }
 
 /// How many jobs match (ignoring paging).
 pub fn count(conn: &Connection, q: &JobQuery) -> Result<u64> {
     let (filter, args) = filter(q, false);
-    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM jobs j {filter}"), rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM jobs j {filter}"), crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
@@ -334,7 +334,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<JobDetail> {
                 verification: Vec::new(),
             })
         })?
-        .collect::<rusqlite::Result<Vec<JobItem>>>()?;
+        .collect::<crate::db::SqlResult<Vec<JobItem>>>()?;
     let mut items = items;
     for item in &mut items {
         if let Some(a) = &item.artifact {

@@ -68,8 +68,8 @@ pub use runner::{Done, ItemEnd, ItemSpec, Step, Work};
 pub use trust::KeyInfo;
 pub use verify::VerifyReport;
 
+use crate::db::Connection;
 use error::code;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -183,7 +183,7 @@ impl Engine {
     }
 
     /// Run `f` in one write transaction (BEGIN IMMEDIATE).
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&crate::db::Transaction<'_>) -> Result<T>) -> Result<T> {
         self.check_writable()?;
         db::write(&mut self.db(), f)
     }

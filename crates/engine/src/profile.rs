@@ -4,12 +4,12 @@
 use crate::catalog;
 use crate::clock;
 use crate::compat::{self, ImageFacts};
+use crate::db::{params, Connection, OptionalExtension};
 use crate::driver_info::DriverInfo;
 use crate::error::{code, Error, Result};
 use crate::model::{Artifact, ArtifactRef, ArtifactState, Kind, OsFamily};
 use crate::wim::WindowsEdition;
 use crate::Engine;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -163,9 +163,9 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
                 warnings,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::SqlResult<Vec<_>>>()?;
     let mut stmt = conn.prepare_cached("SELECT key, value FROM profile_options WHERE profile_id = ?1")?;
-    let options = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+    let options = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<BTreeMap<_, _>>>()?;
     Ok(Profile {
         id,
         name,
@@ -332,7 +332,7 @@ impl Engine {
         let ids: Vec<i64> = conn
             .prepare("SELECT id FROM profiles ORDER BY name COLLATE NOCASE")?
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::SqlResult<_>>()?;
         ids.into_iter().map(|id| load(&conn, id)).collect()
     }
 
@@ -554,6 +554,6 @@ pub fn profiles_using(conn: &Connection, artifact_id: i64) -> Result<Vec<String>
          UNION SELECT p.name FROM profiles p JOIN profile_members m ON m.profile_id = p.id WHERE m.artifact_id = ?1
          ORDER BY 1",
     )?;
-    let names = stmt.query_map([artifact_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let names = stmt.query_map([artifact_id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
     Ok(names)
 }

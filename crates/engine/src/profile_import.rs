@@ -457,7 +457,7 @@ impl Engine {
             let ids: Vec<i64> = tx
                 .prepare("SELECT artifact_id FROM staged_members WHERE job_id = ?1")?
                 .query_map([job], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::SqlResult<_>>()?;
             tx.execute("DELETE FROM staged_members WHERE job_id = ?1", [job])?;
             let mut deleted = 0;
             for id in ids {
@@ -488,7 +488,7 @@ impl Engine {
             let conn = self.db();
             let mut stmt =
                 conn.prepare("SELECT DISTINCT s.job_id FROM staged_members s JOIN jobs j ON j.id = s.job_id WHERE j.state <> 'running'")?;
-            let jobs = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let jobs = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
             jobs
         };
         let mut deleted = 0;

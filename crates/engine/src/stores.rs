@@ -6,12 +6,12 @@
 
 use crate::checksum::ExpectedDigest;
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
 use crate::import::ImportItem;
 use crate::model::{string_enum, Algo, ArtifactPatch, ExpectedFrom};
 use crate::openpgp::TrustedKey;
 use crate::Engine;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::io::Read;
@@ -103,7 +103,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 const COLUMNS: &str = "name, url, kind, key_fingerprint, created_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<ImageStore> {
+fn from_row(r: &Row<'_>) -> crate::db::SqlResult<ImageStore> {
     Ok(ImageStore { name: r.get(0)?, url: r.get(1)?, kind: crate::db::word(r, 2)?, key_fingerprint: r.get(3)?, created_at: r.get(4)? })
 }
 
@@ -462,7 +462,7 @@ impl Engine {
     pub fn list_stores(&self) -> Result<Vec<ImageStore>> {
         let conn = self.db();
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM image_stores ORDER BY name COLLATE NOCASE"))?;
-        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = stmt.query_map([], from_row)?.collect::<crate::db::SqlResult<_>>()?;
         Ok(rows)
     }
 

@@ -3,11 +3,11 @@
 
 use crate::checksum::ChecksumFile;
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension};
 use crate::error::{code, Error, Result};
 use crate::model::{SignatureCheck, SignatureStatus};
 use crate::openpgp::{self, KeyFacts};
 use crate::Engine;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// A key as the admin sees it before trusting it and in the list of trusted keys.
@@ -89,7 +89,7 @@ fn find(conn: &Connection, wanted: &str) -> Result<(String, Vec<u8>, String)> {
         return Err(not_trusted(&wanted));
     }
     let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys WHERE fingerprint LIKE '%' || ?1")?;
-    let rows = stmt.query_map([&wanted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt.query_map([&wanted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
     match <[_; 1]>::try_from(rows) {
         Ok([one]) => Ok(one),
         Err(rows) if rows.is_empty() => Err(not_trusted(&wanted)),
@@ -110,14 +110,14 @@ fn load_all(conn: &Connection) -> Result<Vec<KeyInfo>> {
     let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys ORDER BY added_at, fingerprint")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::SqlResult<Vec<_>>>()?;
     rows.into_iter().map(|(fpr, key, added)| stored_info(&fpr, &key, added)).collect()
 }
 
 /// The trusted keys, read and described, to check signatures with.
 fn keyring(conn: &Connection) -> Result<Vec<openpgp::KeyringEntry>> {
     let mut stmt = conn.prepare_cached("SELECT key FROM trusted_keys ORDER BY added_at, fingerprint")?;
-    let keys = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let keys = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
     keys.iter()
         .map(|k| {
             let key = openpgp::read_key(k)?;

@@ -3,9 +3,9 @@
 use super::cloud::RemoteImage;
 use super::{Publication, PublicationStatus, Visibility};
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
 use crate::model::{ArtifactRef, ArtifactState};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 // A publication still `uploading` whose job is no longer running was cut off by a process that died.
 const COLUMNS: &str = "p.id, p.artifact_id, p.artifact_name, p.target_name, p.job_id, p.image_url, p.remote_id, p.name, \
@@ -15,7 +15,7 @@ const COLUMNS: &str = "p.id, p.artifact_id, p.artifact_name, p.target_name, p.jo
 const FROM: &str = "publications p LEFT JOIN jobs j ON j.id = p.job_id \
      LEFT JOIN artifacts a ON a.id = p.artifact_id LEFT JOIN objects o ON o.sha256 = a.sha256";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
+fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Publication> {
     Ok(Publication {
         id: r.get(0)?,
         artifact: ArtifactRef { id: r.get::<_, Option<i64>>(1)?.unwrap_or(0), name: r.get(2)? },
@@ -37,7 +37,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
         artifact_state: match r.get_ref(20)? {
-            rusqlite::types::ValueRef::Null => None,
+            crate::db::ValueRef::Null => None,
             _ => Some(ArtifactState::from_column(r, 20)?),
         },
     })
@@ -46,7 +46,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Publication> {
 pub fn list(conn: &Connection, artifact_id: Option<i64>) -> Result<Vec<Publication>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE ?1 IS NULL OR p.artifact_id = ?1 ORDER BY p.id DESC");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([artifact_id], from_row)?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map([artifact_id], from_row)?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }
 

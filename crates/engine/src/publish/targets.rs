@@ -2,13 +2,13 @@
 
 use super::{NewTarget, Target};
 use crate::clock;
+use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, name, auth, auth_url, image_url, region, interface, username, user_domain, project, \
      project_domain, app_credential_id, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Target> {
+fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Target> {
     Ok(Target {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -29,7 +29,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Target> {
 
 pub fn list(conn: &Connection) -> Result<Vec<Target>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM targets ORDER BY name COLLATE NOCASE"))?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map([], from_row)?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }
 

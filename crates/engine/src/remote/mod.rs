@@ -12,10 +12,10 @@ mod webdav;
 
 pub use upload::ServerExportRequest;
 
+use crate::db::{params, Connection, OptionalExtension};
 use crate::error::{code, Error, Result};
 use crate::secrets::{Owner, Secret};
 use crate::{catalog, clock, Engine};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::{Read, Write};
@@ -417,7 +417,7 @@ fn invalid(text: String, recovery: &str) -> Error {
 const COLUMNS: &str =
     "id, name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
 
-fn row_to_server(r: &rusqlite::Row<'_>) -> rusqlite::Result<Server> {
+fn row_to_server(r: &crate::db::Row<'_>) -> crate::db::SqlResult<Server> {
     let mut s = Server {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -554,7 +554,7 @@ impl Engine {
     pub fn list_servers(&self) -> Result<Vec<Server>> {
         let conn = self.db();
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM servers ORDER BY name COLLATE NOCASE"))?;
-        let rows = stmt.query_map([], row_to_server)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt.query_map([], row_to_server)?.collect::<crate::db::SqlResult<Vec<_>>>()?;
         Ok(rows)
     }
 

@@ -102,7 +102,7 @@ impl Engine {
         let row = self.write(|tx| {
             Ok(tx.query_row(
                 "INSERT INTO server_uploads (server_id, path, session, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4) RETURNING id",
-                rusqlite::params![t.server.id, temp.display(), self.store.session(), clock::now()],
+                crate::db::params![t.server.id, temp.display(), self.store.session(), clock::now()],
                 |r| r.get::<_, i64>(0),
             )?)
         })?;
