@@ -410,8 +410,9 @@ fn s3(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The team catalog has the local catalog's tables and columns, name for name: one set of queries
-/// serves both, and a local migration without its PostgreSQL twin fails here.
+/// The team catalog has the local catalog's tables and columns, name for name, each of the same
+/// type (SQLite's INTEGER, TEXT, REAL, BLOB as bigint, text, double precision, bytea) and
+/// nullability: one set of queries serves both, and a local migration without its twin fails here.
 #[test]
 fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
     let desk = Desk::new();
@@ -423,7 +424,11 @@ fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
     let conn = rusqlite::Connection::open(local.home().join("catalog.db")).unwrap();
     let mut stmt = conn
         .prepare(
-            "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
+            "SELECT m.name || '.' || p.name || ' ' ||
+                    CASE upper(p.type) WHEN 'INTEGER' THEN 'bigint' WHEN 'TEXT' THEN 'text' WHEN 'REAL' THEN 'double precision'
+                                       WHEN 'BLOB' THEN 'bytea' ELSE lower(p.type) END || ' ' ||
+                    CASE WHEN p.\"notnull\" OR p.pk > 0 THEN 'not null' ELSE 'null' END
+             FROM sqlite_master m, pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1",
         )
         .unwrap();
@@ -431,7 +436,7 @@ fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
     // The team's, without the tables only a team repository has.
     let team_only = ["repository", "schema_version"];
     let pg: Vec<String> = db
-        .sql("SELECT string_agg(table_name || '.' || column_name, E'\\n' ORDER BY 1) FROM (SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public') c")
+        .sql("SELECT string_agg(table_name || '.' || column_name, E'\\n' ORDER BY 1) FROM (SELECT table_name::text, column_name::text || ' ' || data_type || ' ' || CASE is_nullable WHEN 'NO' THEN 'not null' ELSE 'null' END AS column_name FROM information_schema.columns WHERE table_schema = 'public') c")
         .lines()
         .filter(|l| !team_only.iter().any(|t| l.starts_with(&format!("{t}."))))
         .map(str::to_string)
