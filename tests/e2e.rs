@@ -2739,3 +2739,33 @@ async fn an_answer_files_lint_findings_show_in_the_profile_editor_open_it_at_the
     looks(&mut app, "lint-in-details").await;
     app.quit().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: scripts/app.sh test"]
+async fn team_repositories_connected_on_this_desktop_are_listed_in_settings() {
+    let home = Home::new();
+    // What `imagesmith-cli repo connect` leaves in the app's config folder (crates/cli/tests/
+    // team_connect.rs connects real PostgreSQL and S3 servers; the list needs neither).
+    let config = home.path("config/io.imagesmith.desktop");
+    std::fs::create_dir_all(&config).unwrap();
+    let team = |name: &str, prefix: &str| {
+        json!({"name": name, "catalog": format!("postgresql://alice@db.example.net:5432/{name}"), "bucket": "images",
+               "prefix": prefix, "endpoint": "https://s3.example.net", "region": "eu-west-1",
+               "access_key_id": "AKIAEXAMPLE", "repository_id": "6f1c1f0e-7d7e-4d55-9a55-0c2f3a1b2c3d"})
+    };
+    let repos = json!({"current": "lab", "team": [team("lab", "site-a"), team("staging", "")]});
+    std::fs::write(config.join("repositories.json"), serde_json::to_vec_pretty(&repos).unwrap()).unwrap();
+
+    let mut app = App::start(&home, "26-team", 4890).await;
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_for("[data-testid=team-repository]").await;
+    assert_eq!(count(&app, "[data-testid=team-repository]").await, 2);
+    let listed = app.text("[data-testid=team-repositories]").await;
+    assert!(listed.contains("postgresql://alice@db.example.net:5432/lab"), "{listed}");
+    assert!(listed.contains("s3://images/site-a at https://s3.example.net (eu-west-1)"), "{listed}");
+    assert_eq!(count(&app, "[data-testid=team-current]").await, 1);
+    assert!(!listed.contains("AKIAEXAMPLE"), "the key id is not shown: {listed}");
+    look_at(&app, "[data-testid=team-repositories]").await;
+    looks(&mut app, "team-repositories").await;
+    app.quit().await;
+}

@@ -23,6 +23,11 @@ pub struct RepositoryInfo {
     pub stats: imagesmith_engine::info::RepositoryStats,
     /// The report for a support request (Copy diagnostics): versions, paths, figures, last failures.
     pub diagnostics: String,
+    /// The team repositories connected on this desktop (`imagesmith-cli repo connect`) and the
+    /// one the command line works on; the app itself works on the local repository so far.
+    pub team: imagesmith_engine::team::config::Repositories,
+    /// Why the list of team repositories could not be read (a damaged repositories.json).
+    pub team_error: Option<IpcError>,
 }
 
 #[tauri::command]
@@ -30,12 +35,15 @@ pub struct RepositoryInfo {
 pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInfo, IpcError> {
     let engine = state.engine.clone();
     blocking(move || {
+        let team = imagesmith_engine::team::config::Repositories::load();
         Ok(RepositoryInfo {
             root: engine.layout().root.display().to_string(),
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             read_only: engine.why_read_only().cloned(),
             stats: engine.repository_stats()?,
             diagnostics: engine.diagnostics("Imagesmith")?,
+            team: team.as_ref().cloned().unwrap_or_default(),
+            team_error: team.err(),
         })
     })
     .await

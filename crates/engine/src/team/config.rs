@@ -58,6 +58,7 @@ impl TeamRepo {
 
 /// What `repositories.json` holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Repositories {
     /// The team repository commands use when none is named; `None`: the local one.

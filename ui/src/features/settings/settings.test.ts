@@ -26,7 +26,7 @@ describe('Settings', () => {
   });
 
   it('shows where the repository is', async () => {
-    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }) });
+    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }) });
     const s = new Settings(memory());
     await s.loadRepository();
     expect(s.repository?.root).toBe('/home/a/.local/share/imagesmith');
@@ -35,7 +35,7 @@ describe('Settings', () => {
   it('opens the log folder from its button, and says why and what to do when it cannot', async () => {
     let fail = false;
     const calls = mockCommands({
-      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }),
+      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }),
       open_log_folder: () => {
         if (fail) throw ipcError('open_failed', 'Could not open /home/a/.local/state/imagesmith/logs in the file manager.');
         return null;
@@ -58,7 +58,7 @@ describe('Settings', () => {
 
   it('says why a repository is open only for browsing, and how to make it writable', async () => {
     const full = ipcError('disk_full', 'The disk holding /srv/repo/catalog.db is full.');
-    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full, stats: STATS, diagnostics: 'Imagesmith 0.1.0' }) });
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }) });
     const settings = new Settings(memory());
     await settings.loadRepository();
     render(SettingsView, { settings });
@@ -68,7 +68,7 @@ describe('Settings', () => {
 
   it('shows what the repository holds, the room left, and copies the diagnostics', async () => {
     const diagnostics = 'Imagesmith 0.1.0\nrepository: /srv/repo\nlast failed jobs: none';
-    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: { ...STATS, lost: 1 }, diagnostics }) });
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: { ...STATS, lost: 1 }, diagnostics, team: {}, team_error: null }) });
     const settings = new Settings(memory());
     await settings.loadRepository();
     const user = userEvent.setup(); // installs its own clipboard: ours goes in after it
@@ -81,5 +81,44 @@ describe('Settings', () => {
     expect(figures).toHaveTextContent('1 missing or damaged');
     await user.click(screen.getByTestId('copy-diagnostics'));
     expect(written).toEqual([diagnostics]);
+  });
+
+  it('lists the team repositories connected on this desktop and marks the command line\'s current one', async () => {
+    const team = (name: string, prefix: string) => ({
+      name, catalog: `postgresql://alice@db.example.net:5432/${name}`, bucket: 'images', prefix, endpoint: 'https://s3.example.net',
+      region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', repository_id: null,
+    });
+    mockCommands({
+      repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '',
+        team: { current: 'LAB', team: [team('lab', 'site-a'), team('staging', '')] }, team_error: null }),
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    render(SettingsView, { settings });
+    const rows = screen.getAllByTestId('team-repository');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('lab');
+    expect(rows[0]).toHaveTextContent('Current for the command line');
+    expect(rows[0]).toHaveTextContent('s3://images/site-a at https://s3.example.net (eu-west-1)');
+    expect(rows[1]).not.toHaveTextContent('Current');
+    expect(rows[1]).toHaveTextContent('s3://images at');
+    expect(screen.queryByTestId('no-team-repositories')).toBeNull();
+  });
+
+  it('says how to connect a team repository when none is, and why the list cannot be read', async () => {
+    let broken = false;
+    mockCommands({
+      repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '', team: {},
+        team_error: broken ? ipcError('invalid_content', '/home/a/.config/io.imagesmith.desktop/repositories.json is not a list of team repositories.') : null }),
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const { unmount } = render(SettingsView, { settings });
+    expect(screen.getByTestId('no-team-repositories')).toHaveTextContent('imagesmith-cli repo connect');
+    unmount();
+    broken = true;
+    await settings.loadRepository();
+    render(SettingsView, { settings });
+    expect(screen.getByTestId('team-repositories')).toHaveTextContent('is not a list of team repositories');
   });
 });

@@ -1379,6 +1379,13 @@ export type RemoteImage = {
 	in_library: string | null,
 };
 
+/**  What `repositories.json` holds. */
+export type Repositories = {
+	/**  The team repository commands use when none is named; `None`: the local one. */
+	current?: string | null,
+	team?: TeamRepo[],
+};
+
 /**  What the settings screen shows about the repository. */
 export type RepositoryInfo = {
 	/**  Absolute path of the repository root (catalog.db, objects/, staging/). */
@@ -1394,6 +1401,13 @@ export type RepositoryInfo = {
 	stats: RepositoryStats,
 	/**  The report for a support request (Copy diagnostics): versions, paths, figures, last failures. */
 	diagnostics: string,
+	/**
+	 *  The team repositories connected on this desktop (`imagesmith-cli repo connect`) and the
+	 *  one the command line works on; the app itself works on the local repository so far.
+	 */
+	team: Repositories,
+	/**  Why the list of team repositories could not be read (a damaged repositories.json). */
+	team_error: Error | null,
 };
 
 /**  Figures for Settings and `imagesmith-cli info`. */
@@ -1662,6 +1676,26 @@ export type TargetCheck = {
 	/**  The current image API version (`v2.17`). */
 	glance_version: string | null,
 	token_expires_at: string | null,
+};
+
+/**  One team repository as this desktop reaches it. */
+export type TeamRepo = {
+	/**  The name this desktop calls it by (`--repo NAME`). */
+	name: string,
+	/**  `postgresql://USER@HOST[:PORT]/DB[?sslmode=…]`, never with a password. */
+	catalog: string,
+	bucket: string,
+	/**  Keys live under this prefix in the bucket ("" for the bucket's root). */
+	prefix: string,
+	/**  The S3 endpoint (`https://s3.example.net`). */
+	endpoint: string,
+	region: string,
+	access_key_id: string,
+	/**
+	 *  The team repository's id, learnt on the first connection: a name pointed at another
+	 *  repository later is noticed.
+	 */
+	repository_id: string | null,
 };
 
 /**  What "Import from URL…" (or URLs dropped from a browser) asks for. */
