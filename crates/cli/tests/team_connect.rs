@@ -40,15 +40,69 @@ impl Desk {
         json_of(&self.cmd().args(args).arg("--json").output().unwrap())
     }
 
-    /// `repo connect NAME` with both secrets on stdin (and `extra` arguments).
+    /// `repo connect NAME` to this test's database and prefix, both secrets on stdin (and `extra` arguments).
     fn connect(&self, name: &str, db: &Db, catalog_pw: &str, extra: &[&str]) -> (i32, Value) {
-        let mut c = self.cmd();
-        c.args(["repo", "connect", name, "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
-            .arg(server_fact("TS_S3_ENDPOINT"))
-            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"])
-            .args(extra);
-        with_stdin(c, &format!("{catalog_pw}\n{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY")))
+        Conn { name: name.into(), input: secrets_input(catalog_pw), extra: extra.iter().map(|e| e.to_string()).collect(), ..Conn::to(db) }
+            .run(self)
     }
+}
+
+/// One `repo connect` call, `--password-stdin --json` with `input` on stdin; [`Conn::to`] fills
+/// in the test servers and a test's database, [`Conn::nowhere`] places that are never reached.
+struct Conn {
+    name: String,
+    catalog: String,
+    objects: String,
+    endpoint: String,
+    key_id: String,
+    input: String,
+    /// SSL_CERT_FILE for this call (the test CA otherwise).
+    cert: Option<String>,
+    extra: Vec<String>,
+}
+
+impl Conn {
+    fn to(db: &Db) -> Conn {
+        Conn {
+            name: "t".into(),
+            catalog: db.url(true),
+            objects: db.objects(),
+            endpoint: server_fact("TS_S3_ENDPOINT").into(),
+            key_id: server_fact("TS_S3_ACCESS_KEY_ID").into(),
+            input: secrets_input(pg_password()),
+            cert: None,
+            extra: Vec::new(),
+        }
+    }
+
+    fn nowhere(catalog: &str, endpoint: &str) -> Conn {
+        Conn {
+            name: "t".into(),
+            catalog: catalog.into(),
+            objects: "s3://abc".into(),
+            endpoint: endpoint.into(),
+            key_id: "k".into(),
+            input: "a\nb\n".into(),
+            cert: None,
+            extra: Vec::new(),
+        }
+    }
+
+    fn run(&self, desk: &Desk) -> (i32, Value) {
+        let mut c = desk.cmd();
+        if let Some(cert) = &self.cert {
+            c.env("SSL_CERT_FILE", cert);
+        }
+        c.args(["repo", "connect", &self.name, "--catalog", &self.catalog, "--objects", &self.objects, "--endpoint", &self.endpoint])
+            .args(["--access-key-id", &self.key_id, "--password-stdin", "--json"])
+            .args(&self.extra);
+        with_stdin(c, &self.input)
+    }
+}
+
+/// What `--password-stdin` reads: the catalog's password, then the test S3 server's secret key.
+fn secrets_input(catalog_pw: &str) -> String {
+    format!("{catalog_pw}\n{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY"))
 }
 
 fn with_stdin(mut c: Command, input: &str) -> (i32, Value) {
@@ -209,61 +263,21 @@ fn wrong_secrets_missing_servers_and_plain_text_off_this_machine_are_refused_and
     let desk = Desk::new();
     let db = Db::new();
     let code_of = |(code, v): (i32, Value)| (code, v["error"]["code"].as_str().unwrap_or_default().to_string());
+    let refused = |conn: Conn| code_of(conn.run(&desk));
     assert_eq!(code_of(desk.connect("t", &db, "not-the-password", &[])), (1, "auth_failed".to_string()));
     // A wrong S3 secret key.
-    let mut c = desk.cmd();
-    c.args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
-        .arg(server_fact("TS_S3_ENDPOINT"))
-        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-    assert_eq!(code_of(with_stdin(c, &format!("{}\nnot-the-key\n", pg_password()))), (1, "auth_failed".to_string()));
+    assert_eq!(refused(Conn { input: format!("{}\nnot-the-key\n", pg_password()), ..Conn::to(&db) }), (1, "auth_failed".to_string()));
     // A bucket that does not exist, a database that does not exist.
-    let mut c = desk.cmd();
-    c.args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", "s3://no-such-bucket-here", "--endpoint"])
-        .arg(server_fact("TS_S3_ENDPOINT"))
-        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-    assert_eq!(
-        code_of(with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))),
-        (1, "not_found".to_string())
-    );
+    assert_eq!(refused(Conn { objects: "s3://no-such-bucket-here".into(), ..Conn::to(&db) }), (1, "not_found".to_string()));
     let gone = Db { name: "t_no_such_database".into() };
     assert_eq!(code_of(desk.connect("t", &gone, pg_password(), &[])), (1, "not_found".to_string()));
     std::mem::forget(gone);
     // Nobody answering on the port: unreachable, promptly.
-    let mut c = desk.cmd();
-    c.args([
-        "repo",
-        "connect",
-        "t",
-        "--catalog",
-        "postgresql://u@127.0.0.1:1/x",
-        "--objects",
-        "s3://abc",
-        "--endpoint",
-        "http://127.0.0.1:1",
-    ])
-    .args(["--access-key-id", "k", "--password-stdin", "--json"]);
-    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "repository_unreachable".to_string()));
+    assert_eq!(refused(Conn::nowhere("postgresql://u@127.0.0.1:1/x", "http://127.0.0.1:1")), (1, "repository_unreachable".to_string()));
     // Plain text to another host, and a password in the URL, are refused before anything is sent.
-    let mut c = desk.cmd();
-    c.args(["repo", "connect", "t", "--catalog", "postgresql://u@db.example.net/x?sslmode=disable", "--objects", "s3://abc"]).args([
-        "--endpoint",
-        "https://s3.example.net",
-        "--access-key-id",
-        "k",
-        "--password-stdin",
-        "--json",
-    ]);
-    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "tls_failed".to_string()));
-    let mut c = desk.cmd();
-    c.args(["repo", "connect", "t", "--catalog", "postgresql://u:pw@127.0.0.1/x", "--objects", "s3://abc"]).args([
-        "--endpoint",
-        "http://127.0.0.1:1",
-        "--access-key-id",
-        "k",
-        "--password-stdin",
-        "--json",
-    ]);
-    assert_eq!(code_of(with_stdin(c, "a\nb\n")), (1, "invalid_argument".to_string()));
+    let plain = Conn::nowhere("postgresql://u@db.example.net/x?sslmode=disable", "https://s3.example.net");
+    assert_eq!(refused(plain), (1, "tls_failed".to_string()));
+    assert_eq!(refused(Conn::nowhere("postgresql://u:pw@127.0.0.1/x", "http://127.0.0.1:1")), (1, "invalid_argument".to_string()));
     // A secret typed where it does not belong is never repeated back in the error.
     for (catalog, endpoint) in [
         ("postgresql://u:hunter2@127.0.0.1/x", "http://127.0.0.1:1"),
@@ -271,14 +285,7 @@ fn wrong_secrets_missing_servers_and_plain_text_off_this_machine_are_refused_and
         ("postgresql://u@127.0.0.1/x?password=hunter2", "http://127.0.0.1:1"),
         ("postgresql://u@127.0.0.1/x", "https://key:hunter2@s3.example.net"),
     ] {
-        let mut c = desk.cmd();
-        c.args(["repo", "connect", "t", "--catalog", catalog, "--objects", "s3://abc", "--endpoint", endpoint]).args([
-            "--access-key-id",
-            "k",
-            "--password-stdin",
-            "--json",
-        ]);
-        let (code, err) = with_stdin(c, "a\nb\n");
+        let (code, err) = Conn::nowhere(catalog, endpoint).run(&desk);
         assert_eq!((code, err["error"]["code"].as_str()), (1, Some("invalid_argument")), "{err:#}");
         assert!(!err.to_string().contains("hunter2"), "{err:#}");
     }
@@ -293,32 +300,17 @@ fn tls_is_verified_against_the_trusted_ca_and_refused_without_it() {
     let desk = Desk::new();
     let db = Db::new();
     // Without the test CA the server's certificate is not trusted.
-    let mut c = desk.cmd();
-    c.env("SSL_CERT_FILE", "/dev/null")
-        .args(["repo", "connect", "t", "--catalog", &db.url(true), "--objects", &db.objects(), "--endpoint"])
-        .arg(server_fact("TS_S3_ENDPOINT"))
-        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-    let (code, err) = with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")));
+    let (code, err) = Conn { cert: Some("/dev/null".into()), ..Conn::to(&db) }.run(&desk);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("tls_failed")), "{err:#}");
     // Plain text is allowed to this machine when asked for, and said so.
-    let (code, v) = {
-        let mut c = desk.cmd();
-        c.args(["repo", "connect", "t", "--catalog", &db.url(false), "--objects", &db.objects(), "--endpoint"])
-            .arg(server_fact("TS_S3_ENDPOINT"))
-            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-        with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))
-    };
+    let (code, v) = Conn { catalog: db.url(false), ..Conn::to(&db) }.run(&desk);
     assert_eq!((code, v["status"]["catalog_tls"].as_bool()), (0, Some(false)), "{v:#}");
     assert!(v["status"]["catalog"].as_str().unwrap().ends_with("?sslmode=disable"));
 
     // The object store over HTTPS: verified against the test CA, refused without it.
     let https = |cert: &str| {
-        let mut c = desk.cmd();
-        c.env("SSL_CERT_FILE", cert)
-            .args(["repo", "connect", "s", "--catalog", &db.url(false), "--objects", &db.objects(), "--endpoint"])
-            .arg(server_fact("TS_S3_HTTPS_ENDPOINT"))
-            .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-        with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")))
+        let endpoint = server_fact("TS_S3_HTTPS_ENDPOINT").into();
+        Conn { name: "s".into(), catalog: db.url(false), endpoint, cert: Some(cert.into()), ..Conn::to(&db) }.run(&desk)
     };
     let (code, err) = https("/dev/null");
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("tls_failed")), "{err:#}");
@@ -472,11 +464,7 @@ fn pointing_a_name_elsewhere_keeps_the_secret_still_in_use_and_forgets_the_other
     let db = Db::new();
     assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
     // Only the prefix changes: the catalog's password (same URL) stays, the old prefix's key goes.
-    let mut c = desk.cmd();
-    c.args(["repo", "connect", "team", "--catalog", &db.url(true), "--objects", &format!("{}-b", db.objects()), "--endpoint"])
-        .arg(server_fact("TS_S3_ENDPOINT"))
-        .args(["--access-key-id", server_fact("TS_S3_ACCESS_KEY_ID"), "--password-stdin", "--json"]);
-    let (code, v) = with_stdin(c, &format!("{}\n{}\n", pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")));
+    let (code, v) = Conn { name: "team".into(), objects: format!("{}-b", db.objects()), ..Conn::to(&db) }.run(&desk);
     assert_eq!(code, 0, "{v:#}");
     let (code, st) = desk.json(&["--repo", "team", "repo", "status"]);
     assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "the secrets in use are kept: {st:#}");

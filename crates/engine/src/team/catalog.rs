@@ -5,6 +5,7 @@
 //! schema is upgraded only when an admin asks (see [`Migrate`]).
 
 use super::{unreachable, who};
+use crate::download::percent_decode;
 use crate::error::{code, Error, Result};
 use crate::secrets::Secret;
 use std::time::Duration;
@@ -118,24 +119,6 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A connection to the team catalog.
