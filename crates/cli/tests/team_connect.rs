@@ -515,3 +515,61 @@ fn repo_wins_over_imagesmith_home_and_both_on_the_command_line_is_a_usage_error(
     let out = desk.cmd().args(["--repo", "team", "--home"]).arg(home.path()).args(["repo", "status"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The engine's library statements, translated by team::dialect, prepare on a team catalog: the
+/// PostgreSQL schema twin and the translation fit the SQL the engine really writes. (A free-text
+/// search, whose hardware-ID branch reads JSON with json_each, gets its own PostgreSQL form with
+/// the query facade and is not among these yet.)
+#[test]
+fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() {
+    use imagesmith_engine::team::dialect::{leftover, to_pg};
+    use imagesmith_engine::{catalog, Access, ArtifactQuery, Kind, OsFamily, SortKey};
+    let desk = Desk::new();
+    let db = Db::new();
+    assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
+    let queries = [
+        ArtifactQuery::default(),
+        ArtifactQuery { kind: Some(Kind::Os), os: Some(OsFamily::Linux), access: Some(Access::Public), ..Default::default() },
+        ArtifactQuery {
+            os_id: Some("rhel9".into()),
+            sort: SortKey::Created,
+            descending: true,
+            limit: Some(100),
+            offset: 200,
+            ..Default::default()
+        },
+        ArtifactQuery { sort: SortKey::Size, all: true, limit: Some(50), ..Default::default() },
+        ArtifactQuery { offset: 10, ..Default::default() },
+    ];
+    let mut statements: Vec<String> = Vec::new();
+    for q in &queries {
+        statements.push(catalog::list_statement(q).0);
+        statements.push(catalog::count_statement(q));
+    }
+    statements.push(catalog::OS_RELEASES.to_string());
+    let mut script = String::from("SET ROLE imagesmith;\n");
+    for (i, sqlite) in statements.iter().enumerate() {
+        let pg = to_pg(sqlite);
+        assert_eq!(leftover(&pg), None, "{pg}");
+        script.push_str(&format!("PREPARE s{i} AS {pg};\n"));
+    }
+    let out = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            server_fact("TS_PG_SOCKET_DIR"),
+            "-p",
+            server_fact("TS_PG_PORT"),
+            "-U",
+            "postgres",
+            "-d",
+            &db.name,
+        ])
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{script}", String::from_utf8_lossy(&out.stderr));
+}

@@ -358,7 +358,10 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
     (sql, args)
 }
 
-pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
+/// The statement `list` runs for `q`, and its parameters. Public, hidden, for the test that
+/// prepares the engine's statements on a team catalog (PostgreSQL) through `team::dialect`.
+#[doc(hidden)]
+pub fn list_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
     let (filter, args) = where_clause(q);
     let dir = if q.descending { "DESC" } else { "ASC" };
     let order = match q.sort {
@@ -366,8 +369,29 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
         SortKey::Created => format!("a.created_at {dir}, a.id {dir}"),
         SortKey::Size => format!("o.size {dir}, a.id {dir}"),
     };
-    let limit = q.limit.map(i64::from).unwrap_or(-1);
-    let sql = format!("SELECT {COLUMNS} FROM {FROM} {filter} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
+    // Not SQLite's LIMIT -1 (PostgreSQL refuses it); SQLite wants a LIMIT before any OFFSET.
+    let page = match (q.limit, q.offset) {
+        (Some(l), o) => format!(" LIMIT {l} OFFSET {o}"),
+        (None, 0) => String::new(),
+        (None, o) => format!(" LIMIT {} OFFSET {o}", i64::MAX),
+    };
+    (format!("SELECT {COLUMNS} FROM {FROM} {filter} ORDER BY {order}{page}"), args)
+}
+
+/// The statement `count` runs for `q` (hidden, as [`list_statement`]).
+#[doc(hidden)]
+pub fn count_statement(q: &ArtifactQuery) -> String {
+    format!("SELECT COUNT(*) FROM artifacts a {}", where_clause(q).0)
+}
+
+/// What `os_releases` runs (hidden, as [`list_statement`]).
+#[doc(hidden)]
+pub const OS_RELEASES: &str =
+    "SELECT json_extract(detected, '$.os_id') AS os_id, MAX(json_extract(detected, '$.os_name')), COUNT(*) FROM artifacts
+         WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1";
+
+pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
+    let (sql, args) = list_statement(q);
     let mut stmt = conn.prepare(&sql)?;
     let mut out: Vec<Artifact> = stmt.query_map(crate::db::params_from_iter(args), from_row)?.collect::<crate::db::SqlResult<_>>()?;
     for a in &mut out {
@@ -378,18 +402,14 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
 
 /// The exact OS releases of the library's artifacts (those not marked deleted), by id.
 pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
-    let mut stmt = conn.prepare(
-        "SELECT json_extract(detected, '$.os_id') AS os_id, MAX(json_extract(detected, '$.os_name')), COUNT(*) FROM artifacts
-         WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1",
-    )?;
+    let mut stmt = conn.prepare(OS_RELEASES)?;
     let rows = stmt.query_map([], |r| Ok(crate::model::OsRelease { os_id: r.get(0)?, os_name: r.get(1)?, count: r.get(2)? }))?;
     Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
-    let (filter, args) = where_clause(q);
-    let sql = format!("SELECT COUNT(*) FROM artifacts a {filter}");
-    Ok(conn.query_row(&sql, crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    let (_, args) = where_clause(q);
+    Ok(conn.query_row(&count_statement(q), crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
 pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {

@@ -47,3 +47,23 @@ fn two_engines_share_one_repository_and_see_each_others_changes() {
     drop(Engine::open(DataLayout::new(dir.path())).unwrap());
     assert!(dir.path().join("staging").read_dir().unwrap().count() >= 2, "live sessions keep their folders");
 }
+
+#[test]
+fn a_page_after_the_first_without_a_limit_lists_the_rest() {
+    use imagesmith_engine::{ArtifactQuery, CancelToken, ImportItem, ImportRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let engine = Engine::open(DataLayout::new(dir.path())).unwrap();
+    let items: Vec<ImportItem> = (0..3)
+        .map(|i| {
+            let p = files.path().join(format!("s{i}.ps1"));
+            std::fs::write(&p, format!("Write-Output {i}\n")).unwrap();
+            ImportItem { path: p, ..Default::default() }
+        })
+        .collect();
+    engine.import(&ImportRequest { items, ..Default::default() }, &CancelToken::new(), &|_| {}).unwrap();
+    let names = |q: ArtifactQuery| engine.list_artifacts(&q).unwrap().into_iter().map(|a| a.name).collect::<Vec<_>>();
+    assert_eq!(names(ArtifactQuery { offset: 1, ..Default::default() }), ["s1.ps1", "s2.ps1"]);
+    assert_eq!(names(ArtifactQuery { offset: 1, limit: Some(1), ..Default::default() }), ["s1.ps1"]);
+    assert_eq!(names(ArtifactQuery::default()).len(), 3);
+}

@@ -6,6 +6,7 @@
 pub mod bucket;
 pub mod catalog;
 pub mod config;
+pub mod dialect;
 
 use crate::error::{code, Error, Result};
 use crate::secrets::{self, Owner, Secret};
