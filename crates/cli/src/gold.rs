@@ -275,6 +275,9 @@ fn image_details(g: &GoldImage) {
     row("size", &format!("{} ({} new when captured)", output::human_size(g.size), output::human_size(g.new_bytes)));
     row("captured from", &g.source);
     row("created", &g.created_at);
+    if let Some(by) = &g.created_by {
+        row("captured by", by);
+    }
     for (i, c) in g.copies.iter().enumerate() {
         row(if i == 0 { "working copies" } else { "" }, &format!("{} ({})", c.path, c.provisioned_at));
     }

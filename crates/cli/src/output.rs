@@ -624,6 +624,9 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
     if !p.description.is_empty() {
         println!("  {}", p.description);
     }
+    if let Some(by) = &p.created_by {
+        println!("  made by {by} on {}", p.created_at);
+    }
     let os = match (&p.os, &p.distro) {
         (Some(o), Some(d)) => format!("{o}/{d}"),
         (Some(o), None) => o.to_string(),

@@ -199,8 +199,16 @@ fn who_added_an_artifact_and_who_ran_its_job_are_recorded_as_user_at_host() {
     assert_eq!(a["created_by"], who.as_str(), "{a:#}");
     let (_, jobs) = repo.json(["jobs"]);
     assert_eq!(jobs[0]["run_by"], who.as_str(), "{jobs:#}");
-    let out = repo.run(["show", "ks.cfg"]);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!("added by: {who}")) || String::from_utf8_lossy(&out.stdout).contains(&who)
-    );
+    let out = String::from_utf8(repo.run(["show", "ks.cfg"]).stdout).unwrap();
+    assert!(out.contains(&format!("added by: {who}")), "{out}");
+    let job = jobs[0]["id"].as_i64().unwrap().to_string();
+    let out = String::from_utf8(repo.run(["jobs", "show", &job]).stdout).unwrap();
+    assert!(out.contains(&format!("run by {who}")), "{out}");
+    // Profiles too.
+    let (code, iso) = repo.import(&[], &[fixture("rhel-9.6-x86_64-dvd.iso")]);
+    assert_eq!(code, 0, "{iso:#}");
+    let (code, p) = repo.json(["profile", "create", "web", "--os-image", "rhel-9.6-x86_64-dvd.iso"]);
+    assert_eq!((code, p["created_by"].as_str()), (0, Some(who.as_str())), "{p:#}");
+    let out = String::from_utf8(repo.run(["profile", "show", "web"]).stdout).unwrap();
+    assert!(out.contains(&format!("made by {who}")), "{out}");
 }

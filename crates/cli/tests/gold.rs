@@ -91,6 +91,7 @@ fn a_real_home_captured_and_provisioned_is_the_same_tree_and_a_recapture_stores_
     assert_eq!(image["files"], files as u64, "every regular file (both names of the hardlinked pair)");
     assert_eq!(made["job"]["kind"], "capture");
     assert_eq!(made["job"]["state"], "succeeded");
+    assert!(image["created_by"].as_str().is_some_and(|by| by.contains('@')), "who captured it: {image:#}");
     assert_eq!(
         (image["state"].as_str(), image["series"].as_str(), image["current"].as_bool()),
         (Some("testable"), Some("python"), Some(true))

@@ -194,7 +194,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     let s = &v["status"];
     assert_eq!(
         (s["name"].as_str(), s["repository"]["name"].as_str(), s["repository"]["version"].as_i64()),
-        (Some("team"), Some("team"), Some(2))
+        (Some("team"), Some("team"), Some(3))
     );
     assert_eq!((s["catalog_tls"].as_bool(), s["objects_tls"].as_bool()), (Some(true), Some(false)), "{s:#}");
     assert!(s["repository"]["created_by"].as_str().unwrap().contains('@'), "{s:#}");
@@ -202,7 +202,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     assert_eq!(s["figures"], serde_json::json!({"artifacts": 0, "objects": 0, "stored_bytes": 0, "jobs": 0}), "{s:#}");
     let id = s["repository"]["id"].as_str().unwrap().to_string();
     // The schema is in the database, with its repository row.
-    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "2");
+    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "3");
     assert_eq!(db.sql("SELECT id::text || ' ' || name FROM repository"), format!("{id} team"));
     // The probe key is gone again: the prefix holds nothing.
     let listed = s3(&["-G", "--data-urlencode", &format!("prefix={}/", db.name), &bucket_url("")]);
@@ -348,7 +348,7 @@ fn two_first_connections_at_once_make_one_schema_and_one_repository() {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(db.sql("SELECT count(*) FROM repository"), "1");
-    assert_eq!(db.sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"), "1,2");
+    assert_eq!(db.sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"), "1,2,3");
 }
 
 #[test]
@@ -488,7 +488,7 @@ fn an_older_team_schema_is_upgraded_only_when_asked_and_status_never_writes() {
     let (code, v) = desk.connect("team", &db, pg_password(), &["--upgrade"]);
     assert_eq!(
         (code, v["status"]["repository"]["version"].as_i64(), v["status"]["repository"]["created_by"].as_str()),
-        (0, Some(2), Some("old@desk")),
+        (0, Some(3), Some("old@desk")),
         "{v:#}"
     );
     // Emptied behind its back, the repository is not made again by a status.

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_media_check.sql"),
     include_str!("../migrations/0017_signature_evidence.sql"),
     include_str!("../migrations/0018_who.sql"),
+    include_str!("../migrations/0019_who_made.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -87,6 +87,8 @@ pub struct GoldImage {
     pub current: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Who captured it, as `user@host`; none for images from before Imagesmith recorded it.
+    pub created_by: Option<String>,
 }
 
 /// A folder provisioned from an image.
@@ -676,8 +678,8 @@ impl CaptureWork {
                 None => None,
             };
             let id: i64 = tx.query_row(
-                "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, files, size, new_bytes, source, job_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
+                "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, files, size, new_bytes, source, job_id, created_at, updated_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13) RETURNING id",
                 params![
                     req.name,
                     req.image_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("software"),
@@ -690,7 +692,8 @@ impl CaptureWork {
                     new_bytes as i64,
                     self.source.clone().unwrap_or_else(|| req.from.display().to_string()),
                     step.job_id(),
-                    now
+                    now,
+                    crate::team::who()
                 ],
                 |r| r.get(0),
             )?;
@@ -723,7 +726,7 @@ impl CaptureWork {
 // --- Catalog ---------------------------------------------------------------------------------------
 
 const IMAGE_COLUMNS: &str = "g.id, g.name, g.image_type, s.name, g.version, g.description, g.state, g.files, g.size, g.new_bytes, \
-     g.source, g.created_at, g.updated_at, (s.current_image_id = g.id)";
+     g.source, g.created_at, g.updated_at, (s.current_image_id = g.id), g.created_by";
 
 fn image_row(r: &crate::db::Row<'_>) -> crate::db::SqlResult<GoldImage> {
     Ok(GoldImage {
@@ -741,6 +744,7 @@ fn image_row(r: &crate::db::Row<'_>) -> crate::db::SqlResult<GoldImage> {
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
         current: r.get::<_, Option<bool>>(13)?.unwrap_or(false),
+        created_by: r.get(14)?,
         copies: Vec::new(),
     })
 }

@@ -99,6 +99,8 @@ pub struct Profile {
     pub editions: Vec<WindowsEdition>,
     pub created_at: String,
     pub updated_at: String,
+    /// Who made it, as `user@host`; none for profiles from before Imagesmith recorded it.
+    pub created_by: Option<String>,
 }
 
 /// The install options every profile offers in the editor.
@@ -131,10 +133,19 @@ fn find_id(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 fn load(conn: &Connection, id: i64) -> Result<Profile> {
-    let (name, description, base_id, created_at, updated_at, edition): (String, String, i64, String, String, Option<u32>) = conn
-        .query_row("SELECT name, description, base_id, created_at, updated_at, edition FROM profiles WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?;
+    let (name, description, base_id, created_at, updated_at, edition, created_by): (
+        String,
+        String,
+        i64,
+        String,
+        String,
+        Option<u32>,
+        Option<String>,
+    ) = conn.query_row(
+        "SELECT name, description, base_id, created_at, updated_at, edition, created_by FROM profiles WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+    )?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
     let image = ImageFacts::of(&base);
     let mut stmt = conn.prepare_cached(
@@ -180,6 +191,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
         editions: base.editions,
         created_at,
         updated_at,
+        created_by,
     })
 }
 
@@ -433,9 +445,9 @@ impl Engine {
             }
             let now = clock::now();
             let new_id: i64 = tx.query_row(
-                "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at)
-                 SELECT ?1, description, base_id, edition, ?2, ?2 FROM profiles WHERE id = ?3 RETURNING id",
-                params![new_name, now, id],
+                "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at, created_by)
+                 SELECT ?1, description, base_id, edition, ?2, ?2, ?4 FROM profiles WHERE id = ?3 RETURNING id",
+                params![new_name, now, id, crate::team::who()],
                 |r| r.get(0),
             )?;
             tx.execute(
@@ -473,8 +485,8 @@ pub(crate) fn create(tx: &Connection, name: &str, base: &str, description: &str)
     let image = catalog::usable(catalog::find_os_image(tx, base)?)?;
     let now = clock::now();
     Ok(tx.query_row(
-        "INSERT INTO profiles (name, description, base_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
-        params![name, description.trim(), image.id, now],
+        "INSERT INTO profiles (name, description, base_id, created_at, updated_at, created_by) VALUES (?1, ?2, ?3, ?4, ?4, ?5) RETURNING id",
+        params![name, description.trim(), image.id, now, crate::team::who()],
         |r| r.get(0),
     )?)
 }

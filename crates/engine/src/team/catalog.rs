@@ -11,8 +11,11 @@ use crate::secrets::Secret;
 use std::time::Duration;
 
 /// The team schema, oldest first: append-only, each file's digest in migrations/pg/SHA256SUMS.
-pub(crate) const MIGRATIONS: &[&str] =
-    &[include_str!("../../migrations/pg/0001_repository.sql"), include_str!("../../migrations/pg/0002_catalog.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/pg/0001_repository.sql"),
+    include_str!("../../migrations/pg/0002_catalog.sql"),
+    include_str!("../../migrations/pg/0003_who_made.sql"),
+];
 
 /// The team schema version this build writes.
 pub const TEAM_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

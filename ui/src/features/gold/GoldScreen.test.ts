@@ -64,6 +64,7 @@ describe('Gold images screen', () => {
     const { user } = await shown({ check_copy: () => ({ changed: ['bin/sqlplus'], added: ['notes.txt'], removed: [], mode_changed: [] }) });
     await user.click(screen.getAllByTestId('gold-row').find((r) => r.dataset.name === 'db-19.22')!);
     expect(screen.getByTestId('gold-details-name')).toHaveTextContent('db-19.22');
+    expect(screen.getByTestId('gold-captured-by')).toHaveTextContent('admin@desk');
     expect(await screen.findAllByTestId('gold-file')).toHaveLength(3);
     expect(screen.getAllByTestId('gold-file')[2]).toHaveTextContent('libclntsh.so.19.1');
     await user.type(screen.getByTestId('gold-file-search'), 'sqlplus');

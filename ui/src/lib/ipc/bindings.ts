@@ -830,6 +830,8 @@ export type GoldImage = {
 	current: boolean,
 	created_at: string,
 	updated_at: string,
+	/**  Who captured it, as `user@host`; none for images from before Imagesmith recorded it. */
+	created_by: string | null,
 };
 
 /**  What a gold import takes: an archive made by `gold export`, or any tar.gz of a home. */
@@ -1182,6 +1184,8 @@ export type Profile = {
 	editions: WindowsEdition[],
 	created_at: string,
 	updated_at: string,
+	/**  Who made it, as `user@host`; none for profiles from before Imagesmith recorded it. */
+	created_by: string | null,
 };
 
 export type ProfileImportReport = {
