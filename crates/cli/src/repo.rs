@@ -97,9 +97,8 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
         RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, upgrade, json } => {
             let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
             let mut repo = req.to_repo()?;
-            let mut repos = Repositories::load()?;
             let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
-            let before = repos.get(&repo.name).cloned();
+            let before = Repositories::load()?.get(&repo.name).cloned();
             let secrets = team::secrets_for(&repo, catalog_pw, objects_key, Prefer::Given)?;
             let status = team::connect(&repo, &secrets, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
             repo.repository_id = Some(status.repository.id.clone());
@@ -118,10 +117,12 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                     let _ = imagesmith_engine::secrets::forget_at(&account);
                 }
             }
-            repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
-            repos.team.push(repo.clone());
-            repos.team.sort_by_key(|r| r.name.to_lowercase());
-            repos.save()?;
+            let (repos, ()) = Repositories::change(|repos| {
+                repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+                repos.team.push(repo.clone());
+                repos.team.sort_by_key(|r| r.name.to_lowercase());
+                Ok(())
+            })?;
             if json {
                 output::json(&json!({"status": status, "secrets_stored": stored, "current": is_current(&repos, &repo.name)}));
             } else {
@@ -163,13 +164,14 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             Ok(ExitCode::SUCCESS)
         }
         RepoAction::Use { name } => {
-            let mut repos = Repositories::load()?;
-            repos.current = if name.eq_ignore_ascii_case("local") {
-                None
-            } else {
-                Some(repos.get(&name).ok_or_else(|| repos.unknown(&name))?.name.clone())
-            };
-            repos.save()?;
+            let (repos, ()) = Repositories::change(|repos| {
+                repos.current = if name.eq_ignore_ascii_case("local") {
+                    None
+                } else {
+                    Some(repos.get(&name).ok_or_else(|| repos.unknown(&name))?.name.clone())
+                };
+                Ok(())
+            })?;
             if std::env::var_os("IMAGESMITH_HOME").is_some_and(|v| !v.is_empty()) {
                 eprintln!("warning: IMAGESMITH_HOME is set here, so commands in this environment keep using that folder until it is unset (or given --repo).");
             }
@@ -218,15 +220,16 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             Ok(ExitCode::SUCCESS)
         }
         RepoAction::Disconnect { name } => {
-            let mut repos = Repositories::load()?;
-            let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
+            let (_, (repo, was_current)) = Repositories::change(|repos| {
+                let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
+                repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+                let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
+                if was_current {
+                    repos.current = None;
+                }
+                Ok((repo, was_current))
+            })?;
             team::forget_secrets(&repo)?;
-            repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
-            let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
-            if was_current {
-                repos.current = None;
-            }
-            repos.save()?;
             println!("Disconnected team repository \"{}\" from this desktop; its data stays on the servers.", repo.name);
             if was_current {
                 println!("Commands now work on the local repository ({}).", local.root.display());

@@ -573,3 +573,26 @@ fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() 
         .unwrap();
     assert!(out.status.success(), "{}\n{script}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn several_connections_made_at_once_on_one_desktop_are_all_kept() {
+    let desk = Desk::new();
+    let db = Db::new();
+    let names = ["a", "b", "c", "d"];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let (desk, db) = (&desk, &db);
+                s.spawn(move || Conn { name: n.to_string(), objects: format!("{}-{n}", db.objects()), ..Conn::to(db) }.run(desk))
+            })
+            .collect();
+        for h in handles {
+            let (code, v) = h.join().unwrap();
+            assert_eq!(code, 0, "{v:#}");
+        }
+    });
+    let (_, list) = desk.json(&["repo", "list"]);
+    let listed: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["local", "a", "b", "c", "d"], "{list:#}");
+}

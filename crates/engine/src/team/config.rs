@@ -75,17 +75,30 @@ impl Repositories {
         }
     }
 
-    /// Replace the file with this content (written beside it, flushed, renamed over it).
-    pub fn save(&self) -> Result<()> {
-        let file = config_file().ok_or_else(|| {
-            Error::new(
-                code::WRITE_FAILED,
-                "There is no config folder to keep the team repositories in.",
-                "Neither IMAGESMITH_CONFIG nor the desktop's config folder (XDG_CONFIG_HOME, ~/.config) is set.",
-                "Set HOME or IMAGESMITH_CONFIG, then try again.",
-            )
-        })?;
-        write(&file, self)
+    /// Change the saved repositories: under an exclusive lock on the config folder's
+    /// `.repositories.lock`, read them again, apply `f`, and replace the file (written beside it,
+    /// flushed, renamed over it). Two commands changing them at once
+    /// (two `repo connect`, a `repo use` during a connect) both keep their change.
+    pub fn change<T>(f: impl FnOnce(&mut Repositories) -> Result<T>) -> Result<(Repositories, T)> {
+        let file = config_file().ok_or_else(no_config_dir)?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e, true))?;
+        let lock_path = dir.join(".repositories.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, &e, true))?;
+        // SAFETY: flock on a descriptor this function owns; released when `lock` is closed.
+        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
+            return Err(Error::io(&lock_path, &std::io::Error::last_os_error(), true));
+        }
+        let mut repos = read(&file)?;
+        let out = f(&mut repos)?;
+        write(&file, &repos)?;
+        drop(lock);
+        Ok((repos, out))
     }
 
     /// The team repository saved under this name (any case).
@@ -107,6 +120,15 @@ impl Repositories {
             "Connect it first: imagesmith-cli repo connect NAME --catalog postgresql://… --objects s3://… --endpoint URL.",
         )
     }
+}
+
+fn no_config_dir() -> Error {
+    Error::new(
+        code::WRITE_FAILED,
+        "There is no config folder to keep the team repositories in.",
+        "Neither IMAGESMITH_CONFIG nor the desktop's config folder (XDG_CONFIG_HOME, ~/.config) is set.",
+        "Set HOME or IMAGESMITH_CONFIG, then try again.",
+    )
 }
 
 fn config_file() -> Option<PathBuf> {
