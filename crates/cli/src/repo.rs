@@ -222,6 +222,8 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
         RepoAction::Disconnect { name } => {
             let (_, (repo, was_current)) = Repositories::change(|repos| {
                 let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
+                // Secrets first: if the keyring refuses, the entry stays and the command can be retried.
+                team::forget_secrets(&repo)?;
                 repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
                 let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
                 if was_current {
@@ -229,7 +231,6 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 }
                 Ok((repo, was_current))
             })?;
-            team::forget_secrets(&repo)?;
             println!("Disconnected team repository \"{}\" from this desktop; its data stays on the servers.", repo.name);
             if was_current {
                 println!("Commands now work on the local repository ({}).", local.root.display());

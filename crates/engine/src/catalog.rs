@@ -97,7 +97,7 @@ fn artifact_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
 fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
     let mut stmt = conn.prepare_cached("SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag")?;
     a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name")?;
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name COLLATE NOCASE")?;
     a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<crate::db::SqlResult<_>>()?;
     a.profiles = crate::profile::profiles_using(conn, a.id)?;
     let mut stmt = conn.prepare_cached(
@@ -188,7 +188,7 @@ pub fn record_verifications(conn: &Connection, id: i64, expected: &[ExpectedDige
         "INSERT INTO verifications (artifact_id, algo, expected_from, source_file, line, verified_at, job_id,
                                     signature_status, signer, signer_fingerprint, signed_at, signature_file)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id,
+         ON CONFLICT (artifact_id, algo, expected_from, source_file, line) DO UPDATE SET verified_at = excluded.verified_at, job_id = excluded.job_id,
              signature_status = CASE WHEN {stronger} THEN excluded.signature_status ELSE verifications.signature_status END,
              signer = CASE WHEN {stronger} THEN excluded.signer ELSE verifications.signer END,
              signer_fingerprint = CASE WHEN {stronger} THEN excluded.signer_fingerprint ELSE verifications.signer_fingerprint END,

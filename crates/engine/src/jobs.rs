@@ -302,8 +302,9 @@ fn filter(q: &JobQuery, paged: bool) -> (String, Vec<crate::db::Value>) {
 
 pub fn list(conn: &Connection, q: &JobQuery) -> Result<Vec<JobSummary>> {
     let (filter, args) = filter(q, true);
-    let limit = q.limit.map(i64::from).unwrap_or(-1);
-    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j {filter} ORDER BY j.id DESC LIMIT {limit}");
+    // No SQLite-only LIMIT -1 when there is no limit.
+    let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs j {filter} ORDER BY j.id DESC{limit}");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(crate::db::params_from_iter(args), summary_row)?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)

@@ -108,13 +108,13 @@ fn from_row(r: &Row<'_>) -> crate::db::SqlResult<ImageStore> {
 }
 
 fn find(conn: &Connection, name: &str) -> Result<Option<ImageStore>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM image_stores WHERE name = ?1"), [name], from_row).optional()?)
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM image_stores WHERE name = ?1 COLLATE NOCASE"), [name], from_row).optional()?)
 }
 
 /// The store's signing key, when one was configured.
 fn signing_key(conn: &Connection, name: &str) -> Result<Option<TrustedKey>> {
     let bytes: Option<Vec<u8>> =
-        conn.query_row("SELECT signing_key FROM image_stores WHERE name = ?1", [name], |r| r.get(0)).optional()?.flatten();
+        conn.query_row("SELECT signing_key FROM image_stores WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0)).optional()?.flatten();
     bytes.map(|b| crate::openpgp::read_key(&b)).transpose()
 }
 
@@ -481,7 +481,7 @@ impl Engine {
     /// Forget a store. What was imported from it stays, naming it as its source.
     pub fn remove_store(&self, name: &str) -> Result<ImageStore> {
         let store = self.get_store(name)?;
-        self.write(|tx| Ok(tx.execute("DELETE FROM image_stores WHERE name = ?1", [&store.name])?))?;
+        self.write(|tx| Ok(tx.execute("DELETE FROM image_stores WHERE name = ?1 COLLATE NOCASE", [&store.name])?))?;
         Ok(store)
     }
 

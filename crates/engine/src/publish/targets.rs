@@ -34,7 +34,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Target>> {
 }
 
 pub fn find(conn: &Connection, name: &str) -> Result<Option<Target>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM targets WHERE name = ?1"), [name], from_row).optional()?)
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM targets WHERE name = ?1 COLLATE NOCASE"), [name], from_row).optional()?)
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Target>> {

@@ -47,10 +47,20 @@ pub fn to_pg(sql: &str) -> Cow<'_, str> {
 /// What in a translated statement PostgreSQL would still not read (for a debug assertion).
 pub fn leftover(pg_sql: &str) -> Option<&'static str> {
     let code = strip_literals(pg_sql);
-    [("?", "a ? parameter"), ("NOCASE", "COLLATE NOCASE"), ("json_extract", "json_extract"), ("INSERT OR", "INSERT OR …")]
-        .into_iter()
-        .find(|(needle, _)| code.contains(needle))
-        .map(|(_, what)| what)
+    [
+        ("?", "a ? parameter"),
+        ("NOCASE", "COLLATE NOCASE"),
+        ("json_extract", "json_extract"),
+        ("json_each", "json_each"),
+        ("json_valid", "json_valid"),
+        ("INSERT OR", "INSERT OR …"),
+        ("LIMIT -1", "LIMIT -1"),
+        ("==", "=="),
+        ("ON CONFLICT DO UPDATE", "ON CONFLICT DO UPDATE without its conflict target"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| code.contains(needle))
+    .map(|(_, what)| what)
 }
 
 fn strip_literals(sql: &str) -> String {
@@ -91,7 +101,7 @@ fn rewrite_code(code: &str) -> String {
         if is_operand(word(i)) && word(i + 1) == "=" && is_operand(word(i + 2)) && nocase_at(i + 3) {
             words.push(format!("lower({}) = lower({}){}", word(i), word(i + 2), tail(i + 4)));
             i += 5;
-        } else if is_operand(word(i)) && nocase_at(i + 1) {
+        } else if is_operand(word(i)) && nocase_at(i + 1) && !(i > 0 && matches!(word(i - 1), "<" | ">" | "!" | "=")) {
             words.push(format!("lower({}){}", word(i), tail(i + 2)));
             i += 3;
         } else if word(i).eq_ignore_ascii_case("LIKE") {
@@ -154,6 +164,10 @@ fn json_paths(sql: &str) -> String {
             let after = args[comma + 1..].trim_start();
             let key = after.strip_prefix("'$.")?;
             let end = key.find('\'')?;
+            // One level only: a path with more ('$.a.b', '$.a[0]') stays json_extract, which leftover() names.
+            if key[..end].contains(['.', '[', '"']) {
+                return None;
+            }
             let close = key[end + 1..].trim_start().strip_prefix(')')?;
             Some((column.to_string(), key[..end].to_string(), close))
         });
@@ -179,7 +193,7 @@ mod tests {
     #[test]
     fn the_engines_sqlite_shapes_become_postgresql() {
         let cases = [
-            ("SELECT id FROM artifacts WHERE name = ?1", "SELECT id FROM artifacts WHERE name = $1"),
+            ("SELECT id FROM artifacts WHERE sha256 = ?1", "SELECT id FROM artifacts WHERE sha256 = $1"),
             ("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", "SELECT id FROM profiles WHERE lower(name) = lower($1)"),
             (
                 "SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE OR alias = ?1 COLLATE NOCASE",
@@ -211,5 +225,13 @@ mod tests {
         assert!(matches!(to_pg("SELECT 1"), Cow::Borrowed(_)));
         assert_eq!(leftover("INSERT OR IGNORE INTO t VALUES ($1)"), Some("INSERT OR …"));
         assert_eq!(leftover("SELECT 'a ? b' WHERE x = ?"), Some("a ? parameter"));
+        // What is not translated is named, never turned into something else.
+        assert_eq!(leftover(&to_pg("WHERE x <> ?1 COLLATE NOCASE")), Some("COLLATE NOCASE"));
+        assert_eq!(leftover(&to_pg("SELECT json_extract(d, '$.driver.class') FROM a")), Some("json_extract"));
+        assert_eq!(leftover(&to_pg("SELECT 1 FROM json_each(a.detected, '$.x') h")), Some("json_each"));
+        assert_eq!(
+            leftover("INSERT INTO v VALUES ($1) ON CONFLICT DO UPDATE SET x = 1"),
+            Some("ON CONFLICT DO UPDATE without its conflict target")
+        );
     }
 }
