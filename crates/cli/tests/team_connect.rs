@@ -544,7 +544,7 @@ fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() 
     let mut statements: Vec<String> = Vec::new();
     for q in &queries {
         statements.push(catalog::list_statement(q).0);
-        statements.push(catalog::count_statement(q));
+        statements.push(catalog::count_statement(q).0);
     }
     statements.push(catalog::OS_RELEASES.to_string());
     let mut script = String::from("SET ROLE imagesmith;\n");

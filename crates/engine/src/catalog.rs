@@ -380,8 +380,9 @@ pub fn list_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
 
 /// The statement `count` runs for `q` (hidden, as [`list_statement`]).
 #[doc(hidden)]
-pub fn count_statement(q: &ArtifactQuery) -> String {
-    format!("SELECT COUNT(*) FROM artifacts a {}", where_clause(q).0)
+pub fn count_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
+    let (filter, args) = where_clause(q);
+    (format!("SELECT COUNT(*) FROM artifacts a {filter}"), args)
 }
 
 /// What `os_releases` runs (hidden, as [`list_statement`]).
@@ -408,8 +409,8 @@ pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
 }
 
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
-    let (_, args) = where_clause(q);
-    Ok(conn.query_row(&count_statement(q), crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    let (sql, args) = count_statement(q);
+    Ok(conn.query_row(&sql, crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
 pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {
