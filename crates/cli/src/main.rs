@@ -578,7 +578,17 @@ fn main() -> ExitCode {
         };
     }
     if let Some(name) = team {
-        return output::fail(&repo::not_on_team(&name), json);
+        if !repo::runs_on_team(&cli.command) {
+            return output::fail(&repo::not_on_team(&name), json);
+        }
+        let engine = match repo::open_team(&name) {
+            Ok(e) => e,
+            Err(e) => return output::fail(&e, json),
+        };
+        return match run(&engine, cli.command) {
+            Ok(code) => code,
+            Err(e) => output::fail(&e, json),
+        };
     }
     // Before opening: the repository does not open while its catalog is damaged.
     if let Command::RebuildCatalog { json } = cli.command {

@@ -81,13 +81,36 @@ pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Er
     }
 }
 
+/// Whether `command` runs on a team repository in this version: those that need no stored bytes —
+/// the library's listing, image stores (browsing), servers, cloud targets, trusted keys and the
+/// job history. Importing and everything that reads stored files come with the bucket (stage 4 of
+/// docs/design/team-repository.md).
+pub fn runs_on_team(command: &crate::Command) -> bool {
+    use crate::Command as C;
+    match command {
+        C::List { .. } | C::Show { .. } | C::Jobs { .. } | C::Server { .. } | C::Target { .. } | C::Key { .. } => true,
+        C::Store { action } => !matches!(action, crate::stores::StoreAction::Import { .. }),
+        _ => false,
+    }
+}
+
+/// Open team repository `name` (secrets from the keyring, else the environment).
+pub fn open_team(name: &str) -> Result<imagesmith_engine::Engine, Error> {
+    let repos = Repositories::load()?;
+    let repo = repos.get(name).ok_or_else(|| repos.unknown(name))?;
+    let (catalog_pw, objects_key) = given_team_secrets(false)?;
+    let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
+    imagesmith_engine::Engine::open_team(repo, &secrets)
+}
+
 /// The error of a command that does not run on a team repository yet.
 pub fn not_on_team(name: &str) -> Error {
     Error::new(
         imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
         format!("This command does not work on team repository \"{name}\" yet."),
-        "On a team repository this version connects, checks and reports status (repo connect, status, list); \
-         the library itself (import, list, profiles, publishing) still runs on the desktop's own repository.",
+        "On a team repository this version lists the library and runs image stores (browsing), servers, cloud targets, \
+         trusted keys and the job history; importing and everything that reads stored files still run on the desktop's \
+         own repository.",
         "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
     )
 }

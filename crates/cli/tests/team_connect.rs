@@ -4,185 +4,12 @@
 //! what to fix, and no secret anywhere but the keyring. Each test has its own database and prefix.
 
 mod common;
+mod team_common;
 
 use common::{server_fact, Repo};
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-/// A desktop: its own config folder, logs, local repository and (through the test keyring) secrets.
-struct Desk {
-    repo: Repo,
-}
-
-impl Desk {
-    fn new() -> Desk {
-        Desk { repo: Repo::new() }
-    }
-
-    /// The CLI on this desktop with no --home: the repository is the current one (or --repo).
-    fn cmd(&self) -> Command {
-        let mut c = self.repo.cmd();
-        c.env_remove("IMAGESMITH_HOME")
-            .env("XDG_DATA_HOME", self.repo.home())
-            .env("DBUS_SESSION_BUS_ADDRESS", server_fact("TS_KEYRING_DBUS_ADDRESS"))
-            .env("SSL_CERT_FILE", server_fact("TS_CA_CERT"))
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        json_of(&self.cmd().args(args).arg("--json").output().unwrap())
-    }
-
-    /// `repo connect NAME` to this test's database and prefix, both secrets on stdin (and `extra` arguments).
-    fn connect(&self, name: &str, db: &Db, catalog_pw: &str, extra: &[&str]) -> (i32, Value) {
-        Conn { name: name.into(), input: secrets_input(catalog_pw), extra: extra.iter().map(|e| e.to_string()).collect(), ..Conn::to(db) }
-            .run(self)
-    }
-}
-
-/// One `repo connect` call, `--password-stdin --json` with `input` on stdin; [`Conn::to`] fills
-/// in the test servers and a test's database, [`Conn::nowhere`] places that are never reached.
-struct Conn {
-    name: String,
-    catalog: String,
-    objects: String,
-    endpoint: String,
-    key_id: String,
-    input: String,
-    /// SSL_CERT_FILE for this call (the test CA otherwise).
-    cert: Option<String>,
-    extra: Vec<String>,
-}
-
-impl Conn {
-    fn to(db: &Db) -> Conn {
-        Conn {
-            name: "t".into(),
-            catalog: db.url(true),
-            objects: db.objects(),
-            endpoint: server_fact("TS_S3_ENDPOINT").into(),
-            key_id: server_fact("TS_S3_ACCESS_KEY_ID").into(),
-            input: secrets_input(pg_password()),
-            cert: None,
-            extra: Vec::new(),
-        }
-    }
-
-    fn nowhere(catalog: &str, endpoint: &str) -> Conn {
-        Conn {
-            name: "t".into(),
-            catalog: catalog.into(),
-            objects: "s3://abc".into(),
-            endpoint: endpoint.into(),
-            key_id: "k".into(),
-            input: "a\nb\n".into(),
-            cert: None,
-            extra: Vec::new(),
-        }
-    }
-
-    fn run(&self, desk: &Desk) -> (i32, Value) {
-        let mut c = desk.cmd();
-        if let Some(cert) = &self.cert {
-            c.env("SSL_CERT_FILE", cert);
-        }
-        c.args(["repo", "connect", &self.name, "--catalog", &self.catalog, "--objects", &self.objects, "--endpoint", &self.endpoint])
-            .args(["--access-key-id", &self.key_id, "--password-stdin", "--json"])
-            .args(&self.extra);
-        with_stdin(c, &self.input)
-    }
-}
-
-/// What `--password-stdin` reads: the catalog's password, then the test S3 server's secret key.
-fn secrets_input(catalog_pw: &str) -> String {
-    format!("{catalog_pw}\n{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY"))
-}
-
-fn with_stdin(mut c: Command, input: &str) -> (i32, Value) {
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    json_of(&child.wait_with_output().unwrap())
-}
-
-fn json_of(out: &Output) -> (i32, Value) {
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().unwrap_or(-1), v)
-}
-
-/// A database of its own on the test PostgreSQL, dropped at the end.
-struct Db {
-    name: String,
-}
-
-fn psql(db: &str, sql: &str) -> String {
-    let out = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
-        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT")])
-        .args(["-U", "postgres", "-d", db, "-c", sql])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-impl Db {
-    fn new() -> Db {
-        let name = format!("t_{:016x}", rand_u64());
-        psql("postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
-        Db { name }
-    }
-
-    /// The catalog URL: over verified TLS (`tls`), or plain (allowed on loopback only).
-    fn url(&self, tls: bool) -> String {
-        let mode = if tls { "" } else { "?sslmode=disable" };
-        format!(
-            "postgresql://{}@{}:{}/{}{mode}",
-            server_fact("TS_PG_USER"),
-            server_fact("TS_PG_HOST"),
-            server_fact("TS_PG_PORT"),
-            self.name
-        )
-    }
-
-    /// This test's own prefix in the shared bucket.
-    fn objects(&self) -> String {
-        format!("s3://{}/{}", server_fact("TS_S3_BUCKET"), self.name)
-    }
-
-    fn sql(&self, sql: &str) -> String {
-        psql(&self.name, sql)
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let _ = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
-            .args(["-X", "-q", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", "postgres"])
-            .args(["-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
-            .output();
-    }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
-    h.write_u32(std::process::id());
-    h.finish()
-}
-
-fn pg_password() -> &'static str {
-    server_fact("TS_PG_PASSWORD")
-}
+use std::process::Command;
+use team_common::*;
 
 #[test]
 fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyring_and_can_be_used_and_undone() {
@@ -229,8 +56,11 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
         .unwrap();
     let (code, st) = json_of(&out);
     assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "{st:#}");
-    // The library does not run on a team repository yet: a clear refusal, and --repo local works.
-    let (code, err) = desk.json(&["list"]);
+    // The current repository is the team's: its (empty) library is listed; importing does not run on
+    // a team repository yet, a clear refusal; --repo local works.
+    let (code, listed) = desk.json(&["list"]);
+    assert_eq!((code, listed), (0, serde_json::json!([])));
+    let (code, err) = desk.json(&["verify"]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{err:#}");
     let (code, local) = desk.json(&["--repo", "local", "list"]);
     assert_eq!((code, local.as_array().map(Vec::len)), (0, Some(0)), "{local:#}");
@@ -523,7 +353,7 @@ fn repo_wins_over_imagesmith_home_and_both_on_the_command_line_is_a_usage_error(
 #[test]
 fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() {
     use imagesmith_engine::team::dialect::{leftover, to_pg};
-    use imagesmith_engine::{catalog, Access, ArtifactQuery, Kind, OsFamily, SortKey};
+    use imagesmith_engine::{catalog, Access, ArtifactQuery, Dialect, Kind, OsFamily, SortKey};
     let desk = Desk::new();
     let db = Db::new();
     assert_eq!(desk.connect("team", &db, pg_password(), &[]).0, 0);
@@ -540,11 +370,13 @@ fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() 
         },
         ArtifactQuery { sort: SortKey::Size, all: true, limit: Some(50), ..Default::default() },
         ArtifactQuery { offset: 10, ..Default::default() },
+        // Every word of a search: names, tags, a driver's hardware IDs, a digest's first hex digits.
+        ArtifactQuery { search: Some("Ubuntu PCI\\VEN_8086&DEV_1572 8086abcdef".into()), ..Default::default() },
     ];
     let mut statements: Vec<String> = Vec::new();
     for q in &queries {
-        statements.push(catalog::list_statement(q).0);
-        statements.push(catalog::count_statement(q).0);
+        statements.push(catalog::list_statement(q, Dialect::Postgres).0);
+        statements.push(catalog::count_statement(q, Dialect::Postgres).0);
     }
     statements.push(catalog::OS_RELEASES.to_string());
     let mut script = String::from("SET ROLE imagesmith;\n");

@@ -2,7 +2,7 @@
 
 use crate::checksum::ExpectedDigest;
 use crate::clock;
-use crate::db::{params, Connection, OptionalExtension, Row};
+use crate::db::{params, Connection, Dialect, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
 use crate::model::{
     Access, Artifact, ArtifactPatch, ArtifactQuery, ArtifactRef, ArtifactSource, ArtifactState, ExpectedFrom, Kind, MediaCheck,
@@ -136,7 +136,7 @@ pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Res
     let mut stmt = conn.prepare_cached(
         "SELECT algo, expected_from, source_file, line, verified_at, job_id,
                 signature_status, signer, signer_fingerprint, signed_at, signature_file FROM verifications
-         WHERE artifact_id = ?1 AND (?2 IS NULL OR job_id = ?2) ORDER BY verified_at, algo",
+         WHERE artifact_id = ?1 AND (job_id = ?2 OR ?2 IS NULL) ORDER BY verified_at, algo",
     )?;
     let rows = stmt.query_map(params![id, job], |r| {
         let source: String = r.get(2)?;
@@ -290,7 +290,7 @@ pub fn usable(a: Artifact) -> Result<Artifact> {
     ))
 }
 
-fn where_clause(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
+fn where_clause(q: &ArtifactQuery, dialect: Dialect) -> (String, Vec<crate::db::Value>) {
     let mut clauses = Vec::new();
     let mut args: Vec<crate::db::Value> = Vec::new();
     if let Some(kind) = q.kind {
@@ -337,9 +337,17 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
             // specific form of (`…&DEV_1572&SUBSYS_00008086&REV_01` finds `…&DEV_1572`).
             args.push(word.to_ascii_uppercase().into());
             let w = args.len();
+            // SQLite's json_each over a column that may not hold JSON; PostgreSQL's catalog holds
+            // only what the engine wrote, and a missing or non-list value reads as none.
+            let ids = match dialect {
+                Dialect::Sqlite => "json_each(CASE WHEN json_valid(a.detected) THEN a.detected ELSE '{}' END, '$.driver.hardware_ids') h",
+                Dialect::Postgres => {
+                    "jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.detected::jsonb -> 'driver' -> 'hardware_ids') = 'array' \
+                     THEN a.detected::jsonb -> 'driver' -> 'hardware_ids' ELSE '[]'::jsonb END) h(value)"
+                }
+            };
             any.push_str(&format!(
-                " OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(a.detected) THEN a.detected ELSE '{{}}' END, \
-                 '$.driver.hardware_ids') h WHERE h.value LIKE ?{n} ESCAPE '\\' \
+                " OR EXISTS (SELECT 1 FROM {ids} WHERE h.value LIKE ?{n} ESCAPE '\\' \
                  OR substr(?{w}, 1, length(h.value) + 1) IN (upper(h.value) || '&', upper(h.value) || '\\'))"
             ));
             let hex = word.to_ascii_lowercase();
@@ -361,8 +369,8 @@ fn where_clause(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
 /// The statement `list` runs for `q`, and its parameters. Public, hidden, for the test that
 /// prepares the engine's statements on a team catalog (PostgreSQL) through `team::dialect`.
 #[doc(hidden)]
-pub fn list_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
-    let (filter, args) = where_clause(q);
+pub fn list_statement(q: &ArtifactQuery, dialect: Dialect) -> (String, Vec<crate::db::Value>) {
+    let (filter, args) = where_clause(q, dialect);
     let dir = if q.descending { "DESC" } else { "ASC" };
     let order = match q.sort {
         SortKey::Name => format!("a.name COLLATE NOCASE {dir}, a.id {dir}"),
@@ -380,8 +388,8 @@ pub fn list_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
 
 /// The statement `count` runs for `q` (hidden, as [`list_statement`]).
 #[doc(hidden)]
-pub fn count_statement(q: &ArtifactQuery) -> (String, Vec<crate::db::Value>) {
-    let (filter, args) = where_clause(q);
+pub fn count_statement(q: &ArtifactQuery, dialect: Dialect) -> (String, Vec<crate::db::Value>) {
+    let (filter, args) = where_clause(q, dialect);
     (format!("SELECT COUNT(*) FROM artifacts a {filter}"), args)
 }
 
@@ -392,7 +400,7 @@ pub const OS_RELEASES: &str =
          WHERE json_extract(detected, '$.os_id') IS NOT NULL AND access <> 'deleted' GROUP BY 1 ORDER BY 1";
 
 pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
-    let (sql, args) = list_statement(q);
+    let (sql, args) = list_statement(q, conn.dialect());
     let mut stmt = conn.prepare(&sql)?;
     let mut out: Vec<Artifact> = stmt.query_map(crate::db::params_from_iter(args), from_row)?.collect::<crate::db::SqlResult<_>>()?;
     for a in &mut out {
@@ -409,7 +417,7 @@ pub fn os_releases(conn: &Connection) -> Result<Vec<crate::model::OsRelease>> {
 }
 
 pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
-    let (sql, args) = count_statement(q);
+    let (sql, args) = count_statement(q, conn.dialect());
     Ok(conn.query_row(&sql, crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 

@@ -112,8 +112,8 @@ impl Engine {
         let pending: Vec<String> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE unsettled_boot = ?1 AND created_at <= ?2")?;
-            let rows = stmt.query_map(crate::db::params![boot, cutoff], |r| r.get(0))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
-            rows
+
+            stmt.query_map(crate::db::params![boot, cutoff], |r| r.get(0))?.collect::<crate::db::SqlResult<Vec<_>>>()?
         };
         let mut settled = 0;
         for sha in pending {
@@ -129,6 +129,9 @@ impl Engine {
     /// restarted, perhaps losing its page cache): each is re-hashed; what did not survive is
     /// marked lost. None when there is nothing to recover.
     pub fn recovery_work(&self) -> Result<Option<RecoverWork>> {
+        if self.team().is_some() {
+            return Ok(None); // a team's objects live in its bucket: durable once uploaded
+        }
         let boot = boot_id();
         let conn = self.db();
         let mut stmt = conn.prepare(

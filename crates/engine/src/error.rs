@@ -373,11 +373,11 @@ impl Error {
 impl From<crate::db::SqlError> for Error {
     fn from(e: crate::db::SqlError) -> Self {
         // A value read from the catalog that did not parse carries its own coded error.
-        if let crate::db::SqlError::FromSqlConversionFailure(_, _, inner) = &e {
-            if let Some(err) = inner.downcast_ref::<Error>() {
-                return err.clone();
-            }
-        }
+        let e = match e {
+            crate::db::SqlError::Conversion { cause, .. } => return *cause,
+            crate::db::SqlError::Postgres(e) => return crate::team::catalog::query_error("team catalog", &e),
+            e => e,
+        };
         match e.sqlite_error_code() {
             // The path is not known here; the engine names catalog.db.
             Some(_) => Error::from_sqlite(Path::new("catalog.db"), &e),

@@ -332,10 +332,8 @@ impl Engine {
         let rows: Vec<(i64, String, String, String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT id, session, archive_part, sidecar_part, sidecar FROM export_files")?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-                .collect::<crate::db::SqlResult<_>>()?;
-            rows
+
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<crate::db::SqlResult<_>>()?
         };
         let mut removed = 0;
         for (id, session, part, sidecar_part, sidecar) in rows {

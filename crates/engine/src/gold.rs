@@ -554,8 +554,8 @@ impl CaptureWork {
         let known: HashSet<String> = {
             let conn = engine.db();
             let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE state = 'ok'")?;
-            let rows = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-            rows
+
+            stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
         };
         let known = Mutex::new(known);
         // (path, size, mtime) of earlier captures of this home (same folder or series): files that
@@ -565,15 +565,14 @@ impl CaptureWork {
             let mut stmt = conn.prepare(
                 "SELECT DISTINCT e.path, e.size, e.mtime FROM gold_entries e JOIN gold_images g ON g.id = e.image_id
                  LEFT JOIN gold_series s ON s.id = g.series_id
-                 WHERE e.kind = 'file' AND (g.source = ?1 OR (?2 IS NOT NULL AND s.name = ?2 COLLATE NOCASE))",
+                 WHERE e.kind = 'file' AND (g.source = ?1 OR (s.name = ?2 COLLATE NOCASE AND ?2 IS NOT NULL))",
             )?;
             let source = self.source.clone().unwrap_or_else(|| self.req.from.display().to_string());
-            let rows = stmt
-                .query_map(params![source, self.req.series], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?))
-                })?
-                .collect::<crate::db::SqlResult<_>>()?;
-            rows
+
+            stmt.query_map(params![source, self.req.series], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)?))
+            })?
+            .collect::<crate::db::SqlResult<_>>()?
         };
         let results: Vec<Mutex<Option<Read1>>> = leaders.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -772,7 +771,7 @@ fn get_image(conn: &Connection, name: &str) -> Result<GoldImage> {
 fn copies(conn: &Connection, image: Option<i64>) -> Result<Vec<WorkingCopy>> {
     let mut stmt = conn.prepare_cached(
         "SELECT w.path, g.name, w.provisioned_at FROM working_copies w JOIN gold_images g ON g.id = w.image_id
-         WHERE ?1 IS NULL OR w.image_id = ?1 ORDER BY w.path",
+         WHERE w.image_id = ?1 OR ?1 IS NULL ORDER BY w.path",
     )?;
     let rows = stmt.query_map([image], |r| Ok(WorkingCopy { path: r.get(0)?, image: r.get(1)?, provisioned_at: r.get(2)? }))?;
     Ok(rows.collect::<crate::db::SqlResult<_>>()?)
@@ -856,7 +855,7 @@ impl Engine {
         let conn = self.db();
         let sql = format!(
             "SELECT {IMAGE_COLUMNS} FROM gold_images g LEFT JOIN gold_series s ON s.id = g.series_id
-             WHERE (?1 IS NULL OR s.name = ?1 COLLATE NOCASE) AND (?2 IS NULL OR g.state = ?2)
+             WHERE (s.name = ?1 COLLATE NOCASE OR ?1 IS NULL) AND (g.state = ?2 OR ?2 IS NULL)
              ORDER BY s.name IS NULL, s.name COLLATE NOCASE, g.series_pos, g.name COLLATE NOCASE"
         );
         let mut stmt = conn.prepare(&sql)?;
@@ -931,8 +930,8 @@ impl Engine {
             }
             let shas: Vec<String> = {
                 let mut stmt = tx.prepare("SELECT DISTINCT sha256 FROM gold_entries WHERE image_id = ?1 AND sha256 IS NOT NULL")?;
-                let rows = stmt.query_map([g.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-                rows
+
+                stmt.query_map([g.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
             };
             tx.execute("DELETE FROM gold_entries WHERE image_id = ?1", [g.id])?;
             tx.execute("DELETE FROM gold_images WHERE id = ?1", [g.id])?;
@@ -968,8 +967,8 @@ impl Engine {
         let names: Vec<String> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT name FROM gold_series ORDER BY name COLLATE NOCASE")?;
-            let rows = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-            rows
+
+            stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
         };
         names.iter().map(|n| self.get_series(n)).collect()
     }
@@ -1866,8 +1865,8 @@ impl Engine {
         let rows: Vec<(String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare("SELECT temp_path, session FROM provisions_in_flight")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<_>>()?;
-            rows
+
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<_>>()?
         };
         let mut removed = 0;
         for (temp, session) in rows {

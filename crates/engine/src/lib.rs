@@ -55,6 +55,7 @@ pub mod windows;
 
 pub use cancel::CancelToken;
 pub use checksum::ExpectedDigest;
+pub use db::Dialect;
 pub use driver_info::{DriverEntry, DriverInfo, DriverQuery};
 pub use error::{Error, ErrorCode, Result};
 pub use import::{ImportItem, ImportPlan, ImportReport, ImportRequest, ItemReport, PlanItem, PlanRequest};
@@ -97,6 +98,18 @@ pub struct Engine {
     idle: std::sync::Condvar,
     /// Set when the repository could only be opened for reading: every write is refused with it.
     unwritable: Option<Error>,
+    /// Set on a team repository: its catalog is PostgreSQL's, and `layout` is this desktop's part.
+    team: Option<TeamOpen>,
+}
+
+/// The team repository an engine is open on.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamOpen {
+    /// The name this desktop calls it by.
+    pub name: String,
+    /// The repository's id in its catalog.
+    pub repository_id: String,
 }
 
 impl Engine {
@@ -147,13 +160,20 @@ impl Engine {
                 },
             },
         };
-        let engine =
-            Engine { layout, store, conn: Mutex::new(conn), running: Mutex::new(HashMap::new()), idle: Default::default(), unwritable };
+        let engine = Engine {
+            layout,
+            store,
+            conn: Mutex::new(conn),
+            running: Mutex::new(HashMap::new()),
+            idle: Default::default(),
+            unwritable,
+            team: None,
+        };
         if engine.unwritable.is_some() {
             return Ok(engine); // recovery writes; it runs on the next open that can
         }
         let live = engine.store.live_sessions()?;
-        jobs::mark_interrupted(&engine.db(), &live)?;
+        jobs::mark_interrupted(&engine.db(), &live, None)?;
         let died = engine.store.reap_dead_sessions()? > 0;
         if died {
             // Only then: a process that exits normally leaves no orphan, and the scan holds the write lock.
@@ -167,6 +187,35 @@ impl Engine {
         // Objects an earlier boot left unsettled are re-hashed by the `recover` job
         // (`recovery_work`), which the app runs in the background and the CLI before its command.
         Ok(engine)
+    }
+
+    /// Open team repository `repo`: its catalog on PostgreSQL (this build's schema, the repository
+    /// this desktop connected to; nothing is migrated) and this desktop's part of it under
+    /// [`team::cache_dir`]. Recovery is this desktop's only: its own dead jobs are marked
+    /// interrupted and its staging cleared; other desktops' jobs are left to them.
+    pub fn open_team(repo: &team::config::TeamRepo, secrets: &team::TeamSecrets) -> Result<Engine> {
+        let (client, schema) = team::open_catalog(repo, secrets)?;
+        let layout = DataLayout::new(team::cache_dir()?.join(&schema.id));
+        let store = store::Store::open(&layout)?;
+        let engine = Engine {
+            layout,
+            store,
+            conn: Mutex::new(Connection::from_postgres(client)),
+            running: Mutex::new(HashMap::new()),
+            idle: Default::default(),
+            unwritable: None,
+            team: Some(TeamOpen { name: repo.name.clone(), repository_id: schema.id }),
+        };
+        let live = engine.store.live_sessions()?;
+        jobs::mark_interrupted(&engine.db(), &live, Some(&team::who()))?;
+        engine.store.reap_dead_sessions()?;
+        engine.discard_unfinished_staging()?;
+        Ok(engine)
+    }
+
+    /// The team repository this engine is open on; `None` for the desktop's own.
+    pub fn team(&self) -> Option<&TeamOpen> {
+        self.team.as_ref()
     }
 
     /// Why this repository is open only for reading (a full disk, a read-only mount), when it is.
@@ -183,7 +232,7 @@ impl Engine {
     }
 
     /// Run `f` in one write transaction (BEGIN IMMEDIATE).
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&crate::db::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.check_writable()?;
         db::write(&mut self.db(), f)
     }

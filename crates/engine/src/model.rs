@@ -154,7 +154,7 @@ impl ArtifactState {
     /// Read from the catalog, where a CHECK constraint keeps the column to the three words.
     pub(crate) fn from_column(r: &crate::db::Row<'_>, idx: usize) -> crate::db::SqlResult<ArtifactState> {
         let s: String = r.get(idx)?;
-        s.parse().map_err(|e: Error| crate::db::SqlError::FromSqlConversionFailure(idx, crate::db::SqlType::Text, Box::new(e)))
+        s.parse().map_err(|e: Error| crate::db::SqlError::conversion(idx, e))
     }
 }
 

@@ -488,8 +488,8 @@ impl Engine {
             let conn = self.db();
             let mut stmt =
                 conn.prepare("SELECT DISTINCT s.job_id FROM staged_members s JOIN jobs j ON j.id = s.job_id WHERE j.state <> 'running'")?;
-            let jobs = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-            jobs
+
+            stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
         };
         let mut deleted = 0;
         for job in jobs {

@@ -347,7 +347,7 @@ fn images_of(store: &ImageStore, key: Option<&TrustedKey>) -> Result<Vec<RemoteI
 fn in_library(conn: &Connection, store: Option<&str>, img: &RemoteImage) -> Result<Option<String>> {
     let by_id: Option<String> = conn
         .query_row(
-            "SELECT name FROM artifacts WHERE remote_id = ?1 AND (?2 IS NULL OR source_store = ?2 COLLATE NOCASE)",
+            "SELECT name FROM artifacts WHERE remote_id = ?1 AND (source_store = ?2 COLLATE NOCASE OR ?2 IS NULL)",
             params![img.id, store],
             |r| r.get(0),
         )

@@ -37,14 +37,14 @@ fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Publication> {
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
         artifact_state: match r.get_ref(20)? {
-            crate::db::ValueRef::Null => None,
+            crate::db::Value::Null => None,
             _ => Some(ArtifactState::from_column(r, 20)?),
         },
     })
 }
 
 pub fn list(conn: &Connection, artifact_id: Option<i64>) -> Result<Vec<Publication>> {
-    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE ?1 IS NULL OR p.artifact_id = ?1 ORDER BY p.id DESC");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.artifact_id = ?1 OR ?1 IS NULL ORDER BY p.id DESC");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([artifact_id], from_row)?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)

@@ -380,7 +380,7 @@ fn connect_error(url: &CatalogUrl, e: &postgres::Error) -> Error {
 }
 
 /// A failed statement: privileges, a lost connection, or something else.
-fn query_error(label: &str, e: &postgres::Error) -> Error {
+pub(crate) fn query_error(label: &str, e: &postgres::Error) -> Error {
     use postgres::error::SqlState;
     if let Some(db) = e.as_db_error() {
         if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE {

@@ -82,6 +82,47 @@ fn host_name() -> String {
     }
 }
 
+/// The catalog of a connected team repository, to work on: its schema must be this build's (an
+/// older one is `team_schema_upgrade_needed`, nothing is migrated on the way) and its repository the
+/// one this desktop connected to.
+pub(crate) fn open_catalog(repo: &TeamRepo, s: &TeamSecrets) -> Result<(postgres::Client, TeamSchema)> {
+    let url = CatalogUrl::parse(&repo.catalog)?;
+    let mut cat = Catalog::connect(&url, &s.catalog)?;
+    let schema = cat.migrate(&repo.name, Migrate::Never)?;
+    same_repository(repo, &schema)?;
+    Ok((cat.client, schema))
+}
+
+/// `catalog_damaged` when the database now holds another repository than the one connected here.
+fn same_repository(repo: &TeamRepo, schema: &TeamSchema) -> Result<()> {
+    match repo.repository_id.as_deref().filter(|id| *id != schema.id) {
+        Some(id) => Err(Error::new(
+            code::CATALOG_DAMAGED,
+            format!("Team repository \"{}\" now points at another repository (id {}, it was {id}).", repo.name, schema.id),
+            "The database was replaced or emptied since this desktop connected, or the URL was changed to another team's.",
+            format!("If that is intended, connect again: imagesmith-cli repo disconnect {0}, then repo connect {0} ….", repo.name),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Where this desktop keeps its part of team repositories (staging, running sessions, and from the
+/// next stage cached objects), one folder per repository id: `IMAGESMITH_CACHE`, else
+/// `<user cache dir>/io.imagesmith.desktop/teams`.
+pub fn cache_dir() -> Result<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("IMAGESMITH_CACHE").filter(|v| !v.is_empty()) {
+        return Ok(std::path::PathBuf::from(dir));
+    }
+    dirs::cache_dir().map(|d| d.join("io.imagesmith.desktop").join("teams")).ok_or_else(|| {
+        Error::new(
+            code::REPOSITORY_UNAVAILABLE,
+            "This account has no cache folder for team repositories.",
+            "Neither XDG_CACHE_HOME nor HOME is set.",
+            "Set IMAGESMITH_CACHE to a folder Imagesmith may use, then try again.",
+        )
+    })
+}
+
 /// `repository_unreachable`: the catalog or the bucket did not answer.
 pub(crate) fn unreachable(what: &str, detail: &str) -> Error {
     Error::new(
@@ -197,14 +238,7 @@ pub fn connect(repo: &TeamRepo, s: &TeamSecrets, mode: Migrate) -> Result<TeamSt
     let catalog_ms = started.elapsed().as_millis() as u64;
     let postgres_version = cat.server_version()?;
     let schema = cat.migrate(&repo.name, mode)?;
-    if let Some(id) = repo.repository_id.as_deref().filter(|id| *id != schema.id) {
-        return Err(Error::new(
-            code::CATALOG_DAMAGED,
-            format!("Team repository \"{}\" now points at another repository (id {}, it was {id}).", repo.name, schema.id),
-            "The database was replaced or emptied since this desktop connected, or the URL was changed to another team's.",
-            format!("If that is intended, connect again: imagesmith-cli repo disconnect {0}, then repo connect {0} ….", repo.name),
-        ));
-    }
+    same_repository(repo, &schema)?;
     let figures = cat.figures()?;
     let bucket = Bucket::open(repo, &s.objects)?;
     let session = format!("{}-{}-{:08x}", host_name(), std::process::id(), rand::random::<u32>());

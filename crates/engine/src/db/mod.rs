@@ -1,42 +1,42 @@
 //! The catalog database: opening with WAL, foreign keys and a busy timeout, and append-only migrations.
 
 use crate::error::{code, Error, Result};
-use rusqlite::{OpenFlags, TransactionBehavior};
+use rusqlite::OpenFlags;
 use std::path::Path;
 use std::time::Duration;
 
-// Everything the rest of the engine uses of the catalog's driver is named here and nowhere else
-// (a test holds it so): one place decides what a connection, a row and a parameter are, which is
-// where a team repository's PostgreSQL catalog comes in behind the same names
-// (docs/design/team-repository.md, stage 2).
-pub(crate) use rusqlite::types::{Type as SqlType, Value, ValueRef};
-pub(crate) use rusqlite::{
-    params, params_from_iter, Connection, Error as SqlError, ErrorCode as SqlErrorCode, OptionalExtension, Row, Transaction,
-};
-/// A result of the catalog's driver (inside row-mapping closures).
-pub(crate) type SqlResult<T> = rusqlite::Result<T>;
+mod conn;
+mod pg;
+
+// Everything the rest of the engine uses of the catalog is named here and in the modules below, and
+// nowhere else (a test holds it so): `Connection` is SQLite's for a repository on this desktop or
+// PostgreSQL's for a team's (docs/design/team-repository.md §1.1).
+pub use conn::Dialect;
+pub(crate) use conn::{params, params_from_iter, Connection, OptionalExtension, Row, SqlError, SqlResult, ToCell, Value};
+/// SQLite's primary result codes (a full disk, a busy or damaged catalog), for [`crate::error`].
+pub(crate) use rusqlite::ErrorCode as SqlErrorCode;
 
 /// Numbered migrations, applied in order; never edit one that has shipped, append a new one.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_catalog.sql"),
-    include_str!("../migrations/0002_durability.sql"),
-    include_str!("../migrations/0003_profiles.sql"),
-    include_str!("../migrations/0004_servers.sql"),
-    include_str!("../migrations/0005_publishing.sql"),
-    include_str!("../migrations/0006_object_state.sql"),
-    include_str!("../migrations/0007_whole_or_nothing.sql"),
-    include_str!("../migrations/0008_verification_evidence.sql"),
-    include_str!("../migrations/0009_gold_images.sql"),
-    include_str!("../migrations/0010_attributes.sql"),
-    include_str!("../migrations/0011_image_stores.sql"),
-    include_str!("../migrations/0012_snapshot_sources.sql"),
-    include_str!("../migrations/0013_profile_edition.sql"),
-    include_str!("../migrations/0014_trusted_keys.sql"),
-    include_str!("../migrations/0015_signatures.sql"),
-    include_str!("../migrations/0016_media_check.sql"),
-    include_str!("../migrations/0017_signature_evidence.sql"),
-    include_str!("../migrations/0018_who.sql"),
-    include_str!("../migrations/0019_who_made.sql"),
+    include_str!("../../migrations/0001_catalog.sql"),
+    include_str!("../../migrations/0002_durability.sql"),
+    include_str!("../../migrations/0003_profiles.sql"),
+    include_str!("../../migrations/0004_servers.sql"),
+    include_str!("../../migrations/0005_publishing.sql"),
+    include_str!("../../migrations/0006_object_state.sql"),
+    include_str!("../../migrations/0007_whole_or_nothing.sql"),
+    include_str!("../../migrations/0008_verification_evidence.sql"),
+    include_str!("../../migrations/0009_gold_images.sql"),
+    include_str!("../../migrations/0010_attributes.sql"),
+    include_str!("../../migrations/0011_image_stores.sql"),
+    include_str!("../../migrations/0012_snapshot_sources.sql"),
+    include_str!("../../migrations/0013_profile_edition.sql"),
+    include_str!("../../migrations/0014_trusted_keys.sql"),
+    include_str!("../../migrations/0015_signatures.sql"),
+    include_str!("../../migrations/0016_media_check.sql"),
+    include_str!("../../migrations/0017_signature_evidence.sql"),
+    include_str!("../../migrations/0018_who.sql"),
+    include_str!("../../migrations/0019_who_made.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -47,8 +47,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// never silently a new, empty one.
 pub fn open(path: &Path, may_create: bool) -> Result<Connection> {
     check_file(path, may_create)?;
-    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &e);
-    let mut conn = Connection::open_with_flags(
+    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &SqlError::from(e));
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
@@ -71,6 +71,7 @@ pub fn open(path: &Path, may_create: bool) -> Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(sqlite)?;
+    let mut conn = Connection::from_sqlite(conn);
     migrate(&mut conn).map_err(|e| if e.is(code::CATALOG_FAILED) { Error::catalog_damaged(path, e.text) } else { e })?;
     Ok(conn)
 }
@@ -84,14 +85,14 @@ pub fn open_read_only(path: &Path, why: &Error) -> Result<Connection> {
         return Err(why.clone()); // a repository never written cannot be read either
     }
     check_file(path, false)?;
-    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &e);
+    let sqlite = |e: rusqlite::Error| Error::from_sqlite(path, &SqlError::from(e));
     let wal = path.with_file_name(format!("{}-wal", path.file_name().unwrap_or_default().to_string_lossy()));
     let settled = std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = if settled {
-        Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags).map_err(sqlite)?
+        rusqlite::Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags).map_err(sqlite)?
     } else {
-        let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(sqlite)?;
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(sqlite)?;
         conn
     };
@@ -104,7 +105,7 @@ pub fn open_read_only(path: &Path, why: &Error) -> Result<Connection> {
         // An older catalog needs its migrations written first.
         return Err(why.clone());
     }
-    Ok(conn)
+    Ok(Connection::from_sqlite(conn))
 }
 
 /// A path as the path part of an SQLite `file:` URI: `%`, `?` and `#` (and bytes outside ASCII) escaped.
@@ -181,7 +182,7 @@ fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
             "The repository folder may be on a missing drive, or the catalog's folder was removed.",
             "Check the repository location (--home or IMAGESMITH_HOME) and that its drive is mounted.",
         ),
-        Some(_) => Error::from_sqlite(path, &e),
+        Some(_) => Error::from_sqlite(path, &SqlError::from(e)),
     }
 }
 
@@ -194,7 +195,8 @@ fn read_only_dir(path: &Path) -> bool {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = |c: &Connection| -> Result<i64> { Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?) };
+    let current = version(conn)?;
     if current > SCHEMA_VERSION {
         return Err(too_new(current));
     }
@@ -203,13 +205,14 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     // BEGIN IMMEDIATE: two processes opening a fresh repository at once migrate one after the other.
     write(conn, |tx| {
-        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let current = version(tx)?;
         if current > SCHEMA_VERSION {
             return Err(too_new(current));
         }
+        let sqlite = tx.sqlite().expect("a local catalog is SQLite's");
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            sqlite.execute_batch(sql).map_err(SqlError::from)?;
+            sqlite.pragma_update(None, "user_version", (i + 1) as i64).map_err(SqlError::from)?;
         }
         Ok(())
     })
@@ -224,35 +227,33 @@ fn too_new(found: i64) -> Error {
     )
 }
 
-/// Run `f` in a write transaction that takes the write lock up front (no upgrade deadlocks).
-pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
+/// Run `f` in a write transaction that holds the write lock from its start (no upgrade deadlocks):
+/// SQLite's `BEGIN IMMEDIATE`, or the team catalog's advisory write lock ([`Connection::write`]).
+pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.write(f)
 }
 
 /// A closed word (kind, state, outcome, …) read from a catalog column. A value this binary does
 /// not know is an `unknown_value` error naming the column — never silently another word.
-pub(crate) fn word<T: std::str::FromStr>(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
+pub(crate) fn word<T: std::str::FromStr>(r: &Row<'_>, idx: usize) -> SqlResult<T> {
     let s: String = r.get(idx)?;
     s.parse().map_err(|_| unknown_value(r, idx, &s))
 }
 
 /// [`word`] for a column that may be NULL.
-pub(crate) fn word_opt<T: std::str::FromStr>(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
+pub(crate) fn word_opt<T: std::str::FromStr>(r: &Row<'_>, idx: usize) -> SqlResult<Option<T>> {
     let s: Option<String> = r.get(idx)?;
     s.map(|s| s.parse().map_err(|_| unknown_value(r, idx, &s))).transpose()
 }
 
 /// A stored `{code, text, explanation, recovery}`; one that does not read back is `unknown_value`.
-pub(crate) fn stored_error(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<Error>> {
+pub(crate) fn stored_error(r: &Row<'_>, idx: usize) -> SqlResult<Option<Error>> {
     let s: Option<String> = r.get(idx)?;
     s.map(|s| serde_json::from_str(&s).map_err(|_| unknown_value(r, idx, &s))).transpose()
 }
 
-fn unknown_value(r: &rusqlite::Row<'_>, idx: usize, value: &str) -> rusqlite::Error {
-    let column = r.as_ref().column_name(idx).map(str::to_string).unwrap_or_else(|_| format!("column {idx}"));
+fn unknown_value(r: &Row<'_>, idx: usize, value: &str) -> SqlError {
+    let column = r.column_name(idx).map(str::to_string).unwrap_or_else(|| format!("column {idx}"));
     let shown: String = value.chars().take(80).collect();
     let err = Error::new(
         code::UNKNOWN_VALUE,
@@ -260,7 +261,7 @@ fn unknown_value(r: &rusqlite::Row<'_>, idx: usize, value: &str) -> rusqlite::Er
         "The catalog was written by a newer Imagesmith, or changed outside it.",
         "Update Imagesmith to the version that wrote this repository, or restore the catalog from a backup.",
     );
-    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(err))
+    SqlError::conversion(idx, err)
 }
 
 #[cfg(test)]
@@ -290,7 +291,7 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") && path != src.join("db.rs") {
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.starts_with(src.join("db")) {
                     let text = std::fs::read_to_string(&path).unwrap();
                     if text.contains(concat!("rusq", "lite")) {
                         naming.push(path.strip_prefix(&src).unwrap().display().to_string());

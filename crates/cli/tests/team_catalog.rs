@@ -1,0 +1,169 @@
+//! Working on a team repository's catalog (issue 18, stage 3) from two desktops — each its own
+//! config, cache and local repository — against the real PostgreSQL that scripts/servers.sh starts:
+//! what one desktop saves (image stores, trusted keys) the other sees and cannot save again under
+//! another case; the library listing and its search read the shared catalog, ignoring case as the
+//! local one does; a desktop settles only its own dead jobs. Each test has its own database.
+
+mod common;
+mod team_common;
+
+use common::{fixture, server_fact};
+use serde_json::{json, Value};
+use std::path::Path;
+use team_common::*;
+
+const UUID: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
+
+/// Two desktops connected to one new team repository named `team`.
+fn two_desks(db: &Db) -> (Desk, Desk) {
+    let (a, b) = (Desk::new(), Desk::new());
+    for desk in [&a, &b] {
+        let (code, v) = desk.connect("team", db, pg_password(), &[]);
+        assert_eq!(code, 0, "{v:#}");
+    }
+    (a, b)
+}
+
+/// An IMGAPI store on the test web server with one image manifest: its URL.
+fn imgapi_site(test: &str) -> String {
+    let rel = format!("team-{test}-{}", std::process::id());
+    let root = Path::new(server_fact("TS_HTTP_ROOT")).join(&rel);
+    std::fs::create_dir_all(root.join("images").join(UUID)).unwrap();
+    let m = json!({
+        "v": 2, "uuid": UUID, "owner": "930896af-bf8c-48d4-885c-6573a94b1853", "name": "ipxe", "version": "1.21.1",
+        "state": "active", "disabled": false, "public": true, "published_at": "2026-11-20T10:00:00Z",
+        "type": "zvol", "os": "linux", "description": "ipxe 1.21.1 for KVM",
+        "files": [{"sha1": "0000000000000000000000000000000000000000", "size": 1024, "compression": "none"}]
+    });
+    std::fs::write(root.join("images").join(UUID).join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    std::fs::write(root.join("images/index.json"), serde_json::to_vec(&json!([m])).unwrap()).unwrap();
+    format!("{}/{rel}", server_fact("TS_HTTP_URL"))
+}
+
+fn names(v: &Value) -> Vec<&str> {
+    v.as_array().unwrap_or_else(|| panic!("not a list: {v:#}")).iter().map(|s| s["name"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn what_one_desktop_saves_on_the_team_repository_the_other_sees_and_its_own_repository_does_not() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let base = imgapi_site("stores");
+
+    let (code, s) = a.json(&["--repo", "team", "store", "add", "danube", "--url", &base]);
+    assert_eq!((code, s["kind"].as_str()), (0, Some("imgapi")), "{s:#}");
+    // Names are unique regardless of case across the team, as in one repository.
+    let (code, err) = b.json(&["--repo", "team", "store", "add", "DANUBE", "--url", &base]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("name_taken")), "{err:#}");
+    let (code, stores) = b.json(&["--repo", "team", "store", "list"]);
+    assert_eq!((code, names(&stores)), (0, vec!["danube"]), "{stores:#}");
+    // Browsing goes to the store itself; nothing of it is in the (empty) team library yet.
+    let (code, images) = b.json(&["--repo", "team", "store", "images", "Danube"]);
+    assert_eq!(code, 0, "{images:#}");
+    assert_eq!(images[0]["id"], UUID, "{images:#}");
+    assert!(images[0]["in_library"].is_null(), "{images:#}");
+
+    // A trusted key added on one desktop is trusted on the other.
+    let key = "/usr/share/keyrings/debian-archive-bookworm-stable.gpg";
+    let (code, added) = a.json(&["--repo", "team", "key", "add", key, "--yes"]);
+    assert_eq!(code, 0, "{added:#}");
+    let (code, keys) = b.json(&["--repo", "team", "key", "list"]);
+    assert_eq!(code, 0, "{keys:#}");
+    assert_eq!(keys.as_array().map(Vec::len), Some(1), "{keys:#}");
+    assert_eq!(keys[0]["fingerprint"], added["fingerprint"], "{keys:#}");
+
+    // The desktops' own repositories hold none of it; the rows are in the team's database.
+    let (_, local) = b.json(&["store", "list"]);
+    assert_eq!(local, json!([]), "the local repository is the default when --repo is not given");
+    assert_eq!(db.sql("SELECT string_agg(name, ',') FROM image_stores"), "danube");
+    // Removing it on the other desktop removes it for both.
+    let (code, _) = b.json(&["--repo", "team", "store", "remove", "danube"]);
+    assert_eq!(code, 0);
+    let (_, stores) = a.json(&["--repo", "team", "store", "list"]);
+    assert_eq!(stores, json!([]));
+}
+
+#[test]
+fn commands_that_need_stored_bytes_are_refused_on_a_team_repository_by_name_before_anything_is_written() {
+    let db = Db::new();
+    let (a, _) = two_desks(&db);
+    for args in [
+        vec!["import", fixture("post-install.sh").to_str().unwrap()],
+        vec!["verify"],
+        vec!["profile", "create", "p", "--os-image", "x"],
+        vec!["store", "import", "danube", UUID],
+    ] {
+        let mut full = vec!["--repo", "team"];
+        full.extend(&args);
+        let (code, err) = a.json(&full);
+        assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{args:?}: {err:#}");
+        assert!(err["error"]["recovery"].as_str().unwrap().contains("--repo local"), "{err:#}");
+    }
+    assert_eq!(db.sql("SELECT count(*) FROM jobs"), "0");
+}
+
+/// The listing, search and lookup by name run the engine's own statements, translated, on
+/// PostgreSQL. Until the bucket stage imports into a team repository, the rows an import would make
+/// are written here with psql (an object row, two artifacts, a tag).
+#[test]
+fn the_team_library_is_listed_searched_and_looked_up_ignoring_case_as_locally() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let sha = |c: char| c.to_string().repeat(64);
+    db.sql(&format!(
+        "INSERT INTO objects (sha256, size, created_at) VALUES ('{}', 1000, '2026-12-01T10:00:00Z'), ('{}', 20, '2026-12-01T10:00:01Z');
+         INSERT INTO artifacts (name, kind, os, sha256, original_name, created_at, updated_at, created_by, description)
+           VALUES ('Ubuntu-24.04', 'os', 'linux', '{}', 'ubuntu.iso', '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z', 'ana@lab', 'Noble server'),
+                  ('answer', 'unattend', NULL, '{}', 'ks.cfg', '2026-12-01T10:00:01Z', '2026-12-01T10:00:01Z', 'bo@lab', '');
+         INSERT INTO artifact_tags SELECT id, 'LTS' FROM artifacts WHERE name = 'Ubuntu-24.04';",
+        sha('a'),
+        sha('b'),
+        sha('a'),
+        sha('b')
+    ));
+    let (code, all) = a.json(&["--repo", "team", "list", "--sort", "name"]);
+    assert_eq!((code, names(&all)), (0, vec!["answer", "Ubuntu-24.04"]), "sorted ignoring case: {all:#}");
+    assert_eq!(all[1]["created_by"], "ana@lab");
+    let (_, found) = b.json(&["--repo", "team", "list", "--search", "ubuntu"]);
+    assert_eq!(names(&found), vec!["Ubuntu-24.04"], "{found:#}");
+    let (_, found) = b.json(&["--repo", "team", "list", "--search", "NOBLE"]);
+    assert_eq!(names(&found), vec!["Ubuntu-24.04"], "the description is searched too: {found:#}");
+    let (code, shown) = b.json(&["--repo", "team", "show", "ubuntu-24.04"]);
+    assert_eq!((code, shown["name"].as_str(), shown["size"].as_u64()), (0, Some("Ubuntu-24.04"), Some(1000)), "{shown:#}");
+    assert_eq!(shown["tags"], json!(["LTS"]), "{shown:#}");
+    let (code, err) = b.json(&["--repo", "team", "show", "nothing-like-it"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_found")), "{err:#}");
+}
+
+/// A desktop that opens the team repository marks its own dead jobs interrupted and leaves every
+/// other desktop's running jobs alone: their sessions are not in its staging folder.
+#[test]
+fn a_desktop_settles_only_its_own_dead_jobs_on_the_team_catalog() {
+    let db = Db::new();
+    let (a, _) = two_desks(&db);
+    let me = format!("{}@{}", whoami(), hostname());
+    db.sql(&format!(
+        "INSERT INTO jobs (kind, state, session, created_at, run_by) VALUES
+           ('import', 'running', 'gone-1', '2026-12-01T10:00:00Z', '{me}'),
+           ('import', 'running', 'theirs-1', '2026-12-01T10:00:00Z', 'someone@elsewhere')"
+    ));
+    let (code, jobs) = a.json(&["--repo", "team", "jobs"]);
+    assert_eq!(code, 0, "{jobs:#}");
+    let states: Vec<(&str, &str)> =
+        jobs.as_array().unwrap().iter().map(|j| (j["run_by"].as_str().unwrap(), j["state"].as_str().unwrap())).collect();
+    assert!(states.contains(&(me.as_str(), "interrupted")), "{jobs:#}");
+    assert!(states.contains(&("someone@elsewhere", "running")), "{jobs:#}");
+}
+
+/// The user name the CLI records (USER, else the account's name).
+fn whoami() -> String {
+    std::env::var("USER").ok().filter(|u| !u.trim().is_empty()).unwrap_or_else(|| {
+        let out = std::process::Command::new("id").arg("-un").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+}
+
+fn hostname() -> String {
+    let out = std::process::Command::new("hostname").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

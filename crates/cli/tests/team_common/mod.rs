@@ -1,0 +1,185 @@
+//! Shared helpers for the team repository tests: a desktop (its own config, cache, repository and
+//! keyring access), `repo connect` calls, and a database of its own on the test PostgreSQL.
+#![allow(dead_code)]
+
+use crate::common::{server_fact, Repo};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// A desktop: its own config folder, logs, local repository and (through the test keyring) secrets.
+pub struct Desk {
+    pub repo: Repo,
+    /// Its part of team repositories (IMAGESMITH_CACHE).
+    pub cache: tempfile::TempDir,
+}
+
+impl Desk {
+    pub fn new() -> Desk {
+        Desk { repo: Repo::new(), cache: tempfile::tempdir().unwrap() }
+    }
+
+    /// The CLI on this desktop with no --home: the repository is the current one (or --repo).
+    pub fn cmd(&self) -> Command {
+        let mut c = self.repo.cmd();
+        c.env_remove("IMAGESMITH_HOME")
+            .env("XDG_DATA_HOME", self.repo.home())
+            .env("DBUS_SESSION_BUS_ADDRESS", server_fact("TS_KEYRING_DBUS_ADDRESS"))
+            .env("SSL_CERT_FILE", server_fact("TS_CA_CERT"))
+            .env("IMAGESMITH_CACHE", self.cache.path())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
+        json_of(&self.cmd().args(args).arg("--json").output().unwrap())
+    }
+
+    /// `repo connect NAME` to this test's database and prefix, both secrets on stdin (and `extra` arguments).
+    pub fn connect(&self, name: &str, db: &Db, catalog_pw: &str, extra: &[&str]) -> (i32, Value) {
+        Conn { name: name.into(), input: secrets_input(catalog_pw), extra: extra.iter().map(|e| e.to_string()).collect(), ..Conn::to(db) }
+            .run(self)
+    }
+}
+
+/// One `repo connect` call, `--password-stdin --json` with `input` on stdin; [`Conn::to`] fills
+/// in the test servers and a test's database, [`Conn::nowhere`] places that are never reached.
+pub struct Conn {
+    pub name: String,
+    pub catalog: String,
+    pub objects: String,
+    pub endpoint: String,
+    pub key_id: String,
+    pub input: String,
+    /// SSL_CERT_FILE for this call (the test CA otherwise).
+    pub cert: Option<String>,
+    pub extra: Vec<String>,
+}
+
+impl Conn {
+    pub fn to(db: &Db) -> Conn {
+        Conn {
+            name: "t".into(),
+            catalog: db.url(true),
+            objects: db.objects(),
+            endpoint: server_fact("TS_S3_ENDPOINT").into(),
+            key_id: server_fact("TS_S3_ACCESS_KEY_ID").into(),
+            input: secrets_input(pg_password()),
+            cert: None,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn nowhere(catalog: &str, endpoint: &str) -> Conn {
+        Conn {
+            name: "t".into(),
+            catalog: catalog.into(),
+            objects: "s3://abc".into(),
+            endpoint: endpoint.into(),
+            key_id: "k".into(),
+            input: "a\nb\n".into(),
+            cert: None,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn run(&self, desk: &Desk) -> (i32, Value) {
+        let mut c = desk.cmd();
+        if let Some(cert) = &self.cert {
+            c.env("SSL_CERT_FILE", cert);
+        }
+        c.args(["repo", "connect", &self.name, "--catalog", &self.catalog, "--objects", &self.objects, "--endpoint", &self.endpoint])
+            .args(["--access-key-id", &self.key_id, "--password-stdin", "--json"])
+            .args(&self.extra);
+        with_stdin(c, &self.input)
+    }
+}
+
+/// What `--password-stdin` reads: the catalog's password, then the test S3 server's secret key.
+pub fn secrets_input(catalog_pw: &str) -> String {
+    format!("{catalog_pw}\n{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY"))
+}
+
+pub fn with_stdin(mut c: Command, input: &str) -> (i32, Value) {
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    json_of(&child.wait_with_output().unwrap())
+}
+
+pub fn json_of(out: &Output) -> (i32, Value) {
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// A database of its own on the test PostgreSQL, dropped at the end.
+pub struct Db {
+    pub name: String,
+}
+
+pub fn psql(db: &str, sql: &str) -> String {
+    let out = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT")])
+        .args(["-U", "postgres", "-d", db, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Db {
+    pub fn new() -> Db {
+        let name = format!("t_{:016x}", rand_u64());
+        psql("postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
+        Db { name }
+    }
+
+    /// The catalog URL: over verified TLS (`tls`), or plain (allowed on loopback only).
+    pub fn url(&self, tls: bool) -> String {
+        let mode = if tls { "" } else { "?sslmode=disable" };
+        format!(
+            "postgresql://{}@{}:{}/{}{mode}",
+            server_fact("TS_PG_USER"),
+            server_fact("TS_PG_HOST"),
+            server_fact("TS_PG_PORT"),
+            self.name
+        )
+    }
+
+    /// This test's own prefix in the shared bucket.
+    pub fn objects(&self) -> String {
+        format!("s3://{}/{}", server_fact("TS_S3_BUCKET"), self.name)
+    }
+
+    pub fn sql(&self, sql: &str) -> String {
+        psql(&self.name, sql)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
+            .args(["-X", "-q", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", "postgres"])
+            .args(["-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+pub fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+pub fn pg_password() -> &'static str {
+    server_fact("TS_PG_PASSWORD")
+}
