@@ -81,17 +81,16 @@ pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Er
     }
 }
 
-/// Whether `command` runs on a team repository in this version: those that need no stored bytes —
-/// the library's listing, image stores (browsing), servers, cloud targets, trusted keys and the
-/// job history. Importing and everything that reads stored files come with the bucket (stage 4 of
-/// docs/design/team-repository.md).
+/// Whether `command` runs on a team repository in this version: the library (import from files,
+/// URLs and stores, list, show, update, delete, verify), profiles and their exports, publishing,
+/// image stores, servers, cloud targets, trusted keys and the job history. Gold images, VM
+/// snapshots and the repository's own upkeep (init, info) are not there yet.
 pub fn runs_on_team(command: &crate::Command) -> bool {
     use crate::Command as C;
-    match command {
-        C::List { .. } | C::Show { .. } | C::Jobs { .. } | C::Server { .. } | C::Target { .. } | C::Key { .. } => true,
-        C::Store { action } => !matches!(action, crate::stores::StoreAction::Import { .. }),
-        _ => false,
-    }
+    !matches!(
+        command,
+        C::Gold { .. } | C::Series { .. } | C::Vm { .. } | C::Snapshot { .. } | C::Init { .. } | C::Info { .. } | C::RebuildCatalog { .. }
+    )
 }
 
 /// Open team repository `name` (secrets from the keyring, else the environment).
@@ -108,9 +107,9 @@ pub fn not_on_team(name: &str) -> Error {
     Error::new(
         imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
         format!("This command does not work on team repository \"{name}\" yet."),
-        "On a team repository this version lists the library and runs image stores (browsing), servers, cloud targets, \
-         trusted keys and the job history; importing and everything that reads stored files still run on the desktop's \
-         own repository.",
+        "On a team repository this version runs the library, profiles, exports, publishing, image stores, servers, \
+         cloud targets, trusted keys and the history; gold images, VM snapshots, init and info still run on the \
+         desktop's own repository.",
         "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
     )
 }

@@ -7,7 +7,7 @@
 mod common;
 mod team_common;
 
-use common::{fixture, server_fact};
+use common::server_fact;
 use serde_json::{json, Value};
 use std::path::Path;
 use team_common::*;
@@ -84,15 +84,11 @@ fn what_one_desktop_saves_on_the_team_repository_the_other_sees_and_its_own_repo
 }
 
 #[test]
-fn commands_that_need_stored_bytes_are_refused_on_a_team_repository_by_name_before_anything_is_written() {
+fn commands_not_yet_on_team_repositories_are_refused_by_name_before_anything_is_written() {
     let db = Db::new();
     let (a, _) = two_desks(&db);
-    for args in [
-        vec!["import", fixture("post-install.sh").to_str().unwrap()],
-        vec!["verify"],
-        vec!["profile", "create", "p", "--os-image", "x"],
-        vec!["store", "import", "danube", UUID],
-    ] {
+    let home = tempfile::tempdir().unwrap();
+    for args in [vec!["gold", "create", "app-1", "--from", home.path().to_str().unwrap()], vec!["info"], vec!["rebuild-catalog"]] {
         let mut full = vec!["--repo", "team"];
         full.extend(&args);
         let (code, err) = a.json(&full);

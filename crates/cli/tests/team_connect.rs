@@ -7,6 +7,7 @@ mod common;
 mod team_common;
 
 use common::{server_fact, Repo};
+use imagesmith_engine::team::catalog::TEAM_SCHEMA_VERSION;
 use serde_json::Value;
 use std::process::Command;
 use team_common::*;
@@ -21,7 +22,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     let s = &v["status"];
     assert_eq!(
         (s["name"].as_str(), s["repository"]["name"].as_str(), s["repository"]["version"].as_i64()),
-        (Some("team"), Some("team"), Some(3))
+        (Some("team"), Some("team"), Some(TEAM_SCHEMA_VERSION))
     );
     assert_eq!((s["catalog_tls"].as_bool(), s["objects_tls"].as_bool()), (Some(true), Some(false)), "{s:#}");
     assert!(s["repository"]["created_by"].as_str().unwrap().contains('@'), "{s:#}");
@@ -29,7 +30,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     assert_eq!(s["figures"], serde_json::json!({"artifacts": 0, "objects": 0, "stored_bytes": 0, "jobs": 0}), "{s:#}");
     let id = s["repository"]["id"].as_str().unwrap().to_string();
     // The schema is in the database, with its repository row.
-    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), "3");
+    assert_eq!(db.sql("SELECT max(version) FROM schema_version"), TEAM_SCHEMA_VERSION.to_string());
     assert_eq!(db.sql("SELECT id::text || ' ' || name FROM repository"), format!("{id} team"));
     // The probe key is gone again: the prefix holds nothing.
     let listed = s3(&["-G", "--data-urlencode", &format!("prefix={}/", db.name), &bucket_url("")]);
@@ -60,7 +61,7 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
     // a team repository yet, a clear refusal; --repo local works.
     let (code, listed) = desk.json(&["list"]);
     assert_eq!((code, listed), (0, serde_json::json!([])));
-    let (code, err) = desk.json(&["verify"]);
+    let (code, err) = desk.json(&["info"]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{err:#}");
     let (code, local) = desk.json(&["--repo", "local", "list"]);
     assert_eq!((code, local.as_array().map(Vec::len)), (0, Some(0)), "{local:#}");
@@ -178,7 +179,8 @@ fn two_first_connections_at_once_make_one_schema_and_one_repository() {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(db.sql("SELECT count(*) FROM repository"), "1");
-    assert_eq!(db.sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"), "1,2,3");
+    let all: Vec<String> = (1..=TEAM_SCHEMA_VERSION).map(|v| v.to_string()).collect();
+    assert_eq!(db.sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"), all.join(","));
 }
 
 #[test]
@@ -216,22 +218,6 @@ fn no_secret_reaches_the_config_file_the_catalog_or_the_log() {
     }
 }
 
-fn bucket_url(key: &str) -> String {
-    format!("{}/{}/{key}", server_fact("TS_S3_ENDPOINT"), server_fact("TS_S3_BUCKET"))
-}
-
-/// A SigV4-signed curl call to the test S3 server; its body.
-fn s3(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-sS", "-m", "30", "--aws-sigv4", &format!("aws:amz:{}:s3", server_fact("TS_S3_REGION"))])
-        .args(["--user", &format!("{}:{}", server_fact("TS_S3_ACCESS_KEY_ID"), server_fact("TS_S3_SECRET_ACCESS_KEY"))])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The team catalog has the local catalog's tables and columns, name for name, each of the same
 /// type (SQLite's INTEGER, TEXT, REAL, BLOB as bigint, text, double precision, bytea) and
 /// nullability: one set of queries serves both, and a local migration without its twin fails here.
@@ -256,7 +242,7 @@ fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
         .unwrap();
     let sqlite: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     // The team's, without the tables only a team repository has.
-    let team_only = ["repository", "schema_version"];
+    let team_only = ["repository", "schema_version", "object_tombstones"];
     let pg: Vec<String> = db
         .sql("SELECT string_agg(table_name || '.' || column_name, E'\\n' ORDER BY 1) FROM (SELECT table_name::text, column_name::text || ' ' || data_type || ' ' || CASE is_nullable WHEN 'NO' THEN 'not null' ELSE 'null' END AS column_name FROM information_schema.columns WHERE table_schema = 'public') c")
         .lines()
@@ -318,7 +304,7 @@ fn an_older_team_schema_is_upgraded_only_when_asked_and_status_never_writes() {
     let (code, v) = desk.connect("team", &db, pg_password(), &["--upgrade"]);
     assert_eq!(
         (code, v["status"]["repository"]["version"].as_i64(), v["status"]["repository"]["created_by"].as_str()),
-        (0, Some(3), Some("old@desk")),
+        (0, Some(TEAM_SCHEMA_VERSION), Some("old@desk")),
         "{v:#}"
     );
     // Emptied behind its back, the repository is not made again by a status.

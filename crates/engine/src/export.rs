@@ -279,6 +279,12 @@ impl Engine {
         cancel: &CancelToken,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(String, u64)> {
+        // On a team repository the members come from this desktop's cache, fetched into it first.
+        if self.bucket().is_some() {
+            for e in entries.iter().filter(|e| matches!(e.source, Source::Object { .. })) {
+                self.object_file(&e.sha256, cancel, &mut |_| {})?;
+            }
+        }
         let dir = target.parent().expect("archive in a folder");
         let file_name = target.file_name().expect("file name").to_string_lossy().into_owned();
         let tag = rand::random::<u32>();

@@ -793,6 +793,17 @@ impl Engine {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
+        if let Some(bucket) = self.bucket() {
+            // A team repository: bytes the team has already are not sent again (the transaction
+            // below answers the duplicate). New bytes go to the bucket before their row exists, so
+            // a row never names an object that is not there; two desktops sending the same bytes at
+            // once write the same key with the same content.
+            let known = catalog::by_sha256(&self.db(), &digests.sha256)?;
+            // Sent again too when the team's copy was found missing or damaged: these bytes heal it.
+            if known.is_none_or(|a| a.state != ArtifactState::Ok) {
+                bucket.upload(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+            }
+        }
         progress("committing", digests.size);
         let detected = Value::Object(det.facts.clone());
         let mut committed: Option<PathBuf> = None;

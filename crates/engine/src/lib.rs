@@ -69,7 +69,7 @@ pub use runner::{Done, ItemEnd, ItemSpec, Step, Work};
 pub use trust::KeyInfo;
 pub use verify::VerifyReport;
 
-use crate::db::Connection;
+use crate::db::{Connection, OptionalExtension};
 use error::code;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -98,8 +98,14 @@ pub struct Engine {
     idle: std::sync::Condvar,
     /// Set when the repository could only be opened for reading: every write is refused with it.
     unwritable: Option<Error>,
-    /// Set on a team repository: its catalog is PostgreSQL's, and `layout` is this desktop's part.
-    team: Option<TeamOpen>,
+    /// Set on a team repository: its catalog is PostgreSQL's, its bytes in the bucket, and `layout`
+    /// is this desktop's part (staging, sessions, and `objects/` as a cache of the bucket).
+    team: Option<Team>,
+}
+
+struct Team {
+    open: TeamOpen,
+    bucket: team::bucket::Bucket,
 }
 
 /// The team repository an engine is open on.
@@ -195,6 +201,7 @@ impl Engine {
     /// interrupted and its staging cleared; other desktops' jobs are left to them.
     pub fn open_team(repo: &team::config::TeamRepo, secrets: &team::TeamSecrets) -> Result<Engine> {
         let (client, schema) = team::open_catalog(repo, secrets)?;
+        let bucket = team::bucket::Bucket::open(repo, &secrets.objects)?;
         let layout = DataLayout::new(team::cache_dir()?.join(&schema.id));
         let store = store::Store::open(&layout)?;
         let engine = Engine {
@@ -204,7 +211,7 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
             unwritable: None,
-            team: Some(TeamOpen { name: repo.name.clone(), repository_id: schema.id }),
+            team: Some(Team { open: TeamOpen { name: repo.name.clone(), repository_id: schema.id }, bucket }),
         };
         let live = engine.store.live_sessions()?;
         jobs::mark_interrupted(&engine.db(), &live, Some(&team::who()))?;
@@ -215,7 +222,39 @@ impl Engine {
 
     /// The team repository this engine is open on; `None` for the desktop's own.
     pub fn team(&self) -> Option<&TeamOpen> {
-        self.team.as_ref()
+        self.team.as_ref().map(|t| &t.open)
+    }
+
+    /// The team repository's bucket, when this is one.
+    pub(crate) fn bucket(&self) -> Option<&team::bucket::Bucket> {
+        self.team.as_ref().map(|t| &t.bucket)
+    }
+
+    /// The stored file with these bytes, to read: the object itself in a local repository; on a
+    /// team repository this desktop's cached copy, fetched from the bucket first when it has none
+    /// (by ranged reads, resumed after a cut, and renamed into the cache only when its SHA-256 is
+    /// its name — so a cached object is valid for ever).
+    pub(crate) fn object_file(&self, sha256: &str, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<std::path::PathBuf> {
+        let path = self.layout.object_path(sha256);
+        let Some(bucket) = self.bucket() else { return Ok(path) };
+        if path.exists() {
+            return Ok(path);
+        }
+        let size: i64 = self
+            .db()
+            .query_row("SELECT size FROM objects WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::not_found("stored object", sha256))?;
+        let (_lock, partial) = self.store.fetching(sha256)?;
+        if path.exists() {
+            return Ok(path); // another process of this desktop fetched it meanwhile
+        }
+        let got = bucket.fetch(sha256, size as u64, &partial, cancel, progress)?;
+        if got != sha256 {
+            let _ = std::fs::remove_file(&partial);
+            return Err(bucket.damaged(sha256, &format!("what it gave back has SHA-256 {got}")));
+        }
+        self.store.commit(&partial, sha256)
     }
 
     /// Why this repository is open only for reading (a full disk, a read-only mount), when it is.
@@ -287,6 +326,13 @@ impl Engine {
     }
 
     pub fn update_artifact(&self, id: i64, patch: &ArtifactPatch) -> Result<Artifact> {
+        if (patch.kind.is_some() || patch.os.is_some()) && self.bucket().is_some() {
+            // Detection reads the stored bytes: on a team repository they are fetched into this
+            // desktop's cache first, outside the write lock every desktop shares.
+            if let Some(a) = catalog::by_id(&self.db(), id)? {
+                self.object_file(&a.sha256, &CancelToken::new(), &mut |_| {})?;
+            }
+        }
         self.write(|tx| {
             let a = catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
             if patch.kind.is_some() || patch.os.is_some() {

@@ -159,6 +159,19 @@ impl Store {
         self.layout.object_path(sha256)
     }
 
+    /// Where the bytes with `sha256` are fetched into from a team's bucket (kept after a cut, so the
+    /// next fetch resumes), and the lock, held until dropped, that keeps two processes of this
+    /// desktop from fetching them at once.
+    pub fn fetching(&self, sha256: &str) -> Result<(File, PathBuf)> {
+        self.writable()?;
+        let dir = self.layout.root.join("fetching");
+        fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
+        let lock_path = dir.join(format!("{sha256}.lock"));
+        let f = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| write_err(&lock_path, e))?;
+        f.lock().map_err(|e| write_err(&lock_path, e))?;
+        Ok((f, dir.join(format!("{sha256}.part"))))
+    }
+
     /// Move a fully written, fsynced staging file to its content address. Call inside the catalog
     /// write transaction so a concurrent delete of the same content cannot interleave.
     pub fn commit(&self, staged: &Path, sha256: &str) -> Result<PathBuf> {

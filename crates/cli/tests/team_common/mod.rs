@@ -183,3 +183,20 @@ pub fn rand_u64() -> u64 {
 pub fn pg_password() -> &'static str {
     server_fact("TS_PG_PASSWORD")
 }
+
+/// The URL of `key` in the test bucket.
+pub fn bucket_url(key: &str) -> String {
+    format!("{}/{}/{key}", server_fact("TS_S3_ENDPOINT"), server_fact("TS_S3_BUCKET"))
+}
+
+/// A SigV4-signed curl call to the test S3 server; its body.
+pub fn s3(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "-m", "30", "--aws-sigv4", &format!("aws:amz:{}:s3", server_fact("TS_S3_REGION"))])
+        .args(["--user", &format!("{}:{}", server_fact("TS_S3_ACCESS_KEY_ID"), server_fact("TS_S3_SECRET_ACCESS_KEY"))])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -288,7 +288,7 @@ impl crate::Engine {
     /// the damage they are (`object_damaged`), not linted or shown as if they were the file.
     fn stored_text(&self, a: &crate::model::Artifact) -> Result<String> {
         use sha2::Digest;
-        let path = self.store.object_path(&a.sha256);
+        let path = self.object_file(&a.sha256, &crate::CancelToken::new(), &mut |_| {})?;
         let bytes = crate::checksum::read_capped(&path, MAX_ANSWER_FILE)?
             .map_err(|_| crate::store::object_damaged(&a.name, &a.sha256, "it is larger than an answer file can be"))?;
         if hex::encode(sha2::Sha256::digest(&bytes)) != a.sha256 {

@@ -80,7 +80,8 @@ impl Run<'_> {
 
     /// The file to upload: the stored object, or a qemu-img conversion of it in staging.
     fn source(&mut self, a: &Artifact, item: &PlanItem, staging: &mut Option<StagingDir>) -> Result<PathBuf> {
-        let object = self.engine.layout().object_path(&a.sha256);
+        // On a team repository, this desktop's cached copy (fetched from the bucket first).
+        let object = self.engine.object_file(&a.sha256, &crate::CancelToken::new(), &mut |_| {})?;
         if !object.exists() {
             return Err(crate::store::object_missing(&a.sha256, &a.name));
         }

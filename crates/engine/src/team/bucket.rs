@@ -5,12 +5,24 @@
 
 use super::config::TeamRepo;
 use super::{catalog::is_loopback, unreachable};
+use crate::cancel::CancelToken;
 use crate::error::{code, Error, Result};
 use crate::secrets::Secret;
+use md5::{Digest as _, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
 use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
+use sha2::Sha256;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// The smallest part S3 takes (every part but the last), and the most parts an upload may have.
+const MIN_PART: u64 = 5 << 20;
+const MAX_PARTS: u64 = 10_000;
+/// Bytes per ranged read when an object is fetched.
+const FETCH_BLOCK: u64 = 8 << 20;
 
 /// A bucket (and the prefix under which the repository's keys live).
 pub struct Bucket {
@@ -115,6 +127,210 @@ impl Bucket {
         }
     }
 
+    /// The key of the object holding the bytes with this SHA-256 (content-addressed, as locally).
+    fn object_key(&self, sha256: &str) -> Key {
+        self.key(&format!("objects/sha256/{}/{}", &sha256[..2], &sha256[2..]))
+    }
+
+    /// The size of the object with these bytes, when the bucket has it.
+    pub fn object_size(&self, sha256: &str) -> Result<Option<u64>> {
+        let key = self.object_key(sha256);
+        self.rt.block_on(async {
+            match self.store.head(&key).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.error("looking up a stored object", &e)),
+            }
+        })
+    }
+
+    /// Upload `file` (`size` bytes, SHA-256 `sha256`) as the object for its bytes. Up to one part
+    /// it is one PUT; above, a multipart upload, which S3 makes visible only when it is completed,
+    /// whole — never half an object. Each part's ETag, when the server gives its MD5 (32 hex
+    /// digits), must be the MD5 of what was sent, and the finished object must have the file's size.
+    pub fn upload(&self, sha256: &str, file: &Path, size: u64, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<()> {
+        let key = self.object_key(sha256);
+        let part = part_size(size);
+        let mut f = std::fs::File::open(file).map_err(|e| Error::io(file, &e, false))?;
+        let started = Instant::now();
+        let read_part = |f: &mut std::fs::File, n: u64| -> Result<Vec<u8>> {
+            let mut buf = Vec::with_capacity(n as usize);
+            Read::by_ref(f).take(n).read_to_end(&mut buf).map_err(|e| Error::io(file, &e, false))?;
+            if buf.len() as u64 != n {
+                return Err(Error::new(
+                    code::OBJECT_CORRUPTED,
+                    format!("{} became shorter while it was uploaded.", file.display()),
+                    "Something changed the staged copy of the file during the upload.",
+                    "Import the file again.",
+                ));
+            }
+            Ok(buf)
+        };
+        let mut expected_etag: Option<String> = None;
+        self.rt.block_on(async {
+            if size <= part {
+                let body = read_part(&mut f, size)?;
+                let md5 = hex::encode(Md5::digest(&body));
+                let put = self.store.put(&key, PutPayload::from(body)).await.map_err(|e| self.error("uploading an object", &e))?;
+                self.check_etag(put.e_tag.as_deref(), &md5, sha256)?;
+                progress(size);
+            } else {
+                let id = self.store.create_multipart(&key).await.map_err(|e| self.error("starting an upload", &e))?;
+                let sent = async {
+                    let mut parts: Vec<PartId> = Vec::new();
+                    let mut part_md5s: Vec<u8> = Vec::new();
+                    let mut done = 0u64;
+                    while done < size {
+                        if cancel.is_cancelled() {
+                            return Err(Error::cancelled());
+                        }
+                        let n = part.min(size - done);
+                        let body = read_part(&mut f, n)?;
+                        let digest = Md5::digest(&body);
+                        part_md5s.extend_from_slice(&digest);
+                        let md5 = hex::encode(digest);
+                        let got = self
+                            .store
+                            .put_part(&key, &id, parts.len(), PutPayload::from(body))
+                            .await
+                            .map_err(|e| self.error("uploading part of an object", &e))?;
+                        self.check_etag(Some(&got.content_id), &md5, sha256)?;
+                        parts.push(got);
+                        done += n;
+                        progress(done);
+                    }
+                    let count = parts.len();
+                    self.store.complete_multipart(&key, &id, parts).await.map_err(|e| self.error("completing an upload", &e))?;
+                    // S3's ETag of a multipart object: the MD5 of the parts' MD5s, a dash, the count.
+                    Ok(format!("{}-{count}", hex::encode(Md5::digest(&part_md5s))))
+                }
+                .await;
+                match sent {
+                    Ok(etag) => expected_etag = Some(etag),
+                    Err(e) => {
+                        // Nothing of it is visible; the parts the server holds are let go.
+                        let _ = self.store.abort_multipart(&key, &id).await;
+                        return Err(e);
+                    }
+                }
+            }
+            let meta = self.store.head(&key).await.map_err(|e| self.error("checking an uploaded object", &e))?;
+            if meta.size != size {
+                return Err(self.damaged(sha256, &format!("it holds {} bytes where {size} were sent", meta.size)));
+            }
+            let etag = meta.e_tag.unwrap_or_default().trim_matches('"').to_ascii_lowercase();
+            if let Some(want) = expected_etag.filter(|_| etag.len() > 33 && etag.as_bytes()[32] == b'-') {
+                if etag != want {
+                    return Err(self.damaged(sha256, &format!("its ETag is {etag} where the parts sent make {want}")));
+                }
+            }
+            Ok(())
+        })?;
+        tracing::info!(store = %self.label, bytes = size, ms = started.elapsed().as_millis() as u64, "team object uploaded");
+        Ok(())
+    }
+
+    /// Fetch the object with these bytes (`size` of them) into `partial` by ranged reads, resuming
+    /// from what `partial` holds already; returns the SHA-256 of the whole file, for the caller to
+    /// compare before it trusts a byte of it.
+    pub fn fetch(&self, sha256: &str, size: u64, partial: &Path, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<String> {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(partial)
+            .map_err(|e| Error::io(partial, &e, true))?;
+        // What an earlier, cut fetch left is hashed again, then the rest is asked for.
+        let mut hasher = Sha256::new();
+        let mut have = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| Error::io(partial, &e, true))?;
+            if n == 0 || have + n as u64 > size {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            have += n as u64;
+        }
+        f.set_len(have).and_then(|_| f.seek(SeekFrom::Start(have))).map_err(|e| Error::io(partial, &e, true))?;
+        let started = Instant::now();
+        self.read_ranges(sha256, have, size, cancel, &mut |bytes, upto| {
+            hasher.update(bytes);
+            f.write_all(bytes).map_err(|e| Error::io(partial, &e, true))?;
+            progress(upto);
+            Ok(())
+        })?;
+        f.sync_all().map_err(|e| Error::io(partial, &e, true))?;
+        tracing::info!(store = %self.label, bytes = size, ms = started.elapsed().as_millis() as u64, "team object fetched");
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// The SHA-256 of the object with these bytes as the bucket holds it, read through without
+    /// keeping it (verify); `None` when the bucket has no such object.
+    pub fn hash(&self, sha256: &str, size: u64, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<Option<String>> {
+        if self.object_size(sha256)?.is_none() {
+            return Ok(None);
+        }
+        let mut hasher = Sha256::new();
+        self.read_ranges(sha256, 0, size, cancel, &mut |bytes, upto| {
+            hasher.update(bytes);
+            progress(upto);
+            Ok(())
+        })?;
+        Ok(Some(hex::encode(hasher.finalize())))
+    }
+
+    /// Bytes `from..size` of the object, in ranged reads of [`FETCH_BLOCK`], each handed to `each`
+    /// with how far it reaches.
+    fn read_ranges(
+        &self,
+        sha256: &str,
+        mut from: u64,
+        size: u64,
+        cancel: &CancelToken,
+        each: &mut dyn FnMut(&[u8], u64) -> Result<()>,
+    ) -> Result<()> {
+        let key = self.object_key(sha256);
+        self.rt.block_on(async {
+            while from < size {
+                if cancel.is_cancelled() {
+                    return Err(Error::cancelled());
+                }
+                let end = (from + FETCH_BLOCK).min(size);
+                let bytes = self.store.get_range(&key, from..end).await.map_err(|e| match e {
+                    object_store::Error::NotFound { .. } => self.damaged(sha256, "the bucket has no object for it"),
+                    e => self.error("reading a stored object", &e),
+                })?;
+                if bytes.len() as u64 != end - from {
+                    return Err(self.damaged(sha256, "it is shorter than the catalog says"));
+                }
+                each(&bytes, end)?;
+                from = end;
+            }
+            Ok(())
+        })
+    }
+
+    /// A part's (or a single PUT's) ETag against the MD5 of what was sent, when it is one.
+    fn check_etag(&self, etag: Option<&str>, md5: &str, sha256: &str) -> Result<()> {
+        let etag = etag.unwrap_or_default().trim_matches('"').to_ascii_lowercase();
+        if etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit()) && etag != md5 {
+            return Err(self.damaged(sha256, &format!("the server took bytes with MD5 {etag} where {md5} were sent")));
+        }
+        Ok(())
+    }
+
+    /// `object_corrupted`: the bucket's copy of these bytes is not what it should be.
+    pub(crate) fn damaged(&self, sha256: &str, why: &str) -> Error {
+        Error::new(
+            code::OBJECT_CORRUPTED,
+            format!("The {} does not hold the bytes with SHA-256 {sha256} as it should: {why}.", self.label),
+            "The object was changed or cut in the bucket, or damaged on its way.",
+            "Import the file again from its source (it is uploaded again), or restore the object in the bucket.",
+        )
+    }
+
     /// Write a small key, read a range of it back and delete it: the bucket exists, the keys may
     /// write, read and delete there, and ranges work. Returns how long the round trip took.
     pub fn probe(&self, session: &str) -> Result<Duration> {
@@ -183,6 +399,13 @@ impl Bucket {
             "Create the bucket (or ask the object store's admin to), or give the right one in s3://BUCKET.",
         )
     }
+}
+
+/// Bytes per part of a multipart upload: 16 MiB (`IMAGESMITH_S3_PART_SIZE` in bytes, at least
+/// 5 MiB), more when the file would need more than S3's 10,000 parts.
+fn part_size(size: u64) -> u64 {
+    let wanted = std::env::var("IMAGESMITH_S3_PART_SIZE").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(16 << 20).max(MIN_PART);
+    wanted.max(size.div_ceil(MAX_PARTS - 1))
 }
 
 /// The first 300 characters of an error text (S3 error bodies can be long XML).

@@ -1,0 +1,192 @@
+//! The library on a team repository (issue 18, stage 4): bytes in the S3-compatible bucket
+//! (SeaweedFS), rows in PostgreSQL, each desktop's cache its own — both servers real, started by
+//! scripts/servers.sh. An import uploads new bytes once and a second desktop's import of the same
+//! file is a duplicate that sends nothing; another desktop exports them, fetching from the bucket and
+//! checking them; a damaged object in the bucket is found by verify; a delete keeps the bucket's copy
+//! for the grace period (a tombstone). Each test has its own database and bucket prefix.
+
+mod common;
+mod team_common;
+
+use common::fixture;
+use serde_json::Value;
+use std::process::Command;
+use team_common::*;
+
+/// Two desktops connected to one new team repository named `team`.
+fn two_desks(db: &Db) -> (Desk, Desk) {
+    let (a, b) = (Desk::new(), Desk::new());
+    for desk in [&a, &b] {
+        let (code, v) = desk.connect("team", db, pg_password(), &[]);
+        assert_eq!(code, 0, "{v:#}");
+    }
+    (a, b)
+}
+
+fn sha256_of(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+/// The bucket key of the bytes with `sha` under this test's prefix.
+fn object_key(db: &Db, sha: &str) -> String {
+    format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..])
+}
+
+/// How many `team object uploaded` events a desktop's log holds.
+fn uploads_logged(desk: &Desk) -> usize {
+    desk.repo.log_text().lines().filter(|l| l.contains("team object uploaded")).count()
+}
+
+fn outcome(report: &Value, i: usize) -> &str {
+    report["items"][i]["outcome"].as_str().unwrap_or_else(|| panic!("no outcome for item {i}: {report:#}"))
+}
+
+#[test]
+fn bytes_go_to_the_bucket_once_and_another_desktop_exports_them_fetched_and_checked() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let iso = fixture("ipxe.iso");
+    let sha = sha256_of(&iso);
+
+    let (code, report) = a.json(&["--repo", "team", "import", iso.to_str().unwrap(), "--kind", "os", "--os", "linux"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(outcome(&report, 0), "imported", "{report:#}");
+    assert!(report["job"]["run_by"].as_str().is_some_and(|w| w.contains('@')), "{report:#}");
+    assert_eq!(uploads_logged(&a), 1);
+    // The object is in the bucket under its SHA-256, with the file's size; the row in PostgreSQL.
+    let head = s3(&["-I", &bucket_url(&object_key(&db, &sha))]);
+    let size = std::fs::metadata(&iso).unwrap().len();
+    assert!(head.to_ascii_lowercase().contains(&format!("content-length: {size}")), "{head}");
+    assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "1");
+
+    // The same file on the other desktop: already there, nothing sent.
+    let (code, again) = b.json(&["--repo", "team", "import", iso.to_str().unwrap(), "--kind", "os", "--os", "linux"]);
+    assert_eq!((code, outcome(&again, 0)), (0, "duplicate"), "{again:#}");
+    assert_eq!(uploads_logged(&b), 0, "a duplicate sends no byte");
+    assert_eq!(db.sql("SELECT count(*) FROM objects"), "1");
+
+    // The other desktop builds a profile on it and exports it: its cache has nothing, so the bytes
+    // come from the bucket, checked against their SHA-256 before they are used.
+    let (code, p) = b.json(&["--repo", "team", "profile", "create", "pxe", "--os-image", "ipxe.iso"]);
+    assert_eq!(code, 0, "{p:#}");
+    let out = tempfile::tempdir().unwrap();
+    let (code, export) = b.json(&["--repo", "team", "profile", "export", "pxe", "--to", out.path().to_str().unwrap(), "--include-os"]);
+    assert_eq!(code, 0, "{export:#}");
+    let archive = out.path().join("pxe.tar.gz");
+    let unpacked = tempfile::tempdir().unwrap();
+    assert!(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(unpacked.path()).status().unwrap().success());
+    let check = Command::new("sha256sum").args(["-c", "SHA256SUMS"]).current_dir(unpacked.path()).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ipxe.iso: OK"), "{}", String::from_utf8_lossy(&check.stdout));
+    let cached: Vec<_> = walk(b.cache.path()).into_iter().filter(|p| p.ends_with(&sha[2..])).collect();
+    assert_eq!(cached.len(), 1, "the fetched object is kept in the desktop's cache under its SHA-256");
+    assert_eq!(sha256_of(&cached[0]), sha);
+}
+
+#[test]
+fn a_damaged_object_in_the_bucket_is_found_by_verify_and_healed_by_importing_the_file_again() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let file = fixture("post-install.sh");
+    let sha = sha256_of(&file);
+    let (code, report) = a.json(&["--repo", "team", "import", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, ok) = b.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
+
+    // Someone overwrites the object in the bucket behind the catalog's back.
+    let other = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(other.path(), "not the script").unwrap();
+    let put = s3(&["-T", other.path().to_str().unwrap(), &bucket_url(&object_key(&db, &sha))]);
+    assert_eq!(s3(&[&bucket_url(&object_key(&db, &sha))]), "not the script", "{put}");
+    let (code, bad) = b.json(&["--repo", "team", "verify"]);
+    assert_eq!(code, 1, "{bad:#}");
+    assert_eq!(bad["items"][0]["outcome"], "failed", "{bad:#}");
+    assert_eq!(bad["items"][0]["error"]["code"], "object_corrupted", "{bad:#}");
+    let (_, shown) = a.json(&["--repo", "team", "show", "post-install.sh"]);
+    assert_eq!(shown["state"], "damaged", "every desktop sees it: {shown:#}");
+
+    // Importing the file again sends its bytes again, and the artifact is whole.
+    let (code, healed) = a.json(&["--repo", "team", "import", file.to_str().unwrap()]);
+    assert_eq!((code, outcome(&healed, 0)), (0, "imported"), "{healed:#}");
+    let body = s3(&[&bucket_url(&object_key(&db, &sha))]);
+    assert_eq!(body.as_bytes(), std::fs::read(&file).unwrap().as_slice());
+    let (code, ok) = b.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
+}
+
+#[test]
+fn a_delete_keeps_the_buckets_copy_for_the_grace_period_and_an_artifact_in_use_is_not_deleted() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let iso = fixture("ipxe.iso");
+    let script = fixture("post-install.sh");
+    for args in [vec![iso.to_str().unwrap(), "--kind", "os", "--os", "linux"], vec![script.to_str().unwrap()]] {
+        let (code, report) = a.json(&[&["--repo", "team", "import"][..], &args].concat());
+        assert_eq!(code, 0, "{report:#}");
+    }
+    let (code, _) = a.json(&["--repo", "team", "profile", "create", "pxe", "--os-image", "ipxe.iso"]);
+    assert_eq!(code, 0);
+    let refused = b.run(&["--repo", "team", "delete", "ipxe.iso"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("in_use"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let sha = sha256_of(&script);
+    let deleted = b.run(&["--repo", "team", "delete", "post-install.sh"]);
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    let (_, listed) = a.json(&["--repo", "team", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "gone for every desktop: {listed:#}");
+    assert_eq!(db.sql(&format!("SELECT count(*) FROM object_tombstones WHERE sha256 = '{sha}'")), "1");
+    let head = s3(&["-o", "/dev/null", "-w", "%{http_code}", "-I", &bucket_url(&object_key(&db, &sha))]);
+    assert_eq!(head, "200", "the bytes stay in the bucket until the grace period is over");
+}
+
+#[test]
+fn a_file_larger_than_a_part_goes_up_in_parts_and_comes_back_whole() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    // 12 MiB of incompressible bytes in 5 MiB parts: three parts, the last one short.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("disk.img");
+    let mut bytes = Vec::with_capacity(12 << 20);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while bytes.len() < 12 << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&big, &bytes).unwrap();
+    let sha = sha256_of(&big);
+    let out = a
+        .cmd()
+        .env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string())
+        .args(["--repo", "team", "import", big.to_str().unwrap(), "--kind", "disk_image", "--json"])
+        .output()
+        .unwrap();
+    let (code, report) = json_of(&out);
+    assert_eq!((code, outcome(&report, 0)), (0, "imported"), "{report:#}");
+    // S3's ETag of an object uploaded in parts ends in the count of parts.
+    let head = s3(&["-I", &bucket_url(&object_key(&db, &sha))]).to_ascii_lowercase();
+    assert!(head.lines().any(|l| l.starts_with("etag:") && l.trim_end().ends_with("-3\"")), "{head}");
+    // The other desktop verifies the bucket's copy, reading it by ranges.
+    let (code, ok) = b.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
