@@ -544,6 +544,13 @@ pub fn verify_table(r: &VerifyReport) {
             println!("  {sha}");
         }
     }
+    if !r.collected.is_empty() {
+        let n = r.collected.len();
+        println!("removed {n} deleted object{} from the team's bucket (their grace period was over):", if n == 1 { "" } else { "s" });
+        for sha in &r.collected {
+            println!("  {sha}");
+        }
+    }
     println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
 }
 

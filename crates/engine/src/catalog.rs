@@ -720,7 +720,7 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
     conn.execute("DELETE FROM objects WHERE sha256 = ?1", [&a.sha256])?;
     if conn.dialect() == Dialect::Postgres {
         // A team repository keeps the bucket's copy for a grace period (object_tombstones).
-        conn.execute("INSERT INTO object_tombstones (sha256) VALUES (?1) ON CONFLICT (sha256) DO UPDATE SET since = now()", [&a.sha256])?;
+        crate::team::objects::tombstone(conn, &a.sha256)?;
     }
     Ok(Some(a.sha256.clone()))
 }

@@ -8,7 +8,9 @@
 //! are written under their hidden temp names), `export.between_renames` (the archive is in place,
 //! its sidecar not yet), `profile_import.before_commit` (the members are imported, the profile is
 //! not committed), `verify.after_hash` (an object was re-hashed, its state not recorded yet), `qemu.converting`
-//! (a `qemu-img convert` child is running).
+//! (a `qemu-img convert` child is running), `team.upload.after_part.N` (part N of a multipart upload to
+//! a team's bucket is sent and recorded, the upload is not complete), `team.gc.before_delete` (a
+//! tombstone's object is about to be deleted from the bucket, in the write transaction).
 
 /// Die here, at once and without cleaning up, when `IMAGESMITH_FAILPOINT` names this point.
 #[cfg(feature = "failpoints")]

@@ -793,7 +793,8 @@ impl Engine {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
-        if let Some(bucket) = self.bucket() {
+        let mut uploaded = false;
+        if self.bucket().is_some() {
             // A team repository: bytes the team has already are not sent again (the transaction
             // below answers the duplicate). New bytes go to the bucket before their row exists, so
             // a row never names an object that is not there; two desktops sending the same bytes at
@@ -801,13 +802,16 @@ impl Engine {
             let known = catalog::by_sha256(&self.db(), &digests.sha256)?;
             // Sent again too when the team's copy was found missing or damaged: these bytes heal it.
             if known.is_none_or(|a| a.state != ArtifactState::Ok) {
-                bucket.upload(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+                self.upload_object(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+                uploaded = true;
             }
         }
         progress("committing", digests.size);
         let detected = Value::Object(det.facts.clone());
         let mut committed: Option<PathBuf> = None;
         let outcome = self.write(|tx| {
+            // Whatever this transaction decides, the bytes are in the bucket for good (or were before).
+            crate::team::objects::upload_settled(tx, &digests.sha256)?;
             if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
                 claim_staged(tx, existing.id, staged_by)?;
                 catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
@@ -865,6 +869,13 @@ impl Engine {
                 if let Some(obj) = committed {
                     // The rows were rolled back; the object must go too.
                     let _ = std::fs::remove_file(obj);
+                }
+                if uploaded {
+                    // Sent, but no row names it: collected after the grace period (unless imported again).
+                    let _ = self.write(|tx| {
+                        crate::team::objects::upload_settled(tx, &digests.sha256)?;
+                        crate::team::objects::tombstone(tx, &digests.sha256)
+                    });
                 }
                 return Err(e);
             }

@@ -30,6 +30,9 @@ pub struct VerifyReport {
     /// SHA-256 of each object file no catalog row named, removed (a verify of the whole repository
     /// looks for them; left by a process killed between storing a file and committing its rows).
     pub orphans: Vec<String>,
+    /// On a team repository, SHA-256 of each deleted object whose grace period was over, removed
+    /// from the bucket by this verify of the whole repository (no row named it, nobody uploaded it).
+    pub collected: Vec<String>,
     /// Gold images whose files were re-hashed (a verify of the whole repository).
     pub gold: Vec<GoldVerifyItem>,
 }
@@ -180,6 +183,7 @@ impl Work for VerifyWork {
     fn report(self, engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
         let cancelled = ends.iter().any(|e| e.outcome == Outcome::Cancelled);
         let orphans = if self.whole && !cancelled { engine.remove_orphan_objects()? } else { Vec::new() };
+        let collected = if self.whole && !cancelled { engine.collect_garbage()? } else { Vec::new() };
         let (mut items, mut gold) = (Vec::new(), Vec::new());
         for e in ends {
             match &self.targets[e.seq] {
@@ -194,7 +198,7 @@ impl Work for VerifyWork {
                 }
             }
         }
-        Ok(VerifyReport { job, items, orphans, gold })
+        Ok(VerifyReport { job, items, orphans, collected, gold })
     }
 }
 

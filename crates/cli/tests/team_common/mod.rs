@@ -200,3 +200,12 @@ pub fn s3(args: &[&str]) -> String {
     assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The keys in the test bucket that start with `prefix` (letters, digits and `_` only: curl's
+/// SigV4 signs an encoded `/` in a query differently from how S3 servers check it).
+pub fn bucket_keys(prefix: &str) -> Vec<String> {
+    assert!(prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{prefix}");
+    let listed = s3(&["-G", "--data-urlencode", &format!("prefix={prefix}"), &bucket_url("")]);
+    assert!(listed.contains("<ListBucketResult"), "not a listing: {listed}");
+    listed.split("<Key>").skip(1).map(|k| k.split("</Key>").next().unwrap().to_string()).collect()
+}

@@ -12,6 +12,7 @@ use md5::{Digest as _, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
+use object_store::MultipartId;
 use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
 use sha2::Sha256;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -147,87 +148,172 @@ impl Bucket {
     /// Upload `file` (`size` bytes, SHA-256 `sha256`) as the object for its bytes. Up to one part
     /// it is one PUT; above, a multipart upload, which S3 makes visible only when it is completed,
     /// whole — never half an object. Each part's ETag, when the server gives its MD5 (32 hex
-    /// digits), must be the MD5 of what was sent, and the finished object must have the file's size.
-    pub fn upload(&self, sha256: &str, file: &Path, size: u64, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<()> {
+    /// digits), must be the MD5 of what was sent, and the finished object must have the file's size
+    /// and, when its ETag has that form, the MD5 of the parts' MD5s. A multipart upload is told to
+    /// `log` as it goes (its id, each part sent) and goes on from `resume` — the parts an earlier,
+    /// cut upload of the same bytes sent — without sending those again; an upload the server no
+    /// longer knows is started over.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upload(
+        &self,
+        sha256: &str,
+        file: &Path,
+        size: u64,
+        resume: Option<Resume>,
+        log: &mut dyn UploadLog,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
         let key = self.object_key(sha256);
-        let part = part_size(size);
         let mut f = std::fs::File::open(file).map_err(|e| Error::io(file, &e, false))?;
         let started = Instant::now();
-        let read_part = |f: &mut std::fs::File, n: u64| -> Result<Vec<u8>> {
-            let mut buf = Vec::with_capacity(n as usize);
-            Read::by_ref(f).take(n).read_to_end(&mut buf).map_err(|e| Error::io(file, &e, false))?;
-            if buf.len() as u64 != n {
-                return Err(Error::new(
-                    code::OBJECT_CORRUPTED,
-                    format!("{} became shorter while it was uploaded.", file.display()),
-                    "Something changed the staged copy of the file during the upload.",
-                    "Import the file again.",
-                ));
-            }
-            Ok(buf)
-        };
         let mut expected_etag: Option<String> = None;
-        self.rt.block_on(async {
-            if size <= part {
-                let body = read_part(&mut f, size)?;
-                let md5 = hex::encode(Md5::digest(&body));
-                let put = self.store.put(&key, PutPayload::from(body)).await.map_err(|e| self.error("uploading an object", &e))?;
-                self.check_etag(put.e_tag.as_deref(), &md5, sha256)?;
-                progress(size);
-            } else {
-                let id = self.store.create_multipart(&key).await.map_err(|e| self.error("starting an upload", &e))?;
-                let sent = async {
-                    let mut parts: Vec<PartId> = Vec::new();
-                    let mut part_md5s: Vec<u8> = Vec::new();
-                    let mut done = 0u64;
-                    while done < size {
-                        if cancel.is_cancelled() {
-                            return Err(Error::cancelled());
-                        }
-                        let n = part.min(size - done);
-                        let body = read_part(&mut f, n)?;
-                        let digest = Md5::digest(&body);
-                        part_md5s.extend_from_slice(&digest);
-                        let md5 = hex::encode(digest);
-                        let got = self
-                            .store
-                            .put_part(&key, &id, parts.len(), PutPayload::from(body))
-                            .await
-                            .map_err(|e| self.error("uploading part of an object", &e))?;
-                        self.check_etag(Some(&got.content_id), &md5, sha256)?;
-                        parts.push(got);
-                        done += n;
-                        progress(done);
+        if size <= part_size(size) {
+            let body = read_part(&mut f, file, size)?;
+            let md5 = hex::encode(Md5::digest(&body));
+            let put = self.rt.block_on(self.store.put(&key, PutPayload::from(body))).map_err(|e| self.error("uploading an object", &e))?;
+            self.check_etag(put.e_tag.as_deref(), &md5, sha256)?;
+            progress(size);
+        } else {
+            let mut resume = resume.filter(|r| r.part_size >= MIN_PART && size.div_ceil(r.part_size) <= MAX_PARTS);
+            let mut restarted = false;
+            loop {
+                match self.upload_parts(sha256, &key, &mut f, file, size, resume.take(), log, cancel, progress) {
+                    Ok(etag) => {
+                        expected_etag = Some(etag);
+                        break;
                     }
-                    let count = parts.len();
-                    self.store.complete_multipart(&key, &id, parts).await.map_err(|e| self.error("completing an upload", &e))?;
-                    // S3's ETag of a multipart object: the MD5 of the parts' MD5s, a dash, the count.
-                    Ok(format!("{}-{count}", hex::encode(Md5::digest(&part_md5s))))
-                }
-                .await;
-                match sent {
-                    Ok(etag) => expected_etag = Some(etag),
-                    Err(e) => {
-                        // Nothing of it is visible; the parts the server holds are let go.
-                        let _ = self.store.abort_multipart(&key, &id).await;
-                        return Err(e);
+                    // The server no longer knows the upload (expired, aborted, or completed by
+                    // another desktop sending the same bytes): once more from the start.
+                    Err(Restart) if !restarted => {
+                        log.restart()?;
+                        restarted = true;
                     }
+                    Err(Restart) => return Err(self.damaged(sha256, "the server lost the upload twice")),
+                    Err(Failed(e)) => return Err(e),
                 }
             }
-            let meta = self.store.head(&key).await.map_err(|e| self.error("checking an uploaded object", &e))?;
-            if meta.size != size {
-                return Err(self.damaged(sha256, &format!("it holds {} bytes where {size} were sent", meta.size)));
+        }
+        let meta = self.rt.block_on(self.store.head(&key)).map_err(|e| self.error("checking an uploaded object", &e))?;
+        if meta.size != size {
+            return Err(self.damaged(sha256, &format!("it holds {} bytes where {size} were sent", meta.size)));
+        }
+        let etag = meta.e_tag.unwrap_or_default().trim_matches('"').to_ascii_lowercase();
+        if let Some(want) = expected_etag.filter(|_| etag.len() > 33 && etag.as_bytes()[32] == b'-') {
+            if etag != want {
+                return Err(self.damaged(sha256, &format!("its ETag is {etag} where the parts sent make {want}")));
             }
-            let etag = meta.e_tag.unwrap_or_default().trim_matches('"').to_ascii_lowercase();
-            if let Some(want) = expected_etag.filter(|_| etag.len() > 33 && etag.as_bytes()[32] == b'-') {
-                if etag != want {
-                    return Err(self.damaged(sha256, &format!("its ETag is {etag} where the parts sent make {want}")));
-                }
-            }
-            Ok(())
-        })?;
+        }
         tracing::info!(store = %self.label, bytes = size, ms = started.elapsed().as_millis() as u64, "team object uploaded");
         Ok(())
+    }
+
+    /// The parts of one multipart upload (going on from `resume`), completed; the ETag S3 gives such
+    /// an object: the MD5 of the parts' MD5s, a dash, the count. Each request runs on the bucket's
+    /// runtime by itself, so `log` (the catalog, with a runtime of its own) is told between them.
+    #[allow(clippy::too_many_arguments)]
+    fn upload_parts(
+        &self,
+        sha256: &str,
+        key: &Key,
+        f: &mut std::fs::File,
+        file: &Path,
+        size: u64,
+        resume: Option<Resume>,
+        log: &mut dyn UploadLog,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> std::result::Result<String, Cut> {
+        let (id, part, sent) = match resume {
+            Some(r) => (MultipartId::from(r.upload_id), r.part_size, r.parts),
+            None => {
+                let part = part_size(size);
+                let id = self.rt.block_on(self.store.create_multipart(key)).map_err(|e| Failed(self.error("starting an upload", &e)))?;
+                log.started(&id, part).map_err(Failed)?;
+                (id, part, Vec::new())
+            }
+        };
+        let mut parts: Vec<PartId> = Vec::new();
+        let mut part_md5s: Vec<u8> = Vec::new();
+        let mut done = 0u64;
+        while done < size {
+            if cancel.is_cancelled() {
+                return Err(Failed(Error::cancelled()));
+            }
+            let idx = parts.len();
+            let n = part.min(size - done);
+            let recorded = sent.iter().find(|p| p.index == idx).and_then(|p| Some((p.etag.clone(), hex::decode(&p.md5).ok()?)));
+            if let Some((etag, md5)) = recorded {
+                parts.push(PartId { content_id: etag });
+                part_md5s.extend_from_slice(&md5);
+            } else {
+                f.seek(SeekFrom::Start(done)).map_err(|e| Failed(Error::io(file, &e, false)))?;
+                let body = read_part(f, file, n).map_err(Failed)?;
+                let digest = Md5::digest(&body);
+                let md5 = hex::encode(digest);
+                let got = self
+                    .rt
+                    .block_on(self.store.put_part(key, &id, idx, PutPayload::from(body)))
+                    .map_err(|e| self.cut("uploading part of an object", &e))?;
+                self.check_etag(Some(&got.content_id), &md5, sha256).map_err(Failed)?;
+                log.part_sent(idx, &got.content_id, &md5).map_err(Failed)?;
+                tracing::info!(store = %self.label, part = idx + 1, bytes = n, "team object part uploaded");
+                crate::failpoint::failpoint(&format!("team.upload.after_part.{}", idx + 1));
+                parts.push(got);
+                part_md5s.extend_from_slice(&digest);
+            }
+            done += n;
+            progress(done);
+        }
+        let count = parts.len();
+        let want = format!("{}-{count}", hex::encode(Md5::digest(&part_md5s)));
+        match self.rt.block_on(self.store.complete_multipart(key, &id, parts)) {
+            Ok(_) => Ok(want),
+            // Completed already by another process sending the same parts: the head check after
+            // this holds it to the same size and ETag.
+            Err(e) if no_such_upload(&e) => match self.rt.block_on(self.store.head(key)) {
+                Ok(meta) if meta.size == size => Ok(want),
+                _ => Err(Restart),
+            },
+            Err(e) => {
+                // Nothing of it is visible; the parts the server holds are let go.
+                let _ = self.rt.block_on(self.store.abort_multipart(key, &id));
+                Err(Failed(self.error("completing an upload", &e)))
+            }
+        }
+    }
+
+    /// A failed part upload: start over when the server no longer knows the upload.
+    fn cut(&self, doing: &str, e: &object_store::Error) -> Cut {
+        if no_such_upload(e) {
+            Restart
+        } else {
+            Failed(self.error(doing, e))
+        }
+    }
+
+    /// Delete the bucket's copy of these bytes (collecting a tombstone); one already gone is fine.
+    pub fn delete_object(&self, sha256: &str) -> Result<()> {
+        let key = self.object_key(sha256);
+        self.rt.block_on(async {
+            match self.store.delete(&key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(self.error("deleting an object", &e)),
+            }
+        })
+    }
+
+    /// Abort a multipart upload that will not be finished (a stale one); one the server no longer
+    /// knows is fine.
+    pub fn abort_upload(&self, sha256: &str, upload_id: &str) -> Result<()> {
+        let key = self.object_key(sha256);
+        self.rt.block_on(async {
+            match self.store.abort_multipart(&key, &MultipartId::from(upload_id.to_string())).await {
+                Ok(()) => Ok(()),
+                Err(e) if no_such_upload(&e) || matches!(e, object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(self.error("aborting an upload", &e)),
+            }
+        })
     }
 
     /// Fetch the object with these bytes (`size` of them) into `partial` by ranged reads, resuming
@@ -401,9 +487,62 @@ impl Bucket {
     }
 }
 
+/// Where a cut multipart upload of the same bytes stands: its id, part size and the parts sent.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub upload_id: String,
+    pub part_size: u64,
+    pub parts: Vec<SentPart>,
+}
+
+/// A part the server has taken: its index (from 0), the ETag it gave and the MD5 of what was sent.
+#[derive(Debug, Clone)]
+pub struct SentPart {
+    pub index: usize,
+    pub etag: String,
+    pub md5: String,
+}
+
+/// Where a multipart upload is recorded as it goes (the team catalog's `uploads`, `upload_parts`).
+pub trait UploadLog {
+    /// A new upload with this id and part size (any earlier one's parts are gone).
+    fn started(&mut self, upload_id: &str, part_size: u64) -> Result<()>;
+    /// Part `index` (from 0) was taken with `etag`; `md5` is the MD5 of what was sent.
+    fn part_sent(&mut self, index: usize, etag: &str, md5: &str) -> Result<()>;
+    /// The upload recorded is of no use any more; a new one follows.
+    fn restart(&mut self) -> Result<()>;
+}
+
+/// Why a multipart upload stopped.
+enum Cut {
+    /// The server does not know the upload any more: start a new one.
+    Restart,
+    Failed(Error),
+}
+use Cut::{Failed, Restart};
+
+fn no_such_upload(e: &object_store::Error) -> bool {
+    super::catalog::chain(e).contains("NoSuchUpload")
+}
+
+/// Exactly `n` bytes of `f`, from where it stands.
+fn read_part(f: &mut std::fs::File, file: &Path, n: u64) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n as usize);
+    Read::by_ref(f).take(n).read_to_end(&mut buf).map_err(|e| Error::io(file, &e, false))?;
+    if buf.len() as u64 != n {
+        return Err(Error::new(
+            code::OBJECT_CORRUPTED,
+            format!("{} became shorter while it was uploaded.", file.display()),
+            "Something changed the staged copy of the file during the upload.",
+            "Import the file again.",
+        ));
+    }
+    Ok(buf)
+}
+
 /// Bytes per part of a multipart upload: 16 MiB (`IMAGESMITH_S3_PART_SIZE` in bytes, at least
 /// 5 MiB), more when the file would need more than S3's 10,000 parts.
-fn part_size(size: u64) -> u64 {
+pub(crate) fn part_size(size: u64) -> u64 {
     let wanted = std::env::var("IMAGESMITH_S3_PART_SIZE").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(16 << 20).max(MIN_PART);
     wanted.max(size.div_ceil(MAX_PARTS - 1))
 }

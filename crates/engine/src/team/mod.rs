@@ -7,6 +7,7 @@ pub mod bucket;
 pub mod catalog;
 pub mod config;
 pub mod dialect;
+pub(crate) mod objects;
 
 use crate::error::{code, Error, Result};
 use crate::secrets::{self, Owner, Secret};

@@ -1,0 +1,178 @@
+//! A team repository's bytes through crashes and races (issue 18, stage 5), against the real
+//! PostgreSQL and SeaweedFS that scripts/servers.sh starts: an upload killed with SIGKILL between
+//! parts leaves no row and no visible object, and the same import resumes it without sending those
+//! parts again; deleted bytes leave the bucket only after their grace period and never when they
+//! were imported again meanwhile; several desktops importing overlapping files at once end with
+//! one object per content and every item accounted for. Each test has its own database and prefix.
+
+mod common;
+mod team_common;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use team_common::*;
+
+fn desks(db: &Db, n: usize) -> Vec<Desk> {
+    (0..n)
+        .map(|_| {
+            let desk = Desk::new();
+            let (code, v) = desk.connect("team", db, pg_password(), &[]);
+            assert_eq!(code, 0, "{v:#}");
+            desk
+        })
+        .collect()
+}
+
+fn sha256_of(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+fn object_url(db: &Db, sha: &str) -> String {
+    bucket_url(&format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..]))
+}
+
+/// The HTTP status of a HEAD of the object with these bytes.
+fn head_status(db: &Db, sha: &str) -> String {
+    s3(&["-o", "/dev/null", "-w", "%{http_code}", "-I", &object_url(db, sha)])
+}
+
+/// `len` bytes no compressor shrinks, different for each `seed`.
+fn noise(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    bytes.truncate(len);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// How many log events of this desktop's CLI contain `what`.
+fn logged(desk: &Desk, what: &str) -> usize {
+    desk.repo.log_text().lines().filter(|l| l.contains(what)).count()
+}
+
+#[test]
+fn an_upload_killed_between_parts_leaves_nothing_visible_and_the_same_import_resumes_it() {
+    let db = Db::new();
+    let desk = &desks(&db, 1)[0];
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 7);
+    let sha = sha256_of(&big);
+    let import = |failpoint: Option<&str>| {
+        let mut c = desk.cmd();
+        c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
+        if let Some(f) = failpoint {
+            c.env("IMAGESMITH_FAILPOINT", f);
+        }
+        c.args(["--repo", "team", "import", big.to_str().unwrap(), "--kind", "disk_image", "--json"]).output().unwrap()
+    };
+
+    // Killed (SIGKILL) after the second of three parts.
+    let killed = import(Some("team.upload.after_part.2"));
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&killed.status), Some(9), "{killed:?}");
+    assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "0", "no row without its object");
+    assert_eq!(head_status(&db, &sha), "404", "no half object is visible");
+    assert_eq!(db.sql("SELECT string_agg(part::text, ',' ORDER BY part) FROM upload_parts"), "0,1");
+    assert_eq!(logged(desk, "team object part uploaded"), 2);
+
+    // The same import again: parts 1 and 2 are not sent again.
+    let out = import(None);
+    let (code, report) = json_of(&out);
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+    assert_eq!(logged(desk, "team upload resumed"), 1);
+    assert_eq!(logged(desk, "team object part uploaded"), 3, "only the third part was sent after the kill");
+    let got = tempfile::NamedTempFile::new().unwrap();
+    s3(&["-o", got.path().to_str().unwrap(), &object_url(&db, &sha)]);
+    assert_eq!(sha256_of(got.path()), sha, "the object is the file, whole");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0", "the upload is settled with its rows");
+}
+
+#[test]
+fn deleted_bytes_leave_the_bucket_after_their_grace_period_unless_imported_again() {
+    let db = Db::new();
+    let d = desks(&db, 2);
+    let (a, b) = (&d[0], &d[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let gone = noise(dir.path(), "gone.img", 4096, 1);
+    let back = noise(dir.path(), "back.img", 4096, 2);
+    for f in [&gone, &back] {
+        let (code, r) = a.json(&["--repo", "team", "import", f.to_str().unwrap(), "--kind", "disk_image"]);
+        assert_eq!(code, 0, "{r:#}");
+    }
+    for name in ["gone.img", "back.img"] {
+        assert!(a.run(&["--repo", "team", "delete", name]).status.success());
+    }
+    // Within the grace period nothing leaves the bucket.
+    let (code, v) = a.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, v["collected"].as_array().map(Vec::len)), (0, Some(0)), "{v:#}");
+    assert_eq!(head_status(&db, &sha256_of(&gone)), "200");
+
+    // Another desktop imports one of them again before the collection: its bytes are kept.
+    let (code, r) = b.json(&["--repo", "team", "import", back.to_str().unwrap(), "--kind", "disk_image"]);
+    assert_eq!(code, 0, "{r:#}");
+    let out = a.cmd().env("IMAGESMITH_GC_GRACE", "0").args(["--repo", "team", "verify", "--json"]).output().unwrap();
+    let (code, v) = json_of(&out);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["collected"], serde_json::json!([sha256_of(&gone)]), "{v:#}");
+    assert_eq!(head_status(&db, &sha256_of(&gone)), "404");
+    assert_eq!(head_status(&db, &sha256_of(&back)), "200", "imported again while it waited: never deleted");
+    assert_eq!(db.sql("SELECT count(*) FROM object_tombstones"), "0");
+    let (code, ok) = b.json(&["--repo", "team", "verify", "back.img"]);
+    assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
+}
+
+#[test]
+fn four_desktops_importing_overlapping_files_at_once_make_one_object_per_content() {
+    let db = Db::new();
+    let d = desks(&db, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..8).map(|i| noise(dir.path(), &format!("file-{i}.img"), 64 << 10, 100 + i as u64)).collect();
+    // Desktop i imports files i..i+5 (mod 8): every file by two or three desktops at once.
+    let children: Vec<_> = d
+        .iter()
+        .enumerate()
+        .map(|(i, desk)| {
+            let mut c = desk.cmd();
+            c.args(["--repo", "team", "import", "--kind", "disk_image", "--json"]);
+            for k in 0..5 {
+                c.arg(&files[(i * 2 + k) % 8]);
+            }
+            c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let reports: Vec<Value> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let (code, v) = json_of(&out);
+            assert_eq!(code, 0, "{v:#}");
+            v
+        })
+        .collect();
+    let mut imported = 0;
+    let mut duplicate = 0;
+    for r in &reports {
+        assert_eq!(r["job"]["state"], "succeeded", "{r:#}");
+        for item in r["items"].as_array().unwrap() {
+            match item["outcome"].as_str().unwrap() {
+                "imported" => imported += 1,
+                "duplicate" => duplicate += 1,
+                other => panic!("{other}: {r:#}"),
+            }
+        }
+    }
+    assert_eq!((imported, duplicate), (8, 12), "each content imported once, every other item a duplicate");
+    assert_eq!(db.sql("SELECT count(*) || ' ' || count(DISTINCT sha256) FROM artifacts"), "8 8");
+    let keys = bucket_keys(&db.name);
+    assert_eq!(keys.iter().filter(|k| k.contains("/objects/sha256/")).count(), 8, "one object per content: {keys:?}");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
+    assert_eq!(db.sql("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), "4");
+}
