@@ -421,6 +421,9 @@ impl Work for ExportWork {
     }
 
     fn run_item(&self, engine: &Engine, _seq: usize, step: &Step<'_>) -> Result<Done<(String, u64)>> {
+        if fetch_members(engine, &self.entries, step)? {
+            step.phase_sized("compressing", bytes_to_read(&self.entries, self.format));
+        }
         step.phase("compressing");
         let written =
             engine.write_archive(&self.entries, self.mtime, self.format, &self.target, step.cancel(), &mut |done| step.progress(done))?;
@@ -494,6 +497,31 @@ fn member_reader<'a>(e: &'a Entry, read: &Counter, cancel: &CancelToken) -> Resu
         }
         Source::Dir | Source::Symlink(_) | Source::Hardlink(_) => Box::new(std::io::empty()),
     })
+}
+
+/// On a team repository, bring the members this desktop's cache lacks from the bucket first: a
+/// phase of its own, sized by what is fetched, so a large image shows its progress. Whether
+/// anything was fetched (the caller sizes its next phase again then).
+pub(crate) fn fetch_members(engine: &Engine, entries: &[Entry], step: &Step<'_>) -> Result<bool> {
+    if engine.bucket().is_none() {
+        return Ok(false);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let missing: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| matches!(e.source, Source::Object { .. }) && seen.insert(e.sha256.as_str()))
+        .filter(|e| !engine.layout().object_path(&e.sha256).exists())
+        .collect();
+    if missing.is_empty() {
+        return Ok(false);
+    }
+    step.phase_sized("fetching", missing.iter().map(|e| e.size).sum());
+    let mut before = 0;
+    for e in missing {
+        engine.object_file(&e.sha256, step.cancel(), &mut |done| step.progress(before + done))?;
+        before += e.size;
+    }
+    Ok(true)
 }
 
 /// The archive of `entries` into `part` in `format`; the digests of the file written. Member bytes

@@ -163,6 +163,9 @@ impl Work for ServerExportWork {
         let (target, name) = (&self.target, &self.name);
         let dir = engine.store.staging_dir("export")?;
         let result = (|| -> Result<(String, u64)> {
+            if export::fetch_members(engine, &self.entries, step)? {
+                step.phase_sized("compressing", self.entries.iter().map(|e| e.size).sum());
+            }
             step.phase("compressing");
             let archive = dir.join(name);
             let (sha, size) =
