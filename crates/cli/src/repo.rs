@@ -95,11 +95,8 @@ pub fn runs_on_team(command: &crate::Command) -> bool {
 
 /// Open team repository `name` (secrets from the keyring, else the environment).
 pub fn open_team(name: &str) -> Result<imagesmith_engine::Engine, Error> {
-    let repos = Repositories::load()?;
-    let repo = repos.get(name).ok_or_else(|| repos.unknown(name))?;
     let (catalog_pw, objects_key) = given_team_secrets(false)?;
-    let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
-    imagesmith_engine::Engine::open_team(repo, &secrets)
+    team::open(name, catalog_pw, objects_key)
 }
 
 /// The error of a command that does not run on a team repository yet.

@@ -132,23 +132,30 @@ fn the_team_library_is_listed_searched_and_looked_up_ignoring_case_as_locally() 
 }
 
 /// A desktop that opens the team repository marks its own dead jobs interrupted and leaves every
-/// other desktop's running jobs alone: their sessions are not in its staging folder.
+/// other desktop's running jobs alone — even another machine's with the same user and host name
+/// (a cloned VM): a desktop is its own id, the prefix of its sessions, not a user@host.
 #[test]
 fn a_desktop_settles_only_its_own_dead_jobs_on_the_team_catalog() {
     let db = Db::new();
-    let (a, _) = two_desks(&db);
+    let (a, b) = two_desks(&db);
+    for desk in [&a, &b] {
+        assert!(desk.run(&["--repo", "team", "jobs"]).status.success());
+    }
+    let id = db.sql("SELECT id::text FROM repository");
+    let desktop = |d: &Desk| std::fs::read_to_string(d.cache.path().join(&id).join("desktop-id")).unwrap().trim().to_string();
+    let (mine, theirs) = (desktop(&a), desktop(&b));
+    assert_ne!(mine, theirs, "two desktops, two ids");
     let me = format!("{}@{}", whoami(), hostname());
     db.sql(&format!(
         "INSERT INTO jobs (kind, state, session, created_at, run_by) VALUES
-           ('import', 'running', 'gone-1', '2026-12-01T10:00:00Z', '{me}'),
-           ('import', 'running', 'theirs-1', '2026-12-01T10:00:00Z', 'someone@elsewhere')"
+           ('import', 'running', '{mine}-4242-00000000deadbeef', '2026-12-01T10:00:00Z', '{me}'),
+           ('import', 'running', '{theirs}-4343-00000000deadbeef', '2026-12-01T10:00:00Z', '{me}'),
+           ('import', 'running', 'elsewhere-1-0000000000000001', '2026-12-01T10:00:00Z', 'someone@elsewhere')"
     ));
     let (code, jobs) = a.json(&["--repo", "team", "jobs"]);
     assert_eq!(code, 0, "{jobs:#}");
-    let states: Vec<(&str, &str)> =
-        jobs.as_array().unwrap().iter().map(|j| (j["run_by"].as_str().unwrap(), j["state"].as_str().unwrap())).collect();
-    assert!(states.contains(&(me.as_str(), "interrupted")), "{jobs:#}");
-    assert!(states.contains(&("someone@elsewhere", "running")), "{jobs:#}");
+    let states = db.sql("SELECT string_agg(split_part(session, '-', 1) || ':' || state, ',' ORDER BY id) FROM jobs");
+    assert_eq!(states, format!("{mine}:interrupted,{theirs}:running,elsewhere:running"), "{jobs:#}");
 }
 
 /// The user name the CLI records (USER, else the account's name).

@@ -331,10 +331,10 @@ fn repo_wins_over_imagesmith_home_and_both_on_the_command_line_is_a_usage_error(
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// The engine's library statements, translated by team::dialect, prepare on a team catalog: the
-/// PostgreSQL schema twin and the translation fit the SQL the engine really writes. (A free-text
-/// search, whose hardware-ID branch reads JSON with json_each, gets its own PostgreSQL form with
-/// the query facade and is not among these yet.)
+/// The engine's library statements (list, count, the OS releases; a free-text search with its
+/// PostgreSQL hardware-ID branch), translated by team::dialect, prepare on a team catalog: the
+/// PostgreSQL schema twin and the translation fit the SQL the engine really writes. The rest of the
+/// engine's statements run on PostgreSQL in team_catalog.rs, team_library.rs and team_crash.rs.
 #[test]
 fn the_engines_library_statements_prepare_on_the_team_catalog_once_translated() {
     use imagesmith_engine::team::dialect::{leftover, to_pg};

@@ -103,11 +103,12 @@ fn deleted_bytes_leave_the_bucket_after_their_grace_period_unless_imported_again
     let dir = tempfile::tempdir().unwrap();
     let gone = noise(dir.path(), "gone.img", 4096, 1);
     let back = noise(dir.path(), "back.img", 4096, 2);
-    for f in [&gone, &back] {
+    let claimed = noise(dir.path(), "claimed.img", 4096, 3);
+    for f in [&gone, &back, &claimed] {
         let (code, r) = a.json(&["--repo", "team", "import", f.to_str().unwrap(), "--kind", "disk_image"]);
         assert_eq!(code, 0, "{r:#}");
     }
-    for name in ["gone.img", "back.img"] {
+    for name in ["gone.img", "back.img", "claimed.img"] {
         assert!(a.run(&["--repo", "team", "delete", name]).status.success());
     }
     // Within the grace period nothing leaves the bucket.
@@ -118,13 +119,21 @@ fn deleted_bytes_leave_the_bucket_after_their_grace_period_unless_imported_again
     // Another desktop imports one of them again before the collection: its bytes are kept.
     let (code, r) = b.json(&["--repo", "team", "import", back.to_str().unwrap(), "--kind", "disk_image"]);
     assert_eq!(code, 0, "{r:#}");
+    // Even with its tombstone still there (long past its grace), bytes a row names are kept; and so
+    // are bytes a desktop is uploading again (its `uploads` claim), tombstone and all.
+    let (back_sha, claimed_sha) = (sha256_of(&back), sha256_of(&claimed));
+    db.sql(&format!(
+        "INSERT INTO object_tombstones (sha256, since) VALUES ('{back_sha}', now() - interval '2 days');
+         INSERT INTO uploads (sha256, part_size, size, started_by) VALUES ('{claimed_sha}', 5242880, 4096, 'c@desk')"
+    ));
     let out = a.cmd().env("IMAGESMITH_GC_GRACE", "0").args(["--repo", "team", "verify", "--json"]).output().unwrap();
     let (code, v) = json_of(&out);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["collected"], serde_json::json!([sha256_of(&gone)]), "{v:#}");
     assert_eq!(head_status(&db, &sha256_of(&gone)), "404");
-    assert_eq!(head_status(&db, &sha256_of(&back)), "200", "imported again while it waited: never deleted");
-    assert_eq!(db.sql("SELECT count(*) FROM object_tombstones"), "0");
+    assert_eq!(head_status(&db, &back_sha), "200", "imported again while it waited: never deleted");
+    assert_eq!(head_status(&db, &claimed_sha), "200", "being uploaded again: never deleted");
+    assert_eq!(db.sql("SELECT string_agg(sha256, ',') FROM object_tombstones"), claimed_sha, "the claimed one waits for its upload");
     let (code, ok) = b.json(&["--repo", "team", "verify", "back.img"]);
     assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
 }
@@ -134,13 +143,15 @@ fn four_desktops_importing_overlapping_files_at_once_make_one_object_per_content
     let db = Db::new();
     let d = desks(&db, 4);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..8).map(|i| noise(dir.path(), &format!("file-{i}.img"), 64 << 10, 100 + i as u64)).collect();
+    // 6 MiB each in 5 MiB parts: every upload is a multipart one, some of the same bytes at once.
+    let files: Vec<PathBuf> = (0..8).map(|i| noise(dir.path(), &format!("file-{i}.img"), 6 << 20, 100 + i as u64)).collect();
     // Desktop i imports files i..i+5 (mod 8): every file by two or three desktops at once.
     let children: Vec<_> = d
         .iter()
         .enumerate()
         .map(|(i, desk)| {
             let mut c = desk.cmd();
+            c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
             c.args(["--repo", "team", "import", "--kind", "disk_image", "--json"]);
             for k in 0..5 {
                 c.arg(&files[(i * 2 + k) % 8]);
@@ -173,6 +184,10 @@ fn four_desktops_importing_overlapping_files_at_once_make_one_object_per_content
     assert_eq!(db.sql("SELECT count(*) || ' ' || count(DISTINCT sha256) FROM artifacts"), "8 8");
     let keys = bucket_keys(&db.name);
     assert_eq!(keys.iter().filter(|k| k.contains("/objects/sha256/")).count(), 8, "one object per content: {keys:?}");
-    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0", "every upload settled");
     assert_eq!(db.sql("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), "4");
+    // Each desktop's copy is whole: the other desktops verify what is in the bucket.
+    let (code, v) = d[3].json(&["--repo", "team", "verify"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["items"].as_array().unwrap().iter().all(|i| i["outcome"] == "verified"), "{v:#}");
 }

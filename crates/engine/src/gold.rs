@@ -336,6 +336,7 @@ impl Engine {
 
     /// Check a capture request and walk the home; the job then hashes and stores.
     pub fn capture_work(&self, mut req: CaptureRequest) -> Result<CaptureWork> {
+        self.local_only("Capturing a gold image")?;
         self.check_writable()?;
         req.name = catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {
@@ -1231,6 +1232,7 @@ impl Engine {
     /// every file; a GNU `.sha256` sidecar beside it. Reproducible: the same image gives the same bytes. Every object
     /// is re-hashed as it is read (`object_damaged`).
     pub fn gold_export_work(&self, req: &GoldExportRequest) -> Result<crate::export::ExportWork> {
+        self.local_only("Exporting a gold image")?;
         let conn = self.db();
         let g = get_image(&conn, &req.image)?;
         let manifest = entries(&conn, g.id)?;
@@ -1316,6 +1318,7 @@ pub struct GoldImportWork {
 
 impl Engine {
     pub fn gold_import_work(&self, req: GoldImportRequest) -> Result<GoldImportWork> {
+        self.local_only("Importing a gold image")?;
         self.check_writable()?;
         catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {
@@ -1787,6 +1790,7 @@ impl Engine {
     /// Check a provision before its job exists: the image may be provisioned, the target is a new
     /// or empty folder outside the repository.
     pub fn provision_work(&self, req: &ProvisionRequest) -> Result<ProvisionWork> {
+        self.local_only("Provisioning a working copy")?;
         self.check_writable()?;
         let conn = self.db();
         let image = get_image(&conn, &req.image)?;

@@ -809,60 +809,80 @@ impl Engine {
         progress("committing", digests.size);
         let detected = Value::Object(det.facts.clone());
         let mut committed: Option<PathBuf> = None;
-        let outcome = self.write(|tx| {
-            // Whatever this transaction decides, the bytes are in the bucket for good (or were before).
-            crate::team::objects::upload_settled(tx, &digests.sha256)?;
-            if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
-                claim_staged(tx, existing.id, staged_by)?;
-                catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
+        let team = self.bucket().is_some();
+        // On a team repository the transaction decides again, under the lock every desktop shares,
+        // whether the bucket must get these bytes: a copy found damaged meanwhile, or bytes deleted
+        // (and perhaps collected) since they looked known. Then they are sent and it runs again.
+        let outcome = loop {
+            let decided = self.write(|tx| {
+                if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
+                    if team && existing.state != ArtifactState::Ok && !uploaded {
+                        return Ok(None);
+                    }
+                    // The bytes are in the bucket for good now (or were before).
+                    crate::team::objects::upload_settled(tx, &digests.sha256)?;
+                    claim_staged(tx, existing.id, staged_by)?;
+                    catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
+                    if let Some(m) = &media_check {
+                        catalog::record_media_check(tx, &digests.sha256, m)?;
+                    }
+                    if existing.state != ArtifactState::Ok {
+                        // Heal: the stored copy is missing or damaged and these are its bytes (the same
+                        // SHA-256), so the staged file replaces it and the artifact is ok again. Not
+                        // recorded in `committed`: should this transaction fail, a good copy stays.
+                        self.store.commit(&staged, &digests.sha256)?;
+                        crate::integrity::mark_restored(tx, &digests.sha256)?;
+                        return Ok(Some((Outcome::Imported, existing.id)));
+                    }
+                    return Ok(Some((Outcome::Duplicate, existing.id)));
+                }
+                if team && !uploaded {
+                    return Ok(None);
+                }
+                crate::team::objects::upload_settled(tx, &digests.sha256)?;
+                let final_name = match &given_name {
+                    Some(n) if catalog::name_taken(tx, n, None)? => return Err(catalog::name_taken_error(n)),
+                    Some(n) => n.clone(),
+                    None => catalog::free_name(tx, &name)?,
+                };
+                let id = catalog::insert(
+                    tx,
+                    &NewArtifact {
+                        name: &final_name,
+                        kind,
+                        os,
+                        distro: distro.as_deref(),
+                        digests: &digests,
+                        image_id: image.as_ref().map(|i| i.id),
+                        original_name: &name,
+                        detected: &detected,
+                    },
+                )?;
+                if let Some(job) = staged_by {
+                    tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
+                }
+                let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
+                catalog::update(tx, id, &attributes)?;
+                if let Some(d) = &downloaded {
+                    catalog::set_source(tx, id, d.source)?;
+                }
+                catalog::record_verifications(tx, id, &evidence, job.id)?;
                 if let Some(m) = &media_check {
                     catalog::record_media_check(tx, &digests.sha256, m)?;
                 }
-                if existing.state != ArtifactState::Ok {
-                    // Heal: the stored copy is missing or damaged and these are its bytes (the same
-                    // SHA-256), so the staged file replaces it and the artifact is ok again. Not
-                    // recorded in `committed`: should this transaction fail, a good copy stays.
-                    self.store.commit(&staged, &digests.sha256)?;
-                    crate::integrity::mark_restored(tx, &digests.sha256)?;
-                    return Ok((Outcome::Imported, existing.id));
+                // Last step inside the transaction, so a concurrent delete of the same bytes waits.
+                committed = Some(self.store.commit(&staged, &digests.sha256)?);
+                crate::failpoint::failpoint("import.after_rename");
+                Ok(Some((Outcome::Imported, id)))
+            });
+            match decided {
+                Ok(None) => {
+                    self.upload_object(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+                    uploaded = true;
                 }
-                return Ok((Outcome::Duplicate, existing.id));
+                other => break other.map(|d| d.expect("decided once the bytes are uploaded")),
             }
-            let final_name = match &given_name {
-                Some(n) if catalog::name_taken(tx, n, None)? => return Err(catalog::name_taken_error(n)),
-                Some(n) => n.clone(),
-                None => catalog::free_name(tx, &name)?,
-            };
-            let id = catalog::insert(
-                tx,
-                &NewArtifact {
-                    name: &final_name,
-                    kind,
-                    os,
-                    distro: distro.as_deref(),
-                    digests: &digests,
-                    image_id: image.as_ref().map(|i| i.id),
-                    original_name: &name,
-                    detected: &detected,
-                },
-            )?;
-            if let Some(job) = staged_by {
-                tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
-            }
-            let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
-            catalog::update(tx, id, &attributes)?;
-            if let Some(d) = &downloaded {
-                catalog::set_source(tx, id, d.source)?;
-            }
-            catalog::record_verifications(tx, id, &evidence, job.id)?;
-            if let Some(m) = &media_check {
-                catalog::record_media_check(tx, &digests.sha256, m)?;
-            }
-            // Last step inside the transaction, so a concurrent delete of the same bytes waits.
-            committed = Some(self.store.commit(&staged, &digests.sha256)?);
-            crate::failpoint::failpoint("import.after_rename");
-            Ok((Outcome::Imported, id))
-        });
+        };
         let (outcome, id) = match outcome {
             Ok(v) => v,
             Err(e) => {

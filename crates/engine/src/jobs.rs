@@ -260,12 +260,16 @@ pub fn finish(conn: &Connection, id: i64, state: JobState, summary: &str, error:
 
 /// Jobs left queued or running by processes that are gone become `interrupted`.
 ///
-/// On a team catalog only the jobs `run_by` this desktop's user@host are looked at: the sessions of
-/// other desktops are not in this one's staging folder, and their jobs are theirs to settle.
-pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>, only_run_by: Option<&str>) -> Result<usize> {
-    let mut stmt = conn.prepare("SELECT id, session FROM jobs WHERE state IN ('queued', 'running') AND (run_by = ?1 OR ?1 IS NULL)")?;
+/// On a team catalog only the jobs of this desktop's sessions (`desktop`, the prefix of their ids)
+/// are looked at: the sessions of other desktops are not in this one's staging folder, and their
+/// jobs are theirs to settle.
+pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>, desktop: Option<&str>) -> Result<usize> {
+    let mut stmt = conn.prepare(
+        "SELECT id, session FROM jobs WHERE state IN ('queued', 'running') AND (substr(session, 1, length(?1)) = ?1 OR ?1 IS NULL)",
+    )?;
+    let prefix = desktop.map(|d| format!("{d}-"));
     let dead: Vec<i64> = stmt
-        .query_map([only_run_by], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([prefix], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
         .filter_map(|r| r.ok())
         .filter(|(_, s)| !live_sessions.contains(s))
         .map(|(id, _)| id)

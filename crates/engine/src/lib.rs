@@ -106,10 +106,12 @@ pub struct Engine {
 struct Team {
     open: TeamOpen,
     bucket: team::bucket::Bucket,
+    /// This desktop's id in the team: the prefix of its sessions' ids (`team::desktop_id`).
+    desktop: String,
 }
 
 /// The team repository an engine is open on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TeamOpen {
     /// The name this desktop calls it by.
@@ -203,7 +205,8 @@ impl Engine {
         let (client, schema) = team::open_catalog(repo, secrets)?;
         let bucket = team::bucket::Bucket::open(repo, &secrets.objects)?;
         let layout = DataLayout::new(team::cache_dir()?.join(&schema.id));
-        let store = store::Store::open(&layout)?;
+        let desktop = team::desktop_id(&layout.root)?;
+        let store = store::Store::open_as(&layout, Some(&desktop))?;
         let engine = Engine {
             layout,
             store,
@@ -211,10 +214,10 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
             unwritable: None,
-            team: Some(Team { open: TeamOpen { name: repo.name.clone(), repository_id: schema.id }, bucket }),
+            team: Some(Team { open: TeamOpen { name: repo.name.clone(), repository_id: schema.id }, bucket, desktop }),
         };
         let live = engine.store.live_sessions()?;
-        jobs::mark_interrupted(&engine.db(), &live, Some(&team::who()))?;
+        jobs::mark_interrupted(&engine.db(), &live, engine.desktop_id())?;
         engine.store.reap_dead_sessions()?;
         engine.discard_unfinished_staging()?;
         Ok(engine)
@@ -223,6 +226,25 @@ impl Engine {
     /// The team repository this engine is open on; `None` for the desktop's own.
     pub fn team(&self) -> Option<&TeamOpen> {
         self.team.as_ref().map(|t| &t.open)
+    }
+
+    /// Refuse `what` on a team repository with `not_on_team_repository` (gold images and images
+    /// from VM snapshots store their files on the desktop only, so far).
+    pub(crate) fn local_only(&self, what: &str) -> Result<()> {
+        match self.team() {
+            None => Ok(()),
+            Some(t) => Err(Error::new(
+                code::NOT_ON_TEAM_REPOSITORY,
+                format!("{what} does not work on team repository \"{}\" yet.", t.name),
+                "Gold images and images from VM snapshots keep their files on this desktop; on a team repository they would not reach the team's bucket.",
+                "Do it on the local repository (in the CLI: --repo local; in the app: Settings → Use the local repository).",
+            )),
+        }
+    }
+
+    /// This desktop's id in the team repository (the prefix of its sessions), when this is one.
+    pub(crate) fn desktop_id(&self) -> Option<&str> {
+        self.team.as_ref().map(|t| t.desktop.as_str())
     }
 
     /// The team repository's bucket, when this is one.

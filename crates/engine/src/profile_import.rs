@@ -484,12 +484,15 @@ impl Engine {
     /// On open: undo the staging of profile imports that are not running any more (their process
     /// died, or a failure's own clean-up could not finish).
     pub(crate) fn discard_unfinished_staging(&self) -> Result<usize> {
+        // On a team repository only this desktop's jobs (their sessions start with its id).
+        let prefix = self.desktop_id().map(|d| format!("{d}-"));
         let jobs: Vec<i64> = {
             let conn = self.db();
-            let mut stmt =
-                conn.prepare("SELECT DISTINCT s.job_id FROM staged_members s JOIN jobs j ON j.id = s.job_id WHERE j.state <> 'running'")?;
-
-            stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT s.job_id FROM staged_members s JOIN jobs j ON j.id = s.job_id
+                 WHERE j.state <> 'running' AND (substr(j.session, 1, length(?1)) = ?1 OR ?1 IS NULL)",
+            )?;
+            stmt.query_map([prefix], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?
         };
         let mut deleted = 0;
         for job in jobs {

@@ -435,6 +435,7 @@ impl Engine {
     /// The `snapshot_image` job, after every refusal that needs no job: the name, the source, the
     /// disk, the snapshot.
     pub fn snapshot_image_work(&self, req: SnapshotImageRequest) -> Result<SnapshotImageWork> {
+        self.local_only("Making an image from a VM snapshot")?;
         let name = catalog::validate_name(&req.name)?;
         if catalog::name_taken(&self.db(), &name, None)? {
             return Err(catalog::name_taken_error(&name));

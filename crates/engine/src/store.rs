@@ -37,12 +37,21 @@ fn registry_lock(staging: &Path) -> Result<File> {
 impl Store {
     /// Create the repository folders and this process's staging session.
     pub fn open(layout: &DataLayout) -> Result<Store> {
+        Store::open_as(layout, None)
+    }
+
+    /// [`Store::open`] with session ids that start with `desktop` and a dash: a team repository's
+    /// jobs name their sessions so, and a desktop settles only the jobs of its own sessions.
+    pub fn open_as(layout: &DataLayout, desktop: Option<&str>) -> Result<Store> {
         for dir in [layout.root.clone(), layout.objects(), layout.staging()] {
             fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
         }
         let staging = layout.staging();
         let registry = registry_lock(&staging)?;
-        let session = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
+        let session = match desktop {
+            Some(d) => format!("{d}-{}-{:016x}", std::process::id(), rand::random::<u64>()),
+            None => format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
+        };
         let lock_path = staging.join(format!("{session}.lock"));
         let lock = File::create(&lock_path).map_err(|e| write_err(&lock_path, e))?;
         lock.lock().map_err(|e| write_err(&lock_path, e))?;

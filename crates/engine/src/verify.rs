@@ -78,7 +78,11 @@ impl Engine {
         let mut targets: Vec<Target> = found
             .into_iter()
             .map(|(id, name, sha)| {
-                let size = std::fs::metadata(self.layout().object_path(&sha)).ok().map(|m| m.len());
+                // On a team repository the bytes are in the bucket: the catalog knows their size.
+                let size = match self.bucket() {
+                    Some(_) => catalog::by_id(&self.db(), id).ok().flatten().map(|a| a.size),
+                    None => std::fs::metadata(self.layout().object_path(&sha)).ok().map(|m| m.len()),
+                };
                 Target::Artifact { id, name, sha, size }
             })
             .collect();
@@ -183,7 +187,15 @@ impl Work for VerifyWork {
     fn report(self, engine: &Engine, job: JobSummary, ends: Vec<ItemEnd<()>>) -> Result<VerifyReport> {
         let cancelled = ends.iter().any(|e| e.outcome == Outcome::Cancelled);
         let orphans = if self.whole && !cancelled { engine.remove_orphan_objects()? } else { Vec::new() };
-        let collected = if self.whole && !cancelled { engine.collect_garbage()? } else { Vec::new() };
+        // Collecting is housekeeping: a bucket that does not answer now leaves it for the next verify.
+        let collected = if self.whole && !cancelled {
+            engine.collect_garbage().unwrap_or_else(|e| {
+                tracing::warn!(code = %e.code, text = %e.text, "deleted objects not collected");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
         let (mut items, mut gold) = (Vec::new(), Vec::new());
         for e in ends {
             match &self.targets[e.seq] {

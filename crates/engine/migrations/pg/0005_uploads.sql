@@ -10,10 +10,13 @@ CREATE TABLE uploads (
     started_by text NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now()
 );
+-- Parts are recorded against the upload id they were sent to: a desktop still sending parts of an
+-- upload that another one has started over (or finished) never mixes its parts into the new one.
 CREATE TABLE upload_parts (
-    sha256 text NOT NULL REFERENCES uploads(sha256) ON DELETE CASCADE,
-    part   bigint NOT NULL,
-    etag   text NOT NULL,
-    md5    text NOT NULL,
-    PRIMARY KEY (sha256, part)
+    sha256    text NOT NULL REFERENCES uploads(sha256) ON DELETE CASCADE,
+    upload_id text NOT NULL,
+    part      bigint NOT NULL,
+    etag      text NOT NULL,
+    md5       text NOT NULL,
+    PRIMARY KEY (sha256, upload_id, part)
 );

@@ -66,6 +66,10 @@ pub enum SqlError {
     InvalidType { column: String, found: &'static str, wanted: &'static str },
     #[error("the statement has no column {0}")]
     NoSuchColumn(String),
+    /// A statement in a team catalog's write transaction failed (and was passed over): the whole
+    /// transaction was rolled back instead of committed.
+    #[error("the transaction was rolled back: one of its statements had failed")]
+    RolledBack,
 }
 
 impl SqlError {

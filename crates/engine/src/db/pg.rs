@@ -15,6 +15,9 @@ use std::sync::Arc;
 /// across every desktop, the rule the engine's invariants rest on (as SQLite's BEGIN IMMEDIATE).
 pub(crate) const WRITE_LOCK: i64 = 0x696d_736d_7772_6974;
 
+/// How long a write waits for the team's write lock (SQLite's busy timeout is 30 s too).
+const LOCK_WAIT: &str = "30s";
+
 /// A statement prepared on this connection, with its columns' names.
 pub(crate) struct Prepared {
     stmt: postgres::Statement,
@@ -38,6 +41,9 @@ pub(crate) struct PgConn {
     by_value: RefCell<HashMap<TypedKey, Arc<Prepared>>>,
     /// A write transaction is open: a failed prepare would abort it, so it is tried in a savepoint.
     in_write: Flag<bool>,
+    /// A statement of the open write transaction failed: PostgreSQL has aborted it, and would
+    /// answer its COMMIT with a silent ROLLBACK.
+    failed: Flag<bool>,
 }
 
 impl PgConn {
@@ -47,6 +53,7 @@ impl PgConn {
             prepared: RefCell::new(HashMap::new()),
             by_value: RefCell::new(HashMap::new()),
             in_write: Flag::new(false),
+            failed: Flag::new(false),
         }
     }
 
@@ -117,7 +124,7 @@ impl PgConn {
     pub(crate) fn execute(&self, sql: &str, cells: &[Value]) -> SqlResult<usize> {
         let p = self.statement(sql, cells)?;
         let args: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
-        let n = self.client.borrow_mut().execute(&p.stmt, &args)?;
+        let n = self.client.borrow_mut().execute(&p.stmt, &args).inspect_err(|_| self.note_failure())?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -125,7 +132,7 @@ impl PgConn {
     pub(crate) fn query(&self, sql: &str, cells: &[Value]) -> SqlResult<(Arc<Prepared>, Vec<Vec<Value>>)> {
         let p = self.statement(sql, cells)?;
         let args: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
-        let rows = self.client.borrow_mut().query(&p.stmt, &args)?;
+        let rows = self.client.borrow_mut().query(&p.stmt, &args).inspect_err(|_| self.note_failure())?;
         let rows = rows
             .iter()
             .map(|row| {
@@ -145,13 +152,21 @@ impl PgConn {
     }
 
     pub(crate) fn batch(&self, sql: &str) -> SqlResult<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        Ok(self.client.borrow_mut().batch_execute(sql).inspect_err(|_| self.note_failure())?)
     }
 
-    /// BEGIN, then the team's write lock; the guard rolls back unless committed.
+    fn note_failure(&self) {
+        if self.in_write.get() {
+            self.failed.set(true);
+        }
+    }
+
+    /// BEGIN, then the team's write lock — waited for at most [`LOCK_WAIT`], then `catalog_busy`, as
+    /// SQLite's busy timeout does; the guard rolls back unless committed.
     pub(crate) fn begin_write(&self) -> SqlResult<WriteTx<'_>> {
-        self.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        self.batch(&format!("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{LOCK_WAIT}'"))?;
         self.in_write.set(true);
+        self.failed.set(false);
         let tx = WriteTx { pg: self, done: false };
         self.client.borrow_mut().execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         Ok(tx)
@@ -180,9 +195,15 @@ pub(crate) struct WriteTx<'a> {
 }
 
 impl WriteTx<'_> {
+    /// COMMIT; a transaction one of whose statements failed is rolled back and that is an error
+    /// (PostgreSQL would roll it back silently, and the caller believe it written).
     pub(crate) fn commit(mut self) -> SqlResult<()> {
         self.done = true;
         self.pg.in_write.set(false);
+        if self.pg.failed.replace(false) {
+            let _ = self.pg.batch("ROLLBACK");
+            return Err(SqlError::RolledBack);
+        }
         self.pg.batch("COMMIT")
     }
 }

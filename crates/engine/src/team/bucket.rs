@@ -272,7 +272,9 @@ impl Bucket {
             // Completed already by another process sending the same parts: the head check after
             // this holds it to the same size and ETag.
             Err(e) if no_such_upload(&e) => match self.rt.block_on(self.store.head(key)) {
-                Ok(meta) if meta.size == size => Ok(want),
+                Ok(meta) if meta.size == size && meta.e_tag.as_deref().is_some_and(|t| t.trim_matches('"').eq_ignore_ascii_case(&want)) => {
+                    Ok(want)
+                }
                 _ => Err(Restart),
             },
             Err(e) => {
@@ -355,8 +357,10 @@ impl Bucket {
     /// The SHA-256 of the object with these bytes as the bucket holds it, read through without
     /// keeping it (verify); `None` when the bucket has no such object.
     pub fn hash(&self, sha256: &str, size: u64, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<Option<String>> {
-        if self.object_size(sha256)?.is_none() {
-            return Ok(None);
+        match self.object_size(sha256)? {
+            None => return Ok(None),
+            Some(held) if held != size => return Err(self.damaged(sha256, &format!("it holds {held} bytes where the catalog says {size}"))),
+            Some(_) => {}
         }
         let mut hasher = Sha256::new();
         self.read_ranges(sha256, 0, size, cancel, &mut |bytes, upto| {

@@ -393,6 +393,14 @@ pub(crate) fn query_error(label: &str, e: &postgres::Error) -> Error {
                 "Make the user the owner of the database (ALTER DATABASE … OWNER TO …), or grant it CREATE on schema public.",
             );
         }
+        if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+            return Error::new(
+                code::CATALOG_BUSY,
+                format!("The {label} is busy: another desktop held the team's write lock for more than 30 seconds."),
+                "Every desktop writes to a team repository one at a time; one that hangs, or lost its network in the middle of a write, keeps the others waiting until the server lets its session go.",
+                "Try again in a minute; if it keeps happening, ask who is running a long job on the team repository.",
+            );
+        }
         if [SqlState::TOO_MANY_CONNECTIONS, SqlState::CANNOT_CONNECT_NOW, SqlState::ADMIN_SHUTDOWN].contains(db.code()) {
             return unreachable(label, db.message());
         }

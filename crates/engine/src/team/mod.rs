@@ -91,6 +91,9 @@ pub(crate) fn open_catalog(repo: &TeamRepo, s: &TeamSecrets) -> Result<(postgres
     let mut cat = Catalog::connect(&url, &s.catalog)?;
     let schema = cat.migrate(&repo.name, Migrate::Never)?;
     same_repository(repo, &schema)?;
+    // A desktop that drops off the network in the middle of a write would hold the team's write
+    // lock until the server noticed the dead connection (hours): the server ends such a session.
+    cat.client.batch_execute("SET idle_in_transaction_session_timeout = '5min'").map_err(|e| catalog::query_error("team catalog", &e))?;
     Ok((cat.client, schema))
 }
 
@@ -104,6 +107,34 @@ fn same_repository(repo: &TeamRepo, schema: &TeamSchema) -> Result<()> {
             format!("If that is intended, connect again: imagesmith-cli repo disconnect {0}, then repo connect {0} ….", repo.name),
         )),
         None => Ok(()),
+    }
+}
+
+/// This desktop's id in a team repository whose part it keeps in `dir`: random, made once and kept
+/// in `dir/desktop-id`. Two machines with the same user and host name (cloned VMs), or one user
+/// with two cache folders, are two desktops: each settles only the jobs of its own sessions.
+pub(crate) fn desktop_id(dir: &std::path::Path) -> Result<String> {
+    let path = dir.join("desktop-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(id.to_string());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e, true))?;
+    let id = format!("{:016x}", rand::random::<u64>());
+    // Written whole under another name, then linked into place only if nothing is there yet: two
+    // processes making it at once agree on the first one's.
+    let part = dir.join(format!(".desktop-id.{}.{id}", std::process::id()));
+    std::fs::write(&part, &id).map_err(|e| Error::io(&part, &e, true))?;
+    let linked = std::fs::hard_link(&part, &path);
+    let _ = std::fs::remove_file(&part);
+    match linked {
+        Ok(()) => Ok(id),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read_to_string(&path).map(|s| s.trim().to_string()).map_err(|e| Error::io(&path, &e, false))
+        }
+        Err(e) => Err(Error::io(&path, &e, true)),
     }
 }
 
@@ -214,6 +245,29 @@ pub fn secrets_for(repo: &TeamRepo, catalog: Option<Secret>, objects: Option<Sec
     let objects = pick(objects, &oa)
         .ok_or_else(|| secrets::required(&format!("the object store of team repository \"{}\" ({})", repo.name, repo.objects_url())))?;
     Ok(TeamSecrets { catalog, objects })
+}
+
+/// Open team repository `name` as connected on this desktop: its secrets from the OS keyring, else
+/// the ones given (the CLI passes IMAGESMITH_PASSWORD and AWS_SECRET_ACCESS_KEY).
+pub fn open(name: &str, catalog: Option<Secret>, objects: Option<Secret>) -> Result<crate::Engine> {
+    let repos = config::Repositories::load()?;
+    let repo = repos.get(name).ok_or_else(|| repos.unknown(name))?;
+    let secrets = secrets_for(repo, catalog, objects, Prefer::Keyring)?;
+    crate::Engine::open_team(repo, &secrets)
+}
+
+/// The team repository to open when nothing names one: `IMAGESMITH_REPO` (`local` for the
+/// desktop's own), else none when `IMAGESMITH_HOME` names a folder, else the current one (`repo use`).
+pub fn chosen_by_environment() -> Result<Option<String>> {
+    match std::env::var("IMAGESMITH_REPO").ok().filter(|v| !v.is_empty()) {
+        Some(n) if n.eq_ignore_ascii_case("local") => Ok(None),
+        Some(n) => {
+            let repos = config::Repositories::load()?;
+            repos.get(&n).map(|r| Some(r.name.clone())).ok_or_else(|| repos.unknown(&n))
+        }
+        None if std::env::var_os(crate::layout::HOME_ENV).is_some_and(|v| !v.is_empty()) => Ok(None),
+        None => Ok(config::Repositories::load()?.current),
+    }
 }
 
 /// Keep both secrets in the OS keyring; `keyring_unavailable` when there is none.
