@@ -226,18 +226,34 @@ pub fn run() {
     let open_with = opened::from_args(std::env::args_os().skip(1), &cwd);
     // A repository that does not open gets a window with what to do (try again, choose another,
     // create a missing one on request), not an exit without a word.
-    let opened = match startup::initial_layout(&settings) {
-        Ok(layout) => startup::open(layout, &startup::NativeAsk, &settings),
+    let fatal = |err: imagesmith_engine::Error| -> Option<Engine> {
+        eprintln!("imagesmith: {}\n{}\n{}", err.text, err.explanation, err.recovery);
+        let _ = rfd::MessageDialog::new()
+            .set_level(rfd::MessageLevel::Error)
+            .set_title("Imagesmith cannot open its repository")
+            .set_description(format!("{}\n\n{}\n\n{}", err.text, err.explanation, err.recovery))
+            .set_buttons(rfd::MessageButtons::Ok)
+            .show();
+        None
+    };
+    // A team repository when IMAGESMITH_REPO or `repo use` chose one (and IMAGESMITH_HOME does not
+    // name a folder); the desktop's own otherwise, or when the team's does not open and the person
+    // says to open the local one.
+    let team = match imagesmith_engine::team::chosen_by_environment() {
+        Ok(Some(name)) => startup::open_team(&name, &startup::NativeAsk, &|n| imagesmith_engine::team::open(n, None, None)),
+        Ok(None) => startup::TeamOpened::Local,
         Err(err) => {
-            eprintln!("imagesmith: {}\n{}\n{}", err.text, err.explanation, err.recovery);
-            let _ = rfd::MessageDialog::new()
-                .set_level(rfd::MessageLevel::Error)
-                .set_title("Imagesmith cannot open its repository")
-                .set_description(format!("{}\n\n{}\n\n{}", err.text, err.explanation, err.recovery))
-                .set_buttons(rfd::MessageButtons::Ok)
-                .show();
-            None
+            fatal(err);
+            startup::TeamOpened::Quit
         }
+    };
+    let opened = match team {
+        startup::TeamOpened::Team(engine) => Some(*engine),
+        startup::TeamOpened::Quit => None,
+        startup::TeamOpened::Local => match startup::initial_layout(&settings) {
+            Ok(layout) => startup::open(layout, &startup::NativeAsk, &settings),
+            Err(err) => fatal(err),
+        },
     };
     let Some(engine) = opened.map(Arc::new) else { std::process::exit(2) };
     app_builder_opening(tauri::Builder::default(), engine, None, settings, open_with)

@@ -15,6 +15,8 @@ pub enum Choice {
     Retry,
     ChooseAnother,
     CreateNew,
+    /// A team repository did not open: open the desktop's own instead (this time).
+    OpenLocal,
     Quit,
 }
 
@@ -74,7 +76,34 @@ pub fn open(mut layout: DataLayout, ask: &dyn Ask, settings: &settings::Store) -
                     Err(e) => problem = Some(e),
                 },
             },
-            Choice::Quit => return None,
+            Choice::OpenLocal | Choice::Quit => return None,
+        }
+    }
+}
+
+/// What became of opening a team repository at launch.
+pub enum TeamOpened {
+    Team(Box<Engine>),
+    /// The person chose the desktop's own repository this time.
+    Local,
+    Quit,
+}
+
+/// Open team repository `name` (its secrets from the OS keyring), asking what to do for as long as
+/// it does not open: try again (the server or VPN back), open the desktop's own repository this
+/// time, or quit.
+pub fn open_team(name: &str, ask: &dyn Ask, open: &dyn Fn(&str) -> Result<Engine, Error>) -> TeamOpened {
+    loop {
+        match open(name) {
+            Ok(engine) => return TeamOpened::Team(Box::new(engine)),
+            Err(err) => {
+                tracing::warn!(code = %err.code, text = %err.text, "team repository did not open at launch");
+                match ask.choose(&err, &[Choice::Retry, Choice::OpenLocal, Choice::Quit]) {
+                    Choice::Retry => {}
+                    Choice::OpenLocal => return TeamOpened::Local,
+                    _ => return TeamOpened::Quit,
+                }
+            }
         }
     }
 }
@@ -107,6 +136,7 @@ impl Ask for NativeAsk {
             Choice::Retry => "Try again",
             Choice::ChooseAnother => "Choose another…",
             Choice::CreateNew => "Create new",
+            Choice::OpenLocal => "Open the local one",
             Choice::Quit => "Quit",
         };
         let [a, b, c] = [offered[0], offered[1], offered[2]];
@@ -159,6 +189,22 @@ mod tests {
         fn pick_folder(&self) -> Option<PathBuf> {
             self.folders.borrow_mut().pop()
         }
+    }
+
+    #[test]
+    fn a_team_repository_that_does_not_open_is_tried_again_or_left_for_the_local_one_or_quit() {
+        let unreachable = || Error::new(code::REPOSITORY_UNAVAILABLE, "The team catalog cannot be reached.", "", "");
+        let tries = std::cell::Cell::new(0);
+        let open = |_: &str| -> Result<Engine, Error> {
+            tries.set(tries.get() + 1);
+            Err(unreachable())
+        };
+        let ask = Script::new(&[Choice::Retry, Choice::OpenLocal], &[]);
+        assert!(matches!(open_team("lab", &ask, &open), TeamOpened::Local), "the local repository is opened instead");
+        assert_eq!(tries.get(), 2, "tried again once when asked");
+        assert_eq!(ask.seen.borrow()[0].1, vec![Choice::Retry, Choice::OpenLocal, Choice::Quit]);
+        let quit = Script::new(&[Choice::Quit], &[]);
+        assert!(matches!(open_team("lab", &quit, &open), TeamOpened::Quit));
     }
 
     #[test]

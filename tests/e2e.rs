@@ -2769,3 +2769,103 @@ async fn team_repositories_connected_on_this_desktop_are_listed_in_settings() {
     looks(&mut app, "team-repositories").await;
     app.quit().await;
 }
+
+/// A team repository opens in the window when it is the current one (or IMAGESMITH_REPO names it):
+/// the library is the team's — what another desktop imported is there, and what it imports while
+/// the window is open appears — and the header and Settings say which repository is open. The
+/// servers are real: PostgreSQL and SeaweedFS started by scripts/app.sh (APP_E2E_SERVERS), the
+/// secrets in the test's own Secret Service. The "other desktop" is this test process, with a
+/// cache folder of its own, through the engine as imagesmith-cli would.
+#[tokio::test]
+#[ignore]
+async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_imports() {
+    use imagesmith_engine::secrets::Secret;
+    use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};
+    let home = Home::new();
+    let pg_bin = server_env("TS_PG_BIN");
+    let db = format!("e2e_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = Command::new(format!("{pg_bin}/psql"))
+            .args(["-X", "-q", "-h", &server_env("TS_PG_SOCKET_DIR"), "-p", &server_env("TS_PG_PORT"), "-U", "postgres", "-c", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql(&format!("CREATE DATABASE {db} OWNER {}", server_env("TS_PG_USER")));
+    let bus = server_env("TS_KEYRING_DBUS_ADDRESS");
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
+    std::env::set_var("IMAGESMITH_CACHE", home.path("other-desktop-cache"));
+
+    // Connected as `imagesmith-cli repo connect` does: schema made, secrets in the keyring, the
+    // connection saved in the app's config folder as the current one.
+    let mut repo = ConnectRequest {
+        name: "lab".into(),
+        catalog: format!("postgresql://{}@127.0.0.1:{}/{db}?sslmode=disable", server_env("TS_PG_USER"), server_env("TS_PG_PORT")),
+        objects: format!("s3://{}/{db}", server_env("TS_S3_BUCKET")),
+        endpoint: server_env("TS_S3_ENDPOINT"),
+        region: Some(server_env("TS_S3_REGION")),
+        access_key_id: server_env("TS_S3_ACCESS_KEY_ID"),
+    }
+    .to_repo()
+    .unwrap();
+    let secrets =
+        TeamSecrets { catalog: Secret::new(server_env("TS_PG_PASSWORD")), objects: Secret::new(server_env("TS_S3_SECRET_ACCESS_KEY")) };
+    // The catalog's client is synchronous: it runs off this test's async runtime.
+    let status = off_runtime(|| team::connect(&repo, &secrets, Migrate::Create).unwrap());
+    repo.repository_id = Some(status.repository.id.clone());
+    team::store_secrets(&repo, &secrets).unwrap();
+    let config = home.path("config/io.imagesmith.desktop");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("repositories.json"), serde_json::to_vec_pretty(&json!({"current": "lab", "team": [repo]})).unwrap())
+        .unwrap();
+
+    // Another desktop imports an ISO before the window opens.
+    let other = off_runtime(|| imagesmith_engine::Engine::open_team(&repo, &secrets).unwrap());
+    let import = |path: PathBuf, kind: Option<imagesmith_engine::Kind>| {
+        let req = imagesmith_engine::ImportRequest {
+            items: vec![imagesmith_engine::ImportItem { path, kind, os: kind.map(|_| "linux".to_string()), ..Default::default() }],
+            ..Default::default()
+        };
+        let report = off_runtime(|| other.import(&req, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap());
+        assert!(report.items.iter().all(|i| i.artifact.is_some()), "{report:?}");
+    };
+    import(fixture("ipxe.iso"), Some(imagesmith_engine::Kind::Os));
+
+    // The window opens the current repository, the team's (IMAGESMITH_HOME would otherwise win).
+    let wrapper = home.path("team-app.sh");
+    // Its cache folder is its own (XDG_CACHE_HOME), not the other desktop's.
+    let script =
+        format!("#!/bin/sh\nunset IMAGESMITH_CACHE\nexport IMAGESMITH_REPO=lab DBUS_SESSION_BUS_ADDRESS='{bus}'\nexec {APP} \"$@\"\n");
+    std::fs::write(&wrapper, script).unwrap();
+    Command::new("chmod").arg("755").arg(&wrapper).status().unwrap();
+    let mut app = App::start_program(&home, "27-team-open", 4900, wrapper.to_str().unwrap(), &[]).await;
+    app.wait_for("[data-testid=artifact-row][data-name='ipxe.iso']").await;
+    assert_eq!(app.text("[data-testid=team-badge]").await, "Team: lab");
+    // What the other desktop imports now appears in the open window.
+    import(fixture("post-install.sh"), None);
+    app.wait_for("[data-testid=artifact-row][data-name='post-install.sh']").await;
+    look_at(&app, "[data-testid=team-badge]").await;
+    looks(&mut app, "team-library").await;
+
+    app.click("[data-testid=nav-settings]").await;
+    let said = app.text("[data-testid=open-team]").await;
+    assert!(said.contains("Team repository lab is open"), "{said}");
+    assert_eq!(app.text("[data-testid=team-open]").await, "Open in this window");
+    let part = app.text("[data-testid=repository-path]").await;
+    let own = home.path("cache/io.imagesmith.desktop/teams").join(&status.repository.id);
+    assert_eq!(part, own.display().to_string(), "this desktop's part is its own cache folder for the repository");
+    let figures = app.text("[data-testid=repository-figures]").await;
+    assert!(figures.starts_with("2 artifacts in 2 stored files"), "the team's figures, read when Settings is shown: {figures}");
+    look_at(&app, "[data-testid=open-team]").await;
+    looks(&mut app, "team-settings").await;
+    app.quit().await;
+    off_runtime(move || drop(other));
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
+/// Run `f` on a thread of its own: the engine's PostgreSQL client blocks on a runtime of its own,
+/// which it may not start on the test's async runtime.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}

@@ -23,8 +23,11 @@ pub struct RepositoryInfo {
     pub stats: imagesmith_engine::info::RepositoryStats,
     /// The report for a support request (Copy diagnostics): versions, paths, figures, last failures.
     pub diagnostics: String,
+    /// The team repository open in this window (then `root` is this desktop's part of it: staging
+    /// and cached files); None for the desktop's own repository.
+    pub open_team: Option<imagesmith_engine::TeamOpen>,
     /// The team repositories connected on this desktop (`imagesmith-cli repo connect`) and the
-    /// one the command line works on; the app itself works on the local repository so far.
+    /// current one, which the app opens when it starts and the command line works on.
     pub team: imagesmith_engine::team::config::Repositories,
     /// Why the list of team repositories could not be read (a damaged repositories.json).
     pub team_error: Option<IpcError>,
@@ -38,6 +41,7 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
         let team = imagesmith_engine::team::config::Repositories::load();
         Ok(RepositoryInfo {
             root: engine.layout().root.display().to_string(),
+            open_team: engine.team().cloned(),
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             read_only: engine.why_read_only().cloned(),
             stats: engine.repository_stats()?,

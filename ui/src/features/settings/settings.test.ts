@@ -26,7 +26,7 @@ describe('Settings', () => {
   });
 
   it('shows where the repository is', async () => {
-    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }) });
+    mockCommands({ repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', open_team: null, team: {}, team_error: null }) });
     const s = new Settings(memory());
     await s.loadRepository();
     expect(s.repository?.root).toBe('/home/a/.local/share/imagesmith');
@@ -35,7 +35,7 @@ describe('Settings', () => {
   it('opens the log folder from its button, and says why and what to do when it cannot', async () => {
     let fail = false;
     const calls = mockCommands({
-      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }),
+      repository_info: () => ({ root: '/home/a/.local/share/imagesmith', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: 'Imagesmith 0.1.0', open_team: null, team: {}, team_error: null }),
       open_log_folder: () => {
         if (fail) throw ipcError('open_failed', 'Could not open /home/a/.local/state/imagesmith/logs in the file manager.');
         return null;
@@ -58,7 +58,7 @@ describe('Settings', () => {
 
   it('says why a repository is open only for browsing, and how to make it writable', async () => {
     const full = ipcError('disk_full', 'The disk holding /srv/repo/catalog.db is full.');
-    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full, stats: STATS, diagnostics: 'Imagesmith 0.1.0', team: {}, team_error: null }) });
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: full, stats: STATS, diagnostics: 'Imagesmith 0.1.0', open_team: null, team: {}, team_error: null }) });
     const settings = new Settings(memory());
     await settings.loadRepository();
     render(SettingsView, { settings });
@@ -68,7 +68,7 @@ describe('Settings', () => {
 
   it('shows what the repository holds, the room left, and copies the diagnostics', async () => {
     const diagnostics = 'Imagesmith 0.1.0\nrepository: /srv/repo\nlast failed jobs: none';
-    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: { ...STATS, lost: 1 }, diagnostics, team: {}, team_error: null }) });
+    mockCommands({ repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: { ...STATS, lost: 1 }, diagnostics, open_team: null, team: {}, team_error: null }) });
     const settings = new Settings(memory());
     await settings.loadRepository();
     const user = userEvent.setup(); // installs its own clipboard: ours goes in after it
@@ -90,7 +90,7 @@ describe('Settings', () => {
     });
     mockCommands({
       repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '',
-        team: { current: 'LAB', team: [team('lab', 'site-a'), team('staging', '')] }, team_error: null }),
+        open_team: null, team: { current: 'LAB', team: [team('lab', 'site-a'), team('staging', '')] }, team_error: null }),
     });
     const settings = new Settings(memory());
     await settings.loadRepository();
@@ -98,17 +98,34 @@ describe('Settings', () => {
     const rows = screen.getAllByTestId('team-repository');
     expect(rows).toHaveLength(2);
     expect(rows[0]).toHaveTextContent('lab');
-    expect(rows[0]).toHaveTextContent('Current for the command line');
+    expect(rows[0]).toHaveTextContent('Current');
+    expect(screen.queryByTestId('team-open')).toBeNull();
+    expect(screen.queryByTestId('open-team')).toBeNull();
     expect(rows[0]).toHaveTextContent('s3://images/site-a at https://s3.example.net (eu-west-1)');
     expect(rows[1]).not.toHaveTextContent('Current');
     expect(rows[1]).toHaveTextContent('s3://images at');
     expect(screen.queryByTestId('no-team-repositories')).toBeNull();
   });
 
+  it('says which team repository is open and that the folder shown is this desktop\'s part of it', async () => {
+    const team = { name: 'lab', catalog: 'postgresql://alice@db.example.net:5432/lab', bucket: 'images', prefix: '', endpoint: 'https://s3.example.net',
+      region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', repository_id: '6f1c1f0e-7d7e-4d55-9a55-0c2f3a1b2c3d' };
+    mockCommands({
+      repository_info: () => ({ root: '/home/a/.cache/io.imagesmith.desktop/teams/6f1c1f0e', app_version: '0.1.0', read_only: null, stats: STATS,
+        diagnostics: '', open_team: { name: 'lab', repository_id: team.repository_id }, team: { current: 'lab', team: [team] }, team_error: null }),
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    render(SettingsView, { settings });
+    expect(screen.getByTestId('open-team')).toHaveTextContent('Team repository lab is open');
+    expect(screen.getByTestId('team-open')).toHaveTextContent('Open in this window');
+    expect(screen.getByTestId('repository-path')).toHaveTextContent('/home/a/.cache/io.imagesmith.desktop/teams/6f1c1f0e');
+  });
+
   it('says how to connect a team repository when none is, and why the list cannot be read', async () => {
     let broken = false;
     mockCommands({
-      repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '', team: {},
+      repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '', open_team: null, team: {},
         team_error: broken ? ipcError('invalid_content', '/home/a/.config/io.imagesmith.desktop/repositories.json is not a list of team repositories.') : null }),
     });
     const settings = new Settings(memory());

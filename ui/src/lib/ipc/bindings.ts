@@ -1406,8 +1406,13 @@ export type RepositoryInfo = {
 	/**  The report for a support request (Copy diagnostics): versions, paths, figures, last failures. */
 	diagnostics: string,
 	/**
+	 *  The team repository open in this window (then `root` is this desktop's part of it: staging
+	 *  and cached files); None for the desktop's own repository.
+	 */
+	open_team: TeamOpen | null,
+	/**
 	 *  The team repositories connected on this desktop (`imagesmith-cli repo connect`) and the
-	 *  one the command line works on; the app itself works on the local repository so far.
+	 *  current one, which the app opens when it starts and the command line works on.
 	 */
 	team: Repositories,
 	/**  Why the list of team repositories could not be read (a damaged repositories.json). */
@@ -1680,6 +1685,14 @@ export type TargetCheck = {
 	/**  The current image API version (`v2.17`). */
 	glance_version: string | null,
 	token_expires_at: string | null,
+};
+
+/**  The team repository an engine is open on. */
+export type TeamOpen = {
+	/**  The name this desktop calls it by. */
+	name: string,
+	/**  The repository's id in its catalog. */
+	repository_id: string,
 };
 
 /**  One team repository as this desktop reaches it. */
