@@ -14,16 +14,6 @@ use team_common::*;
 
 const UUID: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
 
-/// Two desktops connected to one new team repository named `team`.
-fn two_desks(db: &Db) -> (Desk, Desk) {
-    let (a, b) = (Desk::new(), Desk::new());
-    for desk in [&a, &b] {
-        let (code, v) = desk.connect("team", db, pg_password(), &[]);
-        assert_eq!(code, 0, "{v:#}");
-    }
-    (a, b)
-}
-
 /// An IMGAPI store on the test web server with one image manifest: its URL.
 fn imgapi_site(test: &str) -> String {
     let rel = format!("team-{test}-{}", std::process::id());

@@ -10,24 +10,7 @@ mod team_common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use team_common::*;
-
-fn desks(db: &Db, n: usize) -> Vec<Desk> {
-    (0..n)
-        .map(|_| {
-            let desk = Desk::new();
-            let (code, v) = desk.connect("team", db, pg_password(), &[]);
-            assert_eq!(code, 0, "{v:#}");
-            desk
-        })
-        .collect()
-}
-
-fn sha256_of(path: &Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
-}
 
 fn object_url(db: &Db, sha: &str) -> String {
     bucket_url(&format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..]))

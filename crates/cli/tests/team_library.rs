@@ -13,21 +13,6 @@ use serde_json::Value;
 use std::process::Command;
 use team_common::*;
 
-/// Two desktops connected to one new team repository named `team`.
-fn two_desks(db: &Db) -> (Desk, Desk) {
-    let (a, b) = (Desk::new(), Desk::new());
-    for desk in [&a, &b] {
-        let (code, v) = desk.connect("team", db, pg_password(), &[]);
-        assert_eq!(code, 0, "{v:#}");
-    }
-    (a, b)
-}
-
-fn sha256_of(path: &std::path::Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
-}
-
 /// The bucket key of the bytes with `sha` under this test's prefix.
 fn object_key(db: &Db, sha: &str) -> String {
     format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..])

@@ -376,6 +376,7 @@ impl From<crate::db::SqlError> for Error {
         let e = match e {
             crate::db::SqlError::Conversion { cause, .. } => return *cause,
             crate::db::SqlError::Postgres(e) => return crate::team::catalog::query_error("team catalog", &e),
+            crate::db::SqlError::Reconnect(e) => return e,
             e => e,
         };
         match e.sqlite_error_code() {

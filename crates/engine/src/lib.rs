@@ -210,7 +210,10 @@ impl Engine {
         let engine = Engine {
             layout,
             store,
-            conn: Mutex::new(Connection::from_postgres(client)),
+            conn: Mutex::new(Connection::from_postgres(client, {
+                let (repo, secrets) = (repo.clone(), secrets.clone());
+                Box::new(move || team::open_catalog(&repo, &secrets).map(|(client, _)| client))
+            })),
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
             unwritable: None,

@@ -209,3 +209,28 @@ pub fn bucket_keys(prefix: &str) -> Vec<String> {
     assert!(listed.contains("<ListBucketResult"), "not a listing: {listed}");
     listed.split("<Key>").skip(1).map(|k| k.split("</Key>").next().unwrap().to_string()).collect()
 }
+
+/// `n` desktops connected to one new team repository named `team` in `db`.
+pub fn desks(db: &Db, n: usize) -> Vec<Desk> {
+    (0..n)
+        .map(|_| {
+            let desk = Desk::new();
+            let (code, v) = desk.connect("team", db, pg_password(), &[]);
+            assert_eq!(code, 0, "{v:#}");
+            desk
+        })
+        .collect()
+}
+
+/// Two of [`desks`].
+pub fn two_desks(db: &Db) -> (Desk, Desk) {
+    let mut d = desks(db, 2);
+    let b = d.pop().unwrap();
+    (d.pop().unwrap(), b)
+}
+
+/// The SHA-256 of a file, as sha256sum prints it.
+pub fn sha256_of(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}

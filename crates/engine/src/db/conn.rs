@@ -70,6 +70,9 @@ pub enum SqlError {
     /// transaction was rolled back instead of committed.
     #[error("the transaction was rolled back: one of its statements had failed")]
     RolledBack,
+    /// The connection was lost and a new one could not be made: carries why, coded.
+    #[error("{}", .0.text)]
+    Reconnect(Error),
 }
 
 impl SqlError {
@@ -404,8 +407,9 @@ impl Connection {
         Connection { inner: Inner::Sqlite(conn) }
     }
 
-    pub(crate) fn from_postgres(client: postgres::Client) -> Connection {
-        Connection { inner: Inner::Pg(Box::new(PgConn::new(client))) }
+    /// A team catalog's connection; `reconnect` makes a new one when it is lost.
+    pub(crate) fn from_postgres(client: postgres::Client, reconnect: super::pg::Reconnect) -> Connection {
+        Connection { inner: Inner::Pg(Box::new(PgConn::new(client, reconnect))) }
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -34,8 +34,12 @@ enum Typing {
 /// A statement's text and the type OIDs its parameters were prepared with.
 type TypedKey = (String, Vec<u32>);
 
+/// Makes a new connection to the same catalog (a lost one is replaced by it).
+pub(crate) type Reconnect = Box<dyn Fn() -> crate::error::Result<postgres::Client> + Send>;
+
 pub(crate) struct PgConn {
     client: RefCell<postgres::Client>,
+    reconnect: Reconnect,
     prepared: RefCell<HashMap<String, Typing>>,
     /// Prepared with their parameters typed by value, by statement and the types sent.
     by_value: RefCell<HashMap<TypedKey, Arc<Prepared>>>,
@@ -47,9 +51,10 @@ pub(crate) struct PgConn {
 }
 
 impl PgConn {
-    pub(crate) fn new(client: postgres::Client) -> PgConn {
+    pub(crate) fn new(client: postgres::Client, reconnect: Reconnect) -> PgConn {
         PgConn {
             client: RefCell::new(client),
+            reconnect,
             prepared: RefCell::new(HashMap::new()),
             by_value: RefCell::new(HashMap::new()),
             in_write: Flag::new(false),
@@ -115,21 +120,61 @@ impl PgConn {
         if self.prepared.borrow().contains_key(sql) {
             return Ok(());
         }
-        match self.statement(sql, &[]) {
+        self.again_if_lost(|| match self.statement(sql, &[]) {
             Err(SqlError::Postgres(e)) if untyped(&e) => Ok(()),
             other => other.map(|_| ()),
-        }
+        })
     }
 
     pub(crate) fn execute(&self, sql: &str, cells: &[Value]) -> SqlResult<usize> {
-        let p = self.statement(sql, cells)?;
-        let args: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
-        let n = self.client.borrow_mut().execute(&p.stmt, &args).inspect_err(|_| self.note_failure())?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        self.again_if_lost(|| {
+            let p = self.statement(sql, cells)?;
+            let args: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+            let n = self.client.borrow_mut().execute(&p.stmt, &args).inspect_err(|_| self.note_failure())?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// Run `f`; when it failed because the connection was lost (a restarted server, a network cut,
+    /// an ended session) and no write transaction is open, connect again and run it once more. In
+    /// a write transaction the loss is the write's error: it was rolled back, and the caller decides.
+    fn again_if_lost<T>(&self, f: impl Fn() -> SqlResult<T>) -> SqlResult<T> {
+        match f() {
+            Err(e) if !self.in_write.get() && self.lost(&e) => {
+                tracing::warn!(error = %e, "team catalog connection lost; connecting again");
+                self.connect_again()?;
+                f()
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `e` says the connection is gone: closed, or ended by the server (its FATAL answer
+    /// can arrive before the client has noticed the socket closing).
+    fn lost(&self, e: &SqlError) -> bool {
+        let ended = |pe: &postgres::Error| {
+            pe.is_closed()
+                || pe.code().is_some_and(|c| [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW].contains(c))
+        };
+        matches!(e, SqlError::Postgres(pe) if ended(pe)) || self.client.borrow().is_closed()
+    }
+
+    /// Replace a lost connection; the statements prepared on it went with it.
+    fn connect_again(&self) -> SqlResult<()> {
+        let client = (self.reconnect)().map_err(SqlError::Reconnect)?;
+        *self.client.borrow_mut() = client;
+        self.prepared.borrow_mut().clear();
+        self.by_value.borrow_mut().clear();
+        tracing::info!("team catalog connected again");
+        Ok(())
     }
 
     /// The rows of `sql` for `cells`, with the statement's column names.
     pub(crate) fn query(&self, sql: &str, cells: &[Value]) -> SqlResult<(Arc<Prepared>, Vec<Vec<Value>>)> {
+        self.again_if_lost(|| self.query_once(sql, cells))
+    }
+
+    fn query_once(&self, sql: &str, cells: &[Value]) -> SqlResult<(Arc<Prepared>, Vec<Vec<Value>>)> {
         let p = self.statement(sql, cells)?;
         let args: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
         let rows = self.client.borrow_mut().query(&p.stmt, &args).inspect_err(|_| self.note_failure())?;
@@ -164,7 +209,8 @@ impl PgConn {
     /// BEGIN, then the team's write lock — waited for at most [`LOCK_WAIT`], then `catalog_busy`, as
     /// SQLite's busy timeout does; the guard rolls back unless committed.
     pub(crate) fn begin_write(&self) -> SqlResult<WriteTx<'_>> {
-        self.batch(&format!("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{LOCK_WAIT}'"))?;
+        let begin = format!("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{LOCK_WAIT}'");
+        self.again_if_lost(|| self.batch(&begin))?;
         self.in_write.set(true);
         self.failed.set(false);
         let tx = WriteTx { pg: self, done: false };

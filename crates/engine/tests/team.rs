@@ -1,0 +1,87 @@
+//! An open team repository outlives its catalog connection: when PostgreSQL ends the session (a
+//! restarted server, a network cut, an admin's pg_terminate_backend), the next read or write
+//! connects again by itself. Real PostgreSQL and SeaweedFS, started by scripts/servers.sh (`make
+//! test` sets IMAGESMITH_SERVERS_ENV); the test has its own database and bucket prefix.
+
+use imagesmith_engine::secrets::Secret;
+use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};
+use imagesmith_engine::{ArtifactQuery, CancelToken, Engine, ImportItem, ImportRequest};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn servers_env() -> HashMap<String, String> {
+    let path = std::env::var("IMAGESMITH_SERVERS_ENV")
+        .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    let dir = std::env::var("IMAGESMITH_FIXTURES").expect("IMAGESMITH_FIXTURES is set by `make test` (scripts/fixtures.sh)");
+    Path::new(&dir).join(name)
+}
+
+/// `sql` as the server's superuser over its socket; the output, trimmed.
+fn psql(env: &HashMap<String, String>, db: &str, sql: &str) -> String {
+    let out = Command::new(format!("{}/psql", env["TS_PG_BIN"]))
+        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", &env["TS_PG_SOCKET_DIR"], "-p", &env["TS_PG_PORT"]])
+        .args(["-U", "postgres", "-d", db, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
+    let env = servers_env();
+    let cache = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::env::set_var("IMAGESMITH_CACHE", cache.path());
+    std::env::set_var("IMAGESMITH_CONFIG", config.path());
+    let db = format!("t_engine_{}", std::process::id());
+    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql(&env, "postgres", &format!("CREATE DATABASE {db} OWNER {}", env["TS_PG_USER"]));
+    let mut repo = ConnectRequest {
+        name: "lab".into(),
+        catalog: format!("postgresql://{}@127.0.0.1:{}/{db}?sslmode=disable", env["TS_PG_USER"], env["TS_PG_PORT"]),
+        objects: format!("s3://{}/{db}", env["TS_S3_BUCKET"]),
+        endpoint: env["TS_S3_ENDPOINT"].clone(),
+        region: Some(env["TS_S3_REGION"].clone()),
+        access_key_id: env["TS_S3_ACCESS_KEY_ID"].clone(),
+    }
+    .to_repo()
+    .unwrap();
+    let secrets =
+        TeamSecrets { catalog: Secret::new(env["TS_PG_PASSWORD"].clone()), objects: Secret::new(env["TS_S3_SECRET_ACCESS_KEY"].clone()) };
+    repo.repository_id = Some(team::connect(&repo, &secrets, Migrate::Create).unwrap().repository.id);
+    let engine = Engine::open_team(&repo, &secrets).unwrap();
+    assert_eq!(engine.list_artifacts(&ArtifactQuery::default()).unwrap().len(), 0);
+
+    // The server ends the session (as a restart or a cut would): the next read connects again.
+    let ended = psql(&env, "postgres", &format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"));
+    assert_eq!(ended, "1", "the engine's one session was ended");
+    assert_eq!(engine.list_artifacts(&ArtifactQuery::default()).unwrap().len(), 0, "read again on a new connection");
+
+    // And a write (an import takes the team's write lock several times) after another cut.
+    psql(&env, "postgres", &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
+    let req = ImportRequest { items: vec![ImportItem { path: fixture("post-install.sh"), ..Default::default() }], ..Default::default() };
+    let report = engine.import(&req, &CancelToken::new(), &|_| {}).unwrap();
+    assert!(report.items[0].artifact.is_some(), "{report:?}");
+    assert_eq!(psql(&env, &db, "SELECT string_agg(name, ',') FROM artifacts"), "post-install.sh");
+
+    // A catalog that stays away is told as such, with what to do.
+    let err = {
+        drop(engine);
+        let engine = Engine::open_team(&repo, &secrets).unwrap();
+        psql(&env, "postgres", &format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));
+        psql(&env, "postgres", &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
+        let err = engine.list_artifacts(&ArtifactQuery::default()).unwrap_err();
+        psql(&env, "postgres", &format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true"));
+        err
+    };
+    assert!(!err.recovery.is_empty(), "{err:?}");
+    assert_ne!(err.code, "internal", "{err:?}");
+    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
