@@ -28,6 +28,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![
             commands::repository::repository_info,
             commands::repository::reveal_repository,
+            commands::repository::use_repository,
             commands::repository::open_log_folder,
             commands::dialogs::choose_files,
             commands::dialogs::choose_folder,

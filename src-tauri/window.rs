@@ -15,6 +15,8 @@ pub trait MainWindow: Send + Sync {
     /// Close it as its close button does (running jobs are asked about first).
     fn close(&self);
     fn set_title(&self, title: &str);
+    /// Start the app again (after the current repository changed), once this command has answered.
+    fn restart(&self);
 }
 
 impl<R: Runtime> MainWindow for tauri::AppHandle<R> {
@@ -31,6 +33,9 @@ impl<R: Runtime> MainWindow for tauri::AppHandle<R> {
             let _ = w.set_title(title);
         }
     }
+    fn restart(&self) {
+        self.request_restart();
+    }
 }
 
 /// No window (the state before setup gives it one).
@@ -42,6 +47,7 @@ impl MainWindow for NoWindow {
     }
     fn close(&self) {}
     fn set_title(&self, _: &str) {}
+    fn restart(&self) {}
 }
 
 /// Put the window where the person left it, if that still fits on an attached monitor.

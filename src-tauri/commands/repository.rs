@@ -53,6 +53,17 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
     .await
 }
 
+/// Make `name` (a team repository connected on this desktop, or `local`) the current repository
+/// and start the app again on it: a window works on one repository for its whole life. The command
+/// line follows the same choice.
+#[tauri::command]
+#[specta::specta]
+pub async fn use_repository(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
+    blocking(move || Ok(imagesmith_engine::team::config::Repositories::use_repository(&name).map(|_| ())?)).await?;
+    state.window.restart();
+    Ok(())
+}
+
 /// Open the repository folder in the desktop's file manager.
 #[tauri::command]
 #[specta::specta]

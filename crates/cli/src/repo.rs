@@ -183,14 +183,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             Ok(ExitCode::SUCCESS)
         }
         RepoAction::Use { name } => {
-            let (repos, ()) = Repositories::change(|repos| {
-                repos.current = if name.eq_ignore_ascii_case("local") {
-                    None
-                } else {
-                    Some(repos.get(&name).ok_or_else(|| repos.unknown(&name))?.name.clone())
-                };
-                Ok(())
-            })?;
+            let repos = Repositories::use_repository(&name)?;
             if std::env::var_os("IMAGESMITH_HOME").is_some_and(|v| !v.is_empty()) {
                 eprintln!("warning: IMAGESMITH_HOME is set here, so commands in this environment keep using that folder until it is unset (or given --repo).");
             }

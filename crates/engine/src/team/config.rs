@@ -102,6 +102,19 @@ impl Repositories {
     }
 
     /// The team repository saved under this name (any case).
+    /// Make `name` the current repository (`local`, any case: the desktop's own); the list as saved.
+    pub fn use_repository(name: &str) -> Result<Repositories> {
+        let (repos, ()) = Repositories::change(|repos| {
+            repos.current = if name.eq_ignore_ascii_case("local") {
+                None
+            } else {
+                Some(repos.get(name).ok_or_else(|| repos.unknown(name))?.name.clone())
+            };
+            Ok(())
+        })?;
+        Ok(repos)
+    }
+
     pub fn get(&self, name: &str) -> Option<&TeamRepo> {
         self.team.iter().find(|r| r.name.eq_ignore_ascii_case(name))
     }

@@ -49,6 +49,16 @@ export class Settings {
     }
   }
 
+  /** Make `name` (a team repository, or `local`) the current one; the app starts again on it. */
+  async useRepository(name: string): Promise<void> {
+    try {
+      await api.useRepository(name);
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
   async openLogFolder(): Promise<void> {
     try {
       await api.openLogFolder();

@@ -122,6 +122,40 @@ describe('Settings', () => {
     expect(screen.getByTestId('repository-path')).toHaveTextContent('/home/a/.cache/io.imagesmith.desktop/teams/6f1c1f0e');
   });
 
+  it('switches to another repository with Use, never while jobs run, and says why it could not', async () => {
+    const team = (name: string) => ({ name, catalog: `postgresql://alice@db.example.net:5432/${name}`, bucket: 'images', prefix: '',
+      endpoint: 'https://s3.example.net', region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', repository_id: null });
+    let refuse = false;
+    const calls = mockCommands({
+      repository_info: () => ({ root: '/home/a/.cache/io.imagesmith.desktop/teams/6f1c', app_version: '0.1.0', read_only: null, stats: STATS,
+        diagnostics: '', open_team: { name: 'lab', repository_id: '6f1c' }, team: { current: 'lab', team: [team('lab'), team('staging')] }, team_error: null }),
+      use_repository: () => {
+        if (refuse) throw ipcError('not_found', 'No team repository "staging" is connected on this desktop.');
+        return null;
+      },
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup();
+    const { rerender } = render(SettingsView, { settings, busy: true });
+    // The open one has no Use button; the other one has, disabled while jobs run.
+    const use = screen.getAllByTestId('team-use');
+    expect(use).toHaveLength(1);
+    expect(use[0]).toBeDisabled();
+    expect(use[0]).toHaveAttribute('title', expect.stringContaining('Jobs are running'));
+    expect(screen.getByTestId('use-local')).toBeDisabled();
+
+    await rerender({ settings, busy: false });
+    await user.click(screen.getByTestId('team-use'));
+    expect(calls.filter((c) => c.cmd === 'use_repository').map((c) => c.args)).toEqual([{ name: 'staging' }]);
+    await user.click(screen.getByTestId('use-local'));
+    expect(calls.filter((c) => c.cmd === 'use_repository').map((c) => c.args)).toEqual([{ name: 'staging' }, { name: 'local' }]);
+
+    refuse = true;
+    await user.click(screen.getByTestId('team-use'));
+    expect(await screen.findByText(/No team repository "staging" is connected/)).toBeInTheDocument();
+  });
+
   it('says how to connect a team repository when none is, and why the list cannot be read', async () => {
     let broken = false;
     mockCommands({

@@ -11,6 +11,12 @@ export const commands = {
 	repositoryInfo: () => typedError<RepositoryInfo, Error>(__TAURI_INVOKE("repository_info")),
 	/**  Open the repository folder in the desktop's file manager. */
 	revealRepository: () => typedError<null, Error>(__TAURI_INVOKE("reveal_repository")),
+	/**
+	 *  Make `name` (a team repository connected on this desktop, or `local`) the current repository
+	 *  and start the app again on it: a window works on one repository for its whole life. The command
+	 *  line follows the same choice.
+	 */
+	useRepository: (name: string) => typedError<null, Error>(__TAURI_INVOKE("use_repository", { name })),
 	/**  Open the folder of the log files (for a support request) in the desktop's file manager. */
 	openLogFolder: () => typedError<null, Error>(__TAURI_INVOKE("open_log_folder")),
 	/**  The native "open files" dialog; the chosen paths (none when cancelled). */

@@ -54,6 +54,7 @@ export const api = {
   notifyJobFinished: (title: string, body: string) => unwrap(commands.notifyJobFinished(title, body)),
   showInFolder: (path: string) => unwrap(commands.showInFolder(path)),
   revealRepository: () => unwrap(commands.revealRepository()),
+  useRepository: (name: string) => unwrap(commands.useRepository(name)),
   openLogFolder: () => unwrap(commands.openLogFolder()),
   chooseFiles: () => unwrap(commands.chooseFiles()),
   chooseFolder: (title: string) => unwrap(commands.chooseFolder(title)),
