@@ -59,7 +59,7 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
 #[tauri::command]
 #[specta::specta]
 pub async fn use_repository(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
-    blocking(move || Ok(imagesmith_engine::team::config::Repositories::use_repository(&name).map(|_| ())?)).await?;
+    blocking(move || imagesmith_engine::team::config::Repositories::use_repository(&name).map(drop)).await?;
     state.window.restart();
     Ok(())
 }
