@@ -1,5 +1,6 @@
-//! "jobs-changed" / "catalog-changed" / "profiles-changed" / "gold-changed": polls the engine's change stamp so that changes made by any
-//! process (this window, a CLI import running alongside) reach the UI, which then refetches.
+//! "jobs-changed" / "catalog-changed" / "profiles-changed" / "gold-changed": reads the engine's change stamp so that changes made by any
+//! process (this window, a CLI import running alongside, another desktop on a team repository) reach the UI, which then
+//! refetches — every 500 ms on a local repository, when the team catalog NOTIFYs on a team one (`Engine::wait_for_change`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +46,8 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
             let mut seen = engine.change_stamp().ok();
             let mut settled_at = std::time::Instant::now();
             loop {
-                std::thread::sleep(POLL);
+                // A local repository: every POLL. A team's: when its catalog NOTIFYs a change.
+                engine.wait_for_change(POLL);
                 // What this window imported reaches the disk within ~30 s; record it as settled.
                 if settled_at.elapsed() >= SETTLE_EVERY {
                     settled_at = std::time::Instant::now();

@@ -105,6 +105,10 @@ pub struct Engine {
 
 struct Team {
     open: TeamOpen,
+    /// A new connection to the catalog (the facade's when its own is lost, the change listener's).
+    connect: std::sync::Arc<dyn Fn() -> Result<postgres::Client> + Send + Sync>,
+    /// The connection that LISTENs for other desktops' changes ([`Engine::wait_for_change`]).
+    listener: Mutex<Option<postgres::Client>>,
     bucket: team::bucket::Bucket,
     /// This desktop's id in the team: the prefix of its sessions' ids (`team::desktop_id`).
     desktop: String,
@@ -207,17 +211,27 @@ impl Engine {
         let layout = DataLayout::new(team::cache_dir()?.join(&schema.id));
         let desktop = team::desktop_id(&layout.root)?;
         let store = store::Store::open_as(&layout, Some(&desktop))?;
+        let connect: std::sync::Arc<dyn Fn() -> Result<postgres::Client> + Send + Sync> = {
+            let (repo, secrets) = (repo.clone(), secrets.clone());
+            std::sync::Arc::new(move || team::open_catalog(&repo, &secrets).map(|(client, _)| client))
+        };
         let engine = Engine {
             layout,
             store,
             conn: Mutex::new(Connection::from_postgres(client, {
-                let (repo, secrets) = (repo.clone(), secrets.clone());
-                Box::new(move || team::open_catalog(&repo, &secrets).map(|(client, _)| client))
+                let connect = connect.clone();
+                Box::new(move || connect())
             })),
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
             unwritable: None,
-            team: Some(Team { open: TeamOpen { name: repo.name.clone(), repository_id: schema.id }, bucket, desktop }),
+            team: Some(Team {
+                open: TeamOpen { name: repo.name.clone(), repository_id: schema.id },
+                connect,
+                listener: Mutex::new(None),
+                bucket,
+                desktop,
+            }),
         };
         let live = engine.store.live_sessions()?;
         jobs::mark_interrupted(&engine.db(), &live, engine.desktop_id())?;
@@ -307,6 +321,57 @@ impl Engine {
         match &self.unwritable {
             Some(why) => Err(why.clone()),
             None => Ok(()),
+        }
+    }
+
+    /// Wait until something may have changed, then return; the caller reads [`Engine::change_stamp`].
+    /// A local repository has no one to tell it: this waits `local_poll`. A team repository's
+    /// catalog NOTIFYs every change (its triggers), which a connection of its own LISTENs for: this
+    /// returns 250 ms after the first notification (so a burst is read once), or after 30 s without
+    /// one (a safety net), instead of polling the shared server twice a second. A lost listener is
+    /// made again on the next call, after a pause (5 s while the server is away).
+    pub fn wait_for_change(&self, local_poll: std::time::Duration) {
+        use postgres::fallible_iterator::FallibleIterator;
+        use std::time::Duration;
+        let Some(team) = &self.team else {
+            std::thread::sleep(local_poll);
+            return;
+        };
+        let mut listener = team.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if listener.is_none() {
+            match (team.connect)().and_then(|mut c| {
+                c.batch_execute("LISTEN imagesmith").map_err(|e| team::catalog::query_error("team catalog", &e))?;
+                Ok(c)
+            }) {
+                Ok(c) => *listener = Some(c),
+                Err(e) => {
+                    tracing::warn!(code = %e.code, "team catalog not listened to; trying again");
+                    drop(listener);
+                    std::thread::sleep(Duration::from_secs(5));
+                    return;
+                }
+            }
+        }
+        let lost = {
+            let client = listener.as_mut().expect("listening");
+            let mut notes = client.notifications();
+            let first = notes.timeout_iter(Duration::from_secs(30)).next();
+            match first {
+                Ok(Some(_)) => {
+                    std::thread::sleep(Duration::from_millis(250));
+                    // What came meanwhile is read with the same stamp.
+                    while let Ok(Some(_)) = notes.iter().next() {}
+                    None
+                }
+                Ok(None) => None,
+                Err(e) => Some(e),
+            }
+        };
+        if let Some(e) = lost {
+            tracing::warn!(error = %e, "team catalog listener lost");
+            *listener = None;
+            drop(listener);
+            std::thread::sleep(Duration::from_secs(1));
         }
     }
 

@@ -33,16 +33,17 @@ fn psql(env: &HashMap<String, String>, db: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-#[test]
-fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
-    let env = servers_env();
-    let cache = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
-    std::env::set_var("IMAGESMITH_CACHE", cache.path());
-    std::env::set_var("IMAGESMITH_CONFIG", config.path());
-    let db = format!("t_engine_{}", std::process::id());
-    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    psql(&env, "postgres", &format!("CREATE DATABASE {db} OWNER {}", env["TS_PG_USER"]));
+/// A new team repository named `lab` in database `db` (made afresh) and this test's bucket prefix,
+/// with this test's own cache and config folders.
+fn new_team(
+    env: &HashMap<String, String>,
+    db: &str,
+    dirs: &(tempfile::TempDir, tempfile::TempDir),
+) -> (team::config::TeamRepo, TeamSecrets) {
+    std::env::set_var("IMAGESMITH_CACHE", dirs.0.path());
+    std::env::set_var("IMAGESMITH_CONFIG", dirs.1.path());
+    psql(env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql(env, "postgres", &format!("CREATE DATABASE {db} OWNER {}", env["TS_PG_USER"]));
     let mut repo = ConnectRequest {
         name: "lab".into(),
         catalog: format!("postgresql://{}@127.0.0.1:{}/{db}?sslmode=disable", env["TS_PG_USER"], env["TS_PG_PORT"]),
@@ -56,6 +57,19 @@ fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
     let secrets =
         TeamSecrets { catalog: Secret::new(env["TS_PG_PASSWORD"].clone()), objects: Secret::new(env["TS_S3_SECRET_ACCESS_KEY"].clone()) };
     repo.repository_id = Some(team::connect(&repo, &secrets, Migrate::Create).unwrap().repository.id);
+    (repo, secrets)
+}
+
+fn dirs() -> (tempfile::TempDir, tempfile::TempDir) {
+    (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap())
+}
+
+#[test]
+fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
+    let env = servers_env();
+    let db = format!("t_engine_{}", std::process::id());
+    let dirs = dirs();
+    let (repo, secrets) = new_team(&env, &db, &dirs);
     let engine = Engine::open_team(&repo, &secrets).unwrap();
     assert_eq!(engine.list_artifacts(&ArtifactQuery::default()).unwrap().len(), 0);
 
@@ -83,5 +97,42 @@ fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
     };
     assert!(!err.recovery.is_empty(), "{err:?}");
     assert_ne!(err.code, "internal", "{err:?}");
+    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
+/// Another desktop's change reaches an open team repository through the catalog's NOTIFY: the
+/// waiting engine wakes within a second of it (its safety-net check comes only every 30 s).
+#[test]
+fn another_desktops_change_wakes_the_waiting_engine_within_a_second() {
+    let env = servers_env();
+    let db = format!("t_listen_{}", std::process::id());
+    let dirs = dirs();
+    let (repo, secrets) = new_team(&env, &db, &dirs);
+    let engine = std::sync::Arc::new(Engine::open_team(&repo, &secrets).unwrap());
+    let before = engine.change_stamp().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiting = engine.clone();
+    std::thread::spawn(move || loop {
+        waiting.wait_for_change(std::time::Duration::from_millis(500));
+        if waiting.change_stamp().unwrap() != before {
+            let _ = tx.send(std::time::Instant::now());
+            return;
+        }
+    });
+    // Its listening connection is there (a condition, not a guess at how long it takes).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while psql(&env, "postgres", &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND query = 'LISTEN imagesmith'"))
+        != "1"
+    {
+        assert!(std::time::Instant::now() < deadline, "the engine never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Another desktop starts a job (as psql, straight into the catalog).
+    let changed = std::time::Instant::now();
+    psql(&env, &db, "INSERT INTO jobs (kind, state, session, created_at, run_by) VALUES ('import', 'running', 'x-1-2', 'now', 'bo@desk')");
+    let woke = rx.recv_timeout(std::time::Duration::from_secs(40)).expect("the engine saw the change");
+    let after = woke.duration_since(changed);
+    assert!(after < std::time::Duration::from_secs(2), "woke {after:?} after the change: not by NOTIFY");
+    drop(engine);
     psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
