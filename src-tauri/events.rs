@@ -34,6 +34,15 @@ pub struct GoldChanged {
     pub stamp: i64,
 }
 
+/// The repository could not be read (a team's catalog cannot be reached), or can be again. While
+/// it cannot, the window keeps what it last read and adds nothing; the engine reconnects by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct RepositoryStatusChanged {
+    pub online: bool,
+    /// Why it cannot be read, while it cannot.
+    pub error: Option<crate::error::IpcError>,
+}
+
 pub const POLL: Duration = Duration::from_millis(500);
 /// How often the watcher settles what this process imported (see the engine's `durability`).
 pub const SETTLE_EVERY: Duration = Duration::from_secs(60);
@@ -44,6 +53,7 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
         .name("change-watcher".into())
         .spawn(move || {
             let mut seen = engine.change_stamp().ok();
+            let mut online = true;
             let mut settled_at = std::time::Instant::now();
             loop {
                 // A local repository: every POLL. A team's: when its catalog NOTIFYs a change.
@@ -53,7 +63,27 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
                     settled_at = std::time::Instant::now();
                     let _ = engine.settle(imagesmith_engine::durability::SETTLE_AFTER);
                 }
-                let Ok(now) = engine.change_stamp() else { continue };
+                let now = match engine.change_stamp() {
+                    Ok(now) => now,
+                    Err(e) => {
+                        if online {
+                            online = false;
+                            tracing::warn!(code = %e.code, "the repository cannot be read");
+                            let _ = RepositoryStatusChanged { online: false, error: Some(e) }.emit(&app);
+                        }
+                        continue;
+                    }
+                };
+                if !online {
+                    // Back: everything is read again, whatever changed meanwhile.
+                    online = true;
+                    let _ = RepositoryStatusChanged { online: true, error: None }.emit(&app);
+                    seen = None;
+                    let _ = JobsChanged { stamp: now.jobs }.emit(&app);
+                    let _ = CatalogChanged { stamp: now.artifacts }.emit(&app);
+                    let _ = ProfilesChanged { stamp: now.profiles }.emit(&app);
+                    let _ = GoldChanged { stamp: now.gold }.emit(&app);
+                }
                 if let Some(before) = &seen {
                     if before.jobs != now.jobs {
                         let _ = JobsChanged { stamp: now.jobs }.emit(&app);

@@ -130,7 +130,13 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::snapshots::start_snapshot_image,
             commands::dialogs::choose_disk_file,
         ])
-        .events(tauri_specta::collect_events![events::JobsChanged, events::CatalogChanged, events::ProfilesChanged, events::GoldChanged])
+        .events(tauri_specta::collect_events![
+            events::JobsChanged,
+            events::CatalogChanged,
+            events::ProfilesChanged,
+            events::GoldChanged,
+            events::RepositoryStatusChanged
+        ])
         // the Linux distributions an OS may be named by (the edit form offers them)
         .constant("LINUX_DISTROS", imagesmith_engine::model::LINUX_DISTROS)
         // ids, sizes and byte counts stay far below 2^53

@@ -2859,6 +2859,21 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     assert!(figures.starts_with("2 artifacts in 2 stored files"), "the team's figures, read when Settings is shown: {figures}");
     look_at(&app, "[data-testid=open-team]").await;
     looks(&mut app, "team-settings").await;
+
+    // The catalog goes away (no new connections, the open ones ended): the window says so, keeps
+    // what it showed and adds nothing; when it is back, the window is online again by itself.
+    psql(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));
+    psql(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
+    let banner = app.wait_for_within("[data-testid=offline-banner]", Duration::from_secs(30)).await;
+    assert!(banner.text().await.unwrap().contains("lab cannot be reached"));
+    assert!(!app.wait_for("[data-testid=add-files]").await.is_enabled().await.unwrap(), "nothing is added while offline");
+    app.click("[data-testid=nav-library]").await;
+    app.wait_for("[data-testid=artifact-row][data-name='post-install.sh']").await;
+    look_at(&app, "[data-testid=offline-banner]").await;
+    looks(&mut app, "team-offline").await;
+    psql(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true"));
+    app.wait_shown("[data-testid=offline-banner]", false).await;
+    assert!(app.wait_for("[data-testid=add-files]").await.is_enabled().await.unwrap());
     app.quit().await;
     off_runtime(move || drop(other));
     psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));

@@ -347,6 +347,7 @@ export const events = {
 	goldChanged: makeEvent<GoldChanged, GoldChanged>("gold-changed"),
 	jobsChanged: makeEvent<JobsChanged, JobsChanged>("jobs-changed"),
 	profilesChanged: makeEvent<ProfilesChanged, ProfilesChanged>("profiles-changed"),
+	repositoryStatusChanged: makeEvent<RepositoryStatusChanged, RepositoryStatusChanged>("repository-status-changed"),
 };
 
 /* Constants */
@@ -1437,6 +1438,16 @@ export type RepositoryStats = {
 	lost: number,
 	/**  Bytes free on the repository's disk for this user; None when the system does not say. */
 	free_bytes: number | null,
+};
+
+/**
+ *  The repository could not be read (a team's catalog cannot be reached), or can be again. While
+ *  it cannot, the window keeps what it last read and adds nothing; the engine reconnects by itself.
+ */
+export type RepositoryStatusChanged = {
+	online: boolean,
+	/**  Why it cannot be read, while it cannot. */
+	error: Error | null,
 };
 
 /**  Where a member goes in an exported profile, by kind. */

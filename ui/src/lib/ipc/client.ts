@@ -240,8 +240,16 @@ export const api = {
 export type Api = typeof api;
 
 /** Subscribe to the shell's change events; returns an unsubscribe function. */
-export async function onChanges(handlers: { jobs?: () => void; catalog?: () => void; profiles?: () => void; gold?: () => void }): Promise<() => void> {
+export async function onChanges(handlers: {
+  jobs?: () => void;
+  catalog?: () => void;
+  profiles?: () => void;
+  gold?: () => void;
+  /** The repository cannot be read (a team's catalog is away), or can be again. */
+  status?: (s: T.RepositoryStatusChanged) => void;
+}): Promise<() => void> {
   const offs: Array<() => void> = [];
+  if (handlers.status) offs.push(await events.repositoryStatusChanged.listen((e) => handlers.status?.(e.payload)));
   if (handlers.gold) offs.push(await events.goldChanged.listen(() => handlers.gold?.()));
   if (handlers.profiles) offs.push(await events.profilesChanged.listen(() => handlers.profiles?.()));
   if (handlers.jobs) offs.push(await events.jobsChanged.listen(() => handlers.jobs?.()));
