@@ -2777,7 +2777,7 @@ async fn team_repositories_connected_on_this_desktop_are_listed_in_settings() {
 /// secrets in the test's own Secret Service. The "other desktop" is this test process, with a
 /// cache folder of its own, through the engine as imagesmith-cli would.
 #[tokio::test]
-#[ignore]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and the team servers: scripts/app.sh test"]
 async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_imports() {
     use imagesmith_engine::secrets::Secret;
     use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};

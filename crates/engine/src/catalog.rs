@@ -726,8 +726,9 @@ pub fn delete(conn: &Connection, a: &Artifact) -> Result<Option<String>> {
 }
 
 /// Every artifact's (id, name, sha256), for verify.
-pub fn all_objects(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
-    let mut stmt = conn.prepare("SELECT id, name, sha256 FROM artifacts ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<crate::db::SqlResult<_>>()?;
+pub fn all_objects(conn: &Connection) -> Result<Vec<(i64, String, String, u64)>> {
+    let mut stmt =
+        conn.prepare("SELECT a.id, a.name, a.sha256, o.size FROM artifacts a JOIN objects o ON o.sha256 = a.sha256 ORDER BY a.id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<crate::db::SqlResult<_>>()?;
     Ok(rows)
 }

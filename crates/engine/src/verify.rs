@@ -3,6 +3,7 @@
 
 use crate::cancel::CancelToken;
 use crate::catalog;
+use crate::db::OptionalExtension;
 use crate::error::{code, Error, Result};
 use crate::jobs::{JobKind, JobProgress, JobSummary, Outcome};
 use crate::model::ArtifactRef;
@@ -68,19 +69,19 @@ pub struct VerifyWork {
 impl Engine {
     /// The verify job over the given artifacts (every artifact when empty).
     pub fn verify_work(&self, keys: &[String]) -> Result<VerifyWork> {
-        let found: Vec<(i64, String, String)> = if keys.is_empty() {
+        let found: Vec<(i64, String, String, u64)> = if keys.is_empty() {
             catalog::all_objects(&self.db())?
         } else {
             let conn = self.db();
-            keys.iter().map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256))).collect::<Result<_>>()?
+            keys.iter().map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256, a.size))).collect::<Result<_>>()?
         };
-        let mut seen: std::collections::HashSet<String> = found.iter().map(|(_, _, sha)| sha.clone()).collect();
+        let mut seen: std::collections::HashSet<String> = found.iter().map(|(_, _, sha, _)| sha.clone()).collect();
         let mut targets: Vec<Target> = found
             .into_iter()
-            .map(|(id, name, sha)| {
+            .map(|(id, name, sha, size)| {
                 // On a team repository the bytes are in the bucket: the catalog knows their size.
                 let size = match self.bucket() {
-                    Some(_) => catalog::by_id(&self.db(), id).ok().flatten().map(|a| a.size),
+                    Some(_) => Some(size),
                     None => std::fs::metadata(self.layout().object_path(&sha)).ok().map(|m| m.len()),
                 };
                 Target::Artifact { id, name, sha, size }
@@ -134,7 +135,10 @@ impl Work for VerifyWork {
         step.phase("hashing");
         let checked = if let Some(bucket) = engine.bucket() {
             // A team repository: the bucket's copy is what every desktop reads, so that is hashed.
-            let size = catalog::by_id(&engine.db(), *id)?.map(|a| a.size).unwrap_or_default();
+            // Read now: deleted while the job ran, the bytes count as none (then skipped below).
+            let size: i64 =
+                engine.db().query_row("SELECT size FROM objects WHERE sha256 = ?1", [sha], |r| r.get(0)).optional()?.unwrap_or(0);
+            let size = size as u64;
             match bucket.hash(sha, size, step.cancel(), &mut |done| step.progress(done)) {
                 Ok(None) => Err(store::object_missing(sha, name)),
                 Ok(Some(got)) if &got == sha => Ok(()),

@@ -1,17 +1,16 @@
 //! Every job kind runs on the one runner: the app gets the job id while the work still runs, and a
 //! request that can be refused is refused before a job row exists.
 
+mod common;
+
+use common::fixture;
+
 use imagesmith_engine::export::ExportRequest;
 use imagesmith_engine::{CancelToken, DataLayout, Engine, ImportItem, ImportRequest, JobKind, JobProgress, JobQuery, JobState};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn fixture(name: &str) -> PathBuf {
-    let dir = std::env::var("IMAGESMITH_FIXTURES").expect("IMAGESMITH_FIXTURES is set by `make test` (scripts/fixtures.sh)");
-    Path::new(&dir).join(name)
-}
 
 /// A sink that holds the job's first tick until the test lets it go: the job cannot end before.
 fn held_sink() -> (imagesmith_engine::ProgressSink, mpsc::Sender<()>) {

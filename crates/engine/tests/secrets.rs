@@ -1,18 +1,12 @@
 //! Secrets in a real Secret Service: gnome-keyring on a private D-Bus, started by
 //! scripts/servers.sh (`make test` starts it and sets IMAGESMITH_SERVERS_ENV).
 
+mod common;
+
+use common::servers_env;
+
 use imagesmith_engine::secrets::{Found, Owner, Secret};
 use imagesmith_engine::{DataLayout, Engine};
-use std::collections::HashMap;
-
-/// The test servers' environment (servers.env); the tests need the real keyring, so running them
-/// outside `make test` is an error that says how to start it.
-fn servers_env() -> HashMap<String, String> {
-    let path = std::env::var("IMAGESMITH_SERVERS_ENV")
-        .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
 
 #[test]
 fn a_secret_kept_in_the_keyring_is_found_again_and_can_be_forgotten() {

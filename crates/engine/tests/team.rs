@@ -3,24 +3,15 @@
 //! connects again by itself. Real PostgreSQL and SeaweedFS, started by scripts/servers.sh (`make
 //! test` sets IMAGESMITH_SERVERS_ENV); the test has its own database and bucket prefix.
 
+mod common;
+
+use common::{fixture, servers_env};
+
 use imagesmith_engine::secrets::Secret;
 use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};
 use imagesmith_engine::{ArtifactQuery, CancelToken, Engine, ImportItem, ImportRequest};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn servers_env() -> HashMap<String, String> {
-    let path = std::env::var("IMAGESMITH_SERVERS_ENV")
-        .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-fn fixture(name: &str) -> PathBuf {
-    let dir = std::env::var("IMAGESMITH_FIXTURES").expect("IMAGESMITH_FIXTURES is set by `make test` (scripts/fixtures.sh)");
-    Path::new(&dir).join(name)
-}
 
 /// `sql` as the server's superuser over its socket; the output, trimmed.
 fn psql(env: &HashMap<String, String>, db: &str, sql: &str) -> String {
@@ -33,13 +24,16 @@ fn psql(env: &HashMap<String, String>, db: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// A new team repository named `lab` in database `db` (made afresh) and this test's bucket prefix,
-/// with this test's own cache and config folders.
-fn new_team(
-    env: &HashMap<String, String>,
-    db: &str,
-    dirs: &(tempfile::TempDir, tempfile::TempDir),
-) -> (team::config::TeamRepo, TeamSecrets) {
+/// A new team repository named `lab`, with the cache and config folders of this test.
+struct NewTeam {
+    repo: team::config::TeamRepo,
+    secrets: TeamSecrets,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+/// A new team repository in database `db` (made afresh) and this test's bucket prefix.
+fn new_team(env: &HashMap<String, String>, db: &str) -> NewTeam {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     std::env::set_var("IMAGESMITH_CACHE", dirs.0.path());
     std::env::set_var("IMAGESMITH_CONFIG", dirs.1.path());
     psql(env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
@@ -57,19 +51,14 @@ fn new_team(
     let secrets =
         TeamSecrets { catalog: Secret::new(env["TS_PG_PASSWORD"].clone()), objects: Secret::new(env["TS_S3_SECRET_ACCESS_KEY"].clone()) };
     repo.repository_id = Some(team::connect(&repo, &secrets, Migrate::Create).unwrap().repository.id);
-    (repo, secrets)
-}
-
-fn dirs() -> (tempfile::TempDir, tempfile::TempDir) {
-    (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap())
+    NewTeam { repo, secrets, _dirs: dirs }
 }
 
 #[test]
 fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
     let env = servers_env();
     let db = format!("t_engine_{}", std::process::id());
-    let dirs = dirs();
-    let (repo, secrets) = new_team(&env, &db, &dirs);
+    let NewTeam { repo, secrets, _dirs } = new_team(&env, &db);
     let engine = Engine::open_team(&repo, &secrets).unwrap();
     assert_eq!(engine.list_artifacts(&ArtifactQuery::default()).unwrap().len(), 0);
 
@@ -106,8 +95,7 @@ fn a_lost_catalog_connection_is_made_again_for_the_next_read_and_write() {
 fn another_desktops_change_wakes_the_waiting_engine_within_a_second() {
     let env = servers_env();
     let db = format!("t_listen_{}", std::process::id());
-    let dirs = dirs();
-    let (repo, secrets) = new_team(&env, &db, &dirs);
+    let NewTeam { repo, secrets, _dirs } = new_team(&env, &db);
     let engine = std::sync::Arc::new(Engine::open_team(&repo, &secrets).unwrap());
     let before = engine.change_stamp().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();

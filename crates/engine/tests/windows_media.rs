@@ -1,17 +1,16 @@
 //! Windows installer media read from real images: genisoimage UDF bridges and ISO 9660-only ones,
 //! WIMs and ESDs made by wimlib-imagex with several editions, and Windows PE boot.wims.
 
+mod common;
+
+use common::fixture;
+
 use imagesmith_engine::udf::Udf;
 use imagesmith_engine::wim::{wim_editions, InstallationType, WindowsArch};
 use imagesmith_engine::windows::{is_windows_pe, windows_media, MediaFileSystem};
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-
-fn fixture(name: &str) -> PathBuf {
-    let dir = std::env::var("IMAGESMITH_FIXTURES").expect("IMAGESMITH_FIXTURES is set by `make test` (scripts/fixtures.sh)");
-    Path::new(&dir).join(name)
-}
+use std::path::Path;
 
 fn open(name: &str) -> File {
     File::open(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))

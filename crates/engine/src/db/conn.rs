@@ -444,22 +444,19 @@ impl Connection {
     }
 
     pub fn prepare(&self, sql: &str) -> SqlResult<Statement<'_>> {
-        Ok(Statement {
-            inner: match &self.inner {
-                Inner::Sqlite(c) => Stmt::Sqlite(c.prepare(sql)?),
-                Inner::Pg(pg) => {
-                    pg.check(sql)?;
-                    Stmt::Pg(pg, sql.to_string())
-                }
-            },
-        })
+        self.statement(sql, false)
     }
 
-    /// [`Connection::prepare`], kept for the next call with the same text.
+    /// [`Connection::prepare`], kept for the next call with the same text (PostgreSQL's are all kept).
     pub fn prepare_cached(&self, sql: &str) -> SqlResult<Statement<'_>> {
+        self.statement(sql, true)
+    }
+
+    fn statement(&self, sql: &str, cached: bool) -> SqlResult<Statement<'_>> {
         Ok(Statement {
             inner: match &self.inner {
-                Inner::Sqlite(c) => Stmt::SqliteCached(c.prepare_cached(sql)?),
+                Inner::Sqlite(c) if cached => Stmt::SqliteCached(c.prepare_cached(sql)?),
+                Inner::Sqlite(c) => Stmt::Sqlite(c.prepare(sql)?),
                 Inner::Pg(pg) => {
                     pg.check(sql)?;
                     Stmt::Pg(pg, sql.to_string())
