@@ -456,6 +456,32 @@ pub fn import_table(r: &ImportReport) {
     println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
 }
 
+/// What a `repo push` or `repo pull` did, one line per artifact or profile.
+pub fn copy_table(r: &imagesmith_engine::transfer::CopyReport, push: bool, team: &str) {
+    let there = if push { format!("team repository \"{team}\"") } else { "the local repository".to_string() };
+    for item in &r.items {
+        let what = if item.what == "profile" { format!("profile {}", item.name) } else { item.name.clone() };
+        match item.outcome {
+            Outcome::Copied => match &item.artifact {
+                Some(a) => println!("copied     {what} ({}, {})", a.kind, human_size(a.size)),
+                None => println!("copied     {what}"),
+            },
+            Outcome::Duplicate => match &item.artifact {
+                Some(a) if a.name != item.name => println!("duplicate  {what} is already in {there} as {}; nothing was sent", a.name),
+                _ => println!("duplicate  {what} is already in {there}; nothing was sent"),
+            },
+            Outcome::Cancelled => println!("cancelled  {what}"),
+            _ => {
+                println!("failed     {what}");
+                if let Some(e) = &item.error {
+                    print_error(e, "  ");
+                }
+            }
+        }
+    }
+    println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
+}
+
 pub fn job_table(jobs: &[JobSummary]) {
     if jobs.is_empty() {
         println!("No jobs yet.");

@@ -6,9 +6,11 @@
 use crate::output;
 use crate::secret_input::given_team_secrets;
 use clap::Subcommand;
+use imagesmith_engine::jobs::JobState;
 use imagesmith_engine::team::config::Repositories;
 use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamStatus};
-use imagesmith_engine::{DataLayout, Error};
+use imagesmith_engine::transfer::{CopyRequest, Direction};
+use imagesmith_engine::{CancelToken, DataLayout, Engine, Error};
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -61,10 +63,39 @@ pub enum RepoAction {
     /// Forget a team repository on this desktop, with its secrets in the keyring (its data stays
     /// on the servers).
     Disconnect { name: String },
+    /// Copy the local repository into the team repository (--repo NAME, or the current one):
+    /// everything, or the artifacts named (with --profiles: the profiles named, with what they
+    /// use). Bytes the team has already are not sent again.
+    Push {
+        #[arg(value_name = "ID_OR_NAME")]
+        names: Vec<String>,
+        /// The names are profiles (with none: every profile and what it uses).
+        #[arg(long)]
+        profiles: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy artifacts (with --profiles: profiles, with what they use) from the team repository
+    /// (--repo NAME, or the current one) into the local repository, for offline work.
+    Pull {
+        #[arg(value_name = "ID_OR_NAME", required = true)]
+        names: Vec<String>,
+        #[arg(long)]
+        profiles: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn wants_json(action: &RepoAction) -> bool {
-    matches!(action, RepoAction::Connect { json: true, .. } | RepoAction::List { json: true } | RepoAction::Status { json: true })
+    matches!(
+        action,
+        RepoAction::Connect { json: true, .. }
+            | RepoAction::List { json: true }
+            | RepoAction::Status { json: true }
+            | RepoAction::Push { json: true, .. }
+            | RepoAction::Pull { json: true, .. }
+    )
 }
 
 /// The team repository a command runs on: `--repo` (or IMAGESMITH_REPO), else none when a folder
@@ -231,6 +262,8 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             print_status(&status);
             Ok(ExitCode::SUCCESS)
         }
+        RepoAction::Push { names, profiles, json } => copy(local, chosen_team, Direction::Push, CopyRequest { names, profiles }, json),
+        RepoAction::Pull { names, profiles, json } => copy(local, chosen_team, Direction::Pull, CopyRequest { names, profiles }, json),
         RepoAction::Disconnect { name } => {
             let (_, (repo, was_current)) = Repositories::change(|repos| {
                 let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
@@ -250,6 +283,41 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `repo push` / `repo pull`: the copy runs as a job on the receiving repository (a push is in the
+/// team's history, a pull in the desktop's).
+fn copy(local: &DataLayout, team: Option<String>, direction: Direction, req: CopyRequest, json: bool) -> Result<ExitCode, Error> {
+    let Some(name) = team else {
+        return Err(Error::new(
+            imagesmith_engine::error::code::INVALID_ARGUMENT,
+            "Which team repository? The local one is open.",
+            "A push copies the local repository into a team repository, and a pull copies from one.",
+            "Name it with --repo NAME, or make it the current one with `imagesmith-cli repo use NAME`.",
+        ));
+    };
+    let team = open_team(&name)?;
+    let desk = Engine::open(local.clone())?;
+    desk.recover(&CancelToken::new(), &|_| {})?;
+    let (to, from) = match direction {
+        Direction::Push => (team, desk),
+        Direction::Pull => (desk, team),
+    };
+    let work = to.copy_work(from, direction, &req)?;
+    let cancel = crate::cancel_on_ctrl_c();
+    let bar = output::ProgressBar::new(json);
+    let report = to.run(work, &cancel, &|p| bar.update(p))?;
+    bar.finish();
+    if json {
+        output::json(&report);
+    } else {
+        output::copy_table(&report, direction == Direction::Push, &name);
+    }
+    Ok(match report.job.state {
+        JobState::Succeeded => ExitCode::SUCCESS,
+        JobState::Cancelled => ExitCode::from(130),
+        _ => ExitCode::from(1),
+    })
 }
 
 fn is_current(repos: &Repositories, name: &str) -> bool {

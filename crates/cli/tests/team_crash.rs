@@ -3,7 +3,8 @@
 //! parts leaves no row and no visible object, and the same import resumes it without sending those
 //! parts again; deleted bytes leave the bucket only after their grace period and never when they
 //! were imported again meanwhile; several desktops importing overlapping files at once end with
-//! one object per content and every item accounted for. Each test has its own database and prefix.
+//! one object per content and every item accounted for; an object store that goes away in the
+//! middle of a part fails the import clearly and the same import resumes when it is back. Each test has its own database and prefix.
 
 mod common;
 mod team_common;
@@ -11,15 +12,6 @@ mod team_common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use team_common::*;
-
-fn object_url(db: &Db, sha: &str) -> String {
-    bucket_url(&format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..]))
-}
-
-/// The HTTP status of a HEAD of the object with these bytes.
-fn head_status(db: &Db, sha: &str) -> String {
-    s3(&["-o", "/dev/null", "-w", "%{http_code}", "-I", &object_url(db, sha)])
-}
 
 /// `len` bytes no compressor shrinks, different for each `seed`.
 fn noise(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
@@ -73,9 +65,48 @@ fn an_upload_killed_between_parts_leaves_nothing_visible_and_the_same_import_res
     assert_eq!(logged(desk, "team upload resumed"), 1);
     assert_eq!(logged(desk, "team object part uploaded"), 3, "only the third part was sent after the kill");
     let got = tempfile::NamedTempFile::new().unwrap();
-    s3(&["-o", got.path().to_str().unwrap(), &object_url(&db, &sha)]);
+    s3(&["-o", got.path().to_str().unwrap(), &bucket_url(&object_key(&db, &sha))]);
     assert_eq!(sha256_of(got.path()), sha, "the object is the file, whole");
     assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0", "the upload is settled with its rows");
+}
+
+#[test]
+fn an_upload_cut_when_the_object_store_goes_away_fails_clearly_and_resumes_when_it_is_back() {
+    let db = Db::new();
+    let proxy = CutProxy::start();
+    let desk = Desk::new();
+    let (code, v) = Conn { name: "team".into(), endpoint: proxy.url.clone(), ..Conn::to(&db) }.run(&desk);
+    assert_eq!(code, 0, "connected through the relay: {v:#}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 11);
+    let sha = sha256_of(&big);
+    let import = || {
+        let mut c = desk.cmd();
+        c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
+        json_of(&c.args(["--repo", "team", "import", big.to_str().unwrap(), "--kind", "disk_image", "--json"]).output().unwrap())
+    };
+
+    // The object store goes away two megabytes into the second part.
+    proxy.cut_after(7 << 20);
+    let (code, failed) = import();
+    assert_eq!((code, failed["job"]["state"].as_str()), (1, Some("failed")), "{failed:#}");
+    let error = &failed["items"][0]["error"];
+    assert_eq!(error["code"], "repository_unreachable", "{failed:#}");
+    assert!(error["recovery"].as_str().is_some_and(|r| !r.is_empty()), "{failed:#}");
+    assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "0", "no row without its object");
+    assert_eq!(head_status(&db, &sha), "404", "no half object is visible");
+    assert_eq!(db.sql("SELECT string_agg(part::text, ',' ORDER BY part) FROM upload_parts"), "0", "the part that arrived is recorded");
+
+    // Back again: the same import sends the two parts that were missing, not the first.
+    proxy.restore();
+    let (code, report) = import();
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+    assert_eq!(logged(&desk, "team upload resumed"), 1);
+    assert_eq!(logged(&desk, "team object part uploaded"), 3, "one part before the cut, two after");
+    let got = tempfile::NamedTempFile::new().unwrap();
+    s3(&["-o", got.path().to_str().unwrap(), &bucket_url(&object_key(&db, &sha))]);
+    assert_eq!(sha256_of(got.path()), sha, "the object is the file, whole");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
 }
 
 #[test]

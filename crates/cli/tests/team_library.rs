@@ -8,24 +8,9 @@
 mod common;
 mod team_common;
 
-use common::fixture;
-use serde_json::Value;
+use common::{fixture, walk};
 use std::process::Command;
 use team_common::*;
-
-/// The bucket key of the bytes with `sha` under this test's prefix.
-fn object_key(db: &Db, sha: &str) -> String {
-    format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..])
-}
-
-/// How many `team object uploaded` events a desktop's log holds.
-fn uploads_logged(desk: &Desk) -> usize {
-    desk.repo.log_text().lines().filter(|l| l.contains("team object uploaded")).count()
-}
-
-fn outcome(report: &Value, i: usize) -> &str {
-    report["items"][i]["outcome"].as_str().unwrap_or_else(|| panic!("no outcome for item {i}: {report:#}"))
-}
 
 #[test]
 fn bytes_go_to_the_bucket_once_and_another_desktop_exports_them_fetched_and_checked() {
@@ -158,20 +143,4 @@ fn a_file_larger_than_a_part_goes_up_in_parts_and_comes_back_whole() {
     // The other desktop verifies the bucket's copy, reading it by ranges.
     let (code, ok) = b.json(&["--repo", "team", "verify"]);
     assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }

@@ -793,116 +793,119 @@ impl Engine {
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
+        let detected = Value::Object(det.facts.clone());
+        let (outcome, id) = self.land_bytes(&staged, &digests, cancel, progress, |tx, existing, landing| {
+            if let Some(existing) = existing {
+                claim_staged(tx, existing.id, staged_by)?;
+                catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
+                if let Some(m) = &media_check {
+                    catalog::record_media_check(tx, &digests.sha256, m)?;
+                }
+                if existing.state != ArtifactState::Ok {
+                    landing.heal(tx)?;
+                    return Ok((Outcome::Imported, existing.id));
+                }
+                return Ok((Outcome::Duplicate, existing.id));
+            }
+            let final_name = match &given_name {
+                Some(n) if catalog::name_taken(tx, n, None)? => return Err(catalog::name_taken_error(n)),
+                Some(n) => n.clone(),
+                None => catalog::free_name(tx, &name)?,
+            };
+            let id = catalog::insert(
+                tx,
+                &NewArtifact {
+                    name: &final_name,
+                    kind,
+                    os,
+                    distro: distro.as_deref(),
+                    digests: &digests,
+                    image_id: image.as_ref().map(|i| i.id),
+                    original_name: &name,
+                    detected: &detected,
+                },
+            )?;
+            if let Some(job) = staged_by {
+                tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
+            }
+            let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
+            catalog::update(tx, id, &attributes)?;
+            if let Some(d) = &downloaded {
+                catalog::set_source(tx, id, d.source)?;
+            }
+            catalog::record_verifications(tx, id, &evidence, job.id)?;
+            if let Some(m) = &media_check {
+                catalog::record_media_check(tx, &digests.sha256, m)?;
+            }
+            landing.commit()?;
+            crate::failpoint::failpoint("import.after_rename");
+            Ok((Outcome::Imported, id))
+        })?;
+        drop(staged_guard);
+        let artifact = catalog::by_id(&self.db(), id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
+        Ok((outcome, artifact))
+    }
+
+    /// Land staged bytes (hashed, checked) in the repository in one write. `write` gets the row
+    /// that already holds these bytes, if any, and a [`Landing`] to move them into the store (its
+    /// last step). On a team repository the bytes go to the bucket first, unless the team has a
+    /// good copy; the write decides again under the lock every desktop shares (a copy found
+    /// damaged, or bytes deleted and perhaps collected since they looked known) and runs once more
+    /// after sending them. Should the write fail, the object it committed goes, and bytes sent with
+    /// no row naming them are left to the collection (a tombstone).
+    pub(crate) fn land_bytes<T>(
+        &self,
+        staged: &Path,
+        digests: &Digests,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(&str, u64),
+        mut write: impl FnMut(&crate::db::Connection, Option<Artifact>, &mut Landing<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let team = self.bucket().is_some();
+        let sha256 = digests.sha256.as_str();
         let mut uploaded = false;
-        if self.bucket().is_some() {
-            // A team repository: bytes the team has already are not sent again (the transaction
-            // below answers the duplicate). New bytes go to the bucket before their row exists, so
-            // a row never names an object that is not there; two desktops sending the same bytes at
-            // once write the same key with the same content.
-            let known = catalog::by_sha256(&self.db(), &digests.sha256)?;
-            // Sent again too when the team's copy was found missing or damaged: these bytes heal it.
+        if team {
+            let known = catalog::by_sha256(&self.db(), sha256)?;
             if known.is_none_or(|a| a.state != ArtifactState::Ok) {
-                self.upload_object(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+                self.upload_object(sha256, staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
                 uploaded = true;
             }
         }
         progress("committing", digests.size);
-        let detected = Value::Object(det.facts.clone());
-        let mut committed: Option<PathBuf> = None;
-        let team = self.bucket().is_some();
-        // On a team repository the transaction decides again, under the lock every desktop shares,
-        // whether the bucket must get these bytes: a copy found damaged meanwhile, or bytes deleted
-        // (and perhaps collected) since they looked known. Then they are sent and it runs again.
-        let outcome = loop {
+        let mut landing = Landing { engine: self, staged, sha256, committed: None };
+        let landed = loop {
             let decided = self.write(|tx| {
-                if let Some(existing) = catalog::by_sha256(tx, &digests.sha256)? {
-                    if team && existing.state != ArtifactState::Ok && !uploaded {
-                        return Ok(None);
-                    }
-                    // The bytes are in the bucket for good now (or were before).
-                    crate::team::objects::upload_settled(tx, &digests.sha256)?;
-                    claim_staged(tx, existing.id, staged_by)?;
-                    catalog::record_verifications(tx, existing.id, &evidence, job.id)?;
-                    if let Some(m) = &media_check {
-                        catalog::record_media_check(tx, &digests.sha256, m)?;
-                    }
-                    if existing.state != ArtifactState::Ok {
-                        // Heal: the stored copy is missing or damaged and these are its bytes (the same
-                        // SHA-256), so the staged file replaces it and the artifact is ok again. Not
-                        // recorded in `committed`: should this transaction fail, a good copy stays.
-                        self.store.commit(&staged, &digests.sha256)?;
-                        crate::integrity::mark_restored(tx, &digests.sha256)?;
-                        return Ok(Some((Outcome::Imported, existing.id)));
-                    }
-                    return Ok(Some((Outcome::Duplicate, existing.id)));
-                }
-                if team && !uploaded {
+                let existing = catalog::by_sha256(tx, sha256)?;
+                if team && !uploaded && existing.as_ref().is_none_or(|a| a.state != ArtifactState::Ok) {
                     return Ok(None);
                 }
-                crate::team::objects::upload_settled(tx, &digests.sha256)?;
-                let final_name = match &given_name {
-                    Some(n) if catalog::name_taken(tx, n, None)? => return Err(catalog::name_taken_error(n)),
-                    Some(n) => n.clone(),
-                    None => catalog::free_name(tx, &name)?,
-                };
-                let id = catalog::insert(
-                    tx,
-                    &NewArtifact {
-                        name: &final_name,
-                        kind,
-                        os,
-                        distro: distro.as_deref(),
-                        digests: &digests,
-                        image_id: image.as_ref().map(|i| i.id),
-                        original_name: &name,
-                        detected: &detected,
-                    },
-                )?;
-                if let Some(job) = staged_by {
-                    tx.execute("INSERT INTO staged_members (job_id, artifact_id) VALUES (?1, ?2)", [job, id])?;
-                }
-                let attributes = crate::model::ArtifactPatch { name: None, kind: None, os: None, ..item.attributes.clone() };
-                catalog::update(tx, id, &attributes)?;
-                if let Some(d) = &downloaded {
-                    catalog::set_source(tx, id, d.source)?;
-                }
-                catalog::record_verifications(tx, id, &evidence, job.id)?;
-                if let Some(m) = &media_check {
-                    catalog::record_media_check(tx, &digests.sha256, m)?;
-                }
-                // Last step inside the transaction, so a concurrent delete of the same bytes waits.
-                committed = Some(self.store.commit(&staged, &digests.sha256)?);
-                crate::failpoint::failpoint("import.after_rename");
-                Ok(Some((Outcome::Imported, id)))
+                // The bytes are in the bucket for good now (or were before).
+                crate::team::objects::upload_settled(tx, sha256)?;
+                write(tx, existing, &mut landing).map(Some)
             });
             match decided {
                 Ok(None) => {
-                    self.upload_object(&digests.sha256, &staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
+                    self.upload_object(sha256, staged, digests.size, cancel, &mut |done| progress("uploading", done))?;
                     uploaded = true;
                 }
-                other => break other.map(|d| d.expect("decided once the bytes are uploaded")),
+                Ok(Some(v)) => break Ok(v),
+                Err(e) => break Err(e),
             }
         };
-        let (outcome, id) = match outcome {
-            Ok(v) => v,
-            Err(e) => {
-                if let Some(obj) = committed {
-                    // The rows were rolled back; the object must go too.
-                    let _ = std::fs::remove_file(obj);
-                }
-                if uploaded {
-                    // Sent, but no row names it: collected after the grace period (unless imported again).
-                    let _ = self.write(|tx| {
-                        crate::team::objects::upload_settled(tx, &digests.sha256)?;
-                        crate::team::objects::tombstone(tx, &digests.sha256)
-                    });
-                }
-                return Err(e);
+        if landed.is_err() {
+            if let Some(obj) = landing.committed.take() {
+                // The rows were rolled back; the object must go too.
+                let _ = std::fs::remove_file(obj);
             }
-        };
-        drop(staged_guard);
-        let artifact = catalog::by_id(&self.db(), id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
-        Ok((outcome, artifact))
+            if uploaded {
+                // Sent, but no row names it: collected after the grace period (unless imported again).
+                let _ = self.write(|tx| {
+                    crate::team::objects::upload_settled(tx, sha256)?;
+                    crate::team::objects::tombstone(tx, sha256)
+                });
+            }
+        }
+        landed
     }
 
     /// The OS image `key` a file of `kind` and `os` belongs to; a driver must fit it (`compat`).
@@ -966,6 +969,31 @@ fn claim_staged(tx: &crate::db::Connection, artifact: i64, staged_by: Option<i64
         None => tx.execute("DELETE FROM staged_members WHERE artifact_id = ?1", [artifact])?,
     };
     Ok(())
+}
+
+/// Staged bytes on their way into the store, inside [`Engine::land_bytes`]'s write.
+pub(crate) struct Landing<'a> {
+    engine: &'a Engine,
+    staged: &'a Path,
+    sha256: &'a str,
+    committed: Option<PathBuf>,
+}
+
+impl Landing<'_> {
+    /// Move the staged file into the store as a new object: the write's last step, so a concurrent
+    /// delete of the same bytes waits. Taken back should the write fail.
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        self.committed = Some(self.engine.store.commit(self.staged, self.sha256)?);
+        Ok(())
+    }
+
+    /// Heal: the stored copy is missing or damaged and these are its bytes (the same SHA-256), so
+    /// the staged file replaces it and the artifact is ok again. Kept should the write fail: a
+    /// good copy stays.
+    pub(crate) fn heal(&self, tx: &crate::db::Connection) -> Result<()> {
+        self.engine.store.commit(self.staged, self.sha256)?;
+        crate::integrity::mark_restored(tx, self.sha256)
+    }
 }
 
 /// The import job: one item per file.

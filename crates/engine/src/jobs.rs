@@ -42,7 +42,7 @@ crate::model::string_enum!(
     JobKind, "job kind", InvalidJobKind {
         Import = "import", Verify = "verify", Export = "export", ServerExport = "server_export",
         ProfileImport = "profile_import", Publish = "publish", Recover = "recover", Capture = "capture",
-        Provision = "provision", SnapshotImage = "snapshot_image",
+        Provision = "provision", SnapshotImage = "snapshot_image", Push = "push", Pull = "pull",
     }
 );
 
@@ -60,6 +60,8 @@ impl JobKind {
             JobKind::Capture => "Capture",
             JobKind::Provision => "Provision",
             JobKind::SnapshotImage => "Snapshot image",
+            JobKind::Push => "Push to team",
+            JobKind::Pull => "Pull from team",
         }
     }
 }
@@ -69,7 +71,7 @@ crate::model::string_enum!(
     Outcome, "outcome", InvalidOutcome {
         Pending = "pending", Imported = "imported", Duplicate = "duplicate", Exported = "exported",
         Uploaded = "uploaded", Published = "published", Verified = "verified", Captured = "captured",
-        Provisioned = "provisioned", Downloaded = "downloaded", Recovered = "recovered", Failed = "failed",
+        Provisioned = "provisioned", Downloaded = "downloaded", Recovered = "recovered", Copied = "copied", Failed = "failed",
         Cancelled = "cancelled", Skipped = "skipped",
     }
 );

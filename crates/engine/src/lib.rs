@@ -47,6 +47,7 @@ pub mod snapshot;
 pub mod store;
 pub mod stores;
 pub mod team;
+pub mod transfer;
 pub mod trust;
 pub mod udf;
 pub mod verify;

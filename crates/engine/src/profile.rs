@@ -119,7 +119,7 @@ fn refuse(text: String, explanation: &str, recovery: impl Into<String>) -> Error
     Error::new(code::UNSUPPORTED_TYPE, text, explanation, recovery)
 }
 
-fn find_id(conn: &Connection, key: &str) -> Result<i64> {
+pub(crate) fn find_id(conn: &Connection, key: &str) -> Result<i64> {
     let by_name: Option<i64> = conn.query_row("SELECT id FROM profiles WHERE name = ?1 COLLATE NOCASE", [key], |r| r.get(0)).optional()?;
     if let Some(id) = by_name {
         return Ok(id);

@@ -73,6 +73,11 @@ pub trait Work: Send + Sync {
     /// The word the history files it under.
     const KIND: JobKind;
 
+    /// The word of this job, when one type serves two kinds (push and pull).
+    fn kind(&self) -> JobKind {
+        Self::KIND
+    }
+
     /// The items, in the order the history lists them.
     fn items(&self) -> Vec<ItemSpec>;
 
@@ -164,7 +169,7 @@ impl Engine {
         // Registered before the thread exists, so a Cancel pressed at once is never lost.
         self.register_running(id, &cancel);
         let engine = Arc::clone(self);
-        let started = std::thread::Builder::new().name(format!("{}-{id}", W::KIND)).spawn(move || {
+        let started = std::thread::Builder::new().name(format!("{}-{id}", work.kind())).spawn(move || {
             let result = engine.execute(created, work, &cancel, &*sink);
             done(result);
         });
@@ -182,7 +187,7 @@ impl Engine {
         let rows: Vec<(String, Option<u64>)> = items.iter().map(|i| (i.label.clone(), i.size)).collect();
         let total = items.iter().filter_map(|i| i.size).sum();
         let session = self.store.session().to_string();
-        let id = self.write(|tx| jobs::create(tx, W::KIND, &session, &rows, total))?;
+        let id = self.write(|tx| jobs::create(tx, work.kind(), &session, &rows, total))?;
         Ok(Created { id, items })
     }
 

@@ -82,6 +82,8 @@ export const JOB_LABELS: Record<JobKind, string> = {
   capture: 'Capture',
   provision: 'Provision',
   snapshot_image: 'Snapshot image',
+  push: 'Push to team',
+  pull: 'Pull from team',
 };
 
 export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];

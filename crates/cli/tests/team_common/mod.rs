@@ -229,8 +229,128 @@ pub fn two_desks(db: &Db) -> (Desk, Desk) {
     (d.pop().unwrap(), b)
 }
 
-/// The SHA-256 of a file, as sha256sum prints it.
-pub fn sha256_of(path: &std::path::Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+#[allow(unused_imports)]
+pub use crate::common::sha256_of;
+
+/// The bucket key of the bytes with `sha` under this test's prefix.
+pub fn object_key(db: &Db, sha: &str) -> String {
+    format!("{}/objects/sha256/{}/{}", db.name, &sha[..2], &sha[2..])
+}
+
+/// The HTTP status of a HEAD of the object with these bytes, asked of the S3 server itself.
+pub fn head_status(db: &Db, sha: &str) -> String {
+    s3(&["-o", "/dev/null", "-w", "%{http_code}", "-I", &bucket_url(&object_key(db, sha))])
+}
+
+/// How many `team object uploaded` events a desktop's log holds.
+pub fn uploads_logged(desk: &Desk) -> usize {
+    desk.repo.log_text().lines().filter(|l| l.contains("team object uploaded")).count()
+}
+
+/// Item `i`'s outcome in a job report.
+pub fn outcome(report: &Value, i: usize) -> &str {
+    report["items"][i]["outcome"].as_str().unwrap_or_else(|| panic!("no outcome for item {i}: {report:#}"))
+}
+
+/// A TCP relay between desktops and the test S3 server that goes down in the middle of a transfer,
+/// as an S3 server that stops or a network that is cut: after `cut_after` bytes from the desktops
+/// it closes every connection and then drops each new one at once, until [`CutProxy::restore`].
+/// The S3 server behind it is the real one; requests pass byte for byte (their SigV4 signatures
+/// name the relay's address, which the server does not check against its own).
+pub struct CutProxy {
+    pub url: String,
+    state: std::sync::Arc<std::sync::Mutex<Relay>>,
+}
+
+#[derive(Default)]
+struct Relay {
+    /// Bytes the desktops may still send before the cut; None: no cut planned.
+    budget: Option<u64>,
+    down: bool,
+    /// Every connection's two sockets, to close them at the cut.
+    open: Vec<std::net::TcpStream>,
+}
+
+impl CutProxy {
+    pub fn start() -> CutProxy {
+        use std::net::{TcpListener, TcpStream};
+        let endpoint = server_fact("TS_S3_ENDPOINT");
+        let upstream = endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Relay::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if shared.lock().unwrap().down {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                {
+                    let mut relay = shared.lock().unwrap();
+                    relay.open.push(client.try_clone().unwrap());
+                    relay.open.push(server.try_clone().unwrap());
+                }
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let up = shared.clone();
+                std::thread::spawn(move || pump_up(client, server, &up));
+                std::thread::spawn(move || {
+                    let (mut from, mut to) = (s2, c2);
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CutProxy { url, state }
+    }
+
+    /// Go down once the desktops have sent `bytes` more bytes.
+    pub fn cut_after(&self, bytes: u64) {
+        self.state.lock().unwrap().budget = Some(bytes);
+    }
+
+    /// Up again, with no cut planned.
+    pub fn restore(&self) {
+        let mut relay = self.state.lock().unwrap();
+        relay.budget = None;
+        relay.down = false;
+    }
+}
+
+/// Desktop to server: forwarded until the budget runs out, then every connection is closed.
+fn pump_up(mut from: std::net::TcpStream, mut to: std::net::TcpStream, state: &std::sync::Mutex<Relay>) {
+    use std::io::{Read, Write};
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let pass = {
+            let mut relay = state.lock().unwrap();
+            match relay.budget {
+                Some(left) if (n as u64) >= left => {
+                    relay.budget = Some(0);
+                    relay.down = true;
+                    left as usize
+                }
+                Some(left) => {
+                    relay.budget = Some(left - n as u64);
+                    n
+                }
+                None => n,
+            }
+        };
+        if to.write_all(&buf[..pass]).is_err() {
+            break;
+        }
+        if pass < n {
+            for s in state.lock().unwrap().open.drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            return;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
 }

@@ -161,7 +161,7 @@ pub(crate) fn unreachable(what: &str, detail: &str) -> Error {
         code::REPOSITORY_UNREACHABLE,
         format!("The {what} cannot be reached: {detail}."),
         "The server may be down or restarting, the network or VPN may be off, or a firewall blocks the port.",
-        "Check that you are on the team's network and the server runs, then try again; nothing was changed.",
+        "Check that you are on the team's network and the server runs, then try again: nothing half done is visible to anyone, and an upload goes on from the parts that arrived.",
     )
 }
 

@@ -955,7 +955,7 @@ export type JobItem = {
 };
 
 /**  What kind of work a job does. Adding a kind: a variant here, then see ARCHITECTURE.md. */
-export type JobKind = "import" | "verify" | "export" | "server_export" | "profile_import" | "publish" | "recover" | "capture" | "provision" | "snapshot_image";
+export type JobKind = "import" | "verify" | "export" | "server_export" | "profile_import" | "publish" | "recover" | "capture" | "provision" | "snapshot_image" | "push" | "pull";
 
 /**  Live progress of a running job, sent to the UI or the terminal. */
 export type JobProgress = {
@@ -1124,7 +1124,7 @@ export type OsRelease = {
 };
 
 /**  What an item of a job came to, in a word that fits the kind. */
-export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "failed" | "cancelled" | "skipped";
+export type Outcome = "pending" | "imported" | "duplicate" | "exported" | "uploaded" | "published" | "verified" | "captured" | "provisioned" | "downloaded" | "recovered" | "copied" | "failed" | "cancelled" | "skipped";
 
 /**
  *  What a dropped or opened path is. One folder alone goes to the capture review; anything else
