@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${BENCH_SIZE_MIB:-2048}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$PWD/target/bench}
-PARTS=${BENCH_PARTS:-import mediacheck batch app export publish gold download snapshot} # run a subset with e.g. BENCH_PARTS=export
+PARTS=${BENCH_PARTS:-import mediacheck batch app export publish gold download snapshot team} # run a subset with e.g. BENCH_PARTS=export
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target} # where cargo puts the release binaries
 
@@ -438,4 +438,16 @@ print(f"\nsnapshot image (qcow2) / qemu-img convert -l -c -O qcow2 = {runs['imag
 print(f"snapshot image --format raw / qemu-img convert -l -O raw = {runs['imagesmith snapshot image --format raw'] / runs['qemu-img convert -l -O raw']:.2f}x")
 print(f"snapshot image --format raw / (convert && sha256sum) = {runs['imagesmith snapshot image --format raw'] / runs['qemu-img convert -l -O raw && sha256sum']:.2f}x  (a raw image must be hashed whole: SHA-256 is the floor)")
 PY
+fi
+
+# ---- a team repository: 4 desktops importing 200 files each at once, against one local repository;
+# ---- the app's launch queries on a team catalog of 100,000 artifacts ----
+if part team; then
+echo
+echo "Team repository at scale (PostgreSQL 15 and SeaweedFS started here, on ports of their own)"
+cargo build --release -q -p imagesmith-engine --example seed_catalog
+TS_STATE="$PWD/target/bench-servers-state" TS_WITH="postgres s3 keyring" TS_PG_PORT=35433 TS_S3_PORT=38333 \
+  TS_S3_HTTPS_PORT=38334 TS_S3_MASTER_PORT=39333 TS_S3_VOLUME_PORT=38181 TS_S3_FILER_PORT=38888 \
+  scripts/with-servers.sh python3 scripts/bench_team.py "$CLI" "$TARGET/release/examples/seed_catalog" "$WORK/team" \
+  "${BENCH_TEAM_PROCESSES:-4}" "${BENCH_TEAM_FILES:-200}" "${BENCH_TEAM_KIB:-256}"
 fi

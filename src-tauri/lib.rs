@@ -29,6 +29,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::repository::repository_info,
             commands::repository::reveal_repository,
             commands::repository::use_repository,
+            commands::repository::connect_team,
+            commands::repository::disconnect_team,
             commands::repository::open_log_folder,
             commands::dialogs::choose_files,
             commands::dialogs::choose_folder,

@@ -64,6 +64,54 @@ pub async fn use_repository(state: State<'_, AppState>, name: String) -> Result<
     Ok(())
 }
 
+/// What the Connect dialog sends: where the team's catalog and bucket are, and their two secrets
+/// (kept in the OS keyring, never in a file or a log; no Debug, so never printed).
+#[derive(Clone, Deserialize, specta::Type)]
+pub struct ConnectTeam {
+    pub name: String,
+    /// `postgresql://USER@HOST[:PORT]/DB`
+    pub catalog: String,
+    /// `s3://BUCKET[/PREFIX]`
+    pub objects: String,
+    pub endpoint: String,
+    pub region: Option<String>,
+    pub access_key_id: String,
+    pub catalog_password: String,
+    pub secret_key: String,
+    /// Upgrade a team repository whose schema is older than this Imagesmith's.
+    pub upgrade: bool,
+}
+
+/// Connect a team repository on this desktop, as `imagesmith-cli repo connect` does: both servers
+/// checked, the schema made in an empty database, the secrets kept in the OS keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_team(request: ConnectTeam) -> Result<imagesmith_engine::team::Connected, IpcError> {
+    use imagesmith_engine::secrets::Secret;
+    use imagesmith_engine::team::{self, ConnectRequest, Migrate};
+    blocking(move || {
+        let ConnectTeam { name, catalog, objects, endpoint, region, access_key_id, catalog_password, secret_key, upgrade } = request;
+        let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id };
+        let mode = if upgrade { Migrate::Upgrade } else { Migrate::Create };
+        team::connect_and_keep(req, Some(Secret::new(catalog_password)), Some(Secret::new(secret_key)), mode)
+    })
+    .await
+}
+
+/// Forget a team repository on this desktop with its secrets (its data stays on the servers). Not
+/// the one open in this window.
+#[tauri::command]
+#[specta::specta]
+pub async fn disconnect_team(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
+    if state.engine.team().is_some_and(|t| t.name.eq_ignore_ascii_case(&name)) {
+        return Err(IpcError::invalid_argument(
+            format!("Team repository \"{name}\" is open in this window."),
+            "Use the local repository (or another team repository) first, then disconnect this one.",
+        ));
+    }
+    blocking(move || imagesmith_engine::team::disconnect(&name).map(drop)).await
+}
+
 /// Open the repository folder in the desktop's file manager.
 #[tauri::command]
 #[specta::specta]

@@ -146,42 +146,23 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
     match action {
         RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, upgrade, json } => {
             let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
-            let mut repo = req.to_repo()?;
             let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
-            let before = Repositories::load()?.get(&repo.name).cloned();
-            let secrets = team::secrets_for(&repo, catalog_pw, objects_key, Prefer::Given)?;
-            let status = team::connect(&repo, &secrets, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
-            repo.repository_id = Some(status.repository.id.clone());
-            let stored = match team::store_secrets(&repo, &secrets) {
-                Ok(()) => true,
-                Err(e) => {
-                    eprintln!("warning [{}]: {} The secrets will be asked for each time.", e.code, e.text);
-                    false
-                }
-            };
-            // A name pointed somewhere else: the secrets of the places it no longer points at go
-            // (accounts name their places, so one still in use is the one just stored).
-            if let Some(b) = &before {
-                let (old, new) = (team::accounts(b), team::accounts(&repo));
-                for account in [old.0, old.1].into_iter().filter(|a| *a != new.0 && *a != new.1) {
-                    let _ = imagesmith_engine::secrets::forget_at(&account);
-                }
+            let done = team::connect_and_keep(req, catalog_pw, objects_key, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
+            if let Some(e) = &done.secrets_not_kept {
+                eprintln!("warning [{}]: {} The secrets will be asked for each time.", e.code, e.text);
             }
-            let (repos, ()) = Repositories::change(|repos| {
-                repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
-                repos.team.push(repo.clone());
-                repos.team.sort_by_key(|r| r.name.to_lowercase());
-                Ok(())
-            })?;
             if json {
-                output::json(&json!({"status": status, "secrets_stored": stored, "current": is_current(&repos, &repo.name)}));
+                output::json(&json!({"status": done.status, "secrets_stored": done.secrets_not_kept.is_none(), "current": done.current}));
             } else {
-                print_status(&status);
-                if stored {
+                print_status(&done.status);
+                if done.secrets_not_kept.is_none() {
                     println!("Secrets kept in the OS keyring.");
                 }
-                if !is_current(&repos, &repo.name) {
-                    println!("Work on it with: imagesmith-cli repo use {}   (or --repo {} on one command)", repo.name, repo.name);
+                if !done.current {
+                    println!(
+                        "Work on it with: imagesmith-cli repo use {}   (or --repo {} on one command)",
+                        done.status.name, done.status.name
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -265,17 +246,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
         RepoAction::Push { names, profiles, json } => copy(local, chosen_team, Direction::Push, CopyRequest { names, profiles }, json),
         RepoAction::Pull { names, profiles, json } => copy(local, chosen_team, Direction::Pull, CopyRequest { names, profiles }, json),
         RepoAction::Disconnect { name } => {
-            let (_, (repo, was_current)) = Repositories::change(|repos| {
-                let repo = repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?;
-                // Secrets first: if the keyring refuses, the entry stays and the command can be retried.
-                team::forget_secrets(&repo)?;
-                repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
-                let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
-                if was_current {
-                    repos.current = None;
-                }
-                Ok((repo, was_current))
-            })?;
+            let (repo, was_current) = team::disconnect(&name)?;
             println!("Disconnected team repository \"{}\" from this desktop; its data stays on the servers.", repo.name);
             if was_current {
                 println!("Commands now work on the local repository ({}).", local.root.display());
@@ -318,10 +289,6 @@ fn copy(local: &DataLayout, team: Option<String>, direction: Direction, req: Cop
         JobState::Cancelled => ExitCode::from(130),
         _ => ExitCode::from(1),
     })
-}
-
-fn is_current(repos: &Repositories, name: &str) -> bool {
-    repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name))
 }
 
 fn print_status(s: &TeamStatus) {

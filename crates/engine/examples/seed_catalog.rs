@@ -2,6 +2,8 @@
 //! the queries the app runs on launch (a library page, a history page, the counts).
 //!
 //! `cargo run --release -p imagesmith-engine --example seed_catalog -- DIR [ARTIFACTS] [JOBS]`
+//! `… --example seed_catalog -- --team NAME JOBS` times the same queries on team repository NAME,
+//! whose catalog scripts/bench_team.py seeded in PostgreSQL (secrets from the keyring).
 //! Rows are written straight into the catalog in one transaction (real imports of 10,000 files and
 //! 100,000 jobs would take minutes and measure nothing the app does on launch); the catalog is
 //! created and migrated by the engine itself, so the schema is the real one.
@@ -11,7 +13,14 @@ use std::time::Instant;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().expect("usage: seed_catalog DIR [ARTIFACTS] [JOBS]");
+    let dir = args.next().expect("usage: seed_catalog DIR [ARTIFACTS] [JOBS] | --team NAME JOBS");
+    if dir == "--team" {
+        let name = args.next().expect("--team NAME");
+        let jobs: u64 = args.next().map(|a| a.parse().expect("JOBS is a number")).unwrap_or(100_000);
+        let engine = imagesmith_engine::team::open(&name, None, None).expect("open the team repository");
+        time_queries(&engine, jobs);
+        return;
+    }
     let artifacts: u64 = args.next().map(|a| a.parse().expect("ARTIFACTS is a number")).unwrap_or(10_000);
     let jobs: u64 = args.next().map(|a| a.parse().expect("JOBS is a number")).unwrap_or(100_000);
     let _ = std::fs::remove_dir_all(&dir);
@@ -71,6 +80,11 @@ fn main() {
     println!("seeded {artifacts} artifacts and {jobs} jobs in {:.1} s", started.elapsed().as_secs_f64());
 
     let engine = Engine::open(DataLayout::new(&dir)).unwrap();
+    time_queries(&engine, jobs);
+}
+
+/// The queries the app runs on launch and while scrolling, each timed once on the engine just opened.
+fn time_queries(engine: &Engine, jobs: u64) {
     let time = |label: &str, f: &mut dyn FnMut() -> usize| {
         let t = Instant::now();
         let n = f();

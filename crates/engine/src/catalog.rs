@@ -94,17 +94,62 @@ fn artifact_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
     })
 }
 
-fn fill_relations(conn: &Connection, a: &mut Artifact) -> Result<()> {
-    let mut stmt = conn.prepare_cached("SELECT tag FROM artifact_tags WHERE artifact_id = ?1 ORDER BY tag")?;
-    a.tags = stmt.query_map([a.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM artifacts WHERE image_id = ?1 ORDER BY name COLLATE NOCASE")?;
-    a.used_by = stmt.query_map([a.id], |r| Ok(ArtifactRef { id: r.get(0)?, name: r.get(1)? }))?.collect::<crate::db::SqlResult<_>>()?;
-    a.profiles = crate::profile::profiles_using(conn, a.id)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT target_name || ': ' || name FROM publications WHERE artifact_id = ?1 AND status <> 'deleted' ORDER BY target_name, name",
-    )?;
-    a.published_to = stmt.query_map([a.id], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
-    a.verification = verifications(conn, a.id, None)?;
+/// Tags, users, profiles, publications, evidence and warnings of every artifact in `list`: one
+/// query per relation for them all, not per artifact (a team catalog is a network round trip away,
+/// and a library page is 200 artifacts).
+fn fill_relations(conn: &Connection, list: &mut [Artifact]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    // Ids read from the catalog, written as numbers: nothing here comes from the user.
+    let ids = list.iter().map(|a| a.id.to_string()).collect::<Vec<_>>().join(",");
+    let at: std::collections::HashMap<i64, usize> = list.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+    for a in list.iter_mut() {
+        (a.tags, a.used_by, a.profiles, a.published_to, a.verification) = Default::default();
+    }
+    let pairs = |sql: String| -> Result<Vec<(i64, String)>> {
+        Ok(conn.prepare(&sql)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<_>>()?)
+    };
+    for (id, tag) in pairs(format!("SELECT artifact_id, tag FROM artifact_tags WHERE artifact_id IN ({ids}) ORDER BY tag"))? {
+        list[at[&id]].tags.push(tag);
+    }
+    for (id, name) in pairs(format!(
+        "SELECT base_id, name FROM profiles WHERE base_id IN ({ids})
+         UNION SELECT m.artifact_id, p.name FROM profiles p JOIN profile_members m ON m.profile_id = p.id WHERE m.artifact_id IN ({ids})
+         ORDER BY 2"
+    ))? {
+        list[at[&id]].profiles.push(name);
+    }
+    for (id, place) in pairs(format!(
+        "SELECT artifact_id, target_name || ': ' || name FROM publications WHERE artifact_id IN ({ids}) AND status <> 'deleted'
+         ORDER BY target_name, name"
+    ))? {
+        list[at[&id]].published_to.push(place);
+    }
+    let used: Vec<(i64, i64, String)> = conn
+        .prepare(&format!("SELECT image_id, id, name FROM artifacts WHERE image_id IN ({ids}) ORDER BY name COLLATE NOCASE"))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<crate::db::SqlResult<_>>()?;
+    for (image, id, name) in used {
+        list[at[&image]].used_by.push(ArtifactRef { id, name });
+    }
+    let evidence: Vec<(i64, Verification)> = conn
+        .prepare(&format!(
+            "SELECT artifact_id, {VERIFICATION_COLUMNS} FROM verifications WHERE artifact_id IN ({ids}) ORDER BY verified_at, algo"
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, verification_row(r, 1)?)))?
+        .collect::<crate::db::SqlResult<_>>()?;
+    for (id, v) in evidence {
+        list[at[&id]].verification.push(v);
+    }
+    for a in list.iter_mut() {
+        signature_and_warnings(conn, a)?;
+    }
+    Ok(())
+}
+
+/// What an artifact's evidence and OS image say of it: its best signature and its warnings.
+fn signature_and_warnings(conn: &Connection, a: &mut Artifact) -> Result<()> {
     a.signature = SignatureCheck::best(a.verification.iter().map(|v| &v.signature));
     a.warnings = image_warnings(conn, a)?;
     if a.kind == Kind::Bundle && a.verified_signature_file().is_none() {
@@ -131,32 +176,37 @@ fn image_warnings(conn: &Connection, a: &Artifact) -> Result<Vec<crate::compat::
     Ok(crate::compat::warnings(Some(driver), &crate::compat::ImageFacts::new(&image.name, os, &detected)))
 }
 
+const VERIFICATION_COLUMNS: &str = "algo, expected_from, source_file, line, verified_at, job_id, \
+     signature_status, signer, signer_fingerprint, signed_at, signature_file";
+
+/// A [`Verification`] from `VERIFICATION_COLUMNS`, starting at column `at`.
+fn verification_row(r: &Row<'_>, at: usize) -> crate::db::SqlResult<Verification> {
+    let source: String = r.get(at + 2)?;
+    let line: u32 = r.get(at + 3)?;
+    Ok(Verification {
+        algo: crate::db::word(r, at)?,
+        expected_from: crate::db::word(r, at + 1)?,
+        source_file: (!source.is_empty()).then_some(source),
+        line: (line > 0).then_some(line),
+        verified_at: r.get(at + 4)?,
+        job_id: r.get(at + 5)?,
+        signature: SignatureCheck {
+            status: crate::db::word(r, at + 6)?,
+            signer: r.get(at + 7)?,
+            fingerprint: r.get(at + 8)?,
+            signed_at: r.get(at + 9)?,
+            signature_file: r.get(at + 10)?,
+        },
+    })
+}
+
 /// The evidence recorded for an artifact, oldest first; with `job`, only what that job checked.
 pub(crate) fn verifications(conn: &Connection, id: i64, job: Option<i64>) -> Result<Vec<Verification>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT algo, expected_from, source_file, line, verified_at, job_id,
-                signature_status, signer, signer_fingerprint, signed_at, signature_file FROM verifications
-         WHERE artifact_id = ?1 AND (job_id = ?2 OR ?2 IS NULL) ORDER BY verified_at, algo",
-    )?;
-    let rows = stmt.query_map(params![id, job], |r| {
-        let source: String = r.get(2)?;
-        let line: u32 = r.get(3)?;
-        Ok(Verification {
-            algo: crate::db::word(r, 0)?,
-            expected_from: crate::db::word(r, 1)?,
-            source_file: (!source.is_empty()).then_some(source),
-            line: (line > 0).then_some(line),
-            verified_at: r.get(4)?,
-            job_id: r.get(5)?,
-            signature: SignatureCheck {
-                status: crate::db::word(r, 6)?,
-                signer: r.get(7)?,
-                fingerprint: r.get(8)?,
-                signed_at: r.get(9)?,
-                signature_file: r.get(10)?,
-            },
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {VERIFICATION_COLUMNS} FROM verifications
+         WHERE artifact_id = ?1 AND (job_id = ?2 OR ?2 IS NULL) ORDER BY verified_at, algo"
+    ))?;
+    let rows = stmt.query_map(params![id, job], |r| verification_row(r, 0))?;
     Ok(rows.collect::<crate::db::SqlResult<_>>()?)
 }
 
@@ -225,7 +275,7 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Artifact>> {
     let found = conn.query_row(&sql, [id], from_row).optional()?;
     found
         .map(|mut a| {
-            fill_relations(conn, &mut a)?;
+            fill_relations(conn, std::slice::from_mut(&mut a))?;
             Ok(a)
         })
         .transpose()
@@ -403,9 +453,7 @@ pub fn list(conn: &Connection, q: &ArtifactQuery) -> Result<Vec<Artifact>> {
     let (sql, args) = list_statement(q, conn.dialect());
     let mut stmt = conn.prepare(&sql)?;
     let mut out: Vec<Artifact> = stmt.query_map(crate::db::params_from_iter(args), from_row)?.collect::<crate::db::SqlResult<_>>()?;
-    for a in &mut out {
-        fill_relations(conn, a)?;
-    }
+    fill_relations(conn, &mut out)?;
     Ok(out)
 }
 

@@ -109,10 +109,7 @@ impl Store {
             if id == self.session || is_held(&lock_path) {
                 continue;
             }
-            let dir = staging.join(&id);
-            if dir.exists() {
-                fs::remove_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
-            }
+            remove_gone_session(&staging.join(&id))?;
             let _ = fs::remove_file(&lock_path);
             reaped += 1;
         }
@@ -122,7 +119,7 @@ impl Store {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if path.is_dir() && name != self.session && !staging.join(format!("{name}.lock")).exists() {
-                fs::remove_dir_all(&path).map_err(|e| write_err(&path, e))?;
+                remove_gone_session(&path)?;
                 reaped += 1;
             }
         }
@@ -240,6 +237,15 @@ pub(crate) fn statvfs(path: &Path) -> Option<libc::statvfs> {
     (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then_some(st)
 }
 
+/// Remove a dead session's folder. Its process may be removing it too as it exits (a clean exit
+/// removes its own, outside the registry lock): what is already gone is not an error.
+fn remove_gone_session(dir: &Path) -> Result<()> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(write_err(dir, e)),
+        _ => Ok(()),
+    }
+}
+
 fn is_held(lock_path: &Path) -> bool {
     match File::open(lock_path) {
         Ok(f) => match f.try_lock() {
@@ -293,4 +299,41 @@ pub fn object_corrupted(sha256: &str, actual: &str, name: &str) -> Error {
         "The file under objects/ was changed after import — by a disk error, a bad sector, or an edit outside Imagesmith.",
         "Delete the artifact and import the original file again; check the disk's health.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process that exits while another opens the repository removes its own session folder as
+    /// the other reaps dead sessions: the reaper finds it gone and goes on. (It failed the other
+    /// process's open with write_failed, seen when four processes imported into one repository.)
+    #[test]
+    fn a_session_folder_that_goes_while_another_process_reaps_does_not_fail_the_reaper() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = DataLayout::new(dir.path());
+        let reaper = Store::open(&layout).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Another process's session folder, made and removed again and again by its owner.
+        let owner = {
+            let (staging, stop) = (layout.staging(), stop.clone());
+            std::thread::spawn(move || {
+                let folder = staging.join("4242-00000000000000ff");
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = fs::create_dir(&folder);
+                    let _ = fs::remove_dir(&folder);
+                }
+            })
+        };
+        let mut failed = None;
+        for _ in 0..3000 {
+            if let Err(e) = reaper.reap_dead_sessions() {
+                failed = Some(e);
+                break;
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        owner.join().unwrap();
+        assert!(failed.is_none(), "{failed:?}");
+    }
 }

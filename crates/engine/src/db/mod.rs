@@ -137,24 +137,42 @@ pub fn unwritable_reason(catalog: &Path) -> Option<Error> {
 }
 
 /// The SQLite header says how many pages the file holds; a file shorter than that was cut short.
+/// Another process's checkpoint may write page 1 (the new count) before the pages past the old
+/// end, so a file caught short is looked at again for up to two seconds before it is called damaged.
 fn check_file(path: &Path, may_create: bool) -> Result<()> {
-    let len = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => return Ok(()),
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match cut_short(path, may_create)? {
+            None => return Ok(()),
+            Some(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Some((len, expected)) => {
+                return Err(Error::catalog_damaged(path, format!("it is {len} bytes but its header says {expected}, so it was cut short")))
+            }
+        }
+    }
+}
+
+/// The file's length and the length its header gives it, when it is shorter; the other checks of
+/// [`check_file`] as errors.
+fn cut_short(path: &Path, may_create: bool) -> Result<Option<(u64, u64)>> {
+    let mut header = [0u8; 100];
+    let read = match std::fs::File::open(path) {
+        Ok(mut f) => std::io::Read::read_exact(&mut f, &mut header),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::catalog_damaged(path, "it is missing, but the repository holds stored files"))
         }
         Err(e) => return Err(Error::io(path, &e, false)),
     };
+    // The length after the header: a file that grows meanwhile is not taken for one cut short.
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, &e, false))?.len();
     if len == 0 {
         return if may_create {
-            Ok(())
+            Ok(None)
         } else {
             Err(Error::catalog_damaged(path, "it is empty (0 bytes), but the repository holds stored files"))
         };
     }
-    let mut header = [0u8; 100];
-    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
     if read.is_err() || &header[..16] != b"SQLite format 3\0" {
         return Err(Error::catalog_damaged(path, format!("it is not an SQLite database ({len} bytes without its header)")));
     }
@@ -164,13 +182,7 @@ fn check_file(path: &Path, may_create: bool) -> Result<()> {
     };
     let pages = u32::from_be_bytes([header[28], header[29], header[30], header[31]]) as u64;
     let counter_valid = header[24..28] == header[92..96];
-    if counter_valid && pages > 0 && len < pages * page_size {
-        return Err(Error::catalog_damaged(
-            path,
-            format!("it is {len} bytes but its header says {}, so it was cut short", pages * page_size),
-        ));
-    }
-    Ok(())
+    Ok((counter_valid && pages > 0 && len < pages * page_size).then_some((len, pages * page_size)))
 }
 
 fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
@@ -301,6 +313,46 @@ mod tests {
         }
         naming.sort();
         assert!(naming.is_empty(), "these files name the driver; use crate::db's names instead: {naming:?}");
+    }
+
+    /// A catalog whose header counts pages its file does not hold yet — as while another process's
+    /// checkpoint has written page 1 but not yet the pages past the old end — is not called cut
+    /// short once the file catches up; one that stays short is damaged.
+    #[test]
+    fn a_catalog_caught_in_another_processes_checkpoint_is_not_called_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64) INSERT INTO t SELECT randomblob(1000) FROM n;",
+        )
+        .unwrap();
+        drop(conn);
+        let whole = std::fs::read(&path).unwrap();
+        let short = dir.path().join("short");
+        let put = |bytes: &[u8], to: &Path| {
+            // Replaced whole (a rename), so the check never sees a half-written file.
+            std::fs::write(&short, bytes).unwrap();
+            std::fs::rename(&short, to).unwrap();
+        };
+        put(&whole[..whole.len() / 2], &path);
+        let catching_up = {
+            let (path, whole, tmp) = (path.clone(), whole.clone(), dir.path().join("whole"));
+            std::thread::spawn(move || {
+                // The other process's checkpoint, still writing for a moment.
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                std::fs::write(&tmp, &whole).unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+            })
+        };
+        assert!(super::check_file(&path, false).is_ok(), "a file that catches up is whole");
+        catching_up.join().unwrap();
+
+        put(&whole[..whole.len() / 2], &path);
+        let err = super::check_file(&path, false).unwrap_err();
+        assert_eq!(err.code, crate::error::code::CATALOG_DAMAGED, "{err:?}");
+        assert!(err.text.contains("cut short"), "{}", err.text);
     }
 
     /// The same rules for the team catalog's PostgreSQL migrations (migrations/pg).

@@ -270,6 +270,62 @@ pub fn chosen_by_environment() -> Result<Option<String>> {
     }
 }
 
+/// What connecting a team repository on this desktop came to.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Connected {
+    pub status: TeamStatus,
+    /// Why the secrets are not in the OS keyring (then they are asked for each time); None when kept.
+    pub secrets_not_kept: Option<Error>,
+    /// Whether it is the current repository (the one the app opens and the CLI works on).
+    pub current: bool,
+}
+
+/// Connect team repository `req` on this desktop — `repo connect` and the app's Connect dialog:
+/// check both servers (making the catalog's schema in an empty database, or upgrading it when
+/// `mode` says so), then keep the secrets in the OS keyring and the settings in repositories.json.
+/// A name pointed somewhere else loses the secrets of the places it no longer points at.
+pub fn connect_and_keep(req: ConnectRequest, catalog: Option<Secret>, objects: Option<Secret>, mode: Migrate) -> Result<Connected> {
+    let mut repo = req.to_repo()?;
+    let before = config::Repositories::load()?.get(&repo.name).cloned();
+    let secrets = secrets_for(&repo, catalog, objects, Prefer::Given)?;
+    let status = connect(&repo, &secrets, mode)?;
+    repo.repository_id = Some(status.repository.id.clone());
+    let secrets_not_kept = store_secrets(&repo, &secrets).err();
+    // Accounts name their places, so one still in use is the one just stored.
+    if let Some(b) = &before {
+        let (old, new) = (accounts(b), accounts(&repo));
+        for account in [old.0, old.1].into_iter().filter(|a| *a != new.0 && *a != new.1) {
+            let _ = secrets::forget_at(&account);
+        }
+    }
+    let (repos, ()) = config::Repositories::change(|repos| {
+        repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+        repos.team.push(repo.clone());
+        repos.team.sort_by_key(|r| r.name.to_lowercase());
+        Ok(())
+    })?;
+    let current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
+    Ok(Connected { status, secrets_not_kept, current })
+}
+
+/// Forget team repository `name` on this desktop with its secrets (its data stays on the servers);
+/// when it was the current one, the local repository becomes current. Returns it and whether it was.
+pub fn disconnect(name: &str) -> Result<(TeamRepo, bool)> {
+    let (_, gone) = config::Repositories::change(|repos| {
+        let repo = repos.get(name).cloned().ok_or_else(|| repos.unknown(name))?;
+        // Secrets first: if the keyring refuses, the entry stays and it can be tried again.
+        forget_secrets(&repo)?;
+        repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
+        let was_current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
+        if was_current {
+            repos.current = None;
+        }
+        Ok((repo, was_current))
+    })?;
+    Ok(gone)
+}
+
 /// Keep both secrets in the OS keyring; `keyring_unavailable` when there is none.
 pub fn store_secrets(repo: &TeamRepo, s: &TeamSecrets) -> Result<()> {
     let (ca, oa) = accounts(repo);

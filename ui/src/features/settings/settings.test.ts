@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { ipcError, mockCommands } from '../../test/fixtures';
@@ -171,5 +171,81 @@ describe('Settings', () => {
     await settings.loadRepository();
     render(SettingsView, { settings });
     expect(screen.getByTestId('team-repositories')).toHaveTextContent('is not a list of team repositories');
+  });
+
+  it('connects a team repository from its dialog: secrets sent once, an older schema offered an upgrade, the list read again', async () => {
+    const lab = { name: 'lab', catalog: 'postgresql://alice@db.example.net/images', bucket: 'images', prefix: 'site-a', endpoint: 'https://s3.example.net',
+      region: 'us-east-1', access_key_id: 'AKIAEXAMPLE', repository_id: '6f1c' };
+    let connected = false;
+    const calls = mockCommands({
+      repository_info: () => ({ root: '/srv/repo', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '', open_team: null,
+        team: connected ? { current: null, team: [lab] } : {}, team_error: null }),
+      connect_team: (args) => {
+        if (!(args.request as { upgrade: boolean }).upgrade) throw ipcError('team_schema_upgrade_needed', 'Team repository "lab" has schema 4; this Imagesmith writes 5.');
+        connected = true;
+        return { status: { name: 'lab', catalog: lab.catalog, objects: 's3://images/site-a', endpoint: lab.endpoint, region: 'us-east-1', access_key_id: 'AKIAEXAMPLE',
+          repository: { version: 5, id: '6f1c', name: 'lab', created_at: '2026-12-01T10:00:00Z', created_by: 'alice@ws1' }, schema_expected: 5,
+          figures: { artifacts: 12, objects: 12, stored_bytes: 5 * 1024 ** 3, jobs: 40 }, postgres_version: '15.10', catalog_tls: true, objects_tls: true, catalog_ms: 12, objects_ms: 30 },
+          secrets_not_kept: null, current: false };
+      },
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup();
+    render(SettingsView, { settings });
+    await user.click(screen.getByTestId('connect-team'));
+    const connect = screen.getByTestId('team-connect');
+    expect(connect).toBeDisabled();
+    await user.type(screen.getByTestId('team-name'), 'lab');
+    expect(screen.getByTestId('team-problem')).toHaveTextContent('postgresql:// URL');
+    await user.type(screen.getByTestId('team-catalog-url'), lab.catalog);
+    await user.type(screen.getByTestId('team-catalog-password'), 'pg-secret');
+    await user.type(screen.getByTestId('team-objects-url'), 's3://images/site-a');
+    await user.type(screen.getByTestId('team-endpoint'), lab.endpoint);
+    await user.type(screen.getByTestId('team-key-id'), 'AKIAEXAMPLE');
+    expect(screen.getByTestId('team-problem')).toHaveTextContent('secret access key');
+    await user.type(screen.getByTestId('team-secret-key'), 's3-secret');
+    expect(connect).toBeEnabled();
+    await user.click(connect);
+    // An older schema: said, and offered an upgrade that is asked for only on purpose.
+    expect(await screen.findByTestId('team-connect-error')).toHaveTextContent('has schema 4');
+    await user.click(screen.getByTestId('team-upgrade'));
+    const sent = calls.filter((c) => c.cmd === 'connect_team').map((c) => (c.args as { request: Record<string, unknown> }).request);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual({ name: 'lab', catalog: lab.catalog, objects: 's3://images/site-a', endpoint: lab.endpoint, region: null,
+      access_key_id: 'AKIAEXAMPLE', catalog_password: 'pg-secret', secret_key: 's3-secret', upgrade: true });
+    expect(sent[0]?.upgrade).toBe(false);
+    // The dialog closed; the list has it, with a word on what was found.
+    expect(screen.queryByTestId('team-form')).toBeNull();
+    expect(await screen.findByTestId('team-repository')).toHaveTextContent('lab');
+    expect(screen.getByTestId('team-connected')).toHaveTextContent('PostgreSQL 15.10, 12 artifacts');
+    expect(screen.getByTestId('team-connected')).toHaveTextContent('Secrets kept in the OS keyring');
+  });
+
+  it('disconnects a team repository after asking, and not the one open in the window', async () => {
+    const team = (name: string) => ({ name, catalog: `postgresql://alice@db.example.net/${name}`, bucket: 'images', prefix: '', endpoint: 'https://s3.example.net',
+      region: 'us-east-1', access_key_id: 'AKIAEXAMPLE', repository_id: null });
+    let teams = [team('lab'), team('staging')];
+    const calls = mockCommands({
+      repository_info: () => ({ root: '/home/a/.cache/io.imagesmith.desktop/teams/6f1c', app_version: '0.1.0', read_only: null, stats: STATS, diagnostics: '',
+        open_team: { name: 'lab', repository_id: '6f1c' }, team: { current: 'lab', team: teams }, team_error: null }),
+      disconnect_team: (args) => {
+        teams = teams.filter((t) => t.name !== args.name);
+        return null;
+      },
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup();
+    render(SettingsView, { settings });
+    // Only the one not open has Disconnect…; nothing happens before the confirmation.
+    const buttons = screen.getAllByTestId('team-disconnect');
+    expect(buttons).toHaveLength(1);
+    await user.click(buttons[0]!);
+    expect(calls.filter((c) => c.cmd === 'disconnect_team')).toHaveLength(0);
+    expect(screen.getByRole('alertdialog')).toHaveTextContent('stay on the servers');
+    await user.click(screen.getByTestId('team-disconnect-confirm'));
+    expect(calls.filter((c) => c.cmd === 'disconnect_team').map((c) => c.args)).toEqual([{ name: 'staging' }]);
+    await vi.waitFor(() => expect(screen.getAllByTestId('team-repository')).toHaveLength(1));
   });
 });

@@ -17,6 +17,16 @@ export const commands = {
 	 *  line follows the same choice.
 	 */
 	useRepository: (name: string) => typedError<null, Error>(__TAURI_INVOKE("use_repository", { name })),
+	/**
+	 *  Connect a team repository on this desktop, as `imagesmith-cli repo connect` does: both servers
+	 *  checked, the schema made in an empty database, the secrets kept in the OS keyring.
+	 */
+	connectTeam: (request: ConnectTeam) => typedError<Connected, Error>(__TAURI_INVOKE("connect_team", { request })),
+	/**
+	 *  Forget a team repository on this desktop with its secrets (its data stays on the servers). Not
+	 *  the one open in this window.
+	 */
+	disconnectTeam: (name: string) => typedError<null, Error>(__TAURI_INVOKE("disconnect_team", { name })),
 	/**  Open the folder of the log files (for a support request) in the desktop's file manager. */
 	openLogFolder: () => typedError<null, Error>(__TAURI_INVOKE("open_log_folder")),
 	/**  The native "open files" dialog; the chosen paths (none when cancelled). */
@@ -611,6 +621,34 @@ export type Component = {
 
 /**  How a store serves an image's bytes (IMGAPI `files[0].compression`); stored decompressed. */
 export type Compression = "none" | "gzip" | "bzip2" | "xz";
+
+/**
+ *  What the Connect dialog sends: where the team's catalog and bucket are, and their two secrets
+ *  (kept in the OS keyring, never in a file or a log; no Debug, so never printed).
+ */
+export type ConnectTeam = {
+	name: string,
+	/**  `postgresql://USER@HOST[:PORT]/DB` */
+	catalog: string,
+	/**  `s3://BUCKET[/PREFIX]` */
+	objects: string,
+	endpoint: string,
+	region: string | null,
+	access_key_id: string,
+	catalog_password: string,
+	secret_key: string,
+	/**  Upgrade a team repository whose schema is older than this Imagesmith's. */
+	upgrade: boolean,
+};
+
+/**  What connecting a team repository on this desktop came to. */
+export type Connected = {
+	status: TeamStatus,
+	/**  Why the secrets are not in the OS keyring (then they are asked for each time); None when kept. */
+	secrets_not_kept: Error | null,
+	/**  Whether it is the current repository (the one the app opens and the CLI works on). */
+	current: boolean,
+};
 
 /**  One snapshot of one disk. */
 export type DiskSnapshot = {
@@ -1704,6 +1742,14 @@ export type TargetCheck = {
 	token_expires_at: string | null,
 };
 
+/**  What a team repository holds, from its catalog. */
+export type TeamFigures = {
+	artifacts: number,
+	objects: number,
+	stored_bytes: number,
+	jobs: number,
+};
+
 /**  The team repository an engine is open on. */
 export type TeamOpen = {
 	/**  The name this desktop calls it by. */
@@ -1730,6 +1776,41 @@ export type TeamRepo = {
 	 *  repository later is noticed.
 	 */
 	repository_id: string | null,
+};
+
+/**  What the team catalog says about its repository. */
+export type TeamSchema = {
+	version: number,
+	/**  The repository's id (a UUID), the same on every desktop. */
+	id: string,
+	/**  The name the first admin gave it. */
+	name: string,
+	created_at: string,
+	created_by: string,
+};
+
+/**  How a team repository answered just now. */
+export type TeamStatus = {
+	/**  The name this desktop calls it by. */
+	name: string,
+	/**  The catalog URL, without secrets. */
+	catalog: string,
+	objects: string,
+	endpoint: string,
+	region: string,
+	access_key_id: string,
+	/**  What the catalog says about the repository (id, the name its first admin gave, who made it). */
+	repository: TeamSchema,
+	/**  The schema version this Imagesmith writes. */
+	schema_expected: number,
+	/**  What it holds now. */
+	figures: TeamFigures,
+	postgres_version: string,
+	catalog_tls: boolean,
+	objects_tls: boolean,
+	/**  Round trips: connecting to the catalog, and a write, ranged read and delete in the bucket. */
+	catalog_ms: number,
+	objects_ms: number,
 };
 
 /**  What "Import from URL…" (or URLs dropped from a browser) asks for. */
