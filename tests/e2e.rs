@@ -2879,6 +2879,81 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
+/// Issue 18: a team repository connected from Settings — the dialog, a wrong password said in it,
+/// then the connection (both real servers checked, the schema made in an empty database, the
+/// secrets in the test's own Secret Service), and Disconnect after a confirmation.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and the team servers: scripts/app.sh test"]
+async fn a_team_repository_is_connected_from_settings_and_disconnected_again() {
+    use imagesmith_engine::team;
+    let home = Home::new();
+    let db = format!("e2e_connect_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = Command::new(format!("{}/psql", server_env("TS_PG_BIN")))
+            .args(["-X", "-q", "-h", &server_env("TS_PG_SOCKET_DIR"), "-p", &server_env("TS_PG_PORT"), "-U", "postgres", "-c", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql(&format!("CREATE DATABASE {db} OWNER {}", server_env("TS_PG_USER")));
+    // The app (through tauri-driver) and this test reach the same Secret Service and config folder.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", server_env("TS_KEYRING_DBUS_ADDRESS"));
+    std::env::set_var("XDG_CONFIG_HOME", home.path("config"));
+    std::env::set_var("IMAGESMITH_CACHE", home.path("test-cache"));
+
+    let mut app = App::start(&home, "28-team-connect", 4910).await;
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_for("[data-testid=no-team-repositories]").await;
+    app.click("[data-testid=connect-team]").await;
+    let catalog = format!("postgresql://{}@127.0.0.1:{}/{db}?sslmode=disable", server_env("TS_PG_USER"), server_env("TS_PG_PORT"));
+    let objects = format!("s3://{}/{db}", server_env("TS_S3_BUCKET"));
+    for (field, value) in [
+        ("team-name", "lab".to_string()),
+        ("team-catalog-url", catalog),
+        ("team-catalog-password", "not-the-password".to_string()),
+        ("team-objects-url", objects),
+        ("team-endpoint", server_env("TS_S3_ENDPOINT")),
+        ("team-region", server_env("TS_S3_REGION")),
+        ("team-key-id", server_env("TS_S3_ACCESS_KEY_ID")),
+        ("team-secret-key", server_env("TS_S3_SECRET_ACCESS_KEY")),
+    ] {
+        app.wait_for(&format!("[data-testid={field}]")).await.send_keys(&value).await.unwrap();
+    }
+    // A wrong password: said in the dialog, which stays open with what was typed.
+    app.click("[data-testid=team-connect]").await;
+    let said = app.wait_for_within("[data-testid=team-connect-error]", Duration::from_secs(30)).await.text().await.unwrap();
+    assert!(said.to_lowercase().contains("password"), "{said}");
+    look_at(&app, "[data-testid=team-form]").await;
+    looks(&mut app, "team-connect-refused").await;
+
+    let password = app.wait_for("[data-testid=team-catalog-password]").await;
+    password.clear().await.unwrap();
+    password.send_keys(&server_env("TS_PG_PASSWORD")).await.unwrap();
+    app.click("[data-testid=team-connect]").await;
+    let notice = app.wait_for_within("[data-testid=team-connected]", Duration::from_secs(30)).await.text().await.unwrap();
+    assert!(notice.contains("Connected lab: PostgreSQL 15"), "{notice}");
+    assert!(notice.contains("Secrets kept in the OS keyring"), "{notice}");
+    app.wait_shown("[data-testid=team-form]", false).await;
+    assert!(app.text("[data-testid=team-repository]").await.contains("lab"));
+    look_at(&app, "[data-testid=team-connected]").await;
+    looks(&mut app, "team-connected").await;
+    // Connected for the command line too: the saved connection and the keyring's secrets open it.
+    let opened = off_runtime(|| team::open("lab", None, None).map(|e| e.team().cloned()));
+    assert_eq!(opened.unwrap().map(|t| t.name), Some("lab".to_string()));
+
+    // Disconnect… asks first; then the team repository is forgotten here, secrets included.
+    app.click("[data-testid=team-disconnect]").await;
+    look_at(&app, "[data-testid=team-disconnect-confirm]").await;
+    app.shot("team-disconnect-confirm").await;
+    app.click("[data-testid=team-disconnect-confirm]").await;
+    app.wait_for("[data-testid=no-team-repositories]").await;
+    let gone = off_runtime(|| team::open("lab", None, None).err().map(|e| e.code));
+    assert_eq!(gone, Some(imagesmith_engine::error::code::NOT_FOUND), "forgotten on this desktop");
+    app.quit().await;
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
 /// Run `f` on a thread of its own: the engine's PostgreSQL client blocks on a runtime of its own,
 /// which it may not start on the test's async runtime.
 fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
