@@ -190,6 +190,22 @@ impl App {
     }
 
     /// Waits until the element is shown (`true`) or hidden or gone (`false`), as CSS lays it out.
+    /// Wait (30 s at most) until the element `css` reads `text`.
+    async fn wait_text(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if now == text {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} read {now:?}, not {text:?}, after 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn wait_shown(&self, css: &str, shown: bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -2859,6 +2875,18 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     assert!(figures.starts_with("2 artifacts in 2 stored files"), "the team's figures, read when Settings is shown: {figures}");
     look_at(&app, "[data-testid=open-team]").await;
     looks(&mut app, "team-settings").await;
+
+    // The history is the team's, and another desktop's job appears in it while it is shown, with
+    // who ran it.
+    app.click("[data-testid=nav-history]").await;
+    app.wait_text("[data-testid=history-count]", "2 jobs").await;
+    import(fixture("ks.cfg"), None);
+    app.wait_text("[data-testid=history-count]", "3 jobs").await;
+    app.click("[data-testid=history-row]").await; // the newest first
+    let who = app.text("[data-testid=job-run-by]").await;
+    assert!(who.contains('@'), "who ran it: {who}");
+    look_at(&app, "[data-testid=job-run-by]").await;
+    looks(&mut app, "team-history").await;
 
     // The catalog goes away (no new connections, the open ones ended): the window says so, keeps
     // what it showed and adds nothing; when it is back, the window is online again by itself.

@@ -251,6 +251,10 @@ enum Command {
     /// Re-hash stored objects and report damaged or missing ones.
     Verify {
         ids_or_names: Vec<String>,
+        /// Only this many artifacts: those checked longest ago (never first), so that runs one
+        /// after another go round the whole repository.
+        #[arg(long, value_name = "N", conflicts_with = "ids_or_names")]
+        sample: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -793,10 +797,14 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { ids_or_names, json } => {
+        Command::Verify { ids_or_names, sample, json } => {
             let cancel = cancel_on_ctrl_c();
             let bar = output::ProgressBar::new(json);
-            let report = engine.verify(&ids_or_names, &cancel, &|p| bar.update(p))?;
+            let work = match sample {
+                Some(n) => engine.verify_sample_work(n)?,
+                None => engine.verify_work(&ids_or_names)?,
+            };
+            let report = engine.run(work, &cancel, &|p| bar.update(p))?;
             bar.finish();
             if json {
                 output::json(&report);

@@ -144,3 +144,32 @@ fn a_file_larger_than_a_part_goes_up_in_parts_and_comes_back_whole() {
     let (code, ok) = b.json(&["--repo", "team", "verify"]);
     assert_eq!((code, ok["items"][0]["outcome"].as_str()), (0, Some("verified")), "{ok:#}");
 }
+
+#[test]
+fn a_sampled_verify_checks_the_bytes_checked_longest_ago_first_and_so_goes_round_the_bucket() {
+    let db = Db::new();
+    let desk = &desks(&db, 1)[0];
+    let files = ["post-install.sh", "Set-Network.ps1", "ks.cfg"];
+    for f in files {
+        let (code, v) = desk.json(&["--repo", "team", "import", fixture(f).to_str().unwrap()]);
+        assert_eq!(code, 0, "{v:#}");
+    }
+    let sample = |n: &str| {
+        let (code, v) = desk.json(&["--repo", "team", "verify", "--sample", n]);
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(v["collected"], serde_json::json!([]), "a sample collects nothing: {v:#}");
+        let mut names: Vec<String> =
+            v["items"].as_array().unwrap().iter().map(|i| i["artifact"]["name"].as_str().unwrap().to_string()).collect();
+        names.sort();
+        names
+    };
+    // None checked yet: the first two by age in the catalog; then the one never checked comes first.
+    assert_eq!(sample("2"), ["Set-Network.ps1", "post-install.sh"]);
+    let second = sample("2");
+    assert!(second.contains(&"ks.cfg".to_string()), "{second:?}");
+    let (_, shown) = desk.json(&["--repo", "team", "show", "ks.cfg"]);
+    assert!(shown["last_verified_at"].is_string(), "{shown:#}");
+    // A sample and names do not go together.
+    let both = desk.run(&["--repo", "team", "verify", "--sample", "2", "ks.cfg"]);
+    assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
+}

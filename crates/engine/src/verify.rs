@@ -75,6 +75,12 @@ impl Engine {
             let conn = self.db();
             keys.iter().map(|k| catalog::get(&conn, k).map(|a| (a.id, a.name, a.sha256, a.size))).collect::<Result<_>>()?
         };
+        self.verify_of(found, keys.is_empty())
+    }
+
+    /// The verify job over `found` (id, name, SHA-256, size of each artifact); with `whole`, gold
+    /// images' files too, and afterwards orphans and (on a team repository) the collection.
+    fn verify_of(&self, found: Vec<(i64, String, String, u64)>, whole: bool) -> Result<VerifyWork> {
         let mut seen: std::collections::HashSet<String> = found.iter().map(|(_, _, sha, _)| sha.clone()).collect();
         let mut targets: Vec<Target> = found
             .into_iter()
@@ -87,7 +93,7 @@ impl Engine {
                 Target::Artifact { id, name, sha, size }
             })
             .collect();
-        if keys.is_empty() {
+        if whole {
             for (image, files) in crate::gold::stored_files(&self.db())? {
                 let objects: Vec<_> = files.into_iter().filter(|(sha, _, _)| seen.insert(sha.clone())).collect();
                 if !objects.is_empty() {
@@ -95,7 +101,29 @@ impl Engine {
                 }
             }
         }
-        Ok(VerifyWork { targets, whole: keys.is_empty() })
+        Ok(VerifyWork { targets, whole })
+    }
+
+    /// The verify job over a sample of `n` artifacts: those whose bytes were checked longest ago
+    /// (never first), so that runs one after another go round the whole repository — for a team
+    /// repository whose bucket is too big to re-hash in one go (docs/SCALING.md). No gold images,
+    /// orphans or collection: those belong to a verify of the whole repository.
+    pub fn verify_sample_work(&self, n: u32) -> Result<VerifyWork> {
+        if n == 0 {
+            return Err(Error::invalid_argument(
+                "A sample of 0 artifacts verifies nothing.",
+                "Give --sample a number of artifacts, 1 or more.",
+            ));
+        }
+        let found: Vec<(i64, String, String, u64)> = self
+            .db()
+            .prepare(&format!(
+                "SELECT a.id, a.name, a.sha256, o.size FROM artifacts a JOIN objects o ON o.sha256 = a.sha256
+                 ORDER BY CASE WHEN o.last_verified_at IS NULL THEN 0 ELSE 1 END, o.last_verified_at, a.id LIMIT {n}"
+            ))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<crate::db::SqlResult<_>>()?;
+        self.verify_of(found, false)
     }
 
     /// Re-hash the objects of the given artifacts (all when empty) in the calling thread.

@@ -124,3 +124,63 @@ fn another_desktops_change_wakes_the_waiting_engine_within_a_second() {
     drop(engine);
     psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
+
+/// A job whose one item waits for the test's word before it ends.
+struct Waiting(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl imagesmith_engine::Work for Waiting {
+    type Item = ();
+    type Report = imagesmith_engine::JobSummary;
+    const KIND: imagesmith_engine::JobKind = imagesmith_engine::JobKind::Verify;
+
+    fn items(&self) -> Vec<imagesmith_engine::ItemSpec> {
+        vec![imagesmith_engine::ItemSpec::new("waits for the test", None)]
+    }
+
+    fn run_item(&self, _: &Engine, _: usize, _: &imagesmith_engine::Step<'_>) -> imagesmith_engine::Result<imagesmith_engine::Done<()>> {
+        self.0.lock().unwrap().recv().unwrap();
+        Ok(imagesmith_engine::Done::new(imagesmith_engine::Outcome::Verified, ()))
+    }
+
+    fn report(
+        self,
+        _: &Engine,
+        job: imagesmith_engine::JobSummary,
+        _: Vec<imagesmith_engine::ItemEnd<()>>,
+    ) -> imagesmith_engine::Result<imagesmith_engine::JobSummary> {
+        Ok(job)
+    }
+}
+
+/// A job that ends while its catalog cannot be reached (a cut, a restarting server) records its
+/// end when the catalog is back, instead of failing and leaving its row `running` for every
+/// desktop to see.
+#[test]
+fn a_job_that_ends_while_the_catalog_is_away_records_its_end_when_it_is_back() {
+    let env = servers_env();
+    let db = format!("t_jobrow_{}", std::process::id());
+    let NewTeam { repo, secrets, _dirs } = new_team(&env, &db);
+    let engine = Engine::open_team(&repo, &secrets).unwrap();
+    let (go, wait) = std::sync::mpsc::channel();
+    let ended = std::thread::scope(|s| {
+        let running = s.spawn(|| engine.run(Waiting(std::sync::Mutex::new(wait)), &CancelToken::new(), &|_| {}));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while psql(&env, &db, "SELECT count(*) FROM jobs WHERE state = 'running'") != "1" {
+            assert!(std::time::Instant::now() < deadline, "the job never ran");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // The catalog goes away: no new connections, the open ones ended. The item ends meanwhile.
+        psql(&env, "postgres", &format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));
+        psql(&env, "postgres", &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
+        go.send(()).unwrap();
+        // Back after a while (the runner is trying meanwhile).
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        psql(&env, "postgres", &format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true"));
+        running.join().unwrap()
+    });
+    let job = ended.expect("the job's end was recorded once the catalog was back");
+    assert_eq!(job.state, imagesmith_engine::JobState::Succeeded, "{job:?}");
+    assert_eq!(psql(&env, &db, "SELECT state || ' ' || (SELECT outcome FROM job_items) FROM jobs"), "succeeded verified");
+    drop(engine);
+    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
