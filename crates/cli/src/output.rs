@@ -250,6 +250,9 @@ pub fn artifact_details(a: &Artifact) {
         row("added by", by);
     }
     row("updated", &a.updated_at);
+    if let Some(by) = &a.updated_by {
+        row("changed by", by);
+    }
 }
 
 fn list_or_dash(list: &[String]) -> String {
@@ -699,7 +702,10 @@ pub fn profile_details(p: &imagesmith_engine::Profile) {
     for (k, v) in &p.options {
         println!("  option {k} = {v}");
     }
-    println!("  updated {}", p.updated_at);
+    match &p.updated_by {
+        Some(by) => println!("  updated {} by {by}", p.updated_at),
+        None => println!("  updated {}", p.updated_at),
+    }
 }
 
 /// An answer file's lint: what it was checked as, then one finding per line with its fix.

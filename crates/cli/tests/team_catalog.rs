@@ -160,3 +160,32 @@ fn hostname() -> String {
     let out = std::process::Command::new("hostname").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Who changed what: an artifact and a profile another admin changes name them as `updated_by`,
+/// while `created_by` stays who added them.
+#[test]
+fn a_change_by_another_admin_records_who_made_it() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let as_user = |desk: &Desk, user: &str, args: &[&str]| {
+        let out = desk.cmd().env("USER", user).args(["--repo", "team"]).args(args).arg("--json").output().unwrap();
+        let (code, v) = json_of(&out);
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    };
+    let (iso, script) = (common::fixture("ipxe.iso"), common::fixture("post-install.sh"));
+    as_user(&a, "alice", &["import", iso.to_str().unwrap(), "--kind", "os", "--os", "linux"]);
+    as_user(&a, "alice", &["import", script.to_str().unwrap()]);
+    as_user(&a, "alice", &["profile", "create", "pxe", "--os-image", "ipxe.iso"]);
+
+    as_user(&b, "bob", &["update", "post-install.sh", "--description", "first boot"]);
+    let shown = as_user(&a, "alice", &["show", "post-install.sh"]);
+    let who = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().split('@').next().unwrap().to_string();
+    assert_eq!((who(&shown, "created_by"), who(&shown, "updated_by")), ("alice".into(), "bob".into()), "{shown:#}");
+    as_user(&b, "bob", &["profile", "set", "pxe", "hostname=web1"]);
+    let profile = as_user(&a, "alice", &["profile", "show", "pxe"]);
+    assert_eq!((who(&profile, "created_by"), who(&profile, "updated_by")), ("alice".into(), "bob".into()), "{profile:#}");
+    // The human view says it too.
+    let text = a.cmd().args(["--repo", "team", "show", "post-install.sh"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("changed by: bob@"), "{}", String::from_utf8_lossy(&text.stdout));
+}

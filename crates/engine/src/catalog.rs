@@ -15,7 +15,7 @@ const COLUMNS: &str = "a.id, a.name, a.kind, a.os, a.distro, o.size, a.sha256, o
      a.version, a.detected, a.created_at, a.updated_at, o.state, o.last_verified_at, a.alias, a.access, a.owner, \
      a.resize, a.deploy, COALESCE(CASE WHEN s.artifact_id IS NOT NULL THEN 'snapshot' END, a.source_kind), a.source_url, \
      a.manifest_url, a.source_store, a.remote_id, s.vm, s.connect_uri, s.disk_id, s.snapshot, s.disk_file, s.from_artifact, \
-     s.snapshot_at, o.media_check, o.media_md5, a.created_by";
+     s.snapshot_at, o.media_check, o.media_md5, a.created_by, a.updated_by";
 
 /// The tables `COLUMNS` reads (an artifact, its object, and the snapshot it was cut from if any).
 const FROM: &str = "artifacts a JOIN objects o ON o.sha256 = a.sha256 LEFT JOIN snapshot_sources s ON s.artifact_id = a.id";
@@ -89,6 +89,7 @@ fn artifact_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
         lint: None,
         last_verified_at: r.get(19)?,
         created_by: r.get(39)?,
+        updated_by: r.get(40)?,
         created_at: r.get(16)?,
         updated_at: r.get(17)?,
     })
@@ -652,7 +653,7 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
             conn.execute("INSERT INTO artifact_tags (artifact_id, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![id, tag])?;
         }
     }
-    conn.execute("UPDATE artifacts SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;
+    conn.execute("UPDATE artifacts SET updated_at = ?1, updated_by = ?3 WHERE id = ?2", params![clock::now(), id, crate::team::who()])?;
     Ok(())
 }
 

@@ -273,6 +273,9 @@ pub struct Artifact {
     /// Who added it, as `user@host` (the session that imported, downloaded, cut or rebuilt it);
     /// none for artifacts added before Imagesmith recorded it.
     pub created_by: Option<String>,
+    /// Who last changed it (name, attributes, kind, OS), as `user@host`: whoever added it until
+    /// someone changes it; none for artifacts not changed since Imagesmith recorded it.
+    pub updated_by: Option<String>,
     /// Whether a deployment may grow the disk to the VM's size.
     pub resize: bool,
     /// Whether the image is deployed once, as is (no customisation).

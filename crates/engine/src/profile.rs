@@ -101,6 +101,8 @@ pub struct Profile {
     pub updated_at: String,
     /// Who made it, as `user@host`; none for profiles from before Imagesmith recorded it.
     pub created_by: Option<String>,
+    /// Who last changed it (members, options, name, description, edition), as `user@host`.
+    pub updated_by: Option<String>,
 }
 
 /// The install options every profile offers in the editor.
@@ -133,18 +135,11 @@ pub(crate) fn find_id(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 fn load(conn: &Connection, id: i64) -> Result<Profile> {
-    let (name, description, base_id, created_at, updated_at, edition, created_by): (
-        String,
-        String,
-        i64,
-        String,
-        String,
-        Option<u32>,
-        Option<String>,
-    ) = conn.query_row(
-        "SELECT name, description, base_id, created_at, updated_at, edition, created_by FROM profiles WHERE id = ?1",
+    type Head = (String, String, i64, String, String, Option<u32>, Option<String>, Option<String>);
+    let (name, description, base_id, created_at, updated_at, edition, created_by, updated_by): Head = conn.query_row(
+        "SELECT name, description, base_id, created_at, updated_at, edition, created_by, updated_by FROM profiles WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
     )?;
     let base = catalog::by_id(conn, base_id)?.ok_or_else(|| Error::not_found("artifact", &base_id.to_string()))?;
     let image = ImageFacts::of(&base);
@@ -192,6 +187,7 @@ fn load(conn: &Connection, id: i64) -> Result<Profile> {
         created_at,
         updated_at,
         created_by,
+        updated_by,
     })
 }
 
@@ -261,7 +257,7 @@ pub(crate) fn set_edition(tx: &Connection, id: i64, edition: Option<&str>) -> Re
 }
 
 fn touch(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("UPDATE profiles SET updated_at = ?1 WHERE id = ?2", params![clock::now(), id])?;
+    conn.execute("UPDATE profiles SET updated_at = ?1, updated_by = ?3 WHERE id = ?2", params![clock::now(), id, crate::team::who()])?;
     Ok(())
 }
 

@@ -228,8 +228,11 @@ impl Engine {
             if let Some(m) = &src.media_check {
                 catalog::record_media_check(tx, &src.sha256, m)?;
             }
-            // Who added it and when stay the sender's: a copy is not a new file.
-            tx.execute("UPDATE artifacts SET created_at = ?2, created_by = ?3 WHERE id = ?1", params![id, src.created_at, src.created_by])?;
+            // Who added and changed it, and when, stay the sender's: a copy is not a new file.
+            tx.execute(
+                "UPDATE artifacts SET created_at = ?2, created_by = ?3, updated_at = ?4, updated_by = ?5 WHERE id = ?1",
+                params![id, src.created_at, src.created_by, src.updated_at, src.updated_by],
+            )?;
             landing.commit()?;
             Ok((Outcome::Copied, id))
         })?;
@@ -282,9 +285,9 @@ impl Engine {
                 ));
             }
             let id: i64 = tx.query_row(
-                "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-                params![p.name, p.description, base, edition, p.created_at, p.updated_at, p.created_by],
+                "INSERT INTO profiles (name, description, base_id, edition, created_at, updated_at, created_by, updated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                params![p.name, p.description, base, edition, p.created_at, p.updated_at, p.created_by, p.updated_by],
                 |r| r.get(0),
             )?;
             for (artifact, role) in &members {

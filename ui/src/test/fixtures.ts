@@ -32,7 +32,7 @@ export function artifact(id: number, over: Partial<Artifact> = {}): Artifact {
     description: '', version: '', tags: [], detected: { volume_id: 'DEBIAN' }, driver: null, editions: [], warnings: [], verification: [],
     signature: UNSIGNED, media_check: null, lint: null, last_verified_at: null,
     os_id: null, os_name: null, os_version: null, arch: null,
-    alias: null, access: 'private', owner: 'admin', created_by: 'admin@desk', resize: false, deploy: false,
+    alias: null, access: 'private', owner: 'admin', created_by: 'admin@desk', updated_by: 'admin@desk', resize: false, deploy: false,
     source: { kind: 'file', url: null, manifest_url: null, store: null, remote_id: null },
     created_at: '2026-11-23T10:00:00Z',
     updated_at: '2026-11-23T10:00:00Z', ...over,

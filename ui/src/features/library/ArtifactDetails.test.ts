@@ -114,10 +114,17 @@ describe('ArtifactDetails attributes', () => {
     expect(screen.getByTestId('attr-access')).toHaveTextContent('Public');
     expect(screen.getByTestId('attr-owner')).toHaveTextContent('ops');
     expect(screen.getByTestId('attr-created-by')).toHaveTextContent('admin@desk');
+    expect(screen.queryByTestId('attr-updated-by'), 'not changed by anyone else').toBeNull();
     expect(screen.getByTestId('attr-resize')).toHaveTextContent('Yes');
     expect(screen.getByTestId('attr-deploy')).toHaveTextContent('No');
     expect(screen.getByTestId('attr-source')).toHaveTextContent('Downloaded from a URL');
     expect(screen.getByTestId('source-url')).toHaveTextContent('https://mirror.example/debian-12.iso');
+  });
+
+  it('says who changed it when someone other than who added it did', () => {
+    render(ArtifactDetails, { catalog: new Catalog(), artifact: artifact(6, { updated_by: 'bob@ws2' }) });
+    expect(screen.getByTestId('attr-created-by')).toHaveTextContent('admin@desk');
+    expect(screen.getByTestId('attr-updated-by')).toHaveTextContent('bob@ws2');
   });
 
   it('edits the attributes, sending only what changed', async () => {

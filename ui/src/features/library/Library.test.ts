@@ -380,7 +380,7 @@ describe('Library bulk tag and add to profile', () => {
   it('adds the selection to a chosen profile: what fits goes in, each misfit is listed with its reason', async () => {
     const web: Profile = {
       id: 7, name: 'rhel9-web', description: '', base: { id: 90, name: 'rhel.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [], edition: null, editions: [],
-      options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null,
+      options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null, updated_by: null,
     };
     const rows = [artifact(1, { name: 'ks.cfg', kind: 'unattend' }), artifact(2, { name: 'win.zip', kind: 'driver', os: 'windows' })];
     const profiles = new Profiles();

@@ -19,7 +19,7 @@ const profile: Profile = {
     member(5, 'dud-ixgbe-rhel9.4.iso', { warnings: [{ code: 'kernel_other_release', text: KABI }] }),
     member(6, 'kmod-ixgbe-5.19.6-1.el9_6.x86_64.rpm'),
   ],
-  options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null,
+  options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null, updated_by: null,
 };
 
 const library = [

@@ -10,7 +10,7 @@ function member(id: number, role: ProfileMember['role'], over: Partial<ProfileMe
 function profile(id: number, over: Partial<Profile> = {}): Profile {
   return {
     id, name: `p-${id}`, description: '', base: { id: 1, name: 'rhel-9.6-x86_64-dvd.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [],
-    options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: 'admin@desk', ...over,
+    options: {}, edition: null, editions: [], created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: 'admin@desk', updated_by: null, ...over,
   };
 }
 

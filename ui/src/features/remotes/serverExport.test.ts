@@ -9,7 +9,7 @@ import type { Server, ServersApi } from './types';
 function profile(): Profile {
   return {
     id: 3, name: 'rhel9-web', description: '', base: { id: 1, name: 'rhel.iso' }, base_state: 'ok', os: 'linux', distro: 'rhel', members: [], edition: null, editions: [],
-    options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null,
+    options: {}, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null, updated_by: null,
   };
 }
 

@@ -439,6 +439,11 @@ export type Artifact = {
 	 *  none for artifacts added before Imagesmith recorded it.
 	 */
 	created_by: string | null,
+	/**
+	 *  Who last changed it (name, attributes, kind, OS), as `user@host`: whoever added it until
+	 *  someone changes it; none for artifacts not changed since Imagesmith recorded it.
+	 */
+	updated_by: string | null,
 	/**  Whether a deployment may grow the disk to the VM's size. */
 	resize: boolean,
 	/**  Whether the image is deployed once, as is (no customisation). */
@@ -1231,6 +1236,8 @@ export type Profile = {
 	updated_at: string,
 	/**  Who made it, as `user@host`; none for profiles from before Imagesmith recorded it. */
 	created_by: string | null,
+	/**  Who last changed it (members, options, name, description, edition), as `user@host`. */
+	updated_by: string | null,
 };
 
 export type ProfileImportReport = {
