@@ -86,9 +86,15 @@ pub struct ConnectTeam {
 /// checked, the schema made in an empty database, the secrets kept in the OS keyring.
 #[tauri::command]
 #[specta::specta]
-pub async fn connect_team(request: ConnectTeam) -> Result<imagesmith_engine::team::Connected, IpcError> {
+pub async fn connect_team(state: State<'_, AppState>, request: ConnectTeam) -> Result<imagesmith_engine::team::Connected, IpcError> {
     use imagesmith_engine::secrets::Secret;
     use imagesmith_engine::team::{self, ConnectRequest, Migrate};
+    if state.engine.team().is_some_and(|t| t.name.eq_ignore_ascii_case(request.name.trim())) {
+        return Err(IpcError::invalid_argument(
+            format!("Team repository \"{}\" is open in this window.", request.name.trim()),
+            "Use the local repository (or another team repository) first, then connect this name again; or choose another name.",
+        ));
+    }
     blocking(move || {
         let ConnectTeam { name, catalog, objects, endpoint, region, access_key_id, catalog_password, secret_key, upgrade } = request;
         let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id };

@@ -169,6 +169,15 @@ fn a_sampled_verify_checks_the_bytes_checked_longest_ago_first_and_so_goes_round
     assert!(second.contains(&"ks.cfg".to_string()), "{second:?}");
     let (_, shown) = desk.json(&["--repo", "team", "show", "ks.cfg"]);
     assert!(shown["last_verified_at"].is_string(), "{shown:#}");
+    // A copy found damaged keeps its old check time but does not take every sample from now on.
+    let damaged = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(damaged.path(), "not the script").unwrap();
+    s3(&["-T", damaged.path().to_str().unwrap(), &bucket_url(&object_key(&db, &sha256_of(&fixture("post-install.sh"))))]);
+    let (code, whole) = desk.json(&["--repo", "team", "verify"]);
+    assert_eq!(code, 1, "{whole:#}");
+    let (code, v) = desk.json(&["--repo", "team", "verify", "--sample", "1"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_ne!(v["items"][0]["artifact"]["name"], "post-install.sh", "{v:#}");
     // A sample and names do not go together.
     let both = desk.run(&["--repo", "team", "verify", "--sample", "2", "ks.cfg"]);
     assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));

@@ -100,7 +100,7 @@ fn a_name_taken_by_other_bytes_and_a_damaged_local_copy_are_refused_and_nothing_
         let (code, v) = a.json(&["--repo", "local", "import", f.to_str().unwrap()]);
         assert_eq!(code, 0, "{v:#}");
     }
-    // The local repository's copy of notes.txt rots on disk.
+    // The local repository's copy of Set-Network.ps1 rots on disk.
     let sha = sha256_of(&ps1);
     let stored = walk(a.repo.home()).into_iter().find(|p| p.to_string_lossy().ends_with(&sha[2..])).expect("the stored object");
     let mut perms = std::fs::metadata(&stored).unwrap().permissions();
@@ -121,4 +121,34 @@ fn a_name_taken_by_other_bytes_and_a_damaged_local_copy_are_refused_and_nothing_
     // A push needs a team repository to go to.
     let (code, err) = a.json(&["--repo", "local", "repo", "push"]);
     assert_eq!((code, err["error"]["code"].as_str()), (1, Some("invalid_argument")), "{err:#}");
+}
+
+/// A signature is good on the receiving side only by a key the receiver trusts, and its policy
+/// holds for what is copied in: a bundle signed by a key only the desktop trusts arrives with an
+/// unknown key; a team that requires signatures refuses an unsigned file before a byte moves.
+#[test]
+fn a_copy_meets_the_receivers_trusted_keys_and_signature_policy() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let local = |args: &[&str]| {
+        let (code, v) = a.json(&[&["--repo", "local"][..], args].concat());
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    };
+    local(&["key", "add", fixture("vendor-signing-key.gpg").to_str().unwrap(), "--yes"]);
+    local(&["import", fixture("vendor-bundle.zip").to_str().unwrap(), fixture("vendor-bundle.zip.asc").to_str().unwrap()]);
+    local(&["import", fixture("Set-Network.ps1").to_str().unwrap()]);
+    assert_eq!(local(&["show", "vendor-bundle.zip"])["signature"]["status"], "good");
+
+    let (code, pushed) = a.json(&["--repo", "team", "repo", "push", "vendor-bundle.zip"]);
+    assert_eq!(code, 0, "{pushed:#}");
+    let (_, there) = b.json(&["--repo", "team", "show", "vendor-bundle.zip"]);
+    assert_eq!(there["signature"]["status"], "unknown_key", "the team trusts no key yet: {there:#}");
+
+    let (code, _) = b.json(&["--repo", "team", "key", "policy", "--require-signature"]);
+    assert_eq!(code, 0);
+    let (code, refused) = a.json(&["--repo", "team", "repo", "push", "Set-Network.ps1"]);
+    assert_eq!(code, 1, "{refused:#}");
+    assert_eq!(item(&refused, "Set-Network.ps1")["error"]["code"], "signature_required", "{refused:#}");
+    assert_eq!(head_status(&db, &sha256_of(&fixture("Set-Network.ps1"))), "404", "refused before a byte moved");
 }

@@ -96,57 +96,73 @@ fn artifact_row(r: &Row<'_>) -> crate::db::SqlResult<Artifact> {
 }
 
 /// Tags, users, profiles, publications, evidence and warnings of every artifact in `list`: one
-/// query per relation for them all, not per artifact (a team catalog is a network round trip away,
-/// and a library page is 200 artifacts).
+/// query per relation for a whole page, not per artifact (a team catalog is a network round trip
+/// away, and a library page is 200 artifacts).
 fn fill_relations(conn: &Connection, list: &mut [Artifact]) -> Result<()> {
-    if list.is_empty() {
-        return Ok(());
-    }
-    // Ids read from the catalog, written as numbers: nothing here comes from the user.
-    let ids = list.iter().map(|a| a.id.to_string()).collect::<Vec<_>>().join(",");
     let at: std::collections::HashMap<i64, usize> = list.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
     for a in list.iter_mut() {
         (a.tags, a.used_by, a.profiles, a.published_to, a.verification) = Default::default();
     }
-    let pairs = |sql: String| -> Result<Vec<(i64, String)>> {
-        Ok(conn.prepare(&sql)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::db::SqlResult<_>>()?)
-    };
-    for (id, tag) in pairs(format!("SELECT artifact_id, tag FROM artifact_tags WHERE artifact_id IN ({ids}) ORDER BY tag"))? {
-        list[at[&id]].tags.push(tag);
-    }
-    for (id, name) in pairs(format!(
-        "SELECT base_id, name FROM profiles WHERE base_id IN ({ids})
-         UNION SELECT m.artifact_id, p.name FROM profiles p JOIN profile_members m ON m.profile_id = p.id WHERE m.artifact_id IN ({ids})
-         ORDER BY 2"
-    ))? {
-        list[at[&id]].profiles.push(name);
-    }
-    for (id, place) in pairs(format!(
-        "SELECT artifact_id, target_name || ': ' || name FROM publications WHERE artifact_id IN ({ids}) AND status <> 'deleted'
-         ORDER BY target_name, name"
-    ))? {
-        list[at[&id]].published_to.push(place);
-    }
-    let used: Vec<(i64, i64, String)> = conn
-        .prepare(&format!("SELECT image_id, id, name FROM artifacts WHERE image_id IN ({ids}) ORDER BY name COLLATE NOCASE"))?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<crate::db::SqlResult<_>>()?;
-    for (image, id, name) in used {
-        list[at[&image]].used_by.push(ArtifactRef { id, name });
-    }
-    let evidence: Vec<(i64, Verification)> = conn
-        .prepare(&format!(
-            "SELECT artifact_id, {VERIFICATION_COLUMNS} FROM verifications WHERE artifact_id IN ({ids}) ORDER BY verified_at, algo"
-        ))?
-        .query_map([], |r| Ok((r.get(0)?, verification_row(r, 1)?)))?
-        .collect::<crate::db::SqlResult<_>>()?;
-    for (id, v) in evidence {
-        list[at[&id]].verification.push(v);
+    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    for (set, args) in id_sets(&ids) {
+        let pairs = |sql: String| -> Result<Vec<(i64, String)>> {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<crate::db::SqlResult<_>>()?)
+        };
+        for (id, tag) in pairs(format!("SELECT artifact_id, tag FROM artifact_tags WHERE artifact_id IN ({set}) ORDER BY tag"))? {
+            list[at[&id]].tags.push(tag);
+        }
+        for (id, name) in pairs(format!(
+            "SELECT base_id, name FROM profiles WHERE base_id IN ({set})
+             UNION SELECT m.artifact_id, p.name FROM profiles p JOIN profile_members m ON m.profile_id = p.id WHERE m.artifact_id IN ({set})
+             ORDER BY 2"
+        ))? {
+            list[at[&id]].profiles.push(name);
+        }
+        for (id, place) in pairs(format!(
+            "SELECT artifact_id, target_name || ': ' || name FROM publications WHERE artifact_id IN ({set}) AND status <> 'deleted'
+             ORDER BY target_name, name"
+        ))? {
+            list[at[&id]].published_to.push(place);
+        }
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT image_id, id, name FROM artifacts WHERE image_id IN ({set}) ORDER BY name COLLATE NOCASE"))?;
+        let used: Vec<(i64, i64, String)> = stmt
+            .query_map(crate::db::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<crate::db::SqlResult<_>>()?;
+        for (image, id, name) in used {
+            list[at[&image]].used_by.push(ArtifactRef { id, name });
+        }
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT artifact_id, {VERIFICATION_COLUMNS} FROM verifications WHERE artifact_id IN ({set}) ORDER BY verified_at, algo"
+        ))?;
+        let evidence: Vec<(i64, Verification)> = stmt
+            .query_map(crate::db::params_from_iter(args.iter()), |r| Ok((r.get(0)?, verification_row(r, 1)?)))?
+            .collect::<crate::db::SqlResult<_>>()?;
+        for (id, v) in evidence {
+            list[at[&id]].verification.push(v);
+        }
     }
     for a in list.iter_mut() {
         signature_and_warnings(conn, a)?;
     }
     Ok(())
+}
+
+/// `ids` as `IN (…)` parameter lists of a few fixed sizes (1, 8, 64, 256; a longer list in sets of
+/// 256), each padded with its first id: a PostgreSQL catalog keeps every statement it prepared,
+/// so a handful of statement texts serve every page instead of one per page.
+fn id_sets(ids: &[i64]) -> Vec<(String, Vec<i64>)> {
+    ids.chunks(256)
+        .map(|chunk| {
+            let size = [1, 8, 64, 256].into_iter().find(|&n| n >= chunk.len()).unwrap_or(256);
+            let mut args = chunk.to_vec();
+            args.resize(size, chunk[0]);
+            let set = (1..=size).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ");
+            (set, args)
+        })
+        .collect()
 }
 
 /// What an artifact's evidence and OS image say of it: its best signature and its warnings.

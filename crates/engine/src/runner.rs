@@ -211,6 +211,7 @@ impl Engine {
         let board = Board::new(self, id, items, sink);
         board.tick(None, true);
         let ends: Vec<Mutex<Option<ItemEnd<W::Item>>>> = items.iter().map(|_| Mutex::new(None)).collect();
+        let patience = RowPatience::default();
         let run_one = |seq: usize| {
             let end = if cancel.is_cancelled() {
                 ItemEnd { seq, label: items[seq].label.clone(), outcome: Outcome::Cancelled, artifact: None, error: None, value: None }
@@ -227,7 +228,9 @@ impl Engine {
                 ItemEnd { seq, label: items[seq].label.clone(), outcome, artifact, error, value }
             };
             // The item's row; a failure to write it is the job's, not the item's.
-            let saved = self.keep_row(|conn| jobs::set_item(conn, id, seq as u32, end.outcome, end.artifact.as_ref(), end.error.as_ref()));
+            let saved = self.keep_row(&patience, cancel, |conn| {
+                jobs::set_item(conn, id, seq as u32, end.outcome, end.artifact.as_ref(), end.error.as_ref())
+            });
             board.end(seq, end.outcome);
             *ends[seq].lock().unwrap_or_else(|p| p.into_inner()) = Some(end);
             saved
@@ -280,7 +283,7 @@ impl Engine {
             Err(e) => e.text.clone(),
             Ok(()) => work.summary(&ends),
         };
-        self.keep_row(|conn| jobs::finish(conn, id, state, &summary, error.as_ref()))?;
+        self.keep_row(&patience, &CancelToken::new(), |conn| jobs::finish(conn, id, state, &summary, error.as_ref()))?;
         board.finish(state);
         saved?;
         let job = self.get_job(id)?.job;
@@ -291,16 +294,17 @@ impl Engine {
 impl Engine {
     /// Write a job row that must not be lost — an item's end, the job's end. On a team repository
     /// whose catalog cannot be reached just now (a cut, a restarting server) it is tried again,
-    /// with growing pauses, until the catalog answers or [`row_patience`] is over: a job that did
-    /// its work records it, rather than failing and leaving its row `running` for every desktop.
-    fn keep_row(&self, write: impl Fn(&crate::db::Connection) -> Result<()>) -> Result<()> {
-        let deadline = Instant::now() + row_patience();
+    /// with growing pauses, until the catalog answers: a job that did its work records it, rather
+    /// than failing and leaving its row `running` for every desktop. The job waits once, at most
+    /// [`row_patience`] in all (every later row fails at once after that), and not after Cancel
+    /// (an item's row; the job's own end waits regardless, it is the last word).
+    fn keep_row(&self, patience: &RowPatience, cancel: &CancelToken, write: impl Fn(&crate::db::Connection) -> Result<()>) -> Result<()> {
         let mut pause = std::time::Duration::from_millis(100);
         loop {
             // The catalog's lock is not held while waiting.
             let written = write(&self.db());
             match written {
-                Err(e) if self.team().is_some() && catalog_away(&e) && Instant::now() < deadline => {
+                Err(e) if self.team().is_some() && e.is(code::REPOSITORY_UNREACHABLE) && !cancel.is_cancelled() && patience.wait_more() => {
                     tracing::warn!(code = %e.code, error = %e.text, "job row not written: the team catalog is away; trying again");
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(std::time::Duration::from_secs(2));
@@ -311,16 +315,21 @@ impl Engine {
     }
 }
 
-/// How long a job waits for its team catalog to come back to record an end: two minutes, or
-/// IMAGESMITH_JOB_ROW_PATIENCE seconds.
+/// How long one job waits, in all, for its team catalog to come back ([`Engine::keep_row`]).
+#[derive(Default)]
+struct RowPatience(std::sync::OnceLock<Instant>);
+
+impl RowPatience {
+    /// Whether to wait for the catalog once more: the clock starts at the job's first wait.
+    fn wait_more(&self) -> bool {
+        Instant::now() < *self.0.get_or_init(|| Instant::now() + row_patience())
+    }
+}
+
+/// Two minutes, or IMAGESMITH_JOB_ROW_PATIENCE seconds.
 fn row_patience() -> std::time::Duration {
     let secs = std::env::var("IMAGESMITH_JOB_ROW_PATIENCE").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
     std::time::Duration::from_secs(secs)
-}
-
-/// Whether a catalog error says the catalog is away, not that the statement was wrong.
-fn catalog_away(e: &Error) -> bool {
-    e.is(code::REPOSITORY_UNREACHABLE) || e.is(code::CATALOG_FAILED)
 }
 
 /// What an item's work reports through: its phase, its bytes, the cancel token.

@@ -77,6 +77,10 @@ pub struct CopyWork {
     from: Engine,
     direction: Direction,
     targets: Vec<Target>,
+    /// The receiver's trusted keys (fingerprint, expired): a signature is good here only by one.
+    trusted: Vec<(String, bool)>,
+    /// The receiver's policy: every file needs a good signature.
+    require_signature: bool,
 }
 
 impl Engine {
@@ -140,11 +144,20 @@ impl Engine {
         };
         let mut targets: Vec<Target> = artifacts.into_iter().map(|a| Target::Artifact(Box::new(a))).collect();
         targets.extend(profiles.into_iter().map(|p| Target::Profile(Box::new(p))));
-        Ok(CopyWork { from, direction, targets })
+        let trusted = self.trusted_keys()?.into_iter().map(|k| (k.fingerprint, k.expired)).collect();
+        let require_signature = self.signature_policy()?.require_signature;
+        Ok(CopyWork { from, direction, targets, trusted, require_signature })
     }
 
     /// Copy one artifact of `from` here: its bytes (unless here already) and its row.
-    fn copy_artifact(&self, from: &Engine, src: &Artifact, job: i64, step: &Step<'_>) -> Result<(Outcome, Artifact)> {
+    fn copy_artifact(
+        &self,
+        from: &Engine,
+        src: &Artifact,
+        trust: (&[(String, bool)], bool),
+        job: i64,
+        step: &Step<'_>,
+    ) -> Result<(Outcome, Artifact)> {
         let same = catalog::by_sha256(&self.db(), &src.sha256)?;
         if let Some(here) = same.as_ref().filter(|a| a.state == ArtifactState::Ok) {
             return Ok((Outcome::Duplicate, here.clone()));
@@ -155,6 +168,19 @@ impl Engine {
         }
         if src.state != ArtifactState::Ok {
             return Err(not_intact(src));
+        }
+        // The sender's signatures as this repository sees them, and its policy, before a byte moves.
+        let evidence = evidence_of(src, trust.0);
+        if trust.1 {
+            let best = crate::model::SignatureCheck::best(evidence.iter().filter_map(|e| e.signature.as_ref()));
+            if best.status != crate::model::SignatureStatus::Good {
+                return Err(Error::new(
+                    code::SIGNATURE_REQUIRED,
+                    format!("{} has no good signature by a key this repository trusts.", src.name),
+                    "The receiving repository requires a good signature on every file; what vouched for it where it comes from is not trusted here, or nothing did.",
+                    "Trust the signer's key in the receiving repository (imagesmith-cli key add) and copy again, or import the file there with its signed checksum list.",
+                ));
+            }
         }
         let cancel = step.cancel();
         let mut progress = |phase: &str, done: u64| {
@@ -185,7 +211,6 @@ impl Engine {
             Some(image) => Some(self.counterpart(from, image)?),
             None => None,
         };
-        let evidence = evidence_of(src);
         let (outcome, id) = self.land_bytes(&staged, &digests, cancel, &mut progress, |tx, existing, landing| {
             if let Some(existing) = existing {
                 catalog::record_verifications(tx, existing.id, &evidence, Some(job))?;
@@ -311,18 +336,29 @@ fn digest_of(a: &Artifact, algo: Algo) -> Option<&str> {
 }
 
 /// The sender's evidence, as digests to record again: each still holds, since the copy's bytes
-/// were hashed again and came out the same.
-fn evidence_of(a: &Artifact) -> Vec<ExpectedDigest> {
+/// were hashed again and came out the same. A signature counts as good here only when the
+/// receiver trusts its key (`trusted`: fingerprint, expired): else it is an unknown (or expired) key.
+fn evidence_of(a: &Artifact, trusted: &[(String, bool)]) -> Vec<ExpectedDigest> {
+    use crate::model::SignatureStatus;
     a.verification
         .iter()
         .filter_map(|v| {
+            let mut signature = v.signature.clone();
+            if signature.status == SignatureStatus::Good {
+                let here = signature.fingerprint.as_deref().and_then(|fp| trusted.iter().find(|(t, _)| t.eq_ignore_ascii_case(fp)));
+                signature.status = match here {
+                    Some((_, false)) => SignatureStatus::Good,
+                    Some((_, true)) => SignatureStatus::ExpiredKey,
+                    None => SignatureStatus::UnknownKey,
+                };
+            }
             Some(ExpectedDigest {
                 algo: v.algo,
                 hex: digest_of(a, v.algo)?.to_string(),
                 source: v.source_file.clone().unwrap_or_default(),
                 from: v.expected_from,
                 line: v.line,
-                signature: Some(v.signature.clone()),
+                signature: Some(signature),
             })
         })
         .collect()
@@ -372,7 +408,8 @@ impl Work for CopyWork {
         step.phase("checking");
         match &self.targets[seq] {
             Target::Artifact(a) => {
-                let (outcome, artifact) = engine.copy_artifact(&self.from, a, step.job_id(), step)?;
+                let trust = (self.trusted.as_slice(), self.require_signature);
+                let (outcome, artifact) = engine.copy_artifact(&self.from, a, trust, step.job_id(), step)?;
                 let r = ArtifactRef { id: artifact.id, name: artifact.name.clone() };
                 Ok(Done::with_artifact(outcome, r, Copied::Artifact(Box::new(artifact))))
             }

@@ -105,7 +105,8 @@ impl Engine {
     }
 
     /// The verify job over a sample of `n` artifacts: those whose bytes were checked longest ago
-    /// (never first), so that runs one after another go round the whole repository — for a team
+    /// (never first; those already found missing or damaged last, or a few broken ones would take
+    /// every sample), so that runs one after another go round the whole repository — for a team
     /// repository whose bucket is too big to re-hash in one go (docs/SCALING.md). No gold images,
     /// orphans or collection: those belong to a verify of the whole repository.
     pub fn verify_sample_work(&self, n: u32) -> Result<VerifyWork> {
@@ -119,7 +120,8 @@ impl Engine {
             .db()
             .prepare(&format!(
                 "SELECT a.id, a.name, a.sha256, o.size FROM artifacts a JOIN objects o ON o.sha256 = a.sha256
-                 ORDER BY CASE WHEN o.last_verified_at IS NULL THEN 0 ELSE 1 END, o.last_verified_at, a.id LIMIT {n}"
+                 ORDER BY CASE WHEN o.state <> 'ok' THEN 2 WHEN o.last_verified_at IS NULL THEN 0 ELSE 1 END, o.last_verified_at, a.id
+                 LIMIT {n}"
             ))?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<crate::db::SqlResult<_>>()?;

@@ -370,6 +370,11 @@ fn connect_error(url: &CatalogUrl, e: &postgres::Error) -> Error {
                 format!("Ask the database admin to run: createdb -O {} {}", url.user, url.database),
             );
         }
+        // A database closed to new connections (ALLOW_CONNECTIONS false, a restore under way) or
+        // a server starting or stopping: away for now, not refusing what was asked.
+        if [SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE, SqlState::CANNOT_CONNECT_NOW, SqlState::ADMIN_SHUTDOWN].contains(c) {
+            return unreachable(&label, db.message());
+        }
         return query_error(&label, e);
     }
     if let Some(t) = tls_cause(e) {

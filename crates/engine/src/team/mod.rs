@@ -292,19 +292,20 @@ pub fn connect_and_keep(req: ConnectRequest, catalog: Option<Secret>, objects: O
     let status = connect(&repo, &secrets, mode)?;
     repo.repository_id = Some(status.repository.id.clone());
     let secrets_not_kept = store_secrets(&repo, &secrets).err();
-    // Accounts name their places, so one still in use is the one just stored.
-    if let Some(b) = &before {
-        let (old, new) = (accounts(b), accounts(&repo));
-        for account in [old.0, old.1].into_iter().filter(|a| *a != new.0 && *a != new.1) {
-            let _ = secrets::forget_at(&account);
-        }
-    }
     let (repos, ()) = config::Repositories::change(|repos| {
         repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));
         repos.team.push(repo.clone());
         repos.team.sort_by_key(|r| r.name.to_lowercase());
         Ok(())
     })?;
+    // Only once the name points at its new place: the secrets of places it no longer points at go
+    // (accounts name their places, so one still in use is the one just stored).
+    if let Some(b) = &before {
+        let (old, new) = (accounts(b), accounts(&repo));
+        for account in [old.0, old.1].into_iter().filter(|a| *a != new.0 && *a != new.1) {
+            let _ = secrets::forget_at(&account);
+        }
+    }
     let current = repos.current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&repo.name));
     Ok(Connected { status, secrets_not_kept, current })
 }
