@@ -112,16 +112,12 @@ pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Er
     }
 }
 
-/// Whether `command` runs on a team repository in this version: the library (import from files,
-/// URLs and stores, list, show, update, delete, verify), profiles and their exports, publishing,
-/// image stores, servers, cloud targets, trusted keys and the job history. Gold images, VM
-/// snapshots and the repository's own upkeep (init, info) are not there yet.
+/// Whether `command` runs on a team repository in this version: everything but the repository's
+/// own upkeep (init, info, rebuild-catalog). Of gold images, importing one from an archive is
+/// refused by the engine on a team repository (`gold import`).
 pub fn runs_on_team(command: &crate::Command) -> bool {
     use crate::Command as C;
-    !matches!(
-        command,
-        C::Gold { .. } | C::Series { .. } | C::Vm { .. } | C::Snapshot { .. } | C::Init { .. } | C::Info { .. } | C::RebuildCatalog { .. }
-    )
+    !matches!(command, C::Init { .. } | C::Info { .. } | C::RebuildCatalog { .. })
 }
 
 /// Open team repository `name` (secrets from the keyring, else the environment).
@@ -135,9 +131,8 @@ pub fn not_on_team(name: &str) -> Error {
     Error::new(
         imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
         format!("This command does not work on team repository \"{name}\" yet."),
-        "On a team repository this version runs the library, profiles, exports, publishing, image stores, servers, \
-         cloud targets, trusted keys and the history; gold images, VM snapshots, init and info still run on the \
-         desktop's own repository.",
+        "On a team repository this version runs everything but the repository's own upkeep (init, info, \
+         rebuild-catalog) and importing a gold image from an archive, which still run on the desktop's own repository.",
         "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
     )
 }

@@ -3,6 +3,7 @@
 //! only what changed; drift and diff; every refusal; kill -9 during capture and provision.
 
 mod common;
+mod team_common;
 
 use common::*;
 use serde_json::Value;
@@ -576,4 +577,47 @@ fn verify_re_hashes_the_files_of_gold_images_and_names_a_damaged_one() {
     let (code, err) = provision(&repo, "jre17", &work.path().join("copy"), &["--allow-unpublished"]);
     assert_eq!(code, 1, "{err:#}");
     assert!(!work.path().join("copy").exists(), "no half copy");
+}
+
+/// On a team repository (real PostgreSQL and SeaweedFS): one desktop captures a home — its bytes go
+/// to the team's bucket, once — and another, whose cache has none of them, provisions the same tree
+/// fetched from the bucket; a whole verify re-hashes the bucket's copies of the image's files; a
+/// deleted image leaves its bytes in the bucket for the grace period (tombstones).
+#[test]
+fn on_a_team_repository_a_home_captured_on_one_desktop_is_provisioned_on_another() {
+    use team_common::{two_desks, uploads_logged, Db};
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let work = tempfile::tempdir().unwrap();
+    let py = home("python3.11", work.path());
+    let (code, made) = a.json(&["--repo", "team", "gold", "create", "py311", "--from", py.to_str().unwrap()]);
+    assert_eq!(code, 0, "{made:#}");
+    let objects: usize = db.sql("SELECT count(*) FROM objects").parse().unwrap();
+    assert!(objects > 10, "the home's files are the team's objects: {objects}");
+    assert_eq!(uploads_logged(&a), objects, "each sent once");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0", "every upload settled with its rows");
+
+    // The same home again on the other desktop: nothing new to send.
+    let (code, again) = b.json(&["--repo", "team", "gold", "create", "py311-again", "--from", py.to_str().unwrap()]);
+    assert_eq!((code, again["image"]["new_bytes"].as_u64()), (0, Some(0)), "{again:#}");
+    assert_eq!(uploads_logged(&b), 0);
+
+    let copy = work.path().join("copy");
+    let (code, done) = b.json(&["--repo", "team", "gold", "provision", "py311", "--to", copy.to_str().unwrap(), "--allow-unpublished"]);
+    assert_eq!(code, 0, "{done:#}");
+    same_tree(&py, &copy);
+    assert_eq!(inode(&copy.join("site/start.sh")), inode(&copy.join("site/run.sh")), "the hardlink is a hardlink again");
+
+    let (code, verified) = b.json(&["--repo", "team", "verify"]);
+    assert_eq!(code, 0, "{verified:#}");
+    assert!(verified["gold"].as_array().unwrap().iter().all(|g| g["outcome"] == "verified"), "{verified:#}");
+
+    let (code, _) = b.json(&["--repo", "team", "gold", "delete", "py311-again"]);
+    assert_eq!(code, 0);
+    let (code, _) = b.json(&["--repo", "team", "gold", "forget-copy", copy.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, _) = b.json(&["--repo", "team", "gold", "delete", "py311"]);
+    assert_eq!(code, 0);
+    assert_eq!(db.sql("SELECT count(*) FROM objects"), "0");
+    assert_eq!(db.sql("SELECT count(*) FROM object_tombstones"), objects.to_string(), "the bytes wait out the grace period");
 }

@@ -2,9 +2,11 @@
 //! `qemu-io` patterns between snapshots: each snapshot's state extracted exactly (checked with
 //! `qemu-img compare` against qemu-img's own extraction, and by pattern), the disk file left
 //! untouched, the source recorded; Danube's refusals; a kill -9 mid-extraction leaves nothing.
-//! libvirt VMs are in snapshots_libvirt.rs (they need the libvirt test server).
+//! libvirt VMs are in snapshots_libvirt.rs (they need the libvirt test server). On a team repository
+//! the image goes to its bucket, and another desktop cuts one from it there.
 
 mod common;
+mod team_common;
 
 use common::*;
 use serde_json::Value;
@@ -289,4 +291,47 @@ fn a_snapshot_image_killed_mid_extraction_leaves_no_file_no_row_and_no_qemu_img(
     // and the name is free
     let (code, report) = repo.json(["snapshot", "image", "killed", "--disk-file", disk.to_str().unwrap(), "--snapshot", "second"]);
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// On a team repository (real PostgreSQL and SeaweedFS): the image cut from a disk file's snapshot
+/// goes to the team's bucket with its source; another desktop, whose cache does not have it, lists
+/// the snapshots of that image in the library and cuts another image from it.
+#[test]
+fn on_a_team_repository_an_image_cut_from_a_snapshot_goes_to_the_bucket_for_every_desktop() {
+    use team_common::{bucket_url, head_status, object_key, s3, two_desks, Db};
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let disk = disk_with_snapshots(dir.path());
+    let (code, report) =
+        a.json(&["--repo", "team", "snapshot", "image", "web-first", "--disk-file", disk.to_str().unwrap(), "--snapshot", "first"]);
+    assert_eq!(code, 0, "{report:#}");
+    let sha = report["artifact"]["sha256"].as_str().unwrap().to_string();
+    assert_eq!(head_status(&db, &sha), "200", "the image is in the team's bucket");
+    let (_, shown) = b.json(&["--repo", "team", "show", "web-first"]);
+    assert_eq!((shown["source"]["kind"].as_str(), shown["source"]["snapshot"].as_str()), (Some("snapshot"), Some("first")), "{shown:#}");
+
+    // The disk itself in the library, as the team's: the other desktop cuts its second snapshot.
+    let (code, v) = a.json(&["--repo", "team", "import", disk.to_str().unwrap(), "--kind", "disk_image"]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, cut) = b.json(&[
+        "--repo",
+        "team",
+        "snapshot",
+        "image",
+        "web-second",
+        "--artifact",
+        "web-disk.qcow2",
+        "--snapshot",
+        "second",
+        "--format",
+        "raw",
+    ]);
+    assert_eq!(code, 0, "{cut:#}");
+    let ref_second = dir.path().join("second.raw");
+    reference(&disk, "second", &ref_second);
+    assert_eq!(cut["artifact"]["sha256"].as_str().unwrap(), sha256_of(&ref_second), "byte for byte qemu-img's own extraction");
+    let got = dir.path().join("from-bucket.raw");
+    s3(&["-o", got.to_str().unwrap(), &bucket_url(&object_key(&db, &sha256_of(&ref_second)))]);
+    assert_eq!(sha256_of(&got), sha256_of(&ref_second), "and so is what the bucket holds");
 }

@@ -336,7 +336,6 @@ impl Engine {
 
     /// Check a capture request and walk the home; the job then hashes and stores.
     pub fn capture_work(&self, mut req: CaptureRequest) -> Result<CaptureWork> {
-        self.local_only("Capturing a gold image")?;
         self.check_writable()?;
         req.name = catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {
@@ -424,6 +423,21 @@ enum Read1 {
     Ok { sha: String, staged: Option<PathBuf> },
     Changed,
     Unreadable,
+}
+
+/// Bytes a failed capture sent to a team's bucket: no row names them; a tombstone lets the
+/// collection take them after the grace period (unless captured or imported again).
+fn let_go(engine: &Engine, sent: &[&str]) {
+    if sent.is_empty() {
+        return;
+    }
+    let _ = engine.write(|tx| {
+        for sha in sent {
+            crate::team::objects::upload_settled(tx, sha)?;
+            crate::team::objects::tombstone(tx, sha)?;
+        }
+        Ok(())
+    });
 }
 
 impl CaptureWork {
@@ -650,6 +664,22 @@ impl CaptureWork {
             })
             .collect();
         let new_bytes: u64 = new.iter().map(|(_, size, _)| size).sum();
+        // A team repository: the new bytes go to its bucket before any row names them, each
+        // claimed first (no collection takes it meanwhile); what the write does not keep is left
+        // to the collection.
+        let mut sent: Vec<&str> = Vec::new();
+        if engine.bucket().is_some() {
+            step.phase_sized("uploading", new_bytes);
+            let mut before = 0;
+            for (sha, size, staged) in &new {
+                if let Err(e) = engine.upload_object(sha, staged, *size, step.cancel(), &mut |n| step.progress(before + n)) {
+                    let_go(engine, &sent);
+                    return Err(e);
+                }
+                sent.push(sha);
+                before += size;
+            }
+        }
         step.phase("storing");
         let mut committed: Vec<PathBuf> = Vec::new();
         let req = &self.req;
@@ -668,6 +698,9 @@ impl CaptureWork {
                 }
             }
             drop(insert);
+            for sha in &sent {
+                crate::team::objects::upload_settled(tx, sha)?;
+            }
             engine.store.commit_all(fresh, &mut committed)?;
             let series_id = match &req.series {
                 Some(s) => Some(series_id(tx, s, true)?.expect("created")),
@@ -715,6 +748,7 @@ impl CaptureWork {
                 for obj in committed {
                     let _ = fs::remove_file(obj);
                 }
+                let_go(engine, &sent);
                 return Err(e);
             }
         };
@@ -939,6 +973,11 @@ impl Engine {
             for sha in shas {
                 if !object_in_use(tx, &sha)? {
                     tx.execute("DELETE FROM objects WHERE sha256 = ?1", [&sha])?;
+                    if self.bucket().is_some() {
+                        // The bucket's copy stays for the grace period (another desktop may be
+                        // capturing the same bytes); the collection takes it after.
+                        crate::team::objects::tombstone(tx, &sha)?;
+                    }
                     unused.push(sha);
                 }
             }
@@ -1232,7 +1271,6 @@ impl Engine {
     /// every file; a GNU `.sha256` sidecar beside it. Reproducible: the same image gives the same bytes. Every object
     /// is re-hashed as it is read (`object_damaged`).
     pub fn gold_export_work(&self, req: &GoldExportRequest) -> Result<crate::export::ExportWork> {
-        self.local_only("Exporting a gold image")?;
         let conn = self.db();
         let g = get_image(&conn, &req.image)?;
         let manifest = entries(&conn, g.id)?;
@@ -1790,7 +1828,6 @@ impl Engine {
     /// Check a provision before its job exists: the image may be provisioned, the target is a new
     /// or empty folder outside the repository.
     pub fn provision_work(&self, req: &ProvisionRequest) -> Result<ProvisionWork> {
-        self.local_only("Provisioning a working copy")?;
         self.check_writable()?;
         let conn = self.db();
         let image = get_image(&conn, &req.image)?;
@@ -1996,7 +2033,8 @@ impl Work for ProvisionWork {
                     }
                     None => {
                         let sha = e.sha256.as_deref().unwrap_or_default();
-                        let object = engine.store.object_path(sha);
+                        // On a team repository: this desktop's cache, else fetched from the bucket.
+                        let object = engine.object_file(sha, step.cancel(), &mut |_| {})?;
                         let mut src = File::open(&object).map_err(|_| crate::store::object_missing(sha, &e.path))?;
                         let mut dst = fs::OpenOptions::new()
                             .write(true)

@@ -349,7 +349,8 @@ impl Engine {
             }
             SnapshotSource::Artifact { key } => {
                 let a = catalog::get(&self.db(), key)?;
-                let path = self.layout().object_path(&a.sha256);
+                // On a team repository the disk image may not be in this desktop's cache yet.
+                let path = self.object_file(&a.sha256, &crate::CancelToken::new(), &mut |_| {})?;
                 if a.kind != Kind::DiskImage {
                     return Err(Error::new(
                         code::SNAPSHOT_UNUSABLE,
@@ -435,7 +436,6 @@ impl Engine {
     /// The `snapshot_image` job, after every refusal that needs no job: the name, the source, the
     /// disk, the snapshot.
     pub fn snapshot_image_work(&self, req: SnapshotImageRequest) -> Result<SnapshotImageWork> {
-        self.local_only("Making an image from a VM snapshot")?;
         let name = catalog::validate_name(&req.name)?;
         if catalog::name_taken(&self.db(), &name, None)? {
             return Err(catalog::name_taken_error(&name));

@@ -161,31 +161,8 @@ impl Work for VerifyWork {
             Target::Gold { image, objects } => return verify_gold(engine, image, objects, step),
         };
         let artifact = ArtifactRef { id: *id, name: name.clone() };
-        let path = engine.layout().object_path(sha);
         step.phase("hashing");
-        let checked = if let Some(bucket) = engine.bucket() {
-            // A team repository: the bucket's copy is what every desktop reads, so that is hashed.
-            // Read now: deleted while the job ran, the bytes count as none (then skipped below).
-            let size: i64 =
-                engine.db().query_row("SELECT size FROM objects WHERE sha256 = ?1", [sha], |r| r.get(0)).optional()?.unwrap_or(0);
-            let size = size as u64;
-            match bucket.hash(sha, size, step.cancel(), &mut |done| step.progress(done)) {
-                Ok(None) => Err(store::object_missing(sha, name)),
-                Ok(Some(got)) if &got == sha => Ok(()),
-                Ok(Some(got)) => Err(store::object_corrupted(sha, &got, name)),
-                Err(e) => Err(e),
-            }
-        } else if !path.exists() {
-            Err(store::object_missing(sha, name))
-        } else {
-            pipeline::hash_file(&path, &[], step.cancel(), &mut |done| step.progress(done)).and_then(|d| {
-                if &d.sha256 == sha {
-                    Ok(())
-                } else {
-                    Err(store::object_corrupted(sha, &d.sha256, name))
-                }
-            })
-        };
+        let checked = check_stored(engine, sha, name, step.cancel(), &mut |done| step.progress(done))?;
         // Deleted while the job ran: nothing left to verify, and nothing wrong.
         if checked.as_ref().is_err_and(|e| !e.is(code::CANCELLED)) && catalog::by_id(&engine.db(), *id)?.is_none() {
             return Ok(Done::with_artifact(Outcome::Skipped, artifact, ()));
@@ -248,6 +225,33 @@ impl Work for VerifyWork {
     }
 }
 
+/// Hash the stored copy of `sha` (called `name` in errors): the local object file, or on a team
+/// repository the bucket's copy, which every desktop reads. The inner result is the check's (a
+/// missing or damaged copy); the outer one what kept it from being made.
+fn check_stored(engine: &Engine, sha: &str, name: &str, cancel: &crate::CancelToken, progress: &mut dyn FnMut(u64)) -> Result<Result<()>> {
+    if let Some(bucket) = engine.bucket() {
+        // Read now: deleted while the job ran, the bytes count as none.
+        let size: i64 = engine.db().query_row("SELECT size FROM objects WHERE sha256 = ?1", [sha], |r| r.get(0)).optional()?.unwrap_or(0);
+        return Ok(match bucket.hash(sha, size as u64, cancel, progress) {
+            Ok(None) => Err(store::object_missing(sha, name)),
+            Ok(Some(got)) if got == sha => Ok(()),
+            Ok(Some(got)) => Err(store::object_corrupted(sha, &got, name)),
+            Err(e) => Err(e),
+        });
+    }
+    let path = engine.layout().object_path(sha);
+    if !path.exists() {
+        return Ok(Err(store::object_missing(sha, name)));
+    }
+    Ok(pipeline::hash_file(&path, &[], cancel, progress).and_then(|d| {
+        if d.sha256 == sha {
+            Ok(())
+        } else {
+            Err(store::object_corrupted(sha, &d.sha256, name))
+        }
+    }))
+}
+
 /// Re-hash every object of a gold image's item; each damaged or missing one is marked so, and the
 /// item fails naming the first (a provision or export of it would refuse it the same way).
 fn verify_gold(engine: &Engine, image: &str, objects: &[(String, String, u64)], step: &Step<'_>) -> Result<Done<()>> {
@@ -255,19 +259,8 @@ fn verify_gold(engine: &Engine, image: &str, objects: &[(String, String, u64)], 
     let mut done = 0u64;
     let mut bad: Vec<Error> = Vec::new();
     for (sha, path, size) in objects {
-        let file = engine.layout().object_path(sha);
         let name = format!("{path} in gold image {image}");
-        let checked = if !file.exists() {
-            Err(store::object_missing(sha, &name))
-        } else {
-            pipeline::hash_file(&file, &[], step.cancel(), &mut |n| step.progress(done + n)).and_then(|d| {
-                if &d.sha256 == sha {
-                    Ok(())
-                } else {
-                    Err(store::object_corrupted(sha, &d.sha256, &name))
-                }
-            })
-        };
+        let checked = check_stored(engine, sha, &name, step.cancel(), &mut |n| step.progress(done + n))?;
         done += size;
         step.progress(done);
         if checked.as_ref().is_err_and(|e| e.is(code::CANCELLED)) {

@@ -372,7 +372,8 @@ impl Bucket {
     }
 
     /// Bytes `from..size` of the object, in ranged reads of [`FETCH_BLOCK`], each handed to `each`
-    /// with how far it reaches.
+    /// with how far it reaches — outside the bucket's runtime, since `each` may write to the
+    /// catalog (a job's saved progress), whose synchronous client cannot run inside it.
     fn read_ranges(
         &self,
         sha256: &str,
@@ -382,24 +383,22 @@ impl Bucket {
         each: &mut dyn FnMut(&[u8], u64) -> Result<()>,
     ) -> Result<()> {
         let key = self.object_key(sha256);
-        self.rt.block_on(async {
-            while from < size {
-                if cancel.is_cancelled() {
-                    return Err(Error::cancelled());
-                }
-                let end = (from + FETCH_BLOCK).min(size);
-                let bytes = self.store.get_range(&key, from..end).await.map_err(|e| match e {
-                    object_store::Error::NotFound { .. } => self.damaged(sha256, "the bucket has no object for it"),
-                    e => self.error("reading a stored object", &e),
-                })?;
-                if bytes.len() as u64 != end - from {
-                    return Err(self.damaged(sha256, "it is shorter than the catalog says"));
-                }
-                each(&bytes, end)?;
-                from = end;
+        while from < size {
+            if cancel.is_cancelled() {
+                return Err(Error::cancelled());
             }
-            Ok(())
-        })
+            let end = (from + FETCH_BLOCK).min(size);
+            let bytes = self.rt.block_on(self.store.get_range(&key, from..end)).map_err(|e| match e {
+                object_store::Error::NotFound { .. } => self.damaged(sha256, "the bucket has no object for it"),
+                e => self.error("reading a stored object", &e),
+            })?;
+            if bytes.len() as u64 != end - from {
+                return Err(self.damaged(sha256, "it is shorter than the catalog says"));
+            }
+            each(&bytes, end)?;
+            from = end;
+        }
+        Ok(())
     }
 
     /// A part's (or a single PUT's) ETag against the MD5 of what was sent, when it is one.
