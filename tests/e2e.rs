@@ -2798,17 +2798,8 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     use imagesmith_engine::secrets::Secret;
     use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};
     let home = Home::new();
-    let pg_bin = server_env("TS_PG_BIN");
     let db = format!("e2e_{}", std::process::id());
-    let psql = |sql: &str| {
-        let out = Command::new(format!("{pg_bin}/psql"))
-            .args(["-X", "-q", "-h", &server_env("TS_PG_SOCKET_DIR"), "-p", &server_env("TS_PG_PORT"), "-U", "postgres", "-c", sql])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    psql(&format!("CREATE DATABASE {db} OWNER {}", server_env("TS_PG_USER")));
+    new_team_database(&db);
     let bus = server_env("TS_KEYRING_DBUS_ADDRESS");
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
     std::env::set_var("IMAGESMITH_CACHE", home.path("other-desktop-cache"));
@@ -2890,8 +2881,8 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
 
     // The catalog goes away (no new connections, the open ones ended): the window says so, keeps
     // what it showed and adds nothing; when it is back, the window is online again by itself.
-    psql(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));
-    psql(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
+    psql_as_postgres(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));
+    psql_as_postgres(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"));
     let banner = app.wait_for_within("[data-testid=offline-banner]", Duration::from_secs(30)).await;
     assert!(banner.text().await.unwrap().contains("lab cannot be reached"));
     assert!(!app.wait_for("[data-testid=add-files]").await.is_enabled().await.unwrap(), "nothing is added while offline");
@@ -2899,12 +2890,12 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     app.wait_for("[data-testid=artifact-row][data-name='post-install.sh']").await;
     look_at(&app, "[data-testid=offline-banner]").await;
     looks(&mut app, "team-offline").await;
-    psql(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true"));
+    psql_as_postgres(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true"));
     app.wait_shown("[data-testid=offline-banner]", false).await;
     assert!(app.wait_for("[data-testid=add-files]").await.is_enabled().await.unwrap());
     app.quit().await;
     off_runtime(move || drop(other));
-    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql_as_postgres(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
 /// Issue 18: a team repository connected from Settings — the dialog, a wrong password said in it,
@@ -2916,15 +2907,7 @@ async fn a_team_repository_is_connected_from_settings_and_disconnected_again() {
     use imagesmith_engine::team;
     let home = Home::new();
     let db = format!("e2e_connect_{}", std::process::id());
-    let psql = |sql: &str| {
-        let out = Command::new(format!("{}/psql", server_env("TS_PG_BIN")))
-            .args(["-X", "-q", "-h", &server_env("TS_PG_SOCKET_DIR"), "-p", &server_env("TS_PG_PORT"), "-U", "postgres", "-c", sql])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    psql(&format!("CREATE DATABASE {db} OWNER {}", server_env("TS_PG_USER")));
+    new_team_database(&db);
     // The app (through tauri-driver) and this test reach the same Secret Service and config folder.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", server_env("TS_KEYRING_DBUS_ADDRESS"));
     std::env::set_var("XDG_CONFIG_HOME", home.path("config"));
@@ -2979,7 +2962,22 @@ async fn a_team_repository_is_connected_from_settings_and_disconnected_again() {
     let gone = off_runtime(|| team::open("lab", None, None).err().map(|e| e.code));
     assert_eq!(gone, Some(imagesmith_engine::error::code::NOT_FOUND), "forgotten on this desktop");
     app.quit().await;
-    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql_as_postgres(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
+/// `sql` run by the test PostgreSQL's superuser over its socket.
+fn psql_as_postgres(sql: &str) {
+    let out = Command::new(format!("{}/psql", server_env("TS_PG_BIN")))
+        .args(["-X", "-q", "-h", &server_env("TS_PG_SOCKET_DIR"), "-p", &server_env("TS_PG_PORT"), "-U", "postgres", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An empty database `db` for a team repository, owned by the test user (made afresh).
+fn new_team_database(db: &str) {
+    psql_as_postgres(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    psql_as_postgres(&format!("CREATE DATABASE {db} OWNER {}", server_env("TS_PG_USER")));
 }
 
 /// Run `f` on a thread of its own: the engine's PostgreSQL client blocks on a runtime of its own,
