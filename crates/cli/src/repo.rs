@@ -113,8 +113,7 @@ pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Er
 }
 
 /// Whether `command` runs on a team repository in this version: everything but the repository's
-/// own upkeep (init, info, rebuild-catalog). Of gold images, importing one from an archive is
-/// refused by the engine on a team repository (`gold import`).
+/// own upkeep (init, info, rebuild-catalog), which is the desktop's.
 pub fn runs_on_team(command: &crate::Command) -> bool {
     use crate::Command as C;
     !matches!(command, C::Init { .. } | C::Info { .. } | C::RebuildCatalog { .. })
@@ -132,7 +131,7 @@ pub fn not_on_team(name: &str) -> Error {
         imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
         format!("This command does not work on team repository \"{name}\" yet."),
         "On a team repository this version runs everything but the repository's own upkeep (init, info, \
-         rebuild-catalog) and importing a gold image from an archive, which still run on the desktop's own repository.",
+         rebuild-catalog), which run on the desktop's own repository.",
         "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
     )
 }

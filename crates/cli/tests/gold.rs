@@ -581,8 +581,9 @@ fn verify_re_hashes_the_files_of_gold_images_and_names_a_damaged_one() {
 
 /// On a team repository (real PostgreSQL and SeaweedFS): one desktop captures a home — its bytes go
 /// to the team's bucket, once — and another, whose cache has none of them, provisions the same tree
-/// fetched from the bucket; a whole verify re-hashes the bucket's copies of the image's files; a
-/// deleted image leaves its bytes in the bucket for the grace period (tombstones).
+/// fetched from the bucket; a whole verify re-hashes the bucket's copies of the image's files; an
+/// export imported on the other desktop sends nothing; a deleted image leaves its bytes in the
+/// bucket for the grace period (tombstones).
 #[test]
 fn on_a_team_repository_a_home_captured_on_one_desktop_is_provisioned_on_another() {
     use team_common::{two_desks, uploads_logged, Db};
@@ -611,6 +612,18 @@ fn on_a_team_repository_a_home_captured_on_one_desktop_is_provisioned_on_another
     let (code, verified) = b.json(&["--repo", "team", "verify"]);
     assert_eq!(code, 0, "{verified:#}");
     assert!(verified["gold"].as_array().unwrap().iter().all(|g| g["outcome"] == "verified"), "{verified:#}");
+
+    // Exported on one desktop (its files fetched where its cache lacks them), imported on the other
+    // as a new image: every byte is the team's already, nothing is sent.
+    let out = work.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (code, exported) = b.json(&["--repo", "team", "gold", "export", "py311", "--to", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{exported:#}");
+    let (code, imported) =
+        a.json(&["--repo", "team", "gold", "import", out.join("py311.tar.gz").to_str().unwrap(), "--name", "py311-imported"]);
+    assert_eq!((code, imported["image"]["new_bytes"].as_u64()), (0, Some(0)), "{imported:#}");
+    let (code, _) = a.json(&["--repo", "team", "gold", "delete", "py311-imported"]);
+    assert_eq!(code, 0);
 
     let (code, _) = b.json(&["--repo", "team", "gold", "delete", "py311-again"]);
     assert_eq!(code, 0);

@@ -77,8 +77,7 @@ fn what_one_desktop_saves_on_the_team_repository_the_other_sees_and_its_own_repo
 fn commands_not_yet_on_team_repositories_are_refused_by_name_before_anything_is_written() {
     let db = Db::new();
     let (a, _) = two_desks(&db);
-    let archive = tempfile::NamedTempFile::new().unwrap();
-    for args in [vec!["gold", "import", archive.path().to_str().unwrap(), "--name", "app-1"], vec!["info"], vec!["rebuild-catalog"]] {
+    for args in [vec!["info"], vec!["rebuild-catalog"]] {
         let mut full = vec!["--repo", "team"];
         full.extend(&args);
         let (code, err) = a.json(&full);

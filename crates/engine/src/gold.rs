@@ -1356,7 +1356,6 @@ pub struct GoldImportWork {
 
 impl Engine {
     pub fn gold_import_work(&self, req: GoldImportRequest) -> Result<GoldImportWork> {
-        self.local_only("Importing a gold image")?;
         self.check_writable()?;
         catalog::validate_name(&req.name)?;
         if gold_by_name(&self.db(), &req.name)?.is_some() {

@@ -246,20 +246,6 @@ impl Engine {
         self.team.as_ref().map(|t| &t.open)
     }
 
-    /// Refuse `what` on a team repository with `not_on_team_repository` (a gold image imported from
-    /// an archive stores its files on the desktop only, so far).
-    pub(crate) fn local_only(&self, what: &str) -> Result<()> {
-        match self.team() {
-            None => Ok(()),
-            Some(t) => Err(Error::new(
-                code::NOT_ON_TEAM_REPOSITORY,
-                format!("{what} does not work on team repository \"{}\" yet.", t.name),
-                "A gold image imported from an archive keeps its files on this desktop; on a team repository they would not reach the team's bucket.",
-                "Do it on the local repository (in the CLI: --repo local; in the app: Settings → Use the local repository).",
-            )),
-        }
-    }
-
     /// This desktop's id in the team repository (the prefix of its sessions), when this is one.
     pub(crate) fn desktop_id(&self) -> Option<&str> {
         self.team.as_ref().map(|t| t.desktop.as_str())
