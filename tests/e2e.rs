@@ -2855,6 +2855,21 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     look_at(&app, "[data-testid=team-badge]").await;
     looks(&mut app, "team-library").await;
 
+    // Another admin changes it: the details say who added it and who changed it.
+    std::env::set_var("USER", "bob");
+    off_runtime(|| {
+        let all = other.list_artifacts(&imagesmith_engine::ArtifactQuery::default()).unwrap();
+        let script = all.iter().find(|a| a.name == "post-install.sh").unwrap();
+        let patch = imagesmith_engine::ArtifactPatch { description: Some("first boot, by bob".into()), ..Default::default() };
+        other.update_artifact(script.id, &patch).unwrap();
+    });
+    std::env::remove_var("USER");
+    app.click("[data-testid=artifact-row][data-name='post-install.sh']").await;
+    let changed = app.wait_for_within("[data-testid=attr-updated-by]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(changed.starts_with("bob@"), "{changed}");
+    look_at(&app, "[data-testid=attr-updated-by]").await;
+    looks(&mut app, "team-changed-by").await;
+
     app.click("[data-testid=nav-settings]").await;
     let said = app.text("[data-testid=open-team]").await;
     assert!(said.contains("Team repository lab is open"), "{said}");
