@@ -811,11 +811,7 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             } else {
                 output::verify_table(&report);
             }
-            Ok(match report.job.state {
-                JobState::Succeeded => ExitCode::SUCCESS,
-                JobState::Cancelled => ExitCode::from(130),
-                _ => ExitCode::from(1),
-            })
+            Ok(output::job_exit(report.job.state))
         }
     }
 }

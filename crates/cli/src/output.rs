@@ -459,6 +459,15 @@ pub fn import_table(r: &ImportReport) {
     println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
 }
 
+/// A job's exit status: 0 when it succeeded, 130 when cancelled (as after Ctrl-C), else 1.
+pub fn job_exit(state: imagesmith_engine::JobState) -> ExitCode {
+    match state {
+        imagesmith_engine::JobState::Succeeded => ExitCode::SUCCESS,
+        imagesmith_engine::JobState::Cancelled => ExitCode::from(130),
+        _ => ExitCode::from(1),
+    }
+}
+
 /// What a `repo push` or `repo pull` did, one line per artifact or profile.
 pub fn copy_table(r: &imagesmith_engine::transfer::CopyReport, push: bool, team: &str) {
     let there = if push { format!("team repository \"{team}\"") } else { "the local repository".to_string() };

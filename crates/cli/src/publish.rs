@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use imagesmith_engine::publish::{
     AuthMethod, Interface, NewTarget, Publication, PublicationStatus, PublishOptions, PublishPlan, PublishRequest, Target, Visibility,
 };
-use imagesmith_engine::{Engine, Error, JobState};
+use imagesmith_engine::{Engine, Error};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -261,11 +261,7 @@ pub fn publish(engine: &Engine, a: PublishArgs) -> Result<ExitCode, Error> {
         }
         println!("job {}: {} — {}", report.job.id, report.job.state.as_str(), report.job.summary);
     }
-    Ok(match report.job.state {
-        JobState::Succeeded => ExitCode::SUCCESS,
-        JobState::Cancelled => ExitCode::from(130),
-        _ => ExitCode::from(1),
-    })
+    Ok(output::job_exit(report.job.state))
 }
 
 fn print_plan(plan: &PublishPlan) {

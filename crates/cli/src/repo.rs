@@ -6,7 +6,6 @@
 use crate::output;
 use crate::secret_input::given_team_secrets;
 use clap::Subcommand;
-use imagesmith_engine::jobs::JobState;
 use imagesmith_engine::team::config::Repositories;
 use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamStatus};
 use imagesmith_engine::transfer::{CopyRequest, Direction};
@@ -278,11 +277,7 @@ fn copy(local: &DataLayout, team: Option<String>, direction: Direction, req: Cop
     } else {
         output::copy_table(&report, direction == Direction::Push, &name);
     }
-    Ok(match report.job.state {
-        JobState::Succeeded => ExitCode::SUCCESS,
-        JobState::Cancelled => ExitCode::from(130),
-        _ => ExitCode::from(1),
-    })
+    Ok(output::job_exit(report.job.state))
 }
 
 fn print_status(s: &TeamStatus) {
