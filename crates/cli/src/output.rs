@@ -472,11 +472,12 @@ pub fn job_exit(state: imagesmith_engine::JobState) -> ExitCode {
 pub fn copy_table(r: &imagesmith_engine::transfer::CopyReport, push: bool, team: &str) {
     let there = if push { format!("team repository \"{team}\"") } else { "the local repository".to_string() };
     for item in &r.items {
-        let what = if item.what == "profile" { format!("profile {}", item.name) } else { item.name.clone() };
+        let what = if item.what == "artifact" { item.name.clone() } else { format!("{} {}", item.what, item.name) };
         match item.outcome {
-            Outcome::Copied => match &item.artifact {
-                Some(a) => println!("copied     {what} ({}, {})", a.kind, human_size(a.size)),
-                None => println!("copied     {what}"),
+            Outcome::Copied => match (&item.artifact, &item.gold) {
+                (Some(a), _) => println!("copied     {what} ({}, {})", a.kind, human_size(a.size)),
+                (_, Some(g)) => println!("copied     {what} ({} files, {}; {} sent)", g.files, human_size(g.size), human_size(g.new_bytes)),
+                _ => println!("copied     {what}"),
             },
             Outcome::Duplicate => match &item.artifact {
                 Some(a) if a.name != item.name => println!("duplicate  {what} is already in {there} as {}; nothing was sent", a.name),

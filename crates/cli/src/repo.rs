@@ -63,24 +63,31 @@ pub enum RepoAction {
     /// on the servers).
     Disconnect { name: String },
     /// Copy the local repository into the team repository (--repo NAME, or the current one):
-    /// everything, or the artifacts named (with --profiles: the profiles named, with what they
-    /// use). Bytes the team has already are not sent again.
+    /// everything (artifacts, profiles, gold images), or the artifacts named (with --profiles: the
+    /// profiles named, with what they use; with --gold: the gold images or series named). Bytes
+    /// the team has already are not sent again.
     Push {
         #[arg(value_name = "ID_OR_NAME")]
         names: Vec<String>,
         /// The names are profiles (with none: every profile and what it uses).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "gold")]
         profiles: bool,
+        /// The names are gold images or series (with none: every gold image).
+        #[arg(long)]
+        gold: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Copy artifacts (with --profiles: profiles, with what they use) from the team repository
-    /// (--repo NAME, or the current one) into the local repository, for offline work.
+    /// Copy artifacts (with --profiles: profiles, with what they use; with --gold: gold images or
+    /// whole series) from the team repository (--repo NAME, or the current one) into the local
+    /// repository, for offline work.
     Pull {
         #[arg(value_name = "ID_OR_NAME", required = true)]
         names: Vec<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "gold")]
         profiles: bool,
+        #[arg(long)]
+        gold: bool,
         #[arg(long)]
         json: bool,
     },
@@ -236,8 +243,12 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             print_status(&status);
             Ok(ExitCode::SUCCESS)
         }
-        RepoAction::Push { names, profiles, json } => copy(local, chosen_team, Direction::Push, CopyRequest { names, profiles }, json),
-        RepoAction::Pull { names, profiles, json } => copy(local, chosen_team, Direction::Pull, CopyRequest { names, profiles }, json),
+        RepoAction::Push { names, profiles, gold, json } => {
+            copy(local, chosen_team, Direction::Push, CopyRequest { names, profiles, gold }, json)
+        }
+        RepoAction::Pull { names, profiles, gold, json } => {
+            copy(local, chosen_team, Direction::Pull, CopyRequest { names, profiles, gold }, json)
+        }
         RepoAction::Disconnect { name } => {
             let (repo, was_current) = team::disconnect(&name)?;
             println!("Disconnected team repository \"{}\" from this desktop; its data stays on the servers.", repo.name);

@@ -634,3 +634,110 @@ fn on_a_team_repository_a_home_captured_on_one_desktop_is_provisioned_on_another
     assert_eq!(db.sql("SELECT count(*) FROM objects"), "0");
     assert_eq!(db.sql("SELECT count(*) FROM object_tombstones"), objects.to_string(), "the bytes wait out the grace period");
 }
+
+/// A small real home for tests that move every byte over the network: Python's `json` and
+/// `tomllib` packages, with a hardlinked pair, a relative link and an executable script.
+fn small_home(into: &Path) -> PathBuf {
+    let dir = into.join("app");
+    std::fs::create_dir(&dir).unwrap();
+    for pkg in ["json", "tomllib"] {
+        let ok = Command::new("cp").arg("-a").arg(fixtures().join("homes/python3.11").join(pkg)).arg(&dir).status().unwrap();
+        assert!(ok.success());
+    }
+    std::fs::create_dir(dir.join("site")).unwrap();
+    std::fs::write(dir.join("site/start.sh"), "#!/bin/sh\nexec python3 -m json.tool\n").unwrap();
+    Command::new("chmod").arg("0750").arg(dir.join("site/start.sh")).status().unwrap();
+    std::fs::hard_link(dir.join("site/start.sh"), dir.join("site/run.sh")).unwrap();
+    std::os::unix::fs::symlink("../site/start.sh", dir.join("site/latest")).unwrap();
+    dir
+}
+
+/// `repo push` and `repo pull` of gold images (issue 18): a series of two versions captured on one
+/// desktop goes to the team repository with its order, states, current image and author, each
+/// file's bytes sent once; another desktop provisions the same tree from the team and pulls the
+/// series for offline work, where verify re-hashes it; a second push sends nothing; a team image
+/// of the same name with other files is refused and nothing is sent.
+#[test]
+fn gold_images_and_series_are_pushed_to_a_team_and_pulled_back_with_each_file_sent_once() {
+    use team_common::{two_desks, uploads_logged, Db};
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let work = tempfile::tempdir().unwrap();
+    let app = small_home(work.path());
+    let local = |args: &[&str]| {
+        let (code, v) = a.json(&[&["--repo", "local"][..], args].concat());
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    };
+    let from = app.to_str().unwrap();
+    local(&["gold", "create", "app-1", "--from", from, "--series", "app", "--version", "1"]);
+    let first = work.path().join("first");
+    local(&["gold", "provision", "app-1", "--to", first.to_str().unwrap(), "--allow-unpublished"]);
+    std::fs::write(app.join("json/extra.py"), "EXTRA = True\n").unwrap();
+    local(&["gold", "create", "app-2", "--from", from, "--series", "app", "--version", "2"]);
+    local(&["gold", "promote", "app-2", "published"]);
+    local(&["series", "current", "app", "app-2"]);
+    let made_by = local(&["gold", "show", "app-2"])["created_by"].clone();
+    let files: usize = Command::new("find")
+        .arg(&app)
+        .args(["-type", "f", "-links", "1"])
+        .output()
+        .unwrap()
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
+        + 1;
+    assert!(files >= 10, "json, tomllib, the script and the new file: {files}");
+
+    let (code, pushed) = a.json(&["--repo", "team", "repo", "push", "--gold", "app"]);
+    assert_eq!((code, pushed["job"]["summary"].as_str()), (0, Some("2 copied")), "{pushed:#}");
+    assert_eq!(pushed["items"][0]["what"], "gold", "{pushed:#}");
+    assert_eq!(uploads_logged(&a), files, "each distinct file of both versions sent once");
+    let (_, series) = b.json(&["--repo", "team", "series", "show", "app"]);
+    let names: Vec<&str> = series["images"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!((names, series["current"].as_str()), (vec!["app-1", "app-2"], Some("app-2")), "{series:#}");
+    let (_, shown) = b.json(&["--repo", "team", "gold", "show", "app-2"]);
+    assert_eq!((shown["state"].as_str(), shown["version"].as_str()), (Some("published"), Some("2")), "{shown:#}");
+    assert_eq!(shown["created_by"], made_by, "{shown:#}");
+    assert_eq!(shown["copies"], serde_json::json!([]), "working copies stay on the desktop that made them");
+
+    // Another desktop provisions from the team: the same tree, fetched from the bucket.
+    let copy = work.path().join("copy");
+    let (code, done) = b.json(&["--repo", "team", "gold", "provision", "app-2", "--to", copy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{done:#}");
+    same_tree(&app, &copy);
+
+    // Everything again: the gold images are there, nothing is sent.
+    let (code, again) = a.json(&["--repo", "team", "repo", "push"]);
+    assert_eq!((code, again["job"]["summary"].as_str()), (0, Some("2 already there")), "{again:#}");
+    assert_eq!(uploads_logged(&a), files);
+
+    // Offline on the other desktop: the series comes whole, verifies, and provisions version 1.
+    let (code, pulled) = b.json(&["--repo", "team", "repo", "pull", "--gold", "app"]);
+    assert_eq!(
+        (code, pulled["job"]["kind"].as_str(), pulled["job"]["summary"].as_str()),
+        (0, Some("pull"), Some("2 copied")),
+        "{pulled:#}"
+    );
+    let (code, verified) = b.json(&["--repo", "local", "verify"]);
+    assert_eq!(code, 0, "{verified:#}");
+    assert_eq!(verified["gold"].as_array().unwrap().len(), 2, "{verified:#}");
+    assert!(verified["gold"].as_array().unwrap().iter().all(|g| g["outcome"] == "verified"), "{verified:#}");
+    let (_, mine) = b.json(&["--repo", "local", "series", "show", "app"]);
+    assert_eq!(mine["current"], "app-2", "{mine:#}");
+    let old = work.path().join("old");
+    let (code, done) = b.json(&["--repo", "local", "gold", "provision", "app-1", "--to", old.to_str().unwrap(), "--allow-unpublished"]);
+    assert_eq!(code, 0, "{done:#}");
+    same_tree(&first, &old);
+
+    // A team image of the same name with other files is never overwritten; nothing is sent.
+    std::fs::write(app.join("json/extra.py"), "EXTRA = False\n").unwrap();
+    local(&["gold", "create", "other", "--from", from]);
+    let (code, _) = b.json(&["--repo", "team", "gold", "create", "other", "--from", first.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, refused) = a.json(&["--repo", "team", "repo", "push", "--gold", "other"]);
+    let it = &refused["items"][0];
+    assert_eq!((code, it["outcome"].as_str(), it["error"]["code"].as_str()), (1, Some("failed"), Some("name_taken")), "{refused:#}");
+    assert_eq!(uploads_logged(&a), files, "nothing sent for a refused image");
+}

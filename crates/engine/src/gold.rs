@@ -664,96 +664,269 @@ impl CaptureWork {
             })
             .collect();
         let new_bytes: u64 = new.iter().map(|(_, size, _)| size).sum();
-        // A team repository: the new bytes go to its bucket before any row names them, each
-        // claimed first (no collection takes it meanwhile); what the write does not keep is left
-        // to the collection.
-        let mut sent: Vec<&str> = Vec::new();
-        if engine.bucket().is_some() {
-            step.phase_sized("uploading", new_bytes);
-            let mut before = 0;
-            for (sha, size, staged) in &new {
-                if let Err(e) = engine.upload_object(sha, staged, *size, step.cancel(), &mut |n| step.progress(before + n)) {
-                    let_go(engine, &sent);
-                    return Err(e);
-                }
-                sent.push(sha);
-                before += size;
-            }
-        }
-        step.phase("storing");
-        let mut committed: Vec<PathBuf> = Vec::new();
         let req = &self.req;
-        let id = engine.write(|tx| {
-            if gold_by_name(tx, &req.name)?.is_some() {
-                return Err(catalog::name_taken_error(&req.name));
-            }
-            let now = clock::now();
-            let mut fresh: Vec<(&Path, &str)> = Vec::new();
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
-            )?;
-            for (sha, size, staged) in &new {
-                if insert.execute(params![sha, *size as i64, now, crate::durability::boot_id()])? == 1 {
-                    fresh.push((staged, sha));
-                }
-            }
-            drop(insert);
-            for sha in &sent {
-                crate::team::objects::upload_settled(tx, sha)?;
-            }
-            engine.store.commit_all(fresh, &mut committed)?;
-            let series_id = match &req.series {
-                Some(s) => Some(series_id(tx, s, true)?.expect("created")),
-                None => None,
-            };
-            let pos: Option<i64> = match series_id {
-                Some(sid) => Some(tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?),
-                None => None,
-            };
-            let id: i64 = tx.query_row(
-                "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, files, size, new_bytes, source, job_id, created_at, updated_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13) RETURNING id",
-                params![
-                    req.name,
-                    req.image_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("software"),
-                    series_id,
-                    pos,
-                    req.version.as_deref().unwrap_or("").trim(),
-                    req.description.as_deref().unwrap_or("").trim(),
-                    entries.iter().filter(|e| e.kind == EntryKind::File).count() as i64,
-                    entries.iter().filter(|e| e.kind == EntryKind::File && e.link.is_none()).map(|e| e.size).sum::<u64>() as i64,
-                    new_bytes as i64,
-                    self.source.clone().unwrap_or_else(|| req.from.display().to_string()),
-                    step.job_id(),
-                    now,
-                    crate::team::who()
-                ],
-                |r| r.get(0),
-            )?;
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO gold_entries (image_id, path, kind, mode, size, sha256, target, link, mtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for e in &entries {
-                stmt.execute(params![id, e.path, e.kind.as_str(), e.mode, e.size as i64, sha_for(e), e.target, e.link, e.mtime])?;
-            }
-            if let Some(sid) = series_id {
-                tx.execute("UPDATE gold_series SET current_image_id = COALESCE(current_image_id, ?1) WHERE id = ?2", params![id, sid])?;
-            }
-            crate::failpoint::failpoint("capture.before_commit");
-            Ok(id)
-        });
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                for obj in committed {
-                    let _ = fs::remove_file(obj);
-                }
+        let source = self.source.clone().unwrap_or_else(|| req.from.display().to_string());
+        let row = GoldRow {
+            name: &req.name,
+            image_type: req.image_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("software"),
+            series: req.series.as_deref(),
+            version: req.version.as_deref().unwrap_or("").trim(),
+            description: req.description.as_deref().unwrap_or("").trim(),
+            state: GoldState::Testable,
+            source: &source,
+            new_bytes,
+            made: None,
+            current: false,
+        };
+        let id = store_image(engine, step, &row, &entries, &sha_for, &new)?;
+        drop(staged_guard);
+        gold_by_id(&engine.db(), id)?.ok_or_else(|| gold_not_found(&self.req.name))
+    }
+}
+
+/// A gold image's row as a capture (or an import) and a copy from another repository write it.
+struct GoldRow<'a> {
+    name: &'a str,
+    image_type: &'a str,
+    series: Option<&'a str>,
+    version: &'a str,
+    description: &'a str,
+    state: GoldState,
+    source: &'a str,
+    /// Bytes this repository did not have.
+    new_bytes: u64,
+    /// When it was made and changed and who made it, for a copy (the sender's); a capture is now,
+    /// by this desktop's user.
+    made: Option<(&'a str, &'a str, Option<&'a str>)>,
+    /// It becomes its series' current image even when the series has one, if that one came with
+    /// the same job (a copy of a whole series ends with the sender's current image current).
+    current: bool,
+}
+
+/// Send the bytes this repository lacks (`new`: digest, size, staged copy) to a team's bucket,
+/// then write the store's new objects, the image and its manifest in one write. The staged copies
+/// are the caller's (removed by it; those committed are moved into the store). Each entry's digest
+/// comes from `sha_for`, so a capture of 100,000 files needs no second copy of its manifest.
+fn store_image<'e, 'd>(
+    engine: &Engine,
+    step: &Step<'_>,
+    row: &GoldRow<'_>,
+    entries: &[&'e GoldEntry],
+    sha_for: &dyn Fn(&'e GoldEntry) -> Option<&'d str>,
+    new: &[(&str, u64, &Path)],
+) -> Result<i64> {
+    // A team repository: the new bytes go to its bucket before any row names them, each
+    // claimed first (no collection takes it meanwhile); what the write does not keep is left
+    // to the collection.
+    let mut sent: Vec<&str> = Vec::new();
+    if engine.bucket().is_some() {
+        step.phase_sized("uploading", row.new_bytes);
+        let mut before = 0;
+        for (sha, size, staged) in new {
+            if let Err(e) = engine.upload_object(sha, staged, *size, step.cancel(), &mut |n| step.progress(before + n)) {
                 let_go(engine, &sent);
                 return Err(e);
             }
+            sent.push(sha);
+            before += size;
+        }
+    }
+    step.phase("storing");
+    let mut committed: Vec<PathBuf> = Vec::new();
+    let id = engine.write(|tx| {
+        if gold_by_name(tx, row.name)?.is_some() {
+            return Err(catalog::name_taken_error(row.name));
+        }
+        let now = clock::now();
+        let mut fresh: Vec<(&Path, &str)> = Vec::new();
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
+        )?;
+        for (sha, size, staged) in new {
+            if insert.execute(params![sha, *size as i64, now, crate::durability::boot_id()])? == 1 {
+                fresh.push((staged, sha));
+            }
+        }
+        drop(insert);
+        for sha in &sent {
+            crate::team::objects::upload_settled(tx, sha)?;
+        }
+        engine.store.commit_all(fresh, &mut committed)?;
+        let series_id = match row.series {
+            Some(s) => Some(series_id(tx, s, true)?.expect("created")),
+            None => None,
         };
-        drop(staged_guard);
-        gold_by_id(&engine.db(), id)?.ok_or_else(|| gold_not_found(&self.req.name))
+        let pos: Option<i64> = match series_id {
+            Some(sid) => Some(tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?),
+            None => None,
+        };
+        let who = crate::team::who();
+        let (created_at, updated_at, created_by) = row.made.unwrap_or((&now, &now, Some(&who)));
+        let id: i64 = tx.query_row(
+            "INSERT INTO gold_images (name, image_type, series_id, series_pos, version, description, state, files, size, new_bytes, source, job_id, created_at, updated_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
+            params![
+                row.name,
+                row.image_type,
+                series_id,
+                pos,
+                row.version,
+                row.description,
+                row.state.as_str(),
+                entries.iter().filter(|e| e.kind == EntryKind::File).count() as i64,
+                entries.iter().filter(|e| e.kind == EntryKind::File && e.link.is_none()).map(|e| e.size).sum::<u64>() as i64,
+                row.new_bytes as i64,
+                row.source,
+                step.job_id(),
+                created_at,
+                updated_at,
+                created_by
+            ],
+            |r| r.get(0),
+        )?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO gold_entries (image_id, path, kind, mode, size, sha256, target, link, mtime) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for e in entries {
+            stmt.execute(params![id, e.path, e.kind.as_str(), e.mode, e.size as i64, sha_for(e), e.target, e.link, e.mtime])?;
+        }
+        drop(stmt);
+        if let Some(sid) = series_id {
+            tx.execute(
+                "UPDATE gold_series SET current_image_id = ?1 WHERE id = ?2
+                 AND (current_image_id IS NULL OR (?3 AND current_image_id IN (SELECT id FROM gold_images WHERE job_id = ?4)))",
+                params![id, sid, row.current, step.job_id()],
+            )?;
+        }
+        crate::failpoint::failpoint("capture.before_commit");
+        Ok(id)
+    });
+    match id {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            for obj in committed {
+                let _ = fs::remove_file(obj);
+            }
+            let_go(engine, &sent);
+            Err(e)
+        }
+    }
+}
+
+impl Engine {
+    /// The gold images of this repository that `names` name (images, or series for all their
+    /// images); every one with no names. Oldest first within a series, so that a copy keeps the order.
+    pub(crate) fn gold_to_copy(&self, names: &[String]) -> Result<Vec<GoldImage>> {
+        let conn = self.db();
+        let sql = format!(
+            "SELECT {IMAGE_COLUMNS} FROM gold_images g LEFT JOIN gold_series s ON s.id = g.series_id
+             ORDER BY s.name COLLATE NOCASE, g.series_pos, g.id"
+        );
+        let all: Vec<GoldImage> = conn.prepare(&sql)?.query_map([], image_row)?.collect::<crate::db::SqlResult<_>>()?;
+        if names.is_empty() {
+            return Ok(all);
+        }
+        let mut chosen: Vec<GoldImage> = Vec::new();
+        for name in names {
+            let of_series: Vec<&GoldImage> =
+                all.iter().filter(|g| g.series.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(name))).collect();
+            let found: Vec<&GoldImage> = match all.iter().find(|g| g.name.eq_ignore_ascii_case(name)) {
+                Some(g) => vec![g],
+                None if !of_series.is_empty() => of_series,
+                None => return Err(gold_not_found(name)),
+            };
+            for g in found {
+                if !chosen.iter().any(|c| c.id == g.id) {
+                    chosen.push(g.clone());
+                }
+            }
+        }
+        chosen.sort_by_key(|c| all.iter().position(|g| g.id == c.id));
+        Ok(chosen)
+    }
+
+    /// Copy gold image `g` of `from` here (`repo push`/`pull`): the bytes this repository lacks,
+    /// fetched from the sender (a team's through this desktop's cache) and hashed again, then the
+    /// image with its manifest, state, version and series, made when and by whom the sender's
+    /// was. Working copies stay where they were provisioned. An image of the same name with the
+    /// same manifest is already here; one that differs is refused, never overwritten.
+    pub(crate) fn copy_gold(&self, from: &Engine, g: &GoldImage, step: &Step<'_>) -> Result<(Outcome, GoldImage)> {
+        let manifest = entries(&from.db(), g.id)?;
+        let here = gold_by_name(&self.db(), &g.name)?;
+        if let Some(here) = here {
+            if entries(&self.db(), here.id)? == manifest {
+                return Ok((Outcome::Duplicate, here));
+            }
+            return Err(Error::new(
+                code::NAME_TAKEN,
+                format!("The receiving repository has another gold image named \"{}\".", g.name),
+                "Its files differ; a copy never overwrites a gold image.",
+                format!(
+                    "Delete the receiving repository's image (imagesmith-cli gold delete \"{}\") if it is not needed, or capture the home again under another name, and copy again.",
+                    g.name
+                ),
+            ));
+        }
+        let here: HashSet<String> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare("SELECT sha256 FROM objects WHERE state = 'ok'")?;
+            let known: HashSet<String> = stmt.query_map([], |r| r.get(0))?.collect::<crate::db::SqlResult<_>>()?;
+            drop(stmt);
+            known
+        };
+        let mut missing: Vec<(&str, u64)> = Vec::new();
+        for e in manifest.iter().filter(|e| e.link.is_none()) {
+            if let Some(sha) = e.sha256.as_deref().filter(|s| !here.contains(*s)) {
+                if !missing.iter().any(|(m, _)| *m == sha) {
+                    missing.push((sha, e.size));
+                }
+            }
+        }
+        drop(here);
+        let total: u64 = missing.iter().map(|(_, size)| size).sum();
+        step.phase_sized("fetching", total);
+        let mut staged = crate::import::RemoveAllOnDrop(Vec::new());
+        let mut done = 0;
+        for (sha, size) in &missing {
+            let path = from.object_file(sha, step.cancel(), &mut |n| step.progress(done + n))?;
+            let (mut out, copy) = self.store.staging_file()?;
+            staged.0.push(copy);
+            let counted = AtomicU64::new(0);
+            let got = match hash_copy(
+                &mut File::open(&path).map_err(|e| Error::io(&path, &e, false))?,
+                Some(&mut out),
+                step.cancel(),
+                &counted,
+            ) {
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(Error::cancelled()),
+                Err(e) => return Err(Error::io(&path, &e, false)),
+            };
+            if got != *sha {
+                return Err(crate::store::object_corrupted(sha, &got, &format!("a file of gold image {}", g.name)));
+            }
+            done += size;
+            step.progress(done);
+        }
+        let new: Vec<(&str, u64, &Path)> = missing.iter().zip(&staged.0).map(|((sha, size), p)| (*sha, *size, p.as_path())).collect();
+        let row = GoldRow {
+            name: &g.name,
+            image_type: &g.image_type,
+            series: g.series.as_deref(),
+            version: &g.version,
+            description: &g.description,
+            state: g.state,
+            source: &g.source,
+            new_bytes: total,
+            made: Some((&g.created_at, &g.updated_at, g.created_by.as_deref())),
+            current: g.current,
+        };
+        let refs: Vec<&GoldEntry> = manifest.iter().collect();
+        let id = store_image(self, step, &row, &refs, &|e: &GoldEntry| e.sha256.as_deref(), &new)?;
+        drop(new);
+        drop(staged);
+        let copied = gold_by_id(&self.db(), id)?.ok_or_else(|| gold_not_found(&g.name))?;
+        Ok((Outcome::Copied, copied))
     }
 }
 

@@ -1,5 +1,6 @@
-//! `repo push` and `repo pull`: copy artifacts and profiles from one repository into another (the
-//! desktop's own into a team repository, or back for offline work) as a job on the receiving one.
+//! `repo push` and `repo pull`: copy artifacts, profiles and gold images from one repository into
+//! another (the desktop's own into a team repository, or back for offline work) as a job on the
+//! receiving one.
 //! Bytes are read from the sender's store (a team's through this desktop's cache), hashed again on
 //! the way and checked against the digests the sender recorded; bytes the receiver holds already
 //! are not copied (the `duplicate` outcome). Rows keep what the sender knew: name, kind, OS,
@@ -7,6 +8,7 @@
 
 use crate::catalog::{self, NewArtifact};
 use crate::error::{code, Error, Result};
+use crate::gold::GoldImage;
 use crate::import::RemoveOnDrop;
 use crate::jobs::{JobKind, JobSummary, Outcome};
 use crate::model::{Algo, Artifact, ArtifactPatch, ArtifactRef, ArtifactState};
@@ -16,7 +18,7 @@ use crate::runner::{Done, ItemEnd, ItemSpec, Step, Work};
 use crate::{checksum::ExpectedDigest, db::params, db::OptionalExtension, Engine};
 use serde::{Deserialize, Serialize};
 
-/// What to copy. With no names: every artifact and every profile.
+/// What to copy. With no names and neither `profiles` nor `gold`: every artifact, profile and gold image.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CopyRequest {
@@ -26,6 +28,9 @@ pub struct CopyRequest {
     /// The names are profiles; with no names, every profile and what it uses.
     #[serde(default)]
     pub profiles: bool,
+    /// The names are gold images or series (every image of one); with no names, every gold image.
+    #[serde(default)]
+    pub gold: bool,
 }
 
 /// Which way a copy goes, seen from the desktop: into the team repository or out of it.
@@ -41,7 +46,7 @@ pub enum Direction {
 pub struct CopyItem {
     /// The artifact's or profile's name in the sending repository.
     pub name: String,
-    /// `artifact` or `profile`.
+    /// `artifact`, `profile` or `gold`.
     pub what: String,
     pub outcome: Outcome,
     /// The artifact as the receiving repository has it now (new, or the one holding these bytes).
@@ -50,6 +55,9 @@ pub struct CopyItem {
     /// The profile as the receiving repository has it now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// The gold image as the receiving repository has it now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gold: Option<GoldImage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
 }
@@ -65,11 +73,13 @@ pub struct CopyReport {
 pub enum Copied {
     Artifact(Box<Artifact>),
     Profile(Box<Profile>),
+    Gold(Box<GoldImage>),
 }
 
 enum Target {
     Artifact(Box<Artifact>),
     Profile(Box<Profile>),
+    Gold(Box<GoldImage>),
 }
 
 /// The copy job, run on the receiving repository; `from` is the sending one.
@@ -99,7 +109,15 @@ impl Engine {
             let conn = from.db();
             let mut profiles: Vec<Profile> = Vec::new();
             let mut ids: Vec<i64> = Vec::new();
-            if req.names.is_empty() {
+            if req.profiles && req.gold {
+                return Err(Error::invalid_argument(
+                    "Copy profiles or gold images, not both at once.",
+                    "Name profiles with --profiles and gold images with --gold in two commands, or copy everything with no names.",
+                ));
+            }
+            if req.gold {
+                // Gold images only: below.
+            } else if req.names.is_empty() {
                 if !req.profiles {
                     ids = conn
                         .prepare("SELECT id FROM artifacts ORDER BY id")?
@@ -142,8 +160,11 @@ impl Engine {
             }
             (ordered, profiles)
         };
+        let everything = req.names.is_empty() && !req.profiles && !req.gold;
+        let gold = if req.gold || everything { from.gold_to_copy(&req.names)? } else { Vec::new() };
         let mut targets: Vec<Target> = artifacts.into_iter().map(|a| Target::Artifact(Box::new(a))).collect();
         targets.extend(profiles.into_iter().map(|p| Target::Profile(Box::new(p))));
+        targets.extend(gold.into_iter().map(|g| Target::Gold(Box::new(g))));
         let trusted = self.trusted_keys()?.into_iter().map(|k| (k.fingerprint, k.expired)).collect();
         let require_signature = self.signature_policy()?.require_signature;
         Ok(CopyWork { from, direction, targets, trusted, require_signature })
@@ -400,6 +421,7 @@ impl Work for CopyWork {
             .map(|t| match t {
                 Target::Artifact(a) => ItemSpec::new(a.name.clone(), Some(a.size)),
                 Target::Profile(p) => ItemSpec::new(format!("profile {}", p.name), None),
+                Target::Gold(g) => ItemSpec::new(format!("gold {}", g.name), Some(g.size)),
             })
             .collect()
     }
@@ -417,6 +439,10 @@ impl Work for CopyWork {
                 let (outcome, profile) = engine.copy_profile(&self.from, p)?;
                 Ok(Done::new(outcome, Copied::Profile(Box::new(profile))))
             }
+            Target::Gold(g) => {
+                let (outcome, image) = engine.copy_gold(&self.from, g, step)?;
+                Ok(Done::new(outcome, Copied::Gold(Box::new(image))))
+            }
         }
     }
 
@@ -427,13 +453,16 @@ impl Work for CopyWork {
                 let (name, what) = match &self.targets[e.seq] {
                     Target::Artifact(a) => (a.name.clone(), "artifact"),
                     Target::Profile(p) => (p.name.clone(), "profile"),
+                    Target::Gold(g) => (g.name.clone(), "gold"),
                 };
-                let (artifact, profile) = match e.value {
-                    Some(Copied::Artifact(a)) => (Some(*a), None),
-                    Some(Copied::Profile(p)) => (None, Some(*p)),
-                    None => (None, None),
-                };
-                CopyItem { name, what: what.into(), outcome: e.outcome, artifact, profile, error: e.error }
+                let (mut artifact, mut profile, mut gold) = (None, None, None);
+                match e.value {
+                    Some(Copied::Artifact(a)) => artifact = Some(*a),
+                    Some(Copied::Profile(p)) => profile = Some(*p),
+                    Some(Copied::Gold(g)) => gold = Some(*g),
+                    None => {}
+                }
+                CopyItem { name, what: what.into(), outcome: e.outcome, artifact, profile, gold, error: e.error }
             })
             .collect();
         Ok(CopyReport { job, items })
