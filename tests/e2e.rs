@@ -2894,6 +2894,24 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     look_at(&app, "[data-testid=job-run-by]").await;
     looks(&mut app, "team-history").await;
 
+    // Another admin deletes a file: the History's Deleted dialog says what, when and by whom,
+    // read again while it is open.
+    app.click("[data-testid=show-deletions]").await;
+    app.wait_for("[data-testid=deleted-what]").await;
+    std::env::set_var("USER", "bob");
+    off_runtime(|| {
+        let all = other.list_artifacts(&imagesmith_engine::ArtifactQuery::default()).unwrap();
+        let ks = all.iter().find(|a| a.name == "ks.cfg").unwrap();
+        other.delete_artifact(ks.id).unwrap();
+    });
+    std::env::remove_var("USER");
+    let row = app.wait_for_within("[data-testid=deletion][data-what=artifact]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(row.contains("ks.cfg") && row.contains("bob@"), "{row}");
+    look_at(&app, "[data-testid=deletions]").await;
+    looks(&mut app, "team-deleted").await;
+    app.client.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap(); // Escape closes the dialog
+    app.wait_shown("[data-testid=deletions]", false).await;
+
     // The catalog goes away (no new connections, the open ones ended): the window says so, keeps
     // what it showed and adds nothing; when it is back, the window is online again by itself.
     psql_as_postgres(&format!("ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false"));

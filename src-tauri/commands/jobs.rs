@@ -1,5 +1,7 @@
-//! Jobs: cancel one, page through the history, open one with its items; start a verify.
+//! Jobs: cancel one, page through the history, open one with its items; start a verify; who
+//! deleted what.
 
+use imagesmith_engine::deletions::{DeletedKind, Deletion};
 use imagesmith_engine::{JobDetail, JobProgress, JobQuery, JobSummary};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -13,6 +15,14 @@ use crate::AppState;
 pub async fn cancel_job(state: State<'_, AppState>, job_id: i64) -> Result<bool, IpcError> {
     let engine = state.engine.clone();
     blocking(move || engine.cancel_job(job_id)).await
+}
+
+/// The latest deletions, newest first (of one kind when `what` is given): what, when, by whom.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_deletions(state: State<'_, AppState>, what: Option<DeletedKind>, limit: u32) -> Result<Vec<Deletion>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || engine.deletions(what, limit)).await
 }
 
 /// One page of the history, newest first (keyset paging on `before_id`).

@@ -183,6 +183,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What was deleted, when and by whom (artifacts, profiles, gold images, working copies, trusted
+    /// keys, image stores, file servers, cloud targets), newest first.
+    Deleted {
+        /// Only deletions of this kind (artifact, profile, gold, working_copy, key, store, server, target).
+        #[arg(long)]
+        what: Option<imagesmith_engine::deletions::DeletedKind>,
+        /// How many to show.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Deployment profiles: a base OS image plus drivers, boot files, custom files and an answer file.
     Profile {
         #[command(subcommand)]
@@ -535,6 +547,7 @@ fn main() -> ExitCode {
             | Command::Drivers { json: true, .. }
             | Command::Update { json: true, .. }
             | Command::Jobs { json: true, .. }
+            | Command::Deleted { json: true, .. }
             | Command::Jobs { action: Some(JobsAction::Show { json: true, .. }), .. }
             | Command::Verify { json: true, .. }
             | Command::RebuildCatalog { json: true }
@@ -735,6 +748,15 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
                 output::json(&job);
             } else {
                 output::job_details(&job);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deleted { what, limit, json } => {
+            let rows = engine.deletions(what, limit)?;
+            if json {
+                output::json(&rows);
+            } else {
+                output::deletion_table(&rows);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -495,6 +495,24 @@ pub fn copy_table(r: &imagesmith_engine::transfer::CopyReport, push: bool, team:
     println!("job {}: {} — {}", r.job.id, r.job.state.as_str(), r.job.summary);
 }
 
+pub fn deletion_table(rows: &[imagesmith_engine::deletions::Deletion]) {
+    if rows.is_empty() {
+        println!("Nothing has been deleted.");
+        return;
+    }
+    println!("{:<24}  {:<12}  {:<28}  {:<24}  DETAIL", "DELETED", "WHAT", "NAME", "BY");
+    for d in rows {
+        println!(
+            "{:<24}  {:<12}  {:<28}  {:<24}  {}",
+            d.deleted_at,
+            d.what.as_str(),
+            d.name,
+            d.deleted_by.as_deref().unwrap_or("-"),
+            d.detail.as_deref().unwrap_or("")
+        );
+    }
+}
+
 pub fn job_table(jobs: &[JobSummary]) {
     if jobs.is_empty() {
         println!("No jobs yet.");

@@ -155,6 +155,16 @@ fn files_name_their_image_and_an_image_in_use_cannot_be_deleted() {
     }
     assert!(!object.exists(), "the object goes when nothing references it");
     assert_eq!(repo.objects().len(), 1, "only the windows image is left");
+
+    // Who deleted what stays when the rows are gone: the three deletes, newest first, with the
+    // image's SHA-256; the refused one left no trace.
+    let (code, deleted) = repo.json(["deleted"]);
+    assert_eq!(code, 0, "{deleted:#}");
+    let rows: Vec<(&str, &str)> =
+        deleted.as_array().unwrap().iter().map(|d| (d["what"].as_str().unwrap(), d["name"].as_str().unwrap())).collect();
+    assert_eq!(rows, [("artifact", "rhel-9.6-x86_64-dvd.iso"), ("artifact", "ks.cfg"), ("artifact", "dud-kmod-example.iso")]);
+    assert_eq!(deleted[0]["detail"], image["sha256"], "{deleted:#}");
+    assert_eq!(deleted[0]["deleted_by"], image["created_by"], "this desktop's user@host: {deleted:#}");
 }
 
 #[test]

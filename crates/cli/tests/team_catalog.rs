@@ -187,4 +187,24 @@ fn a_change_by_another_admin_records_who_made_it() {
     // The human view says it too.
     let text = a.cmd().args(["--repo", "team", "show", "post-install.sh"]).output().unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("changed by: bob@"), "{}", String::from_utf8_lossy(&text.stdout));
+
+    // Who deleted what: bob's refused delete leaves no trace; his profile and file deletions are
+    // what alice sees, by him, after the rows are gone.
+    let delete = |name: &str| b.cmd().env("USER", "bob").args(["--repo", "team", "delete", name]).output().unwrap();
+    assert_eq!(delete("ipxe.iso").status.code(), Some(1), "in use by the profile");
+    let out = b.cmd().env("USER", "bob").args(["--repo", "team", "profile", "delete", "pxe"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(delete("post-install.sh").status.success());
+    let deleted = as_user(&a, "alice", &["deleted"]);
+    let rows: Vec<(&str, &str, String)> = deleted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["what"].as_str().unwrap(), d["name"].as_str().unwrap(), who(d, "deleted_by")))
+        .collect();
+    assert_eq!(rows, [("artifact", "post-install.sh", "bob".into()), ("profile", "pxe", "bob".into())], "{deleted:#}");
+    assert_eq!(deleted[0]["detail"], shown["sha256"], "{deleted:#}");
+    let text = a.cmd().args(["--repo", "team", "deleted", "--what", "profile"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("profile") && text.contains("pxe") && text.contains("bob@") && !text.contains("post-install.sh"), "{text}");
 }

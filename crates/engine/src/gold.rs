@@ -1143,6 +1143,8 @@ impl Engine {
             };
             tx.execute("DELETE FROM gold_entries WHERE image_id = ?1", [g.id])?;
             tx.execute("DELETE FROM gold_images WHERE id = ?1", [g.id])?;
+            let version = Some(g.version.as_str()).filter(|v| !v.is_empty()).map(|v| format!("version {v}"));
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Gold, &g.name, version.as_deref())?;
             for sha in shas {
                 if !object_in_use(tx, &sha)? {
                     tx.execute("DELETE FROM objects WHERE sha256 = ?1", [&sha])?;
@@ -1262,6 +1264,7 @@ impl Engine {
                 )
             })?;
             tx.execute("DELETE FROM working_copies WHERE path = ?1", [&path])?;
+            crate::deletions::record(tx, crate::deletions::DeletedKind::WorkingCopy, &found.path, Some(&found.image))?;
             Ok(found)
         })
     }

@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod clock;
 pub mod compat;
 mod db;
+pub mod deletions;
 pub mod detect;
 pub mod download;
 pub mod driver_info;
@@ -438,6 +439,7 @@ impl Engine {
         let a = self.write(|tx| {
             let a = catalog::by_id(tx, id)?.ok_or_else(|| Error::not_found("artifact", &id.to_string()))?;
             unreferenced = catalog::delete(tx, &a)?;
+            deletions::record(tx, deletions::DeletedKind::Artifact, &a.name, Some(&a.sha256))?;
             failpoint::failpoint("delete.before_commit");
             Ok(a)
         })?;

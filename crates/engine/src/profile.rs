@@ -468,6 +468,7 @@ impl Engine {
             let id = find_id(tx, key)?;
             let p = load(tx, id)?;
             tx.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Profile, &p.name, None)?;
             Ok(p)
         })
     }

@@ -481,7 +481,10 @@ impl Engine {
     /// Forget a store. What was imported from it stays, naming it as its source.
     pub fn remove_store(&self, name: &str) -> Result<ImageStore> {
         let store = self.get_store(name)?;
-        self.write(|tx| Ok(tx.execute("DELETE FROM image_stores WHERE name = ?1 COLLATE NOCASE", [&store.name])?))?;
+        self.write(|tx| {
+            tx.execute("DELETE FROM image_stores WHERE name = ?1 COLLATE NOCASE", [&store.name])?;
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Store, &store.name, Some(&store.url))
+        })?;
         Ok(store)
     }
 

@@ -311,6 +311,8 @@ impl Engine {
             let (fpr, key, added) = find(tx, fingerprint)?;
             let shown = stored_info(&fpr, &key, added)?;
             tx.execute("DELETE FROM trusted_keys WHERE fingerprint = ?1", [&fpr])?;
+            let owner = shown.user_ids.first().cloned().unwrap_or_else(|| fpr.clone());
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Key, &owner, Some(&fpr))?;
             Ok(shown)
         })
     }

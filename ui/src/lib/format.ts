@@ -1,5 +1,5 @@
 // Human formatting of sizes, rates, durations, dates and domain words.
-import type { Algo, ArtifactState, Finding, JobKind, JobState, Kind, OsFamily, SignatureCheck, Verification, WindowsEdition } from './ipc/client';
+import type { Algo, ArtifactState, DeletedKind, Finding, JobKind, JobState, Kind, OsFamily, SignatureCheck, Verification, WindowsEdition } from './ipc/client';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -87,6 +87,18 @@ export const JOB_LABELS: Record<JobKind, string> = {
 };
 
 export const JOB_KINDS = Object.keys(JOB_LABELS) as JobKind[];
+
+/** What a deletion removed, as the History's "Deleted" dialog names it. */
+export const DELETED_LABELS: Record<DeletedKind, string> = {
+  artifact: 'File',
+  profile: 'Profile',
+  gold: 'Gold image',
+  working_copy: 'Working copy',
+  key: 'Trusted key',
+  store: 'Image store',
+  server: 'File server',
+  target: 'Cloud target',
+};
 
 /** A job kind as the panel and toasts name it ("Import", "Export", "Profile import"). */
 export function jobLabel(kind: JobKind): string {

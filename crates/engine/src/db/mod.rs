@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0018_who.sql"),
     include_str!("../../migrations/0019_who_made.sql"),
     include_str!("../../migrations/0020_who_changed.sql"),
+    include_str!("../../migrations/0021_deletions.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -474,6 +474,8 @@ impl Engine {
         let target = self.write(|tx| {
             let t = targets::get(tx, name)?;
             targets::delete(tx, t.id)?;
+            let at = t.image_url.as_deref().or(t.auth_url.as_deref());
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Target, &t.name, at)?;
             Ok(t)
         })?;
         self.forget_secret(Owner::Target, &target.name)?;

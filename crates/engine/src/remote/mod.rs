@@ -566,7 +566,11 @@ impl Engine {
     pub fn remove_server(&self, name: &str) -> Result<Server> {
         let server = self.get_server(name)?;
         self.forget_secret(Owner::Server, &server.name)?;
-        self.db().execute("DELETE FROM servers WHERE id = ?1", [server.id])?;
+        self.write(|tx| {
+            tx.execute("DELETE FROM servers WHERE id = ?1", [server.id])?;
+            let at = format!("{}://{}@{}:{}{}", server.protocol.as_str(), server.user, server.host, server.port, server.path);
+            crate::deletions::record(tx, crate::deletions::DeletedKind::Server, &server.name, Some(&at))
+        })?;
         Ok(server)
     }
 

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/pg/0004_object_tombstones.sql"),
     include_str!("../../migrations/pg/0005_uploads.sql"),
     include_str!("../../migrations/pg/0006_who_changed.sql"),
+    include_str!("../../migrations/pg/0007_deletions.sql"),
 ];
 
 /// The team schema version this build writes.

@@ -1,8 +1,12 @@
 // History state: every job newest first, filtered by state and kind, fetched a page at a time with
-// keyset paging (before the last id seen), so 100,000 jobs open as fast as 10.
-import { api, asIpcError, type IpcError, type JobDetail, type JobKind, type JobQuery, type JobState, type JobSummary } from '$lib/ipc/client';
+// keyset paging (before the last id seen), so 100,000 jobs open as fast as 10; and who deleted what.
+import {
+  api, asIpcError, type DeletedKind, type Deletion, type IpcError, type JobDetail, type JobKind, type JobQuery, type JobState, type JobSummary,
+} from '$lib/ipc/client';
 
 export const PAGE = 200;
+/** The deletions dialog shows this many, newest first. */
+export const DELETIONS_SHOWN = 500;
 
 export class History {
   state = $state<JobState | null>(null);
@@ -16,7 +20,33 @@ export class History {
   openId = $state<number | null>(null);
   detail = $state<JobDetail | null>(null);
   detailError = $state<IpcError | null>(null);
+  /** The "Deleted" dialog: open, its kind filter, its rows (read again with the history while open). */
+  deletionsOpen = $state(false);
+  deletedWhat = $state<DeletedKind | null>(null);
+  deletions = $state.raw<Deletion[]>([]);
+  deletionsLoaded = $state(false);
+  deletionsError = $state<IpcError | null>(null);
   #generation = 0;
+  #deletionsGeneration = 0;
+
+  async showDeletions(): Promise<void> {
+    this.deletionsOpen = true;
+    await this.loadDeletions();
+  }
+
+  async loadDeletions(): Promise<void> {
+    const generation = ++this.#deletionsGeneration;
+    try {
+      const rows = await api.listDeletions(this.deletedWhat, DELETIONS_SHOWN);
+      if (generation !== this.#deletionsGeneration) return;
+      this.deletions = rows;
+      this.deletionsError = null;
+    } catch (e) {
+      if (generation === this.#deletionsGeneration) this.deletionsError = asIpcError(e);
+    } finally {
+      if (generation === this.#deletionsGeneration) this.deletionsLoaded = true;
+    }
+  }
 
   query(beforeId: number | null): JobQuery {
     return { state: this.state, kind: this.kind, before_id: beforeId, limit: PAGE };
@@ -24,6 +54,7 @@ export class History {
 
   async load(): Promise<void> {
     const generation = ++this.#generation;
+    if (this.deletionsOpen) void this.loadDeletions();
     this.loading = true;
     try {
       const [total, rows] = await Promise.all([api.countJobs(this.query(null)), api.listJobs(this.query(null))]);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/svelte';
 import { job, mockCommands } from '../../test/fixtures';
 import { History, PAGE } from './history.svelte';
 import HistoryView from './History.svelte';
@@ -82,5 +82,41 @@ describe('History', () => {
     await h.open(1);
     render(HistoryView, { history: h });
     expect(await screen.findByTestId('job-run-by')).toHaveTextContent('Not recorded');
+  });
+
+  it('shows who deleted what, filters by kind and reads the rows again when the history changes', async () => {
+    const rows = [
+      { id: 2, what: 'profile', name: 'pxe', detail: null, deleted_at: '2026-12-05T04:00:00Z', deleted_by: 'bob@ws-2' },
+      { id: 1, what: 'artifact', name: 'debian-12.iso', detail: 'ab'.repeat(32), deleted_at: '2026-12-05T03:00:00Z', deleted_by: null },
+    ];
+    const calls = mockCommands({
+      count_jobs: () => 0,
+      list_jobs: () => [],
+      list_deletions: (a) => (a.what ? rows.filter((r) => r.what === a.what) : rows),
+    });
+    const h = new History();
+    await h.load();
+    render(HistoryView, { history: h });
+    await fireEvent.click(screen.getByTestId('show-deletions'));
+    const shown = await screen.findAllByTestId('deletion');
+    expect(shown).toHaveLength(2);
+    expect(shown[0]).toHaveTextContent('Profile');
+    expect(shown[0]).toHaveTextContent('bob@ws-2');
+    expect(shown[1]).toHaveTextContent('debian-12.iso');
+    expect(shown[1]).toHaveTextContent('Not recorded');
+    await fireEvent.change(screen.getByTestId('deleted-what'), { target: { value: 'artifact' } });
+    await vi.waitFor(() => expect(screen.getAllByTestId('deletion')).toHaveLength(1));
+    expect(calls.filter((c) => c.cmd === 'list_deletions').at(-1)!.args).toMatchObject({ what: 'artifact', limit: 500 });
+    const before = calls.filter((c) => c.cmd === 'list_deletions').length;
+    await h.load();
+    expect(calls.filter((c) => c.cmd === 'list_deletions').length).toBe(before + 1);
+  });
+
+  it('says when nothing was deleted', async () => {
+    mockCommands({ count_jobs: () => 0, list_jobs: () => [], list_deletions: () => [] });
+    const h = new History();
+    render(HistoryView, { history: h });
+    await h.showDeletions();
+    expect(await screen.findByText('Nothing has been deleted')).toBeInTheDocument();
   });
 });

@@ -63,6 +63,8 @@ export const commands = {
 	/**  One page of the history, newest first (keyset paging on `before_id`). */
 	listJobs: (query: JobQuery) => typedError<JobSummary[], Error>(__TAURI_INVOKE("list_jobs", { query })),
 	countJobs: (query: JobQuery) => typedError<number, Error>(__TAURI_INVOKE("count_jobs", { query })),
+	/**  The latest deletions, newest first (of one kind when `what` is given): what, when, by whom. */
+	listDeletions: (what: DeletedKind | null, limit: number) => typedError<Deletion[], Error>(__TAURI_INVOKE("list_deletions", { what, limit })),
 	getJob: (jobId: number) => typedError<JobDetail, Error>(__TAURI_INVOKE("get_job", { jobId })),
 	/**
 	 *  Start re-hashing stored files (`artifacts`: ids or names; none: the whole repository, which also
@@ -653,6 +655,25 @@ export type Connected = {
 	secrets_not_kept: Error | null,
 	/**  Whether it is the current repository (the one the app opens and the CLI works on). */
 	current: boolean,
+};
+
+/**  What kind of thing was deleted. */
+export type DeletedKind = "artifact" | "profile" | "gold" | "working_copy" | "key" | "store" | "server" | "target";
+
+/**  One deletion. */
+export type Deletion = {
+	id: number,
+	what: DeletedKind,
+	/**  Its name when it was deleted (a working copy's folder, a key's owner). */
+	name: string,
+	/**
+	 *  What identified it beyond its name: an artifact's SHA-256, a key's fingerprint, a store's,
+	 *  server's or target's address, a gold image's version.
+	 */
+	detail: string | null,
+	deleted_at: string,
+	/**  Who deleted it, as `user@host`. */
+	deleted_by: string | null,
 };
 
 /**  One snapshot of one disk. */

@@ -115,6 +115,8 @@ export const api = {
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
+  /** The latest deletions, newest first: what, its name, when and by whom (of one kind when `what` is given). */
+  listDeletions: (what: T.DeletedKind | null, limit: number) => unwrap(commands.listDeletions(what, limit)),
   getJob: (jobId: number) => unwrap(commands.getJob(jobId)),
   startVerify: (artifacts: string[], onProgress: (p: T.JobProgress) => void) => {
     const channel = new Channel<T.JobProgress>();
