@@ -43,6 +43,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::jobs::cancel_job,
             commands::jobs::list_jobs,
             commands::jobs::count_jobs,
+            commands::repository::set_cache_limit,
+            commands::repository::prune_cache,
             commands::jobs::list_deletions,
             commands::jobs::get_job,
             commands::jobs::start_verify,

@@ -2879,6 +2879,8 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     assert_eq!(part, own.display().to_string(), "this desktop's part is its own cache folder for the repository");
     let figures = app.text("[data-testid=repository-figures]").await;
     assert!(figures.starts_with("2 artifacts in 2 stored files"), "the team's figures, read when Settings is shown: {figures}");
+    let cache = app.text("[data-testid=team-cache-usage]").await;
+    assert!(cache.starts_with("This desktop's cache:") && cache.ends_with("no limit"), "{cache}");
     look_at(&app, "[data-testid=open-team]").await;
     looks(&mut app, "team-settings").await;
 

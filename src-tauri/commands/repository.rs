@@ -31,6 +31,9 @@ pub struct RepositoryInfo {
     pub team: imagesmith_engine::team::config::Repositories,
     /// Why the list of team repositories could not be read (a damaged repositories.json).
     pub team_error: Option<IpcError>,
+    /// What this desktop keeps of the team repository open in this window, with its limit; None
+    /// for the desktop's own repository.
+    pub cache: Option<imagesmith_engine::team::cache::CacheUsage>,
 }
 
 #[tauri::command]
@@ -39,6 +42,13 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
     let engine = state.engine.clone();
     blocking(move || {
         let team = imagesmith_engine::team::config::Repositories::load();
+        let cache = match engine.team() {
+            Some(open) => {
+                let limit = team.as_ref().ok().and_then(|r| r.get(&open.name)).and_then(|r| r.cache_limit);
+                Some(engine.cache_usage(limit)?)
+            }
+            None => None,
+        };
         Ok(RepositoryInfo {
             root: engine.layout().root.display().to_string(),
             open_team: engine.team().cloned(),
@@ -48,6 +58,7 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
             diagnostics: engine.diagnostics("Imagesmith")?,
             team: team.as_ref().cloned().unwrap_or_default(),
             team_error: team.err(),
+            cache,
         })
     })
     .await
@@ -116,6 +127,41 @@ pub async fn disconnect_team(state: State<'_, AppState>, name: String) -> Result
         ));
     }
     blocking(move || imagesmith_engine::team::disconnect(&name).map(drop)).await
+}
+
+/// Keep at most `limit` bytes of the open team repository in this desktop's cache (None: no
+/// limit), as `imagesmith-cli repo cache --limit` does; pruned now, least recently used first.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_cache_limit(
+    state: State<'_, AppState>,
+    limit: Option<u64>,
+) -> Result<imagesmith_engine::team::cache::CachePruned, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        let Some(open) = engine.team().cloned() else {
+            return Err(imagesmith_engine::Error::invalid_argument(
+                "The local repository is not a cache.",
+                "Open a team repository to limit what this desktop keeps of it.",
+            ));
+        };
+        imagesmith_engine::team::set_cache_limit(&open.name, limit)?;
+        engine.prune_cache(limit.unwrap_or(u64::MAX), imagesmith_engine::team::cache::IN_USE)
+    })
+    .await
+}
+
+/// Prune this desktop's cache of the open team repository now: to its limit, or every file not
+/// used in the last minutes (each is fetched again from the bucket when needed).
+#[tauri::command]
+#[specta::specta]
+pub async fn prune_cache(state: State<'_, AppState>) -> Result<imagesmith_engine::team::cache::CachePruned, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        let limit = engine.team().and_then(|open| imagesmith_engine::team::config::Repositories::load().ok()?.get(&open.name)?.cache_limit);
+        engine.prune_cache(limit.unwrap_or(0), imagesmith_engine::team::cache::IN_USE)
+    })
+    .await
 }
 
 /// Open the repository folder in the desktop's file manager.

@@ -47,6 +47,20 @@ pub enum RepoAction {
     /// Upgrade a team repository's schema to this Imagesmith's (every admin then needs this
     /// version or a newer one).
     Upgrade { name: String },
+    /// This desktop's cache of the team repository (--repo NAME, or the current one): how big it
+    /// is; --limit keeps it under a size (pruned, least recently used first, whenever the
+    /// repository is opened); --prune prunes it now (to the limit, or all it can). Every cached
+    /// file is in the bucket too and is fetched again when needed; files used in the last 10
+    /// minutes and files the catalog calls damaged stay.
+    Cache {
+        /// The most to keep, like 20GiB, 500MiB or 1T (powers of 1024); `none` for no limit.
+        #[arg(long, value_name = "SIZE")]
+        limit: Option<String>,
+        #[arg(long)]
+        prune: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The desktop's own repository and the team repositories connected here.
     List {
         #[arg(long)]
@@ -101,6 +115,7 @@ pub fn wants_json(action: &RepoAction) -> bool {
             | RepoAction::Status { json: true }
             | RepoAction::Push { json: true, .. }
             | RepoAction::Pull { json: true, .. }
+            | RepoAction::Cache { json: true, .. }
     )
 }
 
@@ -175,7 +190,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 rows.extend(repos.team.iter().map(|r| {
                     json!({"name": r.name, "kind": "team", "current": current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&r.name)), "catalog": r.catalog,
                            "objects": r.objects_url(), "endpoint": r.endpoint, "region": r.region, "access_key_id": r.access_key_id,
-                           "repository_id": r.repository_id})
+                           "repository_id": r.repository_id, "cache_limit": r.cache_limit})
                 }));
                 output::json(&rows);
             } else {
@@ -183,12 +198,13 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 println!("{} local  {}", mark(current.is_none()), local.root.display());
                 for r in &repos.team {
                     println!(
-                        "{} {}  {}  {} at {}",
+                        "{} {}  {}  {} at {}{}",
                         mark(current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&r.name))),
                         r.name,
                         r.catalog,
                         r.objects_url(),
-                        r.endpoint
+                        r.endpoint,
+                        r.cache_limit.map(|l| format!("  (cache at most {})", output::human_size(l))).unwrap_or_default()
                     );
                 }
             }
@@ -234,6 +250,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
                 Err(e) => Err(e),
             }
         }
+        RepoAction::Cache { limit, prune, json } => cache(chosen_team, limit.as_deref(), prune, json),
         RepoAction::Upgrade { name } => {
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
@@ -257,6 +274,66 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `repo cache`: set the limit, prune, and say what this desktop keeps.
+fn cache(team_name: Option<String>, limit: Option<&str>, prune: bool, json: bool) -> Result<ExitCode, Error> {
+    let Some(name) = team_name else {
+        return Err(Error::new(
+            imagesmith_engine::error::code::INVALID_ARGUMENT,
+            "Which team repository? The local one is open, and it is not a cache.",
+            "Its files are the only copy; only a team repository's copies on this desktop can be pruned.",
+            "Name it with --repo NAME, or make it the current one with `imagesmith-cli repo use NAME`.",
+        ));
+    };
+    let limit = limit.map(parse_size).transpose()?;
+    // Opened first: a new limit is then pruned to here, and said so, not by the opening.
+    let engine = open_team(&name)?;
+    let saved = match limit {
+        Some(limit) => team::set_cache_limit(&name, limit)?,
+        None => {
+            let repos = Repositories::load()?;
+            repos.get(&name).cloned().ok_or_else(|| repos.unknown(&name))?
+        }
+    };
+    let pruned = if prune { Some(engine.prune_cache(saved.cache_limit.unwrap_or(0), team::cache::IN_USE)?) } else { None };
+    let usage = engine.cache_usage(saved.cache_limit)?;
+    if json {
+        output::json(&json!({"cache": usage, "pruned": pruned}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(p) = &pruned {
+        println!("pruned {} file(s), {} freed", p.removed, output::human_size(p.freed));
+    }
+    let limit = usage.limit.map(output::human_size).unwrap_or_else(|| "none".to_string());
+    println!("cache of team repository \"{name}\": {} file(s), {}; limit {limit}", usage.objects, output::human_size(usage.bytes));
+    println!("  folder: {}", usage.path);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `20GiB`, `500M`, `1t`, `4096` (bytes), powers of 1024; `none`: no limit.
+fn parse_size(text: &str) -> Result<Option<u64>, Error> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => 64,
+    };
+    match number.parse::<f64>() {
+        Ok(n) if shift < 64 && n >= 0.0 && n.is_finite() => Ok(Some((n * (1u64 << shift) as f64) as u64)),
+        _ => Err(Error::invalid_argument(
+            format!("\"{text}\" is not a size."),
+            "Give a number with an optional unit: 20GiB, 500MiB, 1T (powers of 1024), or none.",
+        )),
     }
 }
 

@@ -182,3 +182,65 @@ fn a_sampled_verify_checks_the_bytes_checked_longest_ago_first_and_so_goes_round
     let both = desk.run(&["--repo", "team", "verify", "--sample", "2", "ks.cfg"]);
     assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
 }
+
+/// The files of `desk`'s cache (every repository's), by name.
+fn cached_objects(desk: &Desk) -> Vec<std::path::PathBuf> {
+    walk(desk.cache.path()).into_iter().filter(|p| p.file_name().is_some_and(|n| n.len() == 62)).collect()
+}
+
+/// Set a file's last use (read and written) to `ago`, as `touch -d` does.
+fn used(path: &std::path::Path, ago: &str) {
+    assert!(Command::new("touch").args(["-a", "-m", "-d", ago]).arg(path).status().unwrap().success());
+}
+
+/// A desktop's cache of a team repository kept under a limit: `repo cache` says what it holds,
+/// `--limit` is kept for the repository, `--prune` removes the least recently used files (never
+/// one used in the last minutes), opening the repository prunes when an hour has passed, and a
+/// pruned file is fetched again from the bucket, checked, when it is needed.
+#[test]
+fn the_cache_is_pruned_to_its_limit_least_recently_used_first_and_fetched_again_when_needed() {
+    let db = Db::new();
+    let (a, _b) = two_desks(&db);
+    let (iso, script, ks) = (fixture("ipxe.iso"), fixture("post-install.sh"), fixture("ks.cfg"));
+    for f in [&iso, &script, &ks] {
+        let (code, r) = a.json(&["--repo", "team", "import", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{r:#}");
+    }
+    let (code, shown) = a.json(&["--repo", "team", "repo", "cache"]);
+    let total: u64 = [&iso, &script, &ks].iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    assert_eq!((code, shown["cache"]["objects"].as_u64(), shown["cache"]["bytes"].as_u64()), (0, Some(3), Some(total)), "{shown:#}");
+    let (code, refused) = a.json(&["--repo", "local", "repo", "cache", "--prune"]);
+    assert_eq!((code, refused["error"]["code"].as_str()), (1, Some("invalid_argument")), "the local repository is no cache: {refused:#}");
+
+    // The ISO was used two days ago, the script yesterday, the kickstart just now: a limit the
+    // kickstart fits under removes the ISO, then the script; the kickstart, in use, stays.
+    let path_of = |f: &std::path::Path| cached_objects(&a).into_iter().find(|p| p.ends_with(&sha256_of(f)[2..])).unwrap();
+    used(&path_of(&iso), "2 days ago");
+    used(&path_of(&script), "1 day ago");
+    let (code, pruned) = a.json(&["--repo", "team", "repo", "cache", "--limit", "1KiB", "--prune"]);
+    assert_eq!(code, 0, "{pruned:#}");
+    let ks_size = std::fs::metadata(&ks).unwrap().len();
+    assert_eq!(
+        (pruned["pruned"]["removed"].as_u64(), pruned["cache"]["bytes"].as_u64(), pruned["cache"]["limit"].as_u64()),
+        (Some(2), Some(ks_size), Some(1024)),
+        "{pruned:#}"
+    );
+    let (_, repos) = a.json(&["repo", "list"]);
+    assert!(repos.to_string().contains("\"cache_limit\":1024"), "the limit is kept for the repository: {repos}");
+
+    // Needed again: fetched from the bucket, checked, cached again.
+    let out = tempfile::tempdir().unwrap();
+    let (code, p) = a.json(&["--repo", "team", "profile", "create", "pxe", "--os-image", "ipxe.iso"]);
+    assert_eq!(code, 0, "{p:#}");
+    let (code, export) = a.json(&["--repo", "team", "profile", "export", "pxe", "--to", out.path().to_str().unwrap(), "--include-os"]);
+    assert_eq!(code, 0, "{export:#}");
+    assert_eq!(sha256_of(&path_of(&iso)), sha256_of(&iso), "fetched again whole");
+
+    // An hour after the last prune, opening the repository prunes to the limit by itself.
+    used(&path_of(&iso), "2 days ago");
+    let objects = path_of(&ks).parent().unwrap().parent().unwrap().to_path_buf();
+    used(&objects.join(".prune.lock"), "2 hours ago");
+    let (code, _) = a.json(&["--repo", "team", "list"]);
+    assert_eq!(code, 0);
+    assert!(!cached_objects(&a).iter().any(|p| p.ends_with(&sha256_of(&iso)[2..])), "the idle ISO went when the repository was opened");
+}

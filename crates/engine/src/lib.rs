@@ -239,6 +239,13 @@ impl Engine {
         jobs::mark_interrupted(&engine.db(), &live, engine.desktop_id())?;
         engine.store.reap_dead_sessions()?;
         engine.discard_unfinished_staging()?;
+        if let Some(limit) = repo.cache_limit.filter(|_| team::cache::due(&engine.layout().objects())) {
+            // At most once an hour (a walk of the whole cache); a cache that cannot be pruned now
+            // is no reason not to open.
+            if let Err(e) = engine.prune_cache(limit, team::cache::IN_USE) {
+                tracing::warn!(code = %e.code, error = %e.text, "the team cache could not be pruned");
+            }
+        }
         Ok(engine)
     }
 

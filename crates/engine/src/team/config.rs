@@ -36,6 +36,10 @@ pub struct TeamRepo {
     /// The team repository's id, learnt on the first connection: a name pointed at another
     /// repository later is noticed.
     pub repository_id: Option<String>,
+    /// At most this many bytes of the repository's objects are kept in this desktop's cache
+    /// (least recently used pruned when it is opened); none: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_limit: Option<u64>,
 }
 
 impl TeamRepo {

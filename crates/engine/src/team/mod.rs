@@ -4,6 +4,7 @@
 //! rest of the engine comes to run on it is planned in docs/design/team-repository.md.
 
 pub mod bucket;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod dialect;
@@ -211,6 +212,7 @@ impl ConnectRequest {
             region: self.region.clone().filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "us-east-1".to_string()),
             access_key_id: self.access_key_id.trim().to_string(),
             repository_id: None,
+            cache_limit: None,
         })
     }
 }
@@ -281,6 +283,18 @@ pub struct Connected {
     pub current: bool,
 }
 
+/// Keep at most `limit` bytes of team repository `name` in this desktop's cache (`None`: no
+/// limit); the repository as saved now.
+pub fn set_cache_limit(name: &str, limit: Option<u64>) -> Result<TeamRepo> {
+    let (_, repo) = config::Repositories::change(|repos| {
+        let unknown = repos.unknown(name);
+        let repo = repos.team.iter_mut().find(|r| r.name.eq_ignore_ascii_case(name)).ok_or(unknown)?;
+        repo.cache_limit = limit;
+        Ok(repo.clone())
+    })?;
+    Ok(repo)
+}
+
 /// Connect team repository `req` on this desktop — `repo connect` and the app's Connect dialog:
 /// check both servers (making the catalog's schema in an empty database, or upgrading it when
 /// `mode` says so), then keep the secrets in the OS keyring and the settings in repositories.json.
@@ -291,6 +305,8 @@ pub fn connect_and_keep(req: ConnectRequest, catalog: Option<Secret>, objects: O
     let secrets = secrets_for(&repo, catalog, objects, Prefer::Given)?;
     let status = connect(&repo, &secrets, mode)?;
     repo.repository_id = Some(status.repository.id.clone());
+    // The same repository connected again keeps this desktop's cache limit.
+    repo.cache_limit = before.as_ref().filter(|b| b.repository_id == repo.repository_id).and_then(|b| b.cache_limit);
     let secrets_not_kept = store_secrets(&repo, &secrets).err();
     let (repos, ()) = config::Repositories::change(|repos| {
         repos.team.retain(|r| !r.name.eq_ignore_ascii_case(&repo.name));

@@ -1,6 +1,6 @@
 // Settings state: the theme (system, light, dark; kept in localStorage), where the repository is,
 // the team repositories connected here (connect, disconnect, use), and opening the log folder.
-import { api, asIpcError, type Connected, type ConnectTeam, type IpcError, type RepositoryInfo } from '$lib/ipc/client';
+import { api, asIpcError, type CachePruned, type Connected, type ConnectTeam, type IpcError, type RepositoryInfo } from '$lib/ipc/client';
 
 /** What the Connect dialog holds while it is filled in. */
 export interface TeamDraft {
@@ -127,6 +127,31 @@ export class Settings {
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
+    }
+  }
+
+  /** What the last cache prune did, shown beside the cache line. */
+  pruned = $state<CachePruned | null>(null);
+  cacheError = $state<IpcError | null>(null);
+
+  /** Limit this desktop's cache of the open team repository to `gib` GiB (null: no limit), pruned now. */
+  async setCacheLimit(gib: number | null): Promise<void> {
+    try {
+      this.pruned = await api.setCacheLimit(gib == null ? null : Math.round(gib * 1024 ** 3));
+      this.cacheError = null;
+      await this.loadRepository();
+    } catch (e) {
+      this.cacheError = asIpcError(e);
+    }
+  }
+
+  async pruneCache(): Promise<void> {
+    try {
+      this.pruned = await api.pruneCache();
+      this.cacheError = null;
+      await this.loadRepository();
+    } catch (e) {
+      this.cacheError = asIpcError(e);
     }
   }
 

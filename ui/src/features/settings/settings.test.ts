@@ -122,6 +122,39 @@ describe('Settings', () => {
     expect(screen.getByTestId('repository-path')).toHaveTextContent('/home/a/.cache/io.imagesmith.desktop/teams/6f1c1f0e');
   });
 
+  it("shows this desktop's cache of the open team repository, saves a limit in GiB and prunes", async () => {
+    const team = { name: 'lab', catalog: 'postgresql://alice@db.example.net:5432/lab', bucket: 'images', prefix: '', endpoint: 'https://s3.example.net',
+      region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', repository_id: '6f1c' };
+    let limit: number | null = null;
+    const calls = mockCommands({
+      repository_info: () => ({ root: '/home/a/.cache/io.imagesmith.desktop/teams/6f1c', app_version: '0.1.0', read_only: null, stats: STATS,
+        diagnostics: '', open_team: { name: 'lab', repository_id: '6f1c' }, team: { current: 'lab', team: [team] }, team_error: null,
+        cache: { path: '/home/a/.cache/io.imagesmith.desktop/teams/6f1c', objects: 3, bytes: 3 * 1024 ** 3, limit } }),
+      set_cache_limit: (a) => {
+        limit = a.limit as number | null;
+        return { removed: 2, freed: 2 * 1024 ** 3, kept_objects: 1, kept_bytes: 1024 ** 3 };
+      },
+      prune_cache: () => ({ removed: 0, freed: 0, kept_objects: 1, kept_bytes: 1024 ** 3 }),
+    });
+    const settings = new Settings(memory());
+    await settings.loadRepository();
+    const user = userEvent.setup();
+    render(SettingsView, { settings });
+    expect(screen.getByTestId('team-cache-usage')).toHaveTextContent("This desktop's cache: 3 files · 3.0 GiB · no limit");
+    const field = screen.getByTestId('team-cache-limit');
+    await user.type(field, 'lots');
+    expect(screen.getByTestId('team-cache-save')).toBeDisabled();
+    await user.clear(field);
+    await user.type(field, '1.5');
+    await user.click(screen.getByTestId('team-cache-save'));
+    expect(calls.filter((c) => c.cmd === 'set_cache_limit').map((c) => c.args)).toEqual([{ limit: 1.5 * 1024 ** 3 }]);
+    expect(await screen.findByTestId('team-cache-pruned')).toHaveTextContent('Pruned 2 files, 2.0 GiB freed');
+    expect(screen.getByTestId('team-cache-usage')).toHaveTextContent('of at most 1.5 GiB');
+    await user.click(screen.getByTestId('team-cache-prune'));
+    expect(calls.filter((c) => c.cmd === 'prune_cache')).toHaveLength(1);
+    expect(await screen.findByTestId('team-cache-pruned')).toHaveTextContent('Pruned 0 files, 0 B freed');
+  });
+
   it('switches to another repository with Use, never while jobs run, and says why it could not', async () => {
     const team = (name: string) => ({ name, catalog: `postgresql://alice@db.example.net:5432/${name}`, bucket: 'images', prefix: '',
       endpoint: 'https://s3.example.net', region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', repository_id: null });

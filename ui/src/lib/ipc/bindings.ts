@@ -63,6 +63,16 @@ export const commands = {
 	/**  One page of the history, newest first (keyset paging on `before_id`). */
 	listJobs: (query: JobQuery) => typedError<JobSummary[], Error>(__TAURI_INVOKE("list_jobs", { query })),
 	countJobs: (query: JobQuery) => typedError<number, Error>(__TAURI_INVOKE("count_jobs", { query })),
+	/**
+	 *  Keep at most `limit` bytes of the open team repository in this desktop's cache (None: no
+	 *  limit), as `imagesmith-cli repo cache --limit` does; pruned now, least recently used first.
+	 */
+	setCacheLimit: (limit: number | null) => typedError<CachePruned, Error>(__TAURI_INVOKE("set_cache_limit", { limit })),
+	/**
+	 *  Prune this desktop's cache of the open team repository now: to its limit, or every file not
+	 *  used in the last minutes (each is fetched again from the bucket when needed).
+	 */
+	pruneCache: () => typedError<CachePruned, Error>(__TAURI_INVOKE("prune_cache")),
 	/**  The latest deletions, newest first (of one kind when `what` is given): what, when, by whom. */
 	listDeletions: (what: DeletedKind | null, limit: number) => typedError<Deletion[], Error>(__TAURI_INVOKE("list_deletions", { what, limit })),
 	getJob: (jobId: number) => typedError<JobDetail, Error>(__TAURI_INVOKE("get_job", { jobId })),
@@ -571,6 +581,24 @@ export type ArtifactState = "ok" | "missing" | "damaged";
  *  (a Glance that needs no token, as in labs).
  */
 export type AuthMethod = "password" | "application_credential" | "none";
+
+/**  What a prune removed and what it left. */
+export type CachePruned = {
+	removed: number,
+	freed: number,
+	kept_objects: number,
+	kept_bytes: number,
+};
+
+/**  What this desktop keeps of a team repository. */
+export type CacheUsage = {
+	/**  This desktop's folder for the repository (the objects are under `objects/`). */
+	path: string,
+	objects: number,
+	bytes: number,
+	/**  The limit this desktop keeps it under, when one is set (`repo cache --limit`). */
+	limit: number | null,
+};
 
 /**  What the capture review shows before anything is stored. */
 export type CapturePlan = {
@@ -1490,6 +1518,11 @@ export type RepositoryInfo = {
 	team: Repositories,
 	/**  Why the list of team repositories could not be read (a damaged repositories.json). */
 	team_error: Error | null,
+	/**
+	 *  What this desktop keeps of the team repository open in this window, with its limit; None
+	 *  for the desktop's own repository.
+	 */
+	cache: CacheUsage | null,
 };
 
 /**  Figures for Settings and `imagesmith-cli info`. */
@@ -1804,6 +1837,11 @@ export type TeamRepo = {
 	 *  repository later is noticed.
 	 */
 	repository_id: string | null,
+	/**
+	 *  At most this many bytes of the repository's objects are kept in this desktop's cache
+	 *  (least recently used pruned when it is opened); none: no limit.
+	 */
+	cache_limit?: number | null,
 };
 
 /**  What the team catalog says about its repository. */

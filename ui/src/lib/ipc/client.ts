@@ -115,6 +115,10 @@ export const api = {
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
+  /** Keep at most `limit` bytes of the open team repository in this desktop's cache (null: no limit); pruned now. */
+  setCacheLimit: (limit: number | null) => unwrap(commands.setCacheLimit(limit)),
+  /** Prune this desktop's cache of the open team repository to its limit (or all that is idle). */
+  pruneCache: () => unwrap(commands.pruneCache()),
   /** The latest deletions, newest first: what, its name, when and by whom (of one kind when `what` is given). */
   listDeletions: (what: T.DeletedKind | null, limit: number) => unwrap(commands.listDeletions(what, limit)),
   getJob: (jobId: number) => unwrap(commands.getJob(jobId)),
