@@ -47,15 +47,25 @@ pub const POLL: Duration = Duration::from_millis(500);
 /// How often the watcher settles what this process imported (see the engine's `durability`).
 pub const SETTLE_EVERY: Duration = Duration::from_secs(60);
 
-/// Start the watcher thread; it lives as long as the process.
-pub fn watch_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
+/// Start the watcher thread; it lives as long as the process. `current` is the engine of the
+/// repository open in the window (another one when a team repository is opened later).
+pub fn watch_changes<R: Runtime>(app: AppHandle<R>, current: impl Fn() -> Arc<Engine> + Send + 'static) {
     std::thread::Builder::new()
         .name("change-watcher".into())
         .spawn(move || {
+            let mut engine = current();
             let mut seen = engine.change_stamp().ok();
             let mut online = true;
             let mut settled_at = std::time::Instant::now();
             loop {
+                let now_open = current();
+                if !Arc::ptr_eq(&now_open, &engine) {
+                    // Another repository in the window (which reads everything again): changes
+                    // are counted from its stamp now.
+                    engine = now_open;
+                    seen = engine.change_stamp().ok();
+                    online = true;
+                }
                 // A local repository: every POLL. A team's: when its catalog NOTIFYs a change.
                 engine.wait_for_change(POLL);
                 // What this window imported reaches the disk within ~30 s; record it as settled.

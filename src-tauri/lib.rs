@@ -43,6 +43,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::jobs::cancel_job,
             commands::jobs::list_jobs,
             commands::jobs::count_jobs,
+            commands::repository::open_team_here,
             commands::repository::set_cache_limit,
             commands::repository::prune_cache,
             commands::jobs::list_deletions,
@@ -216,7 +217,8 @@ pub fn app_builder_opening<R: Runtime>(
             state.grants.grant(opened.iter().map(std::path::PathBuf::as_path));
             state.opened = opened::Opened::new(opened.clone());
             app.manage(state);
-            events::watch_changes(app.handle().clone(), engine.clone());
+            let handle = app.handle().clone();
+            events::watch_changes(app.handle().clone(), move || handle.state::<AppState>().engine());
             // Objects an earlier boot left unsettled are re-hashed in the background: the window
             // shows the library at once and the `recover` job in the jobs panel.
             if let Ok(Some(work)) = engine.recovery_work() {

@@ -91,11 +91,16 @@ pub enum TeamOpened {
 
 /// Open team repository `name` (its secrets from the OS keyring), asking what to do for as long as
 /// it does not open: try again (the server or VPN back), open the desktop's own repository this
-/// time, or quit.
+/// time, or quit. Secrets missing from the keyring are not asked in a message box (it has no
+/// password field): the local repository opens and the window asks for them (`open_team_here`).
 pub fn open_team(name: &str, ask: &dyn Ask, open: &dyn Fn(&str) -> Result<Engine, Error>) -> TeamOpened {
     loop {
         match open(name) {
             Ok(engine) => return TeamOpened::Team(Box::new(engine)),
+            Err(err) if err.code == code::SECRET_REQUIRED => {
+                tracing::info!(text = %err.text, "team repository secrets not in the keyring; the window asks for them");
+                return TeamOpened::Local;
+            }
             Err(err) => {
                 tracing::warn!(code = %err.code, text = %err.text, "team repository did not open at launch");
                 match ask.choose(&err, &[Choice::Retry, Choice::OpenLocal, Choice::Quit]) {
@@ -205,6 +210,15 @@ mod tests {
         assert_eq!(ask.seen.borrow()[0].1, vec![Choice::Retry, Choice::OpenLocal, Choice::Quit]);
         let quit = Script::new(&[Choice::Quit], &[]);
         assert!(matches!(open_team("lab", &quit, &open), TeamOpened::Quit));
+    }
+
+    #[test]
+    fn secrets_missing_from_the_keyring_open_the_local_repository_without_a_message_box() {
+        let open =
+            |_: &str| -> Result<Engine, Error> { Err(imagesmith_engine::secrets::required("the catalog of team repository \"lab\"")) };
+        let ask = Script::new(&[], &[]);
+        assert!(matches!(open_team("lab", &ask, &open), TeamOpened::Local));
+        assert!(ask.seen.borrow().is_empty(), "no message box: the window asks for the secrets");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The one shared state object, built in `setup()` and handed to every command.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use imagesmith_engine::Engine;
 
 /// Managed by Tauri; commands reach the engine through it.
 pub struct AppState {
-    pub engine: Arc<Engine>,
+    /// The repository open in the window: replaced once at most, when a team repository whose
+    /// secrets were not in the OS keyring is opened with the secrets the person typed.
+    engine: RwLock<Arc<Engine>>,
     /// The paths chosen in native dialogs or dropped on the window this session.
     pub grants: crate::grants::Grants,
     /// The native dialogs (the app's own window's).
@@ -22,12 +24,22 @@ pub struct AppState {
 impl AppState {
     pub fn new(engine: Arc<Engine>, dialogs: Arc<dyn crate::commands::dialogs::Dialogs>, settings: Arc<crate::settings::Store>) -> Self {
         AppState {
-            engine,
+            engine: RwLock::new(engine),
             grants: Default::default(),
             dialogs,
             settings,
             window: Arc::new(crate::window::NoWindow),
             opened: Default::default(),
         }
+    }
+
+    /// The engine of the repository open in the window now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Open `engine`'s repository in the window from now on (the window then reads everything again).
+    pub fn replace_engine(&self, engine: Arc<Engine>) {
+        *self.engine.write().unwrap_or_else(|p| p.into_inner()) = engine;
     }
 }

@@ -135,11 +135,11 @@ pub fn quit_flow(engine: &Engine, dialogs: &dyn Dialogs, hide: impl FnOnce(), ex
 pub fn on_close_requested<R: Runtime>(window: &Window<R>, api: &tauri::CloseRequestApi) {
     let state = window.state::<AppState>();
     remember(window, &state.settings);
-    if state.engine.running_jobs().is_empty() {
+    if state.engine().running_jobs().is_empty() {
         return;
     }
     api.prevent_close();
-    let (engine, dialogs, window) = (state.engine.clone(), state.dialogs.clone(), window.clone());
+    let (engine, dialogs, window) = (state.engine(), state.dialogs.clone(), window.clone());
     std::thread::spawn(move || {
         let app = window.app_handle().clone();
         quit_flow(&engine, dialogs.as_ref(), || drop(window.hide()), || app.exit(0));

@@ -2933,6 +2933,99 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     psql_as_postgres(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
+/// Issue 18: a team repository whose secrets are not in the OS keyring (none kept, or none
+/// running) opens the local repository without a message box; the header offers the team one, a
+/// wrong password is said in its dialog, and the right ones open it in the window, which then
+/// shows what another desktop imported and keeps the secrets in the keyring.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and the team servers: scripts/app.sh test"]
+async fn a_team_repository_whose_secrets_are_not_in_the_keyring_is_opened_with_the_secrets_typed() {
+    use imagesmith_engine::secrets::Secret;
+    use imagesmith_engine::team::{self, ConnectRequest, Migrate, TeamSecrets};
+    let home = Home::new();
+    let db = format!("e2e_unlock_{}", std::process::id());
+    new_team_database(&db);
+    let bus = server_env("TS_KEYRING_DBUS_ADDRESS");
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
+    std::env::set_var("IMAGESMITH_CACHE", home.path("other-desktop-cache"));
+    let mut repo = ConnectRequest {
+        name: "vault".into(),
+        catalog: format!("postgresql://{}@127.0.0.1:{}/{db}?sslmode=disable", server_env("TS_PG_USER"), server_env("TS_PG_PORT")),
+        objects: format!("s3://{}/{db}", server_env("TS_S3_BUCKET")),
+        endpoint: server_env("TS_S3_ENDPOINT"),
+        region: Some(server_env("TS_S3_REGION")),
+        access_key_id: server_env("TS_S3_ACCESS_KEY_ID"),
+    }
+    .to_repo()
+    .unwrap();
+    let secrets =
+        TeamSecrets { catalog: Secret::new(server_env("TS_PG_PASSWORD")), objects: Secret::new(server_env("TS_S3_SECRET_ACCESS_KEY")) };
+    let status = off_runtime(|| team::connect(&repo, &secrets, Migrate::Create).unwrap());
+    repo.repository_id = Some(status.repository.id.clone());
+    // Saved as the current repository, its secrets nowhere: not in the keyring.
+    let config = home.path("config/io.imagesmith.desktop");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("repositories.json"), serde_json::to_vec_pretty(&json!({"current": "vault", "team": [repo]})).unwrap())
+        .unwrap();
+    let other = off_runtime(|| imagesmith_engine::Engine::open_team(&repo, &secrets).unwrap());
+    let req = imagesmith_engine::ImportRequest {
+        items: vec![imagesmith_engine::ImportItem {
+            path: fixture("ipxe.iso"),
+            kind: Some(imagesmith_engine::Kind::Os),
+            os: Some("linux".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    off_runtime(|| other.import(&req, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap());
+
+    let wrapper = home.path("unlock-app.sh");
+    let script =
+        format!("#!/bin/sh\nunset IMAGESMITH_CACHE\nexport IMAGESMITH_REPO=vault DBUS_SESSION_BUS_ADDRESS='{bus}'\nexec {APP} \"$@\"\n");
+    std::fs::write(&wrapper, script).unwrap();
+    Command::new("chmod").arg("755").arg(&wrapper).status().unwrap();
+    let mut app = App::start_program(&home, "29-team-unlock", 4920, wrapper.to_str().unwrap(), &[]).await;
+    // The local repository is open (no message box stood in the way); the header offers the team's.
+    let offer = app.wait_for_within("[data-testid=team-unlock]", Duration::from_secs(30)).await.text().await.unwrap();
+    assert!(offer.contains("Open team repository vault"), "{offer}");
+    assert!(app.client.find(Locator::Css("[data-testid=team-badge]")).await.is_err(), "the local repository is open");
+    look_at(&app, "[data-testid=team-unlock]").await;
+    looks(&mut app, "offered").await;
+
+    app.click("[data-testid=team-unlock]").await;
+    app.wait_for("[data-testid=unlock-catalog-password]").await.send_keys("not-the-password").await.unwrap();
+    app.wait_for("[data-testid=unlock-secret-key]").await.send_keys(&server_env("TS_S3_SECRET_ACCESS_KEY")).await.unwrap();
+    app.click("[data-testid=team-unlock-open]").await;
+    let said = app.wait_for_within("[data-testid=team-unlock-error]", Duration::from_secs(30)).await.text().await.unwrap();
+    assert!(said.to_lowercase().contains("password"), "{said}");
+    look_at(&app, "[data-testid=team-unlock-form]").await;
+    looks(&mut app, "refused").await;
+
+    let password = app.wait_for("[data-testid=unlock-catalog-password]").await;
+    password.clear().await.unwrap();
+    password.send_keys(&server_env("TS_PG_PASSWORD")).await.unwrap();
+    app.click("[data-testid=team-unlock-open]").await;
+    // The window reads everything again on the team repository.
+    let badge = app.wait_for_within("[data-testid=team-badge]", Duration::from_secs(30)).await.text().await.unwrap();
+    assert_eq!(badge, "Team: vault");
+    app.wait_for("[data-testid=artifact-row][data-name='ipxe.iso']").await;
+    app.wait_shown("[data-testid=team-unlock]", false).await;
+    // What the other desktop imports now appears too: the change watcher follows the new repository.
+    let req = imagesmith_engine::ImportRequest {
+        items: vec![imagesmith_engine::ImportItem { path: fixture("post-install.sh"), ..Default::default() }],
+        ..Default::default()
+    };
+    off_runtime(|| other.import(&req, &imagesmith_engine::CancelToken::new(), &|_| {}).unwrap());
+    app.wait_for("[data-testid=artifact-row][data-name='post-install.sh']").await;
+    looks(&mut app, "opened").await;
+    // The typed secrets went to the keyring: the next launch opens the team repository by itself.
+    let kept = off_runtime(|| team::secrets_for(&repo, None, None, team::Prefer::Keyring).is_ok());
+    assert!(kept, "the secrets are in the keyring now");
+    app.quit().await;
+    off_runtime(move || drop(other));
+    psql_as_postgres(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
 /// Issue 18: a team repository connected from Settings — the dialog, a wrong password said in it,
 /// then the connection (both real servers checked, the schema made in an empty database, the
 /// secrets in the test's own Secret Service), and Disconnect after a confirmation.

@@ -131,7 +131,7 @@ pub async fn choose_gold_archive(state: State<'_, AppState>) -> Result<Option<St
 #[tauri::command]
 #[specta::specta]
 pub async fn trust_host_key(state: State<'_, AppState>, name: String, fingerprint: String) -> Result<Server, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let dialogs = state.dialogs.clone();
     blocking(move || {
         let (server, fp) = engine.host_key_to_trust(&name, &fingerprint)?;

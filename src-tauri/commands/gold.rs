@@ -54,7 +54,7 @@ pub async fn choose_gold_folder(state: State<'_, AppState>, purpose: GoldFolderP
 #[specta::specta]
 pub async fn plan_capture(state: State<'_, AppState>, from: PathBuf) -> Result<CapturePlan, IpcError> {
     state.grants.check(&from, "folder")?;
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.plan_capture(&from)).await
 }
 
@@ -69,21 +69,21 @@ pub async fn start_capture(
     on_report: Channel<CaptureReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&request.from, "folder")?;
-    crate::jobs::start(state.engine.clone(), move |engine| engine.capture_work(request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.capture_work(request), on_progress, Some(on_report)).await
 }
 
 /// Every gold image (with its working copies), series by series in their order, then the rest.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_gold(state: State<'_, AppState>) -> Result<Vec<GoldImage>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_gold(None, None)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_gold(state: State<'_, AppState>, name: String) -> Result<GoldImage, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.get_gold(&name)).await
 }
 
@@ -91,7 +91,7 @@ pub async fn get_gold(state: State<'_, AppState>, name: String) -> Result<GoldIm
 #[tauri::command]
 #[specta::specta]
 pub async fn gold_files(state: State<'_, AppState>, name: String) -> Result<Vec<GoldEntry>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.gold_files(&name)).await
 }
 
@@ -99,7 +99,7 @@ pub async fn gold_files(state: State<'_, AppState>, name: String) -> Result<Vec<
 #[tauri::command]
 #[specta::specta]
 pub async fn promote_gold(state: State<'_, AppState>, name: String, to: GoldState) -> Result<GoldImage, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.promote_gold(&name, to)).await
 }
 
@@ -107,7 +107,7 @@ pub async fn promote_gold(state: State<'_, AppState>, name: String, to: GoldStat
 #[tauri::command]
 #[specta::specta]
 pub async fn archive_gold(state: State<'_, AppState>, name: String) -> Result<GoldImage, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.archive_gold(&name)).await
 }
 
@@ -115,7 +115,7 @@ pub async fn archive_gold(state: State<'_, AppState>, name: String) -> Result<Go
 #[tauri::command]
 #[specta::specta]
 pub async fn unarchive_gold(state: State<'_, AppState>, name: String) -> Result<GoldImage, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.unarchive_gold(&name)).await
 }
 
@@ -123,21 +123,21 @@ pub async fn unarchive_gold(state: State<'_, AppState>, name: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_gold(state: State<'_, AppState>, name: String) -> Result<GoldImage, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.delete_gold(&name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_series(state: State<'_, AppState>) -> Result<Vec<Series>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_series()).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_series(state: State<'_, AppState>, name: String) -> Result<Series, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.create_series(&name)).await
 }
 
@@ -145,14 +145,14 @@ pub async fn create_series(state: State<'_, AppState>, name: String) -> Result<S
 #[tauri::command]
 #[specta::specta]
 pub async fn add_to_series(state: State<'_, AppState>, series: String, image: String) -> Result<Series, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.series_add(&series, &image)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_from_series(state: State<'_, AppState>, series: String, image: String) -> Result<Series, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.series_remove(&series, &image)).await
 }
 
@@ -160,7 +160,7 @@ pub async fn remove_from_series(state: State<'_, AppState>, series: String, imag
 #[tauri::command]
 #[specta::specta]
 pub async fn set_series_current(state: State<'_, AppState>, series: String, image: String) -> Result<Series, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.series_current(&series, &image)).await
 }
 
@@ -176,14 +176,14 @@ pub async fn start_provision(
     on_report: Channel<ProvisionReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&request.to, "folder")?;
-    crate::jobs::start(state.engine.clone(), move |engine| engine.provision_work(&request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.provision_work(&request), on_progress, Some(on_report)).await
 }
 
 /// Working copies (of one image, or all), as the catalog records them.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_working_copies(state: State<'_, AppState>, image: Option<String>) -> Result<Vec<WorkingCopy>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.gold_copies(image.as_deref())).await
 }
 
@@ -191,7 +191,7 @@ pub async fn list_working_copies(state: State<'_, AppState>, image: Option<Strin
 #[tauri::command]
 #[specta::specta]
 pub async fn forget_copy(state: State<'_, AppState>, path: PathBuf) -> Result<WorkingCopy, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.forget_copy(&path)).await
 }
 
@@ -200,7 +200,7 @@ pub async fn forget_copy(state: State<'_, AppState>, path: PathBuf) -> Result<Wo
 #[tauri::command]
 #[specta::specta]
 pub async fn check_copy(state: State<'_, AppState>, path: PathBuf) -> Result<Drift, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.check_copy(&path, None)).await
 }
 
@@ -208,7 +208,7 @@ pub async fn check_copy(state: State<'_, AppState>, path: PathBuf) -> Result<Dri
 #[tauri::command]
 #[specta::specta]
 pub async fn diff_gold(state: State<'_, AppState>, from: String, to: String) -> Result<Drift, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.diff_gold(&from, &to)).await
 }
 
@@ -224,7 +224,7 @@ pub async fn start_gold_export(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&request.dir, "folder")?;
-    crate::jobs::start(state.engine.clone(), move |engine| engine.gold_export_work(&request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.gold_export_work(&request), on_progress, Some(on_report)).await
 }
 
 /// Start importing a home archive (a gold export, or any .tar.gz/.zip of a home) chosen in the
@@ -239,5 +239,5 @@ pub async fn start_gold_import(
     on_report: Channel<CaptureReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&request.archive, "gold image archive")?;
-    crate::jobs::start(state.engine.clone(), move |engine| engine.gold_import_work(request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.gold_import_work(request), on_progress, Some(on_report)).await
 }

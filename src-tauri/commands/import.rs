@@ -19,7 +19,7 @@ pub async fn plan_import(state: State<'_, AppState>, request: PlanRequest) -> Re
     for path in request.paths.iter().chain(&request.checksum_files) {
         state.grants.check(path, "file")?;
     }
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.plan_import(&request)).await
 }
 
@@ -33,7 +33,7 @@ pub async fn check_driver_fit(
     detected: serde_json::Value,
     image: String,
 ) -> Result<imagesmith_engine::compat::DriverFit, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.driver_fit(&name, &detected, &image)).await
 }
 
@@ -51,7 +51,7 @@ pub async fn start_import(state: State<'_, AppState>, request: ImportRequest, on
     for path in request.items.iter().map(|i| &i.path).chain(&request.checksum_files) {
         state.grants.check(path, "file")?;
     }
-    crate::jobs::start(state.engine.clone(), move |engine| engine.import_work(request), on_progress, None).await
+    crate::jobs::start(state.engine(), move |engine| engine.import_work(request), on_progress, None).await
 }
 
 /// What "Import from URL…" (or URLs dropped from a browser) asks for.
@@ -82,7 +82,7 @@ pub async fn start_url_import(
     on_progress: Channel<JobProgress>,
 ) -> Result<i64, IpcError> {
     let files = file_urls(&request)?;
-    crate::jobs::start(state.engine.clone(), move |engine| url_import_work(engine, request, files), on_progress, None).await
+    crate::jobs::start(state.engine(), move |engine| url_import_work(engine, request, files), on_progress, None).await
 }
 
 /// The URLs to download, checked (http or https, a host) before anything is fetched; checksum-file

@@ -13,7 +13,7 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_job(state: State<'_, AppState>, job_id: i64) -> Result<bool, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.cancel_job(job_id)).await
 }
 
@@ -21,7 +21,7 @@ pub async fn cancel_job(state: State<'_, AppState>, job_id: i64) -> Result<bool,
 #[tauri::command]
 #[specta::specta]
 pub async fn list_deletions(state: State<'_, AppState>, what: Option<DeletedKind>, limit: u32) -> Result<Vec<Deletion>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.deletions(what, limit)).await
 }
 
@@ -29,21 +29,21 @@ pub async fn list_deletions(state: State<'_, AppState>, what: Option<DeletedKind
 #[tauri::command]
 #[specta::specta]
 pub async fn list_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<Vec<JobSummary>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_jobs(&query)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn count_jobs(state: State<'_, AppState>, query: JobQuery) -> Result<u64, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.count_jobs(&query)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_job(state: State<'_, AppState>, job_id: i64) -> Result<JobDetail, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.get_job(job_id)).await
 }
 
@@ -53,5 +53,5 @@ pub async fn get_job(state: State<'_, AppState>, job_id: i64) -> Result<JobDetai
 #[tauri::command]
 #[specta::specta]
 pub async fn start_verify(state: State<'_, AppState>, artifacts: Vec<String>, on_progress: Channel<JobProgress>) -> Result<i64, IpcError> {
-    crate::jobs::start(state.engine.clone(), move |engine| engine.verify_work(&artifacts), on_progress, None).await
+    crate::jobs::start(state.engine(), move |engine| engine.verify_work(&artifacts), on_progress, None).await
 }

@@ -49,7 +49,7 @@ fn key_bytes(state: &State<'_, AppState>, source: &KeySource) -> Result<Vec<u8>,
 #[tauri::command]
 #[specta::specta]
 pub async fn list_trusted_keys(state: State<'_, AppState>) -> Result<Vec<KeyInfo>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.trusted_keys()).await
 }
 
@@ -68,7 +68,7 @@ pub async fn inspect_key(state: State<'_, AppState>, source: KeySource) -> Resul
 #[specta::specta]
 pub async fn trust_key(state: State<'_, AppState>, source: KeySource, fingerprint: String) -> Result<KeyInfo, IpcError> {
     let bytes = key_bytes(&state, &source)?;
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let dialogs = state.dialogs.clone();
     blocking(move || {
         let key = imagesmith_engine::trust::inspect_key(&bytes)?;
@@ -99,7 +99,7 @@ pub async fn trust_key(state: State<'_, AppState>, source: KeySource, fingerprin
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_trusted_key(state: State<'_, AppState>, fingerprint: String) -> Result<KeyInfo, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.remove_trusted_key(&fingerprint)).await
 }
 
@@ -107,7 +107,7 @@ pub async fn remove_trusted_key(state: State<'_, AppState>, fingerprint: String)
 #[tauri::command]
 #[specta::specta]
 pub async fn signature_policy(state: State<'_, AppState>) -> Result<SignaturePolicy, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.signature_policy()).await
 }
 
@@ -116,7 +116,7 @@ pub async fn signature_policy(state: State<'_, AppState>) -> Result<SignaturePol
 #[tauri::command]
 #[specta::specta]
 pub async fn set_signature_policy(state: State<'_, AppState>, policy: SignaturePolicy) -> Result<SignaturePolicy, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let dialogs = state.dialogs.clone();
     blocking(move || {
         let relaxing = engine.signature_policy()?.require_signature && !policy.require_signature;

@@ -9,35 +9,35 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_artifacts(state: State<'_, AppState>, query: ArtifactQuery) -> Result<Vec<Artifact>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_artifacts(&query)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn count_artifacts(state: State<'_, AppState>, query: ArtifactQuery) -> Result<u64, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.count_artifacts(&query)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_os_releases(state: State<'_, AppState>) -> Result<Vec<imagesmith_engine::model::OsRelease>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.os_releases()).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_artifact(state: State<'_, AppState>, id_or_name: String) -> Result<Artifact, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.get_artifact(&id_or_name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_artifact(state: State<'_, AppState>, id: i64, patch: ArtifactPatch) -> Result<Artifact, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.update_artifact(id, &patch)).await
 }
 
@@ -45,7 +45,7 @@ pub async fn update_artifact(state: State<'_, AppState>, id: i64, patch: Artifac
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_artifact(state: State<'_, AppState>, id: i64) -> Result<Artifact, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.delete_artifact(id)).await
 }
 
@@ -53,6 +53,6 @@ pub async fn delete_artifact(state: State<'_, AppState>, id: i64) -> Result<Arti
 #[tauri::command]
 #[specta::specta]
 pub async fn answer_file_text(state: State<'_, AppState>, id_or_name: String) -> Result<String, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.answer_file_text(&id_or_name)).await
 }

@@ -15,7 +15,7 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_profiles(state: State<'_, AppState>) -> Result<Vec<Profile>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_profiles()).await
 }
 
@@ -23,7 +23,7 @@ pub async fn list_profiles(state: State<'_, AppState>) -> Result<Vec<Profile>, I
 #[tauri::command]
 #[specta::specta]
 pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.get_profile(&profile)).await
 }
 
@@ -31,7 +31,7 @@ pub async fn get_profile(state: State<'_, AppState>, profile: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn lint_profile(state: State<'_, AppState>, profile: String) -> Result<Vec<imagesmith_engine::lint::MemberLint>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.lint_profile(&profile)).await
 }
 
@@ -47,7 +47,7 @@ pub async fn create_profile(
     description: String,
     edition: Option<u32>,
 ) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.create_profile(&name, &base, &description, edition.map(|i| i.to_string()).as_deref())).await
 }
 
@@ -56,7 +56,7 @@ pub async fn create_profile(
 #[tauri::command]
 #[specta::specta]
 pub async fn set_profile_edition(state: State<'_, AppState>, profile: String, edition: Option<u32>) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.set_profile_edition(&profile, edition.map(|i| i.to_string()).as_deref())).await
 }
 
@@ -65,14 +65,14 @@ pub async fn set_profile_edition(state: State<'_, AppState>, profile: String, ed
 #[tauri::command]
 #[specta::specta]
 pub async fn add_to_profile(state: State<'_, AppState>, profile: String, artifacts: Vec<String>) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.add_to_profile(&profile, &artifacts)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_from_profile(state: State<'_, AppState>, profile: String, artifacts: Vec<String>) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.remove_from_profile(&profile, &artifacts)).await
 }
 
@@ -84,7 +84,7 @@ pub async fn set_profile_options(
     profile: String,
     options: BTreeMap<String, String>,
 ) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let options: Vec<(String, String)> = options.into_iter().collect();
     blocking(move || engine.set_profile_options(&profile, &options)).await
 }
@@ -98,7 +98,7 @@ pub async fn update_profile(
     name: Option<String>,
     description: Option<String>,
 ) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.update_profile(&profile, name.as_deref(), description.as_deref())).await
 }
 
@@ -106,7 +106,7 @@ pub async fn update_profile(
 #[tauri::command]
 #[specta::specta]
 pub async fn clone_profile(state: State<'_, AppState>, profile: String, new_name: String) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.clone_profile(&profile, &new_name)).await
 }
 
@@ -114,7 +114,7 @@ pub async fn clone_profile(state: State<'_, AppState>, profile: String, new_name
 #[tauri::command]
 #[specta::specta]
 pub async fn free_profile_name(state: State<'_, AppState>, name: String) -> Result<String, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.free_profile_name(&name)).await
 }
 
@@ -122,7 +122,7 @@ pub async fn free_profile_name(state: State<'_, AppState>, name: String) -> Resu
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_profile(state: State<'_, AppState>, profile: String) -> Result<Profile, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.delete_profile(&profile)).await
 }
 
@@ -138,7 +138,7 @@ pub async fn export_profile(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&request.dir, "folder")?;
-    crate::jobs::start(state.engine.clone(), move |engine| engine.export_work(&request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.export_work(&request), on_progress, Some(on_report)).await
 }
 
 /// Start importing an exported profile (.tar.gz); returns the job id at once. `name` renames it
@@ -153,11 +153,6 @@ pub async fn import_profile(
     on_report: Channel<ProfileImportReport>,
 ) -> Result<i64, IpcError> {
     state.grants.check(&archive, "profile archive")?;
-    crate::jobs::start(
-        state.engine.clone(),
-        move |engine| engine.profile_import_work(&archive, name.as_deref()),
-        on_progress,
-        Some(on_report),
-    )
-    .await
+    crate::jobs::start(state.engine(), move |engine| engine.profile_import_work(&archive, name.as_deref()), on_progress, Some(on_report))
+        .await
 }

@@ -15,7 +15,7 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_targets(state: State<'_, AppState>) -> Result<Vec<Target>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_targets()).await
 }
 
@@ -24,7 +24,7 @@ pub async fn list_targets(state: State<'_, AppState>) -> Result<Vec<Target>, Ipc
 #[tauri::command]
 #[specta::specta]
 pub async fn add_target(state: State<'_, AppState>, spec: NewTarget, secret: Option<String>) -> Result<TargetAdded, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.add_target(&spec, given.as_ref())).await
 }
@@ -33,7 +33,7 @@ pub async fn add_target(state: State<'_, AppState>, spec: NewTarget, secret: Opt
 #[tauri::command]
 #[specta::specta]
 pub async fn test_target(state: State<'_, AppState>, name: String, secret: Option<String>) -> Result<TargetCheck, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.test_target(&name, given.as_ref())).await
 }
@@ -42,7 +42,7 @@ pub async fn test_target(state: State<'_, AppState>, name: String, secret: Optio
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_target(state: State<'_, AppState>, name: String) -> Result<Target, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.remove_target(&name)).await
 }
 
@@ -50,7 +50,7 @@ pub async fn remove_target(state: State<'_, AppState>, name: String) -> Result<T
 #[tauri::command]
 #[specta::specta]
 pub async fn plan_publish(state: State<'_, AppState>, request: PublishRequest, secret: Option<String>) -> Result<PublishPlan, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.plan_publish(&request, given.as_ref())).await
 }
@@ -67,15 +67,14 @@ pub async fn publish(
     on_report: Channel<PublishReport>,
 ) -> Result<i64, IpcError> {
     let given = given_secret(secret);
-    crate::jobs::start(state.engine.clone(), move |engine| engine.publish_work(&request, given.as_ref()), on_progress, Some(on_report))
-        .await
+    crate::jobs::start(state.engine(), move |engine| engine.publish_work(&request, given.as_ref()), on_progress, Some(on_report)).await
 }
 
 /// Publications, newest first; only those of one artifact (id or name) when given.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_publications(state: State<'_, AppState>, artifact: Option<String>) -> Result<Vec<Publication>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_publications(artifact.as_deref())).await
 }
 
@@ -83,7 +82,7 @@ pub async fn list_publications(state: State<'_, AppState>, artifact: Option<Stri
 #[tauri::command]
 #[specta::specta]
 pub async fn refresh_publication(state: State<'_, AppState>, id: i64, secret: Option<String>) -> Result<Publication, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.refresh_publication(id, given.as_ref())).await
 }
@@ -92,7 +91,7 @@ pub async fn refresh_publication(state: State<'_, AppState>, id: i64, secret: Op
 #[tauri::command]
 #[specta::specta]
 pub async fn unpublish(state: State<'_, AppState>, id: i64, secret: Option<String>) -> Result<Publication, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.unpublish(id, given.as_ref())).await
 }
@@ -111,7 +110,7 @@ pub async fn remember_secret(state: State<'_, AppState>, owner: String, name: St
             ))
         }
     };
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let secret = Secret::new(secret);
     blocking(move || engine.store_secret(owner, &name, &secret)).await
 }

@@ -34,12 +34,16 @@ pub struct RepositoryInfo {
     /// What this desktop keeps of the team repository open in this window, with its limit; None
     /// for the desktop's own repository.
     pub cache: Option<imagesmith_engine::team::cache::CacheUsage>,
+    /// The team repository chosen for this desktop (`repo use`, IMAGESMITH_REPO) when the window
+    /// has the local one open instead — its secrets were not in the OS keyring, or the person
+    /// chose the local one at launch; the window offers to open it.
+    pub chosen_team: Option<String>,
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInfo, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || {
         let team = imagesmith_engine::team::config::Repositories::load();
         let cache = match engine.team() {
@@ -59,6 +63,10 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
             team: team.as_ref().cloned().unwrap_or_default(),
             team_error: team.err(),
             cache,
+            chosen_team: match engine.team() {
+                Some(_) => None,
+                None => imagesmith_engine::team::chosen_by_environment().ok().flatten(),
+            },
         })
     })
     .await
@@ -100,7 +108,7 @@ pub struct ConnectTeam {
 pub async fn connect_team(state: State<'_, AppState>, request: ConnectTeam) -> Result<imagesmith_engine::team::Connected, IpcError> {
     use imagesmith_engine::secrets::Secret;
     use imagesmith_engine::team::{self, ConnectRequest, Migrate};
-    if state.engine.team().is_some_and(|t| t.name.eq_ignore_ascii_case(request.name.trim())) {
+    if state.engine().team().is_some_and(|t| t.name.eq_ignore_ascii_case(request.name.trim())) {
         return Err(IpcError::invalid_argument(
             format!("Team repository \"{}\" is open in this window.", request.name.trim()),
             "Use the local repository (or another team repository) first, then connect this name again; or choose another name.",
@@ -120,13 +128,50 @@ pub async fn connect_team(state: State<'_, AppState>, request: ConnectTeam) -> R
 #[tauri::command]
 #[specta::specta]
 pub async fn disconnect_team(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
-    if state.engine.team().is_some_and(|t| t.name.eq_ignore_ascii_case(&name)) {
+    if state.engine().team().is_some_and(|t| t.name.eq_ignore_ascii_case(&name)) {
         return Err(IpcError::invalid_argument(
             format!("Team repository \"{name}\" is open in this window."),
             "Use the local repository (or another team repository) first, then disconnect this one.",
         ));
     }
     blocking(move || imagesmith_engine::team::disconnect(&name).map(drop)).await
+}
+
+/// Open team repository `name` in this window, with the secrets typed (each left empty is taken
+/// from the OS keyring): for a team repository whose secrets were not in the keyring at launch.
+/// They are kept in the keyring when it takes them; `secrets_not_kept` says why not. Refused
+/// while jobs run on the repository open now.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_team_here(
+    state: State<'_, AppState>,
+    name: String,
+    catalog_password: String,
+    secret_key: String,
+) -> Result<Option<IpcError>, IpcError> {
+    use imagesmith_engine::secrets::Secret;
+    use imagesmith_engine::team::{self, config::Repositories, Prefer};
+    let now = state.engine();
+    if !now.running_jobs().is_empty() {
+        return Err(IpcError::invalid_argument(
+            "Jobs are running on the repository open now.",
+            "Wait for them to finish (or cancel them), then open the team repository.",
+        ));
+    }
+    let given = |s: String| (!s.is_empty()).then(|| Secret::new(s));
+    let (catalog, objects) = (given(catalog_password), given(secret_key));
+    let typed = catalog.is_some() || objects.is_some();
+    let (engine, not_kept) = blocking(move || {
+        let repos = Repositories::load()?;
+        let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?.clone();
+        let secrets = team::secrets_for(&repo, catalog, objects, Prefer::Given)?;
+        let engine = imagesmith_engine::Engine::open_team(&repo, &secrets)?;
+        let not_kept = if typed { team::store_secrets(&repo, &secrets).err() } else { None };
+        Ok((engine, not_kept))
+    })
+    .await?;
+    state.replace_engine(std::sync::Arc::new(engine));
+    Ok(not_kept)
 }
 
 /// Keep at most `limit` bytes of the open team repository in this desktop's cache (None: no
@@ -137,7 +182,7 @@ pub async fn set_cache_limit(
     state: State<'_, AppState>,
     limit: Option<u64>,
 ) -> Result<imagesmith_engine::team::cache::CachePruned, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || {
         let Some(open) = engine.team().cloned() else {
             return Err(imagesmith_engine::Error::invalid_argument(
@@ -156,7 +201,7 @@ pub async fn set_cache_limit(
 #[tauri::command]
 #[specta::specta]
 pub async fn prune_cache(state: State<'_, AppState>) -> Result<imagesmith_engine::team::cache::CachePruned, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || {
         let limit = engine.team().and_then(|open| imagesmith_engine::team::config::Repositories::load().ok()?.get(&open.name)?.cache_limit);
         engine.prune_cache(limit.unwrap_or(0), imagesmith_engine::team::cache::IN_USE)
@@ -168,7 +213,7 @@ pub async fn prune_cache(state: State<'_, AppState>) -> Result<imagesmith_engine
 #[tauri::command]
 #[specta::specta]
 pub async fn reveal_repository(state: State<'_, AppState>) -> Result<(), IpcError> {
-    let root = state.engine.layout().root.clone();
+    let root = state.engine().layout().root.clone();
     blocking(move || open_folder(&root, "Open the folder yourself; its path is shown above and can be copied.")).await
 }
 

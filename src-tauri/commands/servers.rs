@@ -15,7 +15,7 @@ use crate::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_servers(state: State<'_, AppState>) -> Result<Vec<Server>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_servers()).await
 }
 
@@ -24,7 +24,7 @@ pub async fn list_servers(state: State<'_, AppState>) -> Result<Vec<Server>, Ipc
 #[tauri::command]
 #[specta::specta]
 pub async fn add_server(state: State<'_, AppState>, spec: ServerSpec, secret: Option<String>) -> Result<AddServerReport, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.add_server(&spec, given.as_ref())).await
 }
@@ -33,7 +33,7 @@ pub async fn add_server(state: State<'_, AppState>, spec: ServerSpec, secret: Op
 #[tauri::command]
 #[specta::specta]
 pub async fn test_server(state: State<'_, AppState>, name: String, secret: Option<String>) -> Result<ServerTestReport, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = given_secret(secret);
     blocking(move || engine.test_server(&name, given.as_ref())).await
 }
@@ -41,7 +41,7 @@ pub async fn test_server(state: State<'_, AppState>, name: String, secret: Optio
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_server(state: State<'_, AppState>, name: String) -> Result<Server, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.remove_server(&name)).await
 }
 
@@ -49,7 +49,7 @@ pub async fn remove_server(state: State<'_, AppState>, name: String) -> Result<S
 #[tauri::command]
 #[specta::specta]
 pub async fn probe_host_key(state: State<'_, AppState>, host: String, port: u16) -> Result<HostKeyProbe, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.probe_host_key(&host, port)).await
 }
 
@@ -65,11 +65,6 @@ pub async fn export_profile_to_server(
     on_report: Channel<ExportReport>,
 ) -> Result<i64, IpcError> {
     let given = given_secret(secret);
-    crate::jobs::start(
-        state.engine.clone(),
-        move |engine| engine.server_export_work(&request, given.as_ref()),
-        on_progress,
-        Some(on_report),
-    )
-    .await
+    crate::jobs::start(state.engine(), move |engine| engine.server_export_work(&request, given.as_ref()), on_progress, Some(on_report))
+        .await
 }

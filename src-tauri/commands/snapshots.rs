@@ -19,7 +19,7 @@ use crate::AppState;
 #[specta::specta]
 pub async fn list_vms(state: State<'_, AppState>, connect: Option<String>) -> Result<Vec<VmInfo>, IpcError> {
     let connect = given_uri(connect)?;
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.vm_list(connect.as_deref())).await
 }
 
@@ -34,7 +34,7 @@ pub async fn list_snapshots(
     disk_id: Option<u32>,
 ) -> Result<Vec<DiskSnapshots>, IpcError> {
     let source = checked_source(&state, source)?;
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.snapshot_list(&source, disk_id)).await
 }
 
@@ -51,7 +51,7 @@ pub async fn start_snapshot_image(
 ) -> Result<i64, IpcError> {
     let source = checked_source(&state, request.source)?;
     let request = SnapshotImageRequest { source, ..request };
-    crate::jobs::start(state.engine.clone(), move |engine| engine.snapshot_image_work(request), on_progress, Some(on_report)).await
+    crate::jobs::start(state.engine(), move |engine| engine.snapshot_image_work(request), on_progress, Some(on_report)).await
 }
 
 /// The source as the engine takes it: a disk file only when it was chosen or dropped, a VM's

@@ -55,7 +55,7 @@ pub struct ManifestImportRequest {
 #[tauri::command]
 #[specta::specta]
 pub async fn list_stores(state: State<'_, AppState>) -> Result<Vec<ImageStore>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.list_stores()).await
 }
 
@@ -70,7 +70,7 @@ pub async fn add_store(state: State<'_, AppState>, spec: StoreSpec) -> Result<Im
     if let Some(path) = &key_file {
         state.grants.check(path, "signing key")?;
     }
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || {
         let key = key_file.as_deref().map(read_key_file).transpose()?;
         engine.add_store(spec.name.trim(), &url, spec.kind, key.as_deref())
@@ -100,7 +100,7 @@ pub(crate) fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>, IpcError>
 #[tauri::command]
 #[specta::specta]
 pub async fn test_store(state: State<'_, AppState>, name: String) -> Result<StoreCheck, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.test_store(&name)).await
 }
 
@@ -108,7 +108,7 @@ pub async fn test_store(state: State<'_, AppState>, name: String) -> Result<Stor
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_store(state: State<'_, AppState>, name: String) -> Result<ImageStore, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     blocking(move || engine.remove_store(&name)).await
 }
 
@@ -122,7 +122,7 @@ pub async fn store_images(
     search: Option<String>,
     os: Option<String>,
 ) -> Result<Vec<RemoteImage>, IpcError> {
-    let engine = state.engine.clone();
+    let engine = state.engine();
     let given = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (search, os) = (given(search), given(os));
     blocking(move || engine.store_images(&name, search.as_deref(), os.as_deref())).await
@@ -149,7 +149,7 @@ pub async fn start_store_import(
     }
     check_alias(&request.attributes, ids.len())?;
     crate::jobs::start(
-        state.engine.clone(),
+        state.engine(),
         move |engine| {
             let items = engine.store_import_items(&request.store, &ids, &request.attributes)?;
             engine.import_work(ImportRequest { items, ..Default::default() })
@@ -177,7 +177,7 @@ pub async fn start_manifest_import(
         check_url(f)?;
     }
     crate::jobs::start(
-        state.engine.clone(),
+        state.engine(),
         move |engine| {
             let (_, item) = engine.manifest_import_item(&manifest_url, file_url.as_deref(), &request.attributes)?;
             engine.import_work(ImportRequest { items: vec![item], ..Default::default() })

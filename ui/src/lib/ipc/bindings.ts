@@ -64,6 +64,13 @@ export const commands = {
 	listJobs: (query: JobQuery) => typedError<JobSummary[], Error>(__TAURI_INVOKE("list_jobs", { query })),
 	countJobs: (query: JobQuery) => typedError<number, Error>(__TAURI_INVOKE("count_jobs", { query })),
 	/**
+	 *  Open team repository `name` in this window, with the secrets typed (each left empty is taken
+	 *  from the OS keyring): for a team repository whose secrets were not in the keyring at launch.
+	 *  They are kept in the keyring when it takes them; `secrets_not_kept` says why not. Refused
+	 *  while jobs run on the repository open now.
+	 */
+	openTeamHere: (name: string, catalogPassword: string, secretKey: string) => typedError<Error | null, Error>(__TAURI_INVOKE("open_team_here", { name, catalogPassword, secretKey })),
+	/**
 	 *  Keep at most `limit` bytes of the open team repository in this desktop's cache (None: no
 	 *  limit), as `imagesmith-cli repo cache --limit` does; pruned now, least recently used first.
 	 */
@@ -1523,6 +1530,12 @@ export type RepositoryInfo = {
 	 *  for the desktop's own repository.
 	 */
 	cache: CacheUsage | null,
+	/**
+	 *  The team repository chosen for this desktop (`repo use`, IMAGESMITH_REPO) when the window
+	 *  has the local one open instead — its secrets were not in the OS keyring, or the person
+	 *  chose the local one at launch; the window offers to open it.
+	 */
+	chosen_team: string | null,
 };
 
 /**  Figures for Settings and `imagesmith-cli info`. */

@@ -115,6 +115,8 @@ export const api = {
   cancelJob: (jobId: number) => unwrap(commands.cancelJob(jobId)),
   listJobs: (query: T.JobQuery) => unwrap(commands.listJobs(query)),
   countJobs: (query: T.JobQuery) => unwrap(commands.countJobs(query)),
+  /** Open the chosen team repository in this window with the typed secrets (empty: from the keyring); resolves to why they could not be kept in the keyring, or null. */
+  openTeamHere: (name: string, catalogPassword: string, secretKey: string) => unwrap(commands.openTeamHere(name, catalogPassword, secretKey)),
   /** Keep at most `limit` bytes of the open team repository in this desktop's cache (null: no limit); pruned now. */
   setCacheLimit: (limit: number | null) => unwrap(commands.setCacheLimit(limit)),
   /** Prune this desktop's cache of the open team repository to its limit (or all that is idle). */
