@@ -271,14 +271,7 @@ fn fetch_locked(
 
 /// Exclusive use of one URL's folder across processes: a second import of the same URL waits.
 fn lock(dir: &Path) -> Result<File> {
-    use std::os::fd::AsRawFd;
-    let path = dir.join("lock");
-    let f = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::io(&path, &e, true))?;
-    // SAFETY: flock on our own descriptor; released when the file closes.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(Error::io(&path, &io::Error::last_os_error(), true));
-    }
-    Ok(f)
+    crate::store::lock_exclusive(&dir.join("lock"))
 }
 
 /// Writes only what comes after the first `skip` bytes: those are already in the file.

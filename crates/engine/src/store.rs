@@ -301,6 +301,15 @@ pub fn object_corrupted(sha256: &str, actual: &str, name: &str) -> Error {
     )
 }
 
+/// An exclusive lock across processes on `path` (made if missing), held until the returned file
+/// is closed; a second taker waits. Serves the download folders, the prune of a team cache and
+/// the list of team repositories.
+pub(crate) fn lock_exclusive(path: &Path) -> Result<File> {
+    let f = OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| write_err(path, e))?;
+    f.lock().map_err(|e| write_err(path, e))?;
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,17 +72,7 @@ fn cached(objects: &Path) -> Result<Vec<Cached>> {
 /// processes opening it at once): the second waits for the first.
 pub(crate) fn prune(objects: &Path, keep: u64, in_use: Duration, spare: &HashSet<String>) -> Result<CachePruned> {
     std::fs::create_dir_all(objects).map_err(|e| Error::io(objects, &e, true))?;
-    let lock_path = objects.join(LOCK);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, &e, true))?;
-    // SAFETY: flock on a descriptor this function owns; released when `lock` is closed.
-    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-        return Err(Error::io(&lock_path, &std::io::Error::last_os_error(), true));
-    }
+    let lock = crate::store::lock_exclusive(&objects.join(LOCK))?;
     let mut all = cached(objects)?;
     all.sort_by_key(|c| c.used);
     let mut total: u64 = all.iter().map(|c| c.size).sum();

@@ -87,17 +87,7 @@ impl Repositories {
         let file = config_file().ok_or_else(no_config_dir)?;
         let dir = file.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e, true))?;
-        let lock_path = dir.join(".repositories.lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, &e, true))?;
-        // SAFETY: flock on a descriptor this function owns; released when `lock` is closed.
-        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-            return Err(Error::io(&lock_path, &std::io::Error::last_os_error(), true));
-        }
+        let lock = crate::store::lock_exclusive(&dir.join(".repositories.lock"))?;
         let mut repos = read(&file)?;
         let out = f(&mut repos)?;
         write(&file, &repos)?;
