@@ -338,7 +338,12 @@ impl Engine {
                 c.batch_execute("LISTEN imagesmith").map_err(|e| team::catalog::query_error("team catalog", &e))?;
                 Ok(c)
             }) {
-                Ok(c) => *listener = Some(c),
+                Ok(c) => {
+                    // What changed before LISTEN took effect raised no notification here: back to
+                    // the caller at once, whose next stamp read sees it.
+                    *listener = Some(c);
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!(code = %e.code, "team catalog not listened to; trying again");
                     drop(listener);

@@ -125,6 +125,32 @@ fn another_desktops_change_wakes_the_waiting_engine_within_a_second() {
     psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
+/// A change another desktop makes after the engine read its stamp but before it listens (its first
+/// wait makes the listening connection) is not left for the 30 s safety net: the wait that starts
+/// listening returns at once, and the next stamp read sees the change.
+#[test]
+fn a_change_made_just_before_the_engine_listens_is_seen_at_once() {
+    let env = servers_env();
+    let db = format!("t_listen_gap_{}", std::process::id());
+    let NewTeam { repo, secrets, _dirs } = new_team(&env, &db);
+    let engine = Engine::open_team(&repo, &secrets).unwrap();
+    let before = engine.change_stamp().unwrap();
+    psql(&env, &db, "INSERT INTO jobs (kind, state, session, created_at, run_by) VALUES ('import', 'running', 'x-1-2', 'now', 'bo@desk')");
+    // As the app's watcher does: wait, then read the stamp and compare.
+    let started = std::time::Instant::now();
+    loop {
+        engine.wait_for_change(std::time::Duration::from_millis(500));
+        if engine.change_stamp().unwrap() != before {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(40), "never seen");
+    }
+    let after = started.elapsed();
+    assert!(after < std::time::Duration::from_secs(2), "seen {after:?} later: by the safety net, not at once");
+    drop(engine);
+    psql(&env, "postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
+
 /// A job whose one item waits for the test's word before it ends.
 struct Waiting(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
 
