@@ -5,7 +5,8 @@
 #
 #   scripts/servers.sh setup                     build target/servers-venv (pinned; no-op when current)
 #   scripts/servers.sh start STATE_DIR [NAME...] start servers (default: all), write STATE_DIR/servers.env
-#   scripts/servers.sh stop STATE_DIR            stop every recorded PID, remove the sftp password user
+#   scripts/servers.sh stop STATE_DIR [NAME...]  stop every recorded PID (or NAMEs' alone), remove the sftp password user
+#   scripts/servers.sh again STATE_DIR NAME      start NAME again, as it was, on the data its stop left (a restart)
 #   scripts/servers.sh status STATE_DIR          one line per server; exit 1 if any is not running
 #   scripts/servers/smoke.sh STATE_DIR           checks every started server with the real clients
 #
@@ -276,8 +277,10 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # spawn NAME CMD... : runs CMD as the leader of a new session, logs to logs/NAME.log, and
 # records its PID (setsid execs, as the background child is not a group leader).
+# The command is kept in pids/NAME.cmd (NUL-separated) for `again`.
 spawn() {
   local name="$1"; shift
+  printf '%s\0' "$@" >"$STATE/pids/$name.cmd"
   setsid "$@" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
   printf '%s\n' "$!" >"$STATE/pids/$name.pid"
 }
@@ -447,12 +450,33 @@ start_keyring() {
   local d="$STATE/keyring"
   mkdir -p "$d/run" "$d/data"
   chmod 700 "$d/run"
-  spawn keyring-bus dbus-daemon --session --nofork --nopidfile --address="unix:path=$d/bus"
+  # A session bus of its own with no service activation: a name nobody owns is an error, never a
+  # daemon started from the machine's service files (with the user's HOME, and locked).
+  cat >"$d/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$d/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+  spawn keyring-bus dbus-daemon --config-file="$d/bus.conf" --nofork --nopidfile
   local i
   for i in $(seq 100); do [[ -S $d/bus ]] && break; sleep 0.05; done
-  # --unlock reads the new login keyring's password from stdin, so it is created unlocked.
+  # --unlock reads the login keyring's password from stdin: made unlocked, or unlocked again.
+  # gnome-keyring-daemon can abort (GLib-ERROR after "gkd_secret_service_get_pkcs11_session:
+  # assertion 'client' failed") when a client goes away in the middle of its OpenSession, seen once
+  # in a loaded full run: it is started again at once on the same keyring files, so the tests
+  # after it still find their secrets.
   spawn keyring env DBUS_SESSION_BUS_ADDRESS="unix:path=$d/bus" XDG_RUNTIME_DIR="$d/run" \
-    XDG_DATA_HOME="$d/data" HOME="$d" sh -c 'printf %s "$0" | exec gnome-keyring-daemon --foreground --unlock --components=secrets' \
+    XDG_DATA_HOME="$d/data" HOME="$d" sh -c \
+    'while :; do printf %s "$0" | gnome-keyring-daemon --foreground --unlock --components=secrets; echo "servers.sh: gnome-keyring-daemon exited ($?), started again"; sleep 0.1; done' \
     "$TS_KEYRING_PASSWORD"
 }
 
@@ -726,6 +750,12 @@ s3_bootstrap() {
   local code
   code="$(s3_curl -o "$STATE/logs/s3-bootstrap.log" -w '%{http_code}' -X PUT "http://$HOST:$TS_S3_PORT/$TS_S3_BUCKET")" || true
   [[ $code == 200 ]] || { log_tail s3-bootstrap; die "s3: creating bucket $TS_S3_BUCKET: HTTP $code"; }
+  s3_wait_writable
+}
+
+# Until an object can be stored, then without the probe object.
+s3_wait_writable() {
+  local code
   wait_ready s3 s3_writable
   code="$(s3_curl -o /dev/null -w '%{http_code}' -X DELETE "http://$HOST:$TS_S3_PORT/$TS_S3_BUCKET/.servers-sh-probe")" || true
   [[ $code == 204 ]] || die "s3: deleting the probe object: HTTP $code"
@@ -1225,6 +1255,8 @@ write_env() {
     if want s3; then
       echo "# S3 (SeaweedFS): SigV4 with these keys, path-style URLs; unsigned requests get 403. The"
       echo "# HTTPS endpoint has a certificate signed by TS_CA_CERT."
+      echo "TS_S3_PORT=$TS_S3_PORT"
+      echo "TS_S3_HTTPS_PORT=$TS_S3_HTTPS_PORT"
       echo "TS_S3_ENDPOINT=http://$HOST:$TS_S3_PORT"
       echo "TS_S3_HTTPS_ENDPOINT=https://$HOST:$TS_S3_HTTPS_PORT"
       echo "TS_S3_BUCKET=$TS_S3_BUCKET"
@@ -1248,18 +1280,20 @@ stop_signal() {
   esac
 }
 
-# SIGTERM (stop_signal) to every recorded PID, wait for all of them, then SIGKILL their process
-# groups. libvirt's guests are recorded first: they live outside libvirtd's process group.
+# SIGTERM (stop_signal) to every recorded PID (or to those of the servers named), wait for all of
+# them, then SIGKILL their process groups. libvirt's guests are recorded first: they live outside
+# libvirtd's process group.
 stop_all() {
-  local f pid name pids=() names=() weed_killed=0
+  local f pid name pids=() names=() weed_killed=0 only=" $* "
   while read -r name pid; do
     mkdir -p "$STATE/pids"
     printf '%s\n' "$pid" >"$STATE/pids/libvirt-guest-$name.pid"
-  done < <(libvirt_guests)
+  done < <([[ $only == "  " || $only == *" libvirt "* ]] && libvirt_guests)
   for f in "$STATE"/pids/*.pid; do
     [[ -f $f ]] || continue
     pid="$(cat "$f")"
     name="$(basename "$f" .pid)"
+    [[ $only == "  " || $only == *" $name "* || ($only == *" libvirt "* && $name == libvirt-guest-*) ]] || continue
     [[ $pid =~ ^[0-9]+$ ]] || { rm -f "$f"; continue; }
     pids+=("$pid")
     names+=("$name")
@@ -1313,12 +1347,39 @@ stop_all() {
 
 cmd_stop() {
   set_state "${1:-}"
+  shift
   [[ -d $STATE ]] || die "no state dir $STATE"
-  local t0
+  local t0 n
   t0="$(now)"
-  stop_all
-  remove_sftp_pw_user
-  say "stopped in $(since "$t0") s"
+  for n in "$@"; do [[ -f $STATE/pids/$n.pid ]] || die "no server '$n' recorded in $STATE"; done
+  stop_all "$@"
+  [[ $# -gt 0 ]] || remove_sftp_pw_user
+  say "stopped ${*:-everything} in $(since "$t0") s"
+}
+
+# again STATE_DIR NAME: the command start spawned for NAME, spawned again on what the server left
+# (its data, its state dir), and waited for as start waits: a real restart, for the tests of what
+# a client does when its server goes away and comes back (PostgreSQL restarted, S3 stopped
+# mid-upload).
+cmd_again() {
+  set_state "${1:-}"
+  local name="${2:-}" t0 cmd=() k v
+  [[ -n $name ]] || usage
+  [[ -f $STATE/pids/$name.cmd ]] || die "no server '$name' was started in $STATE"
+  [[ ! -f $STATE/pids/$name.pid ]] || ! alive "$(pid_of "$name")" || die "$name is running: stop it first (scripts/servers.sh stop $STATE $name)"
+  t0="$(now)"
+  # The ports and names start used: servers.env has them.
+  while IFS='=' read -r k v; do
+    [[ $k =~ ^TS_[A-Z0-9_]+$ ]] && printf -v "$k" '%s' "$v"
+  done <"$STATE/servers.env"
+  mapfile -d '' -t cmd <"$STATE/pids/$name.cmd"
+  spawn "$name" "${cmd[@]}"
+  case "$name" in
+    postgres) wait_ready postgres pg_ready ;;
+    s3) wait_ready s3 s3_ready; s3_wait_writable ;;
+    *) local p; for p in $(port_of "$name"); do wait_ready "$name" port_open "$p"; done ;;
+  esac
+  say "$name started again in $(since "$t0") s"
 }
 
 cmd_status() {
@@ -1347,6 +1408,7 @@ case "${1:-}" in
   setup) cmd_setup ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
+  again) shift; cmd_again "$@" ;;
   status) shift; cmd_status "$@" ;;
   *) usage ;;
 esac

@@ -163,6 +163,11 @@ pub fn flip_object_byte(repo: &Repo, sha: &str, offset: usize) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// The checkout this test was built from.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The real test servers' facts (servers.env written by scripts/servers.sh; `make test` starts
 /// them through scripts/with-servers.sh and sets IMAGESMITH_SERVERS_ENV).
 pub fn servers_env() -> &'static std::collections::HashMap<String, String> {

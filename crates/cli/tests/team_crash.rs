@@ -205,3 +205,178 @@ fn four_desktops_importing_overlapping_files_at_once_make_one_object_per_content
     assert_eq!(code, 0, "{v:#}");
     assert!(v["items"].as_array().unwrap().iter().all(|i| i["outcome"] == "verified"), "{v:#}");
 }
+
+/// The CLI on `desk`, `args` after `--repo team`, 5 MiB parts, with `failpoint` (if any): started, not waited for.
+fn spawn_team(desk: &Desk, failpoint: Option<&str>, args: &[&str]) -> std::process::Child {
+    let mut c = desk.cmd();
+    c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
+    if let Some(f) = failpoint {
+        c.env("IMAGESMITH_FAILPOINT", f);
+    }
+    c.args(["--repo", "team"]).args(args).arg("--json");
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+}
+
+fn finished(child: std::process::Child) -> (i32, Value) {
+    json_of(&child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_import_finishes() {
+    // A PostgreSQL of this test's own, so that stopping its postmaster disturbs no other test.
+    let own = OwnServers::start(&["postgres"], &[("TS_PG_PORT", 45433)]);
+    let db = Db::on(own.pg());
+    let desk = Desk::new();
+    let (code, v) = Conn { name: "team".into(), catalog: db.url(false), ..Conn::to(&db) }.run(&desk);
+    assert_eq!(code, 0, "{v:#}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 21);
+    let sha = sha256_of(&big);
+
+    // The import stands after its first part (sent, and recorded in the catalog) ...
+    let pause = Pause::at("team.upload.after_part.1");
+    let mut import = spawn_team(&desk, Some(&pause.env()), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
+    pause.reached(&mut import);
+    // ... while the catalog's server is stopped (fast shutdown: every session ends) and started again.
+    own.stop("postgres");
+    own.again("postgres");
+    pause.release();
+
+    let (code, report) = finished(import);
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+    assert_eq!(report["job"]["state"], "succeeded", "{report:#}");
+    assert_eq!(logged(&desk, "team object part uploaded"), 3, "no part sent twice");
+    // What the catalog holds after the restart: the row, the job's end, no upload left open.
+    assert_eq!(db.sql(&format!("SELECT count(*) FROM artifacts WHERE sha256 = '{sha}'")), "1");
+    assert_eq!(db.sql("SELECT state FROM jobs"), "succeeded");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
+    // Another desktop sees it, and the bucket's copy is whole.
+    let other = Desk::new();
+    let (code, v) = Conn { name: "team".into(), catalog: db.url(false), ..Conn::to(&db) }.run(&other);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = other.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "{v:#}");
+}
+
+#[test]
+fn an_object_store_stopped_in_the_middle_of_an_upload_fails_it_clearly_and_it_resumes_when_started_again() {
+    // A SeaweedFS of this test's own, so that killing it disturbs no other test.
+    let own = OwnServers::start(
+        &["s3"],
+        &[
+            ("TS_S3_PORT", 46333),
+            ("TS_S3_HTTPS_PORT", 46334),
+            ("TS_S3_MASTER_PORT", 47333),
+            ("TS_S3_VOLUME_PORT", 46181),
+            ("TS_S3_FILER_PORT", 46888),
+        ],
+    );
+    let db = Db::new();
+    let desk = Desk::new();
+    let (code, v) = Conn { name: "team".into(), endpoint: own.fact("TS_S3_ENDPOINT").into(), ..Conn::to(&db) }.run(&desk);
+    assert_eq!(code, 0, "{v:#}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 23);
+    let args = ["import", big.to_str().unwrap(), "--kind", "disk_image"];
+
+    // The object store is killed (SIGKILL, by PID) after the first part.
+    let pause = Pause::at("team.upload.after_part.1");
+    let mut import = spawn_team(&desk, Some(&pause.env()), &args);
+    pause.reached(&mut import);
+    own.stop("s3");
+    pause.release();
+    let (code, failed) = finished(import);
+    assert_eq!((code, failed["job"]["state"].as_str()), (1, Some("failed")), "{failed:#}");
+    let error = &failed["items"][0]["error"];
+    assert_eq!(error["code"], "repository_unreachable", "{failed:#}");
+    assert!(error["recovery"].as_str().is_some_and(|r| !r.is_empty()), "{failed:#}");
+    assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "0", "no row without its object");
+    assert_eq!(db.sql("SELECT string_agg(part::text, ',' ORDER BY part) FROM upload_parts"), "0", "the part that arrived is recorded");
+
+    // Started again on its data: the same import sends the two missing parts and no other.
+    own.again("s3");
+    let (code, report) = finished(spawn_team(&desk, None, &args));
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+    assert_eq!(logged(&desk, "team upload resumed"), 1);
+    assert_eq!(logged(&desk, "team object part uploaded"), 3, "one part before the stop, two after");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
+    let (code, v) = desk.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "the bucket's copy is whole: {v:#}");
+}
+
+#[test]
+fn a_collection_and_an_import_of_the_same_bytes_at_the_same_moment_lose_nothing() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = noise(dir.path(), "racing.img", 64 << 10, 31);
+    let sha = sha256_of(&file);
+    let import_args = ["import", file.to_str().unwrap(), "--kind", "disk_image"];
+    let (code, r) = a.json(&["--repo", "team", "import", file.to_str().unwrap(), "--kind", "disk_image"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert!(a.run(&["--repo", "team", "delete", "racing.img"]).status.success());
+
+    // 1. The collection stands between its check and the delete of those bytes (the team's write
+    //    lock held) when another desktop imports them again: the import waits for the lock, then
+    //    sends the bytes again, so the collection's delete cannot take them from under it.
+    let gc_pause = Pause::at("team.gc.before_delete");
+    let mut gc = a.cmd();
+    gc.env("IMAGESMITH_GC_GRACE", "0").env("IMAGESMITH_FAILPOINT", gc_pause.env()).args(["--repo", "team", "verify", "--json"]);
+    let mut gc = gc.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    gc_pause.reached(&mut gc);
+    let import = spawn_team(&b, None, &import_args);
+    let waiting = format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'", db.name);
+    let start = std::time::Instant::now();
+    while db.sql(&waiting) == "0" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the import never waited for the collection's lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    gc_pause.release();
+    let (code, v) = finished(gc);
+    assert_eq!((code, &v["collected"]), (0, &serde_json::json!([sha])), "the deleted bytes were collected: {v:#}");
+    let (code, r) = finished(import);
+    assert_eq!((code, r["items"][0]["outcome"].as_str()), (0, Some("imported")), "{r:#}");
+    assert_eq!(head_status(&db, &sha), "200", "sent again after the collection");
+    let (code, v) = a.json(&["--repo", "team", "verify", "racing.img"]);
+    assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "{v:#}");
+
+    // 2. The other way round: an import stands with the bytes sent and no row yet when the
+    //    collection runs: its claim keeps them.
+    assert!(b.run(&["--repo", "team", "delete", "racing.img"]).status.success());
+    let sent = Pause::at("team.upload.done");
+    let mut import = spawn_team(&b, Some(&sent.env()), &import_args);
+    sent.reached(&mut import);
+    let out = a.cmd().env("IMAGESMITH_GC_GRACE", "0").args(["--repo", "team", "verify", "--json"]).output().unwrap();
+    let (code, v) = json_of(&out);
+    assert_eq!((code, &v["collected"]), (0, &serde_json::json!([])), "bytes being imported are nobody's garbage: {v:#}");
+    sent.release();
+    let (code, r) = finished(import);
+    assert_eq!((code, r["items"][0]["outcome"].as_str()), (0, Some("imported")), "{r:#}");
+    let (code, v) = a.json(&["--repo", "team", "verify", "racing.img"]);
+    assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "{v:#}");
+    assert_eq!(db.sql("SELECT count(*) FROM object_tombstones"), "0", "imported again: no tombstone left");
+}
+
+#[test]
+fn an_import_killed_with_its_object_whole_but_no_row_lists_nothing_and_again_sends_nothing_twice() {
+    let db = Db::new();
+    let desk = &desks(&db, 1)[0];
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 41);
+    let sha = sha256_of(&big);
+    let args = ["import", big.to_str().unwrap(), "--kind", "disk_image"];
+
+    let killed = spawn_team(desk, Some("team.upload.done"), &args).wait_with_output().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&killed.status), Some(9), "{killed:?}");
+    let (code, listed) = desk.json(&["--repo", "team", "list"]);
+    assert_eq!((code, listed.as_array().map(Vec::len)), (0, Some(0)), "nothing listed without its row: {listed:#}");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "1", "the upload is still claimed, so no collection takes its bytes");
+
+    let (code, report) = finished(spawn_team(desk, None, &args));
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+    assert_eq!(logged(desk, "team object part uploaded"), 3, "no part sent again");
+    assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
+    assert_eq!(head_status(&db, &sha), "200");
+    let (code, v) = desk.json(&["--repo", "team", "verify"]);
+    assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "{v:#}");
+}

@@ -119,14 +119,37 @@ pub fn json_of(out: &Output) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
-/// A database of its own on the test PostgreSQL, dropped at the end.
+/// Where a PostgreSQL listens: the run's shared server, or one of a test's own ([`OwnServers`]).
+#[derive(Clone)]
+pub struct PgAt {
+    pub socket_dir: String,
+    pub host: String,
+    pub port: String,
+}
+
+impl PgAt {
+    pub fn shared() -> PgAt {
+        PgAt {
+            socket_dir: server_fact("TS_PG_SOCKET_DIR").into(),
+            host: server_fact("TS_PG_HOST").into(),
+            port: server_fact("TS_PG_PORT").into(),
+        }
+    }
+}
+
+/// A database of its own on the test PostgreSQL (or a test's own server), dropped at the end.
 pub struct Db {
     pub name: String,
+    pub pg: PgAt,
 }
 
 pub fn psql(db: &str, sql: &str) -> String {
+    psql_at(&PgAt::shared(), db, sql)
+}
+
+fn psql_at(pg: &PgAt, db: &str, sql: &str) -> String {
     let out = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
-        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT")])
+        .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", &pg.socket_dir, "-p", &pg.port])
         .args(["-U", "postgres", "-d", db, "-c", sql])
         .output()
         .unwrap();
@@ -136,21 +159,34 @@ pub fn psql(db: &str, sql: &str) -> String {
 
 impl Db {
     pub fn new() -> Db {
+        Db::on(PgAt::shared())
+    }
+
+    pub fn on(pg: PgAt) -> Db {
         let name = format!("t_{:016x}", rand_u64());
-        psql("postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
-        Db { name }
+        psql_at(&pg, "postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
+        Db { name, pg }
+    }
+
+    /// One whose text sorts as most installations' databases do (ICU's en-US: `a` before `B`,
+    /// not byte order as the test cluster's C.UTF-8 default).
+    pub fn english() -> Db {
+        let (pg, name) = (PgAt::shared(), format!("t_{:016x}", rand_u64()));
+        psql_at(
+            &pg,
+            "postgres",
+            &format!(
+                "CREATE DATABASE {name} OWNER {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+                server_fact("TS_PG_USER")
+            ),
+        );
+        Db { name, pg }
     }
 
     /// The catalog URL: over verified TLS (`tls`), or plain (allowed on loopback only).
     pub fn url(&self, tls: bool) -> String {
         let mode = if tls { "" } else { "?sslmode=disable" };
-        format!(
-            "postgresql://{}@{}:{}/{}{mode}",
-            server_fact("TS_PG_USER"),
-            server_fact("TS_PG_HOST"),
-            server_fact("TS_PG_PORT"),
-            self.name
-        )
+        format!("postgresql://{}@{}:{}/{}{mode}", server_fact("TS_PG_USER"), self.pg.host, self.pg.port, self.name)
     }
 
     /// This test's own prefix in the shared bucket.
@@ -159,16 +195,127 @@ impl Db {
     }
 
     pub fn sql(&self, sql: &str) -> String {
-        psql(&self.name, sql)
+        psql_at(&self.pg, &self.name, sql)
     }
 }
 
 impl Drop for Db {
     fn drop(&mut self) {
         let _ = Command::new(format!("{}/psql", server_fact("TS_PG_BIN")))
-            .args(["-X", "-q", "-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", "postgres"])
+            .args(["-X", "-q", "-h", &self.pg.socket_dir, "-p", &self.pg.port, "-U", "postgres", "-d", "postgres"])
             .args(["-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
             .output();
+    }
+}
+
+/// Servers of a test's own (scripts/servers.sh in a state dir of its own, on the ports given), so
+/// that the test can stop one by its PID and start it again on its data: a real restart. Their
+/// certificates come from a CA of their own, which the desktops do not trust: connect to them
+/// without TLS (allowed on loopback). Stopped when dropped.
+pub struct OwnServers {
+    state: tempfile::TempDir,
+    facts: std::collections::HashMap<String, String>,
+}
+
+impl OwnServers {
+    /// `names` (postgres, s3) with `ports` (TS_*_PORT=…) set.
+    pub fn start(names: &[&str], ports: &[(&str, u16)]) -> OwnServers {
+        let state = tempfile::Builder::new().prefix("own-servers").tempdir().unwrap();
+        let mut c = Command::new(crate::common::workspace_root().join("scripts/servers.sh"));
+        c.arg("start").arg(state.path()).args(names);
+        for (k, v) in ports {
+            c.env(k, v.to_string());
+        }
+        // The same role, password and keys as the shared servers, so one keyring entry serves both.
+        for k in ["TS_PG_USER", "TS_PG_PASSWORD", "TS_S3_ACCESS_KEY_ID", "TS_S3_SECRET_ACCESS_KEY", "TS_S3_BUCKET"] {
+            c.env(k, server_fact(k));
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "servers.sh start: {}", String::from_utf8_lossy(&out.stderr));
+        let facts = std::fs::read_to_string(state.path().join("servers.env"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        OwnServers { state, facts }
+    }
+
+    pub fn fact(&self, key: &str) -> &str {
+        self.facts.get(key).unwrap_or_else(|| panic!("{key} missing from the own servers' servers.env"))
+    }
+
+    pub fn pg(&self) -> PgAt {
+        PgAt {
+            socket_dir: self.fact("TS_PG_SOCKET_DIR").into(),
+            host: self.fact("TS_PG_HOST").into(),
+            port: self.fact("TS_PG_PORT").into(),
+        }
+    }
+
+    fn script(&self, verb: &str, name: &str) {
+        let out = Command::new(crate::common::workspace_root().join("scripts/servers.sh"))
+            .args([verb])
+            .arg(self.state.path())
+            .arg(name)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "servers.sh {verb} {name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Stop `name` by its PID (PostgreSQL: fast shutdown; SeaweedFS: SIGKILL).
+    pub fn stop(&self, name: &str) {
+        self.script("stop", name);
+    }
+
+    /// Start `name` again on the data it left, and wait until it answers.
+    pub fn again(&self, name: &str) {
+        self.script("again", name);
+    }
+}
+
+impl Drop for OwnServers {
+    fn drop(&mut self) {
+        let _ = Command::new(crate::common::workspace_root().join("scripts/servers.sh")).arg("stop").arg(self.state.path()).output();
+    }
+}
+
+/// A failpoint that pauses (`IMAGESMITH_FAILPOINT=POINT:pause=FILE`): [`Pause::reached`] waits until
+/// the process stands there, [`Pause::release`] lets it go on.
+pub struct Pause {
+    dir: tempfile::TempDir,
+    point: String,
+}
+
+impl Pause {
+    pub fn at(point: &str) -> Pause {
+        Pause { dir: tempfile::tempdir().unwrap(), point: point.into() }
+    }
+
+    fn file(&self) -> std::path::PathBuf {
+        self.dir.path().join("paused")
+    }
+
+    /// The value of IMAGESMITH_FAILPOINT.
+    pub fn env(&self) -> String {
+        format!("{}:pause={}", self.point, self.file().display())
+    }
+
+    /// Until the process stands at the point (it must not exit first).
+    pub fn reached(&self, child: &mut std::process::Child) {
+        let start = std::time::Instant::now();
+        while !self.file().exists() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the process ended ({status}) before it reached {}", self.point);
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(120), "{} not reached in 120 s", self.point);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    pub fn release(&self) {
+        std::fs::remove_file(self.file()).unwrap();
     }
 }
 

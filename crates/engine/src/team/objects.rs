@@ -64,7 +64,9 @@ impl Engine {
             tracing::info!(parts = r.parts.len(), "team upload resumed");
         }
         let mut log = Recorded { engine: self, sha256, size, upload_id: resume.as_ref().map(|r| r.upload_id.clone()) };
-        bucket.upload(sha256, staged, size, resume, &mut log, cancel, progress)
+        bucket.upload(sha256, staged, size, resume, &mut log, cancel, progress)?;
+        crate::failpoint::failpoint("team.upload.done");
+        Ok(())
     }
 
     /// Delete from the bucket the objects whose tombstone is older than the grace period and that no
