@@ -38,8 +38,14 @@ impl AppState {
         self.engine.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Open `engine`'s repository in the window from now on (the window then reads everything again).
-    pub fn replace_engine(&self, engine: Arc<Engine>) {
-        *self.engine.write().unwrap_or_else(|p| p.into_inner()) = engine;
+    /// Open `engine`'s repository in the window from now on (the window then reads everything
+    /// again) — unless a job runs on the one open now, which would be left where the window no
+    /// longer looks (its Cancel, the question at quit): then `in_use` and nothing changes. The
+    /// old engine takes no job from here on ([`Engine::retire`]).
+    pub fn replace_engine(&self, engine: Arc<Engine>) -> Result<(), imagesmith_engine::Error> {
+        let mut open = self.engine.write().unwrap_or_else(|p| p.into_inner());
+        open.retire()?;
+        *open = engine;
+        Ok(())
     }
 }

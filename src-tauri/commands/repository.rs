@@ -49,7 +49,14 @@ pub async fn repository_info(state: State<'_, AppState>) -> Result<RepositoryInf
         let cache = match engine.team() {
             Some(open) => {
                 let limit = team.as_ref().ok().and_then(|r| r.get(&open.name)).and_then(|r| r.cache_limit);
-                Some(engine.cache_usage(limit)?)
+                // Best effort: a cache folder that cannot be walked must not hide the rest of Settings.
+                match engine.cache_usage(limit) {
+                    Ok(usage) => Some(usage),
+                    Err(e) => {
+                        tracing::warn!(code = %e.code, "this desktop's cache could not be measured");
+                        None
+                    }
+                }
             }
             None => None,
         };
@@ -170,7 +177,8 @@ pub async fn open_team_here(
         Ok((engine, not_kept))
     })
     .await?;
-    state.replace_engine(std::sync::Arc::new(engine));
+    // Checked again at the swap: a job may have started while the team repository was opened.
+    state.replace_engine(std::sync::Arc::new(engine))?;
     Ok(not_kept)
 }
 

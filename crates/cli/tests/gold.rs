@@ -660,10 +660,13 @@ fn small_home(into: &Path) -> PathBuf {
 #[test]
 fn gold_images_and_series_are_pushed_to_a_team_and_pulled_back_with_each_file_sent_once() {
     use team_common::{two_desks, uploads_logged, Db};
-    let db = Db::new();
+    // A team database that sorts text as en-US does, unlike the local catalog's byte order.
+    let db = Db::english();
     let (a, b) = two_desks(&db);
     let work = tempfile::tempdir().unwrap();
     let app = small_home(work.path());
+    std::fs::write(app.join("site/README"), "Start with site/install.sh.\n").unwrap();
+    std::fs::write(app.join("site/install.sh"), "#!/bin/sh\n").unwrap();
     let local = |args: &[&str]| {
         let (code, v) = a.json(&[&["--repo", "local"][..], args].concat());
         assert_eq!(code, 0, "{args:?}: {v:#}");

@@ -740,7 +740,9 @@ fn store_image<'e, 'd>(
         let now = clock::now();
         let mut fresh: Vec<(&Path, &str)> = Vec::new();
         let mut insert = tx.prepare_cached(
-            "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sha256) DO NOTHING",
+            // A missing or damaged object these bytes heal counts as fresh: its file is written.
+            "INSERT INTO objects (sha256, size, created_at, unsettled_boot) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(sha256) DO UPDATE SET state = 'ok', unsettled_boot = excluded.unsettled_boot WHERE objects.state <> 'ok'",
         )?;
         for (sha, size, staged) in new {
             if insert.execute(params![sha, *size as i64, now, crate::durability::boot_id()])? == 1 {
@@ -1000,7 +1002,11 @@ fn entries(conn: &Connection, image_id: i64) -> Result<Vec<GoldEntry>> {
             mtime: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<crate::db::SqlResult<_>>()?)
+    let mut rows: Vec<GoldEntry> = rows.collect::<crate::db::SqlResult<_>>()?;
+    // Byte order, whatever the catalog's collation (a team's PostgreSQL database may sort text as
+    // en-US does): manifests are compared entry by entry, and parents must come before children.
+    rows.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    Ok(rows)
 }
 
 /// The series called `name`; created when `create` (and missing).

@@ -98,6 +98,8 @@ pub struct Engine {
     running: Mutex<HashMap<i64, CancelToken>>,
     /// Signalled whenever a job stops running in this process (see [`Engine::wait_idle`]).
     idle: std::sync::Condvar,
+    /// Set by [`Engine::retire`]: the window opened another repository, so no job may start here.
+    retired: std::sync::atomic::AtomicBool,
     /// Set when the repository could only be opened for reading: every write is refused with it.
     unwritable: Option<Error>,
     /// Set on a team repository: its catalog is PostgreSQL's, its bytes in the bucket, and `layout`
@@ -180,6 +182,7 @@ impl Engine {
             conn: Mutex::new(conn),
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
+            retired: Default::default(),
             unwritable,
             team: None,
         };
@@ -226,6 +229,7 @@ impl Engine {
             })),
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
+            retired: Default::default(),
             unwritable: None,
             team: Some(Team {
                 open: TeamOpen { name: repo.name.clone(), repository_id: schema.id },
@@ -271,7 +275,9 @@ impl Engine {
     pub(crate) fn object_file(&self, sha256: &str, cancel: &CancelToken, progress: &mut dyn FnMut(u64)) -> Result<std::path::PathBuf> {
         let path = self.layout.object_path(sha256);
         let Some(bucket) = self.bucket() else { return Ok(path) };
-        if path.exists() {
+        if let Ok(f) = std::fs::File::open(&path) {
+            // Used now: the prune's "least recently used" must not rest on atime (relatime, noatime).
+            let _ = f.set_modified(std::time::SystemTime::now());
             return Ok(path);
         }
         let size: i64 = self
@@ -500,6 +506,28 @@ impl Engine {
     pub(crate) fn unregister_running(&self, id: i64) {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         self.idle.notify_all();
+    }
+
+    /// Stop taking jobs, because the window opens another repository instead: refused (and
+    /// nothing changed) while a job runs here; a job started at the same moment is refused
+    /// instead (see [`Engine::spawn`]), so none is left running on a repository nobody shows.
+    pub fn retire(&self) -> Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.retired.store(true, SeqCst);
+        if self.running_jobs().is_empty() {
+            return Ok(());
+        }
+        self.retired.store(false, SeqCst);
+        Err(Error::new(
+            code::IN_USE,
+            "Jobs are running on the repository open now.",
+            "Another repository can be opened in the window only when none is running.",
+            "Wait for them to finish (or cancel them), then open the other repository again.",
+        ))
+    }
+
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The jobs running in this process now, oldest first (the app asks before it quits).

@@ -142,6 +142,15 @@ pub(crate) fn internal(what: &str) -> Error {
     )
 }
 
+fn retired() -> Error {
+    Error::new(
+        code::CANCELLED,
+        "The job was not started: the window is opening another repository.",
+        "A job starts only on the repository the window shows.",
+        "Start it again once the other repository is open.",
+    )
+}
+
 /// A recorded job that has not run yet.
 struct Created {
     id: i64,
@@ -163,11 +172,21 @@ impl Engine {
         sink: progress::ProgressSink,
         done: impl FnOnce(Result<W::Report>) + Send + 'static,
     ) -> Result<i64> {
+        if self.is_retired() {
+            return Err(retired());
+        }
         let created = self.create_job(&work)?;
         let id = created.id;
         let cancel = CancelToken::new();
         // Registered before the thread exists, so a Cancel pressed at once is never lost.
         self.register_running(id, &cancel);
+        // Retired meanwhile (the window opening another repository saw no job yet): not started.
+        if self.is_retired() {
+            self.unregister_running(id);
+            let err = retired();
+            let _ = jobs::finish(&self.db(), id, JobState::Cancelled, &err.text, Some(&err));
+            return Err(err);
+        }
         let engine = Arc::clone(self);
         let started = std::thread::Builder::new().name(format!("{}-{id}", work.kind())).spawn(move || {
             let result = engine.execute(created, work, &cancel, &*sink);
@@ -193,6 +212,12 @@ impl Engine {
 
     fn execute<W: Work>(&self, created: Created, work: W, cancel: &CancelToken, sink: &(dyn Fn(&JobProgress) + Sync)) -> Result<W::Report> {
         let Created { id, items } = created;
+        // On a team repository: no prune of this desktop's cache while the job may read from it.
+        let _reading = self.bucket().and_then(|_| {
+            crate::team::cache::reading(&self.layout().objects())
+                .inspect_err(|e| tracing::warn!(code = %e.code, "the team cache could not be held against a prune"))
+                .ok()
+        });
         self.register_running(id, cancel);
         let result = self.execute_registered(id, &items, work, cancel, sink);
         self.unregister_running(id);
@@ -666,6 +691,43 @@ mod tests {
         assert_eq!(items.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [0, 1, 2, 3]);
         assert_eq!(outcomes(&items), [Outcome::Verified, Outcome::Failed, Outcome::Verified, Outcome::Verified]);
         assert_eq!(job.state, JobState::PartlySucceeded);
+    }
+
+    /// The window opening another repository retires the engine it showed: never while one of its
+    /// jobs runs (that job would be left where nobody sees or cancels it), and once retired it
+    /// starts no job and records none.
+    #[test]
+    fn an_engine_with_a_job_running_is_not_retired_and_a_retired_one_starts_no_job() {
+        struct Held(Arc<std::sync::Barrier>);
+        impl Work for Held {
+            type Item = ();
+            type Report = JobState;
+            const KIND: JobKind = JobKind::Verify;
+            fn items(&self) -> Vec<ItemSpec> {
+                vec![ItemSpec::new("held", None)]
+            }
+            fn run_item(&self, _e: &Engine, _seq: usize, _step: &Step<'_>) -> Result<Done<()>> {
+                self.0.wait(); // running
+                self.0.wait(); // let go
+                Ok(Done::new(Outcome::Verified, ()))
+            }
+            fn report(self, _e: &Engine, job: JobSummary, _ends: Vec<ItemEnd<()>>) -> Result<JobState> {
+                Ok(job.state)
+            }
+        }
+        let (_dir, e) = engine();
+        let e = Arc::new(e);
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let (tx, rx) = mpsc::channel();
+        e.spawn(Held(gate.clone()), Box::new(|_| {}), move |r| tx.send(r.unwrap()).unwrap()).unwrap();
+        gate.wait();
+        assert_eq!(e.retire().unwrap_err().code, code::IN_USE, "a job is running");
+        gate.wait();
+        assert_eq!(rx.recv().unwrap(), JobState::Succeeded, "the refused retire changed nothing for the job");
+        e.retire().unwrap();
+        let err = e.spawn(Held(gate.clone()), Box::new(|_| {}), |_| panic!("never started")).unwrap_err();
+        assert_eq!(err.code, code::CANCELLED, "{err:?}");
+        assert_eq!(e.list_jobs(&JobQuery::default()).unwrap().len(), 1, "no row for the job that was not started");
     }
 
     #[test]

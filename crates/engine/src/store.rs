@@ -305,9 +305,30 @@ pub fn object_corrupted(sha256: &str, actual: &str, name: &str) -> Error {
 /// is closed; a second taker waits. Serves the download folders, the prune of a team cache and
 /// the list of team repositories.
 pub(crate) fn lock_exclusive(path: &Path) -> Result<File> {
-    let f = OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| write_err(path, e))?;
+    let f = lock_file(path)?;
     f.lock().map_err(|e| write_err(path, e))?;
     Ok(f)
+}
+
+/// [`lock_exclusive`] if nobody holds a lock on `path` now; `None` rather than waiting.
+pub(crate) fn try_lock_exclusive(path: &Path) -> Result<Option<File>> {
+    let f = lock_file(path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(write_err(path, e)),
+    }
+}
+
+/// A shared lock on `path` (many holders at once; none while an exclusive one is held).
+pub(crate) fn lock_shared(path: &Path) -> Result<File> {
+    let f = lock_file(path)?;
+    f.lock_shared().map_err(|e| write_err(path, e))?;
+    Ok(f)
+}
+
+fn lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| write_err(path, e))
 }
 
 #[cfg(test)]

@@ -565,12 +565,13 @@ impl Engine {
     /// Remove a saved server and forget its secret in the keyring.
     pub fn remove_server(&self, name: &str) -> Result<Server> {
         let server = self.get_server(name)?;
-        self.forget_secret(Owner::Server, &server.name)?;
+        // The row first: a refused write (a read-only repository) must not leave the server without its secret.
         self.write(|tx| {
             tx.execute("DELETE FROM servers WHERE id = ?1", [server.id])?;
             let at = format!("{}://{}@{}:{}{}", server.protocol.as_str(), server.user, server.host, server.port, server.path);
             crate::deletions::record(tx, crate::deletions::DeletedKind::Server, &server.name, Some(&at))
         })?;
+        self.forget_secret(Owner::Server, &server.name)?;
         Ok(server)
     }
 

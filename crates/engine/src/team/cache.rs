@@ -67,12 +67,27 @@ fn cached(objects: &Path) -> Result<Vec<Cached>> {
     Ok(out)
 }
 
+/// Held by every job on a team repository for as long as it runs (shared: many jobs at once), so
+/// that no prune takes a cached object from a job that was handed it and reads it later (an
+/// export fetches its members first and writes the archive afterwards).
+pub(crate) fn reading(objects: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(objects).map_err(|e| Error::io(objects, &e, true))?;
+    crate::store::lock_shared(&objects.join(LOCK))
+}
+
 /// Remove the least recently used objects of `objects` until at most `keep` bytes are left,
-/// sparing `spare` and anything used within `in_use`. One prune at a time per cache (two
-/// processes opening it at once): the second waits for the first.
+/// sparing `spare` and anything used within `in_use`. Never while a job of this desktop reads
+/// from the cache ([`reading`]), nor while another prune runs: `in_use` then.
 pub(crate) fn prune(objects: &Path, keep: u64, in_use: Duration, spare: &HashSet<String>) -> Result<CachePruned> {
     std::fs::create_dir_all(objects).map_err(|e| Error::io(objects, &e, true))?;
-    let lock = crate::store::lock_exclusive(&objects.join(LOCK))?;
+    let Some(lock) = crate::store::try_lock_exclusive(&objects.join(LOCK))? else {
+        return Err(Error::new(
+            code::IN_USE,
+            "This desktop's cache of the team repository is in use.",
+            "A job on this desktop is reading files from it (or another prune is running); pruning now could take a file from under it.",
+            "Prune again when the job has finished (the jobs panel, or imagesmith-cli jobs, shows it).",
+        ));
+    };
     let mut all = cached(objects)?;
     all.sort_by_key(|c| c.used);
     let mut total: u64 = all.iter().map(|c| c.size).sum();
@@ -176,6 +191,12 @@ mod tests {
         let left: Vec<String> = cached(dir.path()).unwrap().into_iter().map(|c| c.sha256).collect();
         assert!(!left.contains(&oldest) && !left.contains(&old), "{left:?}");
         assert!(left.contains(&damaged) && left.contains(&recent), "{left:?}");
+        // Nothing may go while a job reads from the cache: in_use, and nothing removed.
+        let job = reading(dir.path()).unwrap();
+        let err = prune(dir.path(), 0, Duration::ZERO, &spare).unwrap_err();
+        assert_eq!(err.code, code::IN_USE, "{err:?}");
+        assert_eq!(cached(dir.path()).unwrap().len(), 2);
+        drop(job);
         // Nothing may go: the recent one is in use, the damaged one spared.
         let pruned = prune(dir.path(), 0, IN_USE, &spare).unwrap();
         assert_eq!((pruned.removed, pruned.kept_objects), (0, 2));

@@ -153,6 +153,15 @@ describe('Settings', () => {
     await user.click(screen.getByTestId('team-cache-prune'));
     expect(calls.filter((c) => c.cmd === 'prune_cache')).toHaveLength(1);
     expect(await screen.findByTestId('team-cache-pruned')).toHaveTextContent('Pruned 0 files, 0 B freed');
+    await user.clear(field);
+    await user.type(field, 'Infinity');
+    expect(screen.getByTestId('team-cache-save')).toBeDisabled();
+    // Settings reads the repository again (shown again, back online): what is being typed stays.
+    await user.clear(field);
+    await user.type(field, '2');
+    await settings.loadRepository();
+    await Promise.resolve();
+    expect(field).toHaveValue('2');
   });
 
   it('switches to another repository with Use, never while jobs run, and says why it could not', async () => {
