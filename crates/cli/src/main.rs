@@ -796,9 +796,14 @@ fn run(engine: &Engine, command: Command) -> Result<ExitCode, Error> {
             }
             let stats = engine.repository_stats()?;
             if json {
-                output::json(&serde_json::json!({ "root": engine.layout().root, "stats": stats }));
+                output::json(&serde_json::json!({ "root": engine.layout().root, "team": engine.team(), "stats": stats }));
             } else {
-                println!("repository  {}", engine.layout().root.display());
+                if let Some(t) = engine.team() {
+                    println!("team        {} (repository {})", t.name, t.repository_id);
+                    println!("this desktop's part {}", engine.layout().root.display());
+                } else {
+                    println!("repository  {}", engine.layout().root.display());
+                }
                 println!("artifacts   {}", stats.artifacts);
                 println!("stored      {} files, {} bytes", stats.objects, stats.stored_bytes);
                 if stats.lost > 0 {

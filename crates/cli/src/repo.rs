@@ -133,11 +133,11 @@ pub fn chosen(repo: Option<&str>, home_given: bool) -> Result<Option<String>, Er
     }
 }
 
-/// Whether `command` runs on a team repository in this version: everything but the repository's
-/// own upkeep (init, info, rebuild-catalog), which is the desktop's.
+/// Whether `command` runs on a team repository: everything but a local repository's own upkeep
+/// (init makes one, rebuild-catalog rebuilds a local catalog from its objects folder).
 pub fn runs_on_team(command: &crate::Command) -> bool {
     use crate::Command as C;
-    !matches!(command, C::Init { .. } | C::Info { .. } | C::RebuildCatalog { .. })
+    !matches!(command, C::Init { .. } | C::RebuildCatalog { .. })
 }
 
 /// Open team repository `name` (secrets from the keyring, else the environment).

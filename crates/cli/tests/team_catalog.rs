@@ -74,10 +74,10 @@ fn what_one_desktop_saves_on_the_team_repository_the_other_sees_and_its_own_repo
 }
 
 #[test]
-fn commands_not_yet_on_team_repositories_are_refused_by_name_before_anything_is_written() {
+fn a_local_repositorys_upkeep_is_refused_on_a_team_repository_before_anything_is_written() {
     let db = Db::new();
     let (a, _) = two_desks(&db);
-    for args in [vec!["info"], vec!["rebuild-catalog"]] {
+    for args in [vec!["init"], vec!["rebuild-catalog"]] {
         let mut full = vec!["--repo", "team"];
         full.extend(&args);
         let (code, err) = a.json(&full);
@@ -85,6 +85,33 @@ fn commands_not_yet_on_team_repositories_are_refused_by_name_before_anything_is_
         assert!(err["error"]["recovery"].as_str().unwrap().contains("--repo local"), "{err:#}");
     }
     assert_eq!(db.sql("SELECT count(*) FROM jobs"), "0");
+}
+
+/// `info` on a team repository: the team's figures and name, this desktop's part, and
+/// diagnostics that name the team and its schema (and no secret).
+#[test]
+fn info_on_a_team_repository_gives_the_teams_figures_and_diagnostics() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("disk.img");
+    std::fs::write(&file, b"one small disk image").unwrap();
+    let (code, v) = a.json(&["--repo", "team", "import", file.to_str().unwrap(), "--kind", "disk_image"]);
+    assert_eq!(code, 0, "{v:#}");
+    // The other desktop, which imported nothing, sees the team's figures.
+    let (code, info) = b.json(&["--repo", "team", "info"]);
+    assert_eq!(code, 0, "{info:#}");
+    assert_eq!((info["stats"]["artifacts"].as_u64(), info["stats"]["objects"].as_u64()), (Some(1), Some(1)), "{info:#}");
+    assert_eq!(info["stats"]["stored_bytes"].as_u64(), Some(20), "{info:#}");
+    assert_eq!(info["team"]["name"], "team", "{info:#}");
+    let id = info["team"]["repository_id"].as_str().unwrap().to_string();
+    assert_eq!(db.sql("SELECT id FROM repository"), id);
+    let (code, d) = b.json(&["--repo", "team", "info", "--diagnostics"]);
+    assert_eq!(code, 0, "{d:#}");
+    let text = d["diagnostics"].as_str().unwrap();
+    assert!(text.contains(&format!("repository: team team (id {id})")), "{text}");
+    assert!(text.contains("(team catalog, PostgreSQL)"), "{text}");
+    assert!(!text.contains(pg_password()), "no secret in the diagnostics");
 }
 
 /// The listing, search and lookup by name run the engine's own statements, translated, on

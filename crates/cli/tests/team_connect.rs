@@ -56,12 +56,12 @@ fn connecting_an_empty_database_makes_its_schema_keeps_the_secrets_in_the_keyrin
         .unwrap();
     let (code, st) = json_of(&out);
     assert_eq!((code, st["online"].as_bool()), (0, Some(true)), "{st:#}");
-    // The current repository is the team's: its (empty) library is listed; importing does not run on
-    // a team repository yet, a clear refusal; --repo local works.
+    // The current repository is the team's: its (empty) library is listed and `info` names it;
+    // --repo local works.
     let (code, listed) = desk.json(&["list"]);
     assert_eq!((code, listed), (0, serde_json::json!([])));
-    let (code, err) = desk.json(&["info"]);
-    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("not_on_team_repository")), "{err:#}");
+    let (code, info) = desk.json(&["info"]);
+    assert_eq!((code, info["team"]["name"].as_str(), info["stats"]["artifacts"].as_u64()), (0, Some("team"), Some(0)), "{info:#}");
     let (code, local) = desk.json(&["--repo", "local", "list"]);
     assert_eq!((code, local.as_array().map(Vec::len)), (0, Some(0)), "{local:#}");
 
@@ -99,7 +99,7 @@ fn wrong_secrets_missing_servers_and_plain_text_off_this_machine_are_refused_and
     assert_eq!(refused(Conn { input: format!("{}\nnot-the-key\n", pg_password()), ..Conn::to(&db) }), (1, "auth_failed".to_string()));
     // A bucket that does not exist, a database that does not exist.
     assert_eq!(refused(Conn { objects: "s3://no-such-bucket-here".into(), ..Conn::to(&db) }), (1, "not_found".to_string()));
-    let gone = Db { name: "t_no_such_database".into() };
+    let gone = Db { name: "t_no_such_database".into(), pg: PgAt::shared() };
     assert_eq!(code_of(desk.connect("t", &gone, pg_password(), &[])), (1, "not_found".to_string()));
     std::mem::forget(gone);
     // Nobody answering on the port: unreachable, promptly.
@@ -197,22 +197,49 @@ fn a_team_schema_newer_than_this_build_is_refused_and_a_name_pointed_elsewhere_i
     assert_eq!((code, st["error"]["code"].as_str()), (1, Some("catalog_damaged")), "{st:#}");
 }
 
+/// After connecting, importing, verifying and a failed import (verbose logs), neither secret is in
+/// any file this desktop wrote (repositories.json, the local catalog, the cache, staging, every
+/// log) nor anywhere in the team catalog (all of it, as pg_dump writes it).
 #[test]
-fn no_secret_reaches_the_config_file_the_catalog_or_the_log() {
+fn no_secret_reaches_the_config_file_the_catalogs_the_cache_or_the_logs() {
     let desk = Desk::new();
     let db = Db::new();
     let (code, v) = desk.connect("team", &db, pg_password(), &["-v"]);
     assert_eq!(code, 0, "{v:#}");
     let (code, _) = desk.json(&["--repo", "team", "repo", "status"]);
     assert_eq!(code, 0);
-    let config = std::fs::read_to_string(desk.repo.config.path().join("repositories.json")).unwrap();
-    let dump = db.sql("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM repository) t")
-        + &db.sql("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM schema_version) t");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("disk.img");
+    std::fs::write(&file, b"a small disk image, imported for the scan").unwrap();
+    let (code, v) = desk.json(&["-v", "--repo", "team", "import", file.to_str().unwrap(), "--kind", "disk_image"]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = desk.json(&["-v", "--repo", "team", "verify"]);
+    assert_eq!(code, 0, "{v:#}");
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let (code, v) = desk.json(&["-v", "--repo", "team", "import", file.to_str().unwrap(), "--checksum", &wrong]);
+    assert_eq!(code, 1, "a wrong checksum fails the import: {v:#}");
+    // This desktop's local repository was opened too (a local catalog exists).
+    assert!(desk.run(&["--repo", "local", "list"]).status.success());
+
     let log = desk.repo.log_text();
     assert!(log.contains("team catalog connected") && log.contains("team object store probed"), "{log}");
+    let dump = Command::new(format!("{}/pg_dump", server_fact("TS_PG_BIN")))
+        .args(["-h", server_fact("TS_PG_SOCKET_DIR"), "-p", server_fact("TS_PG_PORT"), "-U", "postgres", "-d", &db.name])
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(String::from_utf8_lossy(&dump.stdout).contains("disk.img"), "the dump holds the catalog's rows");
+    let mut files: Vec<(String, Vec<u8>)> = vec![("the team catalog".into(), dump.stdout)];
+    for root in [desk.repo.home(), desk.repo.config.path(), desk.repo.logs.path(), desk.cache.path()] {
+        for entry in walkdir::WalkDir::new(root).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            files.push((entry.path().display().to_string(), std::fs::read(entry.path()).unwrap_or_default()));
+        }
+    }
+    assert!(files.iter().any(|(p, _)| p.ends_with("catalog.db")), "the local catalog is among the files");
+    assert!(files.iter().any(|(p, _)| p.ends_with("repositories.json")), "the config is among the files");
     for secret in [pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")] {
-        for (what, text) in [("repositories.json", &config), ("the catalog", &dump), ("the log", &log)] {
-            assert!(!text.contains(secret), "a secret is in {what}");
+        for (what, bytes) in &files {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret is in {what}");
         }
     }
 }

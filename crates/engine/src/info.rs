@@ -45,11 +45,18 @@ impl Engine {
     /// the catalog, so none can be in here; paths and file names are.
     pub fn diagnostics(&self, program: &str) -> Result<String> {
         let stats = self.repository_stats()?;
+        let (repository, schema) = match self.team() {
+            Some(t) => (
+                format!("team {} (id {}); this desktop's part: {}", t.name, t.repository_id, self.layout().root.display()),
+                format!("{} (team catalog, PostgreSQL)", crate::team::catalog::TEAM_SCHEMA_VERSION),
+            ),
+            None => (self.layout().root.display().to_string(), crate::db::SCHEMA_VERSION.to_string()),
+        };
         let mut out = vec![
             format!("{program} {}", env!("CARGO_PKG_VERSION")),
             format!("system: {} {}", std::env::consts::OS, std::env::consts::ARCH),
-            format!("repository: {}", self.layout().root.display()),
-            format!("catalog schema: {}", crate::db::SCHEMA_VERSION),
+            format!("repository: {repository}"),
+            format!("catalog schema: {schema}"),
             format!(
                 "library: {} artifacts, {} stored files ({} bytes), {} missing or damaged",
                 stats.artifacts, stats.objects, stats.stored_bytes, stats.lost
