@@ -59,6 +59,11 @@ case "$cmd" in
       scripts/fixtures.sh "$ROOT/target/fixtures"
       export IMAGESMITH_FIXTURES="$ROOT/target/fixtures"
     fi
+    # The team window test drives imagesmith-cli as another desktop, held at one of the engine's
+    # failpoints: the binary the CLI's tests build (the same command `make test-engine` runs, so
+    # after it this builds nothing).
+    say "imagesmith-cli with its test failpoints, for the window tests"
+    cargo test --no-run -q -p imagesmith-engine -p imagesmith-cli
     say "end-to-end tests in a real window (Xvfb, tauri-driver, WebKitWebDriver); screenshots in target/e2e/"
     rm -rf target/e2e && mkdir -p target/e2e
     # The servers the e2e tests talk to (the publish wizard: a local Glance; the profile export: a

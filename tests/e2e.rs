@@ -2823,8 +2823,9 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     let mut app = App::start_program(&home, "27-team-open", 4900, wrapper.to_str().unwrap(), &[]).await;
     app.wait_for("[data-testid=artifact-row][data-name='ipxe.iso']").await;
     assert_eq!(app.text("[data-testid=team-badge]").await, "Team: lab");
-    // What the other desktop imports now appears in the open window.
-    import(fixture("post-install.sh"), None);
+    // What another desktop imports with the command-line tool now appears in the open window.
+    let out = other_desktop_cli(&home, &bus).args(["import", fixture("post-install.sh").to_str().unwrap(), "--json"]).output().unwrap();
+    assert!(out.status.success(), "imagesmith-cli import: {}", String::from_utf8_lossy(&out.stderr));
     app.wait_for("[data-testid=artifact-row][data-name='post-install.sh']").await;
     look_at(&app, "[data-testid=team-badge]").await;
     looks(&mut app, "team-library").await;
@@ -2858,16 +2859,39 @@ async fn a_team_repository_opens_in_the_window_and_shows_what_another_desktop_im
     look_at(&app, "[data-testid=open-team]").await;
     looks(&mut app, "team-settings").await;
 
-    // The history is the team's, and another desktop's job appears in it while it is shown, with
-    // who ran it.
+    // The history is the team's, and another desktop's job appears in it while it runs, with who
+    // runs it (the command-line tool's import, held with its file sent and no row yet), and ends
+    // there when it ends.
     app.click("[data-testid=nav-history]").await;
     app.wait_text("[data-testid=history-count]", "2 jobs").await;
-    import(fixture("ks.cfg"), None);
+    let paused = home.path("other-desktop-paused");
+    let mut running = other_desktop_cli(&home, &bus)
+        .env("IMAGESMITH_FAILPOINT", format!("team.upload.done:pause={}", paused.display()))
+        .args(["import", fixture("ks.cfg").to_str().unwrap(), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !paused.exists() {
+        assert!(running.try_wait().unwrap().is_none(), "imagesmith-cli ended before its upload was done (built without failpoints?)");
+        assert!(start.elapsed() < Duration::from_secs(60), "imagesmith-cli never reached team.upload.done");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     app.wait_text("[data-testid=history-count]", "3 jobs").await;
-    app.click("[data-testid=history-row]").await; // the newest first
+    let row = app.wait_for("[data-testid=history-row][data-state=running]").await;
+    let id = row.attr("data-job-id").await.unwrap().expect("a job id");
+    app.click("[data-testid=history-row][data-state=running]").await;
     let who = app.text("[data-testid=job-run-by]").await;
-    assert!(who.contains('@'), "who ran it: {who}");
+    assert!(who.contains('@'), "who runs it: {who}");
     look_at(&app, "[data-testid=job-run-by]").await;
+    looks(&mut app, "team-history-running").await;
+    std::fs::remove_file(&paused).unwrap();
+    let out = running.wait_with_output().unwrap();
+    assert!(out.status.success(), "imagesmith-cli import: {}", String::from_utf8_lossy(&out.stderr));
+    app.wait_for_within(&format!("[data-testid=history-row][data-job-id='{id}'][data-state=succeeded]"), Duration::from_secs(10)).await;
+    // The open job's details follow it to its end too.
+    app.wait_text("[data-testid=job-detail] header .badge", "Succeeded").await;
     looks(&mut app, "team-history").await;
 
     // Another admin deletes a file: the History's Deleted dialog says what, when and by whom,
@@ -3097,6 +3121,24 @@ fn current_team_repository(
     std::fs::write(config.join("repositories.json"), serde_json::to_vec_pretty(&json!({"current": name, "team": [repo]})).unwrap())
         .unwrap();
     (repo, secrets, bus)
+}
+
+/// The command-line tool as another desktop of the team repository `lab` that
+/// [`current_team_repository`] saved: the config folder the window reads, the test keyring, a
+/// cache and logs of its own. The binary is the one the CLI's tests built next to the app's, with
+/// the engine's failpoints (scripts/app.sh builds it before these tests).
+fn other_desktop_cli(home: &Home, bus: &str) -> Command {
+    let bin = Path::new(APP).with_file_name("imagesmith-cli");
+    assert!(bin.exists(), "{} missing: build it with `cargo test --no-run -p imagesmith-engine -p imagesmith-cli`", bin.display());
+    let mut c = Command::new(bin);
+    c.env_remove("IMAGESMITH_HOME")
+        .env("XDG_CONFIG_HOME", home.path("config"))
+        .env("XDG_DATA_HOME", home.path("other-desktop-data"))
+        .env("IMAGESMITH_CACHE", home.path("other-desktop-cache"))
+        .env("IMAGESMITH_LOG_DIR", home.path("other-desktop-logs"))
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .args(["--repo", "lab"]);
+    c
 }
 
 fn new_team_database(db: &str) {

@@ -3,6 +3,7 @@
 import {
   api, asIpcError, type DeletedKind, type Deletion, type IpcError, type JobDetail, type JobKind, type JobQuery, type JobState, type JobSummary,
 } from '$lib/ipc/client';
+import { isFinished } from '$lib/format';
 
 export const PAGE = 200;
 /** The deletions dialog shows this many, newest first. */
@@ -63,6 +64,9 @@ export class History {
       this.items = rows;
       this.exhausted = rows.length < PAGE;
       this.error = null;
+      // The open job, when it was still running (another desktop's ends here too): read again,
+      // kept on screen meanwhile. An ended job does not change.
+      if (this.detail && !isFinished(this.detail.state)) void this.#readOpenAgain(this.detail.id);
     } catch (e) {
       if (generation === this.#generation) this.error = asIpcError(e);
     } finally {
@@ -87,6 +91,15 @@ export class History {
       this.error = asIpcError(e);
     } finally {
       this.loading = false;
+    }
+  }
+
+  async #readOpenAgain(id: number): Promise<void> {
+    try {
+      const detail = await api.getJob(id);
+      if (this.openId === id) this.detail = detail;
+    } catch (e) {
+      if (this.openId === id) this.detailError = asIpcError(e);
     }
   }
 

@@ -49,6 +49,27 @@ describe('History', () => {
     expect(h.detail?.items[0]!.outcome).toBe('failed');
   });
 
+  it('reads the open job again when the history changes while it runs, and not once it has ended', async () => {
+    let state: 'running' | 'succeeded' = 'running';
+    const calls = mockCommands({
+      count_jobs: () => 1,
+      list_jobs: () => [job(3, { state })],
+      get_job: () => ({ ...job(3, { state }), items: [] }),
+    });
+    const h = new History();
+    await h.load();
+    await h.open(3);
+    expect(h.detail?.state).toBe('running');
+    // Another desktop's job ends: the change reloads the list, and the open job with it.
+    state = 'succeeded';
+    await h.load();
+    await vi.waitFor(() => expect(h.detail?.state).toBe('succeeded'));
+    const reads = calls.filter((c) => c.cmd === 'get_job').length;
+    await h.load();
+    await Promise.resolve();
+    expect(calls.filter((c) => c.cmd === 'get_job')).toHaveLength(reads);
+  });
+
   it('shows what each imported file was checked against, with the file and line', async () => {
     const v = { algo: 'sha256' as const, expected_from: 'checksum_file' as const, source_file: 'SHA256SUMS', line: 2, verified_at: '2026-12-02T05:11:00Z', job_id: 9 };
     mockCommands({
