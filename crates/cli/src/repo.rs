@@ -4,9 +4,10 @@
 //! keyring; the connection settings go to repositories.json, never a secret.
 
 use crate::output;
-use crate::secret_input::given_team_secrets;
+use crate::secret_input::{self, given_team_secrets};
 use clap::Subcommand;
-use imagesmith_engine::team::config::Repositories;
+use imagesmith_engine::secrets::Secret;
+use imagesmith_engine::team::config::{Repositories, TeamRepo};
 use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamStatus};
 use imagesmith_engine::transfer::{CopyRequest, Direction};
 use imagesmith_engine::{CancelToken, DataLayout, Engine, Error};
@@ -140,10 +141,33 @@ pub fn runs_on_team(command: &crate::Command) -> bool {
     !matches!(command, C::Init { .. } | C::RebuildCatalog { .. })
 }
 
-/// Open team repository `name` (secrets from the keyring, else the environment).
+/// Open team repository `name` (secrets from the keyring, else the environment, else asked for on
+/// a terminal).
 pub fn open_team(name: &str) -> Result<imagesmith_engine::Engine, Error> {
-    let (catalog_pw, objects_key) = given_team_secrets(false)?;
+    let repos = Repositories::load()?;
+    let (catalog_pw, objects_key) = team_secrets(repos.get(name), false)?;
     team::open(name, catalog_pw, objects_key)
+}
+
+/// The secrets given to this command (`--password-stdin`, else the environment); on a terminal,
+/// each one neither given nor kept in the keyring for `repo` is asked for, as ssh and psql ask.
+fn team_secrets(repo: Option<&TeamRepo>, from_stdin: bool) -> Result<(Option<Secret>, Option<Secret>), Error> {
+    let (mut catalog, mut objects) = given_team_secrets(from_stdin)?;
+    if let Some(repo) = repo.filter(|_| !from_stdin && secret_input::interactive()) {
+        let (catalog_account, objects_account) = team::accounts(repo);
+        if catalog.is_none() && imagesmith_engine::secrets::stored_at(&catalog_account).is_none() {
+            catalog = secret_input::ask(&format!("Password for the catalog of team repository \"{}\" ({}): ", repo.name, repo.catalog))?;
+        }
+        if objects.is_none() && imagesmith_engine::secrets::stored_at(&objects_account).is_none() {
+            objects = secret_input::ask(&format!(
+                "Secret key for the object store of team repository \"{}\" ({}, access key {}): ",
+                repo.name,
+                repo.objects_url(),
+                repo.access_key_id
+            ))?;
+        }
+    }
+    Ok((catalog, objects))
 }
 
 /// The error of a command that does not run on a team repository yet.
@@ -151,8 +175,8 @@ pub fn not_on_team(name: &str) -> Error {
     Error::new(
         imagesmith_engine::error::code::NOT_ON_TEAM_REPOSITORY,
         format!("This command does not work on team repository \"{name}\" yet."),
-        "On a team repository this version runs everything but the repository's own upkeep (init, info, \
-         rebuild-catalog), which run on the desktop's own repository.",
+        "On a team repository everything runs but a local repository's own upkeep (init, rebuild-catalog), \
+         which runs on the desktop's own repository.",
         "Run it on the local repository: add --repo local, or switch back with `imagesmith-cli repo use local`.",
     )
 }
@@ -161,7 +185,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
     match action {
         RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, upgrade, json } => {
             let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
-            let (catalog_pw, objects_key) = given_team_secrets(password_stdin)?;
+            let (catalog_pw, objects_key) = team_secrets(req.to_repo().ok().as_ref(), password_stdin)?;
             let done = team::connect_and_keep(req, catalog_pw, objects_key, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
             if let Some(e) = &done.secrets_not_kept {
                 eprintln!("warning [{}]: {} The secrets will be asked for each time.", e.code, e.text);
@@ -232,7 +256,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             };
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
-            let (catalog_pw, objects_key) = given_team_secrets(false)?;
+            let (catalog_pw, objects_key) = team_secrets(Some(repo), false)?;
             let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
             match team::connect(repo, &secrets, Migrate::Never) {
                 Ok(status) if json => {
@@ -254,7 +278,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
         RepoAction::Upgrade { name } => {
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
-            let (catalog_pw, objects_key) = given_team_secrets(false)?;
+            let (catalog_pw, objects_key) = team_secrets(Some(repo), false)?;
             let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
             let status = team::connect(repo, &secrets, Migrate::Upgrade)?;
             print_status(&status);

@@ -1,5 +1,6 @@
 //! Secrets from the CLI's input for `server add`, `target add` and the commands that connect:
-//! `--password-stdin` reads one line from stdin, else `IMAGESMITH_PASSWORD`; never an argument.
+//! `--password-stdin` reads one line from stdin, else `IMAGESMITH_PASSWORD`; never an argument. On
+//! a terminal, a team repository's secrets that were neither given nor kept are asked for (echo off).
 
 use imagesmith_engine::secrets::Secret;
 use imagesmith_engine::Error;
@@ -27,6 +28,24 @@ pub fn given_team_secrets(from_stdin: bool) -> Result<(Option<Secret>, Option<Se
         return Ok((Some(catalog), Some(objects)));
     }
     Ok((env_secret(PASSWORD_ENV), env_secret("AWS_SECRET_ACCESS_KEY")))
+}
+
+/// Whether a person is at the keyboard: stdin and stderr are both terminals.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask for a secret on the terminal, without echoing it (rpassword: the terminal's echo is turned
+/// off and back on, also after Ctrl-C). An empty answer is none.
+pub fn ask(prompt: &str) -> Result<Option<Secret>, Error> {
+    let typed = rpassword::prompt_password(prompt).map_err(|e| {
+        Error::invalid_argument(
+            format!("Could not read the secret from the terminal: {e}."),
+            "Give it with --password-stdin, or IMAGESMITH_PASSWORD and AWS_SECRET_ACCESS_KEY.",
+        )
+    })?;
+    Ok(Some(typed).filter(|t| !t.is_empty()).map(Secret::new))
 }
 
 fn env_secret(var: &str) -> Option<Secret> {

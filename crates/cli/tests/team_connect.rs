@@ -244,6 +244,72 @@ fn no_secret_reaches_the_config_file_the_catalogs_the_cache_or_the_logs() {
     }
 }
 
+/// On a terminal, the secrets of a team repository that the keyring cannot give are asked for with
+/// the echo off, as ssh and psql ask, and used; neither is echoed. (The terminal is script(1)'s
+/// pseudo-terminal; the keyring is made unreachable for the command that asks.)
+#[test]
+fn on_a_terminal_the_secrets_the_keyring_cannot_give_are_asked_for_without_echo() {
+    use std::io::{Read, Write};
+    let db = Db::new();
+    let desk = Desk::new();
+    let (code, v) = desk.connect("team", &db, pg_password(), &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let cli = desk.cmd();
+    let mut c = Command::new("script");
+    for (k, v) in cli.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus").env_remove("IMAGESMITH_PASSWORD");
+    let line = format!("{} --repo team list --json", cli.get_program().to_str().unwrap());
+    let mut child = c
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut out = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let wait_for = |text: &str| {
+        let start = std::time::Instant::now();
+        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(text) {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "no {text:?} in {:?}",
+                String::from_utf8_lossy(&seen.lock().unwrap())
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    let mut input = child.stdin.take().unwrap();
+    wait_for("Password for the catalog of team repository \"team\"");
+    input.write_all(format!("{}\n", pg_password()).as_bytes()).unwrap();
+    wait_for("Secret key for the object store of team repository \"team\"");
+    input.write_all(format!("{}\n", server_fact("TS_S3_SECRET_ACCESS_KEY")).as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let shown = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(shown.contains("[]"), "the team's (empty) library was listed: {shown:?}");
+    for secret in [pg_password(), server_fact("TS_S3_SECRET_ACCESS_KEY")] {
+        assert!(!shown.contains(secret), "a secret was echoed: {shown:?}");
+    }
+}
+
 /// The team catalog has the local catalog's tables and columns, name for name, each of the same
 /// type (SQLite's INTEGER, TEXT, REAL, BLOB as bigint, text, double precision, bytea) and
 /// nullability: one set of queries serves both, and a local migration without its twin fails here.
