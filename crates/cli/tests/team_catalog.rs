@@ -87,6 +87,54 @@ fn a_local_repositorys_upkeep_is_refused_on_a_team_repository_before_anything_is
     assert_eq!(db.sql("SELECT count(*) FROM jobs"), "0");
 }
 
+/// What an admin saves on a team repository (an image store, a file server, a cloud target, a
+/// trusted key) and a gold image's state set by another admin name who did it, for every desktop.
+#[test]
+fn what_each_admin_saves_names_who_saved_it() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let run = |desk: &Desk, user: &str, args: &[&str]| {
+        let out = desk.cmd().env("USER", user).args(["--repo", "team"]).args(args).arg("--json").output().unwrap();
+        let (code, v) = json_of(&out);
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    };
+    run(&a, "carol", &["store", "add", "danube", "--url", "http://127.0.0.1:9/images/", "--kind", "imgapi"]);
+    // Saving a WebDAV server connects to nothing.
+    let out = a
+        .cmd()
+        .env("USER", "carol")
+        .env("IMAGESMITH_PASSWORD", "dav-pw")
+        .args(["--repo", "team", "server", "add", "lab-dav", "--protocol", "webdav", "--host", "127.0.0.1", "--port", "9"])
+        .args(["--user", "u"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run(&a, "carol", &["target", "add", "lab", "--image-url", "http://127.0.0.1:9292", "--no-auth"]);
+    let gpg = common::Gpg::new();
+    gpg.generate("Release Signer <release@example.org>", "2y", None);
+    let files = tempfile::tempdir().unwrap();
+    let armored = files.path().join("release.asc");
+    gpg.export("release@example.org", true, &armored);
+    run(&a, "carol", &["key", "add", armored.to_str().unwrap(), "--yes"]);
+
+    // The other desktop, another admin, reads who saved each.
+    let who = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().split('@').next().unwrap().to_string();
+    let first = |v: Value| v.as_array().and_then(|a| a.first().cloned()).unwrap_or_else(|| panic!("empty: {v:#}"));
+    assert_eq!(who(&first(run(&b, "dave", &["store", "list"])), "created_by"), "carol");
+    assert_eq!(who(&first(run(&b, "dave", &["server", "list"])), "created_by"), "carol");
+    assert_eq!(who(&first(run(&b, "dave", &["target", "list"])), "created_by"), "carol");
+    assert_eq!(who(&first(run(&b, "dave", &["key", "list"])), "added_by"), "carol");
+
+    // A gold image captured by carol, promoted by dave.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("app.conf"), "port = 8080\n").unwrap();
+    run(&a, "carol", &["gold", "create", "app-1", "--from", home.path().to_str().unwrap()]);
+    run(&b, "dave", &["gold", "promote", "app-1", "published"]);
+    let shown = run(&a, "carol", &["gold", "show", "app-1"]);
+    assert_eq!((who(&shown, "created_by"), who(&shown, "updated_by")), ("carol".into(), "dave".into()), "{shown:#}");
+}
+
 /// `info` on a team repository: the team's figures and name, this desktop's part, and
 /// diagnostics that name the team and its schema (and no secret).
 #[test]

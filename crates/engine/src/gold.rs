@@ -89,6 +89,8 @@ pub struct GoldImage {
     pub updated_at: String,
     /// Who captured it, as `user@host`; none for images from before Imagesmith recorded it.
     pub created_by: Option<String>,
+    /// Who last changed its state or series, as `user@host`; none when nobody has since it was recorded.
+    pub updated_by: Option<String>,
 }
 
 /// A folder provisioned from an image.
@@ -935,7 +937,7 @@ impl Engine {
 // --- Catalog ---------------------------------------------------------------------------------------
 
 const IMAGE_COLUMNS: &str = "g.id, g.name, g.image_type, s.name, g.version, g.description, g.state, g.files, g.size, g.new_bytes, \
-     g.source, g.created_at, g.updated_at, (s.current_image_id = g.id), g.created_by";
+     g.source, g.created_at, g.updated_at, (s.current_image_id = g.id), g.created_by, g.updated_by";
 
 fn image_row(r: &crate::db::Row<'_>) -> crate::db::SqlResult<GoldImage> {
     Ok(GoldImage {
@@ -954,6 +956,7 @@ fn image_row(r: &crate::db::Row<'_>) -> crate::db::SqlResult<GoldImage> {
         updated_at: r.get(12)?,
         current: r.get::<_, Option<bool>>(13)?.unwrap_or(false),
         created_by: r.get(14)?,
+        updated_by: r.get(15)?,
         copies: Vec::new(),
     })
 }
@@ -1105,7 +1108,10 @@ impl Engine {
                     "Unarchive it first (`imagesmith-cli gold unarchive`), then promote it.",
                 ));
             }
-            tx.execute("UPDATE gold_images SET state = ?1, updated_at = ?2 WHERE id = ?3", params![state.as_str(), clock::now(), g.id])?;
+            tx.execute(
+                "UPDATE gold_images SET state = ?1, updated_at = ?2, updated_by = ?3 WHERE id = ?4",
+                params![state.as_str(), clock::now(), crate::team::who(), g.id],
+            )?;
             get_image(tx, name)
         })
     }
@@ -1117,7 +1123,10 @@ impl Engine {
             if !g.copies.is_empty() {
                 return Err(in_use_by_copies(&g, "archived"));
             }
-            tx.execute("UPDATE gold_images SET state = 'archived', updated_at = ?1 WHERE id = ?2", params![clock::now(), g.id])?;
+            tx.execute(
+                "UPDATE gold_images SET state = 'archived', updated_at = ?1, updated_by = ?2 WHERE id = ?3",
+                params![clock::now(), crate::team::who(), g.id],
+            )?;
             get_image(tx, name)
         })
     }
@@ -1127,7 +1136,10 @@ impl Engine {
         self.write(|tx| {
             let g = get_image(tx, name)?;
             if g.state == GoldState::Archived {
-                tx.execute("UPDATE gold_images SET state = 'testable', updated_at = ?1 WHERE id = ?2", params![clock::now(), g.id])?;
+                tx.execute(
+                    "UPDATE gold_images SET state = 'testable', updated_at = ?1, updated_by = ?2 WHERE id = ?3",
+                    params![clock::now(), crate::team::who(), g.id],
+                )?;
             }
             get_image(tx, name)
         })
@@ -1218,8 +1230,8 @@ impl Engine {
                 tx.query_row("SELECT COALESCE(MAX(series_pos), 0) + 1 FROM gold_images WHERE series_id = ?1", [sid], |r| r.get(0))?;
             tx.execute("UPDATE gold_series SET current_image_id = NULL WHERE current_image_id = ?1 AND id <> ?2", params![g.id, sid])?;
             tx.execute(
-                "UPDATE gold_images SET series_id = ?1, series_pos = ?2, updated_at = ?3 WHERE id = ?4",
-                params![sid, pos, clock::now(), g.id],
+                "UPDATE gold_images SET series_id = ?1, series_pos = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?5",
+                params![sid, pos, clock::now(), crate::team::who(), g.id],
             )?;
             tx.execute("UPDATE gold_series SET current_image_id = COALESCE(current_image_id, ?1) WHERE id = ?2", params![g.id, sid])?;
             Ok(())
@@ -1232,8 +1244,8 @@ impl Engine {
             let (sid, g) = in_series(tx, series, image, |_| "List the series with `imagesmith-cli series show`.".into())?;
             tx.execute("UPDATE gold_series SET current_image_id = NULL WHERE id = ?1 AND current_image_id = ?2", params![sid, g.id])?;
             tx.execute(
-                "UPDATE gold_images SET series_id = NULL, series_pos = NULL, updated_at = ?1 WHERE id = ?2",
-                params![clock::now(), g.id],
+                "UPDATE gold_images SET series_id = NULL, series_pos = NULL, updated_at = ?1, updated_by = ?2 WHERE id = ?3",
+                params![clock::now(), crate::team::who(), g.id],
             )?;
             Ok(())
         })?;

@@ -37,6 +37,8 @@ pub struct ImageStore {
     /// The OpenPGP key a SimpleStreams store's signed (.sjson) files must verify against.
     pub key_fingerprint: Option<String>,
     pub created_at: String,
+    /// Who saved it, as `user@host` (none for stores saved before this was recorded).
+    pub created_by: Option<String>,
 }
 
 /// One image a store offers or a manifest describes.
@@ -101,10 +103,17 @@ pub struct StoreCheck {
 const MAX_JSON: u64 = 64 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-const COLUMNS: &str = "name, url, kind, key_fingerprint, created_at";
+const COLUMNS: &str = "name, url, kind, key_fingerprint, created_at, created_by";
 
 fn from_row(r: &Row<'_>) -> crate::db::SqlResult<ImageStore> {
-    Ok(ImageStore { name: r.get(0)?, url: r.get(1)?, kind: crate::db::word(r, 2)?, key_fingerprint: r.get(3)?, created_at: r.get(4)? })
+    Ok(ImageStore {
+        name: r.get(0)?,
+        url: r.get(1)?,
+        kind: crate::db::word(r, 2)?,
+        key_fingerprint: r.get(3)?,
+        created_at: r.get(4)?,
+        created_by: r.get(5)?,
+    })
 }
 
 fn find(conn: &Connection, name: &str) -> Result<Option<ImageStore>> {
@@ -451,8 +460,8 @@ impl Engine {
                 ));
             }
             tx.execute(
-                "INSERT INTO image_stores (name, url, kind, signing_key, key_fingerprint, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![name, url, kind.as_str(), key, trusted.as_ref().map(|k| k.fingerprint.clone()), clock::now()],
+                "INSERT INTO image_stores (name, url, kind, signing_key, key_fingerprint, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![name, url, kind.as_str(), key, trusted.as_ref().map(|k| k.fingerprint.clone()), clock::now(), crate::team::who()],
             )?;
             Ok(())
         })?;

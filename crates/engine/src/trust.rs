@@ -29,6 +29,8 @@ pub struct KeyInfo {
     pub revoked: bool,
     /// When it was trusted; None for a key only inspected.
     pub added_at: Option<String>,
+    /// Who trusted it, as `user@host` (none for a key only inspected, or trusted before this was recorded).
+    pub added_by: Option<String>,
 }
 
 fn at(secs: u64) -> String {
@@ -47,6 +49,7 @@ fn info(fingerprint: &str, f: &KeyFacts, added_at: Option<String>) -> KeyInfo {
         expired: f.expires.is_some_and(|e| e <= now),
         revoked: f.revoked,
         added_at,
+        added_by: None,
     }
 }
 
@@ -83,13 +86,14 @@ fn not_trusted(fingerprint: &str) -> Error {
 }
 
 /// The stored key whose fingerprint is `wanted` or ends with it (16 hex digits at least).
-fn find(conn: &Connection, wanted: &str) -> Result<(String, Vec<u8>, String)> {
+fn find(conn: &Connection, wanted: &str) -> Result<(String, Vec<u8>, String, Option<String>)> {
     let wanted = normalise_fingerprint(wanted);
     if wanted.len() < 16 || !wanted.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(not_trusted(&wanted));
     }
-    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys WHERE fingerprint LIKE '%' || ?1")?;
-    let rows = stmt.query_map([&wanted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at, added_by FROM trusted_keys WHERE fingerprint LIKE '%' || ?1")?;
+    let rows =
+        stmt.query_map([&wanted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<crate::db::SqlResult<Vec<_>>>()?;
     match <[_; 1]>::try_from(rows) {
         Ok([one]) => Ok(one),
         Err(rows) if rows.is_empty() => Err(not_trusted(&wanted)),
@@ -100,18 +104,18 @@ fn find(conn: &Connection, wanted: &str) -> Result<(String, Vec<u8>, String)> {
     }
 }
 
-fn stored_info(fingerprint: &str, key: &[u8], added_at: String) -> Result<KeyInfo> {
+fn stored_info(fingerprint: &str, key: &[u8], added_at: String, added_by: Option<String>) -> Result<KeyInfo> {
     let key = openpgp::read_key(key)?;
-    Ok(info(fingerprint, &key.facts()?, Some(added_at)))
+    Ok(KeyInfo { added_by, ..info(fingerprint, &key.facts()?, Some(added_at)) })
 }
 
 /// The trusted keys, each described from the key as stored, in the order they were added.
 fn load_all(conn: &Connection) -> Result<Vec<KeyInfo>> {
-    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at FROM trusted_keys ORDER BY added_at, fingerprint")?;
+    let mut stmt = conn.prepare_cached("SELECT fingerprint, key, added_at, added_by FROM trusted_keys ORDER BY added_at, fingerprint")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)))?
         .collect::<crate::db::SqlResult<Vec<_>>>()?;
-    rows.into_iter().map(|(fpr, key, added)| stored_info(&fpr, &key, added)).collect()
+    rows.into_iter().map(|(fpr, key, added, by)| stored_info(&fpr, &key, added, by)).collect()
 }
 
 /// The trusted keys, read and described, to check signatures with.
@@ -266,9 +270,12 @@ impl Engine {
         }
         let stored = key.to_bytes()?;
         self.write(|tx| {
-            let existing: Option<String> =
-                tx.query_row("SELECT added_at FROM trusted_keys WHERE fingerprint = ?1", [&key.fingerprint], |r| r.get(0)).optional()?;
-            if let Some(added) = existing {
+            let existing: Option<(String, Option<String>)> =
+                tx.query_row("SELECT added_at, added_by FROM trusted_keys WHERE fingerprint = ?1", [&key.fingerprint], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })
+                .optional()?;
+            if let Some((added, by)) = existing {
                 // The same key again, as its publisher exports it now (a new expiry, more user ids):
                 // what is kept is replaced, since the admin confirmed the same fingerprint.
                 tx.execute(
@@ -281,21 +288,22 @@ impl Engine {
                         facts.expires.map(at)
                     ],
                 )?;
-                return Ok(info(&key.fingerprint, &facts, Some(added)));
+                return Ok(KeyInfo { added_by: by, ..info(&key.fingerprint, &facts, Some(added)) });
             }
-            let now = clock::now();
+            let (now, who) = (clock::now(), crate::team::who());
             tx.execute(
-                "INSERT INTO trusted_keys (fingerprint, key, user_ids, created_at, expires_at, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO trusted_keys (fingerprint, key, user_ids, created_at, expires_at, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     key.fingerprint,
                     stored,
                     serde_json::to_string(&facts.user_ids).expect("serialisable"),
                     at(facts.created),
                     facts.expires.map(at),
-                    now
+                    now,
+                    who
                 ],
             )?;
-            Ok(info(&key.fingerprint, &facts, Some(now)))
+            Ok(KeyInfo { added_by: Some(who), ..info(&key.fingerprint, &facts, Some(now)) })
         })
     }
 
@@ -308,8 +316,8 @@ impl Engine {
     /// from then on by an unknown key; what was imported with them stays as it was recorded.
     pub fn remove_trusted_key(&self, fingerprint: &str) -> Result<KeyInfo> {
         self.write(|tx| {
-            let (fpr, key, added) = find(tx, fingerprint)?;
-            let shown = stored_info(&fpr, &key, added)?;
+            let (fpr, key, added, by) = find(tx, fingerprint)?;
+            let shown = stored_info(&fpr, &key, added, by)?;
             tx.execute("DELETE FROM trusted_keys WHERE fingerprint = ?1", [&fpr])?;
             let owner = shown.user_ids.first().cloned().unwrap_or_else(|| fpr.clone());
             crate::deletions::record(tx, crate::deletions::DeletedKind::Key, &owner, Some(&fpr))?;

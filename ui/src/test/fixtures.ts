@@ -59,7 +59,7 @@ export function gold(id: number, over: Partial<GoldImage> = {}): GoldImage {
   return {
     id, name: `img-${id}`, image_type: 'software', series: null, version: '', description: '', state: 'testable', files: 3, size: 4096,
     new_bytes: 1024, source: '/srv/homes/app', copies: [], current: false, created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: 'admin@desk',
-    ...over,
+    updated_by: null, ...over,
   };
 }
 

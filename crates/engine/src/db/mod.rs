@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0019_who_made.sql"),
     include_str!("../../migrations/0020_who_changed.sql"),
     include_str!("../../migrations/0021_deletions.sql"),
+    include_str!("../../migrations/0022_who_saved.sql"),
 ];
 
 /// The schema version this binary writes.

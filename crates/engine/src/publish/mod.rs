@@ -79,6 +79,8 @@ pub struct Target {
     pub application_credential_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Who saved it, as `user@host` (none for targets saved before this was recorded).
+    pub created_by: Option<String>,
 }
 
 /// What the user enters to add a target. Domains default to `Default`, the interface to `public`.

@@ -6,7 +6,7 @@ use crate::db::{params, Connection, OptionalExtension, Row};
 use crate::error::{code, Error, Result};
 
 const COLUMNS: &str = "id, name, auth, auth_url, image_url, region, interface, username, user_domain, project, \
-     project_domain, app_credential_id, created_at, updated_at";
+     project_domain, app_credential_id, created_at, updated_at, created_by";
 
 fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Target> {
     Ok(Target {
@@ -24,6 +24,7 @@ fn from_row(r: &Row<'_>) -> crate::db::SqlResult<Target> {
         application_credential_id: r.get(11)?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
+        created_by: r.get(14)?,
     })
 }
 
@@ -65,7 +66,10 @@ pub fn insert(conn: &Connection, t: &NewTarget) -> Result<i64> {
     }
     let now = clock::now();
     Ok(conn.query_row(
-        &format!("INSERT INTO targets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id", &COLUMNS[4..]),
+        &format!(
+            "INSERT INTO targets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+            &COLUMNS[4..]
+        ),
         params![
             t.name,
             t.auth.as_str(),
@@ -79,7 +83,8 @@ pub fn insert(conn: &Connection, t: &NewTarget) -> Result<i64> {
             t.project_domain,
             t.application_credential_id,
             now,
-            now
+            now,
+            crate::team::who()
         ],
         |r| r.get(0),
     )?)

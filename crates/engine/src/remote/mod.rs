@@ -116,6 +116,8 @@ pub struct Server {
     pub url: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Who saved it, as `user@host` (none for servers saved before this was recorded).
+    pub created_by: Option<String>,
 }
 
 /// What a new server is made of (`add_server`).
@@ -415,7 +417,7 @@ fn invalid(text: String, recovery: &str) -> Error {
 // ---- catalog ----
 
 const COLUMNS: &str =
-    "id, name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at";
+    "id, name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at, created_by";
 
 fn row_to_server(r: &crate::db::Row<'_>) -> crate::db::SqlResult<Server> {
     let mut s = Server {
@@ -432,6 +434,7 @@ fn row_to_server(r: &crate::db::Row<'_>) -> crate::db::SqlResult<Server> {
         url: String::new(),
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        created_by: r.get(12)?,
     };
     s.url = url_for(&s, &RemotePath::parse(&s.path).unwrap_or(RemotePath { absolute: false, parts: vec![] }));
     Ok(s)
@@ -531,9 +534,9 @@ impl Engine {
                 ));
             }
             Ok(tx.query_row(
-                "INSERT INTO servers (name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9) RETURNING id",
-                params![name, spec.protocol.as_str(), host, port, stored_path, user, key_file, fingerprint, now],
+                "INSERT INTO servers (name, protocol, host, port, base_path, \"user\", key_file, host_key_fingerprint, secret_in_keyring, created_at, updated_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9, ?10) RETURNING id",
+                params![name, spec.protocol.as_str(), host, port, stored_path, user, key_file, fingerprint, now, crate::team::who()],
                 |r| r.get::<_, i64>(0),
             )?)
         })?;

@@ -31,7 +31,7 @@ export function target(name: string, over: Partial<Target> = {}): Target {
   return {
     id: 1, name, auth: 'none', auth_url: null, image_url: 'http://127.0.0.1:9292', region: null, interface: 'public',
     username: null, user_domain: null, project: null, project_domain: null, application_credential_id: null,
-    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
+    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null, ...over,
   };
 }
 

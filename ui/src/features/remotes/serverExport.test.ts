@@ -15,7 +15,7 @@ function profile(): Profile {
 
 const dav: Server = {
   id: 1, name: 'dav', protocol: 'webdav', host: '127.0.0.1', port: 8080, path: '/exports', user: 'davuser', key_file: null,
-  host_key_fingerprint: null, secret_in_keyring: false, url: 'http://davuser@127.0.0.1:8080/exports', created_at: '', updated_at: '',
+  host_key_fingerprint: null, secret_in_keyring: false, url: 'http://davuser@127.0.0.1:8080/exports', created_at: '', updated_at: '', created_by: null,
 };
 
 function serversApi(): ServersApi {

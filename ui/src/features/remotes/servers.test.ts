@@ -9,7 +9,7 @@ const FP = `SHA256:${'A'.repeat(43)}`;
 function server(name: string, over: Partial<Server> = {}): Server {
   return {
     id: 1, name, protocol: 'sftp', host: '127.0.0.1', port: 2222, path: 'exports', user: 'alice', key_file: null, host_key_fingerprint: null,
-    secret_in_keyring: true, url: 'sftp://alice@127.0.0.1:2222/exports', created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', ...over,
+    secret_in_keyring: true, url: 'sftp://alice@127.0.0.1:2222/exports', created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', created_by: null, ...over,
   };
 }
 

@@ -9,7 +9,7 @@ import { groupedFingerprint, TrustedKeys } from './trustedKeys.svelte';
 const FPR = '4D64FEC119C2029067D6E791F8D2585B8783D481';
 const key = (over: Partial<KeyInfo> = {}): KeyInfo => ({
   fingerprint: FPR, user_ids: ['Debian Stable Release Key (12/bookworm) <debian-release@lists.debian.org>'], algorithm: 'EdDSALegacy', subkeys: 0,
-  created_at: '2023-01-21T21:16:14.000Z', expires_at: '2031-01-19T21:16:14.000Z', expired: false, revoked: false, added_at: null, ...over,
+  created_at: '2023-01-21T21:16:14.000Z', expires_at: '2031-01-19T21:16:14.000Z', expired: false, revoked: false, added_at: null, added_by: null, ...over,
 });
 
 describe('TrustedKeys', () => {
@@ -23,7 +23,7 @@ describe('TrustedKeys', () => {
       list_trusted_keys: () => trusted,
       signature_policy: () => ({ require_signature: false }),
       inspect_key: () => key(),
-      trust_key: () => { trusted = [key({ added_at: '2026-12-03T10:00:00.000Z' })]; return trusted[0]; },
+      trust_key: () => { trusted = [key({ added_at: '2026-12-03T10:00:00.000Z', added_by: 'carol@desk' })]; return trusted[0]; },
       remove_trusted_key: () => { const k = trusted[0]; trusted = []; return k; },
     });
     const keys = new TrustedKeys();
@@ -43,6 +43,7 @@ describe('TrustedKeys', () => {
     expect(calls.find((c) => c.cmd === 'trust_key')!.args).toEqual({ source: { type: 'text', text: '-----BEGIN PGP PUBLIC KEY BLOCK-----' }, fingerprint: FPR });
     const row = await screen.findByTestId('trusted-key');
     expect(row.dataset.fingerprint).toBe(FPR);
+    expect(within(row).getByTestId('key-added')).toHaveTextContent('by carol@desk');
     expect(screen.queryByTestId('key-preview')).toBeNull();
 
     await user.click(within(row).getByTestId('remove-key'));

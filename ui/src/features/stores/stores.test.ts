@@ -25,7 +25,7 @@ beforeAll(() => { globalThis.ResizeObserver = SizedObserver as unknown as typeof
 afterAll(() => { globalThis.ResizeObserver = noLayout; });
 
 function store(name: string, over: Partial<ImageStore> = {}): ImageStore {
-  return { name, url: `http://127.0.0.1:38090/${name}`, kind: 'imgapi', key_fingerprint: null, created_at: '2026-12-01T10:00:00Z', ...over };
+  return { name, url: `http://127.0.0.1:38090/${name}`, kind: 'imgapi', key_fingerprint: null, created_at: '2026-12-01T10:00:00Z', created_by: null, ...over };
 }
 
 function image(id: string, over: Partial<RemoteImage> = {}): RemoteImage {

@@ -938,6 +938,8 @@ export type GoldImage = {
 	updated_at: string,
 	/**  Who captured it, as `user@host`; none for images from before Imagesmith recorded it. */
 	created_by: string | null,
+	/**  Who last changed its state or series, as `user@host`; none when nobody has since it was recorded. */
+	updated_by: string | null,
 };
 
 /**  What a gold import takes: an archive made by `gold export`, or any tar.gz of a home. */
@@ -971,6 +973,8 @@ export type ImageStore = {
 	/**  The OpenPGP key a SimpleStreams store's signed (.sjson) files must verify against. */
 	key_fingerprint: string | null,
 	created_at: string,
+	/**  Who saved it, as `user@host` (none for stores saved before this was recorded). */
+	created_by: string | null,
 };
 
 /**  One file to import, with what the user chose or confirmed. */
@@ -1135,6 +1139,8 @@ export type KeyInfo = {
 	revoked: boolean,
 	/**  When it was trusted; None for a key only inspected. */
 	added_at: string | null,
+	/**  Who trusted it, as `user@host` (none for a key only inspected, or trusted before this was recorded). */
+	added_by: string | null,
 };
 
 /**  Where a key to trust comes from. */
@@ -1602,6 +1608,8 @@ export type Server = {
 	url: string,
 	created_at: string,
 	updated_at: string,
+	/**  Who saved it, as `user@host` (none for servers saved before this was recorded). */
+	created_by: string | null,
 };
 
 /**  What to export where (`export_profile_to_server`). */
@@ -1791,6 +1799,8 @@ export type Target = {
 	application_credential_id: string | null,
 	created_at: string,
 	updated_at: string,
+	/**  Who saved it, as `user@host` (none for targets saved before this was recorded). */
+	created_by: string | null,
 };
 
 /**  The result of adding a target: the row, and whether its secret went into the keyring. */
