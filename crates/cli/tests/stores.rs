@@ -7,63 +7,13 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const UUID_A: &str = "2b683a82-a066-11e3-97ab-2faa44701c5a";
 const UUID_B: &str = "c02a2044-c1bd-11e4-bd8c-dfc1db8b0182";
 const UUID_C: &str = "7b5981c4-1889-11e7-b4c5-3f3bdfc9b88b";
-
-/// A folder of this test run's own on the web server: (its path on disk, its URL).
-fn site(test: &str) -> (PathBuf, String) {
-    let rel = format!("{test}-{}", std::process::id());
-    let dir = Path::new(server_fact("TS_HTTP_ROOT")).join(&rel);
-    std::fs::create_dir_all(&dir).unwrap();
-    (dir, format!("{}/{rel}", server_fact("TS_HTTP_URL")))
-}
-
-fn sha1_of(path: &Path) -> String {
-    let out = Command::new("sha1sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
-}
-
-/// Compress `src` with the real tool (gzip, bzip2, xz) into `dest`.
-fn compress(tool: &str, src: &Path, dest: &Path) {
-    let out = Command::new(tool).args(["-c", "-9"]).arg(src).output().unwrap();
-    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
-    std::fs::write(dest, out.stdout).unwrap();
-}
-
-/// Publish an image in an IMGAPI tree: images/UUID/file and its manifest; returns the manifest.
-fn imgapi_image(root: &Path, uuid: &str, name: &str, version: &str, file: &Path, compression: &str) -> Value {
-    let dir = root.join("images").join(uuid);
-    std::fs::create_dir_all(&dir).unwrap();
-    let served = dir.join("file");
-    match compression {
-        "none" => {
-            std::fs::copy(file, &served).unwrap();
-        }
-        "gzip" => compress("gzip", file, &served),
-        "bzip2" => compress("bzip2", file, &served),
-        "xz" => compress("xz", file, &served),
-        other => panic!("{other}"),
-    }
-    let m = json!({
-        "v": 2, "uuid": uuid, "owner": "930896af-bf8c-48d4-885c-6573a94b1853", "name": name, "version": version,
-        "state": "active", "disabled": false, "public": true, "published_at": format!("2026-11-{:02}T10:00:00Z", version.len() + 10),
-        "type": "zvol", "os": "linux", "description": format!("{name} {version} for KVM"),
-        "tags": {"role": "os", "kvm": true},
-        "requirements": {"arch": "x86_64"},
-        "files": [{"sha1": sha1_of(&served), "size": std::fs::metadata(&served).unwrap().len(), "compression": compression}]
-    });
-    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    m
-}
-
-fn write_index(root: &Path, manifests: &[Value]) {
-    std::fs::write(root.join("images/index.json"), serde_json::to_vec(manifests).unwrap()).unwrap();
-}
 
 #[test]
 fn a_manifest_url_import_takes_its_defaults_and_verifies_the_file_against_it() {

@@ -244,3 +244,71 @@ fn the_cache_is_pruned_to_its_limit_least_recently_used_first_and_fetched_again_
     assert_eq!(code, 0);
     assert!(!cached_objects(&a).iter().any(|p| p.ends_with(&sha256_of(&iso)[2..])), "the idle ISO went when the repository was opened");
 }
+
+/// Files from URLs, images from an image store and publishing to a cloud work on a team repository
+/// as locally, against the run's nginx and Glance: a URL import goes to the bucket with its
+/// source, an IMGAPI store saved by one desktop is imported from by another, and a third use —
+/// publishing the URL's image to Glance — reads the bytes through the desktop's cache, re-hashed,
+/// and records a verified publication every desktop sees.
+#[test]
+fn urls_image_stores_and_publishing_work_on_a_team_repository() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let ok = |desk: &Desk, args: &[&str]| {
+        let (code, v) = desk.json(&[&["--repo", "team"][..], args].concat());
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    };
+
+    // A disk image from a URL, with its SHA-256 given.
+    let (root, base) = common::site("team-urls");
+    let disk = root.join("disk.img");
+    std::fs::write(&disk, (0..(3u32 << 18)).flat_map(|i| i.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let sha = sha256_of(&disk);
+    let url = format!("{base}/disk.img");
+    let report = ok(&a, &["import", &url, "--checksum", &format!("sha256:{sha}"), "--kind", "disk_image"]);
+    assert_eq!(outcome(&report, 0), "imported", "{report:#}");
+    let art = &report["items"][0]["artifact"];
+    assert_eq!((art["source"]["kind"].as_str(), art["source"]["url"].as_str()), (Some("url"), Some(url.as_str())), "{art:#}");
+    assert_eq!(head_status(&db, &sha), "200", "the bytes are in the team's bucket");
+
+    // An IMGAPI store saved on one desktop, imported from on the other.
+    common::write_index(
+        &root,
+        &[common::imgapi_image(&root, "2b683a82-a066-11e3-97ab-2faa44701c5a", "ipxe", "1.21.1", &fixture("ipxe.iso"), "gzip")],
+    );
+    ok(&a, &["store", "add", "danube", "--url", &base]);
+    let report = ok(&b, &["store", "import", "danube", "2b683a82-a066-11e3-97ab-2faa44701c5a", "--kind", "os", "--os", "linux"]);
+    assert_eq!(outcome(&report, 0), "imported", "{report:#}");
+    let shown = ok(&a, &["show", "ipxe-1.21.1"]);
+    assert_eq!(
+        (shown["source"]["kind"].as_str(), shown["sha256"].as_str()),
+        (Some("store"), Some(sha256_of(&fixture("ipxe.iso")).as_str())),
+        "stored decompressed: {shown:#}"
+    );
+
+    // Published from the other desktop (whose cache lacks the URL's bytes) to the run's Glance.
+    ok(&b, &["target", "add", "lab", "--image-url", common::server_fact("TS_GLANCE_URL"), "--no-auth"]);
+    let name = format!("team-disk-{}", rand_u64());
+    let report = ok(&b, &["publish", "disk.img", "--target", "lab", "--name", &name, "--disk-format", "raw", "--no-convert"]);
+    let p = &report["publications"][0];
+    assert_eq!((p["status"].as_str(), p["verified"].as_bool()), (Some("active"), Some(true)), "{p:#}");
+    let listed = ok(&a, &["publications", "--artifact", "disk.img"]);
+    assert_eq!(listed[0]["remote_id"], p["remote_id"], "the other desktop sees the publication: {listed:#}");
+    let glance = Command::new("curl")
+        .args(["-sf", "-m", "20", &format!("{}/v2/images/{}", common::server_fact("TS_GLANCE_URL"), p["remote_id"].as_str().unwrap())])
+        .output()
+        .unwrap();
+    let image: serde_json::Value = serde_json::from_slice(&glance.stdout).unwrap();
+    assert_eq!(image["size"].as_u64(), Some(std::fs::metadata(&disk).unwrap().len()), "{image:#}");
+    let _ = Command::new("curl")
+        .args([
+            "-s",
+            "-m",
+            "20",
+            "-X",
+            "DELETE",
+            &format!("{}/v2/images/{}", common::server_fact("TS_GLANCE_URL"), p["remote_id"].as_str().unwrap()),
+        ])
+        .output();
+}
