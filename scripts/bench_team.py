@@ -11,6 +11,10 @@ Run under scripts/with-servers.sh with PostgreSQL, SeaweedFS and a Secret Servic
 2. A team catalog seeded with 100,000 artifacts and 100,000 jobs (rows written with
    generate_series, as the local bench writes them straight into SQLite): the app's launch queries
    timed by `seed_catalog --team`.
+3. NOTIFY fan-out (`notify_fanout`, an example next to seed_catalog): BENCH_TEAM_DESKTOPS (80) open
+   apps waiting for changes as the app's watcher does, another desktop changing an artifact
+   BENCH_TEAM_CHANGES (20) times; how long each change takes to reach every desktop, and the
+   catalog's transactions per change per desktop (pg_stat_database).
 Figures go to docs/SCALING.md and docs/BENCHMARKS.md; nothing here asserts a time.
 """
 import concurrent.futures
@@ -180,3 +184,15 @@ print(f"\nTeam catalog seeded with 100,000 artifacts and 100,000 jobs in {time.m
       f"(database size {psql(db, 'SELECT pg_size_pretty(pg_database_size(current_database()))')}); "
       "the app's launch queries on a newly opened team repository:")
 subprocess.run(seed_cmd.split() + ["--team", "big", "100000"], env=env, check=True)
+
+# ---- 3. NOTIFY fan-out: many open apps waiting on that catalog, another desktop changing it ----
+fanout = seed_cmd.replace("seed_catalog", "notify_fanout")
+desktops = int(os.environ.get("BENCH_TEAM_DESKTOPS", "80"))
+changes = int(os.environ.get("BENCH_TEAM_CHANGES", "20"))
+xacts = lambda: int(psql(db, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
+before = xacts()
+print()
+subprocess.run(fanout.split() + ["big", str(desktops), str(changes)], env=env, check=True)
+per = (xacts() - before) / (desktops * (changes + 1))
+print(f"catalog transactions in that run, per change per open desktop: {per:.1f} "
+      "(opening each desktop, its stamp reads and the changes themselves included)")
