@@ -93,12 +93,7 @@ fn a_local_repositorys_upkeep_is_refused_on_a_team_repository_before_anything_is
 fn what_each_admin_saves_names_who_saved_it() {
     let db = Db::new();
     let (a, b) = two_desks(&db);
-    let run = |desk: &Desk, user: &str, args: &[&str]| {
-        let out = desk.cmd().env("USER", user).args(["--repo", "team"]).args(args).arg("--json").output().unwrap();
-        let (code, v) = json_of(&out);
-        assert_eq!(code, 0, "{args:?}: {v:#}");
-        v
-    };
+    let run = |desk: &Desk, user: &str, args: &[&str]| desk.as_user(user, args);
     run(&a, "carol", &["store", "add", "danube", "--url", "http://127.0.0.1:9/images/", "--kind", "imgapi"]);
     // Saving a WebDAV server connects to nothing.
     let out = a
@@ -241,12 +236,7 @@ fn hostname() -> String {
 fn a_change_by_another_admin_records_who_made_it() {
     let db = Db::new();
     let (a, b) = two_desks(&db);
-    let as_user = |desk: &Desk, user: &str, args: &[&str]| {
-        let out = desk.cmd().env("USER", user).args(["--repo", "team"]).args(args).arg("--json").output().unwrap();
-        let (code, v) = json_of(&out);
-        assert_eq!(code, 0, "{args:?}: {v:#}");
-        v
-    };
+    let as_user = |desk: &Desk, user: &str, args: &[&str]| desk.as_user(user, args);
     let (iso, script) = (common::fixture("ipxe.iso"), common::fixture("post-install.sh"));
     as_user(&a, "alice", &["import", iso.to_str().unwrap(), "--kind", "os", "--os", "linux"]);
     as_user(&a, "alice", &["import", script.to_str().unwrap()]);

@@ -40,6 +40,14 @@ impl Desk {
         json_of(&self.cmd().args(args).arg("--json").output().unwrap())
     }
 
+    /// `--repo team ARGS --json` as OS user `user` (who the team's rows then name); must succeed.
+    pub fn as_user(&self, user: &str, args: &[&str]) -> Value {
+        let out = self.cmd().env("USER", user).args(["--repo", "team"]).args(args).arg("--json").output().unwrap();
+        let (code, v) = json_of(&out);
+        assert_eq!(code, 0, "{args:?}: {v:#}");
+        v
+    }
+
     /// `repo connect NAME` to this test's database and prefix, both secrets on stdin (and `extra` arguments).
     pub fn connect(&self, name: &str, db: &Db, catalog_pw: &str, extra: &[&str]) -> (i32, Value) {
         Conn { name: name.into(), input: secrets_input(catalog_pw), extra: extra.iter().map(|e| e.to_string()).collect(), ..Conn::to(db) }

@@ -66,7 +66,7 @@ export class History {
       this.error = null;
       // The open job, when it was still running (another desktop's ends here too): read again,
       // kept on screen meanwhile. An ended job does not change.
-      if (this.detail && !isFinished(this.detail.state)) void this.#readOpenAgain(this.detail.id);
+      if (this.detail && !isFinished(this.detail.state)) void this.#read(this.detail.id);
     } catch (e) {
       if (generation === this.#generation) this.error = asIpcError(e);
     } finally {
@@ -94,7 +94,8 @@ export class History {
     }
   }
 
-  async #readOpenAgain(id: number): Promise<void> {
+  /** Job `id`'s details, unless another job was opened meanwhile. */
+  async #read(id: number): Promise<void> {
     try {
       const detail = await api.getJob(id);
       if (this.openId === id) this.detail = detail;
@@ -107,12 +108,6 @@ export class History {
     this.openId = id;
     this.detail = null;
     this.detailError = null;
-    if (id == null) return;
-    try {
-      const detail = await api.getJob(id);
-      if (this.openId === id) this.detail = detail;
-    } catch (e) {
-      if (this.openId === id) this.detailError = asIpcError(e);
-    }
+    if (id != null) await this.#read(id);
   }
 }
