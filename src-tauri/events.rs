@@ -47,6 +47,14 @@ pub const POLL: Duration = Duration::from_millis(500);
 /// How often the watcher settles what this process imported (see the engine's `durability`).
 pub const SETTLE_EVERY: Duration = Duration::from_secs(60);
 
+/// Every list changed: the window reads them all again.
+fn announce_all<R: Runtime>(app: &AppHandle<R>, now: &imagesmith_engine::ChangeStamp) {
+    let _ = JobsChanged { stamp: now.jobs }.emit(app);
+    let _ = CatalogChanged { stamp: now.artifacts }.emit(app);
+    let _ = ProfilesChanged { stamp: now.profiles }.emit(app);
+    let _ = GoldChanged { stamp: now.gold }.emit(app);
+}
+
 /// Start the watcher thread; it lives as long as the process. `current` is the engine of the
 /// repository open in the window (another one when a team repository is opened later).
 pub fn watch_changes<R: Runtime>(app: AppHandle<R>, current: impl Fn() -> Arc<Engine> + Send + 'static) {
@@ -69,10 +77,7 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, current: impl Fn() -> Arc<En
                     online = true;
                     seen = engine.change_stamp().ok();
                     if let Some(now) = &seen {
-                        let _ = JobsChanged { stamp: now.jobs }.emit(&app);
-                        let _ = CatalogChanged { stamp: now.artifacts }.emit(&app);
-                        let _ = ProfilesChanged { stamp: now.profiles }.emit(&app);
-                        let _ = GoldChanged { stamp: now.gold }.emit(&app);
+                        announce_all(&app, now);
                     }
                 }
                 // A local repository: every POLL. A team's: when its catalog NOTIFYs a change.
@@ -98,10 +103,7 @@ pub fn watch_changes<R: Runtime>(app: AppHandle<R>, current: impl Fn() -> Arc<En
                     online = true;
                     let _ = RepositoryStatusChanged { online: true, error: None }.emit(&app);
                     seen = None;
-                    let _ = JobsChanged { stamp: now.jobs }.emit(&app);
-                    let _ = CatalogChanged { stamp: now.artifacts }.emit(&app);
-                    let _ = ProfilesChanged { stamp: now.profiles }.emit(&app);
-                    let _ = GoldChanged { stamp: now.gold }.emit(&app);
+                    announce_all(&app, &now);
                 }
                 if let Some(before) = &seen {
                     if before.jobs != now.jobs {

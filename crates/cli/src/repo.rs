@@ -6,9 +6,9 @@
 use crate::output;
 use crate::secret_input::{self, given_team_secrets};
 use clap::Subcommand;
-use imagesmith_engine::secrets::Secret;
+use imagesmith_engine::secrets::{stored_at, Secret};
 use imagesmith_engine::team::config::{Repositories, TeamRepo};
-use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamStatus};
+use imagesmith_engine::team::{self, ConnectRequest, Migrate, Prefer, TeamSecrets, TeamStatus};
 use imagesmith_engine::transfer::{CopyRequest, Direction};
 use imagesmith_engine::{CancelToken, DataLayout, Engine, Error};
 use serde_json::json;
@@ -145,29 +145,41 @@ pub fn runs_on_team(command: &crate::Command) -> bool {
 /// a terminal).
 pub fn open_team(name: &str) -> Result<imagesmith_engine::Engine, Error> {
     let repos = Repositories::load()?;
-    let (catalog_pw, objects_key) = team_secrets(repos.get(name), false)?;
-    team::open(name, catalog_pw, objects_key)
+    let repo = repos.get(name).ok_or_else(|| repos.unknown(name))?;
+    let secrets = team_secrets(repo, false, Prefer::Keyring)?;
+    Engine::open_team(repo, &secrets)
 }
 
-/// The secrets given to this command (`--password-stdin`, else the environment); on a terminal,
-/// each one neither given nor kept in the keyring for `repo` is asked for, as ssh and psql ask.
-fn team_secrets(repo: Option<&TeamRepo>, from_stdin: bool) -> Result<(Option<Secret>, Option<Secret>), Error> {
-    let (mut catalog, mut objects) = given_team_secrets(from_stdin)?;
-    if let Some(repo) = repo.filter(|_| !from_stdin && secret_input::interactive()) {
-        let (catalog_account, objects_account) = team::accounts(repo);
-        if catalog.is_none() && imagesmith_engine::secrets::stored_at(&catalog_account).is_none() {
-            catalog = secret_input::ask(&format!("Password for the catalog of team repository \"{}\" ({}): ", repo.name, repo.catalog))?;
-        }
-        if objects.is_none() && imagesmith_engine::secrets::stored_at(&objects_account).is_none() {
-            objects = secret_input::ask(&format!(
-                "Secret key for the object store of team repository \"{}\" ({}, access key {}): ",
-                repo.name,
-                repo.objects_url(),
-                repo.access_key_id
-            ))?;
-        }
+/// The secrets for `repo`: given to this command (`--password-stdin`, else the environment) or
+/// kept in the keyring, whichever `prefer` names first; on a terminal, one that neither has is
+/// asked for, as ssh and psql ask. The keyring is asked once per secret.
+fn team_secrets(repo: &TeamRepo, from_stdin: bool, prefer: Prefer) -> Result<TeamSecrets, Error> {
+    let (catalog, objects) = given_team_secrets(from_stdin)?;
+    if from_stdin || !secret_input::interactive() {
+        return team::secrets_for(repo, catalog, objects, prefer);
     }
-    Ok((catalog, objects))
+    let (catalog_account, objects_account) = team::accounts(repo);
+    let one = |given: Option<Secret>, account: &str, prompt: String| {
+        let found = match prefer {
+            Prefer::Given => given.or_else(|| stored_at(account)),
+            Prefer::Keyring => stored_at(account).or(given),
+        };
+        found.map_or_else(|| secret_input::ask(&prompt), |s| Ok(Some(s)))
+    };
+    let catalog =
+        one(catalog, &catalog_account, format!("Password for the catalog of team repository \"{}\" ({}): ", repo.name, repo.catalog))?;
+    let objects = one(
+        objects,
+        &objects_account,
+        format!(
+            "Secret key for the object store of team repository \"{}\" ({}, access key {}): ",
+            repo.name,
+            repo.objects_url(),
+            repo.access_key_id
+        ),
+    )?;
+    // Found or typed: nothing is looked up again.
+    team::secrets_for(repo, catalog, objects, Prefer::Given)
 }
 
 /// The error of a command that does not run on a team repository yet.
@@ -185,7 +197,14 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
     match action {
         RepoAction::Connect { name, catalog, objects, endpoint, region, access_key_id, password_stdin, upgrade, json } => {
             let req = ConnectRequest { name, catalog, objects, endpoint, region, access_key_id: access_key_id.unwrap_or_default() };
-            let (catalog_pw, objects_key) = team_secrets(req.to_repo().ok().as_ref(), password_stdin)?;
+            let (catalog_pw, objects_key) = match req.to_repo() {
+                Ok(repo) => {
+                    let s = team_secrets(&repo, password_stdin, Prefer::Given)?;
+                    (Some(s.catalog), Some(s.objects))
+                }
+                // connect_and_keep says what is wrong with the request.
+                Err(_) => given_team_secrets(password_stdin)?,
+            };
             let done = team::connect_and_keep(req, catalog_pw, objects_key, if upgrade { Migrate::Upgrade } else { Migrate::Create })?;
             if let Some(e) = &done.secrets_not_kept {
                 eprintln!("warning [{}]: {} The secrets will be asked for each time.", e.code, e.text);
@@ -256,8 +275,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
             };
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
-            let (catalog_pw, objects_key) = team_secrets(Some(repo), false)?;
-            let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
+            let secrets = team_secrets(repo, false, Prefer::Keyring)?;
             match team::connect(repo, &secrets, Migrate::Never) {
                 Ok(status) if json => {
                     output::json(&json!({"kind": "team", "online": true, "status": status}));
@@ -278,8 +296,7 @@ pub fn run(action: RepoAction, local: &DataLayout, chosen_team: Option<String>) 
         RepoAction::Upgrade { name } => {
             let repos = Repositories::load()?;
             let repo = repos.get(&name).ok_or_else(|| repos.unknown(&name))?;
-            let (catalog_pw, objects_key) = team_secrets(Some(repo), false)?;
-            let secrets = team::secrets_for(repo, catalog_pw, objects_key, Prefer::Keyring)?;
+            let secrets = team_secrets(repo, false, Prefer::Keyring)?;
             let status = team::connect(repo, &secrets, Migrate::Upgrade)?;
             print_status(&status);
             Ok(ExitCode::SUCCESS)

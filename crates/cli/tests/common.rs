@@ -175,13 +175,14 @@ pub fn servers_env() -> &'static std::collections::HashMap<String, String> {
     ENV.get_or_init(|| {
         let path = std::env::var("IMAGESMITH_SERVERS_ENV")
             .expect("IMAGESMITH_SERVERS_ENV is not set: run `make test`, or scripts/with-servers.sh cargo nextest run …");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        read_servers_env(Path::new(&path))
     })
+}
+
+/// A servers.env file's KEY=VALUE lines (scripts/servers.sh writes no quoting).
+pub fn read_servers_env(path: &Path) -> std::collections::HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// One value of servers.env; panics naming the server to start when it is missing.

@@ -42,12 +42,7 @@ fn an_upload_killed_between_parts_leaves_nothing_visible_and_the_same_import_res
     let big = noise(dir.path(), "disk.img", 12 << 20, 7);
     let sha = sha256_of(&big);
     let import = |failpoint: Option<&str>| {
-        let mut c = desk.cmd();
-        c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
-        if let Some(f) = failpoint {
-            c.env("IMAGESMITH_FAILPOINT", f);
-        }
-        c.args(["--repo", "team", "import", big.to_str().unwrap(), "--kind", "disk_image", "--json"]).output().unwrap()
+        spawn_team(desk, failpoint, &["import", big.to_str().unwrap(), "--kind", "disk_image"]).wait_with_output().unwrap()
     };
 
     // Killed (SIGKILL) after the second of three parts.
@@ -80,11 +75,7 @@ fn an_upload_cut_when_the_object_store_goes_away_fails_clearly_and_resumes_when_
     let dir = tempfile::tempdir().unwrap();
     let big = noise(dir.path(), "disk.img", 12 << 20, 11);
     let sha = sha256_of(&big);
-    let import = || {
-        let mut c = desk.cmd();
-        c.env("IMAGESMITH_S3_PART_SIZE", (5u64 << 20).to_string());
-        json_of(&c.args(["--repo", "team", "import", big.to_str().unwrap(), "--kind", "disk_image", "--json"]).output().unwrap())
-    };
+    let import = || finished(spawn_team(&desk, None, &["import", big.to_str().unwrap(), "--kind", "disk_image"]));
 
     // The object store goes away two megabytes into the second part.
     proxy.cut_after(7 << 20);

@@ -171,23 +171,18 @@ impl Db {
     }
 
     pub fn on(pg: PgAt) -> Db {
-        let name = format!("t_{:016x}", rand_u64());
-        psql_at(&pg, "postgres", &format!("CREATE DATABASE {name} OWNER {}", server_fact("TS_PG_USER")));
-        Db { name, pg }
+        Db::create(pg, "")
     }
 
     /// One whose text sorts as most installations' databases do (ICU's en-US: `a` before `B`,
     /// not byte order as the test cluster's C.UTF-8 default).
     pub fn english() -> Db {
-        let (pg, name) = (PgAt::shared(), format!("t_{:016x}", rand_u64()));
-        psql_at(
-            &pg,
-            "postgres",
-            &format!(
-                "CREATE DATABASE {name} OWNER {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
-                server_fact("TS_PG_USER")
-            ),
-        );
+        Db::create(PgAt::shared(), " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+    }
+
+    fn create(pg: PgAt, options: &str) -> Db {
+        let name = format!("t_{:016x}", rand_u64());
+        psql_at(&pg, "postgres", &format!("CREATE DATABASE {name} OWNER {}{options}", server_fact("TS_PG_USER")));
         Db { name, pg }
     }
 
@@ -240,13 +235,7 @@ impl OwnServers {
         }
         let out = c.output().unwrap();
         assert!(out.status.success(), "servers.sh start: {}", String::from_utf8_lossy(&out.stderr));
-        let facts = std::fs::read_to_string(state.path().join("servers.env"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let facts = crate::common::read_servers_env(&state.path().join("servers.env"));
         OwnServers { state, facts }
     }
 
