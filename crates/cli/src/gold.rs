@@ -239,22 +239,26 @@ fn series_out(s: &Series, json: bool) {
     }
 }
 
-fn image_line(g: &GoldImage) {
-    let series = match (&g.series, g.current) {
-        (Some(s), true) => format!("  series {s} (current)"),
-        (Some(s), false) => format!("  series {s}"),
-        (None, _) => String::new(),
-    };
-    println!(
-        "{:<32} {:<10} {:<11} {:>8} files {:>10} {:>10} new{}",
-        g.name,
-        if g.version.is_empty() { "-" } else { &g.version },
-        g.state.as_str(),
-        g.files,
-        output::human_size(g.size),
-        output::human_size(g.new_bytes),
-        series
-    );
+/// Gold images as a table: name, version, state, files, size, bytes new to the store, series.
+fn image_table(images: &[GoldImage], indent: &'static str) {
+    let mut table = crate::table::Table::new(&["NAME", "VERSION", "STATE", "FILES>", "SIZE>", "NEW>", "SERIES"]).indented(indent);
+    for g in images {
+        let series = match (&g.series, g.current) {
+            (Some(s), true) => format!("{s} (current)"),
+            (Some(s), false) => s.clone(),
+            (None, _) => "-".into(),
+        };
+        table.row([
+            g.name.clone(),
+            if g.version.is_empty() { "-".into() } else { g.version.clone() },
+            g.state.as_str().to_string(),
+            g.files.to_string(),
+            output::human_size(g.size),
+            output::human_size(g.new_bytes),
+            series,
+        ]);
+    }
+    table.print();
 }
 
 fn image_details(g: &GoldImage) {
@@ -304,8 +308,8 @@ fn drift_text(d: &Drift) {
 
 fn series_text(s: &Series) {
     println!("{} ({} versions{})", s.name, s.images.len(), s.current.as_deref().map(|c| format!(", current {c}")).unwrap_or_default());
-    for g in &s.images {
-        image_line(g);
+    if !s.images.is_empty() {
+        image_table(&s.images, "  ");
     }
 }
 
@@ -326,7 +330,7 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
             } else if list.is_empty() {
                 println!("No gold images yet: capture one with `imagesmith-cli gold create NAME --from DIR`.");
             } else {
-                list.iter().for_each(image_line);
+                image_table(&list, "");
             }
         }
         GoldAction::Show { name, files, json } => {
@@ -380,9 +384,11 @@ pub fn run(engine: &Engine, action: GoldAction) -> Result<ExitCode, Error> {
             } else if copies.is_empty() {
                 println!("No working copies.");
             } else {
+                let mut table = crate::table::Table::new(&["PATH", "IMAGE", "PROVISIONED"]);
                 for c in &copies {
-                    println!("{:<48} {:<32} {}", c.path, c.image, c.provisioned_at);
+                    table.row([c.path.clone(), c.image.clone(), c.provisioned_at.clone()]);
                 }
+                table.print();
             }
         }
         GoldAction::ForgetCopy { dir, json } => {

@@ -50,6 +50,7 @@ mod secret_input;
 mod servers;
 mod snapshots;
 mod stores;
+mod table;
 
 use clap::{Args, Parser, Subcommand};
 use imagesmith_engine::checksum::{expected_for, parse_expected};

@@ -1,5 +1,6 @@
 //! What the CLI prints: JSON documents, readable tables, errors with explanation and recovery, a progress bar.
 
+use crate::table::Table;
 use imagesmith_engine::import::ImportReport;
 use imagesmith_engine::wim::WindowsEdition;
 use imagesmith_engine::{
@@ -43,22 +44,27 @@ pub fn artifact_table(list: &[Artifact]) {
     }
     // A STATE column only when something is missing or damaged: the usual table stays as it was.
     let states = list.iter().any(|a| a.state != ArtifactState::Ok);
-    let state = |a: &Artifact| if states { format!("  {}", a.state) } else { String::new() };
-    let created = if states { format!("{:<20}  STATE", "CREATED") } else { "CREATED".into() };
-    println!("{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {created}", "ID", "NAME", "KIND", "OS", "SIZE", "SHA256");
+    let mut headings = vec!["ID>", "NAME", "KIND", "OS", "SIZE>", "SHA256", "CREATED"];
+    if states {
+        headings.push("STATE");
+    }
+    let mut table = Table::new(&headings);
     for a in list {
-        println!(
-            "{:>5}  {:<40}  {:<10}  {:<14}  {:>10}  {:<16}  {}{}",
-            a.id,
+        let mut cells = vec![
+            a.id.to_string(),
             truncate(&a.name, 40),
-            a.kind,
+            a.kind.to_string(),
             os_label(a),
             human_size(a.size),
-            &a.sha256[..16],
-            a.created_at,
-            state(a)
-        );
+            a.sha256[..16].to_string(),
+            a.created_at.clone(),
+        ];
+        if states {
+            cells.push(a.state.to_string());
+        }
+        table.row(cells);
     }
+    table.print();
     let lost = list.iter().filter(|a| a.state != ArtifactState::Ok).count();
     if lost > 0 {
         println!(
@@ -136,7 +142,7 @@ pub fn state_advice(state: ArtifactState) -> Option<&'static str> {
     }
 }
 
-fn truncate(s: &str, n: usize) -> String {
+pub fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
@@ -145,7 +151,8 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 pub fn artifact_details(a: &Artifact) {
-    let row = |k: &str, v: &str| println!("{k:>14}: {v}");
+    // A row without a name continues the one above (the lines of a table under `editions`).
+    let row = |k: &str, v: &str| if k.is_empty() { println!("{:16}{v}", "") } else { println!("{k:>14}: {v}") };
     row("id", &a.id.to_string());
     row("name", &a.name);
     row("kind", a.kind.as_str());
@@ -270,42 +277,19 @@ fn edition_rows(editions: &[WindowsEdition], row: &dyn Fn(&str, &str)) {
         return;
     }
     let dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
-    let cells: Vec<[String; 6]> = editions
-        .iter()
-        .map(|e| {
-            [
-                e.index.to_string(),
-                e.name.clone(),
-                dash(e.edition_id.clone()),
-                dash(e.build.map(|b| b.to_string())),
-                dash(e.arch.map(|a| a.as_str().to_string())),
-                if e.languages.is_empty() { "—".into() } else { e.languages.join(", ") },
-            ]
-        })
-        .collect();
-    let header = ["INDEX", "NAME", "EDITION ID", "BUILD", "ARCH", "LANGUAGES"].map(str::to_string);
-    let width = |i: usize| std::iter::once(&header).chain(&cells).map(|c| c[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..6).map(width).collect();
-    let line = |c: &[String; 6]| {
-        let text = format!(
-            "{:>w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {}",
-            c[0],
-            c[1],
-            c[2],
-            c[3],
-            c[4],
-            c[5],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
-        text.trim_end().to_string()
-    };
-    row("editions", &line(&header));
-    for c in &cells {
-        row("", &line(c));
+    let mut table = Table::new(&["INDEX>", "NAME", "EDITION ID", "BUILD>", "ARCH", "LANGUAGES"]);
+    for e in editions {
+        table.row([
+            e.index.to_string(),
+            e.name.clone(),
+            dash(e.edition_id.clone()),
+            dash(e.build.map(|b| b.to_string())),
+            dash(e.arch.map(|a| a.as_str().to_string())),
+            list_or_dash(&e.languages),
+        ]);
+    }
+    for (i, line) in table.lines().iter().enumerate() {
+        row(if i == 0 { "editions" } else { "" }, line);
     }
 }
 
@@ -364,10 +348,7 @@ pub fn driver_table(list: &[DriverEntry], hwid: Option<&str>) {
         }
         return;
     }
-    println!(
-        "{:>5}  {:<40}  {:<10}  {:<10}  {:<16}  {:<12}  {:<16}  {:>4}  FOR",
-        "ID", "NAME", "OS", "CLASS", "PROVIDER", "VERSION", "ARCH", "IDS"
-    );
+    let mut table = Table::new(&["ID>", "NAME", "OS", "CLASS", "PROVIDER", "VERSION", "ARCH", "IDS>", "FOR"]);
     for e in list {
         let os = match (&e.os, &e.distro) {
             (Some(os), Some(d)) => format!("{os}/{d}"),
@@ -383,18 +364,22 @@ pub fn driver_table(list: &[DriverEntry], hwid: Option<&str>) {
             (true, false) => d.kernels.join(", "),
             (true, true) => "-".into(),
         };
-        println!(
-            "{:>5}  {:<40}  {:<10}  {:<10}  {:<16}  {:<12}  {:<16}  {:>4}  {}",
-            e.id,
+        table.row([
+            e.id.to_string(),
             truncate(&e.name, 40),
             os,
             truncate(&dash(&d.class), 10),
             truncate(&dash(&d.provider), 16),
             truncate(&dash(&d.version), 12),
             truncate(&if d.arch.is_empty() { "-".into() } else { d.arch.join(",") }, 16),
-            d.hardware_ids.len(),
+            d.hardware_ids.len().to_string(),
             if e.driver.is_none() { "not described (imported before drivers were read)".into() } else { fits },
-        );
+        ]);
+    }
+    let lines = table.lines();
+    println!("{}", lines[0]);
+    for (e, line) in list.iter().zip(&lines[1..]) {
+        println!("{line}");
         for id in &e.matched_ids {
             println!("{:>7}matches {id}", "");
         }
@@ -500,17 +485,17 @@ pub fn deletion_table(rows: &[imagesmith_engine::deletions::Deletion]) {
         println!("Nothing has been deleted.");
         return;
     }
-    println!("{:<24}  {:<12}  {:<28}  {:<24}  DETAIL", "DELETED", "WHAT", "NAME", "BY");
+    let mut table = Table::new(&["DELETED", "WHAT", "NAME", "BY", "DETAIL"]);
     for d in rows {
-        println!(
-            "{:<24}  {:<12}  {:<28}  {:<24}  {}",
-            d.deleted_at,
-            d.what.as_str(),
-            d.name,
-            d.deleted_by.as_deref().unwrap_or("-"),
-            d.detail.as_deref().unwrap_or("")
-        );
+        table.row([
+            d.deleted_at.clone(),
+            d.what.as_str().to_string(),
+            d.name.clone(),
+            d.deleted_by.clone().unwrap_or_else(|| "-".into()),
+            d.detail.clone().unwrap_or_default(),
+        ]);
     }
+    table.print();
 }
 
 pub fn job_table(jobs: &[JobSummary]) {
@@ -518,19 +503,19 @@ pub fn job_table(jobs: &[JobSummary]) {
         println!("No jobs yet.");
         return;
     }
-    println!("{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  SUMMARY", "ID", "KIND", "STATE", "ITEMS", "CREATED", "FINISHED");
+    let mut table = Table::new(&["ID>", "KIND", "STATE", "ITEMS>", "CREATED", "FINISHED", "SUMMARY"]);
     for j in jobs {
-        println!(
-            "{:>6}  {:<7}  {:<11}  {:>5}  {:<24}  {:<24}  {}",
-            j.id,
-            j.kind,
-            j.state.as_str(),
-            j.item_count,
-            j.created_at,
-            j.finished_at.as_deref().unwrap_or("-"),
-            j.summary
-        );
+        table.row([
+            j.id.to_string(),
+            j.kind.to_string(),
+            j.state.to_string(),
+            j.item_count.to_string(),
+            j.created_at.clone(),
+            j.finished_at.clone().unwrap_or_else(|| "-".into()),
+            j.summary.clone(),
+        ]);
     }
+    table.print();
 }
 
 pub fn job_details(j: &JobDetail) {
@@ -661,19 +646,18 @@ pub fn profile_table(list: &[imagesmith_engine::Profile]) {
         println!("No profiles. Create one with `imagesmith-cli profile create NAME --os-image IMAGE`.");
         return;
     }
-    println!("{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  UPDATED", "ID", "NAME", "BASE IMAGE", "OS", "MEMBERS");
+    let mut table = Table::new(&["ID>", "NAME", "BASE IMAGE", "OS", "MEMBERS>", "UPDATED"]);
     for p in list {
-        let os = p.os.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
-        println!(
-            "{:>4}  {:<32}  {:<32}  {:<8}  {:>7}  {}",
-            p.id,
+        table.row([
+            p.id.to_string(),
             truncate(&p.name, 32),
             truncate(&p.base.name, 32),
-            os,
-            p.members.len(),
-            p.updated_at
-        );
+            p.os.map(|o| o.to_string()).unwrap_or_else(|| "-".into()),
+            p.members.len().to_string(),
+            p.updated_at.clone(),
+        ]);
     }
+    table.print();
 }
 
 /// Warnings, one a line: "warning: TEXT (code)".

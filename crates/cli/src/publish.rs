@@ -161,10 +161,11 @@ pub fn target(engine: &Engine, action: TargetAction) -> Result<ExitCode, Error> 
             } else if list.is_empty() {
                 println!("No targets. Add one with `imagesmith-cli target add NAME --auth-url URL --user USER --project PROJECT`.");
             } else {
-                println!("{:<20}  {:<22}  WHERE", "NAME", "SIGN-IN");
+                let mut table = crate::table::Table::new(&["NAME", "SIGN-IN", "WHERE"]);
                 for t in &list {
-                    println!("{:<20}  {:<22}  {}", t.name, t.auth.as_str(), describe(t));
+                    table.row([t.name.clone(), t.auth.as_str().to_string(), describe(t)]);
                 }
+                table.print();
             }
         }
         TargetAction::Test { name, json } => {
@@ -319,19 +320,19 @@ pub fn publications(engine: &Engine, artifact: Option<String>, refresh: bool, js
     } else if list.is_empty() {
         println!("No publications. Publish an image with `imagesmith-cli publish IMAGE --target NAME`.");
     } else {
-        println!("{:>5}  {:<28}  {:<16}  {:<36}  {:<11}  {:<8}  UPDATED", "ID", "ARTIFACT", "TARGET", "REMOTE ID", "STATUS", "VERIFIED");
+        let mut table = crate::table::Table::new(&["ID>", "ARTIFACT", "TARGET", "REMOTE ID", "STATUS", "VERIFIED", "UPDATED"]);
         for p in &list {
-            println!(
-                "{:>5}  {:<28}  {:<16}  {:<36}  {:<11}  {:<8}  {}",
-                p.id,
-                p.artifact.name,
-                p.target,
-                p.remote_id.as_deref().unwrap_or("-"),
-                p.status.as_str(),
-                if p.verified { "yes" } else { "no" },
-                p.updated_at
-            );
+            table.row([
+                p.id.to_string(),
+                p.artifact.name.clone(),
+                p.target.clone(),
+                p.remote_id.clone().unwrap_or_else(|| "-".into()),
+                p.status.as_str().to_string(),
+                (if p.verified { "yes" } else { "no" }).to_string(),
+                p.updated_at.clone(),
+            ]);
         }
+        table.print();
     }
     Ok(ExitCode::SUCCESS)
 }

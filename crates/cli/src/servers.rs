@@ -121,12 +121,13 @@ fn server_table(list: &[Server]) {
         println!("No file servers. Add one with `imagesmith-cli server add NAME --protocol sftp --host HOST --user USER`.");
         return;
     }
-    println!("{:<20}  {:<8}  {:<50}  {:<9}  SECRET", "NAME", "PROTOCOL", "URL", "LOGIN");
+    let mut table = crate::table::Table::new(&["NAME", "PROTOCOL", "URL", "LOGIN", "SECRET"]);
     for s in list {
         let login = if s.key_file.is_some() { "key" } else { "password" };
         let secret = if s.secret_in_keyring { "in keyring" } else { "asked" };
-        println!("{:<20}  {:<8}  {:<50}  {:<9}  {}", s.name, s.protocol, s.url, login, secret);
+        table.row([s.name.clone(), s.protocol.to_string(), s.url.clone(), login.to_string(), secret.to_string()]);
     }
+    table.print();
 }
 
 /// `profile export NAME --server SERVER [--path PATH]`.

@@ -119,16 +119,20 @@ fn vm_table(vms: &[VmInfo]) {
             vm.snapshot_count,
             vm.uuid.as_deref().map(|u| format!("  {u}")).unwrap_or_default()
         );
-        for d in &vm.disks {
-            println!(
-                "  disk {}  {:<6} {:<8} {:>10}  {}",
-                d.disk_id,
-                d.target,
-                d.format.as_deref().unwrap_or("?"),
-                d.virtual_size.map(output::human_size).unwrap_or_else(|| "?".into()),
-                d.file.as_deref().unwrap_or("(no file)")
-            );
+        if vm.disks.is_empty() {
+            continue;
         }
+        let mut table = crate::table::Table::new(&["DISK>", "TARGET", "FORMAT", "SIZE>", "FILE"]).indented("  ");
+        for d in &vm.disks {
+            table.row([
+                d.disk_id.to_string(),
+                d.target.clone(),
+                d.format.clone().unwrap_or_else(|| "?".into()),
+                d.virtual_size.map(output::human_size).unwrap_or_else(|| "?".into()),
+                d.file.clone().unwrap_or_else(|| "(no file)".into()),
+            ]);
+        }
+        table.print();
     }
 }
 
@@ -144,18 +148,20 @@ fn snapshot_table(disks: &[DiskSnapshots]) {
         );
         if d.snapshots.is_empty() {
             println!("  no snapshots");
+            continue;
         }
+        let mut table = crate::table::Table::new(&["SNAPSHOT", "TAKEN", "VM STATE", "WHERE", "STATE SIZE>", "PROBLEM"]).indented("  ");
         for s in &d.snapshots {
-            println!(
-                "  {:<24} {:<22} {:<10} {:<9} {:>9}  {}",
-                s.name,
-                s.created_at.as_deref().unwrap_or("—"),
-                s.vm_state.as_deref().unwrap_or("—"),
-                s.location,
+            table.row([
+                s.name.clone(),
+                s.created_at.clone().unwrap_or_else(|| "—".into()),
+                s.vm_state.clone().unwrap_or_else(|| "—".into()),
+                s.location.to_string(),
                 output::human_size(s.vm_state_size),
-                s.problem.as_deref().map(|p| format!("unusable: {p}")).unwrap_or_default()
-            );
+                s.problem.as_deref().map(|p| format!("unusable: {p}")).unwrap_or_default(),
+            ]);
         }
+        table.print();
     }
 }
 

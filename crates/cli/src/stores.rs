@@ -146,17 +146,17 @@ fn image_table(images: &[RemoteImage]) {
         println!("No images match.");
         return;
     }
-    println!("{:<38} {:<28} {:<14} {:<18} {:>10}  {:<20} LIBRARY", "ID", "NAME", "VERSION", "OS", "SIZE", "PUBLISHED");
+    let mut table = crate::table::Table::new(&["ID", "NAME", "VERSION", "OS", "SIZE>", "PUBLISHED", "LIBRARY"]);
     for i in images {
-        println!(
-            "{:<38} {:<28} {:<14} {:<18} {:>10}  {:<20} {}",
-            i.id,
-            i.name,
-            i.version,
-            i.os.as_deref().unwrap_or("—"),
+        table.row([
+            i.id.clone(),
+            i.name.clone(),
+            i.version.clone(),
+            i.os.clone().unwrap_or_else(|| "—".into()),
             i.size.map(output::human_size).unwrap_or_else(|| "?".into()),
-            i.published_at.as_deref().unwrap_or("—"),
-            i.in_library.as_deref().unwrap_or("")
-        );
+            i.published_at.clone().unwrap_or_else(|| "—".into()),
+            i.in_library.clone().unwrap_or_default(),
+        ]);
     }
+    table.print();
 }

@@ -267,3 +267,41 @@ fn info_gives_the_figures_and_the_diagnostics_name_the_last_failure_without_secr
     assert!(text.contains("2 artifacts, 2 stored files"), "{text}");
     assert!(text.contains("[checksum_mismatch]"), "the last failed job with its code: {text}");
 }
+
+/// Every row has a value starting right under each of `columns`' headings (left-aligned columns).
+fn assert_lined_up(text: &str, columns: &[&str]) {
+    let mut lines = text.lines().map(|l| l.chars().collect::<Vec<char>>());
+    let header = lines.next().expect("a heading line");
+    let header_text: String = header.iter().collect();
+    for column in columns {
+        let at = header_text.find(&format!("  {column}")).unwrap_or_else(|| panic!("{column} in {header_text}")) + 2;
+        let at = header_text[..at].chars().count();
+        for row in lines.clone() {
+            let row_text: String = row.iter().collect();
+            assert!(
+                row.get(at).is_some_and(|c| !c.is_whitespace()) && row.get(at - 1) == Some(&' '),
+                "{column} is not under its heading:\n{header_text}\n{row_text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_list_and_jobs_tables_line_up_under_their_headings() {
+    let repo = Repo::new();
+    repo.import(&[], &[fixture("ks.cfg"), fixture("win-server-2022.iso")]);
+    repo.import(&[], &[fixture("ipxe.iso"), fixture("SHA256SUMS.wrong"), fixture("post-install.sh")]);
+    let list = String::from_utf8(repo.run(["list"]).stdout).unwrap();
+    assert_eq!(list.lines().count(), 4, "{list}");
+    assert_lined_up(&list, &["NAME", "KIND", "OS", "SHA256", "CREATED"]);
+    let jobs = String::from_utf8(repo.run(["jobs"]).stdout).unwrap();
+    assert!(jobs.contains("partly_succeeded"), "{jobs}");
+    assert_lined_up(&jobs, &["KIND", "STATE", "CREATED", "FINISHED", "SUMMARY"]);
+
+    // A lost copy adds a STATE column, under its heading too.
+    std::fs::remove_file(&repo.objects()[0]).unwrap();
+    assert_ne!(repo.run(["verify"]).status.code(), Some(0));
+    let list = String::from_utf8(repo.run(["list"]).stdout).unwrap();
+    assert!(list.contains("missing"), "{list}");
+    assert_lined_up(&list.lines().take(4).collect::<Vec<_>>().join("\n"), &["KIND", "OS", "SHA256", "CREATED", "STATE"]);
+}

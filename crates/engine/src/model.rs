@@ -19,7 +19,8 @@ macro_rules! string_enum {
         }
 
         impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+            // `pad`, not `write_str`: a width such as `{:<10}` in a table applies to the word.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.pad(self.as_str()) }
         }
 
         impl std::str::FromStr for $name {
