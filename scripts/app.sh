@@ -73,9 +73,9 @@ case "$cmd" in
     TS_STATE="$ROOT/target/app-servers-state" TS_WITH="${APP_E2E_SERVERS:-glance webdav http libvirt postgres s3 keyring}" \
       TS_GLANCE_PORT="${APP_GLANCE_PORT:-29292}" TS_WEBDAV_PORT="${APP_WEBDAV_PORT:-28080}" \
       TS_HTTP_PORT="${APP_HTTP_PORT:-28090}" TS_HTTPS_PORT="${APP_HTTPS_PORT:-28453}" TS_FAULT_PORT="${APP_FAULT_PORT:-28091}" \
-      TS_PG_PORT="${APP_PG_PORT:-25433}" TS_S3_PORT="${APP_S3_PORT:-28333}" TS_S3_HTTPS_PORT="${APP_S3_HTTPS_PORT:-28334}" \
-      TS_S3_MASTER_PORT="${APP_S3_MASTER_PORT:-29333}" TS_S3_VOLUME_PORT="${APP_S3_VOLUME_PORT:-28181}" \
-      TS_S3_FILER_PORT="${APP_S3_FILER_PORT:-28888}" \
+      TS_PG_PORT="${APP_PG_PORT:-25433}" TS_S3_PORT="${APP_S3_PORT:-21333}" TS_S3_HTTPS_PORT="${APP_S3_HTTPS_PORT:-21334}" \
+      TS_S3_MASTER_PORT="${APP_S3_MASTER_PORT:-21433}" TS_S3_VOLUME_PORT="${APP_S3_VOLUME_PORT:-21181}" \
+      TS_S3_FILER_PORT="${APP_S3_FILER_PORT:-21888}" \
       scripts/with-servers.sh xvfb-run -a -s "-screen 0 1920x1080x24" \
       cargo test -p imagesmith --features "$FEATURES" --test e2e -- --ignored --test-threads=1
     ;;

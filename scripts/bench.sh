@@ -446,8 +446,8 @@ if part team; then
 echo
 echo "Team repository at scale (PostgreSQL 15 and SeaweedFS started here, on ports of their own)"
 cargo build --release -q -p imagesmith-engine --example seed_catalog --example notify_fanout
-TS_STATE="$PWD/target/bench-servers-state" TS_WITH="postgres s3 keyring" TS_PG_PORT=35433 TS_S3_PORT=38333 \
-  TS_S3_HTTPS_PORT=38334 TS_S3_MASTER_PORT=39333 TS_S3_VOLUME_PORT=38181 TS_S3_FILER_PORT=38888 \
+TS_STATE="$PWD/target/bench-servers-state" TS_WITH="postgres s3 keyring" TS_PG_PORT=13433 TS_S3_PORT=12333 \
+  TS_S3_HTTPS_PORT=12334 TS_S3_MASTER_PORT=12433 TS_S3_VOLUME_PORT=12181 TS_S3_FILER_PORT=12888 \
   scripts/with-servers.sh python3 scripts/bench_team.py "$CLI" "$TARGET/release/examples/seed_catalog" "$WORK/team" \
   "${BENCH_TEAM_PROCESSES:-4}" "${BENCH_TEAM_FILES:-200}" "${BENCH_TEAM_KIB:-256}"
 fi

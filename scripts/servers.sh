@@ -43,6 +43,8 @@
 # TS_S3_VOLUME_PORT=18081 TS_S3_FILER_PORT=18888 (SeaweedFS's own defaults would take 8080, our
 # WebDAV port; each of the last four also takes its port + 10000 for gRPC) TS_S3_BUCKET
 # TS_S3_ACCESS_KEY_ID TS_S3_SECRET_ACCESS_KEY.
+# Keep every port (and SeaweedFS's port + 10000) below 32768: Linux hands out 32768-60999 to client
+# sockets, so a server's fixed port there can be taken by any connection of a parallel test.
 # TS_GLANCE_IMAGE_SIZE_CAP=BYTES sets Glance's image_size_cap (uploads above it get 413).
 # Also: TS_START_TIMEOUT (seconds per server to answer, default 120), TS_STOP_TIMEOUT (seconds
 # before SIGKILL, default 15), TS_VENV (default target/servers-venv), TS_PYTHON (the Python >= 3.11

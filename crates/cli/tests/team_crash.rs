@@ -215,7 +215,7 @@ fn finished(child: std::process::Child) -> (i32, Value) {
 #[test]
 fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_import_finishes() {
     // A PostgreSQL of this test's own, so that stopping its postmaster disturbs no other test.
-    let own = OwnServers::start(&["postgres"], &[("TS_PG_PORT", 45433)]);
+    let own = OwnServers::start(&["postgres"], &[("TS_PG_PORT", 15433)]);
     let db = Db::on(own.pg());
     let desk = Desk::new();
     let (code, v) = Conn { name: "team".into(), catalog: db.url(false), ..Conn::to(&db) }.run(&desk);
@@ -251,15 +251,16 @@ fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_
 
 #[test]
 fn an_object_store_stopped_in_the_middle_of_an_upload_fails_it_clearly_and_it_resumes_when_started_again() {
-    // A SeaweedFS of this test's own, so that killing it disturbs no other test.
+    // A SeaweedFS of this test's own, so that killing it disturbs no other test. Its ports and their
+    // gRPC ports (+ 10000) stay below Linux's ephemeral range (32768-60999; see scripts/servers.sh).
     let own = OwnServers::start(
         &["s3"],
         &[
-            ("TS_S3_PORT", 46333),
-            ("TS_S3_HTTPS_PORT", 46334),
-            ("TS_S3_MASTER_PORT", 47333),
-            ("TS_S3_VOLUME_PORT", 46181),
-            ("TS_S3_FILER_PORT", 46888),
+            ("TS_S3_PORT", 14333),
+            ("TS_S3_HTTPS_PORT", 14334),
+            ("TS_S3_MASTER_PORT", 14433),
+            ("TS_S3_VOLUME_PORT", 14181),
+            ("TS_S3_FILER_PORT", 14888),
         ],
     );
     let db = Db::new();
