@@ -334,7 +334,7 @@ fn the_team_catalog_has_every_table_and_column_of_the_local_one() {
         .unwrap();
     let sqlite: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     // The team's, without the tables only a team repository has.
-    let team_only = ["repository", "schema_version", "object_tombstones", "uploads", "upload_parts"];
+    let team_only = ["repository", "schema_version", "object_tombstones", "uploads", "upload_parts", "sessions"];
     let pg: Vec<String> = db
         .sql("SELECT string_agg(table_name || '.' || column_name, E'\\n' ORDER BY 1) FROM (SELECT table_name::text, column_name::text || ' ' || data_type || ' ' || CASE is_nullable WHEN 'NO' THEN 'not null' ELSE 'null' END AS column_name FROM information_schema.columns WHERE table_schema = 'public') c")
         .lines()

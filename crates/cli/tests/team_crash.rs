@@ -212,6 +212,52 @@ fn finished(child: std::process::Child) -> (i32, Value) {
     json_of(&child.wait_with_output().unwrap())
 }
 
+/// The states of the team's jobs, newest first, as `desk` lists them — opening the repository, so
+/// judging other desktops' sessions, with `grace` as IMAGESMITH_SESSION_GRACE (seconds) if given.
+fn job_states_seen_by(desk: &Desk, grace: Option<&str>) -> String {
+    let mut c = desk.cmd();
+    if let Some(g) = grace {
+        c.env("IMAGESMITH_SESSION_GRACE", g);
+    }
+    let (code, jobs) = json_of(&c.args(["--repo", "team", "jobs", "--json"]).output().unwrap());
+    assert_eq!(code, 0, "{jobs:#}");
+    jobs.as_array().unwrap().iter().map(|j| j["state"].as_str().unwrap().to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// A desktop whose process dies in the middle of a job does not leave it `running` for everyone
+/// until that desktop comes back: its session's lock went with its connection, so the next desktop
+/// that opens the repository marks the job interrupted, naming who ran it. While the process lives,
+/// nobody else touches its job.
+#[test]
+fn a_job_whose_process_died_on_another_desktop_is_marked_interrupted_by_the_next_one_that_opens() {
+    let db = Db::new();
+    let (a, b) = two_desks(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let big = noise(dir.path(), "disk.img", 12 << 20, 25);
+    let pause = Pause::at("team.upload.after_part.1");
+    let mut import = spawn_team(&a, Some(&pause.env()), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
+    pause.reached(&mut import);
+    let registered = "SELECT count(*) FROM sessions s JOIN jobs j ON j.session = s.id";
+    assert_eq!(db.sql(registered), "1", "the importer's session is registered");
+
+    // Alive: another desktop that opens now (judging at once, no grace) leaves the job running.
+    assert_eq!(job_states_seen_by(&b, Some("0")), "running");
+    // Killed (SIGKILL: nothing of it says goodbye) — its connection closes, and its lock with it.
+    import.kill().unwrap();
+    import.wait().unwrap();
+    assert_eq!(job_states_seen_by(&b, Some("0")), "interrupted");
+    let (_, job) = b.json(&["--repo", "team", "jobs", "show", &db.sql("SELECT id::text FROM jobs")]);
+    assert_eq!(job["error"]["code"], "cancelled", "{job:#}");
+    let who = db.sql("SELECT run_by FROM jobs");
+    assert!(job["error"]["explanation"].as_str().unwrap().contains(&who), "names who ran it: {job:#}");
+    assert_eq!(job["items"][0]["outcome"], "cancelled", "{job:#}");
+    assert_eq!(db.sql(registered), "0", "the dead session's row is gone");
+    // Nothing of it became visible, and the same import from the same desktop goes on from its part.
+    assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "0");
+    let (code, report) = finished(spawn_team(&a, None, &["import", big.to_str().unwrap(), "--kind", "disk_image"]));
+    assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
+}
+
 #[test]
 fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_import_finishes() {
     // A PostgreSQL of this test's own, so that stopping its postmaster disturbs no other test.
@@ -224,14 +270,28 @@ fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_
     let big = noise(dir.path(), "disk.img", 12 << 20, 21);
     let sha = sha256_of(&big);
 
+    let other = Desk::new();
+    let (code, v) = Conn { name: "team".into(), catalog: db.url(false), ..Conn::to(&db) }.run(&other);
+    assert_eq!(code, 0, "{v:#}");
+
     // The import stands after its first part (sent, and recorded in the catalog) ...
     let pause = Pause::at("team.upload.after_part.1");
-    let mut import = spawn_team(&desk, Some(&pause.env()), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
+    let done = Pause::at("team.upload.done");
+    let failpoints = format!("{},{}", pause.env(), done.env());
+    let mut import = spawn_team(&desk, Some(&failpoints), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
     pause.reached(&mut import);
     // ... while the catalog's server is stopped (fast shutdown: every session ends) and started again.
     own.stop("postgres");
     own.again("postgres");
+    // The restart dropped the importer's session lock, and it has made no statement since: another
+    // desktop that opens now leaves its job alone all the same (the server has only just started).
+    assert_eq!(job_states_seen_by(&other, None), "running");
     pause.release();
+    // Its next statements reconnected and took the lock again: even a desktop that judges at once
+    // (no grace after the server's start) sees the job alive.
+    done.reached(&mut import);
+    assert_eq!(job_states_seen_by(&other, Some("0")), "running");
+    done.release();
 
     let (code, report) = finished(import);
     assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");
@@ -242,9 +302,6 @@ fn a_catalog_server_restarted_in_the_middle_of_an_import_is_reconnected_and_the_
     assert_eq!(db.sql("SELECT state FROM jobs"), "succeeded");
     assert_eq!(db.sql("SELECT count(*) FROM uploads"), "0");
     // Another desktop sees it, and the bucket's copy is whole.
-    let other = Desk::new();
-    let (code, v) = Conn { name: "team".into(), catalog: db.url(false), ..Conn::to(&db) }.run(&other);
-    assert_eq!(code, 0, "{v:#}");
     let (code, v) = other.json(&["--repo", "team", "verify"]);
     assert_eq!((code, v["items"][0]["outcome"].as_str()), (0, Some("verified")), "{v:#}");
 }

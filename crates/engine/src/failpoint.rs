@@ -1,7 +1,8 @@
 //! Failpoints for crash-consistency tests: `IMAGESMITH_FAILPOINT=name` kills the process (SIGKILL,
 //! as `kill -9` would) when it reaches the point of that name; `IMAGESMITH_FAILPOINT=name:pause=FILE`
 //! creates FILE there and waits until the test removes it, so that a test can act while the
-//! process stands at that point (restart a server, run another desktop's work against it).
+//! process stands at that point (restart a server, run another desktop's work against it). Several
+//! points, each with its own file, are separated by commas.
 //! Compiled in only with the cargo feature `failpoints`, which the CLI's tests turn on; release
 //! builds have no failpoints at all.
 //!
@@ -24,20 +25,22 @@ pub fn failpoint(name: &str) {
     let Some(chosen) = CHOSEN.get_or_init(|| std::env::var("IMAGESMITH_FAILPOINT").ok()).as_deref() else {
         return;
     };
-    match chosen.split_once(":pause=") {
-        Some((point, file)) if point == name => {
-            std::fs::write(file, name).expect("failpoint: writing the pause file");
-            while std::path::Path::new(file).exists() {
-                std::thread::sleep(std::time::Duration::from_millis(20));
+    for one in chosen.split(',') {
+        match one.split_once(":pause=") {
+            Some((point, file)) if point == name => {
+                std::fs::write(file, name).expect("failpoint: writing the pause file");
+                while std::path::Path::new(file).exists() {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
             }
-        }
-        None if chosen == name => {
-            // SAFETY: kill(2) on our own pid with a constant signal number.
-            unsafe {
-                libc::kill(libc::getpid(), libc::SIGKILL);
+            None if one == name => {
+                // SAFETY: kill(2) on our own pid with a constant signal number.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
 

@@ -289,6 +289,40 @@ pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>, desk
     Ok(dead.len())
 }
 
+/// On a team catalog: the jobs of registered sessions whose lock nobody holds any more — their
+/// process died, or lost the server for good, on whichever desktop — become `interrupted`, naming
+/// who ran them, and those sessions' rows go. Within `grace` seconds of the server's start nothing
+/// is judged: a restart drops every lock, and live sessions take theirs again as they reconnect.
+/// Sessions without a row (older builds) are left to their own desktop ([`mark_interrupted`]).
+pub fn mark_abandoned(conn: &Connection, grace: f64) -> Result<usize> {
+    let up: f64 = conn.query_row("SELECT EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())::float8", [], |r| r.get(0))?;
+    if up < grace {
+        return Ok(0);
+    }
+    let unlocked = "SELECT s.id FROM sessions s WHERE NOT EXISTS (
+        SELECT 1 FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid::int8 = ?1 AND l.objid::int8 = s.lock_key)";
+    let mut stmt = conn
+        .prepare(&format!("SELECT id, coalesce(run_by, '') FROM jobs WHERE state IN ('queued', 'running') AND session IN ({unlocked})"))?;
+    let ns = i64::from(crate::team::SESSION_LOCK_NS);
+    let dead: Vec<(i64, String)> = stmt.query_map([ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+    for (id, run_by) in &dead {
+        let who = if run_by.is_empty() { "Its desktop".to_string() } else { format!("The desktop of {run_by}") };
+        let error = Error::new(
+            crate::error::code::CANCELLED,
+            "The job was interrupted: the Imagesmith process running it ended before it finished.",
+            format!("{who} closed, killed or crashed the app or command running it, or lost the team catalog for good, while the job was running."),
+            "Nothing half-written is visible to anyone. Start the job again: an import of the same files goes on from the parts already sent.",
+        );
+        finish(conn, *id, JobState::Interrupted, "Interrupted", Some(&error))?;
+        tracing::info!(job = id, run_by, "another desktop's job was left running by a process that is gone: marked interrupted");
+    }
+    conn.execute(&format!("DELETE FROM sessions WHERE id IN ({unlocked})"), [ns])?;
+    Ok(dead.len())
+}
+
 /// WHERE clause and arguments for a job query; `paged` adds the keyset condition.
 fn filter(q: &JobQuery, paged: bool) -> (String, Vec<crate::db::Value>) {
     let mut clauses = Vec::new();

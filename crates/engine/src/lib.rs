@@ -208,8 +208,9 @@ impl Engine {
 
     /// Open team repository `repo`: its catalog on PostgreSQL (this build's schema, the repository
     /// this desktop connected to; nothing is migrated) and this desktop's part of it under
-    /// [`team::cache_dir`]. Recovery is this desktop's only: its own dead jobs are marked
-    /// interrupted and its staging cleared; other desktops' jobs are left to them.
+    /// [`team::cache_dir`]. Its own dead jobs are marked interrupted and its staging cleared; of other
+    /// desktops' jobs, those whose process is gone (its session's lock is free on the server) are
+    /// marked interrupted too ([`jobs::mark_abandoned`]).
     pub fn open_team(repo: &team::config::TeamRepo, secrets: &team::TeamSecrets) -> Result<Engine> {
         let (client, schema) = team::open_catalog(repo, secrets)?;
         let bucket = team::bucket::Bucket::open(repo, &secrets.objects)?;
@@ -220,12 +221,30 @@ impl Engine {
             let (repo, secrets) = (repo.clone(), secrets.clone());
             std::sync::Arc::new(move || team::open_catalog(&repo, &secrets).map(|(client, _)| client))
         };
+        // This process's session, registered and locked on the catalog connection for as long as
+        // it lives (and again after a reconnect): how other desktops tell its jobs are alive.
+        let mut client = client;
+        let session = store.session().to_string();
+        let mut key = None;
+        for _ in 0..8 {
+            let k = (rand::random::<u32>() >> 1).max(1) as i32;
+            if team::hold_session(&mut client, &session, k)? {
+                key = Some(k);
+                break;
+            }
+        }
         let engine = Engine {
             layout,
             store,
             conn: Mutex::new(Connection::from_postgres(client, {
                 let connect = connect.clone();
-                Box::new(move || connect())
+                Box::new(move || {
+                    let mut client = connect()?;
+                    if let Some(key) = key.filter(|&k| !team::hold_session(&mut client, &session, k).unwrap_or(false)) {
+                        tracing::warn!(session, key, "this session's lock is still held by its lost connection until the server notices");
+                    }
+                    Ok(client)
+                })
             })),
             running: Mutex::new(HashMap::new()),
             idle: Default::default(),
@@ -241,6 +260,8 @@ impl Engine {
         };
         let live = engine.store.live_sessions()?;
         jobs::mark_interrupted(&engine.db(), &live, engine.desktop_id())?;
+        // Other desktops' processes that died: their sessions' locks are gone from the server.
+        jobs::mark_abandoned(&engine.db(), team::session_grace())?;
         engine.store.reap_dead_sessions()?;
         engine.discard_unfinished_staging()?;
         if let Some(limit) = repo.cache_limit.filter(|_| team::cache::due(&engine.layout().objects())) {

@@ -20,6 +20,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/pg/0006_who_changed.sql"),
     include_str!("../../migrations/pg/0007_deletions.sql"),
     include_str!("../../migrations/pg/0008_who_saved.sql"),
+    include_str!("../../migrations/pg/0009_sessions.sql"),
 ];
 
 /// The team schema version this build writes.

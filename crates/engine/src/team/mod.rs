@@ -98,6 +98,36 @@ pub(crate) fn open_catalog(repo: &TeamRepo, s: &TeamSecrets) -> Result<(postgres
     Ok((cat.client, schema))
 }
 
+/// Namespace of the session locks, `pg_advisory_lock(SESSION_LOCK_NS, lock_key)` ("imss"); pg_locks
+/// shows one as classid = the namespace, objid = the key, objsubid = 2.
+pub(crate) const SESSION_LOCK_NS: i32 = 0x696d_7373;
+
+/// Register `session` in the team catalog's `sessions` and take its lock on `client`'s connection,
+/// which holds it until the connection closes: while it is held, the session's jobs are alive to
+/// every desktop. `false` when another connection holds that key (another session drew it, or
+/// this session's own lost connection the server has not noticed yet).
+pub(crate) fn hold_session(client: &mut postgres::Client, session: &str, key: i32) -> Result<bool> {
+    let err = |e: postgres::Error| catalog::query_error("team catalog", &e);
+    let held: bool = client.query_one("SELECT pg_try_advisory_lock($1, $2)", &[&SESSION_LOCK_NS, &key]).map_err(err)?.get(0);
+    if held {
+        client
+            .execute(
+                "INSERT INTO sessions (id, run_by, pid, started_at, lock_key) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET lock_key = excluded.lock_key",
+                &[&session, &who(), &i64::from(std::process::id()), &crate::clock::now(), &i64::from(key)],
+            )
+            .map_err(err)?;
+    }
+    Ok(held)
+}
+
+/// For how long after the catalog's server started no desktop judges another's sessions:
+/// `IMAGESMITH_SESSION_GRACE` seconds, two minutes if unset. A restart drops every lock at once,
+/// and a live session takes its lock again with its next statement (the app's within 30 s).
+pub(crate) fn session_grace() -> f64 {
+    std::env::var("IMAGESMITH_SESSION_GRACE").ok().and_then(|v| v.parse().ok()).unwrap_or(120.0)
+}
+
 /// `catalog_damaged` when the database now holds another repository than the one connected here.
 fn same_repository(repo: &TeamRepo, schema: &TeamSchema) -> Result<()> {
     match repo.repository_id.as_deref().filter(|id| *id != schema.id) {
