@@ -224,10 +224,30 @@ fn job_states_seen_by(desk: &Desk, grace: Option<&str>) -> String {
     jobs.as_array().unwrap().iter().map(|j| j["state"].as_str().unwrap().to_string()).collect::<Vec<_>>().join(",")
 }
 
+/// Whether the session of the team's (only) job holds its lock on the server now.
+fn job_session_locked(db: &Db) -> bool {
+    db.sql(
+        "SELECT count(*) FROM pg_locks l JOIN sessions s ON l.objid::int8 = s.lock_key JOIN jobs j ON j.session = s.id
+         WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted AND l.classid::int8 = 1768780659
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    ) == "1"
+}
+
+/// Until the job's session lock is `held` (the server lets go of a dead connection's locks on its
+/// own time, a moment after the process has gone).
+fn until_job_session_locked(db: &Db, held: bool) {
+    let start = std::time::Instant::now();
+    while job_session_locked(db) != held {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the job's session lock is still {}", !held);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A desktop whose process dies in the middle of a job does not leave it `running` for everyone
 /// until that desktop comes back: its session's lock went with its connection, so the next desktop
-/// that opens the repository marks the job interrupted, naming who ran it. While the process lives,
-/// nobody else touches its job.
+/// that opens the repository once the grace has passed marks the job interrupted, naming who ran
+/// it. A live process that only lost its connection is left alone, and holds its lock again when it
+/// reconnects.
 #[test]
 fn a_job_whose_process_died_on_another_desktop_is_marked_interrupted_by_the_next_one_that_opens() {
     let db = Db::new();
@@ -235,16 +255,38 @@ fn a_job_whose_process_died_on_another_desktop_is_marked_interrupted_by_the_next
     let dir = tempfile::tempdir().unwrap();
     let big = noise(dir.path(), "disk.img", 12 << 20, 25);
     let pause = Pause::at("team.upload.after_part.1");
-    let mut import = spawn_team(&a, Some(&pause.env()), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
+    let done = Pause::at("team.upload.done");
+    let failpoints = format!("{},{}", pause.env(), done.env());
+    let mut import = spawn_team(&a, Some(&failpoints), &["import", big.to_str().unwrap(), "--kind", "disk_image"]);
     pause.reached(&mut import);
     let registered = "SELECT count(*) FROM sessions s JOIN jobs j ON j.session = s.id";
     assert_eq!(db.sql(registered), "1", "the importer's session is registered");
+    assert!(job_session_locked(&db));
 
-    // Alive: another desktop that opens now (judging at once, no grace) leaves the job running.
+    // Alive: another desktop that opens now, judging at once (no grace), leaves the job running.
     assert_eq!(job_states_seen_by(&b, Some("0")), "running");
-    // Killed (SIGKILL: nothing of it says goodbye) — its connection closes, and its lock with it.
+
+    // The importer's connection is ended by the server (as a network cut or an admin would): its
+    // lock goes, the process lives on. A desktop that opens within the grace only notes it.
+    db.sql(
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN sessions s ON l.objid::int8 = s.lock_key JOIN jobs j ON j.session = s.id
+         WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid::int8 = 1768780659",
+    );
+    until_job_session_locked(&db, false);
+    assert_eq!(job_states_seen_by(&b, None), "running");
+    assert_eq!(db.sql("SELECT count(*) FROM sessions s JOIN jobs j ON j.session = s.id WHERE s.missing_since IS NOT NULL"), "1");
+    // Its next statements reconnect and take the lock again; the note is cleared.
+    pause.release();
+    done.reached(&mut import);
+    assert!(job_session_locked(&db), "the lock is held again after the reconnect");
+    assert_eq!(db.sql("SELECT count(*) FROM sessions s JOIN jobs j ON j.session = s.id WHERE s.missing_since IS NULL"), "1");
+    assert_eq!(job_states_seen_by(&b, Some("0")), "running");
+
+    // Killed (SIGKILL: nothing of it says goodbye) with the object whole and no row: its connection
+    // closes and its lock with it; the next desktop to judge marks the job interrupted.
     import.kill().unwrap();
     import.wait().unwrap();
+    until_job_session_locked(&db, false);
     assert_eq!(job_states_seen_by(&b, Some("0")), "interrupted");
     let (_, job) = b.json(&["--repo", "team", "jobs", "show", &db.sql("SELECT id::text FROM jobs")]);
     assert_eq!(job["error"]["code"], "cancelled", "{job:#}");
@@ -252,7 +294,7 @@ fn a_job_whose_process_died_on_another_desktop_is_marked_interrupted_by_the_next
     assert!(job["error"]["explanation"].as_str().unwrap().contains(&who), "names who ran it: {job:#}");
     assert_eq!(job["items"][0]["outcome"], "cancelled", "{job:#}");
     assert_eq!(db.sql(registered), "0", "the dead session's row is gone");
-    // Nothing of it became visible, and the same import from the same desktop goes on from its part.
+    // Nothing of it became visible, and the same import from the same desktop sends nothing again.
     assert_eq!(db.sql("SELECT count(*) FROM artifacts"), "0");
     let (code, report) = finished(spawn_team(&a, None, &["import", big.to_str().unwrap(), "--kind", "disk_image"]));
     assert_eq!((code, report["items"][0]["outcome"].as_str()), (0, Some("imported")), "{report:#}");

@@ -289,26 +289,31 @@ pub fn mark_interrupted(conn: &Connection, live_sessions: &HashSet<String>, desk
     Ok(dead.len())
 }
 
-/// On a team catalog: the jobs of registered sessions whose lock nobody holds any more — their
-/// process died, or lost the server for good, on whichever desktop — become `interrupted`, naming
-/// who ran them, and those sessions' rows go. Within `grace` seconds of the server's start nothing
-/// is judged: a restart drops every lock, and live sessions take theirs again as they reconnect.
-/// Sessions without a row (older builds) are left to their own desktop ([`mark_interrupted`]).
+/// On a team catalog: the jobs of registered sessions whose lock nobody has held for `grace`
+/// seconds — their process died, or lost the server for good, on whichever desktop — become
+/// `interrupted`, naming who ran them, and those sessions' rows go once they have no such job. A
+/// session's lock is first noted missing (`missing_since`, server time) and judged only `grace`
+/// later: a lost connection or a server restart takes the lock of a live process too, which holds it
+/// again with its next statement ([`crate::team::hold_session`] clears the note). Each step is one
+/// statement that changes only what it checks, so desktops doing this at once agree. Sessions
+/// without a row (older builds) are left to their own desktop ([`mark_interrupted`]).
 pub fn mark_abandoned(conn: &Connection, grace: f64) -> Result<usize> {
-    let up: f64 = conn.query_row("SELECT EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())::float8", [], |r| r.get(0))?;
-    if up < grace {
-        return Ok(0);
-    }
-    let unlocked = "SELECT s.id FROM sessions s WHERE NOT EXISTS (
-        SELECT 1 FROM pg_locks l
+    let held = "EXISTS (SELECT 1 FROM pg_locks l
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND l.classid::int8 = ?1 AND l.objid::int8 = s.lock_key)";
-    let mut stmt = conn
-        .prepare(&format!("SELECT id, coalesce(run_by, '') FROM jobs WHERE state IN ('queued', 'running') AND session IN ({unlocked})"))?;
     let ns = i64::from(crate::team::SESSION_LOCK_NS);
-    let dead: Vec<(i64, String)> = stmt.query_map([ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
-    for (id, run_by) in &dead {
+    conn.execute(&format!("UPDATE sessions s SET missing_since = now() WHERE s.missing_since IS NULL AND NOT {held}"), [ns])?;
+    conn.execute(&format!("UPDATE sessions s SET missing_since = NULL WHERE s.missing_since IS NOT NULL AND {held}"), [ns])?;
+    let gone = format!("s.missing_since <= now() - make_interval(secs => ?2) AND NOT {held}");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT j.id, coalesce(j.run_by, ''), j.kind FROM jobs j JOIN sessions s ON s.id = j.session
+         WHERE j.state IN ('queued', 'running') AND {gone}"
+    ))?;
+    let dead: Vec<(i64, String, String)> =
+        stmt.query_map(params![ns, grace], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+    let mut marked = 0;
+    for (id, run_by, kind) in &dead {
         let who = if run_by.is_empty() { "Its desktop".to_string() } else { format!("The desktop of {run_by}") };
         let error = Error::new(
             crate::error::code::CANCELLED,
@@ -316,11 +321,27 @@ pub fn mark_abandoned(conn: &Connection, grace: f64) -> Result<usize> {
             format!("{who} closed, killed or crashed the app or command running it, or lost the team catalog for good, while the job was running."),
             "Nothing half-written is visible to anyone. Start the job again: an import of the same files goes on from the parts already sent.",
         );
-        finish(conn, *id, JobState::Interrupted, "Interrupted", Some(&error))?;
-        tracing::info!(job = id, run_by, "another desktop's job was left running by a process that is gone: marked interrupted");
+        // Only if it is still unfinished: a process that came back in the meantime ended it itself.
+        let changed = conn.execute(
+            "UPDATE jobs SET state = 'interrupted', finished_at = ?1, summary = 'Interrupted', error = ?2, rate_bps = 0, eta_seconds = NULL
+             WHERE id = ?3 AND state IN ('queued', 'running')",
+            params![clock::now(), serde_json::to_string(&error).unwrap_or_default(), id],
+        )?;
+        if changed == 1 {
+            conn.execute("UPDATE job_items SET outcome = 'cancelled' WHERE job_id = ?1 AND outcome = 'pending'", [id])?;
+            crate::logging::log_job_finished(*id, kind, JobState::Interrupted, Some(&error));
+            tracing::info!(job = id, run_by, "another desktop's job was left running by a process that is gone: marked interrupted");
+            marked += 1;
+        }
     }
-    conn.execute(&format!("DELETE FROM sessions WHERE id IN ({unlocked})"), [ns])?;
-    Ok(dead.len())
+    conn.execute(
+        &format!(
+            "DELETE FROM sessions s WHERE {gone}
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.session = s.id AND j.state IN ('queued', 'running'))"
+        ),
+        params![ns, grace],
+    )?;
+    Ok(marked)
 }
 
 /// WHERE clause and arguments for a job query; `paged` adds the keyset condition.

@@ -222,16 +222,12 @@ impl Engine {
             std::sync::Arc::new(move || team::open_catalog(&repo, &secrets).map(|(client, _)| client))
         };
         // This process's session, registered and locked on the catalog connection for as long as
-        // it lives (and again after a reconnect): how other desktops tell its jobs are alive.
+        // it lives (and again after a reconnect, with a fresh key if its lost connection still
+        // holds the old one): how other desktops tell its jobs are alive.
         let mut client = client;
         let session = store.session().to_string();
-        let mut key = None;
-        for _ in 0..8 {
-            let k = (rand::random::<u32>() >> 1).max(1) as i32;
-            if team::hold_session(&mut client, &session, k)? {
-                key = Some(k);
-                break;
-            }
+        if team::hold_session_anew(&mut client, &session)?.is_none() {
+            tracing::warn!(session, "no free session lock key; other desktops may take this process's jobs for abandoned");
         }
         let engine = Engine {
             layout,
@@ -240,8 +236,8 @@ impl Engine {
                 let connect = connect.clone();
                 Box::new(move || {
                     let mut client = connect()?;
-                    if let Some(key) = key.filter(|&k| !team::hold_session(&mut client, &session, k).unwrap_or(false)) {
-                        tracing::warn!(session, key, "this session's lock is still held by its lost connection until the server notices");
+                    if team::hold_session_anew(&mut client, &session)?.is_none() {
+                        tracing::warn!(session, "no free session lock key after reconnecting");
                     }
                     Ok(client)
                 })
@@ -390,7 +386,15 @@ impl Engine {
                     while let Ok(Some(_)) = notes.iter().next() {}
                     None
                 }
-                Ok(None) => None,
+                Ok(None) => {
+                    // A quiet half-minute: settle other desktops' jobs whose process is gone, so an
+                    // open window does not show them running until someone opens the repository.
+                    drop(notes);
+                    if let Err(e) = jobs::mark_abandoned(&self.db(), team::session_grace()) {
+                        tracing::warn!(code = %e.code, error = %e.text, "abandoned jobs not settled");
+                    }
+                    None
+                }
                 Err(e) => Some(e),
             }
         };

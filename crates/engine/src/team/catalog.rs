@@ -21,6 +21,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/pg/0007_deletions.sql"),
     include_str!("../../migrations/pg/0008_who_saved.sql"),
     include_str!("../../migrations/pg/0009_sessions.sql"),
+    include_str!("../../migrations/pg/0010_session_missing_since.sql"),
 ];
 
 /// The team schema version this build writes.

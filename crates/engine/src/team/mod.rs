@@ -113,7 +113,7 @@ pub(crate) fn hold_session(client: &mut postgres::Client, session: &str, key: i3
         client
             .execute(
                 "INSERT INTO sessions (id, run_by, pid, started_at, lock_key) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET lock_key = excluded.lock_key",
+                 ON CONFLICT (id) DO UPDATE SET lock_key = excluded.lock_key, missing_since = NULL",
                 &[&session, &who(), &i64::from(std::process::id()), &crate::clock::now(), &i64::from(key)],
             )
             .map_err(err)?;
@@ -121,10 +121,23 @@ pub(crate) fn hold_session(client: &mut postgres::Client, session: &str, key: i3
     Ok(held)
 }
 
-/// For how long after the catalog's server started no desktop judges another's sessions:
-/// `IMAGESMITH_SESSION_GRACE` seconds, two minutes if unset. A restart drops every lock at once,
-/// and a live session takes its lock again with its next statement (the app's within 30 s).
-pub(crate) fn session_grace() -> f64 {
+/// Register `session` with a lock key of its own: `hold_session` with fresh random keys until one is
+/// free (another session, or this one's lost connection the server has not let go of yet, may hold a
+/// key). The key held, if any.
+pub(crate) fn hold_session_anew(client: &mut postgres::Client, session: &str) -> Result<Option<i32>> {
+    for _ in 0..8 {
+        let key = (rand::random::<u32>() >> 1).max(1) as i32;
+        if hold_session(client, session, key)? {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
+}
+
+/// For how long a session's lock must have been missing before its jobs count as abandoned:
+/// `IMAGESMITH_SESSION_GRACE` seconds, two minutes if unset. A lost connection, a server restart or
+/// a failover takes the lock of a live process too; it takes it again with its next statement.
+pub fn session_grace() -> f64 {
     std::env::var("IMAGESMITH_SESSION_GRACE").ok().and_then(|v| v.parse().ok()).unwrap_or(120.0)
 }
 
