@@ -12,6 +12,9 @@ use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// One of libosinfo's media regexes, compiled.
+pub use regex_lite::Regex as Rule;
+
 /// What the ISO is, as exactly as the sources tell.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OsIdentity {
@@ -426,10 +429,10 @@ pub struct OsinfoMedia {
     pub version: Option<String>,
     pub family: Option<String>,
     pub arch: String,
-    volume_id: Option<regex::Regex>,
-    publisher_id: Option<regex::Regex>,
-    application_id: Option<regex::Regex>,
-    system_id: Option<regex::Regex>,
+    volume_id: Option<Rule>,
+    publisher_id: Option<Rule>,
+    application_id: Option<Rule>,
+    system_id: Option<Rule>,
     volume_size: Option<u64>,
 }
 
@@ -516,7 +519,7 @@ fn read_dir_media(dir: &Path, skipped: &mut usize) -> Vec<OsinfoMedia> {
                 let mut bad = false;
                 let mut rx = |tag: &str| match field(tag) {
                     None => None,
-                    Some(p) => match regex::Regex::new(p) {
+                    Some(p) => match Rule::new(p) {
                         Ok(r) => Some(r),
                         Err(_) => {
                             bad = true;
@@ -554,7 +557,7 @@ fn read_dir_media(dir: &Path, skipped: &mut usize) -> Vec<OsinfoMedia> {
 impl OsinfoMedia {
     /// The rule's regexes (volume, publisher, application, system id), for the table test.
     #[doc(hidden)]
-    pub fn rules_for_test(&self) -> (Option<&regex::Regex>, Option<&regex::Regex>, Option<&regex::Regex>, Option<&regex::Regex>) {
+    pub fn rules_for_test(&self) -> (Option<&Rule>, Option<&Rule>, Option<&Rule>, Option<&Rule>) {
         (self.volume_id.as_ref(), self.publisher_id.as_ref(), self.application_id.as_ref(), self.system_id.as_ref())
     }
 

@@ -55,7 +55,7 @@ fn libosinfos_media_rules_are_named_right() {
 
 /// A volume id, publisher, application and system id that satisfy the rule's regexes.
 fn sample(m: &OsinfoMedia, rng: &mut rand::rngs::StdRng) -> Option<(String, String, String, String)> {
-    let gen = |r: Option<&regex::Regex>, rng: &mut rand::rngs::StdRng| -> Option<String> {
+    let gen = |r: Option<&imagesmith_engine::osid::Rule>, rng: &mut rand::rngs::StdRng| -> Option<String> {
         let Some(r) = r else { return Some(String::new()) };
         let g = rand_regex::Regex::compile(&ascii_dots(r.as_str()), 8).ok()?;
         use rand::Rng;
