@@ -108,6 +108,14 @@ fn every_attribute_is_set_at_import_changed_by_update_and_an_alias_works_whereve
     assert_eq!(a["alias"], "kickstart-min");
     let (_, found) = repo.json(["list", "--search", "kickstart"]);
     assert_eq!(names(&found), ["ks.cfg"]);
+    // A name may not take an alias's place either: neither a rename nor a new file's name.
+    let (code, err) = repo.json(["update", "rhel-9.6-x86_64-dvd.iso", "--name", "Kickstart-Min"]);
+    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("name_taken")), "{err:#}");
+    assert!(err["error"]["text"].as_str().unwrap().contains("named or aliased \"Kickstart-Min\""), "{err:#}");
+    let (code, report) = repo.import(&["--name", "kickstart-min", "--kind", "script"], &[fixture("post-install.sh")]);
+    assert_eq!((code, report["items"][0]["error"]["code"].as_str()), (1, Some("name_taken")), "{report:#}");
+    let (_, a) = repo.json(["show", "kickstart-min"]);
+    assert_eq!(a["name"], "ks.cfg", "the alias still names its file");
 
     // list: sort by size, filter by access, brief / --full / --extended text.
     let (code, _) = repo.import(&["--access", "public"], &[fixture("post-install.sh")]);

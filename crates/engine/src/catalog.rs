@@ -486,9 +486,17 @@ pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
     Ok(conn.query_row(&sql, crate::db::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
+/// Whether another artifact than `except` is named `name` or has it as its alias: a name that
+/// equals someone's alias would take that alias's place wherever a name is looked up.
 pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {
-    let id: Option<i64> = conn.query_row("SELECT id FROM artifacts WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0)).optional()?;
-    Ok(matches!(id, Some(id) if Some(id) != except))
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM artifacts WHERE (name = ?1 COLLATE NOCASE OR alias = ?1 COLLATE NOCASE) AND id <> ?2 LIMIT 1",
+            params![name.trim(), except.unwrap_or(-1)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(id.is_some())
 }
 
 /// `name`, or `name (2)`, `name (3)`, … — the first that is free.
@@ -546,9 +554,9 @@ pub fn validate_name(name: &str) -> Result<String> {
 pub fn name_taken_error(name: &str) -> Error {
     Error::new(
         code::NAME_TAKEN,
-        format!("An artifact named \"{name}\" already exists."),
-        "Names are unique in a repository (ignoring case) so that drivers, profiles and scripts can refer to images by name.",
-        "Choose another name, or rename or delete the existing artifact first.",
+        format!("An artifact named or aliased \"{name}\" already exists."),
+        "Names and aliases are unique in a repository (ignoring case) so that drivers, profiles and scripts can refer to images by either.",
+        "Choose another name, or rename, re-alias or delete the existing artifact first.",
     )
 }
 
