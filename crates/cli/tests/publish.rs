@@ -180,6 +180,40 @@ fn publish_to_glance_without_auth_verifies_md5_and_sha512_then_unpublish() {
 }
 
 #[test]
+fn an_image_marked_deleted_is_refused_by_publish_and_nothing_reaches_glance() {
+    let glance = server_fact("TS_GLANCE_URL");
+    let dir = tempfile::tempdir().unwrap();
+    let qcow2 = convert_to(&raw_disk(dir.path(), "seed.raw", 1, 7), "qcow2", &dir.path().join("retired.qcow2"));
+    let repo = repo();
+    add_noauth_target(&repo, "lab", glance);
+    import_disk(&repo, &qcow2, false);
+    let (code, a) = cli_json(&repo, &["update", "retired.qcow2", "--access", "deleted"], None);
+    assert_eq!((code, a["access"].as_str()), (0, Some("deleted")), "{a:#}");
+
+    let name = unique("retired");
+    for dry in [true, false] {
+        let mut args = vec!["publish", "retired.qcow2", "--target", "lab", "--name", &name];
+        if dry {
+            args.push("--dry-run");
+        }
+        let (code, err) = cli_json(&repo, &args, None);
+        assert_eq!((code, err["error"]["code"].as_str()), (1, Some("image_deleted")), "dry run {dry}: {err:#}");
+        assert!(err["error"]["recovery"].as_str().unwrap().contains("--access private"), "{err:#}");
+    }
+    assert!(images_named(glance, &name).is_empty(), "no image was made on Glance");
+    let (_, pubs) = cli_json(&repo, &["publications"], None);
+    assert_eq!(pubs.as_array().unwrap().len(), 0, "no publication recorded: {pubs:#}");
+    let (_, jobs) = cli_json(&repo, &["jobs"], None);
+    assert!(jobs.as_array().unwrap().iter().all(|j| j["kind"] != "publish"), "no publish job: {jobs:#}");
+
+    // Given back (private), it publishes again.
+    let (code, _) = cli_json(&repo, &["update", "retired.qcow2", "--access", "private"], None);
+    assert_eq!(code, 0);
+    let (code, plan) = cli_json(&repo, &["publish", "retired.qcow2", "--target", "lab", "--name", &name, "--dry-run"], None);
+    assert_eq!(code, 0, "{plan:#}");
+}
+
+#[test]
 fn publish_to_glance_behind_keystone_and_a_wrong_password_is_auth_failed() {
     let dir = tempfile::tempdir().unwrap();
     let raw = raw_disk(dir.path(), "app.img", 2, 2);
