@@ -550,6 +550,10 @@ http {
     # IMGAPI answers /images and /images/UUID with JSON and serves bytes at /images/UUID/file: a
     # tree keeps the list as images/index.json and each manifest as images/UUID/manifest.json.
     location / { try_files \$uri \$uri/index.json \$uri/manifest.json =404; }
+    # Redirects for the download tests: /_moved/PATH sends the client on to /PATH (as a mirror
+    # list does), /_loop/… back to itself for ever.
+    location /_moved/ { rewrite ^/_moved/(.*)\$ /\$1 redirect; }
+    location /_loop/ { rewrite ^/_loop/(.*)\$ /_loop/\$1 redirect; }
   }
 }
 EOF

@@ -8,6 +8,9 @@ Control (JSON bodies, answered with JSON):
                   {"path": ..., "stall_after": N}          send N body bytes, then nothing (until
                                                            the client gives up, at most 10 min)
                   optional "times": K                       only the next K responses (default 1)
+                  optional "no_validators": true            from now on, every response for the path
+                                                           goes without ETag and Last-Modified (a
+                                                           server that names no validator)
     GET  /_log?path=/a/b.iso   [{"status", "range", "if_range", "sent"}, ...] for that path
 
 Each fault counts down per path, so tests running at once use their own paths. Every proxied
@@ -28,6 +31,7 @@ LOG_FILE = None
 LOCK = threading.Lock()
 FAULTS = {}  # path -> {"cut_after"|"stall_after": N, "times": K}
 LOG = {}  # path -> [entries]
+NO_VALIDATORS = set()  # paths whose responses lose ETag and Last-Modified
 CHUNK = 64 * 1024
 
 
@@ -51,7 +55,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         spec = json.loads(self.rfile.read(length) or b"{}")
         with LOCK:
-            FAULTS[spec["path"]] = {k: v for k, v in spec.items() if k != "path"} | {"times": spec.get("times", 1)}
+            if spec.pop("no_validators", False):
+                NO_VALIDATORS.add(spec["path"])
+            if "cut_after" in spec or "stall_after" in spec:
+                FAULTS[spec["path"]] = {k: v for k, v in spec.items() if k != "path"} | {"times": spec.get("times", 1)}
         self._json(200, {"ok": True})
 
     def do_HEAD(self):
@@ -80,8 +87,12 @@ class Handler(BaseHTTPRequestHandler):
         conn.request("HEAD" if head else "GET", self.path, headers=headers)
         resp = conn.getresponse()
         self.send_response(resp.status)
+        dropped = ["connection", "keep-alive", "transfer-encoding", "server", "date"]
+        with LOCK:
+            if path in NO_VALIDATORS:
+                dropped += ["etag", "last-modified"]
         for k, v in resp.getheaders():
-            if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "server", "date"):
+            if k.lower() not in dropped:
                 self.send_header(k, v)
         self.send_header("Connection", "close")
         self.end_headers()

@@ -47,7 +47,7 @@ pub struct StoreImportRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
 pub struct ManifestImportRequest {
     pub manifest_url: String,
-    /// None or empty: `<manifest_url>/file`, as IMGAPI serves it.
+    /// None or empty: `…/images/<uuid>/file` beside the manifest, as IMGAPI serves it.
     pub file_url: Option<String>,
     pub attributes: ArtifactPatch,
 }

@@ -326,3 +326,22 @@ pub fn imgapi_image(root: &Path, uuid: &str, name: &str, version: &str, file: &P
 pub fn write_index(root: &Path, manifests: &[Value]) {
     std::fs::write(root.join("images/index.json"), serde_json::to_vec(manifests).unwrap()).unwrap();
 }
+
+/// Arm a fault of the proxy of scripts/servers/faultproxy.py for one path (see its header).
+pub fn fault(path: &str, spec: Value) {
+    let mut body = spec;
+    body["path"] = serde_json::json!(path);
+    let out = Command::new("curl")
+        .args(["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary"])
+        .arg(body.to_string())
+        .arg(format!("{}/_fault", server_fact("TS_FAULT_URL")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "fault proxy: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every response the fault proxy gave for `path`: status, Range and If-Range asked, bytes sent.
+pub fn proxy_log(path: &str) -> Vec<Value> {
+    let out = Command::new("curl").args(["-sf"]).arg(format!("{}/_log?path={path}", server_fact("TS_FAULT_URL"))).output().unwrap();
+    serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+}

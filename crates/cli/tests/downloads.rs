@@ -10,7 +10,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Put `src` on the web server under a folder of this test's own; returns its URL path.
@@ -26,24 +25,6 @@ fn serve(test: &str, src: &Path) -> String {
 
 fn served_file(path: &str) -> PathBuf {
     Path::new(server_fact("TS_HTTP_ROOT")).join(path.trim_start_matches('/'))
-}
-
-fn fault(path: &str, spec: Value) {
-    let mut body = spec;
-    body["path"] = json!(path);
-    let out = Command::new("curl")
-        .args(["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary"])
-        .arg(body.to_string())
-        .arg(format!("{}/_fault", server_fact("TS_FAULT_URL")))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "fault proxy: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Every response the fault proxy gave for `path`: status, Range and If-Range asked, bytes sent.
-fn proxy_log(path: &str) -> Vec<Value> {
-    let out = Command::new("curl").args(["-sf"]).arg(format!("{}/_log?path={path}", server_fact("TS_FAULT_URL"))).output().unwrap();
-    serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
 }
 
 fn downloads(repo: &Repo) -> Vec<PathBuf> {
@@ -207,6 +188,42 @@ fn a_download_killed_with_sigkill_resumes_when_the_same_url_is_imported_again() 
 }
 
 #[test]
+fn a_part_from_a_server_without_validators_is_resumed_only_when_a_digest_will_check_the_whole() {
+    let repo = Repo::new();
+    let iso = fixture("grub-rescue-cdrom.iso");
+    let size = std::fs::metadata(&iso).unwrap().len();
+    let path = serve("novalidator", &iso);
+    let url = format!("{}{path}", server_fact("TS_FAULT_URL"));
+    let stall_then_keep_a_part = |spec: Value| {
+        fault(&path, spec);
+        let (code, report) = repo.json(["import", &url, "--kind", "os", "--os", "linux", "--timeout", "2"]);
+        assert_eq!((code, item0(&report)["error"]["code"].as_str()), (1, Some("download_stalled")), "{report:#}");
+        let log = proxy_log(&path);
+        assert_eq!(log.last().unwrap()["sent"], 2_000_000);
+    };
+    // No ETag, no Last-Modified: If-Range has nothing to hold the part to.
+    stall_then_keep_a_part(json!({"stall_after": 2_000_000, "no_validators": true}));
+    // Without a digest nothing would notice a changed file spliced onto the part: from byte 0.
+    let (code, report) = repo.json(["import", &url, "--kind", "os", "--os", "linux"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(item0(&report)["artifact"]["sha256"].as_str().unwrap(), sha256_of(&iso));
+    let log = proxy_log(&path);
+    let last = log.last().unwrap();
+    assert_eq!((last["status"].as_u64(), last["range"].as_str(), last["sent"].as_u64()), (Some(200), None, Some(size)), "{log:#?}");
+
+    // With a digest the whole is checked at the end anyway: the part is resumed (without If-Range).
+    stall_then_keep_a_part(json!({"stall_after": 2_000_000}));
+    let (code, report) = repo.json(["import", &url, "--kind", "os", "--os", "linux", "--sha256", &sha256_of(&iso)]);
+    assert_eq!(code, 0, "{report:#}");
+    let log = proxy_log(&path);
+    let last = log.last().unwrap();
+    assert_eq!((last["status"].as_u64(), last["range"].as_str()), (Some(206), Some("bytes=2000000-")), "{log:#?}");
+    assert!(last["if_range"].is_null(), "{log:#?}");
+    assert_eq!(last["sent"].as_u64(), Some(size - 2_000_000));
+    assert!(downloads(&repo).is_empty(), "{:?}", downloads(&repo));
+}
+
+#[test]
 fn a_file_changed_on_the_server_between_tries_is_fetched_again_from_the_start() {
     let repo = Repo::new();
     let old = fixture("grub-rescue-cdrom.iso");
@@ -227,6 +244,27 @@ fn a_file_changed_on_the_server_between_tries_is_fetched_again_from_the_start() 
     let asks: Vec<(u64, Option<&str>)> = log.iter().map(|e| (e["status"].as_u64().unwrap(), e["range"].as_str())).collect();
     // The resume asked for the rest of the old file with If-Range; the server sent the whole new one.
     assert_eq!(asks[1], (200, Some("bytes=1000000-")), "{log:#?}");
+}
+
+#[test]
+fn redirects_are_followed_to_the_file_and_a_redirect_loop_fails_with_its_reason() {
+    let repo = Repo::new();
+    let iso = fixture("ipxe.iso");
+    let path = serve("redirect", &iso);
+    let moved = format!("{}/_moved{path}", server_fact("TS_HTTP_URL"));
+    let (code, report) = repo.json(["import", &moved, "--sha256", &sha256_of(&iso)]);
+    assert_eq!(code, 0, "{report:#}");
+    let a = &item0(&report)["artifact"];
+    assert_eq!((a["name"].as_str(), a["source"]["url"].as_str()), (Some("ipxe.iso"), Some(moved.as_str())), "{a:#}");
+
+    let looping = format!("{}/_loop{path}", server_fact("TS_HTTP_URL"));
+    let started = Instant::now();
+    let (code, report) = repo.json(["import", &looping]);
+    assert!(started.elapsed() < Duration::from_secs(30), "a loop fails at once, with no retries");
+    let err = &item0(&report)["error"];
+    assert_eq!((code, err["code"].as_str()), (1, Some("download_failed")), "{report:#}");
+    assert!(err["text"].as_str().unwrap().contains("redirects more than 10 times"), "{err:#}");
+    assert!(downloads(&repo).is_empty(), "nothing kept: {:?}", downloads(&repo));
 }
 
 #[test]

@@ -65,6 +65,11 @@ fn a_manifest_url_import_takes_its_defaults_and_verifies_the_file_against_it() {
     assert_eq!(code, 0, "{report:#}");
     let a = &report["items"][0]["artifact"];
     assert_eq!((a["name"].as_str(), a["version"].as_str(), a["access"].as_str()), (Some("rescue-2"), Some("2.0-lab"), Some("private")));
+    // Without --file-url, a manifest that is not at …/images/UUID names no file: said before anything is fetched.
+    let (code, report) = repo.json(["import", "--manifest-url", &format!("{base2}/rescue.json")]);
+    let err = if report["error"].is_object() { &report["error"] } else { &report["items"][0]["error"] };
+    assert_eq!((code, err["code"].as_str()), (1, Some("invalid_argument")), "{report:#}");
+    assert!(err["recovery"].as_str().unwrap().contains("--file-url"), "{report:#}");
 }
 
 #[test]
@@ -121,6 +126,64 @@ fn gzip_bzip2_and_xz_images_are_stored_decompressed_with_both_digests_kept() {
     let (code, report) = repo.json(["import", "--manifest-url", &format!("{base}/images/bad")]);
     assert_eq!((code, report["items"][0]["error"]["code"].as_str()), (1, Some("invalid_content")), "{report:#}");
     assert_eq!(repo.objects().len(), 1);
+}
+
+#[test]
+fn a_compressed_image_is_decompressed_as_it_comes_and_a_killed_download_resumes_through_the_decoder() {
+    let repo = Repo::new();
+    let (root, _) = site("stream");
+    // A rescue ISO with 6 MiB of noise after it: about 8 MiB served gzipped, well past the point
+    // where the server stalls.
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("rescue-padded.iso");
+    let mut bytes = std::fs::read(fixture("grub-rescue-cdrom.iso")).unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    bytes.extend((0..6 << 20).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    }));
+    std::fs::write(&image, &bytes).unwrap();
+    let m = imgapi_image(&root, UUID_A, "rescue", "1", &image, "gzip");
+    let served = m["files"][0]["size"].as_u64().unwrap();
+    let stall_at = 5_000_000;
+    assert!(served > stall_at + (1 << 20), "{served}");
+    // Through the fault proxy: the file stalls, so the import can be killed mid-download.
+    let rel = root.file_name().unwrap().to_str().unwrap();
+    fault(&format!("/{rel}/images/{UUID_A}/file"), json!({"stall_after": stall_at}));
+    let manifest_url = format!("{}/{rel}/images/{UUID_A}", server_fact("TS_FAULT_URL"));
+    let import = ["import", "--manifest-url", &manifest_url, "--kind", "os", "--os", "linux"];
+    let mut child = repo.cmd().args(import).arg("--json").spawn().unwrap();
+    let downloads = || -> Vec<PathBuf> { walk(&repo.home().join("downloads")) };
+    let size_of = |name: &str| -> u64 {
+        downloads().iter().filter(|p| p.ends_with(name)).map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum()
+    };
+    // While the served bytes are still coming, the decompressed image is already being written.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while size_of("data.part") < 4 << 20 || size_of("image") < 4 << 20 {
+        assert!(std::time::Instant::now() < deadline, "no image while the download runs: {:?}", downloads());
+        assert!(child.try_wait().unwrap().is_none(), "the import ended on its own");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = size_of("data.part");
+    assert!((4 << 20..=stall_at).contains(&kept), "{kept}");
+
+    // The same import again: only the rest comes, the decoder reads the kept part first.
+    let (code, report) = repo.json(import);
+    assert_eq!(code, 0, "{report:#}");
+    let a = &report["items"][0]["artifact"];
+    assert_eq!(a["sha256"].as_str().unwrap(), sha256_of(&image), "{a:#}");
+    assert_eq!(a["detected"]["served"]["sha1"], m["files"][0]["sha1"], "{a:#}");
+    assert_eq!(a["detected"]["served"]["size"].as_u64(), Some(served));
+    assert!(downloads().iter().all(|p| p.ends_with("lock")), "nothing kept: {:?}", downloads());
+    let log = proxy_log(&format!("/{rel}/images/{UUID_A}/file"));
+    let last = log.last().unwrap().clone();
+    let range = format!("bytes={kept}-");
+    assert_eq!((last["status"].as_u64(), last["range"].as_str()), (Some(206), Some(range.as_str())), "{log:#?}");
+    assert_eq!(last["sent"].as_u64(), Some(served - kept), "only the rest came again");
 }
 
 #[test]

@@ -11,6 +11,11 @@
 //! to its name from the URL (detection looks at names) and handed to the import, which moves it into
 //! the store or, when its digests are wrong, removes it: nothing unverified stays.
 //!
+//! A compressed file (an IMGAPI image's `compression`) is decompressed in the same pass: a tap of
+//! the pass reads the served bytes from byte 0 (those resumed from `data.part` first) through the
+//! decoder into the image beside it, hashing what comes out, so the served and the decompressed
+//! digests are both known when the last byte arrives.
+//!
 //! The body is read with reqwest's async client on a one-thread runtime owned by the download
 //! ([`crate::http`]): the pipeline's reader thread runs the connection itself, so each chunk goes
 //! from the socket into the pipeline's buffer on one thread, as curl does.
@@ -103,11 +108,24 @@ pub struct FetchOptions {
     pub expected_size: Option<u64>,
     /// Refuse a file larger than this (a checksum file or a manifest is small).
     pub max_size: Option<u64>,
+    /// Decompress the file while it comes, hashing what comes out with SHA-256 plus these.
+    pub unpack: Option<(crate::stores::Compression, Vec<Algo>)>,
+    /// The caller checks the file against a digest it was given, so a part kept from an earlier
+    /// run may be resumed even when the server named no validator (no ETag, no Last-Modified)
+    /// that `If-Range` could hold it to; otherwise such a part is fetched again from byte 0.
+    pub digest_checked: bool,
 }
 
 impl Default for FetchOptions {
     fn default() -> Self {
-        FetchOptions { extra: Vec::new(), read_timeout: DEFAULT_READ_TIMEOUT, expected_size: None, max_size: None }
+        FetchOptions {
+            extra: Vec::new(),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            expected_size: None,
+            max_size: None,
+            unpack: None,
+            digest_checked: false,
+        }
     }
 }
 
@@ -123,6 +141,8 @@ pub struct Fetched {
     pub resumed_from: u64,
     /// Times the file was fetched again from byte 0 because it changed on the server.
     pub restarts: u32,
+    /// The decompressed file and its digests, when [`FetchOptions::unpack`] asked for it.
+    pub unpacked: Option<(PathBuf, Digests)>,
 }
 
 /// What `state.json` records about a partial download.
@@ -211,6 +231,11 @@ fn fetch_locked(
         // A new download, or a state file from another URL or version: start clean.
         state = State { url: url.to_string(), ..State::default() };
         let _ = fs::remove_file(&part);
+    } else if state.validator.is_none() && !opts.digest_checked && fs::metadata(&part).is_ok_and(|m| m.len() > 0) {
+        // Without a validator a changed file cannot be told from the same one, and no digest would
+        // catch the splice: start again rather than join two files.
+        tracing::info!(url, "the server names no validator and no digest was given; downloading again from the start");
+        fs::write(&part, b"").map_err(|e| Error::io(&part, &e, true))?;
     }
     let network = Network::new(opts.read_timeout)?;
     let mut restarts = 0;
@@ -242,22 +267,40 @@ fn fetch_locked(
             restart: false,
         };
         let mut sink = SkipWriter { inner: file, skip: have };
-        let result = pipeline::copy_and_hash(
+        let named = dir.join(url_file_name(url));
+        let unpacked_path = unpacked_path(&named);
+        let taps: Vec<pipeline::Tap<'_, Result<Digests>>> = match &opts.unpack {
+            Some((compression, extra)) => {
+                let (compression, out, cancel) = (*compression, unpacked_path.as_path(), cancel);
+                vec![Box::new(move |served: &mut pipeline::ChunkReader| unpack(served, compression, out, extra, cancel))]
+            }
+            None => Vec::new(),
+        };
+        let result = pipeline::copy_hash_and_tap(
             &mut body,
             Path::new(url),
             Some(Sink { file: &mut sink, path: &part }),
             &opts.extra,
+            taps,
             cancel,
             &mut |done| progress(done, total.get()),
         );
         fetched += body.fetched;
         state = body.state.clone();
+        let result = result.and_then(|(digests, mut unpacked)| match unpacked.pop() {
+            Some(Ok(out)) => Ok((digests, Some((unpacked_path.clone(), out)))),
+            Some(Err(e)) => Err(e),
+            None => Ok((digests, None)),
+        });
+        if result.is_err() {
+            let _ = fs::remove_file(&unpacked_path);
+        }
         match result {
-            Ok(digests) => {
-                let named = dir.join(url_file_name(url));
+            Ok((digests, unpacked)) => {
                 fs::rename(&part, &named).map_err(|e| Error::io(&named, &e, true))?;
                 let _ = fs::remove_file(&state_path);
-                return Ok(Fetched { path: named, digests, fetched, resumed_from: resumed_from.unwrap_or(0), restarts });
+                let resumed_from = resumed_from.unwrap_or(0);
+                return Ok(Fetched { path: named, digests, fetched, resumed_from, restarts, unpacked });
             }
             Err(_) if body.restart && restarts < RESTARTS => {
                 restarts += 1;
@@ -267,6 +310,50 @@ fn fetch_locked(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Where a compressed download's image goes: beside it, named without the compression's suffix.
+fn unpacked_path(served: &Path) -> PathBuf {
+    let name = served.file_name().and_then(|n| n.to_str()).unwrap_or("image");
+    let stem = [".gz", ".bz2", ".xz"].iter().find_map(|e| name.strip_suffix(e)).unwrap_or(name);
+    let stem = if stem == "file" { "image" } else { stem };
+    let dest = served.with_file_name(stem);
+    if dest == served {
+        served.with_file_name(format!("{stem}.out"))
+    } else {
+        dest
+    }
+}
+
+/// The tap that decompresses the served bytes (all of them, from byte 0) into `out` as they come,
+/// hashing what comes out; the image is written from the start on every pass.
+fn unpack(
+    served: &mut pipeline::ChunkReader,
+    compression: crate::stores::Compression,
+    out: &Path,
+    extra: &[Algo],
+    cancel: &CancelToken,
+) -> Result<Digests> {
+    use crate::stores::Compression;
+    let mut reader: Box<dyn Read + '_> = match compression {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(served)),
+        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(served)),
+        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(served)),
+        Compression::None => Box::new(served),
+    };
+    let mut file = File::create(out).map_err(|e| Error::io(out, &e, true))?;
+    pipeline::copy_and_hash(&mut reader, out, Some(Sink { file: &mut file, path: out }), extra, cancel, &mut |_| {}).map_err(|e| {
+        if e.code == code::READ_FAILED {
+            Error::new(
+                code::INVALID_CONTENT,
+                format!("The download is not valid {} data: {}", compression.as_str(), e.text),
+                "The store said the file is compressed, but it does not decompress.",
+                "Check the manifest's compression, or ask the store's owner.",
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// Exclusive use of one URL's folder across processes: a second import of the same URL waits.
@@ -539,6 +626,14 @@ fn changed(url: &str) -> Error {
 }
 
 pub(crate) fn unreachable(url: &str, e: &reqwest::Error) -> Error {
+    if e.is_redirect() {
+        return Error::new(
+            code::DOWNLOAD_FAILED,
+            format!("{url} was not downloaded: it redirects more than {REDIRECTS} times, or in a loop."),
+            "Each answer sent the download on to another address, and none of them served the file.",
+            "Open the URL in a browser to see where the file really is, and import that address.",
+        );
+    }
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
@@ -607,7 +702,20 @@ impl crate::Engine {
         let compression = remote.and_then(|r| r.compression).unwrap_or(Compression::None);
         let mut extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
         extra.extend(declared.as_ref().map(|d| d.algo));
-        let opts = FetchOptions { extra, read_timeout, expected_size: remote.and_then(|r| r.size), ..FetchOptions::default() };
+        let unpack = (compression != Compression::None).then(|| (compression, expected.iter().map(|e| e.algo).collect()));
+        let digest_checked = !expected.is_empty() || declared.is_some();
+        let opts = FetchOptions {
+            extra,
+            read_timeout,
+            expected_size: remote.and_then(|r| r.size),
+            unpack,
+            digest_checked,
+            ..FetchOptions::default()
+        };
+        let refuse = |e: Error| {
+            discard(&self.layout().downloads(), url);
+            Err(e)
+        };
         let mut sized = None;
         let fetched = fetch(&self.layout().downloads(), url, &opts, step.cancel(), &mut |done, total| {
             if total != sized {
@@ -617,7 +725,12 @@ impl crate::Engine {
                 sized = total;
             }
             step.progress(done);
-        })?;
+        });
+        let fetched = match fetched {
+            // Bytes that came whole but do not decompress are no use to a resume.
+            Err(e) if e.code == code::INVALID_CONTENT => return refuse(e),
+            f => f?,
+        };
         tracing::info!(
             url,
             size = fetched.digests.size,
@@ -626,10 +739,6 @@ impl crate::Engine {
             restarts = fetched.restarts,
             "downloaded"
         );
-        let refuse = |e: Error| {
-            discard(&self.layout().downloads(), url);
-            Err(e)
-        };
         if let Some(d) = &declared {
             let actual = fetched.digests.get(d.algo).unwrap_or_default();
             if actual != d.hex {
@@ -644,65 +753,18 @@ impl crate::Engine {
                 ));
             }
         }
-        if compression == Compression::None {
+        let Some((path, digests)) = fetched.unpacked.clone() else {
             if let Some(d) = declared {
                 if !expected.iter().any(|e| e.algo == d.algo && e.hex == d.hex) {
                     expected.push(d);
                 }
             }
             return Ok((fetched, serde_json::Map::new()));
-        }
-        step.phase_sized("decompressing", fetched.digests.size);
-        let out = match self.decompress(&fetched, compression, expected, step) {
-            Ok(out) => out,
-            Err(e) => return refuse(e),
         };
+        // The image came decompressed in the same pass; the served file is no longer needed.
+        let _ = fs::remove_file(&fetched.path);
         let facts = crate::stores::download_facts(remote.expect("compression comes with a remote file"), &fetched.digests);
-        Ok((out, facts))
-    }
-
-    /// Decompress a finished download beside itself, hashing what comes out; the served file goes.
-    fn decompress(
-        &self,
-        fetched: &Fetched,
-        compression: crate::stores::Compression,
-        expected: &[crate::checksum::ExpectedDigest],
-        step: &crate::runner::Step<'_>,
-    ) -> Result<Fetched> {
-        use crate::stores::Compression;
-        let src = &fetched.path;
-        let stem = src.file_name().and_then(|n| n.to_str()).unwrap_or("image");
-        let stem = [".gz", ".bz2", ".xz"].iter().find_map(|e| stem.strip_suffix(e)).unwrap_or(stem);
-        let stem = if stem == "file" { "image" } else { stem };
-        let dest = src.with_file_name(stem);
-        let dest = if dest == *src { src.with_file_name(format!("{stem}.out")) } else { dest };
-        let file = File::open(src).map_err(|e| Error::io(src, &e, false))?;
-        let counted = CountingReader { inner: io::BufReader::with_capacity(1 << 20, file), step, done: 0 };
-        let mut reader: Box<dyn Read> = match compression {
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
-            Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
-            Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(counted)),
-            Compression::None => Box::new(counted),
-        };
-        let mut out = File::create(&dest).map_err(|e| Error::io(&dest, &e, true))?;
-        let extra: Vec<Algo> = expected.iter().map(|e| e.algo).collect();
-        let digests =
-            pipeline::copy_and_hash(&mut reader, src, Some(Sink { file: &mut out, path: &dest }), &extra, step.cancel(), &mut |_| {})
-                .map_err(|e| {
-                    let _ = fs::remove_file(&dest);
-                    if e.code == code::READ_FAILED {
-                        Error::new(
-                            code::INVALID_CONTENT,
-                            format!("{} is not valid {} data: {}", src.display(), compression.as_str(), e.text),
-                            "The store said the file is compressed, but it does not decompress.",
-                            "Check the manifest's compression, or ask the store's owner.",
-                        )
-                    } else {
-                        e
-                    }
-                })?;
-        let _ = fs::remove_file(src);
-        Ok(Fetched { path: dest, digests, ..fetched.clone() })
+        Ok((Fetched { path, digests, unpacked: None, ..fetched }, facts))
     }
 }
 
@@ -723,21 +785,5 @@ impl FetchedSums {
 impl Drop for FetchedSums {
     fn drop(&mut self) {
         self.urls.iter().for_each(|u| discard(&self.downloads, u));
-    }
-}
-
-/// Counts the compressed bytes read, for the job's progress while decompressing.
-struct CountingReader<'a, R> {
-    inner: R,
-    step: &'a crate::runner::Step<'a>,
-    done: u64,
-}
-
-impl<R: Read> Read for CountingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.done += n as u64;
-        self.step.progress(self.done);
-        Ok(n)
     }
 }

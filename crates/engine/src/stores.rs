@@ -194,8 +194,32 @@ fn opt_text(v: &Value, key: &str) -> Option<String> {
     Some(text(v, key)).filter(|s| !s.is_empty())
 }
 
+/// Where IMGAPI serves the file of the image whose manifest is at `manifest_url`:
+/// `…/images/<uuid>/file`, so the path up to the segment that is the image's uuid, then `file`
+/// (`…/images/<uuid>`, `…/images/<uuid>/` and `…/images/<uuid>/manifest.json` all lead there; a
+/// query such as `?channel=` is kept). A manifest URL without its uuid in the path names no file.
+pub fn imgapi_file_url(manifest_url: &str, uuid: &str) -> Result<String> {
+    let no_file = || {
+        Error::new(
+            code::INVALID_ARGUMENT,
+            format!("{manifest_url} does not say where the file of image {uuid} is."),
+            "An image store serves a manifest at …/images/UUID and its file at …/images/UUID/file; this address is not of that form.",
+            "Give the file's address with --file-url (in the app: the file URL field).",
+        )
+    };
+    let mut url = reqwest::Url::parse(manifest_url.trim()).map_err(|_| no_file())?;
+    let segments: Vec<String> = url.path_segments().map(|s| s.map(str::to_string).collect()).unwrap_or_default();
+    let at = segments.iter().rposition(|s| s == uuid).ok_or_else(no_file)?;
+    let mut path: Vec<&str> = segments[..=at].iter().map(String::as_str).collect();
+    path.push("file");
+    url.set_path(&path.join("/"));
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
 /// An IMGAPI manifest (v2) as a remote image. `manifest_url` is where it was read (or would be,
-/// for a listing); the file URL is `file_url` or, as IMGAPI serves it, `<manifest_url>/file`.
+/// for a listing); the file URL is `file_url` or, as IMGAPI serves it, `…/images/<uuid>/file`
+/// ([`imgapi_file_url`]).
 pub fn from_imgapi_manifest(m: &Value, manifest_url: &str, file_url: Option<&str>) -> Result<RemoteImage> {
     let uuid = opt_text(m, "uuid").ok_or_else(|| invalid(manifest_url, "the manifest has no uuid"))?;
     let name = opt_text(m, "name").ok_or_else(|| invalid(manifest_url, "the manifest has no name"))?;
@@ -222,6 +246,10 @@ pub fn from_imgapi_manifest(m: &Value, manifest_url: &str, file_url: Option<&str
         _ => Vec::new(),
     };
     Ok(RemoteImage {
+        file_url: match file_url {
+            Some(f) => f.to_string(),
+            None => imgapi_file_url(manifest_url, &uuid)?,
+        },
         id: uuid,
         name,
         version: text(m, "version"),
@@ -233,7 +261,6 @@ pub fn from_imgapi_manifest(m: &Value, manifest_url: &str, file_url: Option<&str
         published_at: opt_text(m, "published_at"),
         public: m.get("public").and_then(Value::as_bool).unwrap_or(false),
         tags,
-        file_url: file_url.map(str::to_string).unwrap_or_else(|| format!("{}/file", trim(manifest_url))),
         manifest_url: Some(manifest_url.to_string()),
         digest_algo,
         digest,
@@ -265,8 +292,9 @@ fn simplestreams_images(base: &str, key: Option<&TrustedKey>) -> Result<Vec<Remo
         let products_url = format!("{base}/{}", path.trim_start_matches('/'));
         let doc = fetch(&products_url)?;
         let products = doc.get("products").and_then(Value::as_object).ok_or_else(|| invalid(&products_url, "no \"products\" object"))?;
+        let updated = opt_text(&doc, "updated");
         for (pname, p) in products {
-            if let Some(img) = simplestreams_product(base, pname, p) {
+            if let Some(img) = simplestreams_product(base, pname, p, updated.as_deref()) {
                 out.push(img);
             }
         }
@@ -291,7 +319,31 @@ fn expanded(levels: &[&Value]) -> Value {
     Value::Object(out)
 }
 
-fn simplestreams_product(base: &str, pname: &str, p: &Value) -> Option<RemoteImage> {
+/// When a SimpleStreams version was published: its serial is the build date (`20261201`,
+/// `20261201.1`, LXD's `20261201_07:42`), as RFC 3339 (a date alone when the serial has no time);
+/// else the products file's `updated` (RFC 2822), else unknown.
+fn simplestreams_published(serial: &str, updated: Option<&str>) -> Option<String> {
+    use time::format_description::well_known::{Rfc2822, Rfc3339};
+    let digits = serial.get(..8).filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    let date = digits.and_then(|d| {
+        let month = time::Month::try_from(d[4..6].parse::<u8>().ok()?).ok()?;
+        time::Date::from_calendar_date(d[..4].parse().ok()?, month, d[6..].parse().ok()?).ok()
+    });
+    if let Some(date) = date {
+        let clock = serial.get(8..).and_then(|rest| rest.strip_prefix('_')).and_then(|t| {
+            let (h, m) = t.get(..5)?.split_once(':')?;
+            time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+        });
+        return Some(match clock {
+            Some(t) => date.with_time(t).assume_utc().format(&Rfc3339).ok()?,
+            None => format!("{date}"),
+        });
+    }
+    let when = time::OffsetDateTime::parse(updated?.trim(), &Rfc2822).ok()?;
+    when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+}
+
+fn simplestreams_product(base: &str, pname: &str, p: &Value, updated: Option<&str>) -> Option<RemoteImage> {
     let versions = p.get("versions")?.as_object()?;
     // Serials sort as text (20261201, 20261201.1).
     let (serial, v) = versions.iter().max_by(|a, b| a.0.cmp(b.0))?;
@@ -321,7 +373,7 @@ fn simplestreams_product(base: &str, pname: &str, p: &Value) -> Option<RemoteIma
         image_type: opt_text(item, "ftype"),
         arch: opt_text(p, "arch"),
         size: item.get("size").and_then(Value::as_u64),
-        published_at: opt_text(v, "pubname").or_else(|| opt_text(p, "pubname")),
+        published_at: simplestreams_published(serial, updated),
         public: true,
         tags: Vec::new(),
         file_url: format!("{base}/{}", path.trim_start_matches('/')),
@@ -333,10 +385,48 @@ fn simplestreams_product(base: &str, pname: &str, p: &Value) -> Option<RemoteIma
     })
 }
 
+/// IMGAPI answers `ListImages` with at most this many images (its default and maximum `limit`).
+const IMGAPI_PAGE: usize = 1000;
+/// Pages read before a listing is cut short (a store of 100,000 images).
+const IMGAPI_PAGES: usize = 100;
+
+/// Every image of an IMGAPI listing, page by page: `limit` images sorted by `published_at`, the
+/// next page from `marker` = the last image's uuid (which IMGAPI includes again: `>=`). A server
+/// that ignores the parameters (a static tree) answers the whole list once, and a page with
+/// nothing new ends the walk, so it never loops.
+fn imgapi_pages(mut page: impl FnMut(Option<&str>) -> Result<Vec<Value>>) -> Result<Vec<Value>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..IMGAPI_PAGES {
+        let images = page(marker.as_deref())?;
+        let full = images.len() >= IMGAPI_PAGE;
+        let before = out.len();
+        for m in images {
+            if seen.insert(text(&m, "uuid")) {
+                out.push(m);
+            }
+        }
+        if !full || out.len() == before {
+            break;
+        }
+        marker = out.last().map(|m| text(m, "uuid"));
+    }
+    Ok(out)
+}
+
 fn imgapi_images(base: &str) -> Result<Vec<RemoteImage>> {
-    let url = format!("{base}/images");
-    let list = get_json(&url)?;
-    let arr = list.as_array().ok_or_else(|| invalid(&url, "not a JSON array of images"))?;
+    let arr = imgapi_pages(|marker| {
+        let url = match marker {
+            None => format!("{base}/images?limit={IMGAPI_PAGE}"),
+            Some(m) => format!("{base}/images?limit={IMGAPI_PAGE}&marker={m}"),
+        };
+        let list = get_json(&url)?;
+        match list {
+            Value::Array(a) => Ok(a),
+            _ => Err(invalid(&url, "not a JSON array of images")),
+        }
+    })?;
     arr.iter()
         // IMGAPI lists disabled and unactivated images to their owners only; skip them.
         .filter(|m| m.get("state").and_then(Value::as_str).is_none_or(|s| s == "active"))
@@ -583,4 +673,61 @@ pub fn download_facts(remote: &RemoteFile, served: &crate::pipeline::Digests) ->
     }
     m.insert("served".into(), Value::Object(d));
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_imgapi_file_is_beside_its_manifest_under_the_images_uuid() {
+        let uuid = "2b683a82-a066-11e3-97ab-2faa44701c5a";
+        for (manifest, file) in [
+            (format!("https://images.example/images/{uuid}"), format!("https://images.example/images/{uuid}/file")),
+            (format!("https://images.example/images/{uuid}/"), format!("https://images.example/images/{uuid}/file")),
+            (
+                format!("https://h.example/x/images/{uuid}/manifest.json?channel=dev"),
+                format!("https://h.example/x/images/{uuid}/file?channel=dev"),
+            ),
+        ] {
+            assert_eq!(imgapi_file_url(&manifest, uuid).unwrap(), file, "{manifest}");
+        }
+        let err = imgapi_file_url("https://h.example/manifests/rescue.json", uuid).unwrap_err();
+        assert_eq!(err.code, code::INVALID_ARGUMENT);
+        assert!(err.recovery.contains("--file-url"), "{err:?}");
+    }
+
+    #[test]
+    fn an_imgapi_listing_is_read_page_by_page_from_each_last_uuid() {
+        // A store of 2,500 images answering as IMGAPI does: sorted, `limit`, `marker` inclusive.
+        let store: Vec<Value> = (0..2500).map(|i| serde_json::json!({"uuid": format!("u{i:05}")})).collect();
+        let mut asked = Vec::new();
+        let all = imgapi_pages(|marker| {
+            asked.push(marker.map(str::to_string));
+            let from = marker.map(|m| store.iter().position(|i| text(i, "uuid") == m).unwrap()).unwrap_or(0);
+            Ok(store[from..].iter().take(IMGAPI_PAGE).cloned().collect())
+        })
+        .unwrap();
+        assert_eq!(all, store);
+        assert_eq!(asked, [None, Some("u00999".to_string()), Some("u01998".to_string())]);
+        // A static tree ignores the parameters: read once, or twice when it holds a full page.
+        let mut calls = 0;
+        let all = imgapi_pages(|_| {
+            calls += 1;
+            Ok(store[..1200].to_vec())
+        })
+        .unwrap();
+        assert_eq!((all.len(), calls), (1200, 2));
+    }
+
+    #[test]
+    fn a_simplestreams_serial_is_read_as_its_publish_date() {
+        let updated = Some("Tue, 01 Dec 2026 10:30:00 +0100");
+        assert_eq!(simplestreams_published("20261201", None).as_deref(), Some("2026-12-01"));
+        assert_eq!(simplestreams_published("20261201.1", updated).as_deref(), Some("2026-12-01"));
+        assert_eq!(simplestreams_published("20261201_07:42", None).as_deref(), Some("2026-12-01T07:42:00Z"));
+        // Not a date (a release name, an impossible day): the products file's `updated`, in UTC.
+        assert_eq!(simplestreams_published("noble-1", updated).as_deref(), Some("2026-12-01T09:30:00Z"));
+        assert_eq!(simplestreams_published("20261341", None), None);
+    }
 }

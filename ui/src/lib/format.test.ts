@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignatureCheck, Verification } from './ipc/client';
-import { evidence, lintSummary } from './format';
+import { dateTime, evidence, lintSummary } from './format';
 
 describe('format', () => {
   it('says how many lint errors and warnings an answer file has, or that it is clean', () => {
@@ -16,5 +16,14 @@ describe('format', () => {
     const v: Verification = { algo: 'sha256', expected_from: 'signature', source_file: 'vendor-bundle.zip.asc', line: null, verified_at: '2026-12-04T10:00:00Z', job_id: 3, signature: good };
     expect(evidence(v)).toBe('OpenPGP signature vendor-bundle.zip.asc verified over the file, signed by Example Networks <sign@example.org>');
     expect(evidence({ ...v, expected_from: 'checksum_file', source_file: 'SHA256SUMS', line: 2 })).toBe('SHA-256 matched SHA256SUMS (line 2), signed by Example Networks <sign@example.org>');
+  });
+
+  it('shows a publish date without a time as that day, and a date with a time with its time', () => {
+    expect(dateTime('2026-12-01')).toBe(new Date(2026, 11, 1).toLocaleDateString(undefined, { dateStyle: 'medium' }));
+    expect(dateTime('2026-12-01')).toContain('2026');
+    expect(dateTime('2026-12-01')).not.toContain(':');
+    expect(dateTime('2026-12-01T07:42:00Z')).toContain(':');
+    expect(dateTime(null)).toBe('—');
+    expect(dateTime('next week')).toBe('next week');
   });
 });

@@ -29,6 +29,12 @@ export function duration(seconds: number | null | undefined): string {
 
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
+  // A date alone (a SimpleStreams serial) is that calendar day wherever the user is, not a UTC midnight.
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (day) {
+    const local = new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
+    return local.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  }
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -268,7 +268,7 @@ export class ManifestImport extends JobDialog<ManifestImportRequest> {
     if (m === '') return 'Paste the manifest’s URL (…/images/UUID on an IMGAPI server).';
     if (!isHttpUrl(m)) return 'The manifest URL must be an http or https link.';
     const f = this.fileUrl.trim();
-    if (f !== '' && !isHttpUrl(f)) return 'The file URL must be an http or https link (or empty: MANIFEST/file).';
+    if (f !== '' && !isHttpUrl(f)) return 'The file URL must be an http or https link (or empty: …/images/UUID/file).';
     return null;
   }
 

@@ -1175,7 +1175,7 @@ export type LintReport = {
 /**  "Import from manifest URL…": an IMGAPI image manifest and, optionally, where its file is. */
 export type ManifestImportRequest = {
 	manifest_url: string,
-	/**  None or empty: `<manifest_url>/file`, as IMGAPI serves it. */
+	/**  None or empty: `…/images/<uuid>/file` beside the manifest, as IMGAPI serves it. */
 	file_url: string | null,
 	attributes: ArtifactPatch,
 };
