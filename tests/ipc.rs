@@ -802,7 +802,7 @@ fn a_gold_image_goes_out_as_an_archive_and_comes_back_through_the_commands() {
 }
 
 /// A small HTTP/1.1 server on 127.0.0.1 serving `files` (name, bytes) with GET, one connection at a
-/// time, `Connection: close`; answers 404 to anything else. Returns its base URL.
+/// time, `Connection: close`, ignoring queries; answers 404 to anything else. Returns its base URL.
 fn serve(files: Vec<(&'static str, Vec<u8>)>) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -816,7 +816,9 @@ fn serve(files: Vec<(&'static str, Vec<u8>)>) -> String {
                 head.push(byte[0]);
             }
             let head = String::from_utf8_lossy(&head);
-            let path = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            // A query (`/images?limit=1000`) is ignored, as a static file server ignores it.
+            let target = head.split_whitespace().nth(1).unwrap_or("/");
+            let path = target.split('?').next().unwrap_or_default().trim_start_matches('/').to_string();
             let answer = match files.iter().find(|(name, _)| *name == path) {
                 Some((_, body)) => {
                     let mut a = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
