@@ -1990,7 +1990,42 @@ async fn an_imgapi_store_is_added_browsed_and_an_image_imported_with_progress_th
     app.wait_for("[data-testid=store-image][data-id='00000000-0000-4000-8000-000000000001']").await;
     app.wait_for(&marked).await;
     looks(&mut app, "store-browse").await;
+
+    // From manifest URL…: the file URL may be left empty (…/images/UUID/file beside the manifest)
+    app.click("[data-testid=import-manifest]").await;
+    app.wait_for("[data-testid=manifest-import]").await;
+    set_value(&app, "[data-testid=manifest-url]", &format!("{base}/images/{UUID}")).await;
+    assert!(app.text("[data-testid=manifest-import]").await.contains("…/images/UUID/file beside the manifest"));
+    looks(&mut app, "manifest-import").await;
+    app.client.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap(); // Escape
+    app.wait_shown("[data-testid=manifest-import]", false).await;
+
+    // a SimpleStreams store (as Ubuntu's cloud images publish): its serial is the publish date
+    let ss = http_root.join(format!("{rel}-ss"));
+    std::fs::create_dir_all(ss.join("streams/v1")).unwrap();
+    std::fs::create_dir_all(ss.join("server")).unwrap();
+    std::fs::copy(fixture("ubuntu-24.04-server-amd64.iso"), ss.join("server/noble.img")).unwrap();
+    let products = "com.ubuntu.cloud:released:download";
+    let index = json!({"format": "index:1.0", "index": {products: {"format": "products:1.0",
+        "path": format!("streams/v1/{products}.json"), "products": ["com.ubuntu.cloud:server:24.04:amd64"]}}});
+    std::fs::write(ss.join("streams/v1/index.json"), index.to_string()).unwrap();
+    let item = json!({"ftype": "disk1.img", "path": "server/noble.img", "size": std::fs::metadata(ss.join("server/noble.img")).unwrap().len(),
+        "sha256": digest("sha256sum", &ss.join("server/noble.img"))});
+    let doc = json!({"format": "products:1.0", "content_id": products, "updated": "Tue, 01 Dec 2026 10:00:00 +0000",
+        "products": {"com.ubuntu.cloud:server:24.04:amd64": {"os": "ubuntu", "release": "noble", "release_title": "24.04 LTS",
+            "arch": "amd64", "versions": {"20261201": {"items": {"disk1.img": item}}}}}});
+    std::fs::write(ss.join(format!("streams/v1/{products}.json")), doc.to_string()).unwrap();
+    app.click("[data-testid=add-store]").await;
+    set_value(&app, "[data-testid=store-name]", "ubuntu").await;
+    set_value(&app, "[data-testid=store-url-input]", &format!("{http_url}/{rel}-ss")).await;
+    app.click("[data-testid=save-store]").await;
+    let ubuntu = "[data-testid=store-image][data-id='com.ubuntu.cloud:server:24.04:amd64']";
+    app.wait_for(ubuntu).await;
+    let shown = app.text(ubuntu).await;
+    assert!(shown.contains("2026") && !shown.contains("AM") && !shown.contains("PM"), "a date without a time: {shown}");
+    looks(&mut app, "store-browse-simplestreams").await;
     app.quit().await;
+    let _ = std::fs::remove_dir_all(&ss);
 
     // what the engine says, asked as the CLI would
     let engine = imagesmith_engine::Engine::open(imagesmith_engine::DataLayout::configured(home.path("repo"))).unwrap();
