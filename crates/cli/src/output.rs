@@ -142,7 +142,7 @@ pub fn state_advice(state: ArtifactState) -> Option<&'static str> {
     }
 }
 
-pub fn truncate(s: &str, n: usize) -> String {
+fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {

@@ -345,3 +345,24 @@ pub fn proxy_log(path: &str) -> Vec<Value> {
     let out = Command::new("curl").args(["-sf"]).arg(format!("{}/_log?path={path}", server_fact("TS_FAULT_URL"))).output().unwrap();
     serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
 }
+
+/// A file `name` in `dir` of [`noise_bytes`].
+pub fn noise(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, noise_bytes(len, seed)).unwrap();
+    path
+}
+
+/// `len` bytes no compressor shrinks, different for each `seed`.
+pub fn noise_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}

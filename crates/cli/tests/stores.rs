@@ -65,7 +65,7 @@ fn a_manifest_url_import_takes_its_defaults_and_verifies_the_file_against_it() {
     assert_eq!(code, 0, "{report:#}");
     let a = &report["items"][0]["artifact"];
     assert_eq!((a["name"].as_str(), a["version"].as_str(), a["access"].as_str()), (Some("rescue-2"), Some("2.0-lab"), Some("private")));
-    // Without --file-url, a manifest that is not at …/images/UUID names no file: said before anything is fetched.
+    // Without --file-url, a manifest that is not at …/images/UUID names no file: said before any download.
     let (code, report) = repo.json(["import", "--manifest-url", &format!("{base2}/rescue.json")]);
     let err = if report["error"].is_object() { &report["error"] } else { &report["items"][0]["error"] };
     assert_eq!((code, err["code"].as_str()), (1, Some("invalid_argument")), "{report:#}");
@@ -137,13 +137,7 @@ fn a_compressed_image_is_decompressed_as_it_comes_and_a_killed_download_resumes_
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("rescue-padded.iso");
     let mut bytes = std::fs::read(fixture("grub-rescue-cdrom.iso")).unwrap();
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    bytes.extend((0..6 << 20).map(|_| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x as u8
-    }));
+    bytes.extend(noise_bytes(6 << 20, 1));
     std::fs::write(&image, &bytes).unwrap();
     let m = imgapi_image(&root, UUID_A, "rescue", "1", &image, "gzip");
     let served = m["files"][0]["size"].as_u64().unwrap();

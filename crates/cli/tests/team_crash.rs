@@ -9,25 +9,10 @@
 mod common;
 mod team_common;
 
+use common::noise;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use team_common::*;
-
-/// `len` bytes no compressor shrinks, different for each `seed`.
-fn noise(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        bytes.extend_from_slice(&x.to_le_bytes());
-    }
-    bytes.truncate(len);
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
 
 /// How many log events of this desktop's CLI contain `what`.
 fn logged(desk: &Desk, what: &str) -> usize {

@@ -118,16 +118,7 @@ fn a_file_larger_than_a_part_goes_up_in_parts_and_comes_back_whole() {
     let (a, b) = two_desks(&db);
     // 12 MiB of incompressible bytes in 5 MiB parts: three parts, the last one short.
     let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("disk.img");
-    let mut bytes = Vec::with_capacity(12 << 20);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while bytes.len() < 12 << 20 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        bytes.extend_from_slice(&x.to_le_bytes());
-    }
-    std::fs::write(&big, &bytes).unwrap();
+    let big = common::noise(dir.path(), "disk.img", 12 << 20, 1);
     let sha = sha256_of(&big);
     let out = a
         .cmd()

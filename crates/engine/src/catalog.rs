@@ -489,14 +489,18 @@ pub fn count(conn: &Connection, q: &ArtifactQuery) -> Result<u64> {
 /// Whether another artifact than `except` is named `name` or has it as its alias: a name that
 /// equals someone's alias would take that alias's place wherever a name is looked up.
 pub fn name_taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<bool> {
-    let id: Option<i64> = conn
+    Ok(taken_by(conn, name, except)?.is_some())
+}
+
+/// The name of the artifact other than `except` that is named or aliased `name`, if any.
+fn taken_by(conn: &Connection, name: &str, except: Option<i64>) -> Result<Option<String>> {
+    Ok(conn
         .query_row(
-            "SELECT id FROM artifacts WHERE (name = ?1 COLLATE NOCASE OR alias = ?1 COLLATE NOCASE) AND id <> ?2 LIMIT 1",
+            "SELECT name FROM artifacts WHERE (name = ?1 COLLATE NOCASE OR alias = ?1 COLLATE NOCASE) AND id <> ?2 LIMIT 1",
             params![name.trim(), except.unwrap_or(-1)],
             |r| r.get(0),
         )
-        .optional()?;
-    Ok(id.is_some())
+        .optional()?)
 }
 
 /// `name`, or `name (2)`, `name (3)`, … — the first that is free.
@@ -641,14 +645,7 @@ pub fn update(conn: &Connection, id: i64, patch: &ArtifactPatch) -> Result<()> {
             conn.execute("UPDATE artifacts SET alias = NULL WHERE id = ?1", [id])?;
         } else {
             let alias = validate_name(alias)?;
-            let taken: Option<String> = conn
-                .query_row(
-                    "SELECT name FROM artifacts WHERE id <> ?2 AND (alias = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE)",
-                    params![alias, id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(other) = taken {
+            if let Some(other) = taken_by(conn, &alias, Some(id))? {
                 return Err(Error::new(
                     code::NAME_TAKEN,
                     format!("The alias {alias} is taken by {other}."),

@@ -289,7 +289,12 @@ fn fetch_locked(
         state = body.state.clone();
         let result = result.and_then(|(digests, mut unpacked)| match unpacked.pop() {
             Some(Ok(out)) => Ok((digests, Some((unpacked_path.clone(), out)))),
-            Some(Err(e)) => Err(e),
+            Some(Err(e)) => {
+                // Bytes that came whole but do not decompress are no use to a resume: the part goes
+                // (and `fetch` removes the folder of an empty part).
+                let _ = fs::write(&part, b"");
+                Err(e)
+            }
             None => Ok((digests, None)),
         });
         if result.is_err() {
@@ -717,7 +722,7 @@ impl crate::Engine {
             Err(e)
         };
         let mut sized = None;
-        let fetched = fetch(&self.layout().downloads(), url, &opts, step.cancel(), &mut |done, total| {
+        let mut fetched = fetch(&self.layout().downloads(), url, &opts, step.cancel(), &mut |done, total| {
             if total != sized {
                 if let Some(t) = total {
                     step.phase_sized("downloading", t);
@@ -725,12 +730,7 @@ impl crate::Engine {
                 sized = total;
             }
             step.progress(done);
-        });
-        let fetched = match fetched {
-            // Bytes that came whole but do not decompress are no use to a resume.
-            Err(e) if e.code == code::INVALID_CONTENT => return refuse(e),
-            f => f?,
-        };
+        })?;
         tracing::info!(
             url,
             size = fetched.digests.size,
@@ -753,7 +753,7 @@ impl crate::Engine {
                 ));
             }
         }
-        let Some((path, digests)) = fetched.unpacked.clone() else {
+        let Some((path, digests)) = fetched.unpacked.take() else {
             if let Some(d) = declared {
                 if !expected.iter().any(|e| e.algo == d.algo && e.hex == d.hex) {
                     expected.push(d);
@@ -764,7 +764,7 @@ impl crate::Engine {
         // The image came decompressed in the same pass; the served file is no longer needed.
         let _ = fs::remove_file(&fetched.path);
         let facts = crate::stores::download_facts(remote.expect("compression comes with a remote file"), &fetched.digests);
-        Ok((Fetched { path, digests, unpacked: None, ..fetched }, facts))
+        Ok((Fetched { path, digests, ..fetched }, facts))
     }
 }
 

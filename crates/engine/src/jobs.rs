@@ -247,17 +247,33 @@ pub fn set_item(
 }
 
 pub fn finish(conn: &Connection, id: i64, state: JobState, summary: &str, error: Option<&Error>) -> Result<()> {
-    conn.execute(
-        "UPDATE jobs SET state = ?1, finished_at = ?2, summary = ?3, error = ?4, rate_bps = 0, eta_seconds = NULL,
-             phase = CASE WHEN ?1 = 'succeeded' THEN 'done' ELSE phase END
-         WHERE id = ?5",
+    finish_when(conn, id, state, summary, error, false).map(|_| ())
+}
+
+/// [`finish`], only for a job still queued or running (another process may have ended it in the
+/// meantime); whether it was.
+pub fn finish_if_unfinished(conn: &Connection, id: i64, state: JobState, summary: &str, error: Option<&Error>) -> Result<bool> {
+    finish_when(conn, id, state, summary, error, true)
+}
+
+fn finish_when(conn: &Connection, id: i64, state: JobState, summary: &str, error: Option<&Error>, only_unfinished: bool) -> Result<bool> {
+    let guard = if only_unfinished { " AND state IN ('queued', 'running')" } else { "" };
+    let changed = conn.execute(
+        &format!(
+            "UPDATE jobs SET state = ?1, finished_at = ?2, summary = ?3, error = ?4, rate_bps = 0, eta_seconds = NULL,
+                 phase = CASE WHEN ?1 = 'succeeded' THEN 'done' ELSE phase END
+             WHERE id = ?5{guard}"
+        ),
         params![state.as_str(), clock::now(), summary, error.map(|e| serde_json::to_string(e).unwrap_or_default()), id],
     )?;
+    if only_unfinished && changed == 0 {
+        return Ok(false);
+    }
     // Items never reached stay visible as cancelled (for a cancelled or failed job).
     conn.execute("UPDATE job_items SET outcome = 'cancelled' WHERE job_id = ?1 AND outcome = 'pending'", [id])?;
     let kind: Option<String> = conn.query_row("SELECT kind FROM jobs WHERE id = ?1", [id], |r| r.get(0)).optional()?;
     crate::logging::log_job_finished(id, kind.as_deref().unwrap_or(""), state, error);
-    Ok(())
+    Ok(true)
 }
 
 /// Jobs left queued or running by processes that are gone become `interrupted`.
@@ -307,13 +323,13 @@ pub fn mark_abandoned(conn: &Connection, grace: f64) -> Result<usize> {
     conn.execute(&format!("UPDATE sessions s SET missing_since = NULL WHERE s.missing_since IS NOT NULL AND {held}"), [ns])?;
     let gone = format!("s.missing_since <= now() - make_interval(secs => ?2) AND NOT {held}");
     let mut stmt = conn.prepare(&format!(
-        "SELECT j.id, coalesce(j.run_by, ''), j.kind FROM jobs j JOIN sessions s ON s.id = j.session
+        "SELECT j.id, coalesce(j.run_by, '') FROM jobs j JOIN sessions s ON s.id = j.session
          WHERE j.state IN ('queued', 'running') AND {gone}"
     ))?;
-    let dead: Vec<(i64, String, String)> =
-        stmt.query_map(params![ns, grace], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+    let dead: Vec<(i64, String)> =
+        stmt.query_map(params![ns, grace], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
     let mut marked = 0;
-    for (id, run_by, kind) in &dead {
+    for (id, run_by) in &dead {
         let who = if run_by.is_empty() { "Its desktop".to_string() } else { format!("The desktop of {run_by}") };
         let error = Error::new(
             crate::error::code::CANCELLED,
@@ -322,14 +338,7 @@ pub fn mark_abandoned(conn: &Connection, grace: f64) -> Result<usize> {
             "Nothing half-written is visible to anyone. Start the job again: an import of the same files goes on from the parts already sent.",
         );
         // Only if it is still unfinished: a process that came back in the meantime ended it itself.
-        let changed = conn.execute(
-            "UPDATE jobs SET state = 'interrupted', finished_at = ?1, summary = 'Interrupted', error = ?2, rate_bps = 0, eta_seconds = NULL
-             WHERE id = ?3 AND state IN ('queued', 'running')",
-            params![clock::now(), serde_json::to_string(&error).unwrap_or_default(), id],
-        )?;
-        if changed == 1 {
-            conn.execute("UPDATE job_items SET outcome = 'cancelled' WHERE job_id = ?1 AND outcome = 'pending'", [id])?;
-            crate::logging::log_job_finished(*id, kind, JobState::Interrupted, Some(&error));
+        if finish_if_unfinished(conn, *id, JobState::Interrupted, "Interrupted", Some(&error))? {
             tracing::info!(job = id, run_by, "another desktop's job was left running by a process that is gone: marked interrupted");
             marked += 1;
         }

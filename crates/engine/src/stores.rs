@@ -431,7 +431,11 @@ fn imgapi_images(base: &str) -> Result<Vec<RemoteImage>> {
         // IMGAPI lists disabled and unactivated images to their owners only; skip them.
         .filter(|m| m.get("state").and_then(Value::as_str).is_none_or(|s| s == "active"))
         .filter(|m| !m.get("disabled").and_then(Value::as_bool).unwrap_or(false))
-        .map(|m| from_imgapi_manifest(m, &format!("{base}/images/{}", text(m, "uuid")), None))
+        .map(|m| {
+            let at = format!("{base}/images/{}", text(m, "uuid"));
+            // A listing's file URL is known without parsing the manifest URL back.
+            from_imgapi_manifest(m, &at, Some(&format!("{at}/file")))
+        })
         .collect()
 }
 
@@ -640,7 +644,7 @@ impl Engine {
     }
 
     /// The import item for an IMGAPI manifest at `manifest_url` (its file at `file_url`, or
-    /// `<manifest_url>/file`).
+    /// `…/images/<uuid>/file` beside it: [`imgapi_file_url`]).
     pub fn manifest_import_item(
         &self,
         manifest_url: &str,
